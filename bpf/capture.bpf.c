@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0
+/* On-CPU sampling: a cpu-clock perf event per CPU runs on_cpu_sample, which
+ * keeps only target threads and counts (pid, tid, user stack, kernel stack)
+ * in kernel maps. The loader drains them; nothing per sample reaches userspace.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "capture.h"
+
+/* Not in vmlinux.h: macros vanish from BTF. */
+#define EEXIST 17
+#define ENOMEM 12
+#define PF_KTHREAD 0x00200000
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Set by the loader before load. */
+const volatile bool filter_by_pid = true;	/* false: whole system */
+const volatile bool follow_forks = false;	/* add children of targets */
+
+/* Written by the loader at run time through the mmaped .bss: which buffer set
+ * the programs fill.
+ */
+volatile __u32 active_buf;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RAMPA_TARGET_MAP_ENTRIES);
+	__type(key, __u32); /* tgid */
+	__type(value, __u8);
+} targets SEC(".maps");
+
+/* Processes already announced to the loader. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, RAMPA_SEEN_MAP_ENTRIES);
+	__type(key, __u32);
+	__type(value, __u8);
+} seen SEC(".maps");
+
+#define STACK_MAP(name)                                                                            \
+	struct {                                                                                   \
+		__uint(type, BPF_MAP_TYPE_STACK_TRACE);                                            \
+		__uint(max_entries, RAMPA_STACK_MAP_ENTRIES);                                      \
+		__uint(key_size, sizeof(__u32));                                                   \
+		__uint(value_size, RAMPA_MAX_STACK_DEPTH * sizeof(__u64));                         \
+	} name SEC(".maps")
+
+#define COUNT_MAP(name)                                                                            \
+	struct {                                                                                   \
+		__uint(type, BPF_MAP_TYPE_HASH);                                                   \
+		__uint(max_entries, RAMPA_COUNT_MAP_ENTRIES);                                      \
+		__type(key, struct sample_key);                                                    \
+		__type(value, __u64);                                                              \
+	} name SEC(".maps")
+
+STACK_MAP(stacks0);
+STACK_MAP(stacks1);
+COUNT_MAP(counts0);
+COUNT_MAP(counts1);
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, STAT__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, RAMPA_EVENT_RING_BYTES);
+} events SEC(".maps");
+
+static __always_inline void stat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+
+	if (v)
+		(*v)++;
+}
+
+static __always_inline bool is_target(__u32 tgid)
+{
+	if (!filter_by_pid)
+		return tgid != 0;
+	return bpf_map_lookup_elem(&targets, &tgid) != NULL;
+}
+
+static __always_inline void emit_event(__u32 type, __u32 pid, __u32 tid, __u32 ppid)
+{
+	struct capture_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		stat_inc(STAT_EVENTS_LOST);
+		return;
+	}
+	e->type = type;
+	e->pid = pid;
+	e->tid = tid;
+	e->ppid = ppid;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* Stack ids below zero are errno values; sort them into the loss counters. */
+static __always_inline void count_stack_error(long err, bool user)
+{
+	if (err == -EEXIST)
+		stat_inc(user ? STAT_USTACK_COLLISION : STAT_KSTACK_COLLISION);
+	else if (err == -ENOMEM)
+		stat_inc(STAT_STACK_MAP_FULL);
+	else
+		stat_inc(user ? STAT_USTACK_FAILED : STAT_KSTACK_FAILED);
+}
+
+static __always_inline long get_stackid(void *ctx, __u32 buf, __u64 flags)
+{
+	if (buf)
+		return bpf_get_stackid(ctx, &stacks1, flags);
+	return bpf_get_stackid(ctx, &stacks0, flags);
+}
+
+static __always_inline void count_sample(__u32 buf, struct sample_key *key, __u64 weight)
+{
+	void *map = buf ? (void *)&counts1 : (void *)&counts0;
+	__u64 *val = bpf_map_lookup_elem(map, key);
+	long err;
+
+	if (val) {
+		__sync_fetch_and_add(val, weight);
+		return;
+	}
+	err = bpf_map_update_elem(map, key, &weight, BPF_NOEXIST);
+	if (err == -EEXIST) {
+		/* Another CPU inserted the same key meanwhile. */
+		val = bpf_map_lookup_elem(map, key);
+		if (val)
+			__sync_fetch_and_add(val, weight);
+	} else if (err) {
+		stat_inc(STAT_COUNT_MAP_FULL);
+	}
+}
+
+SEC("perf_event")
+int on_cpu_sample(struct bpf_perf_event_data *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = (__u32)id;
+	struct sample_key key = {};
+	__u32 buf = active_buf & 1;
+	long sid;
+
+	if (!is_target(tgid))
+		return 0;
+	stat_inc(STAT_SAMPLES);
+
+	if (bpf_map_lookup_elem(&seen, &tgid) == NULL) {
+		__u8 one = 1;
+
+		bpf_map_update_elem(&seen, &tgid, &one, BPF_ANY);
+		emit_event(EVENT_NEW_PROCESS, tgid, tid, 0);
+	}
+
+	key.pid = tgid;
+	key.tid = tid;
+	key.kern_stack_id = -1;
+	key.user_stack_id = -1;
+
+	/* Only samples taken in kernel mode have a kernel stack. The context
+	 * allows whole-field loads only, hence the volatile 8-byte read.
+	 */
+	if ((*(volatile __u64 *)&ctx->regs.cs & 3) == 0) {
+		sid = get_stackid(ctx, buf, 0);
+		if (sid >= 0)
+			key.kern_stack_id = sid;
+		else
+			count_stack_error(sid, false);
+	}
+	/* Kernel threads have no user stack; don't count them as failures. */
+	if (!(bpf_get_current_task_btf()->flags & PF_KTHREAD)) {
+		sid = get_stackid(ctx, buf, BPF_F_USER_STACK);
+		if (sid >= 0)
+			key.user_stack_id = sid;
+		else
+			count_stack_error(sid, true);
+	}
+
+	count_sample(buf, &key, 1);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(on_sched_process_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = BPF_CORE_READ(parent, tgid);
+	__u32 ctgid = BPF_CORE_READ(child, tgid);
+	__u8 one = 1;
+
+	/* New threads share the tgid and are covered already. */
+	if (!follow_forks || ptgid == ctgid || !is_target(ptgid))
+		return 0;
+	if (bpf_map_update_elem(&targets, &ctgid, &one, BPF_ANY)) {
+		stat_inc(STAT_TARGETS_FULL);
+		return 0;
+	}
+	emit_event(EVENT_FORK, ctgid, ctgid, ptgid);
+	return 0;
+}
+
+/* Raw tracepoints need no tracefs mount, which many hosts lack. */
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(on_sched_process_exec, struct task_struct *p, pid_t old_pid)
+{
+	__u32 tgid = BPF_CORE_READ(p, tgid);
+
+	if (!is_target(tgid))
+		return 0;
+	emit_event(EVENT_EXEC, tgid, BPF_CORE_READ(p, pid), 0);
+	return 0;
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef RAMPA_CAPTURE_API_H
+#define RAMPA_CAPTURE_API_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <linux/types.h>
+#include "capture.h"
+
+/* The BPF side of a recording: load, attach, poll for process events, drain
+ * aggregated stacks. Everything libbpf stays inside src/capture.c.
+ */
+struct capture;
+
+struct capture_sample {
+	__u32 pid, tid;
+	const __u64 *ustack; /* leaf first */
+	__u32 nustack;
+	const __u64 *kstack; /* leaf first */
+	__u32 nkstack;
+	bool ustack_lost, kstack_lost; /* an id was expected but not usable */
+	__u64 count;
+};
+
+struct capture_opts {
+	unsigned int hz;
+	bool system_wide;
+	bool follow_forks;
+	void (*on_event)(const struct capture_event *e, void *ctx);
+	void *ctx;
+};
+
+/* Load the programs. On failure prints the cause and the fix and returns an
+ * exit code (EXIT_NOPERM, EXIT_ERROR).
+ */
+int capture__open(struct capture **out, const struct capture_opts *opts);
+int capture__add_target(struct capture *c, pid_t pid);
+/* Open the per-CPU perf events and attach everything; exit code on failure. */
+int capture__start(struct capture *c);
+/* Wait up to timeout_ms for process events and deliver them; -EINTR on signal. */
+int capture__poll(struct capture *c, int timeout_ms);
+/* Switch buffers and hand every aggregated sample of the old buffer to cb. */
+int capture__drain(struct capture *c, void (*cb)(const struct capture_sample *s, void *ctx),
+		   void *ctx);
+/* Sum of the per-CPU loss and sample counters, indexed by enum capture_stat. */
+void capture__stats(struct capture *c, uint64_t out[STAT__MAX]);
+/* Total time and runs of the BPF sampling program (0 if kernel.bpf_stats_enabled=0). */
+void capture__prog_stats(struct capture *c, uint64_t *run_ns, uint64_t *runs);
+void capture__close(struct capture *c);
+
+#endif

@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef RAMPA_COMMANDS_H
+#define RAMPA_COMMANDS_H
+
+#define RAMPA_VERSION "0.1.0"
+
+/* Each subcommand gets argv starting at its own name. */
+int cmd_record(int argc, char **argv);
+
+#endif

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef RAMPA_ELF_SYMS_H
+#define RAMPA_ELF_SYMS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Function symbols of one ELF file (.symtab and .dynsym), sorted by address,
+ * plus its loadable segments to turn file offsets into link-time addresses.
+ */
+struct elf_syms;
+
+/* Read the ELF file open on fd (the fd stays the caller's). NULL and *err set
+ * to a short reason when it is not a readable ELF file.
+ */
+struct elf_syms *elf_syms__open_fd(int fd, const char **err);
+struct elf_syms *elf_syms__open(const char *path, const char **err);
+/* Take the function symbols of a separate debug file (same link addresses). */
+int elf_syms__add_symbols_fd(struct elf_syms *es, int fd);
+void elf_syms__free(struct elf_syms *es);
+
+/* File offset of a mapped byte -> link-time virtual address. */
+int elf_syms__offset_to_vaddr(const struct elf_syms *es, uint64_t off, uint64_t *vaddr);
+/* Symbol covering vaddr, or NULL; *sym_off (optional) gets vaddr - symbol start. */
+const char *elf_syms__lookup(const struct elf_syms *es, uint64_t vaddr, uint64_t *sym_off);
+/* Address of a symbol by exact name (first match), 0 if absent. */
+uint64_t elf_syms__find(const struct elf_syms *es, const char *name);
+
+size_t elf_syms__count(const struct elf_syms *es);
+bool elf_syms__has_symtab(const struct elf_syms *es);
+/* GNU build id as lowercase hex ("" if none). */
+const char *elf_syms__build_id(const struct elf_syms *es);
+
+#endif

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef RAMPA_SYMBOLIZE_H
+#define RAMPA_SYMBOLIZE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Turns user and kernel addresses into frame names. Keeps the last maps seen
+ * for each process (so frames of a process that exited still resolve) and one
+ * symbol table per distinct file (by device, inode, size and mtime).
+ */
+struct symbolizer;
+
+struct symbolizer_stats {
+	uint64_t frames;	/* user frames looked up */
+	uint64_t unmapped;	/* address in no known mapping: "[unknown]" */
+	uint64_t no_symbol;	/* mapped file but no symbol: "module+0xOFF" */
+	uint64_t no_file;	/* file could not be read (deleted, gone): "module+0xOFF" */
+	uint64_t procs_unreadable; /* processes whose maps could not be read */
+};
+
+struct symbolizer *symbolizer__new(const char *kallsyms_path);
+void symbolizer__free(struct symbolizer *sym);
+
+/* Read (again) the maps of pid: on first sight and after exec. */
+void symbolizer__refresh(struct symbolizer *sym, pid_t pid);
+/* Frame name of a user address. leaf is false for return addresses, which
+ * point after the call instruction.
+ */
+const char *symbolizer__user(struct symbolizer *sym, pid_t pid, uint64_t addr, bool leaf,
+			     char *buf, size_t len);
+const char *symbolizer__kernel(struct symbolizer *sym, uint64_t addr, char *buf, size_t len);
+const struct symbolizer_stats *symbolizer__stats(const struct symbolizer *sym);
+/* Root path used to open a process's files ("/proc/PID/root"). */
+void symbolizer__proc_root(pid_t pid, char *buf, size_t len);
+
+#endif

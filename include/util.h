@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef RAMPA_UTIL_H
+#define RAMPA_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Exit codes, documented in docs/rampa-bpf.1.rst. */
+enum rampa_exit {
+	EXIT_OK = 0,
+	EXIT_ERROR = 1,	    /* runtime failure */
+	EXIT_USAGE = 2,	    /* bad command line */
+	EXIT_NOPERM = 3,    /* missing privileges or kernel support */
+	EXIT_NOTARGET = 4,  /* target process not found */
+	EXIT_OUTPUT = 5,    /* output cannot be written */
+	EXIT_NOEXEC = 127,  /* record -- CMD: CMD cannot be run */
+};
+
+extern const char *progname;
+extern int verbose;
+
+void p_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void p_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void p_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void p_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+/* Grow *arr (of *cap elements of size elem) so that it holds at least need. */
+void grow_array(void **arr, size_t *cap, size_t need, size_t elem);
+
+uint64_t hash_bytes(const void *data, size_t len, uint64_t seed);
+double now_sec(void); /* CLOCK_MONOTONIC */
+
+/* Parse a whole decimal number into *out within [min, max]; 0 on success. */
+int parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out);
+/* Parse a duration: "10", "10s", "500ms", "2m"; seconds out. */
+int parse_duration(const char *s, double *out);
+
+#endif

@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <linux/capability.h>
+#include <linux/perf_event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "capture.skel.h"
+#include "capture_api.h"
+#include "util.h"
+
+struct capture {
+	struct capture_bpf *skel;
+	struct capture_opts opts;
+	struct ring_buffer *rb;
+	struct bpf_link **links; /* one per online CPU */
+	int *pfds;
+	int ncpus_online, *cpus;
+	int nr_possible;
+	struct sample_key *keys;
+	__u64 *vals;
+	size_t keys_cap;
+};
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	if (!verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int read_online_cpus(int **cpus)
+{
+	FILE *f = fopen("/sys/devices/system/cpu/online", "re");
+	size_t cap = 0;
+	int n = 0, a, b;
+	char sep;
+
+	*cpus = NULL;
+	if (!f)
+		return -1;
+	/* Format: "0-3,5,7-8\n" */
+	while (fscanf(f, "%d", &a) == 1) {
+		b = a;
+		sep = (char)fgetc(f);
+		if (sep == '-') {
+			if (fscanf(f, "%d", &b) != 1)
+				break;
+			sep = (char)fgetc(f);
+		}
+		for (int i = a; i <= b; i++) {
+			grow_array((void **)cpus, &cap, n + 1, sizeof(int));
+			(*cpus)[n++] = i;
+		}
+		if (sep != ',')
+			break;
+	}
+	fclose(f);
+	return n;
+}
+
+static int handle_event(void *ctx, void *data, size_t size)
+{
+	struct capture *c = ctx;
+
+	if (size < sizeof(struct capture_event))
+		return 0;
+	if (c->opts.on_event)
+		c->opts.on_event(data, c->opts.ctx);
+	return 0;
+}
+
+/* Root, or CAP_BPF with CAP_PERFMON (or CAP_SYS_ADMIN on older kernels). */
+static bool has_privileges(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2] = {};
+	__u64 eff;
+
+	if (geteuid() == 0)
+		return true;
+	if (syscall(__NR_capget, &hdr, data))
+		return false;
+	eff = data[0].effective | (__u64)data[1].effective << 32;
+	if (eff & (1ULL << CAP_SYS_ADMIN))
+		return true;
+	return (eff & (1ULL << 39 /* CAP_BPF */)) && (eff & (1ULL << 38 /* CAP_PERFMON */));
+}
+
+int capture__open(struct capture **out, const struct capture_opts *opts)
+{
+	struct capture *c;
+	int err;
+
+	*out = NULL;
+	libbpf_set_print(libbpf_print);
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		p_err("kernel BTF is missing (/sys/kernel/btf/vmlinux): rampa-bpf needs a kernel built "
+		      "with CONFIG_DEBUG_INFO_BTF=y");
+		return EXIT_NOPERM;
+	}
+	if (!has_privileges()) {
+		p_err("not permitted to load BPF programs: run as root (sudo), or grant CAP_BPF "
+		      "and CAP_PERFMON");
+		return EXIT_NOPERM;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->opts = *opts;
+	c->nr_possible = libbpf_num_possible_cpus();
+	c->ncpus_online = read_online_cpus(&c->cpus);
+	if (c->nr_possible <= 0 || c->ncpus_online <= 0) {
+		p_err("cannot read the CPU list from /sys/devices/system/cpu");
+		capture__close(c);
+		return EXIT_ERROR;
+	}
+	c->skel = capture_bpf__open();
+	if (!c->skel) {
+		p_err("cannot open the BPF object: %s", strerror(errno));
+		capture__close(c);
+		return EXIT_ERROR;
+	}
+	c->skel->rodata->filter_by_pid = !opts->system_wide;
+	c->skel->rodata->follow_forks = opts->follow_forks;
+	err = capture_bpf__load(c->skel);
+	if (err) {
+		/* With privileges, EACCES is the verifier refusing a program. */
+		p_err("cannot load BPF programs: %s (the kernel rejected them; rerun with -v for "
+		      "the verifier log, and report it with your kernel version)",
+		      strerror(-err));
+		capture__close(c);
+		return EXIT_ERROR;
+	}
+	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), handle_event, c, NULL);
+	if (!c->rb) {
+		p_err("cannot set up the event ring buffer: %s", strerror(errno));
+		capture__close(c);
+		return EXIT_ERROR;
+	}
+	*out = c;
+	return 0;
+}
+
+int capture__add_target(struct capture *c, pid_t pid)
+{
+	__u32 key = pid;
+	__u8 one = 1;
+
+	if (bpf_map_update_elem(bpf_map__fd(c->skel->maps.targets), &key, &one, BPF_ANY)) {
+		p_err("cannot add PID %d to the target map: %s", (int)pid, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int open_cpu_clock(int cpu, unsigned int hz)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_SOFTWARE,
+		.config = PERF_COUNT_SW_CPU_CLOCK,
+		.size = sizeof(attr),
+		.freq = 1,
+		.sample_freq = hz,
+	};
+
+	return syscall(__NR_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+int capture__start(struct capture *c)
+{
+	int err;
+
+	c->links = xcalloc(c->ncpus_online, sizeof(*c->links));
+	c->pfds = xcalloc(c->ncpus_online, sizeof(*c->pfds));
+	for (int i = 0; i < c->ncpus_online; i++)
+		c->pfds[i] = -1;
+	for (int i = 0; i < c->ncpus_online; i++) {
+		int cpu = c->cpus[i];
+
+		c->pfds[i] = open_cpu_clock(cpu, c->opts.hz);
+		if (c->pfds[i] < 0) {
+			err = errno;
+			if (err == EACCES || err == EPERM)
+				p_err("cannot open perf event on cpu %d: %s (run as root or grant "
+				      "CAP_PERFMON, or lower kernel.perf_event_paranoid)",
+				      cpu, strerror(err));
+			else if (err == EINVAL && c->opts.hz > 1000)
+				p_err("cannot open perf event on cpu %d at %u Hz: %s (the kernel "
+				      "limits the rate: see kernel.perf_event_max_sample_rate)",
+				      cpu, c->opts.hz, strerror(err));
+			else
+				p_err("cannot open perf event on cpu %d: %s (the kernel needs "
+				      "CONFIG_PERF_EVENTS)",
+				      cpu, strerror(err));
+			return err == EACCES || err == EPERM ? EXIT_NOPERM : EXIT_ERROR;
+		}
+		c->links[i] = bpf_program__attach_perf_event(c->skel->progs.on_cpu_sample,
+							     c->pfds[i]);
+		if (!c->links[i]) {
+			p_err("cannot attach the sampling program on cpu %d: %s", cpu,
+			      strerror(errno));
+			return EXIT_ERROR;
+		}
+	}
+	err = capture_bpf__attach(c->skel);
+	if (err) {
+		p_err("cannot attach scheduler tracepoints: %s", strerror(-err));
+		return EXIT_ERROR;
+	}
+	return 0;
+}
+
+int capture__poll(struct capture *c, int timeout_ms)
+{
+	int n = ring_buffer__poll(c->rb, timeout_ms);
+
+	return n < 0 ? n : 0;
+}
+
+static void reserve_keys(struct capture *c, size_t need)
+{
+	size_t cap = c->keys_cap;
+
+	grow_array((void **)&c->keys, &c->keys_cap, need, sizeof(*c->keys));
+	if (c->keys_cap != cap || !c->vals)
+		c->vals = xrealloc(c->vals, c->keys_cap * sizeof(*c->vals));
+}
+
+/* Key by key, for kernels without the batch API on hash maps. */
+static size_t take_counts_slow(struct capture *c, int fd)
+{
+	struct sample_key next;
+	size_t n = 0;
+
+	while (!bpf_map_get_next_key(fd, n ? &c->keys[n - 1] : NULL, &next)) {
+		reserve_keys(c, n + 1);
+		c->keys[n++] = next;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (bpf_map_lookup_elem(fd, &c->keys[i], &c->vals[i]))
+			c->vals[i] = 0;
+		bpf_map_delete_elem(fd, &c->keys[i]);
+	}
+	return n;
+}
+
+/* Read every key and value of a count map, deleting them. */
+static size_t take_counts(struct capture *c, int fd)
+{
+	const __u32 batch = 256;
+	__u64 token = 0;
+	void *in = NULL;
+	size_t n = 0;
+	__u32 count;
+	int err;
+
+	for (;;) {
+		reserve_keys(c, n + batch);
+		count = batch;
+		err = bpf_map_lookup_and_delete_batch(fd, in, &token, c->keys + n, c->vals + n,
+						      &count, NULL);
+		if (err && errno != ENOENT) {
+			if (n == 0 && errno == EINVAL)
+				return take_counts_slow(c, fd);
+			p_warn("draining the count map: %s", strerror(errno));
+			return n;
+		}
+		n += count;
+		if (err)
+			return n;
+		in = &token;
+	}
+}
+
+static void clear_stacks(int fd)
+{
+	__u32 next;
+
+	/* Deleting as we go: the first key of what is left, until nothing is. */
+	while (!bpf_map_get_next_key(fd, NULL, &next))
+		if (bpf_map_delete_elem(fd, &next))
+			break;
+}
+
+int capture__drain(struct capture *c, void (*cb)(const struct capture_sample *s, void *ctx),
+		   void *ctx)
+{
+	__u32 old = c->skel->bss->active_buf & 1;
+	int cfd, sfd;
+	size_t n;
+	__u64 ustack[RAMPA_MAX_STACK_DEPTH], kstack[RAMPA_MAX_STACK_DEPTH];
+	struct timespec settle = { 0, 2 * 1000 * 1000 };
+
+	__atomic_store_n(&c->skel->bss->active_buf, old ^ 1, __ATOMIC_SEQ_CST);
+	/* Let programs that read the old index before the flip finish: they run
+	 * for microseconds in interrupt context.
+	 */
+	nanosleep(&settle, NULL);
+	cfd = bpf_map__fd(old ? c->skel->maps.counts1 : c->skel->maps.counts0);
+	sfd = bpf_map__fd(old ? c->skel->maps.stacks1 : c->skel->maps.stacks0);
+
+	n = take_counts(c, cfd);
+	for (size_t i = 0; i < n; i++) {
+		const struct sample_key *k = &c->keys[i];
+		struct capture_sample s = {
+			.pid = k->pid,
+			.tid = k->tid,
+			.ustack = ustack,
+			.kstack = kstack,
+			.count = c->vals[i],
+		};
+
+		if (!s.count)
+			continue;
+		if (k->user_stack_id >= 0) {
+			if (bpf_map_lookup_elem(sfd, &k->user_stack_id, ustack))
+				s.ustack_lost = true;
+			else
+				while (s.nustack < RAMPA_MAX_STACK_DEPTH && ustack[s.nustack])
+					s.nustack++;
+		}
+		if (k->kern_stack_id >= 0) {
+			if (bpf_map_lookup_elem(sfd, &k->kern_stack_id, kstack))
+				s.kstack_lost = true;
+			else
+				while (s.nkstack < RAMPA_MAX_STACK_DEPTH && kstack[s.nkstack])
+					s.nkstack++;
+		}
+		cb(&s, ctx);
+	}
+	/* Also drops stacks whose count update failed, so the map never fills up. */
+	clear_stacks(sfd);
+	return 0;
+}
+
+void capture__stats(struct capture *c, uint64_t out[STAT__MAX])
+{
+	int fd = bpf_map__fd(c->skel->maps.stats);
+	__u64 *vals = xcalloc(c->nr_possible, sizeof(*vals));
+
+	for (__u32 i = 0; i < STAT__MAX; i++) {
+		out[i] = 0;
+		if (bpf_map_lookup_elem(fd, &i, vals))
+			continue;
+		for (int cpu = 0; cpu < c->nr_possible; cpu++)
+			out[i] += vals[cpu];
+	}
+	free(vals);
+}
+
+void capture__prog_stats(struct capture *c, uint64_t *run_ns, uint64_t *runs)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	*run_ns = *runs = 0;
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(c->skel->progs.on_cpu_sample), &info, &len))
+		return;
+	*run_ns = info.run_time_ns;
+	*runs = info.run_cnt;
+}
+
+void capture__close(struct capture *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; c->links && i < c->ncpus_online; i++)
+		bpf_link__destroy(c->links[i]);
+	for (int i = 0; c->pfds && i < c->ncpus_online; i++)
+		if (c->pfds[i] >= 0)
+			close(c->pfds[i]);
+	ring_buffer__free(c->rb);
+	capture_bpf__destroy(c->skel);
+	free(c->links);
+	free(c->pfds);
+	free(c->cpus);
+	free(c->keys);
+	free(c->vals);
+	free(c);
+}

@@ -1,0 +1,885 @@
+// SPDX-License-Identifier: GPL-2.0
+/* rampa-bpf record: sample the on-CPU stacks of processes or of a command. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "capture_api.h"
+#include "commands.h"
+#include "folded.h"
+#include "profile.h"
+#include "symbolize.h"
+#include "util.h"
+
+#define DEFAULT_HZ 99
+#define MAX_HZ 10000
+#define DRAIN_INTERVAL_SEC 1.0
+#define MAX_PIDS 256
+
+struct tid_set {
+	uint32_t *slots; /* tid + 1; open addressing */
+	size_t cap, n;
+};
+
+struct record {
+	/* options */
+	pid_t pids[MAX_PIDS];
+	int npids;
+	bool system_wide;
+	char **cmd;
+	double duration;
+	unsigned int hz;
+	const char *output;
+	bool quiet;
+
+	/* state */
+	struct capture *cap;
+	struct symbolizer *sym;
+	struct profile *prof;
+	pid_t child;
+	bool child_execed;
+	int child_status;
+	bool child_exited;
+	struct rusage child_rusage;
+	struct tid_set tids;
+	uint64_t nprocs;
+	uint64_t dropped_preexec;
+	uint64_t ustack_lost, kstack_lost;
+	double cpu_start, cpu_last; /* target CPU seconds (-p mode) */
+	char *tmp_path;
+	FILE *tmp;
+};
+
+static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t got_sigchld;
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static void on_sigchld(int sig)
+{
+	(void)sig;
+	got_sigchld = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: rampa-bpf record [options] -p PID[,PID...]\n"
+		"       rampa-bpf record [options] -a\n"
+		"       rampa-bpf record [options] -- CMD [ARGS...]\n"
+		"\n"
+		"Sample the on-CPU stacks (user and kernel frames) of every thread of the\n"
+		"targets with a per-CPU cpu-clock perf event, until the duration ends, the\n"
+		"targets exit, or Ctrl-C; then write collapsed stacks (one 'root;...;leaf COUNT'\n"
+		"line per distinct stack; counts are samples).\n"
+		"\n"
+		"options:\n"
+		"  -p, --pid PID[,PID...]   profile these running processes (all their threads)\n"
+		"  -a, --all                profile every process on the machine\n"
+		"  -d, --duration TIME      stop after TIME (e.g. 30, 30s, 500ms, 2m); default:\n"
+		"                           until Ctrl-C or the targets exit\n"
+		"  -F, --frequency HZ       samples per second per CPU (1-%d, default %d)\n"
+		"  -o, --output FILE        where to write the profile (default rampa-PID.folded)\n"
+		"      --format FORMAT      output format: folded (the default)\n"
+		"  -q, --quiet              print only errors\n"
+		"  -v, --verbose            print debugging details (libbpf, symbol loading)\n"
+		"  -h, --help               show this help\n"
+		"\n"
+		"With -- CMD, CMD starts under the profiler (and its children are followed);\n"
+		"rampa-bpf then exits with CMD's exit status. Needs root, or CAP_BPF and\n"
+		"CAP_PERFMON. See rampa-bpf-record(1).\n",
+		MAX_HZ, DEFAULT_HZ);
+}
+
+static bool tid_set_add(struct tid_set *s, uint32_t tid)
+{
+	size_t i;
+
+	if ((s->n + 1) * 2 > s->cap) {
+		struct tid_set bigger = { .cap = s->cap ? s->cap * 2 : 256 };
+
+		bigger.slots = xcalloc(bigger.cap, sizeof(uint32_t));
+		for (size_t j = 0; j < s->cap; j++)
+			if (s->slots[j])
+				tid_set_add(&bigger, s->slots[j] - 1);
+		free(s->slots);
+		*s = bigger;
+	}
+	for (i = (tid * 2654435761u) & (s->cap - 1); s->slots[i]; i = (i + 1) & (s->cap - 1))
+		if (s->slots[i] == tid + 1)
+			return false;
+	s->slots[i] = tid + 1;
+	s->n++;
+	return true;
+}
+
+/* utime + stime of a whole process in seconds, or -1. */
+static double proc_cpu_seconds(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long utime, stime;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* The command name may hold spaces and parentheses: skip past the last ')'. */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime,
+			 &stime) != 2)
+		return -1;
+	return (double)(utime + stime) / sysconf(_SC_CLK_TCK);
+}
+
+static double targets_cpu_seconds(const struct record *r)
+{
+	double sum = 0;
+	int alive = 0;
+
+	for (int i = 0; i < r->npids; i++) {
+		double s = proc_cpu_seconds(r->pids[i]);
+
+		if (s >= 0) {
+			sum += s;
+			alive++;
+		}
+	}
+	return alive ? sum : -1;
+}
+
+static bool proc_alive(pid_t pid)
+{
+	char path[64], state = 0, buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	if (p && p[1])
+		state = p[2];
+	return state != 'Z' && state != 'X';
+}
+
+/* Accept a thread id for its process; 0 when there is no such process. */
+static pid_t tgid_of(pid_t pid)
+{
+	char path[64], line[256];
+	pid_t tgid = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %d", &tgid) == 1)
+			break;
+	fclose(f);
+	return tgid;
+}
+
+static int parse_pids(struct record *r, const char *arg)
+{
+	char *copy = xstrdup(arg), *save = NULL, *tok;
+	int ret = 0;
+
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		unsigned long v;
+		pid_t tgid;
+		bool dup = false;
+
+		if (parse_ulong(tok, 1, 0x3fffffff, &v)) {
+			p_err("invalid PID '%s' in '-p %s' (give process ids like -p 1234,5678)", tok,
+			      arg);
+			ret = EXIT_USAGE;
+			break;
+		}
+		tgid = tgid_of((pid_t)v);
+		if (!tgid) {
+			p_err("no process with PID %lu (check it with 'ps -p %lu'; it may have "
+			      "exited)",
+			      v, v);
+			ret = EXIT_NOTARGET;
+			break;
+		}
+		if (tgid != (pid_t)v)
+			p_info("PID %lu is a thread of process %d: profiling the whole process", v,
+			       (int)tgid);
+		for (int i = 0; i < r->npids; i++)
+			dup |= r->pids[i] == tgid;
+		if (dup)
+			continue;
+		if (r->npids == MAX_PIDS) {
+			p_err("too many PIDs (at most %d; use -a to profile every process)",
+			      MAX_PIDS);
+			ret = EXIT_USAGE;
+			break;
+		}
+		r->pids[r->npids++] = tgid;
+	}
+	free(copy);
+	return ret;
+}
+
+static int parse_args(struct record *r, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "frequency", required_argument, NULL, 'F' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	unsigned long v;
+	int opt, err;
+
+	r->hz = DEFAULT_HZ;
+	optind = 1;
+	opterr = 0;
+	/* '+': stop at the first non-option so CMD keeps its own options. */
+	while ((opt = getopt_long(argc, argv, "+p:ad:F:o:qvh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'p':
+			err = parse_pids(r, optarg);
+			if (err)
+				return err;
+			break;
+		case 'a':
+			r->system_wide = true;
+			break;
+		case 'd':
+			if (parse_duration(optarg, &r->duration)) {
+				p_err("invalid duration '%s' (use seconds like 30, or 500ms, 2m)",
+				      optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'F':
+			if (parse_ulong(optarg, 1, MAX_HZ, &v)) {
+				p_err("invalid frequency '%s' (give samples per second from 1 to %d)",
+				      optarg, MAX_HZ);
+				return EXIT_USAGE;
+			}
+			r->hz = v;
+			break;
+		case 'o':
+			if (!*optarg) {
+				p_err("empty output path given to -o");
+				return EXIT_USAGE;
+			}
+			r->output = optarg;
+			break;
+		case 'f':
+			if (strcmp(optarg, "folded")) {
+				p_err("unknown format '%s' (supported: folded)", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'q':
+			r->quiet = true;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			return -1;
+		default:
+			if (optopt && strchr("pdFof", optopt))
+				p_err("option -%c needs a value (see 'rampa-bpf record --help')",
+				      optopt);
+			else if (optopt)
+				p_err("unknown option -%c (see 'rampa-bpf record --help')", optopt);
+			else
+				p_err("unknown or incomplete option '%s' (see 'rampa-bpf record "
+				      "--help')",
+				      argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		r->cmd = argv + optind;
+	if ((r->npids > 0) + r->system_wide + (r->cmd != NULL) != 1) {
+		if (!r->npids && !r->system_wide && !r->cmd)
+			p_err("nothing to profile: give -p PID, -a, or -- CMD (see 'rampa-bpf record "
+			      "--help')");
+		else
+			p_err("give only one of -p PID, -a and -- CMD");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* Open a temporary file beside the output now, so an unwritable path fails
+ * before any profiling, and a crash never leaves a partial profile behind.
+ */
+static int open_output(struct record *r)
+{
+	char *copy = xstrdup(r->output), *dir = dirname(copy);
+	const char *base = strrchr(r->output, '/');
+	struct stat st;
+	size_t len;
+	int fd;
+
+	base = base ? base + 1 : r->output;
+	if (!stat(r->output, &st) && S_ISDIR(st.st_mode)) {
+		p_err("output '%s' is a directory (give a file name with -o)", r->output);
+		free(copy);
+		return EXIT_OUTPUT;
+	}
+	len = strlen(dir) + strlen(base) + 16;
+	r->tmp_path = xmalloc(len);
+	snprintf(r->tmp_path, len, "%s/.%s.XXXXXX", dir, base);
+	free(copy);
+	fd = mkstemp(r->tmp_path);
+	if (fd < 0) {
+		p_err("cannot write output '%s': %s (choose another path with -o)", r->output,
+		      strerror(errno));
+		free(r->tmp_path);
+		r->tmp_path = NULL;
+		return EXIT_OUTPUT;
+	}
+	fchmod(fd, 0644);
+	r->tmp = fdopen(fd, "w");
+	return 0;
+}
+
+static void discard_output(struct record *r)
+{
+	if (r->tmp)
+		fclose(r->tmp);
+	if (r->tmp_path)
+		unlink(r->tmp_path);
+	r->tmp = NULL;
+	free(r->tmp_path);
+	r->tmp_path = NULL;
+}
+
+static int finish_output(struct record *r)
+{
+	const char *uid = getenv("SUDO_UID"), *gid = getenv("SUDO_GID");
+	int ret = 0;
+
+	if (folded__write(r->tmp, r->prof) || fflush(r->tmp) || fsync(fileno(r->tmp))) {
+		p_err("cannot write output '%s': %s", r->output, strerror(errno));
+		ret = EXIT_OUTPUT;
+	}
+	if (fclose(r->tmp) && !ret) {
+		p_err("cannot write output '%s': %s", r->output, strerror(errno));
+		ret = EXIT_OUTPUT;
+	}
+	r->tmp = NULL;
+	if (!ret && rename(r->tmp_path, r->output)) {
+		p_err("cannot rename '%s' to '%s': %s", r->tmp_path, r->output, strerror(errno));
+		ret = EXIT_OUTPUT;
+	}
+	if (ret) {
+		unlink(r->tmp_path);
+	} else if (uid && gid && geteuid() == 0) {
+		/* Under sudo, hand the profile to the user who asked for it. */
+		if (chown(r->output, (uid_t)atol(uid), (gid_t)atol(gid)))
+			p_debug("cannot chown %s: %s", r->output, strerror(errno));
+	}
+	free(r->tmp_path);
+	r->tmp_path = NULL;
+	return ret;
+}
+
+static void process_name(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd >= 0 ? read(fd, buf, len - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0) {
+		snprintf(buf, len, "pid %d", (int)pid);
+		return;
+	}
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+/* Per-process root frame names, read at first sight and after exec. */
+struct proc_name {
+	pid_t pid;
+	uint32_t frame;
+	struct proc_name *next;
+};
+
+static struct proc_name *proc_names[256];
+
+static uint32_t proc_frame(struct record *r, pid_t pid, bool refresh)
+{
+	struct proc_name **pp = &proc_names[(unsigned int)pid % 256], *p;
+	char name[64];
+
+	for (p = *pp; p; p = p->next)
+		if (p->pid == pid && !refresh)
+			return p->frame;
+		else if (p->pid == pid)
+			break;
+	if (!p) {
+		p = xcalloc(1, sizeof(*p));
+		p->pid = pid;
+		p->next = *pp;
+		*pp = p;
+	}
+	process_name(pid, name, sizeof(name));
+	p->frame = profile__intern(r->prof, name);
+	return p->frame;
+}
+
+static void free_proc_names(void)
+{
+	for (int i = 0; i < 256; i++) {
+		for (struct proc_name *p = proc_names[i], *n; p; p = n) {
+			n = p->next;
+			free(p);
+		}
+		proc_names[i] = NULL;
+	}
+}
+
+static void on_sample(const struct capture_sample *s, void *ctx)
+{
+	struct record *r = ctx;
+	uint32_t frames[1 + 2 * RAMPA_MAX_STACK_DEPTH + 2], n = 0;
+	char buf[512];
+
+	/* Before exec the child runs rampa-bpf's own code: not the target's. */
+	if (r->child && s->pid == (__u32)r->child && !r->child_execed) {
+		r->dropped_preexec += s->count;
+		return;
+	}
+	tid_set_add(&r->tids, s->tid);
+	if (s->ustack_lost)
+		r->ustack_lost += s->count;
+	if (s->kstack_lost)
+		r->kstack_lost += s->count;
+
+	frames[n++] = proc_frame(r, s->pid, false);
+	for (int i = (int)s->nustack - 1; i >= 0; i--) {
+		symbolizer__user(r->sym, s->pid, s->ustack[i], i == 0, buf, sizeof(buf));
+		frames[n++] = profile__intern(r->prof, buf);
+	}
+	for (int i = (int)s->nkstack - 1; i >= 0; i--) {
+		symbolizer__kernel(r->sym, s->kstack[i], buf, sizeof(buf));
+		frames[n++] = profile__intern(r->prof, buf);
+	}
+	if (n == 1)
+		frames[n++] = profile__intern(r->prof, "[no stack]");
+	profile__add(r->prof, frames, n, s->count);
+}
+
+static void drain(struct record *r)
+{
+	capture__drain(r->cap, on_sample, r);
+}
+
+static void on_event(const struct capture_event *e, void *ctx)
+{
+	struct record *r = ctx;
+
+	switch (e->type) {
+	case EVENT_NEW_PROCESS:
+		r->nprocs++;
+		symbolizer__refresh(r->sym, e->pid);
+		proc_frame(r, e->pid, true);
+		break;
+	case EVENT_EXEC:
+		/* Samples of the old image must resolve against the old maps. */
+		drain(r);
+		if (r->child && e->pid == (__u32)r->child)
+			r->child_execed = true;
+		symbolizer__refresh(r->sym, e->pid);
+		proc_frame(r, e->pid, true);
+		break;
+	case EVENT_FORK:
+		p_debug("following child %u of %u", e->pid, e->ppid);
+		break;
+	}
+}
+
+/* Fork CMD stopped on a pipe; it execs once start_child() releases it. */
+static int spawn_child(struct record *r, int *go_fd, int *err_fd)
+{
+	int go[2], errp[2];
+	pid_t pid;
+
+	if (pipe2(go, O_CLOEXEC) || pipe2(errp, O_CLOEXEC)) {
+		p_err("cannot create a pipe: %s", strerror(errno));
+		return EXIT_ERROR;
+	}
+	pid = fork();
+	if (pid < 0) {
+		p_err("cannot fork: %s", strerror(errno));
+		return EXIT_ERROR;
+	}
+	if (pid == 0) {
+		char c;
+		int e;
+
+		close(go[1]);
+		close(errp[0]);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGCHLD, SIG_DFL);
+		if (read(go[0], &c, 1) != 1)
+			_exit(EXIT_NOEXEC);
+		execvp(r->cmd[0], r->cmd);
+		e = errno;
+		if (write(errp[1], &e, sizeof(e)) < 0)
+			_exit(EXIT_NOEXEC);
+		_exit(EXIT_NOEXEC);
+	}
+	close(go[0]);
+	close(errp[1]);
+	r->child = pid;
+	*go_fd = go[1];
+	*err_fd = errp[0];
+	return 0;
+}
+
+static int start_child(struct record *r, int go_fd, int err_fd)
+{
+	ssize_t n;
+	int e = 0;
+
+	n = write(go_fd, "g", 1);
+	close(go_fd);
+	/* EOF on the CLOEXEC pipe means exec succeeded. */
+	do
+		n = read(err_fd, &e, sizeof(e));
+	while (n < 0 && errno == EINTR);
+	close(err_fd);
+	if (n == sizeof(e)) {
+		p_err("cannot run '%s': %s%s", r->cmd[0], strerror(e),
+		      e == ENOENT ? " (check the command name and PATH)" : "");
+		waitpid(r->child, NULL, 0);
+		r->child = 0;
+		return EXIT_NOEXEC;
+	}
+	return 0;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+
+	/* No SA_RESTART: the poll must return so the loop sees the flag. */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = on_sigchld;
+	sa.sa_flags = SA_NOCLDSTOP;
+	sigaction(SIGCHLD, &sa, NULL);
+}
+
+static void describe_target(struct record *r, char *buf, size_t len)
+{
+	char name[64];
+	size_t off = 0;
+
+	if (r->system_wide) {
+		snprintf(buf, len, "all processes");
+		return;
+	}
+	if (r->cmd) {
+		snprintf(buf, len, "'%s' (PID %d)", r->cmd[0], (int)r->child);
+		return;
+	}
+	for (int i = 0; i < r->npids && off + 1 < len; i++) {
+		process_name(r->pids[i], name, sizeof(name));
+		off += snprintf(buf + off, len - off, "%sPID %d (%s)", i ? ", " : "",
+				(int)r->pids[i], name);
+	}
+}
+
+static void print_summary(struct record *r, double elapsed, const char *why)
+{
+	const struct symbolizer_stats *ss = symbolizer__stats(r->sym);
+	uint64_t st[STAT__MAX], total = profile__total(r->prof), run_ns, runs;
+	struct rusage self;
+	double cpu = -1, self_cpu;
+	char target[512];
+	bool any_loss = false;
+	struct {
+		const char *what;
+		uint64_t n;
+	} losses[16];
+	int nl = 0;
+
+	capture__stats(r->cap, st);
+	capture__prog_stats(r->cap, &run_ns, &runs);
+	getrusage(RUSAGE_SELF, &self);
+	self_cpu = self.ru_utime.tv_sec + self.ru_utime.tv_usec / 1e6 + self.ru_stime.tv_sec +
+		   self.ru_stime.tv_usec / 1e6;
+	if (r->cmd && r->child_exited)
+		cpu = r->child_rusage.ru_utime.tv_sec + r->child_rusage.ru_utime.tv_usec / 1e6 +
+		      r->child_rusage.ru_stime.tv_sec + r->child_rusage.ru_stime.tv_usec / 1e6;
+	else if (r->npids && r->cpu_start >= 0 && r->cpu_last >= 0)
+		cpu = r->cpu_last - r->cpu_start;
+
+	losses[nl++] = (typeof(losses[0])){ "user stack hash collisions",
+					    st[STAT_USTACK_COLLISION] };
+	losses[nl++] = (typeof(losses[0])){ "kernel stack hash collisions",
+					    st[STAT_KSTACK_COLLISION] };
+	losses[nl++] = (typeof(losses[0])){ "user stacks unreadable", st[STAT_USTACK_FAILED] };
+	losses[nl++] = (typeof(losses[0])){ "kernel stacks unreadable", st[STAT_KSTACK_FAILED] };
+	losses[nl++] = (typeof(losses[0])){ "stack map full", st[STAT_STACK_MAP_FULL] };
+	losses[nl++] = (typeof(losses[0])){ "samples dropped: count map full",
+					    st[STAT_COUNT_MAP_FULL] };
+	losses[nl++] = (typeof(losses[0])){ "process events lost", st[STAT_EVENTS_LOST] };
+	losses[nl++] = (typeof(losses[0])){ "children not followed: target map full",
+					    st[STAT_TARGETS_FULL] };
+	losses[nl++] = (typeof(losses[0])){ "stacks evicted before drain",
+					    r->ustack_lost + r->kstack_lost };
+	losses[nl++] = (typeof(losses[0])){ "frames in no known mapping", ss->unmapped };
+	losses[nl++] = (typeof(losses[0])){ "frames in unreadable files", ss->no_file };
+	losses[nl++] = (typeof(losses[0])){ "frames without a symbol", ss->no_symbol };
+
+	if (r->quiet)
+		return;
+	describe_target(r, target, sizeof(target));
+	fprintf(stderr, "rampa-bpf: profiled %s for %.2f s%s%s%s\n", target, elapsed,
+		why ? " (" : "", why ? why : "", why ? ")" : "");
+	fprintf(stderr, "  mode          cpu: on-CPU samples at %u Hz per CPU; counts are samples "
+			"(one sample = %.3g ms of CPU)\n",
+		r->hz, 1000.0 / r->hz);
+	fprintf(stderr, "  samples       %" PRIu64 " (%.1f per second)\n", total,
+		elapsed > 0 ? total / elapsed : 0.0);
+	if (cpu > 0)
+		fprintf(stderr,
+			"  CPU time      %.2f s sampled of %.2f s used by the target (%.1f%%)\n",
+			(double)total / r->hz, cpu, 100.0 * total / r->hz / cpu);
+	fprintf(stderr, "  threads       %zu in %" PRIu64 " process%s\n", r->tids.n, r->nprocs,
+		r->nprocs == 1 ? "" : "es");
+	fprintf(stderr, "  stacks        %zu distinct, %zu frame names\n",
+		profile__nstacks(r->prof), profile__nframes(r->prof));
+	for (int i = 0; i < nl; i++) {
+		if (!losses[i].n)
+			continue;
+		if (!any_loss)
+			fprintf(stderr, "  losses\n");
+		any_loss = true;
+		fprintf(stderr, "    %-40s %" PRIu64 "\n", losses[i].what, losses[i].n);
+	}
+	if (!any_loss)
+		fprintf(stderr, "  losses        none\n");
+	fprintf(stderr, "  profiler CPU  %.3f s (%.2f%% of one core)", self_cpu,
+		elapsed > 0 ? 100.0 * self_cpu / elapsed : 0.0);
+	if (runs)
+		fprintf(stderr, "; BPF sampler %" PRIu64 " runs, %.0f ns each", runs,
+			(double)run_ns / runs);
+	fputc('\n', stderr);
+}
+
+static void progress(struct record *r, double elapsed)
+{
+	if (r->quiet || !isatty(STDERR_FILENO))
+		return;
+	fprintf(stderr, "\r\033[Krampa-bpf: %.0f s, %" PRIu64 " samples", elapsed,
+		profile__total(r->prof));
+}
+
+static int run(struct record *r)
+{
+	struct capture_opts copts = {
+		.hz = r->hz,
+		.system_wide = r->system_wide,
+		.follow_forks = r->cmd != NULL,
+		.on_event = on_event,
+		.ctx = r,
+	};
+	int ret, go_fd = -1, err_fd = -1;
+	double start, next_drain, elapsed, next_cpu_read;
+	const char *why = NULL;
+	char target[512];
+
+	ret = capture__open(&r->cap, &copts);
+	if (ret)
+		return ret;
+	if (r->cmd) {
+		ret = spawn_child(r, &go_fd, &err_fd);
+		if (ret)
+			return ret;
+		if (capture__add_target(r->cap, r->child))
+			return EXIT_ERROR;
+	}
+	for (int i = 0; i < r->npids; i++)
+		if (capture__add_target(r->cap, r->pids[i]))
+			return EXIT_ERROR;
+	ret = capture__start(r->cap);
+	if (ret)
+		return ret;
+	install_signals();
+	r->cpu_start = r->cpu_last = targets_cpu_seconds(r);
+	start = now_sec();
+	if (r->cmd) {
+		ret = start_child(r, go_fd, err_fd);
+		if (ret)
+			return ret;
+	}
+	if (!r->quiet) {
+		describe_target(r, target, sizeof(target));
+		fprintf(stderr, "rampa-bpf: sampling %s at %u Hz", target, r->hz);
+		if (r->duration)
+			fprintf(stderr, " for %g s", r->duration);
+		fprintf(stderr, "; Ctrl-C stops and writes %s\n", r->output);
+	}
+
+	next_drain = start + DRAIN_INTERVAL_SEC;
+	next_cpu_read = start + 0.1;
+	while (!stop_signal) {
+		double now = now_sec(), wait = 0.1;
+
+		if (r->duration) {
+			if (now - start >= r->duration)
+				break;
+			if (r->duration - (now - start) < wait)
+				wait = r->duration - (now - start);
+		}
+		capture__poll(r->cap, (int)(wait * 1000) + 1);
+		now = now_sec();
+		if (now >= next_drain) {
+			drain(r);
+			next_drain = now + DRAIN_INTERVAL_SEC;
+			progress(r, now - start);
+		}
+		if (r->child && got_sigchld) {
+			got_sigchld = 0;
+			if (wait4(r->child, &r->child_status, WNOHANG, &r->child_rusage) == r->child) {
+				r->child_exited = true;
+				why = "command exited";
+				break;
+			}
+		}
+		if (r->npids && now >= next_cpu_read) {
+			bool any = false;
+			double cpu = targets_cpu_seconds(r);
+
+			next_cpu_read = now + 0.1;
+			for (int i = 0; i < r->npids; i++)
+				any |= proc_alive(r->pids[i]);
+			if (!any) {
+				why = r->npids == 1 ? "the target exited; profile covers its lifetime "
+						      "until then"
+						    : "all targets exited";
+				break;
+			}
+			if (cpu >= 0)
+				r->cpu_last = cpu;
+		}
+	}
+	elapsed = now_sec() - start;
+	if (stop_signal) {
+		why = stop_signal == SIGINT ? "interrupted" : "stopped by a signal";
+		if (r->child && !r->child_exited && stop_signal != SIGINT)
+			kill(r->child, stop_signal);
+	} else if (!why) {
+		why = NULL;
+	}
+	if (!r->quiet && isatty(STDERR_FILENO))
+		fputs("\r\033[K", stderr);
+	/* Process events still queued, then the last samples. */
+	capture__poll(r->cap, 0);
+	drain(r);
+	print_summary(r, elapsed, why);
+	ret = finish_output(r);
+	if (!ret && !r->quiet) {
+		fprintf(stderr, "rampa-bpf: wrote %s (%zu stacks, %" PRIu64 " samples)\n", r->output,
+			profile__nstacks(r->prof), profile__total(r->prof));
+		if (!profile__total(r->prof))
+			p_warn("no samples: the target did not run on a CPU while profiled "
+			       "(idle or blocked?)");
+		fprintf(stderr,
+			"rampa-bpf: view it: drop %s on https://www.speedscope.app, or run "
+			"'flamegraph.pl %s > flame.svg' (FlameGraph)\n",
+			r->output, r->output);
+	}
+	return ret;
+}
+
+int cmd_record(int argc, char **argv)
+{
+	struct record r = { .cpu_start = -1, .cpu_last = -1 };
+	char defout[64];
+	int ret;
+
+	ret = parse_args(&r, argc, argv);
+	if (ret)
+		return ret < 0 ? EXIT_OK : ret;
+	r.prof = profile__new();
+	r.sym = symbolizer__new(NULL);
+	if (!r.output) {
+		if (r.npids)
+			snprintf(defout, sizeof(defout), "rampa-%d.folded", (int)r.pids[0]);
+		else if (r.system_wide)
+			snprintf(defout, sizeof(defout), "rampa-all.folded");
+		else
+			snprintf(defout, sizeof(defout), "rampa-%s.folded",
+				 strrchr(r.cmd[0], '/') ? strrchr(r.cmd[0], '/') + 1 : r.cmd[0]);
+		r.output = defout;
+	}
+	ret = open_output(&r);
+	if (!ret)
+		ret = run(&r);
+	discard_output(&r);
+	if (r.child) {
+		/* A profile failure wins; otherwise report like the command did. */
+		if (!r.child_exited) {
+			if (ret)
+				kill(r.child, SIGTERM);
+			while (waitpid(r.child, &r.child_status, 0) < 0 && errno == EINTR)
+				;
+		}
+		if (!ret)
+			ret = WIFEXITED(r.child_status) ? WEXITSTATUS(r.child_status)
+							: 128 + WTERMSIG(r.child_status);
+	}
+	capture__close(r.cap);
+	symbolizer__free(r.sym);
+	profile__free(r.prof);
+	free(r.tids.slots);
+	free_proc_names();
+	return ret;
+}

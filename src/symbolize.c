@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "elf_syms.h"
+#include "ksyms.h"
+#include "procmaps.h"
+#include "symbolize.h"
+#include "util.h"
+
+/* A process's maps are re-read on a miss at most this often. */
+#define MAPS_REFRESH_MIN_SEC 0.2
+
+struct elf_file {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	struct elf_syms *syms; /* NULL: not an ELF we can read */
+	struct elf_file *next;
+};
+
+struct proc_entry {
+	pid_t pid;
+	struct proc_maps *maps;
+	struct elf_file **files; /* per map entry, resolved lazily */
+	bool *files_tried;
+	double read_at;
+	bool gone;
+	struct proc_entry *next;
+};
+
+#define PROC_BUCKETS 1024
+#define FILE_BUCKETS 256
+
+struct symbolizer {
+	struct proc_entry *procs[PROC_BUCKETS];
+	struct elf_file *files[FILE_BUCKETS];
+	struct ksyms *ksyms;
+	const char *kallsyms_path;
+	bool ksyms_tried;
+	struct symbolizer_stats stats;
+};
+
+struct symbolizer *symbolizer__new(const char *kallsyms_path)
+{
+	struct symbolizer *sym = xcalloc(1, sizeof(*sym));
+
+	sym->kallsyms_path = kallsyms_path;
+	return sym;
+}
+
+static void proc_entry_clear(struct proc_entry *p)
+{
+	proc_maps__free(p->maps);
+	free(p->files);
+	free(p->files_tried);
+	p->maps = NULL;
+	p->files = NULL;
+	p->files_tried = NULL;
+}
+
+void symbolizer__free(struct symbolizer *sym)
+{
+	if (!sym)
+		return;
+	for (int i = 0; i < PROC_BUCKETS; i++) {
+		for (struct proc_entry *p = sym->procs[i], *n; p; p = n) {
+			n = p->next;
+			proc_entry_clear(p);
+			free(p);
+		}
+	}
+	for (int i = 0; i < FILE_BUCKETS; i++) {
+		for (struct elf_file *f = sym->files[i], *n; f; f = n) {
+			n = f->next;
+			elf_syms__free(f->syms);
+			free(f);
+		}
+	}
+	ksyms__free(sym->ksyms);
+	free(sym);
+}
+
+void symbolizer__proc_root(pid_t pid, char *buf, size_t len)
+{
+	snprintf(buf, len, "/proc/%d/root", (int)pid);
+}
+
+static struct proc_entry *proc_get(struct symbolizer *sym, pid_t pid, bool create)
+{
+	unsigned int b = (unsigned int)pid % PROC_BUCKETS;
+	struct proc_entry *p;
+
+	for (p = sym->procs[b]; p; p = p->next)
+		if (p->pid == pid)
+			return p;
+	if (!create)
+		return NULL;
+	p = xcalloc(1, sizeof(*p));
+	p->pid = pid;
+	p->next = sym->procs[b];
+	sym->procs[b] = p;
+	return p;
+}
+
+/* Returns 0 when new maps were read; keeps the old ones when the process is gone. */
+static int proc_read_maps(struct symbolizer *sym, struct proc_entry *p)
+{
+	struct proc_maps *maps;
+
+	p->read_at = now_sec();
+	if (p->gone)
+		return -1;
+	maps = proc_maps__read(p->pid);
+	if (!maps || maps->n == 0) {
+		/* Gone, or a zombie: its last maps are the best we will have. */
+		proc_maps__free(maps);
+		if (!p->maps)
+			sym->stats.procs_unreadable++;
+		p->gone = true;
+		return -1;
+	}
+	proc_entry_clear(p);
+	p->maps = maps;
+	p->files = xcalloc(maps->n, sizeof(*p->files));
+	p->files_tried = xcalloc(maps->n, sizeof(*p->files_tried));
+	return 0;
+}
+
+void symbolizer__refresh(struct symbolizer *sym, pid_t pid)
+{
+	struct proc_entry *p = proc_get(sym, pid, true);
+
+	p->gone = false; /* exec or a reused pid: read afresh */
+	proc_read_maps(sym, p);
+}
+
+/* Look for a separate debug file by build id, inside the process's root first. */
+static void add_debug_symbols(struct elf_syms *es, pid_t pid)
+{
+	const char *id = elf_syms__build_id(es);
+	char path[PATH_MAX], root[64];
+	int fd;
+
+	if (elf_syms__has_symtab(es) || strlen(id) < 3)
+		return;
+	symbolizer__proc_root(pid, root, sizeof(root));
+	snprintf(path, sizeof(path), "%s/usr/lib/debug/.build-id/%.2s/%s.debug", root, id, id + 2);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(path, sizeof(path), "/usr/lib/debug/.build-id/%.2s/%s.debug", id, id + 2);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return;
+	p_debug("debug symbols for build id %s from %s", id, path);
+	elf_syms__add_symbols_fd(es, fd);
+	close(fd);
+}
+
+static struct elf_file *file_for_fd(struct symbolizer *sym, int fd, pid_t pid, const char *what)
+{
+	struct elf_file *f;
+	struct stat st;
+	const char *err = NULL;
+	unsigned int b;
+
+	if (fstat(fd, &st))
+		return NULL;
+	b = (unsigned int)(st.st_ino ^ st.st_dev) % FILE_BUCKETS;
+	for (f = sym->files[b]; f; f = f->next) {
+		if (f->dev == st.st_dev && f->ino == st.st_ino && f->size == st.st_size &&
+		    f->mtime.tv_sec == st.st_mtim.tv_sec && f->mtime.tv_nsec == st.st_mtim.tv_nsec)
+			return f;
+	}
+	f = xcalloc(1, sizeof(*f));
+	f->dev = st.st_dev;
+	f->ino = st.st_ino;
+	f->size = st.st_size;
+	f->mtime = st.st_mtim;
+	f->syms = elf_syms__open_fd(fd, &err);
+	if (f->syms)
+		add_debug_symbols(f->syms, pid);
+	else
+		p_debug("cannot read symbols of %s: %s", what, err);
+	f->next = sym->files[b];
+	sym->files[b] = f;
+	return f;
+}
+
+/* The mapped file itself: map_files sees through deletion and replacement;
+ * the path under /proc/PID/root resolves inside containers and chroots.
+ */
+static struct elf_file *open_mapped_file(struct symbolizer *sym, pid_t pid,
+					 const struct map_entry *m)
+{
+	struct elf_file *f = NULL;
+	char path[PATH_MAX];
+	struct stat st;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid, m->start,
+		 m->end);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && !m->deleted) {
+		snprintf(path, sizeof(path), "/proc/%d/root%s", (int)pid, m->path);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		/* Same path, other file: the binary was replaced since it was mapped. */
+		if (fd >= 0 && (fstat(fd, &st) || st.st_ino != m->inode)) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	if (fd < 0)
+		return NULL;
+	f = file_for_fd(sym, fd, pid, m->path);
+	close(fd);
+	return f;
+}
+
+static const char *basename_of(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+const char *symbolizer__user(struct symbolizer *sym, pid_t pid, uint64_t addr, bool leaf,
+			     char *buf, size_t len)
+{
+	struct proc_entry *p = proc_get(sym, pid, true);
+	const struct map_entry *m = NULL;
+	struct elf_file *f;
+	uint64_t lookup = leaf || addr == 0 ? addr : addr - 1;
+	uint64_t off, vaddr;
+	const char *name;
+	size_t idx;
+
+	sym->stats.frames++;
+	if (!p->maps && !p->gone)
+		proc_read_maps(sym, p);
+	m = proc_maps__find(p->maps, lookup);
+	/* Libraries loaded after the last read (dlopen): read the maps again. */
+	if (!m && !p->gone && now_sec() - p->read_at >= MAPS_REFRESH_MIN_SEC) {
+		proc_read_maps(sym, p);
+		m = proc_maps__find(p->maps, lookup);
+	}
+	if (!m) {
+		sym->stats.unmapped++;
+		snprintf(buf, len, "[unknown]");
+		return buf;
+	}
+	if (!m->path[0] || m->path[0] == '[') {
+		if (!strcmp(m->path, "[vdso]")) {
+			snprintf(buf, len, "[vdso]");
+		} else {
+			sym->stats.unmapped++;
+			snprintf(buf, len, "[unknown]");
+		}
+		return buf;
+	}
+
+	idx = (size_t)(m - p->maps->entries);
+	if (!p->files_tried[idx]) {
+		p->files_tried[idx] = true;
+		p->files[idx] = open_mapped_file(sym, pid, m);
+	}
+	f = p->files[idx];
+	off = lookup - m->start + m->pgoff;
+	if (!f || !f->syms) {
+		sym->stats.no_file++;
+		snprintf(buf, len, "%s+0x%" PRIx64, basename_of(m->path), off);
+		return buf;
+	}
+	if (elf_syms__offset_to_vaddr(f->syms, off, &vaddr))
+		vaddr = off;
+	name = elf_syms__lookup(f->syms, vaddr, NULL);
+	if (!name) {
+		sym->stats.no_symbol++;
+		snprintf(buf, len, "%s+0x%" PRIx64, basename_of(m->path), vaddr);
+		return buf;
+	}
+	snprintf(buf, len, "%s", name);
+	return buf;
+}
+
+const char *symbolizer__kernel(struct symbolizer *sym, uint64_t addr, char *buf, size_t len)
+{
+	const char *name;
+
+	if (!sym->ksyms_tried) {
+		sym->ksyms_tried = true;
+		sym->ksyms = ksyms__load(sym->kallsyms_path);
+		if (!sym->ksyms || ksyms__hidden(sym->ksyms))
+			p_warn("kernel symbols are unavailable (%s hides addresses): kernel frames "
+			       "show as addresses; run as root or set kernel.kptr_restrict=0",
+			       sym->kallsyms_path ? sym->kallsyms_path : "/proc/kallsyms");
+	}
+	name = ksyms__lookup(sym->ksyms, addr);
+	if (name)
+		snprintf(buf, len, "%s_[k]", name);
+	else
+		snprintf(buf, len, "0x%" PRIx64 "_[k]", addr);
+	return buf;
+}
+
+const struct symbolizer_stats *symbolizer__stats(const struct symbolizer *sym)
+{
+	return &sym->stats;
+}

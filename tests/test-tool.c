@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Drives rampa-bpf's userspace modules directly, for tests that need no root. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "elf_syms.h"
+#include "folded.h"
+#include "ksyms.h"
+#include "procmaps.h"
+#include "profile.h"
+#include "symbolize.h"
+#include "util.h"
+
+static uint64_t num(const char *s)
+{
+	return strtoull(s, NULL, 0);
+}
+
+/* maps FILE ADDR...: the mapping holding each address. */
+static int cmd_maps(int argc, char **argv)
+{
+	struct proc_maps *m = proc_maps__parse_file(argv[0]);
+
+	if (!m)
+		return 1;
+	printf("%zu executable mappings\n", m->n);
+	for (int i = 1; i < argc; i++) {
+		const struct map_entry *e = proc_maps__find(m, num(argv[i]));
+
+		if (!e)
+			printf("%s none\n", argv[i]);
+		else
+			printf("%s %" PRIx64 "-%" PRIx64 " off=%" PRIx64 " inode=%" PRIu64
+			       " deleted=%d path=%s\n",
+			       argv[i], e->start, e->end, e->pgoff, e->inode, e->deleted, e->path);
+	}
+	proc_maps__free(m);
+	return 0;
+}
+
+/* elf FILE [OFFSET...]: summary, then the symbol at each file offset. */
+static int cmd_elf(int argc, char **argv)
+{
+	const char *err = NULL;
+	struct elf_syms *es = elf_syms__open(argv[0], &err);
+
+	if (!es) {
+		printf("error: %s\n", err);
+		return 1;
+	}
+	printf("symbols=%zu symtab=%d build_id=%s\n", elf_syms__count(es),
+	       elf_syms__has_symtab(es), elf_syms__build_id(es));
+	for (int i = 1; i < argc; i++) {
+		uint64_t vaddr, off = 0;
+		const char *name;
+
+		if (elf_syms__offset_to_vaddr(es, num(argv[i]), &vaddr)) {
+			printf("%s unmapped\n", argv[i]);
+			continue;
+		}
+		name = elf_syms__lookup(es, vaddr, &off);
+		printf("%s vaddr=0x%" PRIx64 " %s+0x%" PRIx64 "\n", argv[i], vaddr,
+		       name ? name : "(none)", off);
+	}
+	elf_syms__free(es);
+	return 0;
+}
+
+/* elf-find FILE NAME: link address of a symbol. */
+static int cmd_elf_find(int argc, char **argv)
+{
+	struct elf_syms *es = elf_syms__open(argv[0], NULL);
+
+	if (!es || argc < 2)
+		return 1;
+	printf("0x%" PRIx64 "\n", elf_syms__find(es, argv[1]));
+	elf_syms__free(es);
+	return 0;
+}
+
+/* ksym FILE ADDR...: kernel symbol per address. */
+static int cmd_ksym(int argc, char **argv)
+{
+	struct ksyms *ks = ksyms__load(argv[0]);
+
+	if (!ks)
+		return 1;
+	printf("hidden=%d\n", ksyms__hidden(ks));
+	for (int i = 1; i < argc; i++) {
+		const char *n = ksyms__lookup(ks, num(argv[i]));
+
+		printf("%s %s\n", argv[i], n ? n : "(none)");
+	}
+	ksyms__free(ks);
+	return 0;
+}
+
+/* symbolize PID ADDR...: frame names as a live capture would give them. */
+static int cmd_symbolize(int argc, char **argv)
+{
+	struct symbolizer *sym = symbolizer__new(NULL);
+	pid_t pid = (pid_t)num(argv[0]);
+	char buf[512];
+
+	symbolizer__refresh(sym, pid);
+	for (int i = 1; i < argc; i++)
+		printf("%s %s\n", argv[i],
+		       symbolizer__user(sym, pid, num(argv[i]), true, buf, sizeof(buf)));
+	symbolizer__free(sym);
+	return 0;
+}
+
+/* folded: read "a;b;c N" lines on stdin into a profile, write it back. */
+static int cmd_folded(int argc, char **argv)
+{
+	struct profile *p = profile__new();
+	char *line = NULL, *sp, *save, *tok;
+	size_t cap = 0;
+	uint32_t frames[4096];
+
+	while (getline(&line, &cap, stdin) > 0) {
+		uint32_t n = 0;
+
+		line[strcspn(line, "\n")] = '\0';
+		sp = strrchr(line, ' ');
+		if (!sp)
+			continue;
+		*sp = '\0';
+		for (tok = strtok_r(line, ";", &save); tok && n < 4096;
+		     tok = strtok_r(NULL, ";", &save))
+			frames[n++] = profile__intern(p, tok);
+		profile__add(p, frames, n, num(sp + 1));
+	}
+	free(line);
+	folded__write(stdout, p);
+	fprintf(stderr, "stacks=%zu frames=%zu total=%" PRIu64 "\n", profile__nstacks(p),
+		profile__nframes(p), profile__total(p));
+	profile__free(p);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	int min_args;
+} cmds[] = {
+	{ "maps", cmd_maps, 1 },	   { "elf", cmd_elf, 1 },
+	{ "elf-find", cmd_elf_find, 2 },   { "ksym", cmd_ksym, 1 },
+	{ "symbolize", cmd_symbolize, 1 }, { "folded", cmd_folded, 0 },
+};
+
+int main(int argc, char **argv)
+{
+	progname = "test-tool";
+	for (size_t i = 0; argc > 1 && i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(argv[1], cmds[i].name))
+			continue;
+		if (argc - 2 < cmds[i].min_args) {
+			fprintf(stderr, "test-tool %s: missing arguments\n", argv[1]);
+			return 2;
+		}
+		return cmds[i].fn(argc - 2, argv + 2);
+	}
+	fprintf(stderr, "usage: test-tool maps|elf|elf-find|ksym|symbolize|folded ARGS\n");
+	return 2;
+}
