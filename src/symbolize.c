@@ -210,8 +210,15 @@ static struct elf_file *open_mapped_file(struct symbolizer *sym, pid_t pid,
 	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid, m->start,
 		 m->end);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 && !m->deleted) {
-		snprintf(path, sizeof(path), "/proc/%d/root%s", (int)pid, m->path);
+	/* The kernel prints paths relative to the reader's root: the process's
+	 * root comes first for containers, then the path as printed (a chroot
+	 * seen from the host).
+	 */
+	for (int i = 0; fd < 0 && !m->deleted && i < 2; i++) {
+		if (i == 0)
+			snprintf(path, sizeof(path), "/proc/%d/root%s", (int)pid, m->path);
+		else
+			snprintf(path, sizeof(path), "%s", m->path);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		/* Same path, other file: the binary was replaced since it was mapped. */
 		if (fd >= 0 && (fstat(fd, &st) || st.st_ino != m->inode)) {

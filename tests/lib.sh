@@ -1,0 +1,95 @@
+# Sourced by every tests/tNNNN-*.sh: TAP output, prerequisites, helpers.
+# shellcheck shell=bash
+set -u
+
+TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT_DIR=$(dirname "$TESTS_DIR")
+BUILD="$TESTS_DIR/.build"
+RAMPA="$ROOT_DIR/rampa-bpf"
+TEST_TOOL="$TESTS_DIR/test-tool"
+test_name=$(basename "$0" .sh)
+TRASH="$TESTS_DIR/.out/$test_name"
+rm -rf "$TRASH" && mkdir -p "$TRASH"
+
+_count=0
+_failed=0
+_bg_pids=()
+
+# Kill what a test started in the background, whatever happens.
+_cleanup() {
+	local p
+	for p in "${_bg_pids[@]}"; do
+		kill -9 "$p" 2>/dev/null
+	done
+}
+trap _cleanup EXIT
+
+bg_track() { _bg_pids+=("$1"); }
+
+say() { printf '# %s\n' "$*"; }
+
+# test_expect_success DESC BODY: BODY runs in a subshell with errexit off;
+# its last status decides.
+test_expect_success() {
+	local desc=$1 body=$2 out
+	_count=$((_count + 1))
+	out=$(cd "$TRASH" && eval "$body" 2>&1)
+	local rc=$?
+	if [ $rc -eq 0 ]; then
+		echo "ok $_count - $desc"
+	else
+		_failed=$((_failed + 1))
+		echo "not ok $_count - $desc"
+		printf '%s\n' "$out" | sed 's/^/#    /' | tail -n 40
+	fi
+}
+
+# Prerequisites: a missing one skips the whole script, but under CI=true it
+# fails, so a broken environment can never pass as green.
+skip_all() {
+	if [ "${CI:-}" = true ]; then
+		echo "1..1"
+		echo "not ok 1 - prerequisite missing in CI: $*"
+		exit 1
+	fi
+	echo "1..0 # SKIP $*"
+	exit 0
+}
+
+require_root() { [ "$(id -u)" -eq 0 ] || skip_all "needs root"; }
+require_bpf() {
+	require_root
+	[ -r /sys/kernel/btf/vmlinux ] || skip_all "needs kernel BTF"
+	[ -x "$RAMPA" ] || skip_all "rampa-bpf not built"
+}
+
+test_done() {
+	echo "1..$_count"
+	[ $_failed -eq 0 ]
+	exit $?
+}
+
+# share FILE REGEX: percentage of the total weight in stacks matching REGEX.
+share() {
+	awk -v re="$2" '{ n = $NF; t += n; sub(/ [0-9]+$/, ""); if ($0 ~ re) m += n }
+		END { if (t == 0) print 0; else printf "%.2f\n", 100 * m / t }' "$1"
+}
+
+# total FILE: sum of the counts.
+total() { awk '{ t += $NF } END { print t + 0 }' "$1"; }
+
+# within VALUE EXPECTED TOLERANCE
+within() {
+	awk -v v="$1" -v e="$2" -v t="$3" 'BEGIN { d = v - e; if (d < 0) d = -d; exit !(d <= t) }' ||
+		{ echo "got $1, expected $2 +- $3"; return 1; }
+}
+
+# wait_for COMMAND...: poll up to 10 s.
+wait_for() {
+	local i
+	for i in $(seq 100); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}

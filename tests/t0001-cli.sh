@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Command line: help, version, and a clear error with a documented exit code
+# for every kind of bad input. None of these may leave a file behind.
+. "$(dirname "$0")/lib.sh"
+
+[ -x "$RAMPA" ] || skip_all "rampa-bpf not built"
+
+test_expect_success 'rampa-bpf --help lists record and exits 0' '
+	"$RAMPA" --help >out && grep -q "record" out && grep -q "usage: rampa-bpf" out
+'
+test_expect_success 'rampa-bpf --version prints the version' '
+	"$RAMPA" --version | grep -Eq "^rampa-bpf [0-9]+\.[0-9]+\.[0-9]+$"
+'
+test_expect_success 'no command is a usage error (2)' '
+	"$RAMPA" 2>err; [ $? -eq 2 ] && grep -q usage err
+'
+test_expect_success 'unknown command is a usage error naming it' '
+	"$RAMPA" frobnicate 2>err; [ $? -eq 2 ] && grep -q "unknown command .frobnicate." err
+'
+test_expect_success 'record --help documents every option' '
+	"$RAMPA" record --help >out &&
+	for o in --pid --all --duration --frequency --output --format --quiet --verbose; do
+		grep -q -- "$o" out || { echo "missing $o"; exit 1; }
+	done
+'
+test_expect_success 'record with no target says what to give' '
+	"$RAMPA" record 2>err; [ $? -eq 2 ] && grep -q "nothing to profile: give -p PID" err
+'
+test_expect_success 'record rejects two kinds of target at once' '
+	"$RAMPA" record -a -p 1 2>err; [ $? -eq 2 ] && grep -q "only one of" err
+'
+test_expect_success 'record rejects a bad frequency' '
+	"$RAMPA" record -F 0 -p 1 2>err; [ $? -eq 2 ] && grep -q "invalid frequency .0." err &&
+	"$RAMPA" record -F 99999 -p 1 2>err; [ $? -eq 2 ] &&
+	"$RAMPA" record -F abc -p 1 2>err; [ $? -eq 2 ]
+'
+test_expect_success 'record rejects a bad duration' '
+	"$RAMPA" record -d -5 -p 1 2>err; [ $? -eq 2 ] && grep -q "invalid duration" err &&
+	"$RAMPA" record -d 3x -p 1 2>err; [ $? -eq 2 ]
+'
+test_expect_success 'record rejects a malformed PID list' '
+	"$RAMPA" record -p 12,abc 2>err; [ $? -eq 2 ] && grep -q "invalid PID .abc." err
+'
+test_expect_success 'record on a PID that does not exist exits 4' '
+	"$RAMPA" record -p 999999999 2>err; [ $? -eq 2 ] ||
+	{ "$RAMPA" record -p 4194000 2>err; [ $? -eq 4 ] && grep -q "no process with PID" err; }
+'
+test_expect_success 'record rejects an unknown format' '
+	"$RAMPA" record --format xml -p 1 2>err; [ $? -eq 2 ] && grep -q "unknown format" err
+'
+test_expect_success 'record rejects an unknown option' '
+	"$RAMPA" record --bogus -p 1 2>err; [ $? -eq 2 ] && grep -q "unknown" err
+'
+test_expect_success 'a missing option value is named' '
+	"$RAMPA" record -p 2>err; [ $? -eq 2 ] && grep -q "option -p needs a value" err
+'
+test_expect_success 'an unwritable output path fails early (5) and leaves nothing' '
+	"$RAMPA" record -o "$TRASH/no/such/dir/x.folded" -p $$ 2>err; [ $? -eq 5 ] &&
+	grep -q "cannot write output" err && [ ! -e "$TRASH/no" ]
+'
+test_expect_success 'an output path that is a directory fails (5)' '
+	mkdir -p d && "$RAMPA" record -o d -p $$ 2>err; [ $? -eq 5 ] && grep -q "is a directory" err
+'
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+	test_expect_success 'without privileges: exit 3 naming root or CAP_BPF+CAP_PERFMON' '
+		cd /tmp && setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+			"$RAMPA" record -o /tmp/rampa-nopriv.folded -p $$ 2>"$TRASH/err"
+		rc=$?; cd "$TRASH"
+		[ $rc -eq 3 ] && grep -q "CAP_BPF and CAP_PERFMON" err &&
+		[ ! -e /tmp/rampa-nopriv.folded ] && ! ls /tmp/.rampa-nopriv.folded.* 2>/dev/null
+	'
+fi
+test_done
