@@ -7,6 +7,9 @@
 # SELECTOR is a version (3.14: release and debug build), a debug version
 # (3.14d), a label (3.14-sid, see list.sh) or a suite (sid); default: all.
 # The cache defaults to $RAMPA_PY_CACHE or /var/cache/rampa-bpf/pythons.
+# --no-dbg leaves out the python3.X-dbg builds (about half of the ~1.2 GB).
+# --mirror defaults to $RAMPA_PY_MIRROR, else the Debian mirror that the
+# host's apt sources use (only that host may be reachable).
 #
 # Idempotent: interpreters recorded in $cache/<suite>.stamp are not looked at
 # again, so a run with everything present needs neither network nor chroot.
@@ -18,7 +21,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 
 usage() {
-    sed -n '2,13s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+    sed -n '2,16s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
     exit "${1:-0}"
 }
 
@@ -123,16 +126,17 @@ rampa_py_need_root
 # The Debian mirror this machine's apt already uses (one-line *.list or
 # deb822 *.sources format); only that host is known to be reachable.
 detect_mirror() {
-    local f
+    local f uri
     for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
         [[ -r $f ]] || continue
-        awk '
+        uri=$(awk '
             /^[ \t]*#/ { next }
             $1 == "deb" || $1 == "URIs:" {
                 for (i = 2; i <= NF; i++)
                     if ($i ~ /^(https?|ftp):\/\/.*\/debian\/?$/) { sub(/\/$/, "", $i); print $i; exit }
-            }' "$f"
-    done | head -n1
+            }' "$f")
+        [[ -z $uri ]] || { echo "$uri"; return; }
+    done
 }
 if [[ -z $mirror ]]; then
     mirror=$(detect_mirror)
@@ -200,7 +204,7 @@ install_suite() {
     local suite=$1
     shift
     local root=$cache/$suite stamp=$cache/$suite.stamp log=$cache/logs/$suite.log
-    local label pkg policy pkgs=() ready=() path ver
+    local label pkg info pkgs=() ready=() path ver
 
     if [[ ! -f $stamp ]]; then
         if [[ -e $root ]]; then
@@ -208,13 +212,17 @@ install_suite() {
             remove_rootfs "$root"
         fi
         echo "$suite: debootstrap --variant=minbase $suite from $mirror into $root"
-        debootstrap --variant=minbase --components=main --keyring="$keyring" \
+        # In a private mount namespace so that the /proc and /sys debootstrap
+        # mounts inside the target cannot outlive it, even if it is killed.
+        unshare --mount --propagation private -- \
+            debootstrap --variant=minbase --components=main --keyring="$keyring" \
             "$suite" "$root" "$mirror" >>"$log" 2>&1 ||
             { echo "$suite: debootstrap failed, see $log"; return 1; }
         # The mirror may serve a frozen snapshot whose Release files are past
         # Valid-Until (sid's are valid for a week only); we pin nothing and
         # still verify signatures, so ignore the date.  No translations,
-        # recommends, docs or man pages: they only cost download and space.
+        # recommends, docs, man pages or static libpython (70-90 MB each for
+        # the debug builds): they only cost download and disk space.
         cat >"$root/etc/apt/apt.conf.d/90rampa" <<'EOF'
 Acquire::Check-Valid-Until "false";
 Acquire::Languages "none";
@@ -227,6 +235,7 @@ path-exclude=/usr/share/doc/*
 path-exclude=/usr/share/man/*
 path-exclude=/usr/share/info/*
 path-exclude=/usr/share/locale/*
+path-exclude=/usr/lib/python3*/config-*/*.a
 EOF
         printf 'deb %s %s main\n' "$mirror" "$suite" >"$root/etc/apt/sources.list"
         in_root "$root" apt-get clean >>"$log" 2>&1
@@ -238,12 +247,15 @@ EOF
         { echo "$suite: apt-get update failed, see $log"; return 1; }
     for label in "$@"; do
         pkg=${pkg_of[$label]}
-        # Not piped into grep -q: with pipefail, apt-cache's SIGPIPE would
-        # turn a match into a failure.
-        policy=$(in_root "$root" apt-cache policy "$pkg" 2>>"$log") || policy=
-        if [[ $policy =~ Candidate:\ [^\(] ]]; then
-            echo "installing ${label%-*} ($pkg) from $suite into $root"
-            pkgs+=("$pkg")
+        # apt treats a name it does not know as a regex ("python3.17" would
+        # select postgresql-plpython3-17), so accept only a stanza for exactly
+        # $pkg and install exactly that version.
+        info=$(in_root "$root" apt-cache show --no-all-versions "$pkg" 2>>"$log") || info=
+        ver=$(awk -v p="$pkg" '$1 == "Package:" { ok = ($2 == p) }
+            ok && $1 == "Version:" && v == "" { v = $2 } END { print v }' <<<"$info")
+        if [[ -n $ver ]]; then
+            echo "installing ${label%-*} ($pkg $ver) from $suite into $root"
+            pkgs+=("$pkg=$ver")
             ready+=("$label")
         elif [[ ${kind_of[$label]} == required || -n ${explicit[$label]:-} ]]; then
             echo "$suite: error: $pkg is not available in $suite (needed for $label)"

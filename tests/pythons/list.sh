@@ -34,13 +34,13 @@ rampa_py_need_root
 # The symbol and section tables of the rootfs' own files, read from the host.
 elf_facts() {
     local root=$1 bin=$1$2 stripped=yes shared=no dbgsym=no pyruntime=no id
-    readelf -SW "$bin" | grep -q ' \.symtab ' && stripped=no
-    readelf -dW "$bin" | grep -q 'NEEDED.*\[libpython' && shared=yes
-    id=$(readelf -nW "$bin" | awk '/Build ID:/ { print $3; exit }')
+    readelf -SW "$bin" | grep ' \.symtab ' >/dev/null && stripped=no
+    readelf -dW "$bin" | grep 'NEEDED.*\[libpython' >/dev/null && shared=yes
+    id=$(readelf -nW "$bin" | awk '/Build ID:/ && !id { id = $NF } END { print id }')
     [[ -n $id && -f $root/usr/lib/debug/.build-id/${id:0:2}/${id:2}.debug ]] && dbgsym=yes
-    if readelf -W --dyn-syms "$bin" | grep -qw '_PyRuntime'; then
+    if readelf -W --dyn-syms "$bin" | grep -w '_PyRuntime' >/dev/null; then
         pyruntime=dynsym
-    elif [[ $stripped == no ]] && readelf -Ws "$bin" | grep -qw '_PyRuntime'; then
+    elif [[ $stripped == no ]] && readelf -Ws "$bin" | grep -w '_PyRuntime' >/dev/null; then
         pyruntime=symtab
     fi
     echo "stripped=$stripped shared=$shared dbgsym=$dbgsym pyruntime=$pyruntime"
