@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# On-CPU capture of a C workload whose split is known by construction:
+# hot() spins 75 ms and warm() 25 ms of every 100 ms, both in spin_until().
+. "$(dirname "$0")/lib.sh"
+require_bpf
+
+CHAIN='spin;__libc_start_call_main;main;run_cycles'
+
+test_expect_success 'record -- CMD: hot 75% and warm 25% under their callers' '
+	"$RAMPA" record -F 999 -o cmd.folded -- "$BUILD/spin" 3 2>err &&
+	hot=$(share cmd.folded "^$CHAIN;hot;spin_until") &&
+	warm=$(share cmd.folded "^$CHAIN;warm;spin_until") &&
+	echo "hot=$hot warm=$warm" && within "$hot" 75 4 && within "$warm" 25 4
+'
+test_expect_success 'the sample count matches the rate and the CPU time used' '
+	n=$(total cmd.folded) && echo "samples=$n" && [ "$n" -ge 2600 ] && [ "$n" -le 3100 ] &&
+	pct=$(sed -n "s/.*CPU time .*(\([0-9.]*\)%)$/\1/p" err) && within "$pct" 100 5
+'
+test_expect_success 'the summary states the mode, unit, threads and losses' '
+	grep -q "mode          cpu: on-CPU samples at 999 Hz per CPU; counts are samples" err &&
+	grep -q "threads       1 in 1 process$" err && grep -q "^  losses" err &&
+	grep -q "wrote cmd.folded" err && grep -q "view it:" err
+'
+# libc has no frame pointers: a sample in its start-up code may lose its caller.
+test_expect_success 'every line is a well-formed collapsed stack, <1% unresolved' '
+	! grep -Ev "^[^ ]+( [^ ;]+)*;?[^;]* [0-9]+$" cmd.folded &&
+	within "$(share cmd.folded "\\[unknown\\]")" 0 1
+'
+
+"$BUILD/spin" 30 2 >/dev/null 2>&1 &
+target=$!
+bg_track $target
+sleep 0.3
+test_expect_success 'record -p PID: both threads sampled, split holds, duration honoured' '
+	start=$(date +%s.%N) &&
+	"$RAMPA" record -p $target -d 2 -o pid.folded 2>err &&
+	end=$(date +%s.%N) && awk -v s=$start -v e=$end "BEGIN { exit !(e - s < 3.5) }" &&
+	grep -q "threads       2 in 1 process" err &&
+	within "$(share pid.folded ";hot;spin_until")" 75 5 &&
+	pct=$(sed -n "s/.*CPU time .*(\([0-9.]*\)%)$/\1/p" err) && within "$pct" 100 8
+'
+test_expect_success 'record -p TID profiles the process the thread belongs to' '
+	tid=$(ls /proc/$target/task | grep -v "^$target$" | head -1) &&
+	"$RAMPA" record -p $tid -d 1 -o tid.folded 2>err &&
+	grep -q "is a thread of process $target" err && grep -q "threads       2 in 1 process" err
+'
+test_expect_success 'default output name is rampa-PID.folded' '
+	"$RAMPA" record -q -p $target -d 0.5 && [ -s rampa-$target.folded ]
+'
+test_expect_success 'two PIDs: both processes sampled, other processes left out' '
+	"$BUILD/symfix-pie" >/dev/null 2>&1 </dev/null & other=$!; bg_track $other
+	"$BUILD/spin" 5 >/dev/null 2>&1 </dev/null & second=$!; bg_track $second
+	sleep 0.2 && "$RAMPA" record -p $target,$second -d 1 -o two.folded 2>err &&
+	grep -q "threads       3 in 2 processes" err &&
+	[ "$(cut -d";" -f1 two.folded | sort -u | wc -l)" -eq 1 ] && ! grep -q "^symfix" two.folded
+'
+kill $target
+
+test_expect_success 'kernel frames appear, marked _[k], for a syscall-heavy command' '
+	"$RAMPA" record -F 999 -o kern.folded -- dd if=/dev/zero of=/dev/null bs=64k count=400000 2>err &&
+	within "$(share kern.folded "_\\[k\\]")" 80 20 &&
+	grep -Eq ";(entry_SYSCALL_64|do_syscall_64)[^;]*_\[k\]" kern.folded
+'
+test_expect_success 'children of CMD are followed' '
+	"$RAMPA" record -F 499 -o child.folded -- sh -c "\"$BUILD/spin\" 1; true" 2>err &&
+	within "$(share child.folded "^spin;.*;run_cycles;hot;")" 75 6
+'
+test_done
