@@ -34,5 +34,42 @@ const uint32_t *profile__stack(const struct profile *p, size_t i, uint32_t *n, u
 uint64_t profile__total(const struct profile *p);
 
 struct profile_meta *profile__meta(struct profile *p);
+const struct profile_meta *profile__meta_ro(const struct profile *p);
+
+/* What a frame is, from its name alone, for colouring and reports:
+ * "name_[k]" is kernel (FlameGraph's convention); "qualname (path.py:LINE)" is
+ * Python, split by its path into the standard library (under lib/python3.X/),
+ * site-packages (site-packages or dist-packages anywhere) and user code;
+ * anything else is native.
+ */
+enum frame_kind {
+	FRAME_PY_USER,
+	FRAME_PY_STDLIB,
+	FRAME_PY_SITE,
+	FRAME_NATIVE,
+	FRAME_KERNEL,
+	FRAME_KIND_MAX,
+};
+
+enum frame_kind frame__kind(const char *name);
+const char *frame_kind__name(enum frame_kind k);
+
+/* Split "qualname (path:LINE)" into its parts; false when name is not a
+ * Python frame. qualname and file point into name (not NUL-terminated).
+ */
+struct frame_py {
+	const char *qualname, *file;
+	size_t qualname_len, file_len;
+	unsigned long line;
+};
+int frame__parse_python(const char *name, struct frame_py *out);
+
+/* Per-thread stacks: with --per-thread the frame after the process root is
+ * "threadname-TID". True when stack frames[0..n) has one; *tid gets TID.
+ */
+int profile__stack_thread(const struct profile *p, const uint32_t *frames, uint32_t n,
+			  unsigned long *tid);
+/* "name-NUMBER": true, *num gets NUMBER. */
+int frame__is_thread(const char *name, unsigned long *num);
 
 #endif

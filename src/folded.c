@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,4 +68,321 @@ int folded__write(FILE *f, const struct profile *p)
 	}
 	free(lines);
 	return ret;
+}
+
+struct reader {
+	const char *name;
+	struct profile *p;
+	unsigned int flags;
+	struct folded_read_stats *st;
+	uint32_t *frames;
+	char *scratch; /* one frame name, NUL-terminated */
+};
+
+static int utf8_valid(const unsigned char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = s[i];
+		size_t n;
+		uint32_t cp;
+
+		if (c < 0x80) {
+			if (!c)
+				return 0;
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			cp = c & 0x07;
+		} else {
+			return 0;
+		}
+		if (i + n >= len)
+			return 0;
+		for (size_t k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		/* Overlong forms, surrogates, beyond U+10FFFF. */
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += n + 1;
+	}
+	return 1;
+}
+
+static void set_meta(struct profile *p, const char *key, size_t klen, const char *val, size_t vlen)
+{
+	static const char *const modes[] = { "cpu", "wall", "offcpu", "gil-wait" };
+	static const char *const units[] = { "samples", "microseconds", "nanoseconds" };
+	struct profile_meta *m = profile__meta(p);
+	char v[256];
+
+	if (vlen >= sizeof(v))
+		vlen = sizeof(v) - 1;
+	memcpy(v, val, vlen);
+	v[vlen] = '\0';
+#define KEY(k) (klen == sizeof(k) - 1 && !memcmp(key, k, klen))
+	if (KEY("mode")) {
+		for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+			if (!strcmp(v, modes[i]))
+				m->mode = modes[i];
+	} else if (KEY("unit")) {
+		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (!strcmp(v, units[i]))
+				m->unit = units[i];
+	} else if (KEY("target")) {
+		snprintf(m->target, sizeof(m->target), "%s", v);
+	} else if (KEY("duration")) {
+		double d;
+
+		if (!parse_duration(v, &d))
+			m->duration_sec = d;
+	} else if (KEY("hz")) {
+		unsigned long hz;
+
+		if (!parse_ulong(v, 1, 1000000, &hz))
+			m->hz = (unsigned int)hz;
+	}
+#undef KEY
+}
+
+static void comment_line(struct reader *r, const char *s, size_t len)
+{
+	const char *colon, *key, *val;
+	size_t klen, vlen;
+
+	s++, len--;
+	while (len && (*s == ' ' || *s == '\t'))
+		s++, len--;
+	colon = memchr(s, ':', len);
+	if (!colon)
+		return;
+	key = s;
+	klen = (size_t)(colon - s);
+	val = colon + 1;
+	vlen = len - klen - 1;
+	while (vlen && (*val == ' ' || *val == '\t'))
+		val++, vlen--;
+	while (vlen && (val[vlen - 1] == ' ' || val[vlen - 1] == '\t'))
+		vlen--;
+	set_meta(r->p, key, klen, val, vlen);
+}
+
+/* Parse one line (without its '\n'); NULL when it was added, or why not. */
+static const char *parse_line(struct reader *r, const char *s, size_t len, char *why, size_t whylen)
+{
+	const char *end, *tok, *frame;
+	uint64_t count = 0;
+	uint32_t depth = 0;
+
+	while (len && (s[len - 1] == '\r' || s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
+	if (!len)
+		return NULL;
+	if (s[0] == '#') {
+		comment_line(r, s, len);
+		return NULL;
+	}
+	if (!utf8_valid((const unsigned char *)s, len))
+		return memchr(s, '\0', len) ? "NUL byte in line" : "invalid UTF-8";
+	end = s + len;
+	tok = end;
+	while (tok > s && tok[-1] != ' ' && tok[-1] != '\t')
+		tok--;
+	if (tok == s)
+		return "no count (expected 'frame;frame;... COUNT')";
+	if (*tok == '-' && tok + 1 < end) {
+		snprintf(why, whylen, "negative count '%.*s'",
+			 (int)(end - tok > 32 ? 32 : end - tok), tok);
+		return why;
+	}
+	for (const char *d = tok; d < end; d++) {
+		if (*d < '0' || *d > '9') {
+			snprintf(why, whylen, "count '%.*s' is not a whole number",
+				 (int)(end - tok > 32 ? 32 : end - tok), tok);
+			return why;
+		}
+		count = count * 10 + (uint64_t)(*d - '0');
+		if (count > FOLDED_MAX_COUNT)
+			return "count too large (limit 2^53)";
+	}
+	end = tok;
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	if (end == s)
+		return "empty stack";
+	/* Check every frame before interning any, so a skipped line leaves no trace. */
+	frame = s;
+	for (const char *c = s;; c++) {
+		if (c < end && *c != ';')
+			continue;
+		if (c == frame) {
+			snprintf(why, whylen, "empty frame %u", depth + 1);
+			return why;
+		}
+		if (c - frame > FOLDED_MAX_FRAME) {
+			snprintf(why, whylen, "frame %u is longer than %d bytes", depth + 1,
+				 FOLDED_MAX_FRAME);
+			return why;
+		}
+		if (++depth > FOLDED_MAX_DEPTH) {
+			snprintf(why, whylen, "more than %d frames", FOLDED_MAX_DEPTH);
+			return why;
+		}
+		if (c == end)
+			break;
+		frame = c + 1;
+	}
+	if (profile__total(r->p) + count > FOLDED_MAX_COUNT)
+		return "total count too large (limit 2^53)";
+	depth = 0;
+	frame = s;
+	for (const char *c = s;; c++) {
+		if (c < end && *c != ';')
+			continue;
+		memcpy(r->scratch, frame, (size_t)(c - frame));
+		r->scratch[c - frame] = '\0';
+		r->frames[depth++] = profile__intern(r->p, r->scratch);
+		if (c == end)
+			break;
+		frame = c + 1;
+	}
+	if (count)
+		profile__add(r->p, r->frames, depth, count);
+	r->st->stacks++;
+	return NULL;
+}
+
+/* 0 to go on, -1 to stop at a malformed line. */
+static int feed_line(struct reader *r, const char *s, size_t len, const char *too_long)
+{
+	char why[96];
+	const char *err;
+
+	r->st->lines++;
+	err = too_long ? too_long : parse_line(r, s, len, why, sizeof(why));
+	if (!err)
+		return 0;
+	if (!r->st->first_bad) {
+		r->st->first_bad = r->st->lines;
+		snprintf(r->st->first_error, sizeof(r->st->first_error), "%s", err);
+	}
+	if (r->flags & FOLDED_LENIENT) {
+		r->st->skipped++;
+		return 0;
+	}
+	if (!(r->flags & FOLDED_QUIET))
+		p_err("%s:%zu: %s (fix the line, or skip malformed lines with --lenient)", r->name,
+		      r->st->lines, err);
+	return -1;
+}
+
+static void reader_init(struct reader *r, const char *name, struct profile *p, unsigned int flags,
+			struct folded_read_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	r->name = name;
+	r->p = p;
+	r->flags = flags;
+	r->st = st;
+	r->frames = xmalloc(FOLDED_MAX_DEPTH * sizeof(*r->frames));
+	r->scratch = xmalloc(FOLDED_MAX_FRAME + 1);
+}
+
+static int reader_finish(struct reader *r, int ret)
+{
+	if (!ret && r->st->skipped && !(r->flags & FOLDED_QUIET))
+		p_warn("%s: skipped %zu malformed line%s (first: line %zu: %s)", r->name,
+		       r->st->skipped, r->st->skipped == 1 ? "" : "s", r->st->first_bad,
+		       r->st->first_error);
+	free(r->frames);
+	free(r->scratch);
+	return ret;
+}
+
+static const char too_long_msg[] = "line longer than 1 MiB";
+
+int folded__read_mem(const char *buf, size_t len, const char *name, struct profile *p,
+		     unsigned int flags, struct folded_read_stats *st)
+{
+	struct reader r;
+	const char *s = buf, *end = buf + len;
+	int ret = 0;
+
+	reader_init(&r, name, p, flags, st);
+	while (s < end && !ret) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		size_t n = nl ? (size_t)(nl - s) : (size_t)(end - s);
+
+		ret = feed_line(&r, s, n, n > FOLDED_MAX_LINE ? too_long_msg : NULL);
+		s += n + 1;
+	}
+	return reader_finish(&r, ret);
+}
+
+int folded__read(FILE *f, const char *name, struct profile *p, unsigned int flags,
+		 struct folded_read_stats *st)
+{
+	const size_t cap = FOLDED_MAX_LINE + (1 << 16);
+	char *buf = xmalloc(cap);
+	size_t have = 0;
+	int ret = 0, discarding = 0, eof = 0;
+	struct reader r;
+
+	reader_init(&r, name, p, flags, st);
+	while (!ret && !eof) {
+		size_t got = fread(buf + have, 1, cap - have, f), start = 0;
+
+		if (got < cap - have) {
+			if (ferror(f)) {
+				if (!(flags & FOLDED_QUIET))
+					p_err("cannot read '%s': %s", name, strerror(errno));
+				ret = -1;
+				break;
+			}
+			eof = 1;
+		}
+		have += got;
+		while (!ret) {
+			char *nl = memchr(buf + start, '\n', have - start);
+			size_t n;
+
+			if (!nl)
+				break;
+			n = (size_t)(nl - buf - start);
+			if (discarding)
+				discarding = 0;
+			else
+				ret = feed_line(&r, buf + start, n,
+						n > FOLDED_MAX_LINE ? too_long_msg : NULL);
+			start += n + 1;
+		}
+		if (ret)
+			break;
+		memmove(buf, buf + start, have - start);
+		have -= start;
+		if (have > FOLDED_MAX_LINE) {
+			/* Report the line once, drop the rest of it up to its newline. */
+			if (!discarding)
+				ret = feed_line(&r, NULL, 0, too_long_msg);
+			discarding = 1;
+			have = 0;
+		}
+		if (eof && have && !ret && !discarding)
+			ret = feed_line(&r, buf, have, NULL);
+	}
+	free(buf);
+	return reader_finish(&r, ret);
 }

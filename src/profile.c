@@ -166,3 +166,119 @@ struct profile_meta *profile__meta(struct profile *p)
 {
 	return &p->meta;
 }
+
+const struct profile_meta *profile__meta_ro(const struct profile *p)
+{
+	return &p->meta;
+}
+
+static int has_sub(const char *s, size_t len, const char *sub)
+{
+	size_t n = strlen(sub);
+
+	for (size_t i = 0; i + n <= len; i++)
+		if (!memcmp(s + i, sub, n))
+			return 1;
+	return 0;
+}
+
+int frame__parse_python(const char *name, struct frame_py *out)
+{
+	size_t len = strlen(name);
+	const char *open, *colon, *end = name + len - 1;
+	unsigned long line = 0;
+
+	if (len < 6 || *end != ')')
+		return 0;
+	colon = end;
+	while (colon > name && colon[-1] >= '0' && colon[-1] <= '9')
+		colon--;
+	if (colon == end || colon <= name || *--colon != ':')
+		return 0;
+	for (const char *d = colon + 1; d < end; d++)
+		line = line * 10 + (unsigned long)(*d - '0');
+	/* The path may hold " (": the qualname is what comes before the first one. */
+	open = strstr(name, " (");
+	if (!open || open == name || open + 2 >= colon)
+		return 0;
+	out->qualname = name;
+	out->qualname_len = (size_t)(open - name);
+	out->file = open + 2;
+	out->file_len = (size_t)(colon - open - 2);
+	out->line = line;
+	return 1;
+}
+
+static int is_stdlib_path(const char *f, size_t len)
+{
+	if (len > 8 && !memcmp(f, "<frozen ", 8))
+		return 1;
+	for (size_t i = 0; i + 11 <= len; i++) {
+		size_t j;
+
+		if (memcmp(f + i, "lib/python3", 11) || (i && f[i - 1] != '/'))
+			continue;
+		j = i + 11;
+		if (j < len && f[j] == '.')
+			j++;
+		while (j < len && f[j] >= '0' && f[j] <= '9')
+			j++;
+		/* Free-threaded builds: lib/python3.13t/ */
+		if (j < len && f[j] == 't')
+			j++;
+		if (j < len && f[j] == '/')
+			return 1;
+	}
+	return 0;
+}
+
+enum frame_kind frame__kind(const char *name)
+{
+	size_t len = strlen(name);
+	struct frame_py py;
+
+	if (len >= 4 && !strcmp(name + len - 4, "_[k]"))
+		return FRAME_KERNEL;
+	if (!frame__parse_python(name, &py))
+		return FRAME_NATIVE;
+	if (has_sub(py.file, py.file_len, "site-packages") ||
+	    has_sub(py.file, py.file_len, "dist-packages"))
+		return FRAME_PY_SITE;
+	if (is_stdlib_path(py.file, py.file_len))
+		return FRAME_PY_STDLIB;
+	return FRAME_PY_USER;
+}
+
+const char *frame_kind__name(enum frame_kind k)
+{
+	static const char *const names[] = {
+		[FRAME_PY_USER] = "python",	   [FRAME_PY_STDLIB] = "stdlib",
+		[FRAME_PY_SITE] = "site-packages", [FRAME_NATIVE] = "native",
+		[FRAME_KERNEL] = "kernel",
+	};
+
+	return k < FRAME_KIND_MAX ? names[k] : "?";
+}
+
+int frame__is_thread(const char *name, unsigned long *num)
+{
+	const char *dash = strrchr(name, '-'), *d;
+	unsigned long v = 0;
+
+	if (!dash || dash == name || !dash[1])
+		return 0;
+	for (d = dash + 1; *d; d++) {
+		if (*d < '0' || *d > '9' || v > (~0UL - 9) / 10)
+			return 0;
+		v = v * 10 + (unsigned long)(*d - '0');
+	}
+	if (num)
+		*num = v;
+	return 1;
+}
+
+int profile__stack_thread(const struct profile *p, const uint32_t *frames, uint32_t n,
+			  unsigned long *tid)
+{
+	return n >= 2 && frame__is_thread(profile__frame_name(p, frames[1]), tid);
+}

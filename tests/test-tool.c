@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "elf_syms.h"
 #include "folded.h"
@@ -141,6 +142,32 @@ static int cmd_folded(int argc, char **argv)
 	return 0;
 }
 
+/* folded-read FILE [lenient]: stream FILE through the collapsed-stack reader;
+ * print what it counted and the peak memory of the whole process.
+ */
+static int cmd_folded_read(int argc, char **argv)
+{
+	struct profile *p = profile__new();
+	struct folded_read_stats st;
+	struct rusage ru;
+	FILE *f = fopen(argv[0], "r");
+	int ret;
+
+	if (!f) {
+		perror(argv[0]);
+		return 1;
+	}
+	ret = folded__read(f, argv[0], p, argc > 1 ? FOLDED_LENIENT : 0, &st);
+	fclose(f);
+	getrusage(RUSAGE_SELF, &ru);
+	printf("ret=%d lines=%zu stacks=%zu skipped=%zu first_bad=%zu distinct=%zu frames=%zu "
+	       "total=%" PRIu64 " maxrss_kb=%ld\n",
+	       ret, st.lines, st.stacks, st.skipped, st.first_bad, profile__nstacks(p),
+	       profile__nframes(p), profile__total(p), ru.ru_maxrss);
+	profile__free(p);
+	return ret ? 1 : 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -149,6 +176,7 @@ static const struct {
 	{ "maps", cmd_maps, 1 },	   { "elf", cmd_elf, 1 },
 	{ "elf-find", cmd_elf_find, 2 },   { "ksym", cmd_ksym, 1 },
 	{ "symbolize", cmd_symbolize, 1 }, { "folded", cmd_folded, 0 },
+	{ "folded-read", cmd_folded_read, 1 },
 };
 
 int main(int argc, char **argv)
@@ -163,6 +191,7 @@ int main(int argc, char **argv)
 		}
 		return cmds[i].fn(argc - 2, argv + 2);
 	}
-	fprintf(stderr, "usage: test-tool maps|elf|elf-find|ksym|symbolize|folded ARGS\n");
+	fprintf(stderr,
+		"usage: test-tool maps|elf|elf-find|ksym|symbolize|folded|folded-read ARGS\n");
 	return 2;
 }
