@@ -101,3 +101,6 @@ format-check:
 
 clean:
 	rm -rf $(OUTPUT) rampa-bpf tests/test-tool tests/.build
+
+# Formats, report and diff (issue 6): the z-test needs libm.
+LDLIBS += -lm

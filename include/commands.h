@@ -6,5 +6,7 @@
 
 /* Each subcommand gets argv starting at its own name. */
 int cmd_record(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 
 #endif

@@ -14,6 +14,8 @@ enum rampa_exit {
 	EXIT_NOPERM = 3,    /* missing privileges or kernel support */
 	EXIT_NOTARGET = 4,  /* target process not found */
 	EXIT_OUTPUT = 5,    /* output cannot be written */
+	EXIT_INPUT = 6,	    /* report, diff: an input file is unreadable or malformed */
+	EXIT_REGRESSION = 7, /* diff --fail-above: a function's share grew beyond the limit */
 	EXIT_NOEXEC = 127,  /* record -- CMD: CMD cannot be run */
 };
 

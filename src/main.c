@@ -13,6 +13,8 @@ struct command {
 
 static const struct command commands[] = {
 	{ "record", cmd_record, "sample the stacks of a process or command" },
+	{ "report", cmd_report, "convert collapsed stacks to a flame graph, speedscope, pprof" },
+	{ "diff", cmd_diff, "compare two profiles: differential flame graph and table" },
 	{ NULL, NULL, NULL },
 };
 

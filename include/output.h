@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef RAMPA_OUTPUT_H
+#define RAMPA_OUTPUT_H
+
+#include <stdio.h>
+
+#include "profile.h"
+
+/* The output formats of record, gil-wait and report. */
+enum output_format {
+	OUTPUT_INVALID = -1,
+	OUTPUT_FOLDED,	   /* collapsed stacks, .folded */
+	OUTPUT_SVG,	   /* interactive flame graph, .svg */
+	OUTPUT_SPEEDSCOPE, /* speedscope JSON, .speedscope.json */
+	OUTPUT_PPROF,	   /* gzipped profile.proto, .pb.gz */
+};
+
+/* The format named by format ("folded", "collapsed", "svg", "flamegraph",
+ * "speedscope", "pprof") or, when format is NULL, by path's extension
+ * (.folded/.collapsed/.txt, .svg, .json, .pb.gz/.pprof/.pb; anything else or
+ * no path: folded). OUTPUT_INVALID for an unknown format name.
+ */
+enum output_format output__format_for(const char *format, const char *path);
+const char *output__format_name(enum output_format fmt);
+/* "folded, svg, speedscope, pprof", for help texts and errors. */
+extern const char output__format_list[];
+
+/* Write p in fmt; the profile's meta (mode, unit, target, duration, hz)
+ * titles every format. 0, or -1 on a write error (errno set).
+ */
+int output__write(FILE *f, const struct profile *p, enum output_format fmt);
+
+/* Write to path atomically: a temporary file beside it, renamed over it
+ * once complete. "-" writes to stdout. Errors are reported; 0 or -1.
+ */
+int output__write_file(const char *path, const struct profile *p, enum output_format fmt);
+
+/* The temporary-file-and-rename dance for writers of other shapes (diff):
+ * output__open gives a stream (stdout for "-"), output__commit renames it
+ * into place (ok) or removes it (!ok). 0 or -1, errors reported.
+ */
+struct output_file {
+	FILE *f;
+	char *path, *tmp_path;
+};
+int output__open(struct output_file *of, const char *path);
+int output__commit(struct output_file *of, int ok);
+
+#endif

@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: GPL-2.0
+/* rampa-bpf diff: what changed between two profiles, with sampling noise
+ * told apart from real change.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calltree.h"
+#include "commands.h"
+#include "flamegraph.h"
+#include "folded.h"
+#include "output.h"
+#include "report.h"
+#include "stats.h"
+#include "util.h"
+
+#define DEFAULT_CONFIDENCE 0.99
+#define DEFAULT_TOP	   15
+#define MAX_GONE_PRINTED   10
+
+static void usage(FILE *f)
+{
+	fprintf(
+	    f,
+	    "usage: rampa-bpf diff BASE NEW [-o OUT] [--fail-above PCT] [OPTIONS]\n\n"
+	    "Compare two collapsed-stack profiles: print the functions whose share of the\n"
+	    "total changed most, and write a differential flame graph (widths from NEW,\n"
+	    "red grew, blue shrank, purple new, grey not significant) or FlameGraph's\n"
+	    "difffolded format ('stack BASE NEW' lines).\n\n"
+	    "  -o, --output FILE        .svg: differential flame graph; .folded: stack base new\n"
+	    "  -f, --format FORMAT      svg or folded (default: from the extension of FILE)\n"
+	    "  -t, --top N              rows per table (default %d)\n"
+	    "      --confidence PCT     confidence of the two-proportion z-test that marks a\n"
+	    "                           change significant (default %.0f)\n"
+	    "      --fail-above PCT     exit %d when a function's total share grew by more than\n"
+	    "                           PCT points, significant changes only (for CI)\n"
+	    "      --title TEXT         title of the flame graph\n" REPORT_META_HELP
+	    "  -q, --quiet              no summary on stderr\n"
+	    "  -h, --help               this help\n\n"
+	    "exit status: 0 ok, 2 usage, 5 output cannot be written, 6 input unreadable or\n"
+	    "malformed, %d --fail-above exceeded. See rampa-bpf-diff(1).\n",
+	    DEFAULT_TOP, 100 * DEFAULT_CONFIDENCE, EXIT_REGRESSION, EXIT_REGRESSION);
+}
+
+struct diff_row {
+	uint32_t fn;
+	double base_pct, new_pct, delta, z;
+	int significant;
+};
+
+struct diff {
+	struct profile *base, *new, *names, *fnames;
+	struct calltree *tree;
+	struct funcstats fs;
+	double per_sample[2], z_crit, confidence;
+	const char *base_path, *new_path;
+};
+
+static void row_for(const struct diff *d, uint32_t fn, int self, struct diff_row *r)
+{
+	const uint64_t *const *v =
+	    self ? (const uint64_t *const *)d->fs.self : (const uint64_t *const *)d->fs.total;
+	double b = (double)v[0][fn], n = (double)v[1][fn];
+	double bt = (double)d->fs.sum[0], nt = (double)d->fs.sum[1];
+
+	r->fn = fn;
+	r->base_pct = bt ? 100 * b / bt : 0;
+	r->new_pct = nt ? 100 * n / nt : 0;
+	r->delta = r->new_pct - r->base_pct;
+	r->z = stats__z(b / d->per_sample[0], bt / d->per_sample[0], n / d->per_sample[1],
+			nt / d->per_sample[1]);
+	r->significant = fabs(r->z) >= d->z_crit && r->delta != 0;
+}
+
+static int cmp_rows(const void *a, const void *b)
+{
+	const struct diff_row *x = a, *y = b;
+
+	/* Significant changes first, then by the size of the change. */
+	if (x->significant != y->significant)
+		return y->significant - x->significant;
+	if (fabs(x->delta) != fabs(y->delta))
+		return fabs(x->delta) < fabs(y->delta) ? 1 : -1;
+	return x->fn < y->fn ? -1 : x->fn > y->fn;
+}
+
+static void print_table(const struct diff *d, int self, unsigned long top)
+{
+	struct diff_row *rows = xmalloc((d->fs.n ? d->fs.n : 1) * sizeof(*rows));
+	size_t n = 0, shown = 0;
+
+	for (size_t i = 0; i < d->fs.n; i++) {
+		const uint64_t *const *v = self ? (const uint64_t *const *)d->fs.self
+						: (const uint64_t *const *)d->fs.total;
+
+		if (!v[0][i] && !v[1][i])
+			continue;
+		row_for(d, (uint32_t)i, self, &rows[n]);
+		if (rows[n].delta != 0)
+			n++;
+	}
+	qsort(rows, n, sizeof(*rows), cmp_rows);
+	printf("\n# %s share: largest changes (%zu functions changed)\n", self ? "self" : "total",
+	       n);
+	printf("%8s %8s %9s %8s  %-6s %s\n", "BASE%", "NEW%", "DELTA", "Z", "SIG", "FUNCTION");
+	for (size_t i = 0; i < n && shown < top; i++, shown++)
+		printf("%7.2f%% %7.2f%% %+8.2f %8.1f  %-6s %s\n", rows[i].base_pct, rows[i].new_pct,
+		       rows[i].delta, rows[i].z, rows[i].significant ? "yes" : "no",
+		       profile__frame_name(d->fnames, rows[i].fn));
+	free(rows);
+}
+
+static void print_path(FILE *f, const struct diff *d, uint32_t i)
+{
+	const struct calltree_node *nd = calltree__node(d->tree, i);
+
+	if (nd->parent && nd->parent != CT_NONE) {
+		print_path(f, d, nd->parent);
+		fputc(';', f);
+	}
+	fputs(profile__frame_name(d->names, nd->frame), f);
+}
+
+static const struct calltree *gone_tree;
+
+static int cmp_gone(const void *a, const void *b)
+{
+	uint64_t x = calltree__node(gone_tree, *(const uint32_t *)a)->total[0];
+	uint64_t y = calltree__node(gone_tree, *(const uint32_t *)b)->total[0];
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static void print_gone(const struct diff *d)
+{
+	size_t n = calltree__size(d->tree), ngone = 0;
+	uint32_t *gone = xmalloc(n * sizeof(*gone));
+	double bt = (double)calltree__node(d->tree, 0)->total[0];
+
+	/* The top of each call path that NEW no longer has. */
+	for (uint32_t i = 1; i < n; i++) {
+		const struct calltree_node *nd = calltree__node(d->tree, i);
+
+		if (!nd->total[1] && nd->total[0] && calltree__node(d->tree, nd->parent)->total[1])
+			gone[ngone++] = i;
+	}
+	gone_tree = d->tree;
+	qsort(gone, ngone, sizeof(*gone), cmp_gone);
+	printf("\n# call paths only in BASE: %zu\n", ngone);
+	for (size_t i = 0; i < ngone && i < MAX_GONE_PRINTED; i++) {
+		const struct calltree_node *nd = calltree__node(d->tree, gone[i]);
+
+		printf("%7.2f%% ", 100.0 * (double)nd->total[0] / bt);
+		print_path(stdout, d, gone[i]);
+		putchar('\n');
+	}
+	if (ngone > MAX_GONE_PRINTED)
+		printf("(%zu more)\n", ngone - MAX_GONE_PRINTED);
+	free(gone);
+}
+
+/* FlameGraph's difffolded.pl format: one line per stack of either profile. */
+static void write_difffolded_node(FILE *f, const struct diff *d, uint32_t i, char **buf,
+				  size_t *len, size_t *cap)
+{
+	const struct calltree_node *nd = calltree__node(d->tree, i);
+	size_t mark = *len;
+
+	if (i) {
+		const char *name = profile__frame_name(d->names, nd->frame);
+		size_t n = strlen(name);
+
+		grow_array((void **)buf, cap, *len + n + 2, 1);
+		if (*len)
+			(*buf)[(*len)++] = ';';
+		memcpy(*buf + *len, name, n);
+		*len += n;
+		(*buf)[*len] = '\0';
+		if (nd->self[0] || nd->self[1])
+			fprintf(f, "%s %" PRIu64 " %" PRIu64 "\n", *buf, nd->self[0], nd->self[1]);
+	}
+	for (uint32_t c = nd->first_child; c != CT_NONE;
+	     c = calltree__node(d->tree, c)->next_sibling)
+		write_difffolded_node(f, d, c, buf, len, cap);
+	*len = mark;
+	if (*buf)
+		(*buf)[mark] = '\0';
+}
+
+static double per_sample(const struct profile *p, int *warned, const char *path)
+{
+	const struct profile_meta *m = profile__meta_ro(p);
+
+	if (!m->unit || !strcmp(m->unit, "samples"))
+		return 1;
+	if (m->hz)
+		return (!strcmp(m->unit, "nanoseconds") ? 1e9 : 1e6) / m->hz;
+	if (!(*warned)++)
+		p_warn("%s counts %s and no sampling rate is known (give --hz): the test treats "
+		       "each unit as a sample and will call small changes significant",
+		       path, m->unit);
+	return 1;
+}
+
+int cmd_diff(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "top", required_argument, NULL, 't' },
+		{ "confidence", required_argument, NULL, OPT_CONFIDENCE },
+		{ "fail-above", required_argument, NULL, OPT_FAIL_ABOVE },
+		{ "title", required_argument, NULL, OPT_TITLE },
+		{ "lenient", no_argument, NULL, OPT_LENIENT },
+		{ "mode", required_argument, NULL, OPT_MODE },
+		{ "unit", required_argument, NULL, OPT_UNIT },
+		{ "target", required_argument, NULL, OPT_TARGET },
+		{ "duration", required_argument, NULL, OPT_DURATION },
+		{ "hz", required_argument, NULL, OPT_HZ },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	struct input_meta im = { 0 };
+	const char *output = NULL, *format = NULL, *title = NULL;
+	unsigned long top = DEFAULT_TOP;
+	unsigned int flags = 0;
+	double fail_above = -1;
+	struct diff d = { .confidence = DEFAULT_CONFIDENCE };
+	enum output_format fmt = OUTPUT_INVALID;
+	int opt, quiet = 0, ret, r, warned = 0, regressions = 0;
+	char *end;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "o:f:t:qh", longopts, NULL)) != -1) {
+		r = report__meta_opt(&im, opt, optarg);
+		if (r < 0)
+			return EXIT_USAGE;
+		if (r)
+			continue;
+		switch (opt) {
+		case 'o':
+			if (!*optarg) {
+				p_err("empty output path given to -o");
+				return EXIT_USAGE;
+			}
+			output = optarg;
+			break;
+		case 'f':
+			format = optarg;
+			break;
+		case 't':
+			if (parse_ulong(optarg, 1, 1000000, &top)) {
+				p_err("invalid --top '%s' (give a number of rows, 1 or more)",
+				      optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_CONFIDENCE:
+			d.confidence = strtod(optarg, &end) / 100;
+			if (end == optarg || *end || !(d.confidence >= 0.5 && d.confidence < 1)) {
+				p_err(
+				    "invalid --confidence '%s' (give a percentage from 50 to 99.99)",
+				    optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_FAIL_ABOVE:
+			fail_above = strtod(optarg, &end);
+			if (end == optarg || *end || !(fail_above >= 0 && fail_above <= 100)) {
+				p_err(
+				    "invalid --fail-above '%s' (give percentage points, 0 to 100)",
+				    optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_TITLE:
+			title = optarg;
+			break;
+		case OPT_LENIENT:
+			flags |= FOLDED_LENIENT;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			if (optopt)
+				p_err("option -%c is unknown or needs a value (see 'rampa-bpf diff "
+				      "--help')",
+				      optopt);
+			else
+				p_err(
+				    "unknown or incomplete option '%s' (see 'rampa-bpf diff --help')",
+				    argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind + 2 != argc) {
+		p_err("give two collapsed-stack files: BASE and NEW (see 'rampa-bpf diff --help')");
+		return EXIT_USAGE;
+	}
+	if (output || format) {
+		fmt = output__format_for(format, output);
+		if (!output || (fmt != OUTPUT_SVG && fmt != OUTPUT_FOLDED)) {
+			p_err(output ? "diff writes svg or folded, not '%s' (use -o diff.svg or -o "
+				       "diff.folded)"
+				     : "--format needs -o FILE",
+			      format ? format : output);
+			return EXIT_USAGE;
+		}
+	}
+	d.base_path = argv[optind];
+	d.new_path = argv[optind + 1];
+	d.base = profile__new();
+	d.new = profile__new();
+	d.fnames = profile__new();
+	ret = report__read_input(d.base_path, d.base, flags, &im);
+	if (!ret)
+		ret = report__read_input(d.new_path, d.new, flags, &im);
+	if (ret)
+		goto cleanup;
+	d.names = d.new;
+	d.z_crit = stats__z_crit(d.confidence);
+	d.per_sample[0] = per_sample(d.base, &warned, d.base_path);
+	d.per_sample[1] = per_sample(d.new, &warned, d.new_path);
+
+	d.tree = calltree__new(d.names);
+	calltree__add(d.tree, d.base, 0);
+	calltree__add(d.tree, d.new, 1);
+	calltree__sort(d.tree);
+	d.fs.by_function = 1;
+	funcstats__add(&d.fs, d.base, d.fnames, 0);
+	funcstats__add(&d.fs, d.new, d.fnames, 1);
+
+	if (output) {
+		struct output_file of;
+		int ok;
+
+		if (output__open(&of, output)) {
+			ret = EXIT_OUTPUT;
+			goto cleanup;
+		}
+		if (fmt == OUTPUT_SVG) {
+			struct flamegraph_opts o = {
+				.title = title,
+				.diff = 1,
+				.z_crit = d.z_crit,
+				.confidence = d.confidence,
+				.per_sample = { d.per_sample[0], d.per_sample[1] },
+				.base_name = d.base_path,
+				.new_name = d.new_path,
+			};
+
+			ok = !flamegraph__write_tree(of.f, d.tree, d.names, profile__meta(d.new),
+						     &o);
+		} else {
+			char *buf = NULL;
+			size_t len = 0, cap = 0;
+
+			write_difffolded_node(of.f, &d, 0, &buf, &len, &cap);
+			free(buf);
+			ok = !ferror(of.f);
+		}
+		if (output__commit(&of, ok)) {
+			ret = EXIT_OUTPUT;
+			goto cleanup;
+		}
+		if (!quiet && strcmp(output, "-"))
+			fprintf(stderr, "rampa-bpf: wrote %s\n", output);
+	}
+	if (output && !strcmp(output, "-"))
+		goto check;
+
+	printf("# BASE %s: %" PRIu64 " %s; NEW %s: %" PRIu64 " %s\n", d.base_path, d.fs.sum[0],
+	       profile__meta(d.base)->unit, d.new_path, d.fs.sum[1], profile__meta(d.new)->unit);
+	printf("# shares of each profile's total; significant: two-proportion z-test, %g%% "
+	       "confidence (|z| >= %.2f)\n",
+	       100 * d.confidence, d.z_crit);
+	print_table(&d, 0, top);
+	print_table(&d, 1, top);
+	print_gone(&d);
+check:
+	if (fail_above >= 0) {
+		for (uint32_t i = 0; i < d.fs.n; i++) {
+			struct diff_row row;
+
+			if (!d.fs.total[0][i] && !d.fs.total[1][i])
+				continue;
+			row_for(&d, i, 0, &row);
+			if (!row.significant || row.delta <= fail_above)
+				continue;
+			regressions++;
+			p_err("regression: %s: total share %.2f%% -> %.2f%% (%+.2f points > %g, "
+			      "z=%.1f)",
+			      profile__frame_name(d.fnames, i), row.base_pct, row.new_pct,
+			      row.delta, fail_above, row.z);
+		}
+		if (regressions)
+			ret = EXIT_REGRESSION;
+	}
+cleanup:
+	calltree__free(d.tree);
+	funcstats__free(&d.fs);
+	profile__free(d.base);
+	profile__free(d.new);
+	profile__free(d.fnames);
+	return ret;
+}

@@ -1,0 +1,480 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flamegraph.h"
+#include "stats.h"
+#include "util.h"
+
+#define FRAME_H	      16
+#define FONT_SIZE     12
+#define CHAR_W	      (FONT_SIZE * 0.59) /* Verdana's average advance */
+#define PAD	      10
+#define HEADER	      66
+#define FOOTER	      30
+#define FG_STR_PAD    "10"   /* PAD, for the script */
+#define FG_STR_CHAR_W "7.08" /* CHAR_W */
+#define MAX_GONE      15     /* disappeared stacks listed under a differential graph */
+
+struct drawn {
+	uint32_t node;
+	uint64_t x; /* offset in weight units of the width slot */
+};
+
+static const char script[] =
+    "var svg,frames,W,total,unit,zoomed=null,searching=null;\n"
+    "function $(id){return document.getElementById(id);}\n"
+    "function num(g,a){return +g.getAttribute(a);}\n"
+    "function nameOf(g){return g.querySelector('title').textContent.split('\\n')[0];}\n"
+    "function init(evt){svg=document.documentElement;W=num(svg,'width');\n"
+    " total=num(svg,'data-total');unit=svg.getAttribute('data-unit');\n"
+    " frames=[].slice.call(document.querySelectorAll('g.f'));\n"
+    " frames.forEach(function(g){g.addEventListener('click',function(){zoom(g);});\n"
+    "  g.addEventListener('mouseover',function(){details(g);});\n"
+    "  g.addEventListener('mouseout',function(){details(null);});});\n"
+    " $('reset').addEventListener('click',unzoom);\n"
+    " $('search').addEventListener('click',searchPrompt);\n"
+    " window.addEventListener('keydown',function(e){\n"
+    "  if((e.ctrlKey||e.metaKey)&&e.key=='f'){e.preventDefault();searchPrompt();}\n"
+    "  else if(e.key=='Escape')unzoom();});\n"
+    " var q=new URLSearchParams(location.search);if(q.get('s'))search(q.get('s'));}\n"
+    "function details(g){$('details').textContent=g?\n"
+    " g.querySelector('title').textContent.split('\\n').join(' | '):' ';}\n"
+    "function fit(g,x,w){var t=g.querySelector('text'),name=nameOf(g),\n"
+    " n=Math.floor((w-6)/" FG_STR_CHAR_W ");t.setAttribute('x',x+3);\n"
+    " t.textContent=n<3?'':name.length<=n?name:name.substr(0,n-2)+'..';}\n"
+    "function zoom(g){var v0=num(g,'data-v'),n=num(g,'data-n'),d=num(g,'data-d'),\n"
+    " full=W-2*" FG_STR_PAD ",k=full/n;\n"
+    " frames.forEach(function(e){var ev=num(e,'data-v'),en=num(e,'data-n'),ed=num(e,'data-d'),\n"
+    "  r=e.querySelector('rect'),x,w;\n"
+    "  if(ed<d&&ev<=v0&&ev+en>=v0+n){x=" FG_STR_PAD ";w=full;e.classList.add('parent');}\n"
+    "  else if(ed>=d&&ev>=v0&&ev+en<=v0+n){x=" FG_STR_PAD "+(ev-v0)*k;w=en*k;\n"
+    "   e.classList.remove('parent');}\n"
+    "  else{e.style.display='none';return;}\n"
+    "  e.style.display='';r.setAttribute('x',x.toFixed(2));r.setAttribute('width',w.toFixed(2));\n"
+    "  fit(e,x,w);});\n"
+    " zoomed=d>0?g:null;$('reset').style.opacity=zoomed?1:0.2;}\n"
+    "function unzoom(){zoom(document.querySelector('g.f[data-d=\"0\"]'));}\n"
+    "function resetSearch(){searching=null;frames.forEach(function(g){\n"
+    "  var r=g.querySelector('rect');if(r.hasAttribute('data-fill'))\n"
+    "  r.setAttribute('fill',r.getAttribute('data-fill'));g.classList.remove('match');});\n"
+    " $('matched').textContent='';$('search').textContent='Search';}\n"
+    "function search(term){var re;try{re=new RegExp(term);}catch(e){alert('invalid regular '+\n"
+    " 'expression: '+term);return;}\n"
+    " resetSearch();searching=term;var iv=[];\n"
+    " frames.forEach(function(g){if(num(g,'data-d')==0||!re.test(nameOf(g)))return;\n"
+    "  var r=g.querySelector('rect');r.setAttribute('data-fill',r.getAttribute('fill'));\n"
+    "  r.setAttribute('fill','rgb(230,0,230)');g.classList.add('match');\n"
+    "  iv.push([num(g,'data-v'),num(g,'data-n')]);});\n"
+    " iv.sort(function(a,b){return a[0]-b[0];});var sum=0,end=0;\n"
+    " iv.forEach(function(i){var s=Math.max(i[0],end),e=i[0]+i[1];if(e>s){sum+=e-s;end=e;}});\n"
+    " $('matched').textContent='Matched: '+(total?100*sum/total:0).toFixed(2)+'% ('+sum+' '+\n"
+    "  unit+') /'+term+'/';\n"
+    " $('search').textContent='Reset Search';return sum;}\n"
+    "function searchPrompt(){if(searching){resetSearch();return;}\n"
+    " var t=prompt('Search frames by regular expression (e.g. ^json\\\\.|site-packages)','');\n"
+    " if(t)search(t);}\n";
+
+static void xml_escape(FILE *f, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len && s[i]; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		switch (c) {
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		default:
+			/* XML 1.0 allows no control characters but tab and newline. */
+			fputc(c < 0x20 ? '?' : c, f);
+		}
+	}
+}
+
+static void esc(FILE *f, const char *s)
+{
+	xml_escape(f, s, strlen(s));
+}
+
+static const char *mode_title(const char *mode)
+{
+	if (!mode || !strcmp(mode, "cpu"))
+		return "CPU";
+	if (!strcmp(mode, "wall"))
+		return "Wall-clock";
+	if (!strcmp(mode, "offcpu"))
+		return "Off-CPU";
+	if (!strcmp(mode, "gil-wait"))
+		return "GIL-wait";
+	return mode;
+}
+
+void profile_meta__describe(const struct profile_meta *m, char *buf, size_t len)
+{
+	char dur[32], hz[32];
+
+	if (m->duration_sec > 0)
+		snprintf(dur, sizeof(dur), "%.1f s", m->duration_sec);
+	else
+		snprintf(dur, sizeof(dur), "duration unknown");
+	if (m->hz)
+		snprintf(hz, sizeof(hz), "%u Hz", m->hz);
+	else
+		snprintf(hz, sizeof(hz), "rate unknown");
+	snprintf(buf, len, "mode %s, unit %s, target %s, %s, %s", m->mode ? m->mode : "cpu",
+		 m->unit ? m->unit : "samples", m->target[0] ? m->target : "unknown", dur, hz);
+}
+
+/* Deterministic per-name variation, so a function keeps its colour across graphs. */
+static double vary(const char *name, uint64_t seed)
+{
+	return (double)(hash_bytes(name, strlen(name), seed) & 0xffff) / 0xffff;
+}
+
+static void kind_color(enum frame_kind k, const char *name, char *buf, size_t len)
+{
+	double v1 = vary(name, 1), v2 = vary(name, 2);
+	int r, g, b;
+
+	switch (k) {
+	case FRAME_PY_USER: /* green */
+		r = 60 + (int)(60 * v1), g = 170 + (int)(50 * v2), b = 60 + (int)(40 * v1);
+		break;
+	case FRAME_PY_STDLIB: /* aqua */
+		r = 60 + (int)(40 * v1), g = 170 + (int)(40 * v2), b = 200 + (int)(40 * v2);
+		break;
+	case FRAME_PY_SITE: /* purple */
+		r = 160 + (int)(40 * v1), g = 120 + (int)(40 * v2), b = 220 + (int)(30 * v1);
+		break;
+	case FRAME_KERNEL: /* orange */
+		r = 230 + (int)(25 * v1), g = 140 + (int)(50 * v2), b = 20 + (int)(30 * v1);
+		break;
+	default: /* native: FlameGraph's red-yellow */
+		r = 200 + (int)(55 * v1), g = (int)(110 * v2), b = (int)(55 * v1);
+		break;
+	}
+	snprintf(buf, len, "rgb(%d,%d,%d)", r, g, b);
+}
+
+struct diff_class {
+	double base_pct, new_pct, delta, z;
+	int significant, is_new;
+};
+
+static void diff_classify(const struct calltree_node *nd, const struct calltree_node *root,
+			  const struct flamegraph_opts *o, struct diff_class *c)
+{
+	double b = (double)nd->total[0], n = (double)nd->total[1];
+	double bt = (double)root->total[0], nt = (double)root->total[1];
+
+	c->base_pct = bt ? 100 * b / bt : 0;
+	c->new_pct = nt ? 100 * n / nt : 0;
+	c->delta = c->new_pct - c->base_pct;
+	c->z = stats__z(b / o->per_sample[0], bt / o->per_sample[0], n / o->per_sample[1],
+			nt / o->per_sample[1]);
+	c->significant = fabs(c->z) >= o->z_crit && c->delta != 0;
+	c->is_new = !nd->total[0] && nd->total[1];
+}
+
+static void diff_color(const struct diff_class *c, double max_delta, char *buf, size_t len)
+{
+	double i;
+	int lo;
+
+	if (c->is_new) {
+		snprintf(buf, len, c->significant ? "rgb(170,100,230)" : "rgb(215,190,240)");
+		return;
+	}
+	if (!c->significant) {
+		snprintf(buf, len, "rgb(220,220,220)");
+		return;
+	}
+	i = max_delta > 0 ? fabs(c->delta) / max_delta : 1;
+	if (i > 1)
+		i = 1;
+	lo = (int)(225 - 190 * (0.2 + 0.8 * i));
+	if (c->delta > 0)
+		snprintf(buf, len, "rgb(255,%d,%d)", lo, lo);
+	else
+		snprintf(buf, len, "rgb(%d,%d,255)", lo, lo);
+}
+
+static void fmt_weight(char *buf, size_t len, uint64_t w, const char *unit)
+{
+	snprintf(buf, len, "%" PRIu64 " %s", w, unit);
+}
+
+static int cmp_gone(const void *a, const void *b, void *t)
+{
+	uint64_t x = calltree__node(t, *(const uint32_t *)a)->total[0];
+	uint64_t y = calltree__node(t, *(const uint32_t *)b)->total[0];
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static void write_path(FILE *f, struct calltree *t, const struct profile *names, uint32_t i)
+{
+	const struct calltree_node *nd = calltree__node(t, i);
+
+	if (nd->parent && nd->parent != CT_NONE) {
+		write_path(f, t, names, nd->parent);
+		fputc(';', f);
+	}
+	esc(f, profile__frame_name(names, nd->frame));
+}
+
+int flamegraph__write_tree(FILE *f, struct calltree *t, const struct profile *names,
+			   const struct profile_meta *meta, const struct flamegraph_opts *o)
+{
+	const int slot = o->diff ? 1 : 0;
+	const struct calltree_node *root = calltree__node(t, 0);
+	unsigned int width = o->width ? o->width : 1200;
+	double min_w = o->min_width > 0 ? o->min_width : 0.1;
+	double full = width - 2.0 * PAD, scale;
+	uint64_t total = root->total[slot];
+	struct drawn *dr = NULL, *todo = NULL;
+	size_t ndr = 0, dr_cap = 0, ntodo = 0, todo_cap = 0, ngone = 0, gone_cap = 0;
+	uint32_t *gone = NULL, max_depth = 0;
+	double max_delta = 0;
+	const char *unit = meta->unit ? meta->unit : "samples";
+	char desc[512], color[32], wbuf[64], wbuf2[64];
+	int height, graph_bottom;
+
+	calltree__sort(t);
+	scale = total ? full / (double)total : 0;
+	/* Lay out depth-first; children in name order from their parent's left edge. */
+	grow_array((void **)&todo, &todo_cap, 1, sizeof(*todo));
+	todo[ntodo++] = (struct drawn){ 0, 0 };
+	while (ntodo) {
+		struct drawn d = todo[--ntodo];
+		const struct calltree_node *nd = calltree__node(t, d.node);
+		uint64_t x = d.x;
+		size_t first;
+
+		grow_array((void **)&dr, &dr_cap, ndr + 1, sizeof(*dr));
+		dr[ndr++] = d;
+		if (nd->depth > max_depth)
+			max_depth = nd->depth;
+		first = ntodo;
+		for (uint32_t c = nd->first_child; c != CT_NONE;
+		     c = calltree__node(t, c)->next_sibling) {
+			const struct calltree_node *cn = calltree__node(t, c);
+
+			if (o->diff && !cn->total[1] && cn->total[0]) {
+				grow_array((void **)&gone, &gone_cap, ngone + 1, sizeof(*gone));
+				gone[ngone++] = c;
+			}
+			/* Too narrow to see: its weight stays in the parent. */
+			if (cn->total[slot] && (double)cn->total[slot] * scale >= min_w) {
+				grow_array((void **)&todo, &todo_cap, ntodo + 1, sizeof(*todo));
+				todo[ntodo++] = (struct drawn){ c, x };
+			}
+			x += cn->total[slot];
+		}
+		/* Reverse, so they come off the stack in name order. */
+		for (size_t a = first, b = ntodo; a + 1 < b; a++, b--) {
+			struct drawn tmp = todo[a];
+
+			todo[a] = todo[b - 1];
+			todo[b - 1] = tmp;
+		}
+	}
+	if (o->diff) {
+		for (size_t i = 0; i < ndr; i++) {
+			struct diff_class c;
+
+			diff_classify(calltree__node(t, dr[i].node), root, o, &c);
+			if (c.significant && dr[i].node && fabs(c.delta) > max_delta)
+				max_delta = fabs(c.delta);
+		}
+		qsort_r(gone, ngone, sizeof(*gone), cmp_gone, t);
+	}
+
+	graph_bottom = HEADER + (int)(max_depth + 1) * FRAME_H;
+	height = graph_bottom + FOOTER +
+		 (ngone ? (int)((ngone > MAX_GONE ? MAX_GONE : ngone) + 1) * 14 + 6 : 0);
+	fprintf(f,
+		"<?xml version=\"1.0\" standalone=\"no\"?>\n"
+		"<svg version=\"1.1\" width=\"%u\" height=\"%d\" viewBox=\"0 0 %u %d\" "
+		"onload=\"init(evt)\" xmlns=\"http://www.w3.org/2000/svg\" "
+		"data-total=\"%" PRIu64 "\" data-unit=\"%s\">\n",
+		width, height, width, height, total, unit);
+	fprintf(f,
+		"<style>\ntext{font-family:Verdana,sans-serif;font-size:%dpx;fill:#000}\n"
+		"#title{font-size:17px}#sub{font-size:12px;fill:#444}\n"
+		".btn{cursor:pointer;fill:#225}.btn:hover{text-decoration:underline}\n"
+		"g.f{cursor:pointer}g.f:hover rect{stroke:#000;stroke-width:0.5}\n"
+		"g.f text{pointer-events:none}g.parent{opacity:0.5}\n</style>\n",
+		FONT_SIZE);
+	fprintf(f, "<script type=\"text/ecmascript\"><![CDATA[\n%s]]></script>\n", script);
+	fprintf(f,
+		"<defs><linearGradient id=\"bg\" y1=\"0\" y2=\"1\" x1=\"0\" x2=\"0\">"
+		"<stop stop-color=\"#eeeeee\" offset=\"5%%\"/><stop stop-color=\"#eeeeb0\" "
+		"offset=\"95%%\"/></linearGradient></defs>\n"
+		"<rect x=\"0\" y=\"0\" width=\"%u\" height=\"%d\" fill=\"url(#bg)\"/>\n",
+		width, height);
+	fprintf(f, "<text id=\"title\" x=\"%u\" y=\"22\" text-anchor=\"middle\">", width / 2);
+	if (o->title)
+		esc(f, o->title);
+	else if (o->diff)
+		fprintf(f, "Differential %s flame graph", mode_title(meta->mode));
+	else
+		fprintf(f, "%s flame graph", mode_title(meta->mode));
+	fprintf(f, "</text>\n<text id=\"sub\" x=\"%u\" y=\"40\" text-anchor=\"middle\">",
+		width / 2);
+	profile_meta__describe(meta, desc, sizeof(desc));
+	esc(f, desc);
+	fprintf(f, ", total %" PRIu64 " %s", total, unit);
+	if (o->diff) {
+		fputs(" | widths: NEW ", f);
+		esc(f, o->new_name ? o->new_name : "");
+		fprintf(f, " (base %" PRIu64 " %s: ", root->total[0], unit);
+		esc(f, o->base_name ? o->base_name : "");
+		fputs(")", f);
+	}
+	fputs("</text>\n", f);
+	fprintf(f,
+		"<text id=\"reset\" class=\"btn\" x=\"%d\" y=\"22\" style=\"opacity:0.2\">Reset "
+		"Zoom</text>\n<text id=\"search\" class=\"btn\" x=\"%u\" y=\"22\" "
+		"text-anchor=\"end\">Search</text>\n"
+		"<text id=\"matched\" x=\"%u\" y=\"%d\" text-anchor=\"end\"></text>\n"
+		"<text id=\"details\" x=\"%d\" y=\"%d\"> </text>\n",
+		PAD, width - PAD, width - PAD, graph_bottom + 20, PAD, graph_bottom + 20);
+
+	/* Legend: what the colours mean. */
+	{
+		static const char *const diff_names[] = { "grew", "shrank", "new",
+							  "not significant" };
+		static const char *const diff_colors[] = { "rgb(255,100,100)", "rgb(100,100,255)",
+							   "rgb(170,100,230)", "rgb(220,220,220)" };
+		int x = PAD;
+
+		for (int k = 0; k < (o->diff ? 4 : FRAME_KIND_MAX); k++) {
+			const char *label = o->diff ? diff_names[k] : frame_kind__name(k);
+
+			if (o->diff)
+				snprintf(color, sizeof(color), "%s", diff_colors[k]);
+			else
+				kind_color(k, label, color, sizeof(color));
+			fprintf(f,
+				"<rect x=\"%d\" y=\"48\" width=\"10\" height=\"10\" fill=\"%s\"/>"
+				"<text x=\"%d\" y=\"57\" style=\"font-size:10px\">%s</text>\n",
+				x, color, x + 13, label);
+			x += 13 + (int)(strlen(label) * 6.2) + 12;
+		}
+		if (o->diff)
+			fprintf(f,
+				"<text x=\"%d\" y=\"57\" style=\"font-size:10px\">(two-proportion "
+				"z-test, %.0f%% confidence, |z| &gt;= %.2f)</text>\n",
+				x, 100 * o->confidence, o->z_crit);
+	}
+
+	fputs("<g id=\"frames\">\n", f);
+	for (size_t i = 0; i < ndr; i++) {
+		const struct calltree_node *nd = calltree__node(t, dr[i].node);
+		const char *name = dr[i].node ? profile__frame_name(names, nd->frame) : "all";
+		double x = PAD + (double)dr[i].x * scale, w = (double)nd->total[slot] * scale;
+		int y = graph_bottom - (int)(nd->depth + 1) * FRAME_H;
+		double pct = total ? 100.0 * (double)nd->total[slot] / (double)total : 0;
+		int fit = (int)((w - 6) / CHAR_W);
+		size_t nlen = strlen(name);
+
+		fprintf(f,
+			"<g class=\"f\" data-v=\"%" PRIu64 "\" data-n=\"%" PRIu64
+			"\" data-d=\"%u\">"
+			"<title>",
+			dr[i].x, nd->total[slot], nd->depth);
+		esc(f, name);
+		if (o->diff) {
+			struct diff_class c;
+
+			diff_classify(nd, root, o, &c);
+			fmt_weight(wbuf, sizeof(wbuf), nd->total[1], unit);
+			fmt_weight(wbuf2, sizeof(wbuf2), nd->total[0], unit);
+			fprintf(f,
+				"\nNEW: %s (%.2f%%)\nBASE: %s (%.2f%%)\ndelta: %+.2f points "
+				"(z=%.1f, %s%s)",
+				wbuf, c.new_pct, wbuf2, c.base_pct, c.delta, c.z,
+				c.significant ? "significant" : "not significant",
+				c.is_new ? ", new" : "");
+			diff_color(&c, max_delta, color, sizeof(color));
+		} else {
+			fmt_weight(wbuf, sizeof(wbuf), nd->total[0], unit);
+			fprintf(f, "\n%s (%.2f%%), self %" PRIu64 ", %s", wbuf, pct, nd->self[0],
+				dr[i].node ? frame_kind__name(frame__kind(name)) : "all");
+			if (dr[i].node)
+				kind_color(frame__kind(name), name, color, sizeof(color));
+			else
+				snprintf(color, sizeof(color), "rgb(200,200,200)");
+		}
+		fprintf(f,
+			"</title><rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"%d\" "
+			"fill=\"%s\" rx=\"2\"/><text x=\"%.2f\" y=\"%d\">",
+			x, y, w, FRAME_H - 1, color, x + 3, y + FRAME_H - 4);
+		if (fit >= 3) {
+			if ((size_t)fit >= nlen) {
+				esc(f, name);
+			} else {
+				/* Cut on a UTF-8 boundary. */
+				size_t cut = (size_t)fit - 2;
+
+				while (cut && ((unsigned char)name[cut] & 0xc0) == 0x80)
+					cut--;
+				xml_escape(f, name, cut);
+				fputs("..", f);
+			}
+		}
+		fputs("</text></g>\n", f);
+	}
+	fputs("</g>\n", f);
+	if (ngone) {
+		int y = graph_bottom + FOOTER + 8;
+
+		fprintf(f,
+			"<text id=\"gone\" x=\"%d\" y=\"%d\" style=\"font-size:11px\">Only in BASE "
+			"(%zu stack%s gone, heaviest first):</text>\n",
+			PAD, y, ngone, ngone == 1 ? "" : "s");
+		for (size_t i = 0; i < ngone && i < MAX_GONE; i++) {
+			const struct calltree_node *nd = calltree__node(t, gone[i]);
+
+			y += 14;
+			fprintf(f,
+				"<text class=\"gone\" x=\"%d\" y=\"%d\" style=\"font-size:11px\">",
+				PAD + 10, y);
+			write_path(f, t, names, gone[i]);
+			fprintf(f, " (%" PRIu64 " %s, %.2f%% of BASE)</text>\n", nd->total[0], unit,
+				root->total[0]
+				    ? 100.0 * (double)nd->total[0] / (double)root->total[0]
+				    : 0);
+		}
+	}
+	fputs("</svg>\n", f);
+	free(dr);
+	free(todo);
+	free(gone);
+	return ferror(f) ? -1 : 0;
+}
+
+int flamegraph__write(FILE *f, const struct profile *p, const struct flamegraph_opts *o)
+{
+	struct flamegraph_opts def = { 0 };
+	/* The tree only reads names from p, which is its own names profile. */
+	struct calltree *t = calltree__new((struct profile *)p);
+	int ret;
+
+	calltree__add(t, p, 0);
+	ret = flamegraph__write_tree(f, t, p, profile__meta_ro(p), o ? o : &def);
+	calltree__free(t);
+	return ret;
+}

@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "flamegraph.h"
+#include "folded.h"
+#include "pprof.h"
+#include "util.h"
+
+/* Field numbers of profile.proto. */
+enum {
+	PROFILE_SAMPLE_TYPE = 1,
+	PROFILE_SAMPLE = 2,
+	PROFILE_MAPPING = 3,
+	PROFILE_LOCATION = 4,
+	PROFILE_FUNCTION = 5,
+	PROFILE_STRING_TABLE = 6,
+	PROFILE_DURATION_NANOS = 10,
+	PROFILE_PERIOD_TYPE = 11,
+	PROFILE_PERIOD = 12,
+	PROFILE_COMMENT = 13,
+	PROFILE_DEFAULT_SAMPLE_TYPE = 14,
+	VALUETYPE_TYPE = 1,
+	VALUETYPE_UNIT = 2,
+	SAMPLE_LOCATION_ID = 1,
+	SAMPLE_VALUE = 2,
+	SAMPLE_LABEL = 3,
+	LABEL_KEY = 1,
+	LABEL_STR = 2,
+	LABEL_NUM = 3,
+	MAPPING_ID = 1,
+	MAPPING_FILENAME = 5,
+	MAPPING_HAS_FUNCTIONS = 7,
+	MAPPING_HAS_FILENAMES = 8,
+	MAPPING_HAS_LINE_NUMBERS = 9,
+	MAPPING_HAS_INLINE_FRAMES = 10,
+	LOCATION_ID = 1,
+	LOCATION_MAPPING_ID = 2,
+	LOCATION_LINE = 4,
+	LINE_FUNCTION_ID = 1,
+	LINE_LINE = 2,
+	FUNCTION_ID = 1,
+	FUNCTION_NAME = 2,
+	FUNCTION_SYSTEM_NAME = 3,
+	FUNCTION_FILENAME = 4,
+};
+
+enum { WIRE_VARINT = 0, WIRE_BYTES = 2 };
+
+struct pb {
+	uint8_t *d;
+	size_t n, cap;
+};
+
+static void pb_raw(struct pb *b, const void *data, size_t len)
+{
+	grow_array((void **)&b->d, &b->cap, b->n + len, 1);
+	memcpy(b->d + b->n, data, len);
+	b->n += len;
+}
+
+static void pb_varint(struct pb *b, uint64_t v)
+{
+	uint8_t buf[10];
+	size_t n = 0;
+
+	do {
+		buf[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		v >>= 7;
+	} while (v);
+	pb_raw(b, buf, n);
+}
+
+static void pb_uint(struct pb *b, int field, uint64_t v)
+{
+	pb_varint(b, (uint64_t)field << 3 | WIRE_VARINT);
+	pb_varint(b, v);
+}
+
+static void pb_bytes(struct pb *b, int field, const void *data, size_t len)
+{
+	pb_varint(b, (uint64_t)field << 3 | WIRE_BYTES);
+	pb_varint(b, len);
+	pb_raw(b, data, len);
+}
+
+/* Append sub as a length-delimited field and empty it for reuse. */
+static void pb_msg(struct pb *b, int field, struct pb *sub)
+{
+	pb_bytes(b, field, sub->d, sub->n);
+	sub->n = 0;
+}
+
+/* The string table: ids from a profile used as an interner; "" must be 0. */
+static uint64_t str(struct profile *strings, const char *s)
+{
+	return profile__intern(strings, s);
+}
+
+static uint64_t strn(struct profile *strings, const char *s, size_t len)
+{
+	char buf[FOLDED_MAX_FRAME + 1];
+
+	if (len >= sizeof(buf))
+		len = sizeof(buf) - 1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return profile__intern(strings, buf);
+}
+
+static void value_type(struct pb *b, int field, struct profile *strings, const char *type,
+		       const char *unit)
+{
+	struct pb sub = { 0 };
+
+	pb_uint(&sub, VALUETYPE_TYPE, str(strings, type));
+	pb_uint(&sub, VALUETYPE_UNIT, str(strings, unit));
+	pb_msg(b, field, &sub);
+	free(sub.d);
+}
+
+static void label(struct pb *b, struct pb *sub, struct profile *strings, const char *key,
+		  const char *s, int has_num, uint64_t num)
+{
+	pb_uint(sub, LABEL_KEY, str(strings, key));
+	if (s)
+		pb_uint(sub, LABEL_STR, str(strings, s));
+	if (has_num)
+		pb_uint(sub, LABEL_NUM, num);
+	pb_msg(b, SAMPLE_LABEL, sub);
+}
+
+/* "name-PID" or "pid N" as the root frame gives the pid. */
+static int root_pid(const char *root, unsigned long *pid)
+{
+	if (!strncmp(root, "pid ", 4))
+		return !parse_ulong(root + 4, 1, 1UL << 31, pid);
+	return frame__is_thread(root, pid);
+}
+
+static int gzip_out(FILE *f, const struct pb *b)
+{
+	z_stream zs = { 0 };
+	uint8_t out[1 << 16];
+	int zr, ret = 0;
+
+	/* windowBits 15 + 16: a gzip wrapper, which pprof expects. */
+	if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
+	    Z_OK) {
+		errno = ENOMEM;
+		return -1;
+	}
+	zs.next_in = b->d;
+	zs.avail_in = (uInt)b->n;
+	do {
+		zs.next_out = out;
+		zs.avail_out = sizeof(out);
+		zr = deflate(&zs, Z_FINISH);
+		if (fwrite(out, 1, sizeof(out) - zs.avail_out, f) != sizeof(out) - zs.avail_out)
+			ret = -1;
+	} while (zr == Z_OK && !ret);
+	if (zr != Z_STREAM_END && !ret) {
+		errno = EIO;
+		ret = -1;
+	}
+	deflateEnd(&zs);
+	return ret;
+}
+
+int pprof__write(FILE *f, const struct profile *p)
+{
+	const struct profile_meta *m = profile__meta_ro(p);
+	struct profile *strings = profile__new();
+	struct pb b = { 0 }, sub = { 0 }, sub2 = { 0 }, ids = { 0 };
+	size_t nf = profile__nframes(p), ns = profile__nstacks(p);
+	const char *mode = m->mode ? m->mode : "cpu";
+	const char *unit = m->unit && strcmp(m->unit, "samples") ? m->unit : "count";
+	const char *type = !strcmp(mode, "cpu") && !strcmp(unit, "count") ? "samples" : mode;
+	char desc[512];
+	int ret;
+
+	str(strings, "");
+	value_type(&b, PROFILE_SAMPLE_TYPE, strings, type, unit);
+
+	for (size_t i = 0; i < ns; i++) {
+		uint32_t n;
+		uint64_t w;
+		const uint32_t *fr = profile__stack(p, i, &n, &w);
+		unsigned long tid = 0, pid = 0;
+		int threaded;
+
+		if (!w || !n)
+			continue;
+		threaded = profile__stack_thread(p, fr, n, &tid);
+		/* Leaf first, as pprof wants; the thread frame becomes a label. */
+		ids.n = 0;
+		for (uint32_t d = n; d-- > 0;)
+			if (!(threaded && d == 1))
+				pb_varint(&ids, (uint64_t)fr[d] + 1);
+		pb_bytes(&sub, SAMPLE_LOCATION_ID, ids.d, ids.n);
+		ids.n = 0;
+		pb_varint(&ids, w);
+		pb_bytes(&sub, SAMPLE_VALUE, ids.d, ids.n);
+		label(&sub, &sub2, strings, "process", profile__frame_name(p, fr[0]), 0, 0);
+		if (root_pid(profile__frame_name(p, fr[0]), &pid))
+			label(&sub, &sub2, strings, "pid", NULL, 1, pid);
+		if (threaded) {
+			label(&sub, &sub2, strings, "thread", profile__frame_name(p, fr[1]), 0, 0);
+			label(&sub, &sub2, strings, "tid", NULL, 1, tid);
+		}
+		pb_msg(&b, PROFILE_SAMPLE, &sub);
+	}
+
+	pb_uint(&sub, MAPPING_ID, 1);
+	pb_uint(&sub, MAPPING_FILENAME, str(strings, m->target[0] ? m->target : "rampa-bpf"));
+	pb_uint(&sub, MAPPING_HAS_FUNCTIONS, 1);
+	pb_uint(&sub, MAPPING_HAS_FILENAMES, 1);
+	pb_uint(&sub, MAPPING_HAS_LINE_NUMBERS, 1);
+	/* All four set: pprof then leaves our names alone (no local symbolization). */
+	pb_uint(&sub, MAPPING_HAS_INLINE_FRAMES, 1);
+	pb_msg(&b, PROFILE_MAPPING, &sub);
+
+	/* One function and one location per distinct frame, both with id frame + 1. */
+	for (size_t i = 0; i < nf; i++) {
+		const char *name = profile__frame_name(p, (uint32_t)i);
+		struct frame_py py;
+		int is_py = frame__parse_python(name, &py);
+
+		pb_uint(&sub, LOCATION_ID, i + 1);
+		pb_uint(&sub, LOCATION_MAPPING_ID, 1);
+		pb_uint(&sub2, LINE_FUNCTION_ID, i + 1);
+		if (is_py)
+			pb_uint(&sub2, LINE_LINE, py.line);
+		pb_msg(&sub, LOCATION_LINE, &sub2);
+		pb_msg(&b, PROFILE_LOCATION, &sub);
+
+		pb_uint(&sub, FUNCTION_ID, i + 1);
+		if (is_py) {
+			uint64_t q = strn(strings, py.qualname, py.qualname_len);
+
+			pb_uint(&sub, FUNCTION_NAME, q);
+			pb_uint(&sub, FUNCTION_FILENAME, strn(strings, py.file, py.file_len));
+		} else {
+			pb_uint(&sub, FUNCTION_NAME, str(strings, name));
+			pb_uint(&sub, FUNCTION_SYSTEM_NAME, str(strings, name));
+		}
+		pb_msg(&b, PROFILE_FUNCTION, &sub);
+	}
+
+	if (m->duration_sec > 0)
+		pb_uint(&b, PROFILE_DURATION_NANOS, (uint64_t)(m->duration_sec * 1e9));
+	if (!strcmp(mode, "cpu") && m->hz) {
+		value_type(&b, PROFILE_PERIOD_TYPE, strings, "cpu", "nanoseconds");
+		pb_uint(&b, PROFILE_PERIOD, 1000000000ULL / m->hz);
+	} else {
+		value_type(&b, PROFILE_PERIOD_TYPE, strings, type, unit);
+		pb_uint(&b, PROFILE_PERIOD, 1);
+	}
+	profile_meta__describe(m, desc, sizeof(desc));
+	pb_uint(&b, PROFILE_COMMENT, str(strings, desc));
+	pb_uint(&b, PROFILE_DEFAULT_SAMPLE_TYPE, str(strings, type));
+
+	/* The string table last: everything above has interned its strings. */
+	for (size_t i = 0; i < profile__nframes(strings); i++) {
+		const char *s = profile__frame_name(strings, (uint32_t)i);
+
+		pb_bytes(&b, PROFILE_STRING_TABLE, s, strlen(s));
+	}
+
+	ret = gzip_out(f, &b);
+	free(b.d);
+	free(sub.d);
+	free(sub2.d);
+	free(ids.d);
+	profile__free(strings);
+	return ret;
+}

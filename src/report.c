@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: GPL-2.0
+/* rampa-bpf report: convert collapsed stacks to any output format, or print
+ * the heaviest functions.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calltree.h"
+#include "commands.h"
+#include "flamegraph.h"
+#include "folded.h"
+#include "output.h"
+#include "report.h"
+#include "util.h"
+
+static void usage(FILE *f)
+{
+	fprintf(
+	    f,
+	    "usage: rampa-bpf report IN [-o OUT] [--format FORMAT] [--top N] [OPTIONS]\n\n"
+	    "Convert collapsed stacks (ours, FlameGraph's, py-spy's raw output; '-' for\n"
+	    "stdin) to another format, or print the heaviest functions.\n\n"
+	    "  -o, --output FILE        write the profile to FILE ('-': stdout)\n"
+	    "  -f, --format FORMAT      %s (default: from the\n"
+	    "                           extension of FILE: .folded .svg .speedscope.json .pb.gz)\n"
+	    "  -t, --top N              print the N heaviest functions by self and total\n"
+	    "                           (the default when no -o is given: 20)\n"
+	    "      --sort KEY           order of --top: self (default) or total\n" REPORT_META_HELP
+	    "  -q, --quiet              no summary on stderr\n"
+	    "  -h, --help               this help\n\n"
+	    "exit status: 0 ok, 2 usage, 5 output cannot be written, 6 input unreadable or\n"
+	    "malformed. See rampa-bpf-report(1).\n",
+	    output__format_list);
+}
+
+int report__meta_opt(struct input_meta *im, int opt, const char *arg)
+{
+	static const char *const modes[] = { "cpu", "wall", "offcpu", "gil-wait" };
+	static const char *const units[] = { "samples", "microseconds", "nanoseconds" };
+	unsigned long v;
+
+	switch (opt) {
+	case OPT_MODE:
+		for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+			if (!strcmp(arg, modes[i])) {
+				im->mode = modes[i];
+				return 1;
+			}
+		p_err("unknown mode '%s' (use cpu, wall, offcpu or gil-wait)", arg);
+		return -1;
+	case OPT_UNIT:
+		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (!strcmp(arg, units[i])) {
+				im->unit = units[i];
+				return 1;
+			}
+		p_err("unknown unit '%s' (use samples or microseconds)", arg);
+		return -1;
+	case OPT_TARGET:
+		im->target = arg;
+		return 1;
+	case OPT_DURATION:
+		if (parse_duration(arg, &im->duration_sec)) {
+			p_err("invalid duration '%s' (use seconds like 30, or 500ms, 2m)", arg);
+			return -1;
+		}
+		return 1;
+	case OPT_HZ:
+		if (parse_ulong(arg, 1, 1000000, &v)) {
+			p_err("invalid rate '%s' (give samples per second, 1 to 1000000)", arg);
+			return -1;
+		}
+		im->hz = (unsigned int)v;
+		return 1;
+	}
+	return 0;
+}
+
+int report__read_input(const char *path, struct profile *p, unsigned int folded_flags,
+		       const struct input_meta *im)
+{
+	struct folded_read_stats st;
+	struct profile_meta *m = profile__meta(p);
+	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	int ret;
+
+	if (!f) {
+		p_err("cannot open '%s': %s", path, strerror(errno));
+		return EXIT_INPUT;
+	}
+	ret = folded__read(f, strcmp(path, "-") ? path : "<stdin>", p, folded_flags, &st);
+	if (f != stdin)
+		fclose(f);
+	if (ret)
+		return EXIT_INPUT;
+	if (!profile__total(p)) {
+		p_err("'%s' holds no samples (expected lines 'frame;frame;... COUNT')", path);
+		return EXIT_INPUT;
+	}
+	if (im->mode) {
+		m->mode = im->mode;
+		/* Only cpu counts samples; the other modes measure time. */
+		if (!im->unit)
+			m->unit = strcmp(im->mode, "cpu") ? "microseconds" : "samples";
+	}
+	if (im->unit)
+		m->unit = im->unit;
+	if (im->target)
+		snprintf(m->target, sizeof(m->target), "%s", im->target);
+	else if (!m->target[0])
+		snprintf(m->target, sizeof(m->target), "%s", path);
+	if (im->duration_sec > 0)
+		m->duration_sec = im->duration_sec;
+	if (im->hz)
+		m->hz = im->hz;
+	return EXIT_OK;
+}
+
+struct top_row {
+	uint32_t fn;
+	uint64_t self, total;
+};
+
+static int sort_total;
+
+static int cmp_row(const void *a, const void *b)
+{
+	const struct top_row *x = a, *y = b;
+	uint64_t kx = sort_total ? x->total : x->self, ky = sort_total ? y->total : y->self;
+
+	if (kx != ky)
+		return kx < ky ? 1 : -1;
+	if (x->total != y->total)
+		return x->total < y->total ? 1 : -1;
+	return x->fn < y->fn ? -1 : x->fn > y->fn;
+}
+
+static void print_top(const struct profile *p, unsigned long top)
+{
+	struct profile *fnames = profile__new();
+	struct funcstats fs = { .by_function = 1 };
+	struct top_row *rows;
+	size_t n = 0;
+	double total = (double)profile__total(p);
+	const struct profile_meta *m = profile__meta_ro(p);
+	char desc[512];
+
+	funcstats__add(&fs, p, fnames, 0);
+	rows = xmalloc((fs.n ? fs.n : 1) * sizeof(*rows));
+	for (size_t i = 0; i < fs.n; i++)
+		if (fs.total[0][i])
+			rows[n++] = (struct top_row){ (uint32_t)i, fs.self[0][i], fs.total[0][i] };
+	qsort(rows, n, sizeof(*rows), cmp_row);
+	profile_meta__describe(m, desc, sizeof(desc));
+	printf("# %s\n# total %" PRIu64 " %s in %zu stacks, %zu functions; by %s\n", desc,
+	       profile__total(p), m->unit, profile__nstacks(p), n, sort_total ? "total" : "self");
+	printf("%14s %7s %14s %7s  %s\n", "SELF", "SELF%", "TOTAL", "TOTAL%", "FUNCTION");
+	for (size_t i = 0; i < n && i < top; i++)
+		printf("%14" PRIu64 " %6.2f%% %14" PRIu64 " %6.2f%%  %s\n", rows[i].self,
+		       100.0 * (double)rows[i].self / total, rows[i].total,
+		       100.0 * (double)rows[i].total / total,
+		       profile__frame_name(fnames, rows[i].fn));
+	free(rows);
+	funcstats__free(&fs);
+	profile__free(fnames);
+}
+
+int cmd_report(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "top", required_argument, NULL, 't' },
+		{ "sort", required_argument, NULL, OPT_SORT },
+		{ "lenient", no_argument, NULL, OPT_LENIENT },
+		{ "mode", required_argument, NULL, OPT_MODE },
+		{ "unit", required_argument, NULL, OPT_UNIT },
+		{ "target", required_argument, NULL, OPT_TARGET },
+		{ "duration", required_argument, NULL, OPT_DURATION },
+		{ "hz", required_argument, NULL, OPT_HZ },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	struct input_meta im = { 0 };
+	const char *output = NULL, *format = NULL, *input;
+	unsigned long top = 0;
+	unsigned int flags = 0;
+	enum output_format fmt;
+	struct profile *p;
+	int opt, quiet = 0, ret, r;
+
+	optind = 1;
+	opterr = 0;
+	sort_total = 0;
+	while ((opt = getopt_long(argc, argv, "o:f:t:qh", longopts, NULL)) != -1) {
+		r = report__meta_opt(&im, opt, optarg);
+		if (r < 0)
+			return EXIT_USAGE;
+		if (r)
+			continue;
+		switch (opt) {
+		case 'o':
+			if (!*optarg) {
+				p_err("empty output path given to -o");
+				return EXIT_USAGE;
+			}
+			output = optarg;
+			break;
+		case 'f':
+			format = optarg;
+			break;
+		case 't':
+			if (parse_ulong(optarg, 1, 1000000, &top)) {
+				p_err("invalid --top '%s' (give a number of functions, 1 or more)",
+				      optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_SORT:
+			if (strcmp(optarg, "self") && strcmp(optarg, "total")) {
+				p_err("invalid --sort '%s' (use self or total)", optarg);
+				return EXIT_USAGE;
+			}
+			sort_total = !strcmp(optarg, "total");
+			break;
+		case OPT_LENIENT:
+			flags |= FOLDED_LENIENT;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			if (optopt)
+				p_err(
+				    "option -%c is unknown or needs a value (see 'rampa-bpf report "
+				    "--help')",
+				    optopt);
+			else
+				p_err("unknown or incomplete option '%s' (see 'rampa-bpf report "
+				      "--help')",
+				      argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc) {
+		p_err(optind == argc
+			  ? "no input: give a collapsed-stack file (or - for stdin)"
+			  : "give exactly one input file (see 'rampa-bpf report --help')");
+		return EXIT_USAGE;
+	}
+	input = argv[optind];
+	fmt = output__format_for(format, output);
+	if (fmt == OUTPUT_INVALID) {
+		p_err("unknown format '%s' (supported: %s)", format, output__format_list);
+		return EXIT_USAGE;
+	}
+	if (format && !output) {
+		p_err("--format needs -o FILE (or -o - for stdout)");
+		return EXIT_USAGE;
+	}
+	if (!output && !top)
+		top = 20;
+
+	p = profile__new();
+	ret = report__read_input(input, p, flags, &im);
+	if (ret)
+		goto cleanup;
+	if (output && output__write_file(output, p, fmt)) {
+		ret = EXIT_OUTPUT;
+		goto cleanup;
+	}
+	if (output && !quiet && strcmp(output, "-"))
+		fprintf(stderr, "rampa-bpf: wrote %s (%s, %zu stacks, %" PRIu64 " %s)\n", output,
+			output__format_name(fmt), profile__nstacks(p), profile__total(p),
+			profile__meta(p)->unit);
+	if (top)
+		print_top(p, top);
+cleanup:
+	profile__free(p);
+	return ret;
+}
