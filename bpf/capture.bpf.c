@@ -81,6 +81,8 @@ static __always_inline void stat_inc(__u32 idx)
 		(*v)++;
 }
 
+#include "pystack.bpf.h"
+
 static __always_inline bool is_target(__u32 tgid)
 {
 	if (!filter_by_pid)
@@ -150,6 +152,7 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 	__u32 tgid = id >> 32, tid = (__u32)id;
 	struct sample_key key = {};
 	__u32 buf = active_buf & 1;
+	struct task_struct *task;
 	long sid;
 
 	if (!is_target(tgid))
@@ -178,8 +181,18 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 		else
 			count_stack_error(sid, false);
 	}
+	py_capture(&key, buf);
+
 	/* Kernel threads have no user stack; don't count them as failures. */
-	if (!(bpf_get_current_task_btf()->flags & PF_KTHREAD)) {
+	task = bpf_get_current_task_btf();
+	if (task->flags & PF_KTHREAD) {
+		/* nothing */
+	} else if ((key.py_status == PY_OK || key.py_status == PY_TRUNCATED) &&
+		   py_leaf_only(tgid)) {
+		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+
+		key.user_ip = regs ? BPF_CORE_READ(regs, ip) : 0;
+	} else {
 		sid = get_stackid(ctx, buf, BPF_F_USER_STACK);
 		if (sid >= 0)
 			key.user_stack_id = sid;

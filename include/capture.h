@@ -18,12 +18,92 @@
 #define RAMPA_SEEN_MAP_ENTRIES 8192
 #define RAMPA_EVENT_RING_BYTES (256 * 1024)
 
+/* Python frames per stack; deeper stacks keep the frames nearest the leaf
+ * and are marked truncated.
+ */
+#define RAMPA_PY_MAX_DEPTH 256
+/* Threads of one interpreter searched for the sampled thread's state. */
+#define RAMPA_PY_MAX_THREADS 256
+#define RAMPA_PY_STACK_MAP_ENTRIES 4096
+#define RAMPA_PY_PROC_MAP_ENTRIES 1024
+#define RAMPA_PY_TSTATE_CACHE_ENTRIES 16384
+
 struct sample_key {
 	__u32 pid; /* tgid */
 	__u32 tid;
 	__s32 user_stack_id; /* < 0: no user stack (kernel thread or read failed) */
 	__s32 kern_stack_id; /* < 0: sample hit user mode */
+	__u64 py_stack;	     /* hash of the Python stack in py_stacks*, 0: none */
+	__u32 py_status;     /* enum py_status */
+	__u32 pad;
+	__u64 user_ip;	     /* user leaf address when no user stack was walked */
 };
+
+enum py_status {
+	PY_NOT_PYTHON = 0,  /* no interpreter known in this process */
+	PY_OK = 1,	    /* Python stack captured whole */
+	PY_TRUNCATED = 2,   /* deeper than RAMPA_PY_MAX_DEPTH: root side cut */
+	PY_NO_THREAD = 3,   /* thread has no Python thread state (yet) */
+	PY_NO_FRAME = 4,    /* thread state but no Python frame running */
+	PY_READ_FAILED = 5, /* target memory unreadable mid-walk */
+	PY_MAP_FULL = 6,    /* Python stack map full: stack dropped */
+};
+
+/* Frame flag: first frame of a run the interpreter entered from C. */
+#define PY_FRAME_ENTRY 1u
+
+struct py_frame {
+	__u64 code;	/* code object address */
+	__s32 offset;	/* bytecode offset in bytes (-2: not started) */
+	__u32 flags;	/* PY_FRAME_* */
+};
+
+struct py_stack {
+	__u32 depth;
+	__u32 truncated;
+	struct py_frame frames[RAMPA_PY_MAX_DEPTH]; /* leaf first */
+};
+
+/* How the BPF walker reads one interpreter; filled by userspace per process.
+ * Offsets are bytes from the object named by the prefix.
+ */
+enum py_ip_mode {
+	PY_IP_LASTI_BYTES = 0, /* 3.9: f_lasti counts bytes */
+	PY_IP_LASTI_WORDS = 1, /* 3.10: f_lasti counts 2-byte code units */
+	PY_IP_POINTER = 2,     /* 3.11+: pointer into co_code_adaptive */
+};
+
+#define PY_OFF_NONE 0xffff
+
+struct py_proc {
+	__u64 runtime;		  /* address of _PyRuntime */
+	__u32 version;		  /* PY_VERSION_HEX >> 16, e.g. 0x030b */
+	__u16 rt_interp_head;	  /* _PyRuntime -> interpreters.head */
+	__u16 interp_threads;	  /* interp -> threads head */
+	__u16 ts_next;		  /* tstate -> next */
+	__u16 ts_thread_id;	  /* tstate -> thread_id (pthread_t == fsbase) */
+	__u16 ts_frame;		  /* tstate -> frame / cframe / current_frame */
+	__u16 cframe_current;	  /* cframe -> current_frame, or PY_OFF_NONE */
+	__u16 fr_previous;	  /* frame -> previous / f_back */
+	__u16 fr_code;		  /* frame -> f_code / f_executable */
+	__u16 fr_ip;		  /* frame -> prev_instr / instr_ptr / f_lasti */
+	__u16 fr_owner;		  /* frame -> owner, or PY_OFF_NONE */
+	__u16 fr_is_entry;	  /* frame -> is_entry (3.11), or PY_OFF_NONE */
+	__u16 co_code_adaptive;	  /* code -> first code unit (3.11+) */
+	__u8 ip_mode;		  /* enum py_ip_mode */
+	__u8 code_tag_mask;	  /* low bits to clear in f_executable (3.14+: 3) */
+	__u8 owner_skip_min;	  /* skip frames with owner >= this (3.12+: 3), else 0xff */
+	__u8 fr_read_size;	  /* bytes of a frame to read: covers every fr_* field */
+	/* The interpreter has no frame pointers: a native walk through it is
+	 * garbage that floods the stack map. Keep the user leaf address only
+	 * when the Python walk succeeds.
+	 */
+	__u8 native_leaf_only;
+	__u8 pad2[7];
+};
+
+/* Largest fr_read_size: 3.9's f_lasti ends at 0x6c. */
+#define PY_FRAME_READ_MAX 0x70
 
 /* Indexes into the per-CPU stats array: every loss is counted here. */
 enum capture_stat {
@@ -36,6 +116,8 @@ enum capture_stat {
 	STAT_COUNT_MAP_FULL,	 /* count map out of entries: sample dropped */
 	STAT_EVENTS_LOST,	 /* ring buffer full: process event dropped */
 	STAT_TARGETS_FULL,	 /* target map full: a forked child was not followed */
+	STAT_PY_STACK_MAP_FULL,	 /* Python stack map full: Python frames dropped */
+	STAT_PY_READ_FAILED,	 /* Python walk hit unreadable memory */
 	STAT__MAX,
 };
 

@@ -21,6 +21,8 @@ struct capture_sample {
 	const __u64 *kstack; /* leaf first */
 	__u32 nkstack;
 	bool ustack_lost, kstack_lost; /* an id was expected but not usable */
+	const struct py_stack *py;     /* Python frames (leaf first), or NULL */
+	__u32 py_status;	       /* enum py_status */
 	__u64 count;
 };
 
@@ -37,6 +39,8 @@ struct capture_opts {
  */
 int capture__open(struct capture **out, const struct capture_opts *opts);
 int capture__add_target(struct capture *c, pid_t pid);
+/* Tell the walker how to read the interpreter of pid (NULL: none). */
+int capture__set_python(struct capture *c, pid_t pid, const struct py_proc *proc);
 /* Open the per-CPU perf events and attach everything; exit code on failure. */
 int capture__start(struct capture *c);
 /* Wait up to timeout_ms for process events and deliver them; -EINTR on signal. */

@@ -24,8 +24,10 @@ void elf_syms__free(struct elf_syms *es);
 int elf_syms__offset_to_vaddr(const struct elf_syms *es, uint64_t off, uint64_t *vaddr);
 /* Symbol covering vaddr, or NULL; *sym_off (optional) gets vaddr - symbol start. */
 const char *elf_syms__lookup(const struct elf_syms *es, uint64_t vaddr, uint64_t *sym_off);
-/* Address of a symbol by exact name (first match), 0 if absent. */
+/* Link address of a function or global data symbol by exact name, 0 if absent. */
 uint64_t elf_syms__find(const struct elf_syms *es, const char *name);
+/* The same, for functions and data objects, with the symbol's size. */
+uint64_t elf_syms__find_size(const struct elf_syms *es, const char *name, uint64_t *size);
 
 size_t elf_syms__count(const struct elf_syms *es);
 bool elf_syms__has_symtab(const struct elf_syms *es);

@@ -32,6 +32,16 @@ const char *symbolizer__user(struct symbolizer *sym, pid_t pid, uint64_t addr, b
 			     char *buf, size_t len);
 const char *symbolizer__kernel(struct symbolizer *sym, uint64_t addr, char *buf, size_t len);
 const struct symbolizer_stats *symbolizer__stats(const struct symbolizer *sym);
+
+struct elf_syms;
+/* Call fn for each executable file mapping of pid (as last read), with its
+ * symbols (NULL if unreadable) and load bias (runtime = link address + bias).
+ * Stops when fn returns non-zero and returns that value.
+ */
+int symbolizer__for_each_module(struct symbolizer *sym, pid_t pid,
+				int (*fn)(const char *path, const struct elf_syms *es, uint64_t bias,
+					  uint64_t start, uint64_t end, void *ctx),
+				void *ctx);
 /* Root path used to open a process's files ("/proc/PID/root"). */
 void symbolizer__proc_root(pid_t pid, char *buf, size_t len);
 

@@ -27,6 +27,7 @@ struct capture {
 	struct sample_key *keys;
 	__u64 *vals;
 	size_t keys_cap;
+	struct py_stack *pystack; /* drain buffer */
 };
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -114,6 +115,7 @@ int capture__open(struct capture **out, const struct capture_opts *opts)
 	}
 	c = xcalloc(1, sizeof(*c));
 	c->opts = *opts;
+	c->pystack = xmalloc(sizeof(*c->pystack));
 	c->nr_possible = libbpf_num_possible_cpus();
 	c->ncpus_online = read_online_cpus(&c->cpus);
 	if (c->nr_possible <= 0 || c->ncpus_online <= 0) {
@@ -155,6 +157,23 @@ int capture__add_target(struct capture *c, pid_t pid)
 
 	if (bpf_map_update_elem(bpf_map__fd(c->skel->maps.targets), &key, &one, BPF_ANY)) {
 		p_err("cannot add PID %d to the target map: %s", (int)pid, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int capture__set_python(struct capture *c, pid_t pid, const struct py_proc *proc)
+{
+	int fd = bpf_map__fd(c->skel->maps.py_procs);
+	__u32 key = pid;
+
+	if (!proc) {
+		bpf_map_delete_elem(fd, &key);
+		return 0;
+	}
+	if (bpf_map_update_elem(fd, &key, proc, BPF_ANY)) {
+		p_warn("cannot walk Python in PID %d: %s (at most %d Python processes)", (int)pid,
+		       strerror(errno), RAMPA_PY_PROC_MAP_ENTRIES);
 		return -1;
 	}
 	return 0;
@@ -279,9 +298,10 @@ static size_t take_counts(struct capture *c, int fd)
 	}
 }
 
-static void clear_stacks(int fd)
+/* Empty a map whose keys are at most 8 bytes. */
+static void clear_map(int fd)
 {
-	__u32 next;
+	__u64 next;
 
 	/* Deleting as we go: the first key of what is left, until nothing is. */
 	while (!bpf_map_get_next_key(fd, NULL, &next))
@@ -293,7 +313,8 @@ int capture__drain(struct capture *c, void (*cb)(const struct capture_sample *s,
 		   void *ctx)
 {
 	__u32 old = c->skel->bss->active_buf & 1;
-	int cfd, sfd;
+	int cfd, sfd, pfd;
+	struct py_stack *pystack = c->pystack;
 	size_t n;
 	__u64 ustack[RAMPA_MAX_STACK_DEPTH], kstack[RAMPA_MAX_STACK_DEPTH];
 	struct timespec settle = { 0, 2 * 1000 * 1000 };
@@ -305,6 +326,7 @@ int capture__drain(struct capture *c, void (*cb)(const struct capture_sample *s,
 	nanosleep(&settle, NULL);
 	cfd = bpf_map__fd(old ? c->skel->maps.counts1 : c->skel->maps.counts0);
 	sfd = bpf_map__fd(old ? c->skel->maps.stacks1 : c->skel->maps.stacks0);
+	pfd = bpf_map__fd(old ? c->skel->maps.py_stacks1 : c->skel->maps.py_stacks0);
 
 	n = take_counts(c, cfd);
 	for (size_t i = 0; i < n; i++) {
@@ -315,6 +337,7 @@ int capture__drain(struct capture *c, void (*cb)(const struct capture_sample *s,
 			.ustack = ustack,
 			.kstack = kstack,
 			.count = c->vals[i],
+			.py_status = k->py_status,
 		};
 
 		if (!s.count)
@@ -326,6 +349,10 @@ int capture__drain(struct capture *c, void (*cb)(const struct capture_sample *s,
 				while (s.nustack < RAMPA_MAX_STACK_DEPTH && ustack[s.nustack])
 					s.nustack++;
 		}
+		if (k->user_stack_id < 0 && k->user_ip) {
+			ustack[0] = k->user_ip;
+			s.nustack = 1;
+		}
 		if (k->kern_stack_id >= 0) {
 			if (bpf_map_lookup_elem(sfd, &k->kern_stack_id, kstack))
 				s.kstack_lost = true;
@@ -333,10 +360,13 @@ int capture__drain(struct capture *c, void (*cb)(const struct capture_sample *s,
 				while (s.nkstack < RAMPA_MAX_STACK_DEPTH && kstack[s.nkstack])
 					s.nkstack++;
 		}
+		if (k->py_stack && !bpf_map_lookup_elem(pfd, &k->py_stack, pystack))
+			s.py = pystack;
 		cb(&s, ctx);
 	}
 	/* Also drops stacks whose count update failed, so the map never fills up. */
-	clear_stacks(sfd);
+	clear_map(sfd);
+	clear_map(pfd);
 	return 0;
 }
 
@@ -383,5 +413,6 @@ void capture__close(struct capture *c)
 	free(c->cpus);
 	free(c->keys);
 	free(c->vals);
+	free(c->pystack);
 	free(c);
 }

@@ -23,6 +23,8 @@ struct elf_seg {
 struct elf_syms {
 	struct elf_sym *syms;
 	size_t nsyms, cap;
+	struct elf_sym *objs; /* data objects, for lookups by name only */
+	size_t nobjs, objs_cap;
 	struct elf_seg *segs;
 	size_t nsegs;
 	char **names; /* owned strings, freed with the table */
@@ -81,13 +83,26 @@ static void read_symbols(struct elf_syms *es, Elf *elf, Elf_Scn *scn, GElf_Shdr 
 		if (!gelf_getsym(data, i, &sym))
 			continue;
 		type = GELF_ST_TYPE(sym.st_info);
-		if (type != STT_FUNC && type != STT_GNU_IFUNC)
+		if (type != STT_FUNC && type != STT_GNU_IFUNC && type != STT_OBJECT)
 			continue;
 		if (sym.st_shndx == SHN_UNDEF || sym.st_value == 0)
 			continue;
 		name = elf_strptr(elf, sh->sh_link, sym.st_name);
 		if (!name || !*name)
 			continue;
+		if (type == STT_OBJECT) {
+			/* Only the few an inspector asks for by name: skip locals. */
+			if (GELF_ST_BIND(sym.st_info) == STB_LOCAL)
+				continue;
+			grow_array((void **)&es->objs, &es->objs_cap, es->nobjs + 1,
+				   sizeof(*es->objs));
+			es->objs[es->nobjs++] = (struct elf_sym){
+				.addr = sym.st_value,
+				.size = sym.st_size,
+				.name = keep_name(es, name),
+			};
+			continue;
+		}
 		grow_array((void **)&es->syms, &es->cap, es->nsyms + 1, sizeof(*es->syms));
 		es->syms[es->nsyms++] = (struct elf_sym){
 			.addr = sym.st_value,
@@ -258,6 +273,7 @@ void elf_syms__free(struct elf_syms *es)
 		free(es->names[i]);
 	free(es->names);
 	free(es->syms);
+	free(es->objs);
 	free(es->segs);
 	free(es);
 }
@@ -301,9 +317,25 @@ const char *elf_syms__lookup(const struct elf_syms *es, uint64_t vaddr, uint64_t
 
 uint64_t elf_syms__find(const struct elf_syms *es, const char *name)
 {
-	for (size_t i = 0; i < es->nsyms; i++)
-		if (!strcmp(es->syms[i].name, name))
+	return elf_syms__find_size(es, name, NULL);
+}
+
+uint64_t elf_syms__find_size(const struct elf_syms *es, const char *name, uint64_t *size)
+{
+	for (size_t i = 0; i < es->nsyms; i++) {
+		if (!strcmp(es->syms[i].name, name)) {
+			if (size)
+				*size = es->syms[i].size;
 			return es->syms[i].addr;
+		}
+	}
+	for (size_t i = 0; i < es->nobjs; i++) {
+		if (!strcmp(es->objs[i].name, name)) {
+			if (size)
+				*size = es->objs[i].size;
+			return es->objs[i].addr;
+		}
+	}
 	return 0;
 }
 

@@ -18,6 +18,7 @@
 #include "commands.h"
 #include "folded.h"
 #include "profile.h"
+#include "python.h"
 #include "symbolize.h"
 #include "util.h"
 
@@ -25,6 +26,12 @@
 #define MAX_HZ 10000
 #define DRAIN_INTERVAL_SEC 1.0
 #define MAX_PIDS 256
+/* A process whose interpreter is not mapped yet (libpython loads after exec)
+ * is looked at again this often, for this long.
+ */
+#define PY_RETRY_SEC 0.02
+#define PY_RETRY_FOR_SEC 3.0
+#define MAX_FRAMES (2 + RAMPA_PY_MAX_DEPTH + 2 * RAMPA_MAX_STACK_DEPTH)
 
 struct tid_set {
 	uint32_t *slots; /* tid + 1; open addressing */
@@ -45,6 +52,14 @@ struct record {
 	/* state */
 	struct capture *cap;
 	struct symbolizer *sym;
+	struct python *py;
+	struct pending {
+		pid_t pid;
+		double first, next;
+	} pending[64];
+	int npending;
+	uint64_t py_samples[PY_MAP_FULL + 1]; /* samples of Python processes by status */
+	uint64_t py_spliced, py_leaf_only;
 	struct profile *prof;
 	pid_t child;
 	bool child_execed;
@@ -478,10 +493,150 @@ static void free_proc_names(void)
 	}
 }
 
+static void pending_remove(struct record *r, pid_t pid)
+{
+	for (int i = 0; i < r->npending; i++) {
+		if (r->pending[i].pid == pid) {
+			r->pending[i] = r->pending[--r->npending];
+			return;
+		}
+	}
+}
+
+/* Look for CPython in pid; if absent, look again shortly: a libpython is
+ * mapped by the dynamic loader after exec.
+ */
+static void inspect_python(struct record *r, pid_t pid, bool retry)
+{
+	struct py_proc proc;
+	char why[512];
+	double now = now_sec();
+
+	switch (python__inspect(r->py, r->sym, pid, &proc, why, sizeof(why))) {
+	case PYTHON_FOUND:
+		pending_remove(r, pid);
+		if (!capture__set_python(r->cap, pid, &proc))
+			p_debug("PID %d: %s", (int)pid, python__describe(r->py, pid));
+		return;
+	case PYTHON_UNSUPPORTED:
+		pending_remove(r, pid);
+		capture__set_python(r->cap, pid, NULL);
+		p_warn("PID %d: %s; its stacks are native only", (int)pid, why);
+		return;
+	case PYTHON_NONE:
+		capture__set_python(r->cap, pid, NULL);
+		break;
+	}
+	if (!retry)
+		return;
+	for (int i = 0; i < r->npending; i++) {
+		if (r->pending[i].pid == pid) {
+			if (now - r->pending[i].first > PY_RETRY_FOR_SEC)
+				pending_remove(r, pid);
+			else
+				r->pending[i].next = now + PY_RETRY_SEC;
+			return;
+		}
+	}
+	if (r->npending < (int)(sizeof(r->pending) / sizeof(r->pending[0])))
+		r->pending[r->npending++] = (struct pending){ pid, now, now + PY_RETRY_SEC };
+}
+
+static void retry_pending(struct record *r)
+{
+	double now = now_sec();
+
+	for (int i = r->npending - 1; i >= 0; i--) {
+		if (i < r->npending && now >= r->pending[i].next) {
+			pid_t pid = r->pending[i].pid;
+
+			symbolizer__refresh(r->sym, pid);
+			inspect_python(r, pid, true);
+		}
+	}
+}
+
+static bool is_eval_frame(const char *name)
+{
+	static const char eval[] = "_PyEval_EvalFrameDefault";
+
+	return !strncmp(name, eval, sizeof(eval) - 1) &&
+	       (name[sizeof(eval) - 1] == '\0' || name[sizeof(eval) - 1] == '.');
+}
+
+/* Native frames (root first) with each eval-loop frame replaced by the run of
+ * Python frames it executed. Only when the counts agree; else returns false.
+ */
+static bool splice_python(struct record *r, const struct capture_sample *s, uint32_t *frames,
+			  uint32_t *n)
+{
+	const struct py_stack *py = s->py;
+	uint32_t out = *n, runs = 0, evals = 0, native[RAMPA_MAX_STACK_DEPTH];
+	char buf[512];
+	int j;
+
+	for (uint32_t i = 0; i < py->depth; i++)
+		runs += (py->frames[i].flags & PY_FRAME_ENTRY) != 0;
+	/* The outermost run may lack a marker: the walk ends at its root. */
+	if (py->depth && !(py->frames[py->depth - 1].flags & PY_FRAME_ENTRY))
+		runs++;
+	for (int i = (int)s->nustack - 1; i >= 0; i--) {
+		const char *name = symbolizer__user(r->sym, s->pid, s->ustack[i], i == 0, buf,
+						    sizeof(buf));
+
+		native[s->nustack - 1 - i] = profile__intern(r->prof, name);
+		evals += is_eval_frame(name);
+	}
+	if (!evals || evals != runs || py->truncated)
+		return false;
+	j = (int)py->depth - 1; /* next Python frame, walking root to leaf */
+	for (uint32_t i = 0; i < s->nustack; i++) {
+		if (!is_eval_frame(profile__frame_name(r->prof, native[i]))) {
+			frames[out++] = native[i];
+			continue;
+		}
+		/* One run: frames up to the next entry marker nearer the leaf. */
+		do {
+			python__frame_name(r->py, s->pid, py->frames[j].code, py->frames[j].offset,
+					   buf, sizeof(buf));
+			frames[out++] = profile__intern(r->prof, buf);
+			j--;
+		} while (j >= 0 && !(py->frames[j].flags & PY_FRAME_ENTRY));
+	}
+	*n = out;
+	return true;
+}
+
+/* Python frames root to leaf, then the native leaf if it is outside the
+ * interpreter (a C extension, libc): without frame pointers in the
+ * interpreter, native frames beyond the leaf are not trustworthy.
+ */
+static void python_then_leaf(struct record *r, const struct capture_sample *s, uint32_t *frames,
+			     uint32_t *n)
+{
+	const struct py_stack *py = s->py;
+	char buf[512];
+
+	if (py->truncated) {
+		snprintf(buf, sizeof(buf), "[truncated: deeper than %d Python frames]",
+			 RAMPA_PY_MAX_DEPTH);
+		frames[(*n)++] = profile__intern(r->prof, buf);
+	}
+	for (int i = (int)py->depth - 1; i >= 0; i--) {
+		python__frame_name(r->py, s->pid, py->frames[i].code, py->frames[i].offset, buf,
+				   sizeof(buf));
+		frames[(*n)++] = profile__intern(r->prof, buf);
+	}
+	if (s->nustack && !python__in_interpreter(r->py, s->pid, s->ustack[0])) {
+		symbolizer__user(r->sym, s->pid, s->ustack[0], true, buf, sizeof(buf));
+		frames[(*n)++] = profile__intern(r->prof, buf);
+	}
+}
+
 static void on_sample(const struct capture_sample *s, void *ctx)
 {
 	struct record *r = ctx;
-	uint32_t frames[1 + 2 * RAMPA_MAX_STACK_DEPTH + 2], n = 0;
+	uint32_t frames[MAX_FRAMES], n = 0;
 	char buf[512];
 
 	/* Before exec the child runs rampa-bpf's own code: not the target's. */
@@ -495,10 +650,36 @@ static void on_sample(const struct capture_sample *s, void *ctx)
 	if (s->kstack_lost)
 		r->kstack_lost += s->count;
 
+	if (s->py_status != PY_NOT_PYTHON && s->py_status <= PY_MAP_FULL)
+		r->py_samples[s->py_status] += s->count;
+
 	frames[n++] = proc_frame(r, s->pid, false);
-	for (int i = (int)s->nustack - 1; i >= 0; i--) {
-		symbolizer__user(r->sym, s->pid, s->ustack[i], i == 0, buf, sizeof(buf));
-		frames[n++] = profile__intern(r->prof, buf);
+	if (s->py && s->py->depth) {
+		uint32_t start = n;
+
+		if (python__has_frame_pointers(r->py, s->pid) && splice_python(r, s, frames, &n)) {
+			r->py_spliced += s->count;
+		} else {
+			n = start;
+			python_then_leaf(r, s, frames, &n);
+			r->py_leaf_only += s->count;
+		}
+	} else {
+		uint32_t nat[RAMPA_MAX_STACK_DEPTH], nn = 0;
+
+		/* Leaf to root; a return address in no mapping means the walk left
+		 * the real stack (code without frame pointers): stop there.
+		 */
+		for (uint32_t i = 0; i < s->nustack; i++) {
+			symbolizer__user(r->sym, s->pid, s->ustack[i], i == 0, buf, sizeof(buf));
+			nat[nn++] = profile__intern(r->prof, buf);
+			if (!strcmp(buf, "[unknown]"))
+				break;
+		}
+		while (nn)
+			frames[n++] = nat[--nn];
+		if (s->py_status == PY_READ_FAILED || s->py_status == PY_MAP_FULL)
+			frames[n++] = profile__intern(r->prof, "[python stack lost]");
 	}
 	for (int i = (int)s->nkstack - 1; i >= 0; i--) {
 		symbolizer__kernel(r->sym, s->kstack[i], buf, sizeof(buf));
@@ -511,6 +692,7 @@ static void on_sample(const struct capture_sample *s, void *ctx)
 
 static void drain(struct record *r)
 {
+	python__new_epoch(r->py);
 	capture__drain(r->cap, on_sample, r);
 }
 
@@ -523,6 +705,8 @@ static void on_event(const struct capture_event *e, void *ctx)
 		r->nprocs++;
 		symbolizer__refresh(r->sym, e->pid);
 		proc_frame(r, e->pid, true);
+		if (!python__describe(r->py, e->pid))
+			inspect_python(r, e->pid, true);
 		break;
 	case EVENT_EXEC:
 		/* Samples of the old image must resolve against the old maps. */
@@ -531,6 +715,8 @@ static void on_event(const struct capture_event *e, void *ctx)
 			r->child_execed = true;
 		symbolizer__refresh(r->sym, e->pid);
 		proc_frame(r, e->pid, true);
+		python__forget(r->py, e->pid);
+		inspect_python(r, e->pid, true);
 		break;
 	case EVENT_FORK:
 		p_debug("following child %u of %u", e->pid, e->ppid);
@@ -634,6 +820,37 @@ static void describe_target(struct record *r, char *buf, size_t len)
 	}
 }
 
+static void print_python_summary(struct record *r)
+{
+	const uint64_t *c = r->py_samples;
+	uint64_t running = c[PY_OK] + c[PY_TRUNCATED] + c[PY_READ_FAILED] + c[PY_MAP_FULL];
+	uint64_t all = running + c[PY_NO_THREAD] + c[PY_NO_FRAME];
+
+	if (!all)
+		return;
+	fprintf(stderr, "  python        %" PRIu64 " samples in Python processes; ", all);
+	if (running)
+		fprintf(stderr, "%.1f%% of those running Python code have the whole Python stack\n",
+			100.0 * c[PY_OK] / running);
+	else
+		fprintf(stderr, "none running Python code\n");
+	if (c[PY_TRUNCATED])
+		fprintf(stderr, "    %-40s %" PRIu64 "\n", "truncated (deeper than the limit)",
+			c[PY_TRUNCATED]);
+	if (c[PY_READ_FAILED])
+		fprintf(stderr, "    %-40s %" PRIu64 "\n", "Python stack unreadable", c[PY_READ_FAILED]);
+	if (c[PY_MAP_FULL])
+		fprintf(stderr, "    %-40s %" PRIu64 "\n", "Python stack map full", c[PY_MAP_FULL]);
+	if (c[PY_NO_THREAD] + c[PY_NO_FRAME])
+		fprintf(stderr, "    %-40s %" PRIu64 "\n", "in threads not running Python code",
+			c[PY_NO_THREAD] + c[PY_NO_FRAME]);
+	if (r->py_spliced + r->py_leaf_only)
+		fprintf(stderr, "    native frames: %s\n",
+			r->py_leaf_only ? "the leaf C function outside the interpreter (no frame "
+					  "pointers in the interpreter)"
+					: "spliced at the eval-loop frames");
+}
+
 static void print_summary(struct record *r, double elapsed, const char *why)
 {
 	const struct symbolizer_stats *ss = symbolizer__stats(r->sym);
@@ -693,6 +910,7 @@ static void print_summary(struct record *r, double elapsed, const char *why)
 			(double)total / r->hz, cpu, 100.0 * total / r->hz / cpu);
 	fprintf(stderr, "  threads       %zu in %" PRIu64 " process%s\n", r->tids.n, r->nprocs,
 		r->nprocs == 1 ? "" : "es");
+	print_python_summary(r);
 	fprintf(stderr, "  stacks        %zu distinct, %zu frame names\n",
 		profile__nstacks(r->prof), profile__nframes(r->prof));
 	for (int i = 0; i < nl; i++) {
@@ -745,9 +963,13 @@ static int run(struct record *r)
 		if (capture__add_target(r->cap, r->child))
 			return EXIT_ERROR;
 	}
-	for (int i = 0; i < r->npids; i++)
+	for (int i = 0; i < r->npids; i++) {
 		if (capture__add_target(r->cap, r->pids[i]))
 			return EXIT_ERROR;
+		/* Before the first sample, so every sample can carry Python frames. */
+		symbolizer__refresh(r->sym, r->pids[i]);
+		inspect_python(r, r->pids[i], false);
+	}
 	ret = capture__start(r->cap);
 	if (ret)
 		return ret;
@@ -778,7 +1000,10 @@ static int run(struct record *r)
 			if (r->duration - (now - start) < wait)
 				wait = r->duration - (now - start);
 		}
+		if (r->npending && wait > PY_RETRY_SEC)
+			wait = PY_RETRY_SEC;
 		capture__poll(r->cap, (int)(wait * 1000) + 1);
+		retry_pending(r);
 		now = now_sec();
 		if (now >= next_drain) {
 			drain(r);
@@ -850,6 +1075,7 @@ int cmd_record(int argc, char **argv)
 		return ret < 0 ? EXIT_OK : ret;
 	r.prof = profile__new();
 	r.sym = symbolizer__new(NULL);
+	r.py = python__new();
 	if (!r.output) {
 		if (r.npids)
 			snprintf(defout, sizeof(defout), "rampa-%d.folded", (int)r.pids[0]);
@@ -877,6 +1103,7 @@ int cmd_record(int argc, char **argv)
 							: 128 + WTERMSIG(r.child_status);
 	}
 	capture__close(r.cap);
+	python__free(r.py);
 	symbolizer__free(r.sym);
 	profile__free(r.prof);
 	free(r.tids.slots);

@@ -319,6 +319,37 @@ const char *symbolizer__kernel(struct symbolizer *sym, uint64_t addr, char *buf,
 	return buf;
 }
 
+int symbolizer__for_each_module(struct symbolizer *sym, pid_t pid,
+				int (*fn)(const char *path, const struct elf_syms *es, uint64_t bias,
+					  uint64_t start, uint64_t end, void *ctx),
+				void *ctx)
+{
+	struct proc_entry *p = proc_get(sym, pid, true);
+
+	if (!p->maps && !p->gone)
+		proc_read_maps(sym, p);
+	for (size_t i = 0; p->maps && i < p->maps->n; i++) {
+		const struct map_entry *m = &p->maps->entries[i];
+		uint64_t vaddr;
+		struct elf_file *f;
+		int ret;
+
+		if (!m->path[0] || m->path[0] == '[')
+			continue;
+		if (!p->files_tried[i]) {
+			p->files_tried[i] = true;
+			p->files[i] = open_mapped_file(sym, pid, m);
+		}
+		f = p->files[i];
+		if (!f || !f->syms || elf_syms__offset_to_vaddr(f->syms, m->pgoff, &vaddr))
+			continue;
+		ret = fn(m->path, f->syms, m->start - vaddr, m->start, m->end, ctx);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 const struct symbolizer_stats *symbolizer__stats(const struct symbolizer *sym)
 {
 	return &sym->stats;

@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Python stack walker: finds the sampled thread's PyThreadState by matching
+ * tstate->thread_id (a pthread_t, which on x86-64 glibc and musl is the
+ * thread's fs base) against task->thread.fsbase, then follows the frame chain
+ * and records (code object, bytecode offset) pairs. No symbols, TLS layout or
+ * libc internals are needed, so stripped interpreters and containers work.
+ */
+#ifndef RAMPA_PYSTACK_BPF_H
+#define RAMPA_PYSTACK_BPF_H
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RAMPA_PY_PROC_MAP_ENTRIES);
+	__type(key, __u32); /* tgid */
+	__type(value, struct py_proc);
+} py_procs SEC(".maps");
+
+/* tid -> tstate found by the last walk; checked again on every use. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, RAMPA_PY_TSTATE_CACHE_ENTRIES);
+	__type(key, __u32);
+	__type(value, __u64);
+} py_tstates SEC(".maps");
+
+#define PY_STACK_MAP(name)                                                                         \
+	struct {                                                                                   \
+		__uint(type, BPF_MAP_TYPE_HASH);                                                   \
+		__uint(max_entries, RAMPA_PY_STACK_MAP_ENTRIES);                                   \
+		__type(key, __u64);                                                                \
+		__type(value, struct py_stack);                                                    \
+	} name SEC(".maps")
+
+PY_STACK_MAP(py_stacks0);
+PY_STACK_MAP(py_stacks1);
+
+/* The stack under construction is too big for the 512-byte BPF stack, and
+ * frame fields sit at offsets known only at run time, which the verifier
+ * allows in map values but not on the stack.
+ */
+struct py_scratch {
+	struct py_stack stack;
+	char frame[PY_FRAME_READ_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct py_scratch);
+} py_scratch SEC(".maps");
+
+struct py_walk {
+	const struct py_proc *proc;
+	struct py_stack *stack;
+	char *buf; /* struct py_scratch.frame */
+	__u64 frame;
+	__u64 hash;
+	__u32 next_flags;
+	int status;
+};
+
+static __always_inline __u64 read_u64(const void *buf, __u32 off)
+{
+	/* The offsets come from a map: bound them for the verifier. */
+	if (off > PY_FRAME_READ_MAX - 8)
+		return 0;
+	return *(const __u64 *)((const char *)buf + off);
+}
+
+static long py_walk_step(__u32 i, void *ctx)
+{
+	struct py_walk *w = ctx;
+	const struct py_proc *p = w->proc;
+	struct py_stack *st = w->stack;
+	char *buf = w->buf;
+	__u32 size = p->fr_read_size, depth;
+	__u64 code, ip;
+	__s64 offset;
+	__u8 owner;
+
+	if (!w->frame)
+		return 1;
+	if (size > PY_FRAME_READ_MAX || size < 8)
+		size = PY_FRAME_READ_MAX;
+	if (bpf_probe_read_user(buf, size, (void *)w->frame)) {
+		w->status = PY_READ_FAILED;
+		return 1;
+	}
+	code = read_u64(buf, p->fr_code) & ~(__u64)p->code_tag_mask;
+	w->frame = read_u64(buf, p->fr_previous);
+
+	/* C-stack shim and entry frames stand for a C call into the interpreter:
+	 * the next real frame below starts a run entered from C.
+	 */
+	if (p->fr_owner != PY_OFF_NONE && p->fr_owner < PY_FRAME_READ_MAX) {
+		owner = buf[p->fr_owner & (PY_FRAME_READ_MAX - 1)];
+		if (owner >= p->owner_skip_min) {
+			if (st->depth > 0 && st->depth <= RAMPA_PY_MAX_DEPTH)
+				st->frames[(st->depth - 1) & (RAMPA_PY_MAX_DEPTH - 1)].flags |=
+					PY_FRAME_ENTRY;
+			return 0;
+		}
+	}
+	if (!code)
+		return 0;
+
+	switch (p->ip_mode) {
+	case PY_IP_LASTI_BYTES:
+		offset = *(__s32 *)(buf + (p->fr_ip & (PY_FRAME_READ_MAX - 8)));
+		break;
+	case PY_IP_LASTI_WORDS:
+		offset = 2 * (__s64) * (__s32 *)(buf + (p->fr_ip & (PY_FRAME_READ_MAX - 8)));
+		break;
+	default:
+		ip = read_u64(buf, p->fr_ip);
+		offset = ip ? (__s64)(ip - (code + p->co_code_adaptive)) : -2;
+		break;
+	}
+
+	depth = st->depth;
+	if (depth >= RAMPA_PY_MAX_DEPTH) {
+		st->truncated = 1;
+		return 1;
+	}
+	st->frames[depth].code = code;
+	st->frames[depth].offset = (__s32)offset;
+	st->frames[depth].flags = 0;
+	/* 3.9/3.10: every frame is its own C-level eval call. 3.11: is_entry. */
+	if (p->ip_mode != PY_IP_POINTER)
+		st->frames[depth].flags = PY_FRAME_ENTRY;
+	else if (p->fr_is_entry != PY_OFF_NONE && p->fr_is_entry < PY_FRAME_READ_MAX &&
+		 buf[p->fr_is_entry & (PY_FRAME_READ_MAX - 1)])
+		st->frames[depth].flags = PY_FRAME_ENTRY;
+	st->depth = depth + 1;
+	w->hash = (w->hash ^ code) * 0x100000001b3ULL;
+	w->hash = (w->hash ^ (__u32)offset ^ ((__u64)st->frames[depth].flags << 32)) *
+		  0x100000001b3ULL;
+	return 0;
+}
+
+struct py_thread_search {
+	__u64 tstate;
+	__u64 fsbase;
+	__u16 next_off, id_off;
+	__u64 found;
+};
+
+static long py_thread_step(__u32 i, void *ctx)
+{
+	struct py_thread_search *s = ctx;
+	__u64 id = 0;
+
+	if (!s->tstate)
+		return 1;
+	if (bpf_probe_read_user(&id, sizeof(id), (void *)(s->tstate + s->id_off)))
+		return 1;
+	if (id == s->fsbase) {
+		s->found = s->tstate;
+		return 1;
+	}
+	if (bpf_probe_read_user(&s->tstate, sizeof(s->tstate), (void *)(s->tstate + s->next_off)))
+		return 1;
+	return 0;
+}
+
+static __always_inline __u64 py_find_tstate(const struct py_proc *p, __u32 tid, __u64 fsbase)
+{
+	struct py_thread_search s = { .fsbase = fsbase };
+	__u64 *cached = bpf_map_lookup_elem(&py_tstates, &tid);
+	__u64 interp = 0, id = 0;
+
+	if (cached && *cached &&
+	    !bpf_probe_read_user(&id, sizeof(id), (void *)(*cached + p->ts_thread_id)) &&
+	    id == fsbase)
+		return *cached;
+	if (bpf_probe_read_user(&interp, sizeof(interp), (void *)(p->runtime + p->rt_interp_head)) ||
+	    !interp)
+		return 0;
+	if (bpf_probe_read_user(&s.tstate, sizeof(s.tstate), (void *)(interp + p->interp_threads)))
+		return 0;
+	s.next_off = p->ts_next;
+	s.id_off = p->ts_thread_id;
+	bpf_loop(RAMPA_PY_MAX_THREADS, py_thread_step, &s, 0);
+	if (s.found)
+		bpf_map_update_elem(&py_tstates, &tid, &s.found, BPF_ANY);
+	return s.found;
+}
+
+static __always_inline bool py_leaf_only(__u32 tgid)
+{
+	const struct py_proc *p = bpf_map_lookup_elem(&py_procs, &tgid);
+
+	return p && p->native_leaf_only;
+}
+
+/* Capture the Python stack of the current thread into buffer buf; sets
+ * key->py_stack and key->py_status.
+ */
+static __always_inline void py_capture(struct sample_key *key, __u32 buf)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	const struct py_proc *p = bpf_map_lookup_elem(&py_procs, &key->pid);
+	struct py_walk w = {};
+	struct py_scratch *scratch;
+	__u64 tstate, frame = 0;
+	__u32 zero = 0;
+	void *map;
+	long err;
+
+	if (!p)
+		return;
+	tstate = py_find_tstate(p, key->tid, task->thread.fsbase);
+	if (!tstate) {
+		key->py_status = PY_NO_THREAD;
+		return;
+	}
+	if (bpf_probe_read_user(&frame, sizeof(frame), (void *)(tstate + p->ts_frame)))
+		frame = 0;
+	if (frame && p->cframe_current != PY_OFF_NONE &&
+	    bpf_probe_read_user(&frame, sizeof(frame), (void *)(frame + p->cframe_current)))
+		frame = 0;
+	if (!frame) {
+		key->py_status = PY_NO_FRAME;
+		return;
+	}
+	scratch = bpf_map_lookup_elem(&py_scratch, &zero);
+	if (!scratch)
+		return;
+	w.stack = &scratch->stack;
+	w.buf = scratch->frame;
+	w.stack->depth = 0;
+	w.stack->truncated = 0;
+	w.proc = p;
+	w.frame = frame;
+	w.hash = 0xcbf29ce484222325ULL;
+	w.status = PY_OK;
+	/* Shim frames take loop steps too: allow for one per real frame. */
+	bpf_loop(2 * RAMPA_PY_MAX_DEPTH, py_walk_step, &w, 0);
+	if (w.status == PY_READ_FAILED)
+		stat_inc(STAT_PY_READ_FAILED);
+	if (w.stack->depth == 0) {
+		key->py_status = w.status == PY_OK ? PY_NO_FRAME : w.status;
+		return;
+	}
+	if (w.frame && w.status == PY_OK)
+		w.stack->truncated = 1;
+	w.hash ^= w.stack->truncated;
+	if (!w.hash)
+		w.hash = 1;
+	map = buf ? (void *)&py_stacks1 : (void *)&py_stacks0;
+	err = bpf_map_update_elem(map, &w.hash, w.stack, BPF_NOEXIST);
+	if (err && err != -EEXIST) {
+		stat_inc(STAT_PY_STACK_MAP_FULL);
+		key->py_status = PY_MAP_FULL;
+		return;
+	}
+	key->py_stack = w.hash;
+	key->py_status = w.status != PY_OK ? w.status : w.stack->truncated ? PY_TRUNCATED : PY_OK;
+}
+
+#endif
