@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# pprof output, read by the real consumer: go tool pprof (Debian's golang-go).
+. "$(dirname "$0")/lib.sh"
+
+[ -x "$RAMPA" ] || skip_all "rampa-bpf not built"
+command -v go >/dev/null || skip_all "needs go tool pprof (tools/install-deps.sh --test)"
+FIX="$TESTS_DIR/fixtures/formats"
+export HOME="$TRASH" GOCACHE="$TRASH/.gocache" GOFLAGS= GOTOOLCHAIN=local
+pprof() { go tool pprof "$@" 2>&1; }
+
+test_expect_success 'go tool pprof -top: functions, flat and cumulative totals' '
+	"$RAMPA" report -q "$FIX/app.folded" -o app.pb.gz &&
+	pprof -top app.pb.gz >out && cat out &&
+	grep -q "^Type: samples$" out &&
+	grep -q "Total samples = 1000" out &&
+	grep -Eq "^ +500 50.00% 50.00% +650 65.00%  compute$" out &&
+	grep -Eq "^ +300 30.00% 80.00% +300 30.00%  encode$" out &&
+	grep -Eq "^ +150 15.00% 95.00% +150 15.00%  cblas_dgemm$" out &&
+	grep -Eq "^ +50  5.00%   100% +50  5.00%  tcp_recvmsg_\[k\]$" out &&
+	grep -Eq "^ +0     0%   100% +950 95.00%  <module>$" out &&
+	grep -Eq "^ +0     0%   100% +1000   100%  python3$" out
+'
+test_expect_success 'the header says mode, unit, target, duration and rate' '
+	grep -q "^mode cpu, unit samples, target python3 app.py (pid 4242), 10.0 s, 99 Hz$" out &&
+	grep -q "^Duration: 10s" out
+'
+test_expect_success 'thread and tid labels from the thread frame, process label' '
+	pprof -tags app.pb.gz >tags && cat tags &&
+	grep -Eq "950.0 \(95.00%\): MainThread-4242" tags &&
+	grep -Eq "50.0 \( 5.00%\): worker-4243" tags &&
+	grep -Eq "950.0 \(95.00%\): 4242" tags &&
+	grep -Eq "1000.0 \(  100%\): python3" tags
+'
+test_expect_success 'the thread frame is a label, not a location; Python lines kept' '
+	pprof -raw app.pb.gz >raw &&
+	! grep -q "MainThread-4242 :" raw &&
+	grep -q "compute /srv/app/app.py:20" raw && grep -q "compute /srv/app/app.py:21" raw &&
+	grep -q "PeriodType: cpu nanoseconds" raw && grep -q "Period: 10101010" raw
+'
+test_expect_success 'wall and gil-wait profiles are typed in microseconds' '
+	"$RAMPA" report -q "$FIX/app.folded" --mode gil-wait -o gil.pb.gz &&
+	pprof -top gil.pb.gz >out && grep -q "^Type: gil-wait$" out &&
+	grep -Eq "^ +500us 50.00% 50.00% +650us 65.00%  compute$" out &&
+	"$RAMPA" report -q "$FIX/pyspy.txt" --mode wall -o wall.pb.gz &&
+	pprof -top wall.pb.gz >out && grep -q "^Type: wall$" out &&
+	grep -Eq "^ +87us 87.00%" out
+'
+test_expect_success 'a "name-PID" root gives the pid label' '
+	printf "%s\n" "gunicorn-77;w-78;handle (app.py:3) 5" >pid.folded &&
+	"$RAMPA" report -q pid.folded -o pid.pb.gz && pprof -tags pid.pb.gz >tags &&
+	grep -Eq "^ pid: Total 5.0" tags && grep -Eq "5.0 \(  100%\): 77$" tags
+'
+test_done
