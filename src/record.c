@@ -556,6 +556,27 @@ static void retry_pending(struct record *r)
 	}
 }
 
+/* Native user frames, root first, in out (RAMPA_MAX_STACK_DEPTH entries).
+ * Walking from the leaf, a return address in no mapping means the walk left
+ * the real stack (code without frame pointers): nothing rootward of it is
+ * kept but that one "[unknown]".
+ */
+static uint32_t native_frames(struct record *r, const struct capture_sample *s, uint32_t *out)
+{
+	uint32_t tmp[RAMPA_MAX_STACK_DEPTH], n = 0;
+	char buf[512];
+
+	for (uint32_t i = 0; i < s->nustack && i < RAMPA_MAX_STACK_DEPTH; i++) {
+		symbolizer__user(r->sym, s->pid, s->ustack[i], i == 0, buf, sizeof(buf));
+		tmp[n++] = profile__intern(r->prof, buf);
+		if (!strcmp(buf, "[unknown]"))
+			break;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	return n;
+}
+
 static bool is_eval_frame(const char *name)
 {
 	static const char eval[] = "_PyEval_EvalFrameDefault";
@@ -571,7 +592,8 @@ static bool splice_python(struct record *r, const struct capture_sample *s, uint
 			  uint32_t *n)
 {
 	const struct py_stack *py = s->py;
-	uint32_t out = *n, runs = 0, evals = 0, native[RAMPA_MAX_STACK_DEPTH];
+	uint32_t out = *n, runs = 0, evals = 0, native[RAMPA_MAX_STACK_DEPTH], nnative;
+	bool missing;
 	char buf[512];
 	int j;
 
@@ -580,18 +602,25 @@ static bool splice_python(struct record *r, const struct capture_sample *s, uint
 	/* The outermost run may lack a marker: the walk ends at its root. */
 	if (py->depth && !(py->frames[py->depth - 1].flags & PY_FRAME_ENTRY))
 		runs++;
-	for (int i = (int)s->nustack - 1; i >= 0; i--) {
-		const char *name = symbolizer__user(r->sym, s->pid, s->ustack[i], i == 0, buf,
-						    sizeof(buf));
-
-		native[s->nustack - 1 - i] = profile__intern(r->prof, name);
-		evals += is_eval_frame(name);
-	}
-	if (!evals || evals != runs || py->truncated)
+	nnative = native_frames(r, s, native);
+	for (uint32_t i = 0; i < nnative; i++)
+		evals += is_eval_frame(profile__frame_name(r->prof, native[i]));
+	/* A leaf function without its own frame (-momit-leaf-frame-pointer)
+	 * hides its caller: when that is the one eval frame missing, the
+	 * topmost run sits right above the leaf.
+	 */
+	missing = evals + 1 == runs && nnative > 1 &&
+		  !is_eval_frame(profile__frame_name(r->prof, native[nnative - 1]));
+	if ((!evals && !missing) || (evals != runs && !missing) || py->truncated) {
+		p_debug("splice: %u eval frames, %u Python runs in %u frames", evals, runs,
+			py->depth);
 		return false;
+	}
 	j = (int)py->depth - 1; /* next Python frame, walking root to leaf */
-	for (uint32_t i = 0; i < s->nustack; i++) {
-		if (!is_eval_frame(profile__frame_name(r->prof, native[i]))) {
+	for (uint32_t i = 0; i < nnative; i++) {
+		bool eval = is_eval_frame(profile__frame_name(r->prof, native[i]));
+
+		if (!eval && !(missing && i == nnative - 1)) {
 			frames[out++] = native[i];
 			continue;
 		}
@@ -602,6 +631,8 @@ static bool splice_python(struct record *r, const struct capture_sample *s, uint
 			frames[out++] = profile__intern(r->prof, buf);
 			j--;
 		} while (j >= 0 && !(py->frames[j].flags & PY_FRAME_ENTRY));
+		if (!eval)
+			frames[out++] = native[i];
 	}
 	*n = out;
 	return true;
@@ -665,19 +696,7 @@ static void on_sample(const struct capture_sample *s, void *ctx)
 			r->py_leaf_only += s->count;
 		}
 	} else {
-		uint32_t nat[RAMPA_MAX_STACK_DEPTH], nn = 0;
-
-		/* Leaf to root; a return address in no mapping means the walk left
-		 * the real stack (code without frame pointers): stop there.
-		 */
-		for (uint32_t i = 0; i < s->nustack; i++) {
-			symbolizer__user(r->sym, s->pid, s->ustack[i], i == 0, buf, sizeof(buf));
-			nat[nn++] = profile__intern(r->prof, buf);
-			if (!strcmp(buf, "[unknown]"))
-				break;
-		}
-		while (nn)
-			frames[n++] = nat[--nn];
+		n += native_frames(r, s, frames + n);
 		if (s->py_status == PY_READ_FAILED || s->py_status == PY_MAP_FULL)
 			frames[n++] = profile__intern(r->prof, "[python stack lost]");
 	}
@@ -844,11 +863,12 @@ static void print_python_summary(struct record *r)
 	if (c[PY_NO_THREAD] + c[PY_NO_FRAME])
 		fprintf(stderr, "    %-40s %" PRIu64 "\n", "in threads not running Python code",
 			c[PY_NO_THREAD] + c[PY_NO_FRAME]);
-	if (r->py_spliced + r->py_leaf_only)
-		fprintf(stderr, "    native frames: %s\n",
-			r->py_leaf_only ? "the leaf C function outside the interpreter (no frame "
-					  "pointers in the interpreter)"
-					: "spliced at the eval-loop frames");
+	if (r->py_spliced)
+		fprintf(stderr, "    %-40s %" PRIu64 "\n",
+			"native frames spliced at the eval loop", r->py_spliced);
+	if (r->py_leaf_only)
+		fprintf(stderr, "    %-40s %" PRIu64 "\n",
+			"native leaf only (no usable native walk)", r->py_leaf_only);
 }
 
 static void print_summary(struct record *r, double elapsed, const char *why)
