@@ -33,6 +33,8 @@ enum python_inspect {
 /* Look for CPython in pid. On PYTHON_UNSUPPORTED, why gets the reason. */
 enum python_inspect python__inspect(struct python *py, struct symbolizer *sym, pid_t pid,
 				    struct py_proc *out, char *why, size_t why_len);
+/* True once pid was found to run CPython, walkable or not. */
+bool python__checked(struct python *py, pid_t pid);
 /* Forget what is known of pid (exec, exit). */
 void python__forget(struct python *py, pid_t pid);
 /* Describe the interpreter found in pid, e.g. "CPython 3.11 (/usr/bin/python3.11)". */

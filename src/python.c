@@ -42,6 +42,7 @@ struct code_entry {
 
 struct py_target {
 	pid_t pid;
+	bool unsupported; /* CPython we cannot walk: remembered so it is said once */
 	int minor;
 	struct py_proc bpf;
 	struct code_layout code;
@@ -343,8 +344,42 @@ static int minor_from_name(const char *path, char *suffix)
 	return minor;
 }
 
+static void add_target(struct python *py, struct py_target *t)
+{
+	unsigned int b = (unsigned int)t->pid % TARGET_BUCKETS;
+
+	t->next = py->targets[b];
+	py->targets[b] = t;
+}
+
+static enum python_inspect inspect(struct python *py, struct symbolizer *sym, pid_t pid,
+				   struct py_proc *out, char *why, size_t why_len);
+
 enum python_inspect python__inspect(struct python *py, struct symbolizer *sym, pid_t pid,
 				    struct py_proc *out, char *why, size_t why_len)
+{
+	enum python_inspect ret;
+	struct py_target *t;
+
+	why[0] = '\0';
+	python__forget(py, pid);
+	ret = inspect(py, sym, pid, out, why, why_len);
+	if (ret == PYTHON_UNSUPPORTED) {
+		t = xcalloc(1, sizeof(*t));
+		t->pid = pid;
+		t->unsupported = true;
+		add_target(py, t);
+	}
+	return ret;
+}
+
+bool python__checked(struct python *py, pid_t pid)
+{
+	return target_get(py, pid) != NULL;
+}
+
+static enum python_inspect inspect(struct python *py, struct symbolizer *sym, pid_t pid,
+				   struct py_proc *out, char *why, size_t why_len)
 {
 	struct find_ctx ctx = { .pid = pid };
 	uint8_t dbg[1024];
@@ -352,10 +387,7 @@ enum python_inspect python__inspect(struct python *py, struct symbolizer *sym, p
 	uint32_t hexversion = 0;
 	int minor = -1;
 	char suffix;
-	unsigned int b;
 
-	why[0] = '\0';
-	python__forget(py, pid);
 	if (symbolizer__for_each_module(sym, pid, find_runtime, &ctx) <= 0)
 		return PYTHON_NONE;
 
@@ -438,9 +470,7 @@ enum python_inspect python__inspect(struct python *py, struct symbolizer *sym, p
 	ctx.t = t;
 	symbolizer__for_each_module(sym, pid, collect_ranges, &ctx);
 	snprintf(t->describe, sizeof(t->describe), "CPython 3.%d (%s)", minor, ctx.path);
-	b = (unsigned int)pid % TARGET_BUCKETS;
-	t->next = py->targets[b];
-	py->targets[b] = t;
+	add_target(py, t);
 	*out = t->bpf;
 	return PYTHON_FOUND;
 }
@@ -449,7 +479,7 @@ const char *python__describe(struct python *py, pid_t pid)
 {
 	struct py_target *t = target_get(py, pid);
 
-	return t ? t->describe : NULL;
+	return t && !t->unsupported ? t->describe : NULL;
 }
 
 bool python__in_interpreter(struct python *py, pid_t pid, uint64_t addr)
@@ -639,7 +669,7 @@ const char *python__frame_name(struct python *py, pid_t pid, uint64_t code, int3
 			       char *buf, size_t len)
 {
 	struct py_target *t = target_get(py, pid);
-	struct code_entry *c = t ? code_get(py, t, code) : NULL;
+	struct code_entry *c = t && !t->unsupported ? code_get(py, t, code) : NULL;
 	int line;
 
 	if (!c) {

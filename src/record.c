@@ -724,7 +724,7 @@ static void on_event(const struct capture_event *e, void *ctx)
 		r->nprocs++;
 		symbolizer__refresh(r->sym, e->pid);
 		proc_frame(r, e->pid, true);
-		if (!python__describe(r->py, e->pid))
+		if (!python__checked(r->py, e->pid))
 			inspect_python(r, e->pid, true);
 		break;
 	case EVENT_EXEC:
