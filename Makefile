@@ -75,6 +75,7 @@ demo: deps
 
 # The README's second command: the whole test suite.
 check: deps
+	$(Q)tools/install-deps.sh --test || [ "$$CI" != true ]
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/run.sh
 
@@ -104,3 +105,23 @@ clean:
 
 # Formats, report and diff (issue 6): the z-test needs libm.
 LDLIBS += -lm
+
+# Fuzz the collapsed-stack reader (and the writers behind it) with libFuzzer:
+# make fuzz [FUZZ_TIME=seconds]; new inputs land in tests/fuzz/corpus.
+FUZZ_CC ?= clang-19
+FUZZ_TIME ?= 60
+FUZZ_SRCS := tests/fuzz/folded_fuzz.c $(addprefix src/,folded.c profile.c util.c calltree.c \
+	flamegraph.c speedscope.c pprof.c stats.c output.c)
+FUZZ_BIN := $(OUTPUT)/folded_fuzz
+
+$(FUZZ_BIN): $(FUZZ_SRCS) $(HDRS) | $(OUTPUT)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-std=gnu11 -Iinclude -D_GNU_SOURCE $(FUZZ_SRCS) -lz -lm -o $@
+
+.PHONY: fuzz fuzz-build
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: $(FUZZ_BIN)
+	$(FUZZ_BIN) -max_total_time=$(FUZZ_TIME) -max_len=4096 -timeout=10 \
+		-dict=tests/fuzz/folded.dict tests/fuzz/corpus

@@ -298,7 +298,8 @@ int flamegraph__write_tree(FILE *f, struct calltree *t, const struct profile *na
 			if (c.significant && dr[i].node && fabs(c.delta) > max_delta)
 				max_delta = fabs(c.delta);
 		}
-		qsort_r(gone, ngone, sizeof(*gone), cmp_gone, t);
+		if (ngone)
+			qsort_r(gone, ngone, sizeof(*gone), cmp_gone, t);
 	}
 
 	graph_bottom = HEADER + (int)(max_depth + 1) * FRAME_H;
