@@ -24,6 +24,10 @@ void elf_syms__free(struct elf_syms *es);
 int elf_syms__offset_to_vaddr(const struct elf_syms *es, uint64_t off, uint64_t *vaddr);
 /* Symbol covering vaddr, or NULL; *sym_off (optional) gets vaddr - symbol start. */
 const char *elf_syms__lookup(const struct elf_syms *es, uint64_t vaddr, uint64_t *sym_off);
+/* Start of the function holding vaddr, from .eh_frame_hdr; for code no
+ * symbol covers. 0 when found.
+ */
+int elf_syms__function_start(const struct elf_syms *es, uint64_t vaddr, uint64_t *start);
 /* Link address of a function or global data symbol by exact name, 0 if absent. */
 uint64_t elf_syms__find(const struct elf_syms *es, const char *name);
 /* The same, for functions and data objects, with the symbol's size. */

@@ -27,6 +27,9 @@ struct elf_syms {
 	size_t nobjs, objs_cap;
 	struct elf_seg *segs;
 	size_t nsegs;
+	/* Function starts from .eh_frame_hdr: name stripped code by function. */
+	uint64_t *starts;
+	size_t nstarts;
 	char **names; /* owned strings, freed with the table */
 	size_t nnames, names_cap;
 	bool has_symtab;
@@ -133,6 +136,35 @@ static void read_build_id(struct elf_syms *es, Elf *elf, Elf_Scn *scn)
 	}
 }
 
+/* The binary search table of .eh_frame_hdr lists every function with unwind
+ * information, sorted: in a stripped file it still tells where functions
+ * begin. Only the encoding every toolchain emits (datarel sdata4) is read.
+ */
+static void read_eh_frame_hdr(struct elf_syms *es, Elf_Scn *scn, const GElf_Shdr *sh)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	const unsigned char *d;
+	uint32_t count;
+
+	if (!data || data->d_size < 12)
+		return;
+	d = data->d_buf;
+	/* version 1, eh_frame_ptr pcrel|sdata4, fde_count udata4, table datarel|sdata4 */
+	if (d[0] != 1 || d[1] != 0x1b || d[2] != 0x03 || d[3] != 0x3b)
+		return;
+	memcpy(&count, d + 8, 4);
+	if (count == 0 || 12 + (uint64_t)count * 8 > data->d_size)
+		return;
+	es->starts = xcalloc(count, sizeof(*es->starts));
+	for (uint32_t i = 0; i < count; i++) {
+		int32_t rel;
+
+		memcpy(&rel, d + 12 + (size_t)i * 8, 4);
+		es->starts[i] = sh->sh_addr + (int64_t)rel;
+	}
+	es->nstarts = count;
+}
+
 static int cmp_sym(const void *a, const void *b)
 {
 	const struct elf_sym *x = a, *y = b;
@@ -216,6 +248,11 @@ static int load(struct elf_syms *es, int fd, bool segments, const char **err)
 			read_symbols(es, elf, scn, &sh);
 		} else if (sh.sh_type == SHT_NOTE && segments && !es->build_id[0]) {
 			read_build_id(es, elf, scn);
+		} else if (segments && !es->starts && sh.sh_type == SHT_PROGBITS) {
+			const char *name = elf_strptr(elf, shstrndx, sh.sh_name);
+
+			if (name && !strcmp(name, ".eh_frame_hdr"))
+				read_eh_frame_hdr(es, scn, &sh);
 		}
 	}
 	finish_symbols(es);
@@ -274,6 +311,7 @@ void elf_syms__free(struct elf_syms *es)
 	free(es->names);
 	free(es->syms);
 	free(es->objs);
+	free(es->starts);
 	free(es->segs);
 	free(es);
 }
@@ -313,6 +351,25 @@ const char *elf_syms__lookup(const struct elf_syms *es, uint64_t vaddr, uint64_t
 	if (sym_off)
 		*sym_off = vaddr - s->addr;
 	return s->name;
+}
+
+int elf_syms__function_start(const struct elf_syms *es, uint64_t vaddr, uint64_t *start)
+{
+	size_t lo = 0, hi = es->nstarts;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (es->starts[mid] <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* Past the last start, the end of the function is unknown. */
+	if (lo == 0 || lo == es->nstarts)
+		return -1;
+	*start = es->starts[lo - 1];
+	return 0;
 }
 
 uint64_t elf_syms__find(const struct elf_syms *es, const char *name)

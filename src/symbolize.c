@@ -291,6 +291,13 @@ const char *symbolizer__user(struct symbolizer *sym, pid_t pid, uint64_t addr, b
 		vaddr = off;
 	name = elf_syms__lookup(f->syms, vaddr, NULL);
 	if (!name) {
+		uint64_t start;
+
+		/* Name stripped code by the start of its function, so samples in
+		 * one function add up in one frame.
+		 */
+		if (!elf_syms__function_start(f->syms, vaddr, &start))
+			vaddr = start;
 		sym->stats.no_symbol++;
 		snprintf(buf, len, "%s+0x%" PRIx64, basename_of(m->path), vaddr);
 		return buf;
