@@ -71,6 +71,7 @@ struct record {
 	uint64_t dropped_preexec;
 	uint64_t ustack_lost, kstack_lost;
 	double cpu_start, cpu_last; /* target CPU seconds (-p mode) */
+	double t_invoked, t_sampling; /* rampa-bpf started; perf events attached */
 	char *tmp_path;
 	FILE *tmp;
 };
@@ -943,6 +944,8 @@ static void print_summary(struct record *r, double elapsed, const char *why)
 	}
 	if (!any_loss)
 		fprintf(stderr, "  losses        none\n");
+	fprintf(stderr, "  attach        %.0f ms from start to sampling\n",
+		1000 * (r->t_sampling - r->t_invoked));
 	fprintf(stderr, "  profiler CPU  %.3f s (%.2f%% of one core)", self_cpu,
 		elapsed > 0 ? 100.0 * self_cpu / elapsed : 0.0);
 	if (runs)
@@ -993,6 +996,7 @@ static int run(struct record *r)
 	ret = capture__start(r->cap);
 	if (ret)
 		return ret;
+	r->t_sampling = now_sec();
 	install_signals();
 	r->cpu_start = r->cpu_last = targets_cpu_seconds(r);
 	start = now_sec();
@@ -1086,7 +1090,7 @@ static int run(struct record *r)
 
 int cmd_record(int argc, char **argv)
 {
-	struct record r = { .cpu_start = -1, .cpu_last = -1 };
+	struct record r = { .cpu_start = -1, .cpu_last = -1, .t_invoked = now_sec() };
 	char defout[64];
 	int ret;
 
