@@ -6,7 +6,7 @@ CC ?= cc
 OUTPUT := .output
 ARCH := x86
 
-CFLAGS ?= -O2 -g
+CFLAGS ?= -O2 -g -fno-omit-frame-pointer
 CFLAGS += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -std=gnu11 \
 	  -Iinclude -I$(OUTPUT) -D_GNU_SOURCE
 LDLIBS += -lbpf -lelf -lz
