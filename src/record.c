@@ -1081,8 +1081,8 @@ static int run(struct record *r)
 			p_warn("no samples: the target did not run on a CPU while profiled "
 			       "(idle or blocked?)");
 		fprintf(stderr,
-			"rampa-bpf: view it: drop %s on https://www.speedscope.app, or run "
-			"'flamegraph.pl %s > flame.svg' (FlameGraph)\n",
+			"rampa-bpf: view it: rampa-bpf report %s -o flame.svg, then open flame.svg "
+			"in a browser (or: rampa-bpf report %s --top 20)\n",
 			r->output, r->output);
 	}
 	return ret;
