@@ -13,12 +13,14 @@
 #define EEXIST 17
 #define ENOMEM 12
 #define PF_KTHREAD 0x00200000
+#define PF_EXITING 0x00000004
 
 char LICENSE[] SEC("license") = "GPL";
 
 /* Set by the loader before load. */
 const volatile bool filter_by_pid = true;	/* false: whole system */
 const volatile bool follow_forks = false;	/* add children of targets */
+const volatile __u32 offcpu_kinds = 0;		/* 1 << KIND_OFFCPU_*: what to measure */
 
 /* Written by the loader at run time through the mmaped .bss: which buffer set
  * the programs fill.
@@ -181,7 +183,7 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 		else
 			count_stack_error(sid, false);
 	}
-	py_capture(&key, buf);
+	py_capture(&key, buf ? (void *)&py_stacks1 : (void *)&py_stacks0);
 
 	/* Kernel threads have no user stack; don't count them as failures. */
 	task = bpf_get_current_task_btf();
@@ -201,6 +203,87 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 	}
 
 	count_sample(buf, &key, 1);
+	return 0;
+}
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RAMPA_OFFCPU_THREADS);
+	__type(key, __u32); /* tid */
+	__type(value, struct offcpu_start);
+} offcpu_start SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, RAMPA_OFFCPU_STACK_ENTRIES);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, RAMPA_MAX_STACK_DEPTH * sizeof(__u64));
+} offcpu_stacks SEC(".maps");
+
+/* Scheduler switches: prev leaves the CPU (take its stacks now, while it is
+ * current), next comes back (add the time it was away). Every switch of the
+ * machine runs this, so non-targets leave after one map lookup at most.
+ */
+SEC("raw_tp/sched_switch")
+int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
+	     unsigned int prev_state)
+{
+	__u64 now = bpf_ktime_get_ns();
+	__u32 ptgid = BPF_CORE_READ(prev, tgid), ntid = BPF_CORE_READ(next, pid);
+	struct task_struct *cur = bpf_get_current_task_btf(); /* == prev */
+	struct offcpu_start *st;
+
+	/* An exiting thread's last switch opens no interval. */
+	if (is_target(ptgid) && !(cur->flags & (PF_KTHREAD | PF_EXITING))) {
+		__u32 kind = prev_state & 0xff ? KIND_OFFCPU_BLOCKED : KIND_OFFCPU_RUNNABLE;
+
+		if (offcpu_kinds & (1u << kind)) {
+			struct offcpu_start s = { .ts = now };
+			__u32 ptid = cur->pid;
+			long sid;
+
+			stat_inc(STAT_OFFCPU_SWITCHES);
+			s.key.pid = ptgid;
+			s.key.tid = ptid;
+			s.key.kind = kind;
+			s.key.kern_stack_id = -1;
+			s.key.user_stack_id = -1;
+			sid = bpf_get_stackid(ctx, &offcpu_stacks, 0);
+			if (sid >= 0)
+				s.key.kern_stack_id = sid;
+			else if (sid == -ENOMEM)
+				stat_inc(STAT_OFFCPU_STACK_FULL);
+			py_capture(&s.key, &offcpu_py_stacks);
+			if (s.key.py_status == PY_MAP_FULL)
+				stat_inc(STAT_OFFCPU_STACK_FULL);
+			if ((s.key.py_status == PY_OK || s.key.py_status == PY_TRUNCATED) &&
+			    py_leaf_only(ptgid)) {
+				struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(cur);
+
+				s.key.user_ip = regs ? BPF_CORE_READ(regs, ip) : 0;
+			} else {
+				sid = bpf_get_stackid(ctx, &offcpu_stacks, BPF_F_USER_STACK);
+				if (sid >= 0)
+					s.key.user_stack_id = sid;
+				else if (sid == -ENOMEM)
+					stat_inc(STAT_OFFCPU_STACK_FULL);
+			}
+			if (bpf_map_update_elem(&offcpu_start, &ptid, &s, BPF_ANY))
+				stat_inc(STAT_OFFCPU_MAP_FULL);
+		}
+	}
+
+	if (!is_target(BPF_CORE_READ(next, tgid)))
+		return 0;
+	st = bpf_map_lookup_elem(&offcpu_start, &ntid);
+	if (!st)
+		return 0;
+	if (now > st->ts) {
+		struct sample_key key = st->key;
+
+		count_sample(active_buf & 1, &key, now - st->ts);
+	}
+	bpf_map_delete_elem(&offcpu_start, &ntid);
 	return 0;
 }
 

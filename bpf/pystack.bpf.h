@@ -34,6 +34,13 @@ struct {
 PY_STACK_MAP(py_stacks0);
 PY_STACK_MAP(py_stacks1);
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RAMPA_OFFCPU_PY_STACK_ENTRIES);
+	__type(key, __u64);
+	__type(value, struct py_stack);
+} offcpu_py_stacks SEC(".maps");
+
 /* The stack under construction is too big for the 512-byte BPF stack, and
  * frame fields sit at offsets known only at run time, which the verifier
  * allows in map values but not on the stack.
@@ -194,10 +201,10 @@ static __always_inline bool py_leaf_only(__u32 tgid)
 	return p && p->native_leaf_only;
 }
 
-/* Capture the Python stack of the current thread into buffer buf; sets
- * key->py_stack and key->py_status.
+/* Capture the Python stack of the current thread into the Python stack map
+ * map; sets key->py_stack and key->py_status.
  */
-static __always_inline void py_capture(struct sample_key *key, __u32 buf)
+static __always_inline void py_capture(struct sample_key *key, void *map)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	const struct py_proc *p = bpf_map_lookup_elem(&py_procs, &key->pid);
@@ -205,7 +212,6 @@ static __always_inline void py_capture(struct sample_key *key, __u32 buf)
 	struct py_scratch *scratch;
 	__u64 tstate, frame = 0;
 	__u32 zero = 0;
-	void *map;
 	long err;
 
 	if (!p)
@@ -248,7 +254,6 @@ static __always_inline void py_capture(struct sample_key *key, __u32 buf)
 	w.hash ^= w.stack->truncated;
 	if (!w.hash)
 		w.hash = 1;
-	map = buf ? (void *)&py_stacks1 : (void *)&py_stacks0;
 	err = bpf_map_update_elem(map, &w.hash, w.stack, BPF_NOEXIST);
 	if (err && err != -EEXIST) {
 		stat_inc(STAT_PY_STACK_MAP_FULL);

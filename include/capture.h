@@ -35,8 +35,30 @@ struct sample_key {
 	__s32 kern_stack_id; /* < 0: sample hit user mode */
 	__u64 py_stack;	     /* hash of the Python stack in py_stacks*, 0: none */
 	__u32 py_status;     /* enum py_status */
-	__u32 pad;
+	__u32 kind;	     /* enum sample_kind: what the count measures */
 	__u64 user_ip;	     /* user leaf address when no user stack was walked */
+	__u32 snap_id;	     /* off-CPU since before the run: stack taken by userspace */
+	__u32 pad;
+};
+
+/* CPU samples count ticks and take their stacks from the flipped maps.
+ * Off-CPU intervals count nanoseconds and take their stacks from the
+ * persistent off-CPU maps: an interval may span any number of drains.
+ */
+enum sample_kind {
+	KIND_CPU = 0,
+	KIND_OFFCPU_BLOCKED = 1,  /* slept: the thread gave up the CPU */
+	KIND_OFFCPU_RUNNABLE = 2, /* preempted: ready, waiting for a CPU */
+};
+
+#define RAMPA_OFFCPU_THREADS 16384
+#define RAMPA_OFFCPU_STACK_ENTRIES 16384
+#define RAMPA_OFFCPU_PY_STACK_ENTRIES 4096
+
+/* A thread that went off-CPU: since when, and where. */
+struct offcpu_start {
+	__u64 ts; /* bpf_ktime_get_ns(), CLOCK_MONOTONIC */
+	struct sample_key key;
 };
 
 enum py_status {
@@ -118,6 +140,9 @@ enum capture_stat {
 	STAT_TARGETS_FULL,	 /* target map full: a forked child was not followed */
 	STAT_PY_STACK_MAP_FULL,	 /* Python stack map full: Python frames dropped */
 	STAT_PY_READ_FAILED,	 /* Python walk hit unreadable memory */
+	STAT_OFFCPU_SWITCHES,	 /* target switch-outs seen */
+	STAT_OFFCPU_MAP_FULL,	 /* off-CPU start map full: an interval dropped */
+	STAT_OFFCPU_STACK_FULL,	 /* off-CPU stack maps full: stack dropped */
 	STAT__MAX,
 };
 

@@ -23,13 +23,16 @@ struct capture_sample {
 	bool ustack_lost, kstack_lost; /* an id was expected but not usable */
 	const struct py_stack *py;     /* Python frames (leaf first), or NULL */
 	__u32 py_status;	       /* enum py_status */
-	__u64 count;
+	__u32 kind;		       /* enum sample_kind */
+	__u32 snap_id;		       /* stack taken by userspace (off-CPU since the start) */
+	__u64 count;		       /* samples (KIND_CPU) or nanoseconds */
 };
 
 struct capture_opts {
 	unsigned int hz;
 	bool system_wide;
 	bool follow_forks;
+	__u32 offcpu_kinds; /* 1 << KIND_OFFCPU_*; 0: no scheduler hook at all */
 	void (*on_event)(const struct capture_event *e, void *ctx);
 	void *ctx;
 };
@@ -48,6 +51,13 @@ int capture__poll(struct capture *c, int timeout_ms);
 /* Switch buffers and hand every aggregated sample of the old buffer to cb. */
 int capture__drain(struct capture *c, void (*cb)(const struct capture_sample *s, void *ctx),
 		   void *ctx);
+/* A thread already off-CPU when the run starts: account it from ts (CLOCK_MONOTONIC
+ * ns) with the stack userspace took, snap_id. Does nothing if BPF saw it already.
+ */
+int capture__offcpu_seed(struct capture *c, pid_t pid, pid_t tid, __u32 snap_id, __u64 ts);
+/* End of the run: hand every interval still open to cb, counted up to end_ns. */
+void capture__offcpu_flush(struct capture *c, __u64 end_ns,
+			   void (*cb)(const struct capture_sample *s, void *ctx), void *ctx);
 /* Sum of the per-CPU loss and sample counters, indexed by enum capture_stat. */
 void capture__stats(struct capture *c, uint64_t out[STAT__MAX]);
 /* Total time and runs of the BPF sampling program (0 if kernel.bpf_stats_enabled=0). */

@@ -45,6 +45,10 @@ bool python__in_interpreter(struct python *py, pid_t pid, uint64_t addr);
  * it are whole and Python frames can be spliced at the eval-loop frames.
  */
 bool python__has_frame_pointers(struct python *py, pid_t pid);
+/* Walk the Python stack of thread tid from userspace, as the BPF walker does,
+ * for threads that were already asleep when profiling began. 0 on success.
+ */
+int python__snapshot(struct python *py, pid_t pid, pid_t tid, struct py_stack *out);
 /* Name one frame: "qualname (file.py:LINE)". */
 const char *python__frame_name(struct python *py, pid_t pid, uint64_t code, int32_t offset,
 			       char *buf, size_t len);

@@ -138,22 +138,39 @@ uint32_t *profile__map_functions(const struct profile *p, struct profile *names)
 void calltree__add(struct calltree *t, const struct profile *p, int slot)
 {
 	uint32_t *map = profile__map_frames(p, t->names);
-	size_t ns = profile__nstacks(p);
+	size_t ns = profile__nstacks(p), path_cap = 0, prev_cap = 0;
+	/* The previous stack and its nodes: stacks that arrive sorted share
+	 * prefixes, which then need no lookups.
+	 */
+	uint32_t *path = NULL, *prev = NULL, prev_n = 0;
 
 	for (size_t i = 0; i < ns; i++) {
-		uint32_t n, cur = 0;
+		uint32_t n, cur = 0, j = 0;
 		uint64_t w;
 		const uint32_t *frames = profile__stack(p, i, &n, &w);
 
 		if (!w)
 			continue;
+		grow_array((void **)&path, &path_cap, n + 1, sizeof(*path));
+		grow_array((void **)&prev, &prev_cap, n + 1, sizeof(*prev));
+		while (j < n && j < prev_n && prev[j] == map[frames[j]])
+			j++;
+		if (j)
+			cur = path[j - 1];
 		t->nodes[0].total[slot] += w;
-		for (uint32_t j = 0; j < n; j++) {
-			cur = child(t, cur, map[frames[j]]);
+		for (uint32_t k = 0; k < j; k++)
+			t->nodes[path[k]].total[slot] += w;
+		for (; j < n; j++) {
+			prev[j] = map[frames[j]];
+			cur = child(t, cur, prev[j]);
+			path[j] = cur;
 			t->nodes[cur].total[slot] += w;
 		}
+		prev_n = n;
 		t->nodes[cur].self[slot] += w;
 	}
+	free(path);
+	free(prev);
 	free(map);
 }
 

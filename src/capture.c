@@ -131,6 +131,9 @@ int capture__open(struct capture **out, const struct capture_opts *opts)
 	}
 	c->skel->rodata->filter_by_pid = !opts->system_wide;
 	c->skel->rodata->follow_forks = opts->follow_forks;
+	c->skel->rodata->offcpu_kinds = opts->offcpu_kinds;
+	/* cpu mode: no hook on the scheduler at all. */
+	bpf_program__set_autoload(c->skel->progs.on_sched_switch, opts->offcpu_kinds != 0);
 	err = capture_bpf__load(c->skel);
 	if (err) {
 		/* With privileges, EACCES is the verifier refusing a program. */
@@ -298,6 +301,85 @@ static size_t take_counts(struct capture *c, int fd)
 	}
 }
 
+/* A sample from its key: CPU samples take their stacks from the drained
+ * buffer's maps, off-CPU intervals from the persistent off-CPU maps.
+ */
+static void fill_sample(struct capture *c, const struct sample_key *k, __u64 count, int sfd,
+			int pfd, struct capture_sample *s, __u64 *ustack, __u64 *kstack)
+{
+	if (k->kind != KIND_CPU) {
+		sfd = bpf_map__fd(c->skel->maps.offcpu_stacks);
+		pfd = bpf_map__fd(c->skel->maps.offcpu_py_stacks);
+	}
+	*s = (struct capture_sample){
+		.pid = k->pid,
+		.tid = k->tid,
+		.ustack = ustack,
+		.kstack = kstack,
+		.count = count,
+		.py_status = k->py_status,
+		.kind = k->kind,
+		.snap_id = k->snap_id,
+	};
+	if (k->user_stack_id >= 0) {
+		if (bpf_map_lookup_elem(sfd, &k->user_stack_id, ustack))
+			s->ustack_lost = true;
+		else
+			while (s->nustack < RAMPA_MAX_STACK_DEPTH && ustack[s->nustack])
+				s->nustack++;
+	}
+	if (k->user_stack_id < 0 && k->user_ip) {
+		ustack[0] = k->user_ip;
+		s->nustack = 1;
+	}
+	if (k->kern_stack_id >= 0) {
+		if (bpf_map_lookup_elem(sfd, &k->kern_stack_id, kstack))
+			s->kstack_lost = true;
+		else
+			while (s->nkstack < RAMPA_MAX_STACK_DEPTH && kstack[s->nkstack])
+				s->nkstack++;
+	}
+	if (k->py_stack && !bpf_map_lookup_elem(pfd, &k->py_stack, c->pystack))
+		s->py = c->pystack;
+}
+
+int capture__offcpu_seed(struct capture *c, pid_t pid, pid_t tid, __u32 snap_id, __u64 ts)
+{
+	struct offcpu_start st = { .ts = ts };
+	__u32 key = tid;
+
+	st.key.pid = pid;
+	st.key.tid = tid;
+	st.key.kind = KIND_OFFCPU_BLOCKED;
+	st.key.user_stack_id = -1;
+	st.key.kern_stack_id = -1;
+	st.key.snap_id = snap_id;
+	return bpf_map_update_elem(bpf_map__fd(c->skel->maps.offcpu_start), &key, &st,
+				   BPF_NOEXIST);
+}
+
+void capture__offcpu_flush(struct capture *c, __u64 end_ns,
+			   void (*cb)(const struct capture_sample *s, void *ctx), void *ctx)
+{
+	int fd = bpf_map__fd(c->skel->maps.offcpu_start);
+	__u64 ustack[RAMPA_MAX_STACK_DEPTH], kstack[RAMPA_MAX_STACK_DEPTH];
+	struct offcpu_start st;
+	__u32 tid;
+
+	if (!c->opts.offcpu_kinds)
+		return;
+	while (!bpf_map_get_next_key(fd, NULL, &tid)) {
+		if (!bpf_map_lookup_and_delete_elem(fd, &tid, &st) && end_ns > st.ts) {
+			struct capture_sample s;
+
+			fill_sample(c, &st.key, end_ns - st.ts, -1, -1, &s, ustack, kstack);
+			cb(&s, ctx);
+		} else if (bpf_map_delete_elem(fd, &tid)) {
+			break;
+		}
+	}
+}
+
 /* Empty a map whose keys are at most 8 bytes. */
 static void clear_map(int fd)
 {
@@ -314,7 +396,6 @@ int capture__drain(struct capture *c, void (*cb)(const struct capture_sample *s,
 {
 	__u32 old = c->skel->bss->active_buf & 1;
 	int cfd, sfd, pfd;
-	struct py_stack *pystack = c->pystack;
 	size_t n;
 	__u64 ustack[RAMPA_MAX_STACK_DEPTH], kstack[RAMPA_MAX_STACK_DEPTH];
 	struct timespec settle = { 0, 2 * 1000 * 1000 };
@@ -330,38 +411,11 @@ int capture__drain(struct capture *c, void (*cb)(const struct capture_sample *s,
 
 	n = take_counts(c, cfd);
 	for (size_t i = 0; i < n; i++) {
-		const struct sample_key *k = &c->keys[i];
-		struct capture_sample s = {
-			.pid = k->pid,
-			.tid = k->tid,
-			.ustack = ustack,
-			.kstack = kstack,
-			.count = c->vals[i],
-			.py_status = k->py_status,
-		};
+		struct capture_sample s;
 
-		if (!s.count)
+		if (!c->vals[i])
 			continue;
-		if (k->user_stack_id >= 0) {
-			if (bpf_map_lookup_elem(sfd, &k->user_stack_id, ustack))
-				s.ustack_lost = true;
-			else
-				while (s.nustack < RAMPA_MAX_STACK_DEPTH && ustack[s.nustack])
-					s.nustack++;
-		}
-		if (k->user_stack_id < 0 && k->user_ip) {
-			ustack[0] = k->user_ip;
-			s.nustack = 1;
-		}
-		if (k->kern_stack_id >= 0) {
-			if (bpf_map_lookup_elem(sfd, &k->kern_stack_id, kstack))
-				s.kstack_lost = true;
-			else
-				while (s.nkstack < RAMPA_MAX_STACK_DEPTH && kstack[s.nkstack])
-					s.nkstack++;
-		}
-		if (k->py_stack && !bpf_map_lookup_elem(pfd, &k->py_stack, pystack))
-			s.py = pystack;
+		fill_sample(c, &c->keys[i], c->vals[i], sfd, pfd, &s, ustack, kstack);
 		cb(&s, ctx);
 	}
 	/* Also drops stacks whose count update failed, so the map never fills up. */

@@ -77,6 +77,15 @@ struct reader {
 	struct folded_read_stats *st;
 	uint32_t *frames;
 	char *scratch; /* one frame name, NUL-terminated */
+	/* The last stack added: its text, and where each of its frames ends.
+	 * Sorted input (FlameGraph's, ours) repeats long prefixes line after
+	 * line; frames in a common prefix are neither validated nor interned
+	 * again.
+	 */
+	char *prev;
+	size_t prev_len, prev_cap;
+	uint32_t *prev_ends;
+	uint32_t prev_depth;
 };
 
 static int utf8_valid(const unsigned char *s, size_t len)
@@ -87,6 +96,18 @@ static int utf8_valid(const unsigned char *s, size_t len)
 		unsigned char c = s[i];
 		size_t n;
 		uint32_t cp;
+
+		/* ASCII without NUL, eight bytes at a time. */
+		if (i + 8 <= len) {
+			uint64_t v;
+
+			memcpy(&v, s + i, 8);
+			if (!(v & 0x8080808080808080ULL) &&
+			    !((v - 0x0101010101010101ULL) & ~v & 0x8080808080808080ULL)) {
+				i += 8;
+				continue;
+			}
+		}
 
 		if (c < 0x80) {
 			if (!c)
@@ -185,7 +206,8 @@ static const char *parse_line(struct reader *r, const char *s, size_t len, char 
 {
 	const char *end, *tok, *frame;
 	uint64_t count = 0;
-	uint32_t depth = 0;
+	uint32_t depth = 0, shared = 0;
+	size_t common = 0, from;
 
 	while (len && (s[len - 1] == '\r' || s[len - 1] == ' ' || s[len - 1] == '\t'))
 		len--;
@@ -195,21 +217,24 @@ static const char *parse_line(struct reader *r, const char *s, size_t len, char 
 		comment_line(r, s, len);
 		return NULL;
 	}
-	if (!utf8_valid((const unsigned char *)s, len))
-		return memchr(s, '\0', len) ? "NUL byte in line" : "invalid UTF-8";
 	end = s + len;
 	tok = end;
 	while (tok > s && tok[-1] != ' ' && tok[-1] != '\t')
 		tok--;
-	if (tok == s)
+	if (tok == s) {
+		if (!utf8_valid((const unsigned char *)s, len))
+			return memchr(s, '\0', len) ? "NUL byte in line" : "invalid UTF-8";
 		return "no count (expected 'frame;frame;... COUNT')";
+	}
 	if (*tok == '-' && tok + 1 < end) {
-		snprintf(why, whylen, "negative count '%.*s'",
-			 (int)(end - tok > 32 ? 32 : end - tok), tok);
+		snprintf(why, whylen, "negative count '%.*s'", (int)(end - tok > 32 ? 32 : end - tok),
+			 tok);
 		return why;
 	}
 	for (const char *d = tok; d < end; d++) {
 		if (*d < '0' || *d > '9') {
+			if (!utf8_valid((const unsigned char *)tok, (size_t)(end - tok)))
+				return "invalid UTF-8";
 			snprintf(why, whylen, "count '%.*s' is not a whole number",
 				 (int)(end - tok > 32 ? 32 : end - tok), tok);
 			return why;
@@ -223,11 +248,26 @@ static const char *parse_line(struct reader *r, const char *s, size_t len, char 
 		end--;
 	if (end == s)
 		return "empty stack";
-	/* Check every frame before interning any, so a skipped line leaves no trace. */
-	frame = s;
-	for (const char *c = s;; c++) {
-		if (c < end && *c != ';')
-			continue;
+	len = (size_t)(end - s);
+
+	/* Frames the previous stack ends with a ';' inside the common prefix are the same frames. */
+	while (common < len && common < r->prev_len && s[common] == r->prev[common])
+		common++;
+	while (shared < r->prev_depth && r->prev_ends[shared] < common &&
+	       r->prev_ends[shared] < r->prev_len)
+		shared++;
+	from = shared ? r->prev_ends[shared - 1] + 1 : 0;
+	if (!utf8_valid((const unsigned char *)s + from, len - from))
+		return memchr(s + from, '\0', len - from) ? "NUL byte in line" : "invalid UTF-8";
+
+	/* Check every new frame before interning any, so a skipped line leaves no trace. */
+	depth = shared;
+	frame = s + from;
+	for (;;) {
+		const char *c = memchr(frame, ';', (size_t)(end - frame));
+
+		if (!c)
+			c = end;
 		if (c == frame) {
 			snprintf(why, whylen, "empty frame %u", depth + 1);
 			return why;
@@ -247,18 +287,27 @@ static const char *parse_line(struct reader *r, const char *s, size_t len, char 
 	}
 	if (profile__total(r->p) + count > FOLDED_MAX_COUNT)
 		return "total count too large (limit 2^53)";
-	depth = 0;
-	frame = s;
-	for (const char *c = s;; c++) {
-		if (c < end && *c != ';')
-			continue;
+
+	/* r->frames[0..shared) still hold the previous stack's ids. */
+	grow_array((void **)&r->prev, &r->prev_cap, len, 1);
+	memcpy(r->prev + from, s + from, len - from);
+	r->prev_len = len;
+	depth = shared;
+	frame = s + from;
+	for (;;) {
+		const char *c = memchr(frame, ';', (size_t)(end - frame));
+
+		if (!c)
+			c = end;
 		memcpy(r->scratch, frame, (size_t)(c - frame));
 		r->scratch[c - frame] = '\0';
+		r->prev_ends[depth] = (uint32_t)(c - s);
 		r->frames[depth++] = profile__intern(r->p, r->scratch);
 		if (c == end)
 			break;
 		frame = c + 1;
 	}
+	r->prev_depth = depth;
 	if (count)
 		profile__add(r->p, r->frames, depth, count);
 	r->st->stacks++;
@@ -299,6 +348,10 @@ static void reader_init(struct reader *r, const char *name, struct profile *p, u
 	r->st = st;
 	r->frames = xmalloc(FOLDED_MAX_DEPTH * sizeof(*r->frames));
 	r->scratch = xmalloc(FOLDED_MAX_FRAME + 1);
+	r->prev = NULL;
+	r->prev_len = r->prev_cap = 0;
+	r->prev_ends = xmalloc(FOLDED_MAX_DEPTH * sizeof(*r->prev_ends));
+	r->prev_depth = 0;
 }
 
 static int reader_finish(struct reader *r, int ret)
@@ -309,6 +362,8 @@ static int reader_finish(struct reader *r, int ret)
 		       r->st->first_error);
 	free(r->frames);
 	free(r->scratch);
+	free(r->prev);
+	free(r->prev_ends);
 	return ret;
 }
 

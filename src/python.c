@@ -499,6 +499,85 @@ bool python__has_frame_pointers(struct python *py, pid_t pid)
 	return t && t->has_fp;
 }
 
+/* ---- Walking from userspace ------------------------------------------- */
+
+/* glibc's struct pthread keeps the kernel tid here on x86-64 (2.31 to 2.43,
+ * see docs/cpython-internals.md); pthread_t points at struct pthread.
+ */
+#define GLIBC_PTHREAD_TID 0x2d0
+
+int python__snapshot(struct python *py, pid_t pid, pid_t tid, struct py_stack *out)
+{
+	struct py_target *t = target_get(py, pid);
+	const struct py_proc *p;
+	uint64_t interp, ts = 0, frame = 0;
+	uint8_t buf[PY_FRAME_READ_MAX];
+
+	out->depth = 0;
+	out->truncated = 0;
+	if (!t || t->unsupported)
+		return -1;
+	p = &t->bpf;
+	if (read_mem(pid, p->runtime + p->rt_interp_head, &interp, 8) || !interp ||
+	    read_mem(pid, interp + p->interp_threads, &ts, 8))
+		return -1;
+	for (int i = 0; ts && i < RAMPA_PY_MAX_THREADS; i++) {
+		uint64_t pthread;
+		uint32_t ktid;
+
+		if (!read_mem(pid, ts + p->ts_thread_id, &pthread, 8) &&
+		    !read_mem(pid, pthread + GLIBC_PTHREAD_TID, &ktid, 4) && ktid == (uint32_t)tid)
+			break;
+		if (read_mem(pid, ts + p->ts_next, &ts, 8))
+			return -1;
+	}
+	if (!ts || read_mem(pid, ts + p->ts_frame, &frame, 8))
+		return -1;
+	if (frame && p->cframe_current != PY_OFF_NONE &&
+	    read_mem(pid, frame + p->cframe_current, &frame, 8))
+		return -1;
+	/* The same rules as bpf/pystack.bpf.h. */
+	for (int i = 0; frame && i < 2 * RAMPA_PY_MAX_DEPTH; i++) {
+		uint64_t code = 0, ip = 0, prev = 0;
+		struct py_frame *f;
+		int64_t off;
+
+		if (read_mem(pid, frame, buf, p->fr_read_size))
+			return out->depth ? 0 : -1;
+		memcpy(&code, buf + p->fr_code, 8);
+		memcpy(&prev, buf + p->fr_previous, 8);
+		code &= ~(uint64_t)p->code_tag_mask;
+		frame = prev;
+		if (p->fr_owner != PY_OFF_NONE && buf[p->fr_owner] >= p->owner_skip_min) {
+			if (out->depth)
+				out->frames[out->depth - 1].flags |= PY_FRAME_ENTRY;
+			continue;
+		}
+		if (!code)
+			continue;
+		if (out->depth >= RAMPA_PY_MAX_DEPTH) {
+			out->truncated = 1;
+			break;
+		}
+		if (p->ip_mode == PY_IP_POINTER) {
+			memcpy(&ip, buf + p->fr_ip, 8);
+			off = ip ? (int64_t)(ip - (code + p->co_code_adaptive)) : -2;
+		} else {
+			int32_t lasti;
+
+			memcpy(&lasti, buf + p->fr_ip, 4);
+			off = p->ip_mode == PY_IP_LASTI_WORDS ? 2 * (int64_t)lasti : lasti;
+		}
+		f = &out->frames[out->depth++];
+		f->code = code;
+		f->offset = (int32_t)off;
+		f->flags = p->ip_mode != PY_IP_POINTER ? PY_FRAME_ENTRY : 0;
+		if (p->fr_is_entry != PY_OFF_NONE && buf[p->fr_is_entry])
+			f->flags = PY_FRAME_ENTRY;
+	}
+	return 0;
+}
+
 /* ---- Code objects ----------------------------------------------------- */
 
 static void put_utf8(char **out, size_t *left, uint32_t cp)

@@ -12,6 +12,8 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <dirent.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "capture_api.h"
@@ -48,6 +50,8 @@ struct record {
 	unsigned int hz;
 	const char *output;
 	bool quiet;
+	enum record_mode { MODE_CPU, MODE_WALL, MODE_OFFCPU } mode;
+	bool per_thread;
 
 	/* state */
 	struct capture *cap;
@@ -60,6 +64,18 @@ struct record {
 	int npending;
 	uint64_t py_samples[PY_MAP_FULL + 1]; /* samples of Python processes by status */
 	uint64_t py_spliced, py_leaf_only;
+	uint64_t ns_by_kind[3];	     /* off-CPU nanoseconds by enum sample_kind */
+	uint64_t samples_cpu;	     /* on-CPU samples */
+	uint64_t snapshots, snapshot_failed;
+	struct snapshot {
+		uint32_t *frames; /* after the process root, root first */
+		uint32_t n;
+	} *snaps;
+	size_t nsnaps, snaps_cap;
+	struct thread_name {
+		uint32_t tid, frame;
+	} *tnames;
+	size_t ntnames, tnames_cap;
 	struct profile *prof;
 	pid_t child;
 	bool child_execed;
@@ -97,17 +113,20 @@ static void usage(FILE *f)
 		"       rampa-bpf record [options] -a\n"
 		"       rampa-bpf record [options] -- CMD [ARGS...]\n"
 		"\n"
-		"Sample the on-CPU stacks (user and kernel frames) of every thread of the\n"
-		"targets with a per-CPU cpu-clock perf event, until the duration ends, the\n"
-		"targets exit, or Ctrl-C; then write collapsed stacks (one 'root;...;leaf COUNT'\n"
-		"line per distinct stack; counts are samples).\n"
+		"Profile every thread of the targets (Python, native and kernel frames) until\n"
+		"the duration ends, the targets exit, or Ctrl-C; then write collapsed stacks\n"
+		"(one 'root;...;leaf COUNT' line per distinct stack).\n"
 		"\n"
 		"options:\n"
 		"  -p, --pid PID[,PID...]   profile these running processes (all their threads)\n"
 		"  -a, --all                profile every process on the machine\n"
 		"  -d, --duration TIME      stop after TIME (e.g. 30, 30s, 500ms, 2m); default:\n"
 		"                           until Ctrl-C or the targets exit\n"
+		"  -m, --mode MODE          cpu: on-CPU samples, counts are samples (default)\n"
+		"                           wall: on-CPU and off-CPU time, counts are microseconds\n"
+		"                           offcpu: time blocked off-CPU only, in microseconds\n"
 		"  -F, --frequency HZ       samples per second per CPU (1-%d, default %d)\n"
+		"  -T, --per-thread         put 'thread-name-TID' under the process root frame\n"
 		"  -o, --output FILE        where to write the profile (default rampa-PID.folded)\n"
 		"      --format FORMAT      output format: folded (the default)\n"
 		"  -q, --quiet              print only errors\n"
@@ -272,6 +291,8 @@ static int parse_args(struct record *r, int argc, char **argv)
 		{ "all", no_argument, NULL, 'a' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "frequency", required_argument, NULL, 'F' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "per-thread", no_argument, NULL, 'T' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -286,7 +307,7 @@ static int parse_args(struct record *r, int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	/* '+': stop at the first non-option so CMD keeps its own options. */
-	while ((opt = getopt_long(argc, argv, "+p:ad:F:o:qvh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+p:ad:F:o:m:Tqvh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
 			err = parse_pids(r, optarg);
@@ -295,6 +316,21 @@ static int parse_args(struct record *r, int argc, char **argv)
 			break;
 		case 'a':
 			r->system_wide = true;
+			break;
+		case 'm':
+			if (!strcmp(optarg, "cpu")) {
+				r->mode = MODE_CPU;
+			} else if (!strcmp(optarg, "wall")) {
+				r->mode = MODE_WALL;
+			} else if (!strcmp(optarg, "offcpu") || !strcmp(optarg, "off-cpu")) {
+				r->mode = MODE_OFFCPU;
+			} else {
+				p_err("unknown mode '%s' (use cpu, wall or offcpu)", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'T':
+			r->per_thread = true;
 			break;
 		case 'd':
 			if (parse_duration(optarg, &r->duration)) {
@@ -334,7 +370,7 @@ static int parse_args(struct record *r, int argc, char **argv)
 			usage(stdout);
 			return -1;
 		default:
-			if (optopt && strchr("pdFof", optopt))
+			if (optopt && strchr("pdFofm", optopt))
 				p_err("option -%c needs a value (see 'rampa-bpf record --help')",
 				      optopt);
 			else if (optopt)
@@ -665,10 +701,71 @@ static void python_then_leaf(struct record *r, const struct capture_sample *s, u
 	}
 }
 
+static uint32_t thread_frame(struct record *r, pid_t pid, uint32_t tid)
+{
+	char path[96], name[64], label[96];
+	ssize_t len;
+	int fd;
+
+	for (size_t i = 0; i < r->ntnames; i++)
+		if (r->tnames[i].tid == tid)
+			return r->tnames[i].frame;
+	snprintf(path, sizeof(path), "/proc/%d/task/%u/comm", (int)pid, tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	len = fd >= 0 ? read(fd, name, sizeof(name) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (len <= 0)
+		snprintf(name, sizeof(name), "thread");
+	else
+		name[strcspn(name, "\n") < (size_t)len ? strcspn(name, "\n") : (size_t)len] = '\0';
+	snprintf(label, sizeof(label), "%s-%u", name, tid);
+	grow_array((void **)&r->tnames, &r->tnames_cap, r->ntnames + 1, sizeof(*r->tnames));
+	r->tnames[r->ntnames] = (struct thread_name){ tid, profile__intern(r->prof, label) };
+	return r->tnames[r->ntnames++].frame;
+}
+
+/* Kernel frames root first. A stack taken in a tracepoint ends in the BPF
+ * machinery that took it: those leaf frames are ours, not the target's.
+ */
+static uint32_t kernel_frames(struct record *r, const struct capture_sample *s, uint32_t *out)
+{
+	uint32_t n = 0, skip = 0;
+	char buf[512];
+
+	for (; skip < s->nkstack; skip++) {
+		symbolizer__kernel(r->sym, s->kstack[skip], buf, sizeof(buf));
+		if (strncmp(buf, "bpf_", 4) && strncmp(buf, "__bpf_", 6))
+			break;
+	}
+	for (int i = (int)s->nkstack - 1; i >= (int)skip; i--) {
+		symbolizer__kernel(r->sym, s->kstack[i], buf, sizeof(buf));
+		out[n++] = profile__intern(r->prof, buf);
+	}
+	return n;
+}
+
+/* What a sample or interval weighs in the output's unit. */
+static uint64_t weight_of(struct record *r, const struct capture_sample *s)
+{
+	if (s->kind == KIND_CPU) {
+		r->samples_cpu += s->count;
+		if (r->mode == MODE_CPU)
+			return s->count;
+		return r->mode == MODE_WALL ? s->count * 1000000ULL / r->hz : 0;
+	}
+	if (s->kind < 3)
+		r->ns_by_kind[s->kind] += s->count;
+	if (r->mode == MODE_OFFCPU && s->kind != KIND_OFFCPU_BLOCKED)
+		return 0;
+	return (s->count + 500) / 1000;
+}
+
 static void on_sample(const struct capture_sample *s, void *ctx)
 {
 	struct record *r = ctx;
 	uint32_t frames[MAX_FRAMES], n = 0;
+	uint64_t weight;
 	char buf[512];
 
 	/* Before exec the child runs rampa-bpf's own code: not the target's. */
@@ -676,38 +773,124 @@ static void on_sample(const struct capture_sample *s, void *ctx)
 		r->dropped_preexec += s->count;
 		return;
 	}
+	weight = weight_of(r, s);
+	if (!weight)
+		return;
 	tid_set_add(&r->tids, s->tid);
 	if (s->ustack_lost)
 		r->ustack_lost += s->count;
 	if (s->kstack_lost)
 		r->kstack_lost += s->count;
 
-	if (s->py_status != PY_NOT_PYTHON && s->py_status <= PY_MAP_FULL)
+	if (s->kind == KIND_CPU && s->py_status != PY_NOT_PYTHON && s->py_status <= PY_MAP_FULL)
 		r->py_samples[s->py_status] += s->count;
 
 	frames[n++] = proc_frame(r, s->pid, false);
-	if (s->py && s->py->depth) {
+	if (r->per_thread)
+		frames[n++] = thread_frame(r, s->pid, s->tid);
+	if (s->snap_id && s->snap_id <= r->nsnaps) {
+		const struct snapshot *sn = &r->snaps[s->snap_id - 1];
+
+		memcpy(frames + n, sn->frames, sn->n * sizeof(*frames));
+		n += sn->n;
+	} else if (s->py && s->py->depth) {
 		uint32_t start = n;
 
 		if (python__has_frame_pointers(r->py, s->pid) && splice_python(r, s, frames, &n)) {
-			r->py_spliced += s->count;
+			r->py_spliced += s->kind == KIND_CPU ? s->count : 0;
 		} else {
 			n = start;
 			python_then_leaf(r, s, frames, &n);
-			r->py_leaf_only += s->count;
+			r->py_leaf_only += s->kind == KIND_CPU ? s->count : 0;
 		}
 	} else {
 		n += native_frames(r, s, frames + n);
 		if (s->py_status == PY_READ_FAILED || s->py_status == PY_MAP_FULL)
 			frames[n++] = profile__intern(r->prof, "[python stack lost]");
 	}
-	for (int i = (int)s->nkstack - 1; i >= 0; i--) {
-		symbolizer__kernel(r->sym, s->kstack[i], buf, sizeof(buf));
-		frames[n++] = profile__intern(r->prof, buf);
-	}
-	if (n == 1)
+	n += kernel_frames(r, s, frames + n);
+	/* In wall time, say which time was not spent running. */
+	if (r->mode == MODE_WALL && s->kind == KIND_OFFCPU_BLOCKED)
+		frames[n++] = profile__intern(r->prof, "[off-cpu]");
+	else if (r->mode == MODE_WALL && s->kind == KIND_OFFCPU_RUNNABLE)
+		frames[n++] = profile__intern(r->prof, "[runqueue]");
+	if (n == 1u + r->per_thread)
 		frames[n++] = profile__intern(r->prof, "[no stack]");
-	profile__add(r->prof, frames, n, s->count);
+	profile__add(r->prof, frames, n, weight);
+}
+
+/* Threads asleep when the run starts have no switch-out to catch: take their
+ * Python stack from memory and their kernel stack from /proc, and account
+ * them from now.
+ */
+static void snapshot_sleepers(struct record *r, pid_t pid)
+{
+	char path[96], line[256], state;
+	struct py_stack *py = xmalloc(sizeof(*py));
+	struct dirent *de;
+	DIR *dir;
+	struct timespec ts;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	dir = opendir(path);
+	if (!dir) {
+		free(py);
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	while ((de = readdir(dir))) {
+		uint32_t frames[MAX_FRAMES], n = 0, kframes[RAMPA_MAX_STACK_DEPTH], nk = 0;
+		struct capture_sample fake = { .pid = pid };
+		pid_t tid = atoi(de->d_name);
+		FILE *f;
+
+		if (tid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+		f = fopen(path, "re");
+		state = 0;
+		if (f && fgets(line, sizeof(line), f) && strrchr(line, ')'))
+			state = strrchr(line, ')')[2];
+		if (f)
+			fclose(f);
+		if (state != 'S' && state != 'D')
+			continue;
+		/* Kernel frames, leaf first: "[<0>] do_nanosleep+0x6c/0x140". */
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/stack", (int)pid, (int)tid);
+		f = fopen(path, "re");
+		while (f && nk < RAMPA_MAX_STACK_DEPTH && fgets(line, sizeof(line), f)) {
+			char *name = strchr(line, ' ');
+
+			if (!name)
+				continue;
+			name++;
+			name[strcspn(name, "+ \n")] = '\0';
+			snprintf(path, sizeof(path), "%s_[k]", name);
+			kframes[nk++] = profile__intern(r->prof, path);
+		}
+		if (f)
+			fclose(f);
+		if (!python__snapshot(r->py, pid, tid, py) && py->depth) {
+			fake.py = py;
+			python_then_leaf(r, &fake, frames, &n);
+		} else {
+			frames[n++] = profile__intern(r->prof, "[asleep since before the run]");
+		}
+		while (nk)
+			frames[n++] = kframes[--nk];
+		grow_array((void **)&r->snaps, &r->snaps_cap, r->nsnaps + 1, sizeof(*r->snaps));
+		r->snaps[r->nsnaps].frames = xmalloc(n * sizeof(*frames));
+		memcpy(r->snaps[r->nsnaps].frames, frames, n * sizeof(*frames));
+		r->snaps[r->nsnaps].n = n;
+		r->nsnaps++;
+		if (capture__offcpu_seed(r->cap, pid, tid, r->nsnaps,
+					 ts.tv_sec * 1000000000ULL + ts.tv_nsec))
+			r->snapshot_failed++;
+		else
+			r->snapshots++;
+	}
+	closedir(dir);
+	free(py);
 }
 
 static void drain(struct record *r)
@@ -875,7 +1058,7 @@ static void print_python_summary(struct record *r)
 static void print_summary(struct record *r, double elapsed, const char *why)
 {
 	const struct symbolizer_stats *ss = symbolizer__stats(r->sym);
-	uint64_t st[STAT__MAX], total = profile__total(r->prof), run_ns, runs;
+	uint64_t st[STAT__MAX], run_ns, runs;
 	struct rusage self;
 	double cpu = -1, self_cpu;
 	char target[512];
@@ -914,21 +1097,48 @@ static void print_summary(struct record *r, double elapsed, const char *why)
 	losses[nl++] = (typeof(losses[0])){ "frames in no known mapping", ss->unmapped };
 	losses[nl++] = (typeof(losses[0])){ "frames in unreadable files", ss->no_file };
 	losses[nl++] = (typeof(losses[0])){ "frames without a symbol", ss->no_symbol };
+	losses[nl++] = (typeof(losses[0])){ "off-CPU intervals dropped: map full",
+					    st[STAT_OFFCPU_MAP_FULL] };
+	losses[nl++] = (typeof(losses[0])){ "off-CPU stacks dropped: maps full",
+					    st[STAT_OFFCPU_STACK_FULL] };
+	losses[nl++] = (typeof(losses[0])){ "asleep at start but not accounted",
+					    r->snapshot_failed };
 
 	if (r->quiet)
 		return;
 	describe_target(r, target, sizeof(target));
 	fprintf(stderr, "rampa-bpf: profiled %s for %.2f s%s%s%s\n", target, elapsed,
 		why ? " (" : "", why ? why : "", why ? ")" : "");
-	fprintf(stderr, "  mode          cpu: on-CPU samples at %u Hz per CPU; counts are samples "
+	if (r->mode == MODE_CPU)
+		fprintf(stderr,
+			"  mode          cpu: on-CPU samples at %u Hz per CPU; counts are samples "
 			"(one sample = %.3g ms of CPU)\n",
-		r->hz, 1000.0 / r->hz);
-	fprintf(stderr, "  samples       %" PRIu64 " (%.1f per second)\n", total,
-		elapsed > 0 ? total / elapsed : 0.0);
-	if (cpu > 0)
+			r->hz, 1000.0 / r->hz);
+	else if (r->mode == MODE_WALL)
+		fprintf(stderr,
+			"  mode          wall: on-CPU samples at %u Hz (one = %.3g ms) plus measured "
+			"off-CPU time; counts are microseconds\n",
+			r->hz, 1000.0 / r->hz);
+	else
+		fprintf(stderr, "  mode          offcpu: measured time blocked off-CPU; counts are "
+				"microseconds\n");
+	if (r->mode != MODE_CPU)
+		fprintf(stderr,
+			"  time          %.2f s on-CPU (sampled), %.2f s blocked, %.2f s runnable "
+			"waiting for a CPU%s\n",
+			(double)r->samples_cpu / r->hz, r->ns_by_kind[KIND_OFFCPU_BLOCKED] / 1e9,
+			r->ns_by_kind[KIND_OFFCPU_RUNNABLE] / 1e9,
+			r->mode == MODE_OFFCPU ? " (only blocked time is written)" : "");
+	fprintf(stderr, "  samples       %" PRIu64 " on-CPU (%.1f per second)\n", r->samples_cpu,
+		elapsed > 0 ? r->samples_cpu / elapsed : 0.0);
+	if (cpu > 0 && r->mode != MODE_OFFCPU)
 		fprintf(stderr,
 			"  CPU time      %.2f s sampled of %.2f s used by the target (%.1f%%)\n",
-			(double)total / r->hz, cpu, 100.0 * total / r->hz / cpu);
+			(double)r->samples_cpu / r->hz, cpu, 100.0 * r->samples_cpu / r->hz / cpu);
+	if (r->snapshots || r->snapshot_failed)
+		fprintf(stderr, "  asleep        %" PRIu64 " threads asleep at the start, accounted "
+				"from then\n",
+			r->snapshots);
 	fprintf(stderr, "  threads       %zu in %" PRIu64 " process%s\n", r->tids.n, r->nprocs,
 		r->nprocs == 1 ? "" : "es");
 	print_python_summary(r);
@@ -968,6 +1178,10 @@ static int run(struct record *r)
 		.hz = r->hz,
 		.system_wide = r->system_wide,
 		.follow_forks = r->cmd != NULL,
+		.offcpu_kinds = r->mode == MODE_WALL ? (1u << KIND_OFFCPU_BLOCKED) |
+							   (1u << KIND_OFFCPU_RUNNABLE)
+			      : r->mode == MODE_OFFCPU ? 1u << KIND_OFFCPU_BLOCKED
+						       : 0,
 		.on_event = on_event,
 		.ctx = r,
 	};
@@ -997,6 +1211,9 @@ static int run(struct record *r)
 	if (ret)
 		return ret;
 	r->t_sampling = now_sec();
+	if (r->mode != MODE_CPU)
+		for (int i = 0; i < r->npids; i++)
+			snapshot_sleepers(r, r->pids[i]);
 	install_signals();
 	r->cpu_start = r->cpu_last = targets_cpu_seconds(r);
 	start = now_sec();
@@ -1007,7 +1224,8 @@ static int run(struct record *r)
 	}
 	if (!r->quiet) {
 		describe_target(r, target, sizeof(target));
-		fprintf(stderr, "rampa-bpf: sampling %s at %u Hz", target, r->hz);
+		fprintf(stderr, "rampa-bpf: profiling %s (%s mode, %u Hz)", target,
+			r->mode == MODE_CPU ? "cpu" : r->mode == MODE_WALL ? "wall" : "offcpu", r->hz);
 		if (r->duration)
 			fprintf(stderr, " for %g s", r->duration);
 		fprintf(stderr, "; Ctrl-C stops and writes %s\n", r->output);
@@ -1069,14 +1287,23 @@ static int run(struct record *r)
 	}
 	if (!r->quiet && isatty(STDERR_FILENO))
 		fputs("\r\033[K", stderr);
-	/* Process events still queued, then the last samples. */
+	/* Process events still queued, the last samples, then the intervals
+	 * of threads still off-CPU, counted up to now.
+	 */
 	capture__poll(r->cap, 0);
 	drain(r);
+	{
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		capture__offcpu_flush(r->cap, ts.tv_sec * 1000000000ULL + ts.tv_nsec, on_sample, r);
+	}
 	print_summary(r, elapsed, why);
 	ret = finish_output(r);
 	if (!ret && !r->quiet) {
-		fprintf(stderr, "rampa-bpf: wrote %s (%zu stacks, %" PRIu64 " samples)\n", r->output,
-			profile__nstacks(r->prof), profile__total(r->prof));
+		fprintf(stderr, "rampa-bpf: wrote %s (%zu stacks, %" PRIu64 " %s)\n", r->output,
+			profile__nstacks(r->prof), profile__total(r->prof),
+			r->mode == MODE_CPU ? "samples" : "microseconds");
 		if (!profile__total(r->prof))
 			p_warn("no samples: the target did not run on a CPU while profiled "
 			       "(idle or blocked?)");
@@ -1131,6 +1358,10 @@ int cmd_record(int argc, char **argv)
 	symbolizer__free(r.sym);
 	profile__free(r.prof);
 	free(r.tids.slots);
+	for (size_t i = 0; i < r.nsnaps; i++)
+		free(r.snaps[i].frames);
+	free(r.snaps);
+	free(r.tnames);
 	free_proc_names();
 	return ret;
 }
