@@ -766,7 +766,6 @@ static void on_sample(const struct capture_sample *s, void *ctx)
 	struct record *r = ctx;
 	uint32_t frames[MAX_FRAMES], n = 0;
 	uint64_t weight;
-	char buf[512];
 
 	/* Before exec the child runs rampa-bpf's own code: not the target's. */
 	if (r->child && s->pid == (__u32)r->child && !r->child_execed) {

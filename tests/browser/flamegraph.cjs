@@ -33,6 +33,7 @@ async function main() {
 
 		out('frames', await page.locator('g.f').count());
 		out('initial.compute', await width('compute (/srv/app/app.py:20)'));
+		out('initial.fill', await frame('cblas_dgemm').locator('rect').getAttribute('fill'));
 
 		// Click to zoom into main(): it fills the width, its children scale up.
 		await frame('main (/srv/app/app.py:5)').locator('rect').click();
