@@ -9,7 +9,12 @@ struct calltree {
 	struct profile *names;
 	struct calltree_node *nodes;
 	size_t n, cap;
-	uint32_t *slots; /* (parent, frame) -> node index + 1, open addressing */
+	/* (parent, frame) -> node index + 1, open addressing. The key lives in
+	 * the slot so a probe touches one cache line, not the node too.
+	 */
+	struct slot {
+		uint32_t parent, frame, node;
+	} * slots;
 	size_t slots_cap;
 };
 
@@ -35,9 +40,10 @@ static void rehash(struct calltree *t)
 	for (size_t i = 1; i < t->n; i++) {
 		size_t s = key_hash(t->nodes[i].parent, t->nodes[i].frame) & (cap - 1);
 
-		while (t->slots[s])
+		while (t->slots[s].node)
 			s = (s + 1) & (cap - 1);
-		t->slots[s] = (uint32_t)i + 1;
+		t->slots[s] =
+		    (struct slot){ t->nodes[i].parent, t->nodes[i].frame, (uint32_t)i + 1 };
 	}
 }
 
@@ -68,14 +74,13 @@ static uint32_t child(struct calltree *t, uint32_t parent, uint32_t frame)
 	if ((t->n + 1) * 2 > t->slots_cap)
 		rehash(t);
 	s = key_hash(parent, frame) & (t->slots_cap - 1);
-	while (t->slots[s]) {
-		i = t->slots[s] - 1;
-		if (t->nodes[i].parent == parent && t->nodes[i].frame == frame)
-			return i;
+	while (t->slots[s].node) {
+		if (t->slots[s].parent == parent && t->slots[s].frame == frame)
+			return t->slots[s].node - 1;
 		s = (s + 1) & (t->slots_cap - 1);
 	}
 	i = new_node(t, parent, frame);
-	t->slots[s] = i + 1;
+	t->slots[s] = (struct slot){ parent, frame, i + 1 };
 	return i;
 }
 

@@ -3,6 +3,7 @@
  * told apart from real change.
  */
 #include <getopt.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -191,6 +192,41 @@ static void write_difffolded_node(FILE *f, const struct diff *d, uint32_t i, cha
 		(*buf)[mark] = '\0';
 }
 
+struct read_job {
+	const char *path;
+	struct profile *p;
+	unsigned int flags;
+	const struct input_meta *im;
+	int ret;
+};
+
+static void *read_job(void *arg)
+{
+	struct read_job *j = arg;
+
+	j->ret = report__read_input(j->path, j->p, j->flags, j->im);
+	return NULL;
+}
+
+/* Read BASE on a second thread while NEW is read here: the two parses are
+ * independent and most of diff's time.
+ */
+static int read_both(struct diff *d, unsigned int flags, const struct input_meta *im)
+{
+	struct read_job base = { d->base_path, d->base, flags, im, 0 };
+	struct read_job new = { d->new_path, d->new, flags, im, 0 };
+	pthread_t th;
+	int threaded = strcmp(d->base_path, "-") && strcmp(d->new_path, "-") &&
+		       !pthread_create(&th, NULL, read_job, &base);
+
+	if (!threaded)
+		read_job(&base);
+	read_job(&new);
+	if (threaded)
+		pthread_join(th, NULL);
+	return base.ret ? base.ret : new.ret;
+}
+
 static double per_sample(const struct profile *p, int *warned, const char *path)
 {
 	const struct profile_meta *m = profile__meta_ro(p);
@@ -322,9 +358,7 @@ int cmd_diff(int argc, char **argv)
 	d.base = profile__new();
 	d.new = profile__new();
 	d.fnames = profile__new();
-	ret = report__read_input(d.base_path, d.base, flags, &im);
-	if (!ret)
-		ret = report__read_input(d.new_path, d.new, flags, &im);
+	ret = read_both(&d, flags, &im);
 	if (ret)
 		goto cleanup;
 	d.names = d.new;

@@ -227,8 +227,8 @@ static const char *parse_line(struct reader *r, const char *s, size_t len, char 
 		return "no count (expected 'frame;frame;... COUNT')";
 	}
 	if (*tok == '-' && tok + 1 < end) {
-		snprintf(why, whylen, "negative count '%.*s'", (int)(end - tok > 32 ? 32 : end - tok),
-			 tok);
+		snprintf(why, whylen, "negative count '%.*s'",
+			 (int)(end - tok > 32 ? 32 : end - tok), tok);
 		return why;
 	}
 	for (const char *d = tok; d < end; d++) {
@@ -250,7 +250,8 @@ static const char *parse_line(struct reader *r, const char *s, size_t len, char 
 		return "empty stack";
 	len = (size_t)(end - s);
 
-	/* Frames the previous stack ends with a ';' inside the common prefix are the same frames. */
+	/* Frames the previous stack ends with a ';' inside the common prefix are the same frames.
+	 */
 	while (common < len && common < r->prev_len && s[common] == r->prev[common])
 		common++;
 	while (shared < r->prev_depth && r->prev_ends[shared] < common &&
