@@ -55,6 +55,9 @@ int capture__drain(struct capture *c, void (*cb)(const struct capture_sample *s,
  * ns) with the stack userspace took, snap_id. Does nothing if BPF saw it already.
  */
 int capture__offcpu_seed(struct capture *c, pid_t pid, pid_t tid, __u32 snap_id, __u64 ts);
+/* Hand every interval still open to cb (count: time so far), leaving it open. */
+void capture__offcpu_pending(struct capture *c, __u64 now_ns,
+			     void (*cb)(const struct capture_sample *s, void *ctx), void *ctx);
 /* End of the run: hand every interval still open to cb, counted up to end_ns. */
 void capture__offcpu_flush(struct capture *c, __u64 end_ns,
 			   void (*cb)(const struct capture_sample *s, void *ctx), void *ctx);

@@ -358,6 +358,30 @@ int capture__offcpu_seed(struct capture *c, pid_t pid, pid_t tid, __u32 snap_id,
 				   BPF_NOEXIST);
 }
 
+void capture__offcpu_pending(struct capture *c, __u64 now_ns,
+			     void (*cb)(const struct capture_sample *s, void *ctx), void *ctx)
+{
+	int fd = bpf_map__fd(c->skel->maps.offcpu_start);
+	__u64 ustack[RAMPA_MAX_STACK_DEPTH], kstack[RAMPA_MAX_STACK_DEPTH];
+	struct offcpu_start st;
+	__u32 tid, prev;
+	bool first = true;
+
+	if (!c->opts.offcpu_kinds)
+		return;
+	while (!bpf_map_get_next_key(fd, first ? NULL : &prev, &tid)) {
+		struct capture_sample s;
+
+		first = false;
+		prev = tid;
+		if (bpf_map_lookup_elem(fd, &tid, &st))
+			continue;
+		fill_sample(c, &st.key, now_ns > st.ts ? now_ns - st.ts : 0, -1, -1, &s, ustack,
+			    kstack);
+		cb(&s, ctx);
+	}
+}
+
 void capture__offcpu_flush(struct capture *c, __u64 end_ns,
 			   void (*cb)(const struct capture_sample *s, void *ctx), void *ctx)
 {

@@ -892,10 +892,28 @@ static void snapshot_sleepers(struct record *r, pid_t pid)
 	free(py);
 }
 
+/* Name now, while the process lives, what an open off-CPU interval will
+ * need when it closes: at exit the target's memory is gone.
+ */
+static void warm_pending(const struct capture_sample *s, void *ctx)
+{
+	struct record *r = ctx;
+	char buf[512];
+
+	if (r->per_thread)
+		thread_frame(r, s->pid, s->tid);
+	for (uint32_t i = 0; s->py && i < s->py->depth; i++)
+		python__frame_name(r->py, s->pid, s->py->frames[i].code, s->py->frames[i].offset,
+				   buf, sizeof(buf));
+	for (uint32_t i = 0; i < s->nustack; i++)
+		symbolizer__user(r->sym, s->pid, s->ustack[i], i == 0, buf, sizeof(buf));
+}
+
 static void drain(struct record *r)
 {
 	python__new_epoch(r->py);
 	capture__drain(r->cap, on_sample, r);
+	capture__offcpu_pending(r->cap, 0, warm_pending, r);
 }
 
 static void on_event(const struct capture_event *e, void *ctx)
