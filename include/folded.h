@@ -12,6 +12,13 @@
  */
 int folded__write(FILE *f, const struct profile *p);
 
+/* One comment line saying what the profile is, for the top of a folded file:
+ *   # rampa-bpf: target "T", mode cpu, unit samples, duration 10.000 s, rate 99 Hz
+ * It ends in a word, so FlameGraph and speedscope skip it as a malformed
+ * line instead of counting it as a stack, and folded__read() parses it back.
+ */
+int folded__write_header(FILE *f, const struct profile *p);
+
 /* Limits of the reader, each in one place; a line over one is malformed. */
 #define FOLDED_MAX_LINE	 (1 << 20)    /* bytes per line */
 #define FOLDED_MAX_FRAME 4096	      /* bytes per frame name */

@@ -70,6 +70,26 @@ int folded__write(FILE *f, const struct profile *p)
 	return ret;
 }
 
+int folded__write_header(FILE *f, const struct profile *p)
+{
+	const struct profile_meta *m = profile__meta_ro(p);
+
+	fputs("# rampa-bpf: target \"", f);
+	for (const char *c = m->target[0] ? m->target : "unknown"; *c; c++)
+		fputc(*c == '"' ? '\'' : *c == '\n' || *c == '\r' ? ' ' : *c, f);
+	fprintf(f, "\", mode %s, unit %s, ", m->mode ? m->mode : "cpu",
+		m->unit ? m->unit : "samples");
+	if (m->duration_sec > 0)
+		fprintf(f, "duration %.3f s, ", m->duration_sec);
+	else
+		fputs("duration unknown, ", f);
+	if (m->hz)
+		fprintf(f, "rate %u Hz\n", m->hz);
+	else
+		fputs("rate unknown\n", f);
+	return ferror(f) ? -1 : 0;
+}
+
 struct reader {
 	const char *name;
 	struct profile *p;
@@ -179,6 +199,43 @@ static void set_meta(struct profile *p, const char *key, size_t klen, const char
 #undef KEY
 }
 
+/* Our own header: target "T", mode M, unit U, duration D s, rate R Hz */
+static void header_line(struct reader *r, const char *v, size_t len)
+{
+	const char *end = v + len, *q;
+
+	if (len > 8 && !memcmp(v, "target \"", 8) && (q = memchr(v + 8, '"', len - 8))) {
+		set_meta(r->p, "target", 6, v + 8, (size_t)(q - v - 8));
+		v = q + 1;
+	}
+	while (v < end) {
+		const char *comma, *sp;
+		size_t n;
+
+		while (v < end && (*v == ',' || *v == ' '))
+			v++;
+		comma = memchr(v, ',', (size_t)(end - v));
+		if (!comma)
+			comma = end;
+		sp = memchr(v, ' ', (size_t)(comma - v));
+		if (sp) {
+			const char *val = sp + 1;
+
+			n = (size_t)(comma - val);
+			/* "10.0 s", "99 Hz": the number only. */
+			if (n > 2 && !memcmp(comma - 2, " s", 2))
+				n -= 2;
+			else if (n > 3 && !memcmp(comma - 3, " Hz", 3))
+				n -= 3;
+			if ((size_t)(sp - v) == 4 && !memcmp(v, "rate", 4))
+				set_meta(r->p, "hz", 2, val, n);
+			else
+				set_meta(r->p, v, (size_t)(sp - v), val, n);
+		}
+		v = comma;
+	}
+}
+
 static void comment_line(struct reader *r, const char *s, size_t len)
 {
 	const char *colon, *key, *val;
@@ -198,7 +255,10 @@ static void comment_line(struct reader *r, const char *s, size_t len)
 		val++, vlen--;
 	while (vlen && (val[vlen - 1] == ' ' || val[vlen - 1] == '\t'))
 		vlen--;
-	set_meta(r->p, key, klen, val, vlen);
+	if (klen == 9 && !memcmp(key, "rampa-bpf", 9))
+		header_line(r, val, vlen);
+	else
+		set_meta(r->p, key, klen, val, vlen);
 }
 
 /* Parse one line (without its '\n'); NULL when it was added, or why not. */

@@ -68,7 +68,7 @@ int output__write(FILE *f, const struct profile *p, enum output_format fmt)
 
 	switch (fmt) {
 	case OUTPUT_FOLDED:
-		ret = folded__write(f, p);
+		ret = folded__write_header(f, p) || folded__write(f, p);
 		break;
 	case OUTPUT_SVG:
 		ret = flamegraph__write(f, p, NULL);

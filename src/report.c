@@ -112,7 +112,7 @@ int report__read_input(const char *path, struct profile *p, unsigned int folded_
 	if (im->target)
 		snprintf(m->target, sizeof(m->target), "%s", im->target);
 	else if (!m->target[0])
-		snprintf(m->target, sizeof(m->target), "%s", path);
+		snprintf(m->target, sizeof(m->target), "%s", strcmp(path, "-") ? path : "stdin");
 	if (im->duration_sec > 0)
 		m->duration_sec = im->duration_sec;
 	if (im->hz)

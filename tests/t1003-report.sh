@@ -42,7 +42,8 @@ test_expect_success 'format from the extension, or from --format' '
 	head -c 5 a.svg | grep -q "<?xml" && cmp a.svg svg.out &&
 	head -c 64 a.speedscope.json | grep -q "speedscope.app" &&
 	[ "$(head -c 2 a.pb.gz | od -An -tx1 | tr -d " ")" = 1f8b ] &&
-	grep -v "^#" "$FIX/app.folded" | LC_ALL=C sort >expect && diff -u expect a.folded
+	grep -v "^#" "$FIX/app.folded" | LC_ALL=C sort >expect && grep -v "^#" a.folded >got &&
+	diff -u expect got
 '
 test_expect_success 'the folded output round-trips through report' '
 	"$RAMPA" report -q "$FIX/app.folded" -o a.folded &&
@@ -50,7 +51,17 @@ test_expect_success 'the folded output round-trips through report' '
 '
 test_expect_success '-o - writes to stdout' '
 	"$RAMPA" report "$FIX/pyspy.txt" -o - --format folded >out &&
-	[ "$(wc -l <out)" -eq 2 ] && grep -q " 87$" out
+	[ "$(wc -l <out)" -eq 3 ] && grep -q " 87$" out
+'
+test_expect_success 'the folded header: what the profile is, skipped by other readers' '
+	"$RAMPA" report -q "$FIX/app.folded" -o h.folded &&
+	head -1 h.folded >hdr && cat hdr &&
+	grep -qx "# rampa-bpf: target \"python3 app.py (pid 4242)\", mode cpu, unit samples, duration 10.000 s, rate 99 Hz" hdr &&
+	! grep -Eq "^(.*) ([0-9]+)\$" hdr && ! grep -Eq "^(.*)\s+?([0-9]+(\.[0-9]*)?)\$" hdr &&
+	[ "$(awk "{ t += \$NF } END { print t }" h.folded)" -eq 1000 ] &&
+	printf "a 1\n" | "$RAMPA" report - --mode wall --hz 250 --duration 2s -o - -f folded >s.folded &&
+	grep -qx "# rampa-bpf: target \"stdin\", mode wall, unit microseconds, duration 2.000 s, rate 250 Hz" s.folded &&
+	"$RAMPA" report s.folded | grep -q "^# mode wall, unit microseconds, target stdin, 2.0 s, 250 Hz$"
 '
 test_expect_success 'unknown format and --format without -o are usage errors' '
 	"$RAMPA" report "$FIX/app.folded" -o x --format gif 2>err; [ $? -eq 2 ] &&
@@ -64,13 +75,14 @@ test_expect_success 'unknown format and --format without -o are usage errors' '
 '
 test_expect_success 'every format says mode, unit, target, duration and rate' '
 	hdr="mode wall, unit microseconds, target checkout-svc, 30.0 s, 49 Hz" &&
-	for f in a.svg a.speedscope.json a.pb.gz; do
+	for f in a.svg a.speedscope.json a.pb.gz a.folded; do
 		"$RAMPA" report -q "$FIX/pyspy.txt" --mode wall --target checkout-svc \
 			--duration 30s --hz 49 -o $f || exit 1
 	done &&
 	grep -q "$hdr" a.svg && grep -q "Wall-clock flame graph" a.svg &&
 	grep -q "\"name\":\"$hdr\"" a.speedscope.json &&
-	zcat a.pb.gz | grep -aq "$hdr"
+	zcat a.pb.gz | grep -aq "$hdr" &&
+	grep -q "^# rampa-bpf: target \"checkout-svc\", mode wall, unit microseconds, duration 30.000 s, rate 49 Hz$" a.folded
 '
 test_expect_success 'an unwritable output fails with 5 and leaves nothing behind' '
 	mkdir ro && chmod 555 ro &&
