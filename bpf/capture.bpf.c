@@ -220,6 +220,13 @@ struct {
 	__uint(value_size, RAMPA_MAX_STACK_DEPTH * sizeof(__u64));
 } offcpu_stacks SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, RAMPA_OFFCPU_SITE_ENTRIES);
+	__type(key, struct offcpu_site);
+	__type(value, struct offcpu_site_stacks);
+} offcpu_sites SEC(".maps");
+
 /* Scheduler switches: prev leaves the CPU (take its stacks now, while it is
  * current), next comes back (add the time it was away). Every switch of the
  * machine runs this, so non-targets leave after one map lookup at most.
@@ -238,37 +245,60 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 		__u32 kind = prev_state & 0xff ? KIND_OFFCPU_BLOCKED : KIND_OFFCPU_RUNNABLE;
 
 		if (offcpu_kinds & (1u << kind)) {
-			struct offcpu_start s = { .ts = now };
+			struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(cur);
 			__u32 ptid = cur->pid;
+			struct offcpu_start *old = bpf_map_lookup_elem(&offcpu_start, &ptid);
+			struct offcpu_start s = { .ts = now };
+			struct offcpu_site site = { .tid = ptid, .kind = kind };
+			struct offcpu_site_stacks *known = NULL, fresh;
 			long sid;
 
 			stat_inc(STAT_OFFCPU_SWITCHES);
 			s.key.pid = ptgid;
 			s.key.tid = ptid;
 			s.key.kind = kind;
-			s.key.kern_stack_id = -1;
-			s.key.user_stack_id = -1;
-			sid = bpf_get_stackid(ctx, &offcpu_stacks, 0);
-			if (sid >= 0)
-				s.key.kern_stack_id = sid;
-			else if (sid == -ENOMEM)
-				stat_inc(STAT_OFFCPU_STACK_FULL);
 			py_capture(&s.key, &offcpu_py_stacks);
 			if (s.key.py_status == PY_MAP_FULL)
 				stat_inc(STAT_OFFCPU_STACK_FULL);
-			if ((s.key.py_status == PY_OK || s.key.py_status == PY_TRUNCATED) &&
-			    py_leaf_only(ptgid)) {
-				struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(cur);
-
-				s.key.user_ip = regs ? BPF_CORE_READ(regs, ip) : 0;
+			if (regs) {
+				site.ip = BPF_CORE_READ(regs, ip);
+				site.sp = BPF_CORE_READ(regs, sp);
+				site.nr = BPF_CORE_READ(regs, orig_ax);
+				site.arg0 = BPF_CORE_READ(regs, di);
+				known = bpf_map_lookup_elem(&offcpu_sites, &site);
+			}
+			if (known) {
+				s.key.kern_stack_id = known->kern_stack_id;
+				s.key.user_stack_id = known->user_stack_id;
+				s.key.user_ip = known->user_ip;
 			} else {
-				sid = bpf_get_stackid(ctx, &offcpu_stacks, BPF_F_USER_STACK);
+				s.key.kern_stack_id = -1;
+				s.key.user_stack_id = -1;
+				sid = bpf_get_stackid(ctx, &offcpu_stacks, 0);
 				if (sid >= 0)
-					s.key.user_stack_id = sid;
+					s.key.kern_stack_id = sid;
 				else if (sid == -ENOMEM)
 					stat_inc(STAT_OFFCPU_STACK_FULL);
+				if ((s.key.py_status == PY_OK || s.key.py_status == PY_TRUNCATED) &&
+				    py_leaf_only(ptgid)) {
+					s.key.user_ip = site.ip;
+				} else {
+					sid = bpf_get_stackid(ctx, &offcpu_stacks, BPF_F_USER_STACK);
+					if (sid >= 0)
+						s.key.user_stack_id = sid;
+					else if (sid == -ENOMEM)
+						stat_inc(STAT_OFFCPU_STACK_FULL);
+				}
+				if (regs) {
+					fresh.kern_stack_id = s.key.kern_stack_id;
+					fresh.user_stack_id = s.key.user_stack_id;
+					fresh.user_ip = s.key.user_ip;
+					bpf_map_update_elem(&offcpu_sites, &site, &fresh, BPF_ANY);
+				}
 			}
-			if (bpf_map_update_elem(&offcpu_start, &ptid, &s, BPF_ANY))
+			if (old)
+				*old = s;
+			else if (bpf_map_update_elem(&offcpu_start, &ptid, &s, BPF_ANY))
 				stat_inc(STAT_OFFCPU_MAP_FULL);
 		}
 	}
@@ -276,14 +306,25 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	if (!is_target(BPF_CORE_READ(next, tgid)))
 		return 0;
 	st = bpf_map_lookup_elem(&offcpu_start, &ntid);
-	if (!st)
+	if (!st || !st->ts)
 		return 0;
 	if (now > st->ts) {
 		struct sample_key key = st->key;
 
 		count_sample(active_buf & 1, &key, now - st->ts);
 	}
-	bpf_map_delete_elem(&offcpu_start, &ntid);
+	st->ts = 0;
+	return 0;
+}
+
+/* A thread is gone: its entry (and stack cache) with it. */
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(on_sched_process_exit, struct task_struct *p)
+{
+	__u32 tid = BPF_CORE_READ(p, pid);
+
+	if (offcpu_kinds)
+		bpf_map_delete_elem(&offcpu_start, &tid);
 	return 0;
 }
 

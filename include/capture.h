@@ -55,10 +55,25 @@ enum sample_kind {
 #define RAMPA_OFFCPU_STACK_ENTRIES 16384
 #define RAMPA_OFFCPU_PY_STACK_ENTRIES 4096
 
-/* A thread that went off-CPU: since when, and where. */
+/* A thread that went off-CPU: since when (0: back on CPU), and where. */
 struct offcpu_start {
 	__u64 ts; /* bpf_ktime_get_ns(), CLOCK_MONOTONIC */
 	struct sample_key key;
+};
+
+/* Where a thread left the CPU: a thread that blocks again at the same
+ * syscall site has the same native stacks, so both walks are skipped.
+ */
+#define RAMPA_OFFCPU_SITE_ENTRIES 16384
+struct offcpu_site {
+	__u32 tid;
+	__u32 kind;
+	__u64 ip, sp, nr, arg0; /* user ip, user sp, syscall number, first argument */
+};
+
+struct offcpu_site_stacks {
+	__s32 kern_stack_id, user_stack_id;
+	__u64 user_ip;
 };
 
 enum py_status {

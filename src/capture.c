@@ -134,6 +134,7 @@ int capture__open(struct capture **out, const struct capture_opts *opts)
 	c->skel->rodata->offcpu_kinds = opts->offcpu_kinds;
 	/* cpu mode: no hook on the scheduler at all. */
 	bpf_program__set_autoload(c->skel->progs.on_sched_switch, opts->offcpu_kinds != 0);
+	bpf_program__set_autoload(c->skel->progs.on_sched_process_exit, opts->offcpu_kinds != 0);
 	err = capture_bpf__load(c->skel);
 	if (err) {
 		/* With privileges, EACCES is the verifier refusing a program. */
@@ -374,7 +375,7 @@ void capture__offcpu_pending(struct capture *c, __u64 now_ns,
 
 		first = false;
 		prev = tid;
-		if (bpf_map_lookup_elem(fd, &tid, &st))
+		if (bpf_map_lookup_elem(fd, &tid, &st) || !st.ts)
 			continue;
 		fill_sample(c, &st.key, now_ns > st.ts ? now_ns - st.ts : 0, -1, -1, &s, ustack,
 			    kstack);
@@ -393,7 +394,7 @@ void capture__offcpu_flush(struct capture *c, __u64 end_ns,
 	if (!c->opts.offcpu_kinds)
 		return;
 	while (!bpf_map_get_next_key(fd, NULL, &tid)) {
-		if (!bpf_map_lookup_and_delete_elem(fd, &tid, &st) && end_ns > st.ts) {
+		if (!bpf_map_lookup_and_delete_elem(fd, &tid, &st) && st.ts && end_ns > st.ts) {
 			struct capture_sample s;
 
 			fill_sample(c, &st.key, end_ns - st.ts, -1, -1, &s, ustack, kstack);
