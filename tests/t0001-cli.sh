@@ -19,7 +19,8 @@ test_expect_success 'unknown command is a usage error naming it' '
 '
 test_expect_success 'record --help documents every option' '
 	"$RAMPA" record --help >out &&
-	for o in --pid --all --duration --frequency --output --format --quiet --verbose; do
+	for o in --pid --all --duration --mode --frequency --per-thread --output --format --quiet \
+		--verbose; do
 		grep -q -- "$o" out || { echo "missing $o"; exit 1; }
 	done
 '
