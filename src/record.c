@@ -244,19 +244,26 @@ static pid_t tgid_of(pid_t pid)
 static int parse_pids(struct record *r, const char *arg)
 {
 	char *copy = xstrdup(arg), *save = NULL, *tok;
+	unsigned long v;
 	int ret = 0;
 
+	/* The whole list's syntax first: a typo is a usage error, whatever exists. */
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		unsigned long v;
-		pid_t tgid;
-		bool dup = false;
-
 		if (parse_ulong(tok, 1, 0x3fffffff, &v)) {
 			p_err("invalid PID '%s' in '-p %s' (give process ids like -p 1234,5678)", tok,
 			      arg);
-			ret = EXIT_USAGE;
-			break;
+			free(copy);
+			return EXIT_USAGE;
 		}
+	}
+	free(copy);
+	copy = xstrdup(arg);
+	save = NULL;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		pid_t tgid;
+		bool dup = false;
+
+		parse_ulong(tok, 1, 0x3fffffff, &v);
 		tgid = tgid_of((pid_t)v);
 		if (!tgid) {
 			p_err("no process with PID %lu (check it with 'ps -p %lu'; it may have "
