@@ -47,4 +47,11 @@ test_expect_success 'nested matches count once; the share is of the whole profil
 test_expect_success 'hovering shows count, unit, percentage and kind' '
 	grep -qx "hover.details=encode (/usr/lib/python3.11/json/encoder.py:200) | 300 samples (30.00%), self 300, stdlib" res
 '
+test_expect_success 'the differential flame graph zooms and searches too' '
+	"$RAMPA" diff -q "$FIX/diff-base.folded" "$FIX/diff-new.folded" -o diff.svg >/dev/null &&
+	timeout 60 node "$TESTS_DIR/browser/probe.cjs" diff.svg "main (app.py:5)" "^(encode|new_path)" \
+		>dres && cat dres &&
+	grep -qx "errors=none" dres && grep -qx "zoom.width=1180.00" dres &&
+	grep -qx "matched=Matched: 45.30% (5400 samples) /^(encode|new_path)/" dres
+'
 test_done
