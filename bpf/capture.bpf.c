@@ -21,6 +21,7 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile bool filter_by_pid = true;	/* false: whole system */
 const volatile bool follow_forks = false;	/* add children of targets */
 const volatile __u32 offcpu_kinds = 0;		/* 1 << KIND_OFFCPU_*: what to measure */
+const volatile bool gil_enabled = false;		/* measure GIL waits */
 
 /* Written by the loader at run time through the mmaped .bss: which buffer set
  * the programs fill.
@@ -317,14 +318,153 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	return 0;
 }
 
-/* A thread is gone: its entry (and stack cache) with it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RAMPA_GIL_THREADS);
+	__type(key, __u32); /* tid */
+	__type(value, struct gil_wait);
+} gil_waits SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RAMPA_GIL_THREADS);
+	__type(key, __u32); /* tid */
+	__type(value, struct gil_thread);
+} gil_threads SEC(".maps");
+
+#define NR_futex 202
+#define FUTEX_CMD_MASK 0x7f /* without PRIVATE and CLOCK_REALTIME */
+#define FUTEX_WAIT 0
+#define FUTEX_WAIT_BITSET 9
+
+static __always_inline struct gil_thread *gil_thread_get(__u32 tid, __u32 pid)
+{
+	struct gil_thread *t = bpf_map_lookup_elem(&gil_threads, &tid), fresh = { .pid = pid };
+
+	if (t)
+		return t;
+	bpf_map_update_elem(&gil_threads, &tid, &fresh, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&gil_threads, &tid);
+}
+
+/* take_gil() sleeps in pthread_cond_timedwait on gil->cond (mutex gil->mutex):
+ * a futex wait on those words is waiting for the GIL. Seen at the syscall,
+ * so stripped interpreters need no symbols.
+ */
+SEC("raw_tp/sys_enter")
+int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
+{
+	__u64 id_tgid, uaddr, op, now;
+	struct gil_wait *w, fresh = {};
+	const struct py_proc *p;
+	struct gil_thread *t;
+	__u32 tgid, tid;
+
+	if (!gil_enabled || id != NR_futex)
+		return 0;
+	id_tgid = bpf_get_current_pid_tgid();
+	tgid = id_tgid >> 32;
+	tid = (__u32)id_tgid;
+	p = bpf_map_lookup_elem(&py_procs, &tgid);
+	if (!p || !p->gil)
+		return 0;
+	uaddr = BPF_CORE_READ(regs, di);
+	op = BPF_CORE_READ(regs, si) & FUTEX_CMD_MASK;
+	if ((op != FUTEX_WAIT && op != FUTEX_WAIT_BITSET) || uaddr < p->gil + GIL_FUTEX_LO ||
+	    uaddr >= p->gil + GIL_FUTEX_HI)
+		return 0;
+	now = bpf_ktime_get_ns();
+	w = bpf_map_lookup_elem(&gil_waits, &tid);
+	if (!w) {
+		bpf_map_update_elem(&gil_waits, &tid, &fresh, BPF_NOEXIST);
+		w = bpf_map_lookup_elem(&gil_waits, &tid);
+		if (!w)
+			return 0;
+	}
+	t = gil_thread_get(tid, tgid);
+	if (!w->last_exit || now - w->last_exit > GIL_EPISODE_GAP_NS) {
+		/* A new take_gil(): where the waiter is, and who holds the GIL where. */
+		struct sample_key *k = &w->key;
+		__u64 holder = 0;
+
+		__builtin_memset(k, 0, sizeof(*k));
+		k->pid = tgid;
+		k->tid = tid;
+		k->kind = KIND_GIL_WAIT;
+		k->user_stack_id = -1;
+		k->kern_stack_id = -1;
+		py_capture(k, &offcpu_py_stacks);
+		if (!bpf_probe_read_user(&holder, sizeof(holder), (void *)(p->gil + 8)) && holder) {
+			__u32 hstatus = 0;
+
+			k->holder = holder;
+			py_walk_tstate(p, holder, &offcpu_py_stacks, &k->holder_py, &hstatus);
+		}
+		if (t) {
+			t->waits++;
+			t->cur_ns = 0;
+		}
+	} else {
+		/* Between two timed waits of one take_gil() the thread still waits. */
+		__u64 gap = now - w->last_exit;
+
+		count_sample(active_buf & 1, &w->key, gap);
+		if (t) {
+			t->wait_ns += gap;
+			t->cur_ns += gap;
+		}
+	}
+	w->ts = now;
+	return 0;
+}
+
+SEC("raw_tp/sys_exit")
+int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct gil_wait *w;
+	struct gil_thread *t;
+	__u64 now, delta;
+
+	if (!gil_enabled)
+		return 0;
+	w = bpf_map_lookup_elem(&gil_waits, &tid);
+	if (!w || !w->ts)
+		return 0;
+	now = bpf_ktime_get_ns();
+	delta = now > w->ts ? now - w->ts : 0;
+	w->ts = 0;
+	w->last_exit = now;
+	count_sample(active_buf & 1, &w->key, delta);
+	t = bpf_map_lookup_elem(&gil_threads, &tid);
+	if (t) {
+		t->wait_ns += delta;
+		t->cur_ns += delta;
+		if (t->cur_ns > t->max_ns)
+			t->max_ns = t->cur_ns;
+	}
+	return 0;
+}
+
+/* A thread is gone: its off-CPU entry (and stack cache) with it. */
 SEC("raw_tp/sched_process_exit")
 int BPF_PROG(on_sched_process_exit, struct task_struct *p)
 {
 	__u32 tid = BPF_CORE_READ(p, pid);
+	struct gil_thread *t;
 
 	if (offcpu_kinds)
 		bpf_map_delete_elem(&offcpu_start, &tid);
+	if (gil_enabled) {
+		__u32 tgid = BPF_CORE_READ(p, tgid);
+
+		/* Threads that never waited get a row too. */
+		t = is_target(tgid) && bpf_map_lookup_elem(&py_procs, &tgid) ? gil_thread_get(tid, tgid)
+								      : NULL;
+		if (t)
+			t->exit_ts = bpf_ktime_get_ns();
+		bpf_map_delete_elem(&gil_waits, &tid);
+	}
 	return 0;
 }
 
@@ -335,6 +475,13 @@ int BPF_PROG(on_sched_process_fork, struct task_struct *parent, struct task_stru
 	__u32 ctgid = BPF_CORE_READ(child, tgid);
 	__u8 one = 1;
 
+	if (gil_enabled && ptgid == ctgid && is_target(ptgid)) {
+		__u32 ctid = BPF_CORE_READ(child, pid);
+		struct gil_thread *t = gil_thread_get(ctid, ctgid);
+
+		if (t)
+			t->start_ts = bpf_ktime_get_ns();
+	}
 	/* New threads share the tgid and are covered already. */
 	if (!follow_forks || ptgid == ctgid || !is_target(ptgid))
 		return 0;

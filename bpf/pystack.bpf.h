@@ -201,33 +201,26 @@ static __always_inline bool py_leaf_only(__u32 tgid)
 	return p && p->native_leaf_only;
 }
 
-/* Capture the Python stack of the current thread into the Python stack map
- * map; sets key->py_stack and key->py_status.
+/* Walk the Python stack of the thread whose state is tstate into map. The
+ * stack's hash goes to *hash (0 if none), the outcome to *status.
  */
-static __always_inline void py_capture(struct sample_key *key, void *map)
+static __always_inline void py_walk_tstate(const struct py_proc *p, __u64 tstate, void *map,
+					   __u64 *hash, __u32 *status)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	const struct py_proc *p = bpf_map_lookup_elem(&py_procs, &key->pid);
 	struct py_walk w = {};
 	struct py_scratch *scratch;
-	__u64 tstate, frame = 0;
+	__u64 frame = 0;
 	__u32 zero = 0;
 	long err;
 
-	if (!p)
-		return;
-	tstate = py_find_tstate(p, key->tid, task->thread.fsbase);
-	if (!tstate) {
-		key->py_status = PY_NO_THREAD;
-		return;
-	}
+	*hash = 0;
 	if (bpf_probe_read_user(&frame, sizeof(frame), (void *)(tstate + p->ts_frame)))
 		frame = 0;
 	if (frame && p->cframe_current != PY_OFF_NONE &&
 	    bpf_probe_read_user(&frame, sizeof(frame), (void *)(frame + p->cframe_current)))
 		frame = 0;
 	if (!frame) {
-		key->py_status = PY_NO_FRAME;
+		*status = PY_NO_FRAME;
 		return;
 	}
 	scratch = bpf_map_lookup_elem(&py_scratch, &zero);
@@ -246,7 +239,7 @@ static __always_inline void py_capture(struct sample_key *key, void *map)
 	if (w.status == PY_READ_FAILED)
 		stat_inc(STAT_PY_READ_FAILED);
 	if (w.stack->depth == 0) {
-		key->py_status = w.status == PY_OK ? PY_NO_FRAME : w.status;
+		*status = w.status == PY_OK ? PY_NO_FRAME : w.status;
 		return;
 	}
 	if (w.frame && w.status == PY_OK)
@@ -257,11 +250,30 @@ static __always_inline void py_capture(struct sample_key *key, void *map)
 	err = bpf_map_update_elem(map, &w.hash, w.stack, BPF_NOEXIST);
 	if (err && err != -EEXIST) {
 		stat_inc(STAT_PY_STACK_MAP_FULL);
-		key->py_status = PY_MAP_FULL;
+		*status = PY_MAP_FULL;
 		return;
 	}
-	key->py_stack = w.hash;
-	key->py_status = w.status != PY_OK ? w.status : w.stack->truncated ? PY_TRUNCATED : PY_OK;
+	*hash = w.hash;
+	*status = w.status != PY_OK ? w.status : w.stack->truncated ? PY_TRUNCATED : PY_OK;
+}
+
+/* Capture the Python stack of the current thread into the Python stack map
+ * map; sets key->py_stack and key->py_status.
+ */
+static __always_inline void py_capture(struct sample_key *key, void *map)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	const struct py_proc *p = bpf_map_lookup_elem(&py_procs, &key->pid);
+	__u64 tstate;
+
+	if (!p)
+		return;
+	tstate = py_find_tstate(p, key->tid, task->thread.fsbase);
+	if (!tstate) {
+		key->py_status = PY_NO_THREAD;
+		return;
+	}
+	py_walk_tstate(p, tstate, map, &key->py_stack, &key->py_status);
 }
 
 #endif

@@ -39,6 +39,8 @@ struct sample_key {
 	__u64 user_ip;	     /* user leaf address when no user stack was walked */
 	__u32 snap_id;	     /* off-CPU since before the run: stack taken by userspace */
 	__u32 pad;
+	__u64 holder;	     /* KIND_GIL_WAIT: tstate that held the GIL, 0: unknown */
+	__u64 holder_py;     /* ... and its Python stack (hash in offcpu_py_stacks) */
 };
 
 /* CPU samples count ticks and take their stacks from the flipped maps.
@@ -49,6 +51,35 @@ enum sample_kind {
 	KIND_CPU = 0,
 	KIND_OFFCPU_BLOCKED = 1,  /* slept: the thread gave up the CPU */
 	KIND_OFFCPU_RUNNABLE = 2, /* preempted: ready, waiting for a CPU */
+	KIND_GIL_WAIT = 3,	  /* waiting to take the GIL (futex on its cond/mutex) */
+};
+
+/* A GIL wait is a futex wait on the GIL's cond or mutex, [gil+LO, gil+HI),
+ * as take_gil() does. drop_gil()'s forced-switch wait (switch_cond, from
+ * 0x78) is left out: counting it lowered and scattered the measured waits.
+ * Waits less than GIL_EPISODE_GAP_NS apart are one take_gil() call, and the
+ * gaps between them count as waiting.
+ */
+#define GIL_FUTEX_LO 0x20
+#define GIL_FUTEX_HI 0x78
+#define GIL_EPISODE_GAP_NS 200000ULL
+#define RAMPA_GIL_THREADS 16384
+
+struct gil_wait {
+	__u64 ts;	 /* futex entered (0: not in a GIL futex) */
+	__u64 last_exit; /* last GIL futex left */
+	struct sample_key key;
+};
+
+struct gil_thread {
+	__u32 pid;
+	__u32 pad;
+	__u64 wait_ns;	  /* time in GIL futex waits */
+	__u64 waits;	  /* take_gil() calls that had to wait */
+	__u64 max_ns;	  /* longest of them */
+	__u64 cur_ns;	  /* the current one so far */
+	__u64 start_ts;	  /* thread created during the run (0: before) */
+	__u64 exit_ts;	  /* thread exited during the run (0: did not) */
 };
 
 #define RAMPA_OFFCPU_THREADS 16384
@@ -137,6 +168,7 @@ struct py_proc {
 	 */
 	__u8 native_leaf_only;
 	__u8 pad2[7];
+	__u64 gil; /* address of struct _gil_runtime_state, 0: unknown */
 };
 
 /* Largest fr_read_size: 3.9's f_lasti ends at 0x6c. */

@@ -25,6 +25,8 @@ struct capture_sample {
 	__u32 py_status;	       /* enum py_status */
 	__u32 kind;		       /* enum sample_kind */
 	__u32 snap_id;		       /* stack taken by userspace (off-CPU since the start) */
+	__u64 holder;		       /* KIND_GIL_WAIT: tstate holding the GIL */
+	const struct py_stack *holder_py; /* ... its Python stack, or NULL */
 	__u64 count;		       /* samples (KIND_CPU) or nanoseconds */
 };
 
@@ -33,6 +35,8 @@ struct capture_opts {
 	bool system_wide;
 	bool follow_forks;
 	__u32 offcpu_kinds; /* 1 << KIND_OFFCPU_*; 0: no scheduler hook at all */
+	bool gil;	    /* measure GIL waits (syscall hooks) */
+	bool no_sampling;   /* no perf events: the other hooks only */
 	void (*on_event)(const struct capture_event *e, void *ctx);
 	void *ctx;
 };
@@ -61,6 +65,9 @@ void capture__offcpu_pending(struct capture *c, __u64 now_ns,
 /* End of the run: hand every interval still open to cb, counted up to end_ns. */
 void capture__offcpu_flush(struct capture *c, __u64 end_ns,
 			   void (*cb)(const struct capture_sample *s, void *ctx), void *ctx);
+/* Per-thread GIL statistics, at the end of a gil-wait run. */
+void capture__gil_threads(struct capture *c,
+			  void (*cb)(__u32 tid, const struct gil_thread *t, void *ctx), void *ctx);
 /* Sum of the per-CPU loss and sample counters, indexed by enum capture_stat. */
 void capture__stats(struct capture *c, uint64_t out[STAT__MAX]);
 /* Total time and runs of the BPF sampling program (0 if kernel.bpf_stats_enabled=0). */

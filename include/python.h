@@ -37,6 +37,10 @@ enum python_inspect python__inspect(struct python *py, struct symbolizer *sym, p
 bool python__checked(struct python *py, pid_t pid);
 /* Forget what is known of pid (exec, exit). */
 void python__forget(struct python *py, pid_t pid);
+/* Address of the GIL state in pid, 0 while the interpreter is not set up. */
+uint64_t python__gil(struct python *py, pid_t pid);
+/* Kernel thread id of a thread state of pid (through its pthread), 0 if unknown. */
+pid_t python__tstate_tid(struct python *py, pid_t pid, uint64_t tstate);
 /* Describe the interpreter found in pid, e.g. "CPython 3.11 (/usr/bin/python3.11)". */
 const char *python__describe(struct python *py, pid_t pid);
 /* True when addr lies in the interpreter's own code (exe or libpython). */

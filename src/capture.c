@@ -27,7 +27,7 @@ struct capture {
 	struct sample_key *keys;
 	__u64 *vals;
 	size_t keys_cap;
-	struct py_stack *pystack; /* drain buffer */
+	struct py_stack *pystack, *holder_pystack; /* drain buffers */
 };
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -116,6 +116,7 @@ int capture__open(struct capture **out, const struct capture_opts *opts)
 	c = xcalloc(1, sizeof(*c));
 	c->opts = *opts;
 	c->pystack = xmalloc(sizeof(*c->pystack));
+	c->holder_pystack = xmalloc(sizeof(*c->holder_pystack));
 	c->nr_possible = libbpf_num_possible_cpus();
 	c->ncpus_online = read_online_cpus(&c->cpus);
 	if (c->nr_possible <= 0 || c->ncpus_online <= 0) {
@@ -134,7 +135,12 @@ int capture__open(struct capture **out, const struct capture_opts *opts)
 	c->skel->rodata->offcpu_kinds = opts->offcpu_kinds;
 	/* cpu mode: no hook on the scheduler at all. */
 	bpf_program__set_autoload(c->skel->progs.on_sched_switch, opts->offcpu_kinds != 0);
-	bpf_program__set_autoload(c->skel->progs.on_sched_process_exit, opts->offcpu_kinds != 0);
+	c->skel->rodata->gil_enabled = opts->gil;
+	bpf_program__set_autoload(c->skel->progs.on_sched_process_exit,
+				  opts->offcpu_kinds != 0 || opts->gil);
+	bpf_program__set_autoload(c->skel->progs.on_sys_enter, opts->gil);
+	bpf_program__set_autoload(c->skel->progs.on_sys_exit, opts->gil);
+	bpf_program__set_autoload(c->skel->progs.on_cpu_sample, !opts->no_sampling);
 	err = capture_bpf__load(c->skel);
 	if (err) {
 		/* With privileges, EACCES is the verifier refusing a program. */
@@ -200,6 +206,8 @@ int capture__start(struct capture *c)
 {
 	int err;
 
+	if (c->opts.no_sampling)
+		goto tracepoints;
 	c->links = xcalloc(c->ncpus_online, sizeof(*c->links));
 	c->pfds = xcalloc(c->ncpus_online, sizeof(*c->pfds));
 	for (int i = 0; i < c->ncpus_online; i++)
@@ -232,6 +240,7 @@ int capture__start(struct capture *c)
 			return EXIT_ERROR;
 		}
 	}
+tracepoints:
 	err = capture_bpf__attach(c->skel);
 	if (err) {
 		p_err("cannot attach scheduler tracepoints: %s", strerror(-err));
@@ -342,6 +351,25 @@ static void fill_sample(struct capture *c, const struct sample_key *k, __u64 cou
 	}
 	if (k->py_stack && !bpf_map_lookup_elem(pfd, &k->py_stack, c->pystack))
 		s->py = c->pystack;
+	s->holder = k->holder;
+	if (k->holder_py && !bpf_map_lookup_elem(pfd, &k->holder_py, c->holder_pystack))
+		s->holder_py = c->holder_pystack;
+}
+
+void capture__gil_threads(struct capture *c,
+			  void (*cb)(__u32 tid, const struct gil_thread *t, void *ctx), void *ctx)
+{
+	int fd = bpf_map__fd(c->skel->maps.gil_threads);
+	struct gil_thread t;
+	__u32 tid, prev;
+	bool first = true;
+
+	while (!bpf_map_get_next_key(fd, first ? NULL : &prev, &tid)) {
+		first = false;
+		prev = tid;
+		if (!bpf_map_lookup_elem(fd, &tid, &t))
+			cb(tid, &t, ctx);
+	}
 }
 
 int capture__offcpu_seed(struct capture *c, pid_t pid, pid_t tid, __u32 snap_id, __u64 ts)
@@ -493,5 +521,6 @@ void capture__close(struct capture *c)
 	free(c->keys);
 	free(c->vals);
 	free(c->pystack);
+	free(c->holder_pystack);
 	free(c);
 }

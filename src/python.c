@@ -17,6 +17,10 @@
 #include "symbolize.h"
 #include "util.h"
 
+/* glibc's struct pthread keeps the kernel tid here on x86-64 (2.31 to 2.43,
+ * see docs/cpython-internals.md); pthread_t points at struct pthread.
+ */
+#define GLIBC_PTHREAD_TID 0x2d0
 #define MAX_NAME_CHARS 512
 #define MAX_LINETABLE 65536
 #define CODE_BUCKETS 4096
@@ -49,6 +53,10 @@ struct py_target {
 	uint64_t ranges[MAX_INTERP_RANGES][2];
 	int nranges;
 	bool has_fp;
+	/* The GIL: embedded in _PyRuntime (3.9-3.11) or pointed to by the
+	 * interpreter (3.12+: interp->ceval.gil).
+	 */
+	uint64_t gil_runtime_off, gil_interp_ptr_off;
 	char describe[320];
 	struct code_entry *codes[CODE_BUCKETS];
 	struct py_target *next;
@@ -454,6 +462,14 @@ static enum python_inspect inspect(struct python *py, struct symbolizer *sym, pi
 		layout_pre313(minor, &t->bpf, &t->code);
 	}
 	set_read_size(&t->bpf);
+	if (minor <= 10)
+		t->gil_runtime_off = 0x160;
+	else if (minor == 11)
+		t->gil_runtime_off = 0x168;
+	else if (minor == 12)
+		t->gil_interp_ptr_off = 0x180;
+	else
+		memcpy(&t->gil_interp_ptr_off, dbg + (minor == 13 ? 0x70 : 0x78), 8);
 	/* Frame pointers: the eval loop starts with push %rbp; mov %rsp,%rbp. */
 	if (ctx.eval_fn) {
 		uint8_t code[8];
@@ -473,6 +489,36 @@ static enum python_inspect inspect(struct python *py, struct symbolizer *sym, pi
 	add_target(py, t);
 	*out = t->bpf;
 	return PYTHON_FOUND;
+}
+
+uint64_t python__gil(struct python *py, pid_t pid)
+{
+	struct py_target *t = target_get(py, pid);
+	uint64_t interp = 0, gil = 0;
+
+	if (!t || t->unsupported)
+		return 0;
+	if (t->gil_runtime_off)
+		return t->bpf.runtime + t->gil_runtime_off;
+	if (!t->gil_interp_ptr_off || t->gil_interp_ptr_off > 0x10000)
+		return 0;
+	/* Set during interpreter start-up: 0 until then. */
+	if (read_mem(pid, t->bpf.runtime + t->bpf.rt_interp_head, &interp, 8) || !interp ||
+	    read_mem(pid, interp + t->gil_interp_ptr_off, &gil, 8))
+		return 0;
+	return gil;
+}
+
+pid_t python__tstate_tid(struct python *py, pid_t pid, uint64_t tstate)
+{
+	struct py_target *t = target_get(py, pid);
+	uint64_t pthread;
+	uint32_t tid;
+
+	if (!t || t->unsupported || read_mem(pid, tstate + t->bpf.ts_thread_id, &pthread, 8) ||
+	    read_mem(pid, pthread + GLIBC_PTHREAD_TID, &tid, 4))
+		return 0;
+	return (pid_t)tid;
 }
 
 const char *python__describe(struct python *py, pid_t pid)
@@ -501,10 +547,6 @@ bool python__has_frame_pointers(struct python *py, pid_t pid)
 
 /* ---- Walking from userspace ------------------------------------------- */
 
-/* glibc's struct pthread keeps the kernel tid here on x86-64 (2.31 to 2.43,
- * see docs/cpython-internals.md); pthread_t points at struct pthread.
- */
-#define GLIBC_PTHREAD_TID 0x2d0
 
 int python__snapshot(struct python *py, pid_t pid, pid_t tid, struct py_stack *out)
 {

@@ -19,6 +19,7 @@
 #include "capture_api.h"
 #include "commands.h"
 #include "folded.h"
+#include "gilwait.h"
 #include "profile.h"
 #include "python.h"
 #include "symbolize.h"
@@ -50,8 +51,16 @@ struct record {
 	unsigned int hz;
 	const char *output;
 	bool quiet;
-	enum record_mode { MODE_CPU, MODE_WALL, MODE_OFFCPU } mode;
+	enum record_mode { MODE_CPU, MODE_WALL, MODE_OFFCPU, MODE_GILWAIT } mode;
 	bool per_thread;
+	bool json;
+	struct gilwait *gil;
+	uint64_t start_ns, end_ns; /* CLOCK_MONOTONIC */
+	struct tstate_tid {
+		pid_t pid, tid;
+		uint64_t tstate;
+	} *tstates;
+	size_t ntstates, tstates_cap;
 
 	/* state */
 	struct capture *cap;
@@ -104,6 +113,34 @@ static void on_sigchld(int sig)
 {
 	(void)sig;
 	got_sigchld = 1;
+}
+
+static void gil_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: rampa-bpf gil-wait [options] [-p PID[,PID...]]\n"
+		"       rampa-bpf gil-wait [options] -- CMD [ARGS...]\n"
+		"\n"
+		"Measure, for every thread of the targets (every Python process on the\n"
+		"machine when none is given), the time spent waiting to take the GIL, and\n"
+		"where: a futex wait on the GIL's condition or mutex, seen at the syscall, so\n"
+		"stripped interpreters work. Writes the waiting Python stacks as collapsed\n"
+		"stacks weighted in microseconds, and prints a table per thread: wall time,\n"
+		"GIL wait (seconds and %% of wall), number of waits, longest wait, and the\n"
+		"threads that held the GIL meanwhile, with the Python code they ran.\n"
+		"\n"
+		"options:\n"
+		"  -p, --pid PID[,PID...]   these processes (all their threads)\n"
+		"  -d, --duration TIME      stop after TIME (e.g. 30, 500ms, 2m); default: until\n"
+		"                           Ctrl-C or the targets exit\n"
+		"  -o, --output FILE        collapsed stacks (default rampa-gil-PID.folded)\n"
+		"      --json               print the table as JSON on stdout\n"
+		"  -q, --quiet              print only errors and the table\n"
+		"  -v, --verbose            print debugging details\n"
+		"  -h, --help               show this help\n"
+		"\n"
+		"Free-threaded builds have no GIL and are reported as such. See\n"
+		"rampa-bpf-gil-wait(1).\n");
 }
 
 static void usage(FILE *f)
@@ -305,8 +342,11 @@ static int parse_args(struct record *r, int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "json", no_argument, NULL, 'j' },
 		{},
 	};
+	bool gil = r->mode == MODE_GILWAIT;
+	const char *cmd = gil ? "gil-wait" : "record";
 	unsigned long v;
 	int opt, err;
 
@@ -325,6 +365,11 @@ static int parse_args(struct record *r, int argc, char **argv)
 			r->system_wide = true;
 			break;
 		case 'm':
+			if (gil) {
+				p_err("gil-wait has no --mode: it measures GIL waits (for samples, use "
+				      "'rampa-bpf record --mode ...')");
+				return EXIT_USAGE;
+			}
 			if (!strcmp(optarg, "cpu")) {
 				r->mode = MODE_CPU;
 			} else if (!strcmp(optarg, "wall")) {
@@ -373,24 +418,36 @@ static int parse_args(struct record *r, int argc, char **argv)
 		case 'v':
 			verbose++;
 			break;
+		case 'j':
+			if (!gil) {
+				p_err("--json is an option of gil-wait");
+				return EXIT_USAGE;
+			}
+			r->json = true;
+			break;
 		case 'h':
-			usage(stdout);
+			if (gil)
+				gil_usage(stdout);
+			else
+				usage(stdout);
 			return -1;
 		default:
 			if (optopt && strchr("pdFofm", optopt))
-				p_err("option -%c needs a value (see 'rampa-bpf record --help')",
-				      optopt);
+				p_err("option -%c needs a value (see 'rampa-bpf %s --help')", optopt,
+				      cmd);
 			else if (optopt)
-				p_err("unknown option -%c (see 'rampa-bpf record --help')", optopt);
+				p_err("unknown option -%c (see 'rampa-bpf %s --help')", optopt, cmd);
 			else
-				p_err("unknown or incomplete option '%s' (see 'rampa-bpf record "
-				      "--help')",
-				      argv[optind - 1]);
+				p_err("unknown or incomplete option '%s' (see 'rampa-bpf %s --help')",
+				      argv[optind - 1], cmd);
 			return EXIT_USAGE;
 		}
 	}
 	if (optind < argc)
 		r->cmd = argv + optind;
+	/* gil-wait with no target: every Python process on the machine. */
+	if (gil && !r->npids && !r->cmd)
+		r->system_wide = true;
 	if ((r->npids > 0) + r->system_wide + (r->cmd != NULL) != 1) {
 		if (!r->npids && !r->system_wide && !r->cmd)
 			p_err("nothing to profile: give -p PID, -a, or -- CMD (see 'rampa-bpf record "
@@ -537,6 +594,35 @@ static void free_proc_names(void)
 	}
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void inspect_python(struct record *r, pid_t pid, bool retry);
+
+/* gil-wait with no target: every CPython process running now. */
+static void inspect_all_processes(struct record *r)
+{
+	struct dirent *de;
+	DIR *dir = opendir("/proc");
+	pid_t self = getpid();
+
+	while (dir && (de = readdir(dir))) {
+		pid_t pid = atoi(de->d_name);
+
+		if (pid <= 0 || pid == self)
+			continue;
+		symbolizer__refresh(r->sym, pid);
+		inspect_python(r, pid, false);
+	}
+	if (dir)
+		closedir(dir);
+}
+
 static void pending_remove(struct record *r, pid_t pid)
 {
 	for (int i = 0; i < r->npending; i++) {
@@ -558,9 +644,17 @@ static void inspect_python(struct record *r, pid_t pid, bool retry)
 
 	switch (python__inspect(r->py, r->sym, pid, &proc, why, sizeof(why))) {
 	case PYTHON_FOUND:
+		if (r->mode == MODE_GILWAIT) {
+			/* The GIL exists once the interpreter is set up. */
+			proc.gil = python__gil(r->py, pid);
+			capture__set_python(r->cap, pid, &proc);
+			if (!proc.gil)
+				break;
+		} else {
+			capture__set_python(r->cap, pid, &proc);
+		}
 		pending_remove(r, pid);
-		if (!capture__set_python(r->cap, pid, &proc))
-			p_debug("PID %d: %s", (int)pid, python__describe(r->py, pid));
+		p_debug("PID %d: %s", (int)pid, python__describe(r->py, pid));
 		return;
 	case PYTHON_UNSUPPORTED:
 		pending_remove(r, pid);
@@ -573,6 +667,8 @@ static void inspect_python(struct record *r, pid_t pid, bool retry)
 	}
 	if (!retry)
 		return;
+	if (r->mode == MODE_GILWAIT && python__describe(r->py, pid) && !python__gil(r->py, pid))
+		p_debug("PID %d: interpreter not set up yet, looking again", (int)pid);
 	for (int i = 0; i < r->npending; i++) {
 		if (r->pending[i].pid == pid) {
 			if (now - r->pending[i].first > PY_RETRY_FOR_SEC)
@@ -752,6 +848,67 @@ static uint32_t kernel_frames(struct record *r, const struct capture_sample *s, 
 	return n;
 }
 
+static pid_t holder_tid(struct record *r, pid_t pid, uint64_t tstate)
+{
+	pid_t tid;
+
+	for (size_t i = 0; i < r->ntstates; i++)
+		if (r->tstates[i].pid == pid && r->tstates[i].tstate == tstate)
+			return r->tstates[i].tid;
+	tid = python__tstate_tid(r->py, pid, tstate);
+	if (!tid)
+		return 0;
+	grow_array((void **)&r->tstates, &r->tstates_cap, r->ntstates + 1, sizeof(*r->tstates));
+	r->tstates[r->ntstates++] = (struct tstate_tid){ pid, tid, tstate };
+	return tid;
+}
+
+/* Who held the GIL while this thread waited, and what Python code it ran. */
+static void gil_behind(struct record *r, const struct capture_sample *s)
+{
+	char where[512];
+	const char *w = NULL;
+
+	if (s->holder_py && s->holder_py->depth) {
+		python__frame_name(r->py, s->pid, s->holder_py->frames[0].code,
+				   s->holder_py->frames[0].offset, where, sizeof(where));
+		w = where;
+	}
+	gilwait__behind(r->gil, s->pid, s->tid, s->holder ? holder_tid(r, s->pid, s->holder) : 0,
+			w, s->count);
+}
+
+static void gil_thread_seen(__u32 tid, const struct gil_thread *t, void *ctx)
+{
+	gilwait__thread(((struct record *)ctx)->gil, t->pid, tid);
+}
+
+static void gil_thread_stats(__u32 tid, const struct gil_thread *t, void *ctx)
+{
+	gilwait__stats(((struct record *)ctx)->gil, tid, t);
+}
+
+/* Threads of pid alive now. */
+static void gil_threads_alive(struct record *r, pid_t pid)
+{
+	char path[64];
+	struct dirent *de;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	dir = opendir(path);
+	while (dir && (de = readdir(dir)))
+		if (atoi(de->d_name) > 0)
+			gilwait__thread(r->gil, pid, atoi(de->d_name));
+	if (dir)
+		closedir(dir);
+}
+
+static const char *describe_python(pid_t pid, void *ctx)
+{
+	return python__describe(((struct record *)ctx)->py, pid);
+}
+
 /* What a sample or interval weighs in the output's unit. */
 static uint64_t weight_of(struct record *r, const struct capture_sample *s)
 {
@@ -763,6 +920,8 @@ static uint64_t weight_of(struct record *r, const struct capture_sample *s)
 	}
 	if (s->kind < 3)
 		r->ns_by_kind[s->kind] += s->count;
+	if ((r->mode == MODE_GILWAIT) != (s->kind == KIND_GIL_WAIT))
+		return 0;
 	if (r->mode == MODE_OFFCPU && s->kind != KIND_OFFCPU_BLOCKED)
 		return 0;
 	return (s->count + 500) / 1000;
@@ -780,6 +939,8 @@ static void on_sample(const struct capture_sample *s, void *ctx)
 		return;
 	}
 	weight = weight_of(r, s);
+	if (s->kind == KIND_GIL_WAIT && r->gil)
+		gil_behind(r, s);
 	if (!weight)
 		return;
 	tid_set_add(&r->tids, s->tid);
@@ -821,7 +982,9 @@ static void on_sample(const struct capture_sample *s, void *ctx)
 	else if (r->mode == MODE_WALL && s->kind == KIND_OFFCPU_RUNNABLE)
 		frames[n++] = profile__intern(r->prof, "[runqueue]");
 	if (n == 1u + r->per_thread)
-		frames[n++] = profile__intern(r->prof, "[no stack]");
+		frames[n++] = profile__intern(r->prof, s->kind == KIND_GIL_WAIT
+							       ? "[no Python frame: thread start or exit]"
+							       : "[no stack]");
 	profile__add(r->prof, frames, n, weight);
 }
 
@@ -921,6 +1084,10 @@ static void drain(struct record *r)
 	python__new_epoch(r->py);
 	capture__drain(r->cap, on_sample, r);
 	capture__offcpu_pending(r->cap, 0, warm_pending, r);
+	if (r->gil) {
+		capture__gil_threads(r->cap, gil_thread_seen, r);
+		gilwait__names(r->gil);
+	}
 }
 
 static void on_event(const struct capture_event *e, void *ctx)
@@ -1143,19 +1310,23 @@ static void print_summary(struct record *r, double elapsed, const char *why)
 			"  mode          wall: on-CPU samples at %u Hz (one = %.3g ms) plus measured "
 			"off-CPU time; counts are microseconds\n",
 			r->hz, 1000.0 / r->hz);
-	else
+	else if (r->mode == MODE_OFFCPU)
 		fprintf(stderr, "  mode          offcpu: measured time blocked off-CPU; counts are "
 				"microseconds\n");
-	if (r->mode != MODE_CPU)
+	else
+		fprintf(stderr, "  mode          gil-wait: measured time waiting to take the GIL; "
+				"counts are microseconds\n");
+	if (r->mode == MODE_WALL || r->mode == MODE_OFFCPU)
 		fprintf(stderr,
 			"  time          %.2f s on-CPU (sampled), %.2f s blocked, %.2f s runnable "
 			"waiting for a CPU%s\n",
 			(double)r->samples_cpu / r->hz, r->ns_by_kind[KIND_OFFCPU_BLOCKED] / 1e9,
 			r->ns_by_kind[KIND_OFFCPU_RUNNABLE] / 1e9,
 			r->mode == MODE_OFFCPU ? " (only blocked time is written)" : "");
-	fprintf(stderr, "  samples       %" PRIu64 " on-CPU (%.1f per second)\n", r->samples_cpu,
-		elapsed > 0 ? r->samples_cpu / elapsed : 0.0);
-	if (cpu > 0 && r->mode != MODE_OFFCPU)
+	if (r->mode != MODE_GILWAIT)
+		fprintf(stderr, "  samples       %" PRIu64 " on-CPU (%.1f per second)\n",
+			r->samples_cpu, elapsed > 0 ? r->samples_cpu / elapsed : 0.0);
+	if (cpu > 0 && r->mode != MODE_OFFCPU && r->mode != MODE_GILWAIT)
 		fprintf(stderr,
 			"  CPU time      %.2f s sampled of %.2f s used by the target (%.1f%%)\n",
 			(double)r->samples_cpu / r->hz, cpu, 100.0 * r->samples_cpu / r->hz / cpu);
@@ -1163,8 +1334,9 @@ static void print_summary(struct record *r, double elapsed, const char *why)
 		fprintf(stderr, "  asleep        %" PRIu64 " threads asleep at the start, accounted "
 				"from then\n",
 			r->snapshots);
-	fprintf(stderr, "  threads       %zu in %" PRIu64 " process%s\n", r->tids.n, r->nprocs,
-		r->nprocs == 1 ? "" : "es");
+	if (r->mode != MODE_GILWAIT)
+		fprintf(stderr, "  threads       %zu in %" PRIu64 " process%s\n", r->tids.n,
+			r->nprocs, r->nprocs == 1 ? "" : "es");
 	print_python_summary(r);
 	fprintf(stderr, "  stacks        %zu distinct, %zu frame names\n",
 		profile__nstacks(r->prof), profile__nframes(r->prof));
@@ -1202,6 +1374,8 @@ static int run(struct record *r)
 		.hz = r->hz,
 		.system_wide = r->system_wide,
 		.follow_forks = r->cmd != NULL,
+		.gil = r->mode == MODE_GILWAIT,
+		.no_sampling = r->mode == MODE_GILWAIT,
 		.offcpu_kinds = r->mode == MODE_WALL ? (1u << KIND_OFFCPU_BLOCKED) |
 							   (1u << KIND_OFFCPU_RUNNABLE)
 			      : r->mode == MODE_OFFCPU ? 1u << KIND_OFFCPU_BLOCKED
@@ -1230,12 +1404,20 @@ static int run(struct record *r)
 		/* Before the first sample, so every sample can carry Python frames. */
 		symbolizer__refresh(r->sym, r->pids[i]);
 		inspect_python(r, r->pids[i], false);
+		if (r->mode == MODE_GILWAIT && !python__gil(r->py, r->pids[i]))
+			p_warn("PID %d: %s", (int)r->pids[i],
+			       python__describe(r->py, r->pids[i])
+				       ? "its interpreter has no GIL set up yet; looking again"
+				       : "no CPython with a GIL found in it: nothing to measure");
 	}
+	if (r->mode == MODE_GILWAIT && r->system_wide)
+		inspect_all_processes(r);
 	ret = capture__start(r->cap);
 	if (ret)
 		return ret;
 	r->t_sampling = now_sec();
-	if (r->mode != MODE_CPU)
+	r->start_ns = mono_ns();
+	if (r->mode == MODE_WALL || r->mode == MODE_OFFCPU)
 		for (int i = 0; i < r->npids; i++)
 			snapshot_sleepers(r, r->pids[i]);
 	install_signals();
@@ -1248,8 +1430,14 @@ static int run(struct record *r)
 	}
 	if (!r->quiet) {
 		describe_target(r, target, sizeof(target));
-		fprintf(stderr, "rampa-bpf: profiling %s (%s mode, %u Hz)", target,
-			r->mode == MODE_CPU ? "cpu" : r->mode == MODE_WALL ? "wall" : "offcpu", r->hz);
+		if (r->mode == MODE_GILWAIT)
+			fprintf(stderr, "rampa-bpf: measuring GIL waits of %s", target);
+		else
+			fprintf(stderr, "rampa-bpf: profiling %s (%s mode, %u Hz)", target,
+				r->mode == MODE_CPU	   ? "cpu"
+				: r->mode == MODE_WALL ? "wall"
+						       : "offcpu",
+				r->hz);
 		if (r->duration)
 			fprintf(stderr, " for %g s", r->duration);
 		fprintf(stderr, "; Ctrl-C stops and writes %s\n", r->output);
@@ -1322,13 +1510,26 @@ static int run(struct record *r)
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		capture__offcpu_flush(r->cap, ts.tv_sec * 1000000000ULL + ts.tv_nsec, on_sample, r);
 	}
+	r->end_ns = mono_ns();
+	if (r->gil) {
+		capture__gil_threads(r->cap, gil_thread_stats, r);
+		for (int i = 0; i < r->npids; i++)
+			gil_threads_alive(r, r->pids[i]);
+	}
 	print_summary(r, elapsed, why);
 	ret = finish_output(r);
+	if (r->gil) {
+		fflush(stderr);
+		gilwait__print(r->gil, stdout, r->json, r->start_ns, r->end_ns, describe_python, r);
+		fflush(stdout);
+	}
 	if (!ret && !r->quiet) {
 		fprintf(stderr, "rampa-bpf: wrote %s (%zu stacks, %" PRIu64 " %s)\n", r->output,
 			profile__nstacks(r->prof), profile__total(r->prof),
 			r->mode == MODE_CPU ? "samples" : "microseconds");
-		if (!profile__total(r->prof))
+		if (!profile__total(r->prof) && r->mode == MODE_GILWAIT)
+			p_info("no thread waited for the GIL");
+		else if (!profile__total(r->prof))
 			p_warn("no samples: the target did not run on a CPU while profiled "
 			       "(idle or blocked?)");
 		fprintf(stderr,
@@ -1339,12 +1540,16 @@ static int run(struct record *r)
 	return ret;
 }
 
-int cmd_record(int argc, char **argv)
+static int record_main(int argc, char **argv, bool gil)
 {
 	struct record r = { .cpu_start = -1, .cpu_last = -1, .t_invoked = now_sec() };
 	char defout[64];
 	int ret;
 
+	if (gil) {
+		r.mode = MODE_GILWAIT;
+		r.gil = gilwait__new();
+	}
 	ret = parse_args(&r, argc, argv);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
@@ -1352,12 +1557,14 @@ int cmd_record(int argc, char **argv)
 	r.sym = symbolizer__new(NULL);
 	r.py = python__new();
 	if (!r.output) {
+		const char *kind = gil ? "gil-" : "";
+
 		if (r.npids)
-			snprintf(defout, sizeof(defout), "rampa-%d.folded", (int)r.pids[0]);
+			snprintf(defout, sizeof(defout), "rampa-%s%d.folded", kind, (int)r.pids[0]);
 		else if (r.system_wide)
-			snprintf(defout, sizeof(defout), "rampa-all.folded");
+			snprintf(defout, sizeof(defout), "rampa-%sall.folded", kind);
 		else
-			snprintf(defout, sizeof(defout), "rampa-%s.folded",
+			snprintf(defout, sizeof(defout), "rampa-%s%s.folded", kind,
 				 strrchr(r.cmd[0], '/') ? strrchr(r.cmd[0], '/') + 1 : r.cmd[0]);
 		r.output = defout;
 	}
@@ -1386,6 +1593,18 @@ int cmd_record(int argc, char **argv)
 		free(r.snaps[i].frames);
 	free(r.snaps);
 	free(r.tnames);
+	free(r.tstates);
+	gilwait__free(r.gil);
 	free_proc_names();
 	return ret;
+}
+
+int cmd_record(int argc, char **argv)
+{
+	return record_main(argc, argv, false);
+}
+
+int cmd_gil_wait(int argc, char **argv)
+{
+	return record_main(argc, argv, true);
 }

@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0
+/* rampa-bpf gil-wait: per-thread GIL wait table and holder attribution. */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gilwait.h"
+#include "util.h"
+
+struct behind {
+	pid_t holder;
+	char *where;
+	uint64_t ns;
+};
+
+struct gthread {
+	pid_t pid, tid;
+	char name[32];
+	bool have_stats;
+	struct gil_thread st;
+	struct behind *behind;
+	size_t nbehind, behind_cap;
+};
+
+struct gilwait {
+	struct gthread *t;
+	size_t n, cap;
+};
+
+struct gilwait *gilwait__new(void)
+{
+	return xcalloc(1, sizeof(struct gilwait));
+}
+
+void gilwait__free(struct gilwait *g)
+{
+	if (!g)
+		return;
+	for (size_t i = 0; i < g->n; i++) {
+		for (size_t j = 0; j < g->t[i].nbehind; j++)
+			free(g->t[i].behind[j].where);
+		free(g->t[i].behind);
+	}
+	free(g->t);
+	free(g);
+}
+
+static void read_name(struct gthread *t)
+{
+	char path[96];
+	ssize_t n;
+	int fd;
+
+	if (t->name[0])
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", (int)t->pid, (int)t->tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, t->name, sizeof(t->name) - 1);
+	close(fd);
+	if (n <= 0) {
+		t->name[0] = '\0';
+		return;
+	}
+	t->name[n] = '\0';
+	t->name[strcspn(t->name, "\n")] = '\0';
+}
+
+static struct gthread *get(struct gilwait *g, pid_t pid, pid_t tid)
+{
+	for (size_t i = 0; i < g->n; i++)
+		if (g->t[i].tid == tid)
+			return &g->t[i];
+	grow_array((void **)&g->t, &g->cap, g->n + 1, sizeof(*g->t));
+	memset(&g->t[g->n], 0, sizeof(g->t[g->n]));
+	g->t[g->n].pid = pid;
+	g->t[g->n].tid = tid;
+	read_name(&g->t[g->n]);
+	return &g->t[g->n++];
+}
+
+void gilwait__thread(struct gilwait *g, pid_t pid, pid_t tid)
+{
+	get(g, pid, tid);
+}
+
+void gilwait__behind(struct gilwait *g, pid_t pid, pid_t tid, pid_t holder_tid, const char *where,
+		     uint64_t ns)
+{
+	struct gthread *t = get(g, pid, tid);
+	struct behind *b;
+
+	if (!where)
+		where = "";
+	for (size_t i = 0; i < t->nbehind; i++) {
+		b = &t->behind[i];
+		if (b->holder == holder_tid && !strcmp(b->where, where)) {
+			b->ns += ns;
+			return;
+		}
+	}
+	grow_array((void **)&t->behind, &t->behind_cap, t->nbehind + 1, sizeof(*t->behind));
+	t->behind[t->nbehind++] = (struct behind){ holder_tid, xstrdup(where), ns };
+}
+
+void gilwait__stats(struct gilwait *g, __u32 tid, const struct gil_thread *st)
+{
+	struct gthread *t = get(g, st->pid, tid);
+
+	t->st = *st;
+	t->have_stats = true;
+}
+
+void gilwait__names(struct gilwait *g)
+{
+	for (size_t i = 0; i < g->n; i++)
+		read_name(&g->t[i]);
+}
+
+static int cmp_thread(const void *a, const void *b)
+{
+	const struct gthread *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return x->pid - y->pid;
+	return x->tid - y->tid;
+}
+
+static int cmp_behind(const void *a, const void *b)
+{
+	const struct behind *x = a, *y = b;
+
+	return x->ns < y->ns ? 1 : x->ns > y->ns ? -1 : 0;
+}
+
+/* Time the thread existed during the run. */
+static double wall_of(const struct gthread *t, uint64_t start_ns, uint64_t end_ns)
+{
+	uint64_t from = start_ns, to = end_ns;
+
+	if (t->have_stats && t->st.start_ts > from)
+		from = t->st.start_ts;
+	if (t->have_stats && t->st.exit_ts && t->st.exit_ts < to)
+		to = t->st.exit_ts;
+	return to > from ? (to - from) / 1e9 : 0;
+}
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(f, "\\u%04x", *s);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+void gilwait__print(struct gilwait *g, FILE *f, bool json, uint64_t start_ns, uint64_t end_ns,
+		    const char *(*describe)(pid_t pid, void *ctx), void *ctx)
+{
+	pid_t cur = -1;
+	double tot_wall = 0, tot_wait = 0;
+	uint64_t tot_waits = 0;
+
+	qsort(g->t, g->n, sizeof(*g->t), cmp_thread);
+	if (json)
+		fprintf(f, "{\"duration_s\": %.6f, \"unit\": \"seconds\", \"processes\": [",
+			(end_ns - start_ns) / 1e9);
+	for (size_t i = 0; i <= g->n; i++) {
+		const struct gthread *t = i < g->n ? &g->t[i] : NULL;
+
+		/* Close the previous process. */
+		if (cur >= 0 && (!t || t->pid != cur)) {
+			double pct = tot_wall > 0 ? 100 * tot_wait / tot_wall : 0;
+
+			if (json)
+				fprintf(f,
+					"], \"total\": {\"wall_s\": %.6f, \"gil_wait_s\": %.6f, "
+					"\"gil_wait_pct\": %.2f, \"waits\": %" PRIu64 "}}",
+					tot_wall, tot_wait, pct, tot_waits);
+			else
+				fprintf(f, "  %-24s %9.2f %11.3f %6.1f%% %8" PRIu64 "\n\n", "total",
+					tot_wall, tot_wait, pct, tot_waits);
+		}
+		if (!t)
+			break;
+		if (t->pid != cur) {
+			const char *d = describe ? describe(t->pid, ctx) : NULL;
+
+			if (json) {
+				fprintf(f, "%s{\"pid\": %d, \"interpreter\": ", cur >= 0 ? ", " : "",
+					(int)t->pid);
+				json_str(f, d ? d : "");
+				fprintf(f, ", \"threads\": [");
+			} else {
+				fprintf(f, "GIL wait in PID %d%s%s%s; wall is the time each thread "
+					   "existed during the run\n",
+					(int)t->pid, d ? " (" : "", d ? d : "", d ? ")" : "");
+				fprintf(f, "  %7s %-16s %9s %11s %7s %8s %11s\n", "TID", "THREAD",
+					"WALL(s)", "GIL WAIT(s)", "WAIT%", "WAITS", "LONGEST(ms)");
+			}
+			cur = t->pid;
+			tot_wall = tot_wait = 0;
+			tot_waits = 0;
+		}
+		{
+			double wall = wall_of(t, start_ns, end_ns);
+			double wait = t->st.wait_ns / 1e9;
+			double pct = wall > 0 ? 100 * wait / wall : 0;
+			bool first_thread = i == 0 || g->t[i - 1].pid != t->pid;
+
+			tot_wall += wall;
+			tot_wait += wait;
+			tot_waits += t->st.waits;
+			qsort(t->behind, t->nbehind, sizeof(*t->behind), cmp_behind);
+			if (json) {
+				fprintf(f, "%s{\"tid\": %d, \"name\": ", first_thread ? "" : ", ",
+					(int)t->tid);
+				json_str(f, t->name);
+				fprintf(f,
+					", \"wall_s\": %.6f, \"gil_wait_s\": %.6f, "
+					"\"gil_wait_pct\": %.2f, \"waits\": %" PRIu64
+					", \"longest_wait_ms\": %.3f, \"behind\": [",
+					wall, wait, pct, (uint64_t)t->st.waits, t->st.max_ns / 1e6);
+				for (size_t j = 0; j < t->nbehind; j++) {
+					fprintf(f, "%s{\"holder_tid\": %d, \"seconds\": %.6f, \"where\": ",
+						j ? ", " : "", (int)t->behind[j].holder,
+						t->behind[j].ns / 1e9);
+					json_str(f, t->behind[j].where);
+					fputc('}', f);
+				}
+				fprintf(f, "]}");
+				continue;
+			}
+			fprintf(f, "  %7d %-16s %9.2f %11.3f %6.1f%% %8" PRIu64 " %11.1f\n",
+				(int)t->tid, t->name[0] ? t->name : "?", wall, wait, pct, (uint64_t)t->st.waits,
+				t->st.max_ns / 1e6);
+			/* The holders behind which most of the wait went. */
+			for (size_t j = 0; j < t->nbehind && j < 3; j++) {
+				const struct behind *b = &t->behind[j];
+
+				if (b->ns < t->st.wait_ns / 20 || !b->ns)
+					break;
+				fprintf(f, "          %.3f s of it behind ", b->ns / 1e9);
+				if (b->holder)
+					fprintf(f, "thread %d", (int)b->holder);
+				else
+					fprintf(f, "an unknown thread");
+				fprintf(f, "%s%s\n", b->where[0] ? " in " : "", b->where);
+			}
+		}
+	}
+	if (json)
+		fprintf(f, "]}\n");
+	else if (!g->n)
+		fprintf(f, "GIL wait: no Python thread seen\n");
+}

@@ -1,0 +1,62 @@
+"""GIL workloads whose waits are known by construction.
+
+    python gil.py workers N SECONDS   N threads of pure-Python loops: each
+                                      waits about (N-1)/N of its time
+    python gil.py single SECONDS      one thread: no waits
+    python gil.py sleeper SECONDS     one thread sleeps (GIL released) while
+                                      another computes: the sleep is no wait
+    python gil.py hog SECONDS         hog() holds the GIL in long C calls while
+                                      want() loops: want() waits behind hog()
+"""
+import sys
+import threading
+import time
+
+
+def burn(seconds):
+    end = time.perf_counter() + seconds
+    x = 0
+    while time.perf_counter() < end:
+        x += 1
+
+
+def worker(seconds):
+    burn(seconds)
+
+
+def sleeper(seconds):
+    time.sleep(seconds)
+
+
+def hog(seconds):
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        sum(range(3_000_000))  # one C call, GIL held throughout
+
+
+def want(seconds):
+    burn(seconds)
+
+
+def run(targets, seconds):
+    threads = [threading.Thread(target=t, args=(seconds,), name=t.__name__) for t in targets]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def main():
+    what = sys.argv[1]
+    if what == "workers":
+        run([worker] * int(sys.argv[2]), float(sys.argv[3]))
+    elif what == "single":
+        burn(float(sys.argv[2]))
+    elif what == "sleeper":
+        run([sleeper, worker], float(sys.argv[2]))
+    elif what == "hog":
+        run([hog, want], float(sys.argv[2]))
+
+
+if __name__ == "__main__":
+    main()
