@@ -1514,7 +1514,8 @@ static int run(struct record *r)
 	if (r->gil) {
 		capture__gil_threads(r->cap, gil_thread_stats, r);
 		for (int i = 0; i < r->npids; i++)
-			gil_threads_alive(r, r->pids[i]);
+			if (python__describe(r->py, r->pids[i]))
+				gil_threads_alive(r, r->pids[i]);
 	}
 	print_summary(r, elapsed, why);
 	ret = finish_output(r);

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# GIL waits measured on real interpreters: N threads of pure-Python loops
+# each wait about (N-1)/N of their time; a lone thread and a sleeping one do
+# not wait; a thread behind a GIL hog is attributed to it.
+. "$(dirname "$0")/lib.sh"
+require_bpf
+
+PYCACHE=${RAMPA_PY_CACHE:-/var/cache/rampa-bpf/pythons}
+"$TESTS_DIR/pythons/install.sh" --no-dbg --cache "$PYCACHE" >"$TRASH/install.log" 2>&1 ||
+	skip_all "cannot install the CPython test matrix"
+WL=$(mktemp -d /tmp/rampa-t5001.XXXXXX)
+cp "$TESTS_DIR/workloads/gil.py" "$WL/"
+trap 'rm -rf "$WL"; _cleanup' EXIT
+G="$WL/gil.py"
+cd "$TRASH" || exit 1
+
+# pct FILE.json: the GIL wait % of every thread, one per line, main thread first.
+pcts() {
+	python3 -c 'import json, sys
+for p in json.load(open(sys.argv[1]))["processes"]:
+    for t in p["threads"]:
+        print(t["tid"], round(t["gil_wait_pct"], 1), t["waits"])' "$1"
+}
+
+for entry in "3.11-host /usr/bin/python3.11" "3.9-bullseye" "3.13-trixie" "3.14-sid" "3.15-sid"; do
+	label=${entry%% *}
+	cmd=${entry#* }
+	[ "$cmd" = "$entry" ] && cmd="$TESTS_DIR/pythons/run.sh $label"
+	# shellcheck disable=SC2086
+	"$RAMPA" gil-wait --json -o $label.folded -- $cmd "$G" workers 4 3 >$label.json 2>$label.err
+	test_expect_success "$label: 4 busy threads each wait ~3/4 of their time for the GIL" '
+		pcts '"$label"'.json >p && cat p && [ "$(wc -l <p)" -eq 5 ] &&
+		tail -n 4 p | while read -r tid pct waits; do
+			within "$pct" 75 7.5 && [ "$waits" -gt 20 ] || exit 1
+		done && within "$(head -1 p | cut -d" " -f2)" 0 10
+	'
+	test_expect_success "$label: the waits are stacks of worker() in microseconds" '
+		grep -Eq "^python3[.0-9]*;.*;worker \\($G:24\\);burn \\($G:(19|20)\\) [0-9]+$" '"$label"'.folded &&
+		grep -q "mode          gil-wait: .*counts are microseconds" '"$label"'.err
+	'
+done
+
+test_expect_success 'a single thread does not wait for the GIL' '
+	"$RAMPA" gil-wait --json -o single.folded -- /usr/bin/python3.11 "$G" single 1.5 >single.json 2>err &&
+	pcts single.json >p && cat p && [ "$(wc -l <p)" -eq 1 ] && within "$(cut -d" " -f2 p)" 0 1
+'
+test_expect_success 'a sleeping thread (GIL released) is not counted as waiting' '
+	"$RAMPA" gil-wait -o sleep.folded -- /usr/bin/python3.11 "$G" sleeper 2 >table 2>err &&
+	cat table && ! grep -q ";sleeper (" sleep.folded &&
+	pcts_table=$(awk "\$1 ~ /^[0-9]+$/ { print \$5 }" table | tr -d %) &&
+	for p in $pcts_table; do within "$p" 0 5 || exit 1; done
+'
+test_expect_success 'holder attribution: the waiter waits behind the hog thread, in hog()' '
+	"$RAMPA" gil-wait --json -o hog.folded -- /usr/bin/python3.11 "$G" hog 2 >hog.json 2>err &&
+	python3 -c "import json, sys
+d = json.load(open(\"hog.json\"))[\"processes\"][0][\"threads\"]
+# The waiter: the thread with the most waiting; its top holder must be in hog().
+w = max(d, key=lambda t: t[\"gil_wait_s\"])
+top = max(w[\"behind\"], key=lambda b: b[\"seconds\"])
+print(w[\"tid\"], w[\"gil_wait_pct\"], top)
+assert w[\"gil_wait_pct\"] > 25, w
+assert top[\"where\"].startswith(\"hog (\") and \"gil.py:34)\" in top[\"where\"], top
+assert top[\"holder_tid\"] != w[\"tid\"] and top[\"seconds\"] > 0.8 * w[\"gil_wait_s\"], top
+"
+'
+test_expect_success 'gil-wait -p on a running process: table and stacks' '
+	/usr/bin/python3.11 "$G" workers 3 20 >/dev/null 2>&1 </dev/null & t=$!; bg_track $t
+	sleep 0.5; "$RAMPA" gil-wait -p $t -d 1.5 -o p.folded >table 2>err; kill $t
+	cat table && grep -q "GIL wait in PID $t (CPython 3.11" table &&
+	[ "$(awk "\$1 ~ /^[0-9]+$/" table | wc -l)" -eq 4 ] &&
+	grep -q ";worker ($G:24);burn" p.folded
+'
+test_expect_success 'gil-wait on a process without Python: a clear warning' '
+	"$BUILD/spin" 5 >/dev/null 2>&1 </dev/null & t=$!; bg_track $t
+	"$RAMPA" gil-wait -p $t -d 0.3 -o none.folded >table 2>err; kill $t
+	grep -q "no CPython with a GIL found in it" err
+'
+test_done
