@@ -107,6 +107,13 @@ static void esc(FILE *f, const char *s)
 	xml_escape(f, s, strlen(s));
 }
 
+static const char *basename_of(const char *path)
+{
+	const char *slash = path ? strrchr(path, '/') : NULL;
+
+	return slash ? slash + 1 : path ? path : "";
+}
+
 static const char *mode_title(const char *mode)
 {
 	if (!mode || !strcmp(mode, "cpu"))
@@ -336,14 +343,11 @@ int flamegraph__write_tree(FILE *f, struct calltree *t, const struct profile *na
 		width / 2);
 	profile_meta__describe(meta, desc, sizeof(desc));
 	esc(f, desc);
-	fprintf(f, ", total %" PRIu64 " %s", total, unit);
-	if (o->diff) {
-		fputs(" | widths: NEW ", f);
-		esc(f, o->new_name ? o->new_name : "");
-		fprintf(f, " (base %" PRIu64 " %s: ", root->total[0], unit);
-		esc(f, o->base_name ? o->base_name : "");
-		fputs(")", f);
-	}
+	if (o->diff)
+		fprintf(f, ", NEW %" PRIu64 " %s, BASE %" PRIu64 " %s", total, unit, root->total[0],
+			unit);
+	else
+		fprintf(f, ", total %" PRIu64 " %s", total, unit);
 	fputs("</text>\n", f);
 	fprintf(f,
 		"<text id=\"reset\" class=\"btn\" x=\"%d\" y=\"22\" style=\"opacity:0.2\">Reset "
@@ -374,11 +378,16 @@ int flamegraph__write_tree(FILE *f, struct calltree *t, const struct profile *na
 				x, color, x + 13, label);
 			x += 13 + (int)(strlen(label) * 6.2) + 12;
 		}
-		if (o->diff)
+		if (o->diff) {
 			fprintf(f,
 				"<text x=\"%d\" y=\"57\" style=\"font-size:10px\">(two-proportion "
-				"z-test, %.0f%% confidence, |z| &gt;= %.2f)</text>\n",
+				"z-test, %.0f%% confidence, |z| &gt;= %.2f) widths: NEW ",
 				x, 100 * o->confidence, o->z_crit);
+			esc(f, basename_of(o->new_name));
+			fputs(", colours: change from BASE ", f);
+			esc(f, basename_of(o->base_name));
+			fputs("</text>\n", f);
+		}
 	}
 
 	fputs("<g id=\"frames\">\n", f);
