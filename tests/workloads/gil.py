@@ -7,6 +7,8 @@
                                       another computes: the sleep is no wait
     python gil.py hog SECONDS         hog() holds the GIL in long C calls while
                                       want() loops: want() waits behind hog()
+    python gil.py fixed N ITERATIONS  N threads each count to ITERATIONS;
+                                      prints the time taken (benchmarks)
 """
 import sys
 import threading
@@ -38,6 +40,13 @@ def want(seconds):
     burn(seconds)
 
 
+def count(n):
+    x = 0
+    for i in range(n):
+        x += i
+    return x
+
+
 def run(targets, seconds):
     threads = [threading.Thread(target=t, args=(seconds,), name=t.__name__) for t in targets]
     for t in threads:
@@ -56,6 +65,15 @@ def main():
         run([sleeper, worker], float(sys.argv[2]))
     elif what == "hog":
         run([hog, want], float(sys.argv[2]))
+    elif what == "fixed":
+        n, iters = int(sys.argv[2]), int(sys.argv[3])
+        threads = [threading.Thread(target=count, args=(iters,)) for _ in range(n)]
+        t0 = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        print(f"{time.perf_counter() - t0:.6f}")
 
 
 if __name__ == "__main__":
