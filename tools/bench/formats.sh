@@ -73,10 +73,12 @@ order() { if [ -n "${UNSORTED:-}" ]; then cat; else LC_ALL=C sort -S 1G; fi; }
 echo "input: $(wc -l <"$work/base.folded") lines, $(du -Lm "$work/base.folded" | cut -f1) MB" \
 	"(base.folded, new.folded in $work)" >&2
 
-# run NAME CMD...: wall seconds and peak RSS (MB) of CMD into $work/NAME.time
+# run NAME CMD...: wall seconds and peak RSS (MB) of CMD into $work/NAME.time,
+# with both inputs in the page cache first (some VMs evict it eagerly).
 run() {
 	local name=$1
 	shift
+	cat "$work/base.folded" "$work/new.folded" >/dev/null
 	/usr/bin/time -f "%e %M" -o "$work/$name.time" bash -c "$*" ||
 		{ echo "$name failed: $*" >&2; exit 1; }
 }
