@@ -105,6 +105,19 @@ int output__open(struct output_file *of, const char *path)
 		p_err("output '%s' is a directory (give a file name with -o)", path);
 		return -1;
 	}
+	/* Anything but a plain file (a device, a FIFO, a symlink such as
+	 * /dev/stdout) is written in place: renaming a temporary file over it
+	 * would replace the node or the link itself.
+	 */
+	if (!lstat(path, &st) && !S_ISREG(st.st_mode)) {
+		of->f = fopen(path, "w");
+		if (!of->f) {
+			p_err("cannot write output '%s': %s", path, strerror(errno));
+			return -1;
+		}
+		of->path = xstrdup(path);
+		return 0;
+	}
 	copy = xstrdup(path);
 	dir = dirname(copy);
 	base = strrchr(path, '/');
@@ -143,6 +156,16 @@ int output__commit(struct output_file *of, int ok)
 			ret = -1;
 		}
 		of->f = NULL;
+		return ok ? ret : -1;
+	}
+	if (!of->tmp_path) {
+		if ((fclose(of->f) || !ok) && ok) {
+			p_err("cannot write output '%s': %s", of->path, strerror(errno));
+			ret = -1;
+		}
+		of->f = NULL;
+		free(of->path);
+		of->path = NULL;
 		return ok ? ret : -1;
 	}
 	if (ok && (fflush(of->f) || fsync(fileno(of->f)))) {

@@ -91,6 +91,14 @@ test_expect_success 'an unwritable output fails with 5 and leaves nothing behind
 	grep -q "cannot write output" err && [ -z "$(ls -A ro)" ] &&
 	"$RAMPA" report -q "$FIX/app.folded" -o ro 2>err; [ $? -eq 5 ] && grep -q "is a directory" err
 '
+test_expect_success 'a symlink or FIFO output is written through, not replaced' '
+	ln -s real.svg link.svg && "$RAMPA" report -q "$FIX/app.folded" -o link.svg &&
+	[ -L link.svg ] && grep -q "CPU flame graph" real.svg &&
+	mkfifo pipe.folded && { cat pipe.folded >got.folded & } &&
+	"$RAMPA" report -q "$FIX/pyspy.txt" -o pipe.folded && wait &&
+	[ -p pipe.folded ] && [ "$(grep -c " [0-9]*$" got.folded)" -eq 2 ] &&
+	[ -z "$(ls -A | grep "^\.")" ]
+'
 test_expect_success 'an input error leaves an existing output untouched' '
 	echo keep >keep.svg && printf "a;b x\n" >bad.folded &&
 	"$RAMPA" report bad.folded -o keep.svg 2>err; [ $? -eq 6 ] &&
