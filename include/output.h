@@ -31,7 +31,8 @@ extern const char output__format_list[];
 int output__write(FILE *f, const struct profile *p, enum output_format fmt);
 
 /* Write to path atomically: a temporary file beside it, renamed over it
- * once complete. "-" writes to stdout. Errors are reported; 0 or -1.
+ * once complete. "-" writes to stdout; an existing symlink, device or FIFO
+ * is written through in place. Errors are reported; 0 or -1.
  */
 int output__write_file(const char *path, const struct profile *p, enum output_format fmt);
 
