@@ -22,6 +22,7 @@ const volatile bool filter_by_pid = true;	/* false: whole system */
 const volatile bool follow_forks = false;	/* add children of targets */
 const volatile __u32 offcpu_kinds = 0;		/* 1 << KIND_OFFCPU_*: what to measure */
 const volatile bool gil_enabled = false;		/* measure GIL waits */
+const volatile bool gil_holders_only = false;	/* keep samples of GIL holders only */
 
 /* Written by the loader at run time through the mmaped .bss: which buffer set
  * the programs fill.
@@ -156,6 +157,7 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 	struct sample_key key = {};
 	__u32 buf = active_buf & 1;
 	struct task_struct *task;
+	__u64 tstate;
 	long sid;
 
 	if (!is_target(tgid))
@@ -184,7 +186,11 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 		else
 			count_stack_error(sid, false);
 	}
-	py_capture(&key, buf ? (void *)&py_stacks1 : (void *)&py_stacks0);
+	tstate = py_capture(&key, buf ? (void *)&py_stacks1 : (void *)&py_stacks0);
+	if (gil_holders_only && !py_holds_gil(tgid, tstate)) {
+		stat_inc(STAT_GIL_NOT_HELD);
+		return 0;
+	}
 
 	/* Kernel threads have no user stack; don't count them as failures. */
 	task = bpf_get_current_task_btf();

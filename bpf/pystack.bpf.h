@@ -258,22 +258,38 @@ static __always_inline void py_walk_tstate(const struct py_proc *p, __u64 tstate
 }
 
 /* Capture the Python stack of the current thread into the Python stack map
- * map; sets key->py_stack and key->py_status.
+ * map; sets key->py_stack and key->py_status. Returns the thread state, or 0.
  */
-static __always_inline void py_capture(struct sample_key *key, void *map)
+static __always_inline __u64 py_capture(struct sample_key *key, void *map)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	const struct py_proc *p = bpf_map_lookup_elem(&py_procs, &key->pid);
 	__u64 tstate;
 
 	if (!p)
-		return;
+		return 0;
 	tstate = py_find_tstate(p, key->tid, task->thread.fsbase);
 	if (!tstate) {
 		key->py_status = PY_NO_THREAD;
-		return;
+		return 0;
 	}
 	py_walk_tstate(p, tstate, map, &key->py_stack, &key->py_status);
+	return tstate;
+}
+
+/* Does the thread with state tstate hold its interpreter's GIL? */
+static __always_inline bool py_holds_gil(__u32 tgid, __u64 tstate)
+{
+	const struct py_proc *p = bpf_map_lookup_elem(&py_procs, &tgid);
+	struct {
+		__u64 interval, last_holder;
+		__s32 locked;
+	} gil = {};
+
+	if (!p || !p->gil || !tstate ||
+	    bpf_probe_read_user(&gil, sizeof(gil), (void *)p->gil))
+		return false;
+	return gil.locked && gil.last_holder == tstate;
 }
 
 #endif

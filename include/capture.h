@@ -190,6 +190,7 @@ enum capture_stat {
 	STAT_OFFCPU_SWITCHES,	 /* target switch-outs seen */
 	STAT_OFFCPU_MAP_FULL,	 /* off-CPU start map full: an interval dropped */
 	STAT_OFFCPU_STACK_FULL,	 /* off-CPU stack maps full: stack dropped */
+	STAT_GIL_NOT_HELD,	 /* --mode gil: sample of a thread not holding the GIL */
 	STAT__MAX,
 };
 

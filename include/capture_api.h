@@ -37,6 +37,7 @@ struct capture_opts {
 	__u32 offcpu_kinds; /* 1 << KIND_OFFCPU_*; 0: no scheduler hook at all */
 	bool gil;	    /* measure GIL waits (syscall hooks) */
 	bool no_sampling;   /* no perf events: the other hooks only */
+	bool gil_holders;   /* keep samples of threads holding the GIL only */
 	void (*on_event)(const struct capture_event *e, void *ctx);
 	void *ctx;
 };

@@ -136,6 +136,7 @@ int capture__open(struct capture **out, const struct capture_opts *opts)
 	/* cpu mode: no hook on the scheduler at all. */
 	bpf_program__set_autoload(c->skel->progs.on_sched_switch, opts->offcpu_kinds != 0);
 	c->skel->rodata->gil_enabled = opts->gil;
+	c->skel->rodata->gil_holders_only = opts->gil_holders;
 	bpf_program__set_autoload(c->skel->progs.on_sched_process_exit,
 				  opts->offcpu_kinds != 0 || opts->gil);
 	bpf_program__set_autoload(c->skel->progs.on_sys_enter, opts->gil);

@@ -51,7 +51,7 @@ struct record {
 	unsigned int hz;
 	const char *output;
 	bool quiet;
-	enum record_mode { MODE_CPU, MODE_WALL, MODE_OFFCPU, MODE_GILWAIT } mode;
+	enum record_mode { MODE_CPU, MODE_WALL, MODE_OFFCPU, MODE_GILWAIT, MODE_GIL } mode;
 	bool per_thread;
 	bool json;
 	struct gilwait *gil;
@@ -162,6 +162,7 @@ static void usage(FILE *f)
 		"  -m, --mode MODE          cpu: on-CPU samples, counts are samples (default)\n"
 		"                           wall: on-CPU and off-CPU time, counts are microseconds\n"
 		"                           offcpu: time blocked off-CPU only, in microseconds\n"
+		"                           gil: on-CPU samples of threads holding the GIL\n"
 		"  -F, --frequency HZ       samples per second per CPU (1-%d, default %d)\n"
 		"  -T, --per-thread         put 'thread-name-TID' under the process root frame\n"
 		"  -o, --output FILE        where to write the profile (default rampa-PID.folded)\n"
@@ -376,8 +377,10 @@ static int parse_args(struct record *r, int argc, char **argv)
 				r->mode = MODE_WALL;
 			} else if (!strcmp(optarg, "offcpu") || !strcmp(optarg, "off-cpu")) {
 				r->mode = MODE_OFFCPU;
+			} else if (!strcmp(optarg, "gil")) {
+				r->mode = MODE_GIL;
 			} else {
-				p_err("unknown mode '%s' (use cpu, wall or offcpu)", optarg);
+				p_err("unknown mode '%s' (use cpu, wall, offcpu or gil)", optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -644,7 +647,7 @@ static void inspect_python(struct record *r, pid_t pid, bool retry)
 
 	switch (python__inspect(r->py, r->sym, pid, &proc, why, sizeof(why))) {
 	case PYTHON_FOUND:
-		if (r->mode == MODE_GILWAIT) {
+		if (r->mode == MODE_GILWAIT || r->mode == MODE_GIL) {
 			/* The GIL exists once the interpreter is set up. */
 			proc.gil = python__gil(r->py, pid);
 			capture__set_python(r->cap, pid, &proc);
@@ -667,7 +670,8 @@ static void inspect_python(struct record *r, pid_t pid, bool retry)
 	}
 	if (!retry)
 		return;
-	if (r->mode == MODE_GILWAIT && python__describe(r->py, pid) && !python__gil(r->py, pid))
+	if ((r->mode == MODE_GILWAIT || r->mode == MODE_GIL) && python__describe(r->py, pid) &&
+	    !python__gil(r->py, pid))
 		p_debug("PID %d: interpreter not set up yet, looking again", (int)pid);
 	for (int i = 0; i < r->npending; i++) {
 		if (r->pending[i].pid == pid) {
@@ -914,7 +918,7 @@ static uint64_t weight_of(struct record *r, const struct capture_sample *s)
 {
 	if (s->kind == KIND_CPU) {
 		r->samples_cpu += s->count;
-		if (r->mode == MODE_CPU)
+		if (r->mode == MODE_CPU || r->mode == MODE_GIL)
 			return s->count;
 		return r->mode == MODE_WALL ? s->count * 1000000ULL / r->hz : 0;
 	}
@@ -1310,6 +1314,11 @@ static void print_summary(struct record *r, double elapsed, const char *why)
 			"  mode          wall: on-CPU samples at %u Hz (one = %.3g ms) plus measured "
 			"off-CPU time; counts are microseconds\n",
 			r->hz, 1000.0 / r->hz);
+	else if (r->mode == MODE_GIL)
+		fprintf(stderr,
+			"  mode          gil: on-CPU samples at %u Hz of threads holding the GIL; "
+			"counts are samples (%" PRIu64 " samples of threads not holding it left out)\n",
+			r->hz, st[STAT_GIL_NOT_HELD]);
 	else if (r->mode == MODE_OFFCPU)
 		fprintf(stderr, "  mode          offcpu: measured time blocked off-CPU; counts are "
 				"microseconds\n");
@@ -1326,7 +1335,7 @@ static void print_summary(struct record *r, double elapsed, const char *why)
 	if (r->mode != MODE_GILWAIT)
 		fprintf(stderr, "  samples       %" PRIu64 " on-CPU (%.1f per second)\n",
 			r->samples_cpu, elapsed > 0 ? r->samples_cpu / elapsed : 0.0);
-	if (cpu > 0 && r->mode != MODE_OFFCPU && r->mode != MODE_GILWAIT)
+	if (cpu > 0 && (r->mode == MODE_CPU || r->mode == MODE_WALL))
 		fprintf(stderr,
 			"  CPU time      %.2f s sampled of %.2f s used by the target (%.1f%%)\n",
 			(double)r->samples_cpu / r->hz, cpu, 100.0 * r->samples_cpu / r->hz / cpu);
@@ -1375,6 +1384,7 @@ static int run(struct record *r)
 		.system_wide = r->system_wide,
 		.follow_forks = r->cmd != NULL,
 		.gil = r->mode == MODE_GILWAIT,
+		.gil_holders = r->mode == MODE_GIL,
 		.no_sampling = r->mode == MODE_GILWAIT,
 		.offcpu_kinds = r->mode == MODE_WALL ? (1u << KIND_OFFCPU_BLOCKED) |
 							   (1u << KIND_OFFCPU_RUNNABLE)
@@ -1434,9 +1444,10 @@ static int run(struct record *r)
 			fprintf(stderr, "rampa-bpf: measuring GIL waits of %s", target);
 		else
 			fprintf(stderr, "rampa-bpf: profiling %s (%s mode, %u Hz)", target,
-				r->mode == MODE_CPU	   ? "cpu"
-				: r->mode == MODE_WALL ? "wall"
-						       : "offcpu",
+				r->mode == MODE_CPU	     ? "cpu"
+				: r->mode == MODE_WALL	     ? "wall"
+				: r->mode == MODE_OFFCPU     ? "offcpu"
+							     : "gil",
 				r->hz);
 		if (r->duration)
 			fprintf(stderr, " for %g s", r->duration);
@@ -1527,7 +1538,7 @@ static int run(struct record *r)
 	if (!ret && !r->quiet) {
 		fprintf(stderr, "rampa-bpf: wrote %s (%zu stacks, %" PRIu64 " %s)\n", r->output,
 			profile__nstacks(r->prof), profile__total(r->prof),
-			r->mode == MODE_CPU ? "samples" : "microseconds");
+			r->mode == MODE_CPU || r->mode == MODE_GIL ? "samples" : "microseconds");
 		if (!profile__total(r->prof) && r->mode == MODE_GILWAIT)
 			p_info("no thread waited for the GIL");
 		else if (!profile__total(r->prof))

@@ -15,8 +15,10 @@ trap 'rm -rf "$out"' EXIT
 median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 for _ in $(seq "$rounds"); do
 	"$py" tests/workloads/gil.py fixed 4 "$iters" >>"$out/base"
+	# The workload's time is the first line; the table follows.
 	./rampa-bpf gil-wait -q -o "$out/g.folded" -- "$py" tests/workloads/gil.py fixed 4 "$iters" \
-		2>/dev/null | head -1 >>"$out/gil"
+		>"$out/run" 2>/dev/null
+	head -1 "$out/run" >>"$out/gil"
 done
 b=$(median <"$out/base")
 g=$(median <"$out/gil")
