@@ -300,9 +300,8 @@ int cmd_diff(int argc, char **argv)
 		case OPT_CONFIDENCE:
 			d.confidence = strtod(optarg, &end) / 100;
 			if (end == optarg || *end || !(d.confidence >= 0.5 && d.confidence < 1)) {
-				p_err(
-				    "invalid --confidence '%s' (give a percentage from 50 to 99.99)",
-				    optarg);
+				p_err("invalid --confidence '%s' (give a percentage, 50 to 99.99)",
+				      optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -333,9 +332,8 @@ int cmd_diff(int argc, char **argv)
 				      "--help')",
 				      optopt);
 			else
-				p_err(
-				    "unknown or incomplete option '%s' (see 'rampa-bpf diff --help')",
-				    argv[optind - 1]);
+				p_err("unknown or incomplete option '%s' (see 'rampa-bpf diff -h')",
+				      argv[optind - 1]);
 			return EXIT_USAGE;
 		}
 	}
