@@ -35,7 +35,7 @@ for entry in "3.11-host /usr/bin/python3.11" "3.9-bullseye" "3.13-trixie" "3.14-
 		done && within "$(head -1 p | cut -d" " -f2)" 0 10
 	'
 	test_expect_success "$label: the waits are stacks of worker() in microseconds" '
-		grep -Eq "^python3[.0-9]*;.*;worker \\($G:24\\);burn \\($G:(19|20)\\) [0-9]+$" '"$label"'.folded &&
+		grep -Eq "^python3[.0-9]*;.*;worker \\($G:26\\);burn \\($G:(21|22)\\) [0-9]+$" '"$label"'.folded &&
 		grep -q "mode          gil-wait: .*counts are microseconds" '"$label"'.err
 	'
 done
@@ -59,7 +59,7 @@ w = max(d, key=lambda t: t[\"gil_wait_s\"])
 top = max(w[\"behind\"], key=lambda b: b[\"seconds\"])
 print(w[\"tid\"], w[\"gil_wait_pct\"], top)
 assert w[\"gil_wait_pct\"] > 25, w
-assert top[\"where\"].startswith(\"hog (\") and \"gil.py:34)\" in top[\"where\"], top
+assert top[\"where\"].startswith(\"hog (\") and \"gil.py:36)\" in top[\"where\"], top
 assert top[\"holder_tid\"] != w[\"tid\"] and top[\"seconds\"] > 0.8 * w[\"gil_wait_s\"], top
 "
 '
@@ -68,11 +68,30 @@ test_expect_success 'gil-wait -p on a running process: table and stacks' '
 	sleep 0.5; "$RAMPA" gil-wait -p $t -d 1.5 -o p.folded >table 2>err; kill $t
 	cat table && grep -q "GIL wait in PID $t (CPython 3.11" table &&
 	[ "$(awk "\$1 ~ /^[0-9]+$/" table | wc -l)" -eq 4 ] &&
-	grep -q ";worker ($G:24);burn" p.folded
+	grep -q ";worker ($G:26);burn" p.folded
 '
 test_expect_success 'gil-wait on a process without Python: a clear warning' '
 	"$BUILD/spin" 5 >/dev/null 2>&1 </dev/null & t=$!; bg_track $t
 	"$RAMPA" gil-wait -p $t -d 0.3 -o none.folded >table 2>err; kill $t
 	grep -q "no CPython with a GIL found in it" err
+'
+# sha256 of a large buffer runs with the GIL released.
+HASH='import hashlib, time
+d = b"x" * (1 << 24)
+end = time.time() + 1.5
+while time.time() < end:
+    hashlib.sha256(d).digest()'
+test_expect_success 'record --mode gil leaves out samples of code run without the GIL' '
+	"$RAMPA" record -F 499 -o all.folded -- /usr/bin/python3.11 -c "$HASH" 2>all.err &&
+	"$RAMPA" record --mode gil -F 499 -o held.folded -- /usr/bin/python3.11 -c "$HASH" 2>held.err &&
+	kept=$(total held.folded) && out=$(sed -n "s/.*(\([0-9]*\) samples of threads not holding it left out)/\1/p" held.err) &&
+	echo "cpu=$(total all.folded) gil: kept=$kept left out=$out" &&
+	[ "$out" -gt $((4 * kept)) ] && [ "$(total all.folded)" -gt $((4 * kept)) ]
+'
+test_expect_success 'record --mode gil keeps the holder of 4 contending threads: one CPU of samples' '
+	"$RAMPA" record --mode gil -F 499 -o hold4.folded -- /usr/bin/python3.11 "$G" workers 4 2 2>err &&
+	secs=$(sed -n "s/.* for \([0-9.]*\) s (command exited)/\1/p" err) &&
+	rate=$(awk -v n=$(total hold4.folded) -v s=$secs "BEGIN { print n / s }") && echo "rate=$rate" &&
+	within "$rate" 499 60 && grep -q ";worker ($G:26);burn" hold4.folded
 '
 test_done
