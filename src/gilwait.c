@@ -248,12 +248,14 @@ void gilwait__print(struct gilwait *g, FILE *f, bool json, uint64_t start_ns, ui
 
 				if (b->ns < t->st.wait_ns / 20 || !b->ns)
 					break;
-				fprintf(f, "          %.3f s of it behind ", b->ns / 1e9);
+				fprintf(f, "          %.3f s of it ", b->ns / 1e9);
 				if (b->holder)
-					fprintf(f, "thread %d", (int)b->holder);
+					fprintf(f, "behind thread %d%s%s\n", (int)b->holder,
+						b->where[0] ? " in " : "", b->where);
+				else if (b->where[0])
+					fprintf(f, "waiting for %s\n", b->where);
 				else
-					fprintf(f, "an unknown thread");
-				fprintf(f, "%s%s\n", b->where[0] ? " in " : "", b->where);
+					fprintf(f, "behind an unknown thread\n");
 			}
 		}
 	}

@@ -18,7 +18,7 @@
 
 #include "capture_api.h"
 #include "commands.h"
-#include "folded.h"
+#include "output.h"
 #include "gilwait.h"
 #include "profile.h"
 #include "python.h"
@@ -50,6 +50,8 @@ struct record {
 	double duration;
 	unsigned int hz;
 	const char *output;
+	const char *format_name;
+	enum output_format format;
 	bool quiet;
 	enum record_mode { MODE_CPU, MODE_WALL, MODE_OFFCPU, MODE_GILWAIT, MODE_GIL } mode;
 	bool per_thread;
@@ -97,8 +99,7 @@ struct record {
 	uint64_t ustack_lost, kstack_lost;
 	double cpu_start, cpu_last; /* target CPU seconds (-p mode) */
 	double t_invoked, t_sampling; /* rampa-bpf started; perf events attached */
-	char *tmp_path;
-	FILE *tmp;
+	struct output_file of;
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -133,7 +134,9 @@ static void gil_usage(FILE *f)
 		"  -p, --pid PID[,PID...]   these processes (all their threads)\n"
 		"  -d, --duration TIME      stop after TIME (e.g. 30, 500ms, 2m); default: until\n"
 		"                           Ctrl-C or the targets exit\n"
-		"  -o, --output FILE        collapsed stacks (default rampa-gil-PID.folded)\n"
+		"  -o, --output FILE        the waiting stacks (default rampa-gil-PID.folded); the\n"
+		"                           format follows the extension, as for record\n"
+		"      --format FORMAT      folded, svg, speedscope or pprof\n"
 		"      --json               print the table as JSON on stdout\n"
 		"  -q, --quiet              print only errors and the table\n"
 		"  -v, --verbose            print debugging details\n"
@@ -166,7 +169,8 @@ static void usage(FILE *f)
 		"  -F, --frequency HZ       samples per second per CPU (1-%d, default %d)\n"
 		"  -T, --per-thread         put 'thread-name-TID' under the process root frame\n"
 		"  -o, --output FILE        where to write the profile (default rampa-PID.folded)\n"
-		"      --format FORMAT      output format: folded (the default)\n"
+		"      --format FORMAT      folded, svg, speedscope or pprof (default: from the\n"
+		"                           extension of FILE: .folded .svg .speedscope.json .pb.gz)\n"
 		"  -q, --quiet              print only errors\n"
 		"  -v, --verbose            print debugging details (libbpf, symbol loading)\n"
 		"  -h, --help               show this help\n"
@@ -410,10 +414,12 @@ static int parse_args(struct record *r, int argc, char **argv)
 			r->output = optarg;
 			break;
 		case 'f':
-			if (strcmp(optarg, "folded")) {
-				p_err("unknown format '%s' (supported: folded)", optarg);
+			if (output__format_for(optarg, NULL) == OUTPUT_INVALID) {
+				p_err("unknown format '%s' (supported: %s)", optarg,
+				      output__format_list);
 				return EXIT_USAGE;
 			}
+			r->format_name = optarg;
 			break;
 		case 'q':
 			r->quiet = true;
@@ -462,79 +468,36 @@ static int parse_args(struct record *r, int argc, char **argv)
 	return 0;
 }
 
-/* Open a temporary file beside the output now, so an unwritable path fails
- * before any profiling, and a crash never leaves a partial profile behind.
+/* Open the output now (a temporary file beside it, renamed into place when
+ * complete), so an unwritable path fails before any profiling and a crash
+ * never leaves a partial profile behind.
  */
 static int open_output(struct record *r)
 {
-	char *copy = xstrdup(r->output), *dir = dirname(copy);
-	const char *base = strrchr(r->output, '/');
-	struct stat st;
-	size_t len;
-	int fd;
-
-	base = base ? base + 1 : r->output;
-	if (!stat(r->output, &st) && S_ISDIR(st.st_mode)) {
-		p_err("output '%s' is a directory (give a file name with -o)", r->output);
-		free(copy);
-		return EXIT_OUTPUT;
-	}
-	len = strlen(dir) + strlen(base) + 16;
-	r->tmp_path = xmalloc(len);
-	snprintf(r->tmp_path, len, "%s/.%s.XXXXXX", dir, base);
-	free(copy);
-	fd = mkstemp(r->tmp_path);
-	if (fd < 0) {
-		p_err("cannot write output '%s': %s (choose another path with -o)", r->output,
-		      strerror(errno));
-		free(r->tmp_path);
-		r->tmp_path = NULL;
-		return EXIT_OUTPUT;
-	}
-	fchmod(fd, 0644);
-	r->tmp = fdopen(fd, "w");
-	return 0;
+	return output__open(&r->of, r->output) ? EXIT_OUTPUT : 0;
 }
 
 static void discard_output(struct record *r)
 {
-	if (r->tmp)
-		fclose(r->tmp);
-	if (r->tmp_path)
-		unlink(r->tmp_path);
-	r->tmp = NULL;
-	free(r->tmp_path);
-	r->tmp_path = NULL;
+	if (r->of.f)
+		output__commit(&r->of, 0);
 }
 
 static int finish_output(struct record *r)
 {
 	const char *uid = getenv("SUDO_UID"), *gid = getenv("SUDO_GID");
-	int ret = 0;
+	bool regular = r->of.tmp_path != NULL;
+	int ok = !output__write(r->of.f, r->prof, r->format);
 
-	if (folded__write(r->tmp, r->prof) || fflush(r->tmp) || fsync(fileno(r->tmp))) {
+	if (!ok)
 		p_err("cannot write output '%s': %s", r->output, strerror(errno));
-		ret = EXIT_OUTPUT;
-	}
-	if (fclose(r->tmp) && !ret) {
-		p_err("cannot write output '%s': %s", r->output, strerror(errno));
-		ret = EXIT_OUTPUT;
-	}
-	r->tmp = NULL;
-	if (!ret && rename(r->tmp_path, r->output)) {
-		p_err("cannot rename '%s' to '%s': %s", r->tmp_path, r->output, strerror(errno));
-		ret = EXIT_OUTPUT;
-	}
-	if (ret) {
-		unlink(r->tmp_path);
-	} else if (uid && gid && geteuid() == 0) {
-		/* Under sudo, hand the profile to the user who asked for it. */
-		if (chown(r->output, (uid_t)atol(uid), (gid_t)atol(gid)))
-			p_debug("cannot chown %s: %s", r->output, strerror(errno));
-	}
-	free(r->tmp_path);
-	r->tmp_path = NULL;
-	return ret;
+	if (output__commit(&r->of, ok) || !ok)
+		return EXIT_OUTPUT;
+	/* Under sudo, hand the profile to the user who asked for it. */
+	if (regular && uid && gid && geteuid() == 0 &&
+	    chown(r->output, (uid_t)atol(uid), (gid_t)atol(gid)))
+		p_debug("cannot chown %s: %s", r->output, strerror(errno));
+	return 0;
 }
 
 static void process_name(pid_t pid, char *buf, size_t len)
@@ -873,13 +836,19 @@ static void gil_behind(struct record *r, const struct capture_sample *s)
 	char where[512];
 	const char *w = NULL;
 
+	pid_t holder = s->holder ? holder_tid(r, s->pid, s->holder) : 0;
+
+	/* Still the last holder itself: the GIL is being handed over, nobody has it. */
+	if (holder == (pid_t)s->tid) {
+		gilwait__behind(r->gil, s->pid, s->tid, 0, "the GIL being handed over", s->count);
+		return;
+	}
 	if (s->holder_py && s->holder_py->depth) {
 		python__frame_name(r->py, s->pid, s->holder_py->frames[0].code,
 				   s->holder_py->frames[0].offset, where, sizeof(where));
 		w = where;
 	}
-	gilwait__behind(r->gil, s->pid, s->tid, s->holder ? holder_tid(r, s->pid, s->holder) : 0,
-			w, s->count);
+	gilwait__behind(r->gil, s->pid, s->tid, holder, w, s->count);
 }
 
 static void gil_thread_seen(__u32 tid, const struct gil_thread *t, void *ctx)
@@ -1369,6 +1338,24 @@ static void print_summary(struct record *r, double elapsed, const char *why)
 	fputc('\n', stderr);
 }
 
+/* What the profile is, for the header or title of every format. */
+static void set_meta(struct record *r, double elapsed)
+{
+	struct profile_meta *m = profile__meta(r->prof);
+	char target[200];
+
+	describe_target(r, target, sizeof(target));
+	m->mode = r->mode == MODE_WALL	      ? "wall"
+		  : r->mode == MODE_OFFCPU  ? "offcpu"
+		  : r->mode == MODE_GILWAIT ? "gil-wait"
+					    : "cpu";
+	m->unit = r->mode == MODE_CPU || r->mode == MODE_GIL ? "samples" : "microseconds";
+	snprintf(m->target, sizeof(m->target), "%s%s", target,
+		 r->mode == MODE_GIL ? " (samples of threads holding the GIL)" : "");
+	m->duration_sec = elapsed;
+	m->hz = r->mode == MODE_GILWAIT || r->mode == MODE_OFFCPU ? 0 : r->hz;
+}
+
 static void progress(struct record *r, double elapsed)
 {
 	if (r->quiet || !isatty(STDERR_FILENO))
@@ -1394,7 +1381,7 @@ static int run(struct record *r)
 		.ctx = r,
 	};
 	int ret, go_fd = -1, err_fd = -1;
-	double start, next_drain, elapsed, next_cpu_read;
+	double start, next_drain, drain_wait, elapsed, next_cpu_read;
 	const char *why = NULL;
 	char target[512];
 
@@ -1454,7 +1441,11 @@ static int run(struct record *r)
 		fprintf(stderr, "; Ctrl-C stops and writes %s\n", r->output);
 	}
 
-	next_drain = start + DRAIN_INTERVAL_SEC;
+	/* Drain early and often at first: a short-lived process must have its
+	 * code objects read while it lives; then once a second.
+	 */
+	drain_wait = 0.05;
+	next_drain = start + drain_wait;
 	next_cpu_read = start + 0.1;
 	while (!stop_signal) {
 		double now = now_sec(), wait = 0.1;
@@ -1472,7 +1463,10 @@ static int run(struct record *r)
 		now = now_sec();
 		if (now >= next_drain) {
 			drain(r);
-			next_drain = now + DRAIN_INTERVAL_SEC;
+			if (drain_wait < DRAIN_INTERVAL_SEC)
+				drain_wait = drain_wait * 2 > DRAIN_INTERVAL_SEC ? DRAIN_INTERVAL_SEC
+										 : drain_wait * 2;
+			next_drain = now + drain_wait;
 			progress(r, now - start);
 		}
 		if (r->child && got_sigchld) {
@@ -1529,6 +1523,7 @@ static int run(struct record *r)
 				gil_threads_alive(r, r->pids[i]);
 	}
 	print_summary(r, elapsed, why);
+	set_meta(r, elapsed);
 	ret = finish_output(r);
 	if (r->gil) {
 		fflush(stderr);
@@ -1544,10 +1539,13 @@ static int run(struct record *r)
 		else if (!profile__total(r->prof))
 			p_warn("no samples: the target did not run on a CPU while profiled "
 			       "(idle or blocked?)");
-		fprintf(stderr,
-			"rampa-bpf: view it: rampa-bpf report %s -o flame.svg, then open flame.svg "
-			"in a browser (or: rampa-bpf report %s --top 20)\n",
-			r->output, r->output);
+		if (r->format == OUTPUT_SVG)
+			fprintf(stderr, "rampa-bpf: view it: open %s in a browser\n", r->output);
+		else if (r->format == OUTPUT_FOLDED)
+			fprintf(stderr,
+				"rampa-bpf: view it: rampa-bpf report %s -o flame.svg, then open "
+				"flame.svg in a browser (or: rampa-bpf report %s --top 20)\n",
+				r->output, r->output);
 	}
 	return ret;
 }
@@ -1570,16 +1568,20 @@ static int record_main(int argc, char **argv, bool gil)
 	r.py = python__new();
 	if (!r.output) {
 		const char *kind = gil ? "gil-" : "";
+		static const char *const ext[] = { ".folded", ".svg", ".speedscope.json", ".pb.gz" };
+		enum output_format fmt = output__format_for(r.format_name, NULL);
+		const char *e = fmt >= 0 && fmt <= OUTPUT_PPROF ? ext[fmt] : ".folded";
 
 		if (r.npids)
-			snprintf(defout, sizeof(defout), "rampa-%s%d.folded", kind, (int)r.pids[0]);
+			snprintf(defout, sizeof(defout), "rampa-%s%d%s", kind, (int)r.pids[0], e);
 		else if (r.system_wide)
-			snprintf(defout, sizeof(defout), "rampa-%sall.folded", kind);
+			snprintf(defout, sizeof(defout), "rampa-%sall%s", kind, e);
 		else
-			snprintf(defout, sizeof(defout), "rampa-%s%s.folded", kind,
-				 strrchr(r.cmd[0], '/') ? strrchr(r.cmd[0], '/') + 1 : r.cmd[0]);
+			snprintf(defout, sizeof(defout), "rampa-%s%s%s", kind,
+				 strrchr(r.cmd[0], '/') ? strrchr(r.cmd[0], '/') + 1 : r.cmd[0], e);
 		r.output = defout;
 	}
+	r.format = output__format_for(r.format_name, r.output);
 	ret = open_output(&r);
 	if (!ret)
 		ret = run(&r);

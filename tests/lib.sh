@@ -69,14 +69,15 @@ test_done() {
 	exit $?
 }
 
-# share FILE REGEX: percentage of the total weight in stacks matching REGEX.
+# share FILE REGEX: percentage of the total weight in stacks matching REGEX
+# ("# " header lines are not stacks).
 share() {
-	awk -v re="$2" '{ n = $NF; t += n; sub(/ [0-9]+$/, ""); if ($0 ~ re) m += n }
+	awk -v re="$2" '/^# / { next } { n = $NF; t += n; sub(/ [0-9]+$/, ""); if ($0 ~ re) m += n }
 		END { if (t == 0) print 0; else printf "%.2f\n", 100 * m / t }' "$1"
 }
 
 # total FILE: sum of the counts.
-total() { awk '{ t += $NF } END { print t + 0 }' "$1"; }
+total() { awk '/^# / { next } { t += $NF } END { print t + 0 }' "$1"; }
 
 # within VALUE EXPECTED TOLERANCE
 within() {

@@ -23,7 +23,8 @@ test_expect_success 'the summary states the mode, unit, threads and losses' '
 '
 # libc has no frame pointers: a sample in its start-up code may lose its caller.
 test_expect_success 'every line is a well-formed collapsed stack, <1% unresolved' '
-	! grep -Ev "^[^ ]+( [^ ;]+)*;?[^;]* [0-9]+$" cmd.folded &&
+	head -1 cmd.folded | grep -q "^# rampa-bpf: target .*, mode cpu, unit samples, duration [0-9.]* s, rate 999 Hz$" &&
+	! tail -n +2 cmd.folded | grep -Ev "^[^ ]+( [^ ;]+)*;?[^;]* [0-9]+$" &&
 	within "$(share cmd.folded "\\[unknown\\]")" 0 1
 '
 
@@ -52,7 +53,8 @@ test_expect_success 'two PIDs: both processes sampled, other processes left out'
 	"$BUILD/spin" 5 >/dev/null 2>&1 </dev/null & second=$!; bg_track $second
 	sleep 0.2 && "$RAMPA" record -p $target,$second -d 1 -o two.folded 2>err &&
 	grep -q "threads       3 in 2 processes" err &&
-	[ "$(cut -d";" -f1 two.folded | sort -u | wc -l)" -eq 1 ] && ! grep -q "^symfix" two.folded
+	[ "$(grep -v "^# " two.folded | cut -d";" -f1 | sort -u | wc -l)" -eq 1 ] &&
+	! grep -q "^symfix" two.folded
 '
 kill $target
 
@@ -64,5 +66,13 @@ test_expect_success 'kernel frames appear, marked _[k], for a syscall-heavy comm
 test_expect_success 'children of CMD are followed' '
 	"$RAMPA" record -F 499 -o child.folded -- sh -c "\"$BUILD/spin\" 1; true" 2>err &&
 	within "$(share child.folded "^spin;.*;run_cycles;hot;")" 75 6
+'
+test_expect_success 'record writes the format its output name asks for, titled with the mode' '
+	"$RAMPA" record -q -F 499 -o out.svg -- "$BUILD/spin" 0.5 &&
+	grep -q "<svg" out.svg && grep -q "data-unit=\"samples\"" out.svg &&
+	"$RAMPA" record -q -F 499 -o out.pb.gz -- "$BUILD/spin" 0.5 &&
+	[ "$(head -c 2 out.pb.gz | od -An -tx1 | tr -d " ")" = 1f8b ] &&
+	"$RAMPA" record -q -F 499 --format speedscope -o out.json -- "$BUILD/spin" 0.5 &&
+	grep -q "speedscope" out.json
 '
 test_done

@@ -55,6 +55,6 @@ test_expect_success 'an executable replaced while profiled resolves against the 
 test_expect_success 'an idle target gives an empty profile and a warning, not an error' '
 	sleep 30 & t=$!
 	"$RAMPA" record -p $t -d 0.5 -o idle.folded 2>err; rc=$?; kill $t
-	[ $rc -eq 0 ] && [ -e idle.folded ] && [ ! -s idle.folded ] && grep -q "no samples" err
+	[ $rc -eq 0 ] && [ -e idle.folded ] && ! grep -qv "^# " idle.folded && grep -q "no samples" err
 '
 test_done

@@ -81,7 +81,7 @@ sleep 0.5
 test_expect_success 'wall: per-thread totals equal the run duration within 2%' '
 	"$RAMPA" record --mode wall --per-thread -F 999 -p $two -d 3 -o pt.folded 2>err &&
 	secs=$(sed -n "s/.* for \([0-9.]*\) s$/\1/p" err) && echo "run=$secs s" &&
-	for t in $(cut -d";" -f2 pt.folded | sort -u); do
+	for t in $(grep -v "^# " pt.folded | cut -d";" -f2 | sort -u); do
 		us=$(grep "^python3.11;$t;" pt.folded | awk "{ s += \$NF } END { print s }")
 		echo "$t=$us"
 	done >threads && cat threads && [ "$(wc -l <threads)" -eq 2 ] &&
