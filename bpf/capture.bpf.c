@@ -10,19 +10,19 @@
 #include "capture.h"
 
 /* Not in vmlinux.h: macros vanish from BTF. */
-#define EEXIST 17
-#define ENOMEM 12
+#define EEXIST	   17
+#define ENOMEM	   12
 #define PF_KTHREAD 0x00200000
 #define PF_EXITING 0x00000004
 
 char LICENSE[] SEC("license") = "GPL";
 
 /* Set by the loader before load. */
-const volatile bool filter_by_pid = true;	/* false: whole system */
-const volatile bool follow_forks = false;	/* add children of targets */
-const volatile __u32 offcpu_kinds = 0;		/* 1 << KIND_OFFCPU_*: what to measure */
-const volatile bool gil_enabled = false;		/* measure GIL waits */
-const volatile bool gil_holders_only = false;	/* keep samples of GIL holders only */
+const volatile bool filter_by_pid = true;     /* false: whole system */
+const volatile bool follow_forks = false;     /* add children of targets */
+const volatile __u32 offcpu_kinds = 0;	      /* 1 << KIND_OFFCPU_*: what to measure */
+const volatile bool gil_enabled = false;      /* measure GIL waits */
+const volatile bool gil_holders_only = false; /* keep samples of GIL holders only */
 
 /* Written by the loader at run time through the mmaped .bss: which buffer set
  * the programs fill.
@@ -44,20 +44,20 @@ struct {
 	__type(value, __u8);
 } seen SEC(".maps");
 
-#define STACK_MAP(name)                                                                            \
-	struct {                                                                                   \
-		__uint(type, BPF_MAP_TYPE_STACK_TRACE);                                            \
-		__uint(max_entries, RAMPA_STACK_MAP_ENTRIES);                                      \
-		__uint(key_size, sizeof(__u32));                                                   \
-		__uint(value_size, RAMPA_MAX_STACK_DEPTH * sizeof(__u64));                         \
+#define STACK_MAP(name)                                                    \
+	struct {                                                           \
+		__uint(type, BPF_MAP_TYPE_STACK_TRACE);                    \
+		__uint(max_entries, RAMPA_STACK_MAP_ENTRIES);              \
+		__uint(key_size, sizeof(__u32));                           \
+		__uint(value_size, RAMPA_MAX_STACK_DEPTH * sizeof(__u64)); \
 	} name SEC(".maps")
 
-#define COUNT_MAP(name)                                                                            \
-	struct {                                                                                   \
-		__uint(type, BPF_MAP_TYPE_HASH);                                                   \
-		__uint(max_entries, RAMPA_COUNT_MAP_ENTRIES);                                      \
-		__type(key, struct sample_key);                                                    \
-		__type(value, __u64);                                                              \
+#define COUNT_MAP(name)                                       \
+	struct {                                              \
+		__uint(type, BPF_MAP_TYPE_HASH);              \
+		__uint(max_entries, RAMPA_COUNT_MAP_ENTRIES); \
+		__type(key, struct sample_key);               \
+		__type(value, __u64);                         \
 	} name SEC(".maps")
 
 STACK_MAP(stacks0);
@@ -290,7 +290,8 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 				    py_leaf_only(ptgid)) {
 					s.key.user_ip = site.ip;
 				} else {
-					sid = bpf_get_stackid(ctx, &offcpu_stacks, BPF_F_USER_STACK);
+					sid =
+					    bpf_get_stackid(ctx, &offcpu_stacks, BPF_F_USER_STACK);
 					if (sid >= 0)
 						s.key.user_stack_id = sid;
 					else if (sid == -ENOMEM)
@@ -338,9 +339,9 @@ struct {
 	__type(value, struct gil_thread);
 } gil_threads SEC(".maps");
 
-#define NR_futex 202
-#define FUTEX_CMD_MASK 0x7f /* without PRIVATE and CLOCK_REALTIME */
-#define FUTEX_WAIT 0
+#define NR_futex	  202
+#define FUTEX_CMD_MASK	  0x7f /* without PRIVATE and CLOCK_REALTIME */
+#define FUTEX_WAIT	  0
 #define FUTEX_WAIT_BITSET 9
 
 static __always_inline struct gil_thread *gil_thread_get(__u32 tid, __u32 pid)
@@ -465,8 +466,9 @@ int BPF_PROG(on_sched_process_exit, struct task_struct *p)
 		__u32 tgid = BPF_CORE_READ(p, tgid);
 
 		/* Threads that never waited get a row too. */
-		t = is_target(tgid) && bpf_map_lookup_elem(&py_procs, &tgid) ? gil_thread_get(tid, tgid)
-								      : NULL;
+		t = is_target(tgid) && bpf_map_lookup_elem(&py_procs, &tgid)
+			? gil_thread_get(tid, tgid)
+			: NULL;
 		if (t)
 			t->exit_ts = bpf_ktime_get_ns();
 		bpf_map_delete_elem(&gil_waits, &tid);

@@ -23,12 +23,12 @@ struct {
 	__type(value, __u64);
 } py_tstates SEC(".maps");
 
-#define PY_STACK_MAP(name)                                                                         \
-	struct {                                                                                   \
-		__uint(type, BPF_MAP_TYPE_HASH);                                                   \
-		__uint(max_entries, RAMPA_PY_STACK_MAP_ENTRIES);                                   \
-		__type(key, __u64);                                                                \
-		__type(value, struct py_stack);                                                    \
+#define PY_STACK_MAP(name)                                       \
+	struct {                                                 \
+		__uint(type, BPF_MAP_TYPE_HASH);                 \
+		__uint(max_entries, RAMPA_PY_STACK_MAP_ENTRIES); \
+		__type(key, __u64);                              \
+		__type(value, struct py_stack);                  \
 	} name SEC(".maps")
 
 PY_STACK_MAP(py_stacks0);
@@ -105,7 +105,7 @@ static long py_walk_step(__u32 i, void *ctx)
 		if (owner >= p->owner_skip_min) {
 			if (st->depth > 0 && st->depth <= RAMPA_PY_MAX_DEPTH)
 				st->frames[(st->depth - 1) & (RAMPA_PY_MAX_DEPTH - 1)].flags |=
-					PY_FRAME_ENTRY;
+				    PY_FRAME_ENTRY;
 			return 0;
 		}
 	}
@@ -141,8 +141,8 @@ static long py_walk_step(__u32 i, void *ctx)
 		st->frames[depth].flags = PY_FRAME_ENTRY;
 	st->depth = depth + 1;
 	w->hash = (w->hash ^ code) * 0x100000001b3ULL;
-	w->hash = (w->hash ^ (__u32)offset ^ ((__u64)st->frames[depth].flags << 32)) *
-		  0x100000001b3ULL;
+	w->hash =
+	    (w->hash ^ (__u32)offset ^ ((__u64)st->frames[depth].flags << 32)) * 0x100000001b3ULL;
 	return 0;
 }
 
@@ -181,7 +181,8 @@ static __always_inline __u64 py_find_tstate(const struct py_proc *p, __u32 tid, 
 	    !bpf_probe_read_user(&id, sizeof(id), (void *)(*cached + p->ts_thread_id)) &&
 	    id == fsbase)
 		return *cached;
-	if (bpf_probe_read_user(&interp, sizeof(interp), (void *)(p->runtime + p->rt_interp_head)) ||
+	if (bpf_probe_read_user(&interp, sizeof(interp),
+				(void *)(p->runtime + p->rt_interp_head)) ||
 	    !interp)
 		return 0;
 	if (bpf_probe_read_user(&s.tstate, sizeof(s.tstate), (void *)(interp + p->interp_threads)))
@@ -286,8 +287,7 @@ static __always_inline bool py_holds_gil(__u32 tgid, __u64 tstate)
 		__s32 locked;
 	} gil = {};
 
-	if (!p || !p->gil || !tstate ||
-	    bpf_probe_read_user(&gil, sizeof(gil), (void *)p->gil))
+	if (!p || !p->gil || !tstate || bpf_probe_read_user(&gil, sizeof(gil), (void *)p->gil))
 		return false;
 	return gil.locked && gil.last_holder == tstate;
 }

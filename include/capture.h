@@ -12,20 +12,20 @@
 #define RAMPA_NR_BUFS 2
 
 /* Limits of the kernel maps; hitting one is counted in the stats map. */
-#define RAMPA_STACK_MAP_ENTRIES 16384
-#define RAMPA_COUNT_MAP_ENTRIES 16384
+#define RAMPA_STACK_MAP_ENTRIES	 16384
+#define RAMPA_COUNT_MAP_ENTRIES	 16384
 #define RAMPA_TARGET_MAP_ENTRIES 4096
-#define RAMPA_SEEN_MAP_ENTRIES 8192
-#define RAMPA_EVENT_RING_BYTES (256 * 1024)
+#define RAMPA_SEEN_MAP_ENTRIES	 8192
+#define RAMPA_EVENT_RING_BYTES	 (256 * 1024)
 
 /* Python frames per stack; deeper stacks keep the frames nearest the leaf
  * and are marked truncated.
  */
 #define RAMPA_PY_MAX_DEPTH 256
 /* Threads of one interpreter searched for the sampled thread's state. */
-#define RAMPA_PY_MAX_THREADS 256
-#define RAMPA_PY_STACK_MAP_ENTRIES 4096
-#define RAMPA_PY_PROC_MAP_ENTRIES 1024
+#define RAMPA_PY_MAX_THREADS	      256
+#define RAMPA_PY_STACK_MAP_ENTRIES    4096
+#define RAMPA_PY_PROC_MAP_ENTRIES     1024
 #define RAMPA_PY_TSTATE_CACHE_ENTRIES 16384
 
 struct sample_key {
@@ -39,8 +39,8 @@ struct sample_key {
 	__u64 user_ip;	     /* user leaf address when no user stack was walked */
 	__u32 snap_id;	     /* off-CPU since before the run: stack taken by userspace */
 	__u32 pad;
-	__u64 holder;	     /* KIND_GIL_WAIT: tstate that held the GIL, 0: unknown */
-	__u64 holder_py;     /* ... and its Python stack (hash in offcpu_py_stacks) */
+	__u64 holder;	 /* KIND_GIL_WAIT: tstate that held the GIL, 0: unknown */
+	__u64 holder_py; /* ... and its Python stack (hash in offcpu_py_stacks) */
 };
 
 /* CPU samples count ticks and take their stacks from the flipped maps.
@@ -60,10 +60,10 @@ enum sample_kind {
  * Waits less than GIL_EPISODE_GAP_NS apart are one take_gil() call, and the
  * gaps between them count as waiting.
  */
-#define GIL_FUTEX_LO 0x20
-#define GIL_FUTEX_HI 0x78
+#define GIL_FUTEX_LO	   0x20
+#define GIL_FUTEX_HI	   0x78
 #define GIL_EPISODE_GAP_NS 200000ULL
-#define RAMPA_GIL_THREADS 16384
+#define RAMPA_GIL_THREADS  16384
 
 struct gil_wait {
 	__u64 ts;	 /* futex entered (0: not in a GIL futex) */
@@ -74,16 +74,16 @@ struct gil_wait {
 struct gil_thread {
 	__u32 pid;
 	__u32 pad;
-	__u64 wait_ns;	  /* time in GIL futex waits */
-	__u64 waits;	  /* take_gil() calls that had to wait */
-	__u64 max_ns;	  /* longest of them */
-	__u64 cur_ns;	  /* the current one so far */
-	__u64 start_ts;	  /* thread created during the run (0: before) */
-	__u64 exit_ts;	  /* thread exited during the run (0: did not) */
+	__u64 wait_ns;	/* time in GIL futex waits */
+	__u64 waits;	/* take_gil() calls that had to wait */
+	__u64 max_ns;	/* longest of them */
+	__u64 cur_ns;	/* the current one so far */
+	__u64 start_ts; /* thread created during the run (0: before) */
+	__u64 exit_ts;	/* thread exited during the run (0: did not) */
 };
 
-#define RAMPA_OFFCPU_THREADS 16384
-#define RAMPA_OFFCPU_STACK_ENTRIES 16384
+#define RAMPA_OFFCPU_THREADS	      16384
+#define RAMPA_OFFCPU_STACK_ENTRIES    16384
 #define RAMPA_OFFCPU_PY_STACK_ENTRIES 4096
 
 /* A thread that went off-CPU: since when (0: back on CPU), and where. */
@@ -121,9 +121,9 @@ enum py_status {
 #define PY_FRAME_ENTRY 1u
 
 struct py_frame {
-	__u64 code;	/* code object address */
-	__s32 offset;	/* bytecode offset in bytes (-2: not started) */
-	__u32 flags;	/* PY_FRAME_* */
+	__u64 code;   /* code object address */
+	__s32 offset; /* bytecode offset in bytes (-2: not started) */
+	__u32 flags;  /* PY_FRAME_* */
 };
 
 struct py_stack {
@@ -144,24 +144,24 @@ enum py_ip_mode {
 #define PY_OFF_NONE 0xffff
 
 struct py_proc {
-	__u64 runtime;		  /* address of _PyRuntime */
-	__u32 version;		  /* PY_VERSION_HEX >> 16, e.g. 0x030b */
-	__u16 rt_interp_head;	  /* _PyRuntime -> interpreters.head */
-	__u16 interp_threads;	  /* interp -> threads head */
-	__u16 ts_next;		  /* tstate -> next */
-	__u16 ts_thread_id;	  /* tstate -> thread_id (pthread_t == fsbase) */
-	__u16 ts_frame;		  /* tstate -> frame / cframe / current_frame */
-	__u16 cframe_current;	  /* cframe -> current_frame, or PY_OFF_NONE */
-	__u16 fr_previous;	  /* frame -> previous / f_back */
-	__u16 fr_code;		  /* frame -> f_code / f_executable */
-	__u16 fr_ip;		  /* frame -> prev_instr / instr_ptr / f_lasti */
-	__u16 fr_owner;		  /* frame -> owner, or PY_OFF_NONE */
-	__u16 fr_is_entry;	  /* frame -> is_entry (3.11), or PY_OFF_NONE */
-	__u16 co_code_adaptive;	  /* code -> first code unit (3.11+) */
-	__u8 ip_mode;		  /* enum py_ip_mode */
-	__u8 code_tag_mask;	  /* low bits to clear in f_executable (3.14+: 3) */
-	__u8 owner_skip_min;	  /* skip frames with owner >= this (3.12+: 3), else 0xff */
-	__u8 fr_read_size;	  /* bytes of a frame to read: covers every fr_* field */
+	__u64 runtime;		/* address of _PyRuntime */
+	__u32 version;		/* PY_VERSION_HEX >> 16, e.g. 0x030b */
+	__u16 rt_interp_head;	/* _PyRuntime -> interpreters.head */
+	__u16 interp_threads;	/* interp -> threads head */
+	__u16 ts_next;		/* tstate -> next */
+	__u16 ts_thread_id;	/* tstate -> thread_id (pthread_t == fsbase) */
+	__u16 ts_frame;		/* tstate -> frame / cframe / current_frame */
+	__u16 cframe_current;	/* cframe -> current_frame, or PY_OFF_NONE */
+	__u16 fr_previous;	/* frame -> previous / f_back */
+	__u16 fr_code;		/* frame -> f_code / f_executable */
+	__u16 fr_ip;		/* frame -> prev_instr / instr_ptr / f_lasti */
+	__u16 fr_owner;		/* frame -> owner, or PY_OFF_NONE */
+	__u16 fr_is_entry;	/* frame -> is_entry (3.11), or PY_OFF_NONE */
+	__u16 co_code_adaptive; /* code -> first code unit (3.11+) */
+	__u8 ip_mode;		/* enum py_ip_mode */
+	__u8 code_tag_mask;	/* low bits to clear in f_executable (3.14+: 3) */
+	__u8 owner_skip_min;	/* skip frames with owner >= this (3.12+: 3), else 0xff */
+	__u8 fr_read_size;	/* bytes of a frame to read: covers every fr_* field */
 	/* The interpreter has no frame pointers: a native walk through it is
 	 * garbage that floods the stack map. Keep the user leaf address only
 	 * when the Python walk succeeds.
@@ -176,21 +176,21 @@ struct py_proc {
 
 /* Indexes into the per-CPU stats array: every loss is counted here. */
 enum capture_stat {
-	STAT_SAMPLES,		 /* samples of target threads */
-	STAT_USTACK_COLLISION,	 /* user stack hash collided in the stack map */
-	STAT_KSTACK_COLLISION,	 /* kernel stack hash collided */
-	STAT_USTACK_FAILED,	 /* user stack could not be read (other errors) */
-	STAT_KSTACK_FAILED,	 /* kernel stack could not be read */
-	STAT_STACK_MAP_FULL,	 /* stack map out of entries */
-	STAT_COUNT_MAP_FULL,	 /* count map out of entries: sample dropped */
-	STAT_EVENTS_LOST,	 /* ring buffer full: process event dropped */
-	STAT_TARGETS_FULL,	 /* target map full: a forked child was not followed */
-	STAT_PY_STACK_MAP_FULL,	 /* Python stack map full: Python frames dropped */
-	STAT_PY_READ_FAILED,	 /* Python walk hit unreadable memory */
-	STAT_OFFCPU_SWITCHES,	 /* target switch-outs seen */
-	STAT_OFFCPU_MAP_FULL,	 /* off-CPU start map full: an interval dropped */
-	STAT_OFFCPU_STACK_FULL,	 /* off-CPU stack maps full: stack dropped */
-	STAT_GIL_NOT_HELD,	 /* --mode gil: sample of a thread not holding the GIL */
+	STAT_SAMPLES,		/* samples of target threads */
+	STAT_USTACK_COLLISION,	/* user stack hash collided in the stack map */
+	STAT_KSTACK_COLLISION,	/* kernel stack hash collided */
+	STAT_USTACK_FAILED,	/* user stack could not be read (other errors) */
+	STAT_KSTACK_FAILED,	/* kernel stack could not be read */
+	STAT_STACK_MAP_FULL,	/* stack map out of entries */
+	STAT_COUNT_MAP_FULL,	/* count map out of entries: sample dropped */
+	STAT_EVENTS_LOST,	/* ring buffer full: process event dropped */
+	STAT_TARGETS_FULL,	/* target map full: a forked child was not followed */
+	STAT_PY_STACK_MAP_FULL, /* Python stack map full: Python frames dropped */
+	STAT_PY_READ_FAILED,	/* Python walk hit unreadable memory */
+	STAT_OFFCPU_SWITCHES,	/* target switch-outs seen */
+	STAT_OFFCPU_MAP_FULL,	/* off-CPU start map full: an interval dropped */
+	STAT_OFFCPU_STACK_FULL, /* off-CPU stack maps full: stack dropped */
+	STAT_GIL_NOT_HELD,	/* --mode gil: sample of a thread not holding the GIL */
 	STAT__MAX,
 };
 

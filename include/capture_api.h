@@ -20,14 +20,14 @@ struct capture_sample {
 	__u32 nustack;
 	const __u64 *kstack; /* leaf first */
 	__u32 nkstack;
-	bool ustack_lost, kstack_lost; /* an id was expected but not usable */
-	const struct py_stack *py;     /* Python frames (leaf first), or NULL */
-	__u32 py_status;	       /* enum py_status */
-	__u32 kind;		       /* enum sample_kind */
-	__u32 snap_id;		       /* stack taken by userspace (off-CPU since the start) */
-	__u64 holder;		       /* KIND_GIL_WAIT: tstate holding the GIL */
+	bool ustack_lost, kstack_lost;	  /* an id was expected but not usable */
+	const struct py_stack *py;	  /* Python frames (leaf first), or NULL */
+	__u32 py_status;		  /* enum py_status */
+	__u32 kind;			  /* enum sample_kind */
+	__u32 snap_id;			  /* stack taken by userspace (off-CPU since the start) */
+	__u64 holder;			  /* KIND_GIL_WAIT: tstate holding the GIL */
 	const struct py_stack *holder_py; /* ... its Python stack, or NULL */
-	__u64 count;		       /* samples (KIND_CPU) or nanoseconds */
+	__u64 count;			  /* samples (KIND_CPU) or nanoseconds */
 };
 
 struct capture_opts {

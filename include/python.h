@@ -17,7 +17,7 @@ struct python;
 struct symbolizer;
 
 struct python_stats {
-	uint64_t code_reads;	  /* code objects read from targets */
+	uint64_t code_reads;	   /* code objects read from targets */
 	uint64_t code_read_failed; /* ... that could not be read (freed, process gone) */
 };
 

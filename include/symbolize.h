@@ -13,10 +13,10 @@
 struct symbolizer;
 
 struct symbolizer_stats {
-	uint64_t frames;	/* user frames looked up */
-	uint64_t unmapped;	/* address in no known mapping: "[unknown]" */
-	uint64_t no_symbol;	/* mapped file but no symbol: "module+0xOFF" */
-	uint64_t no_file;	/* file could not be read (deleted, gone): "module+0xOFF" */
+	uint64_t frames;	   /* user frames looked up */
+	uint64_t unmapped;	   /* address in no known mapping: "[unknown]" */
+	uint64_t no_symbol;	   /* mapped file but no symbol: "module+0xOFF" */
+	uint64_t no_file;	   /* file could not be read (deleted, gone): "module+0xOFF" */
 	uint64_t procs_unreadable; /* processes whose maps could not be read */
 };
 
@@ -28,8 +28,8 @@ void symbolizer__refresh(struct symbolizer *sym, pid_t pid);
 /* Frame name of a user address. leaf is false for return addresses, which
  * point after the call instruction.
  */
-const char *symbolizer__user(struct symbolizer *sym, pid_t pid, uint64_t addr, bool leaf,
-			     char *buf, size_t len);
+const char *symbolizer__user(struct symbolizer *sym, pid_t pid, uint64_t addr, bool leaf, char *buf,
+			     size_t len);
 const char *symbolizer__kernel(struct symbolizer *sym, uint64_t addr, char *buf, size_t len);
 const struct symbolizer_stats *symbolizer__stats(const struct symbolizer *sym);
 
@@ -39,8 +39,8 @@ struct elf_syms;
  * Stops when fn returns non-zero and returns that value.
  */
 int symbolizer__for_each_module(struct symbolizer *sym, pid_t pid,
-				int (*fn)(const char *path, const struct elf_syms *es, uint64_t bias,
-					  uint64_t start, uint64_t end, void *ctx),
+				int (*fn)(const char *path, const struct elf_syms *es,
+					  uint64_t bias, uint64_t start, uint64_t end, void *ctx),
 				void *ctx);
 /* Root path used to open a process's files ("/proc/PID/root"). */
 void symbolizer__proc_root(pid_t pid, char *buf, size_t len);

@@ -9,14 +9,14 @@
 /* Exit codes, documented in docs/rampa-bpf.1.rst. */
 enum rampa_exit {
 	EXIT_OK = 0,
-	EXIT_ERROR = 1,	    /* runtime failure */
-	EXIT_USAGE = 2,	    /* bad command line */
-	EXIT_NOPERM = 3,    /* missing privileges or kernel support */
-	EXIT_NOTARGET = 4,  /* target process not found */
-	EXIT_OUTPUT = 5,    /* output cannot be written */
-	EXIT_INPUT = 6,	    /* report, diff: an input file is unreadable or malformed */
+	EXIT_ERROR = 1,	     /* runtime failure */
+	EXIT_USAGE = 2,	     /* bad command line */
+	EXIT_NOPERM = 3,     /* missing privileges or kernel support */
+	EXIT_NOTARGET = 4,   /* target process not found */
+	EXIT_OUTPUT = 5,     /* output cannot be written */
+	EXIT_INPUT = 6,	     /* report, diff: an input file is unreadable or malformed */
 	EXIT_REGRESSION = 7, /* diff --fail-above: a function's share grew beyond the limit */
-	EXIT_NOEXEC = 127,  /* record -- CMD: CMD cannot be run */
+	EXIT_NOEXEC = 127,   /* record -- CMD: CMD cannot be run */
 };
 
 extern const char *progname;

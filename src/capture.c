@@ -104,8 +104,9 @@ int capture__open(struct capture **out, const struct capture_opts *opts)
 	*out = NULL;
 	libbpf_set_print(libbpf_print);
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		p_err("kernel BTF is missing (/sys/kernel/btf/vmlinux): rampa-bpf needs a kernel built "
-		      "with CONFIG_DEBUG_INFO_BTF=y");
+		p_err(
+		    "kernel BTF is missing (/sys/kernel/btf/vmlinux): rampa-bpf needs a kernel built "
+		    "with CONFIG_DEBUG_INFO_BTF=y");
 		return EXIT_NOPERM;
 	}
 	if (!has_privileges()) {
@@ -233,8 +234,8 @@ int capture__start(struct capture *c)
 				      cpu, strerror(err));
 			return err == EACCES || err == EPERM ? EXIT_NOPERM : EXIT_ERROR;
 		}
-		c->links[i] = bpf_program__attach_perf_event(c->skel->progs.on_cpu_sample,
-							     c->pfds[i]);
+		c->links[i] =
+		    bpf_program__attach_perf_event(c->skel->progs.on_cpu_sample, c->pfds[i]);
 		if (!c->links[i]) {
 			p_err("cannot attach the sampling program on cpu %d: %s", cpu,
 			      strerror(errno));
@@ -384,8 +385,7 @@ int capture__offcpu_seed(struct capture *c, pid_t pid, pid_t tid, __u32 snap_id,
 	st.key.user_stack_id = -1;
 	st.key.kern_stack_id = -1;
 	st.key.snap_id = snap_id;
-	return bpf_map_update_elem(bpf_map__fd(c->skel->maps.offcpu_start), &key, &st,
-				   BPF_NOEXIST);
+	return bpf_map_update_elem(bpf_map__fd(c->skel->maps.offcpu_start), &key, &st, BPF_NOEXIST);
 }
 
 void capture__offcpu_pending(struct capture *c, __u64 now_ns,

@@ -231,7 +231,8 @@ static int load(struct elf_syms *es, int fd, bool segments, const char **err)
 			if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD)
 				continue;
 			es->segs = xrealloc(es->segs, (es->nsegs + 1) * sizeof(*es->segs));
-			es->segs[es->nsegs++] = (struct elf_seg){ ph.p_offset, ph.p_vaddr, ph.p_filesz };
+			es->segs[es->nsegs++] =
+			    (struct elf_seg){ ph.p_offset, ph.p_vaddr, ph.p_filesz };
 		}
 	}
 	if (elf_getshdrstrndx(elf, &shstrndx))

@@ -195,13 +195,15 @@ void gilwait__print(struct gilwait *g, FILE *f, bool json, uint64_t start_ns, ui
 			const char *d = describe ? describe(t->pid, ctx) : NULL;
 
 			if (json) {
-				fprintf(f, "%s{\"pid\": %d, \"interpreter\": ", cur >= 0 ? ", " : "",
+				fprintf(f,
+					"%s{\"pid\": %d, \"interpreter\": ", cur >= 0 ? ", " : "",
 					(int)t->pid);
 				json_str(f, d ? d : "");
 				fprintf(f, ", \"threads\": [");
 			} else {
-				fprintf(f, "GIL wait in PID %d%s%s%s; wall is the time each thread "
-					   "existed during the run\n",
+				fprintf(f,
+					"GIL wait in PID %d%s%s%s; wall is the time each thread "
+					"existed during the run\n",
 					(int)t->pid, d ? " (" : "", d ? d : "", d ? ")" : "");
 				fprintf(f, "  %7s %-16s %9s %11s %7s %8s %11s\n", "TID", "THREAD",
 					"WALL(s)", "GIL WAIT(s)", "WAIT%", "WAITS", "LONGEST(ms)");
@@ -230,9 +232,11 @@ void gilwait__print(struct gilwait *g, FILE *f, bool json, uint64_t start_ns, ui
 					", \"longest_wait_ms\": %.3f, \"behind\": [",
 					wall, wait, pct, (uint64_t)t->st.waits, t->st.max_ns / 1e6);
 				for (size_t j = 0; j < t->nbehind; j++) {
-					fprintf(f, "%s{\"holder_tid\": %d, \"seconds\": %.6f, \"where\": ",
-						j ? ", " : "", (int)t->behind[j].holder,
-						t->behind[j].ns / 1e9);
+					fprintf(
+					    f,
+					    "%s{\"holder_tid\": %d, \"seconds\": %.6f, \"where\": ",
+					    j ? ", " : "", (int)t->behind[j].holder,
+					    t->behind[j].ns / 1e9);
 					json_str(f, t->behind[j].where);
 					fputc('}', f);
 				}
@@ -240,8 +244,8 @@ void gilwait__print(struct gilwait *g, FILE *f, bool json, uint64_t start_ns, ui
 				continue;
 			}
 			fprintf(f, "  %7d %-16s %9.2f %11.3f %6.1f%% %8" PRIu64 " %11.1f\n",
-				(int)t->tid, t->name[0] ? t->name : "?", wall, wait, pct, (uint64_t)t->st.waits,
-				t->st.max_ns / 1e6);
+				(int)t->tid, t->name[0] ? t->name : "?", wall, wait, pct,
+				(uint64_t)t->st.waits, t->st.max_ns / 1e6);
 			/* The holders behind which most of the wait went. */
 			for (size_t j = 0; j < t->nbehind && j < 3; j++) {
 				const struct behind *b = &t->behind[j];

@@ -21,9 +21,9 @@
  * see docs/cpython-internals.md); pthread_t points at struct pthread.
  */
 #define GLIBC_PTHREAD_TID 0x2d0
-#define MAX_NAME_CHARS 512
-#define MAX_LINETABLE 65536
-#define CODE_BUCKETS 4096
+#define MAX_NAME_CHARS	  512
+#define MAX_LINETABLE	  65536
+#define CODE_BUCKETS	  4096
 #define MAX_INTERP_RANGES 8
 
 /* Where a code object keeps what names a frame. */
@@ -36,7 +36,7 @@ struct code_entry {
 	uint64_t addr;
 	uint64_t filename_ptr, name_ptr, linetable_ptr; /* identity, checked each epoch */
 	int firstlineno;
-	char *label;	  /* qualname */
+	char *label; /* qualname */
 	char *filename;
 	uint8_t *linetable;
 	int linetable_len;
@@ -232,7 +232,9 @@ static const struct dbg_positions dbg_315 = { 888,   0x28,  0x48,  0xc0,  0xd0,	
 static int layout_from_debug_offsets(const uint8_t *d, int minor, struct py_proc *p,
 				     struct code_layout *c, char *why, size_t why_len)
 {
-	const struct dbg_positions *pos = minor == 13 ? &dbg_313 : minor == 14 ? &dbg_314 : &dbg_315;
+	const struct dbg_positions *pos = minor == 13	? &dbg_313
+					  : minor == 14 ? &dbg_314
+							: &dbg_315;
 	uint64_t v[18];
 	const uint16_t *fields = &pos->rt_interp_head;
 	int nfields = (int)(sizeof(*pos) / sizeof(uint16_t)) - 1;
@@ -296,8 +298,8 @@ struct find_ctx {
 	struct py_target *t;
 };
 
-static int find_runtime(const char *path, const struct elf_syms *es, uint64_t bias,
-			uint64_t start, uint64_t end, void *vctx)
+static int find_runtime(const char *path, const struct elf_syms *es, uint64_t bias, uint64_t start,
+			uint64_t end, void *vctx)
 {
 	struct find_ctx *ctx = vctx;
 	uint64_t size = 0, rt = elf_syms__find_size(es, "_PyRuntime", &size);
@@ -401,8 +403,9 @@ static enum python_inspect inspect(struct python *py, struct symbolizer *sym, pi
 
 	minor = minor_from_name(ctx.path, &suffix);
 	if (suffix == 't') {
-		snprintf(why, why_len, "%s is a free-threaded build: it has no GIL and its layout "
-				       "differs; Python frames are not walked",
+		snprintf(why, why_len,
+			 "%s is a free-threaded build: it has no GIL and its layout "
+			 "differs; Python frames are not walked",
 			 ctx.path);
 		return PYTHON_UNSUPPORTED;
 	}
@@ -414,8 +417,9 @@ static enum python_inspect inspect(struct python *py, struct symbolizer *sym, pi
 		memcpy(&ft, dbg + 16, 8);
 		hexversion = (uint32_t)v;
 		if (ft) {
-			snprintf(why, why_len, "%s is a free-threaded build (no GIL); Python frames "
-					       "are not walked",
+			snprintf(why, why_len,
+				 "%s is a free-threaded build (no GIL); Python frames "
+				 "are not walked",
 				 ctx.path);
 			return PYTHON_UNSUPPORTED;
 		}
@@ -438,8 +442,8 @@ static enum python_inspect inspect(struct python *py, struct symbolizer *sym, pi
 		return PYTHON_UNSUPPORTED;
 	}
 	if (suffix == 'd' && minor < 13) {
-		snprintf(why, why_len, "%s is a debug build of 3.%d, whose layout differs", ctx.path,
-			 minor);
+		snprintf(why, why_len, "%s is a debug build of 3.%d, whose layout differs",
+			 ctx.path, minor);
 		return PYTHON_UNSUPPORTED;
 	}
 	if (minor >= 13 && (!hexversion || memcmp(dbg, "xdebugpy", 8))) {
@@ -546,7 +550,6 @@ bool python__has_frame_pointers(struct python *py, pid_t pid)
 }
 
 /* ---- Walking from userspace ------------------------------------------- */
-
 
 int python__snapshot(struct python *py, pid_t pid, pid_t tid, struct py_stack *out)
 {
@@ -684,7 +687,9 @@ static char *read_unicode(pid_t pid, uint64_t addr, const struct code_layout *c)
 	left = len * 4 + 1;
 	s = o = xmalloc(left);
 	for (int64_t i = 0; i < len; i++) {
-		uint32_t cp = kind == 1 ? data[i] : kind == 2 ? ((uint16_t *)data)[i] : ((uint32_t *)data)[i];
+		uint32_t cp = kind == 1	  ? data[i]
+			      : kind == 2 ? ((uint16_t *)data)[i]
+					  : ((uint32_t *)data)[i];
 
 		put_utf8(&o, &left, cp);
 	}
@@ -797,9 +802,9 @@ const char *python__frame_name(struct python *py, pid_t pid, uint64_t code, int3
 		snprintf(buf, len, "[python code 0x%llx unreadable]", (unsigned long long)code);
 		return buf;
 	}
-	line = c->linetable ? python__line(t->minor, c->linetable, c->linetable_len,
-					   c->firstlineno, offset)
-			    : -1;
+	line = c->linetable
+		   ? python__line(t->minor, c->linetable, c->linetable_len, c->firstlineno, offset)
+		   : -1;
 	if (line < 0)
 		line = c->firstlineno;
 	snprintf(buf, len, "%s (%s:%d)", c->label, c->filename, line);

@@ -25,16 +25,16 @@
 #include "symbolize.h"
 #include "util.h"
 
-#define DEFAULT_HZ 99
-#define MAX_HZ 10000
+#define DEFAULT_HZ	   99
+#define MAX_HZ		   10000
 #define DRAIN_INTERVAL_SEC 1.0
-#define MAX_PIDS 256
+#define MAX_PIDS	   256
 /* A process whose interpreter is not mapped yet (libpython loads after exec)
  * is looked at again this often, for this long.
  */
-#define PY_RETRY_SEC 0.02
+#define PY_RETRY_SEC	 0.02
 #define PY_RETRY_FOR_SEC 3.0
-#define MAX_FRAMES (2 + RAMPA_PY_MAX_DEPTH + 2 * RAMPA_MAX_STACK_DEPTH)
+#define MAX_FRAMES	 (2 + RAMPA_PY_MAX_DEPTH + 2 * RAMPA_MAX_STACK_DEPTH)
 
 struct tid_set {
 	uint32_t *slots; /* tid + 1; open addressing */
@@ -61,7 +61,7 @@ struct record {
 	struct tstate_tid {
 		pid_t pid, tid;
 		uint64_t tstate;
-	} *tstates;
+	} * tstates;
 	size_t ntstates, tstates_cap;
 
 	/* state */
@@ -75,17 +75,17 @@ struct record {
 	int npending;
 	uint64_t py_samples[PY_MAP_FULL + 1]; /* samples of Python processes by status */
 	uint64_t py_spliced, py_leaf_only;
-	uint64_t ns_by_kind[3];	     /* off-CPU nanoseconds by enum sample_kind */
-	uint64_t samples_cpu;	     /* on-CPU samples */
+	uint64_t ns_by_kind[3]; /* off-CPU nanoseconds by enum sample_kind */
+	uint64_t samples_cpu;	/* on-CPU samples */
 	uint64_t snapshots, snapshot_failed;
 	struct snapshot {
 		uint32_t *frames; /* after the process root, root first */
 		uint32_t n;
-	} *snaps;
+	} * snaps;
 	size_t nsnaps, snaps_cap;
 	struct thread_name {
 		uint32_t tid, frame;
-	} *tnames;
+	} * tnames;
 	size_t ntnames, tnames_cap;
 	struct profile *prof;
 	pid_t child;
@@ -97,7 +97,7 @@ struct record {
 	uint64_t nprocs;
 	uint64_t dropped_preexec;
 	uint64_t ustack_lost, kstack_lost;
-	double cpu_start, cpu_last; /* target CPU seconds (-p mode) */
+	double cpu_start, cpu_last;   /* target CPU seconds (-p mode) */
 	double t_invoked, t_sampling; /* rampa-bpf started; perf events attached */
 	struct output_file of;
 };
@@ -118,67 +118,68 @@ static void on_sigchld(int sig)
 
 static void gil_usage(FILE *f)
 {
-	fprintf(f,
-		"usage: rampa-bpf gil-wait [options] [-p PID[,PID...]]\n"
-		"       rampa-bpf gil-wait [options] -- CMD [ARGS...]\n"
-		"\n"
-		"Measure, for every thread of the targets (every Python process on the\n"
-		"machine when none is given), the time spent waiting to take the GIL, and\n"
-		"where: a futex wait on the GIL's condition or mutex, seen at the syscall, so\n"
-		"stripped interpreters work. Writes the waiting Python stacks as collapsed\n"
-		"stacks weighted in microseconds, and prints a table per thread: wall time,\n"
-		"GIL wait (seconds and %% of wall), number of waits, longest wait, and the\n"
-		"threads that held the GIL meanwhile, with the Python code they ran.\n"
-		"\n"
-		"options:\n"
-		"  -p, --pid PID[,PID...]   these processes (all their threads)\n"
-		"  -d, --duration TIME      stop after TIME (e.g. 30, 500ms, 2m); default: until\n"
-		"                           Ctrl-C or the targets exit\n"
-		"  -o, --output FILE        the waiting stacks (default rampa-gil-PID.folded); the\n"
-		"                           format follows the extension, as for record\n"
-		"      --format FORMAT      folded, svg, speedscope or pprof\n"
-		"      --json               print the table as JSON on stdout\n"
-		"  -q, --quiet              print only errors and the table\n"
-		"  -v, --verbose            print debugging details\n"
-		"  -h, --help               show this help\n"
-		"\n"
-		"Free-threaded builds have no GIL and are reported as such. See\n"
-		"rampa-bpf-gil-wait(1).\n");
+	fprintf(
+	    f, "usage: rampa-bpf gil-wait [options] [-p PID[,PID...]]\n"
+	       "       rampa-bpf gil-wait [options] -- CMD [ARGS...]\n"
+	       "\n"
+	       "Measure, for every thread of the targets (every Python process on the\n"
+	       "machine when none is given), the time spent waiting to take the GIL, and\n"
+	       "where: a futex wait on the GIL's condition or mutex, seen at the syscall, so\n"
+	       "stripped interpreters work. Writes the waiting Python stacks as collapsed\n"
+	       "stacks weighted in microseconds, and prints a table per thread: wall time,\n"
+	       "GIL wait (seconds and %% of wall), number of waits, longest wait, and the\n"
+	       "threads that held the GIL meanwhile, with the Python code they ran.\n"
+	       "\n"
+	       "options:\n"
+	       "  -p, --pid PID[,PID...]   these processes (all their threads)\n"
+	       "  -d, --duration TIME      stop after TIME (e.g. 30, 500ms, 2m); default: until\n"
+	       "                           Ctrl-C or the targets exit\n"
+	       "  -o, --output FILE        the waiting stacks (default rampa-gil-PID.folded); the\n"
+	       "                           format follows the extension, as for record\n"
+	       "      --format FORMAT      folded, svg, speedscope or pprof\n"
+	       "      --json               print the table as JSON on stdout\n"
+	       "  -q, --quiet              print only errors and the table\n"
+	       "  -v, --verbose            print debugging details\n"
+	       "  -h, --help               show this help\n"
+	       "\n"
+	       "Free-threaded builds have no GIL and are reported as such. See\n"
+	       "rampa-bpf-gil-wait(1).\n");
 }
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: rampa-bpf record [options] -p PID[,PID...]\n"
-		"       rampa-bpf record [options] -a\n"
-		"       rampa-bpf record [options] -- CMD [ARGS...]\n"
-		"\n"
-		"Profile every thread of the targets (Python, native and kernel frames) until\n"
-		"the duration ends, the targets exit, or Ctrl-C; then write collapsed stacks\n"
-		"(one 'root;...;leaf COUNT' line per distinct stack).\n"
-		"\n"
-		"options:\n"
-		"  -p, --pid PID[,PID...]   profile these running processes (all their threads)\n"
-		"  -a, --all                profile every process on the machine\n"
-		"  -d, --duration TIME      stop after TIME (e.g. 30, 30s, 500ms, 2m); default:\n"
-		"                           until Ctrl-C or the targets exit\n"
-		"  -m, --mode MODE          cpu: on-CPU samples, counts are samples (default)\n"
-		"                           wall: on-CPU and off-CPU time, counts are microseconds\n"
-		"                           offcpu: time blocked off-CPU only, in microseconds\n"
-		"                           gil: on-CPU samples of threads holding the GIL\n"
-		"  -F, --frequency HZ       samples per second per CPU (1-%d, default %d)\n"
-		"  -T, --per-thread         put 'thread-name-TID' under the process root frame\n"
-		"  -o, --output FILE        where to write the profile (default rampa-PID.folded)\n"
-		"      --format FORMAT      folded, svg, speedscope or pprof (default: from the\n"
-		"                           extension of FILE: .folded .svg .speedscope.json .pb.gz)\n"
-		"  -q, --quiet              print only errors\n"
-		"  -v, --verbose            print debugging details (libbpf, symbol loading)\n"
-		"  -h, --help               show this help\n"
-		"\n"
-		"With -- CMD, CMD starts under the profiler (and its children are followed);\n"
-		"rampa-bpf then exits with CMD's exit status. Needs root, or CAP_BPF and\n"
-		"CAP_PERFMON. See rampa-bpf-record(1).\n",
-		MAX_HZ, DEFAULT_HZ);
+	fprintf(
+	    f,
+	    "usage: rampa-bpf record [options] -p PID[,PID...]\n"
+	    "       rampa-bpf record [options] -a\n"
+	    "       rampa-bpf record [options] -- CMD [ARGS...]\n"
+	    "\n"
+	    "Profile every thread of the targets (Python, native and kernel frames) until\n"
+	    "the duration ends, the targets exit, or Ctrl-C; then write collapsed stacks\n"
+	    "(one 'root;...;leaf COUNT' line per distinct stack).\n"
+	    "\n"
+	    "options:\n"
+	    "  -p, --pid PID[,PID...]   profile these running processes (all their threads)\n"
+	    "  -a, --all                profile every process on the machine\n"
+	    "  -d, --duration TIME      stop after TIME (e.g. 30, 30s, 500ms, 2m); default:\n"
+	    "                           until Ctrl-C or the targets exit\n"
+	    "  -m, --mode MODE          cpu: on-CPU samples, counts are samples (default)\n"
+	    "                           wall: on-CPU and off-CPU time, counts are microseconds\n"
+	    "                           offcpu: time blocked off-CPU only, in microseconds\n"
+	    "                           gil: on-CPU samples of threads holding the GIL\n"
+	    "  -F, --frequency HZ       samples per second per CPU (1-%d, default %d)\n"
+	    "  -T, --per-thread         put 'thread-name-TID' under the process root frame\n"
+	    "  -o, --output FILE        where to write the profile (default rampa-PID.folded)\n"
+	    "      --format FORMAT      folded, svg, speedscope or pprof (default: from the\n"
+	    "                           extension of FILE: .folded .svg .speedscope.json .pb.gz)\n"
+	    "  -q, --quiet              print only errors\n"
+	    "  -v, --verbose            print debugging details (libbpf, symbol loading)\n"
+	    "  -h, --help               show this help\n"
+	    "\n"
+	    "With -- CMD, CMD starts under the profiler (and its children are followed);\n"
+	    "rampa-bpf then exits with CMD's exit status. Needs root, or CAP_BPF and\n"
+	    "CAP_PERFMON. See rampa-bpf-record(1).\n",
+	    MAX_HZ, DEFAULT_HZ);
 }
 
 static bool tid_set_add(struct tid_set *s, uint32_t tid)
@@ -292,8 +293,8 @@ static int parse_pids(struct record *r, const char *arg)
 	/* The whole list's syntax first: a typo is a usage error, whatever exists. */
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		if (parse_ulong(tok, 1, 0x3fffffff, &v)) {
-			p_err("invalid PID '%s' in '-p %s' (give process ids like -p 1234,5678)", tok,
-			      arg);
+			p_err("invalid PID '%s' in '-p %s' (give process ids like -p 1234,5678)",
+			      tok, arg);
 			free(copy);
 			return EXIT_USAGE;
 		}
@@ -371,8 +372,9 @@ static int parse_args(struct record *r, int argc, char **argv)
 			break;
 		case 'm':
 			if (gil) {
-				p_err("gil-wait has no --mode: it measures GIL waits (for samples, use "
-				      "'rampa-bpf record --mode ...')");
+				p_err(
+				    "gil-wait has no --mode: it measures GIL waits (for samples, use "
+				    "'rampa-bpf record --mode ...')");
 				return EXIT_USAGE;
 			}
 			if (!strcmp(optarg, "cpu")) {
@@ -400,8 +402,9 @@ static int parse_args(struct record *r, int argc, char **argv)
 			break;
 		case 'F':
 			if (parse_ulong(optarg, 1, MAX_HZ, &v)) {
-				p_err("invalid frequency '%s' (give samples per second from 1 to %d)",
-				      optarg, MAX_HZ);
+				p_err(
+				    "invalid frequency '%s' (give samples per second from 1 to %d)",
+				    optarg, MAX_HZ);
 				return EXIT_USAGE;
 			}
 			r->hz = v;
@@ -442,13 +445,15 @@ static int parse_args(struct record *r, int argc, char **argv)
 			return -1;
 		default:
 			if (optopt && strchr("pdFofm", optopt))
-				p_err("option -%c needs a value (see 'rampa-bpf %s --help')", optopt,
-				      cmd);
+				p_err("option -%c needs a value (see 'rampa-bpf %s --help')",
+				      optopt, cmd);
 			else if (optopt)
-				p_err("unknown option -%c (see 'rampa-bpf %s --help')", optopt, cmd);
+				p_err("unknown option -%c (see 'rampa-bpf %s --help')", optopt,
+				      cmd);
 			else
-				p_err("unknown or incomplete option '%s' (see 'rampa-bpf %s --help')",
-				      argv[optind - 1], cmd);
+				p_err(
+				    "unknown or incomplete option '%s' (see 'rampa-bpf %s --help')",
+				    argv[optind - 1], cmd);
 			return EXIT_USAGE;
 		}
 	}
@@ -459,8 +464,9 @@ static int parse_args(struct record *r, int argc, char **argv)
 		r->system_wide = true;
 	if ((r->npids > 0) + r->system_wide + (r->cmd != NULL) != 1) {
 		if (!r->npids && !r->system_wide && !r->cmd)
-			p_err("nothing to profile: give -p PID, -a, or -- CMD (see 'rampa-bpf record "
-			      "--help')");
+			p_err(
+			    "nothing to profile: give -p PID, -a, or -- CMD (see 'rampa-bpf record "
+			    "--help')");
 		else
 			p_err("give only one of -p PID, -a and -- CMD");
 		return EXIT_USAGE;
@@ -955,9 +961,9 @@ static void on_sample(const struct capture_sample *s, void *ctx)
 	else if (r->mode == MODE_WALL && s->kind == KIND_OFFCPU_RUNNABLE)
 		frames[n++] = profile__intern(r->prof, "[runqueue]");
 	if (n == 1u + r->per_thread)
-		frames[n++] = profile__intern(r->prof, s->kind == KIND_GIL_WAIT
-							       ? "[no Python frame: thread start or exit]"
-							       : "[no stack]");
+		frames[n++] = profile__intern(
+		    r->prof, s->kind == KIND_GIL_WAIT ? "[no Python frame: thread start or exit]"
+						      : "[no stack]");
 	profile__add(r->prof, frames, n, weight);
 }
 
@@ -1205,15 +1211,16 @@ static void print_python_summary(struct record *r)
 		fprintf(stderr, "    %-40s %" PRIu64 "\n", "truncated (deeper than the limit)",
 			c[PY_TRUNCATED]);
 	if (c[PY_READ_FAILED])
-		fprintf(stderr, "    %-40s %" PRIu64 "\n", "Python stack unreadable", c[PY_READ_FAILED]);
+		fprintf(stderr, "    %-40s %" PRIu64 "\n", "Python stack unreadable",
+			c[PY_READ_FAILED]);
 	if (c[PY_MAP_FULL])
 		fprintf(stderr, "    %-40s %" PRIu64 "\n", "Python stack map full", c[PY_MAP_FULL]);
 	if (c[PY_NO_THREAD] + c[PY_NO_FRAME])
 		fprintf(stderr, "    %-40s %" PRIu64 "\n", "in threads not running Python code",
 			c[PY_NO_THREAD] + c[PY_NO_FRAME]);
 	if (r->py_spliced)
-		fprintf(stderr, "    %-40s %" PRIu64 "\n",
-			"native frames spliced at the eval loop", r->py_spliced);
+		fprintf(stderr, "    %-40s %" PRIu64 "\n", "native frames spliced at the eval loop",
+			r->py_spliced);
 	if (r->py_leaf_only)
 		fprintf(stderr, "    %-40s %" PRIu64 "\n",
 			"native leaf only (no usable native walk)", r->py_leaf_only);
@@ -1244,29 +1251,29 @@ static void print_summary(struct record *r, double elapsed, const char *why)
 	else if (r->npids && r->cpu_start >= 0 && r->cpu_last >= 0)
 		cpu = r->cpu_last - r->cpu_start;
 
-	losses[nl++] = (typeof(losses[0])){ "user stack hash collisions",
-					    st[STAT_USTACK_COLLISION] };
-	losses[nl++] = (typeof(losses[0])){ "kernel stack hash collisions",
-					    st[STAT_KSTACK_COLLISION] };
+	losses[nl++] =
+	    (typeof(losses[0])){ "user stack hash collisions", st[STAT_USTACK_COLLISION] };
+	losses[nl++] =
+	    (typeof(losses[0])){ "kernel stack hash collisions", st[STAT_KSTACK_COLLISION] };
 	losses[nl++] = (typeof(losses[0])){ "user stacks unreadable", st[STAT_USTACK_FAILED] };
 	losses[nl++] = (typeof(losses[0])){ "kernel stacks unreadable", st[STAT_KSTACK_FAILED] };
 	losses[nl++] = (typeof(losses[0])){ "stack map full", st[STAT_STACK_MAP_FULL] };
-	losses[nl++] = (typeof(losses[0])){ "samples dropped: count map full",
-					    st[STAT_COUNT_MAP_FULL] };
+	losses[nl++] =
+	    (typeof(losses[0])){ "samples dropped: count map full", st[STAT_COUNT_MAP_FULL] };
 	losses[nl++] = (typeof(losses[0])){ "process events lost", st[STAT_EVENTS_LOST] };
-	losses[nl++] = (typeof(losses[0])){ "children not followed: target map full",
-					    st[STAT_TARGETS_FULL] };
-	losses[nl++] = (typeof(losses[0])){ "stacks evicted before drain",
-					    r->ustack_lost + r->kstack_lost };
+	losses[nl++] =
+	    (typeof(losses[0])){ "children not followed: target map full", st[STAT_TARGETS_FULL] };
+	losses[nl++] =
+	    (typeof(losses[0])){ "stacks evicted before drain", r->ustack_lost + r->kstack_lost };
 	losses[nl++] = (typeof(losses[0])){ "frames in no known mapping", ss->unmapped };
 	losses[nl++] = (typeof(losses[0])){ "frames in unreadable files", ss->no_file };
 	losses[nl++] = (typeof(losses[0])){ "frames without a symbol", ss->no_symbol };
-	losses[nl++] = (typeof(losses[0])){ "off-CPU intervals dropped: map full",
-					    st[STAT_OFFCPU_MAP_FULL] };
-	losses[nl++] = (typeof(losses[0])){ "off-CPU stacks dropped: maps full",
-					    st[STAT_OFFCPU_STACK_FULL] };
-	losses[nl++] = (typeof(losses[0])){ "asleep at start but not accounted",
-					    r->snapshot_failed };
+	losses[nl++] =
+	    (typeof(losses[0])){ "off-CPU intervals dropped: map full", st[STAT_OFFCPU_MAP_FULL] };
+	losses[nl++] =
+	    (typeof(losses[0])){ "off-CPU stacks dropped: maps full", st[STAT_OFFCPU_STACK_FULL] };
+	losses[nl++] =
+	    (typeof(losses[0])){ "asleep at start but not accounted", r->snapshot_failed };
 
 	if (r->quiet)
 		return;
@@ -1279,14 +1286,16 @@ static void print_summary(struct record *r, double elapsed, const char *why)
 			"(one sample = %.3g ms of CPU)\n",
 			r->hz, 1000.0 / r->hz);
 	else if (r->mode == MODE_WALL)
-		fprintf(stderr,
-			"  mode          wall: on-CPU samples at %u Hz (one = %.3g ms) plus measured "
-			"off-CPU time; counts are microseconds\n",
-			r->hz, 1000.0 / r->hz);
+		fprintf(
+		    stderr,
+		    "  mode          wall: on-CPU samples at %u Hz (one = %.3g ms) plus measured "
+		    "off-CPU time; counts are microseconds\n",
+		    r->hz, 1000.0 / r->hz);
 	else if (r->mode == MODE_GIL)
 		fprintf(stderr,
 			"  mode          gil: on-CPU samples at %u Hz of threads holding the GIL; "
-			"counts are samples (%" PRIu64 " samples of threads not holding it left out)\n",
+			"counts are samples (%" PRIu64
+			" samples of threads not holding it left out)\n",
 			r->hz, st[STAT_GIL_NOT_HELD]);
 	else if (r->mode == MODE_OFFCPU)
 		fprintf(stderr, "  mode          offcpu: measured time blocked off-CPU; counts are "
@@ -1309,8 +1318,9 @@ static void print_summary(struct record *r, double elapsed, const char *why)
 			"  CPU time      %.2f s sampled of %.2f s used by the target (%.1f%%)\n",
 			(double)r->samples_cpu / r->hz, cpu, 100.0 * r->samples_cpu / r->hz / cpu);
 	if (r->snapshots || r->snapshot_failed)
-		fprintf(stderr, "  asleep        %" PRIu64 " threads asleep at the start, accounted "
-				"from then\n",
+		fprintf(stderr,
+			"  asleep        %" PRIu64 " threads asleep at the start, accounted "
+			"from then\n",
 			r->snapshots);
 	if (r->mode != MODE_GILWAIT)
 		fprintf(stderr, "  threads       %zu in %" PRIu64 " process%s\n", r->tids.n,
@@ -1345,7 +1355,7 @@ static void set_meta(struct record *r, double elapsed)
 	char target[200];
 
 	describe_target(r, target, sizeof(target));
-	m->mode = r->mode == MODE_WALL	      ? "wall"
+	m->mode = r->mode == MODE_WALL	    ? "wall"
 		  : r->mode == MODE_OFFCPU  ? "offcpu"
 		  : r->mode == MODE_GILWAIT ? "gil-wait"
 					    : "cpu";
@@ -1373,10 +1383,10 @@ static int run(struct record *r)
 		.gil = r->mode == MODE_GILWAIT,
 		.gil_holders = r->mode == MODE_GIL,
 		.no_sampling = r->mode == MODE_GILWAIT,
-		.offcpu_kinds = r->mode == MODE_WALL ? (1u << KIND_OFFCPU_BLOCKED) |
-							   (1u << KIND_OFFCPU_RUNNABLE)
-			      : r->mode == MODE_OFFCPU ? 1u << KIND_OFFCPU_BLOCKED
-						       : 0,
+		.offcpu_kinds = r->mode == MODE_WALL
+				    ? (1u << KIND_OFFCPU_BLOCKED) | (1u << KIND_OFFCPU_RUNNABLE)
+				: r->mode == MODE_OFFCPU ? 1u << KIND_OFFCPU_BLOCKED
+							 : 0,
 		.on_event = on_event,
 		.ctx = r,
 	};
@@ -1404,8 +1414,8 @@ static int run(struct record *r)
 		if (r->mode == MODE_GILWAIT && !python__gil(r->py, r->pids[i]))
 			p_warn("PID %d: %s", (int)r->pids[i],
 			       python__describe(r->py, r->pids[i])
-				       ? "its interpreter has no GIL set up yet; looking again"
-				       : "no CPython with a GIL found in it: nothing to measure");
+				   ? "its interpreter has no GIL set up yet; looking again"
+				   : "no CPython with a GIL found in it: nothing to measure");
 	}
 	if (r->mode == MODE_GILWAIT && r->system_wide)
 		inspect_all_processes(r);
@@ -1431,10 +1441,10 @@ static int run(struct record *r)
 			fprintf(stderr, "rampa-bpf: measuring GIL waits of %s", target);
 		else
 			fprintf(stderr, "rampa-bpf: profiling %s (%s mode, %u Hz)", target,
-				r->mode == MODE_CPU	     ? "cpu"
-				: r->mode == MODE_WALL	     ? "wall"
-				: r->mode == MODE_OFFCPU     ? "offcpu"
-							     : "gil",
+				r->mode == MODE_CPU	 ? "cpu"
+				: r->mode == MODE_WALL	 ? "wall"
+				: r->mode == MODE_OFFCPU ? "offcpu"
+							 : "gil",
 				r->hz);
 		if (r->duration)
 			fprintf(stderr, " for %g s", r->duration);
@@ -1464,14 +1474,16 @@ static int run(struct record *r)
 		if (now >= next_drain) {
 			drain(r);
 			if (drain_wait < DRAIN_INTERVAL_SEC)
-				drain_wait = drain_wait * 2 > DRAIN_INTERVAL_SEC ? DRAIN_INTERVAL_SEC
-										 : drain_wait * 2;
+				drain_wait = drain_wait * 2 > DRAIN_INTERVAL_SEC
+						 ? DRAIN_INTERVAL_SEC
+						 : drain_wait * 2;
 			next_drain = now + drain_wait;
 			progress(r, now - start);
 		}
 		if (r->child && got_sigchld) {
 			got_sigchld = 0;
-			if (wait4(r->child, &r->child_status, WNOHANG, &r->child_rusage) == r->child) {
+			if (wait4(r->child, &r->child_status, WNOHANG, &r->child_rusage) ==
+			    r->child) {
 				r->child_exited = true;
 				why = "command exited";
 				break;
@@ -1485,9 +1497,10 @@ static int run(struct record *r)
 			for (int i = 0; i < r->npids; i++)
 				any |= proc_alive(r->pids[i]);
 			if (!any) {
-				why = r->npids == 1 ? "the target exited; profile covers its lifetime "
-						      "until then"
-						    : "all targets exited";
+				why = r->npids == 1
+					  ? "the target exited; profile covers its lifetime "
+					    "until then"
+					  : "all targets exited";
 				break;
 			}
 			if (cpu >= 0)
@@ -1568,7 +1581,8 @@ static int record_main(int argc, char **argv, bool gil)
 	r.py = python__new();
 	if (!r.output) {
 		const char *kind = gil ? "gil-" : "";
-		static const char *const ext[] = { ".folded", ".svg", ".speedscope.json", ".pb.gz" };
+		static const char *const ext[] = { ".folded", ".svg", ".speedscope.json",
+						   ".pb.gz" };
 		enum output_format fmt = output__format_for(r.format_name, NULL);
 		const char *e = fmt >= 0 && fmt <= OUTPUT_PPROF ? ext[fmt] : ".folded";
 

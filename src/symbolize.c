@@ -240,8 +240,8 @@ static const char *basename_of(const char *path)
 	return s ? s + 1 : path;
 }
 
-const char *symbolizer__user(struct symbolizer *sym, pid_t pid, uint64_t addr, bool leaf,
-			     char *buf, size_t len)
+const char *symbolizer__user(struct symbolizer *sym, pid_t pid, uint64_t addr, bool leaf, char *buf,
+			     size_t len)
 {
 	struct proc_entry *p = proc_get(sym, pid, true);
 	const struct map_entry *m = NULL;
@@ -327,8 +327,8 @@ const char *symbolizer__kernel(struct symbolizer *sym, uint64_t addr, char *buf,
 }
 
 int symbolizer__for_each_module(struct symbolizer *sym, pid_t pid,
-				int (*fn)(const char *path, const struct elf_syms *es, uint64_t bias,
-					  uint64_t start, uint64_t end, void *ctx),
+				int (*fn)(const char *path, const struct elf_syms *es,
+					  uint64_t bias, uint64_t start, uint64_t end, void *ctx),
 				void *ctx)
 {
 	struct proc_entry *p = proc_get(sym, pid, true);

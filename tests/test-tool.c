@@ -51,8 +51,8 @@ static int cmd_elf(int argc, char **argv)
 		printf("error: %s\n", err);
 		return 1;
 	}
-	printf("symbols=%zu symtab=%d build_id=%s\n", elf_syms__count(es),
-	       elf_syms__has_symtab(es), elf_syms__build_id(es));
+	printf("symbols=%zu symtab=%d build_id=%s\n", elf_syms__count(es), elf_syms__has_symtab(es),
+	       elf_syms__build_id(es));
 	for (int i = 1; i < argc; i++) {
 		uint64_t vaddr, off = 0;
 		const char *name;
@@ -173,9 +173,12 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 	int min_args;
 } cmds[] = {
-	{ "maps", cmd_maps, 1 },	   { "elf", cmd_elf, 1 },
-	{ "elf-find", cmd_elf_find, 2 },   { "ksym", cmd_ksym, 1 },
-	{ "symbolize", cmd_symbolize, 1 }, { "folded", cmd_folded, 0 },
+	{ "maps", cmd_maps, 1 },
+	{ "elf", cmd_elf, 1 },
+	{ "elf-find", cmd_elf_find, 2 },
+	{ "ksym", cmd_ksym, 1 },
+	{ "symbolize", cmd_symbolize, 1 },
+	{ "folded", cmd_folded, 0 },
 	{ "folded-read", cmd_folded_read, 1 },
 };
 
