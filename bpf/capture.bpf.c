@@ -343,6 +343,8 @@ struct {
 #define FUTEX_CMD_MASK	  0x7f /* without PRIVATE and CLOCK_REALTIME */
 #define FUTEX_WAIT	  0
 #define FUTEX_WAIT_BITSET 9
+#define FUTEX_WAKE 1
+#define GIL_FUTEX_MUTEX 0x50 /* gil->mutex: below it, gil->cond */
 
 static __always_inline struct gil_thread *gil_thread_get(__u32 tid, __u32 pid)
 {
@@ -361,13 +363,15 @@ static __always_inline struct gil_thread *gil_thread_get(__u32 tid, __u32 pid)
 SEC("raw_tp/sys_enter")
 int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 {
-	__u64 id_tgid, uaddr, op, now;
+	__u64 id_tgid, uaddr, op, now, cpu;
+	struct task_struct *task;
 	struct gil_wait *w, fresh = {};
 	const struct py_proc *p;
 	struct gil_thread *t;
 	__u32 tgid, tid;
+	bool gil_word;
 
-	if (!gil_enabled || id != NR_futex)
+	if (!gil_enabled)
 		return 0;
 	id_tgid = bpf_get_current_pid_tgid();
 	tgid = id_tgid >> 32;
@@ -375,19 +379,39 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 	p = bpf_map_lookup_elem(&py_procs, &tgid);
 	if (!p || !p->gil)
 		return 0;
+	w = bpf_map_lookup_elem(&gil_waits, &tid);
+	if (id != NR_futex) {
+		/* Any other syscall (sleep, I/O): a pending drop was not a switch. */
+		if (w)
+			w->drop_ts = 0;
+		return 0;
+	}
 	uaddr = BPF_CORE_READ(regs, di);
 	op = BPF_CORE_READ(regs, si) & FUTEX_CMD_MASK;
-	if ((op != FUTEX_WAIT && op != FUTEX_WAIT_BITSET) || uaddr < p->gil + GIL_FUTEX_LO ||
-	    uaddr >= p->gil + GIL_FUTEX_HI)
-		return 0;
+	gil_word = uaddr >= p->gil + GIL_FUTEX_LO && uaddr < p->gil + GIL_FUTEX_HI;
 	now = bpf_ktime_get_ns();
-	w = bpf_map_lookup_elem(&gil_waits, &tid);
+	/* CPU time so far, with the run in progress: sum_exec_runtime alone
+	 * lags until the next tick. exec_start is on the scheduler's clock; the
+	 * same formula at both ends of a gap cancels any offset to ours.
+	 */
+	task = bpf_get_current_task_btf();
+	cpu = task->se.sum_exec_runtime + now - task->se.exec_start;
 	if (!w) {
+		if (!gil_word)
+			return 0;
 		bpf_map_update_elem(&gil_waits, &tid, &fresh, BPF_NOEXIST);
 		w = bpf_map_lookup_elem(&gil_waits, &tid);
 		if (!w)
 			return 0;
 	}
+	if (gil_word && op == FUTEX_WAKE && uaddr < p->gil + GIL_FUTEX_MUTEX) {
+		/* drop_gil() signals the cond as it releases the GIL. */
+		w->drop_ts = now;
+		w->drop_cpu = cpu;
+		return 0;
+	}
+	if (!gil_word || (op != FUTEX_WAIT && op != FUTEX_WAIT_BITSET))
+		return 0;
 	t = gil_thread_get(tid, tgid);
 	if (!w->last_exit || now - w->last_exit > GIL_EPISODE_GAP_NS) {
 		/* A new take_gil(): where the waiter is, and who holds the GIL where. */
@@ -411,6 +435,23 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 			t->waits++;
 			t->cur_ns = 0;
 		}
+		/* Dropped the GIL at a forced switch and waited for a CPU since:
+		 * the time it was not running belongs to this wait.
+		 */
+		if (w->drop_ts && now - w->drop_ts < GIL_DROP_WINDOW_NS) {
+			__s64 ran = (__s64)(cpu - w->drop_cpu);
+			__u64 gap = now - w->drop_ts;
+
+			if (ran > 0)
+				gap = (__u64)ran < gap ? gap - ran : 0;
+			if (gap) {
+				count_sample(active_buf & 1, k, gap);
+				if (t) {
+					t->wait_ns += gap;
+					t->cur_ns = gap;
+				}
+			}
+		}
 	} else {
 		/* Between two timed waits of one take_gil() the thread still waits. */
 		__u64 gap = now - w->last_exit;
@@ -421,6 +462,7 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 			t->cur_ns += gap;
 		}
 	}
+	w->drop_ts = 0;
 	w->ts = now;
 	return 0;
 }

@@ -68,8 +68,17 @@ enum sample_kind {
 struct gil_wait {
 	__u64 ts;	 /* futex entered (0: not in a GIL futex) */
 	__u64 last_exit; /* last GIL futex left */
+	/* The thread signalled the GIL's cond (it dropped the GIL) at drop_ts,
+	 * having run drop_cpu ns so far; 0: no drop pending.
+	 */
+	__u64 drop_ts, drop_cpu;
 	struct sample_key key;
 };
+
+/* A dropped GIL taken back within this long, with no other syscall in
+ * between, was a forced switch: the time not spent running is waiting.
+ */
+#define GIL_DROP_WINDOW_NS 100000000ULL
 
 struct gil_thread {
 	__u32 pid;

@@ -88,6 +88,14 @@ test_expect_success 'python -m with a module: Python frames under runpy' '
 	PYTHONPATH="$WL" "$RAMPA" record -F 499 -o m.folded -- /usr/bin/python3.11 -m split 1.5 2>err &&
 	grep -Eq "_run_module_as_main \((<frozen runpy>|[^)]*runpy.py):[0-9]+\);_run_code \((<frozen runpy>|[^)]*runpy.py):[0-9]+\);<module> \($F:73\)" m.folded
 '
+cp "$TESTS_DIR/workloads/test_spin.py" "$WL/"
+test_expect_success 'python -m pytest tests/test_x.py: the test function under pytest' '
+	/usr/bin/python3.11 -m pytest --version >/dev/null 2>&1 || { echo "pytest missing"; exit 1; }
+	(cd "$WL" && "$RAMPA" record -F 499 -o "$TRASH/pytest.folded" -- /usr/bin/python3.11 -m pytest \
+		-q -p no:cacheprovider test_spin.py) >out 2>err &&
+	grep -q "1 passed" out &&
+	within "$(share pytest.folded ";pytest_pyfunc_call \([^)]*\);test_spin \([^)]*test_spin.py:14\);spin_in_test")" 80 15
+'
 if [ -x /root/.pyenv/versions/3.8.18/bin/python ]; then
 	test_expect_success 'an unsupported version (3.8): one clear warning, native stacks, no crash' '
 		"$RAMPA" record -o old.folded -- /root/.pyenv/versions/3.8.18/bin/python "$F" 1 2>err &&

@@ -40,6 +40,32 @@ for entry in "3.11-host /usr/bin/python3.11" "3.9-bullseye" "3.13-trixie" "3.14-
 	'
 done
 
+test_expect_success '2 busy threads each wait ~1/2 of their time (N-1)/N holds for N=2 too' '
+	"$RAMPA" gil-wait --json -o two.folded -- /usr/bin/python3.11 "$G" workers 2 2 >two.json 2>err &&
+	pcts two.json >p && cat p && tail -n 2 p | while read -r tid pct waits; do
+		within "$pct" 50 5 || exit 1
+	done
+'
+test_expect_success 'native work done without the GIL between takes is not counted as waiting' '
+	"$RAMPA" gil-wait --json -o hash.folded -- /usr/bin/python3.11 -c "
+import hashlib, threading, time
+d = b\"x\" * (1 << 26)
+def hasher():
+    end = time.time() + 2
+    while time.time() < end:
+        hashlib.sha256(d).digest()
+t = threading.Thread(target=hasher, name=\"hasher\"); t.start()
+end = time.time() + 2
+while time.time() < end:
+    pass
+t.join()" >hash.json 2>err &&
+	python3 -c "import json
+t = json.load(open(\"hash.json\"))[\"processes\"][0][\"threads\"]
+print([(x[\"tid\"], x[\"gil_wait_pct\"]) for x in t])
+hasher = t[1]
+assert hasher[\"gil_wait_pct\"] < 25, hasher
+"
+'
 test_expect_success 'a single thread does not wait for the GIL' '
 	"$RAMPA" gil-wait --json -o single.folded -- /usr/bin/python3.11 "$G" single 1.5 >single.json 2>err &&
 	pcts single.json >p && cat p && [ "$(wc -l <p)" -eq 1 ] && within "$(cut -d" " -f2 p)" 0 1
@@ -70,6 +96,12 @@ test_expect_success 'gil-wait -p on a running process: table and stacks' '
 	cat table && grep -q "GIL wait in PID $t (CPython 3.11" table &&
 	[ "$(awk "\$1 ~ /^[0-9]+$/" table | wc -l)" -eq 4 ] &&
 	grep -q ";worker ($G:26);burn" p.folded
+'
+test_expect_success 'gil-wait with no target measures every CPython process' '
+	/usr/bin/python3.11 "$G" workers 2 20 >/dev/null 2>&1 </dev/null & a=$!; bg_track $a
+	sleep 0.5; "$RAMPA" gil-wait -d 1.5 -o all.folded >table 2>err
+	kill $a; cat table && grep -q "GIL wait in PID $a (CPython 3.11" table &&
+	grep -q ";worker ($G:26);burn" all.folded
 '
 test_expect_success 'gil-wait on a process without Python: a clear warning' '
 	"$BUILD/spin" 5 >/dev/null 2>&1 </dev/null & t=$!; bg_track $t
