@@ -343,8 +343,8 @@ struct {
 #define FUTEX_CMD_MASK	  0x7f /* without PRIVATE and CLOCK_REALTIME */
 #define FUTEX_WAIT	  0
 #define FUTEX_WAIT_BITSET 9
-#define FUTEX_WAKE 1
-#define GIL_FUTEX_MUTEX 0x50 /* gil->mutex: below it, gil->cond */
+#define FUTEX_WAKE	  1
+#define GIL_FUTEX_MUTEX	  0x50 /* gil->mutex: below it, gil->cond */
 
 static __always_inline struct gil_thread *gil_thread_get(__u32 tid, __u32 pid)
 {

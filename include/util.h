@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Exit codes, documented in docs/rampa-bpf.1.rst. */
 enum rampa_exit {
@@ -33,6 +34,11 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 /* Grow *arr (of *cap elements of size elem) so that it holds at least need. */
 void grow_array(void **arr, size_t *cap, size_t need, size_t elem);
+
+/* Read a small text file (a /proc entry) into buf, cut at the first newline.
+ * Length read, or -1.
+ */
+ssize_t read_text_file(const char *path, char *buf, size_t len);
 
 uint64_t hash_bytes(const void *data, size_t len, uint64_t seed);
 double now_sec(void); /* CLOCK_MONOTONIC */

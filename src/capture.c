@@ -313,6 +313,17 @@ static size_t take_counts(struct capture *c, int fd)
 	}
 }
 
+/* Stack id -> addresses (leaf first) and their number; false if the id is gone. */
+static bool read_stack(int fd, __s32 id, __u64 *ips, __u32 *n)
+{
+	*n = 0;
+	if (bpf_map_lookup_elem(fd, &id, ips))
+		return false;
+	while (*n < RAMPA_MAX_STACK_DEPTH && ips[*n])
+		(*n)++;
+	return true;
+}
+
 /* A sample from its key: CPU samples take their stacks from the drained
  * buffer's maps, off-CPU intervals from the persistent off-CPU maps.
  */
@@ -333,24 +344,14 @@ static void fill_sample(struct capture *c, const struct sample_key *k, __u64 cou
 		.kind = k->kind,
 		.snap_id = k->snap_id,
 	};
-	if (k->user_stack_id >= 0) {
-		if (bpf_map_lookup_elem(sfd, &k->user_stack_id, ustack))
-			s->ustack_lost = true;
-		else
-			while (s->nustack < RAMPA_MAX_STACK_DEPTH && ustack[s->nustack])
-				s->nustack++;
-	}
+	if (k->user_stack_id >= 0)
+		s->ustack_lost = !read_stack(sfd, k->user_stack_id, ustack, &s->nustack);
 	if (k->user_stack_id < 0 && k->user_ip) {
 		ustack[0] = k->user_ip;
 		s->nustack = 1;
 	}
-	if (k->kern_stack_id >= 0) {
-		if (bpf_map_lookup_elem(sfd, &k->kern_stack_id, kstack))
-			s->kstack_lost = true;
-		else
-			while (s->nkstack < RAMPA_MAX_STACK_DEPTH && kstack[s->nkstack])
-				s->nkstack++;
-	}
+	if (k->kern_stack_id >= 0)
+		s->kstack_lost = !read_stack(sfd, k->kern_stack_id, kstack, &s->nkstack);
 	if (k->py_stack && !bpf_map_lookup_elem(pfd, &k->py_stack, c->pystack))
 		s->py = c->pystack;
 	s->holder = k->holder;

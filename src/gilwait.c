@@ -50,23 +50,12 @@ void gilwait__free(struct gilwait *g)
 static void read_name(struct gthread *t)
 {
 	char path[96];
-	ssize_t n;
-	int fd;
 
 	if (t->name[0])
 		return;
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", (int)t->pid, (int)t->tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	n = read(fd, t->name, sizeof(t->name) - 1);
-	close(fd);
-	if (n <= 0) {
+	if (read_text_file(path, t->name, sizeof(t->name)) < 0)
 		t->name[0] = '\0';
-		return;
-	}
-	t->name[n] = '\0';
-	t->name[strcspn(t->name, "\n")] = '\0';
 }
 
 static struct gthread *get(struct gilwait *g, pid_t pid, pid_t tid)

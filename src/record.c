@@ -209,18 +209,10 @@ static double proc_cpu_seconds(pid_t pid)
 {
 	char path[64], buf[1024], *p;
 	unsigned long utime, stime;
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (read_text_file(path, buf, sizeof(buf)) <= 0)
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
 	/* The command name may hold spaces and parentheses: skip past the last ')'. */
 	p = strrchr(buf, ')');
 	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime,
@@ -247,23 +239,13 @@ static double targets_cpu_seconds(const struct record *r)
 
 static bool proc_alive(pid_t pid)
 {
-	char path[64], state = 0, buf[512], *p;
-	ssize_t n;
-	int fd;
+	char path[64], buf[512], *p;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (read_text_file(path, buf, sizeof(buf)) <= 0)
 		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
 	p = strrchr(buf, ')');
-	if (p && p[1])
-		state = p[2];
-	return state != 'Z' && state != 'X';
+	return p && p[1] && p[2] != 'Z' && p[2] != 'X';
 }
 
 /* Accept a thread id for its process; 0 when there is no such process. */
@@ -509,20 +491,10 @@ static int finish_output(struct record *r)
 static void process_name(pid_t pid, char *buf, size_t len)
 {
 	char path[64];
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	n = fd >= 0 ? read(fd, buf, len - 1) : -1;
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0) {
+	if (read_text_file(path, buf, len) <= 0)
 		snprintf(buf, len, "pid %d", (int)pid);
-		return;
-	}
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
 }
 
 /* Per-process root frame names, read at first sight and after exec. */
@@ -780,21 +752,13 @@ static void python_then_leaf(struct record *r, const struct capture_sample *s, u
 static uint32_t thread_frame(struct record *r, pid_t pid, uint32_t tid)
 {
 	char path[96], name[64], label[96];
-	ssize_t len;
-	int fd;
 
 	for (size_t i = 0; i < r->ntnames; i++)
 		if (r->tnames[i].tid == tid)
 			return r->tnames[i].frame;
 	snprintf(path, sizeof(path), "/proc/%d/task/%u/comm", (int)pid, tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	len = fd >= 0 ? read(fd, name, sizeof(name) - 1) : -1;
-	if (fd >= 0)
-		close(fd);
-	if (len <= 0)
+	if (read_text_file(path, name, sizeof(name)) <= 0)
 		snprintf(name, sizeof(name), "thread");
-	else
-		name[strcspn(name, "\n") < (size_t)len ? strcspn(name, "\n") : (size_t)len] = '\0';
 	snprintf(label, sizeof(label), "%s-%u", name, tid);
 	grow_array((void **)&r->tnames, &r->tnames_cap, r->ntnames + 1, sizeof(*r->tnames));
 	r->tnames[r->ntnames] = (struct thread_name){ tid, profile__intern(r->prof, label) };
