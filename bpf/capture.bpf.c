@@ -12,6 +12,7 @@
 /* Not in vmlinux.h: macros vanish from BTF. */
 #define EEXIST	   17
 #define ENOMEM	   12
+#define E2BIG	   7
 #define PF_KTHREAD 0x00200000
 #define PF_EXITING 0x00000004
 
@@ -352,7 +353,8 @@ static __always_inline struct gil_thread *gil_thread_get(__u32 tid, __u32 pid)
 
 	if (t)
 		return t;
-	bpf_map_update_elem(&gil_threads, &tid, &fresh, BPF_NOEXIST);
+	if (bpf_map_update_elem(&gil_threads, &tid, &fresh, BPF_NOEXIST) == -E2BIG)
+		stat_inc(STAT_GIL_MAP_FULL);
 	return bpf_map_lookup_elem(&gil_threads, &tid);
 }
 
@@ -399,7 +401,8 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 	if (!w) {
 		if (!gil_word)
 			return 0;
-		bpf_map_update_elem(&gil_waits, &tid, &fresh, BPF_NOEXIST);
+		if (bpf_map_update_elem(&gil_waits, &tid, &fresh, BPF_NOEXIST) == -E2BIG)
+			stat_inc(STAT_GIL_MAP_FULL);
 		w = bpf_map_lookup_elem(&gil_waits, &tid);
 		if (!w)
 			return 0;

@@ -200,6 +200,7 @@ enum capture_stat {
 	STAT_OFFCPU_MAP_FULL,	/* off-CPU start map full: an interval dropped */
 	STAT_OFFCPU_STACK_FULL, /* off-CPU stack maps full: stack dropped */
 	STAT_GIL_NOT_HELD,	/* --mode gil: sample of a thread not holding the GIL */
+	STAT_GIL_MAP_FULL,	/* gil-wait thread maps full: a thread not measured */
 	STAT__MAX,
 };
 

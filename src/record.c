@@ -1201,7 +1201,7 @@ static void print_summary(struct record *r, double elapsed, const char *why)
 	struct {
 		const char *what;
 		uint64_t n;
-	} losses[16];
+	} losses[24];
 	int nl = 0;
 
 	capture__stats(r->cap, st);
