@@ -12,7 +12,7 @@ with_test=false
 pkgs=(clang-19 llvm-19 bpftool libbpf-dev libelf-dev zlib1g-dev pkg-config make gcc
       perl python3 python3-docutils)
 if $with_test; then
-	pkgs+=(chromium golang-go libclang-rt-19-dev python3-pytest)
+	pkgs+=(chromium golang-go libclang-rt-19-dev python3-pytest debootstrap)
 	# Any nodejs that brings npm will do (Debian's needs its npm package).
 	command -v npm >/dev/null || pkgs+=(nodejs npm)
 fi

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# make bench: every benchmark, one after the other, as markdown on stdout
+# (the numbers in docs/PERFORMANCE.md come from these scripts). Takes about
+# 15 minutes; run it on an otherwise idle machine.
+set -euo pipefail
+cd "$(dirname "$0")"
+[ "$(id -u)" -eq 0 ] || { echo "bench: run as root (sudo make bench)" >&2; exit 1; }
+echo "## record: on-CPU sampling"; ./overhead.sh 7 20000; echo
+echo "## record: Python workloads"; ./python.sh 5 40000000; echo
+echo "## record --mode wall / offcpu"; ./switch.sh 9 30000 10000; echo; ./switch.sh 9 200000 0; echo
+echo "## gil-wait"; ./gil.sh 7 15000000; echo
+if [ -n "${FLAMEGRAPH_DIR:-}" ]; then
+	echo "## Formats: report and diff"; ./formats.sh
+else
+	echo "(formats.sh skipped: set FLAMEGRAPH_DIR to a FlameGraph checkout to compare)"
+fi
