@@ -58,6 +58,12 @@ test_expect_success 'two PIDs: both processes sampled, other processes left out'
 '
 kill $target
 
+test_expect_success 'record -a: every process, the known split among them' '
+	"$BUILD/spin" 5 >/dev/null 2>&1 </dev/null & s=$!; bg_track $s
+	sleep 0.2; "$RAMPA" record -a -F 499 -d 1 -o all.folded 2>err; kill $s
+	grep -q "profiled all processes" err && grep -q "^spin;.*;run_cycles;hot;spin_until" all.folded &&
+	grep "^spin;" all.folded >spin.only && within "$(share spin.only ";hot;spin_until")" 75 8
+'
 test_expect_success 'kernel frames appear, marked _[k], for a syscall-heavy command' '
 	"$RAMPA" record -F 999 -o kern.folded -- dd if=/dev/zero of=/dev/null bs=64k count=400000 2>err &&
 	within "$(share kern.folded "_\\[k\\]")" 80 20 &&
