@@ -4,6 +4,7 @@
  *
  *   spin [SECONDS [THREADS]]   run for SECONDS (default 5) in THREADS threads
  *   spin --work N              run N cycles' worth of fixed work, print the time
+ *   spin --rate SECONDS        for SECONDS, print the work units done each 0.5 s
  *
  * Built with frame pointers and without inlining, so the stacks are exact.
  */
@@ -72,6 +73,22 @@ int main(int argc, char **argv)
 	int threads = 1;
 	pthread_t tids[64];
 
+	if (argc > 2 && !strcmp(argv[1], "--rate")) {
+		double end = now() + atof(argv[2]), next = now() + 0.5;
+		unsigned long units = 0;
+
+		setvbuf(stdout, NULL, _IOLBF, 0);
+		while (now() < end) {
+			work(1);
+			units++;
+			if (now() >= next) {
+				printf("%.3f %lu\n", next, units);
+				units = 0;
+				next += 0.5;
+			}
+		}
+		return 0;
+	}
 	if (argc > 2 && !strcmp(argv[1], "--work")) {
 		double t0 = now();
 

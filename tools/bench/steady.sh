@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Steady-state overhead of sampling, without the profiler's start-up: the
+# workload prints its own throughput every 0.5 s while `record -p` attaches
+# for some 6 s windows and not for others; each profiled window is compared
+# with the unprofiled windows on both sides of it.
+#
+#   tools/bench/steady.sh [c|python] [CYCLES]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+kind=${1:-c}
+cycles=${2:-3}
+[ "$(id -u)" -eq 0 ] || { echo "steady.sh: run as root" >&2; exit 1; }
+make -s all
+mkdir -p tests/.build
+gcc -O1 -g -fno-omit-frame-pointer -fno-inline -pthread tests/workloads/spin.c -o tests/.build/spin
+out=$(mktemp -d)
+trap 'rm -rf "$out"; kill "$pid" 2>/dev/null || true' EXIT
+win=6
+total=$(( (2 * cycles * 2 + 1) * win + 4 ))
+if [ "$kind" = python ]; then
+	/usr/bin/python3.11 tests/workloads/work.py --rate "$total" >"$out/rate" &
+else
+	tests/.build/spin --rate "$total" >"$out/rate" &
+fi
+pid=$!
+sleep 2
+: >"$out/windows"
+for _ in $(seq "$cycles"); do
+	for hz in 99 999; do
+		t0=$(date +%s.%N)
+		sleep "$win"
+		echo "off $t0 $(date +%s.%N)" >>"$out/windows"
+		t0=$(date +%s.%N)
+		./rampa-bpf record -q -F "$hz" -p "$pid" -d "$win" -o "$out/p.folded"
+		echo "$hz $t0 $(date +%s.%N)" >>"$out/windows"
+	done
+done
+t0=$(date +%s.%N)
+sleep "$win"
+echo "off $t0 $(date +%s.%N)" >>"$out/windows"
+kill "$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+# The workload's timestamps are CLOCK_MONOTONIC, the windows' wall clock: line
+# them up by the offset between the two at the end.
+python3 - "$out/rate" "$out/windows" "$kind" <<'PY'
+import statistics, sys, time
+rates = [tuple(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
+wins = [l.split() for l in open(sys.argv[2])]
+off = time.time() - time.monotonic()
+def median_in(a, b):
+    # Leave out the first second (attach) and the last half second of a window.
+    v = [u for t, u in rates if a + 1.0 <= t + off <= b - 0.5]
+    return statistics.median(v) if v else float("nan")
+meds = [(w[0], median_in(float(w[1]), float(w[2]))) for w in wins]
+res = {"99": [], "999": []}
+for i, (k, m) in enumerate(meds):
+    if k == "off":
+        continue
+    nb = [meds[j][1] for j in (i - 1, i + 1) if 0 <= j < len(meds) and meds[j][0] == "off"]
+    res[k].append(m / statistics.mean(nb) - 1)
+print(f"{sys.argv[3]} workload, windows of 6 s, profiled vs the unprofiled windows around them")
+print("| rate | windows | slowdown per window | median |")
+print("|---|---|---|---|")
+for k in ("99", "999"):
+    v = res[k]
+    print(f"| -F {k} | {len(v)} | {', '.join(f'{100 * -x:+.2f}%' for x in v)} | {100 * -statistics.median(v):+.2f}% |")
+PY
