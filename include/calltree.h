@@ -18,6 +18,10 @@ struct calltree_node {
 	uint32_t parent; /* CT_NONE for the root, node 0 */
 	uint32_t first_child, next_sibling;
 	uint32_t depth; /* root 0, the stacks' first frames 1 */
+	/* The lowest index of slot 0's stacks through it: the order in which
+	 * stacks added one by one would have created it, for stable tie orders.
+	 */
+	uint32_t first_stack;
 	uint64_t total[2], self[2];
 };
 

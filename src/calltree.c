@@ -66,24 +66,6 @@ static uint32_t new_node(struct calltree *t, uint32_t parent, uint32_t frame)
 	return (uint32_t)t->n++;
 }
 
-static uint32_t child(struct calltree *t, uint32_t parent, uint32_t frame)
-{
-	size_t s;
-	uint32_t i;
-
-	if ((t->n + 1) * 2 > t->slots_cap)
-		rehash(t);
-	s = key_hash(parent, frame) & (t->slots_cap - 1);
-	while (t->slots[s].node) {
-		if (t->slots[s].parent == parent && t->slots[s].frame == frame)
-			return t->slots[s].node - 1;
-		s = (s + 1) & (t->slots_cap - 1);
-	}
-	i = new_node(t, parent, frame);
-	t->slots[s] = (struct slot){ parent, frame, i + 1 };
-	return i;
-}
-
 struct calltree *calltree__new(struct profile *names)
 {
 	struct calltree *t = xcalloc(1, sizeof(*t));
@@ -140,42 +122,150 @@ uint32_t *profile__map_functions(const struct profile *p, struct profile *names)
 	return map;
 }
 
+/* Stacks are walked LANES at a time, one lookup per lane in turn, each lane
+ * prefetching its next hash slot and node: on unsorted input nearly every
+ * lookup is a cache miss, and this keeps several in flight instead of one.
+ */
+#define LANES 8
+
+struct lane {
+	uint64_t w;
+	uint32_t n, j, cur, stack, frame;
+	uint64_t hash;
+	/* A node reached whose weights are added on the lane's next turn, once
+	 * its prefetch has landed.
+	 */
+	uint32_t pending, pending_self;
+	/* The lane's previous stack and its nodes: its next stack shares their
+	 * prefix, which then needs no lookups (most of it, on sorted input).
+	 */
+	uint32_t *path, *prev, prev_n;
+	size_t path_cap, prev_cap, next;
+};
+
+static void lane_flush(struct calltree *t, struct lane *l, int slot)
+{
+	struct calltree_node *nd;
+
+	if (l->pending == CT_NONE)
+		return;
+	nd = &t->nodes[l->pending];
+	nd->total[slot] += l->w;
+	if (l->pending_self)
+		nd->self[slot] += l->w;
+	if (!slot && l->stack < nd->first_stack)
+		nd->first_stack = l->stack;
+	l->pending = CT_NONE;
+}
+
+/* Take the lane's next stack with a frame left to look up; 0 when none is left. */
+static int lane_start(struct calltree *t, struct lane *l, const struct profile *p,
+		      const uint32_t *map, size_t ns, int slot)
+{
+	while (l->next < ns) {
+		uint32_t n, j = 0;
+		uint64_t w;
+		const uint32_t *frames = profile__stack(p, l->next, &n, &w);
+
+		l->stack = (uint32_t)l->next;
+		l->next += LANES;
+		if (!w)
+			continue;
+		grow_array((void **)&l->path, &l->path_cap, n + 1, sizeof(*l->path));
+		grow_array((void **)&l->prev, &l->prev_cap, n + 1, sizeof(*l->prev));
+		while (j < n && j < l->prev_n && l->prev[j] == map[frames[j]])
+			j++;
+		for (uint32_t k = j; k < n; k++)
+			l->prev[k] = map[frames[k]];
+		l->prev_n = n;
+		l->w = w;
+		t->nodes[0].total[slot] += w;
+		for (uint32_t k = 0; k < j; k++)
+			t->nodes[l->path[k]].total[slot] += w;
+		l->cur = j ? l->path[j - 1] : 0;
+		if (j == n) {
+			t->nodes[l->cur].self[slot] += w;
+			continue;
+		}
+		l->n = n;
+		l->j = j;
+		l->frame = l->prev[j];
+		l->hash = key_hash(l->cur, l->frame);
+		if (t->slots_cap)
+			__builtin_prefetch(&t->slots[l->hash & (t->slots_cap - 1)]);
+		return 1;
+	}
+	return 0;
+}
+
+/* One lookup: the child of l->cur for l->frame, found or made. */
+static void lane_step(struct calltree *t, struct lane *l, int slot)
+{
+	size_t s;
+	uint32_t i;
+
+	if ((t->n + 1) * 2 > t->slots_cap)
+		rehash(t);
+	s = l->hash & (t->slots_cap - 1);
+	for (;;) {
+		if (!t->slots[s].node) {
+			i = new_node(t, l->cur, l->frame);
+			t->nodes[i].first_stack = l->stack;
+			t->slots[s] = (struct slot){ l->cur, l->frame, i + 1 };
+			break;
+		}
+		if (t->slots[s].parent == l->cur && t->slots[s].frame == l->frame) {
+			i = t->slots[s].node - 1;
+			break;
+		}
+		s = (s + 1) & (t->slots_cap - 1);
+	}
+	__builtin_prefetch(&t->nodes[i], 1);
+	l->pending = i;
+	l->path[l->j++] = i;
+	l->cur = i;
+	l->pending_self = l->j == l->n;
+	if (l->j < l->n) {
+		l->frame = l->prev[l->j];
+		l->hash = key_hash(i, l->frame);
+		__builtin_prefetch(&t->slots[l->hash & (t->slots_cap - 1)]);
+	}
+}
+
 void calltree__add(struct calltree *t, const struct profile *p, int slot)
 {
 	uint32_t *map = profile__map_frames(p, t->names);
-	size_t ns = profile__nstacks(p), path_cap = 0, prev_cap = 0;
-	/* The previous stack and its nodes: stacks that arrive sorted share
-	 * prefixes, which then need no lookups.
-	 */
-	uint32_t *path = NULL, *prev = NULL, prev_n = 0;
+	size_t ns = profile__nstacks(p);
+	struct lane lanes[LANES];
+	int active = 0, busy[LANES];
 
-	for (size_t i = 0; i < ns; i++) {
-		uint32_t n, cur = 0, j = 0;
-		uint64_t w;
-		const uint32_t *frames = profile__stack(p, i, &n, &w);
-
-		if (!w)
-			continue;
-		grow_array((void **)&path, &path_cap, n + 1, sizeof(*path));
-		grow_array((void **)&prev, &prev_cap, n + 1, sizeof(*prev));
-		while (j < n && j < prev_n && prev[j] == map[frames[j]])
-			j++;
-		if (j)
-			cur = path[j - 1];
-		t->nodes[0].total[slot] += w;
-		for (uint32_t k = 0; k < j; k++)
-			t->nodes[path[k]].total[slot] += w;
-		for (; j < n; j++) {
-			prev[j] = map[frames[j]];
-			cur = child(t, cur, prev[j]);
-			path[j] = cur;
-			t->nodes[cur].total[slot] += w;
-		}
-		prev_n = n;
-		t->nodes[cur].self[slot] += w;
+	memset(lanes, 0, sizeof(lanes));
+	for (int k = 0; k < LANES; k++) {
+		lanes[k].next = (size_t)k;
+		lanes[k].pending = CT_NONE;
+		busy[k] = lane_start(t, &lanes[k], p, map, ns, slot);
+		active += busy[k];
 	}
-	free(path);
-	free(prev);
+	while (active) {
+		for (int k = 0; k < LANES; k++) {
+			struct lane *l = &lanes[k];
+
+			if (!busy[k])
+				continue;
+			lane_flush(t, l, slot);
+			if (l->j == l->n && !lane_start(t, l, p, map, ns, slot)) {
+				busy[k] = 0;
+				active--;
+				continue;
+			}
+			lane_step(t, l, slot);
+		}
+	}
+	for (int k = 0; k < LANES; k++) {
+		lane_flush(t, &lanes[k], slot);
+		free(lanes[k].path);
+		free(lanes[k].prev);
+	}
 	free(map);
 }
 

@@ -130,10 +130,13 @@ static const struct calltree *gone_tree;
 
 static int cmp_gone(const void *a, const void *b)
 {
-	uint64_t x = calltree__node(gone_tree, *(const uint32_t *)a)->total[0];
-	uint64_t y = calltree__node(gone_tree, *(const uint32_t *)b)->total[0];
+	const struct calltree_node *x = calltree__node(gone_tree, *(const uint32_t *)a);
+	const struct calltree_node *y = calltree__node(gone_tree, *(const uint32_t *)b);
 
-	return x < y ? 1 : x > y ? -1 : 0;
+	/* Heaviest first; ties in BASE's order. */
+	if (x->total[0] != y->total[0])
+		return x->total[0] < y->total[0] ? 1 : -1;
+	return x->first_stack < y->first_stack ? -1 : x->first_stack > y->first_stack;
 }
 
 static void print_gone(const struct diff *d)
@@ -164,32 +167,94 @@ static void print_gone(const struct diff *d)
 	free(gone);
 }
 
-/* FlameGraph's difffolded.pl format: one line per stack of either profile. */
-static void write_difffolded_node(FILE *f, const struct diff *d, uint32_t i, char **buf,
-				  size_t *len, size_t *cap)
+/* FlameGraph's difffolded.pl format: one line per stack of either profile,
+ * depth-first in name order. Lines go out through one large buffer; the
+ * path so far is kept in another and each frame's length is looked up once.
+ */
+struct folded_out {
+	FILE *f;
+	const struct diff *d;
+	size_t *name_len;
+	char *path, *out;
+	size_t path_len, path_cap, out_len;
+};
+
+#define FOLDED_OUT_BUF (1 << 20)
+
+static char *put_u64(char *p, uint64_t v)
 {
-	const struct calltree_node *nd = calltree__node(d->tree, i);
-	size_t mark = *len;
+	char tmp[20];
+	int n = 0;
+
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while (v /= 10);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+static void folded_out_line(struct folded_out *o, const struct calltree_node *nd)
+{
+	size_t need = o->path_len + 2 * 21 + 1;
+	char *p;
+
+	if (o->out_len + need > FOLDED_OUT_BUF) {
+		fwrite(o->out, 1, o->out_len, o->f);
+		o->out_len = 0;
+	}
+	if (need > FOLDED_OUT_BUF) {
+		fwrite(o->path, 1, o->path_len, o->f);
+		fprintf(o->f, " %" PRIu64 " %" PRIu64 "\n", nd->self[0], nd->self[1]);
+		return;
+	}
+	p = o->out + o->out_len;
+	memcpy(p, o->path, o->path_len);
+	p += o->path_len;
+	*p++ = ' ';
+	p = put_u64(p, nd->self[0]);
+	*p++ = ' ';
+	p = put_u64(p, nd->self[1]);
+	*p++ = '\n';
+	o->out_len = (size_t)(p - o->out);
+}
+
+static void write_difffolded_node(struct folded_out *o, uint32_t i)
+{
+	const struct calltree_node *nd = calltree__node(o->d->tree, i);
+	size_t mark = o->path_len;
 
 	if (i) {
-		const char *name = profile__frame_name(d->names, nd->frame);
-		size_t n = strlen(name);
+		size_t n = o->name_len[nd->frame];
 
-		grow_array((void **)buf, cap, *len + n + 2, 1);
-		if (*len)
-			(*buf)[(*len)++] = ';';
-		memcpy(*buf + *len, name, n);
-		*len += n;
-		(*buf)[*len] = '\0';
+		grow_array((void **)&o->path, &o->path_cap, o->path_len + n + 1, 1);
+		if (o->path_len)
+			o->path[o->path_len++] = ';';
+		memcpy(o->path + o->path_len, profile__frame_name(o->d->names, nd->frame), n);
+		o->path_len += n;
 		if (nd->self[0] || nd->self[1])
-			fprintf(f, "%s %" PRIu64 " %" PRIu64 "\n", *buf, nd->self[0], nd->self[1]);
+			folded_out_line(o, nd);
 	}
 	for (uint32_t c = nd->first_child; c != CT_NONE;
-	     c = calltree__node(d->tree, c)->next_sibling)
-		write_difffolded_node(f, d, c, buf, len, cap);
-	*len = mark;
-	if (*buf)
-		(*buf)[mark] = '\0';
+	     c = calltree__node(o->d->tree, c)->next_sibling)
+		write_difffolded_node(o, c);
+	o->path_len = mark;
+}
+
+static void write_difffolded(FILE *f, const struct diff *d)
+{
+	size_t nf = profile__nframes(d->names);
+	struct folded_out o = { .f = f, .d = d };
+
+	o.name_len = xmalloc((nf ? nf : 1) * sizeof(*o.name_len));
+	for (size_t i = 0; i < nf; i++)
+		o.name_len[i] = strlen(profile__frame_name(d->names, (uint32_t)i));
+	o.out = xmalloc(FOLDED_OUT_BUF);
+	write_difffolded_node(&o, 0);
+	fwrite(o.out, 1, o.out_len, f);
+	free(o.out);
+	free(o.path);
+	free(o.name_len);
 }
 
 struct read_job {
@@ -394,11 +459,7 @@ int cmd_diff(int argc, char **argv)
 			ok = !flamegraph__write_tree(of.f, d.tree, d.names, profile__meta(d.new),
 						     &o);
 		} else {
-			char *buf = NULL;
-			size_t len = 0, cap = 0;
-
-			write_difffolded_node(of.f, &d, 0, &buf, &len, &cap);
-			free(buf);
+			write_difffolded(of.f, &d);
 			ok = !ferror(of.f);
 		}
 		if (output__commit(&of, ok)) {

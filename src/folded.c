@@ -106,7 +106,56 @@ struct reader {
 	size_t prev_len, prev_cap;
 	uint32_t *prev_ends;
 	uint32_t prev_depth;
+	/* Frame text -> id, in front of profile__intern(): looked up by length
+	 * and bytes where they lie in the line, with no copy and no strlen().
+	 */
+	struct name_slot {
+		const char *name;
+		uint32_t len, id;
+	} * names;
+	size_t nnames, names_cap;
 };
+
+static void names_rehash(struct reader *r)
+{
+	size_t cap = r->names_cap ? r->names_cap * 2 : 1024;
+	struct name_slot *old = r->names, *slots = xcalloc(cap, sizeof(*slots));
+
+	for (size_t i = 0; i < r->names_cap; i++) {
+		size_t s;
+
+		if (!old[i].name)
+			continue;
+		s = hash_bytes(old[i].name, old[i].len, 0) & (cap - 1);
+		while (slots[s].name)
+			s = (s + 1) & (cap - 1);
+		slots[s] = old[i];
+	}
+	free(old);
+	r->names = slots;
+	r->names_cap = cap;
+}
+
+static uint32_t intern_frame(struct reader *r, const char *frame, size_t len)
+{
+	size_t s;
+	uint32_t id;
+
+	if ((r->nnames + 1) * 2 > r->names_cap)
+		names_rehash(r);
+	s = hash_bytes(frame, len, 0) & (r->names_cap - 1);
+	while (r->names[s].name) {
+		if (r->names[s].len == len && !memcmp(r->names[s].name, frame, len))
+			return r->names[s].id;
+		s = (s + 1) & (r->names_cap - 1);
+	}
+	memcpy(r->scratch, frame, len);
+	r->scratch[len] = '\0';
+	id = profile__intern(r->p, r->scratch);
+	r->names[s] = (struct name_slot){ profile__frame_name(r->p, id), (uint32_t)len, id };
+	r->nnames++;
+	return id;
+}
 
 static int utf8_valid(const unsigned char *s, size_t len)
 {
@@ -360,10 +409,8 @@ static const char *parse_line(struct reader *r, const char *s, size_t len, char 
 
 		if (!c)
 			c = end;
-		memcpy(r->scratch, frame, (size_t)(c - frame));
-		r->scratch[c - frame] = '\0';
 		r->prev_ends[depth] = (uint32_t)(c - s);
-		r->frames[depth++] = profile__intern(r->p, r->scratch);
+		r->frames[depth++] = intern_frame(r, frame, (size_t)(c - frame));
 		if (c == end)
 			break;
 		frame = c + 1;
@@ -413,6 +460,8 @@ static void reader_init(struct reader *r, const char *name, struct profile *p, u
 	r->prev_len = r->prev_cap = 0;
 	r->prev_ends = xmalloc(FOLDED_MAX_DEPTH * sizeof(*r->prev_ends));
 	r->prev_depth = 0;
+	r->names = NULL;
+	r->nnames = r->names_cap = 0;
 }
 
 static int reader_finish(struct reader *r, int ret)
@@ -425,6 +474,7 @@ static int reader_finish(struct reader *r, int ret)
 	free(r->scratch);
 	free(r->prev);
 	free(r->prev_ends);
+	free(r->names);
 	return ret;
 }
 

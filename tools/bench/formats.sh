@@ -6,7 +6,8 @@
 # column, otherwise it is skipped.
 #
 #   tools/bench/formats.sh [LINES]      env: FLAMEGRAPH_DIR, WORK (scratch dir),
-#                                            UNSORTED=1 (keep generation order)
+#                                            UNSORTED=1 (keep generation order),
+#                                            ONLY=diff (the two diff rows only)
 #
 # The input is sorted, as stackcollapse-*.pl and rampa-bpf write it; with
 # UNSORTED=1 lines come in random order (py-spy's raw output does).
@@ -87,14 +88,24 @@ mb() { awk '{ printf "%.0f", $2 / 1024 }' "$work/$1.time"; }
 
 b="$work/base.folded"
 n="$work/new.folded"
-run r_svg "'$rampa' report -q '$b' -o '$work/r.svg'"
+only=${ONLY:-}
+case "$only" in
+"" | diff) ;;
+*)
+	echo "ONLY=$only: give ONLY=diff or nothing" >&2
+	exit 1
+	;;
+esac
+[ -n "$only" ] || run r_svg "'$rampa' report -q '$b' -o '$work/r.svg'"
 run r_diffsvg "'$rampa' diff -q '$b' '$n' -o '$work/rd.svg' >/dev/null"
 run r_difffolded "'$rampa' diff -q '$b' '$n' -o '$work/rd.folded' >/dev/null"
-run r_pprof "'$rampa' report -q '$b' -o '$work/r.pb.gz'"
-run r_speedscope "'$rampa' report -q '$b' -o '$work/r.speedscope.json'"
-run r_top "'$rampa' report --top 20 '$b' >/dev/null"
+if [ -z "$only" ]; then
+	run r_pprof "'$rampa' report -q '$b' -o '$work/r.pb.gz'"
+	run r_speedscope "'$rampa' report -q '$b' -o '$work/r.speedscope.json'"
+	run r_top "'$rampa' report --top 20 '$b' >/dev/null"
+fi
 if [ -n "$fg" ]; then
-	run f_svg "perl '$fg/flamegraph.pl' '$b' >'$work/f.svg'"
+	[ -n "$only" ] || run f_svg "perl '$fg/flamegraph.pl' '$b' >'$work/f.svg'"
 	run f_diffsvg "perl '$fg/difffolded.pl' '$b' '$n' | perl '$fg/flamegraph.pl' >'$work/fd.svg'"
 	run f_difffolded "perl '$fg/difffolded.pl' '$b' '$n' >'$work/fd.folded'"
 fi
@@ -111,9 +122,10 @@ row() { # TASK OURS PEER
 }
 echo "| task ($lines lines) | rampa-bpf | FlameGraph | speedup |"
 echo "|---|---|---|---|"
-row "flame graph SVG (\`report -o x.svg\` / \`flamegraph.pl\`)" r_svg f_svg
+[ -n "$only" ] || row "flame graph SVG (\`report -o x.svg\` / \`flamegraph.pl\`)" r_svg f_svg
 row "differential SVG (\`diff -o x.svg\` / \`difffolded.pl \| flamegraph.pl\`)" r_diffsvg f_diffsvg
 row "diff folded (\`diff -o x.folded\` / \`difffolded.pl\`)" r_difffolded f_difffolded
+[ -n "$only" ] && exit 0
 row "pprof (\`report -o x.pb.gz\`)" r_pprof
 row "speedscope (\`report -o x.speedscope.json\`)" r_speedscope
 row "top table (\`report --top 20\`)" r_top
