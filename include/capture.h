@@ -6,11 +6,6 @@
 /* Deepest native stack the kernel walks (its default perf_event_max_stack). */
 #define RAMPA_MAX_STACK_DEPTH 127
 
-/* Aggregation buffers: the loader flips between two sets so it can drain one
- * set while the BPF side fills the other.
- */
-#define RAMPA_NR_BUFS 2
-
 /* Limits of the kernel maps; hitting one is counted in the stats map. */
 #define RAMPA_STACK_MAP_ENTRIES	 16384
 #define RAMPA_COUNT_MAP_ENTRIES	 16384

@@ -41,7 +41,8 @@ void grow_array(void **arr, size_t *cap, size_t need, size_t elem);
 ssize_t read_text_file(const char *path, char *buf, size_t len);
 
 uint64_t hash_bytes(const void *data, size_t len, uint64_t seed);
-double now_sec(void); /* CLOCK_MONOTONIC */
+double now_sec(void);	/* CLOCK_MONOTONIC */
+uint64_t mono_ns(void); /* CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns() */
 
 /* Parse a whole decimal number into *out within [min, max]; 0 on success. */
 int parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out);

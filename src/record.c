@@ -95,7 +95,6 @@ struct record {
 	struct rusage child_rusage;
 	struct tid_set tids;
 	uint64_t nprocs;
-	uint64_t dropped_preexec;
 	uint64_t ustack_lost, kstack_lost;
 	double cpu_start, cpu_last;   /* target CPU seconds (-p mode) */
 	double t_invoked, t_sampling; /* rampa-bpf started; perf events attached */
@@ -538,14 +537,6 @@ static void free_proc_names(void)
 	}
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static void inspect_python(struct record *r, pid_t pid, bool retry);
 
 /* gil-wait with no target: every CPython process running now. */
@@ -877,10 +868,8 @@ static void on_sample(const struct capture_sample *s, void *ctx)
 	uint64_t weight;
 
 	/* Before exec the child runs rampa-bpf's own code: not the target's. */
-	if (r->child && s->pid == (__u32)r->child && !r->child_execed) {
-		r->dropped_preexec += s->count;
+	if (r->child && s->pid == (__u32)r->child && !r->child_execed)
 		return;
-	}
 	weight = weight_of(r, s);
 	if (s->kind == KIND_GIL_WAIT && r->gil)
 		gil_behind(r, s);
@@ -941,7 +930,7 @@ static void snapshot_sleepers(struct record *r, pid_t pid)
 	struct py_stack *py = xmalloc(sizeof(*py));
 	struct dirent *de;
 	DIR *dir;
-	struct timespec ts;
+	uint64_t start_ns;
 
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
 	dir = opendir(path);
@@ -949,7 +938,7 @@ static void snapshot_sleepers(struct record *r, pid_t pid)
 		free(py);
 		return;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	start_ns = mono_ns();
 	while ((de = readdir(dir))) {
 		uint32_t frames[MAX_FRAMES], n = 0, kframes[RAMPA_MAX_STACK_DEPTH], nk = 0;
 		struct capture_sample fake = { .pid = pid };
@@ -995,8 +984,7 @@ static void snapshot_sleepers(struct record *r, pid_t pid)
 		memcpy(r->snaps[r->nsnaps].frames, frames, n * sizeof(*frames));
 		r->snaps[r->nsnaps].n = n;
 		r->nsnaps++;
-		if (capture__offcpu_seed(r->cap, pid, tid, r->nsnaps,
-					 ts.tv_sec * 1000000000ULL + ts.tv_nsec))
+		if (capture__offcpu_seed(r->cap, pid, tid, r->nsnaps, start_ns))
 			r->snapshot_failed++;
 		else
 			r->snapshots++;
@@ -1486,12 +1474,7 @@ static int run(struct record *r)
 	 */
 	capture__poll(r->cap, 0);
 	drain(r);
-	{
-		struct timespec ts;
-
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		capture__offcpu_flush(r->cap, ts.tv_sec * 1000000000ULL + ts.tv_nsec, on_sample, r);
-	}
+	capture__offcpu_flush(r->cap, mono_ns(), on_sample, r);
 	r->end_ns = mono_ns();
 	if (r->gil) {
 		capture__gil_threads(r->cap, gil_thread_stats, r);
