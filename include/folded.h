@@ -7,8 +7,11 @@
 #include "profile.h"
 
 /* Collapsed stacks: "root;...;leaf WEIGHT" per line, sorted by stack, the
- * format FlameGraph, speedscope and inferno read. Frame names have ';' and
- * newlines replaced so a line always splits back into the same frames.
+ * format FlameGraph, speedscope and inferno read. Whatever the names hold,
+ * folded__read() reads the file back: ';' in a name is written ':', line
+ * ends as spaces, trailing blanks are dropped, an empty name is "[unnamed]",
+ * a '#' that would start the line is U+FF03, ill-formed UTF-8 is U+FFFD, and
+ * names, stacks and lines over the reader's limits are cut (with a warning).
  */
 int folded__write(FILE *f, const struct profile *p);
 

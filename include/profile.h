@@ -21,7 +21,16 @@ struct profile_meta {
 struct profile *profile__new(void);
 void profile__free(struct profile *p);
 
+/* The id of a frame name, added when new. Names are stored as valid UTF-8
+ * without NUL, whatever bytes they come with (a target's memory, ELF files,
+ * /proc): each ill-formed sequence or NUL is replaced by U+FFFD (utf8.h), so
+ * every writer is fed valid text.
+ */
 uint32_t profile__intern(struct profile *p, const char *name);
+/* The same for name[0..len), which need not be NUL-terminated. */
+uint32_t profile__intern_len(struct profile *p, const char *name, size_t len);
+/* How many of p's frame names had invalid UTF-8 replaced: a loss to report. */
+size_t profile__invalid_utf8(const struct profile *p);
 const char *profile__frame_name(const struct profile *p, uint32_t id);
 size_t profile__nframes(const struct profile *p);
 

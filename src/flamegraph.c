@@ -6,6 +6,7 @@
 
 #include "flamegraph.h"
 #include "stats.h"
+#include "utf8.h"
 #include "util.h"
 
 #define FRAME_H	      16
@@ -77,29 +78,56 @@ static const char script[] =
     " var t=prompt('Search frames by regular expression (e.g. ^json\\\\.|site-packages)','');\n"
     " if(t)search(t);}\n";
 
+/* Any bytes as well-formed XML 1.0 text or attribute value: markup escaped;
+ * ill-formed UTF-8 and the characters XML forbids (C0 controls but tab, LF
+ * and CR; U+FFFE, U+FFFF) become U+FFFD. Stops at len or a NUL.
+ */
 static void xml_escape(FILE *f, const char *s, size_t len)
 {
-	for (size_t i = 0; i < len && s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
+	size_t i = 0, run = 0;
 
-		switch (c) {
+	while (i < len && s[i]) {
+		const char *rep = NULL;
+		uint32_t cp;
+		size_t n = utf8_decode(s + i, len - i, &cp);
+
+		switch (cp) {
 		case '&':
-			fputs("&amp;", f);
+			rep = "&amp;";
 			break;
 		case '<':
-			fputs("&lt;", f);
+			rep = "&lt;";
 			break;
 		case '>':
-			fputs("&gt;", f);
+			rep = "&gt;";
 			break;
 		case '"':
-			fputs("&quot;", f);
+			rep = "&quot;";
+			break;
+		case '\'':
+			rep = "&apos;";
+			break;
+		case '\t':
+		case '\n':
+		case '\r':
+			break;
+		case 0xfffe:
+		case 0xffff:
+		case UTF8_INVALID:
+			rep = UTF8_REPLACEMENT_STR;
 			break;
 		default:
-			/* XML 1.0 allows no control characters but tab and newline. */
-			fputc(c < 0x20 ? '?' : c, f);
+			if (cp < 0x20)
+				rep = UTF8_REPLACEMENT_STR;
 		}
+		if (rep) {
+			fwrite(s + run, 1, i - run, f);
+			fputs(rep, f);
+			run = i + n;
+		}
+		i += n;
 	}
+	fwrite(s + run, 1, i - run, f);
 }
 
 static void esc(FILE *f, const char *s)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "folded.h"
+#include "utf8.h"
 #include "util.h"
 
 struct line {
@@ -17,27 +18,66 @@ static int cmp_line(const void *a, const void *b)
 	return strcmp(((const struct line *)a)->text, ((const struct line *)b)->text);
 }
 
-static void append_frame(char **buf, size_t *len, size_t *cap, const char *name)
+/* Append a frame name so that the reader splits it back into one frame: the
+ * format's separators replaced (';' by ':', line ends by spaces), cut on a
+ * character boundary at FOLDED_MAX_FRAME bytes, no trailing blanks (the
+ * reader strips them before the count), never empty, and a '#' that would
+ * start the line (a comment) replaced by U+FF03 FULLWIDTH NUMBER SIGN.
+ * 1 when the name had to be cut.
+ */
+static int append_frame(char **buf, size_t *len, size_t *cap, const char *name, int line_start)
 {
-	size_t n = strlen(name);
+	static const char unnamed[] = "[unnamed]";
+	size_t n = strlen(name), start = *len, i = 0;
+	int cut = 0;
 
-	grow_array((void **)buf, cap, *len + n + 2, 1);
-	for (size_t i = 0; i < n; i++) {
-		char c = name[i];
+	/* Each byte may become three (U+FFFD, U+FF03). */
+	grow_array((void **)buf, cap, *len + 3 * n + sizeof(unnamed) + 1, 1);
+	while (i < n) {
+		size_t at = *len, k;
+		uint32_t cp;
+		char *o = *buf + at;
 
-		/* The separators of the format must not occur inside a frame. */
-		if (c == ';')
-			c = ':';
-		else if (c == '\n' || c == '\r')
-			c = ' ';
-		(*buf)[(*len)++] = c;
+		k = utf8_decode(name + i, n - i, &cp);
+		if (cp == UTF8_INVALID || !cp) {
+			memcpy(o, UTF8_REPLACEMENT_STR, 3);
+			*len += 3;
+		} else if (cp == ';') {
+			o[0] = ':';
+			*len += 1;
+		} else if (cp == '\n' || cp == '\r') {
+			o[0] = ' ';
+			*len += 1;
+		} else if (cp == '#' && line_start && at == start) {
+			memcpy(o, "\xef\xbc\x83", 3);
+			*len += 3;
+		} else {
+			memcpy(o, name + i, k);
+			*len += k;
+		}
+		i += k;
+		if (*len - start > FOLDED_MAX_FRAME) {
+			*len = at;
+			cut = 1;
+			break;
+		}
+	}
+	while (*len > start && ((*buf)[*len - 1] == ' ' || (*buf)[*len - 1] == '\t'))
+		(*len)--;
+	if (*len == start) {
+		memcpy(*buf + start, unnamed, sizeof(unnamed) - 1);
+		*len += sizeof(unnamed) - 1;
 	}
 	(*buf)[*len] = '\0';
+	return cut;
 }
+
+/* Room for " COUNT" within the reader's FOLDED_MAX_LINE. */
+#define STACK_TEXT_MAX (FOLDED_MAX_LINE - 21)
 
 int folded__write(FILE *f, const struct profile *p)
 {
-	size_t n = profile__nstacks(p), out = 0;
+	size_t n = profile__nstacks(p), out = 0, names_cut = 0, stacks_cut = 0;
 	struct line *lines = xcalloc(n, sizeof(*lines));
 	int ret = 0;
 
@@ -51,12 +91,26 @@ int folded__write(FILE *f, const struct profile *p)
 		if (!nf || !w)
 			continue;
 		for (uint32_t j = 0; j < nf; j++) {
+			size_t before = len;
+
+			/* Deeper or longer than the reader takes: the leaf side goes. */
+			if (j == FOLDED_MAX_DEPTH) {
+				stacks_cut++;
+				break;
+			}
 			if (j) {
 				grow_array((void **)&buf, &cap, len + 2, 1);
 				buf[len++] = ';';
 				buf[len] = '\0';
 			}
-			append_frame(&buf, &len, &cap, profile__frame_name(p, frames[j]));
+			names_cut +=
+			    append_frame(&buf, &len, &cap, profile__frame_name(p, frames[j]), !j);
+			if (j && len > STACK_TEXT_MAX) {
+				len = before;
+				buf[len] = '\0';
+				stacks_cut++;
+				break;
+			}
 		}
 		lines[out++] = (struct line){ buf, w };
 	}
@@ -67,15 +121,24 @@ int folded__write(FILE *f, const struct profile *p)
 		free(lines[i].text);
 	}
 	free(lines);
+	if (names_cut || stacks_cut)
+		p_warn(
+		    "folded output: %zu frame%s cut at %d bytes, %zu stack%s cut at %d frames or "
+		    "1 MiB (the limits of folded readers)",
+		    names_cut, names_cut == 1 ? "" : "s", FOLDED_MAX_FRAME, stacks_cut,
+		    stacks_cut == 1 ? "" : "s", FOLDED_MAX_DEPTH);
 	return ret;
 }
 
 int folded__write_header(FILE *f, const struct profile *p)
 {
 	const struct profile_meta *m = profile__meta_ro(p);
+	const char *t = m->target[0] ? m->target : "unknown";
+	char target[3 * sizeof(m->target) + 1];
 
+	utf8_sanitize(target, sizeof(target), t, strlen(t));
 	fputs("# rampa-bpf: target \"", f);
-	for (const char *c = m->target[0] ? m->target : "unknown"; *c; c++)
+	for (const char *c = target; *c; c++)
 		fputc(*c == '"' ? '\'' : *c == '\n' || *c == '\r' ? ' ' : *c, f);
 	fprintf(f, "\", mode %s, unit %s, ", m->mode ? m->mode : "cpu",
 		m->unit ? m->unit : "samples");
@@ -96,7 +159,6 @@ struct reader {
 	unsigned int flags;
 	struct folded_read_stats *st;
 	uint32_t *frames;
-	char *scratch; /* one frame name, NUL-terminated */
 	/* The last stack added: its text, and where each of its frames ends.
 	 * Sorted input (FlameGraph's, ours) repeats long prefixes line after
 	 * line; frames in a common prefix are neither validated nor interned
@@ -149,67 +211,13 @@ static uint32_t intern_frame(struct reader *r, const char *frame, size_t len)
 			return r->names[s].id;
 		s = (s + 1) & (r->names_cap - 1);
 	}
-	memcpy(r->scratch, frame, len);
-	r->scratch[len] = '\0';
-	id = profile__intern(r->p, r->scratch);
+	/* Valid UTF-8 without NUL (parse_line checked): stored as it is, so the
+	 * profile's copy is the key from now on.
+	 */
+	id = profile__intern_len(r->p, frame, len);
 	r->names[s] = (struct name_slot){ profile__frame_name(r->p, id), (uint32_t)len, id };
 	r->nnames++;
 	return id;
-}
-
-static int utf8_valid(const unsigned char *s, size_t len)
-{
-	size_t i = 0;
-
-	while (i < len) {
-		unsigned char c = s[i];
-		size_t n;
-		uint32_t cp;
-
-		/* ASCII without NUL, eight bytes at a time. */
-		if (i + 8 <= len) {
-			uint64_t v;
-
-			memcpy(&v, s + i, 8);
-			if (!(v & 0x8080808080808080ULL) &&
-			    !((v - 0x0101010101010101ULL) & ~v & 0x8080808080808080ULL)) {
-				i += 8;
-				continue;
-			}
-		}
-
-		if (c < 0x80) {
-			if (!c)
-				return 0;
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			cp = c & 0x07;
-		} else {
-			return 0;
-		}
-		if (i + n >= len)
-			return 0;
-		for (size_t k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		/* Overlong forms, surrogates, beyond U+10FFFF. */
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		i += n + 1;
-	}
-	return 1;
 }
 
 static void set_meta(struct profile *p, const char *key, size_t klen, const char *val, size_t vlen)
@@ -218,6 +226,7 @@ static void set_meta(struct profile *p, const char *key, size_t klen, const char
 	static const char *const units[] = { "samples", "microseconds", "nanoseconds" };
 	struct profile_meta *m = profile__meta(p);
 	char v[256];
+	size_t full = vlen;
 
 	if (vlen >= sizeof(v))
 		vlen = sizeof(v) - 1;
@@ -233,7 +242,8 @@ static void set_meta(struct profile *p, const char *key, size_t klen, const char
 			if (!strcmp(v, units[i]))
 				m->unit = units[i];
 	} else if (KEY("target")) {
-		snprintf(m->target, sizeof(m->target), "%s", v);
+		/* Comment lines are not checked: the target is made valid here. */
+		utf8_sanitize(m->target, sizeof(m->target), val, full);
 	} else if (KEY("duration")) {
 		double d;
 
@@ -331,7 +341,7 @@ static const char *parse_line(struct reader *r, const char *s, size_t len, char 
 	while (tok > s && tok[-1] != ' ' && tok[-1] != '\t')
 		tok--;
 	if (tok == s) {
-		if (!utf8_valid((const unsigned char *)s, len))
+		if (utf8_valid_len(s, len) != len)
 			return memchr(s, '\0', len) ? "NUL byte in line" : "invalid UTF-8";
 		return "no count (expected 'frame;frame;... COUNT')";
 	}
@@ -342,7 +352,7 @@ static const char *parse_line(struct reader *r, const char *s, size_t len, char 
 	}
 	for (const char *d = tok; d < end; d++) {
 		if (*d < '0' || *d > '9') {
-			if (!utf8_valid((const unsigned char *)tok, (size_t)(end - tok)))
+			if (utf8_valid_len(tok, (size_t)(end - tok)) != (size_t)(end - tok))
 				return "invalid UTF-8";
 			snprintf(why, whylen, "count '%.*s' is not a whole number",
 				 (int)(end - tok > 32 ? 32 : end - tok), tok);
@@ -367,7 +377,7 @@ static const char *parse_line(struct reader *r, const char *s, size_t len, char 
 	       r->prev_ends[shared] < r->prev_len)
 		shared++;
 	from = shared ? r->prev_ends[shared - 1] + 1 : 0;
-	if (!utf8_valid((const unsigned char *)s + from, len - from))
+	if (utf8_valid_len(s + from, len - from) != len - from)
 		return memchr(s + from, '\0', len - from) ? "NUL byte in line" : "invalid UTF-8";
 
 	/* Check every new frame before interning any, so a skipped line leaves no trace. */
@@ -455,7 +465,6 @@ static void reader_init(struct reader *r, const char *name, struct profile *p, u
 	r->flags = flags;
 	r->st = st;
 	r->frames = xmalloc(FOLDED_MAX_DEPTH * sizeof(*r->frames));
-	r->scratch = xmalloc(FOLDED_MAX_FRAME + 1);
 	r->prev = NULL;
 	r->prev_len = r->prev_cap = 0;
 	r->prev_ends = xmalloc(FOLDED_MAX_DEPTH * sizeof(*r->prev_ends));
@@ -471,7 +480,6 @@ static int reader_finish(struct reader *r, int ret)
 		       r->st->skipped, r->st->skipped == 1 ? "" : "s", r->st->first_bad,
 		       r->st->first_error);
 	free(r->frames);
-	free(r->scratch);
 	free(r->prev);
 	free(r->prev_ends);
 	free(r->names);

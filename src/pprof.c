@@ -5,7 +5,6 @@
 #include <zlib.h>
 
 #include "flamegraph.h"
-#include "folded.h"
 #include "pprof.h"
 #include "util.h"
 
@@ -93,7 +92,10 @@ static void pb_msg(struct pb *b, int field, struct pb *sub)
 	sub->n = 0;
 }
 
-/* The string table: ids from a profile used as an interner; "" must be 0. */
+/* The string table: ids from a profile used as an interner; "" must be 0.
+ * Protobuf strings must be valid UTF-8: profile__intern() makes them so,
+ * labels and titles included.
+ */
 static uint64_t str(struct profile *strings, const char *s)
 {
 	return profile__intern(strings, s);
@@ -101,13 +103,7 @@ static uint64_t str(struct profile *strings, const char *s)
 
 static uint64_t strn(struct profile *strings, const char *s, size_t len)
 {
-	char buf[FOLDED_MAX_FRAME + 1];
-
-	if (len >= sizeof(buf))
-		len = sizeof(buf) - 1;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	return profile__intern(strings, buf);
+	return profile__intern_len(strings, s, len);
 }
 
 static void value_type(struct pb *b, int field, struct profile *strings, const char *type,

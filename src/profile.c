@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "profile.h"
+#include "utf8.h"
 #include "util.h"
 
 struct stack_rec {
@@ -16,6 +17,9 @@ struct profile {
 	/* Frame names: open addressing on name_slots, values are ids + 1. */
 	char **names;
 	size_t nnames, names_cap;
+	/* Per name: it was made valid UTF-8 when interned. */
+	unsigned char *name_fixed;
+	size_t name_fixed_cap, invalid_utf8;
 	uint32_t *name_slots;
 	size_t name_slots_cap;
 
@@ -46,6 +50,7 @@ void profile__free(struct profile *p)
 	for (size_t i = 0; i < p->nnames; i++)
 		free(p->names[i]);
 	free(p->names);
+	free(p->name_fixed);
 	free(p->name_slots);
 	free(p->frame_ids);
 	free(p->stacks);
@@ -69,9 +74,9 @@ static void rehash_names(struct profile *p)
 	}
 }
 
-uint32_t profile__intern(struct profile *p, const char *name)
+static uint32_t intern_valid(struct profile *p, const char *name, size_t len)
 {
-	size_t len = strlen(name), s;
+	size_t s;
 
 	if ((p->nnames + 1) * 2 > p->name_slots_cap)
 		rehash_names(p);
@@ -79,14 +84,45 @@ uint32_t profile__intern(struct profile *p, const char *name)
 	while (p->name_slots[s]) {
 		uint32_t id = p->name_slots[s] - 1;
 
-		if (!strcmp(p->names[id], name))
+		if (!strncmp(p->names[id], name, len) && !p->names[id][len])
 			return id;
 		s = (s + 1) & (p->name_slots_cap - 1);
 	}
 	grow_array((void **)&p->names, &p->names_cap, p->nnames + 1, sizeof(char *));
-	p->names[p->nnames] = xstrdup(name);
+	p->names[p->nnames] = xmalloc(len + 1);
+	memcpy(p->names[p->nnames], name, len);
+	p->names[p->nnames][len] = '\0';
+	grow_array((void **)&p->name_fixed, &p->name_fixed_cap, p->nnames + 1, 1);
+	p->name_fixed[p->nnames] = 0;
 	p->name_slots[s] = p->nnames + 1;
 	return p->nnames++;
+}
+
+uint32_t profile__intern_len(struct profile *p, const char *name, size_t len)
+{
+	char *clean;
+	uint32_t id;
+
+	if (utf8_valid_len(name, len) == len)
+		return intern_valid(p, name, len);
+	clean = utf8_sanitize_dup(name, len, NULL);
+	id = intern_valid(p, clean, strlen(clean));
+	free(clean);
+	if (!p->name_fixed[id]) {
+		p->name_fixed[id] = 1;
+		p->invalid_utf8++;
+	}
+	return id;
+}
+
+uint32_t profile__intern(struct profile *p, const char *name)
+{
+	return profile__intern_len(p, name, strlen(name));
+}
+
+size_t profile__invalid_utf8(const struct profile *p)
+{
+	return p->invalid_utf8;
 }
 
 const char *profile__frame_name(const struct profile *p, uint32_t id)

@@ -1220,6 +1220,8 @@ static void print_summary(struct record *r, double elapsed, const char *why)
 	losses[nl++] = (typeof(losses[0])){ "frames in no known mapping", ss->unmapped };
 	losses[nl++] = (typeof(losses[0])){ "frames in unreadable files", ss->no_file };
 	losses[nl++] = (typeof(losses[0])){ "frames without a symbol", ss->no_symbol };
+	losses[nl++] = (typeof(losses[0])){ "frame names with invalid UTF-8 (now U+FFFD)",
+					     profile__invalid_utf8(r->prof) };
 	losses[nl++] =
 	    (typeof(losses[0])){ "off-CPU intervals dropped: map full", st[STAT_OFFCPU_MAP_FULL] };
 	losses[nl++] =
