@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "gilwait.h"
+#include "json_writer.h"
 #include "util.h"
 
 struct behind {
@@ -137,31 +138,22 @@ static double wall_of(const struct gthread *t, uint64_t start_ns, uint64_t end_n
 	return to > from ? (to - from) / 1e9 : 0;
 }
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", *s);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 void gilwait__print(struct gilwait *g, FILE *f, bool json, uint64_t start_ns, uint64_t end_ns,
 		    const char *(*describe)(pid_t pid, void *ctx), void *ctx)
 {
 	pid_t cur = -1;
 	double tot_wall = 0, tot_wait = 0;
 	uint64_t tot_waits = 0;
+	struct jsonw *jw = json ? jsonw__new(f) : NULL;
 
 	qsort(g->t, g->n, sizeof(*g->t), cmp_thread);
-	if (json)
-		fprintf(f, "{\"duration_s\": %.6f, \"unit\": \"seconds\", \"processes\": [",
-			(end_ns - start_ns) / 1e9);
+	if (jw) {
+		jsonw__start_object(jw);
+		jsonw__float_field(jw, "duration_s", "%.6f", (end_ns - start_ns) / 1e9);
+		jsonw__string_field(jw, "unit", "seconds");
+		jsonw__name(jw, "processes");
+		jsonw__start_array(jw);
+	}
 	for (size_t i = 0; i <= g->n; i++) {
 		const struct gthread *t = i < g->n ? &g->t[i] : NULL;
 
@@ -169,26 +161,32 @@ void gilwait__print(struct gilwait *g, FILE *f, bool json, uint64_t start_ns, ui
 		if (cur >= 0 && (!t || t->pid != cur)) {
 			double pct = tot_wall > 0 ? 100 * tot_wait / tot_wall : 0;
 
-			if (json)
-				fprintf(f,
-					"], \"total\": {\"wall_s\": %.6f, \"gil_wait_s\": %.6f, "
-					"\"gil_wait_pct\": %.2f, \"waits\": %" PRIu64 "}}",
-					tot_wall, tot_wait, pct, tot_waits);
-			else
+			if (jw) {
+				jsonw__end_array(jw);
+				jsonw__name(jw, "total");
+				jsonw__start_object(jw);
+				jsonw__float_field(jw, "wall_s", "%.6f", tot_wall);
+				jsonw__float_field(jw, "gil_wait_s", "%.6f", tot_wait);
+				jsonw__float_field(jw, "gil_wait_pct", "%.2f", pct);
+				jsonw__u64_field(jw, "waits", tot_waits);
+				jsonw__end_object(jw);
+				jsonw__end_object(jw);
+			} else {
 				fprintf(f, "  %-24s %9.2f %11.3f %6.1f%% %8" PRIu64 "\n\n", "total",
 					tot_wall, tot_wait, pct, tot_waits);
+			}
 		}
 		if (!t)
 			break;
 		if (t->pid != cur) {
 			const char *d = describe ? describe(t->pid, ctx) : NULL;
 
-			if (json) {
-				fprintf(f,
-					"%s{\"pid\": %d, \"interpreter\": ", cur >= 0 ? ", " : "",
-					(int)t->pid);
-				json_str(f, d ? d : "");
-				fprintf(f, ", \"threads\": [");
+			if (jw) {
+				jsonw__start_object(jw);
+				jsonw__s64_field(jw, "pid", t->pid);
+				jsonw__string_field(jw, "interpreter", d ? d : "");
+				jsonw__name(jw, "threads");
+				jsonw__start_array(jw);
 			} else {
 				fprintf(f,
 					"GIL wait in PID %d%s%s%s; wall is the time each thread "
@@ -205,31 +203,33 @@ void gilwait__print(struct gilwait *g, FILE *f, bool json, uint64_t start_ns, ui
 			double wall = wall_of(t, start_ns, end_ns);
 			double wait = t->st.wait_ns / 1e9;
 			double pct = wall > 0 ? 100 * wait / wall : 0;
-			bool first_thread = i == 0 || g->t[i - 1].pid != t->pid;
 
 			tot_wall += wall;
 			tot_wait += wait;
 			tot_waits += t->st.waits;
 			qsort(t->behind, t->nbehind, sizeof(*t->behind), cmp_behind);
-			if (json) {
-				fprintf(f, "%s{\"tid\": %d, \"name\": ", first_thread ? "" : ", ",
-					(int)t->tid);
-				json_str(f, t->name);
-				fprintf(f,
-					", \"wall_s\": %.6f, \"gil_wait_s\": %.6f, "
-					"\"gil_wait_pct\": %.2f, \"waits\": %" PRIu64
-					", \"longest_wait_ms\": %.3f, \"behind\": [",
-					wall, wait, pct, (uint64_t)t->st.waits, t->st.max_ns / 1e6);
+			if (jw) {
+				jsonw__start_object(jw);
+				jsonw__s64_field(jw, "tid", t->tid);
+				jsonw__string_field(jw, "name", t->name);
+				jsonw__float_field(jw, "wall_s", "%.6f", wall);
+				jsonw__float_field(jw, "gil_wait_s", "%.6f", wait);
+				jsonw__float_field(jw, "gil_wait_pct", "%.2f", pct);
+				jsonw__u64_field(jw, "waits", t->st.waits);
+				jsonw__float_field(jw, "longest_wait_ms", "%.3f",
+						   t->st.max_ns / 1e6);
+				jsonw__name(jw, "behind");
+				jsonw__start_array(jw);
 				for (size_t j = 0; j < t->nbehind; j++) {
-					fprintf(
-					    f,
-					    "%s{\"holder_tid\": %d, \"seconds\": %.6f, \"where\": ",
-					    j ? ", " : "", (int)t->behind[j].holder,
-					    t->behind[j].ns / 1e9);
-					json_str(f, t->behind[j].where);
-					fputc('}', f);
+					jsonw__start_object(jw);
+					jsonw__s64_field(jw, "holder_tid", t->behind[j].holder);
+					jsonw__float_field(jw, "seconds", "%.6f",
+							   t->behind[j].ns / 1e9);
+					jsonw__string_field(jw, "where", t->behind[j].where);
+					jsonw__end_object(jw);
 				}
-				fprintf(f, "]}");
+				jsonw__end_array(jw);
+				jsonw__end_object(jw);
 				continue;
 			}
 			fprintf(f, "  %7d %-16s %9.2f %11.3f %6.1f%% %8" PRIu64 " %11.1f\n",
@@ -252,8 +252,11 @@ void gilwait__print(struct gilwait *g, FILE *f, bool json, uint64_t start_ns, ui
 			}
 		}
 	}
-	if (json)
-		fprintf(f, "]}\n");
-	else if (!g->n)
+	if (jw) {
+		jsonw__end_array(jw);
+		jsonw__end_object(jw);
+		jsonw__free(jw);
+	} else if (!g->n) {
 		fprintf(f, "GIL wait: no Python thread seen\n");
+	}
 }

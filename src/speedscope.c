@@ -5,29 +5,9 @@
 
 #include "commands.h"
 #include "flamegraph.h"
+#include "json_writer.h"
 #include "speedscope.h"
 #include "util.h"
-
-static void json_str(FILE *f, const char *s, size_t len)
-{
-	fputc('"', f);
-	for (size_t i = 0; i < len && s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
-static void json_cstr(FILE *f, const char *s)
-{
-	json_str(f, s, strlen(s));
-}
 
 /* Stacks grouped by (root, thread frame); UINT64_MAX for stacks without one. */
 struct grouped {
@@ -58,7 +38,8 @@ int speedscope__write(FILE *f, const struct profile *p)
 	const struct profile_meta *m = profile__meta_ro(p);
 	size_t ns = profile__nstacks(p), nf = profile__nframes(p), ng = 0;
 	struct grouped *g = xmalloc((ns ? ns : 1) * sizeof(*g));
-	char desc[512];
+	char desc[512], exporter[64];
+	struct jsonw *jw;
 	int nprof = 0;
 
 	for (size_t i = 0; i < ns; i++) {
@@ -76,26 +57,37 @@ int speedscope__write(FILE *f, const struct profile *p)
 	qsort(g, ng, sizeof(*g), cmp_grouped);
 	profile_meta__describe(m, desc, sizeof(desc));
 
-	fputs("{\"$schema\":\"https://www.speedscope.app/file-format-schema.json\",\n\"name\":", f);
-	json_cstr(f, desc);
-	fprintf(f, ",\n\"exporter\":\"rampa-bpf %s\",\n\"activeProfileIndex\":0,\n", RAMPA_VERSION);
-	fputs("\"shared\":{\"frames\":[", f);
+	jw = jsonw__new(f);
+	jsonw__start_object(jw);
+	jsonw__string_field(jw, "$schema", "https://www.speedscope.app/file-format-schema.json");
+	jsonw__string_field(jw, "name", desc);
+	snprintf(exporter, sizeof(exporter), "rampa-bpf %s", RAMPA_VERSION);
+	jsonw__string_field(jw, "exporter", exporter);
+	jsonw__u64_field(jw, "activeProfileIndex", 0);
+	jsonw__name(jw, "shared");
+	jsonw__start_object(jw);
+	jsonw__name(jw, "frames");
+	jsonw__start_array(jw);
 	for (size_t i = 0; i < nf; i++) {
 		const char *name = profile__frame_name(p, (uint32_t)i);
 		struct frame_py py;
 
-		fputs(i ? ",\n{\"name\":" : "\n{\"name\":", f);
+		jsonw__start_object(jw);
+		jsonw__name(jw, "name");
 		if (frame__parse_python(name, &py)) {
-			json_str(f, py.qualname, py.qualname_len);
-			fputs(",\"file\":", f);
-			json_str(f, py.file, py.file_len);
-			fprintf(f, ",\"line\":%lu}", py.line);
+			jsonw__string_len(jw, py.qualname, py.qualname_len);
+			jsonw__name(jw, "file");
+			jsonw__string_len(jw, py.file, py.file_len);
+			jsonw__u64_field(jw, "line", py.line);
 		} else {
-			json_cstr(f, name);
-			fputc('}', f);
+			jsonw__string(jw, name);
 		}
+		jsonw__end_object(jw);
 	}
-	fputs("]},\n\"profiles\":[", f);
+	jsonw__end_array(jw);
+	jsonw__end_object(jw);
+	jsonw__name(jw, "profiles");
+	jsonw__start_array(jw);
 	for (size_t i = 0; i < ng || (!ng && !nprof);) {
 		size_t j = i;
 		uint64_t total = 0, key = ng ? g[i].key : UINT64_MAX;
@@ -116,41 +108,48 @@ int speedscope__write(FILE *f, const struct profile *p)
 				 profile__frame_name(p, (uint32_t)key), desc);
 		else
 			snprintf(name, sizeof(name), "%s", desc);
-		fputs(nprof++ ? ",\n{\"type\":\"sampled\",\"name\":"
-			      : "\n{\"type\":\"sampled\",\"name\":",
-		      f);
-		json_cstr(f, name);
-		fprintf(
-		    f, ",\"unit\":\"%s\",\"startValue\":0,\"endValue\":%" PRIu64 ",\n\"samples\":[",
-		    unit_of(m), total);
+		nprof++;
+		jsonw__start_object(jw);
+		jsonw__string_field(jw, "type", "sampled");
+		jsonw__string_field(jw, "name", name);
+		jsonw__string_field(jw, "unit", unit_of(m));
+		jsonw__u64_field(jw, "startValue", 0);
+		jsonw__u64_field(jw, "endValue", total);
+		jsonw__name(jw, "samples");
+		jsonw__start_array(jw);
 		for (size_t k = i; k < j; k++) {
 			uint32_t n;
 			uint64_t w;
 			const uint32_t *fr = profile__stack(p, g[k].stack, &n, &w);
 
-			fputs(k > i ? ",[" : "[", f);
-			for (uint32_t d = 0, out = 0; d < n; d++) {
+			jsonw__start_array(jw);
+			for (uint32_t d = 0; d < n; d++) {
 				/* The thread is the profile; its frame is not a call. */
 				if (threaded && d == 1)
 					continue;
-				fprintf(f, out++ ? ",%u" : "%u", fr[d]);
+				jsonw__u64(jw, fr[d]);
 			}
-			fputc(']', f);
+			jsonw__end_array(jw);
 		}
-		fputs("],\n\"weights\":[", f);
+		jsonw__end_array(jw);
+		jsonw__name(jw, "weights");
+		jsonw__start_array(jw);
 		for (size_t k = i; k < j; k++) {
 			uint32_t n;
 			uint64_t w;
 
 			profile__stack(p, g[k].stack, &n, &w);
-			fprintf(f, k > i ? ",%" PRIu64 : "%" PRIu64, w);
+			jsonw__u64(jw, w);
 		}
-		fputs("]}", f);
+		jsonw__end_array(jw);
+		jsonw__end_object(jw);
 		if (j == i)
 			break;
 		i = j;
 	}
-	fputs("]}\n", f);
+	jsonw__end_array(jw);
+	jsonw__end_object(jw);
+	jsonw__free(jw);
 	free(g);
 	return ferror(f) ? -1 : 0;
 }

@@ -37,7 +37,7 @@ printf 'p;say "hi"\\there;tab\tx 3\n' >"$TRASH/esc.folded"
 printf '%s\n' '{"name":"say \"hi\"\\there"}' '{"name":"tab\u0009x"}' >"$TRASH/esc.expect"
 test_expect_success 'names needing JSON escapes survive' '
 	"$RAMPA" report -q esc.folded -o esc.json && check esc.json >out &&
-	grep -Fq -f esc.expect esc.json && [ "$(grep -Fc -f esc.expect esc.json)" -eq 2 ]
+	grep -Fq -f esc.expect esc.json && [ "$(grep -Fo -f esc.expect esc.json | wc -l)" -eq 2 ]
 '
 test_expect_success 'the checker rejects a file missing required fields' '
 	node -e "const d = require(\"./app.speedscope.json\"); delete d.profiles[0].weights;
