@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Drives rampa-bpf's userspace modules directly, for tests that need no root. */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,10 +9,13 @@
 
 #include "elf_syms.h"
 #include "folded.h"
+#include "json_writer.h"
 #include "ksyms.h"
+#include "output.h"
 #include "procmaps.h"
 #include "profile.h"
 #include "symbolize.h"
+#include "utf8.h"
 #include "util.h"
 
 static uint64_t num(const char *s)
@@ -168,6 +172,168 @@ static int cmd_folded_read(int argc, char **argv)
 	return ret ? 1 : 0;
 }
 
+/* Bytes from hex ("" is empty); *len gets how many. */
+static char *unhex(const char *hex, size_t *len)
+{
+	size_t n = strlen(hex) / 2;
+	char *b = xmalloc(n + 1);
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned int v;
+
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			v = '?';
+		b[i] = (char)v;
+	}
+	b[n] = '\0';
+	*len = n;
+	return b;
+}
+
+static void print_hex(const char *s, size_t len)
+{
+	if (!len)
+		fputc('-', stdout);
+	for (size_t i = 0; i < len; i++)
+		printf("%02x", (unsigned char)s[i]);
+}
+
+/* utf8 [-s SIZE] HEX...: each byte string through utf8_sanitize() into a
+ * buffer of SIZE bytes (default: large enough); "OUTHEX REPLACED VALIDLEN"
+ * per input, "-" for no bytes.
+ */
+static int cmd_utf8(int argc, char **argv)
+{
+	size_t size = 0;
+	int i = 0;
+
+	if (argc >= 2 && !strcmp(argv[0], "-s")) {
+		size = (size_t)num(argv[1]);
+		i = 2;
+	}
+	for (; i < argc; i++) {
+		size_t len, cap, replaced, valid;
+		char *in = unhex(argv[i], &len), *out;
+
+		cap = size ? size : 3 * len + 1;
+		out = xmalloc(cap);
+		valid = utf8_valid_len(in, len);
+		replaced = utf8_sanitize(out, cap, in, len);
+		print_hex(out, strlen(out));
+		printf(" %zu %zu\n", replaced, valid);
+		free(in);
+		free(out);
+	}
+	return 0;
+}
+
+/* json-string HEX...: the byte strings as one JSON array of strings. */
+static int cmd_json_string(int argc, char **argv)
+{
+	struct jsonw *jw = jsonw__new(stdout);
+
+	jsonw__start_array(jw);
+	for (int i = 0; i < argc; i++) {
+		size_t len;
+		char *in = unhex(argv[i], &len);
+
+		jsonw__string_len(jw, in, len);
+		free(in);
+	}
+	jsonw__end_array(jw);
+	jsonw__free(jw);
+	return 0;
+}
+
+/* Names from path: one per line, or NUL-separated (nul); empty ones skipped. */
+static char **read_names(const char *path, bool nul, size_t *n)
+{
+	FILE *f = fopen(path, "r");
+	char **names = NULL, *line = NULL;
+	size_t cap = 0, lcap = 0;
+	ssize_t len;
+
+	*n = 0;
+	if (!f) {
+		perror(path);
+		return NULL;
+	}
+	while ((len = getdelim(&line, &lcap, nul ? '\0' : '\n', f)) > 0) {
+		if (line[len - 1] == (nul ? '\0' : '\n'))
+			line[--len] = '\0';
+		if (!len)
+			continue;
+		grow_array((void **)&names, &cap, *n + 1, sizeof(*names));
+		names[(*n)++] = xstrdup(line);
+	}
+	free(line);
+	fclose(f);
+	return names;
+}
+
+/* write-all-formats [-z] NAMESFILE OUTDIR: a profile whose frame names are
+ * NAMESFILE's names, one per line or NUL-separated (-z), taken as raw bytes,
+ * written in every format (OUTDIR/p.folded, p.svg, p.speedscope.json,
+ * p.pb.gz) through the same calls record and report make. Every name is a
+ * root frame once; other stacks mix them, half with a "NAME-TID" thread frame,
+ * one deeper than the folded reader takes. The target is the first name, set
+ * unsanitized. Prints what the profile holds.
+ */
+static int cmd_write_all_formats(int argc, char **argv)
+{
+	static const char *const files[] = { "p.folded", "p.svg", "p.speedscope.json", "p.pb.gz" };
+	bool nul = argc > 2 && !strcmp(argv[0], "-z");
+	const char *dir = argv[nul ? 2 : 1];
+	struct profile *p = profile__new();
+	struct profile_meta *m = profile__meta(p);
+	uint32_t *frames = xmalloc((FOLDED_MAX_DEPTH + 100) * sizeof(*frames));
+	size_t n, deep = FOLDED_MAX_DEPTH + 100;
+	char **names = read_names(argv[nul ? 1 : 0], nul, &n), path[4096];
+	int ret = 0;
+
+	if (!n) {
+		fprintf(stderr, "test-tool write-all-formats: no names in %s\n", argv[nul ? 1 : 0]);
+		return 1;
+	}
+	for (size_t i = 0; i < 2 * n; i++) {
+		uint32_t d = 0, depth = 1 + (uint32_t)(i % 12);
+		char thread[4096 + 16];
+
+		frames[d++] = profile__intern(p, names[i % n]);
+		if (i >= n && (i & 1)) {
+			snprintf(thread, sizeof(thread), "%s-%zu", names[(i * 7) % n],
+				 1000 + i % 50);
+			frames[d++] = profile__intern(p, thread);
+		}
+		for (; d < depth; d++)
+			frames[d] = profile__intern(p, names[(i * 31 + d * 17) % n]);
+		profile__add(p, frames, d, 1 + i % 97);
+	}
+	for (size_t d = 0; d < deep; d++)
+		frames[d] = profile__intern(p, names[d % n]);
+	profile__add(p, frames, (uint32_t)deep, 5);
+
+	m->mode = "cpu";
+	m->unit = "samples";
+	snprintf(m->target, sizeof(m->target), "%s", names[0]);
+	m->duration_sec = 1.5;
+	m->hz = 99;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		if (output__write_file(path, p, output__format_for(NULL, path)))
+			ret = 1;
+	}
+	printf("names=%zu frames=%zu invalid_utf8=%zu stacks=%zu total=%" PRIu64 "\n", n,
+	       profile__nframes(p), profile__invalid_utf8(p), profile__nstacks(p),
+	       profile__total(p));
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	free(frames);
+	profile__free(p);
+	return ret;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -180,6 +346,9 @@ static const struct {
 	{ "symbolize", cmd_symbolize, 1 },
 	{ "folded", cmd_folded, 0 },
 	{ "folded-read", cmd_folded_read, 1 },
+	{ "utf8", cmd_utf8, 0 },
+	{ "json-string", cmd_json_string, 0 },
+	{ "write-all-formats", cmd_write_all_formats, 2 },
 };
 
 int main(int argc, char **argv)
@@ -194,7 +363,7 @@ int main(int argc, char **argv)
 		}
 		return cmds[i].fn(argc - 2, argv + 2);
 	}
-	fprintf(stderr,
-		"usage: test-tool maps|elf|elf-find|ksym|symbolize|folded|folded-read ARGS\n");
+	fprintf(stderr, "usage: test-tool maps|elf|elf-find|ksym|symbolize|folded|folded-read|utf8|"
+			"json-string|write-all-formats ARGS\n");
 	return 2;
 }

@@ -2,8 +2,8 @@
 # Install what rampa-bpf needs to build and test, from Debian's packages only.
 # Idempotent: does nothing (and needs no network) when everything is present.
 # --test: also what the test suite's consumers need (chromium for the flame
-# graph, go tool pprof, libFuzzer's runtime, node + the npm packages pinned
-# in tests/browser/package-lock.json).
+# graph, go tool pprof, xmllint, libFuzzer's runtime, node + the npm packages
+# pinned in tests/browser/package-lock.json).
 set -euo pipefail
 
 with_test=false
@@ -12,7 +12,7 @@ with_test=false
 pkgs=(clang-19 llvm-19 bpftool libbpf-dev libelf-dev zlib1g-dev pkg-config make gcc
       perl python3 python3-docutils)
 if $with_test; then
-	pkgs+=(chromium golang-go libclang-rt-19-dev python3-pytest debootstrap)
+	pkgs+=(chromium golang-go libclang-rt-19-dev python3-pytest debootstrap libxml2-utils)
 	# Any nodejs that brings npm will do (Debian's needs its npm package).
 	command -v npm >/dev/null || pkgs+=(nodejs npm)
 fi
