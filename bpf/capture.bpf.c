@@ -432,7 +432,7 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 			__u32 hstatus = 0;
 
 			k->holder = holder;
-			py_walk_tstate(p, holder, &offcpu_py_stacks, &k->holder_py, &hstatus);
+			py_walk_tstate(p, tgid, holder, &offcpu_py_stacks, &k->holder_py, &hstatus);
 		}
 		if (t) {
 			t->waits++;
@@ -526,6 +526,7 @@ int BPF_PROG(on_sched_process_fork, struct task_struct *parent, struct task_stru
 {
 	__u32 ptgid = BPF_CORE_READ(parent, tgid);
 	__u32 ctgid = BPF_CORE_READ(child, tgid);
+	const struct py_proc *pyp;
 	__u8 one = 1;
 
 	if (gil_enabled && ptgid == ctgid && is_target(ptgid)) {
@@ -541,6 +542,15 @@ int BPF_PROG(on_sched_process_fork, struct task_struct *parent, struct task_stru
 	if (bpf_map_update_elem(&targets, &ctgid, &one, BPF_ANY)) {
 		stat_inc(STAT_TARGETS_FULL);
 		return 0;
+	}
+	/* A forked child runs the parent's interpreter at the same addresses:
+	 * walk it from its first sample, before userspace has looked at it.
+	 */
+	pyp = bpf_map_lookup_elem(&py_procs, &ptgid);
+	if (pyp) {
+		struct py_proc copy = *pyp;
+
+		bpf_map_update_elem(&py_procs, &ctgid, &copy, BPF_NOEXIST);
 	}
 	emit_event(EVENT_FORK, ctgid, ctgid, ptgid);
 	return 0;

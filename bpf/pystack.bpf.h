@@ -43,11 +43,14 @@ struct {
 
 /* The stack under construction is too big for the 512-byte BPF stack, and
  * frame fields sit at offsets known only at run time, which the verifier
- * allows in map values but not on the stack.
+ * allows in map values but not on the stack. No two walks nest on one CPU:
+ * the sampler does not run with the syscall hooks (gil-wait has no sampler)
+ * and the scheduler hook runs with interrupts off.
  */
 struct py_scratch {
 	struct py_stack stack;
 	char frame[PY_FRAME_READ_MAX];
+	char code[PY_CODE_READ_MAX];
 };
 
 struct {
@@ -57,10 +60,38 @@ struct {
 	__type(value, struct py_scratch);
 } py_scratch SEC(".maps");
 
+/* Code objects known in each process: what identified them at first sight,
+ * and the id their names were sent under. A code object whose identity
+ * changed (freed, another one at its address) gets a new id and event.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, RAMPA_PY_CODE_MAP_ENTRIES);
+	__type(key, struct py_code_key);
+	__type(value, struct py_code_val);
+} py_codes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, RAMPA_PY_CODE_RING_BYTES);
+} py_code_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct py_code_event);
+} py_code_scratch SEC(".maps");
+
+/* Last code id handed out; userspace's own ids have bit 63 set. */
+__u64 py_code_last_id;
+
 struct py_walk {
 	const struct py_proc *proc;
 	struct py_stack *stack;
-	char *buf; /* struct py_scratch.frame */
+	char *buf;  /* struct py_scratch.frame */
+	char *code; /* struct py_scratch.code */
+	__u32 pid;
 	__u64 frame;
 	__u64 hash;
 	__u32 next_flags;
@@ -75,6 +106,148 @@ static __always_inline __u64 read_u64(const void *buf, __u32 off)
 	return *(const __u64 *)((const char *)buf + off);
 }
 
+static __always_inline __u64 read_code_u64(const char *buf, __u32 off)
+{
+	if (off > PY_CODE_READ_MAX - 8)
+		return 0;
+	return *(const __u64 *)(buf + off);
+}
+
+/* A str object's characters as they are now: all their bytes, or the first
+ * and last PY_CODE_STR_BYTES / 2 when longer. ok stays 0 if unreadable.
+ */
+static __noinline void py_read_str(const struct py_proc *p, __u64 addr, struct py_code_str *s)
+{
+	struct {
+		__u64 refcnt, type;
+		__s64 length;
+		__u64 hash;
+		__u32 state;
+	} hdr;
+	__u32 kind, n, half = PY_CODE_STR_BYTES / 2;
+	__u64 data, total;
+
+	s->addr = addr;
+	s->ok = 0;
+	s->nbytes = 0;
+	s->length = 0;
+	s->state = 0;
+	if (!addr || bpf_probe_read_user(&hdr, sizeof(hdr), (void *)addr))
+		return;
+	kind = (hdr.state >> 2) & 7;
+	if (hdr.length < 0 || hdr.length > (1 << 28) || (kind != 1 && kind != 2 && kind != 4))
+		return;
+	s->length = hdr.length;
+	s->state = hdr.state;
+	if ((hdr.state >> 5) & 1) /* compact: characters follow the header */
+		data = addr + (((hdr.state >> 6) & 1) ? p->uni_ascii_data : p->uni_compact_data);
+	else if (bpf_probe_read_user(&data, sizeof(data), (void *)(addr + p->uni_compact_data)))
+		return;
+	total = (__u64)hdr.length * kind;
+	if (total <= PY_CODE_STR_BYTES) {
+		n = total;
+		if (n > PY_CODE_STR_BYTES)
+			return;
+		if (bpf_probe_read_user(s->data, n, (void *)data))
+			return;
+		s->nbytes = n;
+	} else {
+		if (bpf_probe_read_user(s->data, half, (void *)data) ||
+		    bpf_probe_read_user(s->data + half, half, (void *)(data + total - half)))
+			return;
+		s->nbytes = PY_CODE_STR_BYTES;
+	}
+	s->ok = 1;
+}
+
+/* First sight of a code object (or of a new one at a known address): send
+ * its names and line table to userspace under a new id. 0: not sent.
+ */
+static __noinline __u64 py_code_send(const struct py_proc *p, __u32 pid, __u64 code,
+				     const char *buf, __u64 fingerprint)
+{
+	struct py_code_key key = { .pid = pid, .addr = code };
+	struct py_code_val val = { .fingerprint = fingerprint };
+	struct py_code_event *ev;
+	__u64 lt, len = 0;
+	__u32 zero = 0, n;
+
+	ev = bpf_map_lookup_elem(&py_code_scratch, &zero);
+	if (!ev)
+		return 0;
+	ev->pid = pid;
+	ev->version = p->version;
+	ev->addr = code;
+	ev->filename_ptr = read_code_u64(buf, p->co_filename);
+	ev->name_ptr = read_code_u64(buf, p->co_name);
+	ev->qualname_ptr = read_code_u64(buf, p->co_qualname);
+	ev->linetable_ptr = lt = read_code_u64(buf, p->co_linetable);
+	ev->firstlineno = (__s32)read_code_u64(buf, p->co_firstlineno);
+	py_read_str(p, ev->qualname_ptr, &ev->qualname);
+	py_read_str(p, ev->filename_ptr, &ev->filename);
+	/* PyBytesObject: ob_size at 0x10, bytes from 0x20, in every version. */
+	ev->linetable_ok = 0;
+	ev->linetable_len = 0;
+	ev->linetable_copied = 0;
+	if (lt && !bpf_probe_read_user(&len, sizeof(len), (void *)(lt + 0x10)) &&
+	    len < (1ULL << 31)) {
+		n = len < PY_CODE_LINETABLE_BYTES ? len : PY_CODE_LINETABLE_BYTES;
+		if (n <= PY_CODE_LINETABLE_BYTES &&
+		    !bpf_probe_read_user(ev->linetable, n, (void *)(lt + 0x20))) {
+			ev->linetable_ok = 1;
+			ev->linetable_len = len;
+			ev->linetable_copied = n;
+		}
+	}
+	ev->id = __sync_fetch_and_add(&py_code_last_id, 1) + 1;
+	if (bpf_ringbuf_output(&py_code_events, ev, sizeof(*ev), 0)) {
+		stat_inc(STAT_PY_CODE_LOST);
+		return 0;
+	}
+	stat_inc(STAT_PY_CODE_EVENTS);
+	val.id = ev->id;
+	bpf_map_update_elem(&py_codes, &key, &val, BPF_ANY);
+	return val.id;
+}
+
+/* The id of the code object at code in process pid, as it is now; 0 with
+ * *flags telling why there is none.
+ */
+static __always_inline __u64 py_code_id(const struct py_proc *p, __u32 pid, __u64 code, char *buf,
+					__u32 *flags)
+{
+	struct py_code_key key = { .pid = pid, .addr = code };
+	__u32 size = p->co_read_size;
+	struct py_code_val *known;
+	__u64 fp = 0xcbf29ce484222325ULL, id;
+
+	if (size > PY_CODE_READ_MAX || size < 0x20)
+		size = PY_CODE_READ_MAX;
+	if (bpf_probe_read_user(buf, size, (void *)code)) {
+		stat_inc(STAT_PY_CODE_UNREADABLE);
+		*flags |= PY_FRAME_CODE_UNREADABLE;
+		return 0;
+	}
+	/* Identity: the name, file and line table objects, the first line,
+	 * and the two words after the object header (ob_size and co_consts
+	 * from 3.11, argument counts before).
+	 */
+	fp = (fp ^ read_code_u64(buf, p->co_filename)) * 0x100000001b3ULL;
+	fp = (fp ^ read_code_u64(buf, p->co_name)) * 0x100000001b3ULL;
+	fp = (fp ^ read_code_u64(buf, p->co_qualname)) * 0x100000001b3ULL;
+	fp = (fp ^ read_code_u64(buf, p->co_linetable)) * 0x100000001b3ULL;
+	fp = (fp ^ (__u32)read_code_u64(buf, p->co_firstlineno)) * 0x100000001b3ULL;
+	fp = (fp ^ read_code_u64(buf, 0x10)) * 0x100000001b3ULL;
+	fp = (fp ^ read_code_u64(buf, 0x18)) * 0x100000001b3ULL;
+	known = bpf_map_lookup_elem(&py_codes, &key);
+	if (known && known->fingerprint == fp)
+		return known->id;
+	id = py_code_send(p, pid, code, buf, fp);
+	if (!id)
+		*flags |= PY_FRAME_CODE_LOST;
+	return id;
+}
+
 static long py_walk_step(__u32 i, void *ctx)
 {
 	struct py_walk *w = ctx;
@@ -82,7 +255,8 @@ static long py_walk_step(__u32 i, void *ctx)
 	struct py_stack *st = w->stack;
 	char *buf = w->buf;
 	__u32 size = p->fr_read_size, depth;
-	__u64 code, ip;
+	__u64 code, ip, id;
+	__u32 cflags = 0;
 	__s64 offset;
 	__u8 owner;
 
@@ -130,17 +304,18 @@ static long py_walk_step(__u32 i, void *ctx)
 		st->truncated = 1;
 		return 1;
 	}
-	st->frames[depth].code = code;
-	st->frames[depth].offset = (__s32)offset;
-	st->frames[depth].flags = 0;
 	/* 3.9/3.10: every frame is its own C-level eval call. 3.11: is_entry. */
 	if (p->ip_mode != PY_IP_POINTER)
-		st->frames[depth].flags = PY_FRAME_ENTRY;
+		cflags = PY_FRAME_ENTRY;
 	else if (p->fr_is_entry != PY_OFF_NONE && p->fr_is_entry < PY_FRAME_READ_MAX &&
 		 buf[p->fr_is_entry & (PY_FRAME_READ_MAX - 1)])
-		st->frames[depth].flags = PY_FRAME_ENTRY;
+		cflags = PY_FRAME_ENTRY;
+	id = py_code_id(p, w->pid, code, w->code, &cflags);
+	st->frames[depth].code = id ? id : code;
+	st->frames[depth].offset = (__s32)offset;
+	st->frames[depth].flags = cflags;
 	st->depth = depth + 1;
-	w->hash = (w->hash ^ code) * 0x100000001b3ULL;
+	w->hash = (w->hash ^ st->frames[depth].code) * 0x100000001b3ULL;
 	w->hash =
 	    (w->hash ^ (__u32)offset ^ ((__u64)st->frames[depth].flags << 32)) * 0x100000001b3ULL;
 	return 0;
@@ -205,8 +380,8 @@ static __always_inline bool py_leaf_only(__u32 tgid)
 /* Walk the Python stack of the thread whose state is tstate into map. The
  * stack's hash goes to *hash (0 if none), the outcome to *status.
  */
-static __always_inline void py_walk_tstate(const struct py_proc *p, __u64 tstate, void *map,
-					   __u64 *hash, __u32 *status)
+static __always_inline void py_walk_tstate(const struct py_proc *p, __u32 pid, __u64 tstate,
+					   void *map, __u64 *hash, __u32 *status)
 {
 	struct py_walk w = {};
 	struct py_scratch *scratch;
@@ -229,6 +404,8 @@ static __always_inline void py_walk_tstate(const struct py_proc *p, __u64 tstate
 		return;
 	w.stack = &scratch->stack;
 	w.buf = scratch->frame;
+	w.code = scratch->code;
+	w.pid = pid;
 	w.stack->depth = 0;
 	w.stack->truncated = 0;
 	w.proc = p;
@@ -274,7 +451,7 @@ static __always_inline __u64 py_capture(struct sample_key *key, void *map)
 		key->py_status = PY_NO_THREAD;
 		return 0;
 	}
-	py_walk_tstate(p, tstate, map, &key->py_stack, &key->py_status);
+	py_walk_tstate(p, key->pid, tstate, map, &key->py_stack, &key->py_status);
 	return tstate;
 }
 

@@ -121,11 +121,23 @@ enum py_status {
 	PY_MAP_FULL = 6,    /* Python stack map full: stack dropped */
 };
 
-/* Frame flag: first frame of a run the interpreter entered from C. */
-#define PY_FRAME_ENTRY 1u
+/* Frame flags. ENTRY: first frame of a run the interpreter entered from C.
+ * The others say why the frame has no code id (py_frame.code is then the code
+ * object's address): its header was unreadable at the sample, or its names
+ * could not be handed to userspace (code event ring buffer full).
+ */
+#define PY_FRAME_ENTRY		 1u
+#define PY_FRAME_CODE_UNREADABLE 2u
+#define PY_FRAME_CODE_LOST	 4u
+#define PY_FRAME_UNNAMED	 (PY_FRAME_CODE_UNREADABLE | PY_FRAME_CODE_LOST)
 
 struct py_frame {
-	__u64 code;   /* code object address */
+	/* Code id: names the code object as it was at the sample (its names
+	 * went to userspace in a struct py_code_event with this id). Ids are
+	 * never reused, so a new code object at a freed one's address gets a
+	 * new id. With PY_FRAME_UNNAMED: the code object's address.
+	 */
+	__u64 code;
 	__s32 offset; /* bytecode offset in bytes (-2: not started) */
 	__u32 flags;  /* PY_FRAME_* */
 };
@@ -173,6 +185,70 @@ struct py_proc {
 	__u8 native_leaf_only;
 	__u8 pad2[7];
 	__u64 gil; /* address of struct _gil_runtime_state, 0: unknown */
+	/* Code objects: where their names are (bytes from the object), and how
+	 * much of the head to read so that every co_* field below is covered.
+	 */
+	__u16 co_filename, co_name, co_qualname, co_linetable, co_firstlineno;
+	__u16 co_read_size;
+	/* str objects: offset of the characters of a compact ASCII string, and
+	 * of other compact strings (or of the data pointer of a legacy one).
+	 */
+	__u16 uni_ascii_data, uni_compact_data;
+};
+
+/* Largest co_read_size: every layout's co_* fields lie below it. */
+#define PY_CODE_READ_MAX 0x100
+
+/* The first time the kernel sees a code object in a process (or a different
+ * one at an address it knew), it copies what names it into a code event:
+ * userspace never depends on the object, or the process, still existing.
+ * Strings keep PY_CODE_STR_BYTES of their characters' bytes: longer ones keep
+ * the first and last halves (userspace marks the cut). Line tables keep
+ * PY_CODE_LINETABLE_BYTES.
+ */
+#define PY_CODE_STR_BYTES	  4096
+#define PY_CODE_LINETABLE_BYTES	  8192
+#define RAMPA_PY_CODE_MAP_ENTRIES 65536
+#define RAMPA_PY_CODE_RING_BYTES  (8 * 1024 * 1024)
+
+struct py_code_str {
+	__u64 addr;   /* the str object, 0: none */
+	__s64 length; /* in characters, as the object says */
+	__u32 state;  /* PyASCIIObject.state: kind, compact, ascii bits */
+	__u32 nbytes; /* bytes copied to data: all, or head and tail halves */
+	__u32 ok;     /* 1: read; 0: unreadable at the sample */
+	__u32 pad;
+	__u8 data[PY_CODE_STR_BYTES];
+};
+
+struct py_code_event {
+	__u32 pid;
+	__u32 version; /* struct py_proc.version: how to decode the line table */
+	__u64 id;      /* what frames carry in py_frame.code */
+	__u64 addr;    /* the code object */
+	/* The identity read at the sample: the code object's pointers to its
+	 * filename, name, qualname and line table; userspace may read the
+	 * object again only while these still match.
+	 */
+	__u64 filename_ptr, name_ptr, qualname_ptr, linetable_ptr;
+	__s32 firstlineno;
+	__u32 linetable_ok;	/* 1: line table read (perhaps cut) */
+	__u64 linetable_len;	/* its full length */
+	__u32 linetable_copied; /* bytes in linetable */
+	__u32 pad2;
+	struct py_code_str qualname, filename;
+	__u8 linetable[PY_CODE_LINETABLE_BYTES];
+};
+
+struct py_code_key {
+	__u32 pid;
+	__u32 pad;
+	__u64 addr;
+};
+
+struct py_code_val {
+	__u64 fingerprint; /* hash of the identity fields at first sight */
+	__u64 id;
 };
 
 /* Largest fr_read_size: 3.9's f_lasti ends at 0x6c. */
@@ -180,22 +256,25 @@ struct py_proc {
 
 /* Indexes into the per-CPU stats array: every loss is counted here. */
 enum capture_stat {
-	STAT_SAMPLES,		/* samples of target threads */
-	STAT_USTACK_COLLISION,	/* user stack hash collided in the stack map */
-	STAT_KSTACK_COLLISION,	/* kernel stack hash collided */
-	STAT_USTACK_FAILED,	/* user stack could not be read (other errors) */
-	STAT_KSTACK_FAILED,	/* kernel stack could not be read */
-	STAT_STACK_MAP_FULL,	/* stack map out of entries */
-	STAT_COUNT_MAP_FULL,	/* count map out of entries: sample dropped */
-	STAT_EVENTS_LOST,	/* ring buffer full: process event dropped */
-	STAT_TARGETS_FULL,	/* target map full: a forked child was not followed */
-	STAT_PY_STACK_MAP_FULL, /* Python stack map full: Python frames dropped */
-	STAT_PY_READ_FAILED,	/* Python walk hit unreadable memory */
-	STAT_OFFCPU_SWITCHES,	/* target switch-outs seen */
-	STAT_OFFCPU_MAP_FULL,	/* off-CPU start map full: an interval dropped */
-	STAT_OFFCPU_STACK_FULL, /* off-CPU stack maps full: stack dropped */
-	STAT_GIL_NOT_HELD,	/* --mode gil: sample of a thread not holding the GIL */
-	STAT_GIL_MAP_FULL,	/* gil-wait thread maps full: a thread not measured */
+	STAT_SAMPLES,		 /* samples of target threads */
+	STAT_USTACK_COLLISION,	 /* user stack hash collided in the stack map */
+	STAT_KSTACK_COLLISION,	 /* kernel stack hash collided */
+	STAT_USTACK_FAILED,	 /* user stack could not be read (other errors) */
+	STAT_KSTACK_FAILED,	 /* kernel stack could not be read */
+	STAT_STACK_MAP_FULL,	 /* stack map out of entries */
+	STAT_COUNT_MAP_FULL,	 /* count map out of entries: sample dropped */
+	STAT_EVENTS_LOST,	 /* ring buffer full: process event dropped */
+	STAT_TARGETS_FULL,	 /* target map full: a forked child was not followed */
+	STAT_PY_STACK_MAP_FULL,	 /* Python stack map full: Python frames dropped */
+	STAT_PY_READ_FAILED,	 /* Python walk hit unreadable memory */
+	STAT_OFFCPU_SWITCHES,	 /* target switch-outs seen */
+	STAT_OFFCPU_MAP_FULL,	 /* off-CPU start map full: an interval dropped */
+	STAT_OFFCPU_STACK_FULL,	 /* off-CPU stack maps full: stack dropped */
+	STAT_GIL_NOT_HELD,	 /* --mode gil: sample of a thread not holding the GIL */
+	STAT_GIL_MAP_FULL,	 /* gil-wait thread maps full: a thread not measured */
+	STAT_PY_CODE_UNREADABLE, /* code object header unreadable: frame unnamed */
+	STAT_PY_CODE_LOST,	 /* code event ring buffer full: frame unnamed */
+	STAT_PY_CODE_EVENTS,	 /* code events sent (first sights) */
 	STAT__MAX,
 };
 

@@ -39,7 +39,11 @@ struct capture_opts {
 	bool no_sampling;   /* no perf events: the other hooks only */
 	bool gil_holders;   /* keep samples of threads holding the GIL only */
 	void (*on_event)(const struct capture_event *e, void *ctx);
-	void *ctx;
+	/* A code object's names, copied at first sight; before any sample
+	 * that names it by e->id is handed to capture__drain's callback.
+	 */
+	void (*on_code)(const struct py_code_event *e, void *ctx);
+	void *ctx; /* for on_event and on_code */
 };
 
 /* Load the programs. On failure prints the cause and the fix and returns an

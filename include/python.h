@@ -16,10 +16,20 @@
 struct python;
 struct symbolizer;
 
+/* What naming Python frames cost and lost. */
 struct python_stats {
-	uint64_t code_reads;	   /* code objects read from targets */
-	uint64_t code_read_failed; /* ... that could not be read (freed, process gone) */
+	uint64_t code_events;	/* code objects named by the kernel at first sight */
+	uint64_t memory_reads;	/* code objects (partly) read from a target's memory */
+	uint64_t lines_unknown; /* lines past a line table cut at PY_CODE_LINETABLE_BYTES */
+	uint64_t names_cut;	/* names longer than PY_CODE_STR_BYTES: middle cut */
+	uint64_t labels_cut;	/* frame labels over the frame limit: middle cut */
+	uint64_t invalid_chars; /* characters that were not text, replaced by U+FFFD */
 };
+
+/* The frame that stands for one whose code object could not be named. */
+#define PY_FRAME_UNREADABLE "[python frame unreadable]"
+/* Marks where the middle of a long name or path was cut. */
+#define PY_CUT_MARK "[\u2026]"
 
 struct python *python__new(void);
 void python__free(struct python *py);
@@ -53,11 +63,34 @@ bool python__has_frame_pointers(struct python *py, pid_t pid);
  * for threads that were already asleep when profiling began. 0 on success.
  */
 int python__snapshot(struct python *py, pid_t pid, pid_t tid, struct py_stack *out);
-/* Name one frame: "qualname (file.py:LINE)". */
-const char *python__frame_name(struct python *py, pid_t pid, uint64_t code, int32_t offset,
-			       char *buf, size_t len);
-/* A new drain begins: cached code objects are checked again before reuse. */
-void python__new_epoch(struct python *py);
+/* The names of a code object, copied by the kernel at first sight: frames
+ * name it by e->id from then on. Must be called before those frames are.
+ */
+void python__code_event(struct python *py, const struct py_code_event *e);
+/* Why a frame was or was not named. */
+enum py_name {
+	PY_NAMED = 0,
+	PY_NAME_UNREADABLE = 1, /* code object or its names unreadable at the sample */
+	PY_NAME_LOST = 2,	/* the kernel could not hand its names over (buffer full) */
+	PY_NAME_UNKNOWN = 3,	/* a code id whose names never arrived */
+	PY_NAME__MAX,
+};
+
+/* Name frame f of process pid: "qualname (file.py:LINE)" in buf (len bytes;
+ * labels over len keep both ends of the path, then of the qualname, around
+ * PY_CUT_MARK). Anything but PY_NAMED leaves PY_FRAME_UNREADABLE in buf:
+ * a frame that cannot be named truthfully is never guessed.
+ */
+enum py_name python__frame_name(struct python *py, pid_t pid, const struct py_frame *f, char *buf,
+				size_t len);
+/* A CPython str as UTF-8 from its state word, length in characters and the
+ * nbytes bytes of characters kept (the first and last halves when fewer than
+ * the string has: PY_CUT_MARK marks the cut and *cut is set). Characters that
+ * are not text (NUL, surrogates, past U+10FFFF) become U+FFFD, counted in
+ * *nbad. Returns a malloc'd string, or NULL for an invalid kind or length.
+ */
+char *python__decode_str(uint32_t state, int64_t length, const uint8_t *data, uint32_t nbytes,
+			 unsigned int *nbad, bool *cut);
 const struct python_stats *python__stats(const struct python *py);
 
 /* Line of a bytecode byte offset, from a code object's line table, as

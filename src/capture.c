@@ -20,7 +20,8 @@ struct capture {
 	struct capture_bpf *skel;
 	struct capture_opts opts;
 	struct ring_buffer *rb;
-	struct bpf_link **links; /* one per online CPU */
+	struct ring_buffer *code_rb; /* code events: names of code objects at first sight */
+	struct bpf_link **links;     /* one per online CPU */
 	int *pfds;
 	int ncpus_online, *cpus;
 	int nr_possible;
@@ -66,6 +67,18 @@ static int read_online_cpus(int **cpus)
 	}
 	fclose(f);
 	return n;
+}
+
+/* Every code event written before a sample was counted is delivered before
+ * the sample: samples name code by the ids these events carry.
+ */
+static int handle_code_event(void *ctx, void *data, size_t size)
+{
+	struct capture *c = ctx;
+
+	if (size >= sizeof(struct py_code_event) && c->opts.on_code)
+		c->opts.on_code(data, c->opts.ctx);
+	return 0;
 }
 
 static int handle_event(void *ctx, void *data, size_t size)
@@ -153,8 +166,10 @@ int capture__open(struct capture **out, const struct capture_opts *opts)
 		return EXIT_ERROR;
 	}
 	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), handle_event, c, NULL);
-	if (!c->rb) {
-		p_err("cannot set up the event ring buffer: %s", strerror(errno));
+	c->code_rb =
+	    ring_buffer__new(bpf_map__fd(c->skel->maps.py_code_events), handle_code_event, c, NULL);
+	if (!c->rb || !c->code_rb) {
+		p_err("cannot set up the event ring buffers: %s", strerror(errno));
 		capture__close(c);
 		return EXIT_ERROR;
 	}
@@ -255,6 +270,8 @@ int capture__poll(struct capture *c, int timeout_ms)
 {
 	int n = ring_buffer__poll(c->rb, timeout_ms);
 
+	/* Code events are taken here too, so the ring buffer stays empty. */
+	ring_buffer__consume(c->code_rb);
 	return n < 0 ? n : 0;
 }
 
@@ -400,6 +417,7 @@ void capture__offcpu_pending(struct capture *c, __u64 now_ns,
 
 	if (!c->opts.offcpu_kinds)
 		return;
+	ring_buffer__consume(c->code_rb);
 	while (!bpf_map_get_next_key(fd, first ? NULL : &prev, &tid)) {
 		struct capture_sample s;
 
@@ -423,6 +441,7 @@ void capture__offcpu_flush(struct capture *c, __u64 end_ns,
 
 	if (!c->opts.offcpu_kinds)
 		return;
+	ring_buffer__consume(c->code_rb);
 	while (!bpf_map_get_next_key(fd, NULL, &tid)) {
 		if (!bpf_map_lookup_and_delete_elem(fd, &tid, &st) && st.ts && end_ns > st.ts) {
 			struct capture_sample s;
@@ -460,6 +479,7 @@ int capture__drain(struct capture *c, void (*cb)(const struct capture_sample *s,
 	 * for microseconds in interrupt context.
 	 */
 	nanosleep(&settle, NULL);
+	ring_buffer__consume(c->code_rb);
 	cfd = bpf_map__fd(old ? c->skel->maps.counts1 : c->skel->maps.counts0);
 	sfd = bpf_map__fd(old ? c->skel->maps.stacks1 : c->skel->maps.stacks0);
 	pfd = bpf_map__fd(old ? c->skel->maps.py_stacks1 : c->skel->maps.py_stacks0);
@@ -516,6 +536,7 @@ void capture__close(struct capture *c)
 		if (c->pfds[i] >= 0)
 			close(c->pfds[i]);
 	ring_buffer__free(c->rb);
+	ring_buffer__free(c->code_rb);
 	capture_bpf__destroy(c->skel);
 	free(c->links);
 	free(c->pfds);

@@ -21,27 +21,14 @@
  * see docs/cpython-internals.md); pthread_t points at struct pthread.
  */
 #define GLIBC_PTHREAD_TID 0x2d0
-#define MAX_NAME_CHARS	  512
-#define MAX_LINETABLE	  65536
-#define CODE_BUCKETS	  4096
+#define MAX_LINETABLE	  (1 << 20)
+#define CODE_BUCKETS	  16384
 #define MAX_INTERP_RANGES 8
 
 /* Where a code object keeps what names a frame. */
 struct code_layout {
 	uint16_t filename, name, qualname, firstlineno, linetable;
 	uint16_t ascii_data, compact_data; /* unicode: sizeof PyASCII/PyCompactUnicodeObject */
-};
-
-struct code_entry {
-	uint64_t addr;
-	uint64_t filename_ptr, name_ptr, linetable_ptr; /* identity, checked each epoch */
-	int firstlineno;
-	char *label; /* qualname */
-	char *filename;
-	uint8_t *linetable;
-	int linetable_len;
-	unsigned int epoch;
-	struct code_entry *next;
 };
 
 struct py_target {
@@ -58,38 +45,26 @@ struct py_target {
 	 */
 	uint64_t gil_runtime_off, gil_interp_ptr_off;
 	char describe[320];
-	struct code_entry *codes[CODE_BUCKETS];
 	struct py_target *next;
 };
 
 #define TARGET_BUCKETS 256
 
+struct code_info;
+
 struct python {
 	struct py_target *targets[TARGET_BUCKETS];
-	unsigned int epoch;
+	struct code_info *codes[CODE_BUCKETS];	    /* by id */
+	struct code_info *snap_codes[CODE_BUCKETS]; /* userspace ids, by (pid, addr) */
+	uint64_t last_user_id;
 	struct python_stats stats;
 };
 
+static void free_codes(struct python *py);
+
 struct python *python__new(void)
 {
-	struct python *py = xcalloc(1, sizeof(*py));
-
-	py->epoch = 1;
-	return py;
-}
-
-static void free_codes(struct py_target *t)
-{
-	for (int i = 0; i < CODE_BUCKETS; i++) {
-		for (struct code_entry *c = t->codes[i], *n; c; c = n) {
-			n = c->next;
-			free(c->label);
-			free(c->filename);
-			free(c->linetable);
-			free(c);
-		}
-		t->codes[i] = NULL;
-	}
+	return xcalloc(1, sizeof(struct python));
 }
 
 void python__free(struct python *py)
@@ -99,10 +74,10 @@ void python__free(struct python *py)
 	for (int i = 0; i < TARGET_BUCKETS; i++) {
 		for (struct py_target *t = py->targets[i], *n; t; t = n) {
 			n = t->next;
-			free_codes(t);
 			free(t);
 		}
 	}
+	free_codes(py);
 	free(py);
 }
 
@@ -123,7 +98,6 @@ void python__forget(struct python *py, pid_t pid)
 			struct py_target *t = *pp;
 
 			*pp = t->next;
-			free_codes(t);
 			free(t);
 			return;
 		}
@@ -285,6 +259,28 @@ static void set_read_size(struct py_proc *p)
 		if (offs[i] != PY_OFF_NONE && offs[i] + 8u > end)
 			end = offs[i] + 8u;
 	p->fr_read_size = end > PY_FRAME_READ_MAX ? PY_FRAME_READ_MAX : end;
+}
+
+/* Tell the kernel where code objects and strings keep what names a frame. */
+static int set_code_layout(struct py_proc *p, const struct code_layout *c)
+{
+	uint16_t offs[] = { c->filename, c->name, c->qualname, c->linetable, c->firstlineno, 0x18 };
+	unsigned int end = 0;
+
+	for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++)
+		if (offs[i] + 8u > end)
+			end = offs[i] + 8u;
+	if (end > PY_CODE_READ_MAX)
+		return -1;
+	p->co_filename = c->filename;
+	p->co_name = c->name;
+	p->co_qualname = c->qualname;
+	p->co_linetable = c->linetable;
+	p->co_firstlineno = c->firstlineno;
+	p->co_read_size = (uint16_t)end;
+	p->uni_ascii_data = c->ascii_data;
+	p->uni_compact_data = c->compact_data;
+	return 0;
 }
 
 /* ---- Finding the interpreter ----------------------------------------- */
@@ -466,6 +462,12 @@ static enum python_inspect inspect(struct python *py, struct symbolizer *sym, pi
 		layout_pre313(minor, &t->bpf, &t->code);
 	}
 	set_read_size(&t->bpf);
+	if (set_code_layout(&t->bpf, &t->code)) {
+		snprintf(why, why_len, "%s: CPython 3.%d code objects lie beyond %d bytes",
+			 ctx.path, minor, PY_CODE_READ_MAX);
+		free(t);
+		return PYTHON_UNSUPPORTED;
+	}
 	if (minor <= 10)
 		t->gil_runtime_off = 0x160;
 	else if (minor == 11)
@@ -551,6 +553,8 @@ bool python__has_frame_pointers(struct python *py, pid_t pid)
 
 /* ---- Walking from userspace ------------------------------------------- */
 
+static uint64_t code_from_memory(struct python *py, struct py_target *t, uint64_t addr);
+
 int python__snapshot(struct python *py, pid_t pid, pid_t tid, struct py_stack *out)
 {
 	struct py_target *t = target_get(py, pid);
@@ -614,201 +618,422 @@ int python__snapshot(struct python *py, pid_t pid, pid_t tid, struct py_stack *o
 			off = p->ip_mode == PY_IP_LASTI_WORDS ? 2 * (int64_t)lasti : lasti;
 		}
 		f = &out->frames[out->depth++];
-		f->code = code;
 		f->offset = (int32_t)off;
 		f->flags = p->ip_mode != PY_IP_POINTER ? PY_FRAME_ENTRY : 0;
 		if (p->fr_is_entry != PY_OFF_NONE && buf[p->fr_is_entry])
 			f->flags = PY_FRAME_ENTRY;
+		/* Named now, while the thread sleeps in it: an id of our own. */
+		f->code = code_from_memory(py, t, code);
+		if (!f->code) {
+			f->code = code;
+			f->flags |= PY_FRAME_CODE_UNREADABLE;
+		}
 	}
 	return 0;
 }
 
 /* ---- Code objects ----------------------------------------------------- */
 
-static void put_utf8(char **out, size_t *left, uint32_t cp)
-{
-	char tmp[4];
-	size_t n;
+/* What names one code object, as it was when the kernel (or a snapshot)
+ * first saw it. Kept for the whole session: ids are never reused.
+ */
+struct code_info {
+	uint64_t id;
+	pid_t pid;
+	int minor;
+	uint64_t addr;
+	uint64_t filename_ptr, name_ptr, qualname_ptr, linetable_ptr;
+	int firstlineno;
+	char *qualname, *filename; /* UTF-8; NULL: unreadable at first sight */
+	uint8_t *linetable;	   /* NULL: none read */
+	uint32_t linetable_len;
+	bool linetable_cut; /* longer than what was copied */
+	bool memory_tried;  /* a fallback read from the target was tried */
+	struct code_info *next;
+	struct code_info *next_addr; /* userspace entries, by (pid, addr) */
+};
 
-	if (cp < 0x80) {
-		tmp[0] = (char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		tmp[0] = (char)(0xc0 | cp >> 6);
-		tmp[1] = (char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		tmp[0] = (char)(0xe0 | cp >> 12);
-		tmp[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		tmp[2] = (char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		tmp[0] = (char)(0xf0 | cp >> 18);
-		tmp[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		tmp[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		tmp[3] = (char)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
-	if (n >= *left)
-		return;
-	memcpy(*out, tmp, n);
-	*out += n;
-	*left -= n;
+static unsigned int code_bucket(uint64_t id)
+{
+	return (unsigned int)((id * 0x9e3779b97f4a7c15ULL) >> 50) % CODE_BUCKETS;
 }
 
-/* A str object as UTF-8; NULL if unreadable. */
-static char *read_unicode(pid_t pid, uint64_t addr, const struct code_layout *c)
+static void code_free(struct code_info *c)
 {
-	uint8_t hdr[0x40], data[MAX_NAME_CHARS * 4];
-	int64_t len;
-	uint32_t state, kind, compact, ascii;
-	uint64_t data_addr;
+	free(c->qualname);
+	free(c->filename);
+	free(c->linetable);
+	free(c);
+}
+
+static void free_codes(struct python *py)
+{
+	for (int i = 0; i < CODE_BUCKETS; i++) {
+		for (struct code_info *c = py->codes[i], *n; c; c = n) {
+			n = c->next;
+			code_free(c);
+		}
+		py->codes[i] = NULL;
+		py->snap_codes[i] = NULL;
+	}
+}
+
+static struct code_info *code_find(const struct python *py, uint64_t id)
+{
+	for (struct code_info *c = py->codes[code_bucket(id)]; c; c = c->next)
+		if (c->id == id)
+			return c;
+	return NULL;
+}
+
+static void code_add(struct python *py, struct code_info *c)
+{
+	unsigned int b = code_bucket(c->id);
+
+	c->next = py->codes[b];
+	py->codes[b] = c;
+}
+
+static void put_utf8(char **out, uint32_t cp)
+{
+	unsigned char *o = (unsigned char *)*out;
+
+	if (cp < 0x80) {
+		*o++ = (unsigned char)cp;
+	} else if (cp < 0x800) {
+		*o++ = (unsigned char)(0xc0 | cp >> 6);
+		*o++ = (unsigned char)(0x80 | (cp & 0x3f));
+	} else if (cp < 0x10000) {
+		*o++ = (unsigned char)(0xe0 | cp >> 12);
+		*o++ = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+		*o++ = (unsigned char)(0x80 | (cp & 0x3f));
+	} else {
+		*o++ = (unsigned char)(0xf0 | cp >> 18);
+		*o++ = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
+		*o++ = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+		*o++ = (unsigned char)(0x80 | (cp & 0x3f));
+	}
+	*out = (char *)o;
+}
+
+char *python__decode_str(uint32_t state, int64_t length, const uint8_t *data, uint32_t nbytes,
+			 unsigned int *nbad, bool *cut)
+{
+	unsigned int kind = (state >> 2) & 7;
+	uint64_t total, nchars, head;
 	char *s, *o;
-	size_t left;
+
+	*cut = false;
+	if ((kind != 1 && kind != 2 && kind != 4) || length < 0)
+		return NULL;
+	total = (uint64_t)length * kind;
+	if (nbytes > total)
+		nbytes = (uint32_t)total;
+	nbytes -= nbytes % kind;
+	nchars = nbytes / kind;
+	/* Fewer bytes than the string has: the first and last halves. */
+	*cut = nbytes < total;
+	head = *cut ? nchars / 2 : nchars;
+	s = o = xmalloc(nchars * 4 + sizeof(PY_CUT_MARK));
+	for (uint64_t i = 0; i < nchars; i++) {
+		uint32_t cp = kind == 1	  ? data[i]
+			      : kind == 2 ? (uint32_t)data[2 * i] | (uint32_t)data[2 * i + 1] << 8
+					  : (uint32_t)data[4 * i] | (uint32_t)data[4 * i + 1] << 8 |
+						(uint32_t)data[4 * i + 2] << 16 |
+						(uint32_t)data[4 * i + 3] << 24;
+
+		if (i == head && *cut) {
+			memcpy(o, PY_CUT_MARK, sizeof(PY_CUT_MARK) - 1);
+			o += sizeof(PY_CUT_MARK) - 1;
+		}
+		/* A target's memory can hold anything: NUL, lone surrogates and
+		 * values past Unicode are not text.
+		 */
+		if (cp == 0 || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) {
+			cp = 0xfffd;
+			(*nbad)++;
+		}
+		put_utf8(&o, cp);
+	}
+	*o = '\0';
+	return s;
+}
+
+void python__code_event(struct python *py, const struct py_code_event *e)
+{
+	struct code_info *c;
+	unsigned int nbad = 0;
+	bool cut;
+
+	if (code_find(py, e->id))
+		return;
+	c = xcalloc(1, sizeof(*c));
+	c->id = e->id;
+	c->pid = (pid_t)e->pid;
+	c->minor = e->version & 0xff;
+	c->addr = e->addr;
+	c->filename_ptr = e->filename_ptr;
+	c->name_ptr = e->name_ptr;
+	c->qualname_ptr = e->qualname_ptr;
+	c->linetable_ptr = e->linetable_ptr;
+	c->firstlineno = e->firstlineno;
+	if (e->qualname.ok) {
+		c->qualname = python__decode_str(e->qualname.state, e->qualname.length,
+						 e->qualname.data, e->qualname.nbytes, &nbad, &cut);
+		py->stats.names_cut += cut;
+	}
+	if (e->filename.ok) {
+		c->filename = python__decode_str(e->filename.state, e->filename.length,
+						 e->filename.data, e->filename.nbytes, &nbad, &cut);
+		py->stats.names_cut += cut;
+	}
+	py->stats.invalid_chars += nbad;
+	if (e->linetable_ok && e->linetable_copied <= PY_CODE_LINETABLE_BYTES) {
+		c->linetable = xmalloc(e->linetable_copied ? e->linetable_copied : 1);
+		memcpy(c->linetable, e->linetable, e->linetable_copied);
+		c->linetable_len = e->linetable_copied;
+		c->linetable_cut = e->linetable_len > e->linetable_copied;
+	}
+	py->stats.code_events++;
+	code_add(py, c);
+}
+
+/* A str object read from the target now, or NULL. */
+static char *read_unicode(struct python *py, pid_t pid, uint64_t addr, const struct code_layout *l)
+{
+	uint8_t hdr[0x28], data[PY_CODE_STR_BYTES];
+	uint32_t state, kind, half = PY_CODE_STR_BYTES / 2, nbytes;
+	uint64_t data_addr, total;
+	unsigned int nbad = 0;
+	int64_t len;
+	char *s;
+	bool cut;
 
 	if (!addr || read_mem(pid, addr, hdr, sizeof(hdr)))
 		return NULL;
 	memcpy(&len, hdr + 0x10, 8);
 	memcpy(&state, hdr + 0x20, 4);
 	kind = (state >> 2) & 7;
-	compact = (state >> 5) & 1;
-	ascii = (state >> 6) & 1;
-	if (len < 0 || (kind != 1 && kind != 2 && kind != 4))
+	if (len < 0 || len > (1 << 28) || (kind != 1 && kind != 2 && kind != 4))
 		return NULL;
-	if (len > MAX_NAME_CHARS)
-		len = MAX_NAME_CHARS;
-	if (compact) {
-		data_addr = addr + (ascii ? c->ascii_data : c->compact_data);
-	} else if (read_mem(pid, addr + c->compact_data, &data_addr, 8)) {
+	if ((state >> 5) & 1)
+		data_addr = addr + ((state >> 6) & 1 ? l->ascii_data : l->compact_data);
+	else if (read_mem(pid, addr + l->compact_data, &data_addr, 8))
 		return NULL;
+	total = (uint64_t)len * kind;
+	if (total <= sizeof(data)) {
+		nbytes = (uint32_t)total;
+		if (nbytes && read_mem(pid, data_addr, data, nbytes))
+			return NULL;
+	} else {
+		nbytes = sizeof(data);
+		if (read_mem(pid, data_addr, data, half) ||
+		    read_mem(pid, data_addr + total - half, data + half, half))
+			return NULL;
 	}
-	if (len && read_mem(pid, data_addr, data, len * kind))
-		return NULL;
-	left = len * 4 + 1;
-	s = o = xmalloc(left);
-	for (int64_t i = 0; i < len; i++) {
-		uint32_t cp = kind == 1	  ? data[i]
-			      : kind == 2 ? ((uint16_t *)data)[i]
-					  : ((uint32_t *)data)[i];
-
-		put_utf8(&o, &left, cp);
-	}
-	*o = '\0';
+	s = python__decode_str(state, len, data, nbytes, &nbad, &cut);
+	py->stats.invalid_chars += nbad;
+	py->stats.names_cut += cut;
 	return s;
 }
 
-static struct code_entry *load_code(struct python *py, struct py_target *t, uint64_t addr,
-				    struct code_entry *c)
+/* The code object at c->addr still has the identity c was captured with. */
+static bool code_same(pid_t pid, const struct code_info *c, const struct code_layout *l)
 {
-	const struct code_layout *l = &t->code;
-	uint8_t hdr[0x100];
-	uint64_t qual, tabsize = 0;
+	uint8_t hdr[PY_CODE_READ_MAX];
+	uint64_t fn, nm, qn, lt;
 	int32_t first;
 
-	py->stats.code_reads++;
-	if (read_mem(t->pid, addr, hdr, sizeof(hdr)))
-		goto failed;
-	memcpy(&c->filename_ptr, hdr + l->filename, 8);
-	memcpy(&c->name_ptr, hdr + l->name, 8);
-	memcpy(&qual, hdr + l->qualname, 8);
-	memcpy(&c->linetable_ptr, hdr + l->linetable, 8);
+	if (read_mem(pid, c->addr, hdr, PY_CODE_READ_MAX))
+		return false;
+	memcpy(&fn, hdr + l->filename, 8);
+	memcpy(&nm, hdr + l->name, 8);
+	memcpy(&qn, hdr + l->qualname, 8);
+	memcpy(&lt, hdr + l->linetable, 8);
 	memcpy(&first, hdr + l->firstlineno, 4);
-	c->addr = addr;
-	c->firstlineno = first;
-	c->label = read_unicode(t->pid, qual, l);
-	c->filename = read_unicode(t->pid, c->filename_ptr, l);
-	if (!c->label || !c->filename)
-		goto failed;
-	/* PyBytesObject: ob_size at 0x10, bytes at 0x20 in every version. */
-	if (c->linetable_ptr && !read_mem(t->pid, c->linetable_ptr + 0x10, &tabsize, 8) &&
-	    tabsize > 0 && tabsize <= MAX_LINETABLE) {
-		c->linetable = xmalloc(tabsize);
-		if (read_mem(t->pid, c->linetable_ptr + 0x20, c->linetable, tabsize)) {
+	return fn == c->filename_ptr && nm == c->name_ptr && qn == c->qualname_ptr &&
+	       lt == c->linetable_ptr && first == c->firstlineno;
+}
+
+/* The kernel could not read part of what names c (paged out, cut line
+ * table): read it from the target, only while the object there is still the
+ * one the kernel saw. Done once per code object.
+ */
+static void code_complete(struct python *py, struct code_info *c)
+{
+	struct py_target *t = target_get(py, c->pid);
+	uint64_t size = 0;
+
+	if (c->memory_tried || !t || t->unsupported)
+		return;
+	c->memory_tried = true;
+	if (!code_same(c->pid, c, &t->code))
+		return;
+	if (!c->qualname)
+		c->qualname = read_unicode(py, c->pid, c->qualname_ptr, &t->code);
+	if (!c->filename)
+		c->filename = read_unicode(py, c->pid, c->filename_ptr, &t->code);
+	if ((!c->linetable || c->linetable_cut) && c->linetable_ptr &&
+	    !read_mem(c->pid, c->linetable_ptr + 0x10, &size, 8) && size > 0 &&
+	    size <= MAX_LINETABLE) {
+		uint8_t *tab = xmalloc(size);
+
+		if (!read_mem(c->pid, c->linetable_ptr + 0x20, tab, size) &&
+		    code_same(c->pid, c, &t->code)) {
+			free(c->linetable);
+			c->linetable = tab;
+			c->linetable_len = (uint32_t)size;
+			c->linetable_cut = false;
+		} else {
+			free(tab);
+		}
+	}
+	py->stats.memory_reads++;
+}
+
+/* A code object met by a userspace walk: named from the target right now,
+ * under an id of userspace's own (bit 63). Reused while its identity holds.
+ */
+static uint64_t code_from_memory(struct python *py, struct py_target *t, uint64_t addr)
+{
+	const struct code_layout *l = &t->code;
+	unsigned int b = code_bucket(addr ^ (uint64_t)t->pid);
+	uint8_t hdr[PY_CODE_READ_MAX];
+	struct code_info *c, probe = { .addr = addr };
+	uint64_t size = 0;
+
+	if (read_mem(t->pid, addr, hdr, PY_CODE_READ_MAX))
+		return 0;
+	memcpy(&probe.filename_ptr, hdr + l->filename, 8);
+	memcpy(&probe.name_ptr, hdr + l->name, 8);
+	memcpy(&probe.qualname_ptr, hdr + l->qualname, 8);
+	memcpy(&probe.linetable_ptr, hdr + l->linetable, 8);
+	memcpy(&probe.firstlineno, hdr + l->firstlineno, 4);
+	for (c = py->snap_codes[b]; c; c = c->next_addr)
+		if (c->pid == t->pid && c->addr == addr && c->filename_ptr == probe.filename_ptr &&
+		    c->name_ptr == probe.name_ptr && c->qualname_ptr == probe.qualname_ptr &&
+		    c->linetable_ptr == probe.linetable_ptr && c->firstlineno == probe.firstlineno)
+			return c->id;
+	c = xmalloc(sizeof(*c));
+	*c = probe;
+	c->id = (1ULL << 63) | ++py->last_user_id;
+	c->pid = t->pid;
+	c->minor = t->minor;
+	c->memory_tried = true;
+	c->qualname = read_unicode(py, t->pid, c->qualname_ptr, l);
+	c->filename = read_unicode(py, t->pid, c->filename_ptr, l);
+	if (c->linetable_ptr && !read_mem(t->pid, c->linetable_ptr + 0x10, &size, 8) && size > 0 &&
+	    size <= MAX_LINETABLE) {
+		c->linetable = xmalloc(size);
+		if (read_mem(t->pid, c->linetable_ptr + 0x20, c->linetable, size)) {
 			free(c->linetable);
 			c->linetable = NULL;
 		} else {
-			c->linetable_len = (int)tabsize;
+			c->linetable_len = (uint32_t)size;
 		}
 	}
-	c->epoch = py->epoch;
-	return c;
-failed:
-	py->stats.code_read_failed++;
-	free(c->label);
-	free(c->filename);
-	c->label = c->filename = NULL;
-	return NULL;
+	py->stats.memory_reads++;
+	code_add(py, c);
+	c->next_addr = py->snap_codes[b];
+	py->snap_codes[b] = c;
+	return c->id;
 }
 
-/* Code objects are freed and their memory reused: once per drain, check the
- * object still has the strings and table it had.
+/* s with its middle replaced by mark so that the result has fewer than room
+ * bytes; cuts fall on UTF-8 character boundaries. Caller frees.
  */
-static bool code_still_valid(struct python *py, struct py_target *t, struct code_entry *c)
+static char *utf8_cut_middle(const char *s, size_t room, const char *mark)
 {
-	uint8_t hdr[0x100];
-	uint64_t fn, nm, lt;
+	size_t n = strlen(s), m = strlen(mark), keep, head, tail;
+	char *out;
 
-	if (c->epoch == py->epoch)
-		return true;
-	if (read_mem(t->pid, c->addr, hdr, sizeof(hdr)))
-		return true; /* process gone: what we read before is the best there is */
-	memcpy(&fn, hdr + t->code.filename, 8);
-	memcpy(&nm, hdr + t->code.name, 8);
-	memcpy(&lt, hdr + t->code.linetable, 8);
-	if (fn != c->filename_ptr || nm != c->name_ptr || lt != c->linetable_ptr)
-		return false;
-	c->epoch = py->epoch;
-	return true;
+	if (n < room)
+		return xstrdup(s);
+	keep = room > m + 1 ? room - m - 1 : 0;
+	head = keep / 2;
+	tail = keep - head;
+	while (head > 0 && ((unsigned char)s[head] & 0xc0) == 0x80)
+		head--;
+	while (tail > 0 && ((unsigned char)s[n - tail] & 0xc0) == 0x80)
+		tail--;
+	out = xmalloc(head + m + tail + 1);
+	memcpy(out, s, head);
+	memcpy(out + head, mark, m);
+	memcpy(out + head + m, s + n - tail, tail);
+	out[head + m + tail] = '\0';
+	return out;
 }
 
-static struct code_entry *code_get(struct python *py, struct py_target *t, uint64_t addr)
+/* Fit "qualname (filename:line)" in len bytes: cut the middle of the path,
+ * then of the qualname, at character boundaries, with a visible mark.
+ */
+static bool format_label(char *buf, size_t len, const char *qual, const char *file,
+			 const char *line)
 {
-	unsigned int b = (unsigned int)((addr >> 4) % CODE_BUCKETS);
-	struct code_entry *c;
+	size_t lq = strlen(qual), lf = strlen(file), fixed = strlen(line) + 4, mark;
+	char *q = NULL, *f = NULL;
+	bool cut = false;
 
-	for (c = t->codes[b]; c; c = c->next) {
-		if (c->addr != addr)
-			continue;
-		if (code_still_valid(py, t, c))
-			return c->label ? c : NULL;
-		free(c->label);
-		free(c->filename);
-		free(c->linetable);
-		c->label = c->filename = NULL;
-		c->linetable = NULL;
-		c->linetable_len = 0;
-		return load_code(py, t, addr, c);
+	mark = sizeof(PY_CUT_MARK) - 1;
+	if (lq + lf + fixed >= len && lf > 2 * mark) {
+		size_t room = len > lq + fixed + 1 ? len - lq - fixed - 1 : 0;
+
+		if (room < 2 * mark + 8)
+			room = 2 * mark + 8 < lf ? 2 * mark + 8 : lf;
+		f = utf8_cut_middle(file, room, PY_CUT_MARK);
+		file = f;
+		lf = strlen(file);
+		cut = true;
 	}
-	c = xcalloc(1, sizeof(*c));
-	c->addr = addr;
-	c->next = t->codes[b];
-	t->codes[b] = c;
-	return load_code(py, t, addr, c);
+	if (lq + lf + fixed >= len) {
+		q = utf8_cut_middle(qual, len > lf + fixed + 1 ? len - lf - fixed - 1 : 1,
+				    PY_CUT_MARK);
+		qual = q;
+		cut = true;
+	}
+	snprintf(buf, len, "%s (%s:%s)", qual, file, line);
+	free(q);
+	free(f);
+	return cut;
 }
 
-void python__new_epoch(struct python *py)
+enum py_name python__frame_name(struct python *py, pid_t pid, const struct py_frame *f, char *buf,
+				size_t len)
 {
-	py->epoch++;
-}
+	enum py_name why = PY_NAMED;
+	struct code_info *c = NULL;
+	char line[16];
+	int n = -1;
 
-const char *python__frame_name(struct python *py, pid_t pid, uint64_t code, int32_t offset,
-			       char *buf, size_t len)
-{
-	struct py_target *t = target_get(py, pid);
-	struct code_entry *c = t && !t->unsupported ? code_get(py, t, code) : NULL;
-	int line;
-
+	if (f->flags & PY_FRAME_CODE_LOST)
+		why = PY_NAME_LOST;
+	else if (f->flags & PY_FRAME_CODE_UNREADABLE)
+		why = PY_NAME_UNREADABLE;
+	else if (!(c = code_find(py, f->code)))
+		why = PY_NAME_UNKNOWN;
+	if (c && (!c->qualname || !c->filename || c->linetable_cut))
+		code_complete(py, c);
+	if (c && (!c->qualname || !c->filename)) {
+		why = PY_NAME_UNREADABLE;
+		c = NULL;
+	}
 	if (!c) {
-		snprintf(buf, len, "[python code 0x%llx unreadable]", (unsigned long long)code);
-		return buf;
+		snprintf(buf, len, "%s", PY_FRAME_UNREADABLE);
+		return why;
 	}
-	line = c->linetable
-		   ? python__line(t->minor, c->linetable, c->linetable_len, c->firstlineno, offset)
-		   : -1;
-	if (line < 0)
-		line = c->firstlineno;
-	snprintf(buf, len, "%s (%s:%d)", c->label, c->filename, line);
-	return buf;
+	if (c->linetable)
+		n = python__line(c->minor, c->linetable, (int)c->linetable_len, c->firstlineno,
+				 f->offset);
+	/* A line past the part of the table that was kept is not known. */
+	if (n < 0 && c->linetable_cut) {
+		py->stats.lines_unknown++;
+		snprintf(line, sizeof(line), "?");
+	} else {
+		snprintf(line, sizeof(line), "%d", n < 0 ? c->firstlineno : n);
+	}
+	if (format_label(buf, len, c->qualname, c->filename, line))
+		py->stats.labels_cut++;
+	return PY_NAMED;
 }
 
 const struct python_stats *python__stats(const struct python *py)

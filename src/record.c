@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 
 #include "capture_api.h"
 #include "commands.h"
+#include "folded.h"
 #include "output.h"
 #include "gilwait.h"
 #include "profile.h"
@@ -75,8 +77,12 @@ struct record {
 	int npending;
 	uint64_t py_samples[PY_MAP_FULL + 1]; /* samples of Python processes by status */
 	uint64_t py_spliced, py_leaf_only;
-	uint64_t ns_by_kind[3]; /* off-CPU nanoseconds by enum sample_kind */
-	uint64_t samples_cpu;	/* on-CPU samples */
+	enum py_name cur_unnamed;	   /* the sample being built has an unnamed frame */
+	uint64_t py_unnamed[PY_NAME__MAX]; /* on-CPU samples with one, by cause */
+	uint64_t py_unnamed_other;	   /* off-CPU and GIL-wait stacks with one */
+	uint64_t py_ok_unnamed;		   /* ... of them walked whole (PY_OK) */
+	uint64_t ns_by_kind[3];		   /* off-CPU nanoseconds by enum sample_kind */
+	uint64_t samples_cpu;		   /* on-CPU samples */
 	uint64_t snapshots, snapshot_failed;
 	struct snapshot {
 		uint32_t *frames; /* after the process root, root first */
@@ -167,7 +173,8 @@ static void usage(FILE *f)
 	    "                           offcpu: time blocked off-CPU only, in microseconds\n"
 	    "                           gil: on-CPU samples of threads holding the GIL\n"
 	    "  -F, --frequency HZ       samples per second per CPU (1-%d, default %d)\n"
-	    "  -T, --per-thread         put 'thread-name-TID' under the process root frame\n"
+	    "  -T, --per-thread         put 'NAME-TID' under the process root frame: the\n"
+	    "                           thread's latest name (threading's, else the OS's)\n"
 	    "  -o, --output FILE        where to write the profile (default rampa-PID.folded)\n"
 	    "      --format FORMAT      folded, svg, speedscope or pprof (default: from the\n"
 	    "                           extension of FILE: .folded .svg .speedscope.json .pb.gz)\n"
@@ -640,7 +647,7 @@ static void retry_pending(struct record *r)
 static uint32_t native_frames(struct record *r, const struct capture_sample *s, uint32_t *out)
 {
 	uint32_t tmp[RAMPA_MAX_STACK_DEPTH], n = 0;
-	char buf[512];
+	char buf[FOLDED_MAX_FRAME + 1];
 
 	for (uint32_t i = 0; i < s->nustack && i < RAMPA_MAX_STACK_DEPTH; i++) {
 		symbolizer__user(r->sym, s->pid, s->ustack[i], i == 0, buf, sizeof(buf));
@@ -651,6 +658,20 @@ static uint32_t native_frames(struct record *r, const struct capture_sample *s, 
 	for (uint32_t i = 0; i < n; i++)
 		out[i] = tmp[n - 1 - i];
 	return n;
+}
+
+/* One Python frame as a profile frame; a frame that cannot be named counts
+ * against the sample being built (r->cur_unnamed).
+ */
+static uint32_t python_frame(struct record *r, const struct capture_sample *s,
+			     const struct py_frame *f)
+{
+	char buf[FOLDED_MAX_FRAME + 1];
+	enum py_name why = python__frame_name(r->py, s->pid, f, buf, sizeof(buf));
+
+	if (why != PY_NAMED && !r->cur_unnamed)
+		r->cur_unnamed = why;
+	return profile__intern(r->prof, buf);
 }
 
 static bool is_eval_frame(const char *name)
@@ -670,7 +691,6 @@ static bool splice_python(struct record *r, const struct capture_sample *s, uint
 	const struct py_stack *py = s->py;
 	uint32_t out = *n, runs = 0, evals = 0, native[RAMPA_MAX_STACK_DEPTH], nnative;
 	bool missing;
-	char buf[512];
 	int j;
 
 	for (uint32_t i = 0; i < py->depth; i++)
@@ -687,7 +707,8 @@ static bool splice_python(struct record *r, const struct capture_sample *s, uint
 	 */
 	missing = evals + 1 == runs && nnative > 1 &&
 		  !is_eval_frame(profile__frame_name(r->prof, native[nnative - 1]));
-	if ((!evals && !missing) || (evals != runs && !missing) || py->truncated) {
+	if ((!evals && !missing) || (evals != runs && !missing) || py->truncated ||
+	    s->py_status == PY_READ_FAILED) {
 		p_debug("splice: %u eval frames, %u Python runs in %u frames", evals, runs,
 			py->depth);
 		return false;
@@ -702,9 +723,7 @@ static bool splice_python(struct record *r, const struct capture_sample *s, uint
 		}
 		/* One run: frames up to the next entry marker nearer the leaf. */
 		do {
-			python__frame_name(r->py, s->pid, py->frames[j].code, py->frames[j].offset,
-					   buf, sizeof(buf));
-			frames[out++] = profile__intern(r->prof, buf);
+			frames[out++] = python_frame(r, s, &py->frames[j]);
 			j--;
 		} while (j >= 0 && !(py->frames[j].flags & PY_FRAME_ENTRY));
 		if (!eval)
@@ -722,18 +741,23 @@ static void python_then_leaf(struct record *r, const struct capture_sample *s, u
 			     uint32_t *n)
 {
 	const struct py_stack *py = s->py;
-	char buf[512];
+	char buf[FOLDED_MAX_FRAME + 1];
 
+	/* The walk stopped at unreadable memory: the frames rootward of it
+	 * are missing, and the stack says so.
+	 */
+	if (s->py_status == PY_READ_FAILED) {
+		frames[(*n)++] = profile__intern(r->prof, PY_FRAME_UNREADABLE);
+		if (!r->cur_unnamed)
+			r->cur_unnamed = PY_NAME_UNREADABLE;
+	}
 	if (py->truncated) {
 		snprintf(buf, sizeof(buf), "[truncated: deeper than %d Python frames]",
 			 RAMPA_PY_MAX_DEPTH);
 		frames[(*n)++] = profile__intern(r->prof, buf);
 	}
-	for (int i = (int)py->depth - 1; i >= 0; i--) {
-		python__frame_name(r->py, s->pid, py->frames[i].code, py->frames[i].offset, buf,
-				   sizeof(buf));
-		frames[(*n)++] = profile__intern(r->prof, buf);
-	}
+	for (int i = (int)py->depth - 1; i >= 0; i--)
+		frames[(*n)++] = python_frame(r, s, &py->frames[i]);
 	if (s->nustack && !python__in_interpreter(r->py, s->pid, s->ustack[0])) {
 		symbolizer__user(r->sym, s->pid, s->ustack[0], true, buf, sizeof(buf));
 		frames[(*n)++] = profile__intern(r->prof, buf);
@@ -762,7 +786,7 @@ static uint32_t thread_frame(struct record *r, pid_t pid, uint32_t tid)
 static uint32_t kernel_frames(struct record *r, const struct capture_sample *s, uint32_t *out)
 {
 	uint32_t n = 0, skip = 0;
-	char buf[512];
+	char buf[FOLDED_MAX_FRAME + 1];
 
 	for (; skip < s->nkstack; skip++) {
 		symbolizer__kernel(r->sym, s->kstack[skip], buf, sizeof(buf));
@@ -794,7 +818,7 @@ static pid_t holder_tid(struct record *r, pid_t pid, uint64_t tstate)
 /* Who held the GIL while this thread waited, and what Python code it ran. */
 static void gil_behind(struct record *r, const struct capture_sample *s)
 {
-	char where[512];
+	char where[FOLDED_MAX_FRAME + 1];
 	const char *w = NULL;
 
 	pid_t holder = s->holder ? holder_tid(r, s->pid, s->holder) : 0;
@@ -805,8 +829,7 @@ static void gil_behind(struct record *r, const struct capture_sample *s)
 		return;
 	}
 	if (s->holder_py && s->holder_py->depth) {
-		python__frame_name(r->py, s->pid, s->holder_py->frames[0].code,
-				   s->holder_py->frames[0].offset, where, sizeof(where));
+		python__frame_name(r->py, s->pid, &s->holder_py->frames[0], where, sizeof(where));
 		w = where;
 	}
 	gilwait__behind(r->gil, s->pid, s->tid, holder, w, s->count);
@@ -871,6 +894,7 @@ static void on_sample(const struct capture_sample *s, void *ctx)
 	if (r->child && s->pid == (__u32)r->child && !r->child_execed)
 		return;
 	weight = weight_of(r, s);
+	r->cur_unnamed = PY_NAMED;
 	if (s->kind == KIND_GIL_WAIT && r->gil)
 		gil_behind(r, s);
 	if (!weight)
@@ -917,6 +941,12 @@ static void on_sample(const struct capture_sample *s, void *ctx)
 		frames[n++] = profile__intern(
 		    r->prof, s->kind == KIND_GIL_WAIT ? "[no Python frame: thread start or exit]"
 						      : "[no stack]");
+	if (r->cur_unnamed && s->kind == KIND_CPU) {
+		r->py_unnamed[r->cur_unnamed] += s->count;
+		if (s->py_status == PY_OK)
+			r->py_ok_unnamed += s->count;
+	} else if (r->cur_unnamed)
+		r->py_unnamed_other++;
 	profile__add(r->prof, frames, n, weight);
 }
 
@@ -999,26 +1029,27 @@ static void snapshot_sleepers(struct record *r, pid_t pid)
 static void warm_pending(const struct capture_sample *s, void *ctx)
 {
 	struct record *r = ctx;
-	char buf[512];
+	char buf[FOLDED_MAX_FRAME + 1];
 
 	if (r->per_thread)
 		thread_frame(r, s->pid, s->tid);
-	for (uint32_t i = 0; s->py && i < s->py->depth; i++)
-		python__frame_name(r->py, s->pid, s->py->frames[i].code, s->py->frames[i].offset,
-				   buf, sizeof(buf));
 	for (uint32_t i = 0; i < s->nustack; i++)
 		symbolizer__user(r->sym, s->pid, s->ustack[i], i == 0, buf, sizeof(buf));
 }
 
 static void drain(struct record *r)
 {
-	python__new_epoch(r->py);
 	capture__drain(r->cap, on_sample, r);
 	capture__offcpu_pending(r->cap, 0, warm_pending, r);
 	if (r->gil) {
 		capture__gil_threads(r->cap, gil_thread_seen, r);
 		gilwait__names(r->gil);
 	}
+}
+
+static void on_code(const struct py_code_event *e, void *ctx)
+{
+	python__code_event(((struct record *)ctx)->py, e);
 }
 
 static void on_event(const struct capture_event *e, void *ctx)
@@ -1145,28 +1176,44 @@ static void describe_target(struct record *r, char *buf, size_t len)
 	}
 }
 
-static void print_python_summary(struct record *r)
+static void print_python_summary(struct record *r, const uint64_t *st)
 {
+	static const char *const causes[PY_NAME__MAX] = {
+		[PY_NAME_UNREADABLE] = "code object unreadable",
+		[PY_NAME_LOST] = "names not handed over: code event buffer full",
+		[PY_NAME_UNKNOWN] = "names never received",
+	};
+	const struct python_stats *ps = python__stats(r->py);
 	const uint64_t *c = r->py_samples;
 	uint64_t running = c[PY_OK] + c[PY_TRUNCATED] + c[PY_READ_FAILED] + c[PY_MAP_FULL];
 	uint64_t all = running + c[PY_NO_THREAD] + c[PY_NO_FRAME];
+	uint64_t whole = c[PY_OK] - (r->py_ok_unnamed < c[PY_OK] ? r->py_ok_unnamed : c[PY_OK]);
 
 	if (!all)
 		return;
 	fprintf(stderr, "  python        %" PRIu64 " samples in Python processes; ", all);
 	if (running)
-		fprintf(stderr, "%.1f%% of those running Python code have the whole Python stack\n",
-			100.0 * c[PY_OK] / running);
+		fprintf(stderr,
+			"%.1f%% of those running Python code have the whole Python stack, every "
+			"frame named\n",
+			whole == running ? 100.0 : floor(1000.0 * whole / running) / 10);
 	else
 		fprintf(stderr, "none running Python code\n");
 	if (c[PY_TRUNCATED])
 		fprintf(stderr, "    %-40s %" PRIu64 "\n", "truncated (deeper than the limit)",
 			c[PY_TRUNCATED]);
 	if (c[PY_READ_FAILED])
-		fprintf(stderr, "    %-40s %" PRIu64 "\n", "Python stack unreadable",
+		fprintf(stderr, "    %-40s %" PRIu64 "\n", "Python stack unreadable midway",
 			c[PY_READ_FAILED]);
 	if (c[PY_MAP_FULL])
 		fprintf(stderr, "    %-40s %" PRIu64 "\n", "Python stack map full", c[PY_MAP_FULL]);
+	for (int i = 1; i < PY_NAME__MAX; i++)
+		if (r->py_unnamed[i])
+			fprintf(stderr, "    %-40s %" PRIu64 " samples\n", causes[i],
+				r->py_unnamed[i]);
+	if (r->py_unnamed_other)
+		fprintf(stderr, "    %-40s %" PRIu64 "\n", "off-CPU stacks with an unnamed frame",
+			r->py_unnamed_other);
 	if (c[PY_NO_THREAD] + c[PY_NO_FRAME])
 		fprintf(stderr, "    %-40s %" PRIu64 "\n", "in threads not running Python code",
 			c[PY_NO_THREAD] + c[PY_NO_FRAME]);
@@ -1176,6 +1223,20 @@ static void print_python_summary(struct record *r)
 	if (r->py_leaf_only)
 		fprintf(stderr, "    %-40s %" PRIu64 "\n",
 			"native leaf only (no usable native walk)", r->py_leaf_only);
+	fprintf(stderr,
+		"    %-40s %" PRIu64 " named in the kernel at first sight, %" PRIu64
+		" read from memory\n",
+		"code objects", ps->code_events, ps->memory_reads);
+	if (ps->names_cut + ps->labels_cut)
+		fprintf(stderr, "    %-40s %" PRIu64 " names, %" PRIu64 " frame labels\n",
+			"cut in the middle (too long)", ps->names_cut, ps->labels_cut);
+	if (ps->lines_unknown)
+		fprintf(stderr, "    %-40s %" PRIu64 "\n", "lines unknown: line table cut",
+			ps->lines_unknown);
+	if (ps->invalid_chars)
+		fprintf(stderr, "    %-40s %" PRIu64 "\n", "characters not text, replaced (U+FFFD)",
+			ps->invalid_chars);
+	(void)st;
 }
 
 static void print_summary(struct record *r, double elapsed, const char *why)
@@ -1189,7 +1250,7 @@ static void print_summary(struct record *r, double elapsed, const char *why)
 	struct {
 		const char *what;
 		uint64_t n;
-	} losses[24];
+	} losses[32];
 	int nl = 0;
 
 	capture__stats(r->cap, st);
@@ -1221,13 +1282,21 @@ static void print_summary(struct record *r, double elapsed, const char *why)
 	losses[nl++] = (typeof(losses[0])){ "frames in unreadable files", ss->no_file };
 	losses[nl++] = (typeof(losses[0])){ "frames without a symbol", ss->no_symbol };
 	losses[nl++] = (typeof(losses[0])){ "frame names with invalid UTF-8 (now U+FFFD)",
-					     profile__invalid_utf8(r->prof) };
+					    profile__invalid_utf8(r->prof) };
 	losses[nl++] =
 	    (typeof(losses[0])){ "off-CPU intervals dropped: map full", st[STAT_OFFCPU_MAP_FULL] };
 	losses[nl++] =
 	    (typeof(losses[0])){ "off-CPU stacks dropped: maps full", st[STAT_OFFCPU_STACK_FULL] };
 	losses[nl++] =
 	    (typeof(losses[0])){ "asleep at start but not accounted", r->snapshot_failed };
+	losses[nl++] = (typeof(losses[0])){ "Python frames unnamed: code object unreadable",
+					    st[STAT_PY_CODE_UNREADABLE] };
+	losses[nl++] = (typeof(losses[0])){ "Python frames unnamed: code event buffer full",
+					    st[STAT_PY_CODE_LOST] };
+	losses[nl++] = (typeof(losses[0])){ "Python frames unnamed: names never received",
+					    r->py_unnamed[PY_NAME_UNKNOWN] };
+	losses[nl++] = (typeof(losses[0])){ "Python stacks cut at unreadable memory",
+					    st[STAT_PY_READ_FAILED] };
 
 	if (r->quiet)
 		return;
@@ -1279,7 +1348,7 @@ static void print_summary(struct record *r, double elapsed, const char *why)
 	if (r->mode != MODE_GILWAIT)
 		fprintf(stderr, "  threads       %zu in %" PRIu64 " process%s\n", r->tids.n,
 			r->nprocs, r->nprocs == 1 ? "" : "es");
-	print_python_summary(r);
+	print_python_summary(r, st);
 	fprintf(stderr, "  stacks        %zu distinct, %zu frame names\n",
 		profile__nstacks(r->prof), profile__nframes(r->prof));
 	for (int i = 0; i < nl; i++) {
@@ -1342,6 +1411,7 @@ static int run(struct record *r)
 				: r->mode == MODE_OFFCPU ? 1u << KIND_OFFCPU_BLOCKED
 							 : 0,
 		.on_event = on_event,
+		.on_code = on_code,
 		.ctx = r,
 	};
 	int ret, go_fd = -1, err_fd = -1;
@@ -1373,6 +1443,12 @@ static int run(struct record *r)
 	}
 	if (r->mode == MODE_GILWAIT && r->system_wide)
 		inspect_all_processes(r);
+	/* Kernel symbols take tens of ms to load: not while CMD's first
+	 * events (its execs) wait to be handled, or a short program ends
+	 * before its interpreter is known.
+	 */
+	if (r->cmd)
+		symbolizer__kernel(r->sym, 0, target, sizeof(target));
 	ret = capture__start(r->cap);
 	if (ret)
 		return ret;
