@@ -6,29 +6,12 @@
 . "$(dirname "$0")/lib.sh"
 require_bpf
 
-PYCACHE=${RAMPA_PY_CACHE:-/var/cache/rampa-bpf/pythons}
-"$TESTS_DIR/pythons/install.sh" --no-dbg --cache "$PYCACHE" >"$TRASH/install.log" 2>&1 ||
-	{ tail -20 "$TRASH/install.log" | sed 's/^/# /'; skip_all "cannot install the CPython test matrix"; }
+load_python_matrix
 
 # Chrooted interpreters see the host's /tmp: the workloads go there.
 WL=$(mktemp -d /tmp/rampa-t4001.XXXXXX)
 cp "$TESTS_DIR/workloads/split.py" "$TESTS_DIR/workloads/roles.py" "$WL/"
 trap 'rm -rf "$WL"; _cleanup' EXIT
-
-# label command... ; host builds first, then the matrix.
-interpreters=("3.11-host /usr/bin/python3.11")
-for v in 3.9.18 3.10.13 3.11.7 3.12.1 3.13.0; do
-	[ -x /root/.pyenv/versions/$v/bin/python ] &&
-		interpreters+=("$v-pyenv /root/.pyenv/versions/$v/bin/python")
-done
-while read -r label _; do
-	case $label in *d-*) continue ;; esac
-	interpreters+=("$label $TESTS_DIR/pythons/run.sh $label")
-done < <("$TESTS_DIR/pythons/list.sh" --cache "$PYCACHE")
-for need in 3.9-bullseye 3.13-trixie 3.13-sid 3.14-sid 3.15-sid; do
-	printf '%s\n' "${interpreters[@]}" | grep -q "^$need " ||
-		{ [ "${CI:-}" = true ] && skip_all "interpreter $need missing"; }
-done
 
 F="$WL/split.py"
 for entry in "${interpreters[@]}"; do
