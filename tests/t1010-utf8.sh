@@ -143,6 +143,33 @@ test_optional 'command -v go' 'pprof: go tool pprof -raw reads it, names and lab
 	grep -q "thread:" tags
 '
 
+# The Python name reader: CPython str objects (state word, length, bytes of
+# the characters) as a target's memory holds them, whatever they hold.
+test_expect_success 'py-decode: ASCII, UCS-2 and UCS-4 strings decode to UTF-8' '
+	"$TEST_TOOL" py-decode 0x64 3 616263 >a && printf "abc\nbad=0 cut=0\n" >e && diff -u e a &&
+	"$TEST_TOOL" py-decode 0x28 2 e9004e6d >a && printf "\303\251\346\265\216\nbad=0 cut=0\n" >e && diff -u e a &&
+	"$TEST_TOOL" py-decode 0x30 1 00f60100 >a && printf "\360\237\230\200\nbad=0 cut=0\n" >e && diff -u e a
+'
+test_expect_success 'py-decode: NUL, lone surrogates and values past U+10FFFF become U+FFFD, counted' '
+	"$TEST_TOOL" py-decode 0x24 3 610062 >a && printf "a\357\277\275b\nbad=1 cut=0\n" >e && diff -u e a &&
+	"$TEST_TOOL" py-decode 0x28 2 00d84100 >a && printf "\357\277\275A\nbad=1 cut=0\n" >e && diff -u e a &&
+	"$TEST_TOOL" py-decode 0x30 1 00001100 >a && printf "\357\277\275\nbad=1 cut=0\n" >e && diff -u e a &&
+	"$TEST_TOOL" py-decode 0x3c 1 41 >a && printf "(null)\nbad=0 cut=0\n" >e && diff -u e a
+'
+test_expect_success 'py-decode: a string kept as head and tail is marked where it was cut' '
+	"$TEST_TOOL" py-decode 0x24 100 6162636465 >a && printf "ab[\342\200\246]cde\nbad=0 cut=1\n" >e &&
+	diff -u e a
+'
+test_expect_success 'py-names: random code objects through the name reader into every format' '
+	"$TEST_TOOL" py-names 7 3000 >pynames 2>pyerr && cat pyerr &&
+	grep -Eq "^frames=3000 named=[1-9][0-9]* invalid_chars=[1-9][0-9]* names_cut=[1-9][0-9]* labels_cut=[1-9][0-9]*" pyerr &&
+	utf8_valid pynames && grep -qz "^\[python frame unreadable\]$" pynames &&
+	tr "\0" "\n" <pynames | LC_ALL=C awk "length(\$0) > 4096 { exit 1 }" &&
+	mkdir pyout && "$TEST_TOOL" write-all-formats -z pynames pyout >res 2>err && cat res &&
+	folded_valid pyout/p.folded && svg_valid pyout/p.svg && json_valid pyout/p.speedscope.json &&
+	pprof_strings_valid pyout/p.pb.gz
+'
+
 # A live target whose process and thread names are not UTF-8 (prctl sets
 # any bytes as comm): the summary counts the loss, the outputs stay valid.
 bpf_ok() { [ "$(id -u)" -eq 0 ] && [ -r /sys/kernel/btf/vmlinux ] && [ -x /usr/bin/python3 ]; }

@@ -14,6 +14,7 @@
 #include "output.h"
 #include "procmaps.h"
 #include "profile.h"
+#include "python.h"
 #include "symbolize.h"
 #include "utf8.h"
 #include "util.h"
@@ -334,6 +335,93 @@ static int cmd_write_all_formats(int argc, char **argv)
 	return ret;
 }
 
+/* py-decode STATE LENGTH HEX: a CPython str (state word, length in
+ * characters, the bytes of its characters kept) through the name decoder.
+ */
+static int cmd_py_decode(int argc, char **argv)
+{
+	const char *hex = argv[2];
+	size_t n = strlen(hex) / 2;
+	uint8_t *data = xmalloc(n + 1);
+	unsigned int nbad = 0;
+	bool cut;
+	char *s;
+
+	for (size_t i = 0; i < n; i++)
+		sscanf(hex + 2 * i, "%2hhx", &data[i]);
+	s = python__decode_str((uint32_t)num(argv[0]), (int64_t)strtoll(argv[1], NULL, 0), data,
+			       (uint32_t)n, &nbad, &cut);
+	printf("%s\nbad=%u cut=%d\n", s ? s : "(null)", nbad, cut);
+	free(s);
+	free(data);
+	return 0;
+}
+
+static uint32_t rnd(void)
+{
+	return (uint32_t)rand() << 16 ^ (uint32_t)rand();
+}
+
+/* py-names SEED N: N code events holding random bytes (a target's memory
+ * can hold anything) through the Python name reader, then one frame of
+ * each; the frame labels on stdout, NUL-terminated, and the reader's
+ * counters on stderr.
+ */
+static int cmd_py_names(int argc, char **argv)
+{
+	struct python *py = python__new();
+	struct py_code_event *e = xcalloc(1, sizeof(*e));
+	char buf[FOLDED_MAX_FRAME + 1];
+	const struct python_stats *st;
+	int n = atoi(argv[1]), named = 0;
+
+	srand((unsigned int)atoi(argv[0]));
+	for (int i = 0; i < n; i++) {
+		struct py_code_str *strs[] = { &e->qualname, &e->filename };
+		struct py_frame f = { .code = (uint64_t)i + 1 };
+
+		e->pid = 1;
+		e->version = 0x0300 | (9 + rnd() % 7);
+		e->id = (uint64_t)i + 1;
+		e->addr = rnd();
+		e->firstlineno = (int32_t)rnd() - (rnd() % 2 ? 0 : INT32_MAX);
+		for (int k = 0; k < 2; k++) {
+			struct py_code_str *c = strs[k];
+			uint32_t mode = rnd() % 8;
+
+			c->ok = rnd() % 16 != 0;
+			c->state =
+			    mode < 6 ? (1u << (2 + mode % 3)) | 0x20 : rnd(); /* kind 1, 2, 4 */
+			c->length = mode == 7 ? (int64_t)rnd() * rnd() : rnd() % 6000;
+			c->nbytes = rnd() % (PY_CODE_STR_BYTES + 1);
+			for (uint32_t j = 0; j < c->nbytes; j++)
+				c->data[j] = mode < 3 ? 0x20 + rnd() % 0x5f : rnd();
+		}
+		e->linetable_ok = rnd() % 4 != 0;
+		e->linetable_copied = rnd() % 300;
+		e->linetable_len = e->linetable_copied + (rnd() % 3 ? 0 : rnd() % 100);
+		for (uint32_t j = 0; j < e->linetable_copied; j++)
+			e->linetable[j] = rnd();
+		python__code_event(py, e);
+		f.offset = (int32_t)(rnd() % 600) - 2;
+		f.flags = rnd() % 20  ? 0
+			  : rnd() % 2 ? PY_FRAME_CODE_LOST
+				      : PY_FRAME_CODE_UNREADABLE;
+		if (rnd() % 50 == 0)
+			f.code = (uint64_t)n + 1 + rnd(); /* an id whose event never came */
+		named += python__frame_name(py, 1, &f, buf, sizeof(buf)) == PY_NAMED;
+		fwrite(buf, strlen(buf) + 1, 1, stdout);
+	}
+	st = python__stats(py);
+	fprintf(stderr,
+		"frames=%d named=%d invalid_chars=%" PRIu64 " names_cut=%" PRIu64
+		" labels_cut=%" PRIu64 " lines_unknown=%" PRIu64 "\n",
+		n, named, st->invalid_chars, st->names_cut, st->labels_cut, st->lines_unknown);
+	free(e);
+	python__free(py);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -349,6 +437,8 @@ static const struct {
 	{ "utf8", cmd_utf8, 0 },
 	{ "json-string", cmd_json_string, 0 },
 	{ "write-all-formats", cmd_write_all_formats, 2 },
+	{ "py-decode", cmd_py_decode, 3 },
+	{ "py-names", cmd_py_names, 2 },
 };
 
 int main(int argc, char **argv)
@@ -364,6 +454,6 @@ int main(int argc, char **argv)
 		return cmds[i].fn(argc - 2, argv + 2);
 	}
 	fprintf(stderr, "usage: test-tool maps|elf|elf-find|ksym|symbolize|folded|folded-read|utf8|"
-			"json-string|write-all-formats ARGS\n");
+			"json-string|write-all-formats|py-decode|py-names ARGS\n");
 	return 2;
 }
