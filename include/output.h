@@ -2,6 +2,7 @@
 #ifndef RAMPA_OUTPUT_H
 #define RAMPA_OUTPUT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "profile.h"
@@ -30,11 +31,19 @@ extern const char output__format_list[];
  */
 int output__write(FILE *f, const struct profile *p, enum output_format fmt);
 
-/* Write to path atomically: a temporary file beside it, renamed over it
- * once complete. "-" writes to stdout; an existing symlink, device or FIFO
- * is written through in place. Errors are reported; 0 or -1.
+/* output__open flags. OUTPUT_IN_PLACE: an existing symlink, device or FIFO
+ * at the path is written through (--output-in-place); otherwise it is
+ * refused.
  */
-int output__write_file(const char *path, const struct profile *p, enum output_format fmt);
+#define OUTPUT_IN_PLACE 1u
+
+/* Write to path atomically: a new file created exclusively in its directory
+ * and linked or renamed into place once complete. "-" writes to stdout.
+ * Under sudo the new file is given to SUDO_UID through its descriptor.
+ * Errors are reported; 0 or -1.
+ */
+int output__write_file(const char *path, const struct profile *p, enum output_format fmt,
+		       unsigned int flags);
 
 /* The temporary-file-and-rename dance for writers of other shapes (diff):
  * output__open gives a stream (stdout for "-"), output__commit renames it
@@ -42,9 +51,13 @@ int output__write_file(const char *path, const struct profile *p, enum output_fo
  */
 struct output_file {
 	FILE *f;
-	char *path, *tmp_path;
+	char *path;	/* as given */
+	char *base;	/* its last component, relative to dirfd */
+	char *tmp_name; /* a named temporary file, when not an unnamed O_TMPFILE one */
+	int dirfd;	/* the directory the file is created and renamed in */
+	bool in_place;	/* OUTPUT_IN_PLACE: writing through an existing node */
 };
-int output__open(struct output_file *of, const char *path);
+int output__open(struct output_file *of, const char *path, unsigned int flags);
 int output__commit(struct output_file *of, int ok);
 
 #endif

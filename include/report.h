@@ -16,6 +16,7 @@ enum {
 	OPT_FAIL_ABOVE,
 	OPT_CONFIDENCE,
 	OPT_TITLE,
+	OPT_IN_PLACE,
 };
 
 #define REPORT_META_HELP                                                                    \

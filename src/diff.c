@@ -40,6 +40,7 @@ static void usage(FILE *f)
 	    "      --fail-above PCT     exit %d when a function's total share grew by more than\n"
 	    "                           PCT points, significant changes only (for CI)\n"
 	    "      --title TEXT         title of the flame graph\n" REPORT_META_HELP
+	    "      --output-in-place    write through a symlink, FIFO or device at FILE\n"
 	    "  -q, --quiet              no summary on stderr\n"
 	    "  -h, --help               this help\n\n"
 	    "exit status: 0 ok, 2 usage, 5 output cannot be written, 6 input unreadable or\n"
@@ -322,6 +323,7 @@ int cmd_diff(int argc, char **argv)
 		{ "target", required_argument, NULL, OPT_TARGET },
 		{ "duration", required_argument, NULL, OPT_DURATION },
 		{ "hz", required_argument, NULL, OPT_HZ },
+		{ "output-in-place", no_argument, NULL, OPT_IN_PLACE },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -329,7 +331,7 @@ int cmd_diff(int argc, char **argv)
 	struct input_meta im = { 0 };
 	const char *output = NULL, *format = NULL, *title = NULL;
 	unsigned long top = DEFAULT_TOP;
-	unsigned int flags = 0;
+	unsigned int flags = 0, out_flags = 0;
 	double fail_above = -1;
 	struct diff d = { .confidence = DEFAULT_CONFIDENCE };
 	enum output_format fmt = OUTPUT_INVALID;
@@ -384,6 +386,9 @@ int cmd_diff(int argc, char **argv)
 			break;
 		case OPT_LENIENT:
 			flags |= FOLDED_LENIENT;
+			break;
+		case OPT_IN_PLACE:
+			out_flags |= OUTPUT_IN_PLACE;
 			break;
 		case 'q':
 			quiet = 1;
@@ -441,7 +446,7 @@ int cmd_diff(int argc, char **argv)
 		struct output_file of;
 		int ok;
 
-		if (output__open(&of, output)) {
+		if (output__open(&of, output, out_flags)) {
 			ret = EXIT_OUTPUT;
 			goto cleanup;
 		}

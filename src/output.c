@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -88,15 +90,93 @@ int output__write(FILE *f, const struct profile *p, enum output_format fmt)
 	return ret;
 }
 
-int output__open(struct output_file *of, const char *path)
+static void output_file_release(struct output_file *of)
 {
-	char *copy, *dir;
-	const char *base;
+	if (of->dirfd >= 0)
+		close(of->dirfd);
+	free(of->path);
+	free(of->base);
+	free(of->tmp_name);
+	memset(of, 0, sizeof(*of));
+	of->dirfd = -1;
+}
+
+/* ".BASE.XXXXXX" in the output's directory, not yet in use. */
+static void random_tmp_name(struct output_file *of)
+{
+	static const char digits[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned char rnd[8] = { 0 };
+	size_t len = strlen(of->base) + 16;
+	char suffix[9];
+
+	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd)) {
+		uint64_t t = mono_ns() ^ ((uint64_t)getpid() << 32);
+
+		memcpy(rnd, &t, sizeof(rnd));
+	}
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		suffix[i] = digits[rnd[i] % (sizeof(digits) - 1)];
+	suffix[8] = '\0';
+	free(of->tmp_name);
+	of->tmp_name = xmalloc(len);
+	snprintf(of->tmp_name, len, ".%s.%s", of->base, suffix);
+}
+
+static int create_named_tmp(struct output_file *of)
+{
+	int fd = -1;
+
+	for (int tries = 0; fd < 0 && tries < 100; tries++) {
+		random_tmp_name(of);
+		fd = openat(of->dirfd, of->tmp_name,
+			    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		free(of->tmp_name);
+		of->tmp_name = NULL;
+	}
+	return fd;
+}
+
+/* Under sudo, the profile belongs to the user who asked for it: the file
+ * we just created, through its descriptor, and only where that user could
+ * have put a file of their own (their directory, or a world-writable one
+ * where the name is free or already theirs). Never by path.
+ */
+static void give_to_sudo_user(struct output_file *of, int fd)
+{
+	const char *uid_s = getenv("SUDO_UID"), *gid_s = getenv("SUDO_GID");
+	unsigned long uid, gid;
+	struct stat dir, old;
+	bool ok, exists;
+
+	if (geteuid() != 0 || !uid_s || !gid_s || parse_ulong(uid_s, 1, 0xfffffffe, &uid) ||
+	    parse_ulong(gid_s, 0, 0xfffffffe, &gid) || fstat(of->dirfd, &dir))
+		return;
+	exists = !fstatat(of->dirfd, of->base, &old, AT_SYMLINK_NOFOLLOW);
+	ok = dir.st_uid == uid || ((dir.st_mode & S_IWOTH) &&
+				   (!(dir.st_mode & S_ISVTX) || !exists || old.st_uid == uid));
+	if (!ok) {
+		p_debug("output '%s' stays owned by root: its directory is not writable by "
+			"SUDO_UID %lu",
+			of->path, uid);
+		return;
+	}
+	if (fchown(fd, (uid_t)uid, (gid_t)gid))
+		p_debug("cannot give '%s' to SUDO_UID %lu: %s", of->path, uid, strerror(errno));
+}
+
+int output__open(struct output_file *of, const char *path, unsigned int flags)
+{
+	char *copy;
+	const char *base, *what;
 	struct stat st;
-	size_t len;
-	int fd;
+	int fd = -1;
 
 	memset(of, 0, sizeof(*of));
+	of->dirfd = -1;
 	if (!strcmp(path, "-")) {
 		of->f = stdout;
 		return 0;
@@ -105,42 +185,98 @@ int output__open(struct output_file *of, const char *path)
 		p_err("output '%s' is a directory (give a file name with -o)", path);
 		return -1;
 	}
-	/* Anything but a plain file (a device, a FIFO, a symlink such as
-	 * /dev/stdout) is written in place: renaming a temporary file over it
-	 * would replace the node or the link itself.
-	 */
-	if (!lstat(path, &st) && !S_ISREG(st.st_mode)) {
-		of->f = fopen(path, "w");
-		if (!of->f) {
-			p_err("cannot write output '%s': %s", path, strerror(errno));
-			return -1;
-		}
-		of->path = xstrdup(path);
-		return 0;
-	}
-	copy = xstrdup(path);
-	dir = dirname(copy);
 	base = strrchr(path, '/');
 	base = base ? base + 1 : path;
-	len = strlen(dir) + strlen(base) + 16;
-	of->tmp_path = xmalloc(len);
-	snprintf(of->tmp_path, len, "%s/.%s.XXXXXX", dir, base);
+	copy = xstrdup(path);
+	of->dirfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	free(copy);
-	fd = mkstemp(of->tmp_path);
+	if (of->dirfd < 0) {
+		p_err("cannot write output '%s': its directory: %s (choose another path with -o)",
+		      path, strerror(errno));
+		return -1;
+	}
+	of->path = xstrdup(path);
+	of->base = xstrdup(base);
+	/* Whatever is at the path is looked at, never followed: root writing
+	 * through a link an unprivileged user planted would overwrite the
+	 * link's target.
+	 */
+	if (!fstatat(of->dirfd, of->base, &st, AT_SYMLINK_NOFOLLOW) && !S_ISREG(st.st_mode)) {
+		what = S_ISLNK(st.st_mode)			    ? "a symbolic link"
+		       : S_ISFIFO(st.st_mode)			    ? "a FIFO"
+		       : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+								    : "not a regular file";
+		if (!(flags & OUTPUT_IN_PLACE)) {
+			p_err(
+			    "output '%s' is %s: not writing through it (remove it, choose another "
+			    "path with -o, or pass --output-in-place to write into it)",
+			    path, what);
+			goto fail;
+		}
+		fd = openat(of->dirfd, of->base, O_WRONLY | O_TRUNC | O_NOCTTY | O_CLOEXEC);
+		if (fd < 0 || !(of->f = fdopen(fd, "w"))) {
+			p_err("cannot write output '%s': %s", path, strerror(errno));
+			goto fail;
+		}
+		of->in_place = true;
+		return 0;
+	}
+	/* An unnamed file, linked in only when complete: a crash, even
+	 * SIGKILL, leaves nothing behind. Filesystems without O_TMPFILE get a
+	 * named hidden file, created exclusively.
+	 */
+	fd = openat(of->dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+	if (fd < 0 && errno != EACCES && errno != EROFS && errno != ENOSPC && errno != EDQUOT)
+		fd = create_named_tmp(of);
 	if (fd < 0 || !(of->f = fdopen(fd, "w"))) {
 		p_err("cannot write output '%s': %s (choose another path with -o)", path,
 		      strerror(errno));
-		if (fd >= 0) {
-			close(fd);
-			unlink(of->tmp_path);
-		}
-		free(of->tmp_path);
-		of->tmp_path = NULL;
-		return -1;
+		goto fail;
 	}
-	/* mkstemp makes 0600; an output file is as readable as any other. */
-	fchmod(fd, 0644 & ~umask(umask(0)));
-	of->path = xstrdup(path);
+	/* Created by us, not yet visible: the one file safe to hand over. */
+	give_to_sudo_user(of, fd);
+	return 0;
+fail:
+	if (fd >= 0 && !of->f)
+		close(fd);
+	if (of->f)
+		fclose(of->f);
+	if (of->tmp_name)
+		unlinkat(of->dirfd, of->tmp_name, 0);
+	output_file_release(of);
+	return -1;
+}
+
+/* Put the complete file at its name: link the unnamed file straight to it
+ * when the name is free, else under a hidden name renamed over the old
+ * file (rename replaces a link planted meanwhile; it never follows it).
+ */
+static int link_into_place(struct output_file *of)
+{
+	char proc[64];
+
+	if (!of->tmp_name) {
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fileno(of->f));
+		if (!linkat(AT_FDCWD, proc, of->dirfd, of->base, AT_SYMLINK_FOLLOW))
+			return 0;
+		if (errno != EEXIST)
+			return -1;
+		for (int tries = 0; tries < 100; tries++) {
+			random_tmp_name(of);
+			if (!linkat(AT_FDCWD, proc, of->dirfd, of->tmp_name, AT_SYMLINK_FOLLOW))
+				break;
+			free(of->tmp_name);
+			of->tmp_name = NULL;
+			if (errno != EEXIST)
+				return -1;
+		}
+		if (!of->tmp_name)
+			return -1;
+	}
+	if (renameat(of->dirfd, of->tmp_name, of->dirfd, of->base))
+		return -1;
+	free(of->tmp_name);
+	of->tmp_name = NULL;
 	return 0;
 }
 
@@ -158,18 +294,22 @@ int output__commit(struct output_file *of, int ok)
 		of->f = NULL;
 		return ok ? ret : -1;
 	}
-	if (!of->tmp_path) {
+	if (of->in_place) {
 		if ((fclose(of->f) || !ok) && ok) {
 			p_err("cannot write output '%s': %s", of->path, strerror(errno));
 			ret = -1;
 		}
 		of->f = NULL;
-		free(of->path);
-		of->path = NULL;
+		output_file_release(of);
 		return ok ? ret : -1;
 	}
 	if (ok && (fflush(of->f) || fsync(fileno(of->f)))) {
 		p_err("cannot write output '%s': %s", of->path, strerror(errno));
+		ok = 0;
+		ret = -1;
+	}
+	if (ok && link_into_place(of)) {
+		p_err("cannot put output '%s' in place: %s", of->path, strerror(errno));
 		ok = 0;
 		ret = -1;
 	}
@@ -179,25 +319,19 @@ int output__commit(struct output_file *of, int ok)
 		ret = -1;
 	}
 	of->f = NULL;
-	if (ok && rename(of->tmp_path, of->path)) {
-		p_err("cannot rename '%s' to '%s': %s", of->tmp_path, of->path, strerror(errno));
-		ok = 0;
-		ret = -1;
-	}
-	if (!ok)
-		unlink(of->tmp_path);
-	free(of->tmp_path);
-	free(of->path);
-	of->tmp_path = of->path = NULL;
+	if (of->tmp_name)
+		unlinkat(of->dirfd, of->tmp_name, 0);
+	output_file_release(of);
 	return ok ? ret : -1;
 }
 
-int output__write_file(const char *path, const struct profile *p, enum output_format fmt)
+int output__write_file(const char *path, const struct profile *p, enum output_format fmt,
+		       unsigned int flags)
 {
 	struct output_file of;
 	int ok;
 
-	if (output__open(&of, path))
+	if (output__open(&of, path, flags))
 		return -1;
 	ok = !output__write(of.f, p, fmt);
 	if (!ok)

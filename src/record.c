@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <math.h>
@@ -52,6 +54,8 @@ struct record {
 	double duration;
 	unsigned int hz;
 	const char *output;
+	unsigned int output_flags; /* OUTPUT_IN_PLACE */
+	bool as_root;		   /* -- CMD keeps root under sudo */
 	const char *format_name;
 	enum output_format format;
 	bool quiet;
@@ -143,6 +147,8 @@ static void gil_usage(FILE *f)
 	       "                           format follows the extension, as for record\n"
 	       "      --format FORMAT      folded, svg, speedscope or pprof\n"
 	       "      --json               print the table as JSON on stdout\n"
+	       "      --output-in-place    write through a symlink, FIFO or device at FILE\n"
+	       "      --as-root            under sudo, run CMD as root (default: the sudo user)\n"
 	       "  -q, --quiet              print only errors and the table\n"
 	       "  -v, --verbose            print debugging details\n"
 	       "  -h, --help               show this help\n"
@@ -178,6 +184,10 @@ static void usage(FILE *f)
 	    "  -o, --output FILE        where to write the profile (default rampa-PID.folded)\n"
 	    "      --format FORMAT      folded, svg, speedscope or pprof (default: from the\n"
 	    "                           extension of FILE: .folded .svg .speedscope.json .pb.gz)\n"
+	    "      --output-in-place    write through a symlink, FIFO or device at FILE\n"
+	    "                           (refused by default)\n"
+	    "      --as-root            under sudo, run CMD as root (default: as the user\n"
+	    "                           who ran sudo)\n"
 	    "  -q, --quiet              print only errors\n"
 	    "  -v, --verbose            print debugging details (libbpf, symbol loading)\n"
 	    "  -h, --help               show this help\n"
@@ -337,6 +347,8 @@ static int parse_args(struct record *r, int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "output-in-place", no_argument, NULL, 'I' },
+		{ "as-root", no_argument, NULL, 'R' },
 		{},
 	};
 	bool gil = r->mode == MODE_GILWAIT;
@@ -418,6 +430,12 @@ static int parse_args(struct record *r, int argc, char **argv)
 		case 'v':
 			verbose++;
 			break;
+		case 'I':
+			r->output_flags |= OUTPUT_IN_PLACE;
+			break;
+		case 'R':
+			r->as_root = true;
+			break;
 		case 'j':
 			if (!gil) {
 				p_err("--json is an option of gil-wait");
@@ -468,7 +486,7 @@ static int parse_args(struct record *r, int argc, char **argv)
  */
 static int open_output(struct record *r)
 {
-	return output__open(&r->of, r->output) ? EXIT_OUTPUT : 0;
+	return output__open(&r->of, r->output, r->output_flags) ? EXIT_OUTPUT : 0;
 }
 
 static void discard_output(struct record *r)
@@ -479,18 +497,12 @@ static void discard_output(struct record *r)
 
 static int finish_output(struct record *r)
 {
-	const char *uid = getenv("SUDO_UID"), *gid = getenv("SUDO_GID");
-	bool regular = r->of.tmp_path != NULL;
 	int ok = !output__write(r->of.f, r->prof, r->format);
 
 	if (!ok)
 		p_err("cannot write output '%s': %s", r->output, strerror(errno));
 	if (output__commit(&r->of, ok) || !ok)
 		return EXIT_OUTPUT;
-	/* Under sudo, hand the profile to the user who asked for it. */
-	if (regular && uid && gid && geteuid() == 0 &&
-	    chown(r->output, (uid_t)atol(uid), (gid_t)atol(gid)))
-		p_debug("cannot chown %s: %s", r->output, strerror(errno));
 	return 0;
 }
 
@@ -1080,11 +1092,60 @@ static void on_event(const struct capture_event *e, void *ctx)
 	}
 }
 
+/* Under sudo, CMD runs as the user who ran sudo (their uid, gid and
+ * groups), not as root; --as-root keeps root. 0 and *uid == 0 for no change.
+ */
+static int sudo_user(struct record *r, uid_t *uid, gid_t *gid, gid_t **groups, int *ngroups)
+{
+	const char *uid_s = getenv("SUDO_UID"), *gid_s = getenv("SUDO_GID");
+	unsigned long u, g;
+	struct passwd *pw;
+	int n = 64;
+
+	*uid = 0;
+	*ngroups = 0;
+	*groups = NULL;
+	if (r->as_root || geteuid() != 0 || !uid_s || !gid_s)
+		return 0;
+	if (parse_ulong(uid_s, 0, 0xfffffffe, &u) || parse_ulong(gid_s, 0, 0xfffffffe, &g)) {
+		p_err("SUDO_UID '%s' or SUDO_GID '%s' is not a user id (fix the environment, or "
+		      "pass --as-root to run the command as root)",
+		      uid_s, gid_s);
+		return EXIT_USAGE;
+	}
+	if (!u)
+		return 0;
+	*uid = (uid_t)u;
+	*gid = (gid_t)g;
+	pw = getpwuid(*uid);
+	*groups = xcalloc(n, sizeof(gid_t));
+	if (!pw || getgrouplist(pw->pw_name, *gid, *groups, &n) < 0) {
+		/* No such user in the password database, or too many groups: the
+		 * primary group alone, never root's groups.
+		 */
+		(*groups)[0] = *gid;
+		n = 1;
+	}
+	*ngroups = n;
+	return 0;
+}
+
 /* Fork CMD stopped on a pipe; it execs once start_child() releases it. */
 static int spawn_child(struct record *r, int *go_fd, int *err_fd)
 {
-	int go[2], errp[2];
+	int go[2], errp[2], ngroups, ret;
+	gid_t gid = 0, *groups;
+	uid_t uid;
 	pid_t pid;
+
+	ret = sudo_user(r, &uid, &gid, &groups, &ngroups);
+	if (ret)
+		return ret;
+	if (uid && !r->quiet)
+		p_info("running '%s' as SUDO_UID %d, not root (--as-root keeps root)", r->cmd[0],
+		       (int)uid);
+	else if (r->as_root && getenv("SUDO_UID") && geteuid() == 0 && !r->quiet)
+		p_info("running '%s' as root (--as-root)", r->cmd[0]);
 
 	if (pipe2(go, O_CLOEXEC) || pipe2(errp, O_CLOEXEC)) {
 		p_err("cannot create a pipe: %s", strerror(errno));
@@ -1093,6 +1154,7 @@ static int spawn_child(struct record *r, int *go_fd, int *err_fd)
 	pid = fork();
 	if (pid < 0) {
 		p_err("cannot fork: %s", strerror(errno));
+		free(groups);
 		return EXIT_ERROR;
 	}
 	if (pid == 0) {
@@ -1106,12 +1168,19 @@ static int spawn_child(struct record *r, int *go_fd, int *err_fd)
 		signal(SIGCHLD, SIG_DFL);
 		if (read(go[0], &c, 1) != 1)
 			_exit(EXIT_NOEXEC);
+		if (uid && (setgroups(ngroups, groups) || setgid(gid) || setuid(uid))) {
+			e = -errno; /* negative: the drop failed, not the exec */
+			if (write(errp[1], &e, sizeof(e)) < 0)
+				_exit(EXIT_NOEXEC);
+			_exit(EXIT_NOEXEC);
+		}
 		execvp(r->cmd[0], r->cmd);
 		e = errno;
 		if (write(errp[1], &e, sizeof(e)) < 0)
 			_exit(EXIT_NOEXEC);
 		_exit(EXIT_NOEXEC);
 	}
+	free(groups);
 	close(go[0]);
 	close(errp[1]);
 	r->child = pid;
@@ -1132,6 +1201,13 @@ static int start_child(struct record *r, int go_fd, int err_fd)
 		n = read(err_fd, &e, sizeof(e));
 	while (n < 0 && errno == EINTR);
 	close(err_fd);
+	if (n == sizeof(e) && e < 0) {
+		p_err("cannot run '%s' as SUDO_UID %s: %s (pass --as-root to run it as root)",
+		      r->cmd[0], getenv("SUDO_UID"), strerror(-e));
+		waitpid(r->child, NULL, 0);
+		r->child = 0;
+		return EXIT_NOEXEC;
+	}
 	if (n == sizeof(e)) {
 		p_err("cannot run '%s': %s%s", r->cmd[0], strerror(e),
 		      e == ENOENT ? " (check the command name and PATH)" : "");

@@ -30,6 +30,7 @@ static void usage(FILE *f)
 	    "  -t, --top N              print the N heaviest functions by self and total\n"
 	    "                           (the default when no -o is given: 20)\n"
 	    "      --sort KEY           order of --top: self (default) or total\n" REPORT_META_HELP
+	    "      --output-in-place    write through a symlink, FIFO or device at FILE\n"
 	    "  -q, --quiet              no summary on stderr\n"
 	    "  -h, --help               this help\n\n"
 	    "exit status: 0 ok, 2 usage, 5 output cannot be written, 6 input unreadable or\n"
@@ -182,6 +183,7 @@ int cmd_report(int argc, char **argv)
 		{ "target", required_argument, NULL, OPT_TARGET },
 		{ "duration", required_argument, NULL, OPT_DURATION },
 		{ "hz", required_argument, NULL, OPT_HZ },
+		{ "output-in-place", no_argument, NULL, OPT_IN_PLACE },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -189,7 +191,7 @@ int cmd_report(int argc, char **argv)
 	struct input_meta im = { 0 };
 	const char *output = NULL, *format = NULL, *input;
 	unsigned long top = 0;
-	unsigned int flags = 0;
+	unsigned int flags = 0, out_flags = 0;
 	enum output_format fmt;
 	struct profile *p;
 	int opt, quiet = 0, ret, r;
@@ -230,6 +232,9 @@ int cmd_report(int argc, char **argv)
 			break;
 		case OPT_LENIENT:
 			flags |= FOLDED_LENIENT;
+			break;
+		case OPT_IN_PLACE:
+			out_flags |= OUTPUT_IN_PLACE;
 			break;
 		case 'q':
 			quiet = 1;
@@ -273,7 +278,7 @@ int cmd_report(int argc, char **argv)
 	ret = report__read_input(input, p, flags, &im);
 	if (ret)
 		goto cleanup;
-	if (output && output__write_file(output, p, fmt)) {
+	if (output && output__write_file(output, p, fmt, out_flags)) {
 		ret = EXIT_OUTPUT;
 		goto cleanup;
 	}

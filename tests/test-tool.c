@@ -321,7 +321,7 @@ static int cmd_write_all_formats(int argc, char **argv)
 	m->hz = 99;
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
-		if (output__write_file(path, p, output__format_for(NULL, path)))
+		if (output__write_file(path, p, output__format_for(NULL, path), 0))
 			ret = 1;
 	}
 	printf("names=%zu frames=%zu invalid_utf8=%zu stacks=%zu total=%" PRIu64 "\n", n,
