@@ -35,8 +35,10 @@ char *xstrdup(const char *s);
 /* Grow *arr (of *cap elements of size elem) so that it holds at least need. */
 void grow_array(void **arr, size_t *cap, size_t need, size_t elem);
 
-/* Read a small text file (a /proc entry) into buf, cut at the first newline.
- * Length read, or -1.
+/* Read a small text file (a /proc entry) into buf, NUL-terminated, without
+ * its final newline. Newlines inside are kept: /proc/PID/comm and the name
+ * in /proc/PID/stat may hold any byte but NUL, so parse stat after its last
+ * ')'. Length read, or -1.
  */
 ssize_t read_text_file(const char *path, char *buf, size_t len);
 

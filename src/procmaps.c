@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <dirent.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,10 +64,32 @@ struct proc_maps *proc_maps__parse_file(const char *fname)
 
 struct proc_maps *proc_maps__read(pid_t pid)
 {
-	char fname[64];
+	struct proc_maps *maps;
+	struct dirent *de;
+	char fname[320];
+	DIR *dir;
 
 	snprintf(fname, sizeof(fname), "/proc/%d/maps", (int)pid);
-	return proc_maps__parse_file(fname);
+	maps = proc_maps__parse_file(fname);
+	if (maps && maps->n)
+		return maps;
+	/* A process whose main thread exited shows no maps for it; any thread
+	 * still running shares the same address space.
+	 */
+	snprintf(fname, sizeof(fname), "/proc/%d/task", (int)pid);
+	dir = opendir(fname);
+	while (dir && (de = readdir(dir))) {
+		if (atoi(de->d_name) <= 0 || atoi(de->d_name) == pid)
+			continue;
+		proc_maps__free(maps);
+		snprintf(fname, sizeof(fname), "/proc/%d/task/%s/maps", (int)pid, de->d_name);
+		maps = proc_maps__parse_file(fname);
+		if (maps && maps->n)
+			break;
+	}
+	if (dir)
+		closedir(dir);
+	return maps;
 }
 
 const struct map_entry *proc_maps__find(const struct proc_maps *maps, uint64_t addr)

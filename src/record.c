@@ -253,15 +253,40 @@ static double targets_cpu_seconds(const struct record *r)
 	return alive ? sum : -1;
 }
 
-static bool proc_alive(pid_t pid)
+static bool stat_running(const char *path)
 {
-	char path[64], buf[512], *p;
+	char buf[1024], *p;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	if (read_text_file(path, buf, sizeof(buf)) <= 0)
 		return false;
 	p = strrchr(buf, ')');
 	return p && p[1] && p[2] != 'Z' && p[2] != 'X';
+}
+
+/* A process lives while any of its threads does: its main thread may have
+ * exited (a zombie leader) while the others run on.
+ */
+static bool proc_alive(pid_t pid)
+{
+	char path[320];
+	struct dirent *de;
+	bool alive = false;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (stat_running(path))
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	dir = opendir(path);
+	while (dir && !alive && (de = readdir(dir))) {
+		if (atoi(de->d_name) <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/stat", (int)pid, de->d_name);
+		alive = stat_running(path);
+	}
+	if (dir)
+		closedir(dir);
+	return alive;
 }
 
 /* Accept a thread id for its process; 0 when there is no such process. */
@@ -990,12 +1015,10 @@ static void snapshot_sleepers(struct record *r, pid_t pid)
 		if (tid <= 0)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
-		f = fopen(path, "re");
 		state = 0;
-		if (f && fgets(line, sizeof(line), f) && strrchr(line, ')'))
+		/* The thread's name may hold ')' and newlines: after the last ')'. */
+		if (read_text_file(path, line, sizeof(line)) > 0 && strrchr(line, ')'))
 			state = strrchr(line, ')')[2];
-		if (f)
-			fclose(f);
 		if (state != 'S' && state != 'D')
 			continue;
 		/* Kernel frames, leaf first: "[<0>] do_nanosleep+0x6c/0x140". */

@@ -208,6 +208,8 @@ ssize_t read_text_file(const char *path, char *buf, size_t len)
 	if (n < 0)
 		return -1;
 	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return (ssize_t)strlen(buf);
+	/* A process name may hold a newline: only the file's last one goes. */
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	return n;
 }

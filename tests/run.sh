@@ -16,6 +16,7 @@ build() { # out src flags...
 	fi
 }
 build spin workloads/spin.c -pthread
+build oddproc workloads/oddproc.c -pthread
 build libsymfix.so workloads/symfix-lib.c -shared -fPIC
 build symfix-pie workloads/symfix.c -fPIE -pie -L"$BUILD" -lsymfix -Wl,-rpath,'$ORIGIN'
 build symfix-nopie workloads/symfix.c -fno-pie -no-pie -L"$BUILD" -lsymfix -Wl,-rpath,'$ORIGIN'
