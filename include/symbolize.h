@@ -18,6 +18,7 @@ struct symbolizer_stats {
 	uint64_t no_symbol;	   /* mapped file but no symbol: "module+0xOFF" */
 	uint64_t no_file;	   /* file could not be read (deleted, gone): "module+0xOFF" */
 	uint64_t procs_unreadable; /* processes whose maps could not be read */
+	uint64_t files_refused;	   /* not regular, too large, or via a magic link */
 };
 
 struct symbolizer *symbolizer__new(const char *kallsyms_path);
@@ -42,7 +43,5 @@ int symbolizer__for_each_module(struct symbolizer *sym, pid_t pid,
 				int (*fn)(const char *path, const struct elf_syms *es,
 					  uint64_t bias, uint64_t start, uint64_t end, void *ctx),
 				void *ctx);
-/* Root path used to open a process's files ("/proc/PID/root"). */
-void symbolizer__proc_root(pid_t pid, char *buf, size_t len);
 
 #endif

@@ -42,6 +42,20 @@ void grow_array(void **arr, size_t *cap, size_t need, size_t elem);
  */
 ssize_t read_text_file(const char *path, char *buf, size_t len);
 
+/* Largest file read for symbols (an ELF file, a separate debug file). */
+#define RAMPA_MAX_READ_FILE (2ull << 30)
+
+/* Open a target's file for reading, as root, without letting the target steer
+ * it: non-blocking (a FIFO cannot hang the run), and only a regular file of
+ * at most max_size bytes (else -1 with errno EINVAL or EFBIG).
+ * open_regular: path as is (a /proc magic link such as map_files, or a host
+ * path). open_in_root: path resolved inside pid's root directory
+ * (/proc/PID/root): absolute symlinks and ".." stay inside it (openat2
+ * RESOLVE_IN_ROOT), /proc magic links are refused.
+ */
+int open_regular(const char *path, uint64_t max_size);
+int open_in_root(pid_t pid, const char *path, uint64_t max_size);
+
 uint64_t hash_bytes(const void *data, size_t len, uint64_t seed);
 double now_sec(void);	/* CLOCK_MONOTONIC */
 uint64_t mono_ns(void); /* CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns() */

@@ -89,11 +89,6 @@ void symbolizer__free(struct symbolizer *sym)
 	free(sym);
 }
 
-void symbolizer__proc_root(pid_t pid, char *buf, size_t len)
-{
-	snprintf(buf, len, "/proc/%d/root", (int)pid);
-}
-
 static struct proc_entry *proc_get(struct symbolizer *sym, pid_t pid, bool create)
 {
 	unsigned int b = (unsigned int)pid % PROC_BUCKETS;
@@ -143,21 +138,36 @@ void symbolizer__refresh(struct symbolizer *sym, pid_t pid)
 	proc_read_maps(sym, p);
 }
 
-/* Look for a separate debug file by build id, inside the process's root first. */
-static void add_debug_symbols(struct elf_syms *es, pid_t pid)
+/* A file the target could have planted: not a regular file, too large, or
+ * reached through a /proc magic link. Counted, never read.
+ */
+static void count_refused(struct symbolizer *sym, const char *path)
+{
+	if (errno != EINVAL && errno != EFBIG && errno != ELOOP && errno != EXDEV)
+		return;
+	sym->stats.files_refused++;
+	p_debug("not reading '%s': %s", path,
+		errno == EFBIG ? "larger than RAMPA_MAX_READ_FILE" : strerror(errno));
+}
+
+/* Look for a separate debug file by build id, inside the process's root first
+ * (resolved there: a link in a container cannot point at a host file).
+ */
+static void add_debug_symbols(struct symbolizer *sym, struct elf_syms *es, pid_t pid)
 {
 	const char *id = elf_syms__build_id(es);
-	char path[PATH_MAX], root[64];
+	char path[PATH_MAX];
 	int fd;
 
 	if (elf_syms__has_symtab(es) || strlen(id) < 3)
 		return;
-	symbolizer__proc_root(pid, root, sizeof(root));
-	snprintf(path, sizeof(path), "%s/usr/lib/debug/.build-id/%.2s/%s.debug", root, id, id + 2);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/usr/lib/debug/.build-id/%.2s/%s.debug", id, id + 2);
+	fd = open_in_root(pid, path, RAMPA_MAX_READ_FILE);
 	if (fd < 0) {
-		snprintf(path, sizeof(path), "/usr/lib/debug/.build-id/%.2s/%s.debug", id, id + 2);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
+		count_refused(sym, path);
+		fd = open_regular(path, RAMPA_MAX_READ_FILE);
+		if (fd < 0)
+			count_refused(sym, path);
 	}
 	if (fd < 0)
 		return;
@@ -188,7 +198,7 @@ static struct elf_file *file_for_fd(struct symbolizer *sym, int fd, pid_t pid, c
 	f->mtime = st.st_mtim;
 	f->syms = elf_syms__open_fd(fd, &err);
 	if (f->syms)
-		add_debug_symbols(f->syms, pid);
+		add_debug_symbols(sym, f->syms, pid);
 	else
 		p_debug("cannot read symbols of %s: %s", what, err);
 	f->next = sym->files[b];
@@ -209,17 +219,18 @@ static struct elf_file *open_mapped_file(struct symbolizer *sym, pid_t pid,
 
 	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid, m->start,
 		 m->end);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open_regular(path, RAMPA_MAX_READ_FILE);
+	if (fd < 0)
+		count_refused(sym, path);
 	/* The kernel prints paths relative to the reader's root: the process's
-	 * root comes first for containers, then the path as printed (a chroot
-	 * seen from the host).
+	 * root comes first for containers (resolved inside it), then the path
+	 * as printed (a chroot seen from the host).
 	 */
 	for (int i = 0; fd < 0 && !m->deleted && i < 2; i++) {
-		if (i == 0)
-			snprintf(path, sizeof(path), "/proc/%d/root%s", (int)pid, m->path);
-		else
-			snprintf(path, sizeof(path), "%s", m->path);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
+		fd = i == 0 ? open_in_root(pid, m->path, RAMPA_MAX_READ_FILE)
+			    : open_regular(m->path, RAMPA_MAX_READ_FILE);
+		if (fd < 0)
+			count_refused(sym, m->path);
 		/* Same path, other file: the binary was replaced since it was mapped. */
 		if (fd >= 0 && (fstat(fd, &st) || st.st_ino != m->inode)) {
 			close(fd);

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -191,6 +194,53 @@ int parse_duration(const char *s, double *out)
 		return -1;
 	*out = v;
 	return 0;
+}
+
+static int check_regular(int fd, uint64_t max_size)
+{
+	struct stat st;
+	int e;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st)) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > max_size) {
+		close(fd);
+		errno = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
+		return -1;
+	}
+	return fd;
+}
+
+int open_regular(const char *path, uint64_t max_size)
+{
+	return check_regular(open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), max_size);
+}
+
+int open_in_root(pid_t pid, const char *path, uint64_t max_size)
+{
+	struct open_how how = {
+		.flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	char root[64];
+	int dirfd, fd, e;
+
+	snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
+	dirfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return -1;
+	/* No fallback to a plain open without openat2: that is the escape. */
+	fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	e = errno;
+	close(dirfd);
+	errno = e;
+	return check_regular(fd, max_size);
 }
 
 ssize_t read_text_file(const char *path, char *buf, size_t len)
