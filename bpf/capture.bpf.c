@@ -498,7 +498,11 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	return 0;
 }
 
-/* A thread is gone: its off-CPU entry (and stack cache) with it. */
+/* A thread is gone: its off-CPU entry (and stack cache) with it. The last
+ * thread of a process takes the process out of the targets, so a new process
+ * given the same PID is never taken for it, and the target map holds only
+ * live processes however many come and go.
+ */
 SEC("raw_tp/sched_process_exit")
 int BPF_PROG(on_sched_process_exit, struct task_struct *p)
 {
@@ -517,6 +521,22 @@ int BPF_PROG(on_sched_process_exit, struct task_struct *p)
 		if (t)
 			t->exit_ts = bpf_ktime_get_ns();
 		bpf_map_delete_elem(&gil_waits, &tid);
+	}
+	/* Last: the GIL row above needs the process. signal->live is down
+	 * before this tracepoint: 0 when the process's last thread exits (its
+	 * main thread may have gone first).
+	 */
+	if (BPF_CORE_READ(p, signal, live.counter) == 0) {
+		__u32 tgid = BPF_CORE_READ(p, tgid);
+		bool known = bpf_map_lookup_elem(&seen, &tgid) != NULL;
+
+		if (filter_by_pid && bpf_map_delete_elem(&targets, &tgid) == 0)
+			known = true;
+		if (known) {
+			bpf_map_delete_elem(&seen, &tgid);
+			bpf_map_delete_elem(&py_procs, &tgid);
+			emit_event(EVENT_EXIT, tgid, tid, 0);
+		}
 	}
 	return 0;
 }

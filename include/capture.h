@@ -9,7 +9,7 @@
 /* Limits of the kernel maps; hitting one is counted in the stats map. */
 #define RAMPA_STACK_MAP_ENTRIES	 16384
 #define RAMPA_COUNT_MAP_ENTRIES	 16384
-#define RAMPA_TARGET_MAP_ENTRIES 4096
+#define RAMPA_TARGET_MAP_ENTRIES 4096 /* targets alive at once; exited ones leave */
 #define RAMPA_SEEN_MAP_ENTRIES	 8192
 #define RAMPA_EVENT_RING_BYTES	 (256 * 1024)
 
@@ -282,6 +282,7 @@ enum capture_event_type {
 	EVENT_NEW_PROCESS = 1, /* first sample of a process: read its maps now */
 	EVENT_EXEC = 2,	       /* a target called exec: its maps changed */
 	EVENT_FORK = 3,	       /* a target forked a child that is now followed */
+	EVENT_EXIT = 4,	       /* a target's last thread exited: it left the targets */
 };
 
 struct capture_event {

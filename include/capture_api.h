@@ -50,7 +50,11 @@ struct capture_opts {
  * exit code (EXIT_NOPERM, EXIT_ERROR).
  */
 int capture__open(struct capture **out, const struct capture_opts *opts);
+/* A target stays in the kernel's set until its last thread exits (then an
+ * EVENT_EXIT tells on_event), or until removed.
+ */
 int capture__add_target(struct capture *c, pid_t pid);
+void capture__remove_target(struct capture *c, pid_t pid);
 /* Tell the walker how to read the interpreter of pid (NULL: none). */
 int capture__set_python(struct capture *c, pid_t pid, const struct py_proc *proc);
 /* Open the per-CPU perf events and attach everything; exit code on failure. */

@@ -26,6 +26,8 @@ void symbolizer__free(struct symbolizer *sym);
 
 /* Read (again) the maps of pid: on first sight and after exec. */
 void symbolizer__refresh(struct symbolizer *sym, pid_t pid);
+/* Drop what is known of pid (it exited): memory stays flat under churn. */
+void symbolizer__forget(struct symbolizer *sym, pid_t pid);
 /* Frame name of a user address. leaf is false for return addresses, which
  * point after the call instruction.
  */

@@ -151,8 +151,6 @@ int capture__open(struct capture **out, const struct capture_opts *opts)
 	bpf_program__set_autoload(c->skel->progs.on_sched_switch, opts->offcpu_kinds != 0);
 	c->skel->rodata->gil_enabled = opts->gil;
 	c->skel->rodata->gil_holders_only = opts->gil_holders;
-	bpf_program__set_autoload(c->skel->progs.on_sched_process_exit,
-				  opts->offcpu_kinds != 0 || opts->gil);
 	bpf_program__set_autoload(c->skel->progs.on_sys_enter, opts->gil);
 	bpf_program__set_autoload(c->skel->progs.on_sys_exit, opts->gil);
 	bpf_program__set_autoload(c->skel->progs.on_cpu_sample, !opts->no_sampling);
@@ -187,6 +185,13 @@ int capture__add_target(struct capture *c, pid_t pid)
 		return -1;
 	}
 	return 0;
+}
+
+void capture__remove_target(struct capture *c, pid_t pid)
+{
+	__u32 key = pid;
+
+	bpf_map_delete_elem(bpf_map__fd(c->skel->maps.targets), &key);
 }
 
 int capture__set_python(struct capture *c, pid_t pid, const struct py_proc *proc)

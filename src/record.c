@@ -48,6 +48,7 @@ struct tid_set {
 struct record {
 	/* options */
 	pid_t pids[MAX_PIDS];
+	uint64_t pid_starts[MAX_PIDS]; /* start times: a PID is a process only with it */
 	int npids;
 	bool system_wide;
 	char **cmd;
@@ -104,7 +105,9 @@ struct record {
 	bool child_exited;
 	struct rusage child_rusage;
 	struct tid_set tids;
-	uint64_t nprocs;
+	pid_t *exited; /* processes gone since the last drain, forgotten after it */
+	size_t nexited, exited_cap;
+	uint64_t nprocs, nexits;
 	uint64_t ustack_lost, kstack_lost;
 	double cpu_start, cpu_last;   /* target CPU seconds (-p mode) */
 	double t_invoked, t_sampling; /* rampa-bpf started; perf events attached */
@@ -263,16 +266,38 @@ static bool stat_running(const char *path)
 	return p && p[1] && p[2] != 'Z' && p[2] != 'X';
 }
 
-/* A process lives while any of its threads does: its main thread may have
- * exited (a zombie leader) while the others run on.
+/* A process's start time (clock ticks after boot, /proc/PID/stat field 22):
+ * with its PID, what identifies it; 0 when it is gone.
  */
-static bool proc_alive(pid_t pid)
+static uint64_t proc_start_time(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (read_text_file(path, buf, sizeof(buf)) <= 0 || !(p = strrchr(buf, ')')))
+		return 0;
+	if (sscanf(p + 2,
+		   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
+		   "%*d %*d %llu",
+		   &start) != 1)
+		return 0;
+	return start + 1; /* never 0 for a live process */
+}
+
+/* A process lives while any of its threads does: its main thread may have
+ * exited (a zombie leader) while the others run on. A new process that took
+ * the PID is not it (start differs).
+ */
+static bool proc_alive(pid_t pid, uint64_t start)
 {
 	char path[320];
 	struct dirent *de;
 	bool alive = false;
 	DIR *dir;
 
+	if (start && proc_start_time(pid) != start)
+		return false;
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	if (stat_running(path))
 		return true;
@@ -351,6 +376,7 @@ static int parse_pids(struct record *r, const char *arg)
 			ret = EXIT_USAGE;
 			break;
 		}
+		r->pid_starts[r->npids] = proc_start_time(tgid);
 		r->pids[r->npids++] = tgid;
 	}
 	free(copy);
@@ -568,6 +594,19 @@ static uint32_t proc_frame(struct record *r, pid_t pid, bool refresh)
 	process_name(pid, name, sizeof(name));
 	p->frame = profile__intern(r->prof, name);
 	return p->frame;
+}
+
+static void forget_proc_name(pid_t pid)
+{
+	struct proc_name **pp = &proc_names[(unsigned int)pid % 256], *p;
+
+	for (; (p = *pp); pp = &p->next) {
+		if (p->pid == pid) {
+			*pp = p->next;
+			free(p);
+			return;
+		}
+	}
 }
 
 static void free_proc_names(void)
@@ -1072,6 +1111,22 @@ static void warm_pending(const struct capture_sample *s, void *ctx)
 		symbolizer__user(r->sym, s->pid, s->ustack[i], i == 0, buf, sizeof(buf));
 }
 
+/* Every sample of a process that exited before a drain is resolved by it:
+ * what was kept of the process goes now, so memory stays flat however many
+ * processes come and go (-a, a forking server).
+ */
+static void forget_exited(struct record *r)
+{
+	for (size_t i = 0; i < r->nexited; i++) {
+		pid_t pid = r->exited[i];
+
+		symbolizer__forget(r->sym, pid);
+		python__forget(r->py, pid);
+		forget_proc_name(pid);
+	}
+	r->nexited = 0;
+}
+
 static void drain(struct record *r)
 {
 	capture__drain(r->cap, on_sample, r);
@@ -1080,6 +1135,17 @@ static void drain(struct record *r)
 		capture__gil_threads(r->cap, gil_thread_seen, r);
 		gilwait__names(r->gil);
 	}
+	/* gil-wait names threads of exited processes in its table at the end. */
+	if (!r->gil)
+		forget_exited(r);
+}
+
+static bool exit_pending(const struct record *r, pid_t pid)
+{
+	for (size_t i = 0; i < r->nexited; i++)
+		if (r->exited[i] == pid)
+			return true;
+	return false;
 }
 
 static void on_code(const struct py_code_event *e, void *ctx)
@@ -1093,6 +1159,11 @@ static void on_event(const struct capture_event *e, void *ctx)
 
 	switch (e->type) {
 	case EVENT_NEW_PROCESS:
+		/* Its PID was used by a process that just exited: finish with that
+		 * one first, so neither is resolved against the other's maps.
+		 */
+		if (exit_pending(r, e->pid))
+			drain(r);
 		r->nprocs++;
 		symbolizer__refresh(r->sym, e->pid);
 		proc_frame(r, e->pid, true);
@@ -1111,6 +1182,13 @@ static void on_event(const struct capture_event *e, void *ctx)
 		break;
 	case EVENT_FORK:
 		p_debug("following child %u of %u", e->pid, e->ppid);
+		break;
+	case EVENT_EXIT:
+		r->nexits++;
+		if (r->gil)
+			break;
+		grow_array((void **)&r->exited, &r->exited_cap, r->nexited + 1, sizeof(*r->exited));
+		r->exited[r->nexited++] = e->pid;
 		break;
 	}
 }
@@ -1533,6 +1611,16 @@ static int run(struct record *r)
 	for (int i = 0; i < r->npids; i++) {
 		if (capture__add_target(r->cap, r->pids[i]))
 			return EXIT_ERROR;
+		/* Still the process named on the command line, now that the kernel
+		 * watches its exit: had it gone before, its PID (free, or another
+		 * process's) would stay in the targets.
+		 */
+		if (!r->pid_starts[i] || proc_start_time(r->pids[i]) != r->pid_starts[i]) {
+			capture__remove_target(r->cap, r->pids[i]);
+			p_err("PID %d exited before profiling started (check it with 'ps -p %d')",
+			      (int)r->pids[i], (int)r->pids[i]);
+			return EXIT_NOTARGET;
+		}
 		/* Before the first sample, so every sample can carry Python frames. */
 		symbolizer__refresh(r->sym, r->pids[i]);
 		inspect_python(r, r->pids[i], false);
@@ -1626,7 +1714,7 @@ static int run(struct record *r)
 
 			next_cpu_read = now + 0.1;
 			for (int i = 0; i < r->npids; i++)
-				any |= proc_alive(r->pids[i]);
+				any |= proc_alive(r->pids[i], r->pid_starts[i]);
 			if (!any) {
 				why = r->npids == 1
 					  ? "the target exited; profile covers its lifetime "
@@ -1743,6 +1831,7 @@ static int record_main(int argc, char **argv, bool gil)
 	symbolizer__free(r.sym);
 	profile__free(r.prof);
 	free(r.tids.slots);
+	free(r.exited);
 	for (size_t i = 0; i < r.nsnaps; i++)
 		free(r.snaps[i].frames);
 	free(r.snaps);

@@ -130,6 +130,20 @@ static int proc_read_maps(struct symbolizer *sym, struct proc_entry *p)
 	return 0;
 }
 
+void symbolizer__forget(struct symbolizer *sym, pid_t pid)
+{
+	struct proc_entry **pp = &sym->procs[(unsigned int)pid % PROC_BUCKETS], *p;
+
+	for (; (p = *pp); pp = &p->next) {
+		if (p->pid == pid) {
+			*pp = p->next;
+			proc_entry_clear(p);
+			free(p);
+			return;
+		}
+	}
+}
+
 void symbolizer__refresh(struct symbolizer *sym, pid_t pid)
 {
 	struct proc_entry *p = proc_get(sym, pid, true);
