@@ -335,14 +335,19 @@ static long py_thread_step(__u32 i, void *ctx)
 
 	if (!s->tstate)
 		return 1;
-	if (bpf_probe_read_user(&id, sizeof(id), (void *)(s->tstate + s->id_off)))
+	/* An unreadable list ends the search; only a long one counts as cut. */
+	if (bpf_probe_read_user(&id, sizeof(id), (void *)(s->tstate + s->id_off))) {
+		s->tstate = 0;
 		return 1;
+	}
 	if (id == s->fsbase) {
 		s->found = s->tstate;
 		return 1;
 	}
-	if (bpf_probe_read_user(&s->tstate, sizeof(s->tstate), (void *)(s->tstate + s->next_off)))
+	if (bpf_probe_read_user(&s->tstate, sizeof(s->tstate), (void *)(s->tstate + s->next_off))) {
+		s->tstate = 0;
 		return 1;
+	}
 	return 0;
 }
 
@@ -365,6 +370,8 @@ static __always_inline __u64 py_find_tstate(const struct py_proc *p, __u32 tid, 
 	s.next_off = p->ts_next;
 	s.id_off = p->ts_thread_id;
 	bpf_loop(RAMPA_PY_MAX_THREADS, py_thread_step, &s, 0);
+	if (!s.found && s.tstate)
+		stat_inc(STAT_PY_THREADS_LIMIT);
 	if (s.found)
 		bpf_map_update_elem(&py_tstates, &tid, &s.found, BPF_ANY);
 	return s.found;

@@ -17,8 +17,10 @@
  * and are marked truncated.
  */
 #define RAMPA_PY_MAX_DEPTH 256
-/* Threads of one interpreter searched for the sampled thread's state. */
-#define RAMPA_PY_MAX_THREADS	      256
+/* Threads of one interpreter searched for the sampled thread's state (a
+ * bpf_loop, on the first sample of a thread only: py_tstates caches it).
+ */
+#define RAMPA_PY_MAX_THREADS	      32768
 #define RAMPA_PY_STACK_MAP_ENTRIES    4096
 #define RAMPA_PY_PROC_MAP_ENTRIES     1024
 #define RAMPA_PY_TSTATE_CACHE_ENTRIES 16384
@@ -275,6 +277,7 @@ enum capture_stat {
 	STAT_PY_CODE_UNREADABLE, /* code object header unreadable: frame unnamed */
 	STAT_PY_CODE_LOST,	 /* code event ring buffer full: frame unnamed */
 	STAT_PY_CODE_EVENTS,	 /* code events sent (first sights) */
+	STAT_PY_THREADS_LIMIT,	 /* thread state beyond RAMPA_PY_MAX_THREADS: stack lost */
 	STAT__MAX,
 };
 

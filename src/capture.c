@@ -397,18 +397,24 @@ void capture__gil_threads(struct capture *c,
 	}
 }
 
-int capture__offcpu_seed(struct capture *c, pid_t pid, pid_t tid, __u32 snap_id, __u64 ts)
+int capture__offcpu_seed(struct capture *c, pid_t pid, pid_t tid, __u32 kind, __u32 snap_id,
+			 __u64 ts)
 {
 	struct offcpu_start st = { .ts = ts };
 	__u32 key = tid;
 
+	if (!(c->opts.offcpu_kinds & (1u << kind)))
+		return 1;
 	st.key.pid = pid;
 	st.key.tid = tid;
-	st.key.kind = KIND_OFFCPU_BLOCKED;
+	st.key.kind = kind;
 	st.key.user_stack_id = -1;
 	st.key.kern_stack_id = -1;
 	st.key.snap_id = snap_id;
-	return bpf_map_update_elem(bpf_map__fd(c->skel->maps.offcpu_start), &key, &st, BPF_NOEXIST);
+	/* A thread that switched since the start is accounted from its switch. */
+	if (bpf_map_update_elem(bpf_map__fd(c->skel->maps.offcpu_start), &key, &st, BPF_NOEXIST))
+		return errno == EEXIST ? 1 : -1;
+	return 0;
 }
 
 void capture__offcpu_pending(struct capture *c, __u64 now_ns,

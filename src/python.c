@@ -58,6 +58,18 @@ struct python {
 	struct code_info *snap_codes[CODE_BUCKETS]; /* userspace ids, by (pid, addr) */
 	uint64_t last_user_id;
 	struct python_stats stats;
+	/* tid -> thread state of one process, from one walk of its thread list:
+	 * snapshots of thousands of threads would otherwise walk it once each.
+	 */
+	struct tstate_index {
+		pid_t pid;
+		uint64_t built_ns;
+		size_t n, cap;
+		struct tstate_entry {
+			uint32_t tid;
+			uint64_t tstate;
+		} * e;
+	} tsi;
 };
 
 static void free_codes(struct python *py);
@@ -78,6 +90,7 @@ void python__free(struct python *py)
 		}
 	}
 	free_codes(py);
+	free(py->tsi.e);
 	free(py);
 }
 
@@ -555,18 +568,13 @@ bool python__has_frame_pointers(struct python *py, pid_t pid)
 
 static uint64_t code_from_memory(struct python *py, struct py_target *t, uint64_t addr);
 
-int python__snapshot(struct python *py, pid_t pid, pid_t tid, struct py_stack *out)
+static int tstate_index_build(struct tstate_index *x, pid_t pid, const struct py_proc *p)
 {
-	struct py_target *t = target_get(py, pid);
-	const struct py_proc *p;
-	uint64_t interp, ts = 0, frame = 0;
-	uint8_t buf[PY_FRAME_READ_MAX];
+	uint64_t interp, ts = 0;
 
-	out->depth = 0;
-	out->truncated = 0;
-	if (!t || t->unsupported)
-		return -1;
-	p = &t->bpf;
+	x->pid = pid;
+	x->n = 0;
+	x->built_ns = mono_ns();
 	if (read_mem(pid, p->runtime + p->rt_interp_head, &interp, 8) || !interp ||
 	    read_mem(pid, interp + p->interp_threads, &ts, 8))
 		return -1;
@@ -575,11 +583,47 @@ int python__snapshot(struct python *py, pid_t pid, pid_t tid, struct py_stack *o
 		uint32_t ktid;
 
 		if (!read_mem(pid, ts + p->ts_thread_id, &pthread, 8) &&
-		    !read_mem(pid, pthread + GLIBC_PTHREAD_TID, &ktid, 4) && ktid == (uint32_t)tid)
-			break;
+		    !read_mem(pid, pthread + GLIBC_PTHREAD_TID, &ktid, 4)) {
+			grow_array((void **)&x->e, &x->cap, x->n + 1, sizeof(*x->e));
+			x->e[x->n++] = (struct tstate_entry){ ktid, ts };
+		}
 		if (read_mem(pid, ts + p->ts_next, &ts, 8))
 			return -1;
 	}
+	return 0;
+}
+
+/* The thread state of tid, from an index of the process's threads at most
+ * 2 s old, so one snapshot of thousands of threads walks the list about once
+ * (a miss does not walk again: native threads have none). 0 when the thread
+ * has none.
+ */
+static uint64_t find_tstate(struct python *py, pid_t pid, pid_t tid, const struct py_proc *p)
+{
+	struct tstate_index *x = &py->tsi;
+
+	if ((x->pid != pid || mono_ns() - x->built_ns >= 2000000000ull) &&
+	    tstate_index_build(x, pid, p))
+		return 0;
+	for (size_t i = 0; i < x->n; i++)
+		if (x->e[i].tid == (uint32_t)tid)
+			return x->e[i].tstate;
+	return 0;
+}
+
+int python__snapshot(struct python *py, pid_t pid, pid_t tid, struct py_stack *out)
+{
+	struct py_target *t = target_get(py, pid);
+	const struct py_proc *p;
+	uint64_t ts = 0, frame = 0;
+	uint8_t buf[PY_FRAME_READ_MAX];
+
+	out->depth = 0;
+	out->truncated = 0;
+	if (!t || t->unsupported)
+		return -1;
+	p = &t->bpf;
+	ts = find_tstate(py, pid, tid, p);
 	if (!ts || read_mem(pid, ts + p->ts_frame, &frame, 8))
 		return -1;
 	if (frame && p->cframe_current != PY_OFF_NONE &&

@@ -94,6 +94,12 @@ struct record {
 		uint32_t n;
 	} * snaps;
 	size_t nsnaps, snaps_cap;
+	struct seed {
+		pid_t pid, tid;
+		uint32_t kind;	  /* KIND_OFFCPU_BLOCKED or _RUNNABLE */
+		uint32_t snap_id; /* snaps[snap_id - 1] */
+	} * seeds;
+	size_t nseeds, seeds_cap;
 	struct thread_name {
 		uint32_t tid, frame;
 	} * tnames;
@@ -1026,9 +1032,10 @@ static void on_sample(const struct capture_sample *s, void *ctx)
 	profile__add(r->prof, frames, n, weight);
 }
 
-/* Threads asleep when the run starts have no switch-out to catch: take their
- * Python stack from memory and their kernel stack from /proc, and account
- * them from now.
+/* Threads asleep, or runnable and waiting for a CPU, when the run starts
+ * have no switch-out to catch: take their Python stack from memory and their
+ * kernel stack from /proc, and account them from the start. With thousands
+ * of threads, a runnable one may not run for seconds.
  */
 static void snapshot_sleepers(struct record *r, pid_t pid)
 {
@@ -1058,7 +1065,7 @@ static void snapshot_sleepers(struct record *r, pid_t pid)
 		/* The thread's name may hold ')' and newlines: after the last ')'. */
 		if (read_text_file(path, line, sizeof(line)) > 0 && strrchr(line, ')'))
 			state = strrchr(line, ')')[2];
-		if (state != 'S' && state != 'D')
+		if (state != 'S' && state != 'D' && state != 'R')
 			continue;
 		/* Kernel frames, leaf first: "[<0>] do_nanosleep+0x6c/0x140". */
 		snprintf(path, sizeof(path), "/proc/%d/task/%d/stack", (int)pid, (int)tid);
@@ -1079,7 +1086,9 @@ static void snapshot_sleepers(struct record *r, pid_t pid)
 			fake.py = py;
 			python_then_leaf(r, &fake, frames, &n);
 		} else {
-			frames[n++] = profile__intern(r->prof, "[asleep since before the run]");
+			frames[n++] = profile__intern(
+			    r->prof, state == 'R' ? "[runnable since before the run]"
+						  : "[asleep since before the run]");
 		}
 		while (nk)
 			frames[n++] = kframes[--nk];
@@ -1088,13 +1097,35 @@ static void snapshot_sleepers(struct record *r, pid_t pid)
 		memcpy(r->snaps[r->nsnaps].frames, frames, n * sizeof(*frames));
 		r->snaps[r->nsnaps].n = n;
 		r->nsnaps++;
-		if (capture__offcpu_seed(r->cap, pid, tid, r->nsnaps, start_ns))
-			r->snapshot_failed++;
-		else
-			r->snapshots++;
+		grow_array((void **)&r->seeds, &r->seeds_cap, r->nseeds + 1, sizeof(*r->seeds));
+		r->seeds[r->nseeds++] =
+		    (struct seed){ pid, tid,
+				   state == 'R' ? KIND_OFFCPU_RUNNABLE : KIND_OFFCPU_BLOCKED,
+				   (uint32_t)r->nsnaps };
 	}
 	closedir(dir);
 	free(py);
+	p_debug("snapshot of PID %d: %zu threads off-CPU in %.3f s", (int)pid, r->nseeds,
+		(mono_ns() - start_ns) / 1e9);
+}
+
+/* Right after the kernel starts accounting, in a few milliseconds however
+ * long the snapshot took: every snapshot thread is accounted from the same
+ * instant as the rest, none from before (more time than the run) nor from
+ * its first wake-up (less).
+ */
+static void seed_sleepers(struct record *r)
+{
+	for (size_t i = 0; i < r->nseeds; i++) {
+		const struct seed *s = &r->seeds[i];
+		int ret =
+		    capture__offcpu_seed(r->cap, s->pid, s->tid, s->kind, s->snap_id, r->start_ns);
+
+		if (ret < 0)
+			r->snapshot_failed++;
+		else if (ret == 0)
+			r->snapshots++;
+	}
 }
 
 /* Name now, while the process lives, what an open off-CPU interval will
@@ -1466,8 +1497,8 @@ static void print_summary(struct record *r, double elapsed, const char *why)
 	    (typeof(losses[0])){ "off-CPU intervals dropped: map full", st[STAT_OFFCPU_MAP_FULL] };
 	losses[nl++] =
 	    (typeof(losses[0])){ "off-CPU stacks dropped: maps full", st[STAT_OFFCPU_STACK_FULL] };
-	losses[nl++] =
-	    (typeof(losses[0])){ "asleep at start but not accounted", r->snapshot_failed };
+	losses[nl++] = (typeof(losses[0])){ "off-CPU at start but not accounted: map full",
+					    r->snapshot_failed };
 	losses[nl++] = (typeof(losses[0])){ "Python frames unnamed: code object unreadable",
 					    st[STAT_PY_CODE_UNREADABLE] };
 	losses[nl++] = (typeof(losses[0])){ "Python frames unnamed: code event buffer full",
@@ -1476,6 +1507,8 @@ static void print_summary(struct record *r, double elapsed, const char *why)
 					    r->py_unnamed[PY_NAME_UNKNOWN] };
 	losses[nl++] = (typeof(losses[0])){ "Python stacks cut at unreadable memory",
 					    st[STAT_PY_READ_FAILED] };
+	losses[nl++] = (typeof(losses[0])){ "Python stacks lost: thread beyond the first 32768",
+					    st[STAT_PY_THREADS_LIMIT] };
 
 	if (r->quiet)
 		return;
@@ -1521,8 +1554,8 @@ static void print_summary(struct record *r, double elapsed, const char *why)
 			(double)r->samples_cpu / r->hz, cpu, 100.0 * r->samples_cpu / r->hz / cpu);
 	if (r->snapshots || r->snapshot_failed)
 		fprintf(stderr,
-			"  asleep        %" PRIu64 " threads asleep at the start, accounted "
-			"from then\n",
+			"  asleep        %" PRIu64 " threads asleep or runnable at the start, "
+			"accounted from then\n",
 			r->snapshots);
 	if (r->mode != MODE_GILWAIT)
 		fprintf(stderr, "  threads       %zu in %" PRIu64 " process%s\n", r->tids.n,
@@ -1638,17 +1671,21 @@ static int run(struct record *r)
 	 */
 	if (r->cmd)
 		symbolizer__kernel(r->sym, 0, target, sizeof(target));
+	if (r->mode == MODE_WALL || r->mode == MODE_OFFCPU)
+		for (int i = 0; i < r->npids; i++)
+			snapshot_sleepers(r, r->pids[i]);
 	ret = capture__start(r->cap);
 	if (ret)
 		return ret;
 	r->t_sampling = now_sec();
 	r->start_ns = mono_ns();
-	if (r->mode == MODE_WALL || r->mode == MODE_OFFCPU)
-		for (int i = 0; i < r->npids; i++)
-			snapshot_sleepers(r, r->pids[i]);
+	seed_sleepers(r);
 	install_signals();
 	r->cpu_start = r->cpu_last = targets_cpu_seconds(r);
-	start = now_sec();
+	/* The run's clock starts with the kernel's accounting, not after the
+	 * snapshot: off-CPU time is counted from then, so the duration must be.
+	 */
+	start = r->t_sampling;
 	if (r->cmd) {
 		ret = start_child(r, go_fd, err_fd);
 		if (ret)
@@ -1835,6 +1872,7 @@ static int record_main(int argc, char **argv, bool gil)
 	for (size_t i = 0; i < r.nsnaps; i++)
 		free(r.snaps[i].frames);
 	free(r.snaps);
+	free(r.seeds);
 	free(r.tnames);
 	free(r.tstates);
 	gilwait__free(r.gil);
