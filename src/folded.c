@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -176,6 +178,7 @@ struct reader {
 		uint32_t len, id;
 	} * names;
 	size_t nnames, names_cap;
+	bool austin; /* "# austin: VERSION" seen: its "# duration:" is in microseconds */
 };
 
 static void names_rehash(struct reader *r)
@@ -314,10 +317,23 @@ static void comment_line(struct reader *r, const char *s, size_t len)
 		val++, vlen--;
 	while (vlen && (val[vlen - 1] == ' ' || val[vlen - 1] == '\t'))
 		vlen--;
-	if (klen == 9 && !memcmp(key, "rampa-bpf", 9))
+	if (klen == 9 && !memcmp(key, "rampa-bpf", 9)) {
 		header_line(r, val, vlen);
-	else
+	} else if (klen == 6 && !memcmp(key, "austin", 6)) {
+		r->austin = true;
+	} else if (r->austin && klen == 8 && !memcmp(key, "duration", 8)) {
+		char us[32];
+		unsigned long v;
+
+		if (vlen < sizeof(us)) {
+			memcpy(us, val, vlen);
+			us[vlen] = '\0';
+			if (!parse_ulong(us, 1, ULONG_MAX, &v))
+				profile__meta(r->p)->duration_sec = v / 1e6;
+		}
+	} else {
 		set_meta(r->p, key, klen, val, vlen);
+	}
 }
 
 /* Parse one line (without its '\n'); NULL when it was added, or why not. */
@@ -471,6 +487,7 @@ static void reader_init(struct reader *r, const char *name, struct profile *p, u
 	r->prev_depth = 0;
 	r->names = NULL;
 	r->nnames = r->names_cap = 0;
+	r->austin = false;
 }
 
 static int reader_finish(struct reader *r, int ret)

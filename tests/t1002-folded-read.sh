@@ -23,6 +23,12 @@ test_expect_success '# key: value lines set mode, unit, target, duration and rat
 	"$RAMPA" report "$FIX/app.folded" >out &&
 	grep -q "^# mode cpu, unit samples, target python3 app.py (pid 4242), 10.0 s, 99 Hz$" out
 '
+test_expect_success 'austin: its # duration is in microseconds' '
+	printf "# austin: 3.6.0\n# mode: wall\nP1;T1;main (app.py:1) 300\n# duration: 5000123\n" \
+		>austin.txt &&
+	"$RAMPA" report austin.txt -o - >out &&
+	grep -q "^# rampa-bpf: .*duration 5.000 s" out
+'
 test_expect_success 'blank lines, CRLF and trailing blanks are accepted' '
 	printf "a;b 2\r\n\n  \na;c 3  \r\n" >crlf.folded &&
 	"$TEST_TOOL" folded-read crlf.folded >out &&
