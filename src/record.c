@@ -1558,7 +1558,8 @@ static void print_summary(struct record *r, double elapsed, const char *why)
 			"accounted from then\n",
 			r->snapshots);
 	if (r->mode != MODE_GILWAIT)
-		fprintf(stderr, "  threads       %zu in %" PRIu64 " process%s (%" PRIu64 " exited)\n",
+		fprintf(stderr,
+			"  threads       %zu in %" PRIu64 " process%s (%" PRIu64 " exited)\n",
 			r->tids.n, r->nprocs, r->nprocs == 1 ? "" : "es", r->nexits);
 	print_python_summary(r, st);
 	fprintf(stderr, "  stacks        %zu distinct, %zu frame names\n",
