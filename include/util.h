@@ -56,6 +56,12 @@ ssize_t read_text_file(const char *path, char *buf, size_t len);
 int open_regular(const char *path, uint64_t max_size);
 int open_in_root(pid_t pid, const char *path, uint64_t max_size);
 
+/* Make a name read from a target (a process or thread name) safe on one line
+ * of text: control characters (a newline, an escape) become '?', in place.
+ * Returns how many were replaced.
+ */
+size_t text_safe(char *s);
+
 uint64_t hash_bytes(const void *data, size_t len, uint64_t seed);
 double now_sec(void);	/* CLOCK_MONOTONIC */
 uint64_t mono_ns(void); /* CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns() */

@@ -57,6 +57,8 @@ static void read_name(struct gthread *t)
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", (int)t->pid, (int)t->tid);
 	if (read_text_file(path, t->name, sizeof(t->name)) < 0)
 		t->name[0] = '\0';
+	/* One row per thread in the table, whatever the name holds. */
+	text_safe(t->name);
 }
 
 static struct gthread *get(struct gilwait *g, pid_t pid, pid_t tid)

@@ -1379,6 +1379,7 @@ static void describe_target(struct record *r, char *buf, size_t len)
 	}
 	for (int i = 0; i < r->npids && off + 1 < len; i++) {
 		process_name(r->pids[i], name, sizeof(name));
+		text_safe(name); /* a target line on stderr and in every format's title */
 		off += snprintf(buf + off, len - off, "%sPID %d (%s)", i ? ", " : "",
 				(int)r->pids[i], name);
 	}

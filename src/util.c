@@ -243,6 +243,19 @@ int open_in_root(pid_t pid, const char *path, uint64_t max_size)
 	return check_regular(fd, max_size);
 }
 
+size_t text_safe(char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f) {
+			*s = '?';
+			n++;
+		}
+	}
+	return n;
+}
+
 ssize_t read_text_file(const char *path, char *buf, size_t len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
