@@ -33,8 +33,8 @@ volatile __u32 active_buf;
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, RAMPA_TARGET_MAP_ENTRIES);
-	__type(key, __u32); /* tgid */
-	__type(value, __u8);
+	__type(key, __u32);   /* tgid */
+	__type(value, __u64); /* start time in clock ticks (RAMPA_TICK_NS); 0: unchecked */
 } targets SEC(".maps");
 
 /* Processes already announced to the loader. */
@@ -88,11 +88,25 @@ static __always_inline void stat_inc(__u32 idx)
 
 #include "pystack.bpf.h"
 
-static __always_inline bool is_target(__u32 tgid)
+static __always_inline __u64 start_ticks(struct task_struct *leader)
 {
+	return BPF_CORE_READ(leader, start_boottime) / RAMPA_TICK_NS;
+}
+
+/* A target is a process, not a number: its tgid and its start time, as
+ * /proc/PID/stat gives it. A new process that was given a target's PID is
+ * not taken for it, even before the exit hook has removed the entry.
+ */
+static __always_inline bool is_target(__u32 tgid, struct task_struct *task)
+{
+	__u64 *start;
+
 	if (!filter_by_pid)
 		return tgid != 0;
-	return bpf_map_lookup_elem(&targets, &tgid) != NULL;
+	start = bpf_map_lookup_elem(&targets, &tgid);
+	if (!start)
+		return false;
+	return !*start || start_ticks(BPF_CORE_READ(task, group_leader)) == *start;
 }
 
 static __always_inline void emit_event(__u32 type, __u32 pid, __u32 tid, __u32 ppid)
@@ -161,7 +175,7 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 	__u64 tstate;
 	long sid;
 
-	if (!is_target(tgid))
+	if (!is_target(tgid, bpf_get_current_task_btf()))
 		return 0;
 	stat_inc(STAT_SAMPLES);
 
@@ -249,7 +263,7 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	struct offcpu_start *st;
 
 	/* An exiting thread's last switch opens no interval. */
-	if (is_target(ptgid) && !(cur->flags & (PF_KTHREAD | PF_EXITING))) {
+	if (is_target(ptgid, prev) && !(cur->flags & (PF_KTHREAD | PF_EXITING))) {
 		__u32 kind = prev_state & 0xff ? KIND_OFFCPU_BLOCKED : KIND_OFFCPU_RUNNABLE;
 
 		if (offcpu_kinds & (1u << kind)) {
@@ -312,7 +326,7 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 		}
 	}
 
-	if (!is_target(BPF_CORE_READ(next, tgid)))
+	if (!is_target(BPF_CORE_READ(next, tgid), next))
 		return 0;
 	st = bpf_map_lookup_elem(&offcpu_start, &ntid);
 	if (!st || !st->ts)
@@ -515,7 +529,7 @@ int BPF_PROG(on_sched_process_exit, struct task_struct *p)
 		__u32 tgid = BPF_CORE_READ(p, tgid);
 
 		/* Threads that never waited get a row too. */
-		t = is_target(tgid) && bpf_map_lookup_elem(&py_procs, &tgid)
+		t = is_target(tgid, p) && bpf_map_lookup_elem(&py_procs, &tgid)
 			? gil_thread_get(tid, tgid)
 			: NULL;
 		if (t)
@@ -530,7 +544,8 @@ int BPF_PROG(on_sched_process_exit, struct task_struct *p)
 		__u32 tgid = BPF_CORE_READ(p, tgid);
 		bool known = bpf_map_lookup_elem(&seen, &tgid) != NULL;
 
-		if (filter_by_pid && bpf_map_delete_elem(&targets, &tgid) == 0)
+		if (filter_by_pid && is_target(tgid, p) &&
+		    bpf_map_delete_elem(&targets, &tgid) == 0)
 			known = true;
 		if (known) {
 			bpf_map_delete_elem(&seen, &tgid);
@@ -547,9 +562,9 @@ int BPF_PROG(on_sched_process_fork, struct task_struct *parent, struct task_stru
 	__u32 ptgid = BPF_CORE_READ(parent, tgid);
 	__u32 ctgid = BPF_CORE_READ(child, tgid);
 	const struct py_proc *pyp;
-	__u8 one = 1;
+	__u64 start;
 
-	if (gil_enabled && ptgid == ctgid && is_target(ptgid)) {
+	if (gil_enabled && ptgid == ctgid && is_target(ptgid, parent)) {
 		__u32 ctid = BPF_CORE_READ(child, pid);
 		struct gil_thread *t = gil_thread_get(ctid, ctgid);
 
@@ -557,9 +572,11 @@ int BPF_PROG(on_sched_process_fork, struct task_struct *parent, struct task_stru
 			t->start_ts = bpf_ktime_get_ns();
 	}
 	/* New threads share the tgid and are covered already. */
-	if (!follow_forks || ptgid == ctgid || !is_target(ptgid))
+	if (!follow_forks || ptgid == ctgid || !is_target(ptgid, parent))
 		return 0;
-	if (bpf_map_update_elem(&targets, &ctgid, &one, BPF_ANY)) {
+	/* The child leads its new process; set before this tracepoint. */
+	start = start_ticks(child);
+	if (bpf_map_update_elem(&targets, &ctgid, &start, BPF_ANY)) {
 		stat_inc(STAT_TARGETS_FULL);
 		return 0;
 	}
@@ -582,7 +599,7 @@ int BPF_PROG(on_sched_process_exec, struct task_struct *p, pid_t old_pid)
 {
 	__u32 tgid = BPF_CORE_READ(p, tgid);
 
-	if (!is_target(tgid))
+	if (!is_target(tgid, p))
 		return 0;
 	emit_event(EVENT_EXEC, tgid, BPF_CORE_READ(p, pid), 0);
 	return 0;

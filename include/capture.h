@@ -10,8 +10,10 @@
 #define RAMPA_STACK_MAP_ENTRIES	 16384
 #define RAMPA_COUNT_MAP_ENTRIES	 16384
 #define RAMPA_TARGET_MAP_ENTRIES 4096 /* targets alive at once; exited ones leave */
-#define RAMPA_SEEN_MAP_ENTRIES	 8192
-#define RAMPA_EVENT_RING_BYTES	 (256 * 1024)
+/* A clock tick of /proc/PID/stat's start time (USER_HZ 100), in ns. */
+#define RAMPA_TICK_NS	       10000000ull
+#define RAMPA_SEEN_MAP_ENTRIES 8192
+#define RAMPA_EVENT_RING_BYTES (256 * 1024)
 
 /* Python frames per stack; deeper stacks keep the frames nearest the leaf
  * and are marked truncated.

@@ -50,10 +50,11 @@ struct capture_opts {
  * exit code (EXIT_NOPERM, EXIT_ERROR).
  */
 int capture__open(struct capture **out, const struct capture_opts *opts);
-/* A target stays in the kernel's set until its last thread exits (then an
- * EVENT_EXIT tells on_event), or until removed.
+/* A target is pid started at start_ticks (/proc/PID/stat field 22; 0: not
+ * checked). It stays in the kernel's set until its last thread exits (then
+ * an EVENT_EXIT tells on_event), or until removed.
  */
-int capture__add_target(struct capture *c, pid_t pid);
+int capture__add_target(struct capture *c, pid_t pid, __u64 start_ticks);
 void capture__remove_target(struct capture *c, pid_t pid);
 /* Tell the walker how to read the interpreter of pid (NULL: none). */
 int capture__set_python(struct capture *c, pid_t pid, const struct py_proc *proc);

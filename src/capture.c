@@ -175,12 +175,14 @@ int capture__open(struct capture **out, const struct capture_opts *opts)
 	return 0;
 }
 
-int capture__add_target(struct capture *c, pid_t pid)
+int capture__add_target(struct capture *c, pid_t pid, __u64 start_ticks)
 {
 	__u32 key = pid;
-	__u8 one = 1;
 
-	if (bpf_map_update_elem(bpf_map__fd(c->skel->maps.targets), &key, &one, BPF_ANY)) {
+	/* The kernel compares in ticks of RAMPA_TICK_NS; another USER_HZ: unchecked. */
+	if (sysconf(_SC_CLK_TCK) * RAMPA_TICK_NS != 1000000000ull)
+		start_ticks = 0;
+	if (bpf_map_update_elem(bpf_map__fd(c->skel->maps.targets), &key, &start_ticks, BPF_ANY)) {
 		p_err("cannot add PID %d to the target map: %s", (int)pid, strerror(errno));
 		return -1;
 	}

@@ -1640,11 +1640,15 @@ static int run(struct record *r)
 		ret = spawn_child(r, &go_fd, &err_fd);
 		if (ret)
 			return ret;
-		if (capture__add_target(r->cap, r->child))
+		/* Stopped on its pipe: it exists, with its start time. */
+		uint64_t st = proc_start_time(r->child);
+
+		if (capture__add_target(r->cap, r->child, st ? st - 1 : 0))
 			return EXIT_ERROR;
 	}
 	for (int i = 0; i < r->npids; i++) {
-		if (capture__add_target(r->cap, r->pids[i]))
+		if (capture__add_target(r->cap, r->pids[i],
+					r->pid_starts[i] ? r->pid_starts[i] - 1 : 0))
 			return EXIT_ERROR;
 		/* Still the process named on the command line, now that the kernel
 		 * watches its exit: had it gone before, its PID (free, or another
