@@ -98,4 +98,12 @@ const struct python_stats *python__stats(const struct python *py);
  */
 int python__line(int minor, const uint8_t *tab, int n, int firstlineno, int addr);
 
+/* For other readers of pid's memory: the minor version (9..15) of its
+ * CPython, or -1 when none was found or it cannot be walked; its _PyRuntime
+ * address (0: none); its main interpreter state (0: none or not set up yet).
+ */
+int python__minor(struct python *py, pid_t pid);
+uint64_t python__runtime(struct python *py, pid_t pid);
+uint64_t python__interp(struct python *py, pid_t pid);
+
 #endif

@@ -1141,3 +1141,30 @@ int python__line(int minor, const uint8_t *tab, int n, int firstlineno, int addr
 		return line310(tab, n, firstlineno, addr);
 	return line311(tab, n, firstlineno, addr);
 }
+
+/* ---- For other readers of the target's memory (pythreads.c) ---------- */
+
+int python__minor(struct python *py, pid_t pid)
+{
+	struct py_target *t = py ? target_get(py, pid) : NULL;
+
+	return t && !t->unsupported ? t->minor : -1;
+}
+
+uint64_t python__runtime(struct python *py, pid_t pid)
+{
+	struct py_target *t = py ? target_get(py, pid) : NULL;
+
+	return t && !t->unsupported ? t->bpf.runtime : 0;
+}
+
+uint64_t python__interp(struct python *py, pid_t pid)
+{
+	struct py_target *t = py ? target_get(py, pid) : NULL;
+	uint64_t interp = 0;
+
+	if (!t || t->unsupported ||
+	    read_mem(pid, t->bpf.runtime + t->bpf.rt_interp_head, &interp, sizeof(interp)))
+		return 0;
+	return interp;
+}
