@@ -33,6 +33,12 @@ uint32_t profile__intern_len(struct profile *p, const char *name, size_t len);
 size_t profile__invalid_utf8(const struct profile *p);
 const char *profile__frame_name(const struct profile *p, uint32_t id);
 size_t profile__nframes(const struct profile *p);
+/* Give frame id a new name (valid UTF-8, as profile__intern would store it),
+ * for names only known later, such as a thread's latest name. Stacks keep
+ * the frame. If another frame already has that name, both keep it: writers
+ * see two frames of one name.
+ */
+void profile__rename_frame(struct profile *p, uint32_t id, const char *name);
 
 /* Add weight to the stack frames[0..n) (root first). */
 void profile__add(struct profile *p, const uint32_t *frames, uint32_t n, uint64_t weight);

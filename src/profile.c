@@ -135,6 +135,40 @@ size_t profile__nframes(const struct profile *p)
 	return p->nnames;
 }
 
+static void place_name(struct profile *p, uint32_t id)
+{
+	size_t mask = p->name_slots_cap - 1;
+	size_t s = hash_bytes(p->names[id], strlen(p->names[id]), 0) & mask;
+
+	while (p->name_slots[s])
+		s = (s + 1) & mask;
+	p->name_slots[s] = id + 1;
+}
+
+void profile__rename_frame(struct profile *p, uint32_t id, const char *name)
+{
+	size_t mask = p->name_slots_cap - 1, s;
+
+	if (id >= p->nnames || !strcmp(p->names[id], name))
+		return;
+	/* Out of the table (linear probing: the run after the freed slot is
+	 * placed again), renamed, back in.
+	 */
+	s = hash_bytes(p->names[id], strlen(p->names[id]), 0) & mask;
+	while (p->name_slots[s] != id + 1)
+		s = (s + 1) & mask;
+	p->name_slots[s] = 0;
+	for (s = (s + 1) & mask; p->name_slots[s]; s = (s + 1) & mask) {
+		uint32_t moved = p->name_slots[s] - 1;
+
+		p->name_slots[s] = 0;
+		place_name(p, moved);
+	}
+	free(p->names[id]);
+	p->names[id] = xstrdup(name);
+	place_name(p, id);
+}
+
 static void rehash_stacks(struct profile *p)
 {
 	size_t cap = p->stack_slots_cap ? p->stack_slots_cap * 2 : 1024;
