@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Drives rampa-bpf's userspace modules directly, for tests that need no root. */
+#include <dirent.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "elf_syms.h"
 #include "folded.h"
@@ -15,6 +17,7 @@
 #include "procmaps.h"
 #include "profile.h"
 #include "python.h"
+#include "pythreads.h"
 #include "symbolize.h"
 #include "utf8.h"
 #include "util.h"
@@ -335,6 +338,72 @@ static int cmd_write_all_formats(int argc, char **argv)
 	return ret;
 }
 
+/* Running, not exited (a zombie waiting for its parent counts as exited). */
+static bool running(pid_t pid)
+{
+	char path[64], buf[512], *s;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (read_text_file(path, buf, sizeof(buf)) <= 0 || !(s = strrchr(buf, ')')))
+		return false;
+	return s[1] == ' ' && s[2] != 'Z' && s[2] != 'X';
+}
+
+/* thread-names PID [SECONDS]: PID's thread names as record -T gives them,
+ * read every 50 ms until PID exits or SECONDS pass (default: once), then
+ * "TID python|os NAME" for every thread seen.
+ */
+static int cmd_thread_names(int argc, char **argv)
+{
+	struct symbolizer *sym = symbolizer__new(NULL);
+	struct python *py = python__new();
+	struct pythreads *pt = pythreads__new(py);
+	pid_t pid = (pid_t)num(argv[0]), tids[4096];
+	double until = now_sec() + (argc > 1 ? strtod(argv[1], NULL) : 0);
+	enum python_inspect found = PYTHON_NONE;
+	size_t ntids = 0;
+
+	do {
+		char path[64], why[256];
+		struct dirent *de;
+		struct py_proc proc;
+		DIR *dir;
+
+		if (found == PYTHON_NONE) {
+			symbolizer__refresh(sym, pid);
+			found = python__inspect(py, sym, pid, &proc, why, sizeof(why));
+		}
+		pythreads__refresh(pt);
+		snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+		dir = opendir(path);
+		while (dir && (de = readdir(dir))) {
+			pid_t tid = atoi(de->d_name);
+			size_t i = 0;
+
+			while (i < ntids && tids[i] != tid)
+				i++;
+			if (tid > 0 && i == ntids && ntids < sizeof(tids) / sizeof(tids[0]))
+				tids[ntids++] = tid;
+			if (tid > 0)
+				pythreads__name(pt, pid, tid);
+		}
+		if (dir)
+			closedir(dir);
+		if (now_sec() < until)
+			usleep(50000);
+	} while (now_sec() < until && running(pid));
+	for (size_t i = 0; i < ntids; i++) {
+		const char *n = pythreads__name(pt, pid, tids[i]);
+
+		printf("%d %s %s\n", (int)tids[i],
+		       pythreads__is_python(pt, pid, tids[i]) ? "python" : "os", n ? n : "(none)");
+	}
+	pythreads__free(pt);
+	python__free(py);
+	symbolizer__free(sym);
+	return 0;
+}
+
 /* py-decode STATE LENGTH HEX: a CPython str (state word, length in
  * characters, the bytes of its characters kept) through the name decoder.
  */
@@ -437,6 +506,7 @@ static const struct {
 	{ "utf8", cmd_utf8, 0 },
 	{ "json-string", cmd_json_string, 0 },
 	{ "write-all-formats", cmd_write_all_formats, 2 },
+	{ "thread-names", cmd_thread_names, 1 },
 	{ "py-decode", cmd_py_decode, 3 },
 	{ "py-names", cmd_py_names, 2 },
 };
@@ -454,6 +524,6 @@ int main(int argc, char **argv)
 		return cmds[i].fn(argc - 2, argv + 2);
 	}
 	fprintf(stderr, "usage: test-tool maps|elf|elf-find|ksym|symbolize|folded|folded-read|utf8|"
-			"json-string|write-all-formats|py-decode|py-names ARGS\n");
+			"json-string|write-all-formats|thread-names|py-decode|py-names ARGS\n");
 	return 2;
 }
