@@ -24,6 +24,7 @@
 #include "gilwait.h"
 #include "profile.h"
 #include "python.h"
+#include "pythreads.h"
 #include "symbolize.h"
 #include "util.h"
 
@@ -70,6 +71,7 @@ struct record {
 	struct capture *cap;
 	struct symbolizer *sym;
 	struct python *py;
+	struct pythreads *pt; /* with -T and gil-wait: thread names */
 	struct pending {
 		pid_t pid;
 		double first, next;
@@ -90,6 +92,7 @@ struct record {
 	} * snaps;
 	size_t nsnaps, snaps_cap;
 	struct thread_name {
+		pid_t pid;
 		uint32_t tid, frame;
 	} * tnames;
 	size_t ntnames, tnames_cap;
@@ -764,20 +767,45 @@ static void python_then_leaf(struct record *r, const struct capture_sample *s, u
 	}
 }
 
+/* "NAME-TID": the thread's latest name (pythreads.h), "thread" when none
+ * could be read.
+ */
+static void thread_label(struct record *r, pid_t pid, uint32_t tid, char *buf, size_t len)
+{
+	const char *name = pythreads__name(r->pt, pid, (pid_t)tid);
+
+	snprintf(buf, len, "%s-%u", name && name[0] ? name : "thread", tid);
+}
+
 static uint32_t thread_frame(struct record *r, pid_t pid, uint32_t tid)
 {
-	char path[96], name[64], label[96];
+	char label[PYTHREADS_MAX_NAME_CHARS * 4 + 32];
 
 	for (size_t i = 0; i < r->ntnames; i++)
-		if (r->tnames[i].tid == tid)
+		if (r->tnames[i].tid == tid && r->tnames[i].pid == pid)
 			return r->tnames[i].frame;
-	snprintf(path, sizeof(path), "/proc/%d/task/%u/comm", (int)pid, tid);
-	if (read_text_file(path, name, sizeof(name)) <= 0)
-		snprintf(name, sizeof(name), "thread");
-	snprintf(label, sizeof(label), "%s-%u", name, tid);
+	thread_label(r, pid, tid, label, sizeof(label));
 	grow_array((void **)&r->tnames, &r->tnames_cap, r->ntnames + 1, sizeof(*r->tnames));
-	r->tnames[r->ntnames] = (struct thread_name){ tid, profile__intern(r->prof, label) };
+	r->tnames[r->ntnames] = (struct thread_name){ pid, tid, profile__intern(r->prof, label) };
 	return r->tnames[r->ntnames++].frame;
+}
+
+/* Names given since a thread frame was made rename it: a thread is shown
+ * under its latest name, in every stack.
+ */
+static void rename_threads(struct record *r)
+{
+	char label[PYTHREADS_MAX_NAME_CHARS * 4 + 32];
+
+	for (size_t i = 0; i < r->ntnames; i++) {
+		thread_label(r, r->tnames[i].pid, r->tnames[i].tid, label, sizeof(label));
+		profile__rename_frame(r->prof, r->tnames[i].frame, label);
+	}
+}
+
+static const char *thread_name_of(pid_t pid, pid_t tid, void *ctx)
+{
+	return pythreads__name(((struct record *)ctx)->pt, pid, tid);
 }
 
 /* Kernel frames root first. A stack taken in a tracepoint ends in the BPF
@@ -1039,12 +1067,14 @@ static void warm_pending(const struct capture_sample *s, void *ctx)
 
 static void drain(struct record *r)
 {
+	pythreads__refresh(r->pt);
 	capture__drain(r->cap, on_sample, r);
 	capture__offcpu_pending(r->cap, 0, warm_pending, r);
 	if (r->gil) {
 		capture__gil_threads(r->cap, gil_thread_seen, r);
-		gilwait__names(r->gil);
+		gilwait__names(r->gil, thread_name_of, r);
 	}
+	rename_threads(r);
 }
 
 static void on_code(const struct py_code_event *e, void *ctx)
@@ -1559,6 +1589,7 @@ static int run(struct record *r)
 		for (int i = 0; i < r->npids; i++)
 			if (python__describe(r->py, r->pids[i]))
 				gil_threads_alive(r, r->pids[i]);
+		gilwait__names(r->gil, thread_name_of, r);
 	}
 	print_summary(r, elapsed, why);
 	set_meta(r, elapsed);
@@ -1604,6 +1635,8 @@ static int record_main(int argc, char **argv, bool gil)
 	r.prof = profile__new();
 	r.sym = symbolizer__new(NULL);
 	r.py = python__new();
+	if (r.per_thread || gil)
+		r.pt = pythreads__new(r.py);
 	if (!r.output) {
 		const char *kind = gil ? "gil-" : "";
 		static const char *const ext[] = { ".folded", ".svg", ".speedscope.json",
@@ -1638,6 +1671,11 @@ static int record_main(int argc, char **argv, bool gil)
 							: 128 + WTERMSIG(r.child_status);
 	}
 	capture__close(r.cap);
+	if (r.pt && pythreads__stats(r.pt)->threads_over)
+		p_warn("thread names: %" PRIu64 " threads past the limit of %d per process are "
+		       "shown by their names at first sight",
+		       pythreads__stats(r.pt)->threads_over, PYTHREADS_MAX_THREADS);
+	pythreads__free(r.pt);
 	python__free(r.py);
 	symbolizer__free(r.sym);
 	profile__free(r.prof);
