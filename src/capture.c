@@ -442,14 +442,20 @@ void capture__offcpu_flush(struct capture *c, __u64 end_ns,
 	if (!c->opts.offcpu_kinds)
 		return;
 	ring_buffer__consume(c->code_rb);
+	/* Take the first key and delete it, until none is left: closed
+	 * intervals (ts 0) are deleted too, and nothing stops the walk early.
+	 */
 	while (!bpf_map_get_next_key(fd, NULL, &tid)) {
-		if (!bpf_map_lookup_and_delete_elem(fd, &tid, &st) && st.ts && end_ns > st.ts) {
+		if (bpf_map_lookup_and_delete_elem(fd, &tid, &st)) {
+			if (bpf_map_delete_elem(fd, &tid) && errno != ENOENT)
+				break;
+			continue;
+		}
+		if (st.ts && end_ns > st.ts) {
 			struct capture_sample s;
 
 			fill_sample(c, &st.key, end_ns - st.ts, -1, -1, &s, ustack, kstack);
 			cb(&s, ctx);
-		} else if (bpf_map_delete_elem(fd, &tid)) {
-			break;
 		}
 	}
 }
