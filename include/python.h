@@ -22,7 +22,7 @@ struct python_stats {
 	uint64_t memory_reads;	/* code objects (partly) read from a target's memory */
 	uint64_t lines_unknown; /* lines past a line table cut at PY_CODE_LINETABLE_BYTES */
 	uint64_t names_cut;	/* names longer than PY_CODE_STR_BYTES: middle cut */
-	uint64_t labels_cut;	/* frame labels over the frame limit: middle cut */
+	uint64_t labels_cut;	/* code objects whose label was over the limit: cut */
 	uint64_t invalid_chars; /* characters that were not text, replaced by U+FFFD */
 };
 
