@@ -706,9 +706,11 @@ static bool splice_python(struct record *r, const struct capture_sample *s, uint
 		evals += is_eval_frame(profile__frame_name(r->prof, native[i]));
 	/* A leaf function without its own frame (-momit-leaf-frame-pointer)
 	 * hides its caller: when that is the one eval frame missing, the
-	 * topmost run sits right above the leaf.
+	 * topmost run sits right above the leaf. Not when no eval frame was
+	 * recognised at all (a stripped interpreter): the runs' places are
+	 * then unknown, not missing.
 	 */
-	missing = evals + 1 == runs && nnative > 1 &&
+	missing = evals >= 1 && evals + 1 == runs && nnative > 1 &&
 		  !is_eval_frame(profile__frame_name(r->prof, native[nnative - 1]));
 	if ((!evals && !missing) || (evals != runs && !missing) || py->truncated ||
 	    s->py_status == PY_READ_FAILED) {
