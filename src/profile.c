@@ -267,8 +267,18 @@ int frame__parse_python(const char *name, struct frame_py *out)
 		return 0;
 	for (const char *d = colon + 1; d < end; d++)
 		line = line * 10 + (unsigned long)(*d - '0');
-	/* The path may hold " (": the qualname is what comes before the first one. */
-	open = strstr(name, " (");
+	/* Either side may hold " (" (a path "My Project (old)/x.py", a name
+	 * set with code.replace()): split at the first " (" after which the
+	 * path's parentheses balance.
+	 */
+	for (open = strstr(name, " ("); open; open = strstr(open + 1, " (")) {
+		int depth = 0;
+
+		for (const char *c = open + 2; c < colon && depth >= 0; c++)
+			depth += *c == '(' ? 1 : *c == ')' ? -1 : 0;
+		if (depth == 0)
+			break;
+	}
 	if (!open || open == name || open + 2 >= colon)
 		return 0;
 	out->qualname = name;

@@ -431,6 +431,20 @@ static uint32_t rnd(void)
 	return (uint32_t)rand() << 16 ^ (uint32_t)rand();
 }
 
+/* frame-parse LABEL: how a Python frame label splits into name, file, line. */
+static int cmd_frame_parse(int argc, char **argv)
+{
+	struct frame_py py;
+
+	if (!frame__parse_python(argv[0], &py)) {
+		printf("not python\n");
+		return 0;
+	}
+	printf("name=%.*s file=%.*s line=%lu\n", (int)py.qualname_len, py.qualname,
+	       (int)py.file_len, py.file, (unsigned long)py.line);
+	return 0;
+}
+
 /* py-names SEED N: N code events holding random bytes (a target's memory
  * can hold anything) through the Python name reader, then one frame of
  * each; the frame labels on stdout, NUL-terminated, and the reader's
@@ -509,6 +523,7 @@ static const struct {
 	{ "thread-names", cmd_thread_names, 1 },
 	{ "py-decode", cmd_py_decode, 3 },
 	{ "py-names", cmd_py_names, 2 },
+	{ "frame-parse", cmd_frame_parse, 1 },
 };
 
 int main(int argc, char **argv)
@@ -523,7 +538,8 @@ int main(int argc, char **argv)
 		}
 		return cmds[i].fn(argc - 2, argv + 2);
 	}
-	fprintf(stderr, "usage: test-tool maps|elf|elf-find|ksym|symbolize|folded|folded-read|utf8|"
-			"json-string|write-all-formats|thread-names|py-decode|py-names ARGS\n");
+	fprintf(stderr,
+		"usage: test-tool maps|elf|elf-find|ksym|symbolize|folded|folded-read|utf8|"
+		"json-string|write-all-formats|thread-names|py-decode|py-names|frame-parse ARGS\n");
 	return 2;
 }
