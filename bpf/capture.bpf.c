@@ -29,6 +29,10 @@ const volatile bool gil_holders_only = false; /* keep samples of GIL holders onl
  * the programs fill.
  */
 volatile __u32 active_buf;
+/* Set by the loader when the run's window closes (CLOCK_MONOTONIC ns): what
+ * happens after it, before the last drain, is not the run's.
+ */
+volatile __u64 end_ns;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -161,7 +165,7 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 	__u64 tstate;
 	long sid;
 
-	if (!is_target(tgid))
+	if (!is_target(tgid) || (end_ns && bpf_ktime_get_ns() > end_ns))
 		return 0;
 	stat_inc(STAT_SAMPLES);
 
@@ -317,6 +321,8 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	st = bpf_map_lookup_elem(&offcpu_start, &ntid);
 	if (!st || !st->ts)
 		return 0;
+	if (end_ns && now > end_ns)
+		now = end_ns;
 	if (now > st->ts) {
 		struct sample_key key = st->key;
 

@@ -61,7 +61,8 @@ int capture__poll(struct capture *c, int timeout_ms);
 int capture__drain(struct capture *c, void (*cb)(const struct capture_sample *s, void *ctx),
 		   void *ctx);
 /* A thread already off-CPU when the run starts: account it from ts (CLOCK_MONOTONIC
- * ns) with the stack userspace took, snap_id. Does nothing if BPF saw it already.
+ * ns) with the stack userspace took, snap_id. 0: done; 1: BPF saw it switch
+ * since (it ran, and is accounted from then); -1: map full.
  */
 int capture__offcpu_seed(struct capture *c, pid_t pid, pid_t tid, __u32 snap_id, __u64 ts);
 /* Hand every interval still open to cb (count: time so far), leaving it open. */
@@ -73,6 +74,10 @@ void capture__offcpu_flush(struct capture *c, __u64 end_ns,
 /* Per-thread GIL statistics, at the end of a gil-wait run. */
 void capture__gil_threads(struct capture *c,
 			  void (*cb)(__u32 tid, const struct gil_thread *t, void *ctx), void *ctx);
+/* The run's window closes at end_ns (CLOCK_MONOTONIC ns): later samples are
+ * dropped and off-CPU intervals are counted up to it.
+ */
+void capture__end(struct capture *c, __u64 end_ns);
 /* Sum of the per-CPU loss and sample counters, indexed by enum capture_stat. */
 void capture__stats(struct capture *c, uint64_t out[STAT__MAX]);
 /* Total time and runs of the BPF sampling program (0 if kernel.bpf_stats_enabled=0). */

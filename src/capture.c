@@ -403,7 +403,9 @@ int capture__offcpu_seed(struct capture *c, pid_t pid, pid_t tid, __u32 snap_id,
 	st.key.user_stack_id = -1;
 	st.key.kern_stack_id = -1;
 	st.key.snap_id = snap_id;
-	return bpf_map_update_elem(bpf_map__fd(c->skel->maps.offcpu_start), &key, &st, BPF_NOEXIST);
+	if (!bpf_map_update_elem(bpf_map__fd(c->skel->maps.offcpu_start), &key, &st, BPF_NOEXIST))
+		return 0;
+	return errno == EEXIST ? 1 : -1;
 }
 
 void capture__offcpu_pending(struct capture *c, __u64 now_ns,
@@ -503,6 +505,11 @@ int capture__drain(struct capture *c, void (*cb)(const struct capture_sample *s,
 	clear_map(sfd);
 	clear_map(pfd);
 	return 0;
+}
+
+void capture__end(struct capture *c, __u64 end_ns)
+{
+	__atomic_store_n(&c->skel->bss->end_ns, end_ns, __ATOMIC_SEQ_CST);
 }
 
 void capture__stats(struct capture *c, uint64_t out[STAT__MAX])

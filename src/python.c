@@ -22,8 +22,10 @@
  */
 #define GLIBC_PTHREAD_TID 0x2d0
 #define MAX_LINETABLE	  (1 << 20)
-#define CODE_BUCKETS	  16384
-#define MAX_INTERP_RANGES 8
+/* Threads of one interpreter a userspace walk maps. */
+#define PY_SNAPSHOT_MAX_THREADS 65536
+#define CODE_BUCKETS		16384
+#define MAX_INTERP_RANGES	8
 
 /* Where a code object keeps what names a frame. */
 struct code_layout {
@@ -45,6 +47,12 @@ struct py_target {
 	 */
 	uint64_t gil_runtime_off, gil_interp_ptr_off;
 	char describe[320];
+	/* Userspace walks: kernel tid -> thread state, from one list walk. */
+	struct tstate_map {
+		pid_t tid;
+		uint64_t tstate;
+	} * tmap;
+	size_t ntmap, tmap_cap;
 	struct py_target *next;
 };
 
@@ -74,6 +82,7 @@ void python__free(struct python *py)
 	for (int i = 0; i < TARGET_BUCKETS; i++) {
 		for (struct py_target *t = py->targets[i], *n; t; t = n) {
 			n = t->next;
+			free(t->tmap);
 			free(t);
 		}
 	}
@@ -98,6 +107,7 @@ void python__forget(struct python *py, pid_t pid)
 			struct py_target *t = *pp;
 
 			*pp = t->next;
+			free(t->tmap);
 			free(t);
 			return;
 		}
@@ -555,11 +565,44 @@ bool python__has_frame_pointers(struct python *py, pid_t pid)
 
 static uint64_t code_from_memory(struct python *py, struct py_target *t, uint64_t addr);
 
+/* Kernel tid -> thread state for every thread of t's main interpreter. */
+static void map_tstates(struct py_target *t)
+{
+	const struct py_proc *p = &t->bpf;
+	uint64_t interp = 0, ts = 0;
+
+	t->ntmap = 0;
+	if (read_mem(t->pid, p->runtime + p->rt_interp_head, &interp, 8) || !interp ||
+	    read_mem(t->pid, interp + p->interp_threads, &ts, 8))
+		return;
+	for (size_t i = 0; ts && i < PY_SNAPSHOT_MAX_THREADS; i++) {
+		uint64_t pthread;
+		uint32_t ktid;
+
+		if (!read_mem(t->pid, ts + p->ts_thread_id, &pthread, 8) &&
+		    !read_mem(t->pid, pthread + GLIBC_PTHREAD_TID, &ktid, 4)) {
+			grow_array((void **)&t->tmap, &t->tmap_cap, t->ntmap + 1, sizeof(*t->tmap));
+			t->tmap[t->ntmap].tid = (pid_t)ktid;
+			t->tmap[t->ntmap++].tstate = ts;
+		}
+		if (read_mem(t->pid, ts + p->ts_next, &ts, 8))
+			return;
+	}
+}
+
+static uint64_t tstate_of(const struct py_target *t, pid_t tid)
+{
+	for (size_t i = 0; i < t->ntmap; i++)
+		if (t->tmap[i].tid == tid)
+			return t->tmap[i].tstate;
+	return 0;
+}
+
 int python__snapshot(struct python *py, pid_t pid, pid_t tid, struct py_stack *out)
 {
 	struct py_target *t = target_get(py, pid);
 	const struct py_proc *p;
-	uint64_t interp, ts = 0, frame = 0;
+	uint64_t ts, frame = 0;
 	uint8_t buf[PY_FRAME_READ_MAX];
 
 	out->depth = 0;
@@ -567,18 +610,13 @@ int python__snapshot(struct python *py, pid_t pid, pid_t tid, struct py_stack *o
 	if (!t || t->unsupported)
 		return -1;
 	p = &t->bpf;
-	if (read_mem(pid, p->runtime + p->rt_interp_head, &interp, 8) || !interp ||
-	    read_mem(pid, interp + p->interp_threads, &ts, 8))
-		return -1;
-	for (int i = 0; ts && i < RAMPA_PY_MAX_THREADS; i++) {
-		uint64_t pthread;
-		uint32_t ktid;
-
-		if (!read_mem(pid, ts + p->ts_thread_id, &pthread, 8) &&
-		    !read_mem(pid, pthread + GLIBC_PTHREAD_TID, &ktid, 4) && ktid == (uint32_t)tid)
-			break;
-		if (read_mem(pid, ts + p->ts_next, &ts, 8))
-			return -1;
+	/* One walk of interp->threads maps every thread; walked again when a
+	 * thread is not in the map (started since).
+	 */
+	ts = tstate_of(t, tid);
+	if (!ts) {
+		map_tstates(t);
+		ts = tstate_of(t, tid);
 	}
 	if (!ts || read_mem(pid, ts + p->ts_frame, &frame, 8))
 		return -1;

@@ -85,7 +85,7 @@ struct record {
 	uint64_t py_ok_unnamed;		   /* ... of them walked whole (PY_OK) */
 	uint64_t ns_by_kind[3];		   /* off-CPU nanoseconds by enum sample_kind */
 	uint64_t samples_cpu;		   /* on-CPU samples */
-	uint64_t snapshots, snapshot_failed;
+	uint64_t snapshots, snapshot_failed, snapshot_late;
 	struct snapshot {
 		uint32_t *frames; /* after the process root, root first */
 		uint32_t n;
@@ -980,77 +980,133 @@ static void on_sample(const struct capture_sample *s, void *ctx)
 	profile__add(r->prof, frames, n, weight);
 }
 
-/* Threads asleep when the run starts have no switch-out to catch: take their
- * Python stack from memory and their kernel stack from /proc, and account
- * them from now.
+/* A thread's CPU time so far in ns (/proc/PID/task/TID/schedstat), or -1. */
+static int64_t thread_run_ns(pid_t pid, pid_t tid)
+{
+	char path[96], buf[128];
+	long long ns;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", (int)pid, (int)tid);
+	if (read_text_file(path, buf, sizeof(buf)) <= 0 || sscanf(buf, "%lld", &ns) != 1)
+		return -1;
+	return ns;
+}
+
+/* A thread's state letter from /proc/PID/task/TID/stat (0 if unreadable).
+ * The name may hold anything, ')' and newlines included: the state follows
+ * the last ')'.
+ */
+static char thread_state(pid_t pid, pid_t tid)
+{
+	char path[96], buf[1024], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+	if (read_text_file(path, buf, sizeof(buf)) <= 0 || !(p = strrchr(buf, ')')) || !p[1])
+		return 0;
+	return p[2];
+}
+
+/* The stacks of a thread asleep since before the run, taken from memory and
+ * /proc while it still sleeps: Python frames, then kernel frames.
+ */
+static uint32_t sleeper_frames(struct record *r, pid_t pid, pid_t tid, struct py_stack *py,
+			       uint32_t *frames)
+{
+	uint32_t n = 0, kframes[RAMPA_MAX_STACK_DEPTH], nk = 0;
+	struct capture_sample fake = { .pid = pid };
+	char path[96], line[256];
+	FILE *f;
+
+	/* Kernel frames, leaf first: "[<0>] do_nanosleep+0x6c/0x140". */
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stack", (int)pid, (int)tid);
+	f = fopen(path, "re");
+	while (f && nk < RAMPA_MAX_STACK_DEPTH && fgets(line, sizeof(line), f)) {
+		char *name = strchr(line, ' ');
+
+		if (!name)
+			continue;
+		name++;
+		name[strcspn(name, "+ \n")] = '\0';
+		snprintf(path, sizeof(path), "%s_[k]", name);
+		kframes[nk++] = profile__intern(r->prof, path);
+	}
+	if (f)
+		fclose(f);
+	if (!python__snapshot(r->py, pid, tid, py) && py->depth) {
+		fake.py = py;
+		python_then_leaf(r, &fake, frames, &n);
+	} else {
+		frames[n++] = profile__intern(r->prof, "[asleep since before the run]");
+	}
+	while (nk)
+		frames[n++] = kframes[--nk];
+	return n;
+}
+
+/* Threads asleep when the run starts have no switch-out to catch. First all
+ * of them are accounted from r->start_ns, the instant sampling began (a quick
+ * pass: one /proc read each), then their stacks are taken from memory and
+ * /proc. A thread that ran in between may have slept elsewhere since: its
+ * first interval keeps a marker instead of a stack that may be wrong.
  */
 static void snapshot_sleepers(struct record *r, pid_t pid)
 {
-	char path[96], line[256], state;
-	struct py_stack *py = xmalloc(sizeof(*py));
+	struct sleeper {
+		pid_t tid;
+		int64_t run_ns;
+		uint32_t slot;
+	} *sl = NULL;
+	size_t nsl = 0, cap = 0;
+	struct py_stack *py;
+	char path[64];
 	struct dirent *de;
 	DIR *dir;
-	uint64_t start_ns;
 
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
 	dir = opendir(path);
-	if (!dir) {
-		free(py);
+	if (!dir)
 		return;
-	}
-	start_ns = mono_ns();
 	while ((de = readdir(dir))) {
-		uint32_t frames[MAX_FRAMES], n = 0, kframes[RAMPA_MAX_STACK_DEPTH], nk = 0;
-		struct capture_sample fake = { .pid = pid };
 		pid_t tid = atoi(de->d_name);
-		FILE *f;
+		char state = tid > 0 ? thread_state(pid, tid) : 0;
+		int64_t run_ns;
+		int seeded;
 
-		if (tid <= 0)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
-		f = fopen(path, "re");
-		state = 0;
-		if (f && fgets(line, sizeof(line), f) && strrchr(line, ')'))
-			state = strrchr(line, ')')[2];
-		if (f)
-			fclose(f);
 		if (state != 'S' && state != 'D')
 			continue;
-		/* Kernel frames, leaf first: "[<0>] do_nanosleep+0x6c/0x140". */
-		snprintf(path, sizeof(path), "/proc/%d/task/%d/stack", (int)pid, (int)tid);
-		f = fopen(path, "re");
-		while (f && nk < RAMPA_MAX_STACK_DEPTH && fgets(line, sizeof(line), f)) {
-			char *name = strchr(line, ' ');
-
-			if (!name)
-				continue;
-			name++;
-			name[strcspn(name, "+ \n")] = '\0';
-			snprintf(path, sizeof(path), "%s_[k]", name);
-			kframes[nk++] = profile__intern(r->prof, path);
-		}
-		if (f)
-			fclose(f);
-		if (!python__snapshot(r->py, pid, tid, py) && py->depth) {
-			fake.py = py;
-			python_then_leaf(r, &fake, frames, &n);
-		} else {
-			frames[n++] = profile__intern(r->prof, "[asleep since before the run]");
-		}
-		while (nk)
-			frames[n++] = kframes[--nk];
+		run_ns = thread_run_ns(pid, tid);
 		grow_array((void **)&r->snaps, &r->snaps_cap, r->nsnaps + 1, sizeof(*r->snaps));
-		r->snaps[r->nsnaps].frames = xmalloc(n * sizeof(*frames));
-		memcpy(r->snaps[r->nsnaps].frames, frames, n * sizeof(*frames));
-		r->snaps[r->nsnaps].n = n;
+		r->snaps[r->nsnaps] = (struct snapshot){ NULL, 0 };
 		r->nsnaps++;
-		if (capture__offcpu_seed(r->cap, pid, tid, r->nsnaps, start_ns))
-			r->snapshot_failed++;
-		else
-			r->snapshots++;
+		seeded = capture__offcpu_seed(r->cap, pid, tid, (__u32)r->nsnaps, r->start_ns);
+		if (seeded) {
+			r->snapshot_failed += seeded < 0;
+			continue;
+		}
+		r->snapshots++;
+		grow_array((void **)&sl, &cap, nsl + 1, sizeof(*sl));
+		sl[nsl++] = (struct sleeper){ tid, run_ns, (uint32_t)r->nsnaps - 1 };
 	}
 	closedir(dir);
+	py = xmalloc(sizeof(*py));
+	for (size_t i = 0; i < nsl; i++) {
+		uint32_t frames[MAX_FRAMES], n;
+		struct snapshot *sn = &r->snaps[sl[i].slot];
+
+		n = sleeper_frames(r, pid, sl[i].tid, py, frames);
+		if (sl[i].run_ns < 0 || thread_run_ns(pid, sl[i].tid) != sl[i].run_ns) {
+			n = 0;
+			frames[n++] = profile__intern(
+			    r->prof, "[asleep since before the run: woke before its "
+				     "stack was taken]");
+			r->snapshot_late++;
+		}
+		sn->frames = xmalloc(n * sizeof(*frames));
+		memcpy(sn->frames, frames, n * sizeof(*frames));
+		sn->n = n;
+	}
 	free(py);
+	free(sl);
 }
 
 /* Name now, while the process lives, what an open off-CPU interval will
@@ -1321,6 +1377,8 @@ static void print_summary(struct record *r, double elapsed, const char *why)
 	    (typeof(losses[0])){ "off-CPU stacks dropped: maps full", st[STAT_OFFCPU_STACK_FULL] };
 	losses[nl++] =
 	    (typeof(losses[0])){ "asleep at start but not accounted", r->snapshot_failed };
+	losses[nl++] =
+	    (typeof(losses[0])){ "asleep at start, stack not taken in time", r->snapshot_late };
 	losses[nl++] = (typeof(losses[0])){ "Python frames unnamed: code object unreadable",
 					    st[STAT_PY_CODE_UNREADABLE] };
 	losses[nl++] = (typeof(losses[0])){ "Python frames unnamed: code event buffer full",
@@ -1486,12 +1544,13 @@ static int run(struct record *r)
 		return ret;
 	r->t_sampling = now_sec();
 	r->start_ns = mono_ns();
+	r->cpu_start = r->cpu_last = targets_cpu_seconds(r);
 	if (r->mode == MODE_WALL || r->mode == MODE_OFFCPU)
 		for (int i = 0; i < r->npids; i++)
 			snapshot_sleepers(r, r->pids[i]);
 	install_signals();
-	r->cpu_start = r->cpu_last = targets_cpu_seconds(r);
-	start = now_sec();
+	/* -d counts from the instant every thread is accounted from. */
+	start = r->start_ns / 1e9;
 	if (r->cmd) {
 		ret = start_child(r, go_fd, err_fd);
 		if (ret)
@@ -1569,7 +1628,10 @@ static int run(struct record *r)
 				r->cpu_last = cpu;
 		}
 	}
-	elapsed = now_sec() - start;
+	/* The window ends now for every thread: time after it is not counted. */
+	r->end_ns = mono_ns();
+	capture__end(r->cap, r->end_ns);
+	elapsed = (r->end_ns - r->start_ns) / 1e9;
 	if (stop_signal) {
 		why = stop_signal == SIGINT ? "interrupted" : "stopped by a signal";
 		if (r->child && !r->child_exited && stop_signal != SIGINT)
@@ -1584,8 +1646,7 @@ static int run(struct record *r)
 	 */
 	capture__poll(r->cap, 0);
 	drain(r);
-	capture__offcpu_flush(r->cap, mono_ns(), on_sample, r);
-	r->end_ns = mono_ns();
+	capture__offcpu_flush(r->cap, r->end_ns, on_sample, r);
 	if (r->gil) {
 		capture__gil_threads(r->cap, gil_thread_stats, r);
 		for (int i = 0; i < r->npids; i++)
