@@ -37,7 +37,9 @@
  */
 #define PY_RETRY_SEC	 0.02
 #define PY_RETRY_FOR_SEC 3.0
-#define MAX_FRAMES	 (2 + RAMPA_PY_MAX_DEPTH + 2 * RAMPA_MAX_STACK_DEPTH)
+/* How long CMD has to exit after SIGTERM when the profile ends first. */
+#define CHILD_STOP_GRACE_SEC 2.0
+#define MAX_FRAMES	     (2 + RAMPA_PY_MAX_DEPTH + 2 * RAMPA_MAX_STACK_DEPTH)
 
 struct tid_set {
 	uint32_t *slots; /* tid + 1; open addressing */
@@ -1682,6 +1684,31 @@ static int run(struct record *r)
 	return ret;
 }
 
+/* The profile ended (deadline, signal, error) while CMD still runs: it was
+ * started for the profile, so it ends with it. SIGTERM, and SIGKILL if it is
+ * still there after CHILD_STOP_GRACE_SEC; never an unbounded wait.
+ */
+static void stop_child(struct record *r)
+{
+	double until = now_sec() + CHILD_STOP_GRACE_SEC;
+	const char *how = "SIGTERM";
+	struct timespec tick = { 0, 20 * 1000 * 1000 };
+	pid_t got;
+
+	kill(r->child, SIGTERM);
+	while ((got = waitpid(r->child, &r->child_status, WNOHANG)) == 0 && now_sec() < until)
+		nanosleep(&tick, NULL);
+	if (got != r->child) {
+		kill(r->child, SIGKILL);
+		how = "SIGKILL";
+		while (waitpid(r->child, &r->child_status, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (!r->quiet && !(WIFSIGNALED(r->child_status) && WTERMSIG(r->child_status) == SIGINT))
+		p_info("the profile ended before the command: stopped it (PID %d) with %s",
+		       (int)r->child, how);
+}
+
 static int record_main(int argc, char **argv, bool gil)
 {
 	struct record r = { .cpu_start = -1, .cpu_last = -1, .t_invoked = now_sec() };
@@ -1723,12 +1750,8 @@ static int record_main(int argc, char **argv, bool gil)
 	discard_output(&r);
 	if (r.child) {
 		/* A profile failure wins; otherwise report like the command did. */
-		if (!r.child_exited) {
-			if (ret)
-				kill(r.child, SIGTERM);
-			while (waitpid(r.child, &r.child_status, 0) < 0 && errno == EINTR)
-				;
-		}
+		if (!r.child_exited)
+			stop_child(&r);
 		if (!ret)
 			ret = WIFEXITED(r.child_status) ? WEXITSTATUS(r.child_status)
 							: 128 + WTERMSIG(r.child_status);
