@@ -389,9 +389,13 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 		return 0;
 	w = bpf_map_lookup_elem(&gil_waits, &tid);
 	if (id != NR_futex) {
-		/* Any other syscall (sleep, I/O): a pending drop was not a switch. */
-		if (w)
+		/* Any other syscall (sleep, I/O): a pending drop was not a switch,
+		 * and the next GIL wait is another take_gil().
+		 */
+		if (w) {
 			w->drop_ts = 0;
+			w->boundary = 1;
+		}
 		return 0;
 	}
 	uaddr = BPF_CORE_READ(regs, di);
@@ -414,15 +418,24 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 			return 0;
 	}
 	if (gil_word && op == FUTEX_WAKE && uaddr < p->gil + GIL_FUTEX_MUTEX) {
-		/* drop_gil() signals the cond as it releases the GIL. */
+		/* drop_gil() signals the cond as it releases the GIL: it held it. */
 		w->drop_ts = now;
 		w->drop_cpu = cpu;
+		w->boundary = 1;
 		return 0;
 	}
-	if (!gil_word || (op != FUTEX_WAIT && op != FUTEX_WAIT_BITSET))
+	if (!gil_word || (op != FUTEX_WAIT && op != FUTEX_WAIT_BITSET)) {
+		/* Another lock: the thread ran since its last GIL wait. */
+		if (!gil_word)
+			w->boundary = 1;
 		return 0;
+	}
 	t = gil_thread_get(tid, tgid);
-	if (!w->last_exit || now - w->last_exit > GIL_EPISODE_GAP_NS) {
+	/* One take_gil() waits in a loop of timed waits with nothing but its
+	 * own mutex in between; a drop or any other syscall since the last
+	 * wait means the GIL was taken and this is a new take_gil().
+	 */
+	if (!w->last_exit || now - w->last_exit > GIL_EPISODE_GAP_NS || w->boundary) {
 		/* A new take_gil(): where the waiter is, and who holds the GIL where. */
 		struct sample_key *k = &w->key;
 		__u64 holder = 0;
@@ -472,6 +485,7 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 		}
 	}
 	w->drop_ts = 0;
+	w->boundary = 0;
 	w->ts = now;
 	return 0;
 }

@@ -67,6 +67,10 @@ struct gil_wait {
 	 * having run drop_cpu ns so far; 0: no drop pending.
 	 */
 	__u64 drop_ts, drop_cpu;
+	/* Since its last GIL wait the thread dropped the GIL or made another
+	 * syscall: its next GIL wait starts a new take_gil().
+	 */
+	__u64 boundary;
 	struct sample_key key;
 };
 
