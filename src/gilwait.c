@@ -239,8 +239,9 @@ void gilwait__print(struct gilwait *g, FILE *f, bool json, uint64_t start_ns, ui
 				continue;
 			}
 			fprintf(f, "  %7d %s%*s %9.2f %11.3f %6.1f%% %8" PRIu64 " %11.1f\n",
-				(int)t->tid, t->name ? t->name : "?", pad_of(t->name ? t->name : "?", 16),
-				"", wall, wait, pct, (uint64_t)t->st.waits, t->st.max_ns / 1e6);
+				(int)t->tid, t->name ? t->name : "?",
+				pad_of(t->name ? t->name : "?", 16), "", wall, wait, pct,
+				(uint64_t)t->st.waits, t->st.max_ns / 1e6);
 			/* The holders behind which most of the wait went. */
 			for (size_t j = 0; j < t->nbehind && j < 3; j++) {
 				const struct behind *b = &t->behind[j];
