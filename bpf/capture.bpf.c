@@ -518,12 +518,32 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	return 0;
 }
 
+/* CPU time of the exited threads of each target process, ns: with the live
+ * threads' at the end, what the sampled processes really used.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RAMPA_EXIT_RUNTIME_ENTRIES);
+	__type(key, __u32); /* tgid */
+	__type(value, __u64);
+} exit_runtime SEC(".maps");
+
 /* A thread is gone: its off-CPU entry (and stack cache) with it. */
 SEC("raw_tp/sched_process_exit")
 int BPF_PROG(on_sched_process_exit, struct task_struct *p)
 {
-	__u32 tid = BPF_CORE_READ(p, pid);
+	__u32 tid = BPF_CORE_READ(p, pid), ptgid = BPF_CORE_READ(p, tgid);
 	struct gil_thread *t;
+	__u64 *rt, zero = 0;
+
+	if (is_target(ptgid)) {
+		rt = bpf_map_lookup_elem(&exit_runtime, &ptgid);
+		if (!rt && bpf_map_update_elem(&exit_runtime, &ptgid, &zero, BPF_NOEXIST) == -E2BIG)
+			stat_inc(STAT_EXIT_RUNTIME_FULL);
+		rt = rt ? rt : bpf_map_lookup_elem(&exit_runtime, &ptgid);
+		if (rt)
+			__sync_fetch_and_add(rt, BPF_CORE_READ(p, se.sum_exec_runtime));
+	}
 
 	if (offcpu_kinds)
 		bpf_map_delete_elem(&offcpu_start, &tid);

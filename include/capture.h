@@ -7,11 +7,12 @@
 #define RAMPA_MAX_STACK_DEPTH 127
 
 /* Limits of the kernel maps; hitting one is counted in the stats map. */
-#define RAMPA_STACK_MAP_ENTRIES	 16384
-#define RAMPA_COUNT_MAP_ENTRIES	 16384
-#define RAMPA_TARGET_MAP_ENTRIES 4096
-#define RAMPA_SEEN_MAP_ENTRIES	 8192
-#define RAMPA_EVENT_RING_BYTES	 (256 * 1024)
+#define RAMPA_STACK_MAP_ENTRIES	   16384
+#define RAMPA_COUNT_MAP_ENTRIES	   16384
+#define RAMPA_TARGET_MAP_ENTRIES   4096
+#define RAMPA_SEEN_MAP_ENTRIES	   8192
+#define RAMPA_EXIT_RUNTIME_ENTRIES 16384
+#define RAMPA_EVENT_RING_BYTES	   (256 * 1024)
 
 /* Python frames per stack; deeper stacks keep the frames nearest the leaf
  * and are marked truncated.
@@ -279,6 +280,7 @@ enum capture_stat {
 	STAT_PY_CODE_UNREADABLE, /* code object header unreadable: frame unnamed */
 	STAT_PY_CODE_LOST,	 /* code event ring buffer full: frame unnamed */
 	STAT_PY_CODE_EVENTS,	 /* code events sent (first sights) */
+	STAT_EXIT_RUNTIME_FULL,	 /* exited threads' CPU time not kept: map full */
 	STAT__MAX,
 };
 

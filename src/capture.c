@@ -151,8 +151,8 @@ int capture__open(struct capture **out, const struct capture_opts *opts)
 	bpf_program__set_autoload(c->skel->progs.on_sched_switch, opts->offcpu_kinds != 0);
 	c->skel->rodata->gil_enabled = opts->gil;
 	c->skel->rodata->gil_holders_only = opts->gil_holders;
-	bpf_program__set_autoload(c->skel->progs.on_sched_process_exit,
-				  opts->offcpu_kinds != 0 || opts->gil);
+	/* Always: it keeps the CPU time of exited threads (cheap, exits only). */
+	bpf_program__set_autoload(c->skel->progs.on_sched_process_exit, true);
 	bpf_program__set_autoload(c->skel->progs.on_sys_enter, opts->gil);
 	bpf_program__set_autoload(c->skel->progs.on_sys_exit, opts->gil);
 	bpf_program__set_autoload(c->skel->progs.on_cpu_sample, !opts->no_sampling);
@@ -505,6 +505,15 @@ int capture__drain(struct capture *c, void (*cb)(const struct capture_sample *s,
 	clear_map(sfd);
 	clear_map(pfd);
 	return 0;
+}
+
+__u64 capture__exit_runtime(struct capture *c, pid_t pid)
+{
+	__u32 key = pid;
+	__u64 v = 0;
+
+	bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.exit_runtime), &key, &v);
+	return v;
 }
 
 void capture__end(struct capture *c, __u64 end_ns)

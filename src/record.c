@@ -39,7 +39,9 @@
 #define PY_RETRY_FOR_SEC 3.0
 /* How long CMD has to exit after SIGTERM when the profile ends first. */
 #define CHILD_STOP_GRACE_SEC 2.0
-#define MAX_FRAMES	     (2 + RAMPA_PY_MAX_DEPTH + 2 * RAMPA_MAX_STACK_DEPTH)
+/* Processes named in the summary, heaviest first. */
+#define PROCESSES_LISTED 8
+#define MAX_FRAMES	 (2 + RAMPA_PY_MAX_DEPTH + 2 * RAMPA_MAX_STACK_DEPTH)
 
 struct tid_set {
 	uint32_t *slots; /* tid + 1; open addressing */
@@ -60,6 +62,10 @@ struct record {
 	bool quiet;
 	enum record_mode { MODE_CPU, MODE_WALL, MODE_OFFCPU, MODE_GILWAIT, MODE_GIL } mode;
 	bool per_thread;
+	bool per_process; /* a "name-PID" frame under the root */
+	bool no_children; /* -p: the PIDs alone, not their descendants */
+	pid_t *desc;	  /* -p: descendants alive at attach, followed too */
+	size_t ndesc, desc_cap;
 	bool json;
 	struct gilwait *gil;
 	uint64_t start_ns, end_ns; /* CLOCK_MONOTONIC */
@@ -141,7 +147,9 @@ static void gil_usage(FILE *f)
 	       "threads that held the GIL meanwhile, with the Python code they ran.\n"
 	       "\n"
 	       "options:\n"
-	       "  -p, --pid PID[,PID...]   these processes (all their threads)\n"
+	       "  -p, --pid PID[,PID...]   these processes, all their threads, and the processes\n"
+	       "                           they have started or start (see --no-children)\n"
+	       "      --no-children        -p: the given processes only\n"
 	       "  -d, --duration TIME      stop after TIME (e.g. 30, 500ms, 2m); default: until\n"
 	       "                           Ctrl-C or the targets exit\n"
 	       "  -o, --output FILE        the waiting stacks (default rampa-gil-PID.folded); the\n"
@@ -169,7 +177,10 @@ static void usage(FILE *f)
 	    "(one 'root;...;leaf COUNT' line per distinct stack).\n"
 	    "\n"
 	    "options:\n"
-	    "  -p, --pid PID[,PID...]   profile these running processes (all their threads)\n"
+	    "  -p, --pid PID[,PID...]   profile these running processes, all their threads,\n"
+	    "                           and their descendants: alive now or forked later\n"
+	    "      --no-children        with -p: the given processes only\n"
+	    "      --per-process        put 'NAME-PID' under the root frame: a tree per process\n"
 	    "  -a, --all                profile every process on the machine\n"
 	    "  -d, --duration TIME      stop after TIME (e.g. 30, 30s, 500ms, 2m), a deadline:\n"
 	    "                           a CMD still running then is stopped (SIGTERM);\n"
@@ -337,6 +348,8 @@ static int parse_args(struct record *r, int argc, char **argv)
 		{ "frequency", required_argument, NULL, 'F' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "per-thread", no_argument, NULL, 'T' },
+		{ "per-process", no_argument, NULL, 'P' },
+		{ "no-children", no_argument, NULL, 'C' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -383,6 +396,12 @@ static int parse_args(struct record *r, int argc, char **argv)
 				p_err("unknown mode '%s' (use cpu, wall, offcpu or gil)", optarg);
 				return EXIT_USAGE;
 			}
+			break;
+		case 'P':
+			r->per_process = true;
+			break;
+		case 'C':
+			r->no_children = true;
 			break;
 		case 'T':
 			r->per_thread = true;
@@ -500,6 +519,32 @@ static int finish_output(struct record *r)
 	return 0;
 }
 
+/* A thread's CPU time so far in ns (/proc/PID/task/TID/schedstat), or -1. */
+static int64_t thread_run_ns(pid_t pid, pid_t tid)
+{
+	char path[96], buf[128];
+	long long ns;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", (int)pid, (int)tid);
+	if (read_text_file(path, buf, sizeof(buf)) <= 0 || sscanf(buf, "%lld", &ns) != 1)
+		return -1;
+	return ns;
+}
+
+/* A thread's state letter from /proc/PID/task/TID/stat (0 if unreadable).
+ * The name may hold anything, ')' and newlines included: the state follows
+ * the last ')'.
+ */
+static char thread_state(pid_t pid, pid_t tid)
+{
+	char path[96], buf[1024], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+	if (read_text_file(path, buf, sizeof(buf)) <= 0 || !(p = strrchr(buf, ')')) || !p[1])
+		return 0;
+	return p[2];
+}
+
 static void process_name(pid_t pid, char *buf, size_t len)
 {
 	char path[64];
@@ -513,19 +558,28 @@ static void process_name(pid_t pid, char *buf, size_t len)
 struct proc_name {
 	pid_t pid;
 	uint32_t frame;
+	uint32_t pid_frame; /* "name-PID", 0: not made yet */
+	char name[64];
+	uint64_t samples; /* on-CPU samples */
+	uint64_t weight;  /* in the output's unit */
+	/* CPU time of its threads when the run started (0 for a process
+	 * created during it); unknown for one first seen mid-run.
+	 */
+	int64_t base_ns;
+	bool base_known;
+	int64_t end_ns_used; /* CPU time used when the window closed, -1: not read */
 	struct proc_name *next;
 };
 
 static struct proc_name *proc_names[256];
 
-static uint32_t proc_frame(struct record *r, pid_t pid, bool refresh)
+static struct proc_name *proc_entry(struct record *r, pid_t pid, bool refresh)
 {
 	struct proc_name **pp = &proc_names[(unsigned int)pid % 256], *p;
-	char name[64];
 
 	for (p = *pp; p; p = p->next)
 		if (p->pid == pid && !refresh)
-			return p->frame;
+			return p;
 		else if (p->pid == pid)
 			break;
 	if (!p) {
@@ -534,9 +588,193 @@ static uint32_t proc_frame(struct record *r, pid_t pid, bool refresh)
 		p->next = *pp;
 		*pp = p;
 	}
-	process_name(pid, name, sizeof(name));
-	p->frame = profile__intern(r->prof, name);
-	return p->frame;
+	process_name(pid, p->name, sizeof(p->name));
+	p->frame = profile__intern(r->prof, p->name);
+	p->pid_frame = 0;
+	return p;
+}
+
+static uint32_t proc_frame(struct record *r, pid_t pid, bool refresh)
+{
+	return proc_entry(r, pid, refresh)->frame;
+}
+
+/* CPU time of pid's live threads now (sum of their schedstat run time, ns);
+ * -1 when the process is gone.
+ */
+static int64_t process_run_ns(pid_t pid)
+{
+	char path[64];
+	struct dirent *de;
+	int64_t sum = 0;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	dir = opendir(path);
+	if (!dir)
+		return -1;
+	while ((de = readdir(dir))) {
+		int64_t ns = atoi(de->d_name) > 0 ? thread_run_ns(pid, atoi(de->d_name)) : -1;
+
+		if (ns > 0)
+			sum += ns;
+	}
+	closedir(dir);
+	return sum;
+}
+
+/* pid's CPU time is counted from now (known_zero: it was created during the
+ * run and has used none before it).
+ */
+static void proc_base(struct record *r, pid_t pid, bool known_zero)
+{
+	struct proc_name *p = proc_entry(r, pid, false);
+	int64_t ns = known_zero ? 0 : process_run_ns(pid);
+
+	p->base_ns = ns < 0 ? 0 : ns;
+	p->base_known = ns >= 0;
+	p->end_ns_used = -1;
+}
+
+/* CPU seconds the sampled processes used during the run: live threads now,
+ * exited ones at exit (kept by BPF), less what they had used before. -1
+ * when a sampled process has no known start (first seen mid-run, not a
+ * child of a target), *unknown gets how many.
+ */
+static int64_t process_used_ns(struct record *r, struct proc_name *p)
+{
+	int64_t live = process_run_ns(p->pid);
+
+	return (live > 0 ? live : 0) + (int64_t)capture__exit_runtime(r->cap, p->pid);
+}
+
+/* The window closes: what every known process has used so far. */
+static void processes_at_end(struct record *r)
+{
+	for (int i = 0; i < 256; i++)
+		for (struct proc_name *p = proc_names[i]; p; p = p->next)
+			p->end_ns_used = p->base_known ? process_used_ns(r, p) : -1;
+}
+
+static double sampled_cpu_seconds(struct record *r, int *unknown)
+{
+	int64_t sum = 0;
+
+	*unknown = 0;
+	for (int i = 0; i < 256; i++) {
+		for (struct proc_name *p = proc_names[i]; p; p = p->next) {
+			if (!p->samples)
+				continue;
+			if (!p->base_known) {
+				(*unknown)++;
+				continue;
+			}
+			sum += (p->end_ns_used >= 0 ? p->end_ns_used : process_used_ns(r, p)) -
+			       p->base_ns;
+		}
+	}
+	return *unknown ? -1 : sum / 1e9;
+}
+
+static void inspect_python(struct record *r, pid_t pid, bool retry);
+
+/* -p covers the process tree: the descendants alive now join the targets
+ * (those forked later are followed by BPF).
+ */
+static void add_descendants(struct record *r)
+{
+	struct pp {
+		pid_t pid, ppid;
+		bool in;
+	} *v = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *dir = opendir("/proc");
+	bool grew = true;
+
+	while (dir && (de = readdir(dir))) {
+		char path[64], buf[1024], *p;
+		pid_t pid = atoi(de->d_name), ppid;
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		/* The name may hold ')': the fields follow the last one. */
+		if (pid <= 0 || read_text_file(path, buf, sizeof(buf)) <= 0 ||
+		    !(p = strrchr(buf, ')')) || sscanf(p + 1, " %*c %d", &ppid) != 1)
+			continue;
+		grow_array((void **)&v, &cap, n + 1, sizeof(*v));
+		v[n++] = (struct pp){ pid, ppid, false };
+	}
+	if (dir)
+		closedir(dir);
+	for (size_t i = 0; i < n; i++)
+		for (int j = 0; j < r->npids; j++)
+			v[i].in |= v[i].pid == r->pids[j];
+	while (grew) {
+		grew = false;
+		for (size_t i = 0; i < n; i++) {
+			if (v[i].in)
+				continue;
+			for (size_t j = 0; j < n && !v[i].in; j++)
+				if (v[j].in && v[j].pid == v[i].ppid)
+					v[i].in = grew = true;
+			if (!v[i].in)
+				continue;
+			if (capture__add_target(r->cap, v[i].pid))
+				continue;
+			grow_array((void **)&r->desc, &r->desc_cap, r->ndesc + 1, sizeof(*r->desc));
+			r->desc[r->ndesc++] = v[i].pid;
+			symbolizer__refresh(r->sym, v[i].pid);
+			inspect_python(r, v[i].pid, false);
+			p_debug("following descendant %d of the targets", (int)v[i].pid);
+		}
+	}
+	free(v);
+}
+
+/* With --per-process: "name-PID" under the root, one tree per process. */
+static uint32_t proc_pid_frame(struct record *r, pid_t pid)
+{
+	struct proc_name *p = proc_entry(r, pid, false);
+	char label[96];
+
+	if (!p->pid_frame) {
+		snprintf(label, sizeof(label), "%s-%d", p->name, (int)pid);
+		p->pid_frame = profile__intern(r->prof, label);
+	}
+	return p->pid_frame;
+}
+
+static int cmp_proc_samples(const void *a, const void *b)
+{
+	const struct proc_name *x = *(struct proc_name *const *)a,
+			       *y = *(struct proc_name *const *)b;
+
+	return x->weight < y->weight ? 1 : x->weight > y->weight ? -1 : x->pid - y->pid;
+}
+
+/* The processes that have samples, heaviest first: name, PID, weight. */
+static void print_processes(struct record *r, const char *unit)
+{
+	struct proc_name **v = NULL;
+	size_t n = 0, cap = 0;
+
+	for (int i = 0; i < 256; i++)
+		for (struct proc_name *p = proc_names[i]; p; p = p->next)
+			if (p->weight) {
+				grow_array((void **)&v, &cap, n + 1, sizeof(*v));
+				v[n++] = p;
+			}
+	if (n > 1) {
+		qsort(v, n, sizeof(*v), cmp_proc_samples);
+		fprintf(stderr, "  processes     %zu with samples (%s):", n, unit);
+		for (size_t i = 0; i < n && i < PROCESSES_LISTED; i++)
+			fprintf(stderr, "%s %s (PID %d) %" PRIu64, i ? "," : "", v[i]->name,
+				(int)v[i]->pid, v[i]->weight);
+		if (n > PROCESSES_LISTED)
+			fprintf(stderr, ", %zu more", n - PROCESSES_LISTED);
+		fputc('\n', stderr);
+	}
+	free(v);
 }
 
 static void free_proc_names(void)
@@ -920,6 +1158,7 @@ static uint64_t weight_of(struct record *r, const struct capture_sample *s)
 static void on_sample(const struct capture_sample *s, void *ctx)
 {
 	struct record *r = ctx;
+	struct proc_name *pe;
 	uint32_t frames[MAX_FRAMES], n = 0;
 	uint64_t weight;
 
@@ -942,6 +1181,12 @@ static void on_sample(const struct capture_sample *s, void *ctx)
 		r->py_samples[s->py_status] += s->count;
 
 	frames[n++] = proc_frame(r, s->pid, false);
+	pe = proc_entry(r, s->pid, false);
+	pe->weight += weight;
+	if (s->kind == KIND_CPU)
+		pe->samples += s->count;
+	if (r->per_process)
+		frames[n++] = proc_pid_frame(r, s->pid);
 	if (r->per_thread)
 		frames[n++] = thread_frame(r, s->pid, s->tid);
 	if (s->snap_id && s->snap_id <= r->nsnaps) {
@@ -981,32 +1226,6 @@ static void on_sample(const struct capture_sample *s, void *ctx)
 	} else if (r->cur_unnamed)
 		r->py_unnamed_other++;
 	profile__add(r->prof, frames, n, weight);
-}
-
-/* A thread's CPU time so far in ns (/proc/PID/task/TID/schedstat), or -1. */
-static int64_t thread_run_ns(pid_t pid, pid_t tid)
-{
-	char path[96], buf[128];
-	long long ns;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", (int)pid, (int)tid);
-	if (read_text_file(path, buf, sizeof(buf)) <= 0 || sscanf(buf, "%lld", &ns) != 1)
-		return -1;
-	return ns;
-}
-
-/* A thread's state letter from /proc/PID/task/TID/stat (0 if unreadable).
- * The name may hold anything, ')' and newlines included: the state follows
- * the last ')'.
- */
-static char thread_state(pid_t pid, pid_t tid)
-{
-	char path[96], buf[1024], *p;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
-	if (read_text_file(path, buf, sizeof(buf)) <= 0 || !(p = strrchr(buf, ')')) || !p[1])
-		return 0;
-	return p[2];
 }
 
 /* The stacks of a thread asleep since before the run, taken from memory and
@@ -1167,6 +1386,7 @@ static void on_event(const struct capture_event *e, void *ctx)
 		break;
 	case EVENT_FORK:
 		p_debug("following child %u of %u", e->pid, e->ppid);
+		proc_base(r, e->pid, true);
 		break;
 	}
 }
@@ -1336,6 +1556,7 @@ static void print_summary(struct record *r, double elapsed, const char *why)
 	uint64_t st[STAT__MAX], run_ns, runs;
 	struct rusage self;
 	double cpu = -1, self_cpu;
+	int cpu_unknown = 0;
 	char target[512];
 	bool any_loss = false;
 	struct {
@@ -1349,11 +1570,8 @@ static void print_summary(struct record *r, double elapsed, const char *why)
 	getrusage(RUSAGE_SELF, &self);
 	self_cpu = self.ru_utime.tv_sec + self.ru_utime.tv_usec / 1e6 + self.ru_stime.tv_sec +
 		   self.ru_stime.tv_usec / 1e6;
-	if (r->cmd && r->child_exited)
-		cpu = r->child_rusage.ru_utime.tv_sec + r->child_rusage.ru_utime.tv_usec / 1e6 +
-		      r->child_rusage.ru_stime.tv_sec + r->child_rusage.ru_stime.tv_usec / 1e6;
-	else if (r->npids && r->cpu_start >= 0 && r->cpu_last >= 0)
-		cpu = r->cpu_last - r->cpu_start;
+	if (!r->system_wide)
+		cpu = sampled_cpu_seconds(r, &cpu_unknown);
 
 	losses[nl++] =
 	    (typeof(losses[0])){ "user stack hash collisions", st[STAT_USTACK_COLLISION] };
@@ -1429,10 +1647,24 @@ static void print_summary(struct record *r, double elapsed, const char *why)
 	if (r->mode != MODE_GILWAIT)
 		fprintf(stderr, "  samples       %" PRIu64 " on-CPU (%.1f per second)\n",
 			r->samples_cpu, elapsed > 0 ? r->samples_cpu / elapsed : 0.0);
-	if (cpu > 0 && (r->mode == MODE_CPU || r->mode == MODE_WALL))
-		fprintf(stderr,
-			"  CPU time      %.2f s sampled of %.2f s used by the target (%.1f%%)\n",
-			(double)r->samples_cpu / r->hz, cpu, 100.0 * r->samples_cpu / r->hz / cpu);
+	if (r->mode == MODE_CPU || r->mode == MODE_WALL) {
+		/* Samples are Poisson: 2 sigma is 2 sqrt(n) samples. */
+		double got = (double)r->samples_cpu / r->hz, err = 2 * sqrt(r->samples_cpu) / r->hz;
+
+		if (cpu > 0)
+			fprintf(
+			    stderr,
+			    "  CPU time      %.2f s sampled (+-%.2f s) of %.2f s used by the sampled "
+			    "processes (%.1f%%)\n",
+			    got, err, cpu, 100.0 * got / cpu);
+		else if (cpu_unknown)
+			fprintf(
+			    stderr,
+			    "  CPU time      %.2f s sampled; not compared: %d sampled process%s "
+			    "ran before the run and %s not a target (CPU time since unknown)\n",
+			    got, cpu_unknown, cpu_unknown == 1 ? "" : "es",
+			    cpu_unknown == 1 ? "was" : "were");
+	}
 	if (r->snapshots || r->snapshot_failed)
 		fprintf(stderr,
 			"  asleep        %" PRIu64 " threads asleep at the start, accounted "
@@ -1441,6 +1673,7 @@ static void print_summary(struct record *r, double elapsed, const char *why)
 	if (r->mode != MODE_GILWAIT)
 		fprintf(stderr, "  threads       %zu in %" PRIu64 " process%s\n", r->tids.n,
 			r->nprocs, r->nprocs == 1 ? "" : "es");
+	print_processes(r, r->mode == MODE_CPU || r->mode == MODE_GIL ? "samples" : "us");
 	print_python_summary(r, st);
 	fprintf(stderr, "  stacks        %zu distinct, %zu frame names\n",
 		profile__nstacks(r->prof), profile__nframes(r->prof));
@@ -1495,7 +1728,7 @@ static int run(struct record *r)
 	struct capture_opts copts = {
 		.hz = r->hz,
 		.system_wide = r->system_wide,
-		.follow_forks = r->cmd != NULL,
+		.follow_forks = r->cmd != NULL || !r->no_children,
 		.gil = r->mode == MODE_GILWAIT,
 		.gil_holders = r->mode == MODE_GIL,
 		.no_sampling = r->mode == MODE_GILWAIT,
@@ -1534,6 +1767,8 @@ static int run(struct record *r)
 				   ? "its interpreter has no GIL set up yet; looking again"
 				   : "no CPython with a GIL found in it: nothing to measure");
 	}
+	if (r->npids && !r->no_children)
+		add_descendants(r);
 	if (r->mode == MODE_GILWAIT && r->system_wide)
 		inspect_all_processes(r);
 	/* Kernel symbols take tens of ms to load: not while CMD's first
@@ -1548,9 +1783,18 @@ static int run(struct record *r)
 	r->t_sampling = now_sec();
 	r->start_ns = mono_ns();
 	r->cpu_start = r->cpu_last = targets_cpu_seconds(r);
-	if (r->mode == MODE_WALL || r->mode == MODE_OFFCPU)
+	for (int i = 0; i < r->npids; i++)
+		proc_base(r, r->pids[i], false);
+	for (size_t i = 0; i < r->ndesc; i++)
+		proc_base(r, r->desc[i], false);
+	if (r->child)
+		proc_base(r, r->child, true);
+	if (r->mode == MODE_WALL || r->mode == MODE_OFFCPU) {
 		for (int i = 0; i < r->npids; i++)
 			snapshot_sleepers(r, r->pids[i]);
+		for (size_t i = 0; i < r->ndesc; i++)
+			snapshot_sleepers(r, r->desc[i]);
+	}
 	install_signals();
 	/* -d counts from the instant every thread is accounted from. */
 	start = r->start_ns / 1e9;
@@ -1634,6 +1878,7 @@ static int run(struct record *r)
 	/* The window ends now for every thread: time after it is not counted. */
 	r->end_ns = mono_ns();
 	capture__end(r->cap, r->end_ns);
+	processes_at_end(r);
 	elapsed = (r->end_ns - r->start_ns) / 1e9;
 	if (stop_signal) {
 		why = stop_signal == SIGINT ? "interrupted" : "stopped by a signal";
@@ -1770,6 +2015,7 @@ static int record_main(int argc, char **argv, bool gil)
 	for (size_t i = 0; i < r.nsnaps; i++)
 		free(r.snaps[i].frames);
 	free(r.snaps);
+	free(r.desc);
 	free(r.tnames);
 	free(r.tstates);
 	gilwait__free(r.gil);
