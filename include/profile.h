@@ -16,6 +16,11 @@ struct profile_meta {
 	char target[256]; /* what was profiled, for titles */
 	double duration_sec;
 	unsigned int hz;
+	/* "command": a command profiled until it exited (fixed work); "attach":
+	 * a window over running processes; NULL: unknown. diff's default
+	 * comparison follows it.
+	 */
+	const char *window;
 };
 
 struct profile *profile__new(void);

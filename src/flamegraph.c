@@ -25,12 +25,16 @@ struct drawn {
 };
 
 static const char script[] =
-    "var svg,frames,W,total,unit,zoomed=null,searching=null;\n"
+    "var svg,frames,W,total,unit,usec,zoomed=null,searching=null;\n"
     "function $(id){return document.getElementById(id);}\n"
     "function num(g,a){return +g.getAttribute(a);}\n"
+    "function human(v){if(!usec)return v+' '+unit;var s=v*usec,u=[[1,'s'],[1e-3,'ms'],\n"
+    " [1e-6,'us']],i=0;while(i<2&&s<u[i][0]*0.9995)i++;var x=s/u[i][0];\n"
+    " return x.toFixed(x>=99.95?0:x>=9.995?1:2)+' '+u[i][1];}\n"
     "function nameOf(g){return g.querySelector('title').textContent.split('\\n')[0];}\n"
     "function init(evt){svg=document.documentElement;W=num(svg,'width');\n"
     " total=num(svg,'data-total');unit=svg.getAttribute('data-unit');\n"
+    " usec=num(svg,'data-unit-seconds');\n"
     " frames=[].slice.call(document.querySelectorAll('g.f'));\n"
     " frames.forEach(function(g){g.addEventListener('click',function(){zoom(g);});\n"
     "  g.addEventListener('mouseover',function(){details(g);});\n"
@@ -71,8 +75,8 @@ static const char script[] =
     "  iv.push([num(g,'data-v'),num(g,'data-n')]);});\n"
     " iv.sort(function(a,b){return a[0]-b[0];});var sum=0,end=0;\n"
     " iv.forEach(function(i){var s=Math.max(i[0],end),e=i[0]+i[1];if(e>s){sum+=e-s;end=e;}});\n"
-    " $('matched').textContent='Matched: '+(total?100*sum/total:0).toFixed(2)+'% ('+sum+' '+\n"
-    "  unit+') /'+term+'/';\n"
+    " $('matched').textContent='Matched: '+(total?100*sum/total:0).toFixed(2)+'% ('+human(sum)+\n"
+    "  ') /'+term+'/';\n"
     " $('search').textContent='Reset Search';return sum;}\n"
     "function searchPrompt(){if(searching){resetSearch();return;}\n"
     " var t=prompt('Search frames by regular expression (e.g. ^json\\\\.|site-packages)','');\n"
@@ -203,22 +207,18 @@ static void kind_color(enum frame_kind k, const char *name, char *buf, size_t le
 }
 
 struct diff_class {
-	double base_pct, new_pct, delta, z;
+	struct diff_change c;
+	double delta;
 	int significant, is_new;
 };
 
 static void diff_classify(const struct calltree_node *nd, const struct calltree_node *root,
 			  const struct flamegraph_opts *o, struct diff_class *c)
 {
-	double b = (double)nd->total[0], n = (double)nd->total[1];
-	double bt = (double)root->total[0], nt = (double)root->total[1];
-
-	c->base_pct = bt ? 100 * b / bt : 0;
-	c->new_pct = nt ? 100 * n / nt : 0;
-	c->delta = c->new_pct - c->base_pct;
-	c->z = stats__z(b / o->per_sample[0], bt / o->per_sample[0], n / o->per_sample[1],
-			nt / o->per_sample[1]);
-	c->significant = fabs(c->z) >= o->z_crit && c->delta != 0;
+	diff_test__compare(o->test, (double)nd->total[0], (double)root->total[0],
+			   (double)nd->total[1], (double)root->total[1], &c->c);
+	c->delta = c->c.delta;
+	c->significant = c->c.significant;
 	c->is_new = !nd->total[0] && nd->total[1];
 }
 
@@ -245,9 +245,15 @@ static void diff_color(const struct diff_class *c, double max_delta, char *buf, 
 		snprintf(buf, len, "rgb(%d,%d,255)", lo, lo);
 }
 
-static void fmt_weight(char *buf, size_t len, uint64_t w, const char *unit)
+/* A weight for people: time units in us/ms/s, sample counts as they are. */
+static char *fmt_weight(char *buf, size_t len, uint64_t w, const struct profile_meta *m)
 {
-	snprintf(buf, len, "%" PRIu64 " %s", w, unit);
+	const char *unit = m->unit ? m->unit : "samples";
+
+	if (strcmp(unit, "samples"))
+		return fmt_time(buf, len, (double)w * unit_seconds(unit, 0), 0);
+	snprintf(buf, len, "%" PRIu64 " %s", w, w == 1 ? "sample" : unit);
+	return buf;
 }
 
 static int cmp_gone(const void *a, const void *b, void *t)
@@ -344,8 +350,9 @@ int flamegraph__write_tree(FILE *f, struct calltree *t, const struct profile *na
 		"<?xml version=\"1.0\" standalone=\"no\"?>\n"
 		"<svg version=\"1.1\" width=\"%u\" height=\"%d\" viewBox=\"0 0 %u %d\" "
 		"onload=\"init(evt)\" xmlns=\"http://www.w3.org/2000/svg\" "
-		"data-total=\"%" PRIu64 "\" data-unit=\"%s\">\n",
-		width, height, width, height, total, unit);
+		"data-total=\"%" PRIu64 "\" data-unit=\"%s\" data-unit-seconds=\"%g\">\n",
+		width, height, width, height, total, unit,
+		strcmp(unit, "samples") ? unit_seconds(unit, 0) : 0);
 	fprintf(f,
 		"<style>\ntext{font-family:Verdana,sans-serif;font-size:%dpx;fill:#000}\n"
 		"#title{font-size:17px}#sub{font-size:12px;fill:#444}\n"
@@ -372,10 +379,10 @@ int flamegraph__write_tree(FILE *f, struct calltree *t, const struct profile *na
 	profile_meta__describe(meta, desc, sizeof(desc));
 	esc(f, desc);
 	if (o->diff)
-		fprintf(f, ", NEW %" PRIu64 " %s, BASE %" PRIu64 " %s", total, unit, root->total[0],
-			unit);
+		fprintf(f, ", NEW %s, BASE %s", fmt_weight(wbuf, sizeof(wbuf), total, meta),
+			fmt_weight(wbuf2, sizeof(wbuf2), root->total[0], meta));
 	else
-		fprintf(f, ", total %" PRIu64 " %s", total, unit);
+		fprintf(f, ", total %s", fmt_weight(wbuf, sizeof(wbuf), total, meta));
 	fputs("</text>\n", f);
 	fprintf(f,
 		"<text id=\"reset\" class=\"btn\" x=\"%d\" y=\"22\" style=\"opacity:0.2\">Reset "
@@ -408,9 +415,10 @@ int flamegraph__write_tree(FILE *f, struct calltree *t, const struct profile *na
 		}
 		if (o->diff) {
 			fprintf(f,
-				"<text x=\"%d\" y=\"57\" style=\"font-size:10px\">(two-proportion "
-				"z-test, %.0f%% confidence, |z| &gt;= %.2f) widths: NEW ",
-				x, 100 * o->confidence, o->z_crit);
+				"<text x=\"%d\" y=\"57\" style=\"font-size:10px\">(%s: %s, %.0f%% "
+				"confidence, |z| &gt;= %.2f) widths: NEW ",
+				x, diff_norms[o->test->norm].name, diff_norms[o->test->norm].test,
+				100 * o->confidence, o->test->z_crit);
 			esc(f, basename_of(o->new_name));
 			fputs(", colours: change from BASE ", f);
 			esc(f, basename_of(o->base_name));
@@ -438,18 +446,21 @@ int flamegraph__write_tree(FILE *f, struct calltree *t, const struct profile *na
 			struct diff_class c;
 
 			diff_classify(nd, root, o, &c);
-			fmt_weight(wbuf, sizeof(wbuf), nd->total[1], unit);
-			fmt_weight(wbuf2, sizeof(wbuf2), nd->total[0], unit);
-			fprintf(f,
-				"\nNEW: %s (%.2f%%)\nBASE: %s (%.2f%%)\ndelta: %+.2f points "
-				"(z=%.1f, %s%s)",
-				wbuf, c.new_pct, wbuf2, c.base_pct, c.delta, c.z,
+			fmt_weight(wbuf, sizeof(wbuf), nd->total[1], meta);
+			fmt_weight(wbuf2, sizeof(wbuf2), nd->total[0], meta);
+			fprintf(f, "\nNEW: %s (%.2f%%)\nBASE: %s (%.2f%%)\ndelta: ", wbuf,
+				c.c.new_pct, wbuf2, c.c.base_pct);
+			if (c.c.time_known && o->test->norm != DIFF_SHARES)
+				fprintf(f, "%s%s, ", fmt_time(wbuf, sizeof(wbuf), c.c.delta_sec, 1),
+					o->test->norm == DIFF_PER_SECOND ? " per second" : "");
+			fprintf(f, "%+.2f points (z=%.1f, %s%s)", c.c.pts, c.c.z,
 				c.significant ? "significant" : "not significant",
 				c.is_new ? ", new" : "");
 			diff_color(&c, max_delta, color, sizeof(color));
 		} else {
-			fmt_weight(wbuf, sizeof(wbuf), nd->total[0], unit);
-			fprintf(f, "\n%s (%.2f%%), self %" PRIu64 ", %s", wbuf, pct, nd->self[0],
+			fmt_weight(wbuf, sizeof(wbuf), nd->total[0], meta);
+			fmt_weight(wbuf2, sizeof(wbuf2), nd->self[0], meta);
+			fprintf(f, "\n%s (%.2f%%), self %s, %s", wbuf, pct, wbuf2,
 				dr[i].node ? frame_kind__name(frame__kind(name)) : "all");
 			if (dr[i].node)
 				kind_color(frame__kind(name), name, color, sizeof(color));
@@ -491,7 +502,8 @@ int flamegraph__write_tree(FILE *f, struct calltree *t, const struct profile *na
 				"<text class=\"gone\" x=\"%d\" y=\"%d\" style=\"font-size:11px\">",
 				PAD + 10, y);
 			write_path(f, t, names, gone[i]);
-			fprintf(f, " (%" PRIu64 " %s, %.2f%% of BASE)</text>\n", nd->total[0], unit,
+			fprintf(f, " (%s, %.2f%% of BASE)</text>\n",
+				fmt_weight(wbuf, sizeof(wbuf), nd->total[0], meta),
 				root->total[0]
 				    ? 100.0 * (double)nd->total[0] / (double)root->total[0]
 				    : 0);

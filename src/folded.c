@@ -147,9 +147,12 @@ int folded__write_header(FILE *f, const struct profile *p)
 	else
 		fputs("duration unknown, ", f);
 	if (m->hz)
-		fprintf(f, "rate %u Hz\n", m->hz);
+		fprintf(f, "rate %u Hz", m->hz);
 	else
-		fputs("rate unknown\n", f);
+		fputs("rate unknown", f);
+	if (m->window)
+		fprintf(f, ", window %s", m->window);
+	fputc('\n', f);
 	return ferror(f) ? -1 : 0;
 }
 
@@ -249,6 +252,11 @@ static void set_meta(struct profile *p, const char *key, size_t klen, const char
 
 		if (!parse_duration(v, &d))
 			m->duration_sec = d;
+	} else if (KEY("window")) {
+		if (!strcmp(v, "command"))
+			m->window = "command";
+		else if (!strcmp(v, "attach"))
+			m->window = "attach";
 	} else if (KEY("hz")) {
 		unsigned long hz;
 

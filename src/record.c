@@ -1713,6 +1713,7 @@ static void set_meta(struct record *r, double elapsed)
 		 r->mode == MODE_GIL ? " (samples of threads holding the GIL)" : "");
 	m->duration_sec = elapsed;
 	m->hz = r->mode == MODE_GILWAIT || r->mode == MODE_OFFCPU ? 0 : r->hz;
+	m->window = r->cmd && r->child_exited ? "command" : "attach";
 }
 
 static void progress(struct record *r, double elapsed)

@@ -47,10 +47,10 @@ test_expect_success 'children sit inside their parent, one row up, in name order
 			if (i > 1 && (nm[i] < nm[i - 1] || x[i] < x[i - 1])) exit 3 } }" frames
 '
 test_expect_success 'tooltips give count, unit, percentage and kind' '
-	[ "$(field frames "compute (/srv/app/app.py:20)" 8)" = "500 samples (50.00%), self 500, python" ] &&
-	[ "$(field frames "dumps (/usr/lib/python3.11/json/__init__.py:231)" 8)" = "300 samples (30.00%), self 0, stdlib" ] &&
+	[ "$(field frames "compute (/srv/app/app.py:20)" 8)" = "500 samples (50.00%), self 500 samples, python" ] &&
+	[ "$(field frames "dumps (/usr/lib/python3.11/json/__init__.py:231)" 8)" = "300 samples (30.00%), self 0 samples, stdlib" ] &&
 	"$RAMPA" report -q "$FIX/pyspy.txt" --mode wall -o wall.svg &&
-	svgq wall.svg | grep -q "^slow (examples/longrunning.py:8)|.*|87 microseconds (87.00%), self 87, python$"
+	svgq wall.svg | grep -q "^slow (examples/longrunning.py:8)|.*|87.0 us (87.00%), self 87.0 us, python$"
 '
 # kind_of FILL: the colour family a fill belongs to.
 cat >"$TRASH/kind.awk" <<'AWK'
@@ -76,8 +76,8 @@ test_expect_success 'site-packages in a virtualenv and lib/python3.X stdlib are 
 		"p;b (/opt/py/lib/python3.13/asyncio/events.py:9) 1" "p;c (/home/u/lib/pythonic.py:1) 1" \
 		>kinds.folded &&
 	"$RAMPA" report -q kinds.folded -o kinds.svg && svgq kinds.svg >kf &&
-	grep -q "^a (.*, self 1, site-packages$" kf && grep -q "^b (.*, self 1, stdlib$" kf &&
-	grep -q "^c (.*, self 1, python$" kf
+	grep -q "^a (.*, self 1 sample, site-packages$" kf && grep -q "^b (.*, self 1 sample, stdlib$" kf &&
+	grep -q "^c (.*, self 1 sample, python$" kf
 '
 test_expect_success 'frames narrower than 0.1 px are left out, their weight kept' '
 	{ echo "r;big 1000000"; echo "r;tiny 1"; } >narrow.folded &&
