@@ -27,6 +27,8 @@ struct flamegraph_opts {
 };
 
 int flamegraph__write(FILE *f, const struct profile *p, const struct flamegraph_opts *o);
+/* With the default options, as an output format's writer. */
+int flamegraph__write_default(FILE *f, const struct profile *p);
 /* t holds the stacks (slot 0, or slots 0 and 1 for a diff) with frame ids of
  * names; meta titles it.
  */

@@ -528,3 +528,8 @@ int flamegraph__write(FILE *f, const struct profile *p, const struct flamegraph_
 	calltree__free(t);
 	return ret;
 }
+
+int flamegraph__write_default(FILE *f, const struct profile *p)
+{
+	return flamegraph__write(f, p, NULL);
+}

@@ -154,7 +154,7 @@ static void gil_usage(FILE *f)
 	       "                           Ctrl-C or the targets exit\n"
 	       "  -o, --output FILE        the waiting stacks (default rampa-gil-PID.folded); the\n"
 	       "                           format follows the extension, as for record\n"
-	       "      --format FORMAT      folded, svg, speedscope or pprof\n"
+	       "      --format FORMAT      folded, svg, speedscope, pprof or pstats\n"
 	       "      --json               print the table as JSON on stdout\n"
 	       "  -q, --quiet              print only errors and the table\n"
 	       "  -v, --verbose            print debugging details\n"
@@ -193,8 +193,9 @@ static void usage(FILE *f)
 	    "  -T, --per-thread         put 'NAME-TID' under the process root frame: the\n"
 	    "                           thread's latest name (threading's, else the OS's)\n"
 	    "  -o, --output FILE        where to write the profile (default rampa-PID.folded)\n"
-	    "      --format FORMAT      folded, svg, speedscope or pprof (default: from the\n"
-	    "                           extension of FILE: .folded .svg .speedscope.json .pb.gz)\n"
+	    "      --format FORMAT      folded, svg, speedscope, pprof or pstats (default: from\n"
+	    "                           the extension of FILE: .folded .svg .speedscope.json\n"
+	    "                           .pb.gz .pstats)\n"
 	    "  -q, --quiet              print only errors\n"
 	    "  -v, --verbose            print debugging details (libbpf, symbol loading)\n"
 	    "  -h, --help               show this help\n"
@@ -1976,10 +1977,7 @@ static int record_main(int argc, char **argv, bool gil)
 		r.pt = pythreads__new(r.py);
 	if (!r.output) {
 		const char *kind = gil ? "gil-" : "";
-		static const char *const ext[] = { ".folded", ".svg", ".speedscope.json",
-						   ".pb.gz" };
-		enum output_format fmt = output__format_for(r.format_name, NULL);
-		const char *e = fmt >= 0 && fmt <= OUTPUT_PPROF ? ext[fmt] : ".folded";
+		const char *e = output__format_ext(output__format_for(r.format_name, NULL));
 
 		if (r.npids)
 			snprintf(defout, sizeof(defout), "rampa-%s%d%s", kind, (int)r.pids[0], e);

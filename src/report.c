@@ -26,7 +26,8 @@ static void usage(FILE *f)
 	    "stdin) to another format, or print the heaviest functions.\n\n"
 	    "  -o, --output FILE        write the profile to FILE ('-': stdout)\n"
 	    "  -f, --format FORMAT      %s (default: from the\n"
-	    "                           extension of FILE: .folded .svg .speedscope.json .pb.gz)\n"
+	    "                           extension of FILE: .folded .svg .speedscope.json .pb.gz\n"
+	    "                           .pstats)\n"
 	    "  -t, --top N              print the N heaviest functions by self and total\n"
 	    "                           (the default when no -o is given: 20)\n"
 	    "      --sort KEY           order of --top: self (default) or total\n" REPORT_META_HELP

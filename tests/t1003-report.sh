@@ -65,7 +65,7 @@ test_expect_success 'the folded header: what the profile is, skipped by other re
 '
 test_expect_success 'unknown format and --format without -o are usage errors' '
 	"$RAMPA" report "$FIX/app.folded" -o x --format gif 2>err; [ $? -eq 2 ] &&
-	grep -q "unknown format .gif. (supported: folded, svg, speedscope, pprof)" err &&
+	grep -q "unknown format .gif. (supported: folded, svg, speedscope, pprof, pstats)" err &&
 	"$RAMPA" report "$FIX/app.folded" --format svg 2>err; [ $? -eq 2 ] &&
 	"$RAMPA" report 2>err; [ $? -eq 2 ] && grep -q "no input" err &&
 	"$RAMPA" report a b 2>err; [ $? -eq 2 ] &&

@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			.test = &test,
 		};
 
-		for (int fmt = OUTPUT_FOLDED; fmt <= OUTPUT_PPROF; fmt++)
+		for (int fmt = OUTPUT_FOLDED; fmt < OUTPUT_FORMAT_MAX; fmt++)
 			output__write(devnull, p, (enum output_format)fmt);
 		calltree__add(t, p, 0);
 		calltree__add(t, p, 1);
