@@ -57,5 +57,9 @@ char *fmt_time(char *buf, size_t len, double sec, int plus);
  * hz); 0 when the counts have no known time.
  */
 double unit_seconds(const char *unit, unsigned int hz);
+/* A weight for people: in a time unit, a time (fmt_time); in samples (or an
+ * unknown unit), "N samples". Returns buf.
+ */
+char *fmt_amount(char *buf, size_t len, uint64_t w, const char *unit);
 
 #endif

@@ -248,12 +248,7 @@ static void diff_color(const struct diff_class *c, double max_delta, char *buf, 
 /* A weight for people: time units in us/ms/s, sample counts as they are. */
 static char *fmt_weight(char *buf, size_t len, uint64_t w, const struct profile_meta *m)
 {
-	const char *unit = m->unit ? m->unit : "samples";
-
-	if (strcmp(unit, "samples"))
-		return fmt_time(buf, len, (double)w * unit_seconds(unit, 0), 0);
-	snprintf(buf, len, "%" PRIu64 " %s", w, w == 1 ? "sample" : unit);
-	return buf;
+	return fmt_amount(buf, len, w, m->unit);
 }
 
 static int cmp_gone(const void *a, const void *b, void *t)

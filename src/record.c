@@ -1913,9 +1913,12 @@ static int run(struct record *r)
 		fflush(stdout);
 	}
 	if (!ret && !r->quiet) {
-		fprintf(stderr, "rampa-bpf: wrote %s (%zu stacks, %" PRIu64 " %s)\n", r->output,
-			profile__nstacks(r->prof), profile__total(r->prof),
-			r->mode == MODE_CPU || r->mode == MODE_GIL ? "samples" : "microseconds");
+		char amount[32];
+
+		fprintf(stderr, "rampa-bpf: wrote %s (%zu stacks, %s)\n", r->output,
+			profile__nstacks(r->prof),
+			fmt_amount(amount, sizeof(amount), profile__total(r->prof),
+				   profile__meta(r->prof)->unit));
 		if (!profile__total(r->prof) && r->mode == MODE_GILWAIT)
 			p_info("no thread waited for the GIL");
 		else if (!profile__total(r->prof))

@@ -148,7 +148,8 @@ static void print_top(const struct profile *p, unsigned long top)
 	size_t n = 0;
 	double total = (double)profile__total(p);
 	const struct profile_meta *m = profile__meta_ro(p);
-	char desc[512];
+	int time_unit = unit_seconds(m->unit, 0) > 0;
+	char desc[512], s[32], t[32];
 
 	funcstats__add(&fs, p, fnames, 0);
 	rows = xmalloc((fs.n ? fs.n : 1) * sizeof(*rows));
@@ -157,14 +158,23 @@ static void print_top(const struct profile *p, unsigned long top)
 			rows[n++] = (struct top_row){ (uint32_t)i, fs.self[0][i], fs.total[0][i] };
 	qsort(rows, n, sizeof(*rows), cmp_row);
 	profile_meta__describe(m, desc, sizeof(desc));
-	printf("# %s\n# total %" PRIu64 " %s in %zu stacks, %zu functions; by %s\n", desc,
-	       profile__total(p), m->unit, profile__nstacks(p), n, sort_total ? "total" : "self");
+	printf("# %s\n# total %s in %zu stacks, %zu functions; by %s\n", desc,
+	       fmt_amount(s, sizeof(s), profile__total(p), m->unit), profile__nstacks(p), n,
+	       sort_total ? "total" : "self");
 	printf("%14s %7s %14s %7s  %s\n", "SELF", "SELF%", "TOTAL", "TOTAL%", "FUNCTION");
-	for (size_t i = 0; i < n && i < top; i++)
-		printf("%14" PRIu64 " %6.2f%% %14" PRIu64 " %6.2f%%  %s\n", rows[i].self,
-		       100.0 * (double)rows[i].self / total, rows[i].total,
-		       100.0 * (double)rows[i].total / total,
+	for (size_t i = 0; i < n && i < top; i++) {
+		/* Sample counts as they are; time in us, ms or s. */
+		if (time_unit) {
+			fmt_amount(s, sizeof(s), rows[i].self, m->unit);
+			fmt_amount(t, sizeof(t), rows[i].total, m->unit);
+		} else {
+			snprintf(s, sizeof(s), "%" PRIu64, rows[i].self);
+			snprintf(t, sizeof(t), "%" PRIu64, rows[i].total);
+		}
+		printf("%14s %6.2f%% %14s %6.2f%%  %s\n", s, 100.0 * (double)rows[i].self / total,
+		       t, 100.0 * (double)rows[i].total / total,
 		       profile__frame_name(fnames, rows[i].fn));
+	}
 	free(rows);
 	funcstats__free(&fs);
 	profile__free(fnames);
@@ -278,10 +288,14 @@ int cmd_report(int argc, char **argv)
 		ret = EXIT_OUTPUT;
 		goto cleanup;
 	}
-	if (output && !quiet && strcmp(output, "-"))
-		fprintf(stderr, "rampa-bpf: wrote %s (%s, %zu stacks, %" PRIu64 " %s)\n", output,
-			output__format_name(fmt), profile__nstacks(p), profile__total(p),
-			profile__meta(p)->unit);
+	if (output && !quiet && strcmp(output, "-")) {
+		char amount[32];
+
+		fprintf(
+		    stderr, "rampa-bpf: wrote %s (%s, %zu stacks, %s)\n", output,
+		    output__format_name(fmt), profile__nstacks(p),
+		    fmt_amount(amount, sizeof(amount), profile__total(p), profile__meta(p)->unit));
+	}
 	if (top)
 		print_top(p, top);
 cleanup:

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -244,4 +245,14 @@ double unit_seconds(const char *unit, unsigned int hz)
 	if (unit && !strcmp(unit, "nanoseconds"))
 		return 1e-9;
 	return hz ? 1.0 / hz : 0;
+}
+
+char *fmt_amount(char *buf, size_t len, uint64_t w, const char *unit)
+{
+	double sec = unit_seconds(unit, 0);
+
+	if (sec > 0)
+		return fmt_time(buf, len, (double)w * sec, 0);
+	snprintf(buf, len, "%" PRIu64 " %s", w, w == 1 ? "sample" : "samples");
+	return buf;
 }
