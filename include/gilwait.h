@@ -21,8 +21,10 @@ void gilwait__free(struct gilwait *g);
 /* A thread of pid exists (seen in a sample or an event). */
 void gilwait__thread(struct gilwait *g, pid_t pid, pid_t tid);
 /* ns of waiting by tid behind holder_tid (0: unknown), whose Python code was
- * at where (NULL: unknown).
+ * at where (NULL: unknown). GILWAIT_HANDOFF as where, with holder 0: no
+ * thread held the GIL, it was passing from one thread to the next.
  */
+#define GILWAIT_HANDOFF "\x01handoff"
 void gilwait__behind(struct gilwait *g, pid_t pid, pid_t tid, pid_t holder_tid, const char *where,
 		     uint64_t ns);
 /* The BPF per-thread counters, at the end. */

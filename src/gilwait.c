@@ -16,6 +16,11 @@ struct behind {
 	uint64_t ns;
 };
 
+static bool handoff(const struct behind *b)
+{
+	return !b->holder && !strcmp(b->where, GILWAIT_HANDOFF);
+}
+
 struct gthread {
 	pid_t pid, tid;
 	char *name; /* NULL: unknown */
@@ -231,7 +236,14 @@ void gilwait__print(struct gilwait *g, FILE *f, bool json, uint64_t start_ns, ui
 					jsonw__s64_field(jw, "holder_tid", t->behind[j].holder);
 					jsonw__float_field(jw, "seconds", "%.6f",
 							   t->behind[j].ns / 1e9);
-					jsonw__string_field(jw, "where", t->behind[j].where);
+					/* Unknown is null, not "": a reader tests for it. */
+					jsonw__name(jw, "where");
+					if (t->behind[j].where[0] && !handoff(&t->behind[j]))
+						jsonw__string(jw, t->behind[j].where);
+					else
+						jsonw__null(jw);
+					jsonw__name(jw, "handoff");
+					jsonw__bool(jw, handoff(&t->behind[j]));
 					jsonw__end_object(jw);
 				}
 				jsonw__end_array(jw);
@@ -252,8 +264,9 @@ void gilwait__print(struct gilwait *g, FILE *f, bool json, uint64_t start_ns, ui
 				if (b->holder)
 					fprintf(f, "behind thread %d%s%s\n", (int)b->holder,
 						b->where[0] ? " in " : "", b->where);
-				else if (b->where[0])
-					fprintf(f, "waiting for %s\n", b->where);
+				else if (handoff(b))
+					fprintf(
+					    f, "while the GIL changed hands (no thread held it)\n");
 				else
 					fprintf(f, "behind an unknown thread\n");
 			}

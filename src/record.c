@@ -1097,7 +1097,7 @@ static void gil_behind(struct record *r, const struct capture_sample *s)
 
 	/* Still the last holder itself: the GIL is being handed over, nobody has it. */
 	if (holder == (pid_t)s->tid) {
-		gilwait__behind(r->gil, s->pid, s->tid, 0, "the GIL being handed over", s->count);
+		gilwait__behind(r->gil, s->pid, s->tid, 0, GILWAIT_HANDOFF, s->count);
 		return;
 	}
 	if (s->holder_py && s->holder_py->depth) {
@@ -1534,7 +1534,7 @@ static void print_python_summary(struct record *r, const uint64_t *st)
 			r->py_spliced);
 	if (r->py_leaf_only)
 		fprintf(stderr, "    %-40s %" PRIu64 "\n",
-			"native leaf only (no usable native walk)", r->py_leaf_only);
+			"C frames: leaf only (no frame pointers)", r->py_leaf_only);
 	fprintf(stderr,
 		"    %-40s %" PRIu64 " named in the kernel at first sight, %" PRIu64
 		" read from memory\n",
@@ -1589,8 +1589,6 @@ static void print_summary(struct record *r, double elapsed, const char *why)
 	losses[nl++] =
 	    (typeof(losses[0])){ "stacks evicted before drain", r->ustack_lost + r->kstack_lost };
 	losses[nl++] = (typeof(losses[0])){ "frames in no known mapping", ss->unmapped };
-	losses[nl++] = (typeof(losses[0])){ "frames in unreadable files", ss->no_file };
-	losses[nl++] = (typeof(losses[0])){ "frames without a symbol", ss->no_symbol };
 	losses[nl++] = (typeof(losses[0])){ "frame names with invalid UTF-8 (now U+FFFD)",
 					    profile__invalid_utf8(r->prof) };
 	losses[nl++] =
@@ -1688,6 +1686,13 @@ static void print_summary(struct record *r, double elapsed, const char *why)
 	}
 	if (!any_loss)
 		fprintf(stderr, "  losses        none\n");
+	/* Not losses: these frames are in the profile, named by their file. */
+	if (ss->no_file + ss->no_symbol)
+		fprintf(stderr,
+			"  names         %" PRIu64
+			" native frames named file+offset (the file has no "
+			"symbols%s)\n",
+			ss->no_file + ss->no_symbol, ss->no_file ? " or could not be read" : "");
 	fprintf(stderr, "  attach        %.0f ms from start to sampling\n",
 		1000 * (r->t_sampling - r->t_invoked));
 	fprintf(stderr, "  profiler CPU  %.3f s (%.2f%% of one core)", self_cpu,
@@ -1809,12 +1814,14 @@ static int run(struct record *r)
 		describe_target(r, target, sizeof(target));
 		if (r->mode == MODE_GILWAIT)
 			fprintf(stderr, "rampa-bpf: measuring GIL waits of %s", target);
+		else if (r->mode == MODE_OFFCPU)
+			/* Off-CPU time is measured at each switch, not sampled. */
+			fprintf(stderr, "rampa-bpf: profiling %s (offcpu mode)", target);
 		else
 			fprintf(stderr, "rampa-bpf: profiling %s (%s mode, %u Hz)", target,
-				r->mode == MODE_CPU	 ? "cpu"
-				: r->mode == MODE_WALL	 ? "wall"
-				: r->mode == MODE_OFFCPU ? "offcpu"
-							 : "gil",
+				r->mode == MODE_CPU    ? "cpu"
+				: r->mode == MODE_WALL ? "wall"
+						       : "gil",
 				r->hz);
 		if (r->duration)
 			fprintf(stderr, " for %g s", r->duration);
