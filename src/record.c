@@ -1690,9 +1690,10 @@ static void print_summary(struct record *r, double elapsed, const char *why)
 	if (ss->no_file + ss->no_symbol)
 		fprintf(stderr,
 			"  names         %" PRIu64
-			" native frames named file+offset (the file has no "
-			"symbols%s)\n",
-			ss->no_file + ss->no_symbol, ss->no_file ? " or could not be read" : "");
+			" native frame%s named file+offset (the file has "
+			"no symbols%s)\n",
+			ss->no_file + ss->no_symbol, ss->no_file + ss->no_symbol == 1 ? "" : "s",
+			ss->no_file ? " or could not be read" : "");
 	fprintf(stderr, "  attach        %.0f ms from start to sampling\n",
 		1000 * (r->t_sampling - r->t_invoked));
 	fprintf(stderr, "  profiler CPU  %.3f s (%.2f%% of one core)", self_cpu,

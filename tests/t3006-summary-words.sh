@@ -23,7 +23,7 @@ test_expect_success 'losses hold only what is lost; file+offset names are not lo
 	! grep -q "symbol\|unreadable files" losses &&
 	! grep -q "frames without a symbol" cpu.err &&
 	{ ! grep -q "^  names " cpu.err ||
-		grep -Eq "^  names         [0-9]+ native frames named file\+offset \(the file has no symbols" cpu.err; }
+		grep -Eq "^  names         [0-9]+ native frames? named file\+offset \(the file has no symbols" cpu.err; }
 '
 test_expect_success 'off-CPU time is measured, not sampled: no rate on the first line' '
 	head -1 off.err | grep -q "^rampa-bpf: profiling .* (offcpu mode);" &&
@@ -47,5 +47,16 @@ test_expect_success 'gil-wait JSON: where is a place or null, handoffs flagged' 
 test_expect_success 'gil-wait table: handoffs in words, no "waiting for the GIL being handed over"' '
 	"$RAMPA" gil-wait -o g2.folded -- $PY "$WL/gil.py" workers 3 1 >g.txt 2>/dev/null &&
 	! grep -q "handed over" g.txt && grep -q "behind thread [0-9]* in burn" g.txt
+'
+test_expect_success "the README's record example is what the tool prints (numbers aside)" '
+	awk "/^\\$ sudo rampa-bpf record -F 99 -o split.folded/ { on = 1; next } on && /^\\\`\\\`\\\`/ { exit } on" \
+		"$ROOT_DIR/README.md" >readme.out && [ -s readme.out ] &&
+	(cd "$ROOT_DIR" && "$RAMPA" record -F 99 -o "$TRASH/split.folded" -- /usr/bin/python3 \
+		tests/workloads/split.py 1) 2>&1 | sed "s|$TRASH/||g" >real.out &&
+	norm() { sed -E "s/[0-9]+(\.[0-9]+)?/N/g; s/ +/ /g" "$1"; } &&
+	norm readme.out >r && norm real.out >g &&
+	for k in "^rampa-bpf: profiling" "^ mode " "^ python " "^ C frames" "^rampa-bpf: wrote" "^rampa-bpf: view it"; do
+		diff <(grep "$k" r) <(grep "$k" g) || { echo "differs: $k"; exit 1; }
+	done
 '
 test_done
