@@ -72,10 +72,16 @@ enum frame_kind {
 };
 
 enum frame_kind frame__kind(const char *name);
+/* The kind of frame id of p: frame__kind of its name, unless set (a label
+ * that no longer shows it, e.g. a shortened path).
+ */
+enum frame_kind profile__frame_kind(const struct profile *p, uint32_t id);
+void profile__set_frame_kind(struct profile *p, uint32_t id, enum frame_kind k);
 const char *frame_kind__name(enum frame_kind k);
 
 /* Split "qualname (path:LINE)" into its parts; false when name is not a
  * Python frame. qualname and file point into name (not NUL-terminated).
+ * "qualname (path.py)", lines merged, is one too, with line 0.
  */
 struct frame_py {
 	const char *qualname, *file;

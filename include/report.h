@@ -16,6 +16,8 @@ enum {
 	OPT_FAIL_ABOVE,
 	OPT_CONFIDENCE,
 	OPT_TITLE,
+	OPT_SHORT_PATHS,
+	OPT_NO_LINES,
 };
 
 #define REPORT_META_HELP                                                                    \

@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "flamegraph.h"
 #include "folded.h"
+#include "labels.h"
 #include "output.h"
 #include "report.h"
 #include "stats.h"
@@ -47,7 +48,7 @@ static void usage(FILE *f)
 	    "                           default %.0f)\n"
 	    "      --fail-above PCT     exit %d when a function's total share grew by more than\n"
 	    "                           PCT points, significant changes only (for CI)\n"
-	    "      --title TEXT         title of the flame graph\n" REPORT_META_HELP
+	    "      --title TEXT         title of the flame graph\n" LABEL_HELP REPORT_META_HELP
 	    "  -q, --quiet              no summary on stderr\n"
 	    "  -h, --help               this help\n\n"
 	    "exit status: 0 ok, 2 usage, 5 output cannot be written, 6 input unreadable or\n"
@@ -377,6 +378,8 @@ int cmd_diff(int argc, char **argv)
 		{ "target", required_argument, NULL, OPT_TARGET },
 		{ "duration", required_argument, NULL, OPT_DURATION },
 		{ "hz", required_argument, NULL, OPT_HZ },
+		{ "short-paths", no_argument, NULL, OPT_SHORT_PATHS },
+		{ "no-lines", no_argument, NULL, OPT_NO_LINES },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -384,7 +387,7 @@ int cmd_diff(int argc, char **argv)
 	struct input_meta im = { 0 };
 	const char *output = NULL, *format = NULL, *title = NULL;
 	unsigned long top = DEFAULT_TOP;
-	unsigned int flags = 0;
+	unsigned int flags = 0, label_flags = 0;
 	double fail_above = -1;
 	struct diff d = { .confidence = DEFAULT_CONFIDENCE };
 	enum output_format fmt = OUTPUT_INVALID;
@@ -446,6 +449,12 @@ int cmd_diff(int argc, char **argv)
 		case OPT_LENIENT:
 			flags |= FOLDED_LENIENT;
 			break;
+		case OPT_SHORT_PATHS:
+			label_flags |= LABEL_SHORT_PATHS;
+			break;
+		case OPT_NO_LINES:
+			label_flags |= LABEL_NO_LINES;
+			break;
 		case 'q':
 			quiet = 1;
 			break;
@@ -485,6 +494,14 @@ int cmd_diff(int argc, char **argv)
 	ret = read_both(&d, flags, &im);
 	if (ret)
 		goto cleanup;
+	for (int i = 0; i < 2; i++) {
+		struct profile **pp = i ? &d.new : &d.base, *l = labels__apply(*pp, label_flags);
+
+		if (l != *pp) {
+			profile__free(*pp);
+			*pp = l;
+		}
+	}
 	d.names = d.new;
 	d.test.z_crit = stats__z_crit(d.confidence);
 	d.test.per_sample[0] = per_sample(d.base, &warned, d.base_path);

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "flamegraph.h"
+#include "folded.h"
+#include "labels.h"
 #include "stats.h"
 #include "utf8.h"
 #include "util.h"
@@ -47,7 +49,7 @@ static const char script[] =
     " var q=new URLSearchParams(location.search);if(q.get('s'))search(q.get('s'));}\n"
     "function details(g){$('details').textContent=g?\n"
     " g.querySelector('title').textContent.split('\\n').join(' | '):' ';}\n"
-    "function fit(g,x,w){var t=g.querySelector('text'),name=nameOf(g),\n"
+    "function fit(g,x,w){var t=g.querySelector('text'),name=g.getAttribute('data-l')||nameOf(g),\n"
     " n=Math.floor((w-6)/" FG_STR_CHAR_W ");t.setAttribute('x',x+3);\n"
     " t.textContent=n<3?'':name.length<=n?name:name.substr(0,n-2)+'..';}\n"
     "function zoom(g){var v0=num(g,'data-v'),n=num(g,'data-n'),d=num(g,'data-d'),\n"
@@ -284,7 +286,7 @@ int flamegraph__write_tree(FILE *f, struct calltree *t, const struct profile *na
 	uint32_t *gone = NULL, max_depth = 0;
 	double max_delta = 0;
 	const char *unit = meta->unit ? meta->unit : "samples";
-	char desc[512], color[32], wbuf[64], wbuf2[64];
+	char desc[512], color[32], wbuf[64], wbuf2[64], lbuf[FOLDED_MAX_FRAME + 32];
 	int height, graph_bottom;
 
 	calltree__sort(t);
@@ -425,17 +427,25 @@ int flamegraph__write_tree(FILE *f, struct calltree *t, const struct profile *na
 	for (size_t i = 0; i < ndr; i++) {
 		const struct calltree_node *nd = calltree__node(t, dr[i].node);
 		const char *name = dr[i].node ? profile__frame_name(names, nd->frame) : "all";
+		/* The box reads function first; the tooltip keeps the full name. */
+		const char *label = labels__box(name, lbuf, sizeof(lbuf));
+		enum frame_kind kind =
+		    dr[i].node ? profile__frame_kind(names, nd->frame) : FRAME_NATIVE;
 		double x = PAD + (double)dr[i].x * scale, w = (double)nd->total[slot] * scale;
 		int y = graph_bottom - (int)(nd->depth + 1) * FRAME_H;
 		double pct = total ? 100.0 * (double)nd->total[slot] / (double)total : 0;
 		int fit = (int)((w - 6) / CHAR_W);
-		size_t nlen = strlen(name);
+		size_t nlen = strlen(label);
 
-		fprintf(f,
-			"<g class=\"f\" data-v=\"%" PRIu64 "\" data-n=\"%" PRIu64
-			"\" data-d=\"%u\">"
-			"<title>",
-			dr[i].x, nd->total[slot], nd->depth);
+		fprintf(
+		    f, "<g class=\"f\" data-v=\"%" PRIu64 "\" data-n=\"%" PRIu64 "\" data-d=\"%u\"",
+		    dr[i].x, nd->total[slot], nd->depth);
+		if (label != name) {
+			fputs(" data-l=\"", f);
+			esc(f, label);
+			fputc('"', f);
+		}
+		fputs("><title>", f);
 		esc(f, name);
 		if (o->diff) {
 			struct diff_class c;
@@ -456,9 +466,9 @@ int flamegraph__write_tree(FILE *f, struct calltree *t, const struct profile *na
 			fmt_weight(wbuf, sizeof(wbuf), nd->total[0], meta);
 			fmt_weight(wbuf2, sizeof(wbuf2), nd->self[0], meta);
 			fprintf(f, "\n%s (%.2f%%), self %s, %s", wbuf, pct, wbuf2,
-				dr[i].node ? frame_kind__name(frame__kind(name)) : "all");
+				dr[i].node ? frame_kind__name(kind) : "all");
 			if (dr[i].node)
-				kind_color(frame__kind(name), name, color, sizeof(color));
+				kind_color(kind, name, color, sizeof(color));
 			else
 				snprintf(color, sizeof(color), "rgb(200,200,200)");
 		}
@@ -468,14 +478,14 @@ int flamegraph__write_tree(FILE *f, struct calltree *t, const struct profile *na
 			x, y, w, FRAME_H - 1, color, x + 3, y + FRAME_H - 4);
 		if (fit >= 3) {
 			if ((size_t)fit >= nlen) {
-				esc(f, name);
+				esc(f, label);
 			} else {
 				/* Cut on a UTF-8 boundary. */
 				size_t cut = (size_t)fit - 2;
 
-				while (cut && ((unsigned char)name[cut] & 0xc0) == 0x80)
+				while (cut && ((unsigned char)label[cut] & 0xc0) == 0x80)
 					cut--;
-				xml_escape(f, name, cut);
+				xml_escape(f, label, cut);
 				fputs("..", f);
 			}
 		}

@@ -366,7 +366,7 @@ static uint32_t merge_line_markers(struct reader *r, uint32_t depth)
 		struct frame_py py;
 
 		if (prev && is_line_marker(name) && plen > 3 && prev[plen - 1] == ')' &&
-		    strstr(prev, " (") && !frame__parse_python(prev, &py)) {
+		    strstr(prev, " (") && (!frame__parse_python(prev, &py) || !py.line)) {
 			size_t need = plen + strlen(name) + 1;
 
 			grow_array((void **)&r->merge_buf, &r->merge_cap, need, 1);

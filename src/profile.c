@@ -32,6 +32,9 @@ struct profile {
 
 	uint64_t total;
 	struct profile_meta meta;
+	/* Per name: its kind + 1 when set by profile__set_frame_kind, else 0. */
+	unsigned char *kinds;
+	size_t kinds_cap;
 };
 
 struct profile *profile__new(void)
@@ -55,7 +58,24 @@ void profile__free(struct profile *p)
 	free(p->frame_ids);
 	free(p->stacks);
 	free(p->stack_slots);
+	free(p->kinds);
 	free(p);
+}
+
+void profile__set_frame_kind(struct profile *p, uint32_t id, enum frame_kind k)
+{
+	size_t old = p->kinds_cap;
+
+	grow_array((void **)&p->kinds, &p->kinds_cap, (size_t)id + 1, 1);
+	memset(p->kinds + old, 0, p->kinds_cap - old);
+	p->kinds[id] = (unsigned char)(k + 1);
+}
+
+enum frame_kind profile__frame_kind(const struct profile *p, uint32_t id)
+{
+	if (id < p->kinds_cap && p->kinds[id])
+		return (enum frame_kind)(p->kinds[id] - 1);
+	return frame__kind(profile__frame_name(p, id));
 }
 
 static void rehash_names(struct profile *p)
@@ -252,6 +272,29 @@ static int has_sub(const char *s, size_t len, const char *sub)
 	return 0;
 }
 
+/* "qualname (file)" with the line merged away (--no-lines, austin without
+ * lines): a Python frame when the file is one, line 0.
+ */
+static int parse_python_no_line(const char *name, size_t len, struct frame_py *out)
+{
+	const char *open = strstr(name, " ("), *file, *end = name + len - 1;
+	size_t flen;
+
+	if (!open || open == name)
+		return 0;
+	file = open + 2;
+	flen = (size_t)(end - file);
+	if (!((flen > 3 && !memcmp(end - 3, ".py", 3)) ||
+	      (flen > 8 && !memcmp(file, "<frozen ", 8) && end[-1] == '>')))
+		return 0;
+	out->qualname = name;
+	out->qualname_len = (size_t)(open - name);
+	out->file = file;
+	out->file_len = flen;
+	out->line = 0;
+	return 1;
+}
+
 int frame__parse_python(const char *name, struct frame_py *out)
 {
 	size_t len = strlen(name);
@@ -264,7 +307,7 @@ int frame__parse_python(const char *name, struct frame_py *out)
 	while (colon > name && colon[-1] >= '0' && colon[-1] <= '9')
 		colon--;
 	if (colon == end || colon <= name || *--colon != ':')
-		return 0;
+		return parse_python_no_line(name, len, out);
 	for (const char *d = colon + 1; d < end; d++)
 		line = line * 10 + (unsigned long)(*d - '0');
 	/* Either side may hold " (" (a path "My Project (old)/x.py", a name

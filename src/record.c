@@ -20,6 +20,8 @@
 #include "capture_api.h"
 #include "commands.h"
 #include "folded.h"
+#include "labels.h"
+#include "report.h"
 #include "output.h"
 #include "gilwait.h"
 #include "profile.h"
@@ -59,6 +61,7 @@ struct record {
 	const char *output;
 	const char *format_name;
 	enum output_format format;
+	unsigned int label_flags; /* --short-paths, --no-lines */
 	bool quiet;
 	enum record_mode { MODE_CPU, MODE_WALL, MODE_OFFCPU, MODE_GILWAIT, MODE_GIL } mode;
 	bool per_thread;
@@ -155,7 +158,7 @@ static void gil_usage(FILE *f)
 	       "  -o, --output FILE        the waiting stacks (default rampa-gil-PID.folded); the\n"
 	       "                           format follows the extension, as for record\n"
 	       "      --format FORMAT      folded, svg, speedscope, pprof or pstats\n"
-	       "      --json               print the table as JSON on stdout\n"
+	       "      --json               print the table as JSON on stdout\n" LABEL_HELP
 	       "  -q, --quiet              print only errors and the table\n"
 	       "  -v, --verbose            print debugging details\n"
 	       "  -h, --help               show this help\n"
@@ -195,7 +198,7 @@ static void usage(FILE *f)
 	    "  -o, --output FILE        where to write the profile (default rampa-PID.folded)\n"
 	    "      --format FORMAT      folded, svg, speedscope, pprof or pstats (default: from\n"
 	    "                           the extension of FILE: .folded .svg .speedscope.json\n"
-	    "                           .pb.gz .pstats)\n"
+	    "                           .pb.gz .pstats)\n" LABEL_HELP
 	    "  -q, --quiet              print only errors\n"
 	    "  -v, --verbose            print debugging details (libbpf, symbol loading)\n"
 	    "  -h, --help               show this help\n"
@@ -357,6 +360,8 @@ static int parse_args(struct record *r, int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "short-paths", no_argument, NULL, OPT_SHORT_PATHS },
+		{ "no-lines", no_argument, NULL, OPT_NO_LINES },
 		{},
 	};
 	bool gil = r->mode == MODE_GILWAIT;
@@ -377,6 +382,12 @@ static int parse_args(struct record *r, int argc, char **argv)
 			break;
 		case 'a':
 			r->system_wide = true;
+			break;
+		case OPT_SHORT_PATHS:
+			r->label_flags |= LABEL_SHORT_PATHS;
+			break;
+		case OPT_NO_LINES:
+			r->label_flags |= LABEL_NO_LINES;
 			break;
 		case 'm':
 			if (gil) {
@@ -1914,6 +1925,12 @@ static int run(struct record *r)
 	}
 	print_summary(r, elapsed, why);
 	set_meta(r, elapsed);
+	if (r->label_flags) {
+		struct profile *l = labels__apply(r->prof, r->label_flags);
+
+		profile__free(r->prof);
+		r->prof = l;
+	}
 	ret = finish_output(r);
 	if (r->gil) {
 		fflush(stderr);

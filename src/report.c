@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "flamegraph.h"
 #include "folded.h"
+#include "labels.h"
 #include "output.h"
 #include "report.h"
 #include "util.h"
@@ -30,8 +31,8 @@ static void usage(FILE *f)
 	    "                           .pstats)\n"
 	    "  -t, --top N              print the N heaviest functions by self and total\n"
 	    "                           (the default when no -o is given: 20)\n"
-	    "      --sort KEY           order of --top: self (default) or total\n" REPORT_META_HELP
-	    "  -q, --quiet              no summary on stderr\n"
+	    "      --sort KEY           order of --top: self (default) or total\n" LABEL_HELP
+		REPORT_META_HELP "  -q, --quiet              no summary on stderr\n"
 	    "  -h, --help               this help\n\n"
 	    "exit status: 0 ok, 2 usage, 5 output cannot be written, 6 input unreadable or\n"
 	    "malformed. See rampa-bpf-report(1).\n",
@@ -193,6 +194,8 @@ int cmd_report(int argc, char **argv)
 		{ "target", required_argument, NULL, OPT_TARGET },
 		{ "duration", required_argument, NULL, OPT_DURATION },
 		{ "hz", required_argument, NULL, OPT_HZ },
+		{ "short-paths", no_argument, NULL, OPT_SHORT_PATHS },
+		{ "no-lines", no_argument, NULL, OPT_NO_LINES },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -200,9 +203,9 @@ int cmd_report(int argc, char **argv)
 	struct input_meta im = { 0 };
 	const char *output = NULL, *format = NULL, *input;
 	unsigned long top = 0;
-	unsigned int flags = 0;
+	unsigned int flags = 0, label_flags = 0;
 	enum output_format fmt;
-	struct profile *p;
+	struct profile *p, *l;
 	int opt, quiet = 0, ret, r;
 
 	optind = 1;
@@ -241,6 +244,12 @@ int cmd_report(int argc, char **argv)
 			break;
 		case OPT_LENIENT:
 			flags |= FOLDED_LENIENT;
+			break;
+		case OPT_SHORT_PATHS:
+			label_flags |= LABEL_SHORT_PATHS;
+			break;
+		case OPT_NO_LINES:
+			label_flags |= LABEL_NO_LINES;
 			break;
 		case 'q':
 			quiet = 1;
@@ -284,6 +293,11 @@ int cmd_report(int argc, char **argv)
 	ret = report__read_input(input, p, flags, &im);
 	if (ret)
 		goto cleanup;
+	l = labels__apply(p, label_flags);
+	if (l != p) {
+		profile__free(p);
+		p = l;
+	}
 	if (output && output__write_file(output, p, fmt)) {
 		ret = EXIT_OUTPUT;
 		goto cleanup;

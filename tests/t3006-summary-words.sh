@@ -59,4 +59,12 @@ test_expect_success "the README's record example is what the tool prints (number
 		diff <(grep "$k" r) <(grep "$k" g) || { echo "differs: $k"; exit 1; }
 	done
 '
+test_expect_success 'record --short-paths --no-lines on a program under a long path' '
+	deep="$WL/home/someone/work/projects/customer-portal/backend/services" &&
+	mkdir -p "$deep" && cp "$WL/split.py" "$deep/" &&
+	"$RAMPA" record -q --short-paths --no-lines -o deep.folded -- $PY "$deep/split.py" 1 &&
+	grep -q ";cycle (split.py);alpha (split.py);spin (split.py) [0-9]*$" deep.folded &&
+	! grep -q "$deep\|split.py:[0-9]" deep.folded &&
+	[ "$(grep -c ";alpha (split.py);spin (split.py) " deep.folded)" -eq 1 ]
+'
 test_done
