@@ -60,7 +60,10 @@ const struct profile_meta *profile__meta_ro(const struct profile *p);
  * "name_[k]" is kernel (FlameGraph's convention); "qualname (path.py:LINE)" is
  * Python, split by its path into the standard library (under lib/python3.X/),
  * site-packages (site-packages or dist-packages anywhere) and user code;
- * anything else is native.
+ * "[...]" is synthetic, added by the profiler: time off-CPU ([off-cpu],
+ * [runqueue], [asleep since before the run]) or a frame it could not name
+ * ([unknown], truncation markers, [python stack lost], ...); [vdso] is
+ * native code. Anything else is native.
  */
 enum frame_kind {
 	FRAME_PY_USER,
@@ -68,6 +71,8 @@ enum frame_kind {
 	FRAME_PY_SITE,
 	FRAME_NATIVE,
 	FRAME_KERNEL,
+	FRAME_OFFCPU,
+	FRAME_SYNTHETIC,
 	FRAME_KIND_MAX,
 };
 

@@ -201,6 +201,12 @@ static void kind_color(enum frame_kind k, const char *name, char *buf, size_t le
 	case FRAME_KERNEL: /* orange */
 		r = 230 + (int)(25 * v1), g = 140 + (int)(50 * v2), b = 20 + (int)(30 * v1);
 		break;
+	case FRAME_OFFCPU: /* blue: time spent waiting, not running */
+		r = 110 + (int)(20 * v1), g = 120 + (int)(20 * v2), b = 225 + (int)(20 * v1);
+		break;
+	case FRAME_SYNTHETIC: /* grey: the profiler could not name it */
+		r = g = b = 175 + (int)(20 * v1);
+		break;
 	default: /* native: FlameGraph's red-yellow */
 		r = 200 + (int)(55 * v1), g = (int)(110 * v2), b = (int)(55 * v1);
 		break;

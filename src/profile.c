@@ -362,6 +362,12 @@ enum frame_kind frame__kind(const char *name)
 
 	if (len >= 4 && !strcmp(name + len - 4, "_[k]"))
 		return FRAME_KERNEL;
+	if (len >= 2 && name[0] == '[' && name[len - 1] == ']' && strcmp(name, "[vdso]")) {
+		if (!strcmp(name, "[off-cpu]") || !strcmp(name, "[runqueue]") ||
+		    !strncmp(name, "[asleep", 7))
+			return FRAME_OFFCPU;
+		return FRAME_SYNTHETIC;
+	}
 	if (!frame__parse_python(name, &py))
 		return FRAME_NATIVE;
 	if (has_sub(py.file, py.file_len, "site-packages") ||
@@ -377,7 +383,8 @@ const char *frame_kind__name(enum frame_kind k)
 	static const char *const names[] = {
 		[FRAME_PY_USER] = "python",	   [FRAME_PY_STDLIB] = "stdlib",
 		[FRAME_PY_SITE] = "site-packages", [FRAME_NATIVE] = "native",
-		[FRAME_KERNEL] = "kernel",
+		[FRAME_KERNEL] = "kernel",	   [FRAME_OFFCPU] = "off-CPU",
+		[FRAME_SYNTHETIC] = "not named",
 	};
 
 	return k < FRAME_KIND_MAX ? names[k] : "?";
