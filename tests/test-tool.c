@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "demangle.h"
 #include "elf_syms.h"
 #include "folded.h"
 #include "json_writer.h"
@@ -118,6 +119,16 @@ static int cmd_symbolize(int argc, char **argv)
 		printf("%s %s\n", argv[i],
 		       symbolizer__user(sym, pid, num(argv[i]), true, buf, sizeof(buf)));
 	symbolizer__free(sym);
+	return 0;
+}
+
+/* demangle NAME...: each name as the symbolizer writes it. */
+static int cmd_demangle(int argc, char **argv)
+{
+	char buf[1024];
+
+	for (int i = 0; i < argc; i++)
+		printf("%s\n", demangle(argv[i], buf, sizeof(buf)));
 	return 0;
 }
 
@@ -515,6 +526,7 @@ static const struct {
 	{ "elf-find", cmd_elf_find, 2 },
 	{ "ksym", cmd_ksym, 1 },
 	{ "symbolize", cmd_symbolize, 1 },
+	{ "demangle", cmd_demangle, 1 },
 	{ "folded", cmd_folded, 0 },
 	{ "folded-read", cmd_folded_read, 1 },
 	{ "utf8", cmd_utf8, 0 },
