@@ -60,6 +60,7 @@ struct diff_row {
 	uint32_t fn;
 	struct diff_change c;
 	uint64_t base, new;
+	int via; /* significant only through a significant self change below it */
 };
 
 struct diff {
@@ -67,6 +68,12 @@ struct diff {
 	struct calltree *tree;
 	struct funcstats fs;
 	struct diff_test test;
+	/* Per function: its self change is significant; and its total weight
+	 * in the stacks whose leaf is no such function, to tell a caller's own
+	 * change from one it only passes on.
+	 */
+	unsigned char *self_sig;
+	uint64_t *rest[2];
 	double confidence;
 	const char *base_path, *new_path;
 };
@@ -81,15 +88,66 @@ static void row_for(const struct diff *d, uint32_t fn, int self, struct diff_row
 	r->new = v[1][fn];
 	diff_test__compare(&d->test, (double)r->base, (double)d->fs.sum[0], (double)r->new,
 			   (double)d->fs.sum[1], &r->c);
+	r->via = 0;
+	if (!self && d->self_sig && r->c.significant && !d->self_sig[fn]) {
+		struct diff_change rest;
+
+		diff_test__compare(&d->test, (double)d->rest[0][fn], (double)d->fs.sum[0],
+				   (double)d->rest[1][fn], (double)d->fs.sum[1], &rest);
+		r->via = !rest.significant;
+	}
+}
+
+/* d->self_sig and d->rest, once the function stats are in. */
+static void find_sources(struct diff *d)
+{
+	size_t nfn = d->fs.n ? d->fs.n : 1;
+	size_t *seen = xcalloc(nfn, sizeof(*seen));
+
+	d->self_sig = xcalloc(nfn, 1);
+	for (size_t i = 0; i < d->fs.n; i++) {
+		struct diff_row r;
+
+		row_for(d, (uint32_t)i, 1, &r);
+		d->self_sig[i] = (unsigned char)r.c.significant;
+	}
+	for (int slot = 0; slot < 2; slot++) {
+		const struct profile *p = slot ? d->new : d->base;
+		uint32_t *map = profile__map_functions(p, d->fnames);
+		size_t ns = profile__nstacks(p);
+
+		d->rest[slot] = xcalloc(nfn, sizeof(**d->rest));
+		memset(seen, 0, nfn * sizeof(*seen));
+		for (size_t i = 0; i < ns; i++) {
+			uint32_t n;
+			uint64_t w;
+			const uint32_t *f = profile__stack(p, i, &n, &w);
+
+			if (!n || map[f[n - 1]] >= d->fs.n || d->self_sig[map[f[n - 1]]])
+				continue;
+			for (uint32_t j = 0; j < n; j++) {
+				uint32_t fn = map[f[j]];
+
+				if (fn < d->fs.n && seen[fn] != i + 1) {
+					seen[fn] = i + 1;
+					d->rest[slot][fn] += w;
+				}
+			}
+		}
+		free(map);
+	}
+	free(seen);
 }
 
 static int cmp_rows(const void *a, const void *b)
 {
 	const struct diff_row *x = a, *y = b;
 
-	/* Significant changes first, then by the size of the change. */
+	/* Significant changes first, then those passed on, then by size. */
 	if (x->c.significant != y->c.significant)
 		return y->c.significant - x->c.significant;
+	if (x->via != y->via)
+		return x->via - y->via;
 	if (fabs(x->c.delta) != fabs(y->c.delta))
 		return fabs(x->c.delta) < fabs(y->c.delta) ? 1 : -1;
 	return x->fn < y->fn ? -1 : x->fn > y->fn;
@@ -135,7 +193,10 @@ static void print_table(const struct diff *d, int self, unsigned long top)
 				 (int64_t)(rows[i].new - rows[i].base));
 		}
 		printf("%11s %11s %11s %7.2f%% %7.2f%% %+8.2f %7.1f  %-4s %s\n", b, nw, ch,
-		       c->base_pct, c->new_pct, c->pts, c->z, c->significant ? "yes" : "no",
+		       c->base_pct, c->new_pct, c->pts, c->z,
+		       rows[i].via	? "via"
+		       : c->significant ? "yes"
+					: "no",
 		       profile__frame_name(d->fnames, rows[i].fn));
 	}
 	free(rows);
@@ -581,6 +642,8 @@ int cmd_diff(int argc, char **argv)
 	}
 	printf("\n# significant: %s, %g%% confidence (|z| >= %.2f)\n", diff_norms[d.test.norm].test,
 	       100 * d.confidence, d.test.z_crit);
+	printf("# SIG via: the total changed only through a significant self change below it\n");
+	find_sources(&d);
 	print_table(&d, 0, top);
 	print_table(&d, 1, top);
 	print_gone(&d);
@@ -606,6 +669,9 @@ check:
 cleanup:
 	calltree__free(d.tree);
 	funcstats__free(&d.fs);
+	free(d.self_sig);
+	free(d.rest[0]);
+	free(d.rest[1]);
 	profile__free(d.base);
 	profile__free(d.new);
 	profile__free(d.fnames);

@@ -31,7 +31,10 @@ test_expect_success 'the table gives both shares and the delta, biggest first' '
 	"$RAMPA" diff "$BASE" "$NEW" >out && cat out &&
 	grep -q "^# BASE .*diff-base.folded: 10000 samples; NEW .*diff-new.folded: 11920 samples$" out &&
 	sed -n "/^# total share/,/^$/p" out >total &&
-	sed -n 3p total | grep -Eq " +30.00% +41.95% +\+11.95 +18.3  yes +json.dumps " &&
+	sed -n 3p total | grep -Eq " +30.00% +41.95% +\+11.95 +18.3  yes +encode " &&
+	# json.dumps grew only through encode, its callee: "via", after the sources.
+	grep -Eq " +30.00% +41.95% +\+11.95 +18.3  via +json.dumps " total &&
+	grep -Eq " via +main \(app.py\)$" total && ! grep -Eq " (yes|via) +python3$" total &&
 	grep -Eq " +50.00% +42.03% +-7.97 +-11.8  yes +compute \(app.py\)$" total &&
 	grep -Eq " +0.00% +3.36% +\+3.36 .* yes +new_path \(app.py\)$" total &&
 	sed -n "/^# self share/,/^$/p" out >self &&
