@@ -168,6 +168,7 @@ struct reader {
 	uint32_t *merged;
 	char *merge_buf;
 	size_t merge_cap;
+	int any_marker; /* a marker was interned: only then are stacks checked */
 	/* The last stack added: its text, and where each of its frames ends.
 	 * Sorted input (FlameGraph's, ours) repeats long prefixes line after
 	 * line; frames in a common prefix are neither validated nor interned
@@ -224,6 +225,8 @@ static uint32_t intern_frame(struct reader *r, const char *frame, size_t len)
 	 * profile's copy is the key from now on.
 	 */
 	id = profile__intern_len(r->p, frame, len);
+	if (len > 1 && frame[0] == 'L' && frame[1] >= '0' && frame[1] <= '9')
+		r->any_marker = 1;
 	r->names[s] = (struct name_slot){ profile__frame_name(r->p, id), (uint32_t)len, id };
 	r->nnames++;
 	return id;
@@ -485,7 +488,7 @@ static const char *parse_line(struct reader *r, const char *s, size_t len, char 
 		frame = c + 1;
 	}
 	r->prev_depth = depth;
-	if (count && has_line_marker(r, depth))
+	if (count && r->any_marker && has_line_marker(r, depth))
 		profile__add(r->p, r->merged, merge_line_markers(r, depth), count);
 	else if (count)
 		profile__add(r->p, r->frames, depth, count);
@@ -529,6 +532,7 @@ static void reader_init(struct reader *r, const char *name, struct profile *p, u
 	r->merged = xmalloc(FOLDED_MAX_DEPTH * sizeof(*r->merged));
 	r->merge_buf = NULL;
 	r->merge_cap = 0;
+	r->any_marker = 0;
 	r->prev = NULL;
 	r->prev_len = r->prev_cap = 0;
 	r->prev_ends = xmalloc(FOLDED_MAX_DEPTH * sizeof(*r->prev_ends));
