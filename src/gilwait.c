@@ -260,7 +260,10 @@ void gilwait__print(struct gilwait *g, FILE *f, bool json, uint64_t start_ns, ui
 
 				if (b->ns < t->st.wait_ns / 20 || !b->ns)
 					break;
-				fprintf(f, "          %.3f s of it ", b->ns / 1e9);
+				char t[32];
+
+				fprintf(f, "          %s of it ",
+					fmt_time(t, sizeof(t), b->ns / 1e9, 0));
 				if (b->holder)
 					fprintf(f, "behind thread %d%s%s\n", (int)b->holder,
 						b->where[0] ? " in " : "", b->where);
