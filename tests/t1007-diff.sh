@@ -91,6 +91,17 @@ test_expect_success 'the first line names the comparison; time changes beside sh
 	head -1 out | grep -q "^# comparing absolute time .*: given with --normalize (--normalize absolute)$" &&
 	grep -Eq "^ +400 ms +420 ms +\+20.0 ms .* +0.7  no +b$" out
 '
+test_expect_success 'fixed work: a 3x slowdown of a function holding 86% is flagged, its sibling is not' '
+	hdr="# rampa-bpf: target \"t\", mode cpu, unit samples, duration 10.000 s, rate 99 Hz, window command" &&
+	printf "%s\n" "$hdr" "app;hot 860" "app;cold 140" >fw-base.folded &&
+	printf "%s\n" "$hdr" "app;hot 2580" "app;cold 140" >fw-new.folded &&
+	"$RAMPA" diff fw-base.folded fw-new.folded >out && cat out &&
+	head -1 out | grep -q "(--normalize absolute)$" &&
+	sed -n "/^# self time/,/^$/p" out >self &&
+	grep -Eq "^ +8.69 s +26.1 s +\+17.4 s .* yes +hot$" self &&
+	grep -Eq "^ +1.41 s +1.41 s +0 .* no +cold$" self &&
+	"$RAMPA" diff -n shares fw-base.folded fw-new.folded | grep -Eq " yes +cold$"
+'
 
 cat >"$TRASH/svgq.py" <<'PY'
 import sys, xml.etree.ElementTree as ET
