@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 require_bpf
 
-WL=$(mktemp -d /tmp/rampa-t3006.XXXXXX)
+WL=$(mktemp -d /tmp/rampa-t3012.XXXXXX)
 cp "$TESTS_DIR/workloads/split.py" "$TESTS_DIR/workloads/gil.py" "$WL/"
 trap 'rm -rf "$WL"; _cleanup' EXIT
 PY=/usr/bin/python3.11

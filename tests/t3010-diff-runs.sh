@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 require_bpf
 
-WL=$(mktemp -d /tmp/rampa-t3004.XXXXXX)
+WL=$(mktemp -d /tmp/rampa-t3010.XXXXXX)
 cp "$TESTS_DIR/workloads/fixed_work.py" "$TESTS_DIR/workloads/split.py" "$WL/"
 trap 'rm -rf "$WL"; _cleanup' EXIT
 PY=/usr/bin/python3.11

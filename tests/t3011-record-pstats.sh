@@ -6,7 +6,7 @@
 require_bpf
 command -v python3 >/dev/null || skip_all "needs python3 to read pstats"
 
-WL=$(mktemp -d /tmp/rampa-t3005.XXXXXX)
+WL=$(mktemp -d /tmp/rampa-t3011.XXXXXX)
 cp "$TESTS_DIR/workloads/split.py" "$WL/"
 trap 'rm -rf "$WL"; _cleanup' EXIT
 cd "$TRASH" || exit 1
