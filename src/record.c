@@ -612,7 +612,8 @@ static uint32_t proc_frame(struct record *r, pid_t pid, bool refresh)
 }
 
 /* CPU time of pid's live threads now (sum of their schedstat run time, ns);
- * -1 when the process is gone.
+ * -1 when the process is gone. Exited threads not yet reaped (a zombie
+ * leader, an orphan's) are left out: BPF kept their time at exit.
  */
 static int64_t process_run_ns(pid_t pid)
 {
@@ -626,7 +627,9 @@ static int64_t process_run_ns(pid_t pid)
 	if (!dir)
 		return -1;
 	while ((de = readdir(dir))) {
-		int64_t ns = atoi(de->d_name) > 0 ? thread_run_ns(pid, atoi(de->d_name)) : -1;
+		pid_t tid = atoi(de->d_name);
+		char state = tid > 0 ? thread_state(pid, tid) : 0;
+		int64_t ns = state && state != 'Z' && state != 'X' ? thread_run_ns(pid, tid) : -1;
 
 		if (ns > 0)
 			sum += ns;
@@ -1899,6 +1902,8 @@ static int run(struct record *r)
 	/* The window ends now for every thread: time after it is not counted. */
 	r->end_ns = mono_ns();
 	capture__end(r->cap, r->end_ns);
+	/* Forks still queued give their processes a start before the close. */
+	capture__poll(r->cap, 0);
 	processes_at_end(r);
 	elapsed = (r->end_ns - r->start_ns) / 1e9;
 	if (stop_signal) {
