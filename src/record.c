@@ -693,20 +693,21 @@ static double sampled_cpu_seconds(struct record *r, int *unknown)
 
 static void inspect_python(struct record *r, pid_t pid, bool retry);
 
-/* -p covers the process tree: the descendants alive now join the targets
- * (those forked later are followed by BPF).
+/* The descendants of roots alive now, from every /proc/PID/stat's parent;
+ * a malloc'd array in *out, its length returned.
  */
-static void add_descendants(struct record *r)
+static size_t find_descendants(const pid_t *roots, int nroots, pid_t **out)
 {
 	struct pp {
 		pid_t pid, ppid;
 		bool in;
 	} *v = NULL;
-	size_t n = 0, cap = 0;
+	size_t n = 0, cap = 0, nout = 0, out_cap = 0;
 	struct dirent *de;
 	DIR *dir = opendir("/proc");
 	bool grew = true;
 
+	*out = NULL;
 	while (dir && (de = readdir(dir))) {
 		char path[64], buf[1024], *p;
 		pid_t pid = atoi(de->d_name), ppid;
@@ -722,28 +723,41 @@ static void add_descendants(struct record *r)
 	if (dir)
 		closedir(dir);
 	for (size_t i = 0; i < n; i++)
-		for (int j = 0; j < r->npids; j++)
-			v[i].in |= v[i].pid == r->pids[j];
+		for (int j = 0; j < nroots; j++)
+			v[i].in |= v[i].pid == roots[j];
 	while (grew) {
 		grew = false;
 		for (size_t i = 0; i < n; i++) {
-			if (v[i].in)
-				continue;
 			for (size_t j = 0; j < n && !v[i].in; j++)
-				if (v[j].in && v[j].pid == v[i].ppid)
+				if (v[j].in && v[j].pid == v[i].ppid) {
 					v[i].in = grew = true;
-			if (!v[i].in)
-				continue;
-			if (capture__add_target(r->cap, v[i].pid))
-				continue;
-			grow_array((void **)&r->desc, &r->desc_cap, r->ndesc + 1, sizeof(*r->desc));
-			r->desc[r->ndesc++] = v[i].pid;
-			symbolizer__refresh(r->sym, v[i].pid);
-			inspect_python(r, v[i].pid, false);
-			p_debug("following descendant %d of the targets", (int)v[i].pid);
+					grow_array((void **)out, &out_cap, nout + 1, sizeof(**out));
+					(*out)[nout++] = v[i].pid;
+				}
 		}
 	}
 	free(v);
+	return nout;
+}
+
+/* -p covers the process tree: the descendants alive now join the targets
+ * (those forked later are followed by BPF).
+ */
+static void add_descendants(struct record *r)
+{
+	pid_t *d;
+	size_t n = find_descendants(r->pids, r->npids, &d);
+
+	for (size_t i = 0; i < n; i++) {
+		if (capture__add_target(r->cap, d[i]))
+			continue;
+		grow_array((void **)&r->desc, &r->desc_cap, r->ndesc + 1, sizeof(*r->desc));
+		r->desc[r->ndesc++] = d[i];
+		symbolizer__refresh(r->sym, d[i]);
+		inspect_python(r, d[i], false);
+		p_debug("following descendant %d of the targets", (int)d[i]);
+	}
+	free(d);
 }
 
 /* With --per-process: "name-PID" under the root, one tree per process. */
@@ -757,6 +771,16 @@ static uint32_t proc_pid_frame(struct record *r, pid_t pid)
 		p->pid_frame = profile__intern(r->prof, label);
 	}
 	return p->pid_frame;
+}
+
+static size_t processes_with_samples(void)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < 256; i++)
+		for (struct proc_name *p = proc_names[i]; p; p = p->next)
+			n += p->weight != 0;
+	return n;
 }
 
 static int cmp_proc_samples(const void *a, const void *b)
@@ -802,8 +826,6 @@ static void free_proc_names(void)
 		proc_names[i] = NULL;
 	}
 }
-
-static void inspect_python(struct record *r, pid_t pid, bool retry);
 
 /* gil-wait with no target: every CPython process running now. */
 static void inspect_all_processes(struct record *r)
@@ -1496,7 +1518,8 @@ static void describe_target(struct record *r, char *buf, size_t len)
 		return;
 	}
 	for (int i = 0; i < r->npids && off + 1 < len; i++) {
-		process_name(r->pids[i], name, sizeof(name));
+		/* The name seen at attach: the process may be gone by now. */
+		snprintf(name, sizeof(name), "%s", proc_entry(r, r->pids[i], false)->name);
 		off += snprintf(buf + off, len - off, "%sPID %d (%s)", i ? ", " : "",
 				(int)r->pids[i], name);
 	}
@@ -1684,8 +1707,8 @@ static void print_summary(struct record *r, double elapsed, const char *why)
 			"from then\n",
 			r->snapshots);
 	if (r->mode != MODE_GILWAIT)
-		fprintf(stderr, "  threads       %zu in %" PRIu64 " process%s\n", r->tids.n,
-			r->nprocs, r->nprocs == 1 ? "" : "es");
+		fprintf(stderr, "  threads       %zu in %zu process%s\n", r->tids.n,
+			processes_with_samples(), processes_with_samples() == 1 ? "" : "es");
 	print_processes(r, r->mode == MODE_CPU || r->mode == MODE_GIL ? "samples" : "us");
 	print_python_summary(r, st);
 	fprintf(stderr, "  stacks        %zu distinct, %zu frame names\n",
@@ -1767,6 +1790,10 @@ static int run(struct record *r)
 	const char *why = NULL;
 	char target[512];
 
+	/* First: a signal during attach (which takes a moment) still ends the
+	 * run the documented way, with the profile written.
+	 */
+	install_signals();
 	ret = capture__open(&r->cap, &copts);
 	if (ret)
 		return ret;
@@ -1817,7 +1844,6 @@ static int run(struct record *r)
 		for (size_t i = 0; i < r->ndesc; i++)
 			snapshot_sleepers(r, r->desc[i]);
 	}
-	install_signals();
 	/* -d counts from the instant every thread is accounted from. */
 	start = r->start_ns / 1e9;
 	if (r->cmd) {
@@ -1974,20 +2000,33 @@ static void stop_child(struct record *r)
 	double until = now_sec() + CHILD_STOP_GRACE_SEC;
 	const char *how = "SIGTERM";
 	struct timespec tick = { 0, 20 * 1000 * 1000 };
-	pid_t got;
+	size_t nd;
+	pid_t got, *d;
 
+	/* Its descendants were profiled with it and end with it too. */
+	nd = find_descendants(&r->child, 1, &d);
 	kill(r->child, SIGTERM);
+	for (size_t i = 0; i < nd; i++)
+		kill(d[i], SIGTERM);
 	while ((got = waitpid(r->child, &r->child_status, WNOHANG)) == 0 && now_sec() < until)
 		nanosleep(&tick, NULL);
+	for (size_t i = 0; i < nd; i++)
+		while (proc_alive(d[i]) && now_sec() < until)
+			nanosleep(&tick, NULL);
+	for (size_t i = 0; i < nd; i++)
+		if (proc_alive(d[i]) && !kill(d[i], SIGKILL))
+			how = "SIGKILL";
 	if (got != r->child) {
 		kill(r->child, SIGKILL);
 		how = "SIGKILL";
 		while (waitpid(r->child, &r->child_status, 0) < 0 && errno == EINTR)
 			;
 	}
+	free(d);
 	if (!r->quiet && !(WIFSIGNALED(r->child_status) && WTERMSIG(r->child_status) == SIGINT))
-		p_info("the profile ended before the command: stopped it (PID %d) with %s",
-		       (int)r->child, how);
+		p_info("the profile ended before the command: stopped it (PID %d) and its %zu "
+		       "descendant%s with %s",
+		       (int)r->child, nd, nd == 1 ? "" : "s", how);
 }
 
 static int record_main(int argc, char **argv, bool gil)

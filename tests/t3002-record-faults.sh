@@ -32,7 +32,7 @@ test_expect_success '-d is a deadline: record -d 2 -- CMD returns on time, CMD s
 	"$RAMPA" record -d 2 -o deadline.folded -- sh -c "\"$BUILD/spin\" 1; exec sleep 15" 2>err; rc=$?
 	took=$(echo "$(date +%s.%N) - $start" | bc) && echo "took $took s, rc $rc" && cat err &&
 	awk -v t="$took" "BEGIN { exit !(t < 3.5) }" && [ "$(total deadline.folded)" -ge 50 ] &&
-	grep -q "stopped it (PID [0-9]*) with SIGTERM" err && [ $rc -eq 143 ] &&
+	grep -q "stopped it (PID [0-9]*) and its [0-9]* descendants* with SIGTERM" err && [ $rc -eq 143 ] &&
 	! pgrep -f "exec sleep 15" >/dev/null && no_temp_left
 '
 test_expect_success 'SIGINT to rampa-bpf alone ends record -- CMD promptly, CMD stopped' '
