@@ -9,7 +9,7 @@ ARCH := x86
 CFLAGS ?= -O2 -g -fno-omit-frame-pointer
 CFLAGS += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -std=gnu11 \
 	  -Iinclude -I$(OUTPUT) -D_GNU_SOURCE
-LDLIBS += -lbpf -lelf -lz
+LDLIBS += -lbpf -lelf -lz -liberty
 
 ifeq ($(V),1)
 Q =
@@ -111,7 +111,7 @@ LDLIBS += -lm
 FUZZ_CC ?= clang-19
 FUZZ_TIME ?= 60
 FUZZ_SRCS := tests/fuzz/folded_fuzz.c $(addprefix src/,folded.c profile.c util.c calltree.c \
-	flamegraph.c speedscope.c pprof.c stats.c output.c utf8.c json_writer.c)
+	flamegraph.c speedscope.c pprof.c pstats.c labels.c stats.c output.c utf8.c json_writer.c)
 FUZZ_BIN := $(OUTPUT)/folded_fuzz
 
 $(FUZZ_BIN): $(FUZZ_SRCS) $(HDRS) | $(OUTPUT)

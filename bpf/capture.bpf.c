@@ -29,6 +29,10 @@ const volatile bool gil_holders_only = false; /* keep samples of GIL holders onl
  * the programs fill.
  */
 volatile __u32 active_buf;
+/* Set by the loader when the run's window closes (CLOCK_MONOTONIC ns): what
+ * happens after it, before the last drain, is not the run's.
+ */
+volatile __u64 end_ns;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -175,7 +179,7 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 	__u64 tstate;
 	long sid;
 
-	if (!is_target(tgid, bpf_get_current_task_btf()))
+	if (!is_target(tgid, bpf_get_current_task_btf()) || (end_ns && bpf_ktime_get_ns() > end_ns))
 		return 0;
 	stat_inc(STAT_SAMPLES);
 
@@ -331,6 +335,8 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	st = bpf_map_lookup_elem(&offcpu_start, &ntid);
 	if (!st || !st->ts)
 		return 0;
+	if (end_ns && now > end_ns)
+		now = end_ns;
 	if (now > st->ts) {
 		struct sample_key key = st->key;
 
@@ -397,9 +403,13 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 		return 0;
 	w = bpf_map_lookup_elem(&gil_waits, &tid);
 	if (id != NR_futex) {
-		/* Any other syscall (sleep, I/O): a pending drop was not a switch. */
-		if (w)
+		/* Any other syscall (sleep, I/O): a pending drop was not a switch,
+		 * and the next GIL wait is another take_gil().
+		 */
+		if (w) {
 			w->drop_ts = 0;
+			w->boundary = 1;
+		}
 		return 0;
 	}
 	uaddr = BPF_CORE_READ(regs, di);
@@ -422,15 +432,24 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 			return 0;
 	}
 	if (gil_word && op == FUTEX_WAKE && uaddr < p->gil + GIL_FUTEX_MUTEX) {
-		/* drop_gil() signals the cond as it releases the GIL. */
+		/* drop_gil() signals the cond as it releases the GIL: it held it. */
 		w->drop_ts = now;
 		w->drop_cpu = cpu;
+		w->boundary = 1;
 		return 0;
 	}
-	if (!gil_word || (op != FUTEX_WAIT && op != FUTEX_WAIT_BITSET))
+	if (!gil_word || (op != FUTEX_WAIT && op != FUTEX_WAIT_BITSET)) {
+		/* Another lock: the thread ran since its last GIL wait. */
+		if (!gil_word)
+			w->boundary = 1;
 		return 0;
+	}
 	t = gil_thread_get(tid, tgid);
-	if (!w->last_exit || now - w->last_exit > GIL_EPISODE_GAP_NS) {
+	/* One take_gil() waits in a loop of timed waits with nothing but its
+	 * own mutex in between; a drop or any other syscall since the last
+	 * wait means the GIL was taken and this is a new take_gil().
+	 */
+	if (!w->last_exit || now - w->last_exit > GIL_EPISODE_GAP_NS || w->boundary) {
 		/* A new take_gil(): where the waiter is, and who holds the GIL where. */
 		struct sample_key *k = &w->key;
 		__u64 holder = 0;
@@ -480,6 +499,7 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 		}
 	}
 	w->drop_ts = 0;
+	w->boundary = 0;
 	w->ts = now;
 	return 0;
 }
@@ -512,6 +532,16 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	return 0;
 }
 
+/* CPU time of the exited threads of each target process, ns: with the live
+ * threads' at the end, what the sampled processes really used.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RAMPA_EXIT_RUNTIME_ENTRIES);
+	__type(key, __u32); /* tgid */
+	__type(value, __u64);
+} exit_runtime SEC(".maps");
+
 /* A thread is gone: its off-CPU entry (and stack cache) with it. The last
  * thread of a process takes the process out of the targets, so a new process
  * given the same PID is never taken for it, and the target map holds only
@@ -520,8 +550,18 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 SEC("raw_tp/sched_process_exit")
 int BPF_PROG(on_sched_process_exit, struct task_struct *p)
 {
-	__u32 tid = BPF_CORE_READ(p, pid);
+	__u32 tid = BPF_CORE_READ(p, pid), ptgid = BPF_CORE_READ(p, tgid);
 	struct gil_thread *t;
+	__u64 *rt, zero = 0;
+
+	if (is_target(ptgid, p)) {
+		rt = bpf_map_lookup_elem(&exit_runtime, &ptgid);
+		if (!rt && bpf_map_update_elem(&exit_runtime, &ptgid, &zero, BPF_NOEXIST) == -E2BIG)
+			stat_inc(STAT_EXIT_RUNTIME_FULL);
+		rt = rt ? rt : bpf_map_lookup_elem(&exit_runtime, &ptgid);
+		if (rt)
+			__sync_fetch_and_add(rt, BPF_CORE_READ(p, se.sum_exec_runtime));
+	}
 
 	if (offcpu_kinds)
 		bpf_map_delete_elem(&offcpu_start, &tid);

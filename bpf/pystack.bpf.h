@@ -210,6 +210,42 @@ static __noinline __u64 py_code_send(const struct py_proc *p, __u32 pid, __u64 c
 	return val.id;
 }
 
+/* Mix what a str object holds into fp: its length and kind, and for a
+ * compact ASCII string its first 24 characters. A new code object can sit
+ * at a freed one's address with its new name at the freed name's address
+ * (code.replace(), generated names): the pointers alone match, the text
+ * does not. Reference count and cached hash change by themselves: not used.
+ */
+static __always_inline __u64 py_str_fingerprint(const struct py_proc *p, __u64 addr, __u64 fp)
+{
+	__u64 w[9] = {}, len, state, word;
+	__u32 off = p->uni_ascii_data;
+
+	if (!addr)
+		return fp;
+	if (bpf_probe_read_user(w, sizeof(w), (void *)addr) &&
+	    bpf_probe_read_user(w, 0x28, (void *)addr))
+		return fp;
+	len = w[2];
+	state = (w[4] >> 2) & 0x1f; /* kind, compact, ascii */
+	fp = (fp ^ len) * 0x100000001b3ULL;
+	fp = (fp ^ state) * 0x100000001b3ULL;
+	if (state != 0x19 || (off != 0x28 && off != 0x30)) /* compact ASCII: 1 | 8 | 16 */
+		return fp;
+	for (__u32 i = 0; i < 3; i++) {
+		__u64 valid = len > 8 * i ? len - 8 * i : 0;
+		__u32 idx = off / 8 + i;
+
+		if (idx > 8)
+			break;
+		word = w[idx];
+		if (valid < 8)
+			word &= (1ULL << (8 * valid)) - 1;
+		fp = (fp ^ word) * 0x100000001b3ULL;
+	}
+	return fp;
+}
+
 /* The id of the code object at code in process pid, as it is now; 0 with
  * *flags telling why there is none.
  */
@@ -239,6 +275,7 @@ static __always_inline __u64 py_code_id(const struct py_proc *p, __u32 pid, __u6
 	fp = (fp ^ (__u32)read_code_u64(buf, p->co_firstlineno)) * 0x100000001b3ULL;
 	fp = (fp ^ read_code_u64(buf, 0x10)) * 0x100000001b3ULL;
 	fp = (fp ^ read_code_u64(buf, 0x18)) * 0x100000001b3ULL;
+	fp = py_str_fingerprint(p, read_code_u64(buf, p->co_qualname), fp);
 	known = bpf_map_lookup_elem(&py_codes, &key);
 	if (known && known->fingerprint == fp)
 		return known->id;

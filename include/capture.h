@@ -11,9 +11,10 @@
 #define RAMPA_COUNT_MAP_ENTRIES	 16384
 #define RAMPA_TARGET_MAP_ENTRIES 4096 /* targets alive at once; exited ones leave */
 /* A clock tick of /proc/PID/stat's start time (USER_HZ 100), in ns. */
-#define RAMPA_TICK_NS	       10000000ull
-#define RAMPA_SEEN_MAP_ENTRIES 8192
-#define RAMPA_EVENT_RING_BYTES (256 * 1024)
+#define RAMPA_TICK_NS		   10000000ull
+#define RAMPA_SEEN_MAP_ENTRIES	   8192
+#define RAMPA_EXIT_RUNTIME_ENTRIES 16384
+#define RAMPA_EVENT_RING_BYTES	   (256 * 1024)
 
 /* Python frames per stack; deeper stacks keep the frames nearest the leaf
  * and are marked truncated.
@@ -71,6 +72,10 @@ struct gil_wait {
 	 * having run drop_cpu ns so far; 0: no drop pending.
 	 */
 	__u64 drop_ts, drop_cpu;
+	/* Since its last GIL wait the thread dropped the GIL or made another
+	 * syscall: its next GIL wait starts a new take_gil().
+	 */
+	__u64 boundary;
 	struct sample_key key;
 };
 
@@ -280,6 +285,7 @@ enum capture_stat {
 	STAT_PY_CODE_LOST,	 /* code event ring buffer full: frame unnamed */
 	STAT_PY_CODE_EVENTS,	 /* code events sent (first sights) */
 	STAT_PY_THREADS_LIMIT,	 /* thread state beyond RAMPA_PY_MAX_THREADS: stack lost */
+	STAT_EXIT_RUNTIME_FULL,	 /* exited threads' CPU time not kept: map full */
 	STAT__MAX,
 };
 

@@ -82,6 +82,14 @@ void capture__offcpu_flush(struct capture *c, __u64 end_ns,
 /* Per-thread GIL statistics, at the end of a gil-wait run. */
 void capture__gil_threads(struct capture *c,
 			  void (*cb)(__u32 tid, const struct gil_thread *t, void *ctx), void *ctx);
+/* CPU time (ns, sum_exec_runtime at exit) of pid's threads that exited
+ * while it was a target; 0 if none.
+ */
+__u64 capture__exit_runtime(struct capture *c, pid_t pid);
+/* The run's window closes at end_ns (CLOCK_MONOTONIC ns): later samples are
+ * dropped and off-CPU intervals are counted up to it.
+ */
+void capture__end(struct capture *c, __u64 end_ns);
 /* Sum of the per-CPU loss and sample counters, indexed by enum capture_stat. */
 void capture__stats(struct capture *c, uint64_t out[STAT__MAX]);
 /* Total time and runs of the BPF sampling program (0 if kernel.bpf_stats_enabled=0). */

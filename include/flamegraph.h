@@ -6,6 +6,7 @@
 
 #include "calltree.h"
 #include "profile.h"
+#include "stats.h"
 
 /* Self-contained interactive SVG flame graphs: click to zoom, Reset Zoom,
  * Search (a regular expression; the matched share is shown), tooltips, and
@@ -20,13 +21,14 @@ struct flamegraph_opts {
 	 * colour from the change of each frame's share of its profile's total.
 	 */
 	int diff;
-	double z_crit;	      /* |z| a change needs to be significant */
-	double confidence;    /* for the legend, e.g. 0.99 */
-	double per_sample[2]; /* weight units per sample of BASE and NEW, for the test */
+	double confidence;	      /* for the legend, e.g. 0.99 */
+	const struct diff_test *test; /* what is compared, and how significance is told */
 	const char *base_name, *new_name;
 };
 
 int flamegraph__write(FILE *f, const struct profile *p, const struct flamegraph_opts *o);
+/* With the default options, as an output format's writer. */
+int flamegraph__write_default(FILE *f, const struct profile *p);
 /* t holds the stacks (slot 0, or slots 0 and 1 for a diff) with frame ids of
  * names; meta titles it.
  */

@@ -16,6 +16,11 @@ struct profile_meta {
 	char target[256]; /* what was profiled, for titles */
 	double duration_sec;
 	unsigned int hz;
+	/* "command": a command profiled until it exited (fixed work); "attach":
+	 * a window over running processes; NULL: unknown. diff's default
+	 * comparison follows it.
+	 */
+	const char *window;
 };
 
 struct profile *profile__new(void);
@@ -33,6 +38,12 @@ uint32_t profile__intern_len(struct profile *p, const char *name, size_t len);
 size_t profile__invalid_utf8(const struct profile *p);
 const char *profile__frame_name(const struct profile *p, uint32_t id);
 size_t profile__nframes(const struct profile *p);
+/* Give frame id a new name (valid UTF-8, as profile__intern would store it),
+ * for names only known later, such as a thread's latest name. Stacks keep
+ * the frame. If another frame already has that name, both keep it: writers
+ * see two frames of one name.
+ */
+void profile__rename_frame(struct profile *p, uint32_t id, const char *name);
 
 /* Add weight to the stack frames[0..n) (root first). */
 void profile__add(struct profile *p, const uint32_t *frames, uint32_t n, uint64_t weight);
@@ -49,7 +60,10 @@ const struct profile_meta *profile__meta_ro(const struct profile *p);
  * "name_[k]" is kernel (FlameGraph's convention); "qualname (path.py:LINE)" is
  * Python, split by its path into the standard library (under lib/python3.X/),
  * site-packages (site-packages or dist-packages anywhere) and user code;
- * anything else is native.
+ * "[...]" is synthetic, added by the profiler: time off-CPU ([off-cpu],
+ * [runqueue], [asleep since before the run]) or a frame it could not name
+ * ([unknown], truncation markers, [python stack lost], ...); [vdso] is
+ * native code. Anything else is native.
  */
 enum frame_kind {
 	FRAME_PY_USER,
@@ -57,14 +71,22 @@ enum frame_kind {
 	FRAME_PY_SITE,
 	FRAME_NATIVE,
 	FRAME_KERNEL,
+	FRAME_OFFCPU,
+	FRAME_SYNTHETIC,
 	FRAME_KIND_MAX,
 };
 
 enum frame_kind frame__kind(const char *name);
+/* The kind of frame id of p: frame__kind of its name, unless set (a label
+ * that no longer shows it, e.g. a shortened path).
+ */
+enum frame_kind profile__frame_kind(const struct profile *p, uint32_t id);
+void profile__set_frame_kind(struct profile *p, uint32_t id, enum frame_kind k);
 const char *frame_kind__name(enum frame_kind k);
 
 /* Split "qualname (path:LINE)" into its parts; false when name is not a
  * Python frame. qualname and file point into name (not NUL-terminated).
+ * "qualname (path.py)", lines merged, is one too, with line 0.
  */
 struct frame_py {
 	const char *qualname, *file;

@@ -22,7 +22,7 @@ struct python_stats {
 	uint64_t memory_reads;	/* code objects (partly) read from a target's memory */
 	uint64_t lines_unknown; /* lines past a line table cut at PY_CODE_LINETABLE_BYTES */
 	uint64_t names_cut;	/* names longer than PY_CODE_STR_BYTES: middle cut */
-	uint64_t labels_cut;	/* frame labels over the frame limit: middle cut */
+	uint64_t labels_cut;	/* code objects whose label was over the limit: cut */
 	uint64_t invalid_chars; /* characters that were not text, replaced by U+FFFD */
 };
 
@@ -97,5 +97,13 @@ const struct python_stats *python__stats(const struct python *py);
  * CPython computes it for the given minor version (9..15). -1: no line.
  */
 int python__line(int minor, const uint8_t *tab, int n, int firstlineno, int addr);
+
+/* For other readers of pid's memory: the minor version (9..15) of its
+ * CPython, or -1 when none was found or it cannot be walked; its _PyRuntime
+ * address (0: none); its main interpreter state (0: none or not set up yet).
+ */
+int python__minor(struct python *py, pid_t pid);
+uint64_t python__runtime(struct python *py, pid_t pid);
+uint64_t python__interp(struct python *py, pid_t pid);
 
 #endif

@@ -17,6 +17,8 @@ enum {
 	OPT_CONFIDENCE,
 	OPT_TITLE,
 	OPT_IN_PLACE,
+	OPT_SHORT_PATHS,
+	OPT_NO_LINES,
 };
 
 #define REPORT_META_HELP                                                                    \

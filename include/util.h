@@ -71,4 +71,17 @@ int parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned lo
 /* Parse a duration: "10", "10s", "500ms", "2m"; seconds out. */
 int parse_duration(const char *s, double *out);
 
+/* A time for people: "850 us", "12.3 ms", "4.20 s" (three significant digits,
+ * the unit chosen to fit; a sign with plus set; "0" for zero). Returns buf.
+ */
+char *fmt_time(char *buf, size_t len, double sec, int plus);
+/* Seconds per count of unit ("microseconds", "nanoseconds", or "samples" at
+ * hz); 0 when the counts have no known time.
+ */
+double unit_seconds(const char *unit, unsigned int hz);
+/* A weight for people: in a time unit, a time (fmt_time); in samples (or an
+ * unknown unit), "N samples". Returns buf.
+ */
+char *fmt_amount(char *buf, size_t len, uint64_t w, const char *unit);
+
 #endif

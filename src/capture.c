@@ -151,6 +151,8 @@ int capture__open(struct capture **out, const struct capture_opts *opts)
 	bpf_program__set_autoload(c->skel->progs.on_sched_switch, opts->offcpu_kinds != 0);
 	c->skel->rodata->gil_enabled = opts->gil;
 	c->skel->rodata->gil_holders_only = opts->gil_holders;
+	/* Always: it keeps the CPU time of exited threads (cheap, exits only). */
+	bpf_program__set_autoload(c->skel->progs.on_sched_process_exit, true);
 	bpf_program__set_autoload(c->skel->progs.on_sys_enter, opts->gil);
 	bpf_program__set_autoload(c->skel->progs.on_sys_exit, opts->gil);
 	bpf_program__set_autoload(c->skel->progs.on_cpu_sample, !opts->no_sampling);
@@ -455,14 +457,20 @@ void capture__offcpu_flush(struct capture *c, __u64 end_ns,
 	if (!c->opts.offcpu_kinds)
 		return;
 	ring_buffer__consume(c->code_rb);
+	/* Take the first key and delete it, until none is left: closed
+	 * intervals (ts 0) are deleted too, and nothing stops the walk early.
+	 */
 	while (!bpf_map_get_next_key(fd, NULL, &tid)) {
-		if (!bpf_map_lookup_and_delete_elem(fd, &tid, &st) && st.ts && end_ns > st.ts) {
+		if (bpf_map_lookup_and_delete_elem(fd, &tid, &st)) {
+			if (bpf_map_delete_elem(fd, &tid) && errno != ENOENT)
+				break;
+			continue;
+		}
+		if (st.ts && end_ns > st.ts) {
 			struct capture_sample s;
 
 			fill_sample(c, &st.key, end_ns - st.ts, -1, -1, &s, ustack, kstack);
 			cb(&s, ctx);
-		} else if (bpf_map_delete_elem(fd, &tid)) {
-			break;
 		}
 	}
 }
@@ -510,6 +518,20 @@ int capture__drain(struct capture *c, void (*cb)(const struct capture_sample *s,
 	clear_map(sfd);
 	clear_map(pfd);
 	return 0;
+}
+
+__u64 capture__exit_runtime(struct capture *c, pid_t pid)
+{
+	__u32 key = pid;
+	__u64 v = 0;
+
+	bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.exit_runtime), &key, &v);
+	return v;
+}
+
+void capture__end(struct capture *c, __u64 end_ns)
+{
+	__atomic_store_n(&c->skel->bss->end_ns, end_ns, __ATOMIC_SEQ_CST);
 }
 
 void capture__stats(struct capture *c, uint64_t out[STAT__MAX])

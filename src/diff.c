@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "flamegraph.h"
 #include "folded.h"
+#include "labels.h"
 #include "output.h"
 #include "report.h"
 #include "stats.h"
@@ -27,19 +28,27 @@ static void usage(FILE *f)
 {
 	fprintf(
 	    f,
-	    "usage: rampa-bpf diff BASE NEW [-o OUT] [--fail-above PCT] [OPTIONS]\n\n"
-	    "Compare two collapsed-stack profiles: print the functions whose share of the\n"
-	    "total changed most, and write a differential flame graph (widths from NEW,\n"
-	    "red grew, blue shrank, purple new, grey not significant) or FlameGraph's\n"
-	    "difffolded format ('stack BASE NEW' lines).\n\n"
+	    "usage: rampa-bpf diff BASE NEW [-o OUT] [--normalize HOW] [--fail-above PCT]\n"
+	    "                      [OPTIONS]\n\n"
+	    "Compare two collapsed-stack profiles: print the functions whose time or share\n"
+	    "changed most, and write a differential flame graph (widths from NEW, red grew,\n"
+	    "blue shrank, purple new, grey not significant) or FlameGraph's difffolded\n"
+	    "format ('stack BASE NEW' lines).\n\n"
 	    "  -o, --output FILE        .svg: differential flame graph; .folded: stack base new\n"
 	    "  -f, --format FORMAT      svg or folded (default: from the extension of FILE)\n"
+	    "  -n, --normalize HOW      what to compare: absolute (total time: two runs of the\n"
+	    "                           same fixed work), per-second (time per second of wall:\n"
+	    "                           windows of different length) or shares (of each total);\n"
+	    "                           default: absolute when both profiles are commands that\n"
+	    "                           ran to completion, per-second when both are attach\n"
+	    "                           windows, else shares\n"
 	    "  -t, --top N              rows per table (default %d)\n"
-	    "      --confidence PCT     confidence of the two-proportion z-test that marks a\n"
-	    "                           change significant (default %.0f)\n"
+	    "      --confidence PCT     confidence of the test that marks a change significant\n"
+	    "                           (Poisson on counts, or two-proportion for shares;\n"
+	    "                           default %.0f)\n"
 	    "      --fail-above PCT     exit %d when a function's total share grew by more than\n"
 	    "                           PCT points, significant changes only (for CI)\n"
-	    "      --title TEXT         title of the flame graph\n" REPORT_META_HELP
+	    "      --title TEXT         title of the flame graph\n" LABEL_HELP REPORT_META_HELP
 	    "      --output-in-place    write through a symlink, FIFO or device at FILE\n"
 	    "  -q, --quiet              no summary on stderr\n"
 	    "  -h, --help               this help\n\n"
@@ -50,15 +59,23 @@ static void usage(FILE *f)
 
 struct diff_row {
 	uint32_t fn;
-	double base_pct, new_pct, delta, z;
-	int significant;
+	struct diff_change c;
+	uint64_t base, new;
+	int via; /* significant only through a significant self change below it */
 };
 
 struct diff {
 	struct profile *base, *new, *names, *fnames;
 	struct calltree *tree;
 	struct funcstats fs;
-	double per_sample[2], z_crit, confidence;
+	struct diff_test test;
+	/* Per function: its self change is significant; and its total weight
+	 * in the stacks whose leaf is no such function, to tell a caller's own
+	 * change from one it only passes on.
+	 */
+	unsigned char *self_sig;
+	uint64_t *rest[2];
+	double confidence;
 	const char *base_path, *new_path;
 };
 
@@ -66,27 +83,74 @@ static void row_for(const struct diff *d, uint32_t fn, int self, struct diff_row
 {
 	const uint64_t *const *v =
 	    self ? (const uint64_t *const *)d->fs.self : (const uint64_t *const *)d->fs.total;
-	double b = (double)v[0][fn], n = (double)v[1][fn];
-	double bt = (double)d->fs.sum[0], nt = (double)d->fs.sum[1];
 
 	r->fn = fn;
-	r->base_pct = bt ? 100 * b / bt : 0;
-	r->new_pct = nt ? 100 * n / nt : 0;
-	r->delta = r->new_pct - r->base_pct;
-	r->z = stats__z(b / d->per_sample[0], bt / d->per_sample[0], n / d->per_sample[1],
-			nt / d->per_sample[1]);
-	r->significant = fabs(r->z) >= d->z_crit && r->delta != 0;
+	r->base = v[0][fn];
+	r->new = v[1][fn];
+	diff_test__compare(&d->test, (double)r->base, (double)d->fs.sum[0], (double)r->new,
+			   (double)d->fs.sum[1], &r->c);
+	r->via = 0;
+	if (!self && d->self_sig && r->c.significant && !d->self_sig[fn]) {
+		struct diff_change rest;
+
+		diff_test__compare(&d->test, (double)d->rest[0][fn], (double)d->fs.sum[0],
+				   (double)d->rest[1][fn], (double)d->fs.sum[1], &rest);
+		r->via = !rest.significant;
+	}
+}
+
+/* d->self_sig and d->rest, once the function stats are in. */
+static void find_sources(struct diff *d)
+{
+	size_t nfn = d->fs.n ? d->fs.n : 1;
+	size_t *seen = xcalloc(nfn, sizeof(*seen));
+
+	d->self_sig = xcalloc(nfn, 1);
+	for (size_t i = 0; i < d->fs.n; i++) {
+		struct diff_row r;
+
+		row_for(d, (uint32_t)i, 1, &r);
+		d->self_sig[i] = (unsigned char)r.c.significant;
+	}
+	for (int slot = 0; slot < 2; slot++) {
+		const struct profile *p = slot ? d->new : d->base;
+		uint32_t *map = profile__map_functions(p, d->fnames);
+		size_t ns = profile__nstacks(p);
+
+		d->rest[slot] = xcalloc(nfn, sizeof(**d->rest));
+		memset(seen, 0, nfn * sizeof(*seen));
+		for (size_t i = 0; i < ns; i++) {
+			uint32_t n;
+			uint64_t w;
+			const uint32_t *f = profile__stack(p, i, &n, &w);
+
+			if (!n || map[f[n - 1]] >= d->fs.n || d->self_sig[map[f[n - 1]]])
+				continue;
+			for (uint32_t j = 0; j < n; j++) {
+				uint32_t fn = map[f[j]];
+
+				if (fn < d->fs.n && seen[fn] != i + 1) {
+					seen[fn] = i + 1;
+					d->rest[slot][fn] += w;
+				}
+			}
+		}
+		free(map);
+	}
+	free(seen);
 }
 
 static int cmp_rows(const void *a, const void *b)
 {
 	const struct diff_row *x = a, *y = b;
 
-	/* Significant changes first, then by the size of the change. */
-	if (x->significant != y->significant)
-		return y->significant - x->significant;
-	if (fabs(x->delta) != fabs(y->delta))
-		return fabs(x->delta) < fabs(y->delta) ? 1 : -1;
+	/* Significant changes first, then those passed on, then by size. */
+	if (x->c.significant != y->c.significant)
+		return y->c.significant - x->c.significant;
+	if (x->via != y->via)
+		return x->via - y->via;
+	if (fabs(x->c.delta) != fabs(y->c.delta))
+		return fabs(x->c.delta) < fabs(y->c.delta) ? 1 : -1;
 	return x->fn < y->fn ? -1 : x->fn > y->fn;
 }
 
@@ -94,6 +158,7 @@ static void print_table(const struct diff *d, int self, unsigned long top)
 {
 	struct diff_row *rows = xmalloc((d->fs.n ? d->fs.n : 1) * sizeof(*rows));
 	size_t n = 0, shown = 0;
+	int per_s = d->test.norm == DIFF_PER_SECOND;
 
 	for (size_t i = 0; i < d->fs.n; i++) {
 		const uint64_t *const *v = self ? (const uint64_t *const *)d->fs.self
@@ -102,17 +167,39 @@ static void print_table(const struct diff *d, int self, unsigned long top)
 		if (!v[0][i] && !v[1][i])
 			continue;
 		row_for(d, (uint32_t)i, self, &rows[n]);
-		if (rows[n].delta != 0)
+		if (rows[n].c.pts != 0 || rows[n].base != rows[n].new)
 			n++;
 	}
 	qsort(rows, n, sizeof(*rows), cmp_rows);
-	printf("\n# %s share: largest changes (%zu functions changed)\n", self ? "self" : "total",
+	printf("\n# %s %s: largest changes (%zu functions changed)\n", self ? "self" : "total",
+	       d->test.norm == DIFF_SHARES	 ? "share"
+	       : d->test.norm == DIFF_PER_SECOND ? "time per second"
+						 : "time",
 	       n);
-	printf("%8s %8s %9s %8s  %-6s %s\n", "BASE%", "NEW%", "DELTA", "Z", "SIG", "FUNCTION");
-	for (size_t i = 0; i < n && shown < top; i++, shown++)
-		printf("%7.2f%% %7.2f%% %+8.2f %8.1f  %-6s %s\n", rows[i].base_pct, rows[i].new_pct,
-		       rows[i].delta, rows[i].z, rows[i].significant ? "yes" : "no",
+	printf("%11s %11s %11s %8s %8s %8s %7s  %-4s %s\n", per_s ? "BASE/s" : "BASE",
+	       per_s ? "NEW/s" : "NEW", per_s ? "CHANGE/s" : "CHANGE", "BASE%", "NEW%", "POINTS",
+	       "Z", "SIG", "FUNCTION");
+	for (size_t i = 0; i < n && shown < top; i++, shown++) {
+		const struct diff_change *c = &rows[i].c;
+		char b[32], nw[32], ch[32];
+
+		if (c->time_known) {
+			fmt_time(b, sizeof(b), c->base_sec, 0);
+			fmt_time(nw, sizeof(nw), c->new_sec, 0);
+			fmt_time(ch, sizeof(ch), c->delta_sec, 1);
+		} else {
+			snprintf(b, sizeof(b), "%" PRIu64, rows[i].base);
+			snprintf(nw, sizeof(nw), "%" PRIu64, rows[i].new);
+			snprintf(ch, sizeof(ch), "%+" PRId64,
+				 (int64_t)(rows[i].new - rows[i].base));
+		}
+		printf("%11s %11s %11s %7.2f%% %7.2f%% %+8.2f %7.1f  %-4s %s\n", b, nw, ch,
+		       c->base_pct, c->new_pct, c->pts, c->z,
+		       rows[i].via	? "via"
+		       : c->significant ? "yes"
+					: "no",
 		       profile__frame_name(d->fnames, rows[i].fn));
+	}
 	free(rows);
 }
 
@@ -308,11 +395,41 @@ static double per_sample(const struct profile *p, int *warned, const char *path)
 	return 1;
 }
 
+/* The comparison two headers call for, and why, for the first output line. */
+static enum diff_norm default_norm(const struct profile_meta *b, const struct profile_meta *n,
+				   const char **why)
+{
+	if (b->window && n->window && !strcmp(b->window, "command") &&
+	    !strcmp(n->window, "command")) {
+		*why = "both profiles are commands that ran to completion";
+		return DIFF_ABSOLUTE;
+	}
+	if (b->window && n->window && !strcmp(b->window, "attach") &&
+	    !strcmp(n->window, "attach") && b->duration_sec > 0 && n->duration_sec > 0) {
+		*why = "both profiles are attach windows";
+		return DIFF_PER_SECOND;
+	}
+	*why = "the headers do not say both ran the same work or both were attach windows";
+	return DIFF_SHARES;
+}
+
+static int parse_norm(const char *arg, enum diff_norm *out)
+{
+	for (int i = 0; i < DIFF_NORM_MAX; i++)
+		if (!strcmp(arg, diff_norms[i].name)) {
+			*out = (enum diff_norm)i;
+			return 0;
+		}
+	p_err("invalid --normalize '%s' (use absolute, per-second or shares)", arg);
+	return -1;
+}
+
 int cmd_diff(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "normalize", required_argument, NULL, 'n' },
 		{ "top", required_argument, NULL, 't' },
 		{ "confidence", required_argument, NULL, OPT_CONFIDENCE },
 		{ "fail-above", required_argument, NULL, OPT_FAIL_ABOVE },
@@ -324,6 +441,8 @@ int cmd_diff(int argc, char **argv)
 		{ "duration", required_argument, NULL, OPT_DURATION },
 		{ "hz", required_argument, NULL, OPT_HZ },
 		{ "output-in-place", no_argument, NULL, OPT_IN_PLACE },
+		{ "short-paths", no_argument, NULL, OPT_SHORT_PATHS },
+		{ "no-lines", no_argument, NULL, OPT_NO_LINES },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -331,16 +450,17 @@ int cmd_diff(int argc, char **argv)
 	struct input_meta im = { 0 };
 	const char *output = NULL, *format = NULL, *title = NULL;
 	unsigned long top = DEFAULT_TOP;
-	unsigned int flags = 0, out_flags = 0;
+	unsigned int flags = 0, out_flags = 0, label_flags = 0;
 	double fail_above = -1;
 	struct diff d = { .confidence = DEFAULT_CONFIDENCE };
 	enum output_format fmt = OUTPUT_INVALID;
-	int opt, quiet = 0, ret, r, warned = 0, regressions = 0;
+	int opt, quiet = 0, ret, r, warned = 0, regressions = 0, norm_given = 0;
+	const char *why = "given with --normalize";
 	char *end;
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "o:f:t:qh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "o:f:n:t:qh", longopts, NULL)) != -1) {
 		r = report__meta_opt(&im, opt, optarg);
 		if (r < 0)
 			return EXIT_USAGE;
@@ -356,6 +476,11 @@ int cmd_diff(int argc, char **argv)
 			break;
 		case 'f':
 			format = optarg;
+			break;
+		case 'n':
+			if (parse_norm(optarg, &d.test.norm))
+				return EXIT_USAGE;
+			norm_given = 1;
 			break;
 		case 't':
 			if (parse_ulong(optarg, 1, 1000000, &top)) {
@@ -389,6 +514,12 @@ int cmd_diff(int argc, char **argv)
 			break;
 		case OPT_IN_PLACE:
 			out_flags |= OUTPUT_IN_PLACE;
+			break;
+		case OPT_SHORT_PATHS:
+			label_flags |= LABEL_SHORT_PATHS;
+			break;
+		case OPT_NO_LINES:
+			label_flags |= LABEL_NO_LINES;
 			break;
 		case 'q':
 			quiet = 1;
@@ -429,10 +560,34 @@ int cmd_diff(int argc, char **argv)
 	ret = read_both(&d, flags, &im);
 	if (ret)
 		goto cleanup;
+	for (int i = 0; i < 2; i++) {
+		struct profile **pp = i ? &d.new : &d.base, *l = labels__apply(*pp, label_flags);
+
+		if (l != *pp) {
+			profile__free(*pp);
+			*pp = l;
+		}
+	}
 	d.names = d.new;
-	d.z_crit = stats__z_crit(d.confidence);
-	d.per_sample[0] = per_sample(d.base, &warned, d.base_path);
-	d.per_sample[1] = per_sample(d.new, &warned, d.new_path);
+	d.test.z_crit = stats__z_crit(d.confidence);
+	d.test.per_sample[0] = per_sample(d.base, &warned, d.base_path);
+	d.test.per_sample[1] = per_sample(d.new, &warned, d.new_path);
+	if (!norm_given)
+		d.test.norm = default_norm(profile__meta(d.base), profile__meta(d.new), &why);
+	for (int i = 0; i < 2; i++) {
+		const struct profile_meta *m = profile__meta(i ? d.new : d.base);
+
+		d.test.unit_sec[i] = unit_seconds(m->unit, m->hz);
+		d.test.exposure[i] = d.test.norm == DIFF_PER_SECOND ? m->duration_sec : 1;
+		if (d.test.exposure[i] <= 0) {
+			p_err(
+			    "--normalize per-second needs how long each profile ran, and '%s' does "
+			    "not say (give --duration, or --normalize absolute or shares)",
+			    i ? d.new_path : d.base_path);
+			ret = EXIT_USAGE;
+			goto cleanup;
+		}
+	}
 
 	d.tree = calltree__new(d.names);
 	calltree__add(d.tree, d.base, 0);
@@ -454,9 +609,8 @@ int cmd_diff(int argc, char **argv)
 			struct flamegraph_opts o = {
 				.title = title,
 				.diff = 1,
-				.z_crit = d.z_crit,
 				.confidence = d.confidence,
-				.per_sample = { d.per_sample[0], d.per_sample[1] },
+				.test = &d.test,
 				.base_name = d.base_path,
 				.new_name = d.new_path,
 			};
@@ -477,11 +631,24 @@ int cmd_diff(int argc, char **argv)
 	if (output && !strcmp(output, "-"))
 		goto check;
 
-	printf("# BASE %s: %" PRIu64 " %s; NEW %s: %" PRIu64 " %s\n", d.base_path, d.fs.sum[0],
-	       profile__meta(d.base)->unit, d.new_path, d.fs.sum[1], profile__meta(d.new)->unit);
-	printf("# shares of each profile's total; significant: two-proportion z-test, %g%% "
-	       "confidence (|z| >= %.2f)\n",
-	       100 * d.confidence, d.z_crit);
+	printf("# comparing %s: %s (--normalize %s)\n", diff_norms[d.test.norm].what, why,
+	       diff_norms[d.test.norm].name);
+	for (int i = 0; i < 2; i++) {
+		const struct profile_meta *m = profile__meta(i ? d.new : d.base);
+		char t[32], dur[32];
+
+		printf("%s %s %s: %" PRIu64 " %s", i ? ";" : "#", i ? "NEW" : "BASE",
+		       i ? d.new_path : d.base_path, d.fs.sum[i], m->unit);
+		if (d.test.unit_sec[i] > 0 && strcmp(m->unit, "samples") == 0)
+			printf(" (%s)",
+			       fmt_time(t, sizeof(t), (double)d.fs.sum[i] * d.test.unit_sec[i], 0));
+		if (m->duration_sec > 0)
+			printf(" in %s", fmt_time(dur, sizeof(dur), m->duration_sec, 0));
+	}
+	printf("\n# significant: %s, %g%% confidence (|z| >= %.2f)\n", diff_norms[d.test.norm].test,
+	       100 * d.confidence, d.test.z_crit);
+	printf("# SIG via: the total changed only through a significant self change below it\n");
+	find_sources(&d);
 	print_table(&d, 0, top);
 	print_table(&d, 1, top);
 	print_gone(&d);
@@ -493,13 +660,13 @@ check:
 			if (!d.fs.total[0][i] && !d.fs.total[1][i])
 				continue;
 			row_for(&d, i, 0, &row);
-			if (!row.significant || row.delta <= fail_above)
+			if (!row.c.significant || row.c.pts <= fail_above)
 				continue;
 			regressions++;
 			p_err("regression: %s: total share %.2f%% -> %.2f%% (%+.2f points > %g, "
 			      "z=%.1f)",
-			      profile__frame_name(d.fnames, i), row.base_pct, row.new_pct,
-			      row.delta, fail_above, row.z);
+			      profile__frame_name(d.fnames, i), row.c.base_pct, row.c.new_pct,
+			      row.c.pts, fail_above, row.c.z);
 		}
 		if (regressions)
 			ret = EXIT_REGRESSION;
@@ -507,6 +674,9 @@ check:
 cleanup:
 	calltree__free(d.tree);
 	funcstats__free(&d.fs);
+	free(d.self_sig);
+	free(d.rest[0]);
+	free(d.rest[1]);
 	profile__free(d.base);
 	profile__free(d.new);
 	profile__free(d.fnames);

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "flamegraph.h"
+#include "folded.h"
+#include "labels.h"
 #include "stats.h"
 #include "utf8.h"
 #include "util.h"
@@ -25,12 +27,16 @@ struct drawn {
 };
 
 static const char script[] =
-    "var svg,frames,W,total,unit,zoomed=null,searching=null;\n"
+    "var svg,frames,W,total,unit,usec,zoomed=null,searching=null;\n"
     "function $(id){return document.getElementById(id);}\n"
     "function num(g,a){return +g.getAttribute(a);}\n"
+    "function human(v){if(!usec)return v+' '+unit;var s=v*usec,u=[[1,'s'],[1e-3,'ms'],\n"
+    " [1e-6,'us']],i=0;while(i<2&&s<u[i][0]*0.9995)i++;var x=s/u[i][0];\n"
+    " return x.toFixed(x>=99.95?0:x>=9.995?1:2)+' '+u[i][1];}\n"
     "function nameOf(g){return g.querySelector('title').textContent.split('\\n')[0];}\n"
     "function init(evt){svg=document.documentElement;W=num(svg,'width');\n"
     " total=num(svg,'data-total');unit=svg.getAttribute('data-unit');\n"
+    " usec=num(svg,'data-unit-seconds');\n"
     " frames=[].slice.call(document.querySelectorAll('g.f'));\n"
     " frames.forEach(function(g){g.addEventListener('click',function(){zoom(g);});\n"
     "  g.addEventListener('mouseover',function(){details(g);});\n"
@@ -43,7 +49,7 @@ static const char script[] =
     " var q=new URLSearchParams(location.search);if(q.get('s'))search(q.get('s'));}\n"
     "function details(g){$('details').textContent=g?\n"
     " g.querySelector('title').textContent.split('\\n').join(' | '):' ';}\n"
-    "function fit(g,x,w){var t=g.querySelector('text'),name=nameOf(g),\n"
+    "function fit(g,x,w){var t=g.querySelector('text'),name=g.getAttribute('data-l')||nameOf(g),\n"
     " n=Math.floor((w-6)/" FG_STR_CHAR_W ");t.setAttribute('x',x+3);\n"
     " t.textContent=n<3?'':name.length<=n?name:name.substr(0,n-2)+'..';}\n"
     "function zoom(g){var v0=num(g,'data-v'),n=num(g,'data-n'),d=num(g,'data-d'),\n"
@@ -71,8 +77,8 @@ static const char script[] =
     "  iv.push([num(g,'data-v'),num(g,'data-n')]);});\n"
     " iv.sort(function(a,b){return a[0]-b[0];});var sum=0,end=0;\n"
     " iv.forEach(function(i){var s=Math.max(i[0],end),e=i[0]+i[1];if(e>s){sum+=e-s;end=e;}});\n"
-    " $('matched').textContent='Matched: '+(total?100*sum/total:0).toFixed(2)+'% ('+sum+' '+\n"
-    "  unit+') /'+term+'/';\n"
+    " $('matched').textContent='Matched: '+(total?100*sum/total:0).toFixed(2)+'% ('+human(sum)+\n"
+    "  ') /'+term+'/';\n"
     " $('search').textContent='Reset Search';return sum;}\n"
     "function searchPrompt(){if(searching){resetSearch();return;}\n"
     " var t=prompt('Search frames by regular expression (e.g. ^json\\\\.|site-packages)','');\n"
@@ -195,6 +201,12 @@ static void kind_color(enum frame_kind k, const char *name, char *buf, size_t le
 	case FRAME_KERNEL: /* orange */
 		r = 230 + (int)(25 * v1), g = 140 + (int)(50 * v2), b = 20 + (int)(30 * v1);
 		break;
+	case FRAME_OFFCPU: /* blue: time spent waiting, not running */
+		r = 110 + (int)(20 * v1), g = 120 + (int)(20 * v2), b = 225 + (int)(20 * v1);
+		break;
+	case FRAME_SYNTHETIC: /* grey: the profiler could not name it */
+		r = g = b = 175 + (int)(20 * v1);
+		break;
 	default: /* native: FlameGraph's red-yellow */
 		r = 200 + (int)(55 * v1), g = (int)(110 * v2), b = (int)(55 * v1);
 		break;
@@ -203,22 +215,18 @@ static void kind_color(enum frame_kind k, const char *name, char *buf, size_t le
 }
 
 struct diff_class {
-	double base_pct, new_pct, delta, z;
+	struct diff_change c;
+	double delta;
 	int significant, is_new;
 };
 
 static void diff_classify(const struct calltree_node *nd, const struct calltree_node *root,
 			  const struct flamegraph_opts *o, struct diff_class *c)
 {
-	double b = (double)nd->total[0], n = (double)nd->total[1];
-	double bt = (double)root->total[0], nt = (double)root->total[1];
-
-	c->base_pct = bt ? 100 * b / bt : 0;
-	c->new_pct = nt ? 100 * n / nt : 0;
-	c->delta = c->new_pct - c->base_pct;
-	c->z = stats__z(b / o->per_sample[0], bt / o->per_sample[0], n / o->per_sample[1],
-			nt / o->per_sample[1]);
-	c->significant = fabs(c->z) >= o->z_crit && c->delta != 0;
+	diff_test__compare(o->test, (double)nd->total[0], (double)root->total[0],
+			   (double)nd->total[1], (double)root->total[1], &c->c);
+	c->delta = c->c.delta;
+	c->significant = c->c.significant;
 	c->is_new = !nd->total[0] && nd->total[1];
 }
 
@@ -245,9 +253,10 @@ static void diff_color(const struct diff_class *c, double max_delta, char *buf, 
 		snprintf(buf, len, "rgb(%d,%d,255)", lo, lo);
 }
 
-static void fmt_weight(char *buf, size_t len, uint64_t w, const char *unit)
+/* A weight for people: time units in us/ms/s, sample counts as they are. */
+static char *fmt_weight(char *buf, size_t len, uint64_t w, const struct profile_meta *m)
 {
-	snprintf(buf, len, "%" PRIu64 " %s", w, unit);
+	return fmt_amount(buf, len, w, m->unit);
 }
 
 static int cmp_gone(const void *a, const void *b, void *t)
@@ -283,7 +292,7 @@ int flamegraph__write_tree(FILE *f, struct calltree *t, const struct profile *na
 	uint32_t *gone = NULL, max_depth = 0;
 	double max_delta = 0;
 	const char *unit = meta->unit ? meta->unit : "samples";
-	char desc[512], color[32], wbuf[64], wbuf2[64];
+	char desc[512], color[32], wbuf[64], wbuf2[64], lbuf[FOLDED_MAX_FRAME + 32];
 	int height, graph_bottom;
 
 	calltree__sort(t);
@@ -344,8 +353,9 @@ int flamegraph__write_tree(FILE *f, struct calltree *t, const struct profile *na
 		"<?xml version=\"1.0\" standalone=\"no\"?>\n"
 		"<svg version=\"1.1\" width=\"%u\" height=\"%d\" viewBox=\"0 0 %u %d\" "
 		"onload=\"init(evt)\" xmlns=\"http://www.w3.org/2000/svg\" "
-		"data-total=\"%" PRIu64 "\" data-unit=\"%s\">\n",
-		width, height, width, height, total, unit);
+		"data-total=\"%" PRIu64 "\" data-unit=\"%s\" data-unit-seconds=\"%g\">\n",
+		width, height, width, height, total, unit,
+		strcmp(unit, "samples") ? unit_seconds(unit, 0) : 0);
 	fprintf(f,
 		"<style>\ntext{font-family:Verdana,sans-serif;font-size:%dpx;fill:#000}\n"
 		"#title{font-size:17px}#sub{font-size:12px;fill:#444}\n"
@@ -372,10 +382,10 @@ int flamegraph__write_tree(FILE *f, struct calltree *t, const struct profile *na
 	profile_meta__describe(meta, desc, sizeof(desc));
 	esc(f, desc);
 	if (o->diff)
-		fprintf(f, ", NEW %" PRIu64 " %s, BASE %" PRIu64 " %s", total, unit, root->total[0],
-			unit);
+		fprintf(f, ", NEW %s, BASE %s", fmt_weight(wbuf, sizeof(wbuf), total, meta),
+			fmt_weight(wbuf2, sizeof(wbuf2), root->total[0], meta));
 	else
-		fprintf(f, ", total %" PRIu64 " %s", total, unit);
+		fprintf(f, ", total %s", fmt_weight(wbuf, sizeof(wbuf), total, meta));
 	fputs("</text>\n", f);
 	fprintf(f,
 		"<text id=\"reset\" class=\"btn\" x=\"%d\" y=\"22\" style=\"opacity:0.2\">Reset "
@@ -408,9 +418,10 @@ int flamegraph__write_tree(FILE *f, struct calltree *t, const struct profile *na
 		}
 		if (o->diff) {
 			fprintf(f,
-				"<text x=\"%d\" y=\"57\" style=\"font-size:10px\">(two-proportion "
-				"z-test, %.0f%% confidence, |z| &gt;= %.2f) widths: NEW ",
-				x, 100 * o->confidence, o->z_crit);
+				"<text x=\"%d\" y=\"57\" style=\"font-size:10px\">(%s: %s, %.0f%% "
+				"confidence, |z| &gt;= %.2f) widths: NEW ",
+				x, diff_norms[o->test->norm].name, diff_norms[o->test->norm].test,
+				100 * o->confidence, o->test->z_crit);
 			esc(f, basename_of(o->new_name));
 			fputs(", colours: change from BASE ", f);
 			esc(f, basename_of(o->base_name));
@@ -422,37 +433,48 @@ int flamegraph__write_tree(FILE *f, struct calltree *t, const struct profile *na
 	for (size_t i = 0; i < ndr; i++) {
 		const struct calltree_node *nd = calltree__node(t, dr[i].node);
 		const char *name = dr[i].node ? profile__frame_name(names, nd->frame) : "all";
+		/* The box reads function first; the tooltip keeps the full name. */
+		const char *label = labels__box(name, lbuf, sizeof(lbuf));
+		enum frame_kind kind =
+		    dr[i].node ? profile__frame_kind(names, nd->frame) : FRAME_NATIVE;
 		double x = PAD + (double)dr[i].x * scale, w = (double)nd->total[slot] * scale;
 		int y = graph_bottom - (int)(nd->depth + 1) * FRAME_H;
 		double pct = total ? 100.0 * (double)nd->total[slot] / (double)total : 0;
 		int fit = (int)((w - 6) / CHAR_W);
-		size_t nlen = strlen(name);
+		size_t nlen = strlen(label);
 
-		fprintf(f,
-			"<g class=\"f\" data-v=\"%" PRIu64 "\" data-n=\"%" PRIu64
-			"\" data-d=\"%u\">"
-			"<title>",
-			dr[i].x, nd->total[slot], nd->depth);
+		fprintf(
+		    f, "<g class=\"f\" data-v=\"%" PRIu64 "\" data-n=\"%" PRIu64 "\" data-d=\"%u\"",
+		    dr[i].x, nd->total[slot], nd->depth);
+		if (label != name) {
+			fputs(" data-l=\"", f);
+			esc(f, label);
+			fputc('"', f);
+		}
+		fputs("><title>", f);
 		esc(f, name);
 		if (o->diff) {
 			struct diff_class c;
 
 			diff_classify(nd, root, o, &c);
-			fmt_weight(wbuf, sizeof(wbuf), nd->total[1], unit);
-			fmt_weight(wbuf2, sizeof(wbuf2), nd->total[0], unit);
-			fprintf(f,
-				"\nNEW: %s (%.2f%%)\nBASE: %s (%.2f%%)\ndelta: %+.2f points "
-				"(z=%.1f, %s%s)",
-				wbuf, c.new_pct, wbuf2, c.base_pct, c.delta, c.z,
+			fmt_weight(wbuf, sizeof(wbuf), nd->total[1], meta);
+			fmt_weight(wbuf2, sizeof(wbuf2), nd->total[0], meta);
+			fprintf(f, "\nNEW: %s (%.2f%%)\nBASE: %s (%.2f%%)\ndelta: ", wbuf,
+				c.c.new_pct, wbuf2, c.c.base_pct);
+			if (c.c.time_known && o->test->norm != DIFF_SHARES)
+				fprintf(f, "%s%s, ", fmt_time(wbuf, sizeof(wbuf), c.c.delta_sec, 1),
+					o->test->norm == DIFF_PER_SECOND ? " per second" : "");
+			fprintf(f, "%+.2f points (z=%.1f, %s%s)", c.c.pts, c.c.z,
 				c.significant ? "significant" : "not significant",
 				c.is_new ? ", new" : "");
 			diff_color(&c, max_delta, color, sizeof(color));
 		} else {
-			fmt_weight(wbuf, sizeof(wbuf), nd->total[0], unit);
-			fprintf(f, "\n%s (%.2f%%), self %" PRIu64 ", %s", wbuf, pct, nd->self[0],
-				dr[i].node ? frame_kind__name(frame__kind(name)) : "all");
+			fmt_weight(wbuf, sizeof(wbuf), nd->total[0], meta);
+			fmt_weight(wbuf2, sizeof(wbuf2), nd->self[0], meta);
+			fprintf(f, "\n%s (%.2f%%), self %s, %s", wbuf, pct, wbuf2,
+				dr[i].node ? frame_kind__name(kind) : "all");
 			if (dr[i].node)
-				kind_color(frame__kind(name), name, color, sizeof(color));
+				kind_color(kind, name, color, sizeof(color));
 			else
 				snprintf(color, sizeof(color), "rgb(200,200,200)");
 		}
@@ -462,14 +484,14 @@ int flamegraph__write_tree(FILE *f, struct calltree *t, const struct profile *na
 			x, y, w, FRAME_H - 1, color, x + 3, y + FRAME_H - 4);
 		if (fit >= 3) {
 			if ((size_t)fit >= nlen) {
-				esc(f, name);
+				esc(f, label);
 			} else {
 				/* Cut on a UTF-8 boundary. */
 				size_t cut = (size_t)fit - 2;
 
-				while (cut && ((unsigned char)name[cut] & 0xc0) == 0x80)
+				while (cut && ((unsigned char)label[cut] & 0xc0) == 0x80)
 					cut--;
-				xml_escape(f, name, cut);
+				xml_escape(f, label, cut);
 				fputs("..", f);
 			}
 		}
@@ -491,7 +513,8 @@ int flamegraph__write_tree(FILE *f, struct calltree *t, const struct profile *na
 				"<text class=\"gone\" x=\"%d\" y=\"%d\" style=\"font-size:11px\">",
 				PAD + 10, y);
 			write_path(f, t, names, gone[i]);
-			fprintf(f, " (%" PRIu64 " %s, %.2f%% of BASE)</text>\n", nd->total[0], unit,
+			fprintf(f, " (%s, %.2f%% of BASE)</text>\n",
+				fmt_weight(wbuf, sizeof(wbuf), nd->total[0], meta),
 				root->total[0]
 				    ? 100.0 * (double)nd->total[0] / (double)root->total[0]
 				    : 0);
@@ -515,4 +538,9 @@ int flamegraph__write(FILE *f, const struct profile *p, const struct flamegraph_
 	ret = flamegraph__write_tree(f, t, p, profile__meta_ro(p), o ? o : &def);
 	calltree__free(t);
 	return ret;
+}
+
+int flamegraph__write_default(FILE *f, const struct profile *p)
+{
+	return flamegraph__write(f, p, NULL);
 }

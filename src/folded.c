@@ -149,9 +149,12 @@ int folded__write_header(FILE *f, const struct profile *p)
 	else
 		fputs("duration unknown, ", f);
 	if (m->hz)
-		fprintf(f, "rate %u Hz\n", m->hz);
+		fprintf(f, "rate %u Hz", m->hz);
 	else
-		fputs("rate unknown\n", f);
+		fputs("rate unknown", f);
+	if (m->window)
+		fprintf(f, ", window %s", m->window);
+	fputc('\n', f);
 	return ferror(f) ? -1 : 0;
 }
 
@@ -161,6 +164,13 @@ struct reader {
 	unsigned int flags;
 	struct folded_read_stats *st;
 	uint32_t *frames;
+	/* austin's collapsed stacks give a Python frame's line as a frame of its
+	 * own after it: "main (app.py);L14". Merged into "main (app.py:14)".
+	 */
+	uint32_t *merged;
+	char *merge_buf;
+	size_t merge_cap;
+	int any_marker; /* a marker was interned: only then are stacks checked */
 	/* The last stack added: its text, and where each of its frames ends.
 	 * Sorted input (FlameGraph's, ours) repeats long prefixes line after
 	 * line; frames in a common prefix are neither validated nor interned
@@ -218,6 +228,8 @@ static uint32_t intern_frame(struct reader *r, const char *frame, size_t len)
 	 * profile's copy is the key from now on.
 	 */
 	id = profile__intern_len(r->p, frame, len);
+	if (len > 1 && frame[0] == 'L' && frame[1] >= '0' && frame[1] <= '9')
+		r->any_marker = 1;
 	r->names[s] = (struct name_slot){ profile__frame_name(r->p, id), (uint32_t)len, id };
 	r->nnames++;
 	return id;
@@ -252,6 +264,11 @@ static void set_meta(struct profile *p, const char *key, size_t klen, const char
 
 		if (!parse_duration(v, &d))
 			m->duration_sec = d;
+	} else if (KEY("window")) {
+		if (!strcmp(v, "command"))
+			m->window = "command";
+		else if (!strcmp(v, "attach"))
+			m->window = "attach";
 	} else if (KEY("hz")) {
 		unsigned long hz;
 
@@ -334,6 +351,51 @@ static void comment_line(struct reader *r, const char *s, size_t len)
 	} else {
 		set_meta(r->p, key, klen, val, vlen);
 	}
+}
+
+static int is_line_marker(const char *name)
+{
+	if (name[0] != 'L' || !name[1])
+		return 0;
+	for (name++; *name; name++)
+		if (*name < '0' || *name > '9')
+			return 0;
+	return 1;
+}
+
+static int has_line_marker(const struct reader *r, uint32_t depth)
+{
+	for (uint32_t i = 1; i < depth; i++)
+		if (is_line_marker(profile__frame_name(r->p, r->frames[i])))
+			return 1;
+	return 0;
+}
+
+/* r->frames[0..depth) into r->merged, each "name (file)" followed by "LNUM"
+ * made one "name (file:NUM)"; the new depth.
+ */
+static uint32_t merge_line_markers(struct reader *r, uint32_t depth)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < depth; i++) {
+		const char *name = profile__frame_name(r->p, r->frames[i]);
+		const char *prev = n ? profile__frame_name(r->p, r->merged[n - 1]) : NULL;
+		size_t plen = prev ? strlen(prev) : 0;
+		struct frame_py py;
+
+		if (prev && is_line_marker(name) && plen > 3 && prev[plen - 1] == ')' &&
+		    strstr(prev, " (") && (!frame__parse_python(prev, &py) || !py.line)) {
+			size_t need = plen + strlen(name) + 1;
+
+			grow_array((void **)&r->merge_buf, &r->merge_cap, need, 1);
+			snprintf(r->merge_buf, need, "%.*s:%s)", (int)(plen - 1), prev, name + 1);
+			r->merged[n - 1] = profile__intern(r->p, r->merge_buf);
+			continue;
+		}
+		r->merged[n++] = r->frames[i];
+	}
+	return n;
 }
 
 /* Parse one line (without its '\n'); NULL when it was added, or why not. */
@@ -442,7 +504,9 @@ static const char *parse_line(struct reader *r, const char *s, size_t len, char 
 		frame = c + 1;
 	}
 	r->prev_depth = depth;
-	if (count)
+	if (count && r->any_marker && has_line_marker(r, depth))
+		profile__add(r->p, r->merged, merge_line_markers(r, depth), count);
+	else if (count)
 		profile__add(r->p, r->frames, depth, count);
 	r->st->stacks++;
 	return NULL;
@@ -481,6 +545,10 @@ static void reader_init(struct reader *r, const char *name, struct profile *p, u
 	r->flags = flags;
 	r->st = st;
 	r->frames = xmalloc(FOLDED_MAX_DEPTH * sizeof(*r->frames));
+	r->merged = xmalloc(FOLDED_MAX_DEPTH * sizeof(*r->merged));
+	r->merge_buf = NULL;
+	r->merge_cap = 0;
+	r->any_marker = 0;
 	r->prev = NULL;
 	r->prev_len = r->prev_cap = 0;
 	r->prev_ends = xmalloc(FOLDED_MAX_DEPTH * sizeof(*r->prev_ends));
@@ -497,6 +565,8 @@ static int reader_finish(struct reader *r, int ret)
 		       r->st->skipped, r->st->skipped == 1 ? "" : "s", r->st->first_bad,
 		       r->st->first_error);
 	free(r->frames);
+	free(r->merged);
+	free(r->merge_buf);
 	free(r->prev);
 	free(r->prev_ends);
 	free(r->names);

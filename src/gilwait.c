@@ -16,9 +16,14 @@ struct behind {
 	uint64_t ns;
 };
 
+static bool handoff(const struct behind *b)
+{
+	return !b->holder && !strcmp(b->where, GILWAIT_HANDOFF);
+}
+
 struct gthread {
 	pid_t pid, tid;
-	char name[32];
+	char *name; /* NULL: unknown */
 	bool have_stats;
 	struct gil_thread st;
 	struct behind *behind;
@@ -43,22 +48,10 @@ void gilwait__free(struct gilwait *g)
 		for (size_t j = 0; j < g->t[i].nbehind; j++)
 			free(g->t[i].behind[j].where);
 		free(g->t[i].behind);
+		free(g->t[i].name);
 	}
 	free(g->t);
 	free(g);
-}
-
-static void read_name(struct gthread *t)
-{
-	char path[96];
-
-	if (t->name[0])
-		return;
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", (int)t->pid, (int)t->tid);
-	if (read_text_file(path, t->name, sizeof(t->name)) < 0)
-		t->name[0] = '\0';
-	/* One row per thread in the table, whatever the name holds. */
-	text_safe(t->name);
 }
 
 static struct gthread *get(struct gilwait *g, pid_t pid, pid_t tid)
@@ -70,7 +63,6 @@ static struct gthread *get(struct gilwait *g, pid_t pid, pid_t tid)
 	memset(&g->t[g->n], 0, sizeof(g->t[g->n]));
 	g->t[g->n].pid = pid;
 	g->t[g->n].tid = tid;
-	read_name(&g->t[g->n]);
 	return &g->t[g->n++];
 }
 
@@ -106,10 +98,27 @@ void gilwait__stats(struct gilwait *g, __u32 tid, const struct gil_thread *st)
 	t->have_stats = true;
 }
 
-void gilwait__names(struct gilwait *g)
+void gilwait__names(struct gilwait *g, const char *(*name)(pid_t pid, pid_t tid, void *ctx),
+		    void *ctx)
 {
-	for (size_t i = 0; i < g->n; i++)
-		read_name(&g->t[i]);
+	for (size_t i = 0; i < g->n; i++) {
+		const char *n = name(g->t[i].pid, g->t[i].tid, ctx);
+
+		if (n && (!g->t[i].name || strcmp(n, g->t[i].name))) {
+			free(g->t[i].name);
+			g->t[i].name = xstrdup(n);
+		}
+	}
+}
+
+/* Spaces that pad UTF-8 text s to width characters. */
+static int pad_of(const char *s, int width)
+{
+	int chars = 0;
+
+	for (; *s; s++)
+		chars += ((unsigned char)*s & 0xc0) != 0x80;
+	return chars < width ? width - chars : 0;
 }
 
 static int cmp_thread(const void *a, const void *b)
@@ -213,7 +222,7 @@ void gilwait__print(struct gilwait *g, FILE *f, bool json, uint64_t start_ns, ui
 			if (jw) {
 				jsonw__start_object(jw);
 				jsonw__s64_field(jw, "tid", t->tid);
-				jsonw__string_field(jw, "name", t->name);
+				jsonw__string_field(jw, "name", t->name ? t->name : "");
 				jsonw__float_field(jw, "wall_s", "%.6f", wall);
 				jsonw__float_field(jw, "gil_wait_s", "%.6f", wait);
 				jsonw__float_field(jw, "gil_wait_pct", "%.2f", pct);
@@ -227,15 +236,23 @@ void gilwait__print(struct gilwait *g, FILE *f, bool json, uint64_t start_ns, ui
 					jsonw__s64_field(jw, "holder_tid", t->behind[j].holder);
 					jsonw__float_field(jw, "seconds", "%.6f",
 							   t->behind[j].ns / 1e9);
-					jsonw__string_field(jw, "where", t->behind[j].where);
+					/* Unknown is null, not "": a reader tests for it. */
+					jsonw__name(jw, "where");
+					if (t->behind[j].where[0] && !handoff(&t->behind[j]))
+						jsonw__string(jw, t->behind[j].where);
+					else
+						jsonw__null(jw);
+					jsonw__name(jw, "handoff");
+					jsonw__bool(jw, handoff(&t->behind[j]));
 					jsonw__end_object(jw);
 				}
 				jsonw__end_array(jw);
 				jsonw__end_object(jw);
 				continue;
 			}
-			fprintf(f, "  %7d %-16s %9.2f %11.3f %6.1f%% %8" PRIu64 " %11.1f\n",
-				(int)t->tid, t->name[0] ? t->name : "?", wall, wait, pct,
+			fprintf(f, "  %7d %s%*s %9.2f %11.3f %6.1f%% %8" PRIu64 " %11.1f\n",
+				(int)t->tid, t->name ? t->name : "?",
+				pad_of(t->name ? t->name : "?", 16), "", wall, wait, pct,
 				(uint64_t)t->st.waits, t->st.max_ns / 1e6);
 			/* The holders behind which most of the wait went. */
 			for (size_t j = 0; j < t->nbehind && j < 3; j++) {
@@ -243,12 +260,16 @@ void gilwait__print(struct gilwait *g, FILE *f, bool json, uint64_t start_ns, ui
 
 				if (b->ns < t->st.wait_ns / 20 || !b->ns)
 					break;
-				fprintf(f, "          %.3f s of it ", b->ns / 1e9);
+				char t[32];
+
+				fprintf(f, "          %s of it ",
+					fmt_time(t, sizeof(t), b->ns / 1e9, 0));
 				if (b->holder)
 					fprintf(f, "behind thread %d%s%s\n", (int)b->holder,
 						b->where[0] ? " in " : "", b->where);
-				else if (b->where[0])
-					fprintf(f, "waiting for %s\n", b->where);
+				else if (handoff(b))
+					fprintf(
+					    f, "while the GIL changed hands (no thread held it)\n");
 				else
 					fprintf(f, "behind an unknown thread\n");
 			}

@@ -18,7 +18,8 @@ struct command {
 static const struct command commands[] = {
 	{ "record", cmd_record, "sample the stacks of a process or command" },
 	{ "gil-wait", cmd_gil_wait, "measure how long each thread waits for the GIL, and where" },
-	{ "report", cmd_report, "convert collapsed stacks to a flame graph, speedscope, pprof" },
+	{ "report", cmd_report,
+	  "convert collapsed stacks to a flame graph, speedscope, pprof, pstats" },
 	{ "diff", cmd_diff, "compare two profiles: differential flame graph and table" },
 	{ NULL, NULL, NULL },
 };
@@ -29,8 +30,9 @@ static void usage(FILE *f)
 		   "An eBPF profiler for Python services.\n\ncommands:\n");
 	for (const struct command *c = commands; c->name; c++)
 		fprintf(f, "  %-10s %s\n", c->name, c->summary);
-	fprintf(f, "\nrun 'rampa-bpf COMMAND --help' for the options of a command; "
-		   "man pages: rampa-bpf(1), rampa-bpf-record(1)\n");
+	fprintf(f, "\nrun 'rampa-bpf COMMAND --help' for the options of a command; man pages:\n"
+		   "rampa-bpf(1) (with every exit status), and rampa-bpf-COMMAND(1) for each\n"
+		   "command\n");
 }
 
 static bool std_closed[3];

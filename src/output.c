@@ -12,10 +12,37 @@
 #include "folded.h"
 #include "output.h"
 #include "pprof.h"
+#include "pstats.h"
 #include "speedscope.h"
 #include "util.h"
 
-const char output__format_list[] = "folded, svg, speedscope, pprof";
+/* One row per output format: its names, the extensions that select it (the
+ * first is the default file's), and its writer.
+ */
+static int write_folded(FILE *f, const struct profile *p)
+{
+	return folded__write_header(f, p) || folded__write(f, p);
+}
+
+static const struct {
+	const char *name, *alias;
+	const char *ext[3];
+	int (*write)(FILE *f, const struct profile *p);
+} formats[OUTPUT_FORMAT_MAX] = {
+	[OUTPUT_FOLDED] = { "folded",
+			    "collapsed",
+			    { ".folded", ".collapsed", ".txt" },
+			    write_folded },
+	[OUTPUT_SVG] = { "svg", "flamegraph", { ".svg" }, flamegraph__write_default },
+	[OUTPUT_SPEEDSCOPE] = { "speedscope",
+				NULL,
+				{ ".speedscope.json", ".json" },
+				speedscope__write },
+	[OUTPUT_PPROF] = { "pprof", NULL, { ".pb.gz", ".pprof", ".pb" }, pprof__write },
+	[OUTPUT_PSTATS] = { "pstats", NULL, { ".pstats", ".prof" }, pstats__write },
+};
+
+const char output__format_list[] = "folded, svg, speedscope, pprof, pstats";
 
 static int ends_with(const char *s, const char *suffix)
 {
@@ -26,65 +53,36 @@ static int ends_with(const char *s, const char *suffix)
 
 enum output_format output__format_for(const char *format, const char *path)
 {
-	if (format) {
-		if (!strcmp(format, "folded") || !strcmp(format, "collapsed"))
-			return OUTPUT_FOLDED;
-		if (!strcmp(format, "svg") || !strcmp(format, "flamegraph"))
-			return OUTPUT_SVG;
-		if (!strcmp(format, "speedscope"))
-			return OUTPUT_SPEEDSCOPE;
-		if (!strcmp(format, "pprof"))
-			return OUTPUT_PPROF;
-		return OUTPUT_INVALID;
+	for (int i = 0; i < OUTPUT_FORMAT_MAX; i++) {
+		if (format && (!strcmp(format, formats[i].name) ||
+			       (formats[i].alias && !strcmp(format, formats[i].alias))))
+			return (enum output_format)i;
+		for (int e = 0; !format && path && e < 3 && formats[i].ext[e]; e++)
+			if (ends_with(path, formats[i].ext[e]))
+				return (enum output_format)i;
 	}
-	if (!path)
-		return OUTPUT_FOLDED;
-	if (ends_with(path, ".svg"))
-		return OUTPUT_SVG;
-	if (ends_with(path, ".json"))
-		return OUTPUT_SPEEDSCOPE;
-	if (ends_with(path, ".pb.gz") || ends_with(path, ".pprof") || ends_with(path, ".pb"))
-		return OUTPUT_PPROF;
-	return OUTPUT_FOLDED;
+	return format ? OUTPUT_INVALID : OUTPUT_FOLDED;
 }
 
 const char *output__format_name(enum output_format fmt)
 {
-	switch (fmt) {
-	case OUTPUT_FOLDED:
-		return "folded";
-	case OUTPUT_SVG:
-		return "svg";
-	case OUTPUT_SPEEDSCOPE:
-		return "speedscope";
-	case OUTPUT_PPROF:
-		return "pprof";
-	default:
-		return "invalid";
-	}
+	return fmt >= 0 && fmt < OUTPUT_FORMAT_MAX ? formats[fmt].name : "invalid";
+}
+
+const char *output__format_ext(enum output_format fmt)
+{
+	return fmt >= 0 && fmt < OUTPUT_FORMAT_MAX ? formats[fmt].ext[0] : ".folded";
 }
 
 int output__write(FILE *f, const struct profile *p, enum output_format fmt)
 {
 	int ret;
 
-	switch (fmt) {
-	case OUTPUT_FOLDED:
-		ret = folded__write_header(f, p) || folded__write(f, p);
-		break;
-	case OUTPUT_SVG:
-		ret = flamegraph__write(f, p, NULL);
-		break;
-	case OUTPUT_SPEEDSCOPE:
-		ret = speedscope__write(f, p);
-		break;
-	case OUTPUT_PPROF:
-		ret = pprof__write(f, p);
-		break;
-	default:
+	if (fmt < 0 || fmt >= OUTPUT_FORMAT_MAX) {
 		errno = EINVAL;
 		return -1;
 	}
+	ret = formats[fmt].write(f, p);
 	if (!ret && fflush(f))
 		ret = -1;
 	return ret;

@@ -32,6 +32,9 @@ struct profile {
 
 	uint64_t total;
 	struct profile_meta meta;
+	/* Per name: its kind + 1 when set by profile__set_frame_kind, else 0. */
+	unsigned char *kinds;
+	size_t kinds_cap;
 };
 
 struct profile *profile__new(void)
@@ -55,7 +58,24 @@ void profile__free(struct profile *p)
 	free(p->frame_ids);
 	free(p->stacks);
 	free(p->stack_slots);
+	free(p->kinds);
 	free(p);
+}
+
+void profile__set_frame_kind(struct profile *p, uint32_t id, enum frame_kind k)
+{
+	size_t old = p->kinds_cap;
+
+	grow_array((void **)&p->kinds, &p->kinds_cap, (size_t)id + 1, 1);
+	memset(p->kinds + old, 0, p->kinds_cap - old);
+	p->kinds[id] = (unsigned char)(k + 1);
+}
+
+enum frame_kind profile__frame_kind(const struct profile *p, uint32_t id)
+{
+	if (id < p->kinds_cap && p->kinds[id])
+		return (enum frame_kind)(p->kinds[id] - 1);
+	return frame__kind(profile__frame_name(p, id));
 }
 
 static void rehash_names(struct profile *p)
@@ -133,6 +153,40 @@ const char *profile__frame_name(const struct profile *p, uint32_t id)
 size_t profile__nframes(const struct profile *p)
 {
 	return p->nnames;
+}
+
+static void place_name(struct profile *p, uint32_t id)
+{
+	size_t mask = p->name_slots_cap - 1;
+	size_t s = hash_bytes(p->names[id], strlen(p->names[id]), 0) & mask;
+
+	while (p->name_slots[s])
+		s = (s + 1) & mask;
+	p->name_slots[s] = id + 1;
+}
+
+void profile__rename_frame(struct profile *p, uint32_t id, const char *name)
+{
+	size_t mask = p->name_slots_cap - 1, s;
+
+	if (id >= p->nnames || !strcmp(p->names[id], name))
+		return;
+	/* Out of the table (linear probing: the run after the freed slot is
+	 * placed again), renamed, back in.
+	 */
+	s = hash_bytes(p->names[id], strlen(p->names[id]), 0) & mask;
+	while (p->name_slots[s] != id + 1)
+		s = (s + 1) & mask;
+	p->name_slots[s] = 0;
+	for (s = (s + 1) & mask; p->name_slots[s]; s = (s + 1) & mask) {
+		uint32_t moved = p->name_slots[s] - 1;
+
+		p->name_slots[s] = 0;
+		place_name(p, moved);
+	}
+	free(p->names[id]);
+	p->names[id] = xstrdup(name);
+	place_name(p, id);
 }
 
 static void rehash_stacks(struct profile *p)
@@ -218,6 +272,29 @@ static int has_sub(const char *s, size_t len, const char *sub)
 	return 0;
 }
 
+/* "qualname (file)" with the line merged away (--no-lines, austin without
+ * lines): a Python frame when the file is one, line 0.
+ */
+static int parse_python_no_line(const char *name, size_t len, struct frame_py *out)
+{
+	const char *open = strstr(name, " ("), *file, *end = name + len - 1;
+	size_t flen;
+
+	if (!open || open == name)
+		return 0;
+	file = open + 2;
+	flen = (size_t)(end - file);
+	if (!((flen > 3 && !memcmp(end - 3, ".py", 3)) ||
+	      (flen > 8 && !memcmp(file, "<frozen ", 8) && end[-1] == '>')))
+		return 0;
+	out->qualname = name;
+	out->qualname_len = (size_t)(open - name);
+	out->file = file;
+	out->file_len = flen;
+	out->line = 0;
+	return 1;
+}
+
 int frame__parse_python(const char *name, struct frame_py *out)
 {
 	size_t len = strlen(name);
@@ -230,11 +307,21 @@ int frame__parse_python(const char *name, struct frame_py *out)
 	while (colon > name && colon[-1] >= '0' && colon[-1] <= '9')
 		colon--;
 	if (colon == end || colon <= name || *--colon != ':')
-		return 0;
+		return parse_python_no_line(name, len, out);
 	for (const char *d = colon + 1; d < end; d++)
 		line = line * 10 + (unsigned long)(*d - '0');
-	/* The path may hold " (": the qualname is what comes before the first one. */
-	open = strstr(name, " (");
+	/* Either side may hold " (" (a path "My Project (old)/x.py", a name
+	 * set with code.replace()): split at the first " (" after which the
+	 * path's parentheses balance.
+	 */
+	for (open = strstr(name, " ("); open; open = strstr(open + 1, " (")) {
+		int depth = 0;
+
+		for (const char *c = open + 2; c < colon && depth >= 0; c++)
+			depth += *c == '(' ? 1 : *c == ')' ? -1 : 0;
+		if (depth == 0)
+			break;
+	}
 	if (!open || open == name || open + 2 >= colon)
 		return 0;
 	out->qualname = name;
@@ -275,6 +362,12 @@ enum frame_kind frame__kind(const char *name)
 
 	if (len >= 4 && !strcmp(name + len - 4, "_[k]"))
 		return FRAME_KERNEL;
+	if (len >= 2 && name[0] == '[' && name[len - 1] == ']' && strcmp(name, "[vdso]")) {
+		if (!strcmp(name, "[off-cpu]") || !strcmp(name, "[runqueue]") ||
+		    !strncmp(name, "[asleep", 7))
+			return FRAME_OFFCPU;
+		return FRAME_SYNTHETIC;
+	}
 	if (!frame__parse_python(name, &py))
 		return FRAME_NATIVE;
 	if (has_sub(py.file, py.file_len, "site-packages") ||
@@ -290,7 +383,8 @@ const char *frame_kind__name(enum frame_kind k)
 	static const char *const names[] = {
 		[FRAME_PY_USER] = "python",	   [FRAME_PY_STDLIB] = "stdlib",
 		[FRAME_PY_SITE] = "site-packages", [FRAME_NATIVE] = "native",
-		[FRAME_KERNEL] = "kernel",
+		[FRAME_KERNEL] = "kernel",	   [FRAME_OFFCPU] = "off-CPU",
+		[FRAME_SYNTHETIC] = "not named",
 	};
 
 	return k < FRAME_KIND_MAX ? names[k] : "?";

@@ -22,8 +22,10 @@
  */
 #define GLIBC_PTHREAD_TID 0x2d0
 #define MAX_LINETABLE	  (1 << 20)
-#define CODE_BUCKETS	  16384
-#define MAX_INTERP_RANGES 8
+/* Threads of one interpreter a userspace walk maps. */
+#define PY_SNAPSHOT_MAX_THREADS 65536
+#define CODE_BUCKETS		16384
+#define MAX_INTERP_RANGES	8
 
 /* Where a code object keeps what names a frame. */
 struct code_layout {
@@ -45,6 +47,12 @@ struct py_target {
 	 */
 	uint64_t gil_runtime_off, gil_interp_ptr_off;
 	char describe[320];
+	/* Userspace walks: kernel tid -> thread state, from one list walk. */
+	struct tstate_map {
+		pid_t tid;
+		uint64_t tstate;
+	} * tmap;
+	size_t ntmap, tmap_cap;
 	struct py_target *next;
 };
 
@@ -86,6 +94,7 @@ void python__free(struct python *py)
 	for (int i = 0; i < TARGET_BUCKETS; i++) {
 		for (struct py_target *t = py->targets[i], *n; t; t = n) {
 			n = t->next;
+			free(t->tmap);
 			free(t);
 		}
 	}
@@ -111,6 +120,7 @@ void python__forget(struct python *py, pid_t pid)
 			struct py_target *t = *pp;
 
 			*pp = t->next;
+			free(t->tmap);
 			free(t);
 			return;
 		}
@@ -693,6 +703,7 @@ struct code_info {
 	uint32_t linetable_len;
 	bool linetable_cut; /* longer than what was copied */
 	bool memory_tried;  /* a fallback read from the target was tried */
+	bool label_cut;	    /* its label was cut (counted once) */
 	struct code_info *next;
 	struct code_info *next_addr; /* userspace entries, by (pid, addr) */
 };
@@ -953,11 +964,21 @@ static uint64_t code_from_memory(struct python *py, struct py_target *t, uint64_
 	memcpy(&probe.qualname_ptr, hdr + l->qualname, 8);
 	memcpy(&probe.linetable_ptr, hdr + l->linetable, 8);
 	memcpy(&probe.firstlineno, hdr + l->firstlineno, 4);
-	for (c = py->snap_codes[b]; c; c = c->next_addr)
-		if (c->pid == t->pid && c->addr == addr && c->filename_ptr == probe.filename_ptr &&
-		    c->name_ptr == probe.name_ptr && c->qualname_ptr == probe.qualname_ptr &&
-		    c->linetable_ptr == probe.linetable_ptr && c->firstlineno == probe.firstlineno)
+	for (c = py->snap_codes[b]; c; c = c->next_addr) {
+		char *q;
+		bool same;
+
+		if (c->pid != t->pid || c->addr != addr || c->filename_ptr != probe.filename_ptr ||
+		    c->name_ptr != probe.name_ptr || c->qualname_ptr != probe.qualname_ptr ||
+		    c->linetable_ptr != probe.linetable_ptr || c->firstlineno != probe.firstlineno)
+			continue;
+		/* Pointers can match for another object: the name must too. */
+		q = read_unicode(py, t->pid, probe.qualname_ptr, l);
+		same = q && c->qualname && !strcmp(q, c->qualname);
+		free(q);
+		if (same)
 			return c->id;
+	}
 	c = xmalloc(sizeof(*c));
 	*c = probe;
 	c->id = (1ULL << 63) | ++py->last_user_id;
@@ -981,6 +1002,16 @@ static uint64_t code_from_memory(struct python *py, struct py_target *t, uint64_
 	c->next_addr = py->snap_codes[b];
 	py->snap_codes[b] = c;
 	return c->id;
+}
+
+/* Does a 3.9 lnotab (pairs of byte and line deltas) reach past addr? */
+static bool lnotab_covers(const uint8_t *tab, int n, int addr)
+{
+	int a = 0;
+
+	for (int i = 0; i + 1 < n; i += 2)
+		a += tab[i];
+	return a > addr;
 }
 
 /* s with its middle replaced by mark so that the result has fewer than room
@@ -1008,37 +1039,30 @@ static char *utf8_cut_middle(const char *s, size_t room, const char *mark)
 	return out;
 }
 
-/* Fit "qualname (filename:line)" in len bytes: cut the middle of the path,
- * then of the qualname, at character boundaries, with a visible mark.
+/* Fit "qualname (filename:line)" in len bytes: the shorter of name and
+ * path stays whole when the other can give up enough; else both give up
+ * their middles, at character boundaries, around a visible mark.
  */
 static bool format_label(char *buf, size_t len, const char *qual, const char *file,
 			 const char *line)
 {
-	size_t lq = strlen(qual), lf = strlen(file), fixed = strlen(line) + 4, mark;
+	size_t lq = strlen(qual), lf = strlen(file), fixed = strlen(line) + 4;
+	size_t budget = len > fixed + 1 + 2 * 16 ? len - fixed - 1 : 2 * 16, half = budget / 2;
 	char *q = NULL, *f = NULL;
-	bool cut = false;
 
-	mark = sizeof(PY_CUT_MARK) - 1;
-	if (lq + lf + fixed >= len && lf > 2 * mark) {
-		size_t room = len > lq + fixed + 1 ? len - lq - fixed - 1 : 0;
+	if (lq + lf > budget) {
+		size_t keep_f = lf <= half ? lf : lq <= half ? budget - lq : half;
 
-		if (room < 2 * mark + 8)
-			room = 2 * mark + 8 < lf ? 2 * mark + 8 : lf;
-		f = utf8_cut_middle(file, room, PY_CUT_MARK);
-		file = f;
+		if (keep_f < lf)
+			file = f = utf8_cut_middle(file, keep_f + 1, PY_CUT_MARK);
 		lf = strlen(file);
-		cut = true;
-	}
-	if (lq + lf + fixed >= len) {
-		q = utf8_cut_middle(qual, len > lf + fixed + 1 ? len - lf - fixed - 1 : 1,
-				    PY_CUT_MARK);
-		qual = q;
-		cut = true;
+		if (lq > budget - lf)
+			qual = q = utf8_cut_middle(qual, budget - lf + 1, PY_CUT_MARK);
 	}
 	snprintf(buf, len, "%s (%s:%s)", qual, file, line);
 	free(q);
 	free(f);
-	return cut;
+	return q || f;
 }
 
 enum py_name python__frame_name(struct python *py, pid_t pid, const struct py_frame *f, char *buf,
@@ -1068,15 +1092,23 @@ enum py_name python__frame_name(struct python *py, pid_t pid, const struct py_fr
 	if (c->linetable)
 		n = python__line(c->minor, c->linetable, (int)c->linetable_len, c->firstlineno,
 				 f->offset);
-	/* A line past the part of the table that was kept is not known. */
+	/* A line past the part of the table that was kept is not known. 3.9's
+	 * lnotab has no end marker: its last line holds to the end of the
+	 * code, which a cut table does not reach.
+	 */
+	if (c->linetable_cut && c->minor <= 9 && n >= 0 &&
+	    !lnotab_covers(c->linetable, (int)c->linetable_len, f->offset))
+		n = -1;
 	if (n < 0 && c->linetable_cut) {
 		py->stats.lines_unknown++;
 		snprintf(line, sizeof(line), "?");
 	} else {
 		snprintf(line, sizeof(line), "%d", n < 0 ? c->firstlineno : n);
 	}
-	if (format_label(buf, len, c->qualname, c->filename, line))
+	if (format_label(buf, len, c->qualname, c->filename, line) && !c->label_cut) {
+		c->label_cut = true;
 		py->stats.labels_cut++;
+	}
 	return PY_NAMED;
 }
 
@@ -1184,4 +1216,31 @@ int python__line(int minor, const uint8_t *tab, int n, int firstlineno, int addr
 	if (minor == 10)
 		return line310(tab, n, firstlineno, addr);
 	return line311(tab, n, firstlineno, addr);
+}
+
+/* ---- For other readers of the target's memory (pythreads.c) ---------- */
+
+int python__minor(struct python *py, pid_t pid)
+{
+	struct py_target *t = py ? target_get(py, pid) : NULL;
+
+	return t && !t->unsupported ? t->minor : -1;
+}
+
+uint64_t python__runtime(struct python *py, pid_t pid)
+{
+	struct py_target *t = py ? target_get(py, pid) : NULL;
+
+	return t && !t->unsupported ? t->bpf.runtime : 0;
+}
+
+uint64_t python__interp(struct python *py, pid_t pid)
+{
+	struct py_target *t = py ? target_get(py, pid) : NULL;
+	uint64_t interp = 0;
+
+	if (!t || t->unsupported ||
+	    read_mem(pid, t->bpf.runtime + t->bpf.rt_interp_head, &interp, sizeof(interp)))
+		return 0;
+	return interp;
 }

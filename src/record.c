@@ -22,10 +22,13 @@
 #include "capture_api.h"
 #include "commands.h"
 #include "folded.h"
+#include "labels.h"
+#include "report.h"
 #include "output.h"
 #include "gilwait.h"
 #include "profile.h"
 #include "python.h"
+#include "pythreads.h"
 #include "symbolize.h"
 #include "util.h"
 
@@ -38,6 +41,10 @@
  */
 #define PY_RETRY_SEC	 0.02
 #define PY_RETRY_FOR_SEC 3.0
+/* How long CMD has to exit after SIGTERM when the profile ends first. */
+#define CHILD_STOP_GRACE_SEC 2.0
+/* Processes named in the summary, heaviest first. */
+#define PROCESSES_LISTED 8
 #define MAX_FRAMES	 (2 + RAMPA_PY_MAX_DEPTH + 2 * RAMPA_MAX_STACK_DEPTH)
 
 struct tid_set {
@@ -59,9 +66,14 @@ struct record {
 	bool as_root;		   /* -- CMD keeps root under sudo */
 	const char *format_name;
 	enum output_format format;
+	unsigned int label_flags; /* --short-paths, --no-lines */
 	bool quiet;
 	enum record_mode { MODE_CPU, MODE_WALL, MODE_OFFCPU, MODE_GILWAIT, MODE_GIL } mode;
 	bool per_thread;
+	bool per_process; /* a "name-PID" frame under the root */
+	bool no_children; /* -p: the PIDs alone, not their descendants */
+	pid_t *desc;	  /* -p: descendants alive at attach, followed too */
+	size_t ndesc, desc_cap;
 	bool json;
 	struct gilwait *gil;
 	uint64_t start_ns, end_ns; /* CLOCK_MONOTONIC */
@@ -75,6 +87,7 @@ struct record {
 	struct capture *cap;
 	struct symbolizer *sym;
 	struct python *py;
+	struct pythreads *pt; /* with -T and gil-wait: thread names */
 	struct pending {
 		pid_t pid;
 		double first, next;
@@ -88,7 +101,7 @@ struct record {
 	uint64_t py_ok_unnamed;		   /* ... of them walked whole (PY_OK) */
 	uint64_t ns_by_kind[3];		   /* off-CPU nanoseconds by enum sample_kind */
 	uint64_t samples_cpu;		   /* on-CPU samples */
-	uint64_t snapshots, snapshot_failed;
+	uint64_t snapshots, snapshot_failed, snapshot_late;
 	struct snapshot {
 		uint32_t *frames; /* after the process root, root first */
 		uint32_t n;
@@ -101,6 +114,7 @@ struct record {
 	} * seeds;
 	size_t nseeds, seeds_cap;
 	struct thread_name {
+		pid_t pid;
 		uint32_t tid, frame;
 	} * tnames;
 	size_t ntnames, tnames_cap;
@@ -137,33 +151,36 @@ static void on_sigchld(int sig)
 static void gil_usage(FILE *f)
 {
 	fprintf(
-	    f, "usage: rampa-bpf gil-wait [options] [-p PID[,PID...]]\n"
-	       "       rampa-bpf gil-wait [options] -- CMD [ARGS...]\n"
-	       "\n"
-	       "Measure, for every thread of the targets (every Python process on the\n"
-	       "machine when none is given), the time spent waiting to take the GIL, and\n"
-	       "where: a futex wait on the GIL's condition or mutex, seen at the syscall, so\n"
-	       "stripped interpreters work. Writes the waiting Python stacks as collapsed\n"
-	       "stacks weighted in microseconds, and prints a table per thread: wall time,\n"
-	       "GIL wait (seconds and %% of wall), number of waits, longest wait, and the\n"
-	       "threads that held the GIL meanwhile, with the Python code they ran.\n"
-	       "\n"
-	       "options:\n"
-	       "  -p, --pid PID[,PID...]   these processes (all their threads)\n"
-	       "  -d, --duration TIME      stop after TIME (e.g. 30, 500ms, 2m); default: until\n"
-	       "                           Ctrl-C or the targets exit\n"
-	       "  -o, --output FILE        the waiting stacks (default rampa-gil-PID.folded); the\n"
-	       "                           format follows the extension, as for record\n"
-	       "      --format FORMAT      folded, svg, speedscope or pprof\n"
-	       "      --json               print the table as JSON on stdout\n"
-	       "      --output-in-place    write through a symlink, FIFO or device at FILE\n"
-	       "      --as-root            under sudo, run CMD as root (default: the sudo user)\n"
-	       "  -q, --quiet              print only errors and the table\n"
-	       "  -v, --verbose            print debugging details\n"
-	       "  -h, --help               show this help\n"
-	       "\n"
-	       "Free-threaded builds have no GIL and are reported as such. See\n"
-	       "rampa-bpf-gil-wait(1).\n");
+	    f,
+	    "usage: rampa-bpf gil-wait [options] [-p PID[,PID...]]\n"
+	    "       rampa-bpf gil-wait [options] -- CMD [ARGS...]\n"
+	    "\n"
+	    "Measure, for every thread of the targets (every Python process on the\n"
+	    "machine when none is given), the time spent waiting to take the GIL, and\n"
+	    "where: a futex wait on the GIL's condition or mutex, seen at the syscall, so\n"
+	    "stripped interpreters work. Writes the waiting Python stacks as collapsed\n"
+	    "stacks weighted in microseconds, and prints a table per thread: wall time,\n"
+	    "GIL wait (seconds and %% of wall), number of waits, longest wait, and the\n"
+	    "threads that held the GIL meanwhile, with the Python code they ran.\n"
+	    "\n"
+	    "options:\n"
+	    "  -p, --pid PID[,PID...]   these processes, all their threads, and the processes\n"
+	    "                           they have started or start (see --no-children)\n"
+	    "      --no-children        -p: the given processes only\n"
+	    "  -d, --duration TIME      stop after TIME (e.g. 30, 500ms, 2m); default: until\n"
+	    "                           Ctrl-C or the targets exit\n"
+	    "  -o, --output FILE        the waiting stacks (default rampa-gil-PID.folded); the\n"
+	    "                           format follows the extension, as for record\n"
+	    "      --format FORMAT      folded, svg, speedscope, pprof or pstats\n"
+	    "      --json               print the table as JSON on stdout\n"
+	    "      --output-in-place    write through a symlink, FIFO or device at FILE\n"
+	    "      --as-root            under sudo, run CMD as root (default: the sudo user)\n" LABEL_HELP
+	    "  -q, --quiet              print only errors and the table\n"
+	    "  -v, --verbose            print debugging details\n"
+	    "  -h, --help               show this help\n"
+	    "\n"
+	    "Free-threaded builds have no GIL and are reported as such. See\n"
+	    "rampa-bpf-gil-wait(1).\n");
 }
 
 static void usage(FILE *f)
@@ -179,10 +196,14 @@ static void usage(FILE *f)
 	    "(one 'root;...;leaf COUNT' line per distinct stack).\n"
 	    "\n"
 	    "options:\n"
-	    "  -p, --pid PID[,PID...]   profile these running processes (all their threads)\n"
+	    "  -p, --pid PID[,PID...]   profile these running processes, all their threads,\n"
+	    "                           and their descendants: alive now or forked later\n"
+	    "      --no-children        with -p: the given processes only\n"
+	    "      --per-process        put 'NAME-PID' under the root frame: a tree per process\n"
 	    "  -a, --all                profile every process on the machine\n"
-	    "  -d, --duration TIME      stop after TIME (e.g. 30, 30s, 500ms, 2m); default:\n"
-	    "                           until Ctrl-C or the targets exit\n"
+	    "  -d, --duration TIME      stop after TIME (e.g. 30, 30s, 500ms, 2m), a deadline:\n"
+	    "                           a CMD still running then is stopped (SIGTERM);\n"
+	    "                           default: until Ctrl-C or the targets exit\n"
 	    "  -m, --mode MODE          cpu: on-CPU samples, counts are samples (default)\n"
 	    "                           wall: on-CPU and off-CPU time, counts are microseconds\n"
 	    "                           offcpu: time blocked off-CPU only, in microseconds\n"
@@ -191,12 +212,13 @@ static void usage(FILE *f)
 	    "  -T, --per-thread         put 'NAME-TID' under the process root frame: the\n"
 	    "                           thread's latest name (threading's, else the OS's)\n"
 	    "  -o, --output FILE        where to write the profile (default rampa-PID.folded)\n"
-	    "      --format FORMAT      folded, svg, speedscope or pprof (default: from the\n"
-	    "                           extension of FILE: .folded .svg .speedscope.json .pb.gz)\n"
+	    "      --format FORMAT      folded, svg, speedscope, pprof or pstats (default: from\n"
+	    "                           the extension of FILE: .folded .svg .speedscope.json\n"
+	    "                           .pb.gz .pstats)\n"
 	    "      --output-in-place    write through a symlink, FIFO or device at FILE\n"
 	    "                           (refused by default)\n"
 	    "      --as-root            under sudo, run CMD as root (default: as the user\n"
-	    "                           who ran sudo)\n"
+	    "                           who ran sudo)\n" LABEL_HELP
 	    "  -q, --quiet              print only errors\n"
 	    "  -v, --verbose            print debugging details (libbpf, symbol loading)\n"
 	    "  -h, --help               show this help\n"
@@ -398,6 +420,8 @@ static int parse_args(struct record *r, int argc, char **argv)
 		{ "frequency", required_argument, NULL, 'F' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "per-thread", no_argument, NULL, 'T' },
+		{ "per-process", no_argument, NULL, 'P' },
+		{ "no-children", no_argument, NULL, 'C' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -406,6 +430,8 @@ static int parse_args(struct record *r, int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "output-in-place", no_argument, NULL, 'I' },
 		{ "as-root", no_argument, NULL, 'R' },
+		{ "short-paths", no_argument, NULL, OPT_SHORT_PATHS },
+		{ "no-lines", no_argument, NULL, OPT_NO_LINES },
 		{},
 	};
 	bool gil = r->mode == MODE_GILWAIT;
@@ -427,6 +453,12 @@ static int parse_args(struct record *r, int argc, char **argv)
 		case 'a':
 			r->system_wide = true;
 			break;
+		case OPT_SHORT_PATHS:
+			r->label_flags |= LABEL_SHORT_PATHS;
+			break;
+		case OPT_NO_LINES:
+			r->label_flags |= LABEL_NO_LINES;
+			break;
 		case 'm':
 			if (gil) {
 				p_err(
@@ -446,6 +478,12 @@ static int parse_args(struct record *r, int argc, char **argv)
 				p_err("unknown mode '%s' (use cpu, wall, offcpu or gil)", optarg);
 				return EXIT_USAGE;
 			}
+			break;
+		case 'P':
+			r->per_process = true;
+			break;
+		case 'C':
+			r->no_children = true;
 			break;
 		case 'T':
 			r->per_thread = true;
@@ -563,6 +601,32 @@ static int finish_output(struct record *r)
 	return 0;
 }
 
+/* A thread's CPU time so far in ns (/proc/PID/task/TID/schedstat), or -1. */
+static int64_t thread_run_ns(pid_t pid, pid_t tid)
+{
+	char path[96], buf[128];
+	long long ns;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", (int)pid, (int)tid);
+	if (read_text_file(path, buf, sizeof(buf)) <= 0 || sscanf(buf, "%lld", &ns) != 1)
+		return -1;
+	return ns;
+}
+
+/* A thread's state letter from /proc/PID/task/TID/stat (0 if unreadable).
+ * The name may hold anything, ')' and newlines included: the state follows
+ * the last ')'.
+ */
+static char thread_state(pid_t pid, pid_t tid)
+{
+	char path[96], buf[1024], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+	if (read_text_file(path, buf, sizeof(buf)) <= 0 || !(p = strrchr(buf, ')')) || !p[1])
+		return 0;
+	return p[2];
+}
+
 static void process_name(pid_t pid, char *buf, size_t len)
 {
 	char path[64];
@@ -576,19 +640,28 @@ static void process_name(pid_t pid, char *buf, size_t len)
 struct proc_name {
 	pid_t pid;
 	uint32_t frame;
+	uint32_t pid_frame; /* "name-PID", 0: not made yet */
+	char name[64];
+	uint64_t samples; /* on-CPU samples */
+	uint64_t weight;  /* in the output's unit */
+	/* CPU time of its threads when the run started (0 for a process
+	 * created during it); unknown for one first seen mid-run.
+	 */
+	int64_t base_ns;
+	bool base_known;
+	int64_t end_ns_used; /* CPU time used when the window closed, -1: not read */
 	struct proc_name *next;
 };
 
 static struct proc_name *proc_names[256];
 
-static uint32_t proc_frame(struct record *r, pid_t pid, bool refresh)
+static struct proc_name *proc_entry(struct record *r, pid_t pid, bool refresh)
 {
 	struct proc_name **pp = &proc_names[(unsigned int)pid % 256], *p;
-	char name[64];
 
 	for (p = *pp; p; p = p->next)
 		if (p->pid == pid && !refresh)
-			return p->frame;
+			return p;
 		else if (p->pid == pid)
 			break;
 	if (!p) {
@@ -597,9 +670,222 @@ static uint32_t proc_frame(struct record *r, pid_t pid, bool refresh)
 		p->next = *pp;
 		*pp = p;
 	}
-	process_name(pid, name, sizeof(name));
-	p->frame = profile__intern(r->prof, name);
-	return p->frame;
+	process_name(pid, p->name, sizeof(p->name));
+	p->frame = profile__intern(r->prof, p->name);
+	p->pid_frame = 0;
+	return p;
+}
+
+static uint32_t proc_frame(struct record *r, pid_t pid, bool refresh)
+{
+	return proc_entry(r, pid, refresh)->frame;
+}
+
+/* CPU time of pid's live threads now (sum of their schedstat run time, ns);
+ * -1 when the process is gone. Exited threads not yet reaped (a zombie
+ * leader, an orphan's) are left out: BPF kept their time at exit.
+ */
+static int64_t process_run_ns(pid_t pid)
+{
+	char path[64];
+	struct dirent *de;
+	int64_t sum = 0;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	dir = opendir(path);
+	if (!dir)
+		return -1;
+	while ((de = readdir(dir))) {
+		pid_t tid = atoi(de->d_name);
+		char state = tid > 0 ? thread_state(pid, tid) : 0;
+		int64_t ns = state && state != 'Z' && state != 'X' ? thread_run_ns(pid, tid) : -1;
+
+		if (ns > 0)
+			sum += ns;
+	}
+	closedir(dir);
+	return sum;
+}
+
+/* pid's CPU time is counted from now (known_zero: it was created during the
+ * run and has used none before it).
+ */
+static void proc_base(struct record *r, pid_t pid, bool known_zero)
+{
+	struct proc_name *p = proc_entry(r, pid, false);
+	int64_t ns = known_zero ? 0 : process_run_ns(pid);
+
+	p->base_ns = ns < 0 ? 0 : ns;
+	p->base_known = ns >= 0;
+	p->end_ns_used = -1;
+}
+
+/* CPU seconds the sampled processes used during the run: live threads now,
+ * exited ones at exit (kept by BPF), less what they had used before. -1
+ * when a sampled process has no known start (first seen mid-run, not a
+ * child of a target), *unknown gets how many.
+ */
+static int64_t process_used_ns(struct record *r, struct proc_name *p)
+{
+	int64_t live = process_run_ns(p->pid);
+
+	return (live > 0 ? live : 0) + (int64_t)capture__exit_runtime(r->cap, p->pid);
+}
+
+/* The window closes: what every known process has used so far. */
+static void processes_at_end(struct record *r)
+{
+	for (int i = 0; i < 256; i++)
+		for (struct proc_name *p = proc_names[i]; p; p = p->next)
+			p->end_ns_used = p->base_known ? process_used_ns(r, p) : -1;
+}
+
+static double sampled_cpu_seconds(struct record *r, int *unknown)
+{
+	int64_t sum = 0;
+
+	*unknown = 0;
+	for (int i = 0; i < 256; i++) {
+		for (struct proc_name *p = proc_names[i]; p; p = p->next) {
+			if (!p->samples)
+				continue;
+			if (!p->base_known) {
+				(*unknown)++;
+				continue;
+			}
+			sum += (p->end_ns_used >= 0 ? p->end_ns_used : process_used_ns(r, p)) -
+			       p->base_ns;
+		}
+	}
+	return *unknown ? -1 : sum / 1e9;
+}
+
+static void inspect_python(struct record *r, pid_t pid, bool retry);
+
+/* The descendants of roots alive now, from every /proc/PID/stat's parent;
+ * a malloc'd array in *out, its length returned.
+ */
+static size_t find_descendants(const pid_t *roots, int nroots, pid_t **out)
+{
+	struct pp {
+		pid_t pid, ppid;
+		bool in;
+	} *v = NULL;
+	size_t n = 0, cap = 0, nout = 0, out_cap = 0;
+	struct dirent *de;
+	DIR *dir = opendir("/proc");
+	bool grew = true;
+
+	*out = NULL;
+	while (dir && (de = readdir(dir))) {
+		char path[64], buf[1024], *p;
+		pid_t pid = atoi(de->d_name), ppid;
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		/* The name may hold ')': the fields follow the last one. */
+		if (pid <= 0 || read_text_file(path, buf, sizeof(buf)) <= 0 ||
+		    !(p = strrchr(buf, ')')) || sscanf(p + 1, " %*c %d", &ppid) != 1)
+			continue;
+		grow_array((void **)&v, &cap, n + 1, sizeof(*v));
+		v[n++] = (struct pp){ pid, ppid, false };
+	}
+	if (dir)
+		closedir(dir);
+	for (size_t i = 0; i < n; i++)
+		for (int j = 0; j < nroots; j++)
+			v[i].in |= v[i].pid == roots[j];
+	while (grew) {
+		grew = false;
+		for (size_t i = 0; i < n; i++) {
+			for (size_t j = 0; j < n && !v[i].in; j++)
+				if (v[j].in && v[j].pid == v[i].ppid) {
+					v[i].in = grew = true;
+					grow_array((void **)out, &out_cap, nout + 1, sizeof(**out));
+					(*out)[nout++] = v[i].pid;
+				}
+		}
+	}
+	free(v);
+	return nout;
+}
+
+/* -p covers the process tree: the descendants alive now join the targets
+ * (those forked later are followed by BPF).
+ */
+static void add_descendants(struct record *r)
+{
+	pid_t *d;
+	size_t n = find_descendants(r->pids, r->npids, &d);
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t st = proc_start_time(d[i]);
+
+		if (!st || capture__add_target(r->cap, d[i], st - 1))
+			continue;
+		grow_array((void **)&r->desc, &r->desc_cap, r->ndesc + 1, sizeof(*r->desc));
+		r->desc[r->ndesc++] = d[i];
+		symbolizer__refresh(r->sym, d[i]);
+		inspect_python(r, d[i], false);
+		p_debug("following descendant %d of the targets", (int)d[i]);
+	}
+	free(d);
+}
+
+/* With --per-process: "name-PID" under the root, one tree per process. */
+static uint32_t proc_pid_frame(struct record *r, pid_t pid)
+{
+	struct proc_name *p = proc_entry(r, pid, false);
+	char label[96];
+
+	if (!p->pid_frame) {
+		snprintf(label, sizeof(label), "%s-%d", p->name, (int)pid);
+		p->pid_frame = profile__intern(r->prof, label);
+	}
+	return p->pid_frame;
+}
+
+static size_t processes_with_samples(void)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < 256; i++)
+		for (struct proc_name *p = proc_names[i]; p; p = p->next)
+			n += p->weight != 0;
+	return n;
+}
+
+static int cmp_proc_samples(const void *a, const void *b)
+{
+	const struct proc_name *x = *(struct proc_name *const *)a,
+			       *y = *(struct proc_name *const *)b;
+
+	return x->weight < y->weight ? 1 : x->weight > y->weight ? -1 : x->pid - y->pid;
+}
+
+/* The processes that have samples, heaviest first: name, PID, weight. */
+static void print_processes(struct record *r, const char *unit)
+{
+	struct proc_name **v = NULL;
+	size_t n = 0, cap = 0;
+
+	for (int i = 0; i < 256; i++)
+		for (struct proc_name *p = proc_names[i]; p; p = p->next)
+			if (p->weight) {
+				grow_array((void **)&v, &cap, n + 1, sizeof(*v));
+				v[n++] = p;
+			}
+	if (n > 1) {
+		qsort(v, n, sizeof(*v), cmp_proc_samples);
+		fprintf(stderr, "  processes     %zu with samples (%s):", n, unit);
+		for (size_t i = 0; i < n && i < PROCESSES_LISTED; i++)
+			fprintf(stderr, "%s %s (PID %d) %" PRIu64, i ? "," : "", v[i]->name,
+				(int)v[i]->pid, v[i]->weight);
+		if (n > PROCESSES_LISTED)
+			fprintf(stderr, ", %zu more", n - PROCESSES_LISTED);
+		fputc('\n', stderr);
+	}
+	free(v);
 }
 
 static void forget_proc_name(pid_t pid)
@@ -625,8 +911,6 @@ static void free_proc_names(void)
 		proc_names[i] = NULL;
 	}
 }
-
-static void inspect_python(struct record *r, pid_t pid, bool retry);
 
 /* gil-wait with no target: every CPython process running now. */
 static void inspect_all_processes(struct record *r)
@@ -785,9 +1069,11 @@ static bool splice_python(struct record *r, const struct capture_sample *s, uint
 		evals += is_eval_frame(profile__frame_name(r->prof, native[i]));
 	/* A leaf function without its own frame (-momit-leaf-frame-pointer)
 	 * hides its caller: when that is the one eval frame missing, the
-	 * topmost run sits right above the leaf.
+	 * topmost run sits right above the leaf. Not when no eval frame was
+	 * recognised at all (a stripped interpreter): the runs' places are
+	 * then unknown, not missing.
 	 */
-	missing = evals + 1 == runs && nnative > 1 &&
+	missing = evals >= 1 && evals + 1 == runs && nnative > 1 &&
 		  !is_eval_frame(profile__frame_name(r->prof, native[nnative - 1]));
 	if ((!evals && !missing) || (evals != runs && !missing) || py->truncated ||
 	    s->py_status == PY_READ_FAILED) {
@@ -846,20 +1132,45 @@ static void python_then_leaf(struct record *r, const struct capture_sample *s, u
 	}
 }
 
+/* "NAME-TID": the thread's latest name (pythreads.h), "thread" when none
+ * could be read.
+ */
+static void thread_label(struct record *r, pid_t pid, uint32_t tid, char *buf, size_t len)
+{
+	const char *name = pythreads__name(r->pt, pid, (pid_t)tid);
+
+	snprintf(buf, len, "%s-%u", name && name[0] ? name : "thread", tid);
+}
+
 static uint32_t thread_frame(struct record *r, pid_t pid, uint32_t tid)
 {
-	char path[96], name[64], label[96];
+	char label[PYTHREADS_MAX_NAME_CHARS * 4 + 32];
 
 	for (size_t i = 0; i < r->ntnames; i++)
-		if (r->tnames[i].tid == tid)
+		if (r->tnames[i].tid == tid && r->tnames[i].pid == pid)
 			return r->tnames[i].frame;
-	snprintf(path, sizeof(path), "/proc/%d/task/%u/comm", (int)pid, tid);
-	if (read_text_file(path, name, sizeof(name)) <= 0)
-		snprintf(name, sizeof(name), "thread");
-	snprintf(label, sizeof(label), "%s-%u", name, tid);
+	thread_label(r, pid, tid, label, sizeof(label));
 	grow_array((void **)&r->tnames, &r->tnames_cap, r->ntnames + 1, sizeof(*r->tnames));
-	r->tnames[r->ntnames] = (struct thread_name){ tid, profile__intern(r->prof, label) };
+	r->tnames[r->ntnames] = (struct thread_name){ pid, tid, profile__intern(r->prof, label) };
 	return r->tnames[r->ntnames++].frame;
+}
+
+/* Names given since a thread frame was made rename it: a thread is shown
+ * under its latest name, in every stack.
+ */
+static void rename_threads(struct record *r)
+{
+	char label[PYTHREADS_MAX_NAME_CHARS * 4 + 32];
+
+	for (size_t i = 0; i < r->ntnames; i++) {
+		thread_label(r, r->tnames[i].pid, r->tnames[i].tid, label, sizeof(label));
+		profile__rename_frame(r->prof, r->tnames[i].frame, label);
+	}
+}
+
+static const char *thread_name_of(pid_t pid, pid_t tid, void *ctx)
+{
+	return pythreads__name(((struct record *)ctx)->pt, pid, tid);
 }
 
 /* Kernel frames root first. A stack taken in a tracepoint ends in the BPF
@@ -907,7 +1218,7 @@ static void gil_behind(struct record *r, const struct capture_sample *s)
 
 	/* Still the last holder itself: the GIL is being handed over, nobody has it. */
 	if (holder == (pid_t)s->tid) {
-		gilwait__behind(r->gil, s->pid, s->tid, 0, "the GIL being handed over", s->count);
+		gilwait__behind(r->gil, s->pid, s->tid, 0, GILWAIT_HANDOFF, s->count);
 		return;
 	}
 	if (s->holder_py && s->holder_py->depth) {
@@ -969,6 +1280,7 @@ static uint64_t weight_of(struct record *r, const struct capture_sample *s)
 static void on_sample(const struct capture_sample *s, void *ctx)
 {
 	struct record *r = ctx;
+	struct proc_name *pe;
 	uint32_t frames[MAX_FRAMES], n = 0;
 	uint64_t weight;
 
@@ -991,6 +1303,12 @@ static void on_sample(const struct capture_sample *s, void *ctx)
 		r->py_samples[s->py_status] += s->count;
 
 	frames[n++] = proc_frame(r, s->pid, false);
+	pe = proc_entry(r, s->pid, false);
+	pe->weight += weight;
+	if (s->kind == KIND_CPU)
+		pe->samples += s->count;
+	if (r->per_process)
+		frames[n++] = proc_pid_frame(r, s->pid);
 	if (r->per_thread)
 		frames[n++] = thread_frame(r, s->pid, s->tid);
 	if (s->snap_id && s->snap_id <= r->nsnaps) {
@@ -1032,100 +1350,108 @@ static void on_sample(const struct capture_sample *s, void *ctx)
 	profile__add(r->prof, frames, n, weight);
 }
 
-/* Threads asleep, or runnable and waiting for a CPU, when the run starts
- * have no switch-out to catch: take their Python stack from memory and their
- * kernel stack from /proc, and account them from the start. With thousands
- * of threads, a runnable one may not run for seconds.
+/* The stacks of a thread asleep since before the run, taken from memory and
+ * /proc while it still sleeps: Python frames, then kernel frames.
+ */
+static uint32_t sleeper_frames(struct record *r, pid_t pid, pid_t tid, struct py_stack *py,
+			       uint32_t *frames)
+{
+	uint32_t n = 0, kframes[RAMPA_MAX_STACK_DEPTH], nk = 0;
+	struct capture_sample fake = { .pid = pid };
+	char path[96], line[256];
+	FILE *f;
+
+	/* Kernel frames, leaf first: "[<0>] do_nanosleep+0x6c/0x140". */
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stack", (int)pid, (int)tid);
+	f = fopen(path, "re");
+	while (f && nk < RAMPA_MAX_STACK_DEPTH && fgets(line, sizeof(line), f)) {
+		char *name = strchr(line, ' ');
+
+		if (!name)
+			continue;
+		name++;
+		name[strcspn(name, "+ \n")] = '\0';
+		snprintf(path, sizeof(path), "%s_[k]", name);
+		kframes[nk++] = profile__intern(r->prof, path);
+	}
+	if (f)
+		fclose(f);
+	if (!python__snapshot(r->py, pid, tid, py) && py->depth) {
+		fake.py = py;
+		python_then_leaf(r, &fake, frames, &n);
+	} else {
+		frames[n++] = profile__intern(r->prof, "[asleep since before the run]");
+	}
+	while (nk)
+		frames[n++] = kframes[--nk];
+	return n;
+}
+
+/* Threads asleep when the run starts have no switch-out to catch. First all
+ * of them are accounted from r->start_ns, the instant sampling began (a quick
+ * pass: one /proc read each), then their stacks are taken from memory and
+ * /proc. A thread that ran in between may have slept elsewhere since: its
+ * first interval keeps a marker instead of a stack that may be wrong.
  */
 static void snapshot_sleepers(struct record *r, pid_t pid)
 {
-	char path[96], line[256], state;
-	struct py_stack *py = xmalloc(sizeof(*py));
+	struct sleeper {
+		pid_t tid;
+		int64_t run_ns;
+		uint32_t slot;
+	} *sl = NULL;
+	size_t nsl = 0, cap = 0;
+	struct py_stack *py;
+	char path[64];
 	struct dirent *de;
 	DIR *dir;
-	uint64_t start_ns;
 
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
 	dir = opendir(path);
-	if (!dir) {
-		free(py);
+	if (!dir)
 		return;
-	}
-	start_ns = mono_ns();
 	while ((de = readdir(dir))) {
-		uint32_t frames[MAX_FRAMES], n = 0, kframes[RAMPA_MAX_STACK_DEPTH], nk = 0;
-		struct capture_sample fake = { .pid = pid };
 		pid_t tid = atoi(de->d_name);
-		FILE *f;
+		char state = tid > 0 ? thread_state(pid, tid) : 0;
+		int64_t run_ns;
+		int seeded;
 
-		if (tid <= 0)
+		if (state != 'S' && state != 'D')
 			continue;
-		snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
-		state = 0;
-		/* The thread's name may hold ')' and newlines: after the last ')'. */
-		if (read_text_file(path, line, sizeof(line)) > 0 && strrchr(line, ')'))
-			state = strrchr(line, ')')[2];
-		if (state != 'S' && state != 'D' && state != 'R')
-			continue;
-		/* Kernel frames, leaf first: "[<0>] do_nanosleep+0x6c/0x140". */
-		snprintf(path, sizeof(path), "/proc/%d/task/%d/stack", (int)pid, (int)tid);
-		f = fopen(path, "re");
-		while (f && nk < RAMPA_MAX_STACK_DEPTH && fgets(line, sizeof(line), f)) {
-			char *name = strchr(line, ' ');
-
-			if (!name)
-				continue;
-			name++;
-			name[strcspn(name, "+ \n")] = '\0';
-			snprintf(path, sizeof(path), "%s_[k]", name);
-			kframes[nk++] = profile__intern(r->prof, path);
-		}
-		if (f)
-			fclose(f);
-		if (!python__snapshot(r->py, pid, tid, py) && py->depth) {
-			fake.py = py;
-			python_then_leaf(r, &fake, frames, &n);
-		} else {
-			frames[n++] = profile__intern(
-			    r->prof, state == 'R' ? "[runnable since before the run]"
-						  : "[asleep since before the run]");
-		}
-		while (nk)
-			frames[n++] = kframes[--nk];
+		run_ns = thread_run_ns(pid, tid);
 		grow_array((void **)&r->snaps, &r->snaps_cap, r->nsnaps + 1, sizeof(*r->snaps));
-		r->snaps[r->nsnaps].frames = xmalloc(n * sizeof(*frames));
-		memcpy(r->snaps[r->nsnaps].frames, frames, n * sizeof(*frames));
-		r->snaps[r->nsnaps].n = n;
+		r->snaps[r->nsnaps] = (struct snapshot){ NULL, 0 };
 		r->nsnaps++;
-		grow_array((void **)&r->seeds, &r->seeds_cap, r->nseeds + 1, sizeof(*r->seeds));
-		r->seeds[r->nseeds++] =
-		    (struct seed){ pid, tid,
-				   state == 'R' ? KIND_OFFCPU_RUNNABLE : KIND_OFFCPU_BLOCKED,
-				   (uint32_t)r->nsnaps };
+		seeded = capture__offcpu_seed(r->cap, pid, tid, KIND_OFFCPU_BLOCKED,
+					      (__u32)r->nsnaps, r->start_ns);
+		if (seeded) {
+			r->snapshot_failed += seeded < 0;
+			continue;
+		}
+		r->snapshots++;
+		grow_array((void **)&sl, &cap, nsl + 1, sizeof(*sl));
+		sl[nsl++] = (struct sleeper){ tid, run_ns, (uint32_t)r->nsnaps - 1 };
 	}
 	closedir(dir);
-	free(py);
-	p_debug("snapshot of PID %d: %zu threads off-CPU in %.3f s", (int)pid, r->nseeds,
-		(mono_ns() - start_ns) / 1e9);
-}
+	py = xmalloc(sizeof(*py));
+	for (size_t i = 0; i < nsl; i++) {
+		uint32_t frames[MAX_FRAMES], n;
+		struct snapshot *sn = &r->snaps[sl[i].slot];
 
-/* Right after the kernel starts accounting, in a few milliseconds however
- * long the snapshot took: every snapshot thread is accounted from the same
- * instant as the rest, none from before (more time than the run) nor from
- * its first wake-up (less).
- */
-static void seed_sleepers(struct record *r)
-{
-	for (size_t i = 0; i < r->nseeds; i++) {
-		const struct seed *s = &r->seeds[i];
-		int ret =
-		    capture__offcpu_seed(r->cap, s->pid, s->tid, s->kind, s->snap_id, r->start_ns);
-
-		if (ret < 0)
-			r->snapshot_failed++;
-		else if (ret == 0)
-			r->snapshots++;
+		n = sleeper_frames(r, pid, sl[i].tid, py, frames);
+		if (sl[i].run_ns < 0 || thread_run_ns(pid, sl[i].tid) != sl[i].run_ns) {
+			n = 0;
+			frames[n++] = profile__intern(
+			    r->prof, "[asleep since before the run: woke before its "
+				     "stack was taken]");
+			r->snapshot_late++;
+		}
+		sn->frames = xmalloc(n * sizeof(*frames));
+		memcpy(sn->frames, frames, n * sizeof(*frames));
+		sn->n = n;
 	}
+	free(py);
+	free(sl);
 }
 
 /* Name now, while the process lives, what an open off-CPU interval will
@@ -1153,19 +1479,25 @@ static void forget_exited(struct record *r)
 
 		symbolizer__forget(r->sym, pid);
 		python__forget(r->py, pid);
-		forget_proc_name(pid);
+		/* Its name, samples and CPU time serve the summary; only -a,
+		 * which may see processes without end, lets them go.
+		 */
+		if (r->system_wide)
+			forget_proc_name(pid);
 	}
 	r->nexited = 0;
 }
 
 static void drain(struct record *r)
 {
+	pythreads__refresh(r->pt);
 	capture__drain(r->cap, on_sample, r);
 	capture__offcpu_pending(r->cap, 0, warm_pending, r);
 	if (r->gil) {
 		capture__gil_threads(r->cap, gil_thread_seen, r);
-		gilwait__names(r->gil);
+		gilwait__names(r->gil, thread_name_of, r);
 	}
+	rename_threads(r);
 	/* gil-wait names threads of exited processes in its table at the end. */
 	if (!r->gil)
 		forget_exited(r);
@@ -1213,6 +1545,7 @@ static void on_event(const struct capture_event *e, void *ctx)
 		break;
 	case EVENT_FORK:
 		p_debug("following child %u of %u", e->pid, e->ppid);
+		proc_base(r, e->pid, true);
 		break;
 	case EVENT_EXIT:
 		r->nexits++;
@@ -1378,7 +1711,8 @@ static void describe_target(struct record *r, char *buf, size_t len)
 		return;
 	}
 	for (int i = 0; i < r->npids && off + 1 < len; i++) {
-		process_name(r->pids[i], name, sizeof(name));
+		/* The name seen at attach: the process may be gone by now. */
+		snprintf(name, sizeof(name), "%s", proc_entry(r, r->pids[i], false)->name);
 		text_safe(name); /* a target line on stderr and in every format's title */
 		off += snprintf(buf + off, len - off, "%sPID %d (%s)", i ? ", " : "",
 				(int)r->pids[i], name);
@@ -1431,7 +1765,7 @@ static void print_python_summary(struct record *r, const uint64_t *st)
 			r->py_spliced);
 	if (r->py_leaf_only)
 		fprintf(stderr, "    %-40s %" PRIu64 "\n",
-			"native leaf only (no usable native walk)", r->py_leaf_only);
+			"C frames: leaf only (no frame pointers)", r->py_leaf_only);
 	fprintf(stderr,
 		"    %-40s %" PRIu64 " named in the kernel at first sight, %" PRIu64
 		" read from memory\n",
@@ -1454,6 +1788,7 @@ static void print_summary(struct record *r, double elapsed, const char *why)
 	uint64_t st[STAT__MAX], run_ns, runs;
 	struct rusage self;
 	double cpu = -1, self_cpu;
+	int cpu_unknown = 0;
 	char target[512];
 	bool any_loss = false;
 	struct {
@@ -1467,11 +1802,8 @@ static void print_summary(struct record *r, double elapsed, const char *why)
 	getrusage(RUSAGE_SELF, &self);
 	self_cpu = self.ru_utime.tv_sec + self.ru_utime.tv_usec / 1e6 + self.ru_stime.tv_sec +
 		   self.ru_stime.tv_usec / 1e6;
-	if (r->cmd && r->child_exited)
-		cpu = r->child_rusage.ru_utime.tv_sec + r->child_rusage.ru_utime.tv_usec / 1e6 +
-		      r->child_rusage.ru_stime.tv_sec + r->child_rusage.ru_stime.tv_usec / 1e6;
-	else if (r->npids && r->cpu_start >= 0 && r->cpu_last >= 0)
-		cpu = r->cpu_last - r->cpu_start;
+	if (!r->system_wide)
+		cpu = sampled_cpu_seconds(r, &cpu_unknown);
 
 	losses[nl++] =
 	    (typeof(losses[0])){ "user stack hash collisions", st[STAT_USTACK_COLLISION] };
@@ -1498,8 +1830,10 @@ static void print_summary(struct record *r, double elapsed, const char *why)
 	    (typeof(losses[0])){ "off-CPU intervals dropped: map full", st[STAT_OFFCPU_MAP_FULL] };
 	losses[nl++] =
 	    (typeof(losses[0])){ "off-CPU stacks dropped: maps full", st[STAT_OFFCPU_STACK_FULL] };
-	losses[nl++] = (typeof(losses[0])){ "off-CPU at start but not accounted: map full",
-					    r->snapshot_failed };
+	losses[nl++] =
+	    (typeof(losses[0])){ "asleep at start but not accounted", r->snapshot_failed };
+	losses[nl++] =
+	    (typeof(losses[0])){ "asleep at start, stack not taken in time", r->snapshot_late };
 	losses[nl++] = (typeof(losses[0])){ "Python frames unnamed: code object unreadable",
 					    st[STAT_PY_CODE_UNREADABLE] };
 	losses[nl++] = (typeof(losses[0])){ "Python frames unnamed: code event buffer full",
@@ -1549,19 +1883,34 @@ static void print_summary(struct record *r, double elapsed, const char *why)
 	if (r->mode != MODE_GILWAIT)
 		fprintf(stderr, "  samples       %" PRIu64 " on-CPU (%.1f per second)\n",
 			r->samples_cpu, elapsed > 0 ? r->samples_cpu / elapsed : 0.0);
-	if (cpu > 0 && (r->mode == MODE_CPU || r->mode == MODE_WALL))
-		fprintf(stderr,
-			"  CPU time      %.2f s sampled of %.2f s used by the target (%.1f%%)\n",
-			(double)r->samples_cpu / r->hz, cpu, 100.0 * r->samples_cpu / r->hz / cpu);
+	if (r->mode == MODE_CPU || r->mode == MODE_WALL) {
+		/* Samples are Poisson: 2 sigma is 2 sqrt(n) samples. */
+		double got = (double)r->samples_cpu / r->hz, err = 2 * sqrt(r->samples_cpu) / r->hz;
+
+		if (cpu > 0)
+			fprintf(
+			    stderr,
+			    "  CPU time      %.2f s sampled (+-%.2f s) of %.2f s used by the sampled "
+			    "processes (%.1f%%)\n",
+			    got, err, cpu, 100.0 * got / cpu);
+		else if (cpu_unknown)
+			fprintf(
+			    stderr,
+			    "  CPU time      %.2f s sampled; not compared: %d sampled process%s "
+			    "ran before the run and %s not a target (CPU time since unknown)\n",
+			    got, cpu_unknown, cpu_unknown == 1 ? "" : "es",
+			    cpu_unknown == 1 ? "was" : "were");
+	}
 	if (r->snapshots || r->snapshot_failed)
 		fprintf(stderr,
 			"  asleep        %" PRIu64 " threads asleep or runnable at the start, "
 			"accounted from then\n",
 			r->snapshots);
 	if (r->mode != MODE_GILWAIT)
-		fprintf(stderr,
-			"  threads       %zu in %" PRIu64 " process%s (%" PRIu64 " exited)\n",
-			r->tids.n, r->nprocs, r->nprocs == 1 ? "" : "es", r->nexits);
+		fprintf(stderr, "  threads       %zu in %zu process%s (%" PRIu64 " exited)\n",
+			r->tids.n, processes_with_samples(),
+			processes_with_samples() == 1 ? "" : "es", r->nexits);
+	print_processes(r, r->mode == MODE_CPU || r->mode == MODE_GIL ? "samples" : "us");
 	print_python_summary(r, st);
 	fprintf(stderr, "  stacks        %zu distinct, %zu frame names\n",
 		profile__nstacks(r->prof), profile__nframes(r->prof));
@@ -1575,6 +1924,14 @@ static void print_summary(struct record *r, double elapsed, const char *why)
 	}
 	if (!any_loss)
 		fprintf(stderr, "  losses        none\n");
+	/* Not losses: these frames are in the profile, named by their file. */
+	if (ss->no_file + ss->no_symbol)
+		fprintf(stderr,
+			"  names         %" PRIu64
+			" native frame%s named file+offset (the file has "
+			"no symbols%s)\n",
+			ss->no_file + ss->no_symbol, ss->no_file + ss->no_symbol == 1 ? "" : "s",
+			ss->no_file ? " or could not be read" : "");
 	fprintf(stderr, "  attach        %.0f ms from start to sampling\n",
 		1000 * (r->t_sampling - r->t_invoked));
 	fprintf(stderr, "  profiler CPU  %.3f s (%.2f%% of one core)", self_cpu,
@@ -1601,6 +1958,7 @@ static void set_meta(struct record *r, double elapsed)
 		 r->mode == MODE_GIL ? " (samples of threads holding the GIL)" : "");
 	m->duration_sec = elapsed;
 	m->hz = r->mode == MODE_GILWAIT || r->mode == MODE_OFFCPU ? 0 : r->hz;
+	m->window = r->cmd && r->child_exited ? "command" : "attach";
 }
 
 static void progress(struct record *r, double elapsed)
@@ -1616,7 +1974,7 @@ static int run(struct record *r)
 	struct capture_opts copts = {
 		.hz = r->hz,
 		.system_wide = r->system_wide,
-		.follow_forks = r->cmd != NULL,
+		.follow_forks = r->cmd != NULL || !r->no_children,
 		.gil = r->mode == MODE_GILWAIT,
 		.gil_holders = r->mode == MODE_GIL,
 		.no_sampling = r->mode == MODE_GILWAIT,
@@ -1633,6 +1991,10 @@ static int run(struct record *r)
 	const char *why = NULL;
 	char target[512];
 
+	/* First: a signal during attach (which takes a moment) still ends the
+	 * run the documented way, with the profile written.
+	 */
+	install_signals();
 	ret = capture__open(&r->cap, &copts);
 	if (ret)
 		return ret;
@@ -1669,6 +2031,8 @@ static int run(struct record *r)
 				   ? "its interpreter has no GIL set up yet; looking again"
 				   : "no CPython with a GIL found in it: nothing to measure");
 	}
+	if (r->npids && !r->no_children)
+		add_descendants(r);
 	if (r->mode == MODE_GILWAIT && r->system_wide)
 		inspect_all_processes(r);
 	/* Kernel symbols take tens of ms to load: not while CMD's first
@@ -1685,13 +2049,21 @@ static int run(struct record *r)
 		return ret;
 	r->t_sampling = now_sec();
 	r->start_ns = mono_ns();
-	seed_sleepers(r);
-	install_signals();
 	r->cpu_start = r->cpu_last = targets_cpu_seconds(r);
-	/* The run's clock starts with the kernel's accounting, not after the
-	 * snapshot: off-CPU time is counted from then, so the duration must be.
-	 */
-	start = r->t_sampling;
+	for (int i = 0; i < r->npids; i++)
+		proc_base(r, r->pids[i], false);
+	for (size_t i = 0; i < r->ndesc; i++)
+		proc_base(r, r->desc[i], false);
+	if (r->child)
+		proc_base(r, r->child, true);
+	if (r->mode == MODE_WALL || r->mode == MODE_OFFCPU) {
+		for (int i = 0; i < r->npids; i++)
+			snapshot_sleepers(r, r->pids[i]);
+		for (size_t i = 0; i < r->ndesc; i++)
+			snapshot_sleepers(r, r->desc[i]);
+	}
+	/* -d counts from the instant every thread is accounted from. */
+	start = r->start_ns / 1e9;
 	if (r->cmd) {
 		ret = start_child(r, go_fd, err_fd);
 		if (ret)
@@ -1701,12 +2073,14 @@ static int run(struct record *r)
 		describe_target(r, target, sizeof(target));
 		if (r->mode == MODE_GILWAIT)
 			fprintf(stderr, "rampa-bpf: measuring GIL waits of %s", target);
+		else if (r->mode == MODE_OFFCPU)
+			/* Off-CPU time is measured at each switch, not sampled. */
+			fprintf(stderr, "rampa-bpf: profiling %s (offcpu mode)", target);
 		else
 			fprintf(stderr, "rampa-bpf: profiling %s (%s mode, %u Hz)", target,
-				r->mode == MODE_CPU	 ? "cpu"
-				: r->mode == MODE_WALL	 ? "wall"
-				: r->mode == MODE_OFFCPU ? "offcpu"
-							 : "gil",
+				r->mode == MODE_CPU    ? "cpu"
+				: r->mode == MODE_WALL ? "wall"
+						       : "gil",
 				r->hz);
 		if (r->duration)
 			fprintf(stderr, " for %g s", r->duration);
@@ -1769,7 +2143,13 @@ static int run(struct record *r)
 				r->cpu_last = cpu;
 		}
 	}
-	elapsed = now_sec() - start;
+	/* The window ends now for every thread: time after it is not counted. */
+	r->end_ns = mono_ns();
+	capture__end(r->cap, r->end_ns);
+	/* Forks still queued give their processes a start before the close. */
+	capture__poll(r->cap, 0);
+	processes_at_end(r);
+	elapsed = (r->end_ns - r->start_ns) / 1e9;
 	if (stop_signal) {
 		why = stop_signal == SIGINT ? "interrupted" : "stopped by a signal";
 		if (r->child && !r->child_exited && stop_signal != SIGINT)
@@ -1784,16 +2164,22 @@ static int run(struct record *r)
 	 */
 	capture__poll(r->cap, 0);
 	drain(r);
-	capture__offcpu_flush(r->cap, mono_ns(), on_sample, r);
-	r->end_ns = mono_ns();
+	capture__offcpu_flush(r->cap, r->end_ns, on_sample, r);
 	if (r->gil) {
 		capture__gil_threads(r->cap, gil_thread_stats, r);
 		for (int i = 0; i < r->npids; i++)
 			if (python__describe(r->py, r->pids[i]))
 				gil_threads_alive(r, r->pids[i]);
+		gilwait__names(r->gil, thread_name_of, r);
 	}
 	print_summary(r, elapsed, why);
 	set_meta(r, elapsed);
+	if (r->label_flags) {
+		struct profile *l = labels__apply(r->prof, r->label_flags);
+
+		profile__free(r->prof);
+		r->prof = l;
+	}
 	ret = finish_output(r);
 	if (r->gil) {
 		fflush(stderr);
@@ -1801,9 +2187,12 @@ static int run(struct record *r)
 		fflush(stdout);
 	}
 	if (!ret && !r->quiet) {
-		fprintf(stderr, "rampa-bpf: wrote %s (%zu stacks, %" PRIu64 " %s)\n", r->output,
-			profile__nstacks(r->prof), profile__total(r->prof),
-			r->mode == MODE_CPU || r->mode == MODE_GIL ? "samples" : "microseconds");
+		char amount[32];
+
+		fprintf(stderr, "rampa-bpf: wrote %s (%zu stacks, %s)\n", r->output,
+			profile__nstacks(r->prof),
+			fmt_amount(amount, sizeof(amount), profile__total(r->prof),
+				   profile__meta(r->prof)->unit));
 		if (!profile__total(r->prof) && r->mode == MODE_GILWAIT)
 			p_info("no thread waited for the GIL");
 		else if (!profile__total(r->prof))
@@ -1818,6 +2207,44 @@ static int run(struct record *r)
 				r->output, r->output);
 	}
 	return ret;
+}
+
+/* The profile ended (deadline, signal, error) while CMD still runs: it was
+ * started for the profile, so it ends with it. SIGTERM, and SIGKILL if it is
+ * still there after CHILD_STOP_GRACE_SEC; never an unbounded wait.
+ */
+static void stop_child(struct record *r)
+{
+	double until = now_sec() + CHILD_STOP_GRACE_SEC;
+	const char *how = "SIGTERM";
+	struct timespec tick = { 0, 20 * 1000 * 1000 };
+	size_t nd;
+	pid_t got, *d;
+
+	/* Its descendants were profiled with it and end with it too. */
+	nd = find_descendants(&r->child, 1, &d);
+	kill(r->child, SIGTERM);
+	for (size_t i = 0; i < nd; i++)
+		kill(d[i], SIGTERM);
+	while ((got = waitpid(r->child, &r->child_status, WNOHANG)) == 0 && now_sec() < until)
+		nanosleep(&tick, NULL);
+	for (size_t i = 0; i < nd; i++)
+		while (proc_alive(d[i], 0) && now_sec() < until)
+			nanosleep(&tick, NULL);
+	for (size_t i = 0; i < nd; i++)
+		if (proc_alive(d[i], 0) && !kill(d[i], SIGKILL))
+			how = "SIGKILL";
+	if (got != r->child) {
+		kill(r->child, SIGKILL);
+		how = "SIGKILL";
+		while (waitpid(r->child, &r->child_status, 0) < 0 && errno == EINTR)
+			;
+	}
+	free(d);
+	if (!r->quiet && !(WIFSIGNALED(r->child_status) && WTERMSIG(r->child_status) == SIGINT))
+		p_info("the profile ended before the command: stopped it (PID %d) and its %zu "
+		       "descendant%s with %s",
+		       (int)r->child, nd, nd == 1 ? "" : "s", how);
 }
 
 static int record_main(int argc, char **argv, bool gil)
@@ -1836,12 +2263,11 @@ static int record_main(int argc, char **argv, bool gil)
 	r.prof = profile__new();
 	r.sym = symbolizer__new(NULL);
 	r.py = python__new();
+	if (r.per_thread || gil)
+		r.pt = pythreads__new(r.py);
 	if (!r.output) {
 		const char *kind = gil ? "gil-" : "";
-		static const char *const ext[] = { ".folded", ".svg", ".speedscope.json",
-						   ".pb.gz" };
-		enum output_format fmt = output__format_for(r.format_name, NULL);
-		const char *e = fmt >= 0 && fmt <= OUTPUT_PPROF ? ext[fmt] : ".folded";
+		const char *e = output__format_ext(output__format_for(r.format_name, NULL));
 
 		if (r.npids)
 			snprintf(defout, sizeof(defout), "rampa-%s%d%s", kind, (int)r.pids[0], e);
@@ -1859,17 +2285,18 @@ static int record_main(int argc, char **argv, bool gil)
 	discard_output(&r);
 	if (r.child) {
 		/* A profile failure wins; otherwise report like the command did. */
-		if (!r.child_exited) {
-			if (ret)
-				kill(r.child, SIGTERM);
-			while (waitpid(r.child, &r.child_status, 0) < 0 && errno == EINTR)
-				;
-		}
+		if (!r.child_exited)
+			stop_child(&r);
 		if (!ret)
 			ret = WIFEXITED(r.child_status) ? WEXITSTATUS(r.child_status)
 							: 128 + WTERMSIG(r.child_status);
 	}
 	capture__close(r.cap);
+	if (r.pt && pythreads__stats(r.pt)->threads_over)
+		p_warn("thread names: %" PRIu64 " threads past the limit of %d per process are "
+		       "shown by their names at first sight",
+		       pythreads__stats(r.pt)->threads_over, PYTHREADS_MAX_THREADS);
+	pythreads__free(r.pt);
 	python__free(r.py);
 	symbolizer__free(r.sym);
 	profile__free(r.prof);
@@ -1879,6 +2306,7 @@ static int record_main(int argc, char **argv, bool gil)
 		free(r.snaps[i].frames);
 	free(r.snaps);
 	free(r.seeds);
+	free(r.desc);
 	free(r.tnames);
 	free(r.tstates);
 	gilwait__free(r.gil);

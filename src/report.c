@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "flamegraph.h"
 #include "folded.h"
+#include "labels.h"
 #include "output.h"
 #include "report.h"
 #include "util.h"
@@ -26,10 +27,12 @@ static void usage(FILE *f)
 	    "stdin) to another format, or print the heaviest functions.\n\n"
 	    "  -o, --output FILE        write the profile to FILE ('-': stdout)\n"
 	    "  -f, --format FORMAT      %s (default: from the\n"
-	    "                           extension of FILE: .folded .svg .speedscope.json .pb.gz)\n"
+	    "                           extension of FILE: .folded .svg .speedscope.json .pb.gz\n"
+	    "                           .pstats)\n"
 	    "  -t, --top N              print the N heaviest functions by self and total\n"
 	    "                           (the default when no -o is given: 20)\n"
-	    "      --sort KEY           order of --top: self (default) or total\n" REPORT_META_HELP
+	    "      --sort KEY           order of --top: self (default) or total\n" LABEL_HELP
+		REPORT_META_HELP
 	    "      --output-in-place    write through a symlink, FIFO or device at FILE\n"
 	    "  -q, --quiet              no summary on stderr\n"
 	    "  -h, --help               this help\n\n"
@@ -148,7 +151,8 @@ static void print_top(const struct profile *p, unsigned long top)
 	size_t n = 0;
 	double total = (double)profile__total(p);
 	const struct profile_meta *m = profile__meta_ro(p);
-	char desc[512];
+	int time_unit = unit_seconds(m->unit, 0) > 0;
+	char desc[512], s[32], t[32];
 
 	funcstats__add(&fs, p, fnames, 0);
 	rows = xmalloc((fs.n ? fs.n : 1) * sizeof(*rows));
@@ -157,14 +161,23 @@ static void print_top(const struct profile *p, unsigned long top)
 			rows[n++] = (struct top_row){ (uint32_t)i, fs.self[0][i], fs.total[0][i] };
 	qsort(rows, n, sizeof(*rows), cmp_row);
 	profile_meta__describe(m, desc, sizeof(desc));
-	printf("# %s\n# total %" PRIu64 " %s in %zu stacks, %zu functions; by %s\n", desc,
-	       profile__total(p), m->unit, profile__nstacks(p), n, sort_total ? "total" : "self");
+	printf("# %s\n# total %s in %zu stacks, %zu functions; by %s\n", desc,
+	       fmt_amount(s, sizeof(s), profile__total(p), m->unit), profile__nstacks(p), n,
+	       sort_total ? "total" : "self");
 	printf("%14s %7s %14s %7s  %s\n", "SELF", "SELF%", "TOTAL", "TOTAL%", "FUNCTION");
-	for (size_t i = 0; i < n && i < top; i++)
-		printf("%14" PRIu64 " %6.2f%% %14" PRIu64 " %6.2f%%  %s\n", rows[i].self,
-		       100.0 * (double)rows[i].self / total, rows[i].total,
-		       100.0 * (double)rows[i].total / total,
+	for (size_t i = 0; i < n && i < top; i++) {
+		/* Sample counts as they are; time in us, ms or s. */
+		if (time_unit) {
+			fmt_amount(s, sizeof(s), rows[i].self, m->unit);
+			fmt_amount(t, sizeof(t), rows[i].total, m->unit);
+		} else {
+			snprintf(s, sizeof(s), "%" PRIu64, rows[i].self);
+			snprintf(t, sizeof(t), "%" PRIu64, rows[i].total);
+		}
+		printf("%14s %6.2f%% %14s %6.2f%%  %s\n", s, 100.0 * (double)rows[i].self / total,
+		       t, 100.0 * (double)rows[i].total / total,
 		       profile__frame_name(fnames, rows[i].fn));
+	}
 	free(rows);
 	funcstats__free(&fs);
 	profile__free(fnames);
@@ -184,6 +197,8 @@ int cmd_report(int argc, char **argv)
 		{ "duration", required_argument, NULL, OPT_DURATION },
 		{ "hz", required_argument, NULL, OPT_HZ },
 		{ "output-in-place", no_argument, NULL, OPT_IN_PLACE },
+		{ "short-paths", no_argument, NULL, OPT_SHORT_PATHS },
+		{ "no-lines", no_argument, NULL, OPT_NO_LINES },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -191,9 +206,9 @@ int cmd_report(int argc, char **argv)
 	struct input_meta im = { 0 };
 	const char *output = NULL, *format = NULL, *input;
 	unsigned long top = 0;
-	unsigned int flags = 0, out_flags = 0;
+	unsigned int flags = 0, out_flags = 0, label_flags = 0;
 	enum output_format fmt;
-	struct profile *p;
+	struct profile *p, *l;
 	int opt, quiet = 0, ret, r;
 
 	optind = 1;
@@ -235,6 +250,12 @@ int cmd_report(int argc, char **argv)
 			break;
 		case OPT_IN_PLACE:
 			out_flags |= OUTPUT_IN_PLACE;
+			break;
+		case OPT_SHORT_PATHS:
+			label_flags |= LABEL_SHORT_PATHS;
+			break;
+		case OPT_NO_LINES:
+			label_flags |= LABEL_NO_LINES;
 			break;
 		case 'q':
 			quiet = 1;
@@ -278,14 +299,23 @@ int cmd_report(int argc, char **argv)
 	ret = report__read_input(input, p, flags, &im);
 	if (ret)
 		goto cleanup;
+	l = labels__apply(p, label_flags);
+	if (l != p) {
+		profile__free(p);
+		p = l;
+	}
 	if (output && output__write_file(output, p, fmt, out_flags)) {
 		ret = EXIT_OUTPUT;
 		goto cleanup;
 	}
-	if (output && !quiet && strcmp(output, "-"))
-		fprintf(stderr, "rampa-bpf: wrote %s (%s, %zu stacks, %" PRIu64 " %s)\n", output,
-			output__format_name(fmt), profile__nstacks(p), profile__total(p),
-			profile__meta(p)->unit);
+	if (output && !quiet && strcmp(output, "-")) {
+		char amount[32];
+
+		fprintf(
+		    stderr, "rampa-bpf: wrote %s (%s, %zu stacks, %s)\n", output,
+		    output__format_name(fmt), profile__nstacks(p),
+		    fmt_amount(amount, sizeof(amount), profile__total(p), profile__meta(p)->unit));
+	}
 	if (top)
 		print_top(p, top);
 cleanup:

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "demangle.h"
 #include "elf_syms.h"
 #include "ksyms.h"
 #include "procmaps.h"
@@ -258,6 +259,13 @@ static struct elf_file *open_mapped_file(struct symbolizer *sym, pid_t pid,
 	return f;
 }
 
+/* The symbol as people read it (C++ and Rust demangled), into buf. */
+static void demangle_into(const char *name, char *buf, size_t len)
+{
+	if (demangle(name, buf, len) != buf)
+		snprintf(buf, len, "%s", name);
+}
+
 static const char *basename_of(const char *path)
 {
 	const char *s = strrchr(path, '/');
@@ -327,7 +335,7 @@ const char *symbolizer__user(struct symbolizer *sym, pid_t pid, uint64_t addr, b
 		snprintf(buf, len, "%s+0x%" PRIx64, basename_of(m->path), vaddr);
 		return buf;
 	}
-	snprintf(buf, len, "%s", name);
+	demangle_into(name, buf, len);
 	return buf;
 }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
@@ -275,4 +276,48 @@ ssize_t read_text_file(const char *path, char *buf, size_t len)
 	if (n > 0 && buf[n - 1] == '\n')
 		buf[--n] = '\0';
 	return n;
+}
+
+char *fmt_time(char *buf, size_t len, double sec, int plus)
+{
+	static const struct {
+		double scale;
+		const char *name;
+	} units[] = { { 1, "s" }, { 1e-3, "ms" }, { 1e-6, "us" }, { 1e-9, "ns" } };
+	double a = sec < 0 ? -sec : sec, v;
+	size_t i = 0;
+
+	if (a == 0) {
+		snprintf(buf, len, "0");
+		return buf;
+	}
+	while (i + 1 < sizeof(units) / sizeof(units[0]) && a < units[i].scale * 0.9995)
+		i++;
+	v = sec / units[i].scale;
+	a = v < 0 ? -v : v;
+	snprintf(buf, len, plus ? "%+.*f %s" : "%.*f %s",
+		 a >= 99.95 || i == 3 ? 0
+		 : a >= 9.995	      ? 1
+				      : 2,
+		 v, units[i].name);
+	return buf;
+}
+
+double unit_seconds(const char *unit, unsigned int hz)
+{
+	if (unit && !strcmp(unit, "microseconds"))
+		return 1e-6;
+	if (unit && !strcmp(unit, "nanoseconds"))
+		return 1e-9;
+	return hz ? 1.0 / hz : 0;
+}
+
+char *fmt_amount(char *buf, size_t len, uint64_t w, const char *unit)
+{
+	double sec = unit_seconds(unit, 0);
+
+	if (sec > 0)
+		return fmt_time(buf, len, (double)w * sec, 0);
+	snprintf(buf, len, "%" PRIu64 " %s", w, w == 1 ? "sample" : "samples");
+	return buf;
 }

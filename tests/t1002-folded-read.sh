@@ -110,4 +110,16 @@ test_expect_success 'a 64 MiB line is refused without reading it into memory' '
 	"$TEST_TOOL" folded-read huge.folded >out 2>err; [ $? -eq 1 ] &&
 	grep -q "huge.folded:2: line longer than 1 MiB" err
 '
+test_expect_success "austin's line markers are merged into their frame, not taken as functions" '
+	printf "%s\n" "P42;T7;<module> (app.py);L10;main (app.py);L5;compute (app.py);L20 50" \
+		"P42;T7;<module> (app.py);L10;main (app.py);L5;compute (app.py);L21 30" \
+		"P42;T7;<module> (app.py);L10;main (app.py);L6 20" "P42;T7;L3 1" >austin.txt &&
+	"$RAMPA" report -q austin.txt -o - | grep -v "^#" >got &&
+	printf "%s\n" "P42;T7;<module> (app.py:10);main (app.py:5);compute (app.py:20) 50" \
+		"P42;T7;<module> (app.py:10);main (app.py:5);compute (app.py:21) 30" \
+		"P42;T7;<module> (app.py:10);main (app.py:6) 20" "P42;T7;L3 1" >expect &&
+	diff -u expect got &&
+	"$RAMPA" report --top 9 austin.txt >top && ! grep -Eq "  L(5|6|10|20|21)$" top &&
+	grep -Eq "^ +80 +79.21% +80 +79.21%  compute \(app.py\)$" top
+'
 test_done

@@ -27,6 +27,19 @@ test_expect_success '--top: self and total per function, Python lines merged' '
 	tail -n +3 out >got && diff -u expect got &&
 	grep -q "total 1000 samples in 4 stacks, 15 functions; by self" out
 '
+test_expect_success 'time profiles read in us, ms and s; the machine formats keep microseconds' '
+	printf "%s\n" "p;a 3004143" "p;b 11964628" "p;c 850" "p;d 12" >us.folded &&
+	"$RAMPA" report --mode wall --top 4 us.folded >out && cat out &&
+	grep -q "^# total 15.0 s in 4 stacks" out &&
+	grep -Eq "^ +12.0 s +79.93% +12.0 s +79.93%  b$" out &&
+	grep -Eq "^ +3.00 s +20.07% +3.00 s +20.07%  a$" out &&
+	grep -Eq "^ +850 us +0.01% +850 us +0.01%  c$" out &&
+	grep -Eq "^ +12.0 us +0.00% +12.0 us +0.00%  d$" out &&
+	"$RAMPA" report --mode wall us.folded -o us.svg 2>err &&
+	grep -q "wrote us.svg (svg, 4 stacks, 15.0 s)" err &&
+	grep -q "total 15.0 s</text>" us.svg && grep -q "^12.0 s (79.93%), self 12.0 s, native</title>" us.svg &&
+	"$RAMPA" report -q --mode wall us.folded -o us2.folded && grep -qx "p;b 11964628" us2.folded
+'
 test_expect_success '--top --sort total orders by inclusive weight' '
 	"$RAMPA" report --top 3 --sort total "$FIX/app.folded" >out &&
 	sed -n 4,6p out | awk "{ print \$3, \$NF }" >got &&
@@ -65,7 +78,7 @@ test_expect_success 'the folded header: what the profile is, skipped by other re
 '
 test_expect_success 'unknown format and --format without -o are usage errors' '
 	"$RAMPA" report "$FIX/app.folded" -o x --format gif 2>err; [ $? -eq 2 ] &&
-	grep -q "unknown format .gif. (supported: folded, svg, speedscope, pprof)" err &&
+	grep -q "unknown format .gif. (supported: folded, svg, speedscope, pprof, pstats)" err &&
 	"$RAMPA" report "$FIX/app.folded" --format svg 2>err; [ $? -eq 2 ] &&
 	"$RAMPA" report 2>err; [ $? -eq 2 ] && grep -q "no input" err &&
 	"$RAMPA" report a b 2>err; [ $? -eq 2 ] &&

@@ -47,10 +47,10 @@ test_expect_success 'children sit inside their parent, one row up, in name order
 			if (i > 1 && (nm[i] < nm[i - 1] || x[i] < x[i - 1])) exit 3 } }" frames
 '
 test_expect_success 'tooltips give count, unit, percentage and kind' '
-	[ "$(field frames "compute (/srv/app/app.py:20)" 8)" = "500 samples (50.00%), self 500, python" ] &&
-	[ "$(field frames "dumps (/usr/lib/python3.11/json/__init__.py:231)" 8)" = "300 samples (30.00%), self 0, stdlib" ] &&
+	[ "$(field frames "compute (/srv/app/app.py:20)" 8)" = "500 samples (50.00%), self 500 samples, python" ] &&
+	[ "$(field frames "dumps (/usr/lib/python3.11/json/__init__.py:231)" 8)" = "300 samples (30.00%), self 0 samples, stdlib" ] &&
 	"$RAMPA" report -q "$FIX/pyspy.txt" --mode wall -o wall.svg &&
-	svgq wall.svg | grep -q "^slow (examples/longrunning.py:8)|.*|87 microseconds (87.00%), self 87, python$"
+	svgq wall.svg | grep -q "^slow (examples/longrunning.py:8)|.*|87.0 us (87.00%), self 87.0 us, python$"
 '
 # kind_of FILL: the colour family a fill belongs to.
 cat >"$TRASH/kind.awk" <<'AWK'
@@ -71,13 +71,29 @@ test_expect_success 'frames are coloured by kind: user, stdlib, site-packages, n
 	[ "$(kind "$(field frames "tcp_recvmsg_[k]" 5)")" = orange ] &&
 	[ "$(kind "$(field frames "__x64_sys_recvfrom_[k]" 5)")" = orange ]
 '
+test_expect_success 'synthetic frames have colours of their own, and the legend names every kind' '
+	printf "%s\n" "p;[unknown] 5" "p;a;[off-cpu] 5" "p;a;[runqueue] 2" "p;[vdso] 1" \
+		"p;b;[truncated: deeper than 128 Python frames] 2" "p;c;x_[k] 3" "p;d 3" >syn.folded &&
+	"$RAMPA" report -q syn.folded -o syn.svg && svgq syn.svg >sf && cat sf &&
+	grep -q "^\[unknown\]|.*, not named$" sf && grep -q "^\[truncated: .*, not named$" sf &&
+	grep -q "^\[off-cpu\]|.*, off-CPU$" sf && grep -q "^\[runqueue\]|.*, off-CPU$" sf &&
+	grep -q "^\[vdso\]|.*, native$" sf &&
+	u=$(field sf "[unknown]" 5) && o=$(field sf "[off-cpu]" 5) && d=$(field sf d 5) &&
+	echo "unknown=$u off-cpu=$o native=$d" &&
+	[ "$(kind "$d")" = red ] && [ "$(kind "$u")" = other ] && [ "$(kind "$o")" = other ] &&
+	[ "$u" != "$o" ] && echo "$u" | grep -Eq "^rgb\(([0-9]+),\1,\1\)$" &&
+	echo "$o" | awk -F"[(,)]" "{ exit !(\$4 > \$2 + 60) }" &&
+	for k in python stdlib site-packages native kernel off-CPU "not named"; do
+		grep -q "style=\"font-size:10px\">$k</text>" syn.svg || { echo "legend misses $k"; exit 1; }
+	done
+'
 test_expect_success 'site-packages in a virtualenv and lib/python3.X stdlib are told apart' '
 	printf "%s\n" "p;a (/venv/lib/python3.12/site-packages/req/api.py:3) 1" \
 		"p;b (/opt/py/lib/python3.13/asyncio/events.py:9) 1" "p;c (/home/u/lib/pythonic.py:1) 1" \
 		>kinds.folded &&
 	"$RAMPA" report -q kinds.folded -o kinds.svg && svgq kinds.svg >kf &&
-	grep -q "^a (.*, self 1, site-packages$" kf && grep -q "^b (.*, self 1, stdlib$" kf &&
-	grep -q "^c (.*, self 1, python$" kf
+	grep -q "^a (.*, self 1 sample, site-packages$" kf && grep -q "^b (.*, self 1 sample, stdlib$" kf &&
+	grep -q "^c (.*, self 1 sample, python$" kf
 '
 test_expect_success 'frames narrower than 0.1 px are left out, their weight kept' '
 	{ echo "r;big 1000000"; echo "r;tiny 1"; } >narrow.folded &&

@@ -31,11 +31,14 @@ test_expect_success 'the table gives both shares and the delta, biggest first' '
 	"$RAMPA" diff "$BASE" "$NEW" >out && cat out &&
 	grep -q "^# BASE .*diff-base.folded: 10000 samples; NEW .*diff-new.folded: 11920 samples$" out &&
 	sed -n "/^# total share/,/^$/p" out >total &&
-	sed -n 3p total | grep -Eq "^ +30.00% +41.95% +\+11.95 +18.3  yes +json.dumps " &&
-	grep -Eq "^ +50.00% +42.03% +-7.97 +-11.8  yes +compute \(app.py\)$" total &&
-	grep -Eq "^ +0.00% +3.36% +\+3.36 .* yes +new_path \(app.py\)$" total &&
+	sed -n 3p total | grep -Eq " +30.00% +41.95% +\+11.95 +18.3  yes +encode " &&
+	# json.dumps grew only through encode, its callee: "via", after the sources.
+	grep -Eq " +30.00% +41.95% +\+11.95 +18.3  via +json.dumps " total &&
+	grep -Eq " via +main \(app.py\)$" total && ! grep -Eq " (yes|via) +python3$" total &&
+	grep -Eq " +50.00% +42.03% +-7.97 +-11.8  yes +compute \(app.py\)$" total &&
+	grep -Eq " +0.00% +3.36% +\+3.36 .* yes +new_path \(app.py\)$" total &&
 	sed -n "/^# self share/,/^$/p" out >self &&
-	sed -n 3p self | grep -Eq "^ +30.00% +41.95% +\+11.95 .* encode " &&
+	sed -n 3p self | grep -Eq " +30.00% +41.95% +\+11.95 .* encode " &&
 	! grep -q "main (app.py)" self
 '
 test_expect_success 'call paths that disappeared are listed' '
@@ -45,10 +48,10 @@ test_expect_success 'call paths that disappeared are listed' '
 test_expect_success 'few samples: a 20-point swing is not significant; 100x more is' '
 	printf "%s\n" "p;a 6" "p;b 4" >small-base.folded && printf "%s\n" "p;a 4" "p;b 6" >small-new.folded &&
 	"$RAMPA" diff small-base.folded small-new.folded >out &&
-	grep -Eq "^ +40.00% +60.00% +\+20.00 +0.9  no +b$" out &&
+	grep -Eq " +40.00% +60.00% +\+20.00 +0.9  no +b$" out &&
 	printf "%s\n" "p;a 600" "p;b 400" >big-base.folded && printf "%s\n" "p;a 400" "p;b 600" >big-new.folded &&
 	"$RAMPA" diff big-base.folded big-new.folded >out &&
-	grep -Eq "^ +40.00% +60.00% +\+20.00 +8.9  yes +b$" out
+	grep -Eq " +40.00% +60.00% +\+20.00 +8.9  yes +b$" out
 '
 test_expect_success 'noise only: small wobbles across 20 functions are all not significant' '
 	for i in $(seq 0 19); do
@@ -78,7 +81,26 @@ test_expect_success 'time profiles: the test counts samples from the rate' '
 	"$RAMPA" diff --mode wall us-base.folded us-new.folded >out 2>err &&
 	grep -q "no sampling rate is known" err && grep -Eq " yes +b$" out &&
 	"$RAMPA" diff --mode wall --hz 1000 us-base.folded us-new.folded >out 2>err &&
-	[ ! -s err ] && grep -Eq "^ +40.00% +42.00% +\+2.00 +0.9  no +b$" out
+	[ ! -s err ] && grep -Eq " +40.00% +42.00% +\+2.00 +0.9  no +b$" out
+'
+test_expect_success 'the first line names the comparison; time changes beside shares' '
+	"$RAMPA" diff --mode wall --hz 1000 us-base.folded us-new.folded >out &&
+	head -1 out | grep -q "^# comparing shares of each profile.s total: the headers do not say" &&
+	grep -Eq "^ +400 ms +420 ms +\+20.0 ms +40.00% +42.00% +\+2.00 " out &&
+	"$RAMPA" diff -n absolute --mode wall --hz 1000 us-base.folded us-new.folded >out &&
+	head -1 out | grep -q "^# comparing absolute time .*: given with --normalize (--normalize absolute)$" &&
+	grep -Eq "^ +400 ms +420 ms +\+20.0 ms .* +0.7  no +b$" out
+'
+test_expect_success 'fixed work: a 3x slowdown of a function holding 86% is flagged, its sibling is not' '
+	hdr="# rampa-bpf: target \"t\", mode cpu, unit samples, duration 10.000 s, rate 99 Hz, window command" &&
+	printf "%s\n" "$hdr" "app;hot 860" "app;cold 140" >fw-base.folded &&
+	printf "%s\n" "$hdr" "app;hot 2580" "app;cold 140" >fw-new.folded &&
+	"$RAMPA" diff fw-base.folded fw-new.folded >out && cat out &&
+	head -1 out | grep -q "(--normalize absolute)$" &&
+	sed -n "/^# self time/,/^$/p" out >self &&
+	grep -Eq "^ +8.69 s +26.1 s +\+17.4 s .* yes +hot$" self &&
+	grep -Eq "^ +1.41 s +1.41 s +0 .* no +cold$" self &&
+	"$RAMPA" diff -n shares fw-base.folded fw-new.folded | grep -Eq " yes +cold$"
 '
 
 cat >"$TRASH/svgq.py" <<'PY'

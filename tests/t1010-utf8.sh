@@ -160,6 +160,13 @@ test_expect_success 'py-decode: a string kept as head and tail is marked where i
 	"$TEST_TOOL" py-decode 0x24 100 6162636465 >a && printf "ab[\342\200\246]cde\nbad=0 cut=1\n" >e &&
 	diff -u e a
 '
+test_expect_success 'frame labels split into name, file and line where either holds " ("' '
+	"$TEST_TOOL" frame-parse "f (x.py:1) (/tmp/w.py:5)" >a && echo "name=f (x.py:1) file=/tmp/w.py line=5" >e && diff -u e a &&
+	"$TEST_TOOL" frame-parse "run (/home/u/My Project (old)/x.py:12)" >a &&
+	echo "name=run file=/home/u/My Project (old)/x.py line=12" >e && diff -u e a &&
+	"$TEST_TOOL" frame-parse "main (/a.py:3)" >a && echo "name=main file=/a.py line=3" >e && diff -u e a &&
+	"$TEST_TOOL" frame-parse "memcpy" >a && echo "not python" >e && diff -u e a
+'
 test_expect_success 'py-names: random code objects through the name reader into every format' '
 	"$TEST_TOOL" py-names 7 3000 >pynames 2>pyerr && cat pyerr &&
 	grep -Eq "^frames=3000 named=[1-9][0-9]* invalid_chars=[1-9][0-9]* names_cut=[1-9][0-9]* labels_cut=[1-9][0-9]*" pyerr &&

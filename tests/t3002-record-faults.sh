@@ -27,6 +27,21 @@ test_expect_success 'SIGTERM during record -- CMD: profile written, CMD terminat
 	[ $rc -eq 143 ] && [ "$(total cmdterm.folded)" -ge 100 ] &&
 	! pgrep -f "$BUILD/spin 20" >/dev/null
 '
+test_expect_success '-d is a deadline: record -d 2 -- CMD returns on time, CMD stopped' '
+	start=$(date +%s.%N)
+	"$RAMPA" record -d 2 -o deadline.folded -- sh -c "\"$BUILD/spin\" 1; exec sleep 15" 2>err; rc=$?
+	took=$(echo "$(date +%s.%N) - $start" | bc) && echo "took $took s, rc $rc" && cat err &&
+	awk -v t="$took" "BEGIN { exit !(t < 3.5) }" && [ "$(total deadline.folded)" -ge 50 ] &&
+	grep -q "stopped it (PID [0-9]*) and its [0-9]* descendants* with SIGTERM" err && [ $rc -eq 143 ] &&
+	! pgrep -f "exec sleep 15" >/dev/null && no_temp_left
+'
+test_expect_success 'SIGINT to rampa-bpf alone ends record -- CMD promptly, CMD stopped' '
+	"$RAMPA" record -o alone.folded -- sh -c "trap \"\" INT; exec sleep 30" 2>err & r=$!
+	sleep 1; start=$(date +%s.%N); kill -INT $r; wait $r; rc=$?
+	took=$(echo "$(date +%s.%N) - $start" | bc) && echo "took $took s, rc $rc" &&
+	awk -v t="$took" "BEGIN { exit !(t < 3.5) }" && [ -e alone.folded ] &&
+	! pgrep -f "exec sleep 30" >/dev/null
+'
 test_expect_success 'record -- CMD returns the exit status of CMD' '
 	"$RAMPA" record -q -o st.folded -- sh -c "exit 7"; [ $? -eq 7 ] && [ -e st.folded ]
 '

@@ -81,12 +81,12 @@ sleep 0.5
 test_expect_success 'wall: per-thread totals equal the run duration within 2%' '
 	"$RAMPA" record --mode wall --per-thread -F 999 -p $two -d 3 -o pt.folded 2>err &&
 	secs=$(sed -n "s/.* for \([0-9.]*\) s$/\1/p" err) && echo "run=$secs s" &&
-	for t in $(grep -v "^# " pt.folded | cut -d";" -f2 | sort -u); do
-		us=$(grep "^python3.11;$t;" pt.folded | awk "{ s += \$NF } END { print s }")
+	grep -v "^# " pt.folded | cut -d";" -f2 | sort -u | while IFS= read -r t; do
+		us=$(grep -F "python3.11;$t;" pt.folded | awk "{ s += \$NF } END { print s }")
 		echo "$t=$us"
 	done >threads && cat threads && [ "$(wc -l <threads)" -eq 2 ] &&
 	while read -r line; do
-		us=${line#*=}
+		us=${line##*=}
 		within "$(awk -v t=$us -v s=$secs "BEGIN { print 100 * t / (s * 1e6) }")" 100 2 || exit 1
 	done <threads
 '

@@ -10,7 +10,7 @@ load_python_matrix
 
 # Chrooted interpreters see the host's /tmp: the workloads go there.
 WL=$(mktemp -d /tmp/rampa-t4002.XXXXXX)
-cp "$TESTS_DIR"/workloads/{exec_churn,import_storm,short,longnames}.py "$WL/"
+cp "$TESTS_DIR"/workloads/{exec_churn,code_replace,import_storm,short,longnames}.py "$WL/"
 trap 'rm -rf "$WL"; _cleanup' EXIT
 NMODS=120
 
@@ -37,6 +37,22 @@ for entry in "${interpreters[@]}"; do
 		pct=$(awk -v h="$h" -v l="$l" "BEGIN { printf \"%.1f\", 100 * h / (h + l) }") &&
 		echo "heavy=$h light=$l heavy/(heavy+light)=$pct" && within "$pct" 75 5 &&
 		named '"$label"'.churn '"$label"'.churn.err
+	'
+
+	# shellcheck disable=SC2086
+	"$RAMPA" record -F 999 -o "$TRASH/$label.replace" -- $cmd "$WL/code_replace.py" 2 \
+		2>"$TRASH/$label.replace.err"
+	test_expect_success "$label: code.replace() names reusing freed memory: each in its own cycle" '
+		bad=$(frames '"$label"'.replace "code_replace[.]py" | grep -Ev "^(fn_[HC]_[0-9]{6}|<module>) \($WL/code_replace.py:[0-9]+\)$");
+		[ -z "$bad" ] || { echo "invented: $bad"; exit 1; }
+		grep -v "^# " '"$label"'.replace | awk "
+			match(\$0, /fn_[HC]_[0-9]+/) { n[substr(\$0, RSTART, RLENGTH)] += \$NF }
+			/fn_H_/ { h += \$NF } /fn_C_/ { c += \$NF }
+			END {
+				for (k in n) { names++; if (n[k] > max) max = n[k] }
+				printf \"names=%d most=%d H=%.1f%%\\n\", names, max, 100 * h / (h + c)
+				exit !(names >= 100 && max <= 30 && h / (h + c) > 0.70 && h / (h + c) < 0.80)
+			}" && named '"$label"'.replace '"$label"'.replace.err
 	'
 
 	# shellcheck disable=SC2086
@@ -109,5 +125,20 @@ test_expect_success 'python3 -m pytest --collect-only: every frame named' '
 	bad=$(frames pytest.folded "pyt/test_m" | { grep -Ev "^<module> \($WL/pyt/test_m[0-9]{3}\.py:[0-9]+\)$" || true; }) &&
 	{ [ -z "$bad" ] || { echo "invented: $bad"; false; }; } &&
 	named pytest.folded err
+'
+cat >"$WL/hugename.py" <<'PY'
+import time, types
+def body(sec):
+    e = time.thread_time() + sec
+    while time.thread_time() < e:
+        pass
+nm = "L" * 5000
+types.FunctionType(body.__code__.replace(co_name=nm, co_qualname=nm), globals())(0.5)
+PY
+test_expect_success 'a 5000-character name: cut in the middle, marked and counted, path kept whole' '
+	"$RAMPA" record -F 499 -o huge.folded -- /usr/bin/python3.11 "$WL/hugename.py" 2>err &&
+	grep -v "^# " huge.folded | tr ";" "\n" | grep -E "^L+\[…\]L+ \($WL/hugename.py:[45]\) [0-9]+$|^L+\[…\]L+ \($WL/hugename.py:[45]\)$" >f &&
+	[ -s f ] && LC_ALL=C awk "length(\$0) > 4100 { exit 1 }" f &&
+	grep -Eq "cut in the middle \(too long\) +[0-9]+ names, [1-9][0-9]* frame labels" err
 '
 test_done

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Drives rampa-bpf's userspace modules directly, for tests that need no root. */
+#include <dirent.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
+#include "demangle.h"
 #include "elf_syms.h"
 #include "folded.h"
 #include "json_writer.h"
@@ -15,6 +18,7 @@
 #include "procmaps.h"
 #include "profile.h"
 #include "python.h"
+#include "pythreads.h"
 #include "symbolize.h"
 #include "utf8.h"
 #include "util.h"
@@ -115,6 +119,16 @@ static int cmd_symbolize(int argc, char **argv)
 		printf("%s %s\n", argv[i],
 		       symbolizer__user(sym, pid, num(argv[i]), true, buf, sizeof(buf)));
 	symbolizer__free(sym);
+	return 0;
+}
+
+/* demangle NAME...: each name as the symbolizer writes it. */
+static int cmd_demangle(int argc, char **argv)
+{
+	char buf[1024];
+
+	for (int i = 0; i < argc; i++)
+		printf("%s\n", demangle(argv[i], buf, sizeof(buf)));
 	return 0;
 }
 
@@ -335,6 +349,72 @@ static int cmd_write_all_formats(int argc, char **argv)
 	return ret;
 }
 
+/* Running, not exited (a zombie waiting for its parent counts as exited). */
+static bool running(pid_t pid)
+{
+	char path[64], buf[512], *s;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (read_text_file(path, buf, sizeof(buf)) <= 0 || !(s = strrchr(buf, ')')))
+		return false;
+	return s[1] == ' ' && s[2] != 'Z' && s[2] != 'X';
+}
+
+/* thread-names PID [SECONDS]: PID's thread names as record -T gives them,
+ * read every 50 ms until PID exits or SECONDS pass (default: once), then
+ * "TID python|os NAME" for every thread seen.
+ */
+static int cmd_thread_names(int argc, char **argv)
+{
+	struct symbolizer *sym = symbolizer__new(NULL);
+	struct python *py = python__new();
+	struct pythreads *pt = pythreads__new(py);
+	pid_t pid = (pid_t)num(argv[0]), tids[4096];
+	double until = now_sec() + (argc > 1 ? strtod(argv[1], NULL) : 0);
+	enum python_inspect found = PYTHON_NONE;
+	size_t ntids = 0;
+
+	do {
+		char path[64], why[256];
+		struct dirent *de;
+		struct py_proc proc;
+		DIR *dir;
+
+		if (found == PYTHON_NONE) {
+			symbolizer__refresh(sym, pid);
+			found = python__inspect(py, sym, pid, &proc, why, sizeof(why));
+		}
+		pythreads__refresh(pt);
+		snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+		dir = opendir(path);
+		while (dir && (de = readdir(dir))) {
+			pid_t tid = atoi(de->d_name);
+			size_t i = 0;
+
+			while (i < ntids && tids[i] != tid)
+				i++;
+			if (tid > 0 && i == ntids && ntids < sizeof(tids) / sizeof(tids[0]))
+				tids[ntids++] = tid;
+			if (tid > 0)
+				pythreads__name(pt, pid, tid);
+		}
+		if (dir)
+			closedir(dir);
+		if (now_sec() < until)
+			usleep(50000);
+	} while (now_sec() < until && running(pid));
+	for (size_t i = 0; i < ntids; i++) {
+		const char *n = pythreads__name(pt, pid, tids[i]);
+
+		printf("%d %s %s\n", (int)tids[i],
+		       pythreads__is_python(pt, pid, tids[i]) ? "python" : "os", n ? n : "(none)");
+	}
+	pythreads__free(pt);
+	python__free(py);
+	symbolizer__free(sym);
+	return 0;
+}
+
 /* py-decode STATE LENGTH HEX: a CPython str (state word, length in
  * characters, the bytes of its characters kept) through the name decoder.
  */
@@ -360,6 +440,20 @@ static int cmd_py_decode(int argc, char **argv)
 static uint32_t rnd(void)
 {
 	return (uint32_t)rand() << 16 ^ (uint32_t)rand();
+}
+
+/* frame-parse LABEL: how a Python frame label splits into name, file, line. */
+static int cmd_frame_parse(int argc, char **argv)
+{
+	struct frame_py py;
+
+	if (!frame__parse_python(argv[0], &py)) {
+		printf("not python\n");
+		return 0;
+	}
+	printf("name=%.*s file=%.*s line=%lu\n", (int)py.qualname_len, py.qualname,
+	       (int)py.file_len, py.file, (unsigned long)py.line);
+	return 0;
 }
 
 /* py-names SEED N: N code events holding random bytes (a target's memory
@@ -432,13 +526,16 @@ static const struct {
 	{ "elf-find", cmd_elf_find, 2 },
 	{ "ksym", cmd_ksym, 1 },
 	{ "symbolize", cmd_symbolize, 1 },
+	{ "demangle", cmd_demangle, 1 },
 	{ "folded", cmd_folded, 0 },
 	{ "folded-read", cmd_folded_read, 1 },
 	{ "utf8", cmd_utf8, 0 },
 	{ "json-string", cmd_json_string, 0 },
 	{ "write-all-formats", cmd_write_all_formats, 2 },
+	{ "thread-names", cmd_thread_names, 1 },
 	{ "py-decode", cmd_py_decode, 3 },
 	{ "py-names", cmd_py_names, 2 },
+	{ "frame-parse", cmd_frame_parse, 1 },
 };
 
 int main(int argc, char **argv)
@@ -453,7 +550,8 @@ int main(int argc, char **argv)
 		}
 		return cmds[i].fn(argc - 2, argv + 2);
 	}
-	fprintf(stderr, "usage: test-tool maps|elf|elf-find|ksym|symbolize|folded|folded-read|utf8|"
-			"json-string|write-all-formats|py-decode|py-names ARGS\n");
+	fprintf(stderr,
+		"usage: test-tool maps|elf|elf-find|ksym|symbolize|folded|folded-read|utf8|"
+		"json-string|write-all-formats|thread-names|py-decode|py-names|frame-parse ARGS\n");
 	return 2;
 }

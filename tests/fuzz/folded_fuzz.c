@@ -30,14 +30,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		__builtin_trap();
 	if (!ret && profile__total(p)) {
 		struct calltree *t = calltree__new(p);
+		struct diff_test test = {
+			.norm = (enum diff_norm)(size % DIFF_NORM_MAX),
+			.per_sample = { 1, 1 },
+			.unit_sec = { 1e-6, 1e-6 },
+			.exposure = { 1, 1 },
+			.z_crit = stats__z_crit(0.99),
+		};
 		struct flamegraph_opts o = {
 			.diff = 1,
-			.z_crit = stats__z_crit(0.99),
 			.confidence = 0.99,
-			.per_sample = { 1, 1 },
+			.test = &test,
 		};
 
-		for (int fmt = OUTPUT_FOLDED; fmt <= OUTPUT_PPROF; fmt++)
+		for (int fmt = OUTPUT_FOLDED; fmt < OUTPUT_FORMAT_MAX; fmt++)
 			output__write(devnull, p, (enum output_format)fmt);
 		calltree__add(t, p, 0);
 		calltree__add(t, p, 1);

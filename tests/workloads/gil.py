@@ -65,6 +65,8 @@ def main():
         run([sleeper, worker], float(sys.argv[2]))
     elif what == "hog":
         run([hog, want], float(sys.argv[2]))
+    elif what == "yielder":
+        yield_against_worker(int(sys.argv[2]), float(sys.argv[3]))
     elif what == "fixed":
         n, iters = int(sys.argv[2]), int(sys.argv[3])
         threads = [threading.Thread(target=count, args=(iters,)) for _ in range(n)]
@@ -74,6 +76,24 @@ def main():
         for t in threads:
             t.join()
         print(f"{time.perf_counter() - t0:.6f}")
+
+
+# python gil.py yielder N SECONDS: yielder() gives the GIL up N times for
+# 1 ms (time.sleep) while worker() computes for SECONDS: worker() takes the
+# GIL each time, so yielder() asks for it back and waits, N times.
+def yielder(n):
+    for _ in range(n):
+        time.sleep(0.001)
+
+
+def yield_against_worker(n, seconds):
+    w = threading.Thread(target=worker, args=(seconds,), name="worker")
+    y = threading.Thread(target=yielder, args=(n,), name="yielder")
+    w.start()
+    time.sleep(0.2)
+    y.start()
+    y.join()
+    w.join()
 
 
 if __name__ == "__main__":

@@ -4,9 +4,12 @@
 # scheduler hook) and under --mode wall (sched_switch hook), alternated.
 #
 #   tools/bench/switch.sh [ROUNDS] [ROUND_TRIPS] [WORK]
+#   PINGPONG=python tools/bench/switch.sh [ROUNDS] [ROUND_TRIPS]
 #
 # WORK is arithmetic per round trip: 0 gives the fastest ping-pong the machine
-# can do, a few thousand gives tens of thousands of switches a second.
+# can do, a few thousand gives tens of thousands of switches a second. With
+# PINGPONG=python the two threads are Python's (tests/workloads/pingpong.py),
+# so every switch walks a Python stack.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rounds=${1:-11}
@@ -20,19 +23,28 @@ gcc -O2 -g -fno-omit-frame-pointer -pthread tests/workloads/pingpong.c -o tests/
 # run to run (1.3 s vs 3.5 s for the same work); on one CPU every round trip
 # is exactly two context switches. The profiler runs on the other CPU.
 pp="taskset -c 0 tests/.build/pingpong"
+if [ "${PINGPONG:-c}" = python ]; then
+	pp="taskset -c 0 /usr/bin/python3.11 tests/workloads/pingpong.py"
+	work=""
+fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
 median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 for _ in $(seq "$rounds"); do
-	$pp "$trips" "$work" >>"$out/base"
-	./rampa-bpf record -q -m cpu -o "$out/c.folded" -- $pp "$trips" "$work" >>"$out/cpu"
-	./rampa-bpf record -q -m wall -o "$out/w.folded" -- $pp "$trips" "$work" >>"$out/wall"
-	./rampa-bpf record -q -m offcpu -o "$out/o.folded" -- $pp "$trips" "$work" >>"$out/offcpu"
+	# shellcheck disable=SC2086
+	$pp "$trips" $work >>"$out/base"
+	# shellcheck disable=SC2086
+	./rampa-bpf record -q -m cpu -o "$out/c.folded" -- $pp "$trips" $work >>"$out/cpu"
+	# shellcheck disable=SC2086
+	./rampa-bpf record -q -m wall -o "$out/w.folded" -- $pp "$trips" $work >>"$out/wall"
+	# shellcheck disable=SC2086
+	./rampa-bpf record -q -m offcpu -o "$out/o.folded" -- $pp "$trips" $work >>"$out/offcpu"
 done
 b=$(median <"$out/base")
 # Measured, not assumed: voluntary and involuntary switches of one run.
-$pp "$trips" "$work" >/dev/null &
+# shellcheck disable=SC2086
+$pp "$trips" $work >/dev/null &
 pid=$!
 sw=0
 while kill -0 "$pid" 2>/dev/null; do

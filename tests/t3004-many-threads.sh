@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Wall and off-CPU time exact for every thread, however many sleep at attach:
+# with N threads asleep in Event.wait and 2 busy, each idle thread accounts
+# the whole window (within 1%), and none is missing.
+. "$(dirname "$0")/lib.sh"
+require_bpf
+
+W="$TESTS_DIR/workloads/many_threads.py"
+
+# per_thread FOLDED: "threads min max" of the idle threads' totals (us), and
+# the window from the header (us).
+per_thread() {
+	python3 - "$1" <<'PY'
+import collections, re, sys
+t = collections.Counter()
+window = None
+for line in open(sys.argv[1], encoding="utf-8"):
+    if line.startswith("# rampa-bpf:"):
+        window = float(re.search(r"duration ([0-9.]+) s", line).group(1)) * 1e6
+        continue
+    if line.startswith("#"):
+        continue
+    stack, n = line.rsplit(" ", 1)
+    frames = stack.split(";")
+    if frames[1].startswith("idle-"):
+        t[frames[1]] += int(n)
+v = sorted(t.values())
+print(len(t), v[0], v[-1], int(window))
+PY
+}
+
+for n in 300 1000; do
+	/usr/bin/python3.11 "$W" "$n" 60 >"$TRASH/ready.$n" 2>&1 </dev/null &
+	pid=$!
+	bg_track $pid
+	wait_for grep -q ready "$TRASH/ready.$n"
+	for mode in wall offcpu; do
+		"$RAMPA" record --mode $mode -T -p $pid -d 2 -o "$TRASH/$mode.$n.folded" \
+			2>"$TRASH/$mode.$n.err"
+		test_expect_success "$mode, $n threads under -p: every idle thread accounts the whole window" '
+			read -r k lo hi win < <(per_thread '"$mode.$n.folded"') &&
+			echo "idle threads=$k min=$lo max=$hi window=$win" &&
+			[ "$k" -eq $(('"$n"' - 2)) ] &&
+			awk -v lo="$lo" -v hi="$hi" -v w="$win" "BEGIN { exit !(lo >= 0.99 * w && hi <= 1.01 * w) }" &&
+			! grep -q "not accounted" '"$mode.$n.err"'
+		'
+	done
+	kill $pid
+done
+test_done

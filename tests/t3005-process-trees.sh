@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# A target is a process tree: -p follows the children a process forks or
+# execs after attach (unless --no-children), the summary lists the processes
+# sampled, --per-process gives each its own tree, and the CPU-time coverage
+# compares samples with the CPU time of exactly the processes sampled.
+. "$(dirname "$0")/lib.sh"
+require_bpf
+
+WL=$(mktemp -d /tmp/rampa-t3005.XXXXXX)
+cp "$TESTS_DIR/workloads/prefork.py" "$TESTS_DIR/workloads/mp_pool.py" "$WL/"
+trap 'rm -rf "$WL"; _cleanup' EXIT
+PY=/usr/bin/python3.11
+
+# coverage ERR: the percentage of the CPU-time line.
+coverage() { sed -n 's/.*used by the sampled processes (\([0-9.]*\)%).*/\1/p' "$1"; }
+
+test_expect_success 'a pre-fork master attached before it forks: the workers are profiled' '
+	$PY "$WL/prefork.py" 1 & m=$!; bg_track $m
+	sleep 0.3 && "$RAMPA" record -F 199 -p $m -o prefork.folded 2>err; cat err &&
+	w=$(share prefork.folded ";master \\([^)]*\\);handle_requests \\(") && echo "handle_requests=$w" &&
+	within "$w" 90 10 &&
+	grep -Eq "processes     3 with samples \(samples\): python3.11 \(PID [0-9]+\) [0-9]+, python3.11 \(PID [0-9]+\) [0-9]+" err &&
+	c=$(coverage err) && echo "coverage=$c" && within "$c" 100 15
+'
+test_expect_success '--no-children: the PID alone' '
+	$PY "$WL/prefork.py" 1 & m=$!; bg_track $m
+	sleep 0.3 && "$RAMPA" record -F 199 --no-children -p $m -o alone.folded 2>err; cat err &&
+	! grep -q "handle_requests" alone.folded
+'
+test_expect_success '--per-process: a name-PID frame under the root for each process' '
+	$PY "$WL/prefork.py" 1 & m=$!; bg_track $m
+	sleep 0.3 && "$RAMPA" record -F 199 --per-process -p $m -o per.folded 2>err &&
+	n=$(grep -v "^# " per.folded | grep ";handle_requests (" | cut -d";" -f2 | sort -u |
+		grep -Ec "^python3.11-[0-9]+$") && echo "worker frames=$n" && [ "$n" -eq 2 ] &&
+	! grep -v "^# " per.folded | cut -d";" -f2 | grep -q "^python3.11-$m$" -- /dev/null
+'
+for method in fork spawn forkserver; do
+	test_expect_success "multiprocessing ($method) started after attach: burn() in the workers" '
+		$PY "$WL/mp_pool.py" '$method' 0.5 1.5 & m=$!; bg_track $m
+		sleep 0.2 && "$RAMPA" record -F 199 -p $m -o mp.'$method'.folded 2>err; cat err &&
+		b=$(share mp.'$method'.folded ";burn \\([^)]*mp_pool.py:[0-9]+\\)") && echo "burn=$b" &&
+		within "$b" 85 15 && c=$(coverage err) && echo "coverage=$c" && within "$c" 100 15
+	'
+done
+test_expect_success 'an orphaned grandchild: coverage counts what was sampled, not 44619%' '
+	"$RAMPA" record -F 999 -o orphan.folded -- sh -c "(\"$BUILD/spin\" 1 >/dev/null &); \"$BUILD/spin\" 1 >/dev/null" 2>err;
+	cat err && c=$(coverage err) && echo "coverage=$c" && within "$c" 100 15
+'
+test_done
