@@ -1903,7 +1903,7 @@ static void print_summary(struct record *r, double elapsed, const char *why)
 	}
 	if (r->snapshots || r->snapshot_failed)
 		fprintf(stderr,
-			"  asleep        %" PRIu64 " threads asleep or runnable at the start, "
+			"  asleep        %" PRIu64 " threads asleep at the start, "
 			"accounted from then\n",
 			r->snapshots);
 	if (r->mode != MODE_GILWAIT)
@@ -2041,9 +2041,6 @@ static int run(struct record *r)
 	 */
 	if (r->cmd)
 		symbolizer__kernel(r->sym, 0, target, sizeof(target));
-	if (r->mode == MODE_WALL || r->mode == MODE_OFFCPU)
-		for (int i = 0; i < r->npids; i++)
-			snapshot_sleepers(r, r->pids[i]);
 	ret = capture__start(r->cap);
 	if (ret)
 		return ret;

@@ -104,11 +104,14 @@ test_expect_success 'an unwritable output fails with 5 and leaves nothing behind
 	grep -q "cannot write output" err && [ -z "$(ls -A ro)" ] &&
 	"$RAMPA" report -q "$FIX/app.folded" -o ro 2>err; [ $? -eq 5 ] && grep -q "is a directory" err
 '
-test_expect_success 'a symlink or FIFO output is written through, not replaced' '
-	ln -s real.svg link.svg && "$RAMPA" report -q "$FIX/app.folded" -o link.svg &&
+test_must_fail_code() { local want=$1; shift; "$@" 2>/dev/null; [ $? -eq "$want" ]; }
+test_expect_success 'a symlink or FIFO output is refused, or written through with --output-in-place' '
+	ln -s real.svg link.svg && test_must_fail_code 5 "$RAMPA" report -q "$FIX/app.folded" -o link.svg &&
+	[ ! -e real.svg ] && : >real.svg &&
+	"$RAMPA" report -q --output-in-place "$FIX/app.folded" -o link.svg &&
 	[ -L link.svg ] && grep -q "CPU flame graph" real.svg &&
 	mkfifo pipe.folded && { cat pipe.folded >got.folded & } &&
-	"$RAMPA" report -q "$FIX/pyspy.txt" -o pipe.folded && wait &&
+	"$RAMPA" report -q --output-in-place "$FIX/pyspy.txt" -o pipe.folded && wait &&
 	[ -p pipe.folded ] && [ "$(grep -c " [0-9]*$" got.folded)" -eq 2 ] &&
 	[ -z "$(ls -A | grep "^\.")" ]
 '

@@ -71,7 +71,7 @@ bg_track $sleeper
 sleep 0.5
 test_expect_success 'a thread asleep before the run starts is accounted the whole run' '
 	"$RAMPA" record --mode wall -p $sleeper -d 2 -o asleep.folded 2>err &&
-	grep -q "1 threads asleep or runnable at the start" err &&
+	grep -q "1 threads asleep at the start" err &&
 	grep -Eq "^python3.11;<module> \\(<string>:1\\);.*(do_nanosleep|hrtimer_nanosleep)_\\[k\\];\\[off-cpu\\]" asleep.folded &&
 	within "$(awk -v t=$(total asleep.folded) "BEGIN { print 100 * t / 2e6 }")" 100 2
 '
