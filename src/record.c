@@ -1823,7 +1823,6 @@ static void print_summary(struct record *r, double elapsed, const char *why)
 	losses[nl++] = (typeof(losses[0])){ "frames in unreadable files", ss->no_file };
 	losses[nl++] = (typeof(losses[0])){ "target files refused: not regular or too large",
 					    ss->files_refused };
-	losses[nl++] = (typeof(losses[0])){ "frames without a symbol", ss->no_symbol };
 	losses[nl++] = (typeof(losses[0])){ "frame names with invalid UTF-8 (now U+FFFD)",
 					    profile__invalid_utf8(r->prof) };
 	losses[nl++] =
