@@ -33,6 +33,11 @@ volatile __u32 active_buf;
  * happens after it, before the last drain, is not the run's.
  */
 volatile __u64 end_ns;
+/* Set by the loader once everything is attached: the run's window opens
+ * then. Until it is set, nothing is counted; intervals begun during attach
+ * count from it.
+ */
+volatile __u64 begin_ns;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -179,7 +184,8 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 	__u64 tstate;
 	long sid;
 
-	if (!is_target(tgid, bpf_get_current_task_btf()) || (end_ns && bpf_ktime_get_ns() > end_ns))
+	if (!begin_ns || !is_target(tgid, bpf_get_current_task_btf()) ||
+	    (end_ns && bpf_ktime_get_ns() > end_ns))
 		return 0;
 	stat_inc(STAT_SAMPLES);
 
@@ -337,6 +343,12 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 		return 0;
 	if (end_ns && now > end_ns)
 		now = end_ns;
+	if (!begin_ns) {
+		st->ts = 0;
+		return 0;
+	}
+	if (st->ts < begin_ns)
+		st->ts = begin_ns;
 	if (now > st->ts) {
 		struct sample_key key = st->key;
 

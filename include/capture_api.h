@@ -86,6 +86,11 @@ void capture__gil_threads(struct capture *c,
  * while it was a target; 0 if none.
  */
 __u64 capture__exit_runtime(struct capture *c, pid_t pid);
+/* The run's window opens at begin_ns (CLOCK_MONOTONIC ns), once everything
+ * is attached: nothing before it is counted, and off-CPU intervals begun
+ * during attach count from it.
+ */
+void capture__begin(struct capture *c, __u64 begin_ns);
 /* The run's window closes at end_ns (CLOCK_MONOTONIC ns): later samples are
  * dropped and off-CPU intervals are counted up to it.
  */

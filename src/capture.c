@@ -21,6 +21,7 @@ struct capture {
 	struct capture_opts opts;
 	struct ring_buffer *rb;
 	struct ring_buffer *code_rb; /* code events: names of code objects at first sight */
+	__u64 begin_ns;		     /* the run's window opened (capture__begin) */
 	struct bpf_link **links;     /* one per online CPU */
 	int *pfds;
 	int ncpus_online, *cpus;
@@ -466,6 +467,8 @@ void capture__offcpu_flush(struct capture *c, __u64 end_ns,
 				break;
 			continue;
 		}
+		if (st.ts && st.ts < c->begin_ns)
+			st.ts = c->begin_ns;
 		if (st.ts && end_ns > st.ts) {
 			struct capture_sample s;
 
@@ -527,6 +530,12 @@ __u64 capture__exit_runtime(struct capture *c, pid_t pid)
 
 	bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.exit_runtime), &key, &v);
 	return v;
+}
+
+void capture__begin(struct capture *c, __u64 begin_ns)
+{
+	c->begin_ns = begin_ns;
+	__atomic_store_n(&c->skel->bss->begin_ns, begin_ns, __ATOMIC_SEQ_CST);
 }
 
 void capture__end(struct capture *c, __u64 end_ns)

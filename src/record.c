@@ -2045,6 +2045,7 @@ static int run(struct record *r)
 		return ret;
 	r->t_sampling = now_sec();
 	r->start_ns = mono_ns();
+	capture__begin(r->cap, r->start_ns);
 	r->cpu_start = r->cpu_last = targets_cpu_seconds(r);
 	for (int i = 0; i < r->npids; i++)
 		proc_base(r, r->pids[i], false);
