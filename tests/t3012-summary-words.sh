@@ -19,7 +19,8 @@ test_expect_success 'Debian python3.11 has no frame pointers: said so, in plain 
 	grep -Eq "^    C frames: leaf only \(no frame pointers\) +[0-9]+$" cpu.err
 '
 test_expect_success 'losses hold only what is lost; file+offset names are not losses' '
-	sed -n "/^  losses$/,/^  attach/p" cpu.err >losses &&
+	# The loss rows: indented under "losses", up to the next summary line.
+	awk "/^  losses\$/ { on = 1; next } on && /^  [a-z]/ { on = 0 } on" cpu.err >losses &&
 	! grep -q "symbol\|unreadable files" losses &&
 	! grep -q "frames without a symbol" cpu.err &&
 	{ ! grep -q "^  names " cpu.err ||
