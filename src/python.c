@@ -15,6 +15,7 @@
 #include "elf_syms.h"
 #include "python.h"
 #include "symbolize.h"
+#include "utf8.h"
 #include "util.h"
 
 /* glibc's struct pthread keeps the kernel tid here on x86-64 (2.31 to 2.43,
@@ -749,28 +750,6 @@ static void code_add(struct python *py, struct code_info *c)
 	py->codes[b] = c;
 }
 
-static void put_utf8(char **out, uint32_t cp)
-{
-	unsigned char *o = (unsigned char *)*out;
-
-	if (cp < 0x80) {
-		*o++ = (unsigned char)cp;
-	} else if (cp < 0x800) {
-		*o++ = (unsigned char)(0xc0 | cp >> 6);
-		*o++ = (unsigned char)(0x80 | (cp & 0x3f));
-	} else if (cp < 0x10000) {
-		*o++ = (unsigned char)(0xe0 | cp >> 12);
-		*o++ = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-		*o++ = (unsigned char)(0x80 | (cp & 0x3f));
-	} else {
-		*o++ = (unsigned char)(0xf0 | cp >> 18);
-		*o++ = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
-		*o++ = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-		*o++ = (unsigned char)(0x80 | (cp & 0x3f));
-	}
-	*out = (char *)o;
-}
-
 char *python__decode_str(uint32_t state, int64_t length, const uint8_t *data, uint32_t nbytes,
 			 unsigned int *nbad, bool *cut)
 {
@@ -808,7 +787,7 @@ char *python__decode_str(uint32_t state, int64_t length, const uint8_t *data, ui
 			cp = 0xfffd;
 			(*nbad)++;
 		}
-		put_utf8(&o, cp);
+		o += utf8_encode(cp, o);
 	}
 	*o = '\0';
 	return s;
