@@ -284,14 +284,24 @@ static double targets_cpu_seconds(const struct record *r)
 	return alive ? sum : -1;
 }
 
-static bool stat_running(const char *path)
+/* The state letter of a /proc .../stat file (0 if unreadable). The name
+ * may hold anything, ')' and newlines included: the state follows the last
+ * ')'.
+ */
+static char stat_state(const char *path)
 {
 	char buf[1024], *p;
 
-	if (read_text_file(path, buf, sizeof(buf)) <= 0)
-		return false;
-	p = strrchr(buf, ')');
-	return p && p[1] && p[2] != 'Z' && p[2] != 'X';
+	if (read_text_file(path, buf, sizeof(buf)) <= 0 || !(p = strrchr(buf, ')')) || !p[1])
+		return 0;
+	return p[2];
+}
+
+static bool stat_running(const char *path)
+{
+	char state = stat_state(path);
+
+	return state && state != 'Z' && state != 'X';
 }
 
 /* A process's start time (clock ticks after boot, /proc/PID/stat field 22):
@@ -613,18 +623,13 @@ static int64_t thread_run_ns(pid_t pid, pid_t tid)
 	return ns;
 }
 
-/* A thread's state letter from /proc/PID/task/TID/stat (0 if unreadable).
- * The name may hold anything, ')' and newlines included: the state follows
- * the last ')'.
- */
+/* A thread's state letter from /proc/PID/task/TID/stat (0 if unreadable). */
 static char thread_state(pid_t pid, pid_t tid)
 {
-	char path[96], buf[1024], *p;
+	char path[96];
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
-	if (read_text_file(path, buf, sizeof(buf)) <= 0 || !(p = strrchr(buf, ')')) || !p[1])
-		return 0;
-	return p[2];
+	return stat_state(path);
 }
 
 static void process_name(pid_t pid, char *buf, size_t len)
