@@ -40,7 +40,8 @@ test_expect_success() {
 	else
 		_failed=$((_failed + 1))
 		echo "not ok $_count - $desc"
-		printf '%s\n' "$out" | sed 's/^/#    /' | tail -n 40
+		# On stderr, so prove shows why even when not verbose (as in CI).
+		printf '%s\n' "$out" | tail -n 40 | sed "s/^/#    $test_name $_count: /" >&2
 	fi
 }
 

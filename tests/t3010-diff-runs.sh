@@ -39,14 +39,15 @@ test_expect_success 'fixed work, render 3x slower: render flagged in self and to
 '
 test_expect_success 'the change in time is beside the share, in human units' '
 	grep -E "^ +[0-9.]+ (ms|s) +[0-9.]+ (ms|s) +\\+[0-9.]+ (ms|s) +[0-9.]+% +[0-9.]+% .* render \\(" self &&
-	# render: about 3x its BASE time; score: about the same.
 	rb=$(awk "/ render \\(/ { v = \$1 * (\$2 == \"s\" ? 1000 : 1); print v; exit }" self) &&
 	rn=$(awk "/ render \\(/ { v = \$3 * (\$4 == \"s\" ? 1000 : 1); print v; exit }" self) &&
 	sb=$(awk "/ score \\(/ { v = \$1 * (\$2 == \"s\" ? 1000 : 1); print v; exit }" self) &&
 	sn=$(awk "/ score \\(/ { v = \$3 * (\$4 == \"s\" ? 1000 : 1); print v; exit }" self) &&
 	echo "render $rb -> $rn ms, score $sb -> $sn ms" &&
-	within "$(awk -v a=$rb -v b=$rn "BEGIN { print b / a }")" 3 0.6 &&
-	within "$(awk -v a=$sb -v b=$sn "BEGIN { print b / a }")" 1 0.8
+	# The same work can take up to 70% more CPU in one run than in another
+	# on a shared VM, but it hits score and render alike: they alternate.
+	# So render, measured against score in the same run, grew 3x.
+	within "$(awk -v rb=$rb -v rn=$rn -v sb=$sb -v sn=$sn "BEGIN { print (rn / sn) / (rb / sb) }")" 3 0.6
 '
 test_expect_success '--normalize shares: the old reading, score "shrank"' '
 	"$RAMPA" diff --normalize shares k1.folded k3.folded >sh &&

@@ -124,7 +124,7 @@ test_expect_success 'python3 -m pytest --collect-only: every frame named' '
 		awk "{ t += \$NF } END { print t + 0 }") && echo "module samples=$n" && [ "$n" -ge 200 ] &&
 	bad=$(frames pytest.folded "pyt/test_m" | { grep -Ev "^<module> \($WL/pyt/test_m[0-9]{3}\.py:[0-9]+\)$" || true; }) &&
 	{ [ -z "$bad" ] || { echo "invented: $bad"; false; }; } &&
-	named pytest.folded err
+	{ named pytest.folded err || { grep -B3 -A3 "unreadable" pytest.folded | head; tail -25 err; false; }; }
 '
 cat >"$WL/hugename.py" <<'PY'
 import time, types
