@@ -33,7 +33,14 @@ say() { printf '# %s\n' "$*"; }
 test_expect_success() {
 	local desc=$1 body=$2 out
 	_count=$((_count + 1))
-	out=$(cd "$TRASH" && eval "$body" 2>&1)
+	out=$(
+		cd "$TRASH" || exit 1
+		_when_finished=
+		eval "$body" 2>&1
+		rc=$?
+		eval "$_when_finished" 2>&1
+		exit $rc
+	)
 	local rc=$?
 	if [ $rc -eq 0 ]; then
 		echo "ok $_count - $desc"
@@ -43,6 +50,37 @@ test_expect_success() {
 		# On stderr, so prove shows why even when not verbose (as in CI).
 		printf '%s\n' "$out" | tail -n 40 | sed "s/^/#    $test_name $_count: /" >&2
 	fi
+}
+
+# Inside a test body: CMD... runs when the body ends, however it ends (git's
+# test_when_finished). Several run newest first.
+test_when_finished() {
+	_when_finished="$*; ${_when_finished:-}"
+}
+
+# test_cmp EXPECTED ACTUAL: the same text, or the difference shown.
+test_cmp() { diff -u "$1" "$2"; }
+
+# test_expect_code N CMD...: CMD exits with status N exactly.
+test_expect_code() {
+	local want=$1 rc
+	shift
+	"$@"
+	rc=$?
+	[ "$rc" -eq "$want" ] && return 0
+	echo "test_expect_code: '$*' exited $rc, expected $want" >&2
+	return 1
+}
+
+# test_must_fail CMD...: CMD fails the way a program reports an error, with
+# a status from 1 to 125; not 0, not a crash (signal), not "not found".
+test_must_fail() {
+	local rc
+	"$@"
+	rc=$?
+	[ "$rc" -ge 1 ] && [ "$rc" -le 125 ] && return 0
+	echo "test_must_fail: '$*' exited $rc" >&2
+	return 1
 }
 
 # Prerequisites: a missing one skips the whole script, but under CI=true it

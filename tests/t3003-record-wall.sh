@@ -12,8 +12,11 @@ F="$WL/split.py"
 PY=/usr/bin/python3.11
 cd "$TRASH" || exit 1
 
+# Wall and off-CPU shares are of wall time: spin() counts wall time there.
 for mode in wall cpu offcpu; do
-	"$RAMPA" record --mode $mode -F 999 -o $mode.folded -- $PY "$F" 3 --sleep 2>$mode.err
+	clock=--clock=wall
+	[ $mode = cpu ] && clock=
+	"$RAMPA" record --mode $mode -F 999 -o $mode.folded -- $PY "$F" 3 --sleep $clock 2>$mode.err
 done
 test_expect_success 'wall: alpha 50%, beta 16.7%, gamma 33.3% of the cycle' '
 	grep ";cycle (" wall.folded >wall.cycle &&

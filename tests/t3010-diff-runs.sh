@@ -77,7 +77,7 @@ test_expect_success 'differential flame graph: render red, times in tooltips' '
 	PY
 '
 
-$PY "$WL/split.py" 60 >/dev/null 2>&1 &
+$PY "$WL/split.py" 60 --clock=wall >/dev/null 2>&1 &
 svc=$!
 bg_track $svc
 sleep 0.5
