@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "python.h"
+#include "procfs.h"
 #include "pythreads.h"
 #include "utf8.h"
 #include "util.h"
@@ -117,7 +118,7 @@ struct thread {
 struct proc {
 	pid_t pid;
 	bool gone, other_ns;
-	unsigned long long start;   /* /proc/PID/stat starttime: a reused PID differs */
+	uint64_t start;		    /* procfs__start_time(): a reused PID differs */
 	bool started;		    /* start is known */
 	char comm[OS_NAME_MAX + 1]; /* the process's name, which threads inherit */
 	uint8_t comm_len;
@@ -966,32 +967,6 @@ static void read_comm(struct pythreads *pt, struct proc *p, struct thread *t)
 	t->seen = pt->epoch;
 }
 
-/* The start time of a process, which a new process with its PID lacks. */
-static int proc_start(pid_t pid, unsigned long long *start)
-{
-	char path[64], buf[1024], *s;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	/* Field 22, counted after the command name's closing parenthesis. */
-	s = strrchr(buf, ')');
-	if (!s || sscanf(s + 2,
-			 "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
-			 "%*d %*d %llu",
-			 start) != 1)
-		return -1;
-	return 0;
-}
-
 static bool same_pid_ns(pid_t pid)
 {
 	char path[64];
@@ -1110,7 +1085,7 @@ static void refresh_proc(struct pythreads *pt, struct proc *p)
 {
 	char path[64];
 	struct dirent *de;
-	unsigned long long start;
+	uint64_t start;
 	uint64_t over = 0;
 	DIR *dir;
 	int n;
@@ -1118,7 +1093,7 @@ static void refresh_proc(struct pythreads *pt, struct proc *p)
 	if (p->gone || p->epoch == pt->epoch)
 		return;
 	p->epoch = pt->epoch;
-	if (proc_start(p->pid, &start) || (p->started && start != p->start)) {
+	if (!(start = procfs__start_time(p->pid)) || (p->started && start != p->start)) {
 		p->gone = true; /* exited, or its PID now belongs to another process */
 		return;
 	}

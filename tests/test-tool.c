@@ -19,6 +19,8 @@
 #include "profile.h"
 #include "python.h"
 #include "pythreads.h"
+#include "capture_api.h"
+#include "stacks.h"
 #include "symbolize.h"
 #include "utf8.h"
 #include "util.h"
@@ -516,6 +518,148 @@ static int cmd_py_names(int argc, char **argv)
 	return 0;
 }
 
+/* Native functions for hand-made stacks: one is named like CPython's eval
+ * loop, so the symbolizer, reading this very program, names it so.
+ */
+__attribute__((noinline, used)) void _PyEval_EvalFrameDefault(void)
+{
+	__asm__ volatile("");
+}
+__attribute__((noinline, used)) void tt_call_c(void)
+{
+	__asm__ volatile("");
+}
+__attribute__((noinline, used)) void tt_leaf_c(void)
+{
+	__asm__ volatile("");
+}
+__attribute__((noinline, used)) void tt_main_c(void)
+{
+	__asm__ volatile("");
+}
+
+/* stacks NATIVE PY: the sample-to-frames step on a hand-made sample of this
+ * process. NATIVE: native frames root to leaf, comma-separated, of eval,
+ * call_c, leaf_c, main_c. PY: Python functions root to leaf, each ending in
+ * '!' when it was entered from C (PY_FRAME_ENTRY), "-" for none. Prints
+ * "splice: STACK" or "no splice", then "leaf: STACK" (Python frames above
+ * the native leaf), frames joined by ';'.
+ */
+static int cmd_stacks(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		void (*fn)(void);
+	} natives[] = {
+		{ "eval", _PyEval_EvalFrameDefault },
+		{ "call_c", tt_call_c },
+		{ "leaf_c", tt_leaf_c },
+		{ "main_c", tt_main_c },
+	};
+	struct profile *prof = profile__new();
+	struct symbolizer *sym = symbolizer__new(NULL);
+	struct python *py = python__new();
+	struct stacks_opts so = { 0 };
+	struct stacks *b = stacks__new(prof, sym, py, NULL, &so);
+	struct py_stack *st = xcalloc(1, sizeof(*st));
+	struct py_code_event *e = xcalloc(1, sizeof(*e));
+	__u64 ustack[RAMPA_MAX_STACK_DEPTH];
+	uint32_t frames[STACKS_MAX_FRAMES], n = 0, nu = 0;
+	struct capture_sample s = { .pid = (__u32)getpid(), .kind = KIND_CPU, .count = 1 };
+	char *list = xstrdup(argv[0]), *save = NULL, *tok;
+	char *names[RAMPA_PY_MAX_DEPTH];
+	uint32_t flags[RAMPA_PY_MAX_DEPTH], np = 0;
+
+	/* Native: given root first, a sample holds them leaf first. */
+	for (tok = strtok_r(list, ",", &save); tok && nu < RAMPA_MAX_STACK_DEPTH;
+	     tok = strtok_r(NULL, ",", &save)) {
+		size_t i = 0;
+
+		while (i < sizeof(natives) / sizeof(natives[0]) && strcmp(tok, natives[i].name))
+			i++;
+		if (i == sizeof(natives) / sizeof(natives[0])) {
+			fprintf(stderr, "test-tool stacks: unknown native frame '%s'\n", tok);
+			return 2;
+		}
+		/* A return address: one past a call, inside its function. */
+		ustack[nu++] = (__u64)(uintptr_t)natives[i].fn + 1;
+	}
+	for (uint32_t i = 0; i < nu / 2; i++) {
+		__u64 t = ustack[i];
+
+		ustack[i] = ustack[nu - 1 - i];
+		ustack[nu - 1 - i] = t;
+	}
+	/* The leaf is where the thread was: the function's first byte. */
+	if (nu)
+		ustack[0]--;
+	free(list);
+	list = xstrdup(argv[1]);
+	save = NULL;
+	for (tok = strtok_r(list, ",", &save); tok && strcmp(tok, "-") && np < RAMPA_PY_MAX_DEPTH;
+	     tok = strtok_r(NULL, ",", &save)) {
+		size_t len = strlen(tok);
+
+		flags[np] = len && tok[len - 1] == '!' ? PY_FRAME_ENTRY : 0;
+		if (flags[np])
+			tok[len - 1] = '\0';
+		names[np++] = tok;
+	}
+	/* Their code objects' names, as the kernel hands them over. */
+	for (uint32_t i = 0; i < np; i++) {
+		struct py_code_str *strs[] = { &e->qualname, &e->filename };
+		const char *text[] = { names[i], "/app/hand.py" };
+
+		memset(e, 0, sizeof(*e));
+		e->pid = s.pid;
+		e->version = 0x030b;
+		e->id = i + 1;
+		e->addr = 0x1000 * (i + 1);
+		e->firstlineno = 10 * (int32_t)(i + 1);
+		for (int k = 0; k < 2; k++) {
+			strs[k]->ok = 1;
+			strs[k]->state = (1u << 2) | (1u << 5); /* compact ASCII */
+			strs[k]->length = (int64_t)strlen(text[k]);
+			strs[k]->nbytes = (uint32_t)strlen(text[k]);
+			memcpy(strs[k]->data, text[k], strs[k]->nbytes);
+		}
+		python__code_event(py, e);
+		/* Leaf first in the stack. */
+		st->frames[np - 1 - i] =
+		    (struct py_frame){ .code = i + 1, .offset = -2, .flags = flags[i] };
+	}
+	st->depth = np;
+	s.ustack = ustack;
+	s.nustack = nu;
+	s.py = st;
+	s.py_status = PY_OK;
+	for (int pass = 0; pass < 2; pass++) {
+		bool ok = true;
+
+		n = 0;
+		if (pass == 0)
+			ok = stacks__splice(b, &s, frames, &n);
+		else
+			stacks__python_then_leaf(b, &s, frames, &n);
+		if (!ok) {
+			printf("no splice\n");
+			continue;
+		}
+		printf("%s: ", pass ? "leaf" : "splice");
+		for (uint32_t i = 0; i < n; i++)
+			printf("%s%s", i ? ";" : "", profile__frame_name(prof, frames[i]));
+		putchar('\n');
+	}
+	free(list);
+	free(e);
+	free(st);
+	stacks__free(b);
+	python__free(py);
+	symbolizer__free(sym);
+	profile__free(prof);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -536,6 +680,7 @@ static const struct {
 	{ "py-decode", cmd_py_decode, 3 },
 	{ "py-names", cmd_py_names, 2 },
 	{ "frame-parse", cmd_frame_parse, 1 },
+	{ "stacks", cmd_stacks, 2 },
 };
 
 int main(int argc, char **argv)
@@ -552,6 +697,7 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr,
 		"usage: test-tool maps|elf|elf-find|ksym|symbolize|folded|folded-read|utf8|"
-		"json-string|write-all-formats|thread-names|py-decode|py-names|frame-parse ARGS\n");
+		"json-string|write-all-formats|thread-names|py-decode|py-names|frame-parse|stacks "
+		"ARGS\n");
 	return 2;
 }

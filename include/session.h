@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The capture engine behind record and gil-wait (src/session.c): it owns
+ * capture (BPF), the symbolizers, Python inspection and the sample-to-frames
+ * step (stacks.h), and adds what it collects to one profile at a time.
+ *
+ *	session__new(&opts, prof)      targets and mode fixed here
+ *	session__start(se)             attach, spawn CMD, sampling begins
+ *	while (!session__poll(se))     until the deadline, a signal, or the
+ *		...                    targets are gone (session__why says which)
+ *	session__stop(se)              the window closes; every sample and
+ *	                               open interval is in the profile
+ *	session__print_summary(se)     what was measured and lost (summary.c)
+ *	session__finish(se, ret)       CMD stopped if it still runs; exit status
+ *	session__free(se)
+ *
+ * session__drain() and session__swap_profile() let a command that writes a
+ * profile per time window take one and start the next. Functions returning
+ * int return 0 or an EXIT_* code of util.h (the commands' exit status).
+ */
+#ifndef RAMPA_SESSION_H
+#define RAMPA_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+struct gilwait;
+struct profile;
+struct session;
+
+#define SESSION_DEFAULT_HZ 99
+#define SESSION_MAX_HZ	   10000
+#define SESSION_MAX_PIDS   256
+
+/* What a session measures (one row each in the mode table of session.c). */
+enum session_mode {
+	MODE_CPU,     /* on-CPU samples; counts are samples */
+	MODE_WALL,    /* on-CPU samples and off-CPU time; microseconds */
+	MODE_OFFCPU,  /* time blocked off-CPU; microseconds */
+	MODE_GILWAIT, /* time waiting to take the GIL; microseconds */
+	MODE_GIL,     /* on-CPU samples of threads holding the GIL; samples */
+};
+
+struct session_opts {
+	enum session_mode mode;
+	unsigned int hz; /* samples per second per CPU */
+	double duration; /* seconds from the start; 0: no deadline */
+	pid_t pids[SESSION_MAX_PIDS];
+	uint64_t pid_starts[SESSION_MAX_PIDS]; /* procfs__start_time() at parse */
+	int npids;
+	bool system_wide; /* -a, or gil-wait without a target */
+	char **cmd;	  /* -- CMD ARGS..., NULL-terminated; borrowed */
+	bool no_children; /* -p: the PIDs alone, not their descendants */
+	bool per_thread;  /* "NAME-TID" frames */
+	bool per_process; /* "NAME-PID" frames */
+	bool as_root;	  /* under sudo, CMD keeps root */
+	bool quiet;
+	const char *output; /* named in the start line ("Ctrl-C ... writes X") */
+};
+
+/* The -p list "PID[,PID...]" into o (threads stand for their process,
+ * duplicates dropped); cmd names the command in messages. 0, EXIT_USAGE
+ * (syntax, too many) or EXIT_NOTARGET (no such process), after one error
+ * line.
+ */
+int session__parse_pids(struct session_opts *o, const char *arg, const char *cmd);
+
+/* Exactly one kind of target: 0, or EXIT_USAGE after one error line. */
+int session__check_targets(const struct session_opts *o, const char *cmd);
+
+/* The mode named name ("cpu", "wall", "offcpu"/"off-cpu", "gil"); -1 if
+ * none. And a mode's name and unit in profiles' headers.
+ */
+int session__mode_by_name(const char *name);
+const char *session__mode_name(enum session_mode m);
+const char *session__mode_unit(enum session_mode m);
+
+/* A session over prof (borrowed until swapped out or freed). */
+struct session *session__new(const struct session_opts *o, struct profile *prof);
+
+/* Open BPF, add the targets (CMD forked and held), attach, start sampling,
+ * release CMD. Signals (SIGINT, SIGTERM, SIGHUP) end the run from here on.
+ */
+int session__start(struct session *se);
+
+/* Wait for events up to 0.1 s and handle them. true when the run is over:
+ * the deadline, a signal, or no target left.
+ */
+bool session__poll(struct session *se);
+
+/* Why the run ended ("interrupted", "command exited"...), NULL for the
+ * deadline.
+ */
+const char *session__why(const struct session *se);
+
+/* Close the window: every sample, and every off-CPU interval up to now, goes
+ * into the profile. Then the profile's header (mode, unit, target, window).
+ */
+void session__stop(struct session *se);
+
+/* Everything collected so far into the profile (process events first). */
+void session__drain(struct session *se);
+
+/* Continue into fresh (empty, owned by the caller); the profile filled so
+ * far is returned, the caller's. Frame caches move to fresh.
+ */
+struct profile *session__swap_profile(struct session *se, struct profile *fresh);
+
+struct profile *session__profile(const struct session *se);
+
+/* Seconds between the window's start and its end (or now, while open). */
+double session__elapsed(const struct session *se);
+
+/* The gil-wait table (MODE_GILWAIT), else NULL; the session's. */
+struct gilwait *session__gil_table(const struct session *se);
+
+/* Print the GIL table to f (see gilwait__print). */
+void session__print_gil_table(struct session *se, FILE *f, bool json);
+
+/* The summary on stderr (nothing with quiet): target, mode, time, samples,
+ * coverage, threads, processes, Python, losses, attach, profiler CPU.
+ */
+void session__print_summary(struct session *se);
+
+/* End CMD if it still runs (SIGTERM, then SIGKILL) and give the exit status
+ * to return: ret if not 0, else CMD's (128 + N if killed by signal N), else
+ * 0.
+ */
+int session__finish(struct session *se, int ret);
+
+void session__free(struct session *se);
+
+const struct session_opts *session__opts(const struct session *se);
+
+/* Where and how record and gil-wait write what a session collected. */
+struct session_output {
+	const char *path;	    /* NULL: rampa-[default_prefix]TARGET.EXT */
+	const char *format_name;    /* --format, NULL: from path's extension */
+	const char *default_prefix; /* "gil-" for gil-wait */
+	unsigned int flags;	    /* OUTPUT_IN_PLACE */
+	unsigned int label_flags;   /* LABEL_SHORT_PATHS, LABEL_NO_LINES */
+	bool json;		    /* gil-wait: the table as JSON */
+};
+
+/* The options record and gil-wait share (-p, --no-children, -d, -o,
+ * --format, -q, -v, --output-in-place, --as-root, --short-paths,
+ * --no-lines): getopt's opt and arg into o and out. 0 when taken,
+ * EXIT_USAGE after one error line, SESSION_NOT_COMMON when not one of them.
+ */
+#define SESSION_NOT_COMMON (-1)
+int session__parse_common(struct session_opts *o, struct session_output *out, int opt,
+			  const char *arg, const char *cmd);
+
+/* getopt_long returned '?': one error line naming the option (with_value:
+ * the short options that take a value); EXIT_USAGE.
+ */
+int session__bad_option(char **argv, const char *cmd, const char *with_value);
+
+/* Run a session over o to its end and write its profile as out says: the
+ * output is opened (checked) before profiling, written atomically after,
+ * with the summary on stderr. The exit status to return (CMD's when it ran
+ * and all went well).
+ */
+int session__record(struct session_opts *o, struct session_output *out);
+
+#endif

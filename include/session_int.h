@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Private to the session engine: src/session.c, src/summary.c (what it
+ * prints) and src/spawn.c (the command it runs). Commands use session.h.
+ */
+#ifndef RAMPA_SESSION_INT_H
+#define RAMPA_SESSION_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <linux/types.h>
+
+#include "capture.h"
+#include "python.h"
+#include "session.h"
+
+#define DRAIN_INTERVAL_SEC 1.0
+/* A process whose interpreter is not mapped yet (libpython loads after exec)
+ * is looked at again this often, for this long.
+ */
+#define PY_RETRY_SEC	 0.02
+#define PY_RETRY_FOR_SEC 3.0
+/* How long CMD has to exit after SIGTERM when the profile ends first. */
+#define CHILD_STOP_GRACE_SEC 2.0
+/* Processes named in the summary, heaviest first. */
+#define PROCESSES_LISTED 8
+
+struct tid_set {
+	uint32_t *slots; /* tid + 1; open addressing */
+	size_t cap, n;
+};
+
+/* What is known of a process seen: its root frames (per profile), samples
+ * and weight, and its CPU time when the window opened and closed.
+ */
+struct proc_name {
+	pid_t pid;
+	uint32_t frame;
+	uint32_t pid_frame; /* "name-PID", 0: not made yet */
+	char name[64];
+	uint64_t samples; /* on-CPU samples */
+	uint64_t weight;  /* in the output's unit */
+	/* CPU time of its threads when the run started (0 for a process
+	 * created during it); unknown for one first seen mid-run.
+	 */
+	int64_t base_ns;
+	bool base_known;
+	int64_t end_ns_used; /* CPU time used when the window closed, -1: not read */
+	struct proc_name *next;
+};
+
+#define PROC_NAME_BUCKETS 256
+
+struct session {
+	struct session_opts o;
+	pid_t *desc; /* -p: descendants alive at attach, followed too */
+	size_t ndesc, desc_cap;
+	struct gilwait *gil;	   /* MODE_GILWAIT: the table */
+	uint64_t start_ns, end_ns; /* the window, CLOCK_MONOTONIC */
+	bool started, stopped;
+	const char *why; /* the run ended: why (NULL: the deadline) */
+	struct tstate_tid {
+		pid_t pid, tid;
+		uint64_t tstate;
+	} * tstates;
+	size_t ntstates, tstates_cap;
+
+	struct capture *cap;
+	struct symbolizer *sym;
+	struct python *py;
+	struct pythreads *pt; /* with -T and gil-wait: thread names */
+	struct stacks *stacks;
+	struct pending {
+		pid_t pid;
+		double first, next;
+	} * pending; /* processes to look at again for Python */
+	size_t npending, pending_cap;
+	uint64_t py_samples[PY_MAP_FULL + 1]; /* samples of Python processes by status */
+	uint64_t py_unnamed[PY_NAME__MAX];    /* on-CPU samples with one, by cause */
+	uint64_t py_unnamed_other;	      /* off-CPU and GIL-wait stacks with one */
+	uint64_t py_ok_unnamed;		      /* ... of them walked whole (PY_OK) */
+	uint64_t ns_by_kind[3];		      /* off-CPU nanoseconds by enum sample_kind */
+	uint64_t samples_cpu;		      /* on-CPU samples */
+	uint64_t snapshots, snapshot_failed, snapshot_late;
+	struct proc_name *proc_names[PROC_NAME_BUCKETS];
+	struct profile *prof;
+	pid_t child;
+	bool child_execed;
+	int child_status;
+	bool child_exited;
+	int go_fd, err_fd; /* CMD waits on go_fd; err_fd says if exec failed */
+	struct rusage child_rusage;
+	struct tid_set tids;
+	pid_t *exited; /* processes gone since the last drain, forgotten after it */
+	size_t nexited, exited_cap;
+	uint64_t nprocs, nexits;
+	uint64_t ustack_lost, kstack_lost;
+	double t_invoked, t_sampling; /* rampa-bpf started; perf events attached */
+	double next_drain, drain_wait, next_cpu_read;
+};
+
+/* session.c, for summary.c */
+struct proc_name *session__proc(struct session *se, pid_t pid);
+int64_t session__process_used_ns(struct session *se, const struct proc_name *p);
+
+/* summary.c, for session.c: the targets in words ("PID 12 (python3)") into
+ * buf; the profile's header (mode, unit, target, duration, window).
+ */
+void session__describe_target(struct session *se, char *buf, size_t len);
+void session__set_meta(struct session *se);
+
+/* spawn.c: fork CMD held on a pipe (se->child, go_fd, err_fd); release it
+ * (exec); end it when the profile ends first. 0 or an EXIT_* code.
+ */
+int spawn__child(struct session *se);
+int spawn__release(struct session *se);
+void spawn__stop(struct session *se);
+
+#endif

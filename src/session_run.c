@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0
+/* What record and gil-wait share: their common options, and a session run
+ * to its end with the profile written (session.h).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "labels.h"
+#include "output.h"
+#include "procfs.h"
+#include "profile.h"
+#include "report.h"
+#include "session.h"
+#include "util.h"
+
+int session__parse_common(struct session_opts *o, struct session_output *out, int opt,
+			  const char *arg, const char *cmd)
+{
+	switch (opt) {
+	case 'p':
+		return session__parse_pids(o, arg, cmd);
+	case 'C':
+		o->no_children = true;
+		return 0;
+	case 'd':
+		if (parse_duration(arg, &o->duration)) {
+			p_err("invalid duration '%s' (use seconds like 30, or 500ms, 2m)", arg);
+			return EXIT_USAGE;
+		}
+		return 0;
+	case 'o':
+		if (!*arg) {
+			p_err("empty output path given to -o");
+			return EXIT_USAGE;
+		}
+		out->path = arg;
+		return 0;
+	case 'f':
+		if (output__format_for(arg, NULL) == OUTPUT_INVALID) {
+			p_err("unknown format '%s' (supported: %s)", arg, output__format_list);
+			return EXIT_USAGE;
+		}
+		out->format_name = arg;
+		return 0;
+	case 'q':
+		o->quiet = true;
+		return 0;
+	case 'v':
+		verbose++;
+		return 0;
+	case 'I':
+		out->flags |= OUTPUT_IN_PLACE;
+		return 0;
+	case 'R':
+		o->as_root = true;
+		return 0;
+	case OPT_SHORT_PATHS:
+		out->label_flags |= LABEL_SHORT_PATHS;
+		return 0;
+	case OPT_NO_LINES:
+		out->label_flags |= LABEL_NO_LINES;
+		return 0;
+	}
+	return SESSION_NOT_COMMON;
+}
+
+int session__bad_option(char **argv, const char *cmd, const char *with_value)
+{
+	if (optopt && strchr(with_value, optopt))
+		p_err("option -%c needs a value (see 'rampa-bpf %s --help')", optopt, cmd);
+	else if (optopt)
+		p_err("unknown option -%c (see 'rampa-bpf %s --help')", optopt, cmd);
+	else
+		p_err("unknown or incomplete option '%s' (see 'rampa-bpf %s --help')",
+		      argv[optind - 1], cmd);
+	return EXIT_USAGE;
+}
+
+/* "rampa-[PREFIX]WHAT.EXT": the first PID, "all", or CMD's base name. */
+static void default_output(const struct session_opts *o, const struct session_output *out,
+			   char *buf, size_t len)
+{
+	const char *e = output__format_ext(output__format_for(out->format_name, NULL));
+	const char *pre = out->default_prefix ? out->default_prefix : "";
+
+	if (o->npids)
+		snprintf(buf, len, "rampa-%s%d%s", pre, (int)o->pids[0], e);
+	else if (o->system_wide)
+		snprintf(buf, len, "rampa-%sall%s", pre, e);
+	else
+		snprintf(buf, len, "rampa-%s%s%s", pre,
+			 strrchr(o->cmd[0], '/') ? strrchr(o->cmd[0], '/') + 1 : o->cmd[0], e);
+}
+
+/* The profile, its labels rewritten as asked, into the output opened
+ * before profiling; then where it went and how to view it.
+ */
+static int write_profile(struct session *se, struct session_output *out, struct output_file *of,
+			 enum output_format fmt)
+{
+	struct profile *p = session__profile(se), *labelled = NULL;
+	bool gil = session__gil_table(se) != NULL;
+	int ok, ret = 0;
+
+	if (out->label_flags)
+		p = labelled = labels__apply(p, out->label_flags);
+	ok = !output__write(of->f, p, fmt);
+	if (!ok)
+		p_err("cannot write output '%s': %s", out->path, strerror(errno));
+	if (output__commit(of, ok) || !ok)
+		ret = EXIT_OUTPUT;
+	if (gil) {
+		fflush(stderr);
+		session__print_gil_table(se, stdout, out->json);
+		fflush(stdout);
+	}
+	if (!ret && !session__opts(se)->quiet) {
+		char amount[32];
+
+		fprintf(
+		    stderr, "rampa-bpf: wrote %s (%zu stacks, %s)\n", out->path,
+		    profile__nstacks(p),
+		    fmt_amount(amount, sizeof(amount), profile__total(p), profile__meta(p)->unit));
+		if (!profile__total(p) && gil)
+			p_info("no thread waited for the GIL");
+		else if (!profile__total(p))
+			p_warn("no samples: the target did not run on a CPU while profiled "
+			       "(idle or blocked?)");
+		if (fmt == OUTPUT_SVG)
+			fprintf(stderr, "rampa-bpf: view it: open %s in a browser\n", out->path);
+		else if (fmt == OUTPUT_FOLDED)
+			fprintf(stderr,
+				"rampa-bpf: view it: rampa-bpf report %s -o flame.svg, then open "
+				"flame.svg in a browser (or: rampa-bpf report %s --top 20)\n",
+				out->path, out->path);
+	}
+	profile__free(labelled);
+	return ret;
+}
+
+int session__record(struct session_opts *o, struct session_output *out)
+{
+	struct output_file of = { 0 };
+	struct session *se;
+	char defout[PATH_MAX];
+	enum output_format fmt;
+	int ret;
+
+	if (!out->path) {
+		default_output(o, out, defout, sizeof(defout));
+		out->path = defout;
+	}
+	o->output = out->path;
+	fmt = output__format_for(out->format_name, out->path);
+	/* Open the output now (a temporary file beside it, renamed into place
+	 * when complete), so an unwritable path fails before any profiling and
+	 * a crash never leaves a partial profile behind.
+	 */
+	if (output__open(&of, out->path, out->flags))
+		return EXIT_OUTPUT;
+	se = session__new(o, profile__new());
+	ret = session__start(se);
+	if (!ret) {
+		while (!session__poll(se))
+			;
+		session__stop(se);
+		session__print_summary(se);
+		ret = write_profile(se, out, &of, fmt);
+	}
+	if (of.f)
+		output__commit(&of, 0);
+	ret = session__finish(se, ret);
+	profile__free(session__profile(se));
+	session__free(se);
+	return ret;
+}

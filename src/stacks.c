@@ -1,0 +1,364 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The sample-to-frames step: see include/stacks.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture_api.h"
+#include "folded.h"
+#include "profile.h"
+#include "python.h"
+#include "pythreads.h"
+#include "stacks.h"
+#include "symbolize.h"
+#include "util.h"
+
+struct stacks {
+	struct profile *prof;
+	struct symbolizer *sym;
+	struct python *py;
+	struct pythreads *pt;
+	struct stacks_opts opts;
+	struct stacks_stats stats;
+	enum py_name cur_unnamed; /* the stack being built has an unnamed frame */
+	struct thread_name {
+		pid_t pid;
+		uint32_t tid, frame;
+	} * tnames; /* -T: "NAME-TID" frames made so far */
+	size_t ntnames, tnames_cap;
+	struct snapshot {
+		uint32_t *frames; /* the body, root first */
+		uint32_t n;
+	} * snaps; /* by snap_id - 1 */
+	size_t nsnaps, snaps_cap;
+};
+
+struct stacks *stacks__new(struct profile *prof, struct symbolizer *sym, struct python *py,
+			   struct pythreads *pt, const struct stacks_opts *o)
+{
+	struct stacks *b = xcalloc(1, sizeof(*b));
+
+	b->prof = prof;
+	b->sym = sym;
+	b->py = py;
+	b->pt = pt;
+	b->opts = *o;
+	return b;
+}
+
+void stacks__free(struct stacks *b)
+{
+	if (!b)
+		return;
+	for (size_t i = 0; i < b->nsnaps; i++)
+		free(b->snaps[i].frames);
+	free(b->snaps);
+	free(b->tnames);
+	free(b);
+}
+
+const struct stacks_stats *stacks__stats(const struct stacks *b)
+{
+	return &b->stats;
+}
+
+/* Native user frames, root first, in out (RAMPA_MAX_STACK_DEPTH entries).
+ * Walking from the leaf, a return address in no mapping means the walk left
+ * the real stack (code without frame pointers): nothing rootward of it is
+ * kept but that one "[unknown]".
+ */
+static uint32_t native_frames(struct stacks *b, const struct capture_sample *s, uint32_t *out)
+{
+	uint32_t tmp[RAMPA_MAX_STACK_DEPTH], n = 0;
+	char buf[FOLDED_MAX_FRAME + 1];
+
+	for (uint32_t i = 0; i < s->nustack && i < RAMPA_MAX_STACK_DEPTH; i++) {
+		symbolizer__user(b->sym, s->pid, s->ustack[i], i == 0, buf, sizeof(buf));
+		tmp[n++] = profile__intern(b->prof, buf);
+		if (!strcmp(buf, "[unknown]"))
+			break;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	return n;
+}
+
+/* One Python frame as a profile frame; a frame that cannot be named counts
+ * against the sample being built (b->cur_unnamed).
+ */
+static uint32_t python_frame(struct stacks *b, const struct capture_sample *s,
+			     const struct py_frame *f)
+{
+	char buf[FOLDED_MAX_FRAME + 1];
+	enum py_name why = python__frame_name(b->py, s->pid, f, buf, sizeof(buf));
+
+	if (why != PY_NAMED && !b->cur_unnamed)
+		b->cur_unnamed = why;
+	return profile__intern(b->prof, buf);
+}
+
+bool stacks__is_eval_frame(const char *name)
+{
+	static const char eval[] = "_PyEval_EvalFrameDefault";
+
+	return !strncmp(name, eval, sizeof(eval) - 1) &&
+	       (name[sizeof(eval) - 1] == '\0' || name[sizeof(eval) - 1] == '.');
+}
+
+/* Native frames (root first) with each eval-loop frame replaced by the run of
+ * Python frames it executed. Only when the counts agree; else returns false.
+ */
+bool stacks__splice(struct stacks *b, const struct capture_sample *s, uint32_t *frames, uint32_t *n)
+{
+	const struct py_stack *py = s->py;
+	uint32_t out = *n, runs = 0, evals = 0, native[RAMPA_MAX_STACK_DEPTH], nnative;
+	bool missing;
+	int j;
+
+	for (uint32_t i = 0; i < py->depth; i++)
+		runs += (py->frames[i].flags & PY_FRAME_ENTRY) != 0;
+	/* The outermost run may lack a marker: the walk ends at its root. */
+	if (py->depth && !(py->frames[py->depth - 1].flags & PY_FRAME_ENTRY))
+		runs++;
+	nnative = native_frames(b, s, native);
+	for (uint32_t i = 0; i < nnative; i++)
+		evals += stacks__is_eval_frame(profile__frame_name(b->prof, native[i]));
+	/* A leaf function without its own frame (-momit-leaf-frame-pointer)
+	 * hides its caller: when that is the one eval frame missing, the
+	 * topmost run sits right above the leaf. Not when no eval frame was
+	 * recognised at all (a stripped interpreter): the runs' places are
+	 * then unknown, not missing.
+	 */
+	missing = evals >= 1 && evals + 1 == runs && nnative > 1 &&
+		  !stacks__is_eval_frame(profile__frame_name(b->prof, native[nnative - 1]));
+	if ((!evals && !missing) || (evals != runs && !missing) || py->truncated ||
+	    s->py_status == PY_READ_FAILED) {
+		p_debug("splice: %u eval frames, %u Python runs in %u frames", evals, runs,
+			py->depth);
+		return false;
+	}
+	j = (int)py->depth - 1; /* next Python frame, walking root to leaf */
+	for (uint32_t i = 0; i < nnative; i++) {
+		bool eval = stacks__is_eval_frame(profile__frame_name(b->prof, native[i]));
+
+		if (!eval && !(missing && i == nnative - 1)) {
+			frames[out++] = native[i];
+			continue;
+		}
+		/* One run: frames up to the next entry marker nearer the leaf. */
+		do {
+			frames[out++] = python_frame(b, s, &py->frames[j]);
+			j--;
+		} while (j >= 0 && !(py->frames[j].flags & PY_FRAME_ENTRY));
+		if (!eval)
+			frames[out++] = native[i];
+	}
+	*n = out;
+	return true;
+}
+
+/* Python frames root to leaf, then the native leaf if it is outside the
+ * interpreter (a C extension, libc): without frame pointers in the
+ * interpreter, native frames beyond the leaf are not trustworthy.
+ */
+void stacks__python_then_leaf(struct stacks *b, const struct capture_sample *s, uint32_t *frames,
+			      uint32_t *n)
+{
+	const struct py_stack *py = s->py;
+	char buf[FOLDED_MAX_FRAME + 1];
+
+	/* The walk stopped at unreadable memory: the frames rootward of it
+	 * are missing, and the stack says so.
+	 */
+	if (s->py_status == PY_READ_FAILED) {
+		frames[(*n)++] = profile__intern(b->prof, PY_FRAME_UNREADABLE);
+		if (!b->cur_unnamed)
+			b->cur_unnamed = PY_NAME_UNREADABLE;
+	}
+	if (py->truncated) {
+		snprintf(buf, sizeof(buf), "[truncated: deeper than %d Python frames]",
+			 RAMPA_PY_MAX_DEPTH);
+		frames[(*n)++] = profile__intern(b->prof, buf);
+	}
+	for (int i = (int)py->depth - 1; i >= 0; i--)
+		frames[(*n)++] = python_frame(b, s, &py->frames[i]);
+	if (s->nustack && !python__in_interpreter(b->py, s->pid, s->ustack[0])) {
+		symbolizer__user(b->sym, s->pid, s->ustack[0], true, buf, sizeof(buf));
+		frames[(*n)++] = profile__intern(b->prof, buf);
+	}
+}
+
+/* "NAME-TID": the thread's latest name (pythreads.h), "thread" when none
+ * could be read.
+ */
+static void thread_label(struct stacks *b, pid_t pid, uint32_t tid, char *buf, size_t len)
+{
+	const char *name = pythreads__name(b->pt, pid, (pid_t)tid);
+
+	snprintf(buf, len, "%s-%u", name && name[0] ? name : "thread", tid);
+}
+
+static uint32_t thread_frame(struct stacks *b, pid_t pid, uint32_t tid)
+{
+	char label[PYTHREADS_MAX_NAME_CHARS * 4 + 32];
+
+	for (size_t i = 0; i < b->ntnames; i++)
+		if (b->tnames[i].tid == tid && b->tnames[i].pid == pid)
+			return b->tnames[i].frame;
+	thread_label(b, pid, tid, label, sizeof(label));
+	grow_array((void **)&b->tnames, &b->tnames_cap, b->ntnames + 1, sizeof(*b->tnames));
+	b->tnames[b->ntnames] = (struct thread_name){ pid, tid, profile__intern(b->prof, label) };
+	return b->tnames[b->ntnames++].frame;
+}
+
+/* Names given since a thread frame was made rename it: a thread is shown
+ * under its latest name, in every stack.
+ */
+void stacks__rename_threads(struct stacks *b)
+{
+	char label[PYTHREADS_MAX_NAME_CHARS * 4 + 32];
+
+	for (size_t i = 0; i < b->ntnames; i++) {
+		thread_label(b, b->tnames[i].pid, b->tnames[i].tid, label, sizeof(label));
+		profile__rename_frame(b->prof, b->tnames[i].frame, label);
+	}
+}
+
+/* Kernel frames root first. A stack taken in a tracepoint ends in the BPF
+ * machinery that took it: those leaf frames are ours, not the target's.
+ */
+static uint32_t kernel_frames(struct stacks *b, const struct capture_sample *s, uint32_t *out)
+{
+	uint32_t n = 0, skip = 0;
+	char buf[FOLDED_MAX_FRAME + 1];
+
+	for (; skip < s->nkstack; skip++) {
+		symbolizer__kernel(b->sym, s->kstack[skip], buf, sizeof(buf));
+		if (strncmp(buf, "bpf_", 4) && strncmp(buf, "__bpf_", 6))
+			break;
+	}
+	for (int i = (int)s->nkstack - 1; i >= (int)skip; i--) {
+		symbolizer__kernel(b->sym, s->kstack[i], buf, sizeof(buf));
+		out[n++] = profile__intern(b->prof, buf);
+	}
+	return n;
+}
+
+/* The stacks of a thread asleep since before the run, taken from memory and
+ * /proc while it still sleeps: Python frames, then kernel frames.
+ */
+uint32_t stacks__sleeper(struct stacks *b, pid_t pid, pid_t tid, struct py_stack *py,
+			 uint32_t *frames)
+{
+	uint32_t n = 0, kframes[RAMPA_MAX_STACK_DEPTH], nk = 0;
+	struct capture_sample fake = { .pid = pid };
+	char path[96], line[256];
+	FILE *f;
+
+	/* Kernel frames, leaf first: "[<0>] do_nanosleep+0x6c/0x140". */
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stack", (int)pid, (int)tid);
+	f = fopen(path, "re");
+	while (f && nk < RAMPA_MAX_STACK_DEPTH && fgets(line, sizeof(line), f)) {
+		char *name = strchr(line, ' ');
+
+		if (!name)
+			continue;
+		name++;
+		name[strcspn(name, "+ \n")] = '\0';
+		snprintf(path, sizeof(path), "%s_[k]", name);
+		kframes[nk++] = profile__intern(b->prof, path);
+	}
+	if (f)
+		fclose(f);
+	if (!python__snapshot(b->py, pid, tid, py) && py->depth) {
+		fake.py = py;
+		stacks__python_then_leaf(b, &fake, frames, &n);
+	} else {
+		frames[n++] = profile__intern(b->prof, "[asleep since before the run]");
+	}
+	while (nk)
+		frames[n++] = kframes[--nk];
+	return n;
+}
+uint32_t stacks__snapshot_new(struct stacks *b)
+{
+	grow_array((void **)&b->snaps, &b->snaps_cap, b->nsnaps + 1, sizeof(*b->snaps));
+	b->snaps[b->nsnaps] = (struct snapshot){ NULL, 0 };
+	return (uint32_t)++b->nsnaps;
+}
+
+void stacks__snapshot_set(struct stacks *b, uint32_t id, const uint32_t *frames, uint32_t n)
+{
+	struct snapshot *sn;
+
+	if (!id || id > b->nsnaps)
+		return;
+	sn = &b->snaps[id - 1];
+	free(sn->frames);
+	sn->frames = xmalloc((n ? n : 1) * sizeof(*frames));
+	memcpy(sn->frames, frames, n * sizeof(*frames));
+	sn->n = n;
+}
+
+uint32_t stacks__build(struct stacks *b, const struct capture_sample *s, uint32_t *frames,
+		       uint32_t n, enum py_name *unnamed)
+{
+	uint32_t body;
+
+	b->cur_unnamed = PY_NAMED;
+	if (b->opts.per_thread)
+		frames[n++] = thread_frame(b, s->pid, s->tid);
+	body = n;
+	if (s->snap_id && s->snap_id <= b->nsnaps) {
+		const struct snapshot *sn = &b->snaps[s->snap_id - 1];
+
+		memcpy(frames + n, sn->frames, sn->n * sizeof(*frames));
+		n += sn->n;
+	} else if (s->py && s->py->depth) {
+		uint32_t start = n;
+
+		if (python__has_frame_pointers(b->py, s->pid) && stacks__splice(b, s, frames, &n)) {
+			b->stats.spliced += s->kind == KIND_CPU ? s->count : 0;
+		} else {
+			n = start;
+			stacks__python_then_leaf(b, s, frames, &n);
+			b->stats.leaf_only += s->kind == KIND_CPU ? s->count : 0;
+		}
+	} else {
+		n += native_frames(b, s, frames + n);
+		if (s->py_status == PY_READ_FAILED || s->py_status == PY_MAP_FULL)
+			frames[n++] = profile__intern(b->prof, "[python stack lost]");
+	}
+	n += kernel_frames(b, s, frames + n);
+	/* In wall time, say which time was not spent running. */
+	if (b->opts.wall_markers && s->kind == KIND_OFFCPU_BLOCKED)
+		frames[n++] = profile__intern(b->prof, "[off-cpu]");
+	else if (b->opts.wall_markers && s->kind == KIND_OFFCPU_RUNNABLE)
+		frames[n++] = profile__intern(b->prof, "[runqueue]");
+	if (n == body)
+		frames[n++] = profile__intern(
+		    b->prof, s->kind == KIND_GIL_WAIT ? "[no Python frame: thread start or exit]"
+						      : "[no stack]");
+	*unnamed = b->cur_unnamed;
+	return n;
+}
+
+void stacks__warm(struct stacks *b, const struct capture_sample *s)
+{
+	char buf[FOLDED_MAX_FRAME + 1];
+
+	if (b->opts.per_thread)
+		thread_frame(b, s->pid, s->tid);
+	for (uint32_t i = 0; i < s->nustack; i++)
+		symbolizer__user(b->sym, s->pid, s->ustack[i], i == 0, buf, sizeof(buf));
+}
+
+void stacks__set_profile(struct stacks *b, struct profile *prof)
+{
+	for (size_t i = 0; i < b->nsnaps; i++)
+		for (uint32_t j = 0; j < b->snaps[i].n; j++)
+			b->snaps[i].frames[j] = profile__intern(
+			    prof, profile__frame_name(b->prof, b->snaps[i].frames[j]));
+	b->ntnames = 0;
+	b->prof = prof;
+}

@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: GPL-2.0
+/* What a session says of itself: the summary on stderr (what was measured,
+ * against what the targets used, and every loss) and the profile's header.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "capture_api.h"
+#include "profile.h"
+#include "python.h"
+#include "session_int.h"
+#include "stacks.h"
+#include "symbolize.h"
+#include "util.h"
+
+static double sampled_cpu_seconds(struct session *se, int *unknown)
+{
+	int64_t sum = 0;
+
+	*unknown = 0;
+	for (int i = 0; i < PROC_NAME_BUCKETS; i++) {
+		for (struct proc_name *p = se->proc_names[i]; p; p = p->next) {
+			if (!p->samples)
+				continue;
+			if (!p->base_known) {
+				(*unknown)++;
+				continue;
+			}
+			sum += (p->end_ns_used >= 0 ? p->end_ns_used
+						    : session__process_used_ns(se, p)) -
+			       p->base_ns;
+		}
+	}
+	return *unknown ? -1 : sum / 1e9;
+}
+
+static size_t processes_with_samples(struct session *se)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < PROC_NAME_BUCKETS; i++)
+		for (struct proc_name *p = se->proc_names[i]; p; p = p->next)
+			n += p->weight != 0;
+	return n;
+}
+
+static int cmp_proc_samples(const void *a, const void *b)
+{
+	const struct proc_name *x = *(struct proc_name *const *)a,
+			       *y = *(struct proc_name *const *)b;
+
+	return x->weight < y->weight ? 1 : x->weight > y->weight ? -1 : x->pid - y->pid;
+}
+
+/* The processes that have samples, heaviest first: name, PID, weight. */
+static void print_processes(struct session *se, const char *unit)
+{
+	struct proc_name **v = NULL;
+	size_t n = 0, cap = 0;
+
+	for (int i = 0; i < PROC_NAME_BUCKETS; i++)
+		for (struct proc_name *p = se->proc_names[i]; p; p = p->next)
+			if (p->weight) {
+				grow_array((void **)&v, &cap, n + 1, sizeof(*v));
+				v[n++] = p;
+			}
+	if (n > 1) {
+		qsort(v, n, sizeof(*v), cmp_proc_samples);
+		fprintf(stderr, "  processes     %zu with samples (%s):", n, unit);
+		for (size_t i = 0; i < n && i < PROCESSES_LISTED; i++)
+			fprintf(stderr, "%s %s (PID %d) %" PRIu64, i ? "," : "", v[i]->name,
+				(int)v[i]->pid, v[i]->weight);
+		if (n > PROCESSES_LISTED)
+			fprintf(stderr, ", %zu more", n - PROCESSES_LISTED);
+		fputc('\n', stderr);
+	}
+	free(v);
+}
+
+void session__describe_target(struct session *se, char *buf, size_t len)
+{
+	char name[64];
+	size_t off = 0;
+
+	if (se->o.system_wide) {
+		snprintf(buf, len, "all processes");
+		return;
+	}
+	if (se->o.cmd) {
+		snprintf(buf, len, "'%s' (PID %d)", se->o.cmd[0], (int)se->child);
+		return;
+	}
+	for (int i = 0; i < se->o.npids && off + 1 < len; i++) {
+		/* The name seen at attach: the process may be gone by now. */
+		snprintf(name, sizeof(name), "%s", session__proc(se, se->o.pids[i])->name);
+		text_safe(name); /* a target line on stderr and in every format's title */
+		off += snprintf(buf + off, len - off, "%sPID %d (%s)", i ? ", " : "",
+				(int)se->o.pids[i], name);
+	}
+}
+
+static void print_python_summary(struct session *se, const uint64_t *st)
+{
+	const struct stacks_stats *ss = stacks__stats(se->stacks);
+	static const char *const causes[PY_NAME__MAX] = {
+		[PY_NAME_UNREADABLE] = "code object unreadable",
+		[PY_NAME_LOST] = "names not handed over: code event buffer full",
+		[PY_NAME_UNKNOWN] = "names never received",
+	};
+	const struct python_stats *ps = python__stats(se->py);
+	const uint64_t *c = se->py_samples;
+	uint64_t running = c[PY_OK] + c[PY_TRUNCATED] + c[PY_READ_FAILED] + c[PY_MAP_FULL];
+	uint64_t all = running + c[PY_NO_THREAD] + c[PY_NO_FRAME];
+	uint64_t whole = c[PY_OK] - (se->py_ok_unnamed < c[PY_OK] ? se->py_ok_unnamed : c[PY_OK]);
+
+	if (!all)
+		return;
+	fprintf(stderr, "  python        %" PRIu64 " samples in Python processes; ", all);
+	if (running)
+		fprintf(stderr,
+			"%.1f%% of those running Python code have the whole Python stack, every "
+			"frame named\n",
+			whole == running ? 100.0 : floor(1000.0 * whole / running) / 10);
+	else
+		fprintf(stderr, "none running Python code\n");
+	if (c[PY_TRUNCATED])
+		fprintf(stderr, "    %-40s %" PRIu64 "\n", "truncated (deeper than the limit)",
+			c[PY_TRUNCATED]);
+	if (c[PY_READ_FAILED])
+		fprintf(stderr, "    %-40s %" PRIu64 "\n", "Python stack unreadable midway",
+			c[PY_READ_FAILED]);
+	if (c[PY_MAP_FULL])
+		fprintf(stderr, "    %-40s %" PRIu64 "\n", "Python stack map full", c[PY_MAP_FULL]);
+	for (int i = 1; i < PY_NAME__MAX; i++)
+		if (se->py_unnamed[i])
+			fprintf(stderr, "    %-40s %" PRIu64 " samples\n", causes[i],
+				se->py_unnamed[i]);
+	if (se->py_unnamed_other)
+		fprintf(stderr, "    %-40s %" PRIu64 "\n", "off-CPU stacks with an unnamed frame",
+			se->py_unnamed_other);
+	if (c[PY_NO_THREAD] + c[PY_NO_FRAME])
+		fprintf(stderr, "    %-40s %" PRIu64 "\n", "in threads not running Python code",
+			c[PY_NO_THREAD] + c[PY_NO_FRAME]);
+	if (ss->spliced)
+		fprintf(stderr, "    %-40s %" PRIu64 "\n", "native frames spliced at the eval loop",
+			ss->spliced);
+	if (ss->leaf_only)
+		fprintf(stderr, "    %-40s %" PRIu64 "\n",
+			"C frames: leaf only (no frame pointers)", ss->leaf_only);
+	fprintf(stderr,
+		"    %-40s %" PRIu64 " named in the kernel at first sight, %" PRIu64
+		" read from memory\n",
+		"code objects", ps->code_events, ps->memory_reads);
+	if (ps->names_cut + ps->labels_cut)
+		fprintf(stderr, "    %-40s %" PRIu64 " names, %" PRIu64 " frame labels\n",
+			"cut in the middle (too long)", ps->names_cut, ps->labels_cut);
+	if (ps->lines_unknown)
+		fprintf(stderr, "    %-40s %" PRIu64 "\n", "lines unknown: line table cut",
+			ps->lines_unknown);
+	if (ps->invalid_chars)
+		fprintf(stderr, "    %-40s %" PRIu64 "\n", "characters not text, replaced (U+FFFD)",
+			ps->invalid_chars);
+	(void)st;
+}
+
+void session__print_summary(struct session *se)
+{
+	double elapsed = session__elapsed(se);
+	const char *why = se->why;
+	const struct symbolizer_stats *ss = symbolizer__stats(se->sym);
+	uint64_t st[STAT__MAX], run_ns, runs;
+	struct rusage self;
+	double cpu = -1, self_cpu;
+	int cpu_unknown = 0;
+	char target[512];
+	bool any_loss = false;
+	struct {
+		const char *what;
+		uint64_t n;
+	} losses[32];
+	int nl = 0;
+
+	capture__stats(se->cap, st);
+	capture__prog_stats(se->cap, &run_ns, &runs);
+	getrusage(RUSAGE_SELF, &self);
+	self_cpu = self.ru_utime.tv_sec + self.ru_utime.tv_usec / 1e6 + self.ru_stime.tv_sec +
+		   self.ru_stime.tv_usec / 1e6;
+	if (!se->o.system_wide)
+		cpu = sampled_cpu_seconds(se, &cpu_unknown);
+
+	losses[nl++] =
+	    (typeof(losses[0])){ "user stack hash collisions", st[STAT_USTACK_COLLISION] };
+	losses[nl++] =
+	    (typeof(losses[0])){ "kernel stack hash collisions", st[STAT_KSTACK_COLLISION] };
+	losses[nl++] = (typeof(losses[0])){ "user stacks unreadable", st[STAT_USTACK_FAILED] };
+	losses[nl++] = (typeof(losses[0])){ "kernel stacks unreadable", st[STAT_KSTACK_FAILED] };
+	losses[nl++] = (typeof(losses[0])){ "stack map full", st[STAT_STACK_MAP_FULL] };
+	losses[nl++] =
+	    (typeof(losses[0])){ "samples dropped: count map full", st[STAT_COUNT_MAP_FULL] };
+	losses[nl++] = (typeof(losses[0])){ "process events lost", st[STAT_EVENTS_LOST] };
+	losses[nl++] =
+	    (typeof(losses[0])){ "children not followed: target map full", st[STAT_TARGETS_FULL] };
+	losses[nl++] =
+	    (typeof(losses[0])){ "stacks evicted before drain", se->ustack_lost + se->kstack_lost };
+	losses[nl++] = (typeof(losses[0])){ "frames in no known mapping", ss->unmapped };
+	losses[nl++] = (typeof(losses[0])){ "frames in unreadable files", ss->no_file };
+	losses[nl++] = (typeof(losses[0])){ "target files refused: not regular or too large",
+					    ss->files_refused };
+	losses[nl++] = (typeof(losses[0])){ "frame names with invalid UTF-8 (now U+FFFD)",
+					    profile__invalid_utf8(se->prof) };
+	losses[nl++] =
+	    (typeof(losses[0])){ "off-CPU intervals dropped: map full", st[STAT_OFFCPU_MAP_FULL] };
+	losses[nl++] =
+	    (typeof(losses[0])){ "off-CPU stacks dropped: maps full", st[STAT_OFFCPU_STACK_FULL] };
+	losses[nl++] =
+	    (typeof(losses[0])){ "asleep at start but not accounted", se->snapshot_failed };
+	losses[nl++] =
+	    (typeof(losses[0])){ "asleep at start, stack not taken in time", se->snapshot_late };
+	losses[nl++] = (typeof(losses[0])){ "Python frames unnamed: code object unreadable",
+					    st[STAT_PY_CODE_UNREADABLE] };
+	losses[nl++] = (typeof(losses[0])){ "Python frames unnamed: code event buffer full",
+					    st[STAT_PY_CODE_LOST] };
+	losses[nl++] = (typeof(losses[0])){ "Python frames unnamed: names never received",
+					    se->py_unnamed[PY_NAME_UNKNOWN] };
+	losses[nl++] = (typeof(losses[0])){ "Python stacks cut at unreadable memory",
+					    st[STAT_PY_READ_FAILED] };
+	losses[nl++] = (typeof(losses[0])){ "Python stacks lost: thread beyond the first 32768",
+					    st[STAT_PY_THREADS_LIMIT] };
+
+	if (se->o.quiet)
+		return;
+	session__describe_target(se, target, sizeof(target));
+	fprintf(stderr, "rampa-bpf: profiled %s for %.2f s%s%s%s\n", target, elapsed,
+		why ? " (" : "", why ? why : "", why ? ")" : "");
+	if (se->o.mode == MODE_CPU)
+		fprintf(stderr,
+			"  mode          cpu: on-CPU samples at %u Hz per CPU; counts are samples "
+			"(one sample = %.3g ms of CPU)\n",
+			se->o.hz, 1000.0 / se->o.hz);
+	else if (se->o.mode == MODE_WALL)
+		fprintf(
+		    stderr,
+		    "  mode          wall: on-CPU samples at %u Hz (one = %.3g ms) plus measured "
+		    "off-CPU time; counts are microseconds\n",
+		    se->o.hz, 1000.0 / se->o.hz);
+	else if (se->o.mode == MODE_GIL)
+		fprintf(stderr,
+			"  mode          gil: on-CPU samples at %u Hz of threads holding the GIL; "
+			"counts are samples (%" PRIu64
+			" samples of threads not holding it left out)\n",
+			se->o.hz, st[STAT_GIL_NOT_HELD]);
+	else if (se->o.mode == MODE_OFFCPU)
+		fprintf(stderr, "  mode          offcpu: measured time blocked off-CPU; counts are "
+				"microseconds\n");
+	else
+		fprintf(stderr, "  mode          gil-wait: measured time waiting to take the GIL; "
+				"counts are microseconds\n");
+	if (se->o.mode == MODE_WALL || se->o.mode == MODE_OFFCPU)
+		fprintf(stderr,
+			"  time          %.2f s on-CPU (sampled), %.2f s blocked, %.2f s runnable "
+			"waiting for a CPU%s\n",
+			(double)se->samples_cpu / se->o.hz,
+			se->ns_by_kind[KIND_OFFCPU_BLOCKED] / 1e9,
+			se->ns_by_kind[KIND_OFFCPU_RUNNABLE] / 1e9,
+			se->o.mode == MODE_OFFCPU ? " (only blocked time is written)" : "");
+	if (se->o.mode != MODE_GILWAIT)
+		fprintf(stderr, "  samples       %" PRIu64 " on-CPU (%.1f per second)\n",
+			se->samples_cpu, elapsed > 0 ? se->samples_cpu / elapsed : 0.0);
+	if (se->o.mode == MODE_CPU || se->o.mode == MODE_WALL) {
+		/* Samples are Poisson: 2 sigma is 2 sqrt(n) samples. */
+		double got = (double)se->samples_cpu / se->o.hz,
+		       err = 2 * sqrt(se->samples_cpu) / se->o.hz;
+
+		if (cpu > 0)
+			fprintf(
+			    stderr,
+			    "  CPU time      %.2f s sampled (+-%.2f s) of %.2f s used by the sampled "
+			    "processes (%.1f%%)\n",
+			    got, err, cpu, 100.0 * got / cpu);
+		else if (cpu_unknown)
+			fprintf(
+			    stderr,
+			    "  CPU time      %.2f s sampled; not compared: %d sampled process%s "
+			    "ran before the run and %s not a target (CPU time since unknown)\n",
+			    got, cpu_unknown, cpu_unknown == 1 ? "" : "es",
+			    cpu_unknown == 1 ? "was" : "were");
+	}
+	if (se->snapshots || se->snapshot_failed)
+		fprintf(stderr,
+			"  asleep        %" PRIu64 " threads asleep at the start, "
+			"accounted from then\n",
+			se->snapshots);
+	if (se->o.mode != MODE_GILWAIT)
+		fprintf(stderr, "  threads       %zu in %zu process%s (%" PRIu64 " exited)\n",
+			se->tids.n, processes_with_samples(se),
+			processes_with_samples(se) == 1 ? "" : "es", se->nexits);
+	print_processes(se, se->o.mode == MODE_CPU || se->o.mode == MODE_GIL ? "samples" : "us");
+	print_python_summary(se, st);
+	fprintf(stderr, "  stacks        %zu distinct, %zu frame names\n",
+		profile__nstacks(se->prof), profile__nframes(se->prof));
+	for (int i = 0; i < nl; i++) {
+		if (!losses[i].n)
+			continue;
+		if (!any_loss)
+			fprintf(stderr, "  losses\n");
+		any_loss = true;
+		fprintf(stderr, "    %-40s %" PRIu64 "\n", losses[i].what, losses[i].n);
+	}
+	if (!any_loss)
+		fprintf(stderr, "  losses        none\n");
+	/* Not losses: these frames are in the profile, named by their file. */
+	if (ss->no_file + ss->no_symbol)
+		fprintf(stderr,
+			"  names         %" PRIu64
+			" native frame%s named file+offset (the file has "
+			"no symbols%s)\n",
+			ss->no_file + ss->no_symbol, ss->no_file + ss->no_symbol == 1 ? "" : "s",
+			ss->no_file ? " or could not be read" : "");
+	fprintf(stderr, "  attach        %.0f ms from start to sampling\n",
+		1000 * (se->t_sampling - se->t_invoked));
+	fprintf(stderr, "  profiler CPU  %.3f s (%.2f%% of one core)", self_cpu,
+		elapsed > 0 ? 100.0 * self_cpu / elapsed : 0.0);
+	if (runs)
+		fprintf(stderr, "; BPF sampler %" PRIu64 " runs, %.0f ns each", runs,
+			(double)run_ns / runs);
+	fputc('\n', stderr);
+}
+
+/* What the profile is, for the header or title of every format. */
+void session__set_meta(struct session *se)
+{
+	double elapsed = session__elapsed(se);
+	struct profile_meta *m = profile__meta(se->prof);
+	char target[200];
+
+	session__describe_target(se, target, sizeof(target));
+	/* gil: samples of the threads holding the GIL, on-CPU samples for
+	 * the readers of the format.
+	 */
+	m->mode = se->o.mode == MODE_GIL ? "cpu" : session__mode_name(se->o.mode);
+	m->unit = session__mode_unit(se->o.mode);
+	snprintf(m->target, sizeof(m->target), "%s%s", target,
+		 se->o.mode == MODE_GIL ? " (samples of threads holding the GIL)" : "");
+	m->duration_sec = elapsed;
+	m->hz = se->o.mode == MODE_GILWAIT || se->o.mode == MODE_OFFCPU ? 0 : se->o.hz;
+	m->window = se->o.cmd && se->child_exited ? "command" : "attach";
+}

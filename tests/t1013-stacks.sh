@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The sample-to-frames step (src/stacks.c) on hand-made samples, without
+# root: Python frames take the place of the eval-loop frames they ran in,
+# run by run; when the counts do not agree, nothing is guessed and the
+# Python frames stand above the native leaf instead.
+. "$(dirname "$0")/lib.sh"
+
+[ -x "$TEST_TOOL" ] || skip_all "test-tool not built"
+T=/app/hand.py
+
+# expect NATIVE PY SPLICE LEAF: what test-tool stacks prints.
+expect() {
+	printf '%s\n' "$3" "leaf: $4" >expected &&
+		"$TEST_TOOL" stacks "$1" "$2" >actual &&
+		test_cmp expected actual
+}
+
+test_expect_success 'two eval frames, two runs: each run replaces its eval frame' '
+	expect main_c,eval,call_c,eval,leaf_c "outer!,middle,inner!" \
+		"splice: tt_main_c;outer ($T:10);middle ($T:20);tt_call_c;inner ($T:30);tt_leaf_c" \
+		"outer ($T:10);middle ($T:20);inner ($T:30);tt_leaf_c"
+'
+test_expect_success 'the eval frame as the leaf: the run ends the stack' '
+	expect main_c,eval,call_c,eval "outer!,middle,inner!" \
+		"splice: tt_main_c;outer ($T:10);middle ($T:20);tt_call_c;inner ($T:30)" \
+		"outer ($T:10);middle ($T:20);inner ($T:30);_PyEval_EvalFrameDefault"
+'
+test_expect_success 'a leaf without its own frame hides one eval frame: its run sits above the leaf' '
+	expect main_c,eval,call_c "outer!,middle,inner!" \
+		"splice: tt_main_c;outer ($T:10);middle ($T:20);inner ($T:30);tt_call_c" \
+		"outer ($T:10);middle ($T:20);inner ($T:30);tt_call_c"
+'
+test_expect_success 'no eval frame at all (stripped interpreter): no splice' '
+	expect main_c,call_c,leaf_c "outer!,inner" "no splice" \
+		"outer ($T:10);inner ($T:20);tt_leaf_c"
+'
+test_expect_success 'more eval frames than runs: no splice, no frame invented' '
+	expect main_c,eval,call_c,eval,leaf_c "outer!,inner" "no splice" \
+		"outer ($T:10);inner ($T:20);tt_leaf_c"
+'
+test_expect_success 'more runs than eval frames, by two: no splice' '
+	expect main_c,eval,leaf_c "a!,b!,c!" "no splice" \
+		"a ($T:10);b ($T:20);c ($T:30);tt_leaf_c"
+'
+test_done
