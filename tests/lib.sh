@@ -31,8 +31,14 @@ say() { printf '# %s\n' "$*"; }
 # test_expect_success DESC BODY: BODY runs in a subshell with errexit off;
 # its last status decides.
 test_expect_success() {
-	local desc=$1 body=$2 out
+	local prereq= desc body out
+	[ $# -eq 3 ] && { prereq=$1; shift; }
+	desc=$1 body=$2
 	_count=$((_count + 1))
+	if [ -n "$prereq" ] && ! test_have_prereq "$prereq"; then
+		_missing_prereq "$desc" "$prereq"
+		return
+	fi
 	out=$(
 		cd "$TRASH" || exit 1
 		_when_finished=
@@ -49,6 +55,28 @@ test_expect_success() {
 		echo "not ok $_count - $desc"
 		# On stderr, so prove shows why even when not verbose (as in CI).
 		printf '%s\n' "$out" | tail -n 40 | sed "s/^/#    $test_name $_count: /" >&2
+	fi
+}
+
+# Prerequisites of single tests (git's): test_set_prereq NAME when what a
+# test needs is there; test_expect_success NAME[,NAME...] DESC BODY runs
+# BODY only if all are set. A test skipped for a missing one is a failure
+# under CI=true, as a whole script's missing prerequisite is (skip_all).
+_prereqs=" "
+test_set_prereq() { _prereqs="$_prereqs$1 "; }
+test_have_prereq() {
+	local p
+	for p in ${1//,/ }; do
+		case "$_prereqs" in *" $p "*) ;; *) return 1 ;; esac
+	done
+}
+_missing_prereq() {
+	if [ "${CI:-}" = true ]; then
+		_failed=$((_failed + 1))
+		echo "not ok $_count - $1 (prerequisite $2 missing in CI)"
+		echo "# $test_name $_count: prerequisite $2 missing in CI" >&2
+	else
+		echo "ok $_count # skip $1 (missing $2)"
 	fi
 }
 

@@ -12,10 +12,10 @@ test_expect_success 'rampa-bpf --version prints the version' '
 	"$RAMPA" --version | grep -Eq "^rampa-bpf [0-9]+\.[0-9]+\.[0-9]+$"
 '
 test_expect_success 'no command is a usage error (2)' '
-	"$RAMPA" 2>err; [ $? -eq 2 ] && grep -q usage err
+	test_expect_code 2 "$RAMPA" 2>err && grep -q usage err
 '
 test_expect_success 'unknown command is a usage error naming it' '
-	"$RAMPA" frobnicate 2>err; [ $? -eq 2 ] && grep -q "unknown command .frobnicate." err
+	test_expect_code 2 "$RAMPA" frobnicate 2>err && grep -q "unknown command .frobnicate." err
 '
 test_expect_success 'record --help documents every option' '
 	"$RAMPA" record --help >out &&
@@ -25,42 +25,42 @@ test_expect_success 'record --help documents every option' '
 	done
 '
 test_expect_success 'record with no target says what to give' '
-	"$RAMPA" record 2>err; [ $? -eq 2 ] && grep -q "nothing to profile: give -p PID" err
+	test_expect_code 2 "$RAMPA" record 2>err && grep -q "nothing to profile: give -p PID" err
 '
 test_expect_success 'record rejects two kinds of target at once' '
-	"$RAMPA" record -a -p 1 2>err; [ $? -eq 2 ] && grep -q "only one of" err
+	test_expect_code 2 "$RAMPA" record -a -p 1 2>err && grep -q "only one of" err
 '
 test_expect_success 'record rejects a bad frequency' '
-	"$RAMPA" record -F 0 -p 1 2>err; [ $? -eq 2 ] && grep -q "invalid frequency .0." err &&
-	"$RAMPA" record -F 99999 -p 1 2>err; [ $? -eq 2 ] &&
-	"$RAMPA" record -F abc -p 1 2>err; [ $? -eq 2 ]
+	test_expect_code 2 "$RAMPA" record -F 0 -p 1 2>err && grep -q "invalid frequency .0." err &&
+	test_expect_code 2 "$RAMPA" record -F 99999 -p 1 2>err &&
+	test_expect_code 2 "$RAMPA" record -F abc -p 1 2>err
 '
 test_expect_success 'record rejects a bad duration' '
-	"$RAMPA" record -d -5 -p 1 2>err; [ $? -eq 2 ] && grep -q "invalid duration" err &&
-	"$RAMPA" record -d 3x -p 1 2>err; [ $? -eq 2 ]
+	test_expect_code 2 "$RAMPA" record -d -5 -p 1 2>err && grep -q "invalid duration" err &&
+	test_expect_code 2 "$RAMPA" record -d 3x -p 1 2>err
 '
 test_expect_success 'record rejects a malformed PID list' '
-	"$RAMPA" record -p 12,abc 2>err; [ $? -eq 2 ] && grep -q "invalid PID .abc." err
+	test_expect_code 2 "$RAMPA" record -p 12,abc 2>err && grep -q "invalid PID .abc." err
 '
 test_expect_success 'record on a PID that does not exist exits 4' '
-	"$RAMPA" record -p 999999999 2>err; [ $? -eq 2 ] ||
-	{ "$RAMPA" record -p 4194000 2>err; [ $? -eq 4 ] && grep -q "no process with PID" err; }
+	test_expect_code 2 "$RAMPA" record -p 999999999 2>err ||
+	{ test_expect_code 4 "$RAMPA" record -p 4194000 2>err && grep -q "no process with PID" err; }
 '
 test_expect_success 'record rejects an unknown format' '
-	"$RAMPA" record --format xml -p 1 2>err; [ $? -eq 2 ] && grep -q "unknown format" err
+	test_expect_code 2 "$RAMPA" record --format xml -p 1 2>err && grep -q "unknown format" err
 '
 test_expect_success 'record rejects an unknown option' '
-	"$RAMPA" record --bogus -p 1 2>err; [ $? -eq 2 ] && grep -q "unknown" err
+	test_expect_code 2 "$RAMPA" record --bogus -p 1 2>err && grep -q "unknown" err
 '
 test_expect_success 'a missing option value is named' '
-	"$RAMPA" record -p 2>err; [ $? -eq 2 ] && grep -q "option -p needs a value" err
+	test_expect_code 2 "$RAMPA" record -p 2>err && grep -q "option -p needs a value" err
 '
 test_expect_success 'an unwritable output path fails early (5) and leaves nothing' '
-	"$RAMPA" record -o "$TRASH/no/such/dir/x.folded" -p $$ 2>err; [ $? -eq 5 ] &&
+	test_expect_code 5 "$RAMPA" record -o "$TRASH/no/such/dir/x.folded" -p $$ 2>err &&
 	grep -q "cannot write output" err && [ ! -e "$TRASH/no" ]
 '
 test_expect_success 'an output path that is a directory fails (5)' '
-	mkdir -p d && "$RAMPA" record -o d -p $$ 2>err; [ $? -eq 5 ] && grep -q "is a directory" err
+	mkdir -p d && test_expect_code 5 "$RAMPA" record -o d -p $$ 2>err && grep -q "is a directory" err
 '
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 	test_expect_success 'without privileges: exit 3 naming root or CAP_BPF+CAP_PERFMON' '

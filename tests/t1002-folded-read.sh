@@ -55,7 +55,7 @@ bad_case 'count over 2^53' 'a;b 99999999999999999999' 'count too large'
 
 test_expect_success 'malformed: a frame over 4096 bytes' '
 	{ echo "a 1"; printf "a;%05000d 3\n" 0; } >long.folded &&
-	"$RAMPA" report long.folded 2>err; [ $? -eq 6 ] &&
+	test_expect_code 6 "$RAMPA" report long.folded 2>err &&
 	grep -q "long.folded:2: frame 2 is longer than 4096 bytes" err
 '
 test_expect_success '--lenient skips malformed lines, counts them, keeps the rest' '
@@ -69,10 +69,10 @@ test_expect_success '--lenient skips malformed lines, counts them, keeps the res
 '
 test_expect_success 'a file with no samples is an input error' '
 	printf "# just a comment\n\n" >empty.folded &&
-	"$RAMPA" report empty.folded 2>err; [ $? -eq 6 ] && grep -q "holds no samples" err
+	test_expect_code 6 "$RAMPA" report empty.folded 2>err && grep -q "holds no samples" err
 '
 test_expect_success 'a missing input file is an input error (6)' '
-	"$RAMPA" report nonexistent.folded 2>err; [ $? -eq 6 ] &&
+	test_expect_code 6 "$RAMPA" report nonexistent.folded 2>err &&
 	grep -q "cannot open .nonexistent.folded.: No such file" err
 '
 test_expect_success '1,000,000 lines stream in bounded memory with exact totals' '
@@ -107,7 +107,7 @@ test_expect_success 'a 64 MiB line is refused without reading it into memory' '
 	"$TEST_TOOL" folded-read huge.folded lenient >out 2>err &&
 	grep -q "lines=3 stacks=2 skipped=1 first_bad=2" out && grep -q "longer than 1 MiB" err &&
 	rss=$(sed -n "s/.*maxrss_kb=//p" out) && echo "peak RSS $rss kB" && [ "$rss" -lt 20000 ] &&
-	"$TEST_TOOL" folded-read huge.folded >out 2>err; [ $? -eq 1 ] &&
+	test_expect_code 1 "$TEST_TOOL" folded-read huge.folded >out 2>err &&
 	grep -q "huge.folded:2: line longer than 1 MiB" err
 '
 test_expect_success "austin's line markers are merged into their frame, not taken as functions" '

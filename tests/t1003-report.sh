@@ -77,13 +77,13 @@ test_expect_success 'the folded header: what the profile is, skipped by other re
 	"$RAMPA" report s.folded | grep -q "^# mode wall, unit microseconds, target stdin, 2.0 s, 250 Hz$"
 '
 test_expect_success 'unknown format and --format without -o are usage errors' '
-	"$RAMPA" report "$FIX/app.folded" -o x --format gif 2>err; [ $? -eq 2 ] &&
+	test_expect_code 2 "$RAMPA" report "$FIX/app.folded" -o x --format gif 2>err &&
 	grep -q "unknown format .gif. (supported: folded, svg, speedscope, pprof, pstats)" err &&
-	"$RAMPA" report "$FIX/app.folded" --format svg 2>err; [ $? -eq 2 ] &&
-	"$RAMPA" report 2>err; [ $? -eq 2 ] && grep -q "no input" err &&
-	"$RAMPA" report a b 2>err; [ $? -eq 2 ] &&
-	"$RAMPA" report --top 0 "$FIX/app.folded" 2>err; [ $? -eq 2 ] &&
-	"$RAMPA" report --mode sleepy "$FIX/app.folded" 2>err; [ $? -eq 2 ] &&
+	test_expect_code 2 "$RAMPA" report "$FIX/app.folded" --format svg 2>err &&
+	test_expect_code 2 "$RAMPA" report 2>err && grep -q "no input" err &&
+	test_expect_code 2 "$RAMPA" report a b 2>err &&
+	test_expect_code 2 "$RAMPA" report --top 0 "$FIX/app.folded" 2>err &&
+	test_expect_code 2 "$RAMPA" report --mode sleepy "$FIX/app.folded" 2>err &&
 	grep -q "unknown mode .sleepy." err
 '
 test_expect_success 'every format says mode, unit, target, duration and rate' '
@@ -100,13 +100,12 @@ test_expect_success 'every format says mode, unit, target, duration and rate' '
 test_expect_success 'an unwritable output fails with 5 and leaves nothing behind' '
 	mkdir ro && chmod 555 ro &&
 	if [ "$(id -u)" -eq 0 ]; then out=/proc/version.svg; else out=ro/x.svg; fi &&
-	"$RAMPA" report -q "$FIX/app.folded" -o $out 2>err; [ $? -eq 5 ] &&
+	test_expect_code 5 "$RAMPA" report -q "$FIX/app.folded" -o $out 2>err &&
 	grep -q "cannot write output" err && [ -z "$(ls -A ro)" ] &&
-	"$RAMPA" report -q "$FIX/app.folded" -o ro 2>err; [ $? -eq 5 ] && grep -q "is a directory" err
+	test_expect_code 5 "$RAMPA" report -q "$FIX/app.folded" -o ro 2>err && grep -q "is a directory" err
 '
-test_must_fail_code() { local want=$1; shift; "$@" 2>/dev/null; [ $? -eq "$want" ]; }
 test_expect_success 'a symlink or FIFO output is refused, or written through with --output-in-place' '
-	ln -s real.svg link.svg && test_must_fail_code 5 "$RAMPA" report -q "$FIX/app.folded" -o link.svg &&
+	ln -s real.svg link.svg && test_expect_code 5 "$RAMPA" report -q "$FIX/app.folded" -o link.svg 2>/dev/null &&
 	[ ! -e real.svg ] && : >real.svg &&
 	"$RAMPA" report -q --output-in-place "$FIX/app.folded" -o link.svg &&
 	[ -L link.svg ] && grep -q "CPU flame graph" real.svg &&
@@ -117,7 +116,7 @@ test_expect_success 'a symlink or FIFO output is refused, or written through wit
 '
 test_expect_success 'an input error leaves an existing output untouched' '
 	echo keep >keep.svg && printf "a;b x\n" >bad.folded &&
-	"$RAMPA" report bad.folded -o keep.svg 2>err; [ $? -eq 6 ] &&
+	test_expect_code 6 "$RAMPA" report bad.folded -o keep.svg 2>err &&
 	[ "$(cat keep.svg)" = keep ] && [ "$(ls -A | grep -c "^\.keep")" -eq 0 ]
 '
 test_done

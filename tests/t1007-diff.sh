@@ -67,13 +67,13 @@ test_expect_success '--confidence moves the bar' '
 	grep -q "50% confidence (|z| >= 0.67)" out && grep -Eq "0.9  yes +b$" out
 '
 test_expect_success '--fail-above: exit 7 naming the function when a share grew more' '
-	"$RAMPA" diff --fail-above 10 "$BASE" "$NEW" >/dev/null 2>err; [ $? -eq 7 ] &&
+	test_expect_code 7 "$RAMPA" diff --fail-above 10 "$BASE" "$NEW" >/dev/null 2>err &&
 	grep -q "regression: json.dumps (/usr/lib/python3.11/json/__init__.py): total share 30.00% -> 41.95% (+11.95 points > 10" err &&
 	"$RAMPA" diff --fail-above 12 "$BASE" "$NEW" >/dev/null 2>err && [ ! -s err ]
 '
 test_expect_success '--fail-above ignores growth the samples cannot tell from noise' '
 	"$RAMPA" diff --fail-above 5 small-base.folded small-new.folded >/dev/null &&
-	"$RAMPA" diff --fail-above 5 big-base.folded big-new.folded >/dev/null 2>err; [ $? -eq 7 ]
+	test_expect_code 7 "$RAMPA" diff --fail-above 5 big-base.folded big-new.folded >/dev/null 2>err
 '
 test_expect_success 'time profiles: the test counts samples from the rate' '
 	printf "%s\n" "p;a 600000" "p;b 400000" >us-base.folded &&
@@ -131,10 +131,10 @@ test_expect_success 'differential flame graph: noise is grey, gone stacks listed
 	python3 svgq.py s.svg >f && grep -q "^b|.*|rgb(220,220,220)|.*not significant)$" f
 '
 test_expect_success 'usage errors: one file, unsupported output, bad numbers' '
-	"$RAMPA" diff "$BASE" 2>err; [ $? -eq 2 ] && grep -q "give two" err &&
-	"$RAMPA" diff "$BASE" "$NEW" -o d.pb.gz 2>err; [ $? -eq 2 ] && grep -q "svg or folded" err &&
-	"$RAMPA" diff --confidence 120 "$BASE" "$NEW" 2>err; [ $? -eq 2 ] &&
-	"$RAMPA" diff --fail-above x "$BASE" "$NEW" 2>err; [ $? -eq 2 ] &&
-	"$RAMPA" diff "$BASE" missing.folded 2>err; [ $? -eq 6 ] && [ ! -e d.pb.gz ]
+	test_expect_code 2 "$RAMPA" diff "$BASE" 2>err && grep -q "give two" err &&
+	test_expect_code 2 "$RAMPA" diff "$BASE" "$NEW" -o d.pb.gz 2>err && grep -q "svg or folded" err &&
+	test_expect_code 2 "$RAMPA" diff --confidence 120 "$BASE" "$NEW" 2>err &&
+	test_expect_code 2 "$RAMPA" diff --fail-above x "$BASE" "$NEW" 2>err &&
+	test_expect_code 6 "$RAMPA" diff "$BASE" missing.folded 2>err && [ ! -e d.pb.gz ]
 '
 test_done

@@ -43,13 +43,13 @@ test_expect_success 'SIGINT to rampa-bpf alone ends record -- CMD promptly, CMD 
 	! pgrep -f "exec sleep 30" >/dev/null
 '
 test_expect_success 'record -- CMD returns the exit status of CMD' '
-	"$RAMPA" record -q -o st.folded -- sh -c "exit 7"; [ $? -eq 7 ] && [ -e st.folded ]
+	test_expect_code 7 "$RAMPA" record -q -o st.folded -- sh -c "exit 7" && [ -e st.folded ]
 '
 test_expect_success 'record -- CMD killed by a signal returns 128+N' '
-	"$RAMPA" record -q -o kill.folded -- sh -c "kill -9 \$\$"; [ $? -eq 137 ]
+	test_expect_code 137 "$RAMPA" record -q -o kill.folded -- sh -c "kill -9 \$\$"
 '
 test_expect_success 'a command that does not exist: exit 127, named, nothing written' '
-	"$RAMPA" record -o none.folded -- /no/such/cmd 2>err; [ $? -eq 127 ] &&
+	test_expect_code 127 "$RAMPA" record -o none.folded -- /no/such/cmd 2>err &&
 	grep -q "cannot run ./no/such/cmd.: No such file or directory" err &&
 	[ ! -e none.folded ] && no_temp_left
 '

@@ -106,10 +106,10 @@ test_expect_success 'the same windows compared as absolute totals would call eve
 	sed -n "/^# total time/,/^$/p" abs | grep -Eq " (yes|via) +alpha \\("
 '
 test_expect_success '--normalize: bad values and missing durations are usage errors' '
-	"$RAMPA" diff --normalize ratio k1.folded k3.folded 2>err; [ $? -eq 2 ] &&
+	test_expect_code 2 "$RAMPA" diff --normalize ratio k1.folded k3.folded 2>err &&
 	grep -q "use absolute, per-second or shares" err &&
 	grep -v "^# rampa-bpf" k1.folded >nohdr.folded &&
-	"$RAMPA" diff -n per-second nohdr.folded k3.folded 2>err; [ $? -eq 2 ] &&
+	test_expect_code 2 "$RAMPA" diff -n per-second nohdr.folded k3.folded 2>err &&
 	grep -q "needs how long each profile ran.*give --duration" err
 '
 test_done

@@ -22,18 +22,17 @@ test_expect_success 'report --top and pstats show the demangled name' '
 	"$RAMPA" report -q cxx.folded -o cxx.pstats &&
 	python3 -c "import pstats; s = pstats.Stats(\"cxx.pstats\").stats; assert (\"~\", 0, \"app::Matrix::sum(int) const\") in s"
 '
-if command -v rustc >/dev/null; then
+command -v rustc >/dev/null && test_set_prereq RUSTC
+if test_have_prereq RUSTC; then
 	rustc -O -C force-frame-pointers=yes -o spin-legacy "$TESTS_DIR/workloads/spin.rs" &&
 		rustc -O -C force-frame-pointers=yes -C symbol-mangling-version=v0 -o spin-v0 \
 			"$TESTS_DIR/workloads/spin.rs"
 	"$RAMPA" record -q -F 499 -o rs-legacy.folded -- ./spin-legacy 1
 	"$RAMPA" record -q -F 499 -o rs-v0.folded -- ./spin-v0 1
-	test_expect_success 'Rust, legacy and v0 mangling: spin::work::Spinner::spin' '
-		within "$(share rs-legacy.folded ";spin::work::Spinner::spin$")" 100 5 &&
-		within "$(share rs-v0.folded ";<spin::work::Spinner>::spin$")" 100 5 &&
-		! grep -q ";_[ZR]" rs-legacy.folded rs-v0.folded
-	'
-else
-	say "rustc not installed: Rust demangling is covered by t2003 only"
 fi
+test_expect_success RUSTC 'Rust, legacy and v0 mangling: spin::work::Spinner::spin' '
+	within "$(share rs-legacy.folded ";spin::work::Spinner::spin$")" 100 5 &&
+	within "$(share rs-v0.folded ";<spin::work::Spinner>::spin$")" 100 5 &&
+	! grep -q ";_[ZR]" rs-legacy.folded rs-v0.folded
+'
 test_done

@@ -79,11 +79,11 @@ test_expect_success 'python -m pytest tests/test_x.py: the test function under p
 	grep -q "1 passed" out &&
 	within "$(share pytest.folded ";pytest_pyfunc_call \([^)]*\);test_spin \([^)]*test_spin.py:14\);spin_in_test")" 80 15
 '
-if [ -x /root/.pyenv/versions/3.8.18/bin/python ]; then
-	test_expect_success 'an unsupported version (3.8): one clear warning, native stacks, no crash' '
-		"$RAMPA" record -o old.folded -- /root/.pyenv/versions/3.8.18/bin/python "$F" 1 2>err &&
-		grep -q "warning: PID [0-9]*: .*CPython 3.8; rampa-bpf walks 3.9 to 3.15; its stacks are native only" err &&
-		[ "$(grep -c warning err)" -eq 1 ] && ! grep -q "$F" old.folded && [ -s old.folded ]
-	'
-fi
+[ -x /root/.pyenv/versions/3.8.18/bin/python ] && test_set_prereq PY38
+test_expect_success PY38 'an unsupported version (3.8): one clear warning, native stacks, no crash' '
+	"$RAMPA" record -o old.folded -- /root/.pyenv/versions/3.8.18/bin/python "$F" 1 2>err &&
+	grep -q "warning: PID [0-9]*: .*CPython 3.8; rampa-bpf walks 3.9 to 3.15; its stacks are native only" err &&
+	[ "$(grep -c warning err)" -eq 1 ] && ! grep -q "$F" old.folded && [ -s old.folded ]
+'
+
 test_done

@@ -122,22 +122,21 @@ test_expect_success 'speedscope: one profile per thread, named with the latest n
 	EOF
 '
 
-if command -v go >/dev/null; then
+command -v go >/dev/null && test_set_prereq GO
+if test_have_prereq GO; then
 	cmd=$(cmd_of 3.9-bullseye)
 	[ -n "$cmd" ] || cmd=$(cmd_of 3.9.18-pyenv)
 	# shellcheck disable=SC2086
 	"$RAMPA" record -T -q -o "$TRASH/names.pb.gz" -- $cmd "$F" 0.5 1.3 2>"$TRASH/pprof.err"
-	test_expect_success 'pprof: thread labels carry the latest names and TIDs' '
-		HOME="$TRASH" GOCACHE="$TRASH/.gocache" GOFLAGS= GOTOOLCHAIN=local \
-			go tool pprof -tags names.pb.gz >tags 2>&1 && cat tags &&
-		for n in ingest-late render-os naïve-関数; do
-			grep -Eq "^ +[0-9.]+ \( *[0-9.]+%\): $n-[0-9]+$" tags || exit 1
-		done &&
-		! grep -Eq ": (ingest|render)-[0-9]+$" tags
-	'
-elif [ "${CI:-}" = true ]; then
-	test_expect_success 'pprof: go tool pprof is installed (tools/install-deps.sh --test)' 'false'
 fi
+test_expect_success GO 'pprof: thread labels carry the latest names and TIDs' '
+	HOME="$TRASH" GOCACHE="$TRASH/.gocache" GOFLAGS= GOTOOLCHAIN=local \
+		go tool pprof -tags names.pb.gz >tags 2>&1 && cat tags &&
+	for n in ingest-late render-os naïve-関数; do
+		grep -Eq "^ +[0-9.]+ \( *[0-9.]+%\): $n-[0-9]+$" tags || exit 1
+	done &&
+	! grep -Eq ": (ingest|render)-[0-9]+$" tags
+'
 
 # gil_ok FILE: gil-wait's table names the three workers by their latest names.
 gil_ok() {
