@@ -3,6 +3,7 @@
 #define RAMPA_PROFILE_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 /* An aggregated profile: interned frame names and distinct stacks (root
@@ -11,7 +12,7 @@
 struct profile;
 
 struct profile_meta {
-	const char *mode; /* "cpu", "wall", "offcpu", "gil-wait" */
+	const char *mode; /* a profile_modes[] name: "cpu", "wall"... */
 	const char *unit; /* "samples", "microseconds" */
 	char target[256]; /* what was profiled, for titles */
 	double duration_sec;
@@ -22,6 +23,25 @@ struct profile_meta {
 	 */
 	const char *window;
 };
+
+/* What a profile's counts measure: one row per mode, the vocabulary every
+ * reader and writer uses (folded headers, titles, pprof sample types).
+ */
+struct profile_mode {
+	const char *name;  /* in headers and on command lines: "cpu", "wall"... */
+	const char *title; /* in flame graph titles: "CPU", "Wall-clock"... */
+	const char *unit;  /* what counts are when the profile does not say */
+	bool sampled;	   /* counts are samples at hz (pprof's period: CPU ns) */
+};
+
+extern const struct profile_mode profile_modes[];
+extern const size_t profile_nmodes;
+
+/* The row named name; NULL if none. */
+const struct profile_mode *profile__mode(const char *name);
+
+/* "cpu, wall, offcpu, gil-wait or gil", for error messages. */
+extern const char profile__mode_list[];
 
 struct profile *profile__new(void);
 void profile__free(struct profile *p);

@@ -21,12 +21,13 @@ enum {
 	OPT_NO_LINES,
 };
 
-#define REPORT_META_HELP                                                                    \
-	"      --mode MODE          what the counts measure: cpu, wall, offcpu, gil-wait\n" \
-	"      --unit UNIT          unit of the counts: samples, microseconds\n"            \
-	"      --target TEXT        what was profiled, for titles\n"                        \
-	"      --duration TIME      how long the profile ran (e.g. 30s), for titles\n"      \
-	"      --hz N               sampling rate, for titles (and diff's test on time)\n"  \
+#define REPORT_META_HELP                                                                     \
+	"      --mode MODE          what the counts measure: cpu, wall, offcpu, gil-wait,\n" \
+	"                           gil\n"                                                   \
+	"      --unit UNIT          unit of the counts: samples, microseconds\n"             \
+	"      --target TEXT        what was profiled, for titles\n"                         \
+	"      --duration TIME      how long the profile ran (e.g. 30s), for titles\n"       \
+	"      --hz N               sampling rate, for titles (and diff's test on time)\n"   \
 	"      --lenient            skip malformed input lines (counted) instead of failing\n"
 
 /* Options that describe an input profile, shared by report and diff. */

@@ -150,15 +150,9 @@ static const char *basename_of(const char *path)
 
 static const char *mode_title(const char *mode)
 {
-	if (!mode || !strcmp(mode, "cpu"))
-		return "CPU";
-	if (!strcmp(mode, "wall"))
-		return "Wall-clock";
-	if (!strcmp(mode, "offcpu"))
-		return "Off-CPU";
-	if (!strcmp(mode, "gil-wait"))
-		return "GIL-wait";
-	return mode;
+	const struct profile_mode *pm = profile__mode(mode ? mode : "cpu");
+
+	return pm ? pm->title : mode;
 }
 
 void profile_meta__describe(const struct profile_meta *m, char *buf, size_t len)

@@ -237,7 +237,6 @@ static uint32_t intern_frame(struct reader *r, const char *frame, size_t len)
 
 static void set_meta(struct profile *p, const char *key, size_t klen, const char *val, size_t vlen)
 {
-	static const char *const modes[] = { "cpu", "wall", "offcpu", "gil-wait" };
 	static const char *const units[] = { "samples", "microseconds", "nanoseconds" };
 	struct profile_meta *m = profile__meta(p);
 	char v[256];
@@ -249,9 +248,8 @@ static void set_meta(struct profile *p, const char *key, size_t klen, const char
 	v[vlen] = '\0';
 #define KEY(k) (klen == sizeof(k) - 1 && !memcmp(key, k, klen))
 	if (KEY("mode")) {
-		for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-			if (!strcmp(v, modes[i]))
-				m->mode = modes[i];
+		if (profile__mode(v))
+			m->mode = profile__mode(v)->name;
 	} else if (KEY("unit")) {
 		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
 			if (!strcmp(v, units[i]))

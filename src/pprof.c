@@ -173,6 +173,7 @@ int pprof__write(FILE *f, const struct profile *p)
 	size_t nf = profile__nframes(p), ns = profile__nstacks(p);
 	const char *mode = m->mode ? m->mode : "cpu";
 	const char *unit = m->unit && strcmp(m->unit, "samples") ? m->unit : "count";
+	const struct profile_mode *pm = profile__mode(mode);
 	const char *type = !strcmp(mode, "cpu") && !strcmp(unit, "count") ? "samples" : mode;
 	char desc[512];
 	int ret;
@@ -247,7 +248,7 @@ int pprof__write(FILE *f, const struct profile *p)
 
 	if (m->duration_sec > 0)
 		pb_uint(&b, PROFILE_DURATION_NANOS, (uint64_t)(m->duration_sec * 1e9));
-	if (!strcmp(mode, "cpu") && m->hz) {
+	if (pm && pm->sampled && m->hz) {
 		value_type(&b, PROFILE_PERIOD_TYPE, strings, "cpu", "nanoseconds");
 		pb_uint(&b, PROFILE_PERIOD, 1000000000ULL / m->hz);
 	} else {

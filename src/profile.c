@@ -37,6 +37,25 @@ struct profile {
 	size_t kinds_cap;
 };
 
+const struct profile_mode profile_modes[] = {
+	{ "cpu", "CPU", "samples", true },
+	{ "wall", "Wall-clock", "microseconds", false },
+	{ "offcpu", "Off-CPU", "microseconds", false },
+	{ "gil-wait", "GIL-wait", "microseconds", false },
+	/* On-CPU samples of the threads holding the GIL (record --mode gil). */
+	{ "gil", "GIL-holding CPU", "samples", true },
+};
+const size_t profile_nmodes = sizeof(profile_modes) / sizeof(profile_modes[0]);
+const char profile__mode_list[] = "cpu, wall, offcpu, gil-wait or gil";
+
+const struct profile_mode *profile__mode(const char *name)
+{
+	for (size_t i = 0; name && i < profile_nmodes; i++)
+		if (!strcmp(name, profile_modes[i].name))
+			return &profile_modes[i];
+	return NULL;
+}
+
 struct profile *profile__new(void)
 {
 	struct profile *p = xcalloc(1, sizeof(*p));

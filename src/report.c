@@ -43,18 +43,16 @@ static void usage(FILE *f)
 
 int report__meta_opt(struct input_meta *im, int opt, const char *arg)
 {
-	static const char *const modes[] = { "cpu", "wall", "offcpu", "gil-wait" };
 	static const char *const units[] = { "samples", "microseconds", "nanoseconds" };
 	unsigned long v;
 
 	switch (opt) {
 	case OPT_MODE:
-		for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-			if (!strcmp(arg, modes[i])) {
-				im->mode = modes[i];
-				return 1;
-			}
-		p_err("unknown mode '%s' (use cpu, wall, offcpu or gil-wait)", arg);
+		if (profile__mode(arg)) {
+			im->mode = profile__mode(arg)->name;
+			return 1;
+		}
+		p_err("unknown mode '%s' (use %s)", arg, profile__mode_list);
 		return -1;
 	case OPT_UNIT:
 		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
@@ -109,7 +107,7 @@ int report__read_input(const char *path, struct profile *p, unsigned int folded_
 		m->mode = im->mode;
 		/* Only cpu counts samples; the other modes measure time. */
 		if (!im->unit)
-			m->unit = strcmp(im->mode, "cpu") ? "microseconds" : "samples";
+			m->unit = profile__mode(im->mode)->unit;
 	}
 	if (im->unit)
 		m->unit = im->unit;

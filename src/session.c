@@ -121,36 +121,30 @@ int session__check_targets(const struct session_opts *o, const char *cmd)
 	return EXIT_USAGE;
 }
 
-/* The modes: their names on the command line and in the start line, and
- * the unit of what they write.
+/* The modes by enum session_mode: their names on the command line and in
+ * profiles (profile_modes[] holds the rest of their vocabulary).
  */
-static const struct {
-	const char *name;
-	const char *unit;
-} modes[] = {
-	[MODE_CPU] = { "cpu", "samples" },
-	[MODE_WALL] = { "wall", "microseconds" },
-	[MODE_OFFCPU] = { "offcpu", "microseconds" },
-	[MODE_GILWAIT] = { "gil-wait", "microseconds" },
-	[MODE_GIL] = { "gil", "samples" },
+static const char *const mode_names[] = {
+	[MODE_CPU] = "cpu",	     [MODE_WALL] = "wall", [MODE_OFFCPU] = "offcpu",
+	[MODE_GILWAIT] = "gil-wait", [MODE_GIL] = "gil",
 };
 
 int session__mode_by_name(const char *name)
 {
-	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-		if (i != MODE_GILWAIT && !strcmp(name, modes[i].name))
+	for (size_t i = 0; i < sizeof(mode_names) / sizeof(mode_names[0]); i++)
+		if (i != MODE_GILWAIT && !strcmp(name, mode_names[i]))
 			return (int)i;
 	return !strcmp(name, "off-cpu") ? MODE_OFFCPU : -1;
 }
 
 const char *session__mode_name(enum session_mode m)
 {
-	return modes[m].name;
+	return mode_names[m];
 }
 
 const char *session__mode_unit(enum session_mode m)
 {
-	return modes[m].unit;
+	return profile__mode(mode_names[m])->unit;
 }
 
 /* Per-process root frames, names read at first sight and after exec. */

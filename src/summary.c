@@ -338,10 +338,7 @@ void session__set_meta(struct session *se)
 	char target[200];
 
 	session__describe_target(se, target, sizeof(target));
-	/* gil: samples of the threads holding the GIL, on-CPU samples for
-	 * the readers of the format.
-	 */
-	m->mode = se->o.mode == MODE_GIL ? "cpu" : session__mode_name(se->o.mode);
+	m->mode = session__mode_name(se->o.mode);
 	m->unit = session__mode_unit(se->o.mode);
 	snprintf(m->target, sizeof(m->target), "%s%s", target,
 		 se->o.mode == MODE_GIL ? " (samples of threads holding the GIL)" : "");

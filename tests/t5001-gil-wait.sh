@@ -132,6 +132,13 @@ test_expect_success 'record --mode gil leaves out samples of code run without th
 	echo "cpu=$(total all.folded) gil: kept=$kept left out=$out" &&
 	[ "$out" -gt $((4 * kept)) ] && [ "$(total all.folded)" -gt $((4 * kept)) ]
 '
+test_expect_success 'record --mode gil writes mode gil, which report reads as GIL-holding CPU samples' '
+	head -1 held.folded | grep -q ", mode gil, unit samples, " &&
+	"$RAMPA" report -q held.folded -o held.svg && grep -q "GIL-holding CPU" held.svg &&
+	"$RAMPA" report -q held.folded -o held.pb.gz &&
+	test_expect_code 2 "$RAMPA" report --mode gill held.folded 2>err &&
+	grep -q "use cpu, wall, offcpu, gil-wait or gil" err
+'
 test_expect_success 'record --mode gil keeps the holder of 4 contending threads: one CPU of samples' '
 	"$RAMPA" record --mode gil -F 499 -o hold4.folded -- /usr/bin/python3.11 "$G" workers 4 2 2>err &&
 	secs=$(sed -n "s/.* for \([0-9.]*\) s (command exited)/\1/p" err) &&
