@@ -44,9 +44,28 @@ struct input_meta {
 int report__read_input(const char *path, struct profile *p, unsigned int folded_flags,
 		       const struct input_meta *im);
 
-/* Parse one of the meta options (--mode, --unit, ...) into im: 1 if opt was
- * one, 0 if not, -1 on a bad value (reported).
+/* The options report and diff share: the meta options (--mode, --unit,
+ * --target, --duration, --hz), -o, --format, --lenient, --output-in-place,
+ * --short-paths, --no-lines and -q.
  */
-int report__meta_opt(struct input_meta *im, int opt, const char *arg);
+struct profile_opts {
+	struct input_meta meta;
+	const char *output;	  /* -o, NULL: none */
+	const char *format;	  /* --format, NULL: none */
+	unsigned int read_flags;  /* FOLDED_LENIENT */
+	unsigned int out_flags;	  /* OUTPUT_IN_PLACE */
+	unsigned int label_flags; /* LABEL_SHORT_PATHS, LABEL_NO_LINES */
+	int quiet;
+};
+
+/* Parse getopt's opt and arg into po when it is one of the shared options:
+ * 1 if it was, 0 if not, -1 on a bad value (reported).
+ */
+int report__profile_opt(struct profile_opts *po, int opt, const char *arg);
+
+/* getopt_long returned '?' for cmd: one error line naming the option;
+ * EXIT_USAGE.
+ */
+int report__bad_option(char **argv, const char *cmd);
 
 #endif

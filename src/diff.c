@@ -447,36 +447,25 @@ int cmd_diff(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
-	struct input_meta im = { 0 };
-	const char *output = NULL, *format = NULL, *title = NULL;
+	struct profile_opts po = { 0 };
+	const char *output, *format, *title = NULL;
 	unsigned long top = DEFAULT_TOP;
-	unsigned int flags = 0, out_flags = 0, label_flags = 0;
 	double fail_above = -1;
 	struct diff d = { .confidence = DEFAULT_CONFIDENCE };
 	enum output_format fmt = OUTPUT_INVALID;
-	int opt, quiet = 0, ret, r, warned = 0, regressions = 0, norm_given = 0;
+	int opt, ret, r, warned = 0, regressions = 0, norm_given = 0;
 	const char *why = "given with --normalize";
 	char *end;
 
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "o:f:n:t:qh", longopts, NULL)) != -1) {
-		r = report__meta_opt(&im, opt, optarg);
+		r = report__profile_opt(&po, opt, optarg);
 		if (r < 0)
 			return EXIT_USAGE;
 		if (r)
 			continue;
 		switch (opt) {
-		case 'o':
-			if (!*optarg) {
-				p_err("empty output path given to -o");
-				return EXIT_USAGE;
-			}
-			output = optarg;
-			break;
-		case 'f':
-			format = optarg;
-			break;
 		case 'n':
 			if (parse_norm(optarg, &d.test.norm))
 				return EXIT_USAGE;
@@ -509,35 +498,15 @@ int cmd_diff(int argc, char **argv)
 		case OPT_TITLE:
 			title = optarg;
 			break;
-		case OPT_LENIENT:
-			flags |= FOLDED_LENIENT;
-			break;
-		case OPT_IN_PLACE:
-			out_flags |= OUTPUT_IN_PLACE;
-			break;
-		case OPT_SHORT_PATHS:
-			label_flags |= LABEL_SHORT_PATHS;
-			break;
-		case OPT_NO_LINES:
-			label_flags |= LABEL_NO_LINES;
-			break;
-		case 'q':
-			quiet = 1;
-			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;
 		default:
-			if (optopt)
-				p_err("option -%c is unknown or needs a value (see 'rampa-bpf diff "
-				      "--help')",
-				      optopt);
-			else
-				p_err("unknown or incomplete option '%s' (see 'rampa-bpf diff -h')",
-				      argv[optind - 1]);
-			return EXIT_USAGE;
+			return report__bad_option(argv, "diff");
 		}
 	}
+	output = po.output;
+	format = po.format;
 	if (optind + 2 != argc) {
 		p_err("give two collapsed-stack files: BASE and NEW (see 'rampa-bpf diff --help')");
 		return EXIT_USAGE;
@@ -557,11 +526,11 @@ int cmd_diff(int argc, char **argv)
 	d.base = profile__new();
 	d.new = profile__new();
 	d.fnames = profile__new();
-	ret = read_both(&d, flags, &im);
+	ret = read_both(&d, po.read_flags, &po.meta);
 	if (ret)
 		goto cleanup;
 	for (int i = 0; i < 2; i++) {
-		struct profile **pp = i ? &d.new : &d.base, *l = labels__apply(*pp, label_flags);
+		struct profile **pp = i ? &d.new : &d.base, *l = labels__apply(*pp, po.label_flags);
 
 		if (l != *pp) {
 			profile__free(*pp);
@@ -601,7 +570,7 @@ int cmd_diff(int argc, char **argv)
 		struct output_file of;
 		int ok;
 
-		if (output__open(&of, output, out_flags)) {
+		if (output__open(&of, output, po.out_flags)) {
 			ret = EXIT_OUTPUT;
 			goto cleanup;
 		}
@@ -625,7 +594,7 @@ int cmd_diff(int argc, char **argv)
 			ret = EXIT_OUTPUT;
 			goto cleanup;
 		}
-		if (!quiet && strcmp(output, "-"))
+		if (!po.quiet && strcmp(output, "-"))
 			fprintf(stderr, "rampa-bpf: wrote %s\n", output);
 	}
 	if (output && !strcmp(output, "-"))

@@ -41,7 +41,7 @@ static void usage(FILE *f)
 	    output__format_list);
 }
 
-int report__meta_opt(struct input_meta *im, int opt, const char *arg)
+static int meta_opt(struct input_meta *im, int opt, const char *arg)
 {
 	static const char *const units[] = { "samples", "microseconds", "nanoseconds" };
 	unsigned long v;
@@ -80,6 +80,53 @@ int report__meta_opt(struct input_meta *im, int opt, const char *arg)
 		return 1;
 	}
 	return 0;
+}
+
+int report__profile_opt(struct profile_opts *po, int opt, const char *arg)
+{
+	int r = meta_opt(&po->meta, opt, arg);
+
+	if (r)
+		return r;
+	switch (opt) {
+	case 'o':
+		if (!*arg) {
+			p_err("empty output path given to -o");
+			return -1;
+		}
+		po->output = arg;
+		return 1;
+	case 'f':
+		po->format = arg;
+		return 1;
+	case OPT_LENIENT:
+		po->read_flags |= FOLDED_LENIENT;
+		return 1;
+	case OPT_IN_PLACE:
+		po->out_flags |= OUTPUT_IN_PLACE;
+		return 1;
+	case OPT_SHORT_PATHS:
+		po->label_flags |= LABEL_SHORT_PATHS;
+		return 1;
+	case OPT_NO_LINES:
+		po->label_flags |= LABEL_NO_LINES;
+		return 1;
+	case 'q':
+		po->quiet = 1;
+		return 1;
+	}
+	return 0;
+}
+
+int report__bad_option(char **argv, const char *cmd)
+{
+	if (optopt)
+		p_err("option -%c is unknown or needs a value (see 'rampa-bpf %s --help')", optopt,
+		      cmd);
+	else
+		p_err("unknown or incomplete option '%s' (see 'rampa-bpf %s --help')",
+		      argv[optind - 1], cmd);
+	return EXIT_USAGE;
 }
 
 int report__read_input(const char *path, struct profile *p, unsigned int folded_flags,
@@ -201,34 +248,23 @@ int cmd_report(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
-	struct input_meta im = { 0 };
-	const char *output = NULL, *format = NULL, *input;
+	struct profile_opts po = { 0 };
+	const char *output, *format, *input;
 	unsigned long top = 0;
-	unsigned int flags = 0, out_flags = 0, label_flags = 0;
 	enum output_format fmt;
 	struct profile *p, *l;
-	int opt, quiet = 0, ret, r;
+	int opt, ret, r;
 
 	optind = 1;
 	opterr = 0;
 	sort_total = 0;
 	while ((opt = getopt_long(argc, argv, "o:f:t:qh", longopts, NULL)) != -1) {
-		r = report__meta_opt(&im, opt, optarg);
+		r = report__profile_opt(&po, opt, optarg);
 		if (r < 0)
 			return EXIT_USAGE;
 		if (r)
 			continue;
 		switch (opt) {
-		case 'o':
-			if (!*optarg) {
-				p_err("empty output path given to -o");
-				return EXIT_USAGE;
-			}
-			output = optarg;
-			break;
-		case 'f':
-			format = optarg;
-			break;
 		case 't':
 			if (parse_ulong(optarg, 1, 1000000, &top)) {
 				p_err("invalid --top '%s' (give a number of functions, 1 or more)",
@@ -243,37 +279,15 @@ int cmd_report(int argc, char **argv)
 			}
 			sort_total = !strcmp(optarg, "total");
 			break;
-		case OPT_LENIENT:
-			flags |= FOLDED_LENIENT;
-			break;
-		case OPT_IN_PLACE:
-			out_flags |= OUTPUT_IN_PLACE;
-			break;
-		case OPT_SHORT_PATHS:
-			label_flags |= LABEL_SHORT_PATHS;
-			break;
-		case OPT_NO_LINES:
-			label_flags |= LABEL_NO_LINES;
-			break;
-		case 'q':
-			quiet = 1;
-			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;
 		default:
-			if (optopt)
-				p_err(
-				    "option -%c is unknown or needs a value (see 'rampa-bpf report "
-				    "--help')",
-				    optopt);
-			else
-				p_err("unknown or incomplete option '%s' (see 'rampa-bpf report "
-				      "--help')",
-				      argv[optind - 1]);
-			return EXIT_USAGE;
+			return report__bad_option(argv, "report");
 		}
 	}
+	output = po.output;
+	format = po.format;
 	if (optind + 1 != argc) {
 		p_err(optind == argc
 			  ? "no input: give a collapsed-stack file (or - for stdin)"
@@ -294,19 +308,19 @@ int cmd_report(int argc, char **argv)
 		top = 20;
 
 	p = profile__new();
-	ret = report__read_input(input, p, flags, &im);
+	ret = report__read_input(input, p, po.read_flags, &po.meta);
 	if (ret)
 		goto cleanup;
-	l = labels__apply(p, label_flags);
+	l = labels__apply(p, po.label_flags);
 	if (l != p) {
 		profile__free(p);
 		p = l;
 	}
-	if (output && output__write_file(output, p, fmt, out_flags)) {
+	if (output && output__write_file(output, p, fmt, po.out_flags)) {
 		ret = EXIT_OUTPUT;
 		goto cleanup;
 	}
-	if (output && !quiet && strcmp(output, "-")) {
+	if (output && !po.quiet && strcmp(output, "-")) {
 		char amount[32];
 
 		fprintf(
