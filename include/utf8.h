@@ -2,7 +2,9 @@
 #ifndef RAMPA_UTF8_H
 #define RAMPA_UTF8_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 /* Frame names come from a target's memory and from ELF files: any bytes. Every
@@ -51,5 +53,17 @@ char *utf8_sanitize_dup(const char *s, size_t len, size_t *replaced);
  * without splitting a character.
  */
 size_t utf8_cut(const char *s, size_t len, size_t max);
+
+/* What utf8_escape() writes for one code point: NULL to copy its bytes as
+ * they are, else a NUL-terminated replacement (buf, 16 bytes, is free to
+ * hold it). cp is UTF8_INVALID for an ill-formed sequence.
+ */
+typedef const char *(*utf8_escape_fn)(uint32_t cp, char *buf);
+
+/* Write s[0..len) to f, decoding it as utf8_decode() does and writing each
+ * code point as esc says; stops early at a NUL when stop_at_nul. Unchanged
+ * runs are written in one piece.
+ */
+void utf8_escape(FILE *f, const char *s, size_t len, bool stop_at_nul, utf8_escape_fn esc);
 
 #endif

@@ -88,52 +88,35 @@ static const char script[] =
  * ill-formed UTF-8 and the characters XML forbids (C0 controls but tab, LF
  * and CR; U+FFFE, U+FFFF) become U+FFFD. Stops at len or a NUL.
  */
+static const char *xml_char(uint32_t cp, char *buf)
+{
+	(void)buf;
+	switch (cp) {
+	case '&':
+		return "&amp;";
+	case '<':
+		return "&lt;";
+	case '>':
+		return "&gt;";
+	case '"':
+		return "&quot;";
+	case '\'':
+		return "&apos;";
+	case '\t':
+	case '\n':
+	case '\r':
+		return NULL;
+	case 0xfffe:
+	case 0xffff:
+	case UTF8_INVALID:
+		return UTF8_REPLACEMENT_STR;
+	}
+	return cp < 0x20 ? UTF8_REPLACEMENT_STR : NULL;
+}
+
 static void xml_escape(FILE *f, const char *s, size_t len)
 {
-	size_t i = 0, run = 0;
-
-	while (i < len && s[i]) {
-		const char *rep = NULL;
-		uint32_t cp;
-		size_t n = utf8_decode(s + i, len - i, &cp);
-
-		switch (cp) {
-		case '&':
-			rep = "&amp;";
-			break;
-		case '<':
-			rep = "&lt;";
-			break;
-		case '>':
-			rep = "&gt;";
-			break;
-		case '"':
-			rep = "&quot;";
-			break;
-		case '\'':
-			rep = "&apos;";
-			break;
-		case '\t':
-		case '\n':
-		case '\r':
-			break;
-		case 0xfffe:
-		case 0xffff:
-		case UTF8_INVALID:
-			rep = UTF8_REPLACEMENT_STR;
-			break;
-		default:
-			if (cp < 0x20)
-				rep = UTF8_REPLACEMENT_STR;
-		}
-		if (rep) {
-			fwrite(s + run, 1, i - run, f);
-			fputs(rep, f);
-			run = i + n;
-		}
-		i += n;
-	}
-	fwrite(s + run, 1, i - run, f);
+	utf8_escape(f, s, len, true, xml_char);
 }
 
 static void esc(FILE *f, const char *s)

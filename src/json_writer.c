@@ -55,37 +55,27 @@ static void done(struct jsonw *jw)
 		fputc('\n', jw->f);
 }
 
+/* JSON string escapes (RFC 8259 7); ill-formed UTF-8 becomes U+FFFD. */
+static const char *json_char(uint32_t cp, char *buf)
+{
+	if (cp == '"')
+		return "\\\"";
+	if (cp == '\\')
+		return "\\\\";
+	if (cp == UTF8_INVALID)
+		return UTF8_REPLACEMENT_STR;
+	if (cp < 0x20) {
+		snprintf(buf, 16, "\\u%04x", (unsigned int)cp);
+		return buf;
+	}
+	return NULL;
+}
+
 static void put_string(struct jsonw *jw, const char *s, size_t len)
 {
-	FILE *f = jw->f;
-	size_t i = 0, run = 0;
-
-	fputc('"', f);
-	while (i < len) {
-		char buf[8];
-		const char *rep = NULL;
-		uint32_t cp;
-		size_t n = utf8_decode(s + i, len - i, &cp);
-
-		if (cp == '"') {
-			rep = "\\\"";
-		} else if (cp == '\\') {
-			rep = "\\\\";
-		} else if (cp == UTF8_INVALID) {
-			rep = UTF8_REPLACEMENT_STR;
-		} else if (cp < 0x20) {
-			snprintf(buf, sizeof(buf), "\\u%04x", (unsigned int)cp);
-			rep = buf;
-		}
-		if (rep) {
-			fwrite(s + run, 1, i - run, f);
-			fputs(rep, f);
-			run = i + n;
-		}
-		i += n;
-	}
-	fwrite(s + run, 1, i - run, f);
-	fputc('"', f);
+	fputc('"', jw->f);
+	utf8_escape(jw->f, s, len, false, json_char);
+	fputc('"', jw->f);
 }
 
 static void open_level(struct jsonw *jw, char c)

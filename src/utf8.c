@@ -166,3 +166,23 @@ size_t utf8_cut(const char *s, size_t len, size_t max)
 		n--;
 	return n;
 }
+
+void utf8_escape(FILE *f, const char *s, size_t len, bool stop_at_nul, utf8_escape_fn esc)
+{
+	size_t i = 0, run = 0;
+
+	while (i < len && !(stop_at_nul && !s[i])) {
+		char buf[16];
+		uint32_t cp;
+		size_t n = utf8_decode(s + i, len - i, &cp);
+		const char *rep = esc(cp, buf);
+
+		if (rep) {
+			fwrite(s + run, 1, i - run, f);
+			fputs(rep, f);
+			run = i + n;
+		}
+		i += n;
+	}
+	fwrite(s + run, 1, i - run, f);
+}
