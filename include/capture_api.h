@@ -46,8 +46,9 @@ struct capture_opts {
 	void *ctx; /* for on_event and on_code */
 };
 
-/* Load the programs. On failure prints the cause and the fix and returns an
- * exit code (EXIT_NOPERM, EXIT_ERROR).
+/* Load the programs. On failure prints the cause and the fix and returns a
+ * negative errno: -EPERM (no privileges), -EOPNOTSUPP (no kernel BTF),
+ * -EINVAL (the kernel rejected a program), others.
  */
 int capture__open(struct capture **out, const struct capture_opts *opts);
 /* A target is pid started at start_ticks (/proc/PID/stat field 22; 0: not
@@ -58,7 +59,9 @@ int capture__add_target(struct capture *c, pid_t pid, __u64 start_ticks);
 void capture__remove_target(struct capture *c, pid_t pid);
 /* Tell the walker how to read the interpreter of pid (NULL: none). */
 int capture__set_python(struct capture *c, pid_t pid, const struct py_proc *proc);
-/* Open the per-CPU perf events and attach everything; exit code on failure. */
+/* Open the per-CPU perf events and attach everything. 0, or a negative
+ * errno after one error line: -EPERM when not permitted.
+ */
 int capture__start(struct capture *c);
 /* Wait up to timeout_ms for process events and deliver them; -EINTR on signal. */
 int capture__poll(struct capture *c, int timeout_ms);

@@ -14,8 +14,10 @@
  *	session__free(se)
  *
  * session__drain() and session__swap_profile() let a command that writes a
- * profile per time window take one and start the next. Functions returning
- * int return 0 or an EXIT_* code of util.h (the commands' exit status).
+ * profile per time window take one and start the next. The engine's
+ * functions return 0 or a negative errno, after one error line; the
+ * command-line helpers (session__parse_*, session__check_targets,
+ * session__record) return the commands' exit status (EXIT_* of util.h).
  */
 #ifndef RAMPA_SESSION_H
 #define RAMPA_SESSION_H
@@ -67,6 +69,11 @@ struct session_opts {
 int session__parse_pids(struct session_opts *o, const char *arg, const char *cmd);
 
 /* Exactly one kind of target: 0, or EXIT_USAGE after one error line. */
+
+/* Under sudo, CMD runs as SUDO_UID: 0, or -EINVAL after one error line
+ * when SUDO_UID/SUDO_GID are not user ids (checked before profiling).
+ */
+int session__check_sudo(const struct session_opts *o);
 int session__check_targets(const struct session_opts *o, const char *cmd);
 
 /* The mode named name ("cpu", "wall", "offcpu"/"off-cpu", "gil"); -1 if
@@ -81,6 +88,8 @@ struct session *session__new(const struct session_opts *o, struct profile *prof)
 
 /* Open BPF, add the targets (CMD forked and held), attach, start sampling,
  * release CMD. Signals (SIGINT, SIGTERM, SIGHUP) end the run from here on.
+ * 0, or -EPERM/-EOPNOTSUPP (privileges, kernel support), -ESRCH (a target
+ * is gone), -ENOEXEC (CMD cannot be run), another negative errno.
  */
 int session__start(struct session *se);
 
@@ -124,8 +133,8 @@ void session__print_gil_table(struct session *se, FILE *f, bool json);
 void session__print_summary(struct session *se);
 
 /* End CMD if it still runs (SIGTERM, then SIGKILL) and give the exit status
- * to return: ret if not 0, else CMD's (128 + N if killed by signal N), else
- * 0.
+ * to return: ret (an exit status) if not 0, else CMD's (128 + N if killed by
+ * signal N), else 0.
  */
 int session__finish(struct session *se, int ret);
 

@@ -112,7 +112,8 @@ void session__describe_target(struct session *se, char *buf, size_t len);
 void session__set_meta(struct session *se);
 
 /* spawn.c: fork CMD held on a pipe (se->child, go_fd, err_fd); release it
- * (exec); end it when the profile ends first. 0 or an EXIT_* code.
+ * (exec); end it when the profile ends first. 0, or a negative errno after
+ * one error line: -ENOEXEC when CMD cannot be run.
  */
 int spawn__child(struct session *se);
 int spawn__release(struct session *se);

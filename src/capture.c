@@ -121,12 +121,12 @@ int capture__open(struct capture **out, const struct capture_opts *opts)
 		p_err(
 		    "kernel BTF is missing (/sys/kernel/btf/vmlinux): rampa-bpf needs a kernel built "
 		    "with CONFIG_DEBUG_INFO_BTF=y");
-		return EXIT_NOPERM;
+		return -EOPNOTSUPP;
 	}
 	if (!has_privileges()) {
 		p_err("not permitted to load BPF programs: run as root (sudo), or grant CAP_BPF "
 		      "and CAP_PERFMON");
-		return EXIT_NOPERM;
+		return -EPERM;
 	}
 	c = xcalloc(1, sizeof(*c));
 	c->opts = *opts;
@@ -137,13 +137,14 @@ int capture__open(struct capture **out, const struct capture_opts *opts)
 	if (c->nr_possible <= 0 || c->ncpus_online <= 0) {
 		p_err("cannot read the CPU list from /sys/devices/system/cpu");
 		capture__close(c);
-		return EXIT_ERROR;
+		return -EIO;
 	}
 	c->skel = capture_bpf__open();
 	if (!c->skel) {
-		p_err("cannot open the BPF object: %s", strerror(errno));
+		err = errno;
+		p_err("cannot open the BPF object: %s", strerror(err));
 		capture__close(c);
-		return EXIT_ERROR;
+		return err == EPERM || err == EACCES ? -EIO : -err;
 	}
 	c->skel->rodata->filter_by_pid = !opts->system_wide;
 	c->skel->rodata->follow_forks = opts->follow_forks;
@@ -164,7 +165,7 @@ int capture__open(struct capture **out, const struct capture_opts *opts)
 		      "the verifier log, and report it with your kernel version)",
 		      strerror(-err));
 		capture__close(c);
-		return EXIT_ERROR;
+		return -EINVAL; /* not EACCES: privileges were checked */
 	}
 	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), handle_event, c, NULL);
 	c->code_rb =
@@ -172,7 +173,7 @@ int capture__open(struct capture **out, const struct capture_opts *opts)
 	if (!c->rb || !c->code_rb) {
 		p_err("cannot set up the event ring buffers: %s", strerror(errno));
 		capture__close(c);
-		return EXIT_ERROR;
+		return -ENOMEM;
 	}
 	*out = c;
 	return 0;
@@ -257,21 +258,21 @@ int capture__start(struct capture *c)
 				p_err("cannot open perf event on cpu %d: %s (the kernel needs "
 				      "CONFIG_PERF_EVENTS)",
 				      cpu, strerror(err));
-			return err == EACCES || err == EPERM ? EXIT_NOPERM : EXIT_ERROR;
+			return err == EACCES || err == EPERM ? -EPERM : -EIO;
 		}
 		c->links[i] =
 		    bpf_program__attach_perf_event(c->skel->progs.on_cpu_sample, c->pfds[i]);
 		if (!c->links[i]) {
 			p_err("cannot attach the sampling program on cpu %d: %s", cpu,
 			      strerror(errno));
-			return EXIT_ERROR;
+			return -EIO;
 		}
 	}
 tracepoints:
 	err = capture_bpf__attach(c->skel);
 	if (err) {
 		p_err("cannot attach scheduler tracepoints: %s", strerror(-err));
-		return EXIT_ERROR;
+		return -EIO;
 	}
 	return 0;
 }

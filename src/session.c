@@ -58,69 +58,6 @@ static bool tid_set_add(struct tid_set *s, uint32_t tid)
 	return true;
 }
 
-int session__parse_pids(struct session_opts *o, const char *arg, const char *cmd)
-{
-	char *copy = xstrdup(arg), *save = NULL, *tok;
-	unsigned long v;
-	int ret = 0;
-
-	/* The whole list's syntax first: a typo is a usage error, whatever exists. */
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (parse_ulong(tok, 1, 0x3fffffff, &v)) {
-			p_err("invalid PID '%s' in '-p %s' (give process ids like -p 1234,5678)",
-			      tok, arg);
-			free(copy);
-			return EXIT_USAGE;
-		}
-	}
-	free(copy);
-	copy = xstrdup(arg);
-	save = NULL;
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		pid_t tgid;
-		bool dup = false;
-
-		parse_ulong(tok, 1, 0x3fffffff, &v);
-		tgid = procfs__tgid((pid_t)v);
-		if (!tgid) {
-			p_err("no process with PID %lu (check it with 'ps -p %lu'; it may have "
-			      "exited)",
-			      v, v);
-			ret = EXIT_NOTARGET;
-			break;
-		}
-		if (tgid != (pid_t)v)
-			p_info("PID %lu is a thread of process %d: profiling the whole process", v,
-			       (int)tgid);
-		for (int i = 0; i < o->npids; i++)
-			dup |= o->pids[i] == tgid;
-		if (dup)
-			continue;
-		if (o->npids == SESSION_MAX_PIDS) {
-			p_err("too many PIDs (at most %d; use -a to profile every process)",
-			      SESSION_MAX_PIDS);
-			ret = EXIT_USAGE;
-			break;
-		}
-		o->pid_starts[o->npids] = procfs__start_time(tgid);
-		o->pids[o->npids++] = tgid;
-	}
-	free(copy);
-	return ret;
-}
-
-int session__check_targets(const struct session_opts *o, const char *cmd)
-{
-	if ((o->npids > 0) + o->system_wide + (o->cmd != NULL) == 1)
-		return 0;
-	if (!o->npids && !o->system_wide && !o->cmd)
-		p_err("nothing to profile: give -p PID, -a, or -- CMD (see 'rampa-bpf %s --help')",
-		      cmd);
-	else
-		p_err("give only one of -p PID, -a and -- CMD");
-	return EXIT_USAGE;
-}
-
 /* The modes by enum session_mode: their names on the command line and in
  * profiles (profile_modes[] holds the rest of their vocabulary).
  */
@@ -711,7 +648,7 @@ static int add_targets(struct session *se)
 
 		if (capture__add_target(se->cap, pid,
 					se->o.pid_starts[i] ? se->o.pid_starts[i] - 1 : 0))
-			return EXIT_ERROR;
+			return -ENOSPC;
 		/* Still the process named on the command line, now that the kernel
 		 * watches its exit: had it gone before, its PID (free, or another
 		 * process's) would stay in the targets.
@@ -720,7 +657,7 @@ static int add_targets(struct session *se)
 			capture__remove_target(se->cap, pid);
 			p_err("PID %d exited before profiling started (check it with 'ps -p %d')",
 			      (int)pid, (int)pid);
-			return EXIT_NOTARGET;
+			return -ESRCH;
 		}
 		/* Before the first sample, so every sample can carry Python frames. */
 		symbolizer__refresh(se->sym, pid);
@@ -781,7 +718,7 @@ int session__start(struct session *se)
 		/* Stopped on its pipe: it exists, with its start time. */
 		st = procfs__start_time(se->child);
 		if (capture__add_target(se->cap, se->child, st ? st - 1 : 0))
-			return EXIT_ERROR;
+			return -ENOSPC;
 	}
 	ret = add_targets(se);
 	if (ret)

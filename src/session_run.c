@@ -18,6 +18,69 @@
 #include "session.h"
 #include "util.h"
 
+int session__parse_pids(struct session_opts *o, const char *arg, const char *cmd)
+{
+	char *copy = xstrdup(arg), *save = NULL, *tok;
+	unsigned long v;
+	int ret = 0;
+
+	/* The whole list's syntax first: a typo is a usage error, whatever exists. */
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (parse_ulong(tok, 1, 0x3fffffff, &v)) {
+			p_err("invalid PID '%s' in '-p %s' (give process ids like -p 1234,5678)",
+			      tok, arg);
+			free(copy);
+			return EXIT_USAGE;
+		}
+	}
+	free(copy);
+	copy = xstrdup(arg);
+	save = NULL;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		pid_t tgid;
+		bool dup = false;
+
+		parse_ulong(tok, 1, 0x3fffffff, &v);
+		tgid = procfs__tgid((pid_t)v);
+		if (!tgid) {
+			p_err("no process with PID %lu (check it with 'ps -p %lu'; it may have "
+			      "exited)",
+			      v, v);
+			ret = EXIT_NOTARGET;
+			break;
+		}
+		if (tgid != (pid_t)v)
+			p_info("PID %lu is a thread of process %d: profiling the whole process", v,
+			       (int)tgid);
+		for (int i = 0; i < o->npids; i++)
+			dup |= o->pids[i] == tgid;
+		if (dup)
+			continue;
+		if (o->npids == SESSION_MAX_PIDS) {
+			p_err("too many PIDs (at most %d; use -a to profile every process)",
+			      SESSION_MAX_PIDS);
+			ret = EXIT_USAGE;
+			break;
+		}
+		o->pid_starts[o->npids] = procfs__start_time(tgid);
+		o->pids[o->npids++] = tgid;
+	}
+	free(copy);
+	return ret;
+}
+
+int session__check_targets(const struct session_opts *o, const char *cmd)
+{
+	if ((o->npids > 0) + o->system_wide + (o->cmd != NULL) == 1)
+		return 0;
+	if (!o->npids && !o->system_wide && !o->cmd)
+		p_err("nothing to profile: give -p PID, -a, or -- CMD (see 'rampa-bpf %s --help')",
+		      cmd);
+	else
+		p_err("give only one of -p PID, -a and -- CMD");
+	return EXIT_USAGE;
+}
+
 int session__parse_common(struct session_opts *o, struct session_output *out, int opt,
 			  const char *arg, const char *cmd)
 {
@@ -143,6 +206,26 @@ static int write_profile(struct session *se, struct session_output *out, struct 
 	return ret;
 }
 
+/* The exit status for an engine error (a negative errno): the command's
+ * choice, documented under EXIT STATUS in rampa-bpf(1).
+ */
+static int exit_code_of(int err)
+{
+	switch (-err) {
+	case 0:
+		return EXIT_OK;
+	case EPERM:
+	case EACCES:
+	case EOPNOTSUPP:
+		return EXIT_NOPERM;
+	case ESRCH:
+		return EXIT_NOTARGET;
+	case ENOEXEC:
+		return EXIT_NOEXEC;
+	}
+	return EXIT_ERROR;
+}
+
 int session__record(struct session_opts *o, struct session_output *out)
 {
 	struct output_file of = { 0 };
@@ -161,10 +244,12 @@ int session__record(struct session_opts *o, struct session_output *out)
 	 * when complete), so an unwritable path fails before any profiling and
 	 * a crash never leaves a partial profile behind.
 	 */
+	if (session__check_sudo(o))
+		return EXIT_USAGE;
 	if (output__open(&of, out->path, out->flags))
 		return EXIT_OUTPUT;
 	se = session__new(o, profile__new());
-	ret = session__start(se);
+	ret = exit_code_of(session__start(se));
 	if (!ret) {
 		while (!session__poll(se))
 			;

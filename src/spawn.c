@@ -34,12 +34,8 @@ static int sudo_user(struct session *se, uid_t *uid, gid_t *gid, gid_t **groups,
 	*groups = NULL;
 	if (se->o.as_root || geteuid() != 0 || !uid_s || !gid_s)
 		return 0;
-	if (parse_ulong(uid_s, 0, 0xfffffffe, &u) || parse_ulong(gid_s, 0, 0xfffffffe, &g)) {
-		p_err("SUDO_UID '%s' or SUDO_GID '%s' is not a user id (fix the environment, or "
-		      "pass --as-root to run the command as root)",
-		      uid_s, gid_s);
-		return EXIT_USAGE;
-	}
+	if (parse_ulong(uid_s, 0, 0xfffffffe, &u) || parse_ulong(gid_s, 0, 0xfffffffe, &g))
+		return session__check_sudo(&se->o);
 	if (!u)
 		return 0;
 	*uid = (uid_t)u;
@@ -55,6 +51,21 @@ static int sudo_user(struct session *se, uid_t *uid, gid_t *gid, gid_t **groups,
 	}
 	*ngroups = n;
 	return 0;
+}
+
+int session__check_sudo(const struct session_opts *o)
+{
+	const char *uid_s = getenv("SUDO_UID"), *gid_s = getenv("SUDO_GID");
+	unsigned long u, g;
+
+	if (!o->cmd || o->as_root || geteuid() != 0 || !uid_s || !gid_s)
+		return 0;
+	if (!parse_ulong(uid_s, 0, 0xfffffffe, &u) && !parse_ulong(gid_s, 0, 0xfffffffe, &g))
+		return 0;
+	p_err("SUDO_UID '%s' or SUDO_GID '%s' is not a user id (fix the environment, or "
+	      "pass --as-root to run the command as root)",
+	      uid_s, gid_s);
+	return -EINVAL;
 }
 
 /* Fork CMD stopped on a pipe; it execs once start_child() releases it. */
@@ -75,14 +86,16 @@ int spawn__child(struct session *se)
 		p_info("running '%s' as root (--as-root)", se->o.cmd[0]);
 
 	if (pipe2(go, O_CLOEXEC) || pipe2(errp, O_CLOEXEC)) {
-		p_err("cannot create a pipe: %s", strerror(errno));
-		return EXIT_ERROR;
+		ret = -errno;
+		p_err("cannot create a pipe: %s", strerror(-ret));
+		return ret;
 	}
 	pid = fork();
 	if (pid < 0) {
-		p_err("cannot fork: %s", strerror(errno));
+		ret = -errno;
+		p_err("cannot fork: %s", strerror(-ret));
 		free(groups);
-		return EXIT_ERROR;
+		return ret;
 	}
 	if (pid == 0) {
 		char c;
@@ -135,14 +148,14 @@ int spawn__release(struct session *se)
 		      se->o.cmd[0], getenv("SUDO_UID"), strerror(-e));
 		waitpid(se->child, NULL, 0);
 		se->child = 0;
-		return EXIT_NOEXEC;
+		return -ENOEXEC;
 	}
 	if (n == sizeof(e)) {
 		p_err("cannot run '%s': %s%s", se->o.cmd[0], strerror(e),
 		      e == ENOENT ? " (check the command name and PATH)" : "");
 		waitpid(se->child, NULL, 0);
 		se->child = 0;
-		return EXIT_NOEXEC;
+		return -ENOEXEC;
 	}
 	return 0;
 }
