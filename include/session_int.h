@@ -15,6 +15,7 @@
 #include "capture.h"
 #include "python.h"
 #include "session.h"
+#include "u64map.h"
 
 #define DRAIN_INTERVAL_SEC 1.0
 /* A process whose interpreter is not mapped yet (libpython loads after exec)
@@ -26,11 +27,6 @@
 #define CHILD_STOP_GRACE_SEC 2.0
 /* Processes named in the summary, heaviest first. */
 #define PROCESSES_LISTED 8
-
-struct tid_set {
-	uint32_t *slots; /* tid + 1; open addressing */
-	size_t cap, n;
-};
 
 /* What is known of a process seen: its root frames (per profile), samples
  * and weight, and its CPU time when the window opened and closed.
@@ -48,10 +44,7 @@ struct proc_name {
 	int64_t base_ns;
 	bool base_known;
 	int64_t end_ns_used; /* CPU time used when the window closed, -1: not read */
-	struct proc_name *next;
 };
-
-#define PROC_NAME_BUCKETS 256
 
 struct session {
 	struct session_opts o;
@@ -84,7 +77,7 @@ struct session {
 	uint64_t ns_by_kind[3];		      /* off-CPU nanoseconds by enum sample_kind */
 	uint64_t samples_cpu;		      /* on-CPU samples */
 	uint64_t snapshots, snapshot_failed, snapshot_late;
-	struct proc_name *proc_names[PROC_NAME_BUCKETS];
+	struct u64map procs; /* PID -> struct proc_name * */
 	struct profile *prof;
 	pid_t child;
 	bool child_execed;
@@ -92,14 +85,23 @@ struct session {
 	bool child_exited;
 	int go_fd, err_fd; /* CMD waits on go_fd; err_fd says if exec failed */
 	struct rusage child_rusage;
-	struct tid_set tids;
-	pid_t *exited; /* processes gone since the last drain, forgotten after it */
+	struct u64map tids; /* threads with samples (no values) */
+	pid_t *exited;	    /* processes gone since the last drain, forgotten after it */
 	size_t nexited, exited_cap;
 	uint64_t nprocs, nexits;
 	uint64_t ustack_lost, kstack_lost;
 	double t_invoked, t_sampling; /* rampa-bpf started; perf events attached */
 	double next_drain, drain_wait, next_cpu_read;
 };
+
+/* Every process seen, one per call from *it = 0 on; NULL at the end. */
+static inline struct proc_name *session__next_proc(struct session *se, size_t *it)
+{
+	for (; *it < se->procs.cap; (*it)++)
+		if (u64map_used(&se->procs, *it))
+			return (struct proc_name *)(uintptr_t)se->procs.slots[(*it)++].val;
+	return NULL;
+}
 
 /* session.c, for summary.c */
 struct proc_name *session__proc(struct session *se, pid_t pid);

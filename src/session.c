@@ -36,28 +36,6 @@ static void on_sigchld(int sig)
 	got_sigchld = 1;
 }
 
-static bool tid_set_add(struct tid_set *s, uint32_t tid)
-{
-	size_t i;
-
-	if ((s->n + 1) * 2 > s->cap) {
-		struct tid_set bigger = { .cap = s->cap ? s->cap * 2 : 256 };
-
-		bigger.slots = xcalloc(bigger.cap, sizeof(uint32_t));
-		for (size_t j = 0; j < s->cap; j++)
-			if (s->slots[j])
-				tid_set_add(&bigger, s->slots[j] - 1);
-		free(s->slots);
-		*s = bigger;
-	}
-	for (i = (tid * 2654435761u) & (s->cap - 1); s->slots[i]; i = (i + 1) & (s->cap - 1))
-		if (s->slots[i] == tid + 1)
-			return false;
-	s->slots[i] = tid + 1;
-	s->n++;
-	return true;
-}
-
 /* The modes by enum session_mode: their names on the command line and in
  * profiles (profile_modes[] holds the rest of their vocabulary).
  */
@@ -87,18 +65,18 @@ const char *session__mode_unit(enum session_mode m)
 /* Per-process root frames, names read at first sight and after exec. */
 static struct proc_name *proc_entry(struct session *se, pid_t pid, bool refresh)
 {
-	struct proc_name **pp = &se->proc_names[(unsigned int)pid % PROC_NAME_BUCKETS], *p;
+	bool added;
+	uint64_t *v = u64map_slot(&se->procs, (uint32_t)pid, &added);
+	struct proc_name *p;
 
-	for (p = *pp; p; p = p->next)
-		if (p->pid == pid && !refresh)
-			return p;
-		else if (p->pid == pid)
-			break;
-	if (!p) {
+	if (added) {
 		p = xcalloc(1, sizeof(*p));
 		p->pid = pid;
-		p->next = *pp;
-		*pp = p;
+		*v = (uint64_t)(uintptr_t)p;
+	} else {
+		p = (struct proc_name *)(uintptr_t)*v;
+		if (!refresh)
+			return p;
 	}
 	procfs__comm(pid, p->name, sizeof(p->name));
 	p->frame = profile__intern(se->prof, p->name);
@@ -139,9 +117,13 @@ int64_t session__process_used_ns(struct session *se, const struct proc_name *p)
 /* The window closes: what every known process has used so far. */
 static void processes_at_end(struct session *se)
 {
-	for (int i = 0; i < PROC_NAME_BUCKETS; i++)
-		for (struct proc_name *p = se->proc_names[i]; p; p = p->next)
+	for (size_t i = 0; i < se->procs.cap; i++) {
+		if (u64map_used(&se->procs, i)) {
+			struct proc_name *p = (struct proc_name *)(uintptr_t)se->procs.slots[i].val;
+
 			p->end_ns_used = p->base_known ? session__process_used_ns(se, p) : -1;
+		}
+	}
 }
 
 static void inspect_python(struct session *se, pid_t pid, bool retry);
@@ -183,26 +165,20 @@ static uint32_t proc_pid_frame(struct session *se, pid_t pid)
 
 static void forget_proc_name(struct session *se, pid_t pid)
 {
-	struct proc_name **pp = &se->proc_names[(unsigned int)pid % PROC_NAME_BUCKETS], *p;
+	uint64_t *v = u64map_find(&se->procs, (uint32_t)pid);
 
-	for (; (p = *pp); pp = &p->next) {
-		if (p->pid == pid) {
-			*pp = p->next;
-			free(p);
-			return;
-		}
+	if (v) {
+		free((void *)(uintptr_t)*v);
+		u64map_del(&se->procs, (uint32_t)pid);
 	}
 }
 
 static void free_proc_names(struct session *se)
 {
-	for (int i = 0; i < PROC_NAME_BUCKETS; i++) {
-		for (struct proc_name *p = se->proc_names[i], *n; p; p = n) {
-			n = p->next;
-			free(p);
-		}
-		se->proc_names[i] = NULL;
-	}
+	for (size_t i = 0; i < se->procs.cap; i++)
+		if (u64map_used(&se->procs, i))
+			free((void *)(uintptr_t)se->procs.slots[i].val);
+	u64map_free(&se->procs);
 }
 
 struct proc_name *session__proc(struct session *se, pid_t pid)
@@ -408,7 +384,7 @@ static void on_sample(const struct capture_sample *s, void *ctx)
 		gil_behind(se, s);
 	if (!weight)
 		return;
-	tid_set_add(&se->tids, s->tid);
+	u64map_slot(&se->tids, s->tid, NULL);
 	if (s->ustack_lost)
 		se->ustack_lost += s->count;
 	if (s->kstack_lost)
@@ -870,8 +846,10 @@ struct profile *session__swap_profile(struct session *se, struct profile *fresh)
 {
 	struct profile *old = se->prof;
 
-	for (int i = 0; i < PROC_NAME_BUCKETS; i++) {
-		for (struct proc_name *p = se->proc_names[i]; p; p = p->next) {
+	for (size_t i = 0; i < se->procs.cap; i++) {
+		if (u64map_used(&se->procs, i)) {
+			struct proc_name *p = (struct proc_name *)(uintptr_t)se->procs.slots[i].val;
+
 			p->frame = profile__intern(fresh, p->name);
 			p->pid_frame = 0;
 		}
@@ -940,7 +918,7 @@ void session__free(struct session *se)
 	pythreads__free(se->pt);
 	python__free(se->py);
 	symbolizer__free(se->sym);
-	free(se->tids.slots);
+	u64map_free(&se->tids);
 	free(se->exited);
 	free(se->pending);
 	free(se->desc);

@@ -11,6 +11,7 @@
 #include "pythreads.h"
 #include "stacks.h"
 #include "symbolize.h"
+#include "u64map.h"
 #include "util.h"
 
 struct stacks {
@@ -21,11 +22,7 @@ struct stacks {
 	struct stacks_opts opts;
 	struct stacks_stats stats;
 	enum py_name cur_unnamed; /* the stack being built has an unnamed frame */
-	struct thread_name {
-		pid_t pid;
-		uint32_t tid, frame;
-	} * tnames; /* -T: "NAME-TID" frames made so far */
-	size_t ntnames, tnames_cap;
+	struct u64map tnames;	  /* -T: (PID << 32 | TID) -> its "NAME-TID" frame */
 	struct snapshot {
 		uint32_t *frames; /* the body, root first */
 		uint32_t n;
@@ -53,7 +50,7 @@ void stacks__free(struct stacks *b)
 	for (size_t i = 0; i < b->nsnaps; i++)
 		free(b->snaps[i].frames);
 	free(b->snaps);
-	free(b->tnames);
+	u64map_free(&b->tnames);
 	free(b);
 }
 
@@ -201,14 +198,14 @@ static void thread_label(struct stacks *b, pid_t pid, uint32_t tid, char *buf, s
 static uint32_t thread_frame(struct stacks *b, pid_t pid, uint32_t tid)
 {
 	char label[PYTHREADS_MAX_NAME_CHARS * 4 + 32];
+	bool added;
+	uint64_t *v = u64map_slot(&b->tnames, (uint64_t)(uint32_t)pid << 32 | tid, &added);
 
-	for (size_t i = 0; i < b->ntnames; i++)
-		if (b->tnames[i].tid == tid && b->tnames[i].pid == pid)
-			return b->tnames[i].frame;
-	thread_label(b, pid, tid, label, sizeof(label));
-	grow_array((void **)&b->tnames, &b->tnames_cap, b->ntnames + 1, sizeof(*b->tnames));
-	b->tnames[b->ntnames] = (struct thread_name){ pid, tid, profile__intern(b->prof, label) };
-	return b->tnames[b->ntnames++].frame;
+	if (added) {
+		thread_label(b, pid, tid, label, sizeof(label));
+		*v = profile__intern(b->prof, label);
+	}
+	return (uint32_t)*v;
 }
 
 /* Names given since a thread frame was made rename it: a thread is shown
@@ -218,9 +215,13 @@ void stacks__rename_threads(struct stacks *b)
 {
 	char label[PYTHREADS_MAX_NAME_CHARS * 4 + 32];
 
-	for (size_t i = 0; i < b->ntnames; i++) {
-		thread_label(b, b->tnames[i].pid, b->tnames[i].tid, label, sizeof(label));
-		profile__rename_frame(b->prof, b->tnames[i].frame, label);
+	for (size_t i = 0; i < b->tnames.cap; i++) {
+		const struct u64map_slot *t = &b->tnames.slots[i];
+
+		if (!u64map_used(&b->tnames, i))
+			continue;
+		thread_label(b, (pid_t)(t->key >> 32), (uint32_t)t->key, label, sizeof(label));
+		profile__rename_frame(b->prof, (uint32_t)t->val, label);
 	}
 }
 
@@ -359,6 +360,6 @@ void stacks__set_profile(struct stacks *b, struct profile *prof)
 		for (uint32_t j = 0; j < b->snaps[i].n; j++)
 			b->snaps[i].frames[j] = profile__intern(
 			    prof, profile__frame_name(b->prof, b->snaps[i].frames[j]));
-	b->ntnames = 0;
+	u64map_free(&b->tnames);
 	b->prof = prof;
 }

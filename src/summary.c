@@ -19,32 +19,31 @@
 
 static double sampled_cpu_seconds(struct session *se, int *unknown)
 {
+	struct proc_name *p;
 	int64_t sum = 0;
+	size_t it = 0;
 
 	*unknown = 0;
-	for (int i = 0; i < PROC_NAME_BUCKETS; i++) {
-		for (struct proc_name *p = se->proc_names[i]; p; p = p->next) {
-			if (!p->samples)
-				continue;
-			if (!p->base_known) {
-				(*unknown)++;
-				continue;
-			}
-			sum += (p->end_ns_used >= 0 ? p->end_ns_used
-						    : session__process_used_ns(se, p)) -
-			       p->base_ns;
+	while ((p = session__next_proc(se, &it))) {
+		if (!p->samples)
+			continue;
+		if (!p->base_known) {
+			(*unknown)++;
+			continue;
 		}
+		sum += (p->end_ns_used >= 0 ? p->end_ns_used : session__process_used_ns(se, p)) -
+		       p->base_ns;
 	}
 	return *unknown ? -1 : sum / 1e9;
 }
 
 static size_t processes_with_samples(struct session *se)
 {
-	size_t n = 0;
+	struct proc_name *p;
+	size_t n = 0, it = 0;
 
-	for (int i = 0; i < PROC_NAME_BUCKETS; i++)
-		for (struct proc_name *p = se->proc_names[i]; p; p = p->next)
-			n += p->weight != 0;
+	while ((p = session__next_proc(se, &it)))
+		n += p->weight != 0;
 	return n;
 }
 
@@ -59,15 +58,15 @@ static int cmp_proc_samples(const void *a, const void *b)
 /* The processes that have samples, heaviest first: name, PID, weight. */
 static void print_processes(struct session *se, const char *unit)
 {
-	struct proc_name **v = NULL;
-	size_t n = 0, cap = 0;
+	struct proc_name **v = NULL, *p;
+	size_t n = 0, cap = 0, it = 0;
 
-	for (int i = 0; i < PROC_NAME_BUCKETS; i++)
-		for (struct proc_name *p = se->proc_names[i]; p; p = p->next)
-			if (p->weight) {
-				grow_array((void **)&v, &cap, n + 1, sizeof(*v));
-				v[n++] = p;
-			}
+	while ((p = session__next_proc(se, &it))) {
+		if (p->weight) {
+			grow_array((void **)&v, &cap, n + 1, sizeof(*v));
+			v[n++] = p;
+		}
+	}
 	if (n > 1) {
 		qsort(v, n, sizeof(*v), cmp_proc_samples);
 		fprintf(stderr, "  processes     %zu with samples (%s):", n, unit);

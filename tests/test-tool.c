@@ -22,6 +22,7 @@
 #include "capture_api.h"
 #include "stacks.h"
 #include "symbolize.h"
+#include "u64map.h"
 #include "utf8.h"
 #include "util.h"
 
@@ -660,6 +661,54 @@ static int cmd_stacks(int argc, char **argv)
 	return 0;
 }
 
+/* u64map N SEED: N random puts, finds and deletions on a small key space,
+ * checked against a plain array; "ok ENTRIES" or the first difference.
+ */
+static int cmd_u64map(int argc, char **argv)
+{
+	enum { KEYS = 4096 };
+	struct u64map m = U64MAP_INIT;
+	uint64_t *ref = xcalloc(KEYS, sizeof(*ref)); /* value + 1; 0: absent */
+	long n = atol(argv[0]);
+	size_t live = 0;
+
+	srand((unsigned int)atoi(argv[1]));
+	for (long i = 0; i < n; i++) {
+		/* Keys that collide in the low bits, and U64MAP_EMPTY - 1. */
+		uint64_t k = (uint64_t)(rand() % KEYS), key = k == 0 ? U64MAP_EMPTY - 1 : k << 12;
+		int op = rand() % 3;
+		uint64_t *v = u64map_find(&m, key);
+
+		if ((v != NULL) != (ref[k] != 0) || (v && *v + 1 != ref[k])) {
+			printf("step %ld: key %#" PRIx64 " found %d, expected %d\n", i, key,
+			       v != NULL, ref[k] != 0);
+			return 1;
+		}
+		if (op == 0) {
+			bool added;
+
+			*u64map_slot(&m, key, &added) = (uint64_t)i;
+			live += added;
+			ref[k] = (uint64_t)i + 1;
+		} else if (op == 1) {
+			if (u64map_del(&m, key) != (ref[k] != 0)) {
+				printf("step %ld: delete of %#" PRIx64 " disagrees\n", i, key);
+				return 1;
+			}
+			live -= ref[k] != 0;
+			ref[k] = 0;
+		}
+		if (m.n != live) {
+			printf("step %ld: %zu entries, expected %zu\n", i, m.n, live);
+			return 1;
+		}
+	}
+	printf("ok %zu\n", m.n);
+	u64map_free(&m);
+	free(ref);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -681,6 +730,7 @@ static const struct {
 	{ "py-names", cmd_py_names, 2 },
 	{ "frame-parse", cmd_frame_parse, 1 },
 	{ "stacks", cmd_stacks, 2 },
+	{ "u64map", cmd_u64map, 2 },
 };
 
 int main(int argc, char **argv)
@@ -697,7 +747,8 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr,
 		"usage: test-tool maps|elf|elf-find|ksym|symbolize|folded|folded-read|utf8|"
-		"json-string|write-all-formats|thread-names|py-decode|py-names|frame-parse|stacks "
+		"json-string|write-all-formats|thread-names|py-decode|py-names|frame-parse|stacks|"
+		"u64map "
 		"ARGS\n");
 	return 2;
 }
