@@ -632,6 +632,13 @@ int BPF_PROG(on_sched_process_fork, struct task_struct *parent, struct task_stru
 		stat_inc(STAT_TARGETS_FULL);
 		return 0;
 	}
+	/* Its main thread, too, exists from now on: not since the run began. */
+	if (gil_enabled) {
+		struct gil_thread *t = gil_thread_get(ctgid, ctgid);
+
+		if (t)
+			t->start_ts = bpf_ktime_get_ns();
+	}
 	/* A forked child runs the parent's interpreter at the same addresses:
 	 * walk it from its first sample, before userspace has looked at it.
 	 */

@@ -509,6 +509,15 @@ void session__drain(struct session *se)
 	capture__offcpu_pending(se->cap, 0, warm_pending, se);
 	if (se->gil) {
 		capture__gil_threads(se->cap, gil_thread_seen, se);
+		/* The targets' threads while they live, so that each is named
+		 * even when its first sign in BPF comes at its exit.
+		 */
+		for (int i = 0; i < se->o.npids; i++)
+			if (python__describe(se->py, se->o.pids[i]))
+				gil_threads_alive(se, se->o.pids[i]);
+		if (se->child && se->child_execed && !se->child_exited &&
+		    python__describe(se->py, se->child))
+			gil_threads_alive(se, se->child);
 		gilwait__names(se->gil, thread_name_of, se);
 	}
 	stacks__rename_threads(se->stacks);
@@ -560,6 +569,11 @@ static void on_event(const struct capture_event *e, void *ctx)
 	case EVENT_FORK:
 		p_debug("following child %u of %u", e->pid, e->ppid);
 		proc_base(se, e->pid, true);
+		/* Named while it lives: a short child may be gone by the drain. */
+		if (se->gil) {
+			gil_threads_alive(se, e->pid);
+			gilwait__names(se->gil, thread_name_of, se);
+		}
 		break;
 	case EVENT_EXIT:
 		se->nexits++;

@@ -54,6 +54,27 @@ y = [t for p in d[\"processes\"] for t in p[\"threads\"] if t[\"name\"] == \"yie
 print(y[\"waits\"], y[\"longest_wait_ms\"])
 assert 190 <= y[\"waits\"] <= 210 and y[\"longest_wait_ms\"] < 100, y" yield.json
 '
+test_expect_success 'a forked child: its wall time starts at the fork, every thread named' '
+	"$RAMPA" gil-wait --json -o fork.folded -- /usr/bin/python3.11 -c "
+import os, time
+time.sleep(1.0)
+pid = os.fork()
+if pid == 0:
+    end = time.time() + 0.5
+    while time.time() < end:
+        pass
+    os._exit(0)
+os.waitpid(pid, 0)
+time.sleep(0.3)" >fork.json 2>err &&
+	python3 -c "import json, sys
+d = json.load(open(sys.argv[1]))
+ps = d[\"processes\"]
+print([(p[\"pid\"], [(t[\"name\"], t[\"wall_s\"]) for t in p[\"threads\"]]) for p in ps])
+assert len(ps) == 2, ps
+main, child = ps[0][\"threads\"][0], ps[1][\"threads\"][0]
+assert main[\"name\"] not in (None, \"?\") and main[\"wall_s\"] > 1.6, main
+assert child[\"name\"] not in (None, \"?\") and 0.4 < child[\"wall_s\"] < 0.8, child" fork.json
+'
 test_expect_success 'native work done without the GIL between takes is not counted as waiting' '
 	"$RAMPA" gil-wait --json -o hash.folded -- /usr/bin/python3.11 -c "
 import hashlib, threading, time
