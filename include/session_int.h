@@ -86,7 +86,12 @@ struct session {
 	int go_fd, err_fd; /* CMD waits on go_fd; err_fd says if exec failed */
 	struct rusage child_rusage;
 	struct u64map tids; /* threads with samples (no values) */
-	pid_t *exited;	    /* processes gone since the last drain, forgotten after it */
+	/* The target tree's processes alive now (-p without --no-children,
+	 * -- CMD): the run goes on while any is.
+	 */
+	struct u64map tree;
+	bool tree_noted; /* said that CMD exited before its descendants */
+	pid_t *exited;	 /* processes gone since the last drain, forgotten after it */
 	size_t nexited, exited_cap;
 	uint64_t nprocs, nexits;
 	uint64_t ustack_lost, kstack_lost;

@@ -143,6 +143,7 @@ static void add_descendants(struct session *se)
 			continue;
 		grow_array((void **)&se->desc, &se->desc_cap, se->ndesc + 1, sizeof(*se->desc));
 		se->desc[se->ndesc++] = d[i];
+		u64map_slot(&se->tree, (uint32_t)d[i], NULL);
 		symbolizer__refresh(se->sym, d[i]);
 		inspect_python(se, d[i], false);
 		p_debug("following descendant %d of the targets", (int)d[i]);
@@ -569,6 +570,8 @@ static void on_event(const struct capture_event *e, void *ctx)
 	case EVENT_FORK:
 		p_debug("following child %u of %u", e->pid, e->ppid);
 		proc_base(se, e->pid, true);
+		if (!se->o.system_wide)
+			u64map_slot(&se->tree, e->pid, NULL);
 		/* Named while it lives: a short child may be gone by the drain. */
 		if (se->gil) {
 			gil_threads_alive(se, e->pid);
@@ -577,6 +580,7 @@ static void on_event(const struct capture_event *e, void *ctx)
 		break;
 	case EVENT_EXIT:
 		se->nexits++;
+		u64map_del(&se->tree, e->pid);
 		if (se->gil)
 			break;
 		grow_array((void **)&se->exited, &se->exited_cap, se->nexited + 1,
@@ -649,6 +653,7 @@ static int add_targets(struct session *se)
 			      (int)pid, (int)pid);
 			return -ESRCH;
 		}
+		u64map_slot(&se->tree, (uint32_t)pid, NULL);
 		/* Before the first sample, so every sample can carry Python frames. */
 		symbolizer__refresh(se->sym, pid);
 		inspect_python(se, pid, false);
@@ -709,6 +714,7 @@ int session__start(struct session *se)
 		st = procfs__start_time(se->child);
 		if (capture__add_target(se->cap, se->child, st ? st - 1 : 0))
 			return -ENOSPC;
+		u64map_slot(&se->tree, (uint32_t)se->child, NULL);
 	}
 	ret = add_targets(se);
 	if (ret)
@@ -753,6 +759,20 @@ int session__start(struct session *se)
 	return 0;
 }
 
+/* Whether a process of the target tree still runs. Exits arrive as
+ * events; /proc confirms, in case one was lost.
+ */
+static bool tree_alive(struct session *se)
+{
+	for (size_t i = 0; i < se->tree.cap; i++) {
+		if (u64map_used(&se->tree, i) && !procfs__alive((pid_t)se->tree.slots[i].key, 0)) {
+			u64map_del(&se->tree, se->tree.slots[i].key);
+			i--; /* backward shift may have moved an entry here */
+		}
+	}
+	return se->tree.n > 0;
+}
+
 bool session__poll(struct session *se)
 {
 	/* -d counts from the instant every thread is accounted from. */
@@ -780,22 +800,46 @@ bool session__poll(struct session *se)
 		se->next_drain = now + se->drain_wait;
 		progress(se, now - start);
 	}
-	if (se->child && got_sigchld) {
+	if (se->child && got_sigchld && !se->child_exited) {
 		got_sigchld = 0;
 		if (wait4(se->child, &se->child_status, WNOHANG, &se->child_rusage) == se->child) {
 			se->child_exited = true;
-			se->why = "command exited";
-			return true;
+			u64map_del(&se->tree, (uint32_t)se->child);
+			capture__poll(se->cap, 0); /* its children's forks, if queued */
+			if (!tree_alive(se)) {
+				se->why = "command exited";
+				return true;
+			}
+			if (!se->o.quiet)
+				p_info(
+				    "'%s' exited; profiling its %zu descendant%s still running until "
+				    "they exit (Ctrl-C or -d to stop sooner)",
+				    se->o.cmd[0], se->tree.n, se->tree.n == 1 ? "" : "s");
+			se->tree_noted = true;
 		}
 	}
-	if (se->o.npids && now >= se->next_cpu_read) {
+	if ((se->o.npids || se->child_exited) && now >= se->next_cpu_read) {
 		bool any = false;
 
 		se->next_cpu_read = now + 0.1;
 		for (int i = 0; i < se->o.npids; i++)
 			any |= procfs__alive(se->o.pids[i], se->o.pid_starts[i]);
+		if (!any && !se->o.no_children && tree_alive(se)) {
+			any = true;
+			if (!se->tree_noted && se->o.npids && !se->o.quiet)
+				p_info(
+				    "the target%s exited; profiling %zu descendant%s still running "
+				    "until they exit (Ctrl-C or -d to stop sooner)",
+				    se->o.npids == 1 ? "" : "s", se->tree.n,
+				    se->tree.n == 1 ? "" : "s");
+			se->tree_noted = true;
+		}
 		if (!any) {
-			se->why = se->o.npids == 1
+			se->why = se->child_exited ? "the command and its descendants exited"
+				  : se->tree_noted && se->o.npids == 1
+				      ? "the target and its descendants exited"
+				  : se->tree_noted ? "the targets and their descendants exited"
+				  : se->o.npids == 1
 				      ? "the target exited; profile covers its lifetime "
 					"until then"
 				      : "all targets exited";
@@ -911,7 +955,7 @@ int session__finish(struct session *se, int ret)
 	if (!se->child)
 		return ret;
 	/* A profile failure wins; otherwise report like the command did. */
-	if (!se->child_exited)
+	if (!se->child_exited || se->tree.n)
 		spawn__stop(se);
 	if (ret)
 		return ret;
@@ -933,6 +977,7 @@ void session__free(struct session *se)
 	python__free(se->py);
 	symbolizer__free(se->sym);
 	u64map_free(&se->tids);
+	u64map_free(&se->tree);
 	free(se->exited);
 	free(se->pending);
 	free(se->desc);

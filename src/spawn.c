@@ -169,22 +169,48 @@ void spawn__stop(struct session *se)
 	double until = now_sec() + CHILD_STOP_GRACE_SEC;
 	const char *how = "SIGTERM";
 	struct timespec tick = { 0, 20 * 1000 * 1000 };
-	size_t nd;
-	pid_t got, *d;
+	size_t nd, cap = 0;
+	pid_t got = 0, *d = NULL;
 
-	/* Its descendants were profiled with it and end with it too. */
-	nd = procfs__descendants(&se->child, 1, &d);
+	/* Its descendants were profiled with it and end with it too: those
+	 * below it now, and those of the tree that outlived their parents.
+	 */
+	nd = se->child_exited ? 0 : procfs__descendants(&se->child, 1, &d);
+	for (size_t i = 0; i < se->tree.cap; i++) {
+		pid_t pid = u64map_used(&se->tree, i) ? (pid_t)se->tree.slots[i].key : 0;
+		bool known = false;
+
+		for (size_t j = 0; j < nd && pid; j++)
+			known |= d[j] == pid;
+		if (!pid || pid == se->child || known || !procfs__alive(pid, 0))
+			continue;
+		grow_array((void **)&d, &cap, nd + 1, sizeof(*d));
+		d[nd++] = pid;
+	}
+	if (se->child_exited)
+		goto descendants;
 	kill(se->child, SIGTERM);
 	for (size_t i = 0; i < nd; i++)
 		kill(d[i], SIGTERM);
 	while ((got = waitpid(se->child, &se->child_status, WNOHANG)) == 0 && now_sec() < until)
 		nanosleep(&tick, NULL);
+descendants:
+	for (size_t i = 0; i < nd && se->child_exited; i++)
+		kill(d[i], SIGTERM);
 	for (size_t i = 0; i < nd; i++)
 		while (procfs__alive(d[i], 0) && now_sec() < until)
 			nanosleep(&tick, NULL);
 	for (size_t i = 0; i < nd; i++)
 		if (procfs__alive(d[i], 0) && !kill(d[i], SIGKILL))
 			how = "SIGKILL";
+	if (se->child_exited) {
+		free(d);
+		if (nd && !se->o.quiet)
+			p_info("the profile ended before the descendants of the command: stopped "
+			       "%zu with %s",
+			       nd, how);
+		return;
+	}
 	if (got != se->child) {
 		kill(se->child, SIGKILL);
 		how = "SIGKILL";

@@ -46,4 +46,23 @@ test_expect_success 'an orphaned grandchild: coverage counts what was sampled, n
 	"$RAMPA" record -F 999 -o orphan.folded -- sh -c "(\"$BUILD/spin\" 1 >/dev/null &); \"$BUILD/spin\" 1 >/dev/null" 2>err;
 	cat err && c=$(coverage err) && echo "coverage=$c" && within "$c" 100 15
 '
+test_expect_success '-p: the target exits, its child runs on: the run follows the child to its end' '
+	sh -c "\"$BUILD/spin\" 3 >/dev/null & sleep 1.5; exit 0" & t=$!
+	sleep 0.2 && "$RAMPA" record -p $t -o tree.folded 2>err; cat err &&
+	grep -q "the target exited; profiling 1 descendant still running" err &&
+	grep -q "(the target and its descendants exited)" err &&
+	secs=$(sed -n "s/.* for \([0-9.]*\) s (.*/\1/p" err) && echo "window $secs s" &&
+	awk -v s="$secs" "BEGIN { exit !(s > 2.2) }" &&
+	[ "$(grep -c "^spin;.*;hot;spin_until" tree.folded)" -ge 1 ]
+'
+test_expect_success '-- CMD: the command exits first, its orphan runs on: followed, then CMD status' '
+	test_expect_code 3 "$RAMPA" record -o orph.folded -- sh -c "(\"$BUILD/spin\" 1.5 >/dev/null &); exit 3" 2>err &&
+	cat err && grep -q "exited; profiling its 1 descendant still running" err &&
+	grep -q "(the command and its descendants exited)" err &&
+	grep -q "^spin;.*;hot;spin_until" orph.folded
+'
+test_expect_success '-d ends a run whose command left an orphan: the orphan is stopped too' '
+	test_expect_code 3 "$RAMPA" record -d 1 -o orphd.folded -- sh -c "(exec \"$BUILD/spin\" 30 >/dev/null &); exit 3" 2>err &&
+	cat err && grep -q "stopped 1 with SIGTERM" err && ! pgrep -f "$BUILD/spin 30" >/dev/null
+'
 test_done
