@@ -179,12 +179,17 @@ static void layout_to_proc(const struct cpython_layout *l, int minor, struct py_
 	c->linetable = l->code_object.linetable;
 	c->ascii_data = l->unicode_object.asciiobject_size;
 	c->compact_data = l->unicode_object.compactunicodeobject_size;
+	p->gil_last_holder = l->gil_runtime_state.last_holder;
+	p->gil_locked = l->gil_runtime_state.locked;
+	p->gil_cond = l->gil_runtime_state.cond;
+	p->gil_mutex = l->gil_runtime_state.mutex;
+	p->gil_switch_cond = l->gil_runtime_state.switch_cond;
 }
 
 /* 3.13+: the fields the walker needs that the interpreter's own
  * _Py_DebugOffsets (d, a copy of its first bytes) has, in place of the
- * table's. The frame-owner enum, the stack-ref tags and (before 3.15) the
- * compact str size are not there: the table's stay.
+ * table's. The frame-owner enum, the stack-ref tags, the GIL's futex words
+ * and (before 3.15) the compact str size are not there: the table's stay.
  */
 static int layout_from_debug_offsets(const uint8_t *d, const struct cpython_debug_offsets *dbg,
 				     struct cpython_layout *l, char *why, size_t why_len)
@@ -213,6 +218,9 @@ static int layout_from_debug_offsets(const uint8_t *d, const struct cpython_debu
 		F(code_object.co_code_adaptive),
 		F(unicode_object.asciiobject_size),
 		F(unicode_object.compactunicodeobject_size),
+		F(gil_runtime_state.last_holder),
+		F(gil_runtime_state.locked),
+		F(interpreter_state.gil_runtime_state),
 #undef F
 	};
 	uint64_t v;
@@ -228,6 +236,25 @@ static int layout_from_debug_offsets(const uint8_t *d, const struct cpython_debu
 			return -1;
 		}
 		*fields[i].dst = (uint32_t)v;
+	}
+	/* The GIL's holder and locked flag are there from the interpreter
+	 * state: from the GIL, they lie inside it.
+	 */
+	if (pos->gil_runtime_state.locked) {
+		uint32_t gil = l->interpreter_state.gil_runtime_state;
+
+		if (l->gil_runtime_state.locked < gil || l->gil_runtime_state.last_holder < gil ||
+		    l->gil_runtime_state.locked - gil >= l->gil_runtime_state.cond ||
+		    l->gil_runtime_state.last_holder - gil >= l->gil_runtime_state.cond) {
+			snprintf(why, why_len,
+				 "_Py_DebugOffsets put the GIL's holder and locked flag at 0x%x "
+				 "and 0x%x, its state at 0x%x",
+				 l->gil_runtime_state.last_holder, l->gil_runtime_state.locked,
+				 gil);
+			return -1;
+		}
+		l->gil_runtime_state.locked -= gil;
+		l->gil_runtime_state.last_holder -= gil;
 	}
 	return 0;
 }
