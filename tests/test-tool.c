@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "cpython_layouts.h"
 #include "demangle.h"
 #include "elf_syms.h"
 #include "folded.h"
@@ -439,6 +440,20 @@ static int cmd_py_decode(int argc, char **argv)
 	return 0;
 }
 
+/* layouts 3.X: CPython 3.X's layout tables (src/cpython_layouts.c), as
+ * tools/cpython-layouts/gen.sh prints them from that version's headers.
+ */
+static int cmd_layouts(int argc, char **argv)
+{
+	int minor = strncmp(argv[0], "3.", 2) ? -1 : atoi(argv[0] + 2);
+
+	if (cpython_layouts__print(stdout, minor)) {
+		fprintf(stderr, "test-tool layouts: no table for %s\n", argv[0]);
+		return 1;
+	}
+	return 0;
+}
+
 static uint32_t rnd(void)
 {
 	return (uint32_t)rand() << 16 ^ (uint32_t)rand();
@@ -679,6 +694,7 @@ static const struct {
 	{ "thread-names", cmd_thread_names, 1 },
 	{ "py-decode", cmd_py_decode, 3 },
 	{ "py-names", cmd_py_names, 2 },
+	{ "layouts", cmd_layouts, 1 },
 	{ "frame-parse", cmd_frame_parse, 1 },
 	{ "stacks", cmd_stacks, 2 },
 };
@@ -695,9 +711,9 @@ int main(int argc, char **argv)
 		}
 		return cmds[i].fn(argc - 2, argv + 2);
 	}
-	fprintf(stderr,
-		"usage: test-tool maps|elf|elf-find|ksym|symbolize|folded|folded-read|utf8|"
-		"json-string|write-all-formats|thread-names|py-decode|py-names|frame-parse|stacks "
-		"ARGS\n");
+	fprintf(stderr, "usage: test-tool maps|elf|elf-find|ksym|symbolize|folded|folded-read|utf8|"
+			"json-string|write-all-formats|thread-names|py-decode|py-names|layouts|"
+			"frame-parse|stacks "
+			"ARGS\n");
 	return 2;
 }
