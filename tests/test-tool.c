@@ -454,6 +454,27 @@ static int cmd_layouts(int argc, char **argv)
 	return 0;
 }
 
+/* py-line MINOR FIRSTLINENO HEX ADDR...: the line of each bytecode offset
+ * (bytes) by the line table HEX of a CPython 3.MINOR code object, as
+ * "ADDR LINE" (-1: no line).
+ */
+static int cmd_py_line(int argc, char **argv)
+{
+	const char *hex = argv[2];
+	int n = (int)(strlen(hex) / 2);
+	uint8_t *tab = xmalloc((size_t)n + 1);
+
+	for (int i = 0; i < n; i++)
+		sscanf(hex + 2 * i, "%2hhx", &tab[i]);
+	for (int i = 3; i < argc; i++) {
+		int addr = atoi(argv[i]);
+
+		printf("%d %d\n", addr, python__line(atoi(argv[0]), tab, n, atoi(argv[1]), addr));
+	}
+	free(tab);
+	return 0;
+}
+
 static uint32_t rnd(void)
 {
 	return (uint32_t)rand() << 16 ^ (uint32_t)rand();
@@ -694,6 +715,7 @@ static const struct {
 	{ "thread-names", cmd_thread_names, 1 },
 	{ "py-decode", cmd_py_decode, 3 },
 	{ "py-names", cmd_py_names, 2 },
+	{ "py-line", cmd_py_line, 3 },
 	{ "layouts", cmd_layouts, 1 },
 	{ "frame-parse", cmd_frame_parse, 1 },
 	{ "stacks", cmd_stacks, 2 },
@@ -711,9 +733,10 @@ int main(int argc, char **argv)
 		}
 		return cmds[i].fn(argc - 2, argv + 2);
 	}
-	fprintf(stderr, "usage: test-tool maps|elf|elf-find|ksym|symbolize|folded|folded-read|utf8|"
-			"json-string|write-all-formats|thread-names|py-decode|py-names|layouts|"
-			"frame-parse|stacks "
-			"ARGS\n");
+	fprintf(stderr,
+		"usage: test-tool maps|elf|elf-find|ksym|symbolize|folded|folded-read|utf8|"
+		"json-string|write-all-formats|thread-names|py-decode|py-names|py-line|layouts|"
+		"frame-parse|stacks "
+		"ARGS\n");
 	return 2;
 }
