@@ -52,6 +52,7 @@ esac
 
 if [ -z "$inc" ]; then
 	root=${PYENV_ROOT:-$HOME/.pyenv}
+	# shellcheck disable=SC2012 # version directories: plain names
 	inc=$(ls -d "$root/versions/$ver".*/include 2>/dev/null | sort -V | tail -n 1)
 	[ -n "$inc" ] || { echo "$0: no pyenv $ver.* under $root/versions (try -I DIR)" >&2; exit 1; }
 fi
