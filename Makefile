@@ -92,7 +92,7 @@ install: all
 	done
 
 FORMAT_FILES = $(wildcard src/*.c include/*.h bpf/*.c bpf/*.h tests/*.c tests/workloads/*.c \
-	tools/bench/*.c)
+	tools/bench/*.c tools/cpython-layouts/*.c)
 
 format:
 	clang-format -i $(FORMAT_FILES)

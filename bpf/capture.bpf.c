@@ -377,7 +377,6 @@ struct {
 #define FUTEX_WAIT	  0
 #define FUTEX_WAIT_BITSET 9
 #define FUTEX_WAKE	  1
-#define GIL_FUTEX_MUTEX	  0x50 /* gil->mutex: below it, gil->cond */
 
 static __always_inline struct gil_thread *gil_thread_get(__u32 tid, __u32 pid)
 {
@@ -426,7 +425,7 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 	}
 	uaddr = BPF_CORE_READ(regs, di);
 	op = BPF_CORE_READ(regs, si) & FUTEX_CMD_MASK;
-	gil_word = uaddr >= p->gil + GIL_FUTEX_LO && uaddr < p->gil + GIL_FUTEX_HI;
+	gil_word = uaddr >= p->gil + p->gil_cond && uaddr < p->gil + p->gil_switch_cond;
 	now = bpf_ktime_get_ns();
 	/* CPU time so far, with the run in progress: sum_exec_runtime alone
 	 * lags until the next tick. exec_start is on the scheduler's clock; the
@@ -443,7 +442,7 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 		if (!w)
 			return 0;
 	}
-	if (gil_word && op == FUTEX_WAKE && uaddr < p->gil + GIL_FUTEX_MUTEX) {
+	if (gil_word && op == FUTEX_WAKE && uaddr < p->gil + p->gil_mutex) {
 		/* drop_gil() signals the cond as it releases the GIL: it held it. */
 		w->drop_ts = now;
 		w->drop_cpu = cpu;
@@ -473,7 +472,9 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 		k->user_stack_id = -1;
 		k->kern_stack_id = -1;
 		py_capture(k, &offcpu_py_stacks);
-		if (!bpf_probe_read_user(&holder, sizeof(holder), (void *)(p->gil + 8)) && holder) {
+		if (!bpf_probe_read_user(&holder, sizeof(holder),
+					 (void *)(p->gil + p->gil_last_holder)) &&
+		    holder) {
 			__u32 hstatus = 0;
 
 			k->holder = holder;

@@ -503,14 +503,15 @@ static __always_inline __u64 py_capture(struct sample_key *key, void *map)
 static __always_inline bool py_holds_gil(__u32 tgid, __u64 tstate)
 {
 	const struct py_proc *p = bpf_map_lookup_elem(&py_procs, &tgid);
-	struct {
-		__u64 interval, last_holder;
-		__s32 locked;
-	} gil = {};
+	__u64 last_holder = 0;
+	__s32 locked = 0;
 
-	if (!p || !p->gil || !tstate || bpf_probe_read_user(&gil, sizeof(gil), (void *)p->gil))
+	if (!p || !p->gil || !tstate ||
+	    bpf_probe_read_user(&locked, sizeof(locked), (void *)(p->gil + p->gil_locked)) ||
+	    bpf_probe_read_user(&last_holder, sizeof(last_holder),
+				(void *)(p->gil + p->gil_last_holder)))
 		return false;
-	return gil.locked && gil.last_holder == tstate;
+	return locked && last_holder == tstate;
 }
 
 #endif

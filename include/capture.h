@@ -54,14 +54,12 @@ enum sample_kind {
 	KIND_GIL_WAIT = 3,	  /* waiting to take the GIL (futex on its cond/mutex) */
 };
 
-/* A GIL wait is a futex wait on the GIL's cond or mutex, [gil+LO, gil+HI),
- * as take_gil() does. drop_gil()'s forced-switch wait (switch_cond, from
- * 0x78) is left out: counting it lowered and scattered the measured waits.
- * Waits less than GIL_EPISODE_GAP_NS apart are one take_gil() call, and the
- * gaps between them count as waiting.
+/* A GIL wait is a futex wait on the GIL's cond or mutex, [gil + gil_cond,
+ * gil + gil_switch_cond) of struct py_proc, as take_gil() does. drop_gil()'s
+ * forced-switch wait (on switch_cond) is left out: counting it lowered and
+ * scattered the measured waits. Waits less than GIL_EPISODE_GAP_NS apart are
+ * one take_gil() call, and the gaps between them count as waiting.
  */
-#define GIL_FUTEX_LO	   0x20
-#define GIL_FUTEX_HI	   0x78
 #define GIL_EPISODE_GAP_NS 200000ULL
 #define RAMPA_GIL_THREADS  16384
 
@@ -203,6 +201,13 @@ struct py_proc {
 	 * of other compact strings (or of the data pointer of a legacy one).
 	 */
 	__u16 uni_ascii_data, uni_compact_data;
+	/* The GIL (struct _gil_runtime_state at gil): where its last holder
+	 * (PyThreadState *) and locked flag (int) are, and its futex words:
+	 * take_gil() waits on cond under mutex; drop_gil() waits on
+	 * switch_cond, which follows both. Bytes from gil.
+	 */
+	__u16 gil_last_holder, gil_locked;
+	__u16 gil_cond, gil_mutex, gil_switch_cond;
 };
 
 /* Largest co_read_size: every layout's co_* fields lie below it. */

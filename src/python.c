@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* CPython 3.9-3.15: where its runtime lives, how its frames and code objects
  * are laid out, and how to turn (code, offset) into "qualname (file:line)".
- * The layouts come from docs/cpython-internals.md (3.9-3.12, derived with
- * offsetof from each version's headers) and, for 3.13+, from the
- * interpreter's own _Py_DebugOffsets, read at attach time.
+ * The layouts come from src/cpython_layouts.c (offsetof() over each
+ * version's headers) and, for 3.13+, from the interpreter's own
+ * _Py_DebugOffsets, read at attach time, where it has them.
  */
 #include <errno.h>
 #include <regex.h>
@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#include "cpython_layouts.h"
 #include "elf_syms.h"
 #include "python.h"
 #include "symbolize.h"
@@ -137,140 +138,124 @@ static int read_mem(pid_t pid, uint64_t addr, void *buf, size_t len)
 
 /* ---- Layouts ---------------------------------------------------------- */
 
-/* 3.9-3.12 have no debug offsets: offsetof() tables, see docs/cpython-internals.md. */
-static void layout_pre313(int minor, struct py_proc *p, struct code_layout *c)
+/* The walker's view of a layout (src/cpython_layouts.c): which fields it
+ * follows in each version, and how it reads the instruction pointer.
+ */
+static void layout_to_proc(const struct cpython_layout *l, int minor, struct py_proc *p,
+			   struct code_layout *c)
 {
-	p->ts_next = 0x08;
+	p->rt_interp_head = l->runtime_state.interpreters_head;
+	p->interp_threads = l->interpreter_state.threads_head;
+	p->ts_next = l->thread_state.next;
+	p->ts_thread_id = l->thread_state.thread_id;
 	p->cframe_current = PY_OFF_NONE;
-	p->fr_owner = PY_OFF_NONE;
-	p->fr_is_entry = PY_OFF_NONE;
-	p->owner_skip_min = 0xff;
-	p->code_tag_mask = 0;
-	c->linetable = 0x78;
-	c->ascii_data = 0x30;
-	c->compact_data = 0x48;
-	switch (minor) {
-	case 9:
-	case 10:
-		p->rt_interp_head = 0x20;
-		p->interp_threads = 0x08;
-		p->ts_thread_id = 0xb0;
-		p->ts_frame = 0x18; /* PyFrameObject *frame */
-		p->fr_previous = 0x18;
-		p->fr_code = 0x20;
-		p->fr_ip = minor == 9 ? 0x68 : 0x60;
+	p->fr_previous = l->interpreter_frame.previous;
+	p->fr_code = l->interpreter_frame.executable;
+	p->fr_ip = l->interpreter_frame.instr_ptr;
+	/* 3.11 has no shim frames: is_entry only marks C entries. */
+	p->fr_owner = minor >= 12 ? l->interpreter_frame.owner : PY_OFF_NONE;
+	p->fr_is_entry = minor == 11 ? l->interpreter_frame.is_entry : PY_OFF_NONE;
+	/* Frames owned by the C stack (3.12, 3.13) or the interpreter (3.14+)
+	 * are shims: the lowest such owner value and all above it are skipped.
+	 */
+	p->owner_skip_min = minor >= 14	  ? l->values.frame_owned_by_interpreter
+			    : minor >= 12 ? l->values.frame_owned_by_cstack
+					  : 0xff;
+	p->code_tag_mask = minor >= 14 ? l->values.py_tag_bits : 0;
+	if (minor <= 10) {
+		p->ts_frame = l->thread_state.frame;
 		p->ip_mode = minor == 9 ? PY_IP_LASTI_BYTES : PY_IP_LASTI_WORDS;
-		c->filename = 0x68;
-		c->name = 0x70;
-		c->qualname = 0x70; /* no co_qualname before 3.11 */
-		c->firstlineno = 0x28;
-		break;
-	case 11:
-		p->rt_interp_head = 0x28;
-		p->interp_threads = 0x10;
-		p->ts_thread_id = 0x98;
-		p->ts_frame = 0x38; /* _PyCFrame *cframe */
-		p->cframe_current = 0x08;
-		p->fr_previous = 0x30;
-		p->fr_code = 0x20;
-		p->fr_ip = 0x38;
-		p->fr_is_entry = 0x44;
+	} else {
+		p->ts_frame = minor <= 12 ? l->thread_state.cframe : l->thread_state.current_frame;
+		if (minor <= 12)
+			p->cframe_current = l->cframe.current_frame;
 		p->ip_mode = PY_IP_POINTER;
-		p->co_code_adaptive = 0xb8;
-		c->filename = 0x70;
-		c->name = 0x78;
-		c->qualname = 0x80;
-		c->firstlineno = 0x48;
-		c->linetable = 0x88;
-		break;
-	case 12:
-		p->rt_interp_head = 0x28;
-		p->interp_threads = 0x48;
-		p->ts_thread_id = 0x88;
-		p->ts_frame = 0x38;
-		p->cframe_current = 0x00;
-		p->fr_previous = 0x08;
-		p->fr_code = 0x00;
-		p->fr_ip = 0x38;
-		p->fr_owner = 0x46;
-		p->owner_skip_min = 3; /* FRAME_OWNED_BY_CSTACK shims */
-		p->ip_mode = PY_IP_POINTER;
-		p->co_code_adaptive = 0xc0;
-		c->filename = 0x70;
-		c->name = 0x78;
-		c->qualname = 0x80;
-		c->firstlineno = 0x44;
-		c->linetable = 0x88;
-		c->ascii_data = 0x28;
-		c->compact_data = 0x38;
-		break;
+		p->co_code_adaptive = l->code_object.co_code_adaptive;
 	}
+	c->filename = l->code_object.filename;
+	c->name = l->code_object.name;
+	c->qualname = minor >= 11 ? l->code_object.qualname : c->name; /* no co_qualname */
+	c->firstlineno = l->code_object.firstlineno;
+	c->linetable = l->code_object.linetable;
+	c->ascii_data = l->unicode_object.asciiobject_size;
+	c->compact_data = l->unicode_object.compactunicodeobject_size;
+	p->gil_last_holder = l->gil_runtime_state.last_holder;
+	p->gil_locked = l->gil_runtime_state.locked;
+	p->gil_cond = l->gil_runtime_state.cond;
+	p->gil_mutex = l->gil_runtime_state.mutex;
+	p->gil_switch_cond = l->gil_runtime_state.switch_cond;
 }
 
-/* Positions of the members we need inside _Py_DebugOffsets, per version. */
-struct dbg_positions {
-	uint16_t size;
-	uint16_t rt_interp_head, interp_threads_head;
-	uint16_t ts_next, ts_current_frame, ts_thread_id;
-	uint16_t fr_previous, fr_executable, fr_instr_ptr, fr_owner;
-	uint16_t co_filename, co_name, co_qualname, co_linetable, co_firstlineno, co_adaptive;
-	uint16_t uni_ascii_size, uni_compact_size; /* 0: not provided */
-};
-
-static const struct dbg_positions dbg_313 = { 584,   0x28,  0x48,  0xa8,  0xb8,	 0xc0,
-					      0xe8,  0xf0,  0xf8,  0x108, 0x118, 0x120,
-					      0x128, 0x130, 0x138, 0x158, 0x230, 0 };
-static const struct dbg_positions dbg_314 = { 760,   0x28,  0x48,  0xc0,  0xd0,	 0xd8,
-					      0x100, 0x108, 0x110, 0x120, 0x140, 0x148,
-					      0x150, 0x158, 0x160, 0x180, 0x280, 0 };
-static const struct dbg_positions dbg_315 = { 888,   0x28,  0x48,  0xc0,  0xd0,	 0xf0,
-					      0x140, 0x148, 0x150, 0x160, 0x180, 0x188,
-					      0x190, 0x198, 0x1a0, 0x1c0, 0x2e0, 0x2e8 };
-
-static int layout_from_debug_offsets(const uint8_t *d, int minor, struct py_proc *p,
-				     struct code_layout *c, char *why, size_t why_len)
+/* 3.13+: the fields the walker needs that the interpreter's own
+ * _Py_DebugOffsets (d, a copy of its first bytes) has, in place of the
+ * table's. The frame-owner enum, the stack-ref tags, the GIL's futex words
+ * and (before 3.15) the compact str size are not there: the table's stay.
+ */
+static int layout_from_debug_offsets(const uint8_t *d, const struct cpython_debug_offsets *dbg,
+				     struct cpython_layout *l, char *why, size_t why_len)
 {
-	const struct dbg_positions *pos = minor == 13	? &dbg_313
-					  : minor == 14 ? &dbg_314
-							: &dbg_315;
-	uint64_t v[18];
-	const uint16_t *fields = &pos->rt_interp_head;
-	int nfields = (int)(sizeof(*pos) / sizeof(uint16_t)) - 1;
+	const struct cpython_layout *pos = &dbg->pos;
+	const struct {
+		const char *name;
+		uint32_t pos;
+		uint32_t *dst;
+	} fields[] = {
+#define F(f) { #f, pos->f, &l->f }
+		F(runtime_state.interpreters_head),
+		F(interpreter_state.threads_head),
+		F(thread_state.next),
+		F(thread_state.current_frame),
+		F(thread_state.thread_id),
+		F(interpreter_frame.previous),
+		F(interpreter_frame.executable),
+		F(interpreter_frame.instr_ptr),
+		F(interpreter_frame.owner),
+		F(code_object.filename),
+		F(code_object.name),
+		F(code_object.qualname),
+		F(code_object.linetable),
+		F(code_object.firstlineno),
+		F(code_object.co_code_adaptive),
+		F(unicode_object.asciiobject_size),
+		F(unicode_object.compactunicodeobject_size),
+		F(gil_runtime_state.last_holder),
+		F(gil_runtime_state.locked),
+		F(interpreter_state.gil_runtime_state),
+#undef F
+	};
+	uint64_t v;
 
-	for (int i = 0; i < nfields; i++) {
-		v[i] = 0;
-		if (fields[i])
-			memcpy(&v[i], d + fields[i], sizeof(v[i]));
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		if (!fields[i].pos)
+			continue;
+		memcpy(&v, d + fields[i].pos, sizeof(v));
 		/* All of these are small offsets; anything else is not a layout we know. */
-		if (v[i] > 0xffff) {
-			snprintf(why, why_len, "_Py_DebugOffsets field %d holds 0x%llx", i,
-				 (unsigned long long)v[i]);
+		if (v > 0xffff) {
+			snprintf(why, why_len, "_Py_DebugOffsets' %s holds 0x%llx", fields[i].name,
+				 (unsigned long long)v);
 			return -1;
 		}
+		*fields[i].dst = (uint32_t)v;
 	}
-	p->rt_interp_head = v[0];
-	p->interp_threads = v[1];
-	p->ts_next = v[2];
-	p->ts_frame = v[3];
-	p->ts_thread_id = v[4];
-	p->fr_previous = v[5];
-	p->fr_code = v[6];
-	p->fr_ip = v[7];
-	p->fr_owner = v[8];
-	c->filename = v[9];
-	c->name = v[10];
-	c->qualname = v[11];
-	c->linetable = v[12];
-	c->firstlineno = v[13];
-	p->co_code_adaptive = v[14];
-	c->ascii_data = v[15];
-	c->compact_data = v[16] ? v[16] : 0x38;
-	p->cframe_current = PY_OFF_NONE;
-	p->fr_is_entry = PY_OFF_NONE;
-	p->ip_mode = PY_IP_POINTER;
-	/* Not in the debug offsets: the frame-owner enum and stack-ref tags. */
-	p->owner_skip_min = 3;
-	p->code_tag_mask = minor >= 14 ? 3 : 0;
+	/* The GIL's holder and locked flag are there from the interpreter
+	 * state: from the GIL, they lie inside it.
+	 */
+	if (pos->gil_runtime_state.locked) {
+		uint32_t gil = l->interpreter_state.gil_runtime_state;
+
+		if (l->gil_runtime_state.locked < gil || l->gil_runtime_state.last_holder < gil ||
+		    l->gil_runtime_state.locked - gil >= l->gil_runtime_state.cond ||
+		    l->gil_runtime_state.last_holder - gil >= l->gil_runtime_state.cond) {
+			snprintf(why, why_len,
+				 "_Py_DebugOffsets put the GIL's holder and locked flag at 0x%x "
+				 "and 0x%x, its state at 0x%x",
+				 l->gil_runtime_state.last_holder, l->gil_runtime_state.locked,
+				 gil);
+			return -1;
+		}
+		l->gil_runtime_state.locked -= gil;
+		l->gil_runtime_state.last_holder -= gil;
+	}
 	return 0;
 }
 
@@ -412,6 +397,7 @@ static enum python_inspect inspect(struct python *py, struct symbolizer *sym, pi
 				   struct py_proc *out, char *why, size_t why_len)
 {
 	struct find_ctx ctx = { .pid = pid };
+	struct cpython_layout layout;
 	uint8_t dbg[1024];
 	struct py_target *t;
 	uint32_t hexversion = 0;
@@ -472,19 +458,16 @@ static enum python_inspect inspect(struct python *py, struct symbolizer *sym, pi
 		return PYTHON_UNSUPPORTED;
 	}
 
+	layout = *cpython_layouts__get(minor);
+	if (minor >= 13 &&
+	    layout_from_debug_offsets(dbg, cpython_layouts__debug(minor), &layout, why, why_len))
+		return PYTHON_UNSUPPORTED;
 	t = xcalloc(1, sizeof(*t));
 	t->pid = pid;
 	t->minor = minor;
 	t->bpf.runtime = ctx.runtime;
 	t->bpf.version = 0x0300 | minor;
-	if (minor >= 13) {
-		if (layout_from_debug_offsets(dbg, minor, &t->bpf, &t->code, why, why_len)) {
-			free(t);
-			return PYTHON_UNSUPPORTED;
-		}
-	} else {
-		layout_pre313(minor, &t->bpf, &t->code);
-	}
+	layout_to_proc(&layout, minor, &t->bpf, &t->code);
 	set_read_size(&t->bpf);
 	if (set_code_layout(&t->bpf, &t->code)) {
 		snprintf(why, why_len, "%s: CPython 3.%d code objects lie beyond %d bytes",
@@ -492,14 +475,14 @@ static enum python_inspect inspect(struct python *py, struct symbolizer *sym, pi
 		free(t);
 		return PYTHON_UNSUPPORTED;
 	}
-	if (minor <= 10)
-		t->gil_runtime_off = 0x160;
-	else if (minor == 11)
-		t->gil_runtime_off = 0x168;
+	/* The GIL: in _PyRuntime (3.9-3.11), else pointed to by the interpreter. */
+	if (minor <= 11)
+		t->gil_runtime_off = layout.runtime_state.ceval_gil;
 	else if (minor == 12)
-		t->gil_interp_ptr_off = 0x180;
+		t->gil_interp_ptr_off = layout.interpreter_state.ceval_gil;
 	else
-		memcpy(&t->gil_interp_ptr_off, dbg + (minor == 13 ? 0x70 : 0x78), 8);
+		memcpy(&t->gil_interp_ptr_off,
+		       dbg + cpython_layouts__debug(minor)->pos.interpreter_state.ceval_gil, 8);
 	/* Frame pointers: the eval loop starts with push %rbp; mov %rsp,%rbp. */
 	if (ctx.eval_fn) {
 		uint8_t code[8];

@@ -24,6 +24,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "cpython_layouts.h"
 #include "python.h"
 #include "procfs.h"
 #include "pythreads.h"
@@ -245,112 +246,70 @@ static int rd_ptr(pid_t pid, uint64_t addr, uint64_t *v)
 	return rd(pid, addr, v, sizeof(*v));
 }
 
-/* Layouts: offsetof() on each version's headers (docs/cpython-internals.md
- * §12); 3.13+ take the fields their _Py_DebugOffsets cover from there.
+/* The reader's view of the layout of 3.minor (src/cpython_layouts.c,
+ * offsetof() on each version's headers); 3.13+ then take the fields their
+ * _Py_DebugOffsets cover from there.
  */
-#define LAYOUT_COMMON                                                                    \
-	.tp_name = 0x18, .tp_basicsize = 0x20, .tp_flags = 0xa8, .tp_dictoffset = 0x120, \
-	.ma_keys = 0x20, .ma_values = 0x28, .str_length = 0x10, .str_state = 0x20,       \
-	.long_size = 0x10, .long_digits = 0x18
-#define LAYOUT_STR_39  .str_ascii = 0x30, .str_compact = 0x48 /* 3.9-3.11: with wstr */
-#define LAYOUT_STR_312 .str_ascii = 0x28, .str_compact = 0x38
+static void layout_from_table(int minor, struct layout *l)
+{
+	const struct cpython_layout *c = cpython_layouts__get(minor);
 
-static const struct layout layouts[] = {
-	[9] = { LAYOUT_COMMON, LAYOUT_STR_39, .interp_modules = 0x358, .ht_cached_keys = 0x360,
-		.keys_39 = true, .inst = INST_DICTOFFSET },
-	[10] = { LAYOUT_COMMON, LAYOUT_STR_39, .interp_modules = 0x358, .ht_cached_keys = 0x368,
-		 .keys_39 = true, .inst = INST_DICTOFFSET },
-	[11] = { LAYOUT_COMMON, LAYOUT_STR_39, .interp_modules = 0x378, .ht_cached_keys = 0x368,
-		 .inst = INST_VALUES_311 },
-	[12] = { LAYOUT_COMMON, LAYOUT_STR_312, .interp_modules = 0x3b0, .ht_cached_keys = 0x370,
-		 .long_tag = true, .inst = INST_TAGGED_312 },
-	[13] = { LAYOUT_COMMON, LAYOUT_STR_312, .interp_modules = 0x1de8, .ht_cached_keys = 0x370,
-		 .values_items = 8, .long_tag = true, .inst = INST_INLINE_313 },
-	[14] = { LAYOUT_COMMON, LAYOUT_STR_312, .interp_modules = 0x1e08, .ht_cached_keys = 0x370,
-		 .values_items = 8, .long_tag = true, .inst = INST_INLINE_313 },
-	[15] = { LAYOUT_COMMON, LAYOUT_STR_312, .interp_modules = 0x1da8, .ht_cached_keys = 0x378,
-		 .values_items = 8, .long_tag = true, .inst = INST_INLINE_313 },
-};
-
-/* Where _Py_DebugOffsets keeps each of those (offsetof on the 3.13.0, 3.14.10
- * and 3.15.2 headers); 0: that version does not provide it.
- */
-struct dbg_pos {
-	uint16_t size, imports_modules, tp_name, tp_flags, tp_basicsize, tp_dictoffset;
-	uint16_t ht_cached_keys, ma_keys, ma_values, lv_tag, ob_digit;
-	uint16_t str_state, str_length, str_ascii, str_compact;
-};
-
-static const struct dbg_pos dbg_pos[] = {
-	[13] = { .size = 0x248,
-		 .imports_modules = 0x58,
-		 .tp_name = 0x178,
-		 .tp_flags = 0x188,
-		 .ma_keys = 0x1c8,
-		 .ma_values = 0x1d0,
-		 .lv_tag = 0x1f0,
-		 .ob_digit = 0x1f8,
-		 .str_state = 0x220,
-		 .str_length = 0x228,
-		 .str_ascii = 0x230 },
-	[14] = { .size = 0x2f8,
-		 .imports_modules = 0x60,
-		 .tp_name = 0x1a8,
-		 .tp_flags = 0x1b8,
-		 .ma_keys = 0x218,
-		 .ma_values = 0x220,
-		 .lv_tag = 0x240,
-		 .ob_digit = 0x248,
-		 .str_state = 0x270,
-		 .str_length = 0x278,
-		 .str_ascii = 0x280 },
-	[15] = { .size = 0x378,
-		 .imports_modules = 0x60,
-		 .tp_name = 0x1e8,
-		 .tp_flags = 0x1f8,
-		 .tp_basicsize = 0x200,
-		 .tp_dictoffset = 0x208,
-		 .ht_cached_keys = 0x218,
-		 .ma_keys = 0x278,
-		 .ma_values = 0x280,
-		 .lv_tag = 0x2a0,
-		 .ob_digit = 0x2a8,
-		 .str_state = 0x2d0,
-		 .str_length = 0x2d8,
-		 .str_ascii = 0x2e0,
-		 .str_compact = 0x2e8 },
-};
+	memset(l, 0, sizeof(*l));
+	l->interp_modules = c->interpreter_state.imports_modules;
+	l->ht_cached_keys = c->heap_type_object.ht_cached_keys;
+	l->tp_name = c->type_object.tp_name;
+	l->tp_basicsize = c->type_object.tp_basicsize;
+	l->tp_flags = c->type_object.tp_flags;
+	l->tp_dictoffset = c->type_object.tp_dictoffset;
+	l->ma_keys = c->dict_object.ma_keys;
+	l->ma_values = c->dict_object.ma_values;
+	l->values_items = c->dict_values.values;
+	l->str_length = c->unicode_object.length;
+	l->str_state = c->unicode_object.state;
+	l->str_ascii = c->unicode_object.asciiobject_size;
+	l->str_compact = c->unicode_object.compactunicodeobject_size;
+	l->long_size = c->long_object.lv_tag;
+	l->long_digits = c->long_object.ob_digit;
+	l->long_tag = minor >= 12;
+	l->keys_39 = minor <= 10;
+	l->inst = minor <= 10	? INST_DICTOFFSET
+		  : minor == 11 ? INST_VALUES_311
+		  : minor == 12 ? INST_TAGGED_312
+				: INST_INLINE_313;
+}
 
 static int layout_from_debug(pid_t pid, uint64_t runtime, int minor, struct layout *l)
 {
-	const struct dbg_pos *d = &dbg_pos[minor];
+	const struct cpython_debug_offsets *dbg = cpython_layouts__debug(minor);
+	const struct cpython_layout *d = &dbg->pos;
 	const struct {
-		uint16_t pos;
+		uint32_t pos;
 		uint16_t *dst;
 	} fields[] = {
-		{ d->tp_name, &l->tp_name },
-		{ d->tp_flags, &l->tp_flags },
-		{ d->tp_basicsize, &l->tp_basicsize },
-		{ d->tp_dictoffset, &l->tp_dictoffset },
-		{ d->ht_cached_keys, &l->ht_cached_keys },
-		{ d->ma_keys, &l->ma_keys },
-		{ d->ma_values, &l->ma_values },
-		{ d->lv_tag, &l->long_size },
-		{ d->ob_digit, &l->long_digits },
-		{ d->str_state, &l->str_state },
-		{ d->str_length, &l->str_length },
-		{ d->str_ascii, &l->str_ascii },
-		{ d->str_compact, &l->str_compact },
+		{ d->type_object.tp_name, &l->tp_name },
+		{ d->type_object.tp_flags, &l->tp_flags },
+		{ d->type_object.tp_basicsize, &l->tp_basicsize },
+		{ d->type_object.tp_dictoffset, &l->tp_dictoffset },
+		{ d->heap_type_object.ht_cached_keys, &l->ht_cached_keys },
+		{ d->dict_object.ma_keys, &l->ma_keys },
+		{ d->dict_object.ma_values, &l->ma_values },
+		{ d->long_object.lv_tag, &l->long_size },
+		{ d->long_object.ob_digit, &l->long_digits },
+		{ d->unicode_object.state, &l->str_state },
+		{ d->unicode_object.length, &l->str_length },
+		{ d->unicode_object.asciiobject_size, &l->str_ascii },
+		{ d->unicode_object.compactunicodeobject_size, &l->str_compact },
 	};
-	uint8_t buf[0x378];
+	uint8_t buf[1024];
 	uint64_t v, version;
 
-	if (rd(pid, runtime, buf, d->size) || memcmp(buf, "xdebugpy", 8))
+	if (dbg->size > sizeof(buf) || rd(pid, runtime, buf, dbg->size) ||
+	    memcmp(buf, "xdebugpy", 8))
 		return -1;
 	memcpy(&version, buf + 8, 8);
 	if (((version >> 24) & 0xff) != 3 || (int)((version >> 16) & 0xff) != minor)
 		return -1;
-	memcpy(&v, buf + d->imports_modules, 8);
+	memcpy(&v, buf + d->interpreter_state.imports_modules, 8);
 	if (v > 0x10000) /* an offset into the interpreter state, no more */
 		return -1;
 	l->interp_modules = (uint32_t)v;
@@ -1044,7 +1003,7 @@ static void read_python(struct pythreads *pt, struct proc *p)
 		p->minor = minor;
 	}
 	if (!p->lay_ok) {
-		p->lay = layouts[minor];
+		layout_from_table(minor, &p->lay);
 		if ((minor >= 13 && layout_from_debug(p->pid, runtime, minor, &p->lay)) ||
 		    !layout_fits(&p->lay))
 			goto unreadable;

@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "cpython_layouts.h"
 #include "demangle.h"
 #include "elf_syms.h"
 #include "folded.h"
@@ -440,6 +441,41 @@ static int cmd_py_decode(int argc, char **argv)
 	return 0;
 }
 
+/* layouts 3.X: CPython 3.X's layout tables (src/cpython_layouts.c), as
+ * tools/cpython-layouts/gen.sh prints them from that version's headers.
+ */
+static int cmd_layouts(int argc, char **argv)
+{
+	int minor = strncmp(argv[0], "3.", 2) ? -1 : atoi(argv[0] + 2);
+
+	if (cpython_layouts__print(stdout, minor)) {
+		fprintf(stderr, "test-tool layouts: no table for %s\n", argv[0]);
+		return 1;
+	}
+	return 0;
+}
+
+/* py-line MINOR FIRSTLINENO HEX ADDR...: the line of each bytecode offset
+ * (bytes) by the line table HEX of a CPython 3.MINOR code object, as
+ * "ADDR LINE" (-1: no line).
+ */
+static int cmd_py_line(int argc, char **argv)
+{
+	const char *hex = argv[2];
+	int n = (int)(strlen(hex) / 2);
+	uint8_t *tab = xmalloc((size_t)n + 1);
+
+	for (int i = 0; i < n; i++)
+		sscanf(hex + 2 * i, "%2hhx", &tab[i]);
+	for (int i = 3; i < argc; i++) {
+		int addr = atoi(argv[i]);
+
+		printf("%d %d\n", addr, python__line(atoi(argv[0]), tab, n, atoi(argv[1]), addr));
+	}
+	free(tab);
+	return 0;
+}
+
 static uint32_t rnd(void)
 {
 	return (uint32_t)rand() << 16 ^ (uint32_t)rand();
@@ -728,6 +764,8 @@ static const struct {
 	{ "thread-names", cmd_thread_names, 1 },
 	{ "py-decode", cmd_py_decode, 3 },
 	{ "py-names", cmd_py_names, 2 },
+	{ "py-line", cmd_py_line, 3 },
+	{ "layouts", cmd_layouts, 1 },
 	{ "frame-parse", cmd_frame_parse, 1 },
 	{ "stacks", cmd_stacks, 2 },
 	{ "u64map", cmd_u64map, 2 },
@@ -747,8 +785,8 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr,
 		"usage: test-tool maps|elf|elf-find|ksym|symbolize|folded|folded-read|utf8|"
-		"json-string|write-all-formats|thread-names|py-decode|py-names|frame-parse|stacks|"
-		"u64map "
+		"json-string|write-all-formats|thread-names|py-decode|py-names|py-line|layouts|"
+		"frame-parse|stacks|u64map "
 		"ARGS\n");
 	return 2;
 }
