@@ -22,9 +22,10 @@ named() {
 
 # truth FOLDED [MARK]: in the time blocked (stacks holding MARK), a's share
 # of wait_here (75 +- 5), fn_H's of the churn (75 +- 5), and no name holding
-# more than 2% of the churn (about 220 cycles of 4.4 ms: a name's own cycle
-# is under 1% of them even when the machine is slow); every frame of the
-# workload is one of its functions.
+# more than 5% of the churn (about 220 cycles of 4.4 ms: a name's own cycle
+# is 0.5% of them, 2% when a loaded machine wakes a 1 ms sleep late; a name
+# kept past its cycle gathers every later one); every frame of the workload
+# is one of its functions.
 truth() {
 	local bad
 	bad=$(grep -v '^# ' "$1" | sed 's/ [0-9]*$//' | tr ';' '\n' | grep -F "$WL/" | sort -u |
@@ -42,7 +43,7 @@ truth() {
 			if (a + b == 0 || h + c == 0) { print "no a/b or churn stacks"; exit 1 }
 			pa = 100 * a / (a + b); ph = 100 * h / (h + c); pm = 100 * most / (h + c)
 			printf "a=%.1f%% of wait_here, H=%.1f%% of churn, %d names, most %.2f%%\n", pa, ph, names, pm
-			exit !(pa > 70 && pa < 80 && ph > 70 && ph < 80 && names >= 100 && pm <= 2)
+			exit !(pa > 70 && pa < 80 && ph > 70 && ph < 80 && names >= 100 && pm <= 5)
 		}'
 }
 
