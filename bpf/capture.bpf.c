@@ -118,6 +118,23 @@ static __always_inline bool is_target(__u32 tgid, struct task_struct *task)
 	return !*start || start_ticks(BPF_CORE_READ(task, group_leader)) == *start;
 }
 
+/* is_target() for a task the verifier knows by BTF (tp_btf arguments, the
+ * current task): plain loads, which cost a few ns against a few tens for
+ * each bpf_probe_read_kernel() of BPF_CORE_READ. The scheduler hook runs on
+ * every switch of the machine.
+ */
+static __always_inline bool is_target_btf(__u32 tgid, struct task_struct *task)
+{
+	__u64 *start;
+
+	if (!filter_by_pid)
+		return tgid != 0;
+	start = bpf_map_lookup_elem(&targets, &tgid);
+	if (!start)
+		return false;
+	return !*start || task->group_leader->start_boottime / RAMPA_TICK_NS == *start;
+}
+
 static __always_inline void emit_event(__u32 type, __u32 pid, __u32 tid, __u32 ppid)
 {
 	struct capture_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -262,18 +279,20 @@ struct {
 /* Scheduler switches: prev leaves the CPU (take its stacks now, while it is
  * current), next comes back (add the time it was away). Every switch of the
  * machine runs this, so non-targets leave after one map lookup at most.
+ * A BTF tracepoint (like a raw one, it needs no tracefs): prev, next and
+ * their registers are read with plain loads, not helper calls.
  */
-SEC("raw_tp/sched_switch")
+SEC("tp_btf/sched_switch")
 int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
 {
 	__u64 now = bpf_ktime_get_ns();
-	__u32 ptgid = BPF_CORE_READ(prev, tgid), ntid = BPF_CORE_READ(next, pid);
+	__u32 ptgid = prev->tgid, ntid = next->pid;
 	struct task_struct *cur = bpf_get_current_task_btf(); /* == prev */
 	struct offcpu_start *st;
 
 	/* An exiting thread's last switch opens no interval. */
-	if (is_target(ptgid, prev) && !(cur->flags & (PF_KTHREAD | PF_EXITING))) {
+	if (is_target_btf(ptgid, prev) && !(cur->flags & (PF_KTHREAD | PF_EXITING))) {
 		__u32 kind = prev_state & 0xff ? KIND_OFFCPU_BLOCKED : KIND_OFFCPU_RUNNABLE;
 
 		if (offcpu_kinds & (1u << kind)) {
@@ -293,10 +312,10 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 			if (s.key.py_status == PY_MAP_FULL)
 				stat_inc(STAT_OFFCPU_STACK_FULL);
 			if (regs) {
-				site.ip = BPF_CORE_READ(regs, ip);
-				site.sp = BPF_CORE_READ(regs, sp);
-				site.nr = BPF_CORE_READ(regs, orig_ax);
-				site.arg0 = BPF_CORE_READ(regs, di);
+				site.ip = regs->ip;
+				site.sp = regs->sp;
+				site.nr = regs->orig_ax;
+				site.arg0 = regs->di;
 				known = bpf_map_lookup_elem(&offcpu_sites, &site);
 			}
 			if (known) {
@@ -336,7 +355,7 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 		}
 	}
 
-	if (!is_target(BPF_CORE_READ(next, tgid), next))
+	if (!is_target_btf(next->tgid, next))
 		return 0;
 	st = bpf_map_lookup_elem(&offcpu_start, &ntid);
 	if (!st || !st->ts)

@@ -4,12 +4,14 @@
 # scheduler hook) and under --mode wall (sched_switch hook), alternated.
 #
 #   tools/bench/switch.sh [ROUNDS] [ROUND_TRIPS] [WORK]
-#   PINGPONG=python tools/bench/switch.sh [ROUNDS] [ROUND_TRIPS]
+#   PINGPONG=python tools/bench/switch.sh [ROUNDS] [ROUND_TRIPS] [WORK]
 #
 # WORK is arithmetic per round trip: 0 gives the fastest ping-pong the machine
-# can do, a few thousand gives tens of thousands of switches a second. With
-# PINGPONG=python the two threads are Python's (tests/workloads/pingpong.py),
-# so every switch walks a Python stack.
+# can do, a few thousand (C) or a few hundred (Python) gives tens of
+# thousands of switches a second. With PINGPONG=python the two threads are
+# Python's (tests/workloads/pingpong.py), so every switch walks a Python
+# stack. With BASELINE=path/to/other/rampa-bpf, that binary's wall and offcpu
+# modes are timed in the same rounds (e.g. a build of an earlier commit).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rounds=${1:-11}
@@ -25,7 +27,6 @@ gcc -O2 -g -fno-omit-frame-pointer -pthread tests/workloads/pingpong.c -o tests/
 pp="taskset -c 0 tests/.build/pingpong"
 if [ "${PINGPONG:-c}" = python ]; then
 	pp="taskset -c 0 /usr/bin/python3.11 tests/workloads/pingpong.py"
-	work=""
 fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
@@ -40,6 +41,12 @@ for _ in $(seq "$rounds"); do
 	./rampa-bpf record -q -m wall -o "$out/w.folded" -- $pp "$trips" $work >>"$out/wall"
 	# shellcheck disable=SC2086
 	./rampa-bpf record -q -m offcpu -o "$out/o.folded" -- $pp "$trips" $work >>"$out/offcpu"
+	if [ -n "${BASELINE:-}" ]; then
+		# shellcheck disable=SC2086
+		"$BASELINE" record -q -m wall -o "$out/w.folded" -- $pp "$trips" $work >>"$out/old-wall"
+		# shellcheck disable=SC2086
+		"$BASELINE" record -q -m offcpu -o "$out/o.folded" -- $pp "$trips" $work >>"$out/old-offcpu"
+	fi
 done
 b=$(median <"$out/base")
 # Measured, not assumed: voluntary and involuntary switches of one run.
@@ -57,7 +64,9 @@ printf 'pingpong: %s round trips, work %s, ~%s context switches/s unprofiled, %s
 	"$trips" "$work" "$rate" "$rounds"
 printf '| run | median time (s) | slowdown vs unprofiled |\n|---|---|---|\n'
 printf '| unprofiled | %.3f | - |\n' "$b"
-for m in cpu wall offcpu; do
+for m in cpu wall offcpu ${BASELINE:+old-wall old-offcpu}; do
 	v=$(median <"$out/$m")
-	awk -v m="$m" -v v="$v" -v b="$b" 'BEGIN { printf "| record --mode %s | %.3f | %+.2f%% |\n", m, v, 100 * (v / b - 1) }'
+	awk -v m="$m" -v v="$v" -v b="$b" 'BEGIN {
+		what = m ~ /^old-/ ? "baseline --mode " substr(m, 5) : "record --mode " m
+		printf "| %s | %.3f | %+.2f%% |\n", what, v, 100 * (v / b - 1) }'
 done
