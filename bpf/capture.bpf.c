@@ -554,10 +554,10 @@ struct {
 	__type(value, __u64);
 } exit_runtime SEC(".maps");
 
-/* A thread is gone: its off-CPU entry (and stack cache) with it. The last
- * thread of a process takes the process out of the targets, so a new process
- * given the same PID is never taken for it, and the target map holds only
- * live processes however many come and go.
+/* A thread is gone: its off-CPU entry and thread-state cache with it. The
+ * last thread of a process takes the process out of the targets, so a new
+ * process given the same PID is never taken for it, and the target map holds
+ * only live processes however many come and go.
  */
 SEC("raw_tp/sched_process_exit")
 int BPF_PROG(on_sched_process_exit, struct task_struct *p)
@@ -566,7 +566,10 @@ int BPF_PROG(on_sched_process_exit, struct task_struct *p)
 	struct gil_thread *t;
 	__u64 *rt, zero = 0;
 
-	if (is_target(ptgid, p)) {
+	/* Only targets named by PID are compared with their CPU time: under
+	 * -a the map would fill with every process that ever exited.
+	 */
+	if (filter_by_pid && is_target(ptgid, p)) {
 		rt = bpf_map_lookup_elem(&exit_runtime, &ptgid);
 		if (!rt && bpf_map_update_elem(&exit_runtime, &ptgid, &zero, BPF_NOEXIST) == -E2BIG)
 			stat_inc(STAT_EXIT_RUNTIME_FULL);
@@ -577,6 +580,7 @@ int BPF_PROG(on_sched_process_exit, struct task_struct *p)
 
 	if (offcpu_kinds)
 		bpf_map_delete_elem(&offcpu_start, &tid);
+	bpf_map_delete_elem(&py_tstates, &tid);
 	if (gil_enabled) {
 		__u32 tgid = BPF_CORE_READ(p, tgid);
 
@@ -626,9 +630,11 @@ int BPF_PROG(on_sched_process_fork, struct task_struct *parent, struct task_stru
 	/* New threads share the tgid and are covered already. */
 	if (!follow_forks || ptgid == ctgid || !is_target(ptgid, parent))
 		return 0;
-	/* The child leads its new process; set before this tracepoint. */
+	/* The child leads its new process; set before this tracepoint. Under
+	 * -a every process is a target already: the map is not used.
+	 */
 	start = start_ticks(child);
-	if (bpf_map_update_elem(&targets, &ctgid, &start, BPF_ANY)) {
+	if (filter_by_pid && bpf_map_update_elem(&targets, &ctgid, &start, BPF_ANY)) {
 		stat_inc(STAT_TARGETS_FULL);
 		return 0;
 	}
