@@ -1473,9 +1473,23 @@ static void warm_pending(const struct capture_sample *s, void *ctx)
 		symbolizer__user(r->sym, s->pid, s->ustack[i], i == 0, buf, sizeof(buf));
 }
 
+static bool exit_pending(const struct record *r, pid_t pid)
+{
+	for (size_t i = 0; i < r->nexited; i++)
+		if (r->exited[i] == pid)
+			return true;
+	return false;
+}
+
+static void drop_code(pid_t pid, uint64_t addr, void *ctx)
+{
+	capture__forget_code(((struct record *)ctx)->cap, pid, addr);
+}
+
 /* Every sample of a process that exited before a drain is resolved by it:
  * what was kept of the process goes now, so memory stays flat however many
- * processes come and go (-a, a forking server).
+ * processes come and go (-a, a forking server). Its frames' names stay in
+ * the profile; its code objects' names go one drain later (in flight).
  */
 static void forget_exited(struct record *r)
 {
@@ -1484,6 +1498,7 @@ static void forget_exited(struct record *r)
 
 		symbolizer__forget(r->sym, pid);
 		python__forget(r->py, pid);
+		python__retire_codes(r->py, pid, drop_code, r);
 		/* Its name, samples and CPU time serve the summary; only -a,
 		 * which may see processes without end, lets them go.
 		 */
@@ -1497,6 +1512,8 @@ static void drain(struct record *r)
 {
 	pythreads__refresh(r->pt);
 	capture__drain(r->cap, on_sample, r);
+	/* Set aside before this drain: no sample carries their ids now. */
+	python__release_codes(r->py);
 	capture__offcpu_pending(r->cap, 0, warm_pending, r);
 	if (r->gil) {
 		capture__gil_threads(r->cap, gil_thread_seen, r);
@@ -1506,14 +1523,6 @@ static void drain(struct record *r)
 	/* gil-wait names threads of exited processes in its table at the end. */
 	if (!r->gil)
 		forget_exited(r);
-}
-
-static bool exit_pending(const struct record *r, pid_t pid)
-{
-	for (size_t i = 0; i < r->nexited; i++)
-		if (r->exited[i] == pid)
-			return true;
-	return false;
 }
 
 static void on_code(const struct py_code_event *e, void *ctx)
@@ -1545,6 +1554,7 @@ static void on_event(const struct capture_event *e, void *ctx)
 			r->child_execed = true;
 		symbolizer__refresh(r->sym, e->pid);
 		proc_frame(r, e->pid, true);
+		python__retire_codes(r->py, e->pid, drop_code, r);
 		python__forget(r->py, e->pid);
 		inspect_python(r, e->pid, true);
 		break;
@@ -1773,8 +1783,13 @@ static void print_python_summary(struct record *r, const uint64_t *st)
 			"C frames: leaf only (no frame pointers)", r->py_leaf_only);
 	fprintf(stderr,
 		"    %-40s %" PRIu64 " named in the kernel at first sight, %" PRIu64
-		" read from memory\n",
+		" read from memory",
 		"code objects", ps->code_events, ps->memory_reads);
+	/* Their frames keep their names in the profile. */
+	if (ps->codes_dropped)
+		fprintf(stderr, "; %" PRIu64 " let go at exit or exec, %" PRIu64 " held at the end",
+			ps->codes_dropped, ps->codes_held);
+	fputc('\n', stderr);
 	if (ps->names_cut + ps->labels_cut)
 		fprintf(stderr, "    %-40s %" PRIu64 " names, %" PRIu64 " frame labels\n",
 			"cut in the middle (too long)", ps->names_cut, ps->labels_cut);
@@ -2167,6 +2182,7 @@ static int run(struct record *r)
 	capture__poll(r->cap, 0);
 	drain(r);
 	capture__offcpu_flush(r->cap, r->end_ns, on_sample, r);
+	python__release_codes(r->py); /* every sample is in */
 	if (r->gil) {
 		capture__gil_threads(r->cap, gil_thread_stats, r);
 		for (int i = 0; i < r->npids; i++)
