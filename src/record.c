@@ -47,9 +47,14 @@
 #define PROCESSES_LISTED 8
 #define MAX_FRAMES	 (2 + RAMPA_PY_MAX_DEPTH + 2 * RAMPA_MAX_STACK_DEPTH)
 
+/* Threads that had samples: those of live processes by tid, those of
+ * processes that exited only counted.
+ */
 struct tid_set {
 	uint32_t *slots; /* tid + 1; open addressing */
+	pid_t *pids;	 /* the process of the thread in each slot */
 	size_t cap, n;
+	size_t gone; /* threads of exited processes, let go */
 };
 
 struct record {
@@ -128,6 +133,7 @@ struct record {
 	pid_t *exited; /* processes gone since the last drain, forgotten after it */
 	size_t nexited, exited_cap;
 	uint64_t nprocs, nexits;
+	size_t procs_gone; /* -a: processes with samples let go at exit */
 	uint64_t ustack_lost, kstack_lost;
 	double cpu_start, cpu_last;   /* target CPU seconds (-p mode) */
 	double t_invoked, t_sampling; /* rampa-bpf started; perf events attached */
@@ -229,26 +235,43 @@ static void usage(FILE *f)
 	    MAX_HZ, DEFAULT_HZ);
 }
 
-static bool tid_set_add(struct tid_set *s, uint32_t tid)
+static void tid_set_rehash(struct tid_set *s, size_t cap, bool (*drop)(pid_t pid, void *ctx),
+			   void *ctx);
+
+static bool tid_set_add(struct tid_set *s, pid_t pid, uint32_t tid)
 {
 	size_t i;
 
-	if ((s->n + 1) * 2 > s->cap) {
-		struct tid_set bigger = { .cap = s->cap ? s->cap * 2 : 256 };
-
-		bigger.slots = xcalloc(bigger.cap, sizeof(uint32_t));
-		for (size_t j = 0; j < s->cap; j++)
-			if (s->slots[j])
-				tid_set_add(&bigger, s->slots[j] - 1);
-		free(s->slots);
-		*s = bigger;
-	}
+	if ((s->n + 1) * 2 > s->cap)
+		tid_set_rehash(s, s->cap ? s->cap * 2 : 256, NULL, NULL);
 	for (i = (tid * 2654435761u) & (s->cap - 1); s->slots[i]; i = (i + 1) & (s->cap - 1))
 		if (s->slots[i] == tid + 1)
 			return false;
 	s->slots[i] = tid + 1;
+	s->pids[i] = pid;
 	s->n++;
 	return true;
+}
+
+/* The set in cap slots, without the threads of processes drop says exited. */
+static void tid_set_rehash(struct tid_set *s, size_t cap, bool (*drop)(pid_t pid, void *ctx),
+			   void *ctx)
+{
+	struct tid_set t = { .cap = cap, .gone = s->gone };
+
+	t.slots = xcalloc(cap, sizeof(*t.slots));
+	t.pids = xcalloc(cap, sizeof(*t.pids));
+	for (size_t j = 0; j < s->cap; j++) {
+		if (!s->slots[j])
+			continue;
+		if (drop && drop(s->pids[j], ctx))
+			t.gone++;
+		else
+			tid_set_add(&t, s->pids[j], s->slots[j] - 1);
+	}
+	free(s->slots);
+	free(s->pids);
+	*s = t;
 }
 
 /* utime + stime of a whole process in seconds, or -1. */
@@ -880,30 +903,38 @@ static void print_processes(struct record *r, const char *unit)
 				grow_array((void **)&v, &cap, n + 1, sizeof(*v));
 				v[n++] = p;
 			}
-	if (n > 1) {
+	/* -a lets exited processes go: they are counted, not listed. */
+	if (n + r->procs_gone > 1) {
+		size_t shown = n < PROCESSES_LISTED ? n : PROCESSES_LISTED;
+
 		qsort(v, n, sizeof(*v), cmp_proc_samples);
-		fprintf(stderr, "  processes     %zu with samples (%s):", n, unit);
-		for (size_t i = 0; i < n && i < PROCESSES_LISTED; i++)
+		fprintf(stderr, "  processes     %zu with samples (%s):", n + r->procs_gone, unit);
+		for (size_t i = 0; i < shown; i++)
 			fprintf(stderr, "%s %s (PID %d) %" PRIu64, i ? "," : "", v[i]->name,
 				(int)v[i]->pid, v[i]->weight);
-		if (n > PROCESSES_LISTED)
-			fprintf(stderr, ", %zu more", n - PROCESSES_LISTED);
+		if (n + r->procs_gone > shown)
+			fprintf(stderr, ", %zu more%s", n + r->procs_gone - shown,
+				r->procs_gone ? " (exited ones not listed)" : "");
 		fputc('\n', stderr);
 	}
 	free(v);
 }
 
-static void forget_proc_name(pid_t pid)
+/* True when the process let go had samples. */
+static bool forget_proc_name(pid_t pid)
 {
 	struct proc_name **pp = &proc_names[(unsigned int)pid % 256], *p;
+	bool had;
 
 	for (; (p = *pp); pp = &p->next) {
 		if (p->pid == pid) {
 			*pp = p->next;
+			had = p->weight != 0;
 			free(p);
-			return;
+			return had;
 		}
 	}
+	return false;
 }
 
 static void free_proc_names(void)
@@ -1298,7 +1329,7 @@ static void on_sample(const struct capture_sample *s, void *ctx)
 		gil_behind(r, s);
 	if (!weight)
 		return;
-	tid_set_add(&r->tids, s->tid);
+	tid_set_add(&r->tids, s->pid, s->tid);
 	if (s->ustack_lost)
 		r->ustack_lost += s->count;
 	if (s->kstack_lost)
@@ -1481,6 +1512,11 @@ static bool exit_pending(const struct record *r, pid_t pid)
 	return false;
 }
 
+static bool exited_pid(pid_t pid, void *ctx)
+{
+	return exit_pending(ctx, pid);
+}
+
 static void drop_code(pid_t pid, uint64_t addr, void *ctx)
 {
 	capture__forget_code(((struct record *)ctx)->cap, pid, addr);
@@ -1493,17 +1529,28 @@ static void drop_code(pid_t pid, uint64_t addr, void *ctx)
  */
 static void forget_exited(struct record *r)
 {
+	size_t kept = 0;
+
+	if (r->nexited && r->tids.n)
+		tid_set_rehash(&r->tids, r->tids.cap, exited_pid, r);
+	for (size_t i = 0; i < r->ntnames; i++)
+		if (!exit_pending(r, r->tnames[i].pid))
+			r->tnames[kept++] = r->tnames[i];
+	r->ntnames = kept;
 	for (size_t i = 0; i < r->nexited; i++) {
 		pid_t pid = r->exited[i];
 
 		symbolizer__forget(r->sym, pid);
 		python__forget(r->py, pid);
 		python__retire_codes(r->py, pid, drop_code, r);
+		capture__set_python(r->cap, pid, NULL);
+		pythreads__forget(r->pt, pid);
+		pending_remove(r, pid);
 		/* Its name, samples and CPU time serve the summary; only -a,
 		 * which may see processes without end, lets them go.
 		 */
 		if (r->system_wide)
-			forget_proc_name(pid);
+			r->procs_gone += forget_proc_name(pid);
 	}
 	r->nexited = 0;
 }
@@ -1927,8 +1974,8 @@ static void print_summary(struct record *r, double elapsed, const char *why)
 			r->snapshots);
 	if (r->mode != MODE_GILWAIT)
 		fprintf(stderr, "  threads       %zu in %zu process%s (%" PRIu64 " exited)\n",
-			r->tids.n, processes_with_samples(),
-			processes_with_samples() == 1 ? "" : "es", r->nexits);
+			r->tids.n + r->tids.gone, processes_with_samples() + r->procs_gone,
+			processes_with_samples() + r->procs_gone == 1 ? "" : "es", r->nexits);
 	print_processes(r, r->mode == MODE_CPU || r->mode == MODE_GIL ? "samples" : "us");
 	print_python_summary(r, st);
 	fprintf(stderr, "  stacks        %zu distinct, %zu frame names\n",
@@ -2319,6 +2366,7 @@ static int record_main(int argc, char **argv, bool gil)
 	symbolizer__free(r.sym);
 	profile__free(r.prof);
 	free(r.tids.slots);
+	free(r.tids.pids);
 	free(r.exited);
 	for (size_t i = 0; i < r.nsnaps; i++)
 		free(r.snaps[i].frames);
