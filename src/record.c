@@ -1998,6 +1998,11 @@ static void print_summary(struct record *r, double elapsed, const char *why)
 			"no symbols%s)\n",
 			ss->no_file + ss->no_symbol, ss->no_file + ss->no_symbol == 1 ? "" : "s",
 			ss->no_file ? " or could not be read" : "");
+	if (ss->files_dropped)
+		fprintf(stderr,
+			"  symbols       %" PRIu64 " file%s' symbol tables let go (mapped by no "
+			"live process; read again if mapped again)\n",
+			ss->files_dropped, ss->files_dropped == 1 ? "" : "s");
 	fprintf(stderr, "  attach        %.0f ms from start to sampling\n",
 		1000 * (r->t_sampling - r->t_invoked));
 	fprintf(stderr, "  profiler CPU  %.3f s (%.2f%% of one core)", self_cpu,
