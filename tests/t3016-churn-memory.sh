@@ -45,9 +45,9 @@ test_expect_success 'after 100 identical short processes: memory flat, the first
 # -a: the state of every process on the machine is let go at its exit, while
 # its frames keep their names.
 test_expect_success '-a: a process that exited before 30 others is still named' '
-	{ "$RAMPA" record -a -d 30 -o all.folded 2>err & } && rec=$! && bg_track $rec &&
-	wait_for grep -q "profiling all" err && $PY gone.py 0.3 && eval "$(churn 30)" && sleep 1.2 && kill -INT $rec &&
-	wait $rec; cat err &&
+	{ "$RAMPA" record -a -d 120 -o all.folded 2>err & } && rec=$! && bg_track $rec &&
+	wait_for grep -q "profiling all" err && $PY gone.py 0.3 && eval "$(churn 30)" && sleep 1.2 &&
+	kill -INT $rec && wait $rec && cat err &&
 	grep -Eq "^python3.11;.*gone_before_the_end \([^)]*gone\.py:[0-9]+\)" all.folded &&
 	grep -Eq "code objects .*; [1-9][0-9]* let go at exit or exec" err &&
 	! grep -q "children not followed" err
