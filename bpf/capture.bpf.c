@@ -46,7 +46,12 @@ struct {
 	__type(value, __u64); /* start time in clock ticks (RAMPA_TICK_NS); 0: unchecked */
 } targets SEC(".maps");
 
-/* Processes already announced to the loader. */
+/* Processes the loader knows of, so it hears of their exit: SEEN_SAMPLED
+ * once sampled (EVENT_NEW_PROCESS sent), SEEN_ANNOUNCED when only a fork or
+ * exec event named them.
+ */
+#define SEEN_SAMPLED   1
+#define SEEN_ANNOUNCED 2
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, RAMPA_SEEN_MAP_ENTRIES);
@@ -138,6 +143,11 @@ static __always_inline bool is_target_btf(__u32 tgid, struct task_struct *task)
 static __always_inline void emit_event(__u32 type, __u32 pid, __u32 tid, __u32 ppid)
 {
 	struct capture_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	__u8 announced = SEEN_ANNOUNCED;
+
+	/* Whatever the loader keeps for a process it heard of goes at its exit. */
+	if (type == EVENT_FORK || type == EVENT_EXEC)
+		bpf_map_update_elem(&seen, &pid, &announced, BPF_NOEXIST);
 
 	if (!e) {
 		stat_inc(STAT_EVENTS_LOST);
@@ -198,6 +208,7 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 	struct sample_key key = {};
 	__u32 buf = active_buf & 1;
 	struct task_struct *task;
+	__u8 *seen_state;
 	__u64 tstate;
 	long sid;
 
@@ -206,11 +217,22 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 		return 0;
 	stat_inc(STAT_SAMPLES);
 
-	if (bpf_map_lookup_elem(&seen, &tgid) == NULL) {
-		__u8 one = 1;
+	seen_state = bpf_map_lookup_elem(&seen, &tgid);
+	if (!seen_state || *seen_state != SEEN_SAMPLED) {
+		__u8 sampled = SEEN_SAMPLED;
 
-		bpf_map_update_elem(&seen, &tgid, &one, BPF_ANY);
-		emit_event(EVENT_NEW_PROCESS, tgid, tid, 0);
+		/* The last thread tearing the process down: its exit hook ran
+		 * (or will run) not knowing of this sample. Announced and
+		 * gone at once; nothing is left in seen.
+		 */
+		if (BPF_CORE_READ(bpf_get_current_task_btf(), signal, live.counter) == 0) {
+			bpf_map_delete_elem(&seen, &tgid);
+			emit_event(EVENT_NEW_PROCESS, tgid, tid, 0);
+			emit_event(EVENT_EXIT, tgid, tid, 0);
+		} else {
+			bpf_map_update_elem(&seen, &tgid, &sampled, BPF_ANY);
+			emit_event(EVENT_NEW_PROCESS, tgid, tid, 0);
+		}
 	}
 
 	key.pid = tgid;
@@ -574,10 +596,10 @@ struct {
 	__type(value, __u64);
 } exit_runtime SEC(".maps");
 
-/* A thread is gone: its off-CPU entry (and stack cache) with it. The last
- * thread of a process takes the process out of the targets, so a new process
- * given the same PID is never taken for it, and the target map holds only
- * live processes however many come and go.
+/* A thread is gone: its off-CPU entry and thread-state cache with it. The
+ * last thread of a process takes the process out of the targets, so a new
+ * process given the same PID is never taken for it, and the target map holds
+ * only live processes however many come and go.
  */
 SEC("raw_tp/sched_process_exit")
 int BPF_PROG(on_sched_process_exit, struct task_struct *p)
@@ -586,7 +608,10 @@ int BPF_PROG(on_sched_process_exit, struct task_struct *p)
 	struct gil_thread *t;
 	__u64 *rt, zero = 0;
 
-	if (is_target(ptgid, p)) {
+	/* Only targets named by PID are compared with their CPU time: under
+	 * -a the map would fill with every process that ever exited.
+	 */
+	if (filter_by_pid && is_target(ptgid, p)) {
 		rt = bpf_map_lookup_elem(&exit_runtime, &ptgid);
 		if (!rt && bpf_map_update_elem(&exit_runtime, &ptgid, &zero, BPF_NOEXIST) == -E2BIG)
 			stat_inc(STAT_EXIT_RUNTIME_FULL);
@@ -597,6 +622,7 @@ int BPF_PROG(on_sched_process_exit, struct task_struct *p)
 
 	if (offcpu_kinds)
 		bpf_map_delete_elem(&offcpu_start, &tid);
+	bpf_map_delete_elem(&py_tstates, &tid);
 	if (gil_enabled) {
 		__u32 tgid = BPF_CORE_READ(p, tgid);
 
@@ -646,9 +672,11 @@ int BPF_PROG(on_sched_process_fork, struct task_struct *parent, struct task_stru
 	/* New threads share the tgid and are covered already. */
 	if (!follow_forks || ptgid == ctgid || !is_target(ptgid, parent))
 		return 0;
-	/* The child leads its new process; set before this tracepoint. */
+	/* The child leads its new process; set before this tracepoint. Under
+	 * -a every process is a target already: the map is not used.
+	 */
 	start = start_ticks(child);
-	if (bpf_map_update_elem(&targets, &ctgid, &start, BPF_ANY)) {
+	if (filter_by_pid && bpf_map_update_elem(&targets, &ctgid, &start, BPF_ANY)) {
 		stat_inc(STAT_TARGETS_FULL);
 		return 0;
 	}

@@ -59,6 +59,11 @@ int capture__add_target(struct capture *c, pid_t pid, __u64 start_ticks);
 void capture__remove_target(struct capture *c, pid_t pid);
 /* Tell the walker how to read the interpreter of pid (NULL: none). */
 int capture__set_python(struct capture *c, pid_t pid, const struct py_proc *proc);
+/* The kernel forgets the id it gave the code object at addr in pid (the
+ * process is gone): a later one there gets a new id and code event. Quiet
+ * when there is none (the LRU map let it go already).
+ */
+void capture__forget_code(struct capture *c, pid_t pid, __u64 addr);
 /* Open the per-CPU perf events and attach everything. 0, or a negative
  * errno after one error line: -EPERM when not permitted.
  */

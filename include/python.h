@@ -24,6 +24,8 @@ struct python_stats {
 	uint64_t names_cut;	/* names longer than PY_CODE_STR_BYTES: middle cut */
 	uint64_t labels_cut;	/* code objects whose label was over the limit: cut */
 	uint64_t invalid_chars; /* characters that were not text, replaced by U+FFFD */
+	uint64_t codes_dropped; /* code objects' names let go with their process */
+	uint64_t codes_held;	/* code objects whose names are held now */
 };
 
 /* The frame that stands for one whose code object could not be named. */
@@ -47,6 +49,19 @@ enum python_inspect python__inspect(struct python *py, struct symbolizer *sym, p
 bool python__checked(struct python *py, pid_t pid);
 /* Forget what is known of pid (exec, exit). */
 void python__forget(struct python *py, pid_t pid);
+/* pid exited or exec'd, and every sample it had counted was named: the
+ * names of its code objects are set aside, no longer found for pid. They
+ * still name frames by id until python__release_codes(), so samples still
+ * in flight resolve. For each code object the kernel gave an id, drop (may
+ * be NULL) gets its address: take it out of the kernel's map, so that a
+ * later process with this PID gets new ids. Returns how many were set aside.
+ */
+size_t python__retire_codes(struct python *py, pid_t pid,
+			    void (*drop)(pid_t pid, uint64_t addr, void *ctx), void *ctx);
+/* Free the names set aside by python__retire_codes() so far: call it after
+ * a drain that followed, when no sample can carry their ids any more.
+ */
+void python__release_codes(struct python *py);
 /* Address of the GIL state in pid, 0 while the interpreter is not set up. */
 uint64_t python__gil(struct python *py, pid_t pid);
 /* Kernel thread id of a thread state of pid (through its pthread), 0 if unknown. */

@@ -49,6 +49,10 @@ void pythreads__refresh(struct pythreads *pt);
  * valid until the next refresh.
  */
 const char *pythreads__name(struct pythreads *pt, pid_t pid, pid_t tid);
+/* Let go of what is known of pid (it exited): the names given for its
+ * threads are freed. A later question about pid reads it anew.
+ */
+void pythreads__forget(struct pythreads *pt, pid_t pid);
 /* True when that name is threading.Thread.name (false: the OS name). */
 int pythreads__is_python(struct pythreads *pt, pid_t pid, pid_t tid);
 const struct pythreads_stats *pythreads__stats(const struct pythreads *pt);

@@ -85,7 +85,9 @@ struct session {
 	bool child_exited;
 	int go_fd, err_fd; /* CMD waits on go_fd; err_fd says if exec failed */
 	struct rusage child_rusage;
-	struct u64map tids; /* threads with samples (no values) */
+	struct u64map tids; /* threads with samples: TID -> PID */
+	size_t tids_gone;   /* ... of exited processes, counted and let go */
+	size_t procs_gone;  /* -a: processes with samples let go at exit */
 	/* The target tree's processes alive now (-p without --no-children,
 	 * -- CMD): the run goes on while any is.
 	 */

@@ -101,6 +101,11 @@ void stacks__warm(struct stacks *b, const struct capture_sample *s);
  */
 void stacks__rename_threads(struct stacks *b);
 
+/* pid is gone: its thread frames are let go (their names stay in the
+ * profile; a new process with the PID gets frames of its own).
+ */
+void stacks__forget_pid(struct stacks *b, pid_t pid);
+
 /* Build into prof from now on: thread frames are made anew, snapshots are
  * carried over by name. The old profile is the caller's.
  */

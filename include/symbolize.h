@@ -7,8 +7,10 @@
 #include <sys/types.h>
 
 /* Turns user and kernel addresses into frame names. Keeps the last maps seen
- * for each process (so frames of a process that exited still resolve) and one
- * symbol table per distinct file (by device, inode, size and mtime).
+ * for each process (so frames of a process that exited still resolve, until
+ * symbolizer__forget()) and one symbol table per distinct file (by device,
+ * inode, size and mtime) while a known process maps it; of the files no
+ * known process maps, the 64 that were mapped last are kept too.
  */
 struct symbolizer;
 
@@ -19,6 +21,7 @@ struct symbolizer_stats {
 	uint64_t no_file;	   /* file could not be read (deleted, gone): "module+0xOFF" */
 	uint64_t procs_unreadable; /* processes whose maps could not be read */
 	uint64_t files_refused;	   /* not regular, too large, or via a magic link */
+	uint64_t files_dropped;	   /* symbol tables let go: no known process maps the file */
 };
 
 struct symbolizer *symbolizer__new(const char *kallsyms_path);

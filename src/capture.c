@@ -217,6 +217,13 @@ int capture__set_python(struct capture *c, pid_t pid, const struct py_proc *proc
 	return 0;
 }
 
+void capture__forget_code(struct capture *c, pid_t pid, __u64 addr)
+{
+	struct py_code_key key = { .pid = pid, .addr = addr };
+
+	bpf_map_delete_elem(bpf_map__fd(c->skel->maps.py_codes), &key);
+}
+
 static int open_cpu_clock(int cpu, unsigned int hz)
 {
 	struct perf_event_attr attr = {

@@ -27,6 +27,7 @@
 /* Threads of one interpreter a userspace walk maps. */
 #define PY_SNAPSHOT_MAX_THREADS 65536
 #define CODE_BUCKETS		16384
+#define CODE_PID_BUCKETS	1024
 #define MAX_INTERP_RANGES	8
 
 /* Where a code object keeps what names a frame. */
@@ -66,6 +67,8 @@ struct python {
 	struct py_target *targets[TARGET_BUCKETS];
 	struct code_info *codes[CODE_BUCKETS];	    /* by id */
 	struct code_info *snap_codes[CODE_BUCKETS]; /* userspace ids, by (pid, addr) */
+	struct code_info *by_pid[CODE_PID_BUCKETS]; /* every live entry, by process */
+	struct code_info *retired; /* set aside with their process, freed next release */
 	uint64_t last_user_id;
 	struct python_stats stats;
 	/* tid -> thread state of one process, from one walk of its thread list:
@@ -673,7 +676,8 @@ int python__snapshot(struct python *py, pid_t pid, pid_t tid, struct py_stack *o
 /* ---- Code objects ----------------------------------------------------- */
 
 /* What names one code object, as it was when the kernel (or a snapshot)
- * first saw it. Kept for the whole session: ids are never reused.
+ * first saw it. Kept while its process lives (ids are never reused), set
+ * aside when it exits or execs, freed one drain later.
  */
 struct code_info {
 	uint64_t id;
@@ -690,6 +694,7 @@ struct code_info {
 	bool label_cut;	    /* its label was cut (counted once) */
 	struct code_info *next;
 	struct code_info *next_addr; /* userspace entries, by (pid, addr) */
+	struct code_info *next_pid;  /* by_pid chain, then the retired list */
 };
 
 static unsigned int code_bucket(uint64_t id)
@@ -715,6 +720,9 @@ static void free_codes(struct python *py)
 		py->codes[i] = NULL;
 		py->snap_codes[i] = NULL;
 	}
+	memset(py->by_pid, 0, sizeof(py->by_pid));
+	py->retired = NULL;
+	py->stats.codes_held = 0;
 }
 
 static struct code_info *code_find(const struct python *py, uint64_t id)
@@ -727,10 +735,61 @@ static struct code_info *code_find(const struct python *py, uint64_t id)
 
 static void code_add(struct python *py, struct code_info *c)
 {
-	unsigned int b = code_bucket(c->id);
+	unsigned int b = code_bucket(c->id), pb = (unsigned int)c->pid % CODE_PID_BUCKETS;
 
 	c->next = py->codes[b];
 	py->codes[b] = c;
+	c->next_pid = py->by_pid[pb];
+	py->by_pid[pb] = c;
+	py->stats.codes_held++;
+}
+
+size_t python__retire_codes(struct python *py, pid_t pid,
+			    void (*drop)(pid_t pid, uint64_t addr, void *ctx), void *ctx)
+{
+	struct code_info **pp = &py->by_pid[(unsigned int)pid % CODE_PID_BUCKETS], *c;
+	size_t n = 0;
+
+	while ((c = *pp)) {
+		if (c->pid != pid) {
+			pp = &c->next_pid;
+			continue;
+		}
+		*pp = c->next_pid;
+		if (c->id >> 63) {
+			/* A later process with this PID must not match it. */
+			unsigned int b = code_bucket(c->addr ^ (uint64_t)c->pid);
+
+			for (struct code_info **ap = &py->snap_codes[b]; *ap;
+			     ap = &(*ap)->next_addr)
+				if (*ap == c) {
+					*ap = c->next_addr;
+					break;
+				}
+		} else if (drop) {
+			drop(pid, c->addr, ctx);
+		}
+		c->next_pid = py->retired;
+		py->retired = c;
+		n++;
+	}
+	py->stats.codes_dropped += n;
+	return n;
+}
+
+void python__release_codes(struct python *py)
+{
+	for (struct code_info *c = py->retired, *n; c; c = n) {
+		n = c->next_pid;
+		for (struct code_info **pp = &py->codes[code_bucket(c->id)]; *pp; pp = &(*pp)->next)
+			if (*pp == c) {
+				*pp = c->next;
+				break;
+			}
+		code_free(c);
+		py->stats.codes_held--;
+	}
+	py->retired = NULL;
 }
 
 char *python__decode_str(uint32_t state, int64_t length, const uint8_t *data, uint32_t nbytes,

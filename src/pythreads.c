@@ -1104,6 +1104,21 @@ static struct proc *proc_get(struct pythreads *pt, pid_t pid)
 	return p;
 }
 
+void pythreads__forget(struct pythreads *pt, pid_t pid)
+{
+	struct proc **pp, *p;
+
+	if (!pt)
+		return;
+	for (pp = &pt->procs[(unsigned int)pid % PROC_BUCKETS]; (p = *pp); pp = &p->next) {
+		if (p->pid == pid) {
+			*pp = p->next;
+			free_proc(p);
+			return;
+		}
+	}
+}
+
 void pythreads__refresh(struct pythreads *pt)
 {
 	if (!pt)

@@ -164,14 +164,20 @@ static uint32_t proc_pid_frame(struct session *se, pid_t pid)
 	return p->pid_frame;
 }
 
-static void forget_proc_name(struct session *se, pid_t pid)
+/* True when the process let go had samples. */
+static bool forget_proc_name(struct session *se, pid_t pid)
 {
 	uint64_t *v = u64map_find(&se->procs, (uint32_t)pid);
+	struct proc_name *p;
+	bool had;
 
-	if (v) {
-		free((void *)(uintptr_t)*v);
-		u64map_del(&se->procs, (uint32_t)pid);
-	}
+	if (!v)
+		return false;
+	p = (struct proc_name *)(uintptr_t)*v;
+	had = p->weight != 0;
+	free(p);
+	u64map_del(&se->procs, (uint32_t)pid);
+	return had;
 }
 
 static void free_proc_names(struct session *se)
@@ -385,7 +391,7 @@ static void on_sample(const struct capture_sample *s, void *ctx)
 		gil_behind(se, s);
 	if (!weight)
 		return;
-	u64map_slot(&se->tids, s->tid, NULL);
+	*u64map_slot(&se->tids, s->tid, NULL) = s->pid;
 	if (s->ustack_lost)
 		se->ustack_lost += s->count;
 	if (s->kstack_lost)
@@ -483,22 +489,61 @@ static void warm_pending(const struct capture_sample *s, void *ctx)
 	stacks__warm(((struct session *)ctx)->stacks, s);
 }
 
+static bool exit_pending(const struct session *se, pid_t pid)
+{
+	for (size_t i = 0; i < se->nexited; i++)
+		if (se->exited[i] == pid)
+			return true;
+	return false;
+}
+
+static void drop_code(pid_t pid, uint64_t addr, void *ctx)
+{
+	capture__forget_code(((struct session *)ctx)->cap, pid, addr);
+}
+
+/* Threads of the processes in se->exited leave the TID set, counted. */
+static void forget_exited_threads(struct session *se)
+{
+	uint64_t *keys = NULL;
+	size_t n = 0, cap = 0;
+
+	for (size_t i = 0; i < se->tids.cap; i++) {
+		if (u64map_used(&se->tids, i) && exit_pending(se, (pid_t)se->tids.slots[i].val)) {
+			grow_array((void **)&keys, &cap, n + 1, sizeof(*keys));
+			keys[n++] = se->tids.slots[i].key;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		u64map_del(&se->tids, keys[i]);
+	se->tids_gone += n;
+	free(keys);
+}
+
 /* Every sample of a process that exited before a drain is resolved by it:
  * what was kept of the process goes now, so memory stays flat however many
- * processes come and go (-a, a forking server).
+ * processes come and go (-a, a forking server). Its frames' names stay in
+ * the profile; its code objects' names go one drain later (in flight).
  */
 static void forget_exited(struct session *se)
 {
+	if (se->nexited)
+		forget_exited_threads(se);
 	for (size_t i = 0; i < se->nexited; i++) {
 		pid_t pid = se->exited[i];
 
 		symbolizer__forget(se->sym, pid);
 		python__forget(se->py, pid);
+		python__retire_codes(se->py, pid, drop_code, se);
+		capture__set_python(se->cap, pid, NULL);
+		pythreads__forget(se->pt, pid);
+		stacks__forget_pid(se->stacks, pid);
+		pending_remove(se, pid);
 		/* Its name, samples and CPU time serve the summary; only -a,
 		 * which may see processes without end, lets them go.
 		 */
 		if (se->o.system_wide)
-			forget_proc_name(se, pid);
+			se->procs_gone += forget_proc_name(se, pid);
 	}
 	se->nexited = 0;
 }
@@ -507,6 +552,8 @@ void session__drain(struct session *se)
 {
 	pythreads__refresh(se->pt);
 	capture__drain(se->cap, on_sample, se);
+	/* Set aside before this drain: no sample carries their ids now. */
+	python__release_codes(se->py);
 	capture__offcpu_pending(se->cap, 0, warm_pending, se);
 	if (se->gil) {
 		capture__gil_threads(se->cap, gil_thread_seen, se);
@@ -525,14 +572,6 @@ void session__drain(struct session *se)
 	/* gil-wait names threads of exited processes in its table at the end. */
 	if (!se->gil)
 		forget_exited(se);
-}
-
-static bool exit_pending(const struct session *se, pid_t pid)
-{
-	for (size_t i = 0; i < se->nexited; i++)
-		if (se->exited[i] == pid)
-			return true;
-	return false;
 }
 
 static void on_code(const struct py_code_event *e, void *ctx)
@@ -564,6 +603,7 @@ static void on_event(const struct capture_event *e, void *ctx)
 			se->child_execed = true;
 		symbolizer__refresh(se->sym, e->pid);
 		proc_frame(se, e->pid, true);
+		python__retire_codes(se->py, e->pid, drop_code, se);
 		python__forget(se->py, e->pid);
 		inspect_python(se, e->pid, true);
 		break;
@@ -878,6 +918,7 @@ void session__stop(struct session *se)
 	capture__poll(se->cap, 0);
 	session__drain(se);
 	capture__offcpu_flush(se->cap, se->end_ns, on_sample, se);
+	python__release_codes(se->py); /* every sample is in */
 	if (se->gil) {
 		capture__gil_threads(se->cap, gil_thread_stats, se);
 		for (int i = 0; i < se->o.npids; i++)

@@ -67,14 +67,18 @@ static void print_processes(struct session *se, const char *unit)
 			v[n++] = p;
 		}
 	}
-	if (n > 1) {
+	/* -a lets exited processes go: they are counted, not listed. */
+	if (n + se->procs_gone > 1) {
+		size_t shown = n < PROCESSES_LISTED ? n : PROCESSES_LISTED;
+
 		qsort(v, n, sizeof(*v), cmp_proc_samples);
-		fprintf(stderr, "  processes     %zu with samples (%s):", n, unit);
-		for (size_t i = 0; i < n && i < PROCESSES_LISTED; i++)
+		fprintf(stderr, "  processes     %zu with samples (%s):", n + se->procs_gone, unit);
+		for (size_t i = 0; i < shown; i++)
 			fprintf(stderr, "%s %s (PID %d) %" PRIu64, i ? "," : "", v[i]->name,
 				(int)v[i]->pid, v[i]->weight);
-		if (n > PROCESSES_LISTED)
-			fprintf(stderr, ", %zu more", n - PROCESSES_LISTED);
+		if (n + se->procs_gone > shown)
+			fprintf(stderr, ", %zu more%s", n + se->procs_gone - shown,
+				se->procs_gone ? " (exited ones not listed)" : "");
 		fputc('\n', stderr);
 	}
 	free(v);
@@ -152,8 +156,13 @@ static void print_python_summary(struct session *se, const uint64_t *st)
 			"C frames: leaf only (no frame pointers)", ss->leaf_only);
 	fprintf(stderr,
 		"    %-40s %" PRIu64 " named in the kernel at first sight, %" PRIu64
-		" read from memory\n",
+		" read from memory",
 		"code objects", ps->code_events, ps->memory_reads);
+	/* Their frames keep their names in the profile. */
+	if (ps->codes_dropped)
+		fprintf(stderr, "; %" PRIu64 " let go at exit or exec, %" PRIu64 " held at the end",
+			ps->codes_dropped, ps->codes_held);
+	fputc('\n', stderr);
 	if (ps->names_cut + ps->labels_cut)
 		fprintf(stderr, "    %-40s %" PRIu64 " names, %" PRIu64 " frame labels\n",
 			"cut in the middle (too long)", ps->names_cut, ps->labels_cut);
@@ -295,8 +304,8 @@ void session__print_summary(struct session *se)
 			se->snapshots);
 	if (se->o.mode != MODE_GILWAIT)
 		fprintf(stderr, "  threads       %zu in %zu process%s (%" PRIu64 " exited)\n",
-			se->tids.n, processes_with_samples(se),
-			processes_with_samples(se) == 1 ? "" : "es", se->nexits);
+			se->tids.n + se->tids_gone, processes_with_samples(se) + se->procs_gone,
+			processes_with_samples(se) + se->procs_gone == 1 ? "" : "es", se->nexits);
 	print_processes(se, se->o.mode == MODE_CPU || se->o.mode == MODE_GIL ? "samples" : "us");
 	print_python_summary(se, st);
 	fprintf(stderr, "  stacks        %zu distinct, %zu frame names\n",
@@ -319,6 +328,11 @@ void session__print_summary(struct session *se)
 			"no symbols%s)\n",
 			ss->no_file + ss->no_symbol, ss->no_file + ss->no_symbol == 1 ? "" : "s",
 			ss->no_file ? " or could not be read" : "");
+	if (ss->files_dropped)
+		fprintf(stderr,
+			"  symbols       %" PRIu64 " file%s' symbol tables let go (mapped by no "
+			"live process; read again if mapped again)\n",
+			ss->files_dropped, ss->files_dropped == 1 ? "" : "s");
 	fprintf(stderr, "  attach        %.0f ms from start to sampling\n",
 		1000 * (se->t_sampling - se->t_invoked));
 	fprintf(stderr, "  profiler CPU  %.3f s (%.2f%% of one core)", self_cpu,

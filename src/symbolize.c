@@ -18,6 +18,11 @@
 
 /* A process's maps are re-read on a miss at most this often. */
 #define MAPS_REFRESH_MIN_SEC 0.2
+/* Symbol tables of files no known process maps, kept in case another
+ * process maps them again (the same program started again and again);
+ * beyond this many the one idle longest is let go.
+ */
+#define IDLE_FILES_MAX 64
 
 struct elf_file {
 	dev_t dev;
@@ -25,6 +30,8 @@ struct elf_file {
 	off_t size;
 	struct timespec mtime;
 	struct elf_syms *syms; /* NULL: not an ELF we can read */
+	unsigned int refs;     /* map entries of known processes resolved to it */
+	uint64_t idle_since;   /* sym->idle_clock when refs fell to 0 */
 	struct elf_file *next;
 };
 
@@ -47,6 +54,8 @@ struct symbolizer {
 	struct ksyms *ksyms;
 	const char *kallsyms_path;
 	bool ksyms_tried;
+	size_t nidle;	     /* files with refs 0 */
+	uint64_t idle_clock; /* counts files going idle */
 	struct symbolizer_stats stats;
 };
 
@@ -58,8 +67,48 @@ struct symbolizer *symbolizer__new(const char *kallsyms_path)
 	return sym;
 }
 
-static void proc_entry_clear(struct proc_entry *p)
+/* The file idle longest goes, while more than IDLE_FILES_MAX are idle. */
+static void trim_idle_files(struct symbolizer *sym)
 {
+	while (sym->nidle > IDLE_FILES_MAX) {
+		struct elf_file **oldest = NULL, *f;
+
+		for (int i = 0; i < FILE_BUCKETS; i++)
+			for (struct elf_file **fp = &sym->files[i]; *fp; fp = &(*fp)->next)
+				if (!(*fp)->refs &&
+				    (!oldest || (*fp)->idle_since < (*oldest)->idle_since))
+					oldest = fp;
+		if (!oldest)
+			return;
+		f = *oldest;
+		*oldest = f->next;
+		elf_syms__free(f->syms);
+		free(f);
+		sym->nidle--;
+		sym->stats.files_dropped++;
+	}
+}
+
+static struct elf_file *file_ref(struct symbolizer *sym, struct elf_file *f)
+{
+	if (f && f->refs++ == 0)
+		sym->nidle--;
+	return f;
+}
+
+static void file_unref(struct symbolizer *sym, struct elf_file *f)
+{
+	if (f && --f->refs == 0) {
+		f->idle_since = ++sym->idle_clock;
+		sym->nidle++;
+	}
+}
+
+static void proc_entry_clear(struct symbolizer *sym, struct proc_entry *p)
+{
+	for (size_t i = 0; p->maps && p->files && i < p->maps->n; i++)
+		file_unref(sym, p->files[i]);
+	trim_idle_files(sym);
 	proc_maps__free(p->maps);
 	free(p->files);
 	free(p->files_tried);
@@ -75,7 +124,7 @@ void symbolizer__free(struct symbolizer *sym)
 	for (int i = 0; i < PROC_BUCKETS; i++) {
 		for (struct proc_entry *p = sym->procs[i], *n; p; p = n) {
 			n = p->next;
-			proc_entry_clear(p);
+			proc_entry_clear(sym, p);
 			free(p);
 		}
 	}
@@ -124,7 +173,7 @@ static int proc_read_maps(struct symbolizer *sym, struct proc_entry *p)
 		p->gone = true;
 		return -1;
 	}
-	proc_entry_clear(p);
+	proc_entry_clear(sym, p);
 	p->maps = maps;
 	p->files = xcalloc(maps->n, sizeof(*p->files));
 	p->files_tried = xcalloc(maps->n, sizeof(*p->files_tried));
@@ -138,7 +187,7 @@ void symbolizer__forget(struct symbolizer *sym, pid_t pid)
 	for (; (p = *pp); pp = &p->next) {
 		if (p->pid == pid) {
 			*pp = p->next;
-			proc_entry_clear(p);
+			proc_entry_clear(sym, p);
 			free(p);
 			return;
 		}
@@ -207,6 +256,7 @@ static struct elf_file *file_for_fd(struct symbolizer *sym, int fd, pid_t pid, c
 			return f;
 	}
 	f = xcalloc(1, sizeof(*f));
+	sym->nidle++; /* until a map entry takes it */
 	f->dev = st.st_dev;
 	f->ino = st.st_ino;
 	f->size = st.st_size;
@@ -311,7 +361,7 @@ const char *symbolizer__user(struct symbolizer *sym, pid_t pid, uint64_t addr, b
 	idx = (size_t)(m - p->maps->entries);
 	if (!p->files_tried[idx]) {
 		p->files_tried[idx] = true;
-		p->files[idx] = open_mapped_file(sym, pid, m);
+		p->files[idx] = file_ref(sym, open_mapped_file(sym, pid, m));
 	}
 	f = p->files[idx];
 	off = lookup - m->start + m->pgoff;
@@ -378,7 +428,7 @@ int symbolizer__for_each_module(struct symbolizer *sym, pid_t pid,
 			continue;
 		if (!p->files_tried[i]) {
 			p->files_tried[i] = true;
-			p->files[i] = open_mapped_file(sym, pid, m);
+			p->files[i] = file_ref(sym, open_mapped_file(sym, pid, m));
 		}
 		f = p->files[i];
 		if (!f || !f->syms || elf_syms__offset_to_vaddr(f->syms, m->pgoff, &vaddr))

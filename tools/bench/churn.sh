@@ -4,7 +4,11 @@
 # sampled every INTERVAL seconds, as a markdown table. Flat is right: what
 # is kept per process is dropped when it exits.
 #
-#   tools/bench/churn.sh [SECONDS] [INTERVAL] [PYTHON]
+# With CHURN_TARGET=cmd the loop itself is the target (record -- sh -c
+# LOOP, children followed): the same churn without the other processes of
+# the machine, whose new stacks and files make -a's profile grow too.
+#
+#   [CHURN_TARGET=cmd] tools/bench/churn.sh [SECONDS] [INTERVAL] [PYTHON]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${1:-180}
@@ -13,11 +17,17 @@ py=${3:-/usr/bin/python3.11}
 [ "$(id -u)" -eq 0 ] || { echo "churn.sh: run as root" >&2; exit 1; }
 make -s all
 out=$(mktemp -d /tmp/rampa-bench.XXXXXX)
-trap 'kill $churn 2>/dev/null; rm -rf "$out"' EXIT
+churn=
+trap '[ -z "$churn" ] || kill $churn 2>/dev/null; rm -rf "$out"' EXIT
 
-(while :; do "$py" -c 'sum(range(300000))'; done) &
-churn=$!
-./rampa-bpf record -a -d "$secs" -o "$out/all.folded" 2>"$out/err" &
+loop="while :; do $py -c 'sum(range(300000))'; done"
+if [ "${CHURN_TARGET:-all}" = cmd ]; then
+	./rampa-bpf record -d "$secs" -o "$out/all.folded" -- sh -c "$loop" 2>"$out/err" &
+else
+	sh -c "$loop" &
+	churn=$!
+	./rampa-bpf record -a -d "$secs" -o "$out/all.folded" 2>"$out/err" &
+fi
 rec=$!
 echo "| seconds | RSS (kB) | RssAnon (kB) |"
 echo "|---:|---:|---:|"
@@ -27,6 +37,6 @@ for t in $(seq "$step" "$step" $((secs - 1))); do
 	printf '| %s | %s | %s |\n' "$t" "$(awk '/^VmRSS:/ { print $2 }' /proc/$rec/status)" \
 		"$(awk '/^RssAnon:/ { print $2 }' /proc/$rec/status)"
 done
-wait $rec
+wait $rec || true # -- CMD: the status of CMD, stopped by -d
 echo
-grep -E "^  (threads|stacks) " "$out/err"
+grep -E "^  (threads|stacks) |^    code objects " "$out/err"

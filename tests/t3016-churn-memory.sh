@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Processes that come and go: what is kept of a process only to name its
+# next samples (maps, interpreter, code objects' names, threads) is let go
+# once it has exited and its last samples are named, so memory does not grow
+# with each process; names already in the profile stay, so the frames of a
+# process that exited long before the end are still named.
+# tools/bench/churn.sh is the long version: minutes of -a with RSS sampled.
+. "$(dirname "$0")/lib.sh"
+
+require_bpf
+PY=/usr/bin/python3.11
+[ -x $PY ] || skip_all "needs $PY"
+
+cat >"$TRASH/gone.py" <<'EOF'
+import sys, time
+def gone_before_the_end():
+    t = time.process_time() + float(sys.argv[1])
+    while time.process_time() < t:
+        pass
+gone_before_the_end()
+EOF
+
+rss_anon_kb() { awk '/^RssAnon:/ { print $2 }' /proc/$1/status; }
+# churn N: N identical short Python processes, one after the other.
+churn() { echo "i=0; while [ \$i -lt $1 ]; do $PY -c 'sum(range(300000))'; i=\$((i + 1)); done"; }
+
+# A drain every second lets go of the processes that exited before it: RSS
+# is read a little after each phase. Before, each process kept ~7 kB (its
+# code objects' names above all); the profile itself grows a little with
+# new distinct stacks.
+test_expect_success 'after 100 identical short processes: memory flat, the first one still named' '
+	{ "$RAMPA" record -o churn.folded -- sh -c "$PY gone.py 0.3; $(churn 25);
+		sleep 1.2; touch warm; sleep 0.3; $(churn 100); sleep 1.2; touch end; sleep 0.3" 2>err &
+	} && rec=$! && bg_track $rec &&
+	wait_for test -e warm && first=$(rss_anon_kb $rec) &&
+	until [ -e end ]; do sleep 0.1; kill -0 $rec || break; done &&
+	last=$(rss_anon_kb $rec) && wait $rec && cat err &&
+	echo "RssAnon $first kB after 25 processes, $last kB after 100 more" &&
+	grep -Eq "^python3.11;.*gone_before_the_end \([^)]*gone\.py:[0-9]+\)" churn.folded &&
+	grep -Eq "code objects .*; [0-9]+ let go at exit or exec, 0 held at the end" err &&
+	exited=$(sed -n "s/.*(\([0-9]*\) exited).*/\1/p" err) && [ "$exited" -ge 126 ] &&
+	awk -v d=$((last - first)) "BEGIN { printf \"%.2f kB per process\\n\", d / 100; exit !(d / 100 < 3) }"
+'
+
+# -a: the state of every process on the machine is let go at its exit, while
+# its frames keep their names.
+test_expect_success '-a: a process that exited before 30 others is still named' '
+	{ "$RAMPA" record -a -d 120 -o all.folded 2>err & } && rec=$! && bg_track $rec &&
+	wait_for grep -q "profiling all" err && $PY gone.py 0.3 && eval "$(churn 30)" && sleep 1.2 &&
+	kill -INT $rec && wait $rec && cat err &&
+	grep -Eq "^python3.11;.*gone_before_the_end \([^)]*gone\.py:[0-9]+\)" all.folded &&
+	grep -Eq "code objects .*; [1-9][0-9]* let go at exit or exec" err &&
+	! grep -q "children not followed" err
+'
+test_done
