@@ -58,6 +58,12 @@ uint32_t profile__intern_len(struct profile *p, const char *name, size_t len);
 size_t profile__invalid_utf8(const struct profile *p);
 const char *profile__frame_name(const struct profile *p, uint32_t id);
 size_t profile__nframes(const struct profile *p);
+/* A frame of its own named name (made valid UTF-8), never shared with an
+ * equal name interned before or after it: what profile__rename_frame()
+ * does to it touches no other frame. Its id is returned.
+ */
+uint32_t profile__add_unlisted(struct profile *p, const char *name);
+
 /* Give frame id a new name (valid UTF-8, as profile__intern would store it),
  * for names only known later, such as a thread's latest name. Stacks keep
  * the frame. If another frame already has that name, both keep it: writers

@@ -17,7 +17,9 @@ struct profile {
 	/* Frame names: open addressing on name_slots, values are ids + 1. */
 	char **names;
 	size_t nnames, names_cap;
-	/* Per name: it was made valid UTF-8 when interned. */
+	/* Per name: NAME_FIXED (made valid UTF-8 when interned), NAME_UNLISTED
+	 * (made by profile__add_unlisted: not in name_slots).
+	 */
 	unsigned char *name_fixed;
 	size_t name_fixed_cap, invalid_utf8;
 	uint32_t *name_slots;
@@ -36,6 +38,9 @@ struct profile {
 	unsigned char *kinds;
 	size_t kinds_cap;
 };
+
+#define NAME_FIXED    1
+#define NAME_UNLISTED 2
 
 const struct profile_mode profile_modes[] = {
 	{ "cpu", "CPU", "samples", true },
@@ -107,6 +112,8 @@ static void rehash_names(struct profile *p)
 	for (size_t i = 0; i < p->nnames; i++) {
 		size_t s = hash_bytes(p->names[i], strlen(p->names[i]), 0) & (cap - 1);
 
+		if (p->name_fixed[i] & NAME_UNLISTED)
+			continue;
 		while (p->name_slots[s])
 			s = (s + 1) & (cap - 1);
 		p->name_slots[s] = i + 1;
@@ -147,11 +154,28 @@ uint32_t profile__intern_len(struct profile *p, const char *name, size_t len)
 	clean = utf8_sanitize_dup(name, len, NULL);
 	id = intern_valid(p, clean, strlen(clean));
 	free(clean);
-	if (!p->name_fixed[id]) {
-		p->name_fixed[id] = 1;
+	if (!(p->name_fixed[id] & NAME_FIXED)) {
+		p->name_fixed[id] |= NAME_FIXED;
 		p->invalid_utf8++;
 	}
 	return id;
+}
+
+uint32_t profile__add_unlisted(struct profile *p, const char *name)
+{
+	size_t len = strlen(name);
+	char *clean =
+	    utf8_valid_len(name, len) == len ? xstrdup(name) : utf8_sanitize_dup(name, len, NULL);
+
+	grow_array((void **)&p->names, &p->names_cap, p->nnames + 1, sizeof(char *));
+	p->names[p->nnames] = clean;
+	grow_array((void **)&p->name_fixed, &p->name_fixed_cap, p->nnames + 1, 1);
+	p->name_fixed[p->nnames] = NAME_UNLISTED;
+	if (strcmp(clean, name)) {
+		p->name_fixed[p->nnames] |= NAME_FIXED;
+		p->invalid_utf8++;
+	}
+	return p->nnames++;
 }
 
 uint32_t profile__intern(struct profile *p, const char *name)
@@ -190,6 +214,11 @@ void profile__rename_frame(struct profile *p, uint32_t id, const char *name)
 
 	if (id >= p->nnames || !strcmp(p->names[id], name))
 		return;
+	if (p->name_fixed[id] & NAME_UNLISTED) {
+		free(p->names[id]);
+		p->names[id] = xstrdup(name);
+		return;
+	}
 	/* Out of the table (linear probing: the run after the freed slot is
 	 * placed again), renamed, back in.
 	 */

@@ -201,9 +201,12 @@ static uint32_t thread_frame(struct stacks *b, pid_t pid, uint32_t tid)
 	bool added;
 	uint64_t *v = u64map_slot(&b->tnames, (uint64_t)(uint32_t)pid << 32 | tid, &added);
 
+	/* A frame of its own: renamed later, it must not rename a process frame
+	 * ("NAME-PID" of --per-process) that reads the same now.
+	 */
 	if (added) {
 		thread_label(b, pid, tid, label, sizeof(label));
-		*v = profile__intern(b->prof, label);
+		*v = profile__add_unlisted(b->prof, label);
 	}
 	return (uint32_t)*v;
 }

@@ -42,4 +42,8 @@ test_expect_success 'more runs than eval frames, by two: no splice' '
 	expect main_c,eval,leaf_c "a!,b!,c!" "no splice" \
 		"a ($T:10);b ($T:20);c ($T:30);tt_leaf_c"
 '
+test_expect_success 'renaming a thread frame leaves a process frame that read the same' '
+	printf "%s\n" "process gunicorn-7" "thread MainThread-7" "intern again same" >expected &&
+	"$TEST_TOOL" frame-rename >actual && test_cmp expected actual
+'
 test_done

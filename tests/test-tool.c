@@ -745,6 +745,23 @@ static int cmd_u64map(int argc, char **argv)
 	return 0;
 }
 
+/* frame-rename: a thread frame made with profile__add_unlisted and renamed
+ * leaves a process frame that read the same untouched (--per-process -T).
+ */
+static int cmd_frame_rename(int argc, char **argv)
+{
+	struct profile *p = profile__new();
+	uint32_t proc = profile__intern(p, "gunicorn-7");
+	uint32_t thread = profile__add_unlisted(p, "gunicorn-7");
+
+	profile__rename_frame(p, thread, "MainThread-7");
+	printf("process %s\nthread %s\nintern again %s\n", profile__frame_name(p, proc),
+	       profile__frame_name(p, thread),
+	       profile__intern(p, "gunicorn-7") == proc ? "same" : "other");
+	profile__free(p);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -769,6 +786,7 @@ static const struct {
 	{ "frame-parse", cmd_frame_parse, 1 },
 	{ "stacks", cmd_stacks, 2 },
 	{ "u64map", cmd_u64map, 2 },
+	{ "frame-rename", cmd_frame_rename, 0 },
 };
 
 int main(int argc, char **argv)
@@ -786,7 +804,7 @@ int main(int argc, char **argv)
 	fprintf(stderr,
 		"usage: test-tool maps|elf|elf-find|ksym|symbolize|folded|folded-read|utf8|"
 		"json-string|write-all-formats|thread-names|py-decode|py-names|py-line|layouts|"
-		"frame-parse|stacks|u64map "
+		"frame-parse|stacks|u64map|frame-rename "
 		"ARGS\n");
 	return 2;
 }
