@@ -48,9 +48,9 @@ int64_t procfs__thread_run_ns(pid_t pid, pid_t tid);
 int64_t procfs__process_run_ns(pid_t pid);
 
 /* The process name (/proc/PID/comm) into buf of len bytes, NUL-terminated
- * and unfiltered; "pid N" when it cannot be read.
+ * and unfiltered, and true; "pid N" and false when it cannot be read.
  */
-void procfs__comm(pid_t pid, char *buf, size_t len);
+bool procfs__comm(pid_t pid, char *buf, size_t len);
 
 /* The descendants of roots[0..nroots) alive now, from every process's
  * parent in /proc: a malloc'd array the caller frees in *out (NULL when

@@ -138,13 +138,15 @@ char procfs__thread_state(pid_t pid, pid_t tid)
 	return procfs__stat_state(path);
 }
 
-void procfs__comm(pid_t pid, char *buf, size_t len)
+bool procfs__comm(pid_t pid, char *buf, size_t len)
 {
 	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	if (read_text_file(path, buf, len) <= 0)
-		snprintf(buf, len, "pid %d", (int)pid);
+	if (read_text_file(path, buf, len) > 0)
+		return true;
+	snprintf(buf, len, "pid %d", (int)pid);
+	return false;
 }
 
 /* CPU time of pid's live threads now (sum of their schedstat run time, ns);

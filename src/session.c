@@ -63,11 +63,17 @@ const char *session__mode_unit(enum session_mode m)
 }
 
 /* Per-process root frames, names read at first sight and after exec. */
-static struct proc_name *proc_entry(struct session *se, pid_t pid, bool refresh)
+/* pid's entry, its name read at first sight and again with refresh (after
+ * exec). A process already gone keeps the name read last, else takes comm
+ * (the kernel's name from an event, NULL if none), else "pid N".
+ */
+static struct proc_name *proc_entry_comm(struct session *se, pid_t pid, bool refresh,
+					 const char *comm)
 {
 	bool added;
 	uint64_t *v = u64map_slot(&se->procs, (uint32_t)pid, &added);
 	struct proc_name *p;
+	char name[sizeof(p->name)];
 
 	if (added) {
 		p = xcalloc(1, sizeof(*p));
@@ -78,10 +84,22 @@ static struct proc_name *proc_entry(struct session *se, pid_t pid, bool refresh)
 		if (!refresh)
 			return p;
 	}
-	procfs__comm(pid, p->name, sizeof(p->name));
+	if (procfs__comm(pid, name, sizeof(name)))
+		memcpy(p->name, name, sizeof(name));
+	else if (comm && comm[0])
+		snprintf(p->name, sizeof(p->name), "%.*s", 15, comm);
+	else if (added)
+		memcpy(p->name, name, sizeof(name));
+	else
+		return p; /* gone: the name read last stands, and its frame */
 	p->frame = profile__intern(se->prof, p->name);
 	p->pid_frame = 0;
 	return p;
+}
+
+static struct proc_name *proc_entry(struct session *se, pid_t pid, bool refresh)
+{
+	return proc_entry_comm(se, pid, refresh, NULL);
 }
 
 static uint32_t proc_frame(struct session *se, pid_t pid, bool refresh)
@@ -592,7 +610,10 @@ static void on_event(const struct capture_event *e, void *ctx)
 			session__drain(se);
 		se->nprocs++;
 		symbolizer__refresh(se->sym, e->pid);
-		proc_frame(se, e->pid, true);
+		/* The event's comm is the sampled thread's: the process's name
+		 * only when that is the main thread.
+		 */
+		proc_entry_comm(se, e->pid, true, e->tid == e->pid ? e->comm : NULL);
 		if (!python__checked(se->py, e->pid))
 			inspect_python(se, e->pid, true);
 		break;
@@ -602,7 +623,7 @@ static void on_event(const struct capture_event *e, void *ctx)
 		if (se->child && e->pid == (__u32)se->child)
 			se->child_execed = true;
 		symbolizer__refresh(se->sym, e->pid);
-		proc_frame(se, e->pid, true);
+		proc_entry_comm(se, e->pid, true, e->comm);
 		python__retire_codes(se->py, e->pid, drop_code, se);
 		python__forget(se->py, e->pid);
 		inspect_python(se, e->pid, true);
