@@ -142,6 +142,9 @@ void session__free(struct session *se);
 
 const struct session_opts *session__opts(const struct session *se);
 
+/* gil-wait, --mode gil: how many processes had a GIL to measure. */
+uint64_t session__gil_processes(const struct session *se);
+
 /* Where and how record and gil-wait write what a session collected. */
 struct session_output {
 	const char *path;	    /* NULL: rampa-[default_prefix]TARGET.EXT */

@@ -88,6 +88,7 @@ struct session {
 	struct u64map tids; /* threads with samples: TID -> PID */
 	size_t tids_gone;   /* ... of exited processes, counted and let go */
 	size_t procs_gone;  /* -a: processes with samples let go at exit */
+	uint64_t gil_procs; /* MODE_GILWAIT/GIL: processes whose GIL was found */
 	/* The target tree's processes alive now (-p without --no-children,
 	 * -- CMD): the run goes on while any is.
 	 */

@@ -257,6 +257,7 @@ static void inspect_python(struct session *se, pid_t pid, bool retry)
 			capture__set_python(se->cap, pid, &proc);
 			if (!proc.gil)
 				break;
+			se->gil_procs++;
 		} else {
 			capture__set_python(se->cap, pid, &proc);
 		}
@@ -266,7 +267,9 @@ static void inspect_python(struct session *se, pid_t pid, bool retry)
 	case PYTHON_UNSUPPORTED:
 		pending_remove(se, pid);
 		capture__set_python(se->cap, pid, NULL);
-		p_warn("PID %d: %s; its stacks are native only", (int)pid, why);
+		p_warn("PID %d: %s; %s", (int)pid, why,
+		       se->o.mode == MODE_GILWAIT ? "its GIL waits cannot be measured"
+						  : "its stacks are native only");
 		return;
 	case PYTHON_NONE:
 		capture__set_python(se->cap, pid, NULL);
@@ -579,10 +582,10 @@ void session__drain(struct session *se)
 		 * even when its first sign in BPF comes at its exit.
 		 */
 		for (int i = 0; i < se->o.npids; i++)
-			if (python__describe(se->py, se->o.pids[i]))
+			if (python__gil(se->py, se->o.pids[i]))
 				gil_threads_alive(se, se->o.pids[i]);
 		if (se->child && se->child_execed && !se->child_exited &&
-		    python__describe(se->py, se->child))
+		    python__gil(se->py, se->child))
 			gil_threads_alive(se, se->child);
 		gilwait__names(se->gil, thread_name_of, se);
 	}
@@ -943,7 +946,7 @@ void session__stop(struct session *se)
 	if (se->gil) {
 		capture__gil_threads(se->cap, gil_thread_stats, se);
 		for (int i = 0; i < se->o.npids; i++)
-			if (python__describe(se->py, se->o.pids[i]))
+			if (python__gil(se->py, se->o.pids[i]))
 				gil_threads_alive(se, se->o.pids[i]);
 		gilwait__names(se->gil, thread_name_of, se);
 	}
@@ -1051,6 +1054,11 @@ void session__free(struct session *se)
 	if (se->err_fd >= 0)
 		close(se->err_fd);
 	free(se);
+}
+
+uint64_t session__gil_processes(const struct session *se)
+{
+	return se->gil_procs;
 }
 
 const struct session_opts *session__opts(const struct session *se)

@@ -189,12 +189,18 @@ static int write_profile(struct session *se, struct session_output *out, struct 
 		    stderr, "rampa-bpf: wrote %s (%zu stacks, %s)\n", out->path,
 		    profile__nstacks(p),
 		    fmt_amount(amount, sizeof(amount), profile__total(p), profile__meta(p)->unit));
-		if (!profile__total(p) && gil)
+		if (!profile__total(p) && gil && !session__gil_processes(se))
+			p_warn("nothing measured: no CPython process with a GIL (3.9 to 3.15) "
+			       "among the targets");
+		else if (!profile__total(p) && gil)
 			p_info("no thread waited for the GIL");
 		else if (!profile__total(p))
 			p_warn("no samples: the target did not run on a CPU while profiled "
 			       "(idle or blocked?)");
-		if (fmt == OUTPUT_SVG)
+		/* Nothing to look at: no hint to look. */
+		if (!profile__total(p))
+			;
+		else if (fmt == OUTPUT_SVG)
 			fprintf(stderr, "rampa-bpf: view it: open %s in a browser\n", out->path);
 		else if (fmt == OUTPUT_FOLDED)
 			fprintf(stderr,

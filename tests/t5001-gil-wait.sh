@@ -166,4 +166,10 @@ test_expect_success 'record --mode gil keeps the holder of 4 contending threads:
 	rate=$(awk -v n=$(total hold4.folded) -v s=$secs "BEGIN { print n / s }") && echo "rate=$rate" &&
 	within "$rate" 499 60 && grep -q ";worker ($G:26);burn" hold4.folded
 '
+[ -x /root/.pyenv/versions/3.8.18/bin/python ] && test_set_prereq PY38
+test_expect_success PY38 'CPython 3.8: gil-wait says it cannot measure, not that nobody waited' '
+	"$RAMPA" gil-wait -o g38.folded -- /root/.pyenv/versions/3.8.18/bin/python "$G" workers 2 1 >g38.out 2>err &&
+	cat err && grep -q "CPython 3.8; .*its GIL waits cannot be measured" err &&
+	grep -q "nothing measured: no CPython process with a GIL" err && ! grep -q "no thread waited" err
+'
 test_done
