@@ -537,6 +537,21 @@ int cmd_diff(int argc, char **argv)
 			*pp = l;
 		}
 	}
+	/* Samples against microseconds, CPU against wall: no change is
+	 * measured between different things, only their shapes compared.
+	 */
+	{
+		const char *bm = profile__meta(d.base)->mode, *nm = profile__meta(d.new)->mode;
+
+		if (bm && nm && strcmp(bm, nm) && !(norm_given && d.test.norm == DIFF_SHARES)) {
+			p_err("'%s' is a %s profile and '%s' a %s profile: their times do not "
+			      "compare (record both in one mode, or pass --normalize shares to "
+			      "compare shapes only)",
+			      d.base_path, bm, d.new_path, nm);
+			ret = EXIT_USAGE;
+			goto cleanup;
+		}
+	}
 	d.names = d.new;
 	d.test.z_crit = stats__z_crit(d.confidence);
 	d.test.per_sample[0] = per_sample(d.base, &warned, d.base_path);

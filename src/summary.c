@@ -267,14 +267,20 @@ void session__print_summary(struct session *se)
 	else
 		fprintf(stderr, "  mode          gil-wait: measured time waiting to take the GIL; "
 				"counts are microseconds\n");
-	if (se->o.mode == MODE_WALL || se->o.mode == MODE_OFFCPU)
+	if (se->o.mode == MODE_WALL)
 		fprintf(stderr,
 			"  time          %.2f s on-CPU (sampled), %.2f s blocked, %.2f s runnable "
-			"waiting for a CPU%s\n",
+			"waiting for a CPU\n",
 			(double)se->samples_cpu / se->o.hz,
 			se->ns_by_kind[KIND_OFFCPU_BLOCKED] / 1e9,
-			se->ns_by_kind[KIND_OFFCPU_RUNNABLE] / 1e9,
-			se->o.mode == MODE_OFFCPU ? " (only blocked time is written)" : "");
+			se->ns_by_kind[KIND_OFFCPU_RUNNABLE] / 1e9);
+	else if (se->o.mode == MODE_OFFCPU)
+		/* Runnable time is not measured in this mode: no figure for it. */
+		fprintf(stderr,
+			"  time          %.2f s on-CPU (sampled), %.2f s blocked (written); time "
+			"waiting for a CPU is measured in wall mode only\n",
+			(double)se->samples_cpu / se->o.hz,
+			se->ns_by_kind[KIND_OFFCPU_BLOCKED] / 1e9);
 	if (se->o.mode != MODE_GILWAIT)
 		fprintf(stderr, "  samples       %" PRIu64 " on-CPU (%.1f per second)\n",
 			se->samples_cpu, elapsed > 0 ? se->samples_cpu / elapsed : 0.0);

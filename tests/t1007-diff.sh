@@ -137,4 +137,12 @@ test_expect_success 'usage errors: one file, unsupported output, bad numbers' '
 	test_expect_code 2 "$RAMPA" diff --fail-above x "$BASE" "$NEW" 2>err &&
 	test_expect_code 6 "$RAMPA" diff "$BASE" missing.folded 2>err && [ ! -e d.pb.gz ]
 '
+test_expect_success 'profiles of different modes: refused, unless compared as shares' '
+	{ echo "# rampa-bpf: target \"x\", mode wall, unit microseconds, duration 1.000 s, window attach" &&
+		cat "$NEW"; } >wall.folded &&
+	head -1 wall.folded | grep -q "mode wall" &&
+	test_expect_code 2 "$RAMPA" diff "$BASE" wall.folded 2>err &&
+	grep -q "is a cpu profile and .wall.folded. a wall profile: their times do not compare" err &&
+	"$RAMPA" diff --normalize shares "$BASE" wall.folded >out && head -1 out | grep -q "shares"
+'
 test_done
