@@ -105,8 +105,17 @@ void capture__begin(struct capture *c, __u64 begin_ns);
 void capture__end(struct capture *c, __u64 end_ns);
 /* Sum of the per-CPU loss and sample counters, indexed by enum capture_stat. */
 void capture__stats(struct capture *c, uint64_t out[STAT__MAX]);
-/* Total time and runs of the BPF sampling program (0 if kernel.bpf_stats_enabled=0). */
-void capture__prog_stats(struct capture *c, uint64_t *run_ns, uint64_t *runs);
+/* What the BPF programs cost, in ns of run time and runs: all of them, the
+ * sampler, the scheduler hook. measured: the kernel timed them (run-time
+ * statistics were enabled from capture__start on); else all are 0.
+ */
+struct capture_prog_stats {
+	uint64_t run_ns, runs;
+	uint64_t sampler_ns, sampler_runs;
+	uint64_t switch_ns, switch_runs;
+	bool measured;
+};
+void capture__prog_stats(struct capture *c, struct capture_prog_stats *out);
 void capture__close(struct capture *c);
 
 #endif

@@ -180,7 +180,8 @@ void session__print_summary(struct session *se)
 	double elapsed = session__elapsed(se);
 	const char *why = se->why;
 	const struct symbolizer_stats *ss = symbolizer__stats(se->sym);
-	uint64_t st[STAT__MAX], run_ns, runs;
+	uint64_t st[STAT__MAX];
+	struct capture_prog_stats ps;
 	struct rusage self;
 	double cpu = -1, self_cpu;
 	int cpu_unknown = 0;
@@ -193,7 +194,7 @@ void session__print_summary(struct session *se)
 	int nl = 0;
 
 	capture__stats(se->cap, st);
-	capture__prog_stats(se->cap, &run_ns, &runs);
+	capture__prog_stats(se->cap, &ps);
 	getrusage(RUSAGE_SELF, &self);
 	self_cpu = self.ru_utime.tv_sec + self.ru_utime.tv_usec / 1e6 + self.ru_stime.tv_sec +
 		   self.ru_stime.tv_usec / 1e6;
@@ -343,10 +344,24 @@ void session__print_summary(struct session *se)
 		1000 * (se->t_sampling - se->t_invoked));
 	fprintf(stderr, "  profiler CPU  %.3f s (%.2f%% of one core)", self_cpu,
 		elapsed > 0 ? 100.0 * self_cpu / elapsed : 0.0);
-	if (runs)
-		fprintf(stderr, "; BPF sampler %" PRIu64 " runs, %.0f ns each", runs,
-			(double)run_ns / runs);
 	fputc('\n', stderr);
+	/* The BPF programs run in the targets' own time: a cost to them that
+	 * the profiler's CPU above does not show.
+	 */
+	if (ps.measured && ps.runs) {
+		fprintf(stderr, "  BPF cost      %.3f s in the profiled threads' time",
+			ps.run_ns / 1e9);
+		if (cpu > 0)
+			fprintf(stderr, " (%.1f%% of the %.2f s they used)",
+				100.0 * ps.run_ns / 1e9 / cpu, cpu);
+		if (ps.sampler_runs)
+			fprintf(stderr, "; sampler %.1f us a sample",
+				ps.sampler_ns / 1e3 / ps.sampler_runs);
+		if (ps.switch_runs)
+			fprintf(stderr, "; scheduler hook %.2f us a switch",
+				ps.switch_ns / 1e3 / ps.switch_runs);
+		fputc('\n', stderr);
+	}
 }
 
 /* What the profile is, for the header or title of every format. */
