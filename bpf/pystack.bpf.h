@@ -41,23 +41,6 @@ struct {
 	__type(value, struct py_stack);
 } offcpu_py_stacks SEC(".maps");
 
-/* A probe read of user memory costs about 120 ns on the 2-vCPU VM of
- * docs/PERFORMANCE.md, whatever its size up to a few KiB: walks read few
- * and large rather than many and small.
- *
- * 3.11+ frames live in the thread's data stack, each above its caller: one
- * read of up to PY_FRAME_WINDOW bytes ending where a frame's fields end
- * brings its callers along. It never starts below the frame's own page,
- * which is mapped since the frame is, so it cannot fault where reading the
- * frame alone would not.
- */
-#define PY_FRAME_WINDOW 2048
-/* Thread state bytes read at once: the thread id that proves the cached
- * state still belongs to the thread, and the frame pointer next to it
- * (0x18 to 0xd8 apart in the layouts of 3.9 to 3.15).
- */
-#define PY_TSTATE_READ_MAX 0x100
-
 /* The stack under construction is too big for the 512-byte BPF stack, and
  * frame fields sit at offsets known only at run time, which the verifier
  * allows in map values but not on the stack. No two walks nest on one CPU:
@@ -66,10 +49,8 @@ struct {
  */
 struct py_scratch {
 	struct py_stack stack;
-	/* Frames: [window start, +window length) of the target's memory. */
-	char frame[PY_FRAME_WINDOW + PY_FRAME_READ_MAX];
+	char frame[PY_FRAME_READ_MAX];
 	char code[PY_CODE_READ_MAX];
-	char tstate[PY_TSTATE_READ_MAX];
 };
 
 struct {
@@ -108,10 +89,8 @@ __u64 py_code_last_id;
 struct py_walk {
 	const struct py_proc *proc;
 	struct py_stack *stack;
-	char *buf;     /* struct py_scratch.frame */
-	char *code;    /* struct py_scratch.code */
-	__u64 win;     /* target address of buf[0] */
-	__u32 win_len; /* bytes of buf read from there; 0: none */
+	char *buf;  /* struct py_scratch.frame */
+	char *code; /* struct py_scratch.code */
 	__u32 pid;
 	__u64 frame;
 	__u64 hash;
@@ -306,55 +285,23 @@ static __always_inline __u64 py_code_id(const struct py_proc *p, __u32 pid, __u6
 	return id;
 }
 
-/* Where frame's fields are in the walk's buffer: read already with the
- * frames above it, or read now, with the frames below it in its page if
- * frames live in a data stack. NULL: unreadable.
- */
-static __always_inline char *py_frame_fields(struct py_walk *w, __u64 frame, __u32 size)
-{
-	__u64 lo, end = frame + size, off;
-	__u32 len;
-
-	if (frame >= w->win && end <= w->win + w->win_len) {
-		off = frame - w->win;
-		return off <= PY_FRAME_WINDOW ? w->buf + off : NULL;
-	}
-	lo = frame;
-	if (w->proc->ip_mode == PY_IP_POINTER) {
-		lo = end > PY_FRAME_WINDOW ? end - PY_FRAME_WINDOW : 0;
-		if (lo < (frame & ~4095ULL))
-			lo = frame & ~4095ULL;
-	}
-	len = end - lo;
-	if (len > PY_FRAME_WINDOW + PY_FRAME_READ_MAX ||
-	    bpf_probe_read_user(w->buf, len, (void *)lo)) {
-		w->win_len = 0;
-		return NULL;
-	}
-	w->win = lo;
-	w->win_len = len;
-	off = frame - lo;
-	return off <= PY_FRAME_WINDOW ? w->buf + off : NULL;
-}
-
 static long py_walk_step(__u32 i, void *ctx)
 {
 	struct py_walk *w = ctx;
 	const struct py_proc *p = w->proc;
 	struct py_stack *st = w->stack;
+	char *buf = w->buf;
 	__u32 size = p->fr_read_size, depth;
 	__u64 code, ip, id;
 	__u32 cflags = 0;
 	__s64 offset;
-	char *buf;
 	__u8 owner;
 
 	if (!w->frame)
 		return 1;
 	if (size > PY_FRAME_READ_MAX || size < 8)
 		size = PY_FRAME_READ_MAX;
-	buf = py_frame_fields(w, w->frame, size);
-	if (!buf) {
+	if (bpf_probe_read_user(buf, size, (void *)w->frame)) {
 		w->status = PY_READ_FAILED;
 		return 1;
 	}
@@ -441,43 +388,16 @@ static long py_thread_step(__u32 i, void *ctx)
 	return 0;
 }
 
-static __always_inline __u64 read_ts_u64(const char *buf, __u32 off)
-{
-	if (off > PY_TSTATE_READ_MAX - 8)
-		return 0;
-	return *(const __u64 *)(buf + off);
-}
-
-/* The state of thread tid (fs base fsbase), or 0. When the cached one is
- * still the thread's, it is checked in the same read that takes its frame
- * pointer (tstate->frame, ->cframe or ->current_frame) to *frame; otherwise
- * *frame is left alone.
- */
-static __always_inline __u64 py_find_tstate(const struct py_proc *p, __u32 tid, __u64 fsbase,
-					    char *tsbuf, __u64 *frame, bool *have_frame)
+static __always_inline __u64 py_find_tstate(const struct py_proc *p, __u32 tid, __u64 fsbase)
 {
 	struct py_thread_search s = { .fsbase = fsbase };
 	__u64 *cached = bpf_map_lookup_elem(&py_tstates, &tid);
-	__u32 lo = p->ts_thread_id, hi = p->ts_frame, len;
 	__u64 interp = 0, id = 0;
 
-	if (lo > hi) {
-		lo = p->ts_frame;
-		hi = p->ts_thread_id;
-	}
-	len = hi + 8 - lo;
-	if (cached && *cached && len <= PY_TSTATE_READ_MAX) {
-		if (!bpf_probe_read_user(tsbuf, len, (void *)(*cached + lo)) &&
-		    read_ts_u64(tsbuf, p->ts_thread_id - lo) == fsbase) {
-			*frame = read_ts_u64(tsbuf, p->ts_frame - lo);
-			*have_frame = true;
-			return *cached;
-		}
-	} else if (cached && *cached &&
-		   !bpf_probe_read_user(&id, sizeof(id), (void *)(*cached + p->ts_thread_id)) &&
-		   id == fsbase) {
+	if (cached && *cached &&
+	    !bpf_probe_read_user(&id, sizeof(id), (void *)(*cached + p->ts_thread_id)) &&
+	    id == fsbase)
 		return *cached;
-	}
 	if (bpf_probe_read_user(&interp, sizeof(interp),
 				(void *)(p->runtime + p->rt_interp_head)) ||
 	    !interp)
@@ -501,19 +421,21 @@ static __always_inline bool py_leaf_only(__u32 tgid)
 	return p && p->native_leaf_only;
 }
 
-/* Walk the Python stack whose thread state holds frame (its ts_frame word)
- * into map. The stack's hash goes to *hash (0 if none), the outcome to
- * *status.
+/* Walk the Python stack of the thread whose state is tstate into map. The
+ * stack's hash goes to *hash (0 if none), the outcome to *status.
  */
-static __always_inline void py_walk_from(const struct py_proc *p, __u32 pid, __u64 frame, void *map,
-					 __u64 *hash, __u32 *status)
+static __always_inline void py_walk_tstate(const struct py_proc *p, __u32 pid, __u64 tstate,
+					   void *map, __u64 *hash, __u32 *status)
 {
 	struct py_walk w = {};
 	struct py_scratch *scratch;
+	__u64 frame = 0;
 	__u32 zero = 0;
 	long err;
 
 	*hash = 0;
+	if (bpf_probe_read_user(&frame, sizeof(frame), (void *)(tstate + p->ts_frame)))
+		frame = 0;
 	if (frame && p->cframe_current != PY_OFF_NONE &&
 	    bpf_probe_read_user(&frame, sizeof(frame), (void *)(frame + p->cframe_current)))
 		frame = 0;
@@ -557,17 +479,6 @@ static __always_inline void py_walk_from(const struct py_proc *p, __u32 pid, __u
 	*status = w.status != PY_OK ? w.status : w.stack->truncated ? PY_TRUNCATED : PY_OK;
 }
 
-/* py_walk_from() for the thread whose state is tstate. */
-static __always_inline void py_walk_tstate(const struct py_proc *p, __u32 pid, __u64 tstate,
-					   void *map, __u64 *hash, __u32 *status)
-{
-	__u64 frame = 0;
-
-	if (bpf_probe_read_user(&frame, sizeof(frame), (void *)(tstate + p->ts_frame)))
-		frame = 0;
-	py_walk_from(p, pid, frame, map, hash, status);
-}
-
 /* Capture the Python stack of the current thread into the Python stack map
  * map; sets key->py_stack and key->py_status. Returns the thread state, or 0.
  */
@@ -575,24 +486,16 @@ static __always_inline __u64 py_capture(struct sample_key *key, void *map)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	const struct py_proc *p = bpf_map_lookup_elem(&py_procs, &key->pid);
-	struct py_scratch *scratch;
-	bool have_frame = false;
-	__u64 tstate, frame = 0;
-	__u32 zero = 0;
+	__u64 tstate;
 
-	scratch = bpf_map_lookup_elem(&py_scratch, &zero);
-	if (!p || !scratch)
+	if (!p)
 		return 0;
-	tstate =
-	    py_find_tstate(p, key->tid, task->thread.fsbase, scratch->tstate, &frame, &have_frame);
+	tstate = py_find_tstate(p, key->tid, task->thread.fsbase);
 	if (!tstate) {
 		key->py_status = PY_NO_THREAD;
 		return 0;
 	}
-	if (have_frame)
-		py_walk_from(p, key->pid, frame, map, &key->py_stack, &key->py_status);
-	else
-		py_walk_tstate(p, key->pid, tstate, map, &key->py_stack, &key->py_status);
+	py_walk_tstate(p, key->pid, tstate, map, &key->py_stack, &key->py_status);
 	return tstate;
 }
 
