@@ -333,40 +333,37 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 			py_capture(&s.key, &offcpu_py_stacks);
 			if (s.key.py_status == PY_MAP_FULL)
 				stat_inc(STAT_OFFCPU_STACK_FULL);
+			s.key.kern_stack_id = -1;
+			s.key.user_stack_id = -1;
+			if ((s.key.py_status == PY_OK || s.key.py_status == PY_TRUNCATED) &&
+			    py_leaf_only(ptgid)) {
+				s.key.user_ip = regs ? regs->ip : 0;
+			} else {
+				sid = bpf_get_stackid(ctx, &offcpu_stacks, BPF_F_USER_STACK);
+				if (sid >= 0)
+					s.key.user_stack_id = sid;
+				else if (sid == -ENOMEM)
+					stat_inc(STAT_OFFCPU_STACK_FULL);
+			}
 			if (regs) {
 				site.ip = regs->ip;
 				site.sp = regs->sp;
 				site.nr = regs->orig_ax;
 				site.arg0 = regs->di;
+				site.user_stack_id = s.key.user_stack_id;
 				known = bpf_map_lookup_elem(&offcpu_sites, &site);
 			}
 			if (known) {
 				s.key.kern_stack_id = known->kern_stack_id;
-				s.key.user_stack_id = known->user_stack_id;
-				s.key.user_ip = known->user_ip;
 			} else {
-				s.key.kern_stack_id = -1;
-				s.key.user_stack_id = -1;
 				sid = bpf_get_stackid(ctx, &offcpu_stacks, 0);
 				if (sid >= 0)
 					s.key.kern_stack_id = sid;
 				else if (sid == -ENOMEM)
 					stat_inc(STAT_OFFCPU_STACK_FULL);
-				if ((s.key.py_status == PY_OK || s.key.py_status == PY_TRUNCATED) &&
-				    py_leaf_only(ptgid)) {
-					s.key.user_ip = site.ip;
-				} else {
-					sid =
-					    bpf_get_stackid(ctx, &offcpu_stacks, BPF_F_USER_STACK);
-					if (sid >= 0)
-						s.key.user_stack_id = sid;
-					else if (sid == -ENOMEM)
-						stat_inc(STAT_OFFCPU_STACK_FULL);
-				}
 				if (regs) {
 					fresh.kern_stack_id = s.key.kern_stack_id;
-					fresh.user_stack_id = s.key.user_stack_id;
-					fresh.user_ip = s.key.user_ip;
+					fresh.pad = 0;
 					bpf_map_update_elem(&offcpu_sites, &site, &fresh, BPF_ANY);
 				}
 			}

@@ -104,18 +104,22 @@ struct offcpu_start {
 };
 
 /* Where a thread left the CPU: a thread that blocks again at the same
- * syscall site has the same native stacks, so both walks are skipped.
+ * syscall site, reached by the same user stack, is in the same kernel path,
+ * so the kernel walk is skipped. The user stack is always walked: the same
+ * ip and sp are reached from different callers (two functions calling one
+ * wrapper at the same depth), and only the walk tells them apart.
  */
 #define RAMPA_OFFCPU_SITE_ENTRIES 16384
 struct offcpu_site {
 	__u32 tid;
 	__u32 kind;
 	__u64 ip, sp, nr, arg0; /* user ip, user sp, syscall number, first argument */
+	__s64 user_stack_id;	/* the walk that reached it (-1: none) */
 };
 
 struct offcpu_site_stacks {
-	__s32 kern_stack_id, user_stack_id;
-	__u64 user_ip;
+	__s32 kern_stack_id;
+	__s32 pad;
 };
 
 enum py_status {

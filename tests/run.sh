@@ -17,6 +17,7 @@ build() { # out src flags...
 }
 build spin workloads/spin.c -pthread
 build oddproc workloads/oddproc.c -pthread
+build callers workloads/callers.c
 build libsymfix.so workloads/symfix-lib.c -shared -fPIC
 build symfix-pie workloads/symfix.c -fPIE -pie -L"$BUILD" -lsymfix -Wl,-rpath,'$ORIGIN'
 build symfix-nopie workloads/symfix.c -fno-pie -no-pie -L"$BUILD" -lsymfix -Wl,-rpath,'$ORIGIN'

@@ -93,4 +93,11 @@ test_expect_success 'wall: per-thread totals equal the run duration within 2%' '
 		within "$(awk -v t=$us -v s=$secs "BEGIN { print 100 * t / (s * 1e6) }")" 100 2 || exit 1
 	done <threads
 '
+# a() and b() block in one function at the same depth: the same syscall
+# instruction and stack pointer, told apart only by the walk of the stack.
+"$RAMPA" record -q --mode offcpu -o callers.folded -- "$BUILD/callers" 2 2>callers.err
+test_expect_success 'offcpu: two callers of one blocking function, 3:1, each keeps its own stack' '
+	a=$(share callers.folded ";a;pause_ms;") && b=$(share callers.folded ";b;pause_ms;") &&
+	echo "a=$a b=$b" && within "$(awk -v a="$a" -v b="$b" "BEGIN { print 100 * a / (a + b) }")" 75 5
+'
 test_done

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Two callers of one blocking function, at the same stack depth, so the
+ * syscall is made from the same instruction with the same stack pointer:
+ * a() sleeps 3 ms, b() 1 ms, in turn. Off-CPU time is a() 75%, b() 25%.
+ *
+ *	callers SECONDS
+ */
+#include <stdlib.h>
+#include <time.h>
+
+__attribute__((noinline)) void pause_ms(long ms)
+{
+	struct timespec ts = { 0, ms * 1000000 };
+
+	nanosleep(&ts, NULL);
+	__asm__ volatile("");
+}
+
+__attribute__((noinline)) void a(void)
+{
+	pause_ms(3);
+	__asm__ volatile("");
+}
+
+__attribute__((noinline)) void b(void)
+{
+	pause_ms(1);
+	__asm__ volatile("");
+}
+
+int main(int argc, char **argv)
+{
+	struct timespec now, end;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += argc > 1 ? atoi(argv[1]) : 2;
+	do {
+		a();
+		b();
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while (now.tv_sec < end.tv_sec ||
+		 (now.tv_sec == end.tv_sec && now.tv_nsec < end.tv_nsec));
+	return 0;
+}
