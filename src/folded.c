@@ -282,6 +282,8 @@ struct reader {
 	size_t prev_len, prev_cap;
 	uint32_t *prev_ends;
 	uint32_t prev_depth;
+	/* Where each frame of the line being read ends, from its check. */
+	uint32_t *ends;
 	/* Frame text -> id, in front of profile__intern(): looked up by length
 	 * and bytes where they lie in the line, with no copy and no strlen().
 	 */
@@ -601,10 +603,11 @@ static const char *parse_line(struct reader *r, const char *s, size_t len, char 
 				 FOLDED_MAX_FRAME);
 			return why;
 		}
-		if (++depth > FOLDED_MAX_DEPTH) {
+		if (depth == FOLDED_MAX_DEPTH) {
 			snprintf(why, whylen, "more than %d frames", FOLDED_MAX_DEPTH);
 			return why;
 		}
+		r->ends[depth++] = (uint32_t)(c - s);
 		if (c == end)
 			break;
 		frame = c + 1;
@@ -616,18 +619,11 @@ static const char *parse_line(struct reader *r, const char *s, size_t len, char 
 	grow_array((void **)&r->prev, &r->prev_cap, len, 1);
 	memcpy(r->prev + from, s + from, len - from);
 	r->prev_len = len;
-	depth = shared;
 	frame = s + from;
-	for (;;) {
-		const char *c = memchr(frame, ';', (size_t)(end - frame));
-
-		if (!c)
-			c = end;
-		r->prev_ends[depth] = (uint32_t)(c - s);
-		r->frames[depth++] = intern_frame(r, frame, (size_t)(c - frame));
-		if (c == end)
-			break;
-		frame = c + 1;
+	for (uint32_t i = shared; i < depth; i++) {
+		r->prev_ends[i] = r->ends[i];
+		r->frames[i] = intern_frame(r, frame, (size_t)(s + r->ends[i] - frame));
+		frame = s + r->ends[i] + 1;
 	}
 	r->prev_depth = depth;
 	if (count && r->any_marker && has_line_marker(r, depth))
@@ -678,6 +674,7 @@ static void reader_init(struct reader *r, const char *name, struct profile *p, u
 	r->prev = NULL;
 	r->prev_len = r->prev_cap = 0;
 	r->prev_ends = xmalloc(FOLDED_MAX_DEPTH * sizeof(*r->prev_ends));
+	r->ends = xmalloc(FOLDED_MAX_DEPTH * sizeof(*r->ends));
 	r->prev_depth = 0;
 	r->names = NULL;
 	r->nnames = r->names_cap = 0;
@@ -695,6 +692,7 @@ static int reader_finish(struct reader *r, int ret)
 	free(r->merge_buf);
 	free(r->prev);
 	free(r->prev_ends);
+	free(r->ends);
 	free(r->names);
 	return ret;
 }
