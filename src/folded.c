@@ -133,7 +133,7 @@ static int cmp_out_stack(const void *a, const void *b)
 int folded__write(FILE *f, const struct profile *p)
 {
 	size_t ns = profile__nstacks(p), nf = profile__nframes(p), out = 0, nwords = 0;
-	size_t names_cut = 0, stacks_cut = 0, cap = 0, len = 0;
+	size_t names_cut = 0, stacks_cut = 0, cap = 0, len = 0, i;
 	struct out_stack *lines = xmalloc((ns ? ns : 1) * sizeof(*lines));
 	/* Per frame id: its text as a first frame ([0]) and as any other
 	 * ([1]), and whether it was cut.
@@ -194,7 +194,11 @@ int folded__write(FILE *f, const struct profile *p)
 		}
 		lines[out++] = (struct out_stack){ frames, k, (uint32_t)i };
 	}
-	qsort(lines, out, sizeof(*lines), cmp_out_stack);
+	/* Sorted already when p was read from sorted lines: one comparison per line tells. */
+	for (i = 1; i < out && cmp_out_stack(&lines[i - 1], &lines[i]) < 0; i++)
+		;
+	if (i < out)
+		qsort(lines, out, sizeof(*lines), cmp_out_stack);
 	for (size_t i = 0; i < out; i++) {
 		uint32_t n;
 		uint64_t w;
