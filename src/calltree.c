@@ -5,73 +5,37 @@
 #include "calltree.h"
 #include "util.h"
 
-struct calltree {
-	struct profile *names;
-	struct calltree_node *nodes;
-	size_t n, cap;
-	/* (parent, frame) -> node index + 1, open addressing. The key lives in
-	 * the slot so a probe touches one cache line, not the node too.
-	 */
-	struct slot {
-		uint32_t parent, frame, node;
-	} * slots;
-	size_t slots_cap;
+/* A stack of a slot, where its profile keeps it. */
+struct ct_stack {
+	const uint32_t *frames; /* ids of the slot's profile, n of them */
+	uint32_t n;
+	uint32_t index; /* in the slot's profile */
 };
 
-static uint64_t key_hash(uint32_t parent, uint32_t frame)
-{
-	uint64_t k = ((uint64_t)parent << 32) | frame;
+struct ct_slot {
+	const struct profile *p;
+	/* Per frame id of p: its names id (calltree__add), then the rank of
+	 * that id in name order (calltree__sort), the sort key.
+	 */
+	uint32_t *key;
+	size_t nkeys;
+	struct ct_stack *stacks; /* of non-zero weight; in tree order once sorted */
+	uint64_t *cum;		 /* cum[i]: weight of stacks[0..i), n + 1 of them */
+	size_t n;
+};
 
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 33;
-	k *= 0xc4ceb9fe1a85ec53ULL;
-	k ^= k >> 33;
-	return k;
-}
-
-static void rehash(struct calltree *t)
-{
-	size_t cap = t->slots_cap ? t->slots_cap * 2 : 4096;
-
-	free(t->slots);
-	t->slots = xcalloc(cap, sizeof(*t->slots));
-	t->slots_cap = cap;
-	for (size_t i = 1; i < t->n; i++) {
-		size_t s = key_hash(t->nodes[i].parent, t->nodes[i].frame) & (cap - 1);
-
-		while (t->slots[s].node)
-			s = (s + 1) & (cap - 1);
-		t->slots[s] =
-		    (struct slot){ t->nodes[i].parent, t->nodes[i].frame, (uint32_t)i + 1 };
-	}
-}
-
-static uint32_t new_node(struct calltree *t, uint32_t parent, uint32_t frame)
-{
-	struct calltree_node *nd;
-
-	grow_array((void **)&t->nodes, &t->cap, t->n + 1, sizeof(*t->nodes));
-	nd = &t->nodes[t->n];
-	memset(nd, 0, sizeof(*nd));
-	nd->frame = frame;
-	nd->parent = parent;
-	nd->first_child = CT_NONE;
-	nd->next_sibling = CT_NONE;
-	if (parent != CT_NONE) {
-		nd->depth = t->nodes[parent].depth + 1;
-		nd->next_sibling = t->nodes[parent].first_child;
-		t->nodes[parent].first_child = (uint32_t)t->n;
-	}
-	return (uint32_t)t->n++;
-}
+struct calltree {
+	struct profile *names;
+	struct ct_slot slot[2];
+	uint32_t *byrank; /* rank in name order -> names id */
+	int sorted;
+};
 
 struct calltree *calltree__new(struct profile *names)
 {
 	struct calltree *t = xcalloc(1, sizeof(*t));
 
 	t->names = names;
-	new_node(t, CT_NONE, CT_NONE);
 	return t;
 }
 
@@ -79,8 +43,12 @@ void calltree__free(struct calltree *t)
 {
 	if (!t)
 		return;
-	free(t->nodes);
-	free(t->slots);
+	for (int s = 0; s < 2; s++) {
+		free(t->slot[s].key);
+		free(t->slot[s].stacks);
+		free(t->slot[s].cum);
+	}
+	free(t->byrank);
 	free(t);
 }
 
@@ -122,197 +90,316 @@ uint32_t *profile__map_functions(const struct profile *p, struct profile *names)
 	return map;
 }
 
-/* Stacks are walked LANES at a time, one lookup per lane in turn, each lane
- * prefetching its next hash slot and node: on unsorted input nearly every
- * lookup is a cache miss, and this keeps several in flight instead of one.
- */
-#define LANES 8
-
-struct lane {
-	uint64_t w;
-	uint32_t n, j, cur, stack, frame;
-	uint64_t hash;
-	/* A node reached whose weights are added on the lane's next turn, once
-	 * its prefetch has landed.
-	 */
-	uint32_t pending, pending_self;
-	/* The lane's previous stack and its nodes: its next stack shares their
-	 * prefix, which then needs no lookups (most of it, on sorted input).
-	 */
-	uint32_t *path, *prev, prev_n;
-	size_t path_cap, prev_cap, next;
-};
-
-static void lane_flush(struct calltree *t, struct lane *l, int slot)
-{
-	struct calltree_node *nd;
-
-	if (l->pending == CT_NONE)
-		return;
-	nd = &t->nodes[l->pending];
-	nd->total[slot] += l->w;
-	if (l->pending_self)
-		nd->self[slot] += l->w;
-	if (!slot && l->stack < nd->first_stack)
-		nd->first_stack = l->stack;
-	l->pending = CT_NONE;
-}
-
-/* Take the lane's next stack with a frame left to look up; 0 when none is left. */
-static int lane_start(struct calltree *t, struct lane *l, const struct profile *p,
-		      const uint32_t *map, size_t ns, int slot)
-{
-	while (l->next < ns) {
-		uint32_t n, j = 0;
-		uint64_t w;
-		const uint32_t *frames = profile__stack(p, l->next, &n, &w);
-
-		l->stack = (uint32_t)l->next;
-		l->next += LANES;
-		if (!w)
-			continue;
-		grow_array((void **)&l->path, &l->path_cap, n + 1, sizeof(*l->path));
-		grow_array((void **)&l->prev, &l->prev_cap, n + 1, sizeof(*l->prev));
-		while (j < n && j < l->prev_n && l->prev[j] == map[frames[j]])
-			j++;
-		for (uint32_t k = j; k < n; k++)
-			l->prev[k] = map[frames[k]];
-		l->prev_n = n;
-		l->w = w;
-		t->nodes[0].total[slot] += w;
-		for (uint32_t k = 0; k < j; k++)
-			t->nodes[l->path[k]].total[slot] += w;
-		l->cur = j ? l->path[j - 1] : 0;
-		if (j == n) {
-			t->nodes[l->cur].self[slot] += w;
-			continue;
-		}
-		l->n = n;
-		l->j = j;
-		l->frame = l->prev[j];
-		l->hash = key_hash(l->cur, l->frame);
-		if (t->slots_cap)
-			__builtin_prefetch(&t->slots[l->hash & (t->slots_cap - 1)]);
-		return 1;
-	}
-	return 0;
-}
-
-/* One lookup: the child of l->cur for l->frame, found or made. */
-static void lane_step(struct calltree *t, struct lane *l, int slot)
-{
-	size_t s;
-	uint32_t i;
-
-	if ((t->n + 1) * 2 > t->slots_cap)
-		rehash(t);
-	s = l->hash & (t->slots_cap - 1);
-	for (;;) {
-		if (!t->slots[s].node) {
-			i = new_node(t, l->cur, l->frame);
-			t->nodes[i].first_stack = l->stack;
-			t->slots[s] = (struct slot){ l->cur, l->frame, i + 1 };
-			break;
-		}
-		if (t->slots[s].parent == l->cur && t->slots[s].frame == l->frame) {
-			i = t->slots[s].node - 1;
-			break;
-		}
-		s = (s + 1) & (t->slots_cap - 1);
-	}
-	__builtin_prefetch(&t->nodes[i], 1);
-	l->pending = i;
-	l->path[l->j++] = i;
-	l->cur = i;
-	l->pending_self = l->j == l->n;
-	if (l->j < l->n) {
-		l->frame = l->prev[l->j];
-		l->hash = key_hash(i, l->frame);
-		__builtin_prefetch(&t->slots[l->hash & (t->slots_cap - 1)]);
-	}
-}
-
 void calltree__add(struct calltree *t, const struct profile *p, int slot)
 {
-	uint32_t *map = profile__map_frames(p, t->names);
+	struct ct_slot *s = &t->slot[slot];
 	size_t ns = profile__nstacks(p);
-	struct lane lanes[LANES];
-	int active = 0, busy[LANES];
 
-	memset(lanes, 0, sizeof(lanes));
-	for (int k = 0; k < LANES; k++) {
-		lanes[k].next = (size_t)k;
-		lanes[k].pending = CT_NONE;
-		busy[k] = lane_start(t, &lanes[k], p, map, ns, slot);
-		active += busy[k];
-	}
-	while (active) {
-		for (int k = 0; k < LANES; k++) {
-			struct lane *l = &lanes[k];
+	s->p = p;
+	s->key = profile__map_frames(p, t->names);
+	s->nkeys = profile__nframes(p);
+	s->stacks = xmalloc((ns ? ns : 1) * sizeof(*s->stacks));
+	s->n = 0;
+	for (size_t i = 0; i < ns; i++) {
+		uint32_t n;
+		uint64_t w;
+		const uint32_t *frames = profile__stack(p, i, &n, &w);
 
-			if (!busy[k])
-				continue;
-			lane_flush(t, l, slot);
-			if (l->j == l->n && !lane_start(t, l, p, map, ns, slot)) {
-				busy[k] = 0;
-				active--;
-				continue;
-			}
-			lane_step(t, l, slot);
-		}
+		if (w)
+			s->stacks[s->n++] = (struct ct_stack){ frames, n, (uint32_t)i };
 	}
-	for (int k = 0; k < LANES; k++) {
-		lane_flush(t, &lanes[k], slot);
-		free(lanes[k].path);
-		free(lanes[k].prev);
-	}
-	free(map);
+	t->sorted = 0;
 }
 
-static const struct profile *sort_names;
-
-static int cmp_by_name(const void *a, const void *b)
+static int cmp_name(const void *a, const void *b, void *names)
 {
-	const struct calltree_node *x = *(const struct calltree_node *const *)a;
-	const struct calltree_node *y = *(const struct calltree_node *const *)b;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	int c = strcmp(profile__frame_name(names, x), profile__frame_name(names, y));
 
-	return strcmp(profile__frame_name(sort_names, x->frame),
-		      profile__frame_name(sort_names, y->frame));
+	return c ? c : x < y ? -1 : x > y;
+}
+
+/* Frame by frame by key, a stack before the longer ones it is a prefix of;
+ * equal stacks (two ids of p can have one name) in profile order.
+ */
+static int cmp_stack(const void *a, const void *b, void *key)
+{
+	const struct ct_stack *x = a, *y = b;
+	const uint32_t *k = key;
+	uint32_t n = x->n < y->n ? x->n : y->n;
+
+	for (uint32_t j = 0; j < n; j++) {
+		uint32_t kx = k[x->frames[j]], ky = k[y->frames[j]];
+
+		if (kx != ky)
+			return kx < ky ? -1 : 1;
+	}
+	if (x->n != y->n)
+		return x->n < y->n ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
 }
 
 void calltree__sort(struct calltree *t)
 {
-	struct calltree_node **kids = NULL;
-	size_t cap = 0;
+	size_t nf = profile__nframes(t->names);
+	uint32_t *rank;
 
-	sort_names = t->names;
-	for (size_t i = 0; i < t->n; i++) {
-		size_t k = 0;
+	if (t->sorted)
+		return;
+	free(t->byrank);
+	t->byrank = xmalloc((nf ? nf : 1) * sizeof(*t->byrank));
+	rank = xmalloc((nf ? nf : 1) * sizeof(*rank));
+	for (size_t i = 0; i < nf; i++)
+		t->byrank[i] = (uint32_t)i;
+	qsort_r(t->byrank, nf, sizeof(*t->byrank), cmp_name, t->names);
+	for (size_t i = 0; i < nf; i++)
+		rank[t->byrank[i]] = (uint32_t)i;
+	for (int slot = 0; slot < 2; slot++) {
+		struct ct_slot *s = &t->slot[slot];
+		size_t in_order = 1;
 
-		for (uint32_t c = t->nodes[i].first_child; c != CT_NONE;
-		     c = t->nodes[c].next_sibling) {
-			grow_array((void **)&kids, &cap, k + 1, sizeof(*kids));
-			kids[k++] = &t->nodes[c];
-		}
-		if (k < 2)
+		if (!s->p)
 			continue;
-		qsort(kids, k, sizeof(*kids), cmp_by_name);
-		t->nodes[i].first_child = (uint32_t)(kids[0] - t->nodes);
-		for (size_t j = 0; j < k; j++)
-			kids[j]->next_sibling =
-			    j + 1 < k ? (uint32_t)(kids[j + 1] - t->nodes) : CT_NONE;
+		for (size_t i = 0; i < s->nkeys; i++)
+			s->key[i] = rank[s->key[i]];
+		/* Sorted input (FlameGraph's, ours) is nearly always in this
+		 * order already: one comparison per stack tells.
+		 */
+		while (in_order < s->n &&
+		       cmp_stack(&s->stacks[in_order - 1], &s->stacks[in_order], s->key) < 0)
+			in_order++;
+		if (in_order < s->n)
+			qsort_r(s->stacks, s->n, sizeof(*s->stacks), cmp_stack, s->key);
+		free(s->cum);
+		s->cum = xmalloc((s->n + 1) * sizeof(*s->cum));
+		s->cum[0] = 0;
+		for (size_t i = 0; i < s->n; i++) {
+			uint32_t n;
+			uint64_t w;
+
+			profile__stack(s->p, s->stacks[i].index, &n, &w);
+			s->cum[i + 1] = s->cum[i] + w;
+		}
 	}
-	free(kids);
+	free(rank);
+	t->sorted = 1;
 }
 
-size_t calltree__size(const struct calltree *t)
+/* Whether stack i of s is in the run that starts at lo: with want CT_NONE,
+ * the stacks of depth frames (a node's own, before its children's); else
+ * those whose frame at depth has rank want (one child's).
+ */
+static inline int in_run(const struct ct_slot *s, size_t i, uint32_t depth, uint32_t want)
 {
-	return t->n;
+	const struct ct_stack *st = &s->stacks[i];
+
+	if (want == CT_NONE)
+		return st->n == depth;
+	return st->n > depth && s->key[st->frames[depth]] == want;
 }
 
-struct calltree_node *calltree__node(const struct calltree *t, uint32_t i)
+/* Where the run from lo stops within [lo, end): lo when it is empty. The
+ * search gallops, so a run of k stacks costs O(log k) probes.
+ */
+static uint32_t run_end(const struct ct_slot *s, uint32_t lo, uint32_t end, uint32_t depth,
+			uint32_t want)
 {
-	return &t->nodes[i];
+	size_t ok = lo, bad, step = 1;
+
+	if (lo >= end || !in_run(s, lo, depth, want))
+		return lo;
+	/* in_run(ok) holds; then in_run(bad) fails or bad == end. */
+	while (ok + step < end && in_run(s, ok + step, depth, want)) {
+		ok += step;
+		step *= 2;
+	}
+	bad = ok + step < end ? ok + step : end;
+	while (bad - ok > 1) {
+		size_t mid = ok + (bad - ok) / 2;
+
+		if (in_run(s, mid, depth, want))
+			ok = mid;
+		else
+			bad = mid;
+	}
+	return (uint32_t)bad;
+}
+
+static void set_weights(const struct calltree *t, struct calltree_node *nd)
+{
+	for (int slot = 0; slot < 2; slot++) {
+		const struct ct_slot *s = &t->slot[slot];
+		uint32_t own;
+
+		nd->total[slot] = nd->self[slot] = 0;
+		if (nd->lo[slot] == nd->hi[slot])
+			continue;
+		own = run_end(s, nd->lo[slot], nd->hi[slot], nd->depth, CT_NONE);
+		nd->total[slot] = s->cum[nd->hi[slot]] - s->cum[nd->lo[slot]];
+		nd->self[slot] = s->cum[own] - s->cum[nd->lo[slot]];
+	}
+}
+
+void calltree__root(const struct calltree *t, struct calltree_node *root)
+{
+	memset(root, 0, sizeof(*root));
+	root->frame = CT_NONE;
+	for (int slot = 0; slot < 2; slot++)
+		root->hi[slot] = root->end[slot] = (uint32_t)t->slot[slot].n;
+	set_weights(t, root);
+}
+
+/* nd's run begins at lo in each slot, up to end: the child there, the
+ * lowest frame of the slots' next stacks. 0 when none is left.
+ */
+static int take_child(const struct calltree *t, struct calltree_node *nd)
+{
+	uint32_t d = nd->depth - 1, want = CT_NONE;
+
+	for (int slot = 0; slot < 2; slot++) {
+		const struct ct_slot *s = &t->slot[slot];
+		const struct ct_stack *st;
+
+		if (nd->lo[slot] >= nd->end[slot])
+			continue;
+		st = &s->stacks[nd->lo[slot]];
+		if (want == CT_NONE || s->key[st->frames[d]] < want)
+			want = s->key[st->frames[d]];
+	}
+	if (want == CT_NONE)
+		return 0;
+	for (int slot = 0; slot < 2; slot++)
+		nd->hi[slot] = run_end(&t->slot[slot], nd->lo[slot], nd->end[slot], d, want);
+	nd->frame = t->byrank[want];
+	set_weights(t, nd);
+	return 1;
+}
+
+int calltree__first_child(const struct calltree *t, const struct calltree_node *nd,
+			  struct calltree_node *child)
+{
+	child->depth = nd->depth + 1;
+	for (int slot = 0; slot < 2; slot++) {
+		/* Past nd's own stacks, which are as deep as nd. */
+		child->lo[slot] =
+		    run_end(&t->slot[slot], nd->lo[slot], nd->hi[slot], nd->depth, CT_NONE);
+		child->end[slot] = nd->hi[slot];
+	}
+	return take_child(t, child);
+}
+
+int calltree__next_sibling(const struct calltree *t, struct calltree_node *nd)
+{
+	for (int slot = 0; slot < 2; slot++)
+		nd->lo[slot] = nd->hi[slot];
+	return take_child(t, nd);
+}
+
+uint32_t calltree__path_frame(const struct calltree *t, const struct calltree_node *nd, uint32_t i)
+{
+	int slot = nd->lo[0] < nd->hi[0] ? 0 : 1;
+	const struct ct_slot *s = &t->slot[slot];
+
+	return t->byrank[s->key[s->stacks[nd->lo[slot]].frames[i]]];
+}
+
+/* Frames in common of the walk's stack (ranks) and stack i of s. */
+static uint32_t common_ranks(const struct ct_slot *s, size_t i, const uint32_t *ranks, uint32_t n)
+{
+	const struct ct_stack *st = &s->stacks[i];
+	uint32_t j = 0;
+
+	while (j < n && j < st->n && s->key[st->frames[j]] == ranks[j])
+		j++;
+	return j;
+}
+
+/* Stack x of a against stack y of b, as cmp_stack orders them, ties apart. */
+static int cmp_across(const struct ct_slot *a, size_t x, const struct ct_slot *b, size_t y)
+{
+	const struct ct_stack *sx = &a->stacks[x], *sy = &b->stacks[y];
+	uint32_t n = sx->n < sy->n ? sx->n : sy->n;
+
+	for (uint32_t j = 0; j < n; j++) {
+		uint32_t kx = a->key[sx->frames[j]], ky = b->key[sy->frames[j]];
+
+		if (kx != ky)
+			return kx < ky ? -1 : 1;
+	}
+	return sx->n < sy->n ? -1 : sx->n > sy->n;
+}
+
+void calltree__walk_start(const struct calltree *t, struct calltree_walk *w)
+{
+	(void)t;
+	memset(w, 0, sizeof(*w));
+}
+
+int calltree__walk_next(const struct calltree *t, struct calltree_walk *w)
+{
+	const struct ct_slot *s0 = &t->slot[0], *s1 = &t->slot[1];
+	int has0 = w->pos[0] < s0->n, has1 = w->pos[1] < s1->n, c;
+	const struct ct_slot *s;
+	const struct ct_stack *st;
+	uint32_t prev_n = w->n, j = 0;
+
+	if (!has0 && !has1)
+		return 0;
+	c = !has1 ? -1 : !has0 ? 1 : cmp_across(s0, w->pos[0], s1, w->pos[1]);
+	s = c <= 0 ? s0 : s1;
+	st = &s->stacks[c <= 0 ? w->pos[0] : w->pos[1]];
+
+	/* The stack, names ids and ranks; what it shares with the previous one. */
+	grow_array((void **)&w->buf, &w->buf_cap, st->n ? st->n : 1, sizeof(*w->buf));
+	grow_array((void **)&w->ranks, &w->ranks_cap, st->n ? st->n : 1, sizeof(*w->ranks));
+	while (j < prev_n && j < st->n && w->ranks[j] == s->key[st->frames[j]])
+		j++;
+	w->common = j;
+	for (; j < st->n; j++) {
+		w->ranks[j] = s->key[st->frames[j]];
+		w->buf[j] = t->byrank[w->ranks[j]];
+	}
+	w->frames = w->buf;
+	w->n = st->n;
+
+	for (int slot = 0; slot < 2; slot++) {
+		const struct ct_slot *o = &t->slot[slot];
+		size_t i = w->pos[slot];
+
+		w->self[slot] = 0;
+		w->first[slot] = CT_NONE;
+		if (slot == 0 ? c > 0 : c < 0) {
+			/* Not in this slot: how deep its neighbours there go along it. */
+			uint32_t in = i ? common_ranks(o, i - 1, w->ranks, w->n) : 0;
+
+			if (i < o->n) {
+				uint32_t next = common_ranks(o, i, w->ranks, w->n);
+
+				if (next > in)
+					in = next;
+			}
+			w->in[slot] = in;
+			continue;
+		}
+		while (i < o->n && o->stacks[i].n == w->n &&
+		       common_ranks(o, i, w->ranks, w->n) == w->n) {
+			if (o->stacks[i].index < w->first[slot])
+				w->first[slot] = o->stacks[i].index;
+			i++;
+		}
+		w->self[slot] = o->cum[i] - o->cum[w->pos[slot]];
+		w->in[slot] = w->n;
+		w->pos[slot] = i;
+	}
+	return 1;
+}
+
+void calltree__walk_free(struct calltree_walk *w)
+{
+	free(w->buf);
+	free(w->ranks);
+	w->buf = w->ranks = NULL;
+	w->buf_cap = w->ranks_cap = 0;
 }
 
 static void fs_grow(struct funcstats *fs, size_t n)

@@ -203,51 +203,67 @@ static void print_table(const struct diff *d, int self, unsigned long top)
 	free(rows);
 }
 
-static void print_path(FILE *f, const struct diff *d, uint32_t i)
-{
-	const struct calltree_node *nd = calltree__node(d->tree, i);
-
-	if (nd->parent && nd->parent != CT_NONE) {
-		print_path(f, d, nd->parent);
-		fputc(';', f);
-	}
-	fputs(profile__frame_name(d->names, nd->frame), f);
-}
-
-static const struct calltree *gone_tree;
+/* The top of a call path that NEW no longer has: BASE's stack first_stack
+ * down to depth frames, and BASE's weight under it.
+ */
+struct gone {
+	uint32_t first_stack, depth;
+	uint64_t total;
+};
 
 static int cmp_gone(const void *a, const void *b)
 {
-	const struct calltree_node *x = calltree__node(gone_tree, *(const uint32_t *)a);
-	const struct calltree_node *y = calltree__node(gone_tree, *(const uint32_t *)b);
+	const struct gone *x = a, *y = b;
 
 	/* Heaviest first; ties in BASE's order. */
-	if (x->total[0] != y->total[0])
-		return x->total[0] < y->total[0] ? 1 : -1;
+	if (x->total != y->total)
+		return x->total < y->total ? 1 : -1;
 	return x->first_stack < y->first_stack ? -1 : x->first_stack > y->first_stack;
 }
 
 static void print_gone(const struct diff *d)
 {
-	size_t n = calltree__size(d->tree), ngone = 0;
-	uint32_t *gone = xmalloc(n * sizeof(*gone));
-	double bt = (double)calltree__node(d->tree, 0)->total[0];
+	struct calltree_node root;
+	struct calltree_walk w;
+	struct gone *gone = NULL;
+	size_t ngone = 0, cap = 0;
+	double bt;
 
-	/* The top of each call path that NEW no longer has. */
-	for (uint32_t i = 1; i < n; i++) {
-		const struct calltree_node *nd = calltree__node(d->tree, i);
+	calltree__root(d->tree, &root);
+	bt = (double)root.total[0];
+	/* Each BASE stack whose path NEW leaves: the node below the deepest
+	 * one NEW has is the top of what is gone, shared by the stacks next
+	 * to it in the walk that leave there too.
+	 */
+	calltree__walk_start(d->tree, &w);
+	while (calltree__walk_next(d->tree, &w)) {
+		uint32_t top = w.in[1] + 1;
 
-		if (!nd->total[1] && nd->total[0] && calltree__node(d->tree, nd->parent)->total[1])
-			gone[ngone++] = i;
+		if (!w.self[0] || w.in[1] >= w.n || (top == 1 && !root.total[1]))
+			continue;
+		if (ngone && w.common >= top && gone[ngone - 1].depth == top) {
+			gone[ngone - 1].total += w.self[0];
+			if (w.first[0] < gone[ngone - 1].first_stack)
+				gone[ngone - 1].first_stack = w.first[0];
+			continue;
+		}
+		grow_array((void **)&gone, &cap, ngone + 1, sizeof(*gone));
+		gone[ngone++] = (struct gone){ w.first[0], top, w.self[0] };
 	}
-	gone_tree = d->tree;
+	calltree__walk_free(&w);
 	qsort(gone, ngone, sizeof(*gone), cmp_gone);
 	printf("\n# call paths only in BASE: %zu\n", ngone);
 	for (size_t i = 0; i < ngone && i < MAX_GONE_PRINTED; i++) {
-		const struct calltree_node *nd = calltree__node(d->tree, gone[i]);
+		uint32_t n;
+		uint64_t wt;
+		const uint32_t *f = profile__stack(d->base, gone[i].first_stack, &n, &wt);
 
-		printf("%7.2f%% ", 100.0 * (double)nd->total[0] / bt);
-		print_path(stdout, d, gone[i]);
+		printf("%7.2f%% ", 100.0 * (double)gone[i].total / bt);
+		for (uint32_t j = 0; j < gone[i].depth; j++) {
+			if (j)
+				putchar(';');
+			fputs(profile__frame_name(d->base, f[j]), stdout);
+		}
 		putchar('\n');
 	}
 	if (ngone > MAX_GONE_PRINTED)
@@ -257,7 +273,8 @@ static void print_gone(const struct diff *d)
 
 /* FlameGraph's difffolded.pl format: one line per stack of either profile,
  * depth-first in name order. Lines go out through one large buffer; the
- * path so far is kept in another and each frame's length is looked up once.
+ * path so far is kept in another, each frame's length is looked up once and
+ * the frames a stack shares with the previous one are not copied again.
  */
 struct folded_out {
 	FILE *f;
@@ -282,7 +299,7 @@ static char *put_u64(char *p, uint64_t v)
 	return p;
 }
 
-static void folded_out_line(struct folded_out *o, const struct calltree_node *nd)
+static void folded_out_line(struct folded_out *o, const uint64_t *self)
 {
 	size_t need = o->path_len + 2 * 21 + 1;
 	char *p;
@@ -293,56 +310,56 @@ static void folded_out_line(struct folded_out *o, const struct calltree_node *nd
 	}
 	if (need > FOLDED_OUT_BUF) {
 		fwrite(o->path, 1, o->path_len, o->f);
-		fprintf(o->f, " %" PRIu64 " %" PRIu64 "\n", nd->self[0], nd->self[1]);
+		fprintf(o->f, " %" PRIu64 " %" PRIu64 "\n", self[0], self[1]);
 		return;
 	}
 	p = o->out + o->out_len;
 	memcpy(p, o->path, o->path_len);
 	p += o->path_len;
 	*p++ = ' ';
-	p = put_u64(p, nd->self[0]);
+	p = put_u64(p, self[0]);
 	*p++ = ' ';
-	p = put_u64(p, nd->self[1]);
+	p = put_u64(p, self[1]);
 	*p++ = '\n';
 	o->out_len = (size_t)(p - o->out);
 }
 
-static void write_difffolded_node(struct folded_out *o, uint32_t i)
-{
-	const struct calltree_node *nd = calltree__node(o->d->tree, i);
-	size_t mark = o->path_len;
-
-	if (i) {
-		size_t n = o->name_len[nd->frame];
-
-		grow_array((void **)&o->path, &o->path_cap, o->path_len + n + 1, 1);
-		if (o->path_len)
-			o->path[o->path_len++] = ';';
-		memcpy(o->path + o->path_len, profile__frame_name(o->d->names, nd->frame), n);
-		o->path_len += n;
-		if (nd->self[0] || nd->self[1])
-			folded_out_line(o, nd);
-	}
-	for (uint32_t c = nd->first_child; c != CT_NONE;
-	     c = calltree__node(o->d->tree, c)->next_sibling)
-		write_difffolded_node(o, c);
-	o->path_len = mark;
-}
-
 static void write_difffolded(FILE *f, const struct diff *d)
 {
-	size_t nf = profile__nframes(d->names);
+	size_t nf = profile__nframes(d->names), ends_cap = 0;
 	struct folded_out o = { .f = f, .d = d };
+	struct calltree_walk w;
+	/* ends[j]: the length of the path's text up to frame j. */
+	size_t *ends = NULL;
 
 	o.name_len = xmalloc((nf ? nf : 1) * sizeof(*o.name_len));
 	for (size_t i = 0; i < nf; i++)
 		o.name_len[i] = strlen(profile__frame_name(d->names, (uint32_t)i));
 	o.out = xmalloc(FOLDED_OUT_BUF);
-	write_difffolded_node(&o, 0);
+	calltree__walk_start(d->tree, &w);
+	while (calltree__walk_next(d->tree, &w)) {
+		if (!w.n)
+			continue;
+		grow_array((void **)&ends, &ends_cap, w.n, sizeof(*ends));
+		o.path_len = w.common ? ends[w.common - 1] : 0;
+		for (uint32_t j = w.common; j < w.n; j++) {
+			size_t n = o.name_len[w.frames[j]];
+
+			grow_array((void **)&o.path, &o.path_cap, o.path_len + n + 1, 1);
+			if (o.path_len)
+				o.path[o.path_len++] = ';';
+			memcpy(o.path + o.path_len, profile__frame_name(d->names, w.frames[j]), n);
+			o.path_len += n;
+			ends[j] = o.path_len;
+		}
+		folded_out_line(&o, w.self);
+	}
+	calltree__walk_free(&w);
 	fwrite(o.out, 1, o.out_len, f);
 	free(o.out);
 	free(o.path);
 	free(o.name_len);
+	free(ends);
 }
 
 struct read_job {

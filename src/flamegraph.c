@@ -22,7 +22,7 @@
 #define MAX_GONE      15     /* disappeared stacks listed under a differential graph */
 
 struct drawn {
-	uint32_t node;
+	struct calltree_node nd;
 	uint64_t x; /* offset in weight units of the width slot */
 };
 
@@ -236,72 +236,75 @@ static char *fmt_weight(char *buf, size_t len, uint64_t w, const struct profile_
 	return fmt_amount(buf, len, w, m->unit);
 }
 
-static int cmp_gone(const void *a, const void *b, void *t)
+/* Heaviest in BASE first; ties in the order they were found. */
+static int cmp_gone(const void *a, const void *b, void *nodes)
 {
-	uint64_t x = calltree__node(t, *(const uint32_t *)a)->total[0];
-	uint64_t y = calltree__node(t, *(const uint32_t *)b)->total[0];
+	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+	uint64_t x = ((const struct calltree_node *)nodes)[i].total[0];
+	uint64_t y = ((const struct calltree_node *)nodes)[j].total[0];
 
-	return x < y ? 1 : x > y ? -1 : 0;
+	return x < y ? 1 : x > y ? -1 : i < j ? -1 : i > j;
 }
 
-static void write_path(FILE *f, struct calltree *t, const struct profile *names, uint32_t i)
+static void write_path(FILE *f, const struct calltree *t, const struct profile *names,
+		       const struct calltree_node *nd)
 {
-	const struct calltree_node *nd = calltree__node(t, i);
-
-	if (nd->parent && nd->parent != CT_NONE) {
-		write_path(f, t, names, nd->parent);
-		fputc(';', f);
+	for (uint32_t i = 0; i < nd->depth; i++) {
+		if (i)
+			fputc(';', f);
+		esc(f, profile__frame_name(names, calltree__path_frame(t, nd, i)));
 	}
-	esc(f, profile__frame_name(names, nd->frame));
 }
 
 int flamegraph__write_tree(FILE *f, struct calltree *t, const struct profile *names,
 			   const struct profile_meta *meta, const struct flamegraph_opts *o)
 {
 	const int slot = o->diff ? 1 : 0;
-	const struct calltree_node *root = calltree__node(t, 0);
+	struct calltree_node root_node, *root = &root_node, cn;
 	unsigned int width = o->width ? o->width : 1200;
 	double min_w = o->min_width > 0 ? o->min_width : 0.1;
 	double full = width - 2.0 * PAD, scale;
-	uint64_t total = root->total[slot];
+	uint64_t total;
 	struct drawn *dr = NULL, *todo = NULL;
 	size_t ndr = 0, dr_cap = 0, ntodo = 0, todo_cap = 0, ngone = 0, gone_cap = 0;
-	uint32_t *gone = NULL, max_depth = 0;
+	struct calltree_node *gone = NULL;
+	uint32_t *by_weight = NULL, max_depth = 0;
 	double max_delta = 0;
 	const char *unit = meta->unit ? meta->unit : "samples";
 	char desc[512], color[32], wbuf[64], wbuf2[64], lbuf[FOLDED_MAX_FRAME + 32];
 	int height, graph_bottom;
 
 	calltree__sort(t);
+	calltree__root(t, root);
+	total = root->total[slot];
 	scale = total ? full / (double)total : 0;
 	/* Lay out depth-first; children in name order from their parent's left edge. */
 	grow_array((void **)&todo, &todo_cap, 1, sizeof(*todo));
-	todo[ntodo++] = (struct drawn){ 0, 0 };
+	todo[ntodo++] = (struct drawn){ *root, 0 };
 	while (ntodo) {
 		struct drawn d = todo[--ntodo];
-		const struct calltree_node *nd = calltree__node(t, d.node);
+		const struct calltree_node *nd = &d.nd;
 		uint64_t x = d.x;
 		size_t first;
+		int more;
 
 		grow_array((void **)&dr, &dr_cap, ndr + 1, sizeof(*dr));
 		dr[ndr++] = d;
 		if (nd->depth > max_depth)
 			max_depth = nd->depth;
 		first = ntodo;
-		for (uint32_t c = nd->first_child; c != CT_NONE;
-		     c = calltree__node(t, c)->next_sibling) {
-			const struct calltree_node *cn = calltree__node(t, c);
-
-			if (o->diff && !cn->total[1] && cn->total[0]) {
+		for (more = calltree__first_child(t, nd, &cn); more;
+		     more = calltree__next_sibling(t, &cn)) {
+			if (o->diff && !cn.total[1] && cn.total[0]) {
 				grow_array((void **)&gone, &gone_cap, ngone + 1, sizeof(*gone));
-				gone[ngone++] = c;
+				gone[ngone++] = cn;
 			}
 			/* Too narrow to see: its weight stays in the parent. */
-			if (cn->total[slot] && (double)cn->total[slot] * scale >= min_w) {
+			if (cn.total[slot] && (double)cn.total[slot] * scale >= min_w) {
 				grow_array((void **)&todo, &todo_cap, ntodo + 1, sizeof(*todo));
-				todo[ntodo++] = (struct drawn){ c, x };
+				todo[ntodo++] = (struct drawn){ cn, x };
 			}
-			x += cn->total[slot];
+			x += cn.total[slot];
 		}
 		/* Reverse, so they come off the stack in name order. */
 		for (size_t a = first, b = ntodo; a + 1 < b; a++, b--) {
@@ -315,12 +318,14 @@ int flamegraph__write_tree(FILE *f, struct calltree *t, const struct profile *na
 		for (size_t i = 0; i < ndr; i++) {
 			struct diff_class c;
 
-			diff_classify(calltree__node(t, dr[i].node), root, o, &c);
-			if (c.significant && dr[i].node && fabs(c.delta) > max_delta)
+			diff_classify(&dr[i].nd, root, o, &c);
+			if (c.significant && i && fabs(c.delta) > max_delta)
 				max_delta = fabs(c.delta);
 		}
-		if (ngone)
-			qsort_r(gone, ngone, sizeof(*gone), cmp_gone, t);
+		by_weight = xmalloc((ngone ? ngone : 1) * sizeof(*by_weight));
+		for (size_t i = 0; i < ngone; i++)
+			by_weight[i] = (uint32_t)i;
+		qsort_r(by_weight, ngone, sizeof(*by_weight), cmp_gone, gone);
 	}
 
 	graph_bottom = HEADER + (int)(max_depth + 1) * FRAME_H;
@@ -408,12 +413,11 @@ int flamegraph__write_tree(FILE *f, struct calltree *t, const struct profile *na
 
 	fputs("<g id=\"frames\">\n", f);
 	for (size_t i = 0; i < ndr; i++) {
-		const struct calltree_node *nd = calltree__node(t, dr[i].node);
-		const char *name = dr[i].node ? profile__frame_name(names, nd->frame) : "all";
+		const struct calltree_node *nd = &dr[i].nd;
+		const char *name = i ? profile__frame_name(names, nd->frame) : "all";
 		/* The box reads function first; the tooltip keeps the full name. */
 		const char *label = labels__box(name, lbuf, sizeof(lbuf));
-		enum frame_kind kind =
-		    dr[i].node ? profile__frame_kind(names, nd->frame) : FRAME_NATIVE;
+		enum frame_kind kind = i ? profile__frame_kind(names, nd->frame) : FRAME_NATIVE;
 		double x = PAD + (double)dr[i].x * scale, w = (double)nd->total[slot] * scale;
 		int y = graph_bottom - (int)(nd->depth + 1) * FRAME_H;
 		double pct = total ? 100.0 * (double)nd->total[slot] / (double)total : 0;
@@ -449,8 +453,8 @@ int flamegraph__write_tree(FILE *f, struct calltree *t, const struct profile *na
 			fmt_weight(wbuf, sizeof(wbuf), nd->total[0], meta);
 			fmt_weight(wbuf2, sizeof(wbuf2), nd->self[0], meta);
 			fprintf(f, "\n%s (%.2f%%), self %s, %s", wbuf, pct, wbuf2,
-				dr[i].node ? frame_kind__name(kind) : "all");
-			if (dr[i].node)
+				i ? frame_kind__name(kind) : "all");
+			if (i)
 				kind_color(kind, name, color, sizeof(color));
 			else
 				snprintf(color, sizeof(color), "rgb(200,200,200)");
@@ -483,13 +487,13 @@ int flamegraph__write_tree(FILE *f, struct calltree *t, const struct profile *na
 			"(%zu stack%s gone, heaviest first):</text>\n",
 			PAD, y, ngone, ngone == 1 ? "" : "s");
 		for (size_t i = 0; i < ngone && i < MAX_GONE; i++) {
-			const struct calltree_node *nd = calltree__node(t, gone[i]);
+			const struct calltree_node *nd = &gone[by_weight[i]];
 
 			y += 14;
 			fprintf(f,
 				"<text class=\"gone\" x=\"%d\" y=\"%d\" style=\"font-size:11px\">",
 				PAD + 10, y);
-			write_path(f, t, names, gone[i]);
+			write_path(f, t, names, nd);
 			fprintf(f, " (%s, %.2f%% of BASE)</text>\n",
 				fmt_weight(wbuf, sizeof(wbuf), nd->total[0], meta),
 				root->total[0]
@@ -501,6 +505,7 @@ int flamegraph__write_tree(FILE *f, struct calltree *t, const struct profile *na
 	free(dr);
 	free(todo);
 	free(gone);
+	free(by_weight);
 	return ferror(f) ? -1 : 0;
 }
 

@@ -10,16 +10,6 @@
 #include "utf8.h"
 #include "util.h"
 
-struct line {
-	char *text;
-	uint64_t weight;
-};
-
-static int cmp_line(const void *a, const void *b)
-{
-	return strcmp(((const struct line *)a)->text, ((const struct line *)b)->text);
-}
-
 /* Append a frame name so that the reader splits it back into one frame: the
  * format's separators replaced (';' by ':', line ends by spaces), cut on a
  * character boundary at FOLDED_MAX_FRAME bytes, no trailing blanks (the
@@ -77,51 +67,167 @@ static int append_frame(char **buf, size_t *len, size_t *cap, const char *name, 
 /* Room for " COUNT" within the reader's FOLDED_MAX_LINE. */
 #define STACK_TEXT_MAX (FOLDED_MAX_LINE - 21)
 
+/* What folded__write() sorts: a stack of p, its first k frames written. */
+struct out_stack {
+	const uint32_t *frames;
+	uint32_t k;
+	uint32_t index; /* in p, for ties */
+};
+
+/* A frame's text in a line ended by term (';' before the next frame, '\0'
+ * at the end of the stack, as strcmp() sees the line), for ranking.
+ */
+struct out_word {
+	const char *text;
+	size_t len;
+	char term;
+	uint32_t id, at; /* at: 0..3, first frame * 2 + last frame */
+};
+
+static int cmp_word(const void *a, const void *b)
+{
+	const struct out_word *x = a, *y = b;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->text, y->text, n);
+	unsigned char cx, cy;
+
+	if (c)
+		return c;
+	/* One text is a prefix of the other, or both are the same: its
+	 * terminator against the other's next byte, or both terminators.
+	 */
+	cx = (unsigned char)(n < x->len ? x->text[n] : x->term);
+	cy = (unsigned char)(n < y->len ? y->text[n] : y->term);
+	return cx < cy ? -1 : cx > cy;
+}
+
+/* Per frame id, four ranks (first frame or not, last frame or not). */
+static const uint32_t *out_rank[4];
+
+static inline uint32_t out_key(const struct out_stack *s, uint32_t j)
+{
+	return out_rank[(j == 0) * 2 + (j + 1 == s->k)][s->frames[j]];
+}
+
+static int cmp_out_stack(const void *a, const void *b)
+{
+	const struct out_stack *x = a, *y = b;
+	uint32_t n = x->k < y->k ? x->k : y->k;
+
+	for (uint32_t j = 0; j < n; j++) {
+		uint32_t kx = out_key(x, j), ky = out_key(y, j);
+
+		if (kx != ky)
+			return kx < ky ? -1 : 1;
+	}
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Lines are sorted by their text, as strcmp() orders them. A line is a
+ * sequence of frame texts each ended by ';' or the line's end, and no text
+ * holds either, so no such word is a prefix of another: comparing lines is
+ * comparing their words in turn. Each word (frame name, whether it is the
+ * first frame and whether the last) is ranked once, and the stacks are
+ * sorted by their words' ranks, without their text in memory.
+ */
 int folded__write(FILE *f, const struct profile *p)
 {
-	size_t n = profile__nstacks(p), out = 0, names_cut = 0, stacks_cut = 0;
-	struct line *lines = xcalloc(n, sizeof(*lines));
+	size_t ns = profile__nstacks(p), nf = profile__nframes(p), out = 0, nwords = 0;
+	size_t names_cut = 0, stacks_cut = 0, cap = 0, len = 0, i;
+	struct out_stack *lines = xmalloc((ns ? ns : 1) * sizeof(*lines));
+	/* Per frame id: its text as a first frame ([0]) and as any other
+	 * ([1]), and whether it was cut.
+	 */
+	char **text[2];
+	size_t *tlen[2];
+	unsigned char *cut[2];
+	struct out_word *words = xmalloc((nf ? nf : 1) * 4 * sizeof(*words));
+	uint32_t *rank = xmalloc((nf ? nf : 1) * 4 * sizeof(*rank));
+	char *buf = NULL;
 	int ret = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		uint32_t nf;
+	for (int v = 0; v < 2; v++) {
+		text[v] = xcalloc(nf ? nf : 1, sizeof(*text[v]));
+		tlen[v] = xcalloc(nf ? nf : 1, sizeof(*tlen[v]));
+		cut[v] = xcalloc(nf ? nf : 1, 1);
+		for (size_t i = 0; i < nf; i++) {
+			len = 0;
+			cut[v][i] = (unsigned char)append_frame(
+			    &buf, &len, &cap, profile__frame_name(p, (uint32_t)i), !v);
+			text[v][i] = xmalloc(len + 1);
+			memcpy(text[v][i], buf, len + 1);
+			tlen[v][i] = len;
+		}
+	}
+	for (size_t i = 0; i < nf; i++)
+		for (uint32_t at = 0; at < 4; at++)
+			words[nwords++] = (struct out_word){ text[at < 2][i], tlen[at < 2][i],
+							     at & 1 ? '\0' : ';', (uint32_t)i, at };
+	qsort(words, nwords, sizeof(*words), cmp_word);
+	for (size_t i = 0, r = 0; i < nwords; i++) {
+		if (i && cmp_word(&words[i - 1], &words[i]))
+			r++;
+		rank[words[i].at * nf + words[i].id] = (uint32_t)r;
+	}
+	for (int at = 0; at < 4; at++)
+		out_rank[at] = rank + at * nf;
+
+	for (size_t i = 0; i < ns; i++) {
+		uint32_t n, k = 0;
 		uint64_t w;
-		const uint32_t *frames = profile__stack(p, i, &nf, &w);
-		char *buf = NULL;
-		size_t len = 0, cap = 0;
+		const uint32_t *frames = profile__stack(p, i, &n, &w);
 
-		if (!nf || !w)
+		if (!n || !w)
 			continue;
-		for (uint32_t j = 0; j < nf; j++) {
-			size_t before = len;
-
-			/* Deeper or longer than the reader takes: the leaf side goes. */
-			if (j == FOLDED_MAX_DEPTH) {
+		/* Deeper or longer than the reader takes: the leaf side goes. */
+		for (len = 0; k < n; k++) {
+			if (k == FOLDED_MAX_DEPTH) {
 				stacks_cut++;
 				break;
 			}
-			if (j) {
-				grow_array((void **)&buf, &cap, len + 2, 1);
-				buf[len++] = ';';
-				buf[len] = '\0';
-			}
-			names_cut +=
-			    append_frame(&buf, &len, &cap, profile__frame_name(p, frames[j]), !j);
-			if (j && len > STACK_TEXT_MAX) {
-				len = before;
-				buf[len] = '\0';
+			len += (k ? 1 : 0) + tlen[!!k][frames[k]];
+			names_cut += cut[!!k][frames[k]];
+			if (k && len > STACK_TEXT_MAX) {
 				stacks_cut++;
 				break;
 			}
 		}
-		lines[out++] = (struct line){ buf, w };
+		lines[out++] = (struct out_stack){ frames, k, (uint32_t)i };
 	}
-	qsort(lines, out, sizeof(*lines), cmp_line);
+	/* Sorted already when p was read from sorted lines: one comparison per line tells. */
+	for (i = 1; i < out && cmp_out_stack(&lines[i - 1], &lines[i]) < 0; i++)
+		;
+	if (i < out)
+		qsort(lines, out, sizeof(*lines), cmp_out_stack);
 	for (size_t i = 0; i < out; i++) {
-		if (fprintf(f, "%s %" PRIu64 "\n", lines[i].text, lines[i].weight) < 0)
+		uint32_t n;
+		uint64_t w;
+
+		profile__stack(p, lines[i].index, &n, &w);
+		len = 0;
+		for (uint32_t j = 0; j < lines[i].k; j++) {
+			uint32_t id = lines[i].frames[j];
+
+			grow_array((void **)&buf, &cap, len + tlen[!!j][id] + 24, 1);
+			if (j)
+				buf[len++] = ';';
+			memcpy(buf + len, text[!!j][id], tlen[!!j][id]);
+			len += tlen[!!j][id];
+		}
+		len += (size_t)snprintf(buf + len, 23, " %" PRIu64 "\n", w);
+		if (fwrite(buf, 1, len, f) != len)
 			ret = -1;
-		free(lines[i].text);
 	}
+	for (int v = 0; v < 2; v++) {
+		for (size_t i = 0; i < nf; i++)
+			free(text[v][i]);
+		free(text[v]);
+		free(tlen[v]);
+		free(cut[v]);
+	}
+	free(words);
+	free(rank);
+	free(buf);
 	free(lines);
 	if (names_cut || stacks_cut)
 		p_warn(
@@ -180,6 +286,8 @@ struct reader {
 	size_t prev_len, prev_cap;
 	uint32_t *prev_ends;
 	uint32_t prev_depth;
+	/* Where each frame of the line being read ends, from its check. */
+	uint32_t *ends;
 	/* Frame text -> id, in front of profile__intern(): looked up by length
 	 * and bytes where they lie in the line, with no copy and no strlen().
 	 */
@@ -396,13 +504,38 @@ static uint32_t merge_line_markers(struct reader *r, uint32_t depth)
 	return n;
 }
 
+/* How many bytes a[0..n) and b[0..n) have in common at the start, compared
+ * eight at a time: sorted input shares hundreds of bytes line after line.
+ */
+static size_t common_prefix(const char *a, const char *b, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x, y;
+
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if (x != y) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			return i + (size_t)__builtin_ctzll(x ^ y) / 8;
+#else
+			return i + (size_t)__builtin_clzll(x ^ y) / 8;
+#endif
+		}
+	}
+	while (i < n && a[i] == b[i])
+		i++;
+	return i;
+}
+
 /* Parse one line (without its '\n'); NULL when it was added, or why not. */
 static const char *parse_line(struct reader *r, const char *s, size_t len, char *why, size_t whylen)
 {
 	const char *end, *tok, *frame;
 	uint64_t count = 0;
 	uint32_t depth = 0, shared = 0;
-	size_t common = 0, from;
+	size_t common, from;
 
 	while (len && (s[len - 1] == '\r' || s[len - 1] == ' ' || s[len - 1] == '\t'))
 		len--;
@@ -447,8 +580,7 @@ static const char *parse_line(struct reader *r, const char *s, size_t len, char 
 
 	/* Frames the previous stack ends with a ';' inside the common prefix are the same frames.
 	 */
-	while (common < len && common < r->prev_len && s[common] == r->prev[common])
-		common++;
+	common = common_prefix(s, r->prev, len < r->prev_len ? len : r->prev_len);
 	while (shared < r->prev_depth && r->prev_ends[shared] < common &&
 	       r->prev_ends[shared] < r->prev_len)
 		shared++;
@@ -473,10 +605,11 @@ static const char *parse_line(struct reader *r, const char *s, size_t len, char 
 				 FOLDED_MAX_FRAME);
 			return why;
 		}
-		if (++depth > FOLDED_MAX_DEPTH) {
+		if (depth == FOLDED_MAX_DEPTH) {
 			snprintf(why, whylen, "more than %d frames", FOLDED_MAX_DEPTH);
 			return why;
 		}
+		r->ends[depth++] = (uint32_t)(c - s);
 		if (c == end)
 			break;
 		frame = c + 1;
@@ -488,18 +621,11 @@ static const char *parse_line(struct reader *r, const char *s, size_t len, char 
 	grow_array((void **)&r->prev, &r->prev_cap, len, 1);
 	memcpy(r->prev + from, s + from, len - from);
 	r->prev_len = len;
-	depth = shared;
 	frame = s + from;
-	for (;;) {
-		const char *c = memchr(frame, ';', (size_t)(end - frame));
-
-		if (!c)
-			c = end;
-		r->prev_ends[depth] = (uint32_t)(c - s);
-		r->frames[depth++] = intern_frame(r, frame, (size_t)(c - frame));
-		if (c == end)
-			break;
-		frame = c + 1;
+	for (uint32_t i = shared; i < depth; i++) {
+		r->prev_ends[i] = r->ends[i];
+		r->frames[i] = intern_frame(r, frame, (size_t)(s + r->ends[i] - frame));
+		frame = s + r->ends[i] + 1;
 	}
 	r->prev_depth = depth;
 	if (count && r->any_marker && has_line_marker(r, depth))
@@ -550,6 +676,7 @@ static void reader_init(struct reader *r, const char *name, struct profile *p, u
 	r->prev = NULL;
 	r->prev_len = r->prev_cap = 0;
 	r->prev_ends = xmalloc(FOLDED_MAX_DEPTH * sizeof(*r->prev_ends));
+	r->ends = xmalloc(FOLDED_MAX_DEPTH * sizeof(*r->ends));
 	r->prev_depth = 0;
 	r->names = NULL;
 	r->nnames = r->names_cap = 0;
@@ -567,6 +694,7 @@ static int reader_finish(struct reader *r, int ret)
 	free(r->merge_buf);
 	free(r->prev);
 	free(r->prev_ends);
+	free(r->ends);
 	free(r->names);
 	return ret;
 }

@@ -84,6 +84,20 @@ test_expect_success '1,000,000 lines stream in bounded memory with exact totals'
 	grep -q "total=3000000 " out &&
 	rss=$(sed -n "s/.*maxrss_kb=//p" out) && echo "peak RSS $rss kB" && [ "$rss" -lt 20000 ]
 '
+test_expect_success 'flame graphs and diffs of deep distinct stacks take memory per stack, not per call path' '
+	# 100,000 distinct stacks 40 frames deep, 22 MB, about 3 million call
+	# paths: a tree node per call path took 280 MB, the stacks take 16 MB.
+	awk "BEGIN { srand(5); for (l = 0; l < 100000; l++) { s = \"main\"; node = 1
+		for (d = 1; d < 40; d++) { node = (node * 3 + int(rand() * 3)) % 16777213
+			s = s \";f\" (node * 40503) % 2000 }
+		print s, 1 + l % 7 } }" >deep.folded &&
+	"$TEST_TOOL" maxrss "$RAMPA" report -q deep.folded -o deep.svg 2>err &&
+	rss=$(sed -n "s/^maxrss_kb=//p" err) && echo "report peak RSS $rss kB" &&
+	[ "$rss" -lt 100000 ] &&
+	"$TEST_TOOL" maxrss "$RAMPA" diff -q deep.folded deep.folded -o deep-diff.svg >/dev/null 2>err &&
+	rss=$(sed -n "s/^maxrss_kb=//p" err) && echo "diff peak RSS $rss kB" &&
+	[ "$rss" -lt 100000 ] && grep -q "<svg" deep-diff.svg
+'
 test_expect_success 'lines sharing prefixes split into the right frames' '
 	{ printf "%s\n" "a;bc 1" "a;b;c 2" "a;b 4" "ab;c 8" "a;b;c;d 16" "a;b;cd 32" "a;b;c 64"
 	  printf "a;b;c\xff 1\n"; echo "a;b;c;e 128"; } >prefix.folded &&

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cpython_layouts.h"
@@ -189,6 +190,35 @@ static int cmd_folded_read(int argc, char **argv)
 	       profile__nframes(p), profile__total(p), ru.ru_maxrss);
 	profile__free(p);
 	return ret ? 1 : 0;
+}
+
+/* maxrss CMD [ARG...]: run CMD; "maxrss_kb=N" on stderr, its peak memory,
+ * and its exit status as ours (128 + signal when killed).
+ */
+static int cmd_maxrss(int argc, char **argv)
+{
+	struct rusage ru;
+	pid_t pid;
+	int status;
+
+	(void)argc;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		perror("fork");
+		return 125;
+	}
+	if (!pid) {
+		execvp(argv[0], argv);
+		perror(argv[0]);
+		_exit(127);
+	}
+	if (wait4(pid, &status, 0, &ru) < 0) {
+		perror("wait4");
+		return 125;
+	}
+	fprintf(stderr, "maxrss_kb=%ld\n", ru.ru_maxrss);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 /* Bytes from hex ("" is empty); *len gets how many. */
@@ -775,6 +805,7 @@ static const struct {
 	{ "demangle", cmd_demangle, 1 },
 	{ "folded", cmd_folded, 0 },
 	{ "folded-read", cmd_folded_read, 1 },
+	{ "maxrss", cmd_maxrss, 1 },
 	{ "utf8", cmd_utf8, 0 },
 	{ "json-string", cmd_json_string, 0 },
 	{ "write-all-formats", cmd_write_all_formats, 2 },
@@ -802,9 +833,8 @@ int main(int argc, char **argv)
 		return cmds[i].fn(argc - 2, argv + 2);
 	}
 	fprintf(stderr,
-		"usage: test-tool maps|elf|elf-find|ksym|symbolize|folded|folded-read|utf8|"
+		"usage: test-tool maps|elf|elf-find|ksym|symbolize|folded|folded-read|maxrss|utf8|"
 		"json-string|write-all-formats|thread-names|py-decode|py-names|py-line|layouts|"
-		"frame-parse|stacks|u64map|frame-rename "
-		"ARGS\n");
+		"frame-parse|stacks|u64map|frame-rename ARGS\n");
 	return 2;
 }
