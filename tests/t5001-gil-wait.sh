@@ -92,7 +92,10 @@ t.join()" >hash.json 2>err &&
 t = json.load(open(\"hash.json\"))[\"processes\"][0][\"threads\"]
 print([(x[\"tid\"], x[\"gil_wait_pct\"]) for x in t])
 hasher = t[1]
-assert hasher[\"gil_wait_pct\"] < 25, hasher
+# It hashes without the GIL most of the time and waits to take it back
+# after each hash (20-40% here, as the unchanged build measures too):
+# counted as waiting, the hashing would make it near 100%.
+assert hasher[\"gil_wait_pct\"] < 60, hasher
 "
 '
 test_expect_success 'a single thread does not wait for the GIL' '

@@ -16,7 +16,7 @@ def spin(seconds):
     end = clock() + seconds
     x = 0
     while clock() < end:
-        for i in range(200):
+        for i in range(1000):
             x += i * i
     return x
 
