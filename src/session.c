@@ -627,7 +627,11 @@ static void on_event(const struct capture_event *e, void *ctx)
 			se->child_execed = true;
 		symbolizer__refresh(se->sym, e->pid);
 		proc_entry_comm(se, e->pid, true, e->comm);
-		python__retire_codes(se->py, e->pid, drop_code, se);
+		/* Its code names stay until its exit: code events come on a ring
+		 * buffer of their own and may be ahead of this event (a chroot's
+		 * shell execs python, which runs at once), so the new image's
+		 * names may be in already.
+		 */
 		python__forget(se->py, e->pid);
 		inspect_python(se, e->pid, true);
 		break;
@@ -636,8 +640,11 @@ static void on_event(const struct capture_event *e, void *ctx)
 		proc_base(se, e->pid, true);
 		if (!se->o.system_wide)
 			u64map_slot(&se->tree, e->pid, NULL);
-		/* Named while it lives: a short child may be gone by the drain. */
-		if (se->gil) {
+		/* Named while it lives: a short child may be gone by the drain.
+		 * Only a child that runs its parent's interpreter (BPF copied its
+		 * description at the fork): not a shell's subshells.
+		 */
+		if (se->gil && capture__has_python(se->cap, e->pid)) {
 			gil_threads_alive(se, e->pid);
 			gilwait__names(se->gil, thread_name_of, se);
 		}
