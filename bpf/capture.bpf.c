@@ -371,13 +371,50 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 				*old = s;
 			else if (bpf_map_update_elem(&offcpu_start, &ptid, &s, BPF_ANY))
 				stat_inc(STAT_OFFCPU_MAP_FULL);
+		} else if (offcpu_kinds) {
+			/* Not measured (preempted, in offcpu mode), but seen leaving a
+			 * CPU: an entry at rest says so to the switch-in below.
+			 */
+			__u32 ptid = cur->pid;
+			struct offcpu_start rest = {};
+
+			if (!bpf_map_lookup_elem(&offcpu_start, &ptid))
+				bpf_map_update_elem(&offcpu_start, &ptid, &rest, BPF_NOEXIST);
 		}
 	}
 
 	if (!is_target_btf(next->tgid, next))
 		return 0;
 	st = bpf_map_lookup_elem(&offcpu_start, &ntid);
-	if (!st || !st->ts)
+	if (!st) {
+		/* Never seen leaving a CPU since the hook was attached: off-CPU
+		 * since before, unless created since. Userspace seeds such threads
+		 * with the stack it takes; this one woke first. Its time counts
+		 * from the window's start, under a marker for the stack nobody
+		 * took (runnable or asleep: not known, counted as blocked).
+		 */
+		if (begin_ns && (offcpu_kinds & (1u << KIND_OFFCPU_BLOCKED)) &&
+		    next->start_time < begin_ns) {
+			struct offcpu_start rest = {};
+			struct sample_key key = {
+				.pid = next->tgid,
+				.tid = ntid,
+				.user_stack_id = -1,
+				.kern_stack_id = -1,
+				.kind = KIND_OFFCPU_BLOCKED,
+				.snap_id = RAMPA_SNAP_UNTAKEN,
+			};
+			__u64 until = end_ns && now > end_ns ? end_ns : now;
+
+			if (until > begin_ns) {
+				count_sample(active_buf & 1, &key, until - begin_ns);
+				stat_inc(STAT_OFFCPU_UNTAKEN);
+			}
+			bpf_map_update_elem(&offcpu_start, &ntid, &rest, BPF_NOEXIST);
+		}
+		return 0;
+	}
+	if (!st->ts)
 		return 0;
 	if (end_ns && now > end_ns)
 		now = end_ns;
@@ -677,13 +714,6 @@ int BPF_PROG(on_sched_process_fork, struct task_struct *parent, struct task_stru
 		stat_inc(STAT_TARGETS_FULL);
 		return 0;
 	}
-	/* Its main thread, too, exists from now on: not since the run began. */
-	if (gil_enabled) {
-		struct gil_thread *t = gil_thread_get(ctgid, ctgid);
-
-		if (t)
-			t->start_ts = bpf_ktime_get_ns();
-	}
 	/* A forked child runs the parent's interpreter at the same addresses:
 	 * walk it from its first sample, before userspace has looked at it.
 	 */
@@ -692,6 +722,15 @@ int BPF_PROG(on_sched_process_fork, struct task_struct *parent, struct task_stru
 		struct py_proc copy = *pyp;
 
 		bpf_map_update_elem(&py_procs, &ctgid, &copy, BPF_NOEXIST);
+		/* Its main thread, too, exists from now on: not since the run
+		 * began (only a child running an interpreter has a GIL row).
+		 */
+		if (gil_enabled) {
+			struct gil_thread *t = gil_thread_get(ctgid, ctgid);
+
+			if (t)
+				t->start_ts = bpf_ktime_get_ns();
+		}
 	}
 	emit_event(EVENT_FORK, ctgid, ctgid, ptgid);
 	return 0;

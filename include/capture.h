@@ -99,9 +99,14 @@ struct gil_thread {
 
 /* A thread that went off-CPU: since when (0: back on CPU), and where. */
 struct offcpu_start {
-	__u64 ts; /* bpf_ktime_get_ns(), CLOCK_MONOTONIC */
+	__u64 ts; /* bpf_ktime_get_ns(), CLOCK_MONOTONIC; 0: on a CPU */
 	struct sample_key key;
 };
+
+/* snap_id of an interval from the window's start for a thread off-CPU since
+ * before the run that woke before userspace took its stack: no stack.
+ */
+#define RAMPA_SNAP_UNTAKEN 0xffffffffu
 
 /* Where a thread left the CPU: a thread that blocks again at the same
  * syscall site, reached by the same user stack, is in the same kernel path,
@@ -295,6 +300,7 @@ enum capture_stat {
 	STAT_PY_CODE_EVENTS,	 /* code events sent (first sights) */
 	STAT_PY_THREADS_LIMIT,	 /* thread state beyond RAMPA_PY_MAX_THREADS: stack lost */
 	STAT_EXIT_RUNTIME_FULL,	 /* exited threads' CPU time not kept: map full */
+	STAT_OFFCPU_UNTAKEN,	 /* off-CPU since before the run, woke before seeded */
 	STAT__MAX,
 };
 

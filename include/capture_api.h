@@ -57,6 +57,10 @@ int capture__open(struct capture **out, const struct capture_opts *opts);
  */
 int capture__add_target(struct capture *c, pid_t pid, __u64 start_ticks);
 void capture__remove_target(struct capture *c, pid_t pid);
+/* Whether the walker knows an interpreter in pid (given by
+ * capture__set_python, or inherited at fork from its parent's).
+ */
+bool capture__has_python(struct capture *c, pid_t pid);
 /* Tell the walker how to read the interpreter of pid (NULL: none). */
 int capture__set_python(struct capture *c, pid_t pid, const struct py_proc *proc);
 /* The kernel forgets the id it gave the code object at addr in pid (the

@@ -202,6 +202,14 @@ void capture__remove_target(struct capture *c, pid_t pid)
 	bpf_map_delete_elem(bpf_map__fd(c->skel->maps.targets), &key);
 }
 
+bool capture__has_python(struct capture *c, pid_t pid)
+{
+	struct py_proc proc;
+	__u32 key = pid;
+
+	return !bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.py_procs), &key, &proc);
+}
+
 int capture__set_python(struct capture *c, pid_t pid, const struct py_proc *proc)
 {
 	int fd = bpf_map__fd(c->skel->maps.py_procs);

@@ -313,7 +313,10 @@ uint32_t stacks__build(struct stacks *b, const struct capture_sample *s, uint32_
 	if (b->opts.per_thread)
 		frames[n++] = thread_frame(b, s->pid, s->tid);
 	body = n;
-	if (s->snap_id && s->snap_id <= b->nsnaps) {
+	if (s->snap_id == RAMPA_SNAP_UNTAKEN) {
+		frames[n++] = profile__intern(b->prof, "[asleep since before the run: woke "
+						       "before its stack was taken]");
+	} else if (s->snap_id && s->snap_id <= b->nsnaps) {
 		const struct snapshot *sn = &b->snaps[s->snap_id - 1];
 
 		memcpy(frames + n, sn->frames, sn->n * sizeof(*frames));

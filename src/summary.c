@@ -227,8 +227,8 @@ void session__print_summary(struct session *se)
 	    (typeof(losses[0])){ "off-CPU stacks dropped: maps full", st[STAT_OFFCPU_STACK_FULL] };
 	losses[nl++] =
 	    (typeof(losses[0])){ "asleep at start but not accounted", se->snapshot_failed };
-	losses[nl++] =
-	    (typeof(losses[0])){ "asleep at start, stack not taken in time", se->snapshot_late };
+	losses[nl++] = (typeof(losses[0])){ "asleep at start, stack not taken in time",
+					    se->snapshot_late + st[STAT_OFFCPU_UNTAKEN] };
 	losses[nl++] = (typeof(losses[0])){ "Python frames unnamed: code object unreadable",
 					    st[STAT_PY_CODE_UNREADABLE] };
 	losses[nl++] = (typeof(losses[0])){ "Python frames unnamed: code event buffer full",
@@ -304,11 +304,11 @@ void session__print_summary(struct session *se)
 			    got, cpu_unknown, cpu_unknown == 1 ? "" : "es",
 			    cpu_unknown == 1 ? "was" : "were");
 	}
-	if (se->snapshots || se->snapshot_failed)
+	if (se->snapshots || se->snapshot_failed || st[STAT_OFFCPU_UNTAKEN])
 		fprintf(stderr,
 			"  asleep        %" PRIu64 " threads asleep at the start, "
 			"accounted from then\n",
-			se->snapshots);
+			se->snapshots + st[STAT_OFFCPU_UNTAKEN]);
 	if (se->o.mode != MODE_GILWAIT)
 		fprintf(stderr, "  threads       %zu in %zu process%s (%" PRIu64 " exited)\n",
 			se->tids.n + se->tids_gone, processes_with_samples(se) + se->procs_gone,
