@@ -349,10 +349,11 @@ void session__print_summary(struct session *se)
 	 * the profiler's CPU above does not show.
 	 */
 	if (ps.measured && ps.runs) {
-		fprintf(stderr, "  BPF cost      %.3f s in the profiled threads' time",
+		fprintf(stderr,
+			"  BPF cost      %.3f s of CPU, taken from the threads it interrupts",
 			ps.run_ns / 1e9);
 		if (cpu > 0)
-			fprintf(stderr, " (%.1f%% of the %.2f s they used)",
+			fprintf(stderr, " (%.1f%% of the %.2f s the targets used)",
 				100.0 * ps.run_ns / 1e9 / cpu, cpu);
 		if (ps.sampler_runs)
 			fprintf(stderr, "; sampler %.1f us a sample",

@@ -16,9 +16,7 @@ cp "$TESTS_DIR"/workloads/blocking_callers.py "$WL/"
 trap 'rm -rf "$WL"; _cleanup' EXIT
 
 # named FOLDED ERR: no frame marked unreadable or unnamed.
-named() {
-	! grep -q "python frame unreadable" "$1" && ! grep -q "Python frames unnamed" "$2"
-}
+named() { python_named "$1" "$2"; }
 
 # truth FOLDED [MARK]: in the time blocked (stacks holding MARK), a's share
 # of wait_here (75 +- 5), fn_H's of the churn (75 +- 5), and no name holding
