@@ -41,6 +41,12 @@ uint64_t *u64map_slot(struct u64map *m, uint64_t key, bool *added);
 /* Remove key; whether it was there. */
 bool u64map_del(struct u64map *m, uint64_t key);
 
+/* Remove every entry doomed(entry, ctx) says to (it may not change the
+ * map); how many went.
+ */
+size_t u64map_del_if(struct u64map *m, bool (*doomed)(const struct u64map_slot *e, void *ctx),
+		     void *ctx);
+
 /* Every entry: for (size_t i = 0; i < m.cap; i++) if (u64map_used(&m, i)). */
 static inline bool u64map_used(const struct u64map *m, size_t i)
 {

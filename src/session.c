@@ -523,22 +523,9 @@ static void drop_code(pid_t pid, uint64_t addr, void *ctx)
 	capture__forget_code(((struct session *)ctx)->cap, pid, addr);
 }
 
-/* Threads of the processes in se->exited leave the TID set, counted. */
-static void forget_exited_threads(struct session *se)
+static bool thread_exited(const struct u64map_slot *e, void *ctx)
 {
-	uint64_t *keys = NULL;
-	size_t n = 0, cap = 0;
-
-	for (size_t i = 0; i < se->tids.cap; i++) {
-		if (u64map_used(&se->tids, i) && exit_pending(se, (pid_t)se->tids.slots[i].val)) {
-			grow_array((void **)&keys, &cap, n + 1, sizeof(*keys));
-			keys[n++] = se->tids.slots[i].key;
-		}
-	}
-	for (size_t i = 0; i < n; i++)
-		u64map_del(&se->tids, keys[i]);
-	se->tids_gone += n;
-	free(keys);
+	return exit_pending(ctx, (pid_t)e->val);
 }
 
 /* Every sample of a process that exited before a drain is resolved by it:
@@ -548,8 +535,9 @@ static void forget_exited_threads(struct session *se)
  */
 static void forget_exited(struct session *se)
 {
+	/* Threads of the processes gone leave the TID set, counted. */
 	if (se->nexited)
-		forget_exited_threads(se);
+		se->tids_gone += u64map_del_if(&se->tids, thread_exited, se);
 	for (size_t i = 0; i < se->nexited; i++) {
 		pid_t pid = se->exited[i];
 
@@ -833,14 +821,15 @@ int session__start(struct session *se)
 /* Whether a process of the target tree still runs. Exits arrive as
  * events; /proc confirms, in case one was lost.
  */
+static bool gone(const struct u64map_slot *e, void *ctx)
+{
+	(void)ctx;
+	return !procfs__alive((pid_t)e->key, 0);
+}
+
 static bool tree_alive(struct session *se)
 {
-	for (size_t i = 0; i < se->tree.cap; i++) {
-		if (u64map_used(&se->tree, i) && !procfs__alive((pid_t)se->tree.slots[i].key, 0)) {
-			u64map_del(&se->tree, se->tree.slots[i].key);
-			i--; /* backward shift may have moved an entry here */
-		}
-	}
+	u64map_del_if(&se->tree, gone, NULL);
 	return se->tree.n > 0;
 }
 

@@ -360,20 +360,14 @@ void stacks__warm(struct stacks *b, const struct capture_sample *s)
 		symbolizer__user(b->sym, s->pid, s->ustack[i], i == 0, buf, sizeof(buf));
 }
 
+static bool of_pid(const struct u64map_slot *e, void *ctx)
+{
+	return (pid_t)(e->key >> 32) == *(const pid_t *)ctx;
+}
+
 void stacks__forget_pid(struct stacks *b, pid_t pid)
 {
-	uint64_t *keys = NULL;
-	size_t n = 0, cap = 0;
-
-	for (size_t i = 0; i < b->tnames.cap; i++) {
-		if (u64map_used(&b->tnames, i) && (pid_t)(b->tnames.slots[i].key >> 32) == pid) {
-			grow_array((void **)&keys, &cap, n + 1, sizeof(*keys));
-			keys[n++] = b->tnames.slots[i].key;
-		}
-	}
-	for (size_t i = 0; i < n; i++)
-		u64map_del(&b->tnames, keys[i]);
-	free(keys);
+	u64map_del_if(&b->tnames, of_pid, &pid);
 }
 
 void stacks__set_profile(struct stacks *b, struct profile *prof)

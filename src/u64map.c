@@ -88,6 +88,25 @@ bool u64map_del(struct u64map *m, uint64_t key)
 	return true;
 }
 
+size_t u64map_del_if(struct u64map *m, bool (*doomed)(const struct u64map_slot *e, void *ctx),
+		     void *ctx)
+{
+	uint64_t *keys = NULL;
+	size_t n = 0, cap = 0;
+
+	/* Keys first: deleting shifts entries back, under a walk in order. */
+	for (size_t i = 0; i < m->cap; i++) {
+		if (u64map_used(m, i) && doomed(&m->slots[i], ctx)) {
+			grow_array((void **)&keys, &cap, n + 1, sizeof(*keys));
+			keys[n++] = m->slots[i].key;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		u64map_del(m, keys[i]);
+	free(keys);
+	return n;
+}
+
 void u64map_free(struct u64map *m)
 {
 	free(m->slots);

@@ -727,6 +727,12 @@ static int cmd_stacks(int argc, char **argv)
 	return 0;
 }
 
+static bool bit13(const struct u64map_slot *e, void *ctx)
+{
+	(void)ctx;
+	return e->key != U64MAP_EMPTY - 1 && (e->key & (1 << 13));
+}
+
 /* u64map N SEED: N random puts, finds and deletions on a small key space,
  * checked against a plain array; "ok ENTRIES" or the first difference.
  */
@@ -763,6 +769,22 @@ static int cmd_u64map(int argc, char **argv)
 			}
 			live -= ref[k] != 0;
 			ref[k] = 0;
+		}
+		/* Now and then, every key with bit 13 set at once. */
+		if (i % 997 == 0) {
+			size_t want = 0, got;
+
+			for (size_t j = 1; j < KEYS; j++)
+				if (ref[j] && ((j << 12) & (1 << 13))) {
+					ref[j] = 0;
+					want++;
+				}
+			got = u64map_del_if(&m, bit13, NULL);
+			live -= want;
+			if (got != want) {
+				printf("step %ld: del_if took %zu, expected %zu\n", i, got, want);
+				return 1;
+			}
 		}
 		if (m.n != live) {
 			printf("step %ld: %zu entries, expected %zu\n", i, m.n, live);
