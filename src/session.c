@@ -36,33 +36,30 @@ static void on_sigchld(int sig)
 	got_sigchld = 1;
 }
 
-/* The modes by enum session_mode: their names on the command line and in
- * profiles (profile_modes[] holds the rest of their vocabulary).
- */
-static const char *const mode_names[] = {
-	[MODE_CPU] = "cpu",	     [MODE_WALL] = "wall", [MODE_OFFCPU] = "offcpu",
-	[MODE_GILWAIT] = "gil-wait", [MODE_GIL] = "gil",
-};
+/* enum session_mode indexes profile_modes[], the modes' one vocabulary. */
+_Static_assert(MODE_CPU == 0 && MODE_WALL == 1 && MODE_OFFCPU == 2 && MODE_GILWAIT == 3 &&
+		   MODE_GIL == 4,
+	       "enum session_mode follows profile_modes[]");
 
 int session__mode_by_name(const char *name)
 {
-	for (size_t i = 0; i < sizeof(mode_names) / sizeof(mode_names[0]); i++)
-		if (i != MODE_GILWAIT && !strcmp(name, mode_names[i]))
-			return (int)i;
-	return !strcmp(name, "off-cpu") ? MODE_OFFCPU : -1;
+	const struct profile_mode *pm = profile__mode(!strcmp(name, "off-cpu") ? "offcpu" : name);
+	int m = pm ? (int)(pm - profile_modes) : -1;
+
+	/* gil-wait is a command, not a mode of record. */
+	return m == MODE_GILWAIT ? -1 : m;
 }
 
 const char *session__mode_name(enum session_mode m)
 {
-	return mode_names[m];
+	return profile_modes[m].name;
 }
 
 const char *session__mode_unit(enum session_mode m)
 {
-	return profile__mode(mode_names[m])->unit;
+	return profile_modes[m].unit;
 }
 
-/* Per-process root frames, names read at first sight and after exec. */
 /* pid's entry, its name read at first sight and again with refresh (after
  * exec). A process already gone keeps the name read last, else takes comm
  * (the kernel's name from an event, NULL if none), else "pid N".
@@ -120,10 +117,8 @@ static void proc_base(struct session *se, pid_t pid, bool known_zero)
 	p->end_ns_used = -1;
 }
 
-/* CPU seconds the sampled processes used during the run: live threads now,
- * exited ones at exit (kept by BPF), less what they had used before. -1
- * when a sampled process has no known start (first seen mid-run, not a
- * child of a target), *unknown gets how many.
+/* CPU time p has used in ns: its live threads now, plus those that exited
+ * (kept by BPF at their exit).
  */
 int64_t session__process_used_ns(struct session *se, const struct proc_name *p)
 {
@@ -135,13 +130,11 @@ int64_t session__process_used_ns(struct session *se, const struct proc_name *p)
 /* The window closes: what every known process has used so far. */
 static void processes_at_end(struct session *se)
 {
-	for (size_t i = 0; i < se->procs.cap; i++) {
-		if (u64map_used(&se->procs, i)) {
-			struct proc_name *p = (struct proc_name *)(uintptr_t)se->procs.slots[i].val;
+	struct proc_name *p;
+	size_t it = 0;
 
-			p->end_ns_used = p->base_known ? session__process_used_ns(se, p) : -1;
-		}
-	}
+	while ((p = session__next_proc(se, &it)))
+		p->end_ns_used = p->base_known ? session__process_used_ns(se, p) : -1;
 }
 
 static void inspect_python(struct session *se, pid_t pid, bool retry);
@@ -200,9 +193,11 @@ static bool forget_proc_name(struct session *se, pid_t pid)
 
 static void free_proc_names(struct session *se)
 {
-	for (size_t i = 0; i < se->procs.cap; i++)
-		if (u64map_used(&se->procs, i))
-			free((void *)(uintptr_t)se->procs.slots[i].val);
+	struct proc_name *p;
+	size_t it = 0;
+
+	while ((p = session__next_proc(se, &it)))
+		free(p);
 	u64map_free(&se->procs);
 }
 
@@ -964,14 +959,12 @@ struct profile *session__profile(const struct session *se)
 struct profile *session__swap_profile(struct session *se, struct profile *fresh)
 {
 	struct profile *old = se->prof;
+	struct proc_name *p;
+	size_t it = 0;
 
-	for (size_t i = 0; i < se->procs.cap; i++) {
-		if (u64map_used(&se->procs, i)) {
-			struct proc_name *p = (struct proc_name *)(uintptr_t)se->procs.slots[i].val;
-
-			p->frame = profile__intern(fresh, p->name);
-			p->pid_frame = 0;
-		}
+	while ((p = session__next_proc(se, &it))) {
+		p->frame = profile__intern(fresh, p->name);
+		p->pid_frame = 0;
 	}
 	stacks__set_profile(se->stacks, fresh);
 	se->prof = fresh;

@@ -17,6 +17,11 @@
 #include "symbolize.h"
 #include "util.h"
 
+/* CPU seconds the sampled processes used during the run: what each used by
+ * the window's end, less what it had used before. -1 when a sampled process
+ * has no known start (first seen mid-run, not a child of a target); *unknown
+ * gets how many.
+ */
 static double sampled_cpu_seconds(struct session *se, int *unknown)
 {
 	struct proc_name *p;
