@@ -99,11 +99,6 @@ static struct proc_name *proc_entry(struct session *se, pid_t pid, bool refresh)
 	return proc_entry_comm(se, pid, refresh, NULL);
 }
 
-static uint32_t proc_frame(struct session *se, pid_t pid, bool refresh)
-{
-	return proc_entry(se, pid, refresh)->frame;
-}
-
 /* pid's CPU time is counted from now (known_zero: it was created during the
  * run and has used none before it).
  */
@@ -163,13 +158,12 @@ static void add_descendants(struct session *se)
 }
 
 /* With --per-process: "name-PID" under the root, one tree per process. */
-static uint32_t proc_pid_frame(struct session *se, pid_t pid)
+static uint32_t proc_pid_frame(struct session *se, struct proc_name *p)
 {
-	struct proc_name *p = proc_entry(se, pid, false);
 	char label[96];
 
 	if (!p->pid_frame) {
-		snprintf(label, sizeof(label), "%s-%d", p->name, (int)pid);
+		snprintf(label, sizeof(label), "%s-%d", p->name, (int)p->pid);
 		p->pid_frame = profile__intern(se->prof, label);
 	}
 	return p->pid_frame;
@@ -416,13 +410,13 @@ static void on_sample(const struct capture_sample *s, void *ctx)
 	if (s->kind == KIND_CPU && s->py_status != PY_NOT_PYTHON && s->py_status <= PY_MAP_FULL)
 		se->py_samples[s->py_status] += s->count;
 
-	frames[n++] = proc_frame(se, s->pid, false);
 	pe = proc_entry(se, s->pid, false);
+	frames[n++] = pe->frame;
 	pe->weight += weight;
 	if (s->kind == KIND_CPU)
 		pe->samples += s->count;
 	if (se->o.per_process)
-		frames[n++] = proc_pid_frame(se, s->pid);
+		frames[n++] = proc_pid_frame(se, pe);
 	n = stacks__build(se->stacks, s, frames, n, &unnamed);
 	if (unnamed && s->kind == KIND_CPU) {
 		se->py_unnamed[unnamed] += s->count;
