@@ -42,8 +42,9 @@ pid_t procfs__tgid(pid_t pid);
  */
 int64_t procfs__thread_run_ns(pid_t pid, pid_t tid);
 
-/* CPU time of pid's live threads now, in ns (exited and zombie threads
- * are left out); -1 when the process is gone.
+/* CPU time of pid's live threads now, in ns (exited, zombie and exiting
+ * threads are left out: BPF counts those at exit); -1 when the process is
+ * gone.
  */
 int64_t procfs__process_run_ns(pid_t pid);
 

@@ -153,6 +153,23 @@ bool procfs__comm(pid_t pid, char *buf, size_t len)
  * -1 when the process is gone. Exited threads not yet reaped (a zombie
  * leader, an orphan's) are left out: BPF kept their time at exit.
  */
+/* Whether thread tid of pid is live and not exiting: its state is not Z
+ * or X and PF_EXITING (0x4, stat field 9) is clear. An exiting thread's CPU
+ * time is the exit hook's to count (BPF keeps it at exit): read here too,
+ * it would count twice.
+ */
+static bool thread_running(pid_t pid, pid_t tid)
+{
+	char path[96], buf[1024], *p, state;
+	unsigned int flags;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+	if (read_text_file(path, buf, sizeof(buf)) <= 0 || !(p = strrchr(buf, ')')) ||
+	    sscanf(p + 1, " %c %*d %*d %*d %*d %*d %u", &state, &flags) != 2)
+		return false;
+	return state != 'Z' && state != 'X' && !(flags & 0x4 /* PF_EXITING */);
+}
+
 int64_t procfs__process_run_ns(pid_t pid)
 {
 	char path[64];
@@ -166,9 +183,8 @@ int64_t procfs__process_run_ns(pid_t pid)
 		return -1;
 	while ((de = readdir(dir))) {
 		pid_t tid = atoi(de->d_name);
-		char state = tid > 0 ? procfs__thread_state(pid, tid) : 0;
 		int64_t ns =
-		    state && state != 'Z' && state != 'X' ? procfs__thread_run_ns(pid, tid) : -1;
+		    tid > 0 && thread_running(pid, tid) ? procfs__thread_run_ns(pid, tid) : -1;
 
 		if (ns > 0)
 			sum += ns;
