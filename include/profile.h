@@ -22,7 +22,18 @@ struct profile_meta {
 	 * comparison follows it.
 	 */
 	const char *window;
+	/* Which grouping frames stacks carry under the root, in this order:
+	 * PROFILE_GROUP_PROCESS ("NAME-PID", --per-process) and
+	 * PROFILE_GROUP_THREAD ("NAME-TID", -T). groups_known is false for a
+	 * profile from another tool or an older rampa-bpf: readers then guess
+	 * (a "NAME-NUMBER" frame under the root is a thread).
+	 */
+	unsigned int groups;
+	bool groups_known;
 };
+
+#define PROFILE_GROUP_PROCESS 1u
+#define PROFILE_GROUP_THREAD  2u
 
 /* What a profile's counts measure: one row per mode, the vocabulary every
  * reader and writer uses (folded headers, titles, pprof sample types).
@@ -121,11 +132,17 @@ struct frame_py {
 };
 int frame__parse_python(const char *name, struct frame_py *out);
 
-/* Per-thread stacks: with --per-thread the frame after the process root is
- * "threadname-TID". True when stack frames[0..n) has one; *tid gets TID.
+/* Per-thread stacks: with -T a frame under the root (after the process
+ * frame of --per-process) is "threadname-TID". Its depth in stack
+ * frames[0..n) (1 or 2), *tid getting TID; 0 when the stack has none.
  */
 int profile__stack_thread(const struct profile *p, const uint32_t *frames, uint32_t n,
 			  unsigned long *tid);
+/* The same for the "NAME-PID" frame of --per-process: its depth (1), *pid
+ * getting PID; 0 when none (or when the profile does not say it has them).
+ */
+int profile__stack_process(const struct profile *p, const uint32_t *frames, uint32_t n,
+			   unsigned long *pid);
 /* "name-NUMBER": true, *num gets NUMBER. */
 int frame__is_thread(const char *name, unsigned long *num);
 

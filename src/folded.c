@@ -260,6 +260,13 @@ int folded__write_header(FILE *f, const struct profile *p)
 		fputs("rate unknown", f);
 	if (m->window)
 		fprintf(f, ", window %s", m->window);
+	if (m->groups_known)
+		fprintf(f, ", groups %s",
+			m->groups == (PROFILE_GROUP_PROCESS | PROFILE_GROUP_THREAD)
+			    ? "process+thread"
+			: m->groups == PROFILE_GROUP_PROCESS ? "process"
+			: m->groups == PROFILE_GROUP_THREAD  ? "thread"
+							     : "none");
 	fputc('\n', f);
 	return ferror(f) ? -1 : 0;
 }
@@ -375,6 +382,15 @@ static void set_meta(struct profile *p, const char *key, size_t klen, const char
 			m->window = "command";
 		else if (!strcmp(v, "attach"))
 			m->window = "attach";
+	} else if (KEY("groups")) {
+		static const char *const groups[] = { "none", "process", "thread",
+						      "process+thread" };
+
+		for (unsigned int i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+			if (!strcmp(v, groups[i])) {
+				m->groups = i;
+				m->groups_known = true;
+			}
 	} else if (KEY("hz")) {
 		unsigned long hz;
 

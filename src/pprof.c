@@ -186,25 +186,30 @@ int pprof__write(FILE *f, const struct profile *p)
 		uint64_t w;
 		const uint32_t *fr = profile__stack(p, i, &n, &w);
 		unsigned long tid = 0, pid = 0;
-		int threaded;
+		int threaded, proc;
 
 		if (!w || !n)
 			continue;
 		threaded = profile__stack_thread(p, fr, n, &tid);
-		/* Leaf first, as pprof wants; the thread frame becomes a label. */
+		proc = profile__stack_process(p, fr, n, &pid);
+		/* Leaf first, as pprof wants; process and thread frames become
+		 * labels.
+		 */
 		ids.n = 0;
 		for (uint32_t d = n; d-- > 0;)
-			if (!(threaded && d == 1))
+			if (!d || ((int)d != threaded && (int)d != proc))
 				pb_varint(&ids, (uint64_t)fr[d] + 1);
 		pb_bytes(&sub, SAMPLE_LOCATION_ID, ids.d, ids.n);
 		ids.n = 0;
 		pb_varint(&ids, w);
 		pb_bytes(&sub, SAMPLE_VALUE, ids.d, ids.n);
-		label(&sub, &sub2, strings, "process", profile__frame_name(p, fr[0]), 0, 0);
-		if (root_pid(profile__frame_name(p, fr[0]), &pid))
+		label(&sub, &sub2, strings, "process", profile__frame_name(p, fr[proc ? proc : 0]),
+		      0, 0);
+		if (proc || root_pid(profile__frame_name(p, fr[0]), &pid))
 			label(&sub, &sub2, strings, "pid", NULL, 1, pid);
 		if (threaded) {
-			label(&sub, &sub2, strings, "thread", profile__frame_name(p, fr[1]), 0, 0);
+			label(&sub, &sub2, strings, "thread", profile__frame_name(p, fr[threaded]),
+			      0, 0);
 			label(&sub, &sub2, strings, "tid", NULL, 1, tid);
 		}
 		pb_msg(&b, PROFILE_SAMPLE, &sub);

@@ -458,5 +458,25 @@ int frame__is_thread(const char *name, unsigned long *num)
 int profile__stack_thread(const struct profile *p, const uint32_t *frames, uint32_t n,
 			  unsigned long *tid)
 {
-	return n >= 2 && frame__is_thread(profile__frame_name(p, frames[1]), tid);
+	uint32_t d = 1;
+
+	if (p->meta.groups_known) {
+		if (!(p->meta.groups & PROFILE_GROUP_THREAD))
+			return 0;
+		if (p->meta.groups & PROFILE_GROUP_PROCESS)
+			d = 2;
+	}
+	/* The leaf is never the thread frame: a stack has frames under it. */
+	if (n < d + 1 || !frame__is_thread(profile__frame_name(p, frames[d]), tid))
+		return 0;
+	return (int)d;
+}
+
+int profile__stack_process(const struct profile *p, const uint32_t *frames, uint32_t n,
+			   unsigned long *pid)
+{
+	if (!p->meta.groups_known || !(p->meta.groups & PROFILE_GROUP_PROCESS) || n < 2 ||
+	    !frame__is_thread(profile__frame_name(p, frames[1]), pid))
+		return 0;
+	return 1;
 }

@@ -9,11 +9,24 @@
 #include "speedscope.h"
 #include "util.h"
 
-/* Stacks grouped by (root, thread frame); UINT64_MAX for stacks without one. */
+/* Stacks grouped by (root, thread frame, or process frame without -T);
+ * UINT64_MAX for stacks without either. A profile per group.
+ */
 struct grouped {
 	uint64_t key;
 	size_t stack;
 };
+
+/* The depth of the frame a stack is grouped by (0: none) and of its process
+ * frame (0: none).
+ */
+static int group_of(const struct profile *p, const uint32_t *fr, uint32_t n, int *proc)
+{
+	int t = profile__stack_thread(p, fr, n, NULL);
+
+	*proc = profile__stack_process(p, fr, n, NULL);
+	return t ? t : *proc;
+}
 
 static int cmp_grouped(const void *a, const void *b)
 {
@@ -49,10 +62,10 @@ int speedscope__write(FILE *f, const struct profile *p)
 
 		if (!w || !n)
 			continue;
+		int proc, d = group_of(p, fr, n, &proc);
+
 		g[ng].stack = i;
-		g[ng++].key = profile__stack_thread(p, fr, n, NULL)
-				  ? ((uint64_t)fr[0] << 32 | fr[1])
-				  : UINT64_MAX;
+		g[ng++].key = d ? ((uint64_t)fr[0] << 32 | fr[d]) : UINT64_MAX;
 	}
 	qsort(g, ng, sizeof(*g), cmp_grouped);
 	profile_meta__describe(m, desc, sizeof(desc));
@@ -91,7 +104,7 @@ int speedscope__write(FILE *f, const struct profile *p)
 	for (size_t i = 0; i < ng || (!ng && !nprof);) {
 		size_t j = i;
 		uint64_t total = 0, key = ng ? g[i].key : UINT64_MAX;
-		int threaded = key != UINT64_MAX;
+		int grouped = key != UINT64_MAX, proc = 0, gd = 0;
 		char name[1024];
 
 		while (j < ng && g[j].key == key) {
@@ -102,11 +115,22 @@ int speedscope__write(FILE *f, const struct profile *p)
 			total += w;
 			j++;
 		}
-		if (threaded)
-			snprintf(name, sizeof(name), "%s / %s (%s)",
-				 profile__frame_name(p, (uint32_t)(key >> 32)),
-				 profile__frame_name(p, (uint32_t)key), desc);
-		else
+		if (grouped) {
+			uint32_t n;
+			uint64_t w;
+			const uint32_t *fr = profile__stack(p, g[i].stack, &n, &w);
+
+			gd = group_of(p, fr, n, &proc);
+			if (proc && proc != gd)
+				snprintf(name, sizeof(name), "%s / %s / %s (%s)",
+					 profile__frame_name(p, fr[0]),
+					 profile__frame_name(p, fr[proc]),
+					 profile__frame_name(p, fr[gd]), desc);
+			else
+				snprintf(name, sizeof(name), "%s / %s (%s)",
+					 profile__frame_name(p, fr[0]),
+					 profile__frame_name(p, fr[gd]), desc);
+		} else
 			snprintf(name, sizeof(name), "%s", desc);
 		nprof++;
 		jsonw__start_object(jw);
@@ -124,8 +148,10 @@ int speedscope__write(FILE *f, const struct profile *p)
 
 			jsonw__start_array(jw);
 			for (uint32_t d = 0; d < n; d++) {
-				/* The thread is the profile; its frame is not a call. */
-				if (threaded && d == 1)
+				/* The thread (or process) is the profile; its
+				 * frames are not calls.
+				 */
+				if (grouped && d && ((int)d == gd || (int)d == proc))
 					continue;
 				jsonw__u64(jw, fr[d]);
 			}

@@ -385,4 +385,7 @@ void session__set_meta(struct session *se)
 	m->duration_sec = elapsed;
 	m->hz = se->o.mode == MODE_GILWAIT || se->o.mode == MODE_OFFCPU ? 0 : se->o.hz;
 	m->window = se->o.cmd && se->child_exited ? "command" : "attach";
+	m->groups = (se->o.per_process ? PROFILE_GROUP_PROCESS : 0) |
+		    (se->o.per_thread ? PROFILE_GROUP_THREAD : 0);
+	m->groups_known = true;
 }

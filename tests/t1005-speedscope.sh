@@ -33,6 +33,22 @@ test_expect_success 'time profiles are in microseconds; no threads: one profile'
 	[ "$(grep -c "^profile " out)" -eq 1 ] &&
 	grep -q "^profile mode wall, unit microseconds, .* unit=microseconds end=100 samples=2 weight=100 depth0=<module> " out
 '
+test_expect_success 'with --per-process: one profile per process, or per thread with -T' '
+	cat >pt.folded <<-\EOF &&
+	# rampa-bpf: target "t", mode cpu, unit samples, duration 1.000 s, rate 99 Hz, groups process+thread
+	python3;python3-100;MainThread-100;main (a.py:1) 6
+	python3;python3-200;worker-201;work (a.py:9) 4
+	EOF
+	"$RAMPA" report -q pt.folded -o pt.speedscope.json && check pt.speedscope.json >out &&
+	cat out && [ "$(grep -c "^profile " out)" -eq 2 ] &&
+	grep -q "^profile python3 / python3-100 / MainThread-100 (.*) .* names=main,python3$" out &&
+	grep -q "^profile python3 / python3-200 / worker-201 (.*) .* names=python3,work$" out &&
+	sed "s/groups process+thread/groups process/; s/;MainThread-100//; s/;worker-201//" \
+		pt.folded >p.folded &&
+	"$RAMPA" report -q p.folded -o p.speedscope.json && check p.speedscope.json >out &&
+	cat out && [ "$(grep -c "^profile " out)" -eq 2 ] &&
+	grep -q "^profile python3 / python3-100 (.*) .* names=main,python3$" out
+'
 printf 'p;say "hi"\\there;tab\tx 3\n' >"$TRASH/esc.folded"
 printf '%s\n' '{"name":"say \"hi\"\\there"}' '{"name":"tab\u0009x"}' >"$TRASH/esc.expect"
 test_expect_success 'names needing JSON escapes survive' '

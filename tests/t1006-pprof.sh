@@ -50,4 +50,25 @@ test_expect_success 'a "name-PID" root gives the pid label' '
 	"$RAMPA" report -q pid.folded -o pid.pb.gz && pprof -tags pid.pb.gz >tags &&
 	grep -Eq "^ pid: Total 5.0" tags && grep -Eq "5.0 \(  100%\): 77$" tags
 '
+test_expect_success 'with --per-process and -T: pid from the process frame, tid from the thread' '
+	cat >pt.folded <<-\EOF &&
+	# rampa-bpf: target "t", mode cpu, unit samples, duration 1.000 s, rate 99 Hz, groups process+thread
+	python3;python3-100;MainThread-100;main (a.py:1) 6
+	python3;python3-200;worker-201;work (a.py:9) 4
+	EOF
+	"$RAMPA" report -q pt.folded -o pt.pb.gz && pprof -tags pt.pb.gz >tags && cat tags &&
+	grep -Eq "6.0 \(60.00%\): 100$" tags && grep -Eq "4.0 \(40.00%\): 200$" tags &&
+	grep -Eq "4.0 \(40.00%\): 201$" tags && grep -Eq "4.0 \(40.00%\): worker-201$" tags &&
+	pprof -raw pt.pb.gz >raw && ! grep -Eq "python3-(100|200) :" raw &&
+	! grep -q "MainThread-100 :" raw
+'
+test_expect_success 'with --per-process alone the process frame is not read as a thread' '
+	cat >p.folded <<-\EOF &&
+	# rampa-bpf: target "t", mode cpu, unit samples, duration 1.000 s, rate 99 Hz, groups process
+	python3;python3-100;main (a.py:1) 6
+	EOF
+	"$RAMPA" report -q p.folded -o p.pb.gz && pprof -tags p.pb.gz >tags && cat tags &&
+	! grep -q "tid:" tags && grep -Eq "^ pid: Total 6.0" tags &&
+	grep -Eq "6.0 \(  100%\): 100$" tags
+'
 test_done

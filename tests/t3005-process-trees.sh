@@ -34,6 +34,17 @@ test_expect_success '--per-process: a name-PID frame under the root for each pro
 		grep -Ec "^python3.11-[0-9]+$") && echo "worker frames=$n" && [ "$n" -eq 2 ] &&
 	! grep -v "^# " per.folded | cut -d";" -f2 | grep -q "^python3.11-$m$" -- /dev/null
 '
+test_expect_success '--per-process -T: the header says so; thread frames under process frames' '
+	$PY "$WL/prefork.py" 1 & m=$!; bg_track $m
+	sleep 0.3 && "$RAMPA" record -F 199 --per-process -T -p $m -o pt.folded 2>err &&
+	head -1 pt.folded | grep -q ", groups process+thread$" &&
+	grep -v "^# " pt.folded | grep ";handle_requests (" >w &&
+	! cut -d";" -f3 w | grep -vEq -- "-[0-9]+$" &&
+	cut -d";" -f2,3 w | sort -u >pairs && cat pairs &&
+	while IFS=";" read -r p t; do
+		[ "${p##*-}" = "${t##*-}" ] || exit 1
+	done <pairs
+'
 for method in fork spawn forkserver; do
 	test_expect_success "multiprocessing ($method) started after attach: burn() in the workers" '
 		$PY "$WL/mp_pool.py" '$method' 0.5 1.5 & m=$!; bg_track $m
