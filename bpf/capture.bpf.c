@@ -298,6 +298,23 @@ struct {
 	__type(value, struct offcpu_site_stacks);
 } offcpu_sites SEC(".maps");
 
+/* A thread leaves a CPU while its entry is still open: the kernel did not
+ * report its return. It was away from old->ts until it came back, then ran
+ * for the CPU time it used since: the interval is the wall time minus that.
+ */
+static __always_inline void close_unreported(struct offcpu_start *old, __u64 now, __u64 rt)
+{
+	__u64 from = old->ts < begin_ns ? begin_ns : old->ts, ran = rt - old->rt;
+
+	stat_inc(STAT_OFFCPU_IN_UNREPORTED);
+	if (begin_ns && now > from && now - from > ran) {
+		struct sample_key key = old->key;
+
+		count_sample(active_buf & 1, &key, now - from - ran);
+	}
+	old->ts = 0;
+}
+
 /* Scheduler switches: prev leaves the CPU (take its stacks now, while it is
  * current), next comes back (add the time it was away). Every switch of the
  * machine runs this, so non-targets leave after one map lookup at most.
@@ -313,6 +330,12 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	struct task_struct *cur = bpf_get_current_task_btf(); /* == prev */
 	struct offcpu_start *st;
 
+	/* After the window's end the open intervals stay as they are: userspace
+	 * closes them at the end (capture__offcpu_flush). Counted here, they
+	 * would go to a buffer already drained.
+	 */
+	if (end_ns && now > end_ns)
+		return 0;
 	/* An exiting thread's last switch opens no interval. */
 	if (is_target_btf(ptgid, prev) && !(cur->flags & (PF_KTHREAD | PF_EXITING))) {
 		__u32 kind = prev_state & 0xff ? KIND_OFFCPU_BLOCKED : KIND_OFFCPU_RUNNABLE;
@@ -367,6 +390,9 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 					bpf_map_update_elem(&offcpu_sites, &site, &fresh, BPF_ANY);
 				}
 			}
+			s.rt = cur->se.sum_exec_runtime;
+			if (old && old->ts)
+				close_unreported(old, now, s.rt);
 			if (old)
 				*old = s;
 			else if (bpf_map_update_elem(&offcpu_start, &ptid, &s, BPF_ANY))
@@ -377,9 +403,15 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 			 */
 			__u32 ptid = cur->pid;
 			struct offcpu_start rest = {};
+			struct offcpu_start *old = bpf_map_lookup_elem(&offcpu_start, &ptid);
 
-			if (!bpf_map_lookup_elem(&offcpu_start, &ptid))
+			if (!old) {
 				bpf_map_update_elem(&offcpu_start, &ptid, &rest, BPF_NOEXIST);
+			} else {
+				if (old->ts)
+					close_unreported(old, now, cur->se.sum_exec_runtime);
+				old->in_ts = 0; /* away, not measured: nothing to check */
+			}
 		}
 	}
 
@@ -391,11 +423,15 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 		 * since before, unless created since. Userspace seeds such threads
 		 * with the stack it takes; this one woke first. Its time counts
 		 * from the window's start, under a marker for the stack nobody
-		 * took (runnable or asleep: not known, counted as blocked).
+		 * took (runnable or asleep: not known, counted as blocked). A
+		 * thread created since is followed from here.
 		 */
-		if (begin_ns && (offcpu_kinds & (1u << KIND_OFFCPU_BLOCKED)) &&
-		    next->start_time < begin_ns) {
-			struct offcpu_start rest = {};
+		struct offcpu_start rest = { .in_ts = now, .rt = next->se.sum_exec_runtime };
+
+		if (!begin_ns || !offcpu_kinds)
+			return 0;
+		if ((offcpu_kinds & (1u << KIND_OFFCPU_BLOCKED)) && next->start_time < begin_ns &&
+		    now > begin_ns) {
 			struct sample_key key = {
 				.pid = next->tgid,
 				.tid = ntid,
@@ -404,20 +440,45 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 				.kind = KIND_OFFCPU_BLOCKED,
 				.snap_id = RAMPA_SNAP_UNTAKEN,
 			};
-			__u64 until = end_ns && now > end_ns ? end_ns : now;
 
-			if (until > begin_ns) {
-				count_sample(active_buf & 1, &key, until - begin_ns);
-				stat_inc(STAT_OFFCPU_UNTAKEN);
-			}
-			bpf_map_update_elem(&offcpu_start, &ntid, &rest, BPF_NOEXIST);
+			count_sample(active_buf & 1, &key, now - begin_ns);
+			stat_inc(STAT_OFFCPU_UNTAKEN);
 		}
+		/* From now on, time away that the kernel does not report is
+		 * found (see the closed-entry case below).
+		 */
+		bpf_map_update_elem(&offcpu_start, &ntid, &rest, BPF_NOEXIST);
 		return 0;
 	}
-	if (!st->ts)
+	if (!st->ts) {
+		/* Back on a CPU without a reported switch-out: away for the wall
+		 * time since it came back minus the CPU time it used since.
+		 */
+		__u64 rt = next->se.sum_exec_runtime, from = st->in_ts;
+
+		if (from && begin_ns) {
+			__u64 ran = rt - st->rt;
+
+			if (from < begin_ns)
+				from = begin_ns;
+			if (now > from && now - from > ran + RAMPA_UNREPORTED_MIN_NS) {
+				struct sample_key key = {
+					.pid = next->tgid,
+					.tid = ntid,
+					.user_stack_id = -1,
+					.kern_stack_id = -1,
+					.kind = KIND_OFFCPU_BLOCKED,
+					.snap_id = RAMPA_SNAP_UNREPORTED,
+				};
+
+				count_sample(active_buf & 1, &key, now - from - ran);
+				stat_inc(STAT_OFFCPU_OUT_UNREPORTED);
+			}
+		}
+		st->in_ts = now;
+		st->rt = rt;
 		return 0;
-	if (end_ns && now > end_ns)
-		now = end_ns;
+	}
 	if (!begin_ns) {
 		st->ts = 0;
 		return 0;
@@ -430,6 +491,8 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 		count_sample(active_buf & 1, &key, now - st->ts);
 	}
 	st->ts = 0;
+	st->in_ts = now;
+	st->rt = next->se.sum_exec_runtime;
 	return 0;
 }
 
@@ -654,7 +717,8 @@ int BPF_PROG(on_sched_process_exit, struct task_struct *p)
 			__sync_fetch_and_add(rt, BPF_CORE_READ(p, se.sum_exec_runtime));
 	}
 
-	if (offcpu_kinds)
+	/* After the end, an interval left open is userspace's to close. */
+	if (offcpu_kinds && !(end_ns && bpf_ktime_get_ns() > end_ns))
 		bpf_map_delete_elem(&offcpu_start, &tid);
 	bpf_map_delete_elem(&py_tstates, &tid);
 	if (gil_enabled) {

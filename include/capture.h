@@ -97,9 +97,16 @@ struct gil_thread {
 #define RAMPA_OFFCPU_STACK_ENTRIES    16384
 #define RAMPA_OFFCPU_PY_STACK_ENTRIES 4096
 
-/* A thread that went off-CPU: since when (0: back on CPU), and where. */
+/* A thread that went off-CPU: since when (0: back on CPU), and where. The
+ * kernel does not report every switch (seen on 6.18: switches away from some
+ * threads reach no sched_switch probe), so each entry also keeps the thread's
+ * CPU time (task->se.sum_exec_runtime) at its last switch: time away that a
+ * missing report hid is worked out as wall time minus CPU time.
+ */
 struct offcpu_start {
-	__u64 ts; /* bpf_ktime_get_ns(), CLOCK_MONOTONIC; 0: on a CPU */
+	__u64 ts;    /* bpf_ktime_get_ns(), CLOCK_MONOTONIC; 0: on a CPU */
+	__u64 rt;    /* CPU time (ns) at the switch that set ts or in_ts */
+	__u64 in_ts; /* when it came back on a CPU; 0: not followed until it does */
 	struct sample_key key;
 };
 
@@ -107,6 +114,12 @@ struct offcpu_start {
  * before the run that woke before userspace took its stack: no stack.
  */
 #define RAMPA_SNAP_UNTAKEN 0xffffffffu
+/* snap_id of time off-CPU whose switch-out the kernel did not report: no stack. */
+#define RAMPA_SNAP_UNREPORTED 0xfffffffeu
+/* Below this (ns), wall minus CPU time since a thread came back is taken for
+ * clock skew between the two, not an unreported switch.
+ */
+#define RAMPA_UNREPORTED_MIN_NS 20000
 
 /* Where a thread left the CPU: a thread that blocks again at the same
  * syscall site, reached by the same user stack, is in the same kernel path,
@@ -279,28 +292,30 @@ struct py_code_val {
 
 /* Indexes into the per-CPU stats array: every loss is counted here. */
 enum capture_stat {
-	STAT_SAMPLES,		 /* samples of target threads */
-	STAT_USTACK_COLLISION,	 /* user stack hash collided in the stack map */
-	STAT_KSTACK_COLLISION,	 /* kernel stack hash collided */
-	STAT_USTACK_FAILED,	 /* user stack could not be read (other errors) */
-	STAT_KSTACK_FAILED,	 /* kernel stack could not be read */
-	STAT_STACK_MAP_FULL,	 /* stack map out of entries */
-	STAT_COUNT_MAP_FULL,	 /* count map out of entries: sample dropped */
-	STAT_EVENTS_LOST,	 /* ring buffer full: process event dropped */
-	STAT_TARGETS_FULL,	 /* target map full: a forked child was not followed */
-	STAT_PY_STACK_MAP_FULL,	 /* Python stack map full: Python frames dropped */
-	STAT_PY_READ_FAILED,	 /* Python walk hit unreadable memory */
-	STAT_OFFCPU_SWITCHES,	 /* target switch-outs seen */
-	STAT_OFFCPU_MAP_FULL,	 /* off-CPU start map full: an interval dropped */
-	STAT_OFFCPU_STACK_FULL,	 /* off-CPU stack maps full: stack dropped */
-	STAT_GIL_NOT_HELD,	 /* --mode gil: sample of a thread not holding the GIL */
-	STAT_GIL_MAP_FULL,	 /* gil-wait thread maps full: a thread not measured */
-	STAT_PY_CODE_UNREADABLE, /* code object header unreadable: frame unnamed */
-	STAT_PY_CODE_LOST,	 /* code event ring buffer full: frame unnamed */
-	STAT_PY_CODE_EVENTS,	 /* code events sent (first sights) */
-	STAT_PY_THREADS_LIMIT,	 /* thread state beyond RAMPA_PY_MAX_THREADS: stack lost */
-	STAT_EXIT_RUNTIME_FULL,	 /* exited threads' CPU time not kept: map full */
-	STAT_OFFCPU_UNTAKEN,	 /* off-CPU since before the run, woke before seeded */
+	STAT_SAMPLES,		    /* samples of target threads */
+	STAT_USTACK_COLLISION,	    /* user stack hash collided in the stack map */
+	STAT_KSTACK_COLLISION,	    /* kernel stack hash collided */
+	STAT_USTACK_FAILED,	    /* user stack could not be read (other errors) */
+	STAT_KSTACK_FAILED,	    /* kernel stack could not be read */
+	STAT_STACK_MAP_FULL,	    /* stack map out of entries */
+	STAT_COUNT_MAP_FULL,	    /* count map out of entries: sample dropped */
+	STAT_EVENTS_LOST,	    /* ring buffer full: process event dropped */
+	STAT_TARGETS_FULL,	    /* target map full: a forked child was not followed */
+	STAT_PY_STACK_MAP_FULL,	    /* Python stack map full: Python frames dropped */
+	STAT_PY_READ_FAILED,	    /* Python walk hit unreadable memory */
+	STAT_OFFCPU_SWITCHES,	    /* target switch-outs seen */
+	STAT_OFFCPU_MAP_FULL,	    /* off-CPU start map full: an interval dropped */
+	STAT_OFFCPU_STACK_FULL,	    /* off-CPU stack maps full: stack dropped */
+	STAT_GIL_NOT_HELD,	    /* --mode gil: sample of a thread not holding the GIL */
+	STAT_GIL_MAP_FULL,	    /* gil-wait thread maps full: a thread not measured */
+	STAT_PY_CODE_UNREADABLE,    /* code object header unreadable: frame unnamed */
+	STAT_PY_CODE_LOST,	    /* code event ring buffer full: frame unnamed */
+	STAT_PY_CODE_EVENTS,	    /* code events sent (first sights) */
+	STAT_PY_THREADS_LIMIT,	    /* thread state beyond RAMPA_PY_MAX_THREADS: stack lost */
+	STAT_EXIT_RUNTIME_FULL,	    /* exited threads' CPU time not kept: map full */
+	STAT_OFFCPU_UNTAKEN,	    /* off-CPU since before the run, woke before seeded */
+	STAT_OFFCPU_IN_UNREPORTED,  /* switch-in not reported: interval cut by CPU time */
+	STAT_OFFCPU_OUT_UNREPORTED, /* switch-out not reported: time under a marker */
 	STAT__MAX,
 };
 

@@ -79,12 +79,13 @@ int capture__drain(struct capture *c, void (*cb)(const struct capture_sample *s,
 		   void *ctx);
 /* A thread already off-CPU when the run starts (asleep: KIND_OFFCPU_BLOCKED, or
  * waiting for a CPU: KIND_OFFCPU_RUNNABLE): account it from ts (CLOCK_MONOTONIC
- * ns) with the stack userspace took, snap_id. 0 when seeded; 1 when there is
+ * ns) with the stack userspace took, snap_id; run_ns is its CPU time so far
+ * (ns, /proc/PID/task/TID/schedstat; 0 if unknown). 0 when seeded; 1 when there is
  * nothing to do (BPF saw the thread switch already, or kind is not measured);
  * -1 when the map is full.
  */
 int capture__offcpu_seed(struct capture *c, pid_t pid, pid_t tid, __u32 kind, __u32 snap_id,
-			 __u64 ts);
+			 __u64 ts, __u64 run_ns);
 /* Hand every interval still open to cb (count: time so far), leaving it open. */
 void capture__offcpu_pending(struct capture *c, __u64 now_ns,
 			     void (*cb)(const struct capture_sample *s, void *ctx), void *ctx);

@@ -427,9 +427,9 @@ void capture__gil_threads(struct capture *c,
 }
 
 int capture__offcpu_seed(struct capture *c, pid_t pid, pid_t tid, __u32 kind, __u32 snap_id,
-			 __u64 ts)
+			 __u64 ts, __u64 run_ns)
 {
-	struct offcpu_start st = { .ts = ts };
+	struct offcpu_start st = { .ts = ts, .rt = run_ns };
 	__u32 key = tid;
 
 	if (!(c->opts.offcpu_kinds & (1u << kind)))

@@ -462,8 +462,8 @@ static void snapshot_sleepers(struct session *se, pid_t pid)
 			continue;
 		run_ns = procfs__thread_run_ns(pid, tid);
 		id = stacks__snapshot_new(se->stacks);
-		seeded =
-		    capture__offcpu_seed(se->cap, pid, tid, KIND_OFFCPU_BLOCKED, id, se->start_ns);
+		seeded = capture__offcpu_seed(se->cap, pid, tid, KIND_OFFCPU_BLOCKED, id,
+					      se->start_ns, run_ns > 0 ? (uint64_t)run_ns : 0);
 		if (seeded) {
 			se->snapshot_failed += seeded < 0;
 			continue;

@@ -316,6 +316,9 @@ uint32_t stacks__build(struct stacks *b, const struct capture_sample *s, uint32_
 	if (s->snap_id == RAMPA_SNAP_UNTAKEN) {
 		frames[n++] = profile__intern(b->prof, "[asleep since before the run: woke "
 						       "before its stack was taken]");
+	} else if (s->snap_id == RAMPA_SNAP_UNREPORTED) {
+		frames[n++] = profile__intern(b->prof, "[off-cpu: switch not reported by the "
+						       "kernel, no stack]");
 	} else if (s->snap_id && s->snap_id <= b->nsnaps) {
 		const struct snapshot *sn = &b->snaps[s->snap_id - 1];
 

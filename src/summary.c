@@ -314,6 +314,12 @@ void session__print_summary(struct session *se)
 			"  asleep        %" PRIu64 " threads asleep at the start, "
 			"accounted from then\n",
 			se->snapshots + st[STAT_OFFCPU_UNTAKEN]);
+	if (st[STAT_OFFCPU_IN_UNREPORTED] || st[STAT_OFFCPU_OUT_UNREPORTED])
+		fprintf(stderr,
+			"  switches      %" PRIu64 " not reported by the kernel: time away worked "
+			"out from CPU time (%" PRIu64 " with no stack)\n",
+			st[STAT_OFFCPU_IN_UNREPORTED] + st[STAT_OFFCPU_OUT_UNREPORTED],
+			st[STAT_OFFCPU_OUT_UNREPORTED]);
 	if (se->o.mode != MODE_GILWAIT)
 		fprintf(stderr, "  threads       %zu in %zu process%s (%" PRIu64 " exited)\n",
 			se->tids.n + se->tids_gone, processes_with_samples(se) + se->procs_gone,
