@@ -294,10 +294,6 @@ static int screen_start(struct top *t)
 {
 	static const int fatal[] = { SIGSEGV, SIGBUS, SIGABRT, SIGQUIT, SIGFPE, SIGILL };
 
-	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
-		p_err("top needs a terminal on stdin and stdout (for scripts, use --batch)");
-		return EXIT_USAGE;
-	}
 	have_tio = !tcgetattr(STDIN_FILENO, &saved_tio);
 	if (!newterm(NULL, stdout, stdin)) {
 		p_err("cannot set up the terminal '%s' (check TERM, or use --batch)",
@@ -802,6 +798,11 @@ static int run_top(struct session_opts *so, struct top *t)
 
 	if (session__check_sudo(so))
 		return EXIT_USAGE;
+	/* Before any profiling: a screen needs a terminal to read keys from. */
+	if (!t->o.batch && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
+		p_err("top needs a terminal on stdin and stdout (for scripts, use --batch)");
+		return EXIT_USAGE;
+	}
 	/* Threads are told apart by their frame ("NAME-TID" under the process). */
 	so->per_thread = true;
 	so->no_progress = true;
