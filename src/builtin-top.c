@@ -250,23 +250,36 @@ static int parse_args(struct session_opts *so, struct top_opts *to, int argc, ch
 /* The screen: on, off, and put back on every way out. */
 
 static struct termios saved_tio;
-static bool have_tio;
+static bool have_tio, screen_on;
+static const char *seq_rmcup, *seq_cnorm; /* leave the alternate screen, show the cursor */
 
 /* A crash must not leave the terminal without echo and in the alternate
  * screen: only async-signal-safe calls, then the signal's default action.
  */
 static void on_fatal_signal(int sig)
 {
-	const char *rmcup = tigetstr("rmcup"), *cnorm = tigetstr("cnorm");
-
-	if (rmcup && rmcup != (char *)-1)
-		write(STDOUT_FILENO, rmcup, strlen(rmcup));
-	if (cnorm && cnorm != (char *)-1)
-		write(STDOUT_FILENO, cnorm, strlen(cnorm));
+	if (seq_rmcup)
+		write(STDOUT_FILENO, seq_rmcup, strlen(seq_rmcup));
+	if (seq_cnorm)
+		write(STDOUT_FILENO, seq_cnorm, strlen(seq_cnorm));
 	if (have_tio)
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
 	signal(sig, SIG_DFL);
 	raise(sig);
+}
+
+/* exit() from deep inside (out of memory): the terminal back first. */
+static void restore_at_exit(void)
+{
+	if (screen_on)
+		endwin();
+}
+
+static const char *terminfo_string(const char *cap)
+{
+	const char *s = tigetstr(cap);
+
+	return s && s != (char *)-1 ? s : NULL;
 }
 
 static struct top *msg_top; /* where messages go while the screen is on */
@@ -300,8 +313,12 @@ static int screen_start(struct top *t)
 		      getenv("TERM") ? getenv("TERM") : "");
 		return EXIT_ERROR;
 	}
+	seq_rmcup = terminfo_string("rmcup");
+	seq_cnorm = terminfo_string("cnorm");
 	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
 		signal(fatal[i], on_fatal_signal);
+	screen_on = true;
+	atexit(restore_at_exit);
 	/* cbreak, not raw: Ctrl-C stays a signal, which ends the run. */
 	cbreak();
 	noecho();
@@ -321,6 +338,7 @@ static void screen_end(struct top *t)
 	t->curses = false;
 	util__set_msg_sink(NULL);
 	endwin();
+	screen_on = false;
 	if (t->saved_msgs)
 		fputs(t->saved_msgs, stderr);
 }

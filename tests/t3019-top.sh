@@ -103,7 +103,7 @@ test_expect_success 'no terminal: top without --batch says to use it' '
 screen() { tmux capture-pane -p -t rampa-t3019; }
 test_expect_success TMUX 'screen: header, table, sort key, pause, q: exit 0 and the terminal back' '
 	tmux new-session -d -s rampa-t3019 -x 120 -y 40 \
-		"\"$RAMPA\" top -F 499 -- $PY \"$F\" 60; echo \$? >$TRASH/tmux.rc; stty -a >$TRASH/tmux.stty; sleep 60" &&
+		"\"$RAMPA\" top -F 499 -- $PY \"$F\" 60; rc=\$?; stty -a >$TRASH/tmux.stty; echo \$rc >$TRASH/tmux.rc; sleep 60" &&
 	wait_for sh -c "tmux capture-pane -p -t rampa-t3019 | grep -q \"spin ($F)\"" &&
 	screen >s.start &&
 	grep -q "^rampa-bpf top - cpu mode: on-CPU samples; counts in samples at 499 Hz" s.start &&
@@ -125,11 +125,22 @@ test_expect_success TMUX 'screen: header, table, sort key, pause, q: exit 0 and 
 test_expect_success TMUX 'screen: Ctrl-C quits too, the terminal back' '
 	tmux kill-session -t rampa-t3019 2>/dev/null; rm -f tmux.rc tmux.stty &&
 	tmux new-session -d -s rampa-t3019 -x 120 -y 40 \
-		"\"$RAMPA\" top -p $split_pid; echo \$? >$TRASH/tmux.rc; stty -a >$TRASH/tmux.stty; sleep 60" &&
+		"\"$RAMPA\" top -p $split_pid; rc=\$?; stty -a >$TRASH/tmux.stty; echo \$rc >$TRASH/tmux.rc; sleep 60" &&
 	wait_for sh -c "tmux capture-pane -p -t rampa-t3019 | grep -q FUNCTION" &&
 	tmux send-keys -t rampa-t3019 C-c &&
 	wait_for test -s tmux.rc && [ "$(cat tmux.rc)" -eq 0 ] &&
 	grep -Eq "(^| )echo " tmux.stty && screen | grep -q "rampa-bpf: top: interrupted"
+'
+test_expect_success TMUX 'screen: a fatal signal still gives the terminal back' '
+	tmux kill-session -t rampa-t3019 2>/dev/null; rm -f tmux.rc tmux.stty &&
+	tmux new-session -d -s rampa-t3019 -x 120 -y 40 \
+		"\"$RAMPA\" top -p $split_pid; rc=\$?; stty -a >$TRASH/tmux.stty; echo \$rc >$TRASH/tmux.rc; sleep 60" &&
+	wait_for sh -c "tmux capture-pane -p -t rampa-t3019 | grep -q FUNCTION" &&
+	top_pid=$(pgrep -P "$(tmux display -p -t rampa-t3019 "#{pane_pid}")" -x rampa-bpf) &&
+	kill -QUIT "$top_pid" &&
+	wait_for test -s tmux.rc && [ "$(cat tmux.rc)" -eq 131 ] &&
+	grep -Eq "(^| )echo " tmux.stty && grep -Eq "(^| )icanon " tmux.stty &&
+	[ "$(tmux display -p -t rampa-t3019 "#{alternate_on}")" = 0 ]
 '
 
 # The progress line: on a terminal (script gives record a pty), at most once
