@@ -699,9 +699,10 @@ static void progress(struct session *se)
 		fmt_amount(amount, sizeof(amount), profile__total(se->prof),
 			   session__mode_unit(se->o.mode));
 	if (se->o.mode == MODE_GILWAIT)
-		progress__show("rampa-bpf: %.0f s, %s waiting for the GIL, %" PRIu64
-			       " lost; Ctrl-C stops",
-			       c.elapsed, amount, c.lost);
+		progress__show("rampa-bpf: %.0f s, %s waiting for the GIL in %" PRIu64
+			       " process%s, %" PRIu64 " lost; Ctrl-C stops",
+			       c.elapsed, amount, c.processes, c.processes == 1 ? "" : "es",
+			       c.lost);
 	else
 		progress__show("rampa-bpf: %.0f s, %" PRIu64 " samples%s%s%s, %" PRIu64
 			       " process%s, %" PRIu64 " thread%s, %" PRIu64 " lost; Ctrl-C stops",

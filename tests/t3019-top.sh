@@ -12,7 +12,7 @@ command -v tmux >/dev/null && test_set_prereq TMUX
 command -v script >/dev/null && test_set_prereq SCRIPT
 
 WL=$(mktemp -d /tmp/rampa-t3019.XXXXXX)
-cp "$TESTS_DIR/workloads/split.py" "$TESTS_DIR/workloads/blocked.py" "$WL/"
+cp "$TESTS_DIR/workloads/split.py" "$TESTS_DIR/workloads/blocked.py" "$TESTS_DIR/workloads/gil.py" "$WL/"
 trap 'tmux kill-session -t rampa-t3019 2>/dev/null; rm -rf "$WL"; _cleanup' EXIT
 F="$WL/split.py"
 B="$WL/blocked.py"
@@ -157,6 +157,10 @@ test_expect_success SCRIPT 'progress: under a pty record shows its status line, 
 	    assert data[m.end():m.end() + 1] == b"\r", data[m.start():m.end() + 20]
 	assert b"rampa-bpf: profiled" in data
 	EOF
+'
+test_expect_success SCRIPT 'progress: gil-wait shows the time waited for the GIL so far' '
+	script -q -e -c "\"$RAMPA\" gil-wait -o g.folded -- $PY \"$WL/gil.py\" workers 2 2.5" tg >/dev/null 2>&1 &&
+	grep -aEq "rampa-bpf: [0-9]+ s, [0-9.]+ [mu]?s waiting for the GIL in 1 process, [0-9]+ lost; Ctrl-C stops" tg
 '
 test_expect_success SCRIPT 'progress: none with -q, none when stderr is a file' '
 	script -q -e -c "\"$RAMPA\" record -q -o q.folded -- $PY \"$F\" 2" tq >/dev/null 2>&1 &&
