@@ -63,7 +63,7 @@ struct top {
 	struct profile *open;  /* open off-CPU intervals at this refresh */
 	/* Per function id of names: totals at this refresh and the one before. */
 	uint64_t *self, *total, *pself, *ptotal;
-	size_t n, pn, cap, pcap;
+	size_t n, pn, pcap;
 	uint64_t sum, psum; /* weight of the shown threads, now and before */
 	struct top_thread *thr;
 	size_t nthr, thr_cap;
@@ -731,7 +731,7 @@ static void step_thread(struct top *t, int step)
 	for (size_t i = 0; i < n; i++)
 		if (tids[i] == t->o.tid)
 			at = i;
-	t->o.tid = tids[(at + n + (size_t)(step + (int)n)) % n];
+	t->o.tid = tids[step > 0 ? (at + 1) % n : (at + n - 1) % n];
 	free(tids);
 }
 

@@ -122,11 +122,20 @@ test_expect_success TMUX 'screen: header, table, sort key, pause, q: exit 0 and 
 	[ "$(tmux display -p -t rampa-t3019 "#{alternate_on}")" = 0 ] &&
 	! screen | grep -q "FUNCTION"
 '
-test_expect_success TMUX 'screen: Ctrl-C quits too, the terminal back' '
+test_expect_success TMUX 'screen: pick a thread, the threads table, all again; Ctrl-C quits' '
 	tmux kill-session -t rampa-t3019 2>/dev/null; rm -f tmux.rc tmux.stty &&
 	tmux new-session -d -s rampa-t3019 -x 120 -y 40 \
 		"\"$RAMPA\" top -p $split_pid; rc=\$?; stty -a >$TRASH/tmux.stty; echo \$rc >$TRASH/tmux.rc; sleep 60" &&
 	wait_for sh -c "tmux capture-pane -p -t rampa-t3019 | grep -q FUNCTION" &&
+	wait_for sh -c "tmux capture-pane -p -t rampa-t3019 | grep -q \"^elapsed .* 2 threads\"" &&
+	tmux send-keys -t rampa-t3019 "]" &&
+	wait_for sh -c "tmux capture-pane -p -t rampa-t3019 | grep -q \"thread MainThread-$split_pid (python3.11)\"" &&
+	tmux send-keys -t rampa-t3019 T &&
+	wait_for sh -c "tmux capture-pane -p -t rampa-t3019 | grep -q \" $split_pid  MainThread-$split_pid (python3.11)  <- shown\"" &&
+	screen | grep -q "THREAD (PROCESS)" &&
+	tmux send-keys -t rampa-t3019 a T &&
+	wait_for sh -c "tmux capture-pane -p -t rampa-t3019 | grep -q \"thread all, sorted by self\"" &&
+	screen | grep -q "FUNCTION" &&
 	tmux send-keys -t rampa-t3019 C-c &&
 	wait_for test -s tmux.rc && [ "$(cat tmux.rc)" -eq 0 ] &&
 	grep -Eq "(^| )echo " tmux.stty && screen | grep -q "rampa-bpf: top: interrupted"
