@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The capture engine behind record and gil-wait (src/session.c): it owns
+/* The capture engine behind record, gil-wait and top (src/session.c): it owns
  * capture (BPF), the symbolizers, Python inspection and the sample-to-frames
  * step (stacks.h), and adds what it collects to one profile at a time.
  *
