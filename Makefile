@@ -10,6 +10,9 @@ CFLAGS ?= -O2 -g -fno-omit-frame-pointer
 CFLAGS += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -std=gnu11 \
 	  -Iinclude -I$(OUTPUT) -D_GNU_SOURCE
 LDLIBS += -lbpf -lelf -lz -liberty
+# top's full-screen view, and the terminal's sequences for the progress line.
+CFLAGS += $(shell pkg-config --cflags ncursesw)
+LDLIBS += $(shell pkg-config --libs ncursesw)
 
 ifeq ($(V),1)
 Q =

@@ -90,6 +90,12 @@ struct funcstats {
 	size_t n, cap;
 	uint64_t sum[2];
 	int by_function; /* set before adding: Python frames lose ":LINE" */
+	/* Optional, set before adding: how many of stack frames[0..n)'s first
+	 * frames are not functions (a process's root, a thread's frame), or -1
+	 * to leave the stack out (another thread's). NULL: all frames count.
+	 */
+	int (*skip)(const struct profile *p, const uint32_t *frames, uint32_t n, void *ctx);
+	void *skip_ctx;
 };
 
 void funcstats__add(struct funcstats *fs, const struct profile *p, struct profile *names, int slot);

@@ -7,6 +7,7 @@
 /* Each subcommand gets argv starting at its own name. */
 int cmd_record(int argc, char **argv);
 int cmd_gil_wait(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The capture engine behind record and gil-wait (src/session.c): it owns
+/* The capture engine behind record, gil-wait and top (src/session.c): it owns
  * capture (BPF), the symbolizers, Python inspection and the sample-to-frames
  * step (stacks.h), and adds what it collects to one profile at a time.
  *
@@ -58,7 +58,8 @@ struct session_opts {
 	bool per_process; /* "NAME-PID" frames */
 	bool as_root;	  /* under sudo, CMD keeps root */
 	bool quiet;
-	const char *output; /* named in the start line ("Ctrl-C ... writes X") */
+	bool no_progress;   /* no status line on stderr (top draws its own) */
+	const char *output; /* named in the start line ("Ctrl-C ... writes X"), or NULL */
 };
 
 /* The -p list "PID[,PID...]" into o (threads stand for their process,
@@ -120,6 +121,24 @@ struct profile *session__profile(const struct session *se);
 
 /* Seconds between the window's start and its end (or now, while open). */
 double session__elapsed(const struct session *se);
+
+/* What the run has counted so far, for status lines (progress, top). */
+struct session_counts {
+	double elapsed;	    /* seconds, as session__elapsed() */
+	uint64_t samples;   /* on-CPU samples taken */
+	uint64_t processes; /* processes with samples (or measured time) */
+	uint64_t threads;   /* threads with samples */
+	uint64_t exits;	    /* target processes that exited */
+	uint64_t lost;	    /* every loss the summary lists, summed */
+};
+void session__counts(struct session *se, struct session_counts *c);
+
+/* Off-CPU intervals still open (wall and offcpu modes), each weighed with
+ * its time so far, added to into (the caller's, frames named as in the
+ * session's profile): a live view sees a thread blocked for longer than a
+ * refresh. They stay open, and go into the session's profile when they end.
+ */
+void session__add_open_intervals(struct session *se, struct profile *into);
 
 /* The gil-wait table (MODE_GILWAIT), else NULL; the session's. */
 struct gilwait *session__gil_table(const struct session *se);

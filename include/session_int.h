@@ -79,6 +79,7 @@ struct session {
 	uint64_t snapshots, snapshot_failed, snapshot_late;
 	struct u64map procs; /* PID -> struct proc_name * */
 	struct profile *prof;
+	struct profile *open_into; /* session__add_open_intervals(): where they go */
 	pid_t child;
 	bool child_execed;
 	int child_status;

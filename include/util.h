@@ -27,6 +27,15 @@ void p_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void p_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void p_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void p_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Hand every message to sink (level: "error: ", "warning: ", "" or "debug: ";
+ * msg without newline) instead of stderr, while a full-screen view owns the
+ * terminal; NULL: stderr again.
+ */
+void util__set_msg_sink(void (*sink)(const char *level, const char *msg));
+/* Call before() ahead of every message written to stderr (progress.h erases
+ * its status line); NULL: none.
+ */
+void util__set_msg_before(void (*before)(void));
 
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);

@@ -438,12 +438,18 @@ void funcstats__add(struct funcstats *fs, const struct profile *p, struct profil
 		uint32_t n;
 		uint64_t w;
 		const uint32_t *frames = profile__stack(p, i, &n, &w);
+		int first = 0;
 
 		if (!w || !n)
 			continue;
+		if (fs->skip && (first = fs->skip(p, frames, n, fs->skip_ctx)) < 0)
+			continue;
 		fs->sum[slot] += w;
+		/* Only a process or thread frame: weight without a function. */
+		if ((uint32_t)first >= n)
+			continue;
 		fs->self[slot][map[frames[n - 1]]] += w;
-		for (uint32_t j = 0; j < n; j++) {
+		for (uint32_t j = first; j < n; j++) {
 			uint32_t f = map[frames[j]];
 
 			if (seen[f] != i + 1) {

@@ -15,6 +15,7 @@
 #include "gilwait.h"
 #include "procfs.h"
 #include "profile.h"
+#include "progress.h"
 #include "python.h"
 #include "pythreads.h"
 #include "session_int.h"
@@ -428,6 +429,38 @@ static void on_sample(const struct capture_sample *s, void *ctx)
 	profile__add(se->prof, frames, n, weight);
 }
 
+/* An interval still open, into the caller's profile (se->open_into). */
+static void on_open_interval(const struct capture_sample *s, void *ctx)
+{
+	struct session *se = ctx;
+	uint32_t frames[STACKS_MAX_FRAMES], n = 0;
+	enum py_name unnamed;
+	uint64_t w = (s->count + 500) / 1000;
+
+	if (!w || (se->o.mode == MODE_OFFCPU && s->kind != KIND_OFFCPU_BLOCKED))
+		return;
+	if (se->child && s->pid == (__u32)se->child && !se->child_execed)
+		return;
+	frames[n++] = proc_entry(se, s->pid, false)->frame;
+	if (se->o.per_process)
+		frames[n++] = proc_pid_frame(se, proc_entry(se, s->pid, false));
+	/* Named in the session's profile (names only: no weight goes there). */
+	n = stacks__build(se->stacks, s, frames, n, &unnamed);
+	for (uint32_t i = 0; i < n; i++)
+		frames[i] =
+		    profile__intern(se->open_into, profile__frame_name(se->prof, frames[i]));
+	profile__add(se->open_into, frames, n, w);
+}
+
+void session__add_open_intervals(struct session *se, struct profile *into)
+{
+	if (se->o.mode != MODE_WALL && se->o.mode != MODE_OFFCPU)
+		return;
+	se->open_into = into;
+	capture__offcpu_pending(se->cap, mono_ns(), on_open_interval, se);
+	se->open_into = NULL;
+}
+
 /* Threads asleep when the run starts have no switch-out to catch. First all
  * of them are accounted from se->start_ns, the instant sampling began (a quick
  * pass: one /proc read each), then their stacks are taken from memory and
@@ -652,12 +685,30 @@ static void install_signals(void)
 	sigaction(SIGCHLD, &sa, NULL);
 }
 
-static void progress(struct session *se, double elapsed)
+/* The status line on a terminal: what has been measured and lost so far. */
+static void progress(struct session *se)
 {
-	if (se->o.quiet || !isatty(STDERR_FILENO))
+	struct session_counts c;
+	char amount[32] = "";
+
+	if (!progress__due())
 		return;
-	fprintf(stderr, "\r\033[Krampa-bpf: %.0f s, %" PRIu64 " samples", elapsed,
-		profile__total(se->prof));
+	session__counts(se, &c);
+	/* Time modes: the time measured, besides the samples that sample it. */
+	if (se->o.mode != MODE_CPU && se->o.mode != MODE_GIL)
+		fmt_amount(amount, sizeof(amount), profile__total(se->prof),
+			   session__mode_unit(se->o.mode));
+	if (se->o.mode == MODE_GILWAIT)
+		progress__show("rampa-bpf: %.0f s, %s waiting for the GIL in %" PRIu64
+			       " process%s, %" PRIu64 " lost; Ctrl-C stops",
+			       c.elapsed, amount, c.processes, c.processes == 1 ? "" : "es",
+			       c.lost);
+	else
+		progress__show("rampa-bpf: %.0f s, %" PRIu64 " samples%s%s%s, %" PRIu64
+			       " process%s, %" PRIu64 " thread%s, %" PRIu64 " lost; Ctrl-C stops",
+			       c.elapsed, c.samples, amount[0] ? " (" : "", amount,
+			       amount[0] ? ")" : "", c.processes, c.processes == 1 ? "" : "es",
+			       c.threads, c.threads == 1 ? "" : "s", c.lost);
 }
 
 /* What each mode asks of capture: its BPF programs. */
@@ -735,7 +786,10 @@ static void print_start(struct session *se)
 			session__mode_name(se->o.mode), se->o.hz);
 	if (se->o.duration)
 		fprintf(stderr, " for %g s", se->o.duration);
-	fprintf(stderr, "; Ctrl-C stops and writes %s\n", se->o.output);
+	if (se->o.output)
+		fprintf(stderr, "; Ctrl-C stops and writes %s\n", se->o.output);
+	else
+		fprintf(stderr, "; Ctrl-C stops\n");
 }
 
 int session__start(struct session *se)
@@ -798,6 +852,7 @@ int session__start(struct session *se)
 			return ret;
 	}
 	print_start(se);
+	progress__enable(!se->o.quiet && !se->o.no_progress);
 	/* Drain early and often at first: a short-lived process must have its
 	 * code objects read while it lives; then once a second.
 	 */
@@ -847,7 +902,7 @@ bool session__poll(struct session *se)
 					     ? DRAIN_INTERVAL_SEC
 					     : se->drain_wait * 2;
 		se->next_drain = now + se->drain_wait;
-		progress(se, now - start);
+		progress(se);
 	}
 	if (se->child && got_sigchld && !se->child_exited) {
 		got_sigchld = 0;
@@ -919,8 +974,8 @@ void session__stop(struct session *se)
 		if (se->child && !se->child_exited && stop_signal != SIGINT)
 			kill(se->child, stop_signal);
 	}
-	if (!se->o.quiet && isatty(STDERR_FILENO))
-		fputs("\r\033[K", stderr);
+	progress__clear();
+	progress__enable(false);
 	/* Process events still queued, the last samples, then the intervals
 	 * of threads still off-CPU, counted up to now.
 	 */

@@ -180,6 +180,74 @@ static void print_python_summary(struct session *se, const uint64_t *st)
 	(void)st;
 }
 
+/* Every kind of loss the run counts: what, and how many. */
+struct loss {
+	const char *what;
+	uint64_t n;
+};
+#define LOSSES_MAX 32
+
+static int fill_losses(struct session *se, const uint64_t *st, const struct symbolizer_stats *ss,
+		       struct loss *losses)
+{
+	int nl = 0;
+
+	losses[nl++] = (struct loss){ "user stack hash collisions", st[STAT_USTACK_COLLISION] };
+	losses[nl++] = (struct loss){ "kernel stack hash collisions", st[STAT_KSTACK_COLLISION] };
+	losses[nl++] = (struct loss){ "user stacks unreadable", st[STAT_USTACK_FAILED] };
+	losses[nl++] = (struct loss){ "kernel stacks unreadable", st[STAT_KSTACK_FAILED] };
+	losses[nl++] = (struct loss){ "stack map full", st[STAT_STACK_MAP_FULL] };
+	losses[nl++] = (struct loss){ "samples dropped: count map full", st[STAT_COUNT_MAP_FULL] };
+	losses[nl++] = (struct loss){ "process events lost", st[STAT_EVENTS_LOST] };
+	losses[nl++] =
+	    (struct loss){ "children not followed: target map full", st[STAT_TARGETS_FULL] };
+	losses[nl++] =
+	    (struct loss){ "stacks evicted before drain", se->ustack_lost + se->kstack_lost };
+	losses[nl++] = (struct loss){ "frames in no known mapping", ss->unmapped };
+	losses[nl++] = (struct loss){ "frames in unreadable files", ss->no_file };
+	losses[nl++] =
+	    (struct loss){ "target files refused: not regular or too large", ss->files_refused };
+	losses[nl++] = (struct loss){ "frame names with invalid UTF-8 (now U+FFFD)",
+				      profile__invalid_utf8(se->prof) };
+	losses[nl++] =
+	    (struct loss){ "off-CPU intervals dropped: map full", st[STAT_OFFCPU_MAP_FULL] };
+	losses[nl++] =
+	    (struct loss){ "off-CPU stacks dropped: maps full", st[STAT_OFFCPU_STACK_FULL] };
+	losses[nl++] = (struct loss){ "asleep at start but not accounted", se->snapshot_failed };
+	losses[nl++] = (struct loss){ "asleep at start, stack not taken in time",
+				      se->snapshot_late + st[STAT_OFFCPU_UNTAKEN] };
+	losses[nl++] = (struct loss){ "Python frames unnamed: code object unreadable",
+				      st[STAT_PY_CODE_UNREADABLE] };
+	losses[nl++] =
+	    (struct loss){ "Python frames unnamed: code event buffer full", st[STAT_PY_CODE_LOST] };
+	losses[nl++] = (struct loss){ "Python frames unnamed: names never received",
+				      se->py_unnamed[PY_NAME_UNKNOWN] };
+	losses[nl++] =
+	    (struct loss){ "Python stacks cut at unreadable memory", st[STAT_PY_READ_FAILED] };
+	losses[nl++] = (struct loss){ "Python stacks lost: thread beyond the first 32768",
+				      st[STAT_PY_THREADS_LIMIT] };
+	return nl;
+}
+
+void session__counts(struct session *se, struct session_counts *c)
+{
+	uint64_t st[STAT__MAX];
+	struct loss losses[LOSSES_MAX];
+	int nl;
+
+	capture__stats(se->cap, st);
+	nl = fill_losses(se, st, symbolizer__stats(se->sym), losses);
+	*c = (struct session_counts){
+		.elapsed = session__elapsed(se),
+		.samples = se->samples_cpu,
+		.processes = processes_with_samples(se) + se->procs_gone,
+		.threads = se->tids.n + se->tids_gone,
+		.exits = se->nexits,
+	};
+	for (int i = 0; i < nl; i++)
+		c->lost += losses[i].n;
+}
+
 void session__print_summary(struct session *se)
 {
 	double elapsed = session__elapsed(se);
@@ -192,11 +260,8 @@ void session__print_summary(struct session *se)
 	int cpu_unknown = 0;
 	char target[512];
 	bool any_loss = false;
-	struct {
-		const char *what;
-		uint64_t n;
-	} losses[32];
-	int nl = 0;
+	struct loss losses[LOSSES_MAX];
+	int nl;
 
 	capture__stats(se->cap, st);
 	capture__prog_stats(se->cap, &ps);
@@ -206,44 +271,7 @@ void session__print_summary(struct session *se)
 	if (!se->o.system_wide)
 		cpu = sampled_cpu_seconds(se, &cpu_unknown);
 
-	losses[nl++] =
-	    (typeof(losses[0])){ "user stack hash collisions", st[STAT_USTACK_COLLISION] };
-	losses[nl++] =
-	    (typeof(losses[0])){ "kernel stack hash collisions", st[STAT_KSTACK_COLLISION] };
-	losses[nl++] = (typeof(losses[0])){ "user stacks unreadable", st[STAT_USTACK_FAILED] };
-	losses[nl++] = (typeof(losses[0])){ "kernel stacks unreadable", st[STAT_KSTACK_FAILED] };
-	losses[nl++] = (typeof(losses[0])){ "stack map full", st[STAT_STACK_MAP_FULL] };
-	losses[nl++] =
-	    (typeof(losses[0])){ "samples dropped: count map full", st[STAT_COUNT_MAP_FULL] };
-	losses[nl++] = (typeof(losses[0])){ "process events lost", st[STAT_EVENTS_LOST] };
-	losses[nl++] =
-	    (typeof(losses[0])){ "children not followed: target map full", st[STAT_TARGETS_FULL] };
-	losses[nl++] =
-	    (typeof(losses[0])){ "stacks evicted before drain", se->ustack_lost + se->kstack_lost };
-	losses[nl++] = (typeof(losses[0])){ "frames in no known mapping", ss->unmapped };
-	losses[nl++] = (typeof(losses[0])){ "frames in unreadable files", ss->no_file };
-	losses[nl++] = (typeof(losses[0])){ "target files refused: not regular or too large",
-					    ss->files_refused };
-	losses[nl++] = (typeof(losses[0])){ "frame names with invalid UTF-8 (now U+FFFD)",
-					    profile__invalid_utf8(se->prof) };
-	losses[nl++] =
-	    (typeof(losses[0])){ "off-CPU intervals dropped: map full", st[STAT_OFFCPU_MAP_FULL] };
-	losses[nl++] =
-	    (typeof(losses[0])){ "off-CPU stacks dropped: maps full", st[STAT_OFFCPU_STACK_FULL] };
-	losses[nl++] =
-	    (typeof(losses[0])){ "asleep at start but not accounted", se->snapshot_failed };
-	losses[nl++] = (typeof(losses[0])){ "asleep at start, stack not taken in time",
-					    se->snapshot_late + st[STAT_OFFCPU_UNTAKEN] };
-	losses[nl++] = (typeof(losses[0])){ "Python frames unnamed: code object unreadable",
-					    st[STAT_PY_CODE_UNREADABLE] };
-	losses[nl++] = (typeof(losses[0])){ "Python frames unnamed: code event buffer full",
-					    st[STAT_PY_CODE_LOST] };
-	losses[nl++] = (typeof(losses[0])){ "Python frames unnamed: names never received",
-					    se->py_unnamed[PY_NAME_UNKNOWN] };
-	losses[nl++] = (typeof(losses[0])){ "Python stacks cut at unreadable memory",
-					    st[STAT_PY_READ_FAILED] };
-	losses[nl++] = (typeof(losses[0])){ "Python stacks lost: thread beyond the first 32768",
-					    st[STAT_PY_THREADS_LIMIT] };
+	nl = fill_losses(se, st, ss, losses);
 
 	if (se->o.quiet)
 		return;

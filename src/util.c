@@ -16,8 +16,30 @@
 const char *progname = "rampa-bpf";
 int verbose;
 
+static void (*msg_sink)(const char *level, const char *msg);
+static void (*msg_before)(void);
+
+void util__set_msg_sink(void (*sink)(const char *level, const char *msg))
+{
+	msg_sink = sink;
+}
+
+void util__set_msg_before(void (*before)(void))
+{
+	msg_before = before;
+}
+
 static void vmsg(const char *level, const char *fmt, va_list ap)
 {
+	if (msg_sink) {
+		char msg[1024];
+
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		msg_sink(level, msg);
+		return;
+	}
+	if (msg_before)
+		msg_before();
 	fprintf(stderr, "%s: %s", progname, level);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);

@@ -55,6 +55,15 @@ test_expect_success 'record rejects an unknown option' '
 test_expect_success 'a missing option value is named' '
 	test_expect_code 2 "$RAMPA" record -p 2>err && grep -q "option -p needs a value" err
 '
+test_expect_success 'top: usage errors name the value and the fix (2)' '
+	test_expect_code 2 "$RAMPA" top -b 2>err && grep -q "nothing to profile: give -p PID" err &&
+	test_expect_code 2 "$RAMPA" top -b -n 0 -p 1 2>err && grep -q "invalid count .0. for -n" err &&
+	test_expect_code 2 "$RAMPA" top -b -i 10ms -p 1 2>err && grep -q "invalid interval .10ms." err &&
+	test_expect_code 2 "$RAMPA" top -b -s cpu -p 1 2>err && grep -q "invalid --sort .cpu." err &&
+	test_expect_code 2 "$RAMPA" top -b -m gil-wait -p 1 2>err && grep -q "unknown mode .gil-wait." err &&
+	test_expect_code 2 "$RAMPA" top -b --tid x -p 1 2>err && grep -q "invalid --tid .x." err &&
+	test_expect_code 2 "$RAMPA" top -o x.folded -p 1 2>err && grep -q "unknown option -o" err
+'
 test_expect_success 'an unwritable output path fails early (5) and leaves nothing' '
 	test_expect_code 5 "$RAMPA" record -o "$TRASH/no/such/dir/x.folded" -p $$ 2>err &&
 	grep -q "cannot write output" err && [ ! -e "$TRASH/no" ]

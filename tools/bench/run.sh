@@ -10,6 +10,7 @@ echo "## record: Python workloads"; ./python.sh 5 40000000; echo
 echo "## record --mode wall / offcpu"; ./switch.sh 9 30000 10000; echo; ./switch.sh 9 200000 0; echo
 PINGPONG=python ./switch.sh 9 30000; echo
 echo "## gil-wait"; ./gil.sh 7 15000000; echo
+echo "## top against record"; ./top.sh 3 30 99 cpu; echo
 echo "## record: start-up-heavy Python"; ./startup.sh 7 20; echo
 echo "## record -a: memory under process churn"; ./churn.sh 180 15; echo
 if [ -n "${FLAMEGRAPH_DIR:-}" ]; then
