@@ -811,3 +811,6 @@ int BPF_PROG(on_sched_process_exec, struct task_struct *p, pid_t old_pid)
 	emit_event(EVENT_EXEC, tgid, BPF_CORE_READ(p, pid), 0);
 	return 0;
 }
+
+/* rampa-bpf mem's programs share the targets, the walker and the stats. */
+#include "mem.bpf.h"

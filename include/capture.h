@@ -52,6 +52,7 @@ enum sample_kind {
 	KIND_OFFCPU_BLOCKED = 1,  /* slept: the thread gave up the CPU */
 	KIND_OFFCPU_RUNNABLE = 2, /* preempted: ready, waiting for a CPU */
 	KIND_GIL_WAIT = 3,	  /* waiting to take the GIL (futex on its cond/mutex) */
+	KIND_MEM = 4,		  /* memory (bpf/mem.bpf.h): stacks in the mem maps */
 };
 
 /* A GIL wait is a futex wait on the GIL's cond or mutex, [gil + gil_cond,
@@ -316,6 +317,10 @@ enum capture_stat {
 	STAT_OFFCPU_UNTAKEN,	    /* off-CPU since before the run, woke before seeded */
 	STAT_OFFCPU_IN_UNREPORTED,  /* switch-in not reported: interval cut by CPU time */
 	STAT_OFFCPU_OUT_UNREPORTED, /* switch-out not reported: time under a marker */
+	STAT_MEM_FAULTS,	    /* anonymous write faults of targets (rampa-bpf mem) */
+	STAT_MEM_EVENTS_LOST,	    /* memory event ring buffer full: event dropped */
+	STAT_MEM_STACK_FULL,	    /* memory stack maps full: stack dropped */
+	STAT_MEM_CALLS_FULL,	    /* memory syscall map full: a release not seen */
 	STAT__MAX,
 };
 

@@ -8,6 +8,7 @@
 
 #include <linux/types.h>
 #include "capture.h"
+#include "mem.h"
 
 /* The BPF side of a recording: load, attach, poll for process events, drain
  * aggregated stacks. Everything libbpf stays inside src/capture.c.
@@ -34,10 +35,13 @@ struct capture_opts {
 	unsigned int hz;
 	bool system_wide;
 	bool follow_forks;
-	__u32 offcpu_kinds; /* 1 << KIND_OFFCPU_*; 0: no scheduler hook at all */
-	bool gil;	    /* measure GIL waits (syscall hooks) */
-	bool no_sampling;   /* no perf events: the other hooks only */
-	bool gil_holders;   /* keep samples of threads holding the GIL only */
+	__u32 offcpu_kinds;	/* 1 << KIND_OFFCPU_*; 0: no scheduler hook at all */
+	bool gil;		/* measure GIL waits (syscall hooks) */
+	bool no_sampling;	/* no perf events: the other hooks only */
+	bool gil_holders;	/* keep samples of threads holding the GIL only */
+	bool mem;		/* memory programs (bpf/mem.bpf.h): on_mem gets their events */
+	__u32 mem_fault_sample; /* one anonymous write fault in this many; 0: default */
+	void (*on_mem)(const struct mem_event *e, void *ctx);
 	void (*on_event)(const struct capture_event *e, void *ctx);
 	/* A code object's names, copied at first sight; before any sample
 	 * that names it by e->id is handed to capture__drain's callback.
@@ -92,6 +96,14 @@ void capture__offcpu_pending(struct capture *c, __u64 now_ns,
 /* End of the run: hand every interval still open to cb, counted up to end_ns. */
 void capture__offcpu_flush(struct capture *c, __u64 end_ns,
 			   void (*cb)(const struct capture_sample *s, void *ctx), void *ctx);
+/* The stacks of a memory event's key (e->key of a MEM_FAULT) as a sample
+ * of count bytes, handed to cb; code events queued before are delivered
+ * first (capture__consume_codes).
+ */
+void capture__mem_sample(struct capture *c, const struct sample_key *key, __u64 count,
+			 void (*cb)(const struct capture_sample *s, void *ctx), void *ctx);
+/* Deliver the code events queued so far (on_code). */
+void capture__consume_codes(struct capture *c);
 /* Per-thread GIL statistics, at the end of a gil-wait run. */
 void capture__gil_threads(struct capture *c,
 			  void (*cb)(__u32 tid, const struct gil_thread *t, void *ctx), void *ctx);

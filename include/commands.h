@@ -8,6 +8,7 @@
 int cmd_record(int argc, char **argv);
 int cmd_gil_wait(int argc, char **argv);
 int cmd_top(int argc, char **argv);
+int cmd_mem(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 

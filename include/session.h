@@ -28,6 +28,8 @@
 #include <sys/types.h>
 
 struct gilwait;
+struct memcurve;
+struct memtrack;
 struct profile;
 struct session;
 
@@ -42,6 +44,7 @@ enum session_mode {
 	MODE_OFFCPU,  /* time blocked off-CPU; microseconds */
 	MODE_GILWAIT, /* time waiting to take the GIL; microseconds */
 	MODE_GIL,     /* on-CPU samples of threads holding the GIL; samples */
+	MODE_MEM,     /* retained memory growth by stack (rampa-bpf mem); bytes */
 };
 
 struct session_opts {
@@ -58,7 +61,8 @@ struct session_opts {
 	bool per_process; /* "NAME-PID" frames */
 	bool as_root;	  /* under sudo, CMD keeps root */
 	bool quiet;
-	bool no_progress;   /* no status line on stderr (top draws its own) */
+	bool no_progress;	       /* no status line on stderr (top draws its own) */
+	unsigned int mem_fault_sample; /* MODE_MEM: one write fault in N; 0: default */
 	const char *output; /* named in the start line ("Ctrl-C ... writes X"), or NULL */
 };
 
@@ -161,6 +165,13 @@ void session__free(struct session *se);
 
 const struct session_opts *session__opts(const struct session *se);
 
+/* MODE_MEM: the retained growth and churn by stack, and the RSS curve of
+ * the target tree (sampled every MEM_RSS_INTERVAL_SEC); the session's.
+ */
+#define MEM_RSS_INTERVAL_SEC 0.1
+struct memtrack *session__memtrack(const struct session *se);
+struct memcurve *session__memcurve(struct session *se);
+
 /* gil-wait, --mode gil: how many processes had a GIL to measure. */
 uint64_t session__gil_processes(const struct session *se);
 
@@ -172,6 +183,12 @@ struct session_output {
 	unsigned int flags;	    /* OUTPUT_IN_PLACE */
 	unsigned int label_flags;   /* LABEL_SHORT_PATHS, LABEL_NO_LINES */
 	bool json;		    /* gil-wait: the table as JSON */
+	/* mem: its own summary after the session's, and its checks after the
+	 * profile is written (an exit status, 0 when they pass); NULL: none.
+	 */
+	void (*after_summary)(struct session *se, void *ctx);
+	int (*check)(struct session *se, void *ctx);
+	void *ctx;
 };
 
 /* The options record and gil-wait share (-p, --no-children, -d, -o,

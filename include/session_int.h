@@ -13,11 +13,16 @@
 #include <linux/types.h>
 
 #include "capture.h"
+#include "mem.h"
+#include "memcurve.h"
 #include "python.h"
 #include "session.h"
+#include "stacks.h"
 #include "u64map.h"
 
 #define DRAIN_INTERVAL_SEC 1.0
+/* A process's RSS falls (mem) when it drops by more than this between samples. */
+#define MEM_RSS_FALL_BYTES (1024 * 1024)
 /* A process whose interpreter is not mapped yet (libpython loads after exec)
  * is looked at again this often, for this long.
  */
@@ -101,6 +106,14 @@ struct session {
 	uint64_t ustack_lost, kstack_lost;
 	double t_invoked, t_sampling; /* rampa-bpf started; perf events attached */
 	double next_drain, drain_wait, next_cpu_read;
+	/* MODE_MEM: events queued until their code events are in (drain). */
+	struct memtrack *mem;
+	struct memcurve curve;
+	struct mem_event *mem_q;
+	size_t nmem_q, mem_q_cap;
+	uint32_t mem_frames[STACKS_MAX_FRAMES], mem_nframes;
+	double next_rss;
+	struct u64map mem_last; /* PID -> RSS at the last sample (bytes) */
 };
 
 /* Every process seen, one per call from *it = 0 on; NULL at the end. */

@@ -17,6 +17,8 @@ enum rampa_exit {
 	EXIT_OUTPUT = 5,     /* output cannot be written */
 	EXIT_INPUT = 6,	     /* report, diff: an input file is unreadable or malformed */
 	EXIT_REGRESSION = 7, /* diff --fail-above: a function's share grew beyond the limit */
+	EXIT_MEM_PEAK = 8,   /* mem --max-peak: resident memory went above the limit */
+	EXIT_MEM_GROWTH = 9, /* mem --max-growth: memory still grew faster than the limit */
 	EXIT_NOEXEC = 127,   /* record -- CMD: CMD cannot be run */
 };
 
@@ -91,6 +93,8 @@ double unit_seconds(const char *unit, unsigned int hz);
 /* A weight for people: in a time unit, a time (fmt_time); in samples (or an
  * unknown unit), "N samples". Returns buf.
  */
+/* Bytes for people: "512 B", "1.50 KiB", "123 MiB" (powers of 1024). Returns buf. */
+char *fmt_bytes(char *buf, size_t len, uint64_t b);
 char *fmt_amount(char *buf, size_t len, uint64_t w, const char *unit);
 
 #endif

@@ -21,6 +21,7 @@ struct capture {
 	struct capture_opts opts;
 	struct ring_buffer *rb;
 	struct ring_buffer *code_rb; /* code events: names of code objects at first sight */
+	struct ring_buffer *mem_rb;  /* rampa-bpf mem: faults and releases */
 	__u64 begin_ns;		     /* the run's window opened (capture__begin) */
 	struct bpf_link **links;     /* one per online CPU */
 	int stats_fd;		     /* BPF run-time statistics on while open; -1: off */
@@ -94,6 +95,15 @@ static int handle_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+static int handle_mem_event(void *ctx, void *data, size_t size)
+{
+	struct capture *c = ctx;
+
+	if (size >= sizeof(struct mem_event) && c->opts.on_mem)
+		c->opts.on_mem(data, c->opts.ctx);
+	return 0;
+}
+
 /* Root, or CAP_BPF with CAP_PERFMON (or CAP_SYS_ADMIN on older kernels). */
 static bool has_privileges(void)
 {
@@ -160,6 +170,12 @@ int capture__open(struct capture **out, const struct capture_opts *opts)
 	bpf_program__set_autoload(c->skel->progs.on_sys_enter, opts->gil);
 	bpf_program__set_autoload(c->skel->progs.on_sys_exit, opts->gil);
 	bpf_program__set_autoload(c->skel->progs.on_cpu_sample, !opts->no_sampling);
+	c->skel->rodata->mem_enabled = opts->mem;
+	if (opts->mem_fault_sample)
+		c->skel->rodata->mem_fault_sample = opts->mem_fault_sample;
+	bpf_program__set_autoload(c->skel->progs.on_mem_fault, opts->mem);
+	bpf_program__set_autoload(c->skel->progs.on_mem_sys_enter, opts->mem);
+	bpf_program__set_autoload(c->skel->progs.on_mem_sys_exit, opts->mem);
 	err = capture_bpf__load(c->skel);
 	if (err) {
 		/* With privileges, EACCES is the verifier refusing a program. */
@@ -172,7 +188,10 @@ int capture__open(struct capture **out, const struct capture_opts *opts)
 	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), handle_event, c, NULL);
 	c->code_rb =
 	    ring_buffer__new(bpf_map__fd(c->skel->maps.py_code_events), handle_code_event, c, NULL);
-	if (!c->rb || !c->code_rb) {
+	if (opts->mem)
+		c->mem_rb = ring_buffer__new(bpf_map__fd(c->skel->maps.mem_events),
+					     handle_mem_event, c, NULL);
+	if (!c->rb || !c->code_rb || (opts->mem && !c->mem_rb)) {
 		p_err("cannot set up the event ring buffers: %s", strerror(errno));
 		capture__close(c);
 		return -ENOMEM;
@@ -306,6 +325,8 @@ int capture__poll(struct capture *c, int timeout_ms)
 
 	/* Code events are taken here too, so the ring buffer stays empty. */
 	ring_buffer__consume(c->code_rb);
+	if (c->mem_rb)
+		ring_buffer__consume(c->mem_rb);
 	return n < 0 ? n : 0;
 }
 
@@ -381,7 +402,10 @@ static bool read_stack(int fd, __s32 id, __u64 *ips, __u32 *n)
 static void fill_sample(struct capture *c, const struct sample_key *k, __u64 count, int sfd,
 			int pfd, struct capture_sample *s, __u64 *ustack, __u64 *kstack)
 {
-	if (k->kind != KIND_CPU) {
+	if (k->kind == KIND_MEM) {
+		sfd = bpf_map__fd(c->skel->maps.mem_stacks);
+		pfd = bpf_map__fd(c->skel->maps.mem_py_stacks);
+	} else if (k->kind != KIND_CPU) {
 		sfd = bpf_map__fd(c->skel->maps.offcpu_stacks);
 		pfd = bpf_map__fd(c->skel->maps.offcpu_py_stacks);
 	}
@@ -408,6 +432,21 @@ static void fill_sample(struct capture *c, const struct sample_key *k, __u64 cou
 	s->holder = k->holder;
 	if (k->holder_py && !bpf_map_lookup_elem(pfd, &k->holder_py, c->holder_pystack))
 		s->holder_py = c->holder_pystack;
+}
+
+void capture__consume_codes(struct capture *c)
+{
+	ring_buffer__consume(c->code_rb);
+}
+
+void capture__mem_sample(struct capture *c, const struct sample_key *key, __u64 count,
+			 void (*cb)(const struct capture_sample *s, void *ctx), void *ctx)
+{
+	__u64 ustack[RAMPA_MAX_STACK_DEPTH], kstack[RAMPA_MAX_STACK_DEPTH];
+	struct capture_sample s;
+
+	fill_sample(c, key, count, -1, -1, &s, ustack, kstack);
+	cb(&s, ctx);
 }
 
 void capture__gil_threads(struct capture *c,
@@ -621,6 +660,7 @@ void capture__close(struct capture *c)
 			close(c->pfds[i]);
 	ring_buffer__free(c->rb);
 	ring_buffer__free(c->code_rb);
+	ring_buffer__free(c->mem_rb);
 	capture_bpf__destroy(c->skel);
 	free(c->links);
 	free(c->pfds);

@@ -49,9 +49,11 @@ const struct profile_mode profile_modes[] = {
 	{ "gil-wait", "GIL-wait", "microseconds", false },
 	/* On-CPU samples of the threads holding the GIL (record --mode gil). */
 	{ "gil", "GIL-holding CPU", "samples", true },
+	/* Retained memory growth by the stacks that faulted it in (rampa-bpf mem). */
+	{ "mem", "Memory growth", "bytes", false },
 };
 const size_t profile_nmodes = sizeof(profile_modes) / sizeof(profile_modes[0]);
-const char profile__mode_list[] = "cpu, wall, offcpu, gil-wait or gil";
+const char profile__mode_list[] = "cpu, wall, offcpu, gil-wait, gil or mem";
 
 const struct profile_mode *profile__mode(const char *name)
 {

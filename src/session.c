@@ -13,6 +13,7 @@
 #include "capture_api.h"
 #include "folded.h"
 #include "gilwait.h"
+#include "memtrack.h"
 #include "procfs.h"
 #include "profile.h"
 #include "progress.h"
@@ -39,7 +40,7 @@ static void on_sigchld(int sig)
 
 /* enum session_mode indexes profile_modes[], the modes' one vocabulary. */
 _Static_assert(MODE_CPU == 0 && MODE_WALL == 1 && MODE_OFFCPU == 2 && MODE_GILWAIT == 3 &&
-		   MODE_GIL == 4,
+		   MODE_GIL == 4 && MODE_MEM == 5,
 	       "enum session_mode follows profile_modes[]");
 
 int session__mode_by_name(const char *name)
@@ -47,8 +48,8 @@ int session__mode_by_name(const char *name)
 	const struct profile_mode *pm = profile__mode(!strcmp(name, "off-cpu") ? "offcpu" : name);
 	int m = pm ? (int)(pm - profile_modes) : -1;
 
-	/* gil-wait is a command, not a mode of record. */
-	return m == MODE_GILWAIT ? -1 : m;
+	/* gil-wait and mem are commands, not modes of record. */
+	return m == MODE_GILWAIT || m == MODE_MEM ? -1 : m;
 }
 
 const char *session__mode_name(enum session_mode m)
@@ -579,8 +580,148 @@ static void forget_exited(struct session *se)
 	se->nexited = 0;
 }
 
+/* A sampled fault's stack, as on_sample builds it, into se->mem_frames. */
+static void mem_on_sample(const struct capture_sample *s, void *ctx)
+{
+	struct session *se = ctx;
+	struct proc_name *pe = proc_entry(se, s->pid, false);
+	enum py_name unnamed;
+	uint32_t n = 0;
+
+	*u64map_slot(&se->tids, s->tid, NULL) = s->pid;
+	if (s->ustack_lost)
+		se->ustack_lost += s->count;
+	se->mem_frames[n++] = pe->frame;
+	pe->weight += s->count;
+	if (se->o.per_process)
+		se->mem_frames[n++] = proc_pid_frame(se, pe);
+	n = stacks__build(se->stacks, s, se->mem_frames, n, &unnamed);
+	if (unnamed)
+		se->py_unnamed_other++;
+	se->mem_nframes = n;
+}
+
+static void on_mem(const struct mem_event *e, void *ctx)
+{
+	struct session *se = ctx;
+
+	grow_array((void **)&se->mem_q, &se->mem_q_cap, se->nmem_q + 1, sizeof(*se->mem_q));
+	se->mem_q[se->nmem_q++] = *e;
+}
+
+/* The memory events queued so far, in order. A fault's code events went
+ * out before it: taken first, they name its frames. Its stack is built
+ * once per kernel key (the thread left out unless -T).
+ */
+static void mem_process(struct session *se)
+{
+	size_t n = se->nmem_q;
+
+	if (!se->mem)
+		return;
+	capture__consume_codes(se->cap);
+	for (size_t i = 0; i < n; i++) {
+		const struct mem_event *e = &se->mem_q[i];
+		struct sample_key k;
+		int64_t stack;
+		uint64_t h;
+
+		/* Before exec the child runs rampa-bpf's own code. */
+		if (se->child && e->pid == (__u32)se->child && !se->child_execed)
+			continue;
+		switch (e->type) {
+		case MEM_FAULT:
+			k = e->key;
+			if (!se->o.per_thread)
+				k.tid = 0;
+			h = hash_bytes(&k, sizeof(k), 0x6d656d);
+			stack = memtrack__stack_find(se->mem, h);
+			if (stack < 0) {
+				se->mem_nframes = 0;
+				capture__mem_sample(se->cap, &e->key, e->len, mem_on_sample, se);
+				stack = memtrack__stack_add(se->mem, h, e->pid, se->mem_frames,
+							    se->mem_nframes);
+			}
+			memtrack__fault(se->mem, e->pid, e->addr, e->len, (uint32_t)stack);
+			break;
+		case MEM_RELEASE:
+			p_debug("mem: pid %u syscall %u gave back %#llx +%#llx", e->pid, e->nr,
+				(unsigned long long)e->addr, (unsigned long long)e->len);
+			memtrack__release(se->mem, e->pid, e->addr, e->len);
+			break;
+		case MEM_MOVE:
+			memtrack__move(se->mem, e->pid, e->addr, e->len, e->addr2, e->len2);
+			break;
+		case MEM_PROCESS:
+			memtrack__forget_process(se->mem, e->pid);
+			break;
+		}
+	}
+	memmove(se->mem_q, se->mem_q + n, (se->nmem_q - n) * sizeof(*se->mem_q));
+	se->nmem_q -= n;
+}
+
+/* Resident memory of the target tree now, onto the curve. Processes whose
+ * RSS is not falling have their stacks' figures kept (memtrack__snapshot):
+ * one that exits reports them as they were before its final fall, as an
+ * interpreter shutting down frees everything it held.
+ */
+static void mem_rss(struct session *se)
+{
+	struct u64map steady = U64MAP_INIT;
+	uint64_t total = 0;
+	size_t n = 0;
+
+	/* Before exec the child is rampa-bpf's copy: not the target's memory. */
+	if (se->child && !se->child_execed)
+		return;
+	mem_process(se);
+	for (size_t i = 0; i < se->tree.cap; i++) {
+		pid_t pid;
+		uint64_t rss, *last;
+
+		if (!u64map_used(&se->tree, i))
+			continue;
+		pid = (pid_t)se->tree.slots[i].key;
+		rss = memcurve__rss_of(&pid, 1);
+		if (!rss)
+			continue;
+		n++;
+		total += rss;
+		last = u64map_slot(&se->mem_last, (uint32_t)pid, NULL);
+		if (rss + MEM_RSS_FALL_BYTES >= *last)
+			u64map_slot(&steady, (uint32_t)pid, NULL);
+		*last = rss;
+	}
+	/* With every target gone, the curve ends at its last point. */
+	if (n)
+		memcurve__add(&se->curve, now_sec() - se->start_ns / 1e9, total);
+	if (steady.n)
+		memtrack__snapshot(se->mem, &steady);
+	u64map_free(&steady);
+}
+
+static void mem_add_retained(const uint32_t *frames, uint32_t n, uint64_t retained, uint64_t churn,
+			     void *ctx)
+{
+	(void)churn;
+	if (retained)
+		profile__add(ctx, frames, n, retained);
+}
+
+struct memtrack *session__memtrack(const struct session *se)
+{
+	return se->mem;
+}
+
+struct memcurve *session__memcurve(struct session *se)
+{
+	return &se->curve;
+}
+
 void session__drain(struct session *se)
 {
+	mem_process(se);
 	pythreads__refresh(se->pt);
 	capture__drain(se->cap, on_sample, se);
 	/* Set aside before this drain: no sample carries their ids now. */
@@ -633,6 +774,9 @@ static void on_event(const struct capture_event *e, void *ctx)
 	case EVENT_EXEC:
 		/* Samples of the old image must resolve against the old maps. */
 		session__drain(se);
+		/* The old image's pages went with it. */
+		if (se->mem && se->child_execed)
+			memtrack__forget_process(se->mem, e->pid);
 		if (se->child && e->pid == (__u32)se->child)
 			se->child_execed = true;
 		symbolizer__refresh(se->sym, e->pid);
@@ -661,6 +805,8 @@ static void on_event(const struct capture_event *e, void *ctx)
 		break;
 	case EVENT_EXIT:
 		se->nexits++;
+		if (se->mem)
+			memtrack__exited(se->mem, e->pid);
 		u64map_del(&se->tree, e->pid);
 		if (se->gil)
 			break;
@@ -694,6 +840,17 @@ static void progress(struct session *se)
 	if (!progress__due())
 		return;
 	session__counts(se, &c);
+	if (se->mem && se->curve.n) {
+		char rss[32], peak[32];
+
+		progress__show("rampa-bpf: %.0f s, RSS %s (peak %s), %" PRIu64
+			       " process%s, %" PRIu64 " lost; Ctrl-C stops",
+			       c.elapsed,
+			       fmt_bytes(rss, sizeof(rss), se->curve.rss[se->curve.n - 1]),
+			       fmt_bytes(peak, sizeof(peak), se->curve.peak), c.processes,
+			       c.processes == 1 ? "" : "es", c.lost);
+		return;
+	}
 	/* Time modes: the time measured, besides the samples that sample it. */
 	if (se->o.mode != MODE_CPU && se->o.mode != MODE_GIL)
 		fmt_amount(amount, sizeof(amount), profile__total(se->prof),
@@ -722,7 +879,10 @@ static void capture_opts_for(const struct session *se, struct capture_opts *c)
 		.follow_forks = se->o.cmd != NULL || !se->o.no_children,
 		.gil = m == MODE_GILWAIT,
 		.gil_holders = m == MODE_GIL,
-		.no_sampling = m == MODE_GILWAIT,
+		.no_sampling = m == MODE_GILWAIT || m == MODE_MEM,
+		.mem = m == MODE_MEM,
+		.mem_fault_sample = se->o.mem_fault_sample,
+		.on_mem = on_mem,
 		.offcpu_kinds = m == MODE_WALL
 				    ? (1u << KIND_OFFCPU_BLOCKED) | (1u << KIND_OFFCPU_RUNNABLE)
 				: m == MODE_OFFCPU ? 1u << KIND_OFFCPU_BLOCKED
@@ -778,6 +938,12 @@ static void print_start(struct session *se)
 	session__describe_target(se, target, sizeof(target));
 	if (se->o.mode == MODE_GILWAIT)
 		fprintf(stderr, "rampa-bpf: measuring GIL waits of %s", target);
+	else if (se->o.mode == MODE_MEM)
+		fprintf(stderr,
+			"rampa-bpf: measuring memory growth of %s (1 in %u anonymous write "
+			"faults sampled)",
+			target,
+			se->o.mem_fault_sample ? se->o.mem_fault_sample : RAMPA_MEM_FAULT_SAMPLE);
 	else if (se->o.mode == MODE_OFFCPU)
 		/* Off-CPU time is measured at each switch, not sampled. */
 		fprintf(stderr, "rampa-bpf: profiling %s (offcpu mode)", target);
@@ -859,6 +1025,10 @@ int session__start(struct session *se)
 	se->drain_wait = 0.05;
 	se->next_drain = se->start_ns / 1e9 + se->drain_wait;
 	se->next_cpu_read = se->start_ns / 1e9 + 0.1;
+	if (se->mem) {
+		mem_rss(se);
+		se->next_rss = se->start_ns / 1e9 + MEM_RSS_INTERVAL_SEC;
+	}
 	return 0;
 }
 
@@ -895,6 +1065,10 @@ bool session__poll(struct session *se)
 	capture__poll(se->cap, (int)(wait * 1000) + 1);
 	retry_pending(se);
 	now = now_sec();
+	if (se->mem && now >= se->next_rss) {
+		mem_rss(se);
+		se->next_rss = now + MEM_RSS_INTERVAL_SEC;
+	}
 	if (now >= se->next_drain) {
 		session__drain(se);
 		if (se->drain_wait < DRAIN_INTERVAL_SEC)
@@ -979,9 +1153,14 @@ void session__stop(struct session *se)
 	/* Process events still queued, the last samples, then the intervals
 	 * of threads still off-CPU, counted up to now.
 	 */
+	if (se->mem)
+		mem_rss(se);
 	capture__poll(se->cap, 0);
 	session__drain(se);
 	capture__offcpu_flush(se->cap, se->end_ns, on_sample, se);
+	/* What is still mapped of what the sampled faults brought in. */
+	if (se->mem)
+		memtrack__stacks(se->mem, mem_add_retained, se->prof);
 	python__release_codes(se->py); /* every sample is in */
 	if (se->gil) {
 		capture__gil_threads(se->cap, gil_thread_stats, se);
@@ -1045,6 +1224,10 @@ struct session *session__new(const struct session_opts *o, struct profile *prof)
 	se->go_fd = se->err_fd = -1;
 	if (o->mode == MODE_GILWAIT)
 		se->gil = gilwait__new();
+	if (o->mode == MODE_MEM) {
+		se->mem = memtrack__new();
+		memcurve__init(&se->curve);
+	}
 	se->sym = symbolizer__new(NULL);
 	se->py = python__new();
 	if (o->per_thread || o->mode == MODE_GILWAIT)
@@ -1086,6 +1269,10 @@ void session__free(struct session *se)
 	free(se->desc);
 	free(se->tstates);
 	gilwait__free(se->gil);
+	memtrack__free(se->mem);
+	memcurve__free(&se->curve);
+	u64map_free(&se->mem_last);
+	free(se->mem_q);
 	free_proc_names(se);
 	if (se->go_fd >= 0)
 		close(se->go_fd);

@@ -194,6 +194,8 @@ static int write_profile(struct session *se, struct session_output *out, struct 
 			       "among the targets");
 		else if (!profile__total(p) && gil)
 			p_info("no thread waited for the GIL");
+		else if (!profile__total(p) && !strcmp(profile__meta(p)->mode, "mem"))
+			p_info("no retained growth: no sampled page is still mapped");
 		else if (!profile__total(p))
 			p_warn("no samples: the target did not run on a CPU while profiled "
 			       "(idle or blocked?)");
@@ -261,7 +263,11 @@ int session__record(struct session_opts *o, struct session_output *out)
 			;
 		session__stop(se);
 		session__print_summary(se);
+		if (out->after_summary)
+			out->after_summary(se, out->ctx);
 		ret = write_profile(se, out, &of, fmt);
+		if (!ret && out->check)
+			ret = out->check(se, out->ctx);
 	}
 	if (of.f)
 		output__commit(&of, 0);

@@ -226,6 +226,12 @@ static int fill_losses(struct session *se, const uint64_t *st, const struct symb
 	    (struct loss){ "Python stacks cut at unreadable memory", st[STAT_PY_READ_FAILED] };
 	losses[nl++] = (struct loss){ "Python stacks lost: thread beyond the first 32768",
 				      st[STAT_PY_THREADS_LIMIT] };
+	losses[nl++] =
+	    (struct loss){ "memory events lost: ring buffer full", st[STAT_MEM_EVENTS_LOST] };
+	losses[nl++] =
+	    (struct loss){ "memory fault stacks dropped: maps full", st[STAT_MEM_STACK_FULL] };
+	losses[nl++] =
+	    (struct loss){ "memory syscalls not followed: map full", st[STAT_MEM_CALLS_FULL] };
 	return nl;
 }
 
@@ -298,6 +304,15 @@ void session__print_summary(struct session *se)
 	else if (se->o.mode == MODE_OFFCPU)
 		fprintf(stderr, "  mode          offcpu: measured time blocked off-CPU; counts are "
 				"microseconds\n");
+	else if (se->o.mode == MODE_MEM)
+		fprintf(
+		    stderr,
+		    "  mode          mem: 1 in %u anonymous write faults sampled, each standing "
+		    "for %u KiB; counts are bytes retained (%" PRIu64 " faults sampled)\n",
+		    se->o.mem_fault_sample ? se->o.mem_fault_sample : RAMPA_MEM_FAULT_SAMPLE,
+		    (se->o.mem_fault_sample ? se->o.mem_fault_sample : RAMPA_MEM_FAULT_SAMPLE) *
+			RAMPA_MEM_PAGE_BYTES / 1024,
+		    st[STAT_MEM_FAULTS]);
 	else
 		fprintf(stderr, "  mode          gil-wait: measured time waiting to take the GIL; "
 				"counts are microseconds\n");
@@ -315,7 +330,7 @@ void session__print_summary(struct session *se)
 			"waiting for a CPU is measured in wall mode only\n",
 			(double)se->samples_cpu / se->o.hz,
 			se->ns_by_kind[KIND_OFFCPU_BLOCKED] / 1e9);
-	if (se->o.mode != MODE_GILWAIT)
+	if (se->o.mode != MODE_GILWAIT && se->o.mode != MODE_MEM)
 		fprintf(stderr, "  samples       %" PRIu64 " on-CPU (%.1f per second)\n",
 			se->samples_cpu, elapsed > 0 ? se->samples_cpu / elapsed : 0.0);
 	if (se->o.mode == MODE_CPU || se->o.mode == MODE_WALL) {

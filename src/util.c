@@ -334,10 +334,29 @@ double unit_seconds(const char *unit, unsigned int hz)
 	return hz ? 1.0 / hz : 0;
 }
 
+char *fmt_bytes(char *buf, size_t len, uint64_t b)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)b;
+	size_t u = 0;
+
+	while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1024;
+		u++;
+	}
+	if (!u)
+		snprintf(buf, len, "%" PRIu64 " B", b);
+	else
+		snprintf(buf, len, "%.*f %s", v < 10 ? 2 : v < 100 ? 1 : 0, v, units[u]);
+	return buf;
+}
+
 char *fmt_amount(char *buf, size_t len, uint64_t w, const char *unit)
 {
 	double sec = unit_seconds(unit, 0);
 
+	if (unit && !strcmp(unit, "bytes"))
+		return fmt_bytes(buf, len, w);
 	if (sec > 0)
 		return fmt_time(buf, len, (double)w * sec, 0);
 	snprintf(buf, len, "%" PRIu64 " %s", w, w == 1 ? "sample" : "samples");

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Resident memory over time (src/memcurve.c): rampa-bpf mem's RSS samples
+ * of the target tree, its peak, and how fast it still grows at the end.
+ * Kept apart from the profile so that it can move onto timelines.
+ */
+#ifndef RAMPA_MEMCURVE_H
+#define RAMPA_MEMCURVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Points kept; beyond, every other one goes (counted in thinned). */
+#define MEMCURVE_MAX_POINTS 65536
+
+struct memcurve {
+	double *t;     /* seconds from the start */
+	uint64_t *rss; /* bytes */
+	size_t n, cap;
+	uint64_t peak; /* bytes: the highest sample, kept through thinning */
+	double peak_t;
+	size_t thinned; /* times the points were halved */
+	unsigned int keep_every, skipped;
+};
+
+void memcurve__init(struct memcurve *mc);
+void memcurve__free(struct memcurve *mc);
+/* A sample: rss bytes at t seconds. */
+void memcurve__add(struct memcurve *mc, double t, uint64_t rss);
+/* Growth in bytes per second over the points of the last tail (0 to 1) of
+ * the time covered (least squares); *from is where that part starts (s).
+ * 0 with fewer than 3 points there (*from = -1).
+ */
+double memcurve__rate(const struct memcurve *mc, double tail, double *from);
+
+/* Resident bytes of the processes pids (/proc/PID/statm), summed; those
+ * gone are skipped. 0 when none could be read.
+ */
+uint64_t memcurve__rss_of(const pid_t *pids, size_t n);
+
+#endif

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Retained growth and churn of rampa-bpf mem (src/memtrack.c): sampled
+ * pages by address, each standing for some bytes and owned by the stack
+ * that faulted it in. A page given back (munmap, madvise, brk trimmed)
+ * moves its bytes from its stack's retained growth to its churn; what is
+ * still mapped at the end is retained growth (for a process that exited,
+ * before its final fall: see memtrack__snapshot).
+ */
+#ifndef RAMPA_MEMTRACK_H
+#define RAMPA_MEMTRACK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct memtrack;
+
+/* Bytes by stack; counts of what happened to the sampled pages. */
+struct memtrack_totals {
+	uint64_t sampled;   /* bytes the sampled faults stand for */
+	uint64_t retained;  /* ... still mapped */
+	uint64_t churn;	    /* ... given back */
+	uint64_t refaulted; /* bytes of a sampled page faulted again without a
+			     * release seen (a copy-on-write after fork): the old
+			     * sample moved to churn
+			     */
+	uint64_t unplaced;  /* bytes at addresses beyond the table's keys: not kept */
+	uint64_t releases;  /* releases (munmap, madvise, brk, mremap) seen */
+};
+
+struct memtrack *memtrack__new(void);
+void memtrack__free(struct memtrack *mt);
+
+/* The stack known by hash (of the kernel's key for it), or -1. */
+int64_t memtrack__stack_find(const struct memtrack *mt, uint64_t hash);
+/* A new stack: frames (profile frame ids, root first; copied). Its index. */
+uint32_t memtrack__stack_add(struct memtrack *mt, uint64_t hash, pid_t pid, const uint32_t *frames,
+			     uint32_t n);
+
+/* pid faulted in the page at addr (page-aligned), standing for bytes, at stack. */
+void memtrack__fault(struct memtrack *mt, pid_t pid, uint64_t addr, uint64_t bytes, uint32_t stack);
+/* pid gave back [addr, addr + len): its sampled pages there become churn. */
+void memtrack__release(struct memtrack *mt, pid_t pid, uint64_t addr, uint64_t len);
+/* mremap: [addr, addr + len) now at [addr2, addr2 + len2); pages past len2 go. */
+void memtrack__move(struct memtrack *mt, pid_t pid, uint64_t addr, uint64_t len, uint64_t addr2,
+		    uint64_t len2);
+/* pid's image is gone (exec): all its pages were given back. */
+void memtrack__forget_process(struct memtrack *mt, pid_t pid);
+
+/* The processes in pids (a u64map keyed by PID) are not shrinking: their
+ * stacks' figures now are kept. A process that then exits (memtrack__exited)
+ * reports the last kept: an interpreter frees everything as it shuts down,
+ * and that is not the program giving memory back.
+ */
+struct u64map;
+void memtrack__snapshot(struct memtrack *mt, const struct u64map *pids);
+void memtrack__exited(struct memtrack *mt, pid_t pid);
+
+/* Totals; retained and churn as memtrack__stacks reports them. */
+void memtrack__totals(const struct memtrack *mt, struct memtrack_totals *t);
+/* Every stack with bytes: cb(frames, n, retained, churn, ctx). */
+void memtrack__stacks(const struct memtrack *mt,
+		      void (*cb)(const uint32_t *frames, uint32_t n, uint64_t retained,
+				 uint64_t churn, void *ctx),
+		      void *ctx);
+
+#endif
