@@ -27,11 +27,20 @@ void memcurve__init(struct memcurve *mc);
 void memcurve__free(struct memcurve *mc);
 /* A sample: rss bytes at t seconds. */
 void memcurve__add(struct memcurve *mc, double t, uint64_t rss);
-/* Growth in bytes per second over the points of the last tail (0 to 1) of
- * the time covered (least squares); *from is where that part starts (s).
- * 0 with fewer than 3 points there (*from = -1).
+/* Growth in bytes per second over the last tail (0 to 1) of the time
+ * covered, of the low envelope: the lowest RSS of the second half of that
+ * part against the lowest of its first half, so that peaks given back
+ * (a burst of allocations freed after) are not growth, while a leak raises
+ * the floor. *from is where that part starts (s). 0 with fewer than 2
+ * points in either half (*from = -1).
  */
 double memcurve__rate(const struct memcurve *mc, double tail, double *from);
+
+/* The targets exited: drop the points of their final fall (each lower than
+ * the one before by more than step bytes), which is their shutdown, not
+ * their running. How many went.
+ */
+size_t memcurve__cut_final_fall(struct memcurve *mc, uint64_t step);
 
 /* Resident bytes of the processes pids (/proc/PID/statm), summed; those
  * gone are skipped. 0 when none could be read.

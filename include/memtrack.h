@@ -33,9 +33,12 @@ void memtrack__free(struct memtrack *mt);
 
 /* The stack known by hash (of the kernel's key for it), or -1. */
 int64_t memtrack__stack_find(const struct memtrack *mt, uint64_t hash);
-/* A new stack: frames (profile frame ids, root first; copied). Its index. */
-uint32_t memtrack__stack_add(struct memtrack *mt, uint64_t hash, pid_t pid, const uint32_t *frames,
-			     uint32_t n);
+/* A new stack of pid: frames (profile frame ids, root first; copied). Its
+ * index. remember: found again by hash from now on (not when a frame could
+ * not be named yet: a library loaded since the maps were read).
+ */
+uint32_t memtrack__stack_add(struct memtrack *mt, uint64_t hash, bool remember, pid_t pid,
+			     const uint32_t *frames, uint32_t n);
 
 /* pid faulted in the page at addr (page-aligned), standing for bytes, at stack. */
 void memtrack__fault(struct memtrack *mt, pid_t pid, uint64_t addr, uint64_t bytes, uint32_t stack);

@@ -168,7 +168,10 @@ const struct session_opts *session__opts(const struct session *se);
 /* MODE_MEM: the retained growth and churn by stack, and the RSS curve of
  * the target tree (sampled every MEM_RSS_INTERVAL_SEC); the session's.
  */
-#define MEM_RSS_INTERVAL_SEC 0.1
+/* Often enough that the low envelope of a sawtooth (bursts allocated and
+ * freed) is seen in each half of --max-growth's window.
+ */
+#define MEM_RSS_INTERVAL_SEC 0.02
 struct memtrack *session__memtrack(const struct session *se);
 struct memcurve *session__memcurve(struct session *se);
 

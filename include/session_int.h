@@ -23,6 +23,8 @@
 #define DRAIN_INTERVAL_SEC 1.0
 /* A process's RSS falls (mem) when it drops by more than this between samples. */
 #define MEM_RSS_FALL_BYTES (1024 * 1024)
+/* A fall of a target's RSS at its end, sample to sample (see memcurve). */
+#define MEM_RSS_STEP_BYTES (64 * 1024)
 /* A process whose interpreter is not mapped yet (libpython loads after exec)
  * is looked at again this often, for this long.
  */

@@ -51,31 +51,40 @@ void memcurve__add(struct memcurve *mc, double t, uint64_t rss)
 
 double memcurve__rate(const struct memcurve *mc, double tail, double *from)
 {
-	double start, sx = 0, sy = 0, sxx = 0, sxy = 0, k = 0, y0;
-	size_t i;
+	uint64_t low[2] = { UINT64_MAX, UINT64_MAX };
+	size_t n[2] = { 0, 0 }, i;
+	double start, mid, end;
 
 	*from = -1;
-	if (mc->n < 3)
+	if (mc->n < 4)
 		return 0;
-	start = mc->t[mc->n - 1] - tail * (mc->t[mc->n - 1] - mc->t[0]);
-	for (i = 0; i < mc->n && mc->t[i] < start; i++)
-		;
-	if (mc->n - i < 3)
-		return 0;
-	*from = mc->t[i];
-	y0 = (double)mc->rss[i]; /* against a base: bytes squared overflow doubles' precision */
-	for (; i < mc->n; i++) {
-		double x = mc->t[i] - *from, y = (double)mc->rss[i] - y0;
+	end = mc->t[mc->n - 1];
+	start = end - tail * (end - mc->t[0]);
+	mid = (start + end) / 2;
+	for (i = 0; i < mc->n; i++) {
+		int h = mc->t[i] >= mid;
 
-		sx += x;
-		sy += y;
-		sxx += x * x;
-		sxy += x * y;
-		k++;
+		if (mc->t[i] < start)
+			continue;
+		n[h]++;
+		if (mc->rss[i] < low[h])
+			low[h] = mc->rss[i];
 	}
-	if (k * sxx - sx * sx <= 0)
+	if (n[0] < 2 || n[1] < 2 || mid <= start)
 		return 0;
-	return (k * sxy - sx * sy) / (k * sxx - sx * sx);
+	*from = start;
+	return ((double)low[1] - (double)low[0]) / (mid - start);
+}
+
+size_t memcurve__cut_final_fall(struct memcurve *mc, uint64_t step)
+{
+	size_t cut = 0;
+
+	while (mc->n > 1 && mc->rss[mc->n - 2] > mc->rss[mc->n - 1] + step) {
+		mc->n--;
+		cut++;
+	}
+	return cut;
 }
 
 uint64_t memcurve__rss_of(const pid_t *pids, size_t n)

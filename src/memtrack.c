@@ -70,8 +70,8 @@ int64_t memtrack__stack_find(const struct memtrack *mt, uint64_t hash)
 	return v ? (int64_t)*v : -1;
 }
 
-uint32_t memtrack__stack_add(struct memtrack *mt, uint64_t hash, pid_t pid, const uint32_t *frames,
-			     uint32_t n)
+uint32_t memtrack__stack_add(struct memtrack *mt, uint64_t hash, bool remember, pid_t pid,
+			     const uint32_t *frames, uint32_t n)
 {
 	uint64_t fh = hash_bytes(frames, n * sizeof(*frames), (uint64_t)(uint32_t)pid << 32 | n),
 		 *v;
@@ -83,7 +83,8 @@ uint32_t memtrack__stack_add(struct memtrack *mt, uint64_t hash, pid_t pid, cons
 	if (!added) {
 		s = &mt->stacks[*v];
 		if (s->pid == pid && s->n == n && !memcmp(s->frames, frames, n * sizeof(*frames))) {
-			*u64map_slot(&mt->by_key, hash, NULL) = *v;
+			if (remember)
+				*u64map_slot(&mt->by_key, hash, NULL) = *v;
 			return (uint32_t)*v;
 		}
 	}
@@ -95,7 +96,8 @@ uint32_t memtrack__stack_add(struct memtrack *mt, uint64_t hash, pid_t pid, cons
 	memcpy(s->frames, frames, n * sizeof(*frames));
 	s->n = n;
 	s->pid = pid;
-	*u64map_slot(&mt->by_key, hash, NULL) = mt->nstacks;
+	if (remember)
+		*u64map_slot(&mt->by_key, hash, NULL) = mt->nstacks;
 	return (uint32_t)mt->nstacks++;
 }
 

@@ -637,10 +637,15 @@ static void mem_process(struct session *se)
 			h = hash_bytes(&k, sizeof(k), 0x6d656d);
 			stack = memtrack__stack_find(se->mem, h);
 			if (stack < 0) {
+				uint32_t unknown = profile__intern(se->prof, "[unknown]");
+				bool named = true;
+
 				se->mem_nframes = 0;
 				capture__mem_sample(se->cap, &e->key, e->len, mem_on_sample, se);
-				stack = memtrack__stack_add(se->mem, h, e->pid, se->mem_frames,
-							    se->mem_nframes);
+				for (uint32_t j = 0; j < se->mem_nframes; j++)
+					named &= se->mem_frames[j] != unknown;
+				stack = memtrack__stack_add(se->mem, h, named, e->pid,
+							    se->mem_frames, se->mem_nframes);
 			}
 			memtrack__fault(se->mem, e->pid, e->addr, e->len, (uint32_t)stack);
 			break;
@@ -1062,6 +1067,8 @@ bool session__poll(struct session *se)
 	}
 	if (se->npending && wait > PY_RETRY_SEC)
 		wait = PY_RETRY_SEC;
+	if (se->mem && wait > MEM_RSS_INTERVAL_SEC)
+		wait = MEM_RSS_INTERVAL_SEC;
 	capture__poll(se->cap, (int)(wait * 1000) + 1);
 	retry_pending(se);
 	now = now_sec();
@@ -1153,8 +1160,12 @@ void session__stop(struct session *se)
 	/* Process events still queued, the last samples, then the intervals
 	 * of threads still off-CPU, counted up to now.
 	 */
-	if (se->mem)
+	if (se->mem) {
 		mem_rss(se);
+		/* Targets that ended by themselves: their shutdown is no trend. */
+		if (se->why && !stop_signal)
+			memcurve__cut_final_fall(&se->curve, MEM_RSS_STEP_BYTES);
+	}
 	capture__poll(se->cap, 0);
 	session__drain(se);
 	capture__offcpu_flush(se->cap, se->end_ns, on_sample, se);

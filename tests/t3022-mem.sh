@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# rampa-bpf mem: retained growth goes to the stacks that faulted the pages in
+# and still hold them; memory given back (munmap, a trimmed heap) is churn,
+# not growth; --max-peak and --max-growth fail with their exit status (8, 9)
+# and name the stacks that grew. Shares known by construction, on 3.9, 3.11,
+# 3.13 and 3.15.
+. "$(dirname "$0")/lib.sh"
+require_bpf
+
+load_python_matrix
+
+# Chrooted interpreters see the host's /tmp: the workloads go there.
+WL=$(mktemp -d /tmp/rampa-t3022.XXXXXX)
+cp "$TESTS_DIR"/workloads/mem_*.py "$WL/"
+trap 'rm -rf "$WL"; _cleanup' EXIT
+
+# One interpreter of each version the issue names: 3.9, 3.11, 3.13, 3.15.
+declare -A seen
+for entry in "${interpreters[@]}"; do
+	label=${entry%% *}
+	cmd=${entry#* }
+	case $label in 3.9* | 3.11* | 3.13* | 3.15*) ;; *) continue ;; esac
+	v=$(echo "$label" | grep -Eo '^3\.[0-9]+')
+	[ -n "${seen[$v]:-}" ] && continue
+	seen[$v]=1
+	# shellcheck disable=SC2086
+	"$RAMPA" mem -o "$TRASH/$label.gc" -- $cmd "$WL/mem_grow_churn.py" 0.5 \
+		2>"$TRASH/$label.gc.err"
+	test_expect_success "$label: grow() retains >= 80% of the growth, churn() <= 10%" '
+		cat '"$label"'.gc.err &&
+		g=$(share '"$label"'.gc ";grow \\(") && c=$(share '"$label"'.gc ";churn \\(") &&
+		t=$(total '"$label"'.gc) && echo "grow=$g% churn=$c% total=$t bytes" &&
+		awk -v g="$g" -v c="$c" -v t="$t" "BEGIN { exit !(g >= 80 && c <= 10 &&
+			t > 80 * 1048576 && t < 200 * 1048576) }" &&
+		grep -q "^# rampa-bpf: .*mode mem, unit bytes" '"$label"'.gc &&
+		grep -Eq "churn \(obtained and given back\)" '"$label"'.gc.err
+	'
+done
+for v in 3.9 3.11 3.13 3.15; do
+	[ -n "${seen[$v]:-}" ] || say "no $v interpreter in the matrix"
+done
+
+PY=/root/.pyenv/versions/3.11.7/bin/python3.11
+[ -x $PY ] || PY=/usr/bin/python3.11
+
+test_expect_success 'a C library leaking malloc blocks: under its native function and Python caller' '
+	gcc -O1 -g -fno-omit-frame-pointer -shared -fPIC -o "$WL/libmemleak.so" \
+		"$TESTS_DIR/workloads/mem_leak.c" &&
+	"$RAMPA" mem -o leak.folded -- $PY "$WL/mem_leak.py" "$WL/libmemleak.so" 0.5 2>leak.err &&
+	cat leak.err && l=$(share leak.folded "leaky_caller \\(.*;leak_blocks") &&
+	c=$(share leak.folded "churn_caller|churn_blocks") && echo "leak=$l% churn=$c%" &&
+	awk -v l="$l" -v c="$c" "BEGIN { exit !(l >= 80 && c <= 10) }"
+'
+
+test_expect_success 'memory given back (heap trimmed, munmap) is churn, not growth' '
+	"$RAMPA" mem -o back.folded -- $PY "$WL/mem_give_back.py" 1 2>back.err && cat back.err &&
+	k=$(share back.folded ";keep \\(") && g=$(share back.folded ";give_back \\(") &&
+	t=$(total back.folded) && echo "keep=$k% give_back=$g% total=$t" &&
+	awk -v k="$k" -v g="$g" -v t="$t" "BEGIN { exit !(k >= 80 && g <= 10 &&
+		t < 64 * 1048576) }" &&
+	grep -Eq "churn \(obtained and given back\):" back.err &&
+	sed -n "/top churn/,/wrote/p" back.err | grep -q "give_back ("
+'
+
+test_expect_success '--max-growth: a steady program passes' '
+	"$RAMPA" mem --max-growth 10M/min -o steady.folded -- $PY "$WL/mem_rates.py" steady 6 \
+		2>steady.err; ret=$?; cat steady.err && [ $ret -eq 0 ] &&
+	grep -q -- "--max-growth 10M/min: passed" steady.err
+'
+
+test_expect_success '--max-growth: a slow leak fails with status 9, naming leak_slowly' '
+	{ test_expect_code 9 "$RAMPA" mem --max-growth 10M/min -o slow.folded -- \
+		$PY "$WL/mem_rates.py" leak 6 2>slow.err; r=$?; cat slow.err; [ $r -eq 0 ]; } &&
+	grep -q "above --max-growth 10M/min" slow.err &&
+	sed -n "/the stacks that grew/,\$p" slow.err | grep -q "leak_slowly ("
+'
+
+test_expect_success '--max-peak: fails with status 8 above the limit, passes below' '
+	{ test_expect_code 8 "$RAMPA" mem --max-peak 64M -o peak.folded -- \
+		$PY "$WL/mem_grow_churn.py" 0.3 2>peak.err; r=$?; cat peak.err; [ $r -eq 0 ]; } &&
+	grep -q "above --max-peak 64.0 MiB" peak.err &&
+	sed -n "/the stacks that grew/,\$p" peak.err | grep -q "grow (" &&
+	"$RAMPA" mem -q --max-peak 4G -o peak2.folded -- $PY "$WL/mem_grow_churn.py" 0.3
+'
+
+test_expect_success 'a target that exits mid-run keeps what was measured' '
+	{ $PY "$WL/mem_grow_churn.py" 1 & } && pid=$! && bg_track $pid &&
+	"$RAMPA" mem -p $pid -d 60 -o gone.folded 2>gone.err; cat gone.err &&
+	grep -q "target exited" gone.err &&
+	g=$(share gone.folded ";grow \\(") && t=$(total gone.folded) && echo "grow=$g% total=$t" &&
+	awk -v g="$g" -v t="$t" "BEGIN { exit !(g >= 80 && t > 40 * 1048576) }"
+'
+
+test_done
