@@ -96,6 +96,7 @@ int BPF_PROG(on_mem_fault, unsigned long address, struct pt_regs *regs, unsigned
 	}
 	__builtin_memset(e, 0, sizeof(*e));
 	e->type = MEM_FAULT;
+	e->ts = bpf_ktime_get_ns();
 	e->pid = tgid;
 	e->tid = task->pid;
 	e->addr = address & ~(__u64)(RAMPA_MEM_PAGE_BYTES - 1);
@@ -164,6 +165,7 @@ static __always_inline void mem_emit(__u32 type, __u64 nr, __u64 addr, __u64 len
 	}
 	__builtin_memset(e, 0, sizeof(*e));
 	e->type = type;
+	e->ts = bpf_ktime_get_ns();
 	e->pid = id >> 32;
 	e->tid = (__u32)id;
 	e->nr = nr;
@@ -171,6 +173,13 @@ static __always_inline void mem_emit(__u32 type, __u64 nr, __u64 addr, __u64 len
 	e->len = len;
 	e->addr2 = addr2;
 	e->len2 = len2;
+	/* Whether Python code runs on this thread: an interpreter shutting
+	 * down (no frame left) frees what the program held.
+	 */
+	e->key.pid = e->pid;
+	e->key.tid = e->tid;
+	e->key.kind = KIND_MEM;
+	py_capture(&e->key, &mem_py_stacks);
 	bpf_ringbuf_submit(e, 0);
 }
 

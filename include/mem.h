@@ -14,7 +14,7 @@
 /* One anonymous write fault in this many is sampled (default); each sample
  * stands for that many pages.
  */
-#define RAMPA_MEM_FAULT_SAMPLE 16
+#define RAMPA_MEM_FAULT_SAMPLE 64
 #define RAMPA_MEM_PAGE_BYTES   4096
 
 enum mem_event_type {
@@ -30,6 +30,7 @@ struct mem_event {
 	__u32 tid;
 	__u32 nr; /* syscall number, for MEM_RELEASE and MEM_MOVE */
 	__u64 addr, len, addr2, len2;
+	__u64 ts;	       /* bpf_ktime_get_ns() */
 	struct sample_key key; /* MEM_FAULT: the stack, kind KIND_MEM */
 };
 

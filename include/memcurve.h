@@ -36,9 +36,9 @@ void memcurve__add(struct memcurve *mc, double t, uint64_t rss);
  */
 double memcurve__rate(const struct memcurve *mc, double tail, double *from);
 
-/* The targets exited: drop the points of their final fall (each lower than
- * the one before by more than step bytes), which is their shutdown, not
- * their running. How many went.
+/* The targets exited: drop the points of their final fall (after the last
+ * time the curve stood within step bytes of its last rise), which is their
+ * shutdown, not their running. How many went.
  */
 size_t memcurve__cut_final_fall(struct memcurve *mc, uint64_t step);
 

@@ -4,7 +4,7 @@
  * that faulted it in. A page given back (munmap, madvise, brk trimmed)
  * moves its bytes from its stack's retained growth to its churn; what is
  * still mapped at the end is retained growth (for a process that exited,
- * before its final fall: see memtrack__snapshot).
+ * before its final fall: see memtrack__exited).
  */
 #ifndef RAMPA_MEMTRACK_H
 #define RAMPA_MEMTRACK_H
@@ -17,15 +17,16 @@ struct memtrack;
 
 /* Bytes by stack; counts of what happened to the sampled pages. */
 struct memtrack_totals {
-	uint64_t sampled;   /* bytes the sampled faults stand for */
-	uint64_t retained;  /* ... still mapped */
-	uint64_t churn;	    /* ... given back */
-	uint64_t refaulted; /* bytes of a sampled page faulted again without a
-			     * release seen (a copy-on-write after fork): the old
-			     * sample moved to churn
-			     */
-	uint64_t unplaced;  /* bytes at addresses beyond the table's keys: not kept */
-	uint64_t releases;  /* releases (munmap, madvise, brk, mremap) seen */
+	uint64_t sampled;	   /* bytes the sampled faults stand for */
+	uint64_t retained;	   /* ... still mapped */
+	uint64_t churn;		   /* ... given back */
+	uint64_t refaulted;	   /* bytes of a sampled page faulted again without a
+				    * release seen (a copy-on-write after fork): the old
+				    * sample moved to churn
+				    */
+	uint64_t unplaced;	   /* bytes at addresses beyond the table's keys: not kept */
+	uint64_t releases;	   /* releases (munmap, madvise, brk, mremap) seen */
+	uint64_t log_folded_early; /* log entries folded early: MEMTRACK_LOG_MAX hit */
 };
 
 struct memtrack *memtrack__new(void);
@@ -50,14 +51,19 @@ void memtrack__move(struct memtrack *mt, pid_t pid, uint64_t addr, uint64_t len,
 /* pid's image is gone (exec): all its pages were given back. */
 void memtrack__forget_process(struct memtrack *mt, pid_t pid);
 
-/* The processes in pids (a u64map keyed by PID) are not shrinking: their
- * stacks' figures now are kept. A process that then exits (memtrack__exited)
- * reports the last kept: an interpreter frees everything as it shuts down,
- * and that is not the program giving memory back.
+/* The time (s) of what comes next: faults and releases are logged with it
+ * for MEMTRACK_LOG_SEC (at most MEMTRACK_LOG_MAX entries), so that the
+ * figures of a process can be taken as they were at a time in that span.
  */
-struct u64map;
-void memtrack__snapshot(struct memtrack *mt, const struct u64map *pids);
-void memtrack__exited(struct memtrack *mt, pid_t pid);
+#define MEMTRACK_LOG_SEC 60.0
+#define MEMTRACK_LOG_MAX (1u << 20)
+void memtrack__set_time(struct memtrack *mt, double t);
+/* pid exited: its stacks report their figures as at time t (s), before its
+ * final fall: an interpreter frees everything as it shuts down, and that is
+ * not the program giving memory back. A t older than the log's span gives
+ * the figures at the span's start.
+ */
+void memtrack__exited(struct memtrack *mt, pid_t pid, double t);
 
 /* Totals; retained and churn as memtrack__stacks reports them. */
 void memtrack__totals(const struct memtrack *mt, struct memtrack_totals *t);

@@ -174,6 +174,10 @@ const struct session_opts *session__opts(const struct session *se);
 #define MEM_RSS_INTERVAL_SEC 0.02
 struct memtrack *session__memtrack(const struct session *se);
 struct memcurve *session__memcurve(struct session *se);
+/* Releases by Python threads with no frame running (an interpreter shutting
+ * down): not churn, left out.
+ */
+uint64_t session__mem_shutdown_releases(const struct session *se);
 
 /* gil-wait, --mode gil: how many processes had a GIL to measure. */
 uint64_t session__gil_processes(const struct session *se);

@@ -21,8 +21,6 @@
 #include "u64map.h"
 
 #define DRAIN_INTERVAL_SEC 1.0
-/* A process's RSS falls (mem) when it drops by more than this between samples. */
-#define MEM_RSS_FALL_BYTES (1024 * 1024)
 /* A fall of a target's RSS at its end, sample to sample (see memcurve). */
 #define MEM_RSS_STEP_BYTES (64 * 1024)
 /* A process whose interpreter is not mapped yet (libpython loads after exec)
@@ -115,7 +113,9 @@ struct session {
 	size_t nmem_q, mem_q_cap;
 	uint32_t mem_frames[STACKS_MAX_FRAMES], mem_nframes;
 	double next_rss;
-	struct u64map mem_last; /* PID -> RSS at the last sample (bytes) */
+	uint64_t mem_shutdown_releases; /* releases by Python threads with no frame: ignored */
+	struct u64map mem_last;		/* PID -> RSS at the last sample (bytes) */
+	struct u64map mem_steady_t;	/* PID -> last time (s, double bits) RSS was not falling */
 };
 
 /* Every process seen, one per call from *it = 0 on; NULL at the end. */

@@ -235,14 +235,19 @@ static void mem_summary(struct session *se, void *ctx)
 			rate < 0 ? "-" : "+", fmt_bytes(a, sizeof(a), (uint64_t)fabs(rate * 60)));
 	fprintf(stderr,
 		"rampa-bpf: sampled faults brought in %s: %s retained, %s churn (given back; "
-		"%" PRIu64 " releases seen)\n",
+		"%" PRIu64 " releases seen, %" PRIu64 " by interpreters shutting down left out)\n",
 		fmt_bytes(a, sizeof(a), t.sampled), fmt_bytes(b, sizeof(b), t.retained),
-		fmt_bytes(c, sizeof(c), t.churn), t.releases);
+		fmt_bytes(c, sizeof(c), t.churn), t.releases, session__mem_shutdown_releases(se));
 	if (t.refaulted || t.unplaced)
 		fprintf(stderr,
 			"rampa-bpf: %s of sampled pages faulted again (counted once), %s at "
 			"addresses not kept\n",
 			fmt_bytes(a, sizeof(a), t.refaulted), fmt_bytes(b, sizeof(b), t.unplaced));
+	if (t.log_folded_early)
+		fprintf(stderr,
+			"rampa-bpf: %" PRIu64 " fault and release records folded early (log full): "
+			"processes that exited report figures from a little later than their top\n",
+			t.log_folded_early);
 	if (mc->thinned)
 		fprintf(stderr, "rampa-bpf: RSS curve thinned %zu times (one point in %u kept)\n",
 			mc->thinned, mc->keep_every);

@@ -352,7 +352,7 @@ static uint32_t intern_frame(struct reader *r, const char *frame, size_t len)
 
 static void set_meta(struct profile *p, const char *key, size_t klen, const char *val, size_t vlen)
 {
-	static const char *const units[] = { "samples", "microseconds", "nanoseconds" };
+	static const char *const units[] = { "samples", "microseconds", "nanoseconds", "bytes" };
 	struct profile_meta *m = profile__meta(p);
 	char v[256];
 	size_t full = vlen;

@@ -78,13 +78,19 @@ double memcurve__rate(const struct memcurve *mc, double tail, double *from)
 
 size_t memcurve__cut_final_fall(struct memcurve *mc, uint64_t step)
 {
-	size_t cut = 0;
+	size_t k = mc->n, keep;
 
-	while (mc->n > 1 && mc->rss[mc->n - 2] > mc->rss[mc->n - 1] + step) {
-		mc->n--;
-		cut++;
-	}
-	return cut;
+	if (!mc->n)
+		return 0;
+	/* Back to the last rise, then forward while still at that top. */
+	while (k > 1 && mc->rss[k - 2] >= mc->rss[k - 1])
+		k--;
+	keep = k;
+	while (keep < mc->n && mc->rss[keep] + step >= mc->rss[k - 1])
+		keep++;
+	k = mc->n - keep;
+	mc->n = keep;
+	return k;
 }
 
 uint64_t memcurve__rss_of(const pid_t *pids, size_t n)

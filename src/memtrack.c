@@ -19,8 +19,16 @@ struct mem_stack {
 	uint32_t n;
 	pid_t pid;
 	uint64_t retained, churn;
-	bool snapped; /* at its process's peak RSS: */
-	uint64_t snap_retained, snap_churn;
+	/* As at the oldest entry of the log: the log's deltas lead to now. */
+	uint64_t base_retained, base_churn;
+};
+
+/* A change of a stack's retained bytes (released: its churn grew as much). */
+struct log_entry {
+	double t;
+	uint32_t stack;
+	uint32_t released;
+	uint64_t bytes;
 };
 
 struct memtrack {
@@ -30,7 +38,11 @@ struct memtrack {
 	struct mem_stack *stacks;
 	size_t nstacks, stacks_cap;
 	struct memtrack_totals t;
-	struct u64map exited; /* pids gone: their stacks as at their peak */
+	struct u64map exited; /* pid -> double bits: gone, its figures as at that time */
+	struct log_entry *log;
+	size_t log_first, nlog, log_cap; /* entries [log_first, nlog) */
+	double now;
+	uint64_t log_folded_early; /* entries folded before MEMTRACK_LOG_SEC: log full */
 };
 
 static uint64_t page_key(pid_t pid, uint64_t page)
@@ -60,6 +72,7 @@ void memtrack__free(struct memtrack *mt)
 	u64map_free(&mt->by_key);
 	u64map_free(&mt->by_frames);
 	u64map_free(&mt->exited);
+	free(mt->log);
 	free(mt);
 }
 
@@ -101,12 +114,69 @@ uint32_t memtrack__stack_add(struct memtrack *mt, uint64_t hash, bool remember, 
 	return (uint32_t)mt->nstacks++;
 }
 
+/* Entries older than MEMTRACK_LOG_SEC go into the stacks' bases. */
+static void log_fold(struct memtrack *mt, size_t upto)
+{
+	for (; mt->log_first < upto; mt->log_first++) {
+		const struct log_entry *e = &mt->log[mt->log_first];
+		struct mem_stack *s = &mt->stacks[e->stack];
+		uint64_t *bits = u64map_find(&mt->exited, (uint32_t)s->pid);
+		double until;
+
+		/* After its process's time: never reported, not kept. */
+		if (bits) {
+			memcpy(&until, bits, sizeof(until));
+			if (e->t > until)
+				continue;
+		}
+		if (e->released) {
+			s->base_retained -= e->bytes;
+			s->base_churn += e->bytes;
+		} else {
+			s->base_retained += e->bytes;
+		}
+	}
+}
+
+static void log_add(struct memtrack *mt, uint32_t stack, bool released, uint64_t bytes)
+{
+	size_t old = mt->log_first;
+
+	while (mt->log_first < mt->nlog && mt->log[mt->log_first].t < mt->now - MEMTRACK_LOG_SEC)
+		mt->log_first++;
+	if (mt->log_first != old) {
+		size_t upto = mt->log_first;
+
+		mt->log_first = old;
+		log_fold(mt, upto);
+	}
+	if (mt->nlog - mt->log_first >= MEMTRACK_LOG_MAX) {
+		mt->log_folded_early++;
+		log_fold(mt, mt->log_first + 1);
+	}
+	/* Compact when half the array is folded entries. */
+	if (mt->log_first && mt->log_first * 2 >= mt->nlog) {
+		memmove(mt->log, mt->log + mt->log_first,
+			(mt->nlog - mt->log_first) * sizeof(*mt->log));
+		mt->nlog -= mt->log_first;
+		mt->log_first = 0;
+	}
+	grow_array((void **)&mt->log, &mt->log_cap, mt->nlog + 1, sizeof(*mt->log));
+	mt->log[mt->nlog++] = (struct log_entry){ mt->now, stack, released, bytes };
+}
+
+void memtrack__set_time(struct memtrack *mt, double t)
+{
+	mt->now = t;
+}
+
 /* A sampled page given back: its bytes are churn from now on. */
 static void to_churn(struct memtrack *mt, uint64_t val)
 {
 	struct mem_stack *s = &mt->stacks[(uint32_t)val];
 	uint64_t bytes = val >> 32;
 
+	log_add(mt, (uint32_t)val, true, bytes);
 	s->retained -= bytes;
 	s->churn += bytes;
 	mt->t.retained -= bytes;
@@ -129,6 +199,7 @@ void memtrack__fault(struct memtrack *mt, pid_t pid, uint64_t addr, uint64_t byt
 		to_churn(mt, *v);
 	}
 	*v = bytes << 32 | stack;
+	log_add(mt, stack, false, bytes);
 	mt->stacks[stack].retained += bytes;
 	mt->t.retained += bytes;
 }
@@ -226,48 +297,61 @@ void memtrack__forget_process(struct memtrack *mt, pid_t pid)
 	memtrack__release(mt, pid, 0, (PAGE_MASK + 1) << PAGE_SHIFT);
 }
 
-void memtrack__snapshot(struct memtrack *mt, const struct u64map *pids)
+void memtrack__exited(struct memtrack *mt, pid_t pid, double t)
+{
+	uint64_t bits;
+
+	memcpy(&bits, &t, sizeof(bits));
+	*u64map_slot(&mt->exited, (uint32_t)pid, NULL) = bits;
+}
+
+/* What each stack reports: now, or for a process gone, as at its time
+ * (memtrack__exited): its base plus the log's entries up to then.
+ */
+static void reported_all(const struct memtrack *mt, uint64_t *ret, uint64_t *churn)
 {
 	for (size_t i = 0; i < mt->nstacks; i++) {
-		struct mem_stack *s = &mt->stacks[i];
+		const struct mem_stack *s = &mt->stacks[i];
+		bool gone = u64map_find(&mt->exited, (uint32_t)s->pid) != NULL;
 
-		if (u64map_find(pids, (uint32_t)s->pid)) {
-			s->snapped = true;
-			s->snap_retained = s->retained;
-			s->snap_churn = s->churn;
-		}
+		ret[i] = gone ? s->base_retained : s->retained;
+		churn[i] = gone ? s->base_churn : s->churn;
 	}
-}
+	for (size_t i = mt->log_first; i < mt->nlog; i++) {
+		const struct log_entry *e = &mt->log[i];
+		const struct mem_stack *s = &mt->stacks[e->stack];
+		uint64_t *bits = u64map_find(&mt->exited, (uint32_t)s->pid);
+		double until;
 
-void memtrack__exited(struct memtrack *mt, pid_t pid)
-{
-	u64map_slot(&mt->exited, (uint32_t)pid, NULL);
-}
-
-/* What a stack reports: as at its process's peak if the process is gone. */
-static void reported(const struct memtrack *mt, const struct mem_stack *s, uint64_t *retained,
-		     uint64_t *churn)
-{
-	if (s->snapped && u64map_find(&mt->exited, (uint32_t)s->pid)) {
-		*retained = s->snap_retained;
-		*churn = s->snap_churn;
-	} else {
-		*retained = s->retained;
-		*churn = s->churn;
+		if (!bits)
+			continue;
+		memcpy(&until, bits, sizeof(until));
+		if (e->t > until)
+			continue;
+		if (e->released) {
+			ret[e->stack] -= e->bytes;
+			churn[e->stack] += e->bytes;
+		} else {
+			ret[e->stack] += e->bytes;
+		}
 	}
 }
 
 void memtrack__totals(const struct memtrack *mt, struct memtrack_totals *t)
 {
-	*t = mt->t;
-	t->retained = t->churn = 0;
-	for (size_t i = 0; i < mt->nstacks; i++) {
-		uint64_t r, c;
+	uint64_t *r = xcalloc(mt->nstacks + 1, sizeof(*r)),
+		 *c = xcalloc(mt->nstacks + 1, sizeof(*c));
 
-		reported(mt, &mt->stacks[i], &r, &c);
-		t->retained += r;
-		t->churn += c;
+	*t = mt->t;
+	t->log_folded_early = mt->log_folded_early;
+	t->retained = t->churn = 0;
+	reported_all(mt, r, c);
+	for (size_t i = 0; i < mt->nstacks; i++) {
+		t->retained += r[i];
+		t->churn += c[i];
 	}
+	free(r);
+	free(c);
 }
 
 void memtrack__stacks(const struct memtrack *mt,
@@ -275,11 +359,13 @@ void memtrack__stacks(const struct memtrack *mt,
 				 uint64_t churn, void *ctx),
 		      void *ctx)
 {
-	for (size_t i = 0; i < mt->nstacks; i++) {
-		uint64_t r, c;
+	uint64_t *r = xcalloc(mt->nstacks + 1, sizeof(*r)),
+		 *c = xcalloc(mt->nstacks + 1, sizeof(*c));
 
-		reported(mt, &mt->stacks[i], &r, &c);
-		if (r || c)
-			cb(mt->stacks[i].frames, mt->stacks[i].n, r, c, ctx);
-	}
+	reported_all(mt, r, c);
+	for (size_t i = 0; i < mt->nstacks; i++)
+		if (r[i] || c[i])
+			cb(mt->stacks[i].frames, mt->stacks[i].n, r[i], c[i], ctx);
+	free(r);
+	free(c);
 }

@@ -43,7 +43,7 @@ static void usage(FILE *f)
 
 static int meta_opt(struct input_meta *im, int opt, const char *arg)
 {
-	static const char *const units[] = { "samples", "microseconds", "nanoseconds" };
+	static const char *const units[] = { "samples", "microseconds", "nanoseconds", "bytes" };
 	unsigned long v;
 
 	switch (opt) {
@@ -60,7 +60,7 @@ static int meta_opt(struct input_meta *im, int opt, const char *arg)
 				im->unit = units[i];
 				return 1;
 			}
-		p_err("unknown unit '%s' (use samples or microseconds)", arg);
+		p_err("unknown unit '%s' (use samples, microseconds or bytes)", arg);
 		return -1;
 	case OPT_TARGET:
 		im->target = arg;

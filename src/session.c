@@ -615,6 +615,7 @@ static void on_mem(const struct mem_event *e, void *ctx)
  */
 static void mem_process(struct session *se)
 {
+	struct u64map refreshed = U64MAP_INIT;
 	size_t n = se->nmem_q;
 
 	if (!se->mem)
@@ -629,6 +630,15 @@ static void mem_process(struct session *se)
 		/* Before exec the child runs rampa-bpf's own code. */
 		if (se->child && e->pid == (__u32)se->child && !se->child_execed)
 			continue;
+		memtrack__set_time(se->mem, ((double)e->ts - (double)se->start_ns) / 1e9);
+		/* A Python thread with no frame left giving memory back: its
+		 * interpreter shutting down, not the program releasing it.
+		 */
+		if ((e->type == MEM_RELEASE || e->type == MEM_MOVE) &&
+		    e->key.py_status == PY_NO_FRAME) {
+			se->mem_shutdown_releases++;
+			continue;
+		}
 		switch (e->type) {
 		case MEM_FAULT:
 			k = e->key;
@@ -638,12 +648,25 @@ static void mem_process(struct session *se)
 			stack = memtrack__stack_find(se->mem, h);
 			if (stack < 0) {
 				uint32_t unknown = profile__intern(se->prof, "[unknown]");
-				bool named = true;
+				bool named = true, added;
 
 				se->mem_nframes = 0;
 				capture__mem_sample(se->cap, &e->key, e->len, mem_on_sample, se);
 				for (uint32_t j = 0; j < se->mem_nframes; j++)
 					named &= se->mem_frames[j] != unknown;
+				/* A library loaded since the maps were read (dlopen): read
+				 * them again, once per process and pass, and retry.
+				 */
+				u64map_slot(&refreshed, e->pid, &added);
+				if (!named && added) {
+					symbolizer__refresh(se->sym, e->pid);
+					se->mem_nframes = 0;
+					capture__mem_sample(se->cap, &e->key, e->len, mem_on_sample,
+							    se);
+					named = true;
+					for (uint32_t j = 0; j < se->mem_nframes; j++)
+						named &= se->mem_frames[j] != unknown;
+				}
 				stack = memtrack__stack_add(se->mem, h, named, e->pid,
 							    se->mem_frames, se->mem_nframes);
 			}
@@ -662,28 +685,28 @@ static void mem_process(struct session *se)
 			break;
 		}
 	}
+	u64map_free(&refreshed);
 	memmove(se->mem_q, se->mem_q + n, (se->nmem_q - n) * sizeof(*se->mem_q));
 	se->nmem_q -= n;
 }
 
-/* Resident memory of the target tree now, onto the curve. Processes whose
- * RSS is not falling have their stacks' figures kept (memtrack__snapshot):
- * one that exits reports them as they were before its final fall, as an
- * interpreter shutting down frees everything it held.
+/* Resident memory of the target tree now, onto the curve. Per process, the
+ * last time its RSS was not falling (not down by MEM_RSS_STEP_BYTES since
+ * the sample before): what it held then is what it reports if it exits
+ * (memtrack__exited), its shutdown left out.
  */
 static void mem_rss(struct session *se)
 {
-	struct u64map steady = U64MAP_INIT;
+	double t = now_sec() - se->start_ns / 1e9;
 	uint64_t total = 0;
 	size_t n = 0;
 
 	/* Before exec the child is rampa-bpf's copy: not the target's memory. */
 	if (se->child && !se->child_execed)
 		return;
-	mem_process(se);
 	for (size_t i = 0; i < se->tree.cap; i++) {
+		uint64_t rss, *last, *steady_t;
 		pid_t pid;
-		uint64_t rss, *last;
 
 		if (!u64map_used(&se->tree, i))
 			continue;
@@ -694,16 +717,14 @@ static void mem_rss(struct session *se)
 		n++;
 		total += rss;
 		last = u64map_slot(&se->mem_last, (uint32_t)pid, NULL);
-		if (rss + MEM_RSS_FALL_BYTES >= *last)
-			u64map_slot(&steady, (uint32_t)pid, NULL);
+		steady_t = u64map_slot(&se->mem_steady_t, (uint32_t)pid, NULL);
+		if (rss + MEM_RSS_STEP_BYTES >= *last)
+			memcpy(steady_t, &t, sizeof(t));
 		*last = rss;
 	}
 	/* With every target gone, the curve ends at its last point. */
 	if (n)
-		memcurve__add(&se->curve, now_sec() - se->start_ns / 1e9, total);
-	if (steady.n)
-		memtrack__snapshot(se->mem, &steady);
-	u64map_free(&steady);
+		memcurve__add(&se->curve, t, total);
 }
 
 static void mem_add_retained(const uint32_t *frames, uint32_t n, uint64_t retained, uint64_t churn,
@@ -717,6 +738,11 @@ static void mem_add_retained(const uint32_t *frames, uint32_t n, uint64_t retain
 struct memtrack *session__memtrack(const struct session *se)
 {
 	return se->mem;
+}
+
+uint64_t session__mem_shutdown_releases(const struct session *se)
+{
+	return se->mem_shutdown_releases;
 }
 
 struct memcurve *session__memcurve(struct session *se)
@@ -810,8 +836,14 @@ static void on_event(const struct capture_event *e, void *ctx)
 		break;
 	case EVENT_EXIT:
 		se->nexits++;
-		if (se->mem)
-			memtrack__exited(se->mem, e->pid);
+		if (se->mem) {
+			uint64_t *bits = u64map_find(&se->mem_steady_t, e->pid);
+			double t = now_sec() - se->start_ns / 1e9;
+
+			if (bits)
+				memcpy(&t, bits, sizeof(t));
+			memtrack__exited(se->mem, e->pid, t);
+		}
 		u64map_del(&se->tree, e->pid);
 		if (se->gil)
 			break;
@@ -1283,6 +1315,7 @@ void session__free(struct session *se)
 	memtrack__free(se->mem);
 	memcurve__free(&se->curve);
 	u64map_free(&se->mem_last);
+	u64map_free(&se->mem_steady_t);
 	free(se->mem_q);
 	free_proc_names(se);
 	if (se->go_fd >= 0)

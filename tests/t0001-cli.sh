@@ -64,6 +64,15 @@ test_expect_success 'top: usage errors name the value and the fix (2)' '
 	test_expect_code 2 "$RAMPA" top -b --tid x -p 1 2>err && grep -q "invalid --tid .x." err &&
 	test_expect_code 2 "$RAMPA" top -o x.folded -p 1 2>err && grep -q "unknown option -o" err
 '
+test_expect_success 'mem: usage errors name the value and the fix (2)' '
+	test_expect_code 2 "$RAMPA" mem 2>err && grep -q "mem needs a target: -p PID or -- CMD" err &&
+	test_expect_code 2 "$RAMPA" mem -a 2>err && grep -q "mem follows given targets" err &&
+	test_expect_code 2 "$RAMPA" mem --max-peak 12Q -p 1 2>err && grep -q "invalid --max-peak .12Q." err &&
+	test_expect_code 2 "$RAMPA" mem --max-growth 10M/week -p 1 2>err &&
+	grep -q "invalid --max-growth .10M/week." err &&
+	test_expect_code 2 "$RAMPA" mem --fault-sample 0 -p 1 2>err && grep -q "invalid --fault-sample .0." err &&
+	test_expect_code 2 "$RAMPA" mem -m cpu -p 1 2>err && grep -q "unknown option -m" err
+'
 test_expect_success 'an unwritable output path fails early (5) and leaves nothing' '
 	test_expect_code 5 "$RAMPA" record -o "$TRASH/no/such/dir/x.folded" -p $$ 2>err &&
 	grep -q "cannot write output" err && [ ! -e "$TRASH/no" ]

@@ -25,7 +25,7 @@ m=$(median <"$out/mem")
 printf '%s, %s workload rounds, %s runs each, alternated\n\n' "$("$py" --version)" "$wrounds" "$rounds"
 printf '| run | median time (s) | slowdown |\n|---|---|---|\n'
 printf '| unprofiled | %.3f | - |\n' "$b"
-awk -v m="$m" -v b="$b" 'BEGIN { printf "| mem (default: 1 fault in 16) | %.3f | %+.2f%% |\n", m, 100 * (m / b - 1) }'
+awk -v m="$m" -v b="$b" 'BEGIN { printf "| mem (default: 1 fault in 64) | %.3f | %+.2f%% |\n", m, 100 * (m / b - 1) }'
 # Once more with the summary: the profiler's CPU, the BPF programs' cost, and
 # rampa-bpf's own peak RSS (VmHWM, read just before it exits).
 ./rampa-bpf mem -o "$out/m.folded" -- "$py" tools/bench/mem_alloc.py "$wrounds" 2>"$out/err" >/dev/null &
