@@ -21,7 +21,6 @@ enum mem_event_type {
 	MEM_FAULT = 1,	 /* a sampled page fault: addr, len = bytes it stands for, key */
 	MEM_RELEASE = 2, /* [addr, addr + len) given back: munmap, madvise, brk shrink */
 	MEM_MOVE = 3,	 /* mremap: [addr, addr + len) now at [addr2, addr2 + len2) */
-	MEM_PROCESS = 4, /* pages of the process that was pid are gone (exec) */
 };
 
 struct mem_event {

@@ -680,9 +680,6 @@ static void mem_process(struct session *se)
 		case MEM_MOVE:
 			memtrack__move(se->mem, e->pid, e->addr, e->len, e->addr2, e->len2);
 			break;
-		case MEM_PROCESS:
-			memtrack__forget_process(se->mem, e->pid);
-			break;
 		}
 	}
 	u64map_free(&refreshed);
