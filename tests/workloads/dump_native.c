@@ -7,9 +7,11 @@
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 static volatile unsigned long spins;
+static volatile int named;
 
 __attribute__((noinline)) static void spin_here(void)
 {
@@ -19,6 +21,9 @@ __attribute__((noinline)) static void spin_here(void)
 
 static void *spinner(void *arg)
 {
+	/* prctl, not pthread_setname_np: a chroot may have no /proc. */
+	prctl(PR_SET_NAME, "spinner");
+	named = 1;
 	spin_here();
 	return arg;
 }
@@ -47,7 +52,8 @@ int main(void)
 
 	if (pipe(p) || pthread_create(&t, NULL, spinner, NULL))
 		return 1;
-	pthread_setname_np(t, "spinner");
+	while (!named)
+		;
 	wait_outer(p[0]);
 	return 0;
 }

@@ -1,19 +1,18 @@
 # For rampa-bpf dump (t3018): three threads whose stacks are known by
 # construction. "waiter-py" (OS name "os-waiter") blocks in
 # threading.Event.wait() called from wait_for_event(); "spinner-py" spins in
-# spin_forever() (it holds the GIL: the others are blocked in syscalls); the
-# main thread sleeps in main_sleeps(), writing the spinner's counter to
-# DIR/counter. DIR/ready holds "main waiter spinner" native ids once all run.
-# Creating DIR/stop ends it cleanly: exit status 0, "done" on stdout.
+# spin_forever() and is the only thread that runs, so it holds the GIL; the
+# main thread blocks reading a pipe in main_sleeps(). The spinner writes its
+# counter to DIR/counter now and then; DIR/ready holds "main waiter spinner"
+# native ids once all run. Creating DIR/stop ends it cleanly: exit status 0,
+# "done" on stdout.
 import os
 import sys
 import threading
-import time
 
 out = sys.argv[1]
-counter = 0
-stop = False
 ev = threading.Event()
+wake_r, wake_w = os.pipe()
 tids = {}
 
 
@@ -28,26 +27,30 @@ def wait_for_event():
     ev.wait()
 
 
+def put(name, text):
+    with open(os.path.join(out, name + ".tmp"), "w") as f:
+        f.write(text)
+    os.replace(os.path.join(out, name + ".tmp"), os.path.join(out, name))
+
+
 def spin_forever():
-    global counter
     tids["spinner"] = threading.get_native_id()
-    while not stop:
+    counter = 0
+    while True:
         counter += 1
+        if counter % (1 << 20) == 0:
+            put("counter", "%d\n" % counter)
+            if len(tids) == 3 and not os.path.exists(os.path.join(out, "ready")):
+                put("ready", "%d %d %d\n" % (tids["main"], tids["waiter"], tids["spinner"]))
+            if os.path.exists(os.path.join(out, "stop")):
+                break
+    ev.set()
+    os.write(wake_w, b"x")
 
 
 def main_sleeps():
-    global stop
-    while not os.path.exists(os.path.join(out, "stop")):
-        time.sleep(0.05)
-        with open(os.path.join(out, "counter.tmp"), "w") as f:
-            f.write("%d\n" % counter)
-        os.replace(os.path.join(out, "counter.tmp"), os.path.join(out, "counter"))
-        if len(tids) == 2 and not os.path.exists(os.path.join(out, "ready")):
-            with open(os.path.join(out, "ready.tmp"), "w") as f:
-                f.write("%d %d %d\n" % (threading.get_native_id(), tids["waiter"], tids["spinner"]))
-            os.replace(os.path.join(out, "ready.tmp"), os.path.join(out, "ready"))
-    stop = True
-    ev.set()
+    tids["main"] = threading.get_native_id()
+    os.read(wake_r, 1)
 
 
 a = threading.Thread(target=wait_for_event, name="waiter-py")
