@@ -31,10 +31,11 @@ struct unwinder *unwinder__new(pid_t pid);
 void unwinder__free(struct unwinder *u);
 
 /* Unwind thread tid from regs (DUMP_NREGS words, DWARF order: include/dump.h)
- * into pcs[0..max) leaf first; activation[i] is true for the leaf (and
- * signal frames): its pc is not a return address. The count in *n.
+ * into pcs[0..max) leaf first, with each frame's stack pointer in sps (0:
+ * unknown); activation[i] is true for the leaf (and signal frames): its pc
+ * is not a return address. The count in *n.
  */
 enum unwind_end unwinder__walk(struct unwinder *u, pid_t tid, const __u64 *regs, uint64_t *pcs,
-			       bool *activation, unsigned int max, unsigned int *n);
+			       uint64_t *sps, bool *activation, unsigned int max, unsigned int *n);
 
 #endif

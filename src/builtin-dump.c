@@ -67,9 +67,9 @@ struct frame {
 struct thread {
 	const struct dump_task *t;
 	char *os_name, *py_name;
-	bool ran;    /* it ran while it was read: its stacks may be torn */
-	bool exited; /* gone at the second pass */
-	bool placed; /* Python frames placed among the native frames */
+	bool ran;	    /* it ran while it was read: its stacks may be torn */
+	bool exited;	    /* gone at the second pass */
+	const char *placed; /* how Python frames were placed among native ones, NULL: not */
 	enum unwind_end native_end;
 	bool native_read;
 	struct frame *f;
@@ -201,104 +201,166 @@ static unsigned int python_runs(const struct py_stack *ps)
 	return runs;
 }
 
-/* Native frames leaf first, each eval-loop frame replaced by the Python run
- * it executes, when the number of eval frames and of runs agree (the same
- * rule as record's splice). Else the Python frames come first, then a
- * marker, then the native frames as they are.
+/* A thread's user stack as read: native frames leaf first (pc, stack pointer,
+ * name) and Python frames with the ends of their runs.
  */
-static void user_frames(struct symbolizer *sym, struct python *py, pid_t pid,
-			const struct py_stack *ps, const uint64_t *pcs, const bool *act,
-			unsigned int npcs, bool native, struct thread *th, struct dump_stats *st)
+struct user_stack {
+	uint64_t pcs[RAMPA_MAX_STACK_DEPTH], sps[RAMPA_MAX_STACK_DEPTH];
+	bool act[RAMPA_MAX_STACK_DEPTH];
+	char names[RAMPA_MAX_STACK_DEPTH][FRAME_NAME_MAX];
+	unsigned int npcs;
+	struct py_stack py;
+	struct py_run_end ends[RAMPA_PY_MAX_DEPTH];
+	unsigned int nends;
+	int home[RAMPA_PY_MAX_DEPTH]; /* native frame each Python frame runs in */
+};
+
+/* 3.12+: the eval loop's entry frame is a local variable of the
+ * _PyEval_EvalFrameDefault call that runs the run ending at it, so the
+ * native frame whose stack slice [sp, caller's sp) holds its address is
+ * that call: exact, with or without symbols (a stripped interpreter's eval
+ * loop, its .cold part). A skipped frame that is not on the thread's C stack
+ * (a shim frame on the data stack) ends no run. False when a run finds no
+ * native frame, or they come out of order: the runs are not placed.
+ */
+static bool place_by_entry_frames(struct user_stack *u, bool complete)
 {
-	char(*names)[FRAME_NAME_MAX] = NULL;
-	unsigned int evals = 0, runs = python_runs(ps);
+	uint64_t lo = u->npcs ? u->sps[0] : 0, hi = u->npcs ? u->sps[u->npcs - 1] : 0;
+	uint32_t start = 0;
+	unsigned int from = 0;
+
+	if (!u->nends || !complete || u->py.truncated || !lo)
+		return false;
+	for (unsigned int k = 0; k < u->nends; k++) {
+		const struct py_run_end *e = &u->ends[k];
+		int h = -1;
+
+		if (e->depth == start || e->addr < lo || e->addr >= hi)
+			continue; /* no frames, or not on the C stack */
+		for (unsigned int i = from; i + 1 < u->npcs; i++) {
+			if (u->sps[i] && u->sps[i + 1] && e->addr >= u->sps[i] &&
+			    e->addr < u->sps[i + 1]) {
+				h = (int)i;
+				break;
+			}
+		}
+		if (h < 0)
+			return false;
+		for (uint32_t j = start; j < e->depth; j++)
+			u->home[j] = h;
+		start = e->depth;
+		from = (unsigned int)h + 1;
+	}
+	return start == u->py.depth;
+}
+
+/* Up to 3.11: the eval loop by name (_PyEval_EvalFrameDefault and its
+ * clones), when the number of eval-loop frames and of runs agree, the rule
+ * of record's splice.
+ */
+static bool place_by_names(struct user_stack *u, bool complete)
+{
+	unsigned int evals = 0, runs = python_runs(&u->py);
 	uint32_t j = 0;
 
-	if (npcs) {
-		names = xmalloc(npcs * sizeof(*names));
-		for (unsigned int i = 0; i < npcs; i++) {
-			symbolizer__user(sym, pid, pcs[i], act[i], names[i], sizeof(names[i]));
-			evals += stacks__is_eval_frame(names[i]);
+	for (unsigned int i = 0; i < u->npcs; i++)
+		evals += stacks__is_eval_frame(u->names[i]);
+	if (!complete || !u->py.depth || evals != runs || u->py.truncated)
+		return false;
+	for (unsigned int i = 0; i < u->npcs && j < u->py.depth; i++) {
+		if (!stacks__is_eval_frame(u->names[i]))
+			continue;
+		while (j < u->py.depth) {
+			bool entry = u->py.frames[j].flags & PY_FRAME_ENTRY;
+
+			u->home[j++] = (int)i;
+			if (entry)
+				break;
 		}
 	}
-	th->placed = native && ps->depth && evals == runs && !ps->truncated &&
-		     th->native_end == UNWIND_COMPLETE;
+	return j == u->py.depth;
+}
+
+/* Native frames leaf first, each eval-loop frame replaced by the Python run
+ * it executes, when that can be told (above). Else the Python frames come
+ * first, then a marker, then the native frames as they are.
+ */
+static void user_frames(struct symbolizer *sym, struct python *py, pid_t pid, struct user_stack *u,
+			bool native, struct thread *th, struct dump_stats *st)
+{
+	bool complete = th->native_end == UNWIND_COMPLETE;
+	uint32_t j = 0;
+
+	for (unsigned int i = 0; i < u->npcs; i++)
+		symbolizer__user(sym, pid, u->pcs[i], u->act[i], u->names[i], sizeof(u->names[i]));
+	th->placed = NULL;
+	if (native && u->py.depth) {
+		if (place_by_entry_frames(u, complete))
+			th->placed = "entry-frames";
+		else if (place_by_names(u, complete))
+			th->placed = "eval-frame-names";
+	}
 	if (th->placed) {
-		for (unsigned int i = 0; i < npcs; i++) {
-			if (!stacks__is_eval_frame(names[i])) {
-				add_frame(th, FRAME_NATIVE, pcs[i], names[i]);
+		for (unsigned int i = 0; i < u->npcs; i++) {
+			if (j >= u->py.depth || u->home[j] != (int)i) {
+				add_frame(th, FRAME_NATIVE, u->pcs[i], u->names[i]);
 				continue;
 			}
-			while (j < ps->depth) {
-				bool entry = ps->frames[j].flags & PY_FRAME_ENTRY;
-
-				python_frame(py, pid, &ps->frames[j++], th, st);
-				if (entry)
-					break;
-			}
+			while (j < u->py.depth && u->home[j] == (int)i)
+				python_frame(py, pid, &u->py.frames[j++], th, st);
 		}
-		free(names);
 		return;
 	}
 	/* Python frames above the native leaf when it is outside the
 	 * interpreter (a C extension, libc), as record does without
 	 * native frames to place them in.
 	 */
-	if (!native && ps->depth && npcs && !python__in_interpreter(py, pid, pcs[0]))
-		add_frame(th, FRAME_NATIVE, pcs[0], names[0]);
-	for (j = 0; j < ps->depth; j++)
-		python_frame(py, pid, &ps->frames[j], th, st);
-	if (ps->truncated) {
+	if (!native && u->py.depth && u->npcs && !python__in_interpreter(py, pid, u->pcs[0]))
+		add_frame(th, FRAME_NATIVE, u->pcs[0], u->names[0]);
+	for (j = 0; j < u->py.depth; j++)
+		python_frame(py, pid, &u->py.frames[j], th, st);
+	if (u->py.truncated) {
 		char buf[80];
 
 		snprintf(buf, sizeof(buf), "[truncated: deeper than %d Python frames]",
 			 RAMPA_PY_MAX_DEPTH);
 		add_frame(th, FRAME_MARKER, 0, buf);
 	}
-	if (native && npcs) {
-		if (ps->depth) {
-			char buf[160];
-
-			snprintf(buf, sizeof(buf),
-				 "[native stack follows: %u eval-loop frames for %u Python runs, "
-				 "Python frames not placed in it]",
-				 evals, runs);
-			add_frame(th, FRAME_MARKER, 0, buf);
-		}
-		for (unsigned int i = 0; i < npcs; i++)
-			add_frame(th, FRAME_NATIVE, pcs[i], names[i]);
+	if (native && u->npcs) {
+		if (u->py.depth)
+			add_frame(th, FRAME_MARKER, 0,
+				  "[native stack follows: the eval-loop frames running the Python "
+				  "frames above could not be told]");
+		for (unsigned int i = 0; i < u->npcs; i++)
+			add_frame(th, FRAME_NATIVE, u->pcs[i], u->names[i]);
 	}
-	free(names);
 }
 
 static void read_thread(struct symbolizer *sym, struct python *py, struct unwinder *uw,
-			const struct dump_opts *o, struct py_stack *ps, struct thread *th,
+			const struct dump_opts *o, struct user_stack *u, struct thread *th,
 			struct dump_stats *st)
 {
 	const struct dump_task *t = th->t;
-	uint64_t pcs[RAMPA_MAX_STACK_DEPTH];
-	bool act[RAMPA_MAX_STACK_DEPTH];
-	unsigned int npcs = 0;
 
 	if (o->kernel)
 		kernel_frames(sym, th);
 	if (t->on_cpu && (o->kernel || o->native))
 		add_frame(th, FRAME_MARKER, 0,
 			  "[native and kernel frames not read: the thread was on a CPU]");
-	/* The leaf at least, for the Python-then-leaf form, with --no-native. */
+	u->npcs = 0;
 	th->native_end = UNWIND_FAILED;
 	if (t->user && !t->on_cpu && uw) {
+		/* The leaf at least, for the Python-then-leaf form of --no-native. */
 		th->native_read = true;
-		th->native_end = unwinder__walk(uw, (pid_t)t->tid, t->regs, pcs, act,
-						o->native ? RAMPA_MAX_STACK_DEPTH : 1, &npcs);
-		if (!o->native && npcs)
+		th->native_end = unwinder__walk(uw, (pid_t)t->tid, t->regs, u->pcs, u->sps, u->act,
+						o->native ? RAMPA_MAX_STACK_DEPTH : 1, &u->npcs);
+		if (!o->native && u->npcs)
 			th->native_end = UNWIND_COMPLETE;
 	}
-	ps->depth = 0;
-	ps->truncated = 0;
-	if (python__snapshot(py, t->pid, (pid_t)t->tid, ps))
-		ps->depth = 0;
-	user_frames(sym, py, (pid_t)t->pid, ps, pcs, act, npcs, o->native, th, st);
+	if (python__snapshot_runs(py, t->pid, (pid_t)t->tid, &u->py, u->ends, RAMPA_PY_MAX_DEPTH,
+				  &u->nends))
+		u->py.depth = 0;
+	user_frames(sym, py, (pid_t)t->pid, u, o->native, th, st);
 	if (o->native && th->native_read && th->native_end != UNWIND_COMPLETE) {
 		st->native_failed += th->native_end == UNWIND_FAILED;
 		add_frame(th, FRAME_MARKER, 0,
@@ -457,7 +519,7 @@ static void print_json(const struct dump_opts *o, const char *comm, const char *
 		jsonw__name(jw, "exited");
 		jsonw__bool(jw, th[i].exited);
 		jsonw__name(jw, "python_placed");
-		jsonw__bool(jw, th[i].placed);
+		th[i].placed ? jsonw__string(jw, th[i].placed) : jsonw__null(jw);
 		jsonw__name(jw, "frames");
 		jsonw__start_array(jw);
 		for (size_t k = 0; k < th[i].n; k++) {
@@ -581,7 +643,7 @@ int cmd_dump(int argc, char **argv)
 	struct pythreads *pt = NULL;
 	struct unwinder *uw = NULL;
 	struct thread *th = NULL;
-	struct py_stack *ps = NULL;
+	struct user_stack *us = NULL;
 	struct py_proc pp;
 	char comm[64], why[256] = "";
 	const char *pydesc = NULL;
@@ -615,7 +677,7 @@ int cmd_dump(int argc, char **argv)
 		goto cleanup;
 	}
 	th = xcalloc(nfirst, sizeof(*th));
-	ps = xmalloc(sizeof(*ps));
+	us = xmalloc(sizeof(*us));
 	for (size_t i = 0; i < nfirst; i++) {
 		const char *os_name, *py_name;
 
@@ -623,7 +685,7 @@ int cmd_dump(int argc, char **argv)
 		pythreads__names(pt, o.pid, (pid_t)first[i].tid, &os_name, &py_name);
 		th[i].os_name = os_name ? xstrdup(os_name) : NULL;
 		th[i].py_name = py_name ? xstrdup(py_name) : NULL;
-		read_thread(sym, py, uw, &o, ps, &th[i], &st);
+		read_thread(sym, py, uw, &o, us, &th[i], &st);
 	}
 	if (pydesc)
 		holder = gil_holder(py, &pp, o.pid);
@@ -654,7 +716,7 @@ cleanup:
 		free(th[i].py_name);
 	}
 	free(th);
-	free(ps);
+	free(us);
 	free(first);
 	free(second);
 	unwinder__free(uw);

@@ -197,7 +197,7 @@ void unwinder__free(struct unwinder *u)
 }
 
 struct walk {
-	uint64_t *pcs;
+	uint64_t *pcs, *sps;
 	bool *activation;
 	unsigned int max, n;
 };
@@ -214,14 +214,17 @@ static int on_frame(Dwfl_Frame *state, void *arg)
 		return 1; /* truncated */
 	w->pcs[w->n] = pc;
 	w->activation[w->n] = act;
+	/* The stack pointer of that frame (the CFA of the one it called). */
+	if (dwfl_frame_reg(state, DUMP_REG_SP, &w->sps[w->n]))
+		w->sps[w->n] = 0;
 	w->n++;
 	return DWARF_CB_OK;
 }
 
 enum unwind_end unwinder__walk(struct unwinder *u, pid_t tid, const __u64 *regs, uint64_t *pcs,
-			       bool *activation, unsigned int max, unsigned int *n)
+			       uint64_t *sps, bool *activation, unsigned int max, unsigned int *n)
 {
-	struct walk w = { pcs, activation, max, 0 };
+	struct walk w = { pcs, sps, activation, max, 0 };
 	int r;
 
 	u->tid = tid;

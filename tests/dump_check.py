@@ -76,6 +76,8 @@ else:
     print("unknown check " + check)
     sys.exit(2)
 if bad:
+    for t in d["threads"]:
+        print({k: v for k, v in t.items() if k != "frames"})
+        print("  " + " | ".join(f["name"] for f in t["frames"]))
     print("failed: " + ", ".join(bad))
-    json.dump(d, sys.stdout, indent=1)
     sys.exit(1)

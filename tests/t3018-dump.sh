@@ -61,9 +61,10 @@ for entry in "${interpreters[@]}"; do
 		python3 "$CHECK" '"$label"'.json python '"$main $waiter $spinner $label"'
 	'
 	test_expect_success "$label: the text dump has one block per thread, headers as documented" '
+		grep "^Thread" '"$label"'.txt; echo "exit '$rc_text'" &&
 		[ '$rc_text' -eq 0 ] &&
 		grep -Eq "^Thread '$waiter' \"os-waiter\" \(waiter-py\) blocked \[futex\]" '"$label"'.txt &&
-		grep -Eq "^Thread '$spinner' .*\(spinner-py\) (running|runnable) \[GIL holder\]" \
+		grep -Eq "^Thread '$spinner' .*\(spinner-py\) (running|runnable)( \[[a-z0-9_]+\])? \[GIL holder\]" \
 			'"$label"'.txt &&
 		grep -Eq "^    wait_for_event \(.*dump_target.py:[0-9]+\)$" '"$label"'.txt &&
 		[ "$(grep -c "^Thread " '"$label"'.txt)" -eq 3 ]

@@ -3,7 +3,8 @@
 # threading.Event.wait() called from wait_for_event(); "spinner-py" spins in
 # spin_forever() and is the only thread that runs, so it holds the GIL; the
 # main thread blocks reading a pipe in main_sleeps(). The spinner writes its
-# counter to DIR/counter now and then; DIR/ready holds "main waiter spinner"
+# counter to DIR/counter every 2^23 turns (rarely: it is in a system call,
+# without the GIL, a negligible part of the time); DIR/ready holds "main waiter spinner"
 # native ids once all run. Creating DIR/stop ends it cleanly: exit status 0,
 # "done" on stdout.
 import os
@@ -38,7 +39,7 @@ def spin_forever():
     counter = 0
     while True:
         counter += 1
-        if counter % (1 << 20) == 0:
+        if counter % (1 << 23) == 0:
             put("counter", "%d\n" % counter)
             if len(tids) == 3 and not os.path.exists(os.path.join(out, "ready")):
                 put("ready", "%d %d %d\n" % (tids["main"], tids["waiter"], tids["spinner"]))
