@@ -58,9 +58,15 @@ if check == "python":
     need(spinner["state"] in ("running", "runnable"), "spinner running or runnable")
     need(d["gil"] == "held" and d["gil_holder"] == spinner["tid"], "spinner holds the GIL")
     need(spinner["gil_holder"] and not waiter["gil_holder"], "per-thread GIL flag")
-    if label == "3.11-host":
-        # Stripped: the eval loop is in .dynsym, .eh_frame unwinds it.
-        need(waiter["python_placed"], "Python frames placed among native ones")
+    # Python frames placed among the native ones: from 3.12 by the entry
+    # frames' addresses (exact, even in stripped builds), before by the eval
+    # loop's name (in .dynsym of Debian's stripped 3.9 and 3.11 too).
+    minor = int(d["python"].split()[1].split(".")[1])
+    want = "entry-frames" if minor >= 12 else "eval-frame-names"
+    need(waiter["python_placed"] == want and main["python_placed"] == want,
+         "Python frames placed by " + want)
+    nat = [f["kind"] for f in waiter["frames"]]
+    need(nat.index("python") > nat.index("native"), "native frames above the Python ones")
 elif check == "native":
     main, spinner = (thread(x) for x in sys.argv[3:5])
     need(d["python"] is None, "no Python")
