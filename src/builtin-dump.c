@@ -668,12 +668,18 @@ int cmd_dump(int argc, char **argv)
 
 	first = taskiter__read(bpf, o.pid, &nfirst, &err);
 	if (!first) {
+		bool alive = procfs__start_time(o.pid) != 0;
+
 		if (err)
 			p_err("dump: cannot read the threads of %d with the task iterator: %s",
 			      (int)o.pid, strerror(-err));
+		else if (alive)
+			p_err("dump: the task iterator gave no thread of %d, which runs (a process "
+			      "this kernel hides from BPF?)",
+			      (int)o.pid);
 		else
 			p_err("dump: no process with PID %d (it exited)", (int)o.pid);
-		ret = err ? EXIT_ERROR : EXIT_NOTARGET;
+		ret = err || alive ? EXIT_ERROR : EXIT_NOTARGET;
 		goto cleanup;
 	}
 	th = xcalloc(nfirst, sizeof(*th));
