@@ -400,10 +400,22 @@ static const struct dump_task *find_task(const struct dump_task *v, size_t n, ui
 	return NULL;
 }
 
+/* A name from the target on one line of text: control characters (a newline
+ * in a thread name or a file name) become '?'. JSON escapes them instead.
+ */
+static const char *safe(const char *s, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", s);
+	text_safe(buf);
+	return buf;
+}
+
 static void print_human(const struct dump_opts *o, const char *comm, const char *pydesc,
 			const char *py_why, pid_t holder, struct thread *th, size_t n,
 			const struct dump_stats *st)
 {
+	char buf[FRAME_NAME_MAX + 4 * PYTHREADS_MAX_NAME_CHARS];
+
 	printf("Process %d: %s\n", (int)o->pid, comm);
 	if (pydesc)
 		printf("Python: %s\n", pydesc);
@@ -423,9 +435,9 @@ static void print_human(const struct dump_opts *o, const char *comm, const char 
 
 		printf("\nThread %u", t->tid);
 		if (th[i].os_name)
-			printf(" \"%s\"", th[i].os_name);
+			printf(" \"%s\"", safe(th[i].os_name, buf, sizeof(buf)));
 		if (th[i].py_name)
-			printf(" (%s)", th[i].py_name);
+			printf(" (%s)", safe(th[i].py_name, buf, sizeof(buf)));
 		printf(" %s", state_name(t));
 		if (in_syscall(t)) {
 			if (sc)
@@ -443,20 +455,19 @@ static void print_human(const struct dump_opts *o, const char *comm, const char 
 		for (size_t k = 0; k < th[i].n; k++) {
 			const struct frame *f = &th[i].f[k];
 
-			if (f->kind == FRAME_KERNEL)
-				printf("    %s [kernel]\n", f->name);
-			else if (f->kind == FRAME_NATIVE)
-				printf("    %s [native]\n", f->name);
-			else
-				printf("    %s\n", f->name);
+			printf("    %s%s\n", safe(f->name, buf, sizeof(buf)),
+			       f->kind == FRAME_KERNEL	 ? " [kernel]"
+			       : f->kind == FRAME_NATIVE ? " [native]"
+							 : "");
 		}
 	}
 	if (st->torn || st->python_unnamed || st->native_failed || st->kernel_failed)
 		printf("\n%llu threads: %llu ran while read (may be torn), %llu Python frames "
-		       "unnamed, %llu native walks cut short\n",
+		       "unnamed, %llu native walks cut short, %llu kernel stacks unreadable\n",
 		       (unsigned long long)st->threads, (unsigned long long)st->torn,
 		       (unsigned long long)st->python_unnamed,
-		       (unsigned long long)st->native_failed);
+		       (unsigned long long)st->native_failed,
+		       (unsigned long long)st->kernel_failed);
 }
 
 static void print_json(const struct dump_opts *o, const char *comm, const char *pydesc,

@@ -117,6 +117,27 @@ test_expect_success 'a process in a chroot: frames named from the files inside i
 '
 kill $pid
 
+# Names from the target cannot forge lines: pythreads makes a control
+# character U+FFFD, text_safe() would make one left '?'.
+cat >"$WL/evil.py" <<'PY'
+import threading
+ev = threading.Event()
+threading.Thread(target=ev.wait, name="evil\nThread 1 \"forged\"").start()
+print("ready", flush=True)
+ev.wait()
+PY
+/usr/bin/python3.11 "$WL/evil.py" >"$TRASH/evil.out" &
+pid=$!
+bg_track $pid
+wait_for grep -q ready "$TRASH/evil.out"
+evil_json='"python_name":"evil[^"]*Thread 1 \\"forged\\""'
+test_expect_success 'a thread name with a newline cannot forge a thread header' '
+	"$RAMPA" dump -p '$pid' >evil.txt && "$RAMPA" dump -p '$pid' --json >evil.json &&
+	[ "$(grep -c "^Thread " evil.txt)" -eq 2 ] && grep -q "(evil.*Thread 1 \"forged\")" evil.txt &&
+	grep -q -- "$evil_json" evil.json
+'
+kill $pid
+
 # Bad PIDs: one line naming the problem, the documented exit status.
 test_expect_success 'no -p: usage error (2), one line' '
 	test_expect_code 2 "$RAMPA" dump 2>err && [ "$(wc -l <err)" -eq 1 ] &&
