@@ -31,4 +31,25 @@ struct dump_task {
 	__u64 kstack[RAMPA_MAX_STACK_DEPTH]; /* leaf first */
 };
 
+/* A thread on a CPU has no saved user registers: a per-thread cpu-clock
+ * event fires on its next tick, and the BPF program takes its registers,
+ * kernel stack and a copy of the top of its user stack at that instant, so
+ * that the native stack unwinds from one consistent moment.
+ */
+#define DUMP_STACK_COPY	      (32 * 1024)
+#define DUMP_SAMPLE_THREADS   64 /* on-CPU threads sampled per dump */
+#define DUMP_SAMPLE_PERIOD_NS 100000
+
+struct dump_sample {
+	__u32 done; /* 1: taken */
+	__u32 user; /* regs are user registers */
+	__u64 regs[DUMP_NREGS];
+	__s64 kstack_bytes;
+	__u64 kstack[RAMPA_MAX_STACK_DEPTH];
+	__u64 stack_base; /* user address of stack[0]: the stack pointer */
+	__u32 stack_len;  /* bytes copied, 0: none readable */
+	__u32 pad;
+	__u8 stack[DUMP_STACK_COPY];
+};
+
 #endif

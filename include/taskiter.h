@@ -27,4 +27,13 @@ void taskiter__close(struct taskiter *d);
  */
 struct dump_task *taskiter__read(struct taskiter *d, pid_t pid, size_t *n, int *err);
 
+/* Sample threads tids[0..n) of pid, on a CPU at the last pass, at their next
+ * tick (a per-thread cpu-clock event, DUMP_SAMPLE_PERIOD_NS), waiting at most
+ * timeout_ms; out[i].done tells which were taken (a thread that slept or
+ * exited meanwhile is not). At most DUMP_SAMPLE_THREADS threads. Returns how
+ * many were taken.
+ */
+unsigned int taskiter__sample(struct taskiter *d, const pid_t *tids, unsigned int n,
+			      struct dump_sample *out, unsigned int timeout_ms);
+
 #endif

@@ -10,6 +10,7 @@
 #define RAMPA_UNWIND_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -31,11 +32,15 @@ struct unwinder *unwinder__new(pid_t pid);
 void unwinder__free(struct unwinder *u);
 
 /* Unwind thread tid from regs (DUMP_NREGS words, DWARF order: include/dump.h)
- * into pcs[0..max) leaf first, with each frame's stack pointer in sps (0:
+ * into pcs[0..max) leaf first, reading stack_len bytes at stack_base from
+ * the copy stack when given (taken with the registers), the rest from the
+ * process, with each frame's stack pointer in sps (0:
  * unknown); activation[i] is true for the leaf (and signal frames): its pc
  * is not a return address. The count in *n.
  */
-enum unwind_end unwinder__walk(struct unwinder *u, pid_t tid, const __u64 *regs, uint64_t *pcs,
-			       uint64_t *sps, bool *activation, unsigned int max, unsigned int *n);
+enum unwind_end unwinder__walk(struct unwinder *u, pid_t tid, const __u64 *regs,
+			       uint64_t stack_base, const void *stack, size_t stack_len,
+			       uint64_t *pcs, uint64_t *sps, bool *activation, unsigned int max,
+			       unsigned int *n);
 
 #endif

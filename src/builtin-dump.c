@@ -9,7 +9,9 @@
  * - state, context switches, user registers and kernel stack: one pass of a
  *   BPF task iterator over the process (bpf/dump.bpf.c). A task's user
  *   registers are saved at its kernel entry (bpf_task_pt_regs), so they are
- *   its registers while it is off CPU; a thread on a CPU has none to give.
+ *   its registers while it is off CPU. A thread on a CPU has none to give:
+ *   a per-thread cpu-clock event takes them at its next tick, with its
+ *   kernel stack and a copy of the top of its user stack.
  * - native frames: libdwfl unwinds from those registers with .eh_frame,
  *   reading the stack with process_vm_readv (src/unwind.c). No ptrace.
  * - Python frames: the thread state's frame chain read from memory
@@ -54,6 +56,8 @@ static const char *const syscall_names[] = {
 #define PF_EXITING	     0x0004
 
 #define FRAME_NAME_MAX 512
+/* How long threads on a CPU get to reach their next tick. */
+#define DUMP_SAMPLE_WAIT_MS 20
 
 enum frame_kind { FRAME_KERNEL, FRAME_NATIVE, FRAME_PYTHON, FRAME_MARKER };
 static const char *const kind_names[] = { "kernel", "native", "python", "marker" };
@@ -66,6 +70,7 @@ struct frame {
 
 struct thread {
 	const struct dump_task *t;
+	const struct dump_sample *sample; /* on a CPU: taken at its next tick, or NULL */
 	char *os_name, *py_name;
 	bool ran;	    /* it ran while it was read: its stacks may be torn */
 	bool exited;	    /* gone at the second pass */
@@ -84,6 +89,8 @@ struct dump_opts {
 /* What the dump could not read, reported with it. */
 struct dump_stats {
 	uint64_t threads, torn, on_cpu, exited;
+	uint64_t sampled;	 /* on a CPU, stacks taken at their next tick */
+	uint64_t not_sampled;	 /* on a CPU, not taken (asleep since, over the limit) */
 	uint64_t python_unnamed; /* Python frames whose code object could not be named */
 	uint64_t native_failed;	 /* native walks that stopped before the outermost frame */
 	uint64_t kernel_failed;	 /* kernel stacks the kernel would not give */
@@ -153,27 +160,28 @@ static bool in_syscall(const struct dump_task *t)
 static void kernel_frames(struct symbolizer *sym, struct thread *th)
 {
 	const struct dump_task *t = th->t;
+	const __u64 *kstack = th->sample ? th->sample->kstack : t->kstack;
+	int64_t bytes = th->sample ? th->sample->kstack_bytes : t->kstack_bytes;
 	char buf[FRAME_NAME_MAX];
 
-	if (t->on_cpu)
+	if (t->on_cpu && !th->sample)
 		return; /* no stack to read on a CPU; said once below */
-	if (t->kstack_bytes < 0) {
-		snprintf(buf, sizeof(buf), "[kernel stack unreadable: %s]",
-			 strerror((int)-t->kstack_bytes));
+	if (bytes < 0) {
+		snprintf(buf, sizeof(buf), "[kernel stack unreadable: %s]", strerror((int)-bytes));
 		add_frame(th, FRAME_MARKER, 0, buf);
 		return;
 	}
-	for (long i = 0; i < t->kstack_bytes / 8 && i < RAMPA_MAX_STACK_DEPTH; i++) {
+	for (long i = 0; i < bytes / 8 && i < RAMPA_MAX_STACK_DEPTH; i++) {
 		size_t len;
 
 		/* The symbolizer's "_[k]" suffix is for folded stacks; here
 		 * every frame says its kind.
 		 */
-		symbolizer__kernel(sym, t->kstack[i], buf, sizeof(buf));
+		symbolizer__kernel(sym, kstack[i], buf, sizeof(buf));
 		len = strlen(buf);
 		if (len > 4 && !strcmp(buf + len - 4, "_[k]"))
 			buf[len - 4] = '\0';
-		add_frame(th, FRAME_KERNEL, t->kstack[i], buf);
+		add_frame(th, FRAME_KERNEL, kstack[i], buf);
 	}
 }
 
@@ -342,18 +350,31 @@ static void read_thread(struct symbolizer *sym, struct python *py, struct unwind
 {
 	const struct dump_task *t = th->t;
 
+	const struct dump_sample *sm = th->sample;
+
+	if (sm && (o->kernel || o->native))
+		add_frame(th, FRAME_MARKER, 0,
+			  "[on a CPU: native and kernel frames taken at its next tick]");
 	if (o->kernel)
 		kernel_frames(sym, th);
-	if (t->on_cpu && (o->kernel || o->native))
+	if (t->on_cpu && !sm && (o->kernel || o->native))
 		add_frame(th, FRAME_MARKER, 0,
 			  "[native and kernel frames not read: the thread was on a CPU]");
 	u->npcs = 0;
 	th->native_end = UNWIND_FAILED;
-	if (t->user && !t->on_cpu && uw) {
+	if (sm && sm->user && uw) {
+		th->native_read = true;
+		th->native_end = unwinder__walk(uw, (pid_t)t->tid, sm->regs, sm->stack_base,
+						sm->stack, sm->stack_len, u->pcs, u->sps, u->act,
+						o->native ? RAMPA_MAX_STACK_DEPTH : 1, &u->npcs);
+		if (!o->native && u->npcs)
+			th->native_end = UNWIND_COMPLETE;
+	} else if (t->user && !t->on_cpu && uw) {
 		/* The leaf at least, for the Python-then-leaf form of --no-native. */
 		th->native_read = true;
-		th->native_end = unwinder__walk(uw, (pid_t)t->tid, t->regs, u->pcs, u->sps, u->act,
-						o->native ? RAMPA_MAX_STACK_DEPTH : 1, &u->npcs);
+		th->native_end =
+		    unwinder__walk(uw, (pid_t)t->tid, t->regs, 0, NULL, 0, u->pcs, u->sps, u->act,
+				   o->native ? RAMPA_MAX_STACK_DEPTH : 1, &u->npcs);
 		if (!o->native && u->npcs)
 			th->native_end = UNWIND_COMPLETE;
 	}
@@ -369,7 +390,7 @@ static void read_thread(struct symbolizer *sym, struct python *py, struct unwind
 			      : "[native stack ends here: no unwind information or unreadable "
 				"memory past this frame]");
 	}
-	if (o->native && t->user && !t->on_cpu && !uw)
+	if (o->native && t->user && (!t->on_cpu || sm) && !uw)
 		add_frame(th, FRAME_MARKER, 0, "[native frames not read: libdwfl unavailable]");
 }
 
@@ -555,6 +576,8 @@ static void print_json(const struct dump_opts *o, const char *comm, const char *
 	jsonw__start_object(jw);
 	jsonw__u64_field(jw, "threads", st->threads);
 	jsonw__u64_field(jw, "on_cpu", st->on_cpu);
+	jsonw__u64_field(jw, "on_cpu_sampled", st->sampled);
+	jsonw__u64_field(jw, "on_cpu_not_sampled", st->not_sampled);
 	jsonw__u64_field(jw, "ran_while_read", st->torn);
 	jsonw__u64_field(jw, "exited", st->exited);
 	jsonw__u64_field(jw, "python_frames_unnamed", st->python_unnamed);
@@ -648,6 +671,7 @@ int cmd_dump(int argc, char **argv)
 	struct dump_stats st = {};
 	struct taskiter *bpf = NULL;
 	struct dump_task *first = NULL, *second = NULL;
+	struct dump_sample *samples = NULL;
 	size_t nfirst = 0, nsecond = 0;
 	struct symbolizer *sym = NULL;
 	struct python *py = NULL;
@@ -694,6 +718,30 @@ int cmd_dump(int argc, char **argv)
 		goto cleanup;
 	}
 	th = xcalloc(nfirst, sizeof(*th));
+	/* Threads on a CPU: their registers and stacks at their next tick. */
+	if (o.native || o.kernel) {
+		pid_t tids[DUMP_SAMPLE_THREADS];
+		size_t where[DUMP_SAMPLE_THREADS];
+		unsigned int nt = 0;
+
+		for (size_t i = 0; i < nfirst && nt < DUMP_SAMPLE_THREADS; i++)
+			if (first[i].on_cpu && first[i].user) {
+				where[nt] = i;
+				tids[nt++] = (pid_t)first[i].tid;
+			}
+		for (size_t i = 0; i < nfirst; i++)
+			st.not_sampled += first[i].on_cpu && first[i].user;
+		if (nt) {
+			samples = xcalloc(nt, sizeof(*samples));
+			taskiter__sample(bpf, tids, nt, samples, DUMP_SAMPLE_WAIT_MS);
+			for (unsigned int k = 0; k < nt; k++)
+				if (samples[k].done) {
+					th[where[k]].sample = &samples[k];
+					st.sampled++;
+				}
+			st.not_sampled -= st.sampled;
+		}
+	}
 	us = xmalloc(sizeof(*us));
 	for (size_t i = 0; i < nfirst; i++) {
 		const char *os_name, *py_name;
@@ -736,6 +784,7 @@ cleanup:
 	free(us);
 	free(first);
 	free(second);
+	free(samples);
 	unwinder__free(uw);
 	pythreads__free(pt);
 	python__free(py);

@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/perf_event.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -118,4 +121,67 @@ struct dump_task *taskiter__read(struct taskiter *d, pid_t pid, size_t *n, int *
 		return NULL;
 	}
 	return tasks;
+}
+
+unsigned int taskiter__sample(struct taskiter *d, const pid_t *tids, unsigned int n,
+			      struct dump_sample *out, unsigned int timeout_ms)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_SOFTWARE,
+		.size = sizeof(attr),
+		.config = PERF_COUNT_SW_CPU_CLOCK,
+		.sample_period = DUMP_SAMPLE_PERIOD_NS,
+	};
+	int map = bpf_map__fd(d->skel->maps.samples);
+	struct bpf_link *links[DUMP_SAMPLE_THREADS] = {};
+	int fds[DUMP_SAMPLE_THREADS];
+	unsigned int taken = 0;
+	uint64_t end;
+
+	if (n > DUMP_SAMPLE_THREADS)
+		n = DUMP_SAMPLE_THREADS;
+	for (unsigned int i = 0; i < n; i++) {
+		__u32 tid = (__u32)tids[i];
+
+		memset(&out[i], 0, sizeof(out[i]));
+		fds[i] = -1;
+		if (bpf_map_update_elem(map, &tid, &out[i], BPF_ANY))
+			continue;
+		fds[i] = (int)syscall(__NR_perf_event_open, &attr, tids[i], -1, -1,
+				      PERF_FLAG_FD_CLOEXEC);
+		if (fds[i] < 0) {
+			p_debug("dump: cannot sample thread %d: %s", (int)tids[i], strerror(errno));
+			continue;
+		}
+		links[i] = bpf_program__attach_perf_event(d->skel->progs.dump_on_cpu, fds[i]);
+		if (!links[i])
+			p_debug("dump: cannot attach to thread %d: %s", (int)tids[i],
+				strerror(errno));
+	}
+	end = mono_ns() + (uint64_t)timeout_ms * 1000000;
+	for (;;) {
+		struct timespec ts = { 0, 500000 };
+
+		taken = 0;
+		for (unsigned int i = 0; i < n; i++) {
+			__u32 tid = (__u32)tids[i], done = 0;
+
+			/* done is the value's first field: read it alone first. */
+			if (!out[i].done && !bpf_map_lookup_elem(map, &tid, &out[i]))
+				done = out[i].done;
+			taken += out[i].done || done;
+		}
+		if (taken == n || mono_ns() >= end)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		__u32 tid = (__u32)tids[i];
+
+		bpf_link__destroy(links[i]);
+		if (fds[i] >= 0)
+			close(fds[i]);
+		bpf_map_delete_elem(map, &tid);
+	}
+	return taken;
 }

@@ -30,6 +30,10 @@ struct unwinder {
 	/* The thread being walked. */
 	pid_t tid;
 	const __u64 *regs;
+	/* A copy of the top of the stack taken with the registers, or NULL. */
+	uint64_t copy_base;
+	const uint8_t *copy;
+	size_t copy_len;
 	/* One page of the target's memory, the last read (stack reads cluster). */
 	uint64_t page_addr;
 	bool page_ok;
@@ -118,6 +122,11 @@ static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *a
 	struct unwinder *u = arg;
 	uint64_t page = addr & ~(uint64_t)(PAGE - 1);
 
+	if (u->copy && addr >= u->copy_base &&
+	    addr - u->copy_base + sizeof(*result) <= u->copy_len) {
+		memcpy(result, u->copy + (addr - u->copy_base), sizeof(*result));
+		return true;
+	}
 	if (addr - page > PAGE - sizeof(*result))
 		goto direct;
 	if (!u->page_ok || u->page_addr != page) {
@@ -221,8 +230,10 @@ static int on_frame(Dwfl_Frame *state, void *arg)
 	return DWARF_CB_OK;
 }
 
-enum unwind_end unwinder__walk(struct unwinder *u, pid_t tid, const __u64 *regs, uint64_t *pcs,
-			       uint64_t *sps, bool *activation, unsigned int max, unsigned int *n)
+enum unwind_end unwinder__walk(struct unwinder *u, pid_t tid, const __u64 *regs,
+			       uint64_t stack_base, const void *stack, size_t stack_len,
+			       uint64_t *pcs, uint64_t *sps, bool *activation, unsigned int max,
+			       unsigned int *n)
 {
 	struct walk w = { pcs, sps, activation, max, 0 };
 	int r;
@@ -230,6 +241,9 @@ enum unwind_end unwinder__walk(struct unwinder *u, pid_t tid, const __u64 *regs,
 	u->tid = tid;
 	u->regs = regs;
 	u->page_ok = false;
+	u->copy = (const uint8_t *)stack;
+	u->copy_base = stack_base;
+	u->copy_len = stack ? stack_len : 0;
 	r = dwfl_getthread_frames(u->dwfl, tid, on_frame, &w);
 	*n = w.n;
 	if (r == 0)

@@ -56,6 +56,9 @@ if check == "python":
     need(main["blocked"], "main blocked")
     need(has(spinner, "python", "spin_forever"), "spin_forever in spinner")
     need(spinner["state"] in ("running", "runnable"), "spinner running or runnable")
+    # On a CPU it is sampled at its next tick; preempted, its registers are
+    # saved: native frames either way.
+    need(len(names(spinner, "native")) >= 2, "native frames for the spinner")
     need(d["gil"] == "held" and d["gil_holder"] == spinner["tid"], "spinner holds the GIL")
     need(spinner["gil_holder"] and not waiter["gil_holder"], "per-thread GIL flag")
     # Python frames placed among the native ones: from 3.12 by the entry
@@ -78,6 +81,8 @@ elif check == "native":
     need(spinner["os_name"] == "spinner", "spinner's OS name")
     need(spinner["state"] in ("running", "runnable"), "spinner running or runnable")
     need(spinner["python_name"] is None, "no Python name")
+    need(names(spinner, "native")[:2] == ["spin_here", "spinner"],
+         "spinner's native frames %s" % names(spinner, "native")[:3])
 else:
     print("unknown check " + check)
     sys.exit(2)
