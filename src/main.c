@@ -19,6 +19,7 @@ static const struct command commands[] = {
 	{ "record", cmd_record, "sample the stacks of a process or command" },
 	{ "gil-wait", cmd_gil_wait, "measure how long each thread waits for the GIL, and where" },
 	{ "top", cmd_top, "show the heaviest functions live, refreshed every second" },
+	{ "dump", cmd_dump, "print every thread's stack of a running process, now" },
 	{ "report", cmd_report,
 	  "convert collapsed stacks to a flame graph, speedscope, pprof, pstats" },
 	{ "diff", cmd_diff, "compare two profiles: differential flame graph and table" },

@@ -610,6 +610,12 @@ static uint64_t find_tstate(struct python *py, pid_t pid, pid_t tid, const struc
 
 int python__snapshot(struct python *py, pid_t pid, pid_t tid, struct py_stack *out)
 {
+	return python__snapshot_runs(py, pid, tid, out, NULL, 0, NULL);
+}
+
+int python__snapshot_runs(struct python *py, pid_t pid, pid_t tid, struct py_stack *out,
+			  struct py_run_end *ends, unsigned int max_ends, unsigned int *nends)
+{
 	struct py_target *t = target_get(py, pid);
 	const struct py_proc *p;
 	uint64_t ts = 0, frame = 0;
@@ -617,6 +623,8 @@ int python__snapshot(struct python *py, pid_t pid, pid_t tid, struct py_stack *o
 
 	out->depth = 0;
 	out->truncated = 0;
+	if (nends)
+		*nends = 0;
 	if (!t || t->unsupported)
 		return -1;
 	p = &t->bpf;
@@ -632,6 +640,8 @@ int python__snapshot(struct python *py, pid_t pid, pid_t tid, struct py_stack *o
 		struct py_frame *f;
 		int64_t off;
 
+		uint64_t frame_addr = frame;
+
 		if (read_mem(pid, frame, buf, p->fr_read_size))
 			return out->depth ? 0 : -1;
 		memcpy(&code, buf + p->fr_code, 8);
@@ -641,6 +651,8 @@ int python__snapshot(struct python *py, pid_t pid, pid_t tid, struct py_stack *o
 		if (p->fr_owner != PY_OFF_NONE && buf[p->fr_owner] >= p->owner_skip_min) {
 			if (out->depth)
 				out->frames[out->depth - 1].flags |= PY_FRAME_ENTRY;
+			if (ends && *nends < max_ends)
+				ends[(*nends)++] = (struct py_run_end){ out->depth, frame_addr };
 			continue;
 		}
 		if (!code)

@@ -1160,3 +1160,11 @@ int pythreads__is_python(struct pythreads *pt, pid_t pid, pid_t tid)
 
 	return t && t->py && (t->use_py || !t->os);
 }
+
+void pythreads__names(struct pythreads *pt, pid_t pid, pid_t tid, const char **os, const char **py)
+{
+	struct thread *t = lookup(pt, pid, tid);
+
+	*os = t ? t->os : NULL;
+	*py = t ? t->py : NULL;
+}
