@@ -9,7 +9,7 @@ ARCH := x86
 CFLAGS ?= -O2 -g -fno-omit-frame-pointer
 CFLAGS += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -std=gnu11 \
 	  -Iinclude -I$(OUTPUT) -D_GNU_SOURCE
-LDLIBS += -lbpf -lelf -lz -liberty
+LDLIBS += -lbpf -ldw -lelf -lz -liberty
 
 ifeq ($(V),1)
 Q =

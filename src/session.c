@@ -20,6 +20,7 @@
 #include "session_int.h"
 #include "stacks.h"
 #include "symbolize.h"
+#include "unwind.h"
 #include "util.h"
 
 static volatile sig_atomic_t stop_signal;
@@ -151,6 +152,7 @@ static void add_descendants(struct session *se)
 		se->desc[se->ndesc++] = d[i];
 		u64map_slot(&se->tree, (uint32_t)d[i], NULL);
 		symbolizer__refresh(se->sym, d[i]);
+		unwind__update(se->unwind, d[i]);
 		inspect_python(se, d[i], false);
 		p_debug("following descendant %d of the targets", (int)d[i]);
 	}
@@ -531,6 +533,7 @@ static void forget_exited(struct session *se)
 		pid_t pid = se->exited[i];
 
 		symbolizer__forget(se->sym, pid);
+		unwind__forget(se->unwind, pid);
 		python__forget(se->py, pid);
 		python__retire_codes(se->py, pid, drop_code, se);
 		capture__set_python(se->cap, pid, NULL);
@@ -590,6 +593,7 @@ static void on_event(const struct capture_event *e, void *ctx)
 			session__drain(se);
 		se->nprocs++;
 		symbolizer__refresh(se->sym, e->pid);
+		unwind__update(se->unwind, e->pid);
 		/* The event's comm is the sampled thread's: the process's name
 		 * only when that is the main thread.
 		 */
@@ -603,6 +607,7 @@ static void on_event(const struct capture_event *e, void *ctx)
 		if (se->child && e->pid == (__u32)se->child)
 			se->child_execed = true;
 		symbolizer__refresh(se->sym, e->pid);
+		unwind__update(se->unwind, e->pid);
 		proc_entry_comm(se, e->pid, true, e->comm);
 		/* Its code names stay until its exit: code events come on a ring
 		 * buffer of their own and may be ahead of this event (a chroot's
@@ -625,6 +630,10 @@ static void on_event(const struct capture_event *e, void *ctx)
 			gil_threads_alive(se, e->pid);
 			gilwait__names(se->gil, thread_name_of, se);
 		}
+		break;
+	case EVENT_UNWIND_MISS:
+		/* A library mapped since its tables were made (dlopen). */
+		unwind__update(se->unwind, e->pid);
 		break;
 	case EVENT_EXIT:
 		se->nexits++;
@@ -704,6 +713,7 @@ static int add_targets(struct session *se)
 		u64map_slot(&se->tree, (uint32_t)pid, NULL);
 		/* Before the first sample, so every sample can carry Python frames. */
 		symbolizer__refresh(se->sym, pid);
+		unwind__update(se->unwind, pid);
 		inspect_python(se, pid, false);
 		if (se->o.mode == MODE_GILWAIT && !python__gil(se->py, pid))
 			p_warn("PID %d: %s", (int)pid,
@@ -752,6 +762,9 @@ int session__start(struct session *se)
 	ret = capture__open(&se->cap, &copts);
 	if (ret)
 		return ret;
+	/* RAMPA_UNWIND=fp: the kernel's frame-pointer walk only (to compare). */
+	if (!getenv("RAMPA_UNWIND") || strcmp(getenv("RAMPA_UNWIND"), "fp"))
+		se->unwind = unwind__new(se->cap);
 	if (se->o.cmd) {
 		uint64_t st;
 
@@ -1015,6 +1028,7 @@ void session__free(struct session *se)
 {
 	if (!se)
 		return;
+	unwind__free(se->unwind);
 	capture__close(se->cap);
 	if (se->pt && pythreads__stats(se->pt)->threads_over)
 		p_warn("thread names: %" PRIu64 " threads past the limit of %d per process are "

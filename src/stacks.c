@@ -324,7 +324,11 @@ uint32_t stacks__build(struct stacks *b, const struct capture_sample *s, uint32_
 	} else if (s->py && s->py->depth) {
 		uint32_t start = n;
 
-		if (python__has_frame_pointers(b->py, s->pid) && stacks__splice(b, s, frames, &n)) {
+		/* A native stack is whole when the interpreter has frame pointers
+		 * or the CFI unwinder reached its root.
+		 */
+		if ((python__has_frame_pointers(b->py, s->pid) || s->unwind_status == UNWIND_OK) &&
+		    stacks__splice(b, s, frames, &n)) {
 			b->stats.spliced += s->kind == KIND_CPU ? s->count : 0;
 		} else {
 			n = start;

@@ -15,6 +15,7 @@
 #include "session_int.h"
 #include "stacks.h"
 #include "symbolize.h"
+#include "unwind.h"
 #include "util.h"
 
 /* CPU seconds the sampled processes used during the run: what each used by
@@ -185,6 +186,7 @@ void session__print_summary(struct session *se)
 	double elapsed = session__elapsed(se);
 	const char *why = se->why;
 	const struct symbolizer_stats *ss = symbolizer__stats(se->sym);
+	const struct unwind_stats *us = unwind__stats(se->unwind);
 	uint64_t st[STAT__MAX];
 	struct capture_prog_stats ps;
 	struct rusage self;
@@ -195,7 +197,7 @@ void session__print_summary(struct session *se)
 	struct {
 		const char *what;
 		uint64_t n;
-	} losses[32];
+	} losses[48];
 	int nl = 0;
 
 	capture__stats(se->cap, st);
@@ -244,6 +246,23 @@ void session__print_summary(struct session *se)
 					    st[STAT_PY_READ_FAILED] };
 	losses[nl++] = (typeof(losses[0])){ "Python stacks lost: thread beyond the first 32768",
 					    st[STAT_PY_THREADS_LIMIT] };
+
+	losses[nl++] = (typeof(losses[0])){ "native stacks cut: address in no unwind table",
+					    st[STAT_UNWIND_NO_TABLE] };
+	losses[nl++] = (typeof(losses[0])){ "native stacks cut: CFI rule not followed",
+					    st[STAT_UNWIND_BAD_RULE] };
+	losses[nl++] = (typeof(losses[0])){ "native stacks cut: stack unreadable",
+					    st[STAT_UNWIND_UNREADABLE] };
+	losses[nl++] = (typeof(losses[0])){ "native stacks cut: deeper than 127 frames",
+					    st[STAT_UNWIND_DEPTH] };
+	losses[nl++] = (typeof(losses[0])){ "native stacks dropped: unwound stack map full",
+					    st[STAT_UNWIND_STACK_FULL] };
+	losses[nl++] =
+	    (typeof(losses[0])){ "unwind tables not loaded: table space full", us->not_loaded };
+	losses[nl++] =
+	    (typeof(losses[0])){ "unwind tables: mappings past 256 a process", us->maps_dropped };
+	losses[nl++] =
+	    (typeof(losses[0])){ "unwind tables: processes past 512", us->procs_dropped };
 
 	if (se->o.quiet)
 		return;
@@ -347,6 +366,18 @@ void session__print_summary(struct session *se)
 			ss->files_dropped, ss->files_dropped == 1 ? "" : "s");
 	fprintf(stderr, "  attach        %.0f ms from start to sampling\n",
 		1000 * (se->t_sampling - se->t_invoked));
+	/* Not losses: how native stacks were walked. */
+	if (se->unwind)
+		fprintf(stderr,
+			"  unwinding     %" PRIu64 " stacks walked by CFI (%" PRIu64
+			" frames by frame pointers); tables of %" PRIu64 " files, %" PRIu64
+			" rows (%.1f MiB), built in %.0f ms; %" PRIu64
+			" files without CFI; %" PRIu64 " tables evicted\n",
+			st[STAT_UNWIND_WALKS], st[STAT_UNWIND_FP_FRAMES], us->files, us->rows,
+			us->rows * sizeof(struct unwind_row) / 1048576.0, us->build_ns / 1e6,
+			us->no_cfi, us->evicted);
+	else
+		fprintf(stderr, "  unwinding     frame pointers only\n");
 	fprintf(stderr, "  profiler CPU  %.3f s (%.2f%% of one core)", self_cpu,
 		elapsed > 0 ? 100.0 * self_cpu / elapsed : 0.0);
 	fputc('\n', stderr);
