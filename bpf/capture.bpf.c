@@ -263,8 +263,7 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 	if (task->flags & PF_KTHREAD) {
 		/* nothing */
 	} else if ((key.user_stack = unwind_user((struct pt_regs *)bpf_task_pt_regs(task), tgid,
-						 buf ? (void *)&ustacks1 : (void *)&ustacks0,
-						 &key.unwind_status)) ||
+						 buf, &key.unwind_status)) ||
 		   key.unwind_status != UNWIND_NONE) {
 		/* Walked by the CFI unwinder (0 with a status: the stack was lost). */
 	} else if ((key.py_status == PY_OK || key.py_status == PY_TRUNCATED) &&
@@ -342,8 +341,7 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 				stat_inc(STAT_OFFCPU_STACK_FULL);
 			s.key.kern_stack_id = -1;
 			s.key.user_stack_id = -1;
-			s.key.user_stack =
-			    unwind_user(regs, ptgid, &offcpu_ustacks, &s.key.unwind_status);
+			s.key.user_stack = unwind_user(regs, ptgid, 2, &s.key.unwind_status);
 			if (s.key.user_stack || s.key.unwind_status != UNWIND_NONE) {
 				/* Walked by the CFI unwinder. */
 			} else if ((s.key.py_status == PY_OK || s.key.py_status == PY_TRUNCATED) &&

@@ -164,6 +164,11 @@ int capture__open(struct capture **out, const struct capture_opts *opts)
 	bpf_program__set_autoload(c->skel->progs.on_sys_enter, opts->gil);
 	bpf_program__set_autoload(c->skel->progs.on_sys_exit, opts->gil);
 	bpf_program__set_autoload(c->skel->progs.on_cpu_sample, !opts->no_sampling);
+	/* The verifier's statistics for the sampler (-v shows them): its
+	 * verification time is part of attach.
+	 */
+	if (getenv("RAMPA_VERIFIER_STATS"))
+		bpf_program__set_log_level(c->skel->progs.on_cpu_sample, 4);
 	err = capture_bpf__load(c->skel);
 	if (err) {
 		/* With privileges, EACCES is the verifier refusing a program. */

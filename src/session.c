@@ -593,13 +593,17 @@ static void on_event(const struct capture_event *e, void *ctx)
 			session__drain(se);
 		se->nprocs++;
 		symbolizer__refresh(se->sym, e->pid);
-		unwind__update(se->unwind, e->pid);
 		/* The event's comm is the sampled thread's: the process's name
 		 * only when that is the main thread.
 		 */
 		proc_entry_comm(se, e->pid, true, e->tid == e->pid ? e->comm : NULL);
 		if (!python__checked(se->py, e->pid))
 			inspect_python(se, e->pid, true);
+		/* After the interpreter: building tables takes a while. Not for
+		 * CMD before its exec: that is rampa-bpf's own image.
+		 */
+		if (!se->child || e->pid != (__u32)se->child || se->child_execed)
+			unwind__update(se->unwind, e->pid);
 		break;
 	case EVENT_EXEC:
 		/* Samples of the old image must resolve against the old maps. */
@@ -607,7 +611,6 @@ static void on_event(const struct capture_event *e, void *ctx)
 		if (se->child && e->pid == (__u32)se->child)
 			se->child_execed = true;
 		symbolizer__refresh(se->sym, e->pid);
-		unwind__update(se->unwind, e->pid);
 		proc_entry_comm(se, e->pid, true, e->comm);
 		/* Its code names stay until its exit: code events come on a ring
 		 * buffer of their own and may be ahead of this event (a chroot's
@@ -616,6 +619,7 @@ static void on_event(const struct capture_event *e, void *ctx)
 		 */
 		python__forget(se->py, e->pid);
 		inspect_python(se, e->pid, true);
+		unwind__update(se->unwind, e->pid);
 		break;
 	case EVENT_FORK:
 		p_debug("following child %u of %u", e->pid, e->ppid);
