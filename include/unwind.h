@@ -6,6 +6,8 @@
  * mtime). Rows live in one bounded kernel array: tables no process uses are
  * evicted when room is needed, and a table that still does not fit is not
  * loaded (its code is walked by frame pointers), which is counted.
+ * Compiled tables are kept on disk by build id (RAMPA_UNWIND_CACHE, default
+ * /var/cache/rampa-bpf/unwind; "" for none) for the next run.
  */
 #ifndef RAMPA_UNWIND_H
 #define RAMPA_UNWIND_H
@@ -22,7 +24,8 @@ struct unwind;
 
 struct unwind_stats {
 	uint64_t procs;		/* processes given tables */
-	uint64_t files;		/* distinct files compiled */
+	uint64_t files;		/* distinct files given tables */
+	uint64_t cached;	/* ... of them read from the disk cache */
 	uint64_t rows;		/* rows loaded (all tables, over the run) */
 	uint64_t build_ns;	/* time spent compiling tables */
 	uint64_t no_cfi;	/* files without usable .eh_frame: frame pointers only */

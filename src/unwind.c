@@ -500,7 +500,99 @@ static struct table *table_find(struct unwind *u, const char *key)
 	return NULL;
 }
 
-/* Load t's rows (compiled from fd) into the kernel. */
+/* Compiled tables are kept on disk by build id: a file is compiled once per
+ * machine, not once per run. RAMPA_UNWIND_CACHE names the directory ("":
+ * none); the default is /var/cache/rampa-bpf/unwind. A file holds the rows
+ * as the kernel takes them, after a header naming the format and count.
+ */
+#define CACHE_MAGIC 0x31776e7572706d72ull /* "rmpruwn1" */
+
+struct cache_hdr {
+	uint64_t magic;
+	uint64_t nrows, nbad;
+};
+
+/* mkdir -p: 0, or -1. */
+static int mkdir_p(const char *dir, mode_t mode)
+{
+	char buf[PATH_MAX];
+	size_t len = strlen(dir);
+
+	if (len >= sizeof(buf))
+		return -1;
+	memcpy(buf, dir, len + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(buf, mode) && errno != EEXIST ? -1 : 0;
+}
+
+static const char *cache_dir(void)
+{
+	const char *d = getenv("RAMPA_UNWIND_CACHE");
+
+	return d ? d : "/var/cache/rampa-bpf/unwind";
+}
+
+static bool cache_path(const char *key, char *buf, size_t len)
+{
+	const char *d = cache_dir();
+
+	if (!d[0] || strncmp(key, "b:", 2))
+		return false;
+	return snprintf(buf, len, "%s/%s.rows", d, key + 2) < (int)len;
+}
+
+static bool cache_read(const char *key, struct unwind_row **rows, size_t *n, size_t *nbad)
+{
+	char path[PATH_MAX];
+	struct cache_hdr h;
+	FILE *f;
+	bool ok = false;
+
+	if (!cache_path(key, path, sizeof(path)) || !(f = fopen(path, "re")))
+		return false;
+	if (fread(&h, sizeof(h), 1, f) == 1 && h.magic == CACHE_MAGIC && h.nrows &&
+	    h.nrows <= RAMPA_UNWIND_ROWS) {
+		*rows = xmalloc(h.nrows * sizeof(**rows));
+		ok = fread(*rows, sizeof(**rows), h.nrows, f) == h.nrows;
+		if (!ok)
+			free(*rows);
+		*n = h.nrows;
+		*nbad = h.nbad;
+	}
+	fclose(f);
+	return ok;
+}
+
+/* Written whole or not at all: to a temporary name, then renamed. */
+static void cache_write(const char *key, const struct unwind_row *rows, size_t n, size_t nbad)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 16];
+	struct cache_hdr h = { CACHE_MAGIC, n, nbad };
+	FILE *f;
+	bool ok;
+
+	if (!cache_path(key, path, sizeof(path)))
+		return;
+	if (mkdir_p(cache_dir(), 0755))
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid());
+	f = fopen(tmp, "wxe");
+	if (!f)
+		return;
+	ok = fwrite(&h, sizeof(h), 1, f) == 1 && fwrite(rows, sizeof(*rows), n, f) == n;
+	ok = !fclose(f) && ok;
+	if (!ok || rename(tmp, path))
+		unlink(tmp);
+}
+
+/* Load t's rows (from the disk cache, or compiled from fd) into the kernel. */
 static void table_load(struct unwind *u, struct table *t, int fd, const char *path)
 {
 	struct unwind_row *rows;
@@ -509,11 +601,15 @@ static void table_load(struct unwind *u, struct table *t, int fd, const char *pa
 	uint64_t t0 = mono_ns();
 	int64_t at;
 
-	if (unwind__compile_file(fd, &rows, &n, &bad, &why)) {
+	if (cache_read(t->key, &rows, &n, &bad)) {
+		u->stats.cached++;
+	} else if (unwind__compile_file(fd, &rows, &n, &bad, &why)) {
 		p_debug("unwind: %s: %s; frame pointers only", path, why);
 		u->stats.no_cfi++;
 		u->stats.build_ns += mono_ns() - t0;
 		return;
+	} else {
+		cache_write(t->key, rows, n, bad);
 	}
 	u->stats.files++;
 	u->stats.rows_bad += bad;
