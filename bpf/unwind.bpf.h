@@ -205,6 +205,7 @@ __noinline long unwind_frame(struct unwind_walk *w)
 		return 1;
 	}
 	st->ips[n] = w->pc;
+	st->sps[n] = w->sp;
 	w->n = n + 1;
 	w->hash = (w->hash ^ w->pc) * 0x100000001b3ULL;
 	/* A return address points after its call, perhaps past the function. */

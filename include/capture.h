@@ -162,10 +162,23 @@ struct py_frame {
 	__u32 flags;  /* PY_FRAME_* */
 };
 
+/* C-stack entry frames kept per Python stack (3.12+): beyond, the places of
+ * the outer runs in the native stack are not known by address.
+ */
+#define RAMPA_PY_MAX_ENTRIES 32
+
 struct py_stack {
 	__u32 depth;
 	__u32 truncated;
 	struct py_frame frames[RAMPA_PY_MAX_DEPTH]; /* leaf first */
+	/* 3.12+: the address of each run's entry frame (the interpreter frame
+	 * _PyEval_EvalFrameDefault keeps on the C stack), leaf first: it
+	 * lies in the stack frame of the eval-loop call that ran the run.
+	 * nentries > RAMPA_PY_MAX_ENTRIES: more than were kept.
+	 */
+	__u32 nentries;
+	__u32 pad;
+	__u64 entries[RAMPA_PY_MAX_ENTRIES];
 };
 
 /* How the BPF walker reads one interpreter; filled by userspace per process.
@@ -405,6 +418,10 @@ struct user_stack {
 	__u32 n;
 	__u32 status;			  /* enum unwind_status */
 	__u64 ips[RAMPA_MAX_STACK_DEPTH]; /* leaf first */
+	/* The stack pointer in each frame: frame i's own stack lies in
+	 * [sps[i], sps[i + 1]).
+	 */
+	__u64 sps[RAMPA_MAX_STACK_DEPTH];
 };
 
 #endif

@@ -17,6 +17,7 @@ struct capture;
 struct capture_sample {
 	__u32 pid, tid;
 	const __u64 *ustack; /* leaf first */
+	const __u64 *usp;    /* the stack pointer in each frame of ustack, or NULL */
 	__u32 nustack;
 	const __u64 *kstack; /* leaf first */
 	__u32 nkstack;

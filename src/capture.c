@@ -460,6 +460,7 @@ static void fill_sample(struct capture *c, const struct sample_key *k, __u64 cou
 			s->nustack = c->ustack->n < RAMPA_MAX_STACK_DEPTH ? c->ustack->n
 									  : RAMPA_MAX_STACK_DEPTH;
 			memcpy(ustack, c->ustack->ips, s->nustack * sizeof(*ustack));
+			s->usp = c->ustack->sps;
 		}
 	}
 	if (k->user_stack_id < 0 && k->user_ip) {

@@ -617,6 +617,7 @@ int python__snapshot(struct python *py, pid_t pid, pid_t tid, struct py_stack *o
 
 	out->depth = 0;
 	out->truncated = 0;
+	out->nentries = 0;
 	if (!t || t->unsupported)
 		return -1;
 	p = &t->bpf;
