@@ -5,7 +5,9 @@
 # chroots' older C libraries load it). The CFI unwinder walks the native
 # stack whole and the Python frames are spliced at the eval loop: the chain
 # sits under outer in its true order. sorted() with a Python key function
-# shows the sort's C frames between caller and keyfn.
+# shows the sort's C frames between caller and keyfn. C calling back into
+# Python (libc's qsort through ctypes, a sqlite user function) puts the
+# callback under its true caller on Debian's stripped 3.11 and on 3.15.
 . "$(dirname "$0")/lib.sh"
 require_bpf
 
@@ -16,7 +18,7 @@ WL=$(mktemp -d /tmp/rampa-t4020.XXXXXX)
 trap 'rm -rf "$WL"; _cleanup' EXIT
 gcc -O2 -fomit-frame-pointer -shared -fPIC -nostdlib -o "$WL/libchain.so" \
 	"$TESTS_DIR/workloads/unwind-chain.c" || skip_all "cannot build the workload with gcc"
-cp "$TESTS_DIR/workloads/unwind_drive.py" "$WL/"
+cp "$TESTS_DIR/workloads/unwind_drive.py" "$TESTS_DIR/workloads/c_callbacks.py" "$WL/"
 cd "$TRASH" || exit 1
 
 for entry in "${interpreters[@]}"; do
@@ -35,6 +37,24 @@ for entry in "${interpreters[@]}"; do
 		grep -v "^# " '"$label"'.folded | grep -E ";keyfn \\(" >'"$label"'.key &&
 		s=$(share '"$label"'.key ";caller \\([^;]*\\);([^;(]+;)+keyfn \\(") &&
 		echo "in order: $s% of $(total '"$label"'.key) keyfn samples" &&
+		awk -v s="$s" "BEGIN { exit !(s >= 90) }"
+	'
+	case $label in 3.11-host | 3.15-*) ;; *) continue ;; esac
+	for m in qsort sqlite; do
+		# shellcheck disable=SC2086
+		"$RAMPA" record -F 499 -o "$label.$m" -- $cmd "$WL/c_callbacks.py" $m 2 \
+			2>"$label.$m.err"
+	done
+	test_expect_success "$label: qsort calling back into Python: sort_it;...;qsort...;cmp" '
+		grep -v "^# " '"$label"'.qsort | grep -E ";cmp \(" >'"$label"'.cmp &&
+		s=$(share '"$label"'.cmp ";sort_it \([^)]*\);(.*;)?ffi_call;(.*;)?qsort[^;]*;(.*;)?cmp \(") &&
+		echo "in order: $s% of $(total '"$label"'.cmp) cmp samples" &&
+		awk -v s="$s" "BEGIN { exit !(s >= 90) }"
+	'
+	test_expect_success "$label: a sqlite user function: query;...;sqlite3VdbeExec;...;udf" '
+		grep -v "^# " '"$label"'.sqlite | grep -E ";udf \(" >'"$label"'.udf &&
+		s=$(share '"$label"'.udf ";query \([^)]*\);(.*;)?sqlite3VdbeExec;([^;(]+;)+udf \(") &&
+		echo "in order: $s% of $(total '"$label"'.udf) udf samples" &&
 		awk -v s="$s" "BEGIN { exit !(s >= 90) }"
 	'
 done
