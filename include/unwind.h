@@ -49,10 +49,12 @@ int unwind__compile_file(int fd, struct unwind_row **rows, size_t *nrows, size_t
 struct unwind *unwind__new(struct capture *c);
 void unwind__free(struct unwind *u);
 /* (Re)read pid's executable mappings and give the kernel their tables,
- * compiling the files not seen before. 0, or -1 when pid's maps cannot be
- * read (it exited) or it cannot be given tables (counted).
+ * compiling the files not seen before (with compile false: only tables in
+ * memory or in the disk cache, which take a millisecond; the others are
+ * left to a later call). 0, or -1 when pid's maps cannot be read (it
+ * exited) or it cannot be given tables (counted).
  */
-int unwind__update(struct unwind *u, pid_t pid);
+int unwind__update(struct unwind *u, pid_t pid, bool compile);
 /* pid exited: its mappings go, and the tables only it used become evictable. */
 void unwind__forget(struct unwind *u, pid_t pid);
 const struct unwind_stats *unwind__stats(const struct unwind *u);

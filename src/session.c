@@ -152,7 +152,7 @@ static void add_descendants(struct session *se)
 		se->desc[se->ndesc++] = d[i];
 		u64map_slot(&se->tree, (uint32_t)d[i], NULL);
 		symbolizer__refresh(se->sym, d[i]);
-		unwind__update(se->unwind, d[i]);
+		unwind__update(se->unwind, d[i], true);
 		inspect_python(se, d[i], false);
 		p_debug("following descendant %d of the targets", (int)d[i]);
 	}
@@ -583,6 +583,7 @@ static void on_code(const struct py_code_event *e, void *ctx)
 static void on_event(const struct capture_event *e, void *ctx)
 {
 	struct session *se = ctx;
+	bool unwinding;
 
 	switch (e->type) {
 	case EVENT_NEW_PROCESS:
@@ -597,13 +598,17 @@ static void on_event(const struct capture_event *e, void *ctx)
 		 * only when that is the main thread.
 		 */
 		proc_entry_comm(se, e->pid, true, e->tid == e->pid ? e->comm : NULL);
+		/* Not for CMD before its exec: that is rampa-bpf's own image.
+		 * Cached tables first, then the interpreter, then the tables
+		 * to build, which take a while.
+		 */
+		unwinding = !se->child || e->pid != (__u32)se->child || se->child_execed;
+		if (unwinding)
+			unwind__update(se->unwind, e->pid, false);
 		if (!python__checked(se->py, e->pid))
 			inspect_python(se, e->pid, true);
-		/* After the interpreter: building tables takes a while. Not for
-		 * CMD before its exec: that is rampa-bpf's own image.
-		 */
-		if (!se->child || e->pid != (__u32)se->child || se->child_execed)
-			unwind__update(se->unwind, e->pid);
+		if (unwinding)
+			unwind__update(se->unwind, e->pid, true);
 		break;
 	case EVENT_EXEC:
 		/* Samples of the old image must resolve against the old maps. */
@@ -617,9 +622,10 @@ static void on_event(const struct capture_event *e, void *ctx)
 		 * shell execs python, which runs at once), so the new image's
 		 * names may be in already.
 		 */
+		unwind__update(se->unwind, e->pid, false);
 		python__forget(se->py, e->pid);
 		inspect_python(se, e->pid, true);
-		unwind__update(se->unwind, e->pid);
+		unwind__update(se->unwind, e->pid, true);
 		break;
 	case EVENT_FORK:
 		p_debug("following child %u of %u", e->pid, e->ppid);
@@ -637,7 +643,7 @@ static void on_event(const struct capture_event *e, void *ctx)
 		break;
 	case EVENT_UNWIND_MISS:
 		/* A library mapped since its tables were made (dlopen). */
-		unwind__update(se->unwind, e->pid);
+		unwind__update(se->unwind, e->pid, true);
 		break;
 	case EVENT_EXIT:
 		se->nexits++;
@@ -717,7 +723,7 @@ static int add_targets(struct session *se)
 		u64map_slot(&se->tree, (uint32_t)pid, NULL);
 		/* Before the first sample, so every sample can carry Python frames. */
 		symbolizer__refresh(se->sym, pid);
-		unwind__update(se->unwind, pid);
+		unwind__update(se->unwind, pid, true);
 		inspect_python(se, pid, false);
 		if (se->o.mode == MODE_GILWAIT && !python__gil(se->py, pid))
 			p_warn("PID %d: %s", (int)pid,

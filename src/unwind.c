@@ -548,6 +548,13 @@ static bool cache_path(const char *key, char *buf, size_t len)
 	return snprintf(buf, len, "%s/%s.rows", d, key + 2) < (int)len;
 }
 
+static bool cache_has(const char *key)
+{
+	char path[PATH_MAX];
+
+	return cache_path(key, path, sizeof(path)) && !access(path, R_OK);
+}
+
 static bool cache_read(const char *key, struct unwind_row **rows, size_t *n, size_t *nbad)
 {
 	char path[PATH_MAX];
@@ -640,7 +647,7 @@ static void table_load(struct unwind *u, struct table *t, int fd, const char *pa
 }
 
 /* The table of the file open on fd, compiled and loaded at first sight. */
-static struct table *table_for(struct unwind *u, int fd, const char *path)
+static struct table *table_for(struct unwind *u, int fd, const char *path, bool compile)
 {
 	char key[96];
 	struct stat st;
@@ -667,6 +674,9 @@ static struct table *table_for(struct unwind *u, int fd, const char *path)
 	}
 	elf_end(elf);
 	t = table_find(u, key);
+	/* Not compiled now: only what the disk cache holds is taken. */
+	if (!t && !compile && !cache_has(key))
+		return NULL;
 	if (!t) {
 		t = xcalloc(1, sizeof(*t));
 		snprintf(t->key, sizeof(t->key), "%s", key);
@@ -738,7 +748,7 @@ static void uproc_release(struct unwind *u, struct uproc *p)
 	p->n = 0;
 }
 
-int unwind__update(struct unwind *u, pid_t pid)
+int unwind__update(struct unwind *u, pid_t pid, bool compile)
 {
 	struct proc_maps *maps;
 	struct unwind_proc *up;
@@ -788,7 +798,7 @@ int unwind__update(struct unwind *u, pid_t pid)
 		if (m->path[0] && m->path[0] != '[')
 			fd = open_mapping(pid, m);
 		if (fd >= 0 && mapping_bias(fd, m, &bias))
-			t = table_for(u, fd, m->path);
+			t = table_for(u, fd, m->path, compile);
 		if (fd >= 0)
 			close(fd);
 		um = &up->maps[up->nmaps++];
