@@ -65,6 +65,7 @@ struct session {
 	struct python *py;
 	struct pythreads *pt; /* with -T and gil-wait: thread names */
 	struct stacks *stacks;
+	struct unwind *unwind; /* CFI tables for the kernel's walker; NULL: frame pointers */
 	struct pending {
 		pid_t pid;
 		double first, next;

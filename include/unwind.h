@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Native user stacks of a live process from its threads' saved registers
- * (src/unwind.c): elfutils' libdwfl unwinds with each module's .eh_frame
- * (CFI; a frame-pointer step where a module has none), reading the stack
- * with process_vm_readv. Nothing is stopped or attached: the caller gives
- * registers it trusts (a thread off CPU) and checks afterwards that the
- * thread did not run meanwhile.
+/* Unwind tables for the BPF stack walker (bpf/unwind.bpf.h): each ELF file a
+ * target maps executable is read once with elfutils' libdw, its .eh_frame
+ * compiled to rows (struct unwind_row), and the rows shared by every process
+ * that maps the file (found by GNU build id, else by device, inode, size and
+ * mtime). Rows live in one bounded kernel array: tables no process uses are
+ * evicted when room is needed, and a table that still does not fit is not
+ * loaded (its code is walked by frame pointers), which is counted.
+ * Compiled tables are kept on disk by build id (RAMPA_UNWIND_CACHE, default
+ * /var/cache/rampa-bpf/unwind; "" for none) for the next run.
  */
 #ifndef RAMPA_UNWIND_H
 #define RAMPA_UNWIND_H
@@ -14,33 +17,46 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include <linux/types.h>
+#include "capture.h"
 
-struct unwinder;
+struct capture;
+struct unwind;
 
-/* Why a walk ended. */
-enum unwind_end {
-	UNWIND_COMPLETE = 0, /* reached the outermost frame */
-	UNWIND_TRUNCATED,    /* max frames */
-	UNWIND_FAILED, /* a step failed (no CFI, unreadable memory): what follows is unknown */
+struct unwind_stats {
+	uint64_t procs;		/* processes given tables */
+	uint64_t files;		/* distinct files given tables */
+	uint64_t cached;	/* ... of them read from the disk cache */
+	uint64_t rows;		/* rows loaded (all tables, over the run) */
+	uint64_t build_ns;	/* time spent compiling tables */
+	uint64_t no_cfi;	/* files without usable .eh_frame: frame pointers only */
+	uint64_t rows_bad;	/* rows with a rule the walker cannot follow */
+	uint64_t evicted;	/* tables evicted to make room */
+	uint64_t not_loaded;	/* tables not loaded: no room even after eviction */
+	uint64_t maps_dropped;	/* executable mappings beyond RAMPA_UNWIND_MAPS */
+	uint64_t procs_dropped; /* processes not given tables: unwind_procs full */
 };
 
-/* For pid (its modules read from /proc/PID/maps, files opened inside its
- * root); NULL after one debug line when libdwfl cannot be set up.
+/* A table compiled from an ELF file's .eh_frame: rows sorted by pc, owned
+ * by the caller (free()). Exposed for test-tool. 0, or -1 with *why set to
+ * a static string when the file has no usable CFI.
  */
-struct unwinder *unwinder__new(pid_t pid);
-void unwinder__free(struct unwinder *u);
+int unwind__compile_file(int fd, struct unwind_row **rows, size_t *nrows, size_t *nbad,
+			 const char **why);
 
-/* Unwind thread tid from regs (DUMP_NREGS words, DWARF order: include/dump.h)
- * into pcs[0..max) leaf first, reading stack_len bytes at stack_base from
- * the copy stack when given (taken with the registers), the rest from the
- * process, with each frame's stack pointer in sps (0:
- * unknown); activation[i] is true for the leaf (and signal frames): its pc
- * is not a return address. The count in *n.
+/* A table cache writing into c's maps; NULL when c is NULL (no kernel
+ * side: then every function below does nothing).
  */
-enum unwind_end unwinder__walk(struct unwinder *u, pid_t tid, const __u64 *regs,
-			       uint64_t stack_base, const void *stack, size_t stack_len,
-			       uint64_t *pcs, uint64_t *sps, bool *activation, unsigned int max,
-			       unsigned int *n);
+struct unwind *unwind__new(struct capture *c);
+void unwind__free(struct unwind *u);
+/* (Re)read pid's executable mappings and give the kernel their tables,
+ * compiling the files not seen before (with compile false: only tables in
+ * memory or in the disk cache, which take a millisecond; the others are
+ * left to a later call). 0, or -1 when pid's maps cannot be read (it
+ * exited) or it cannot be given tables (counted).
+ */
+int unwind__update(struct unwind *u, pid_t pid, bool compile);
+/* pid exited: its mappings go, and the tables only it used become evictable. */
+void unwind__forget(struct unwind *u, pid_t pid);
+const struct unwind_stats *unwind__stats(const struct unwind *u);
 
 #endif

@@ -13,7 +13,7 @@
  *   a per-thread cpu-clock event takes them at its next tick, with its
  *   kernel stack and a copy of the top of its user stack.
  * - native frames: libdwfl unwinds from those registers with .eh_frame,
- *   reading the stack with process_vm_readv (src/unwind.c). No ptrace.
+ *   reading the stack with process_vm_readv (src/unwinder.c). No ptrace.
  * - Python frames: the thread state's frame chain read from memory
  *   (python__snapshot, the walker record uses for sleeping threads).
  * - names: src/pythreads.c; the GIL: gil.locked and gil.last_holder.
@@ -38,7 +38,7 @@
 #include "pythreads.h"
 #include "stacks.h"
 #include "symbolize.h"
-#include "unwind.h"
+#include "unwinder.h"
 #include "util.h"
 
 static const char *const syscall_names[] = {
@@ -212,7 +212,7 @@ static unsigned int python_runs(const struct py_stack *ps)
 /* A thread's user stack as read: native frames leaf first (pc, stack pointer,
  * name) and Python frames with the ends of their runs.
  */
-struct user_stack {
+struct dump_ustack {
 	uint64_t pcs[RAMPA_MAX_STACK_DEPTH], sps[RAMPA_MAX_STACK_DEPTH];
 	bool act[RAMPA_MAX_STACK_DEPTH];
 	char names[RAMPA_MAX_STACK_DEPTH][FRAME_NAME_MAX];
@@ -231,7 +231,7 @@ struct user_stack {
  * (a shim frame on the data stack) ends no run. False when a run finds no
  * native frame, or they come out of order: the runs are not placed.
  */
-static bool place_by_entry_frames(struct user_stack *u, bool complete)
+static bool place_by_entry_frames(struct dump_ustack *u, bool complete)
 {
 	uint64_t lo = u->npcs ? u->sps[0] : 0, hi = u->npcs ? u->sps[u->npcs - 1] : 0;
 	uint32_t start = 0;
@@ -266,7 +266,7 @@ static bool place_by_entry_frames(struct user_stack *u, bool complete)
  * clones), when the number of eval-loop frames and of runs agree, the rule
  * of record's splice.
  */
-static bool place_by_names(struct user_stack *u, bool complete)
+static bool place_by_names(struct dump_ustack *u, bool complete)
 {
 	unsigned int evals = 0, runs = python_runs(&u->py);
 	uint32_t j = 0;
@@ -293,7 +293,7 @@ static bool place_by_names(struct user_stack *u, bool complete)
  * it executes, when that can be told (above). Else the Python frames come
  * first, then a marker, then the native frames as they are.
  */
-static void user_frames(struct symbolizer *sym, struct python *py, pid_t pid, struct user_stack *u,
+static void user_frames(struct symbolizer *sym, struct python *py, pid_t pid, struct dump_ustack *u,
 			bool native, struct thread *th, struct dump_stats *st)
 {
 	bool complete = th->native_end == UNWIND_COMPLETE;
@@ -345,7 +345,7 @@ static void user_frames(struct symbolizer *sym, struct python *py, pid_t pid, st
 }
 
 static void read_thread(struct symbolizer *sym, struct python *py, struct unwinder *uw,
-			const struct dump_opts *o, struct user_stack *u, struct thread *th,
+			const struct dump_opts *o, struct dump_ustack *u, struct thread *th,
 			struct dump_stats *st)
 {
 	const struct dump_task *t = th->t;
@@ -678,7 +678,7 @@ int cmd_dump(int argc, char **argv)
 	struct pythreads *pt = NULL;
 	struct unwinder *uw = NULL;
 	struct thread *th = NULL;
-	struct user_stack *us = NULL;
+	struct dump_ustack *us = NULL;
 	struct py_proc pp;
 	char comm[64], why[256] = "";
 	const char *pydesc = NULL;

@@ -555,6 +555,7 @@ int python__snapshot_runs(struct python *py, pid_t pid, pid_t tid, struct py_sta
 	out->truncated = 0;
 	if (nends)
 		*nends = 0;
+	out->nentries = 0;
 	if (!t || t->unsupported)
 		return -1;
 	p = &t->bpf;

@@ -21,6 +21,7 @@
 #include "session_int.h"
 #include "stacks.h"
 #include "symbolize.h"
+#include "unwind.h"
 #include "util.h"
 
 static volatile sig_atomic_t stop_signal;
@@ -152,6 +153,7 @@ static void add_descendants(struct session *se)
 		se->desc[se->ndesc++] = d[i];
 		u64map_slot(&se->tree, (uint32_t)d[i], NULL);
 		symbolizer__refresh(se->sym, d[i]);
+		unwind__update(se->unwind, d[i], true);
 		inspect_python(se, d[i], false);
 		p_debug("following descendant %d of the targets", (int)d[i]);
 	}
@@ -564,6 +566,7 @@ static void forget_exited(struct session *se)
 		pid_t pid = se->exited[i];
 
 		symbolizer__forget(se->sym, pid);
+		unwind__forget(se->unwind, pid);
 		python__forget(se->py, pid);
 		python__retire_codes(se->py, pid, drop_code, se);
 		capture__set_python(se->cap, pid, NULL);
@@ -613,6 +616,7 @@ static void on_code(const struct py_code_event *e, void *ctx)
 static void on_event(const struct capture_event *e, void *ctx)
 {
 	struct session *se = ctx;
+	bool unwinding;
 
 	switch (e->type) {
 	case EVENT_NEW_PROCESS:
@@ -627,8 +631,17 @@ static void on_event(const struct capture_event *e, void *ctx)
 		 * only when that is the main thread.
 		 */
 		proc_entry_comm(se, e->pid, true, e->tid == e->pid ? e->comm : NULL);
+		/* Not for CMD before its exec: that is rampa-bpf's own image.
+		 * Cached tables first, then the interpreter, then the tables
+		 * to build, which take a while.
+		 */
+		unwinding = !se->child || e->pid != (__u32)se->child || se->child_execed;
+		if (unwinding)
+			unwind__update(se->unwind, e->pid, false);
 		if (!python__checked(se->py, e->pid))
 			inspect_python(se, e->pid, true);
+		if (unwinding)
+			unwind__update(se->unwind, e->pid, true);
 		break;
 	case EVENT_EXEC:
 		/* Samples of the old image must resolve against the old maps. */
@@ -642,8 +655,10 @@ static void on_event(const struct capture_event *e, void *ctx)
 		 * shell execs python, which runs at once), so the new image's
 		 * names may be in already.
 		 */
+		unwind__update(se->unwind, e->pid, false);
 		python__forget(se->py, e->pid);
 		inspect_python(se, e->pid, true);
+		unwind__update(se->unwind, e->pid, true);
 		break;
 	case EVENT_FORK:
 		p_debug("following child %u of %u", e->pid, e->ppid);
@@ -658,6 +673,10 @@ static void on_event(const struct capture_event *e, void *ctx)
 			gil_threads_alive(se, e->pid);
 			gilwait__names(se->gil, thread_name_of, se);
 		}
+		break;
+	case EVENT_UNWIND_MISS:
+		/* A library mapped since its tables were made (dlopen). */
+		unwind__update(se->unwind, e->pid, true);
 		break;
 	case EVENT_EXIT:
 		se->nexits++;
@@ -755,6 +774,7 @@ static int add_targets(struct session *se)
 		u64map_slot(&se->tree, (uint32_t)pid, NULL);
 		/* Before the first sample, so every sample can carry Python frames. */
 		symbolizer__refresh(se->sym, pid);
+		unwind__update(se->unwind, pid, true);
 		inspect_python(se, pid, false);
 		if (se->o.mode == MODE_GILWAIT && !python__gil(se->py, pid))
 			p_warn("PID %d: %s", (int)pid,
@@ -806,6 +826,9 @@ int session__start(struct session *se)
 	ret = capture__open(&se->cap, &copts);
 	if (ret)
 		return ret;
+	/* RAMPA_UNWIND=fp: the kernel's frame-pointer walk only (to compare). */
+	if (!getenv("RAMPA_UNWIND") || strcmp(getenv("RAMPA_UNWIND"), "fp"))
+		se->unwind = unwind__new(se->cap);
 	if (se->o.cmd) {
 		uint64_t st;
 
@@ -1070,6 +1093,7 @@ void session__free(struct session *se)
 {
 	if (!se)
 		return;
+	unwind__free(se->unwind);
 	capture__close(se->cap);
 	if (se->pt && pythreads__stats(se->pt)->threads_over)
 		p_warn("thread names: %" PRIu64 " threads past the limit of %d per process are "

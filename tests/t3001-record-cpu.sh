@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 require_bpf
 
-CHAIN='spin;__libc_start_call_main;main;run_cycles'
+CHAIN='spin;_start;__libc_start_main;__libc_start_call_main;main;run_cycles'
 
 test_expect_success 'record -- CMD: hot 75% and warm 25% under their callers' '
 	"$RAMPA" record -F 999 -o cmd.folded -- "$BUILD/spin" 3 2>err &&
