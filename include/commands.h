@@ -9,5 +9,6 @@ int cmd_record(int argc, char **argv);
 int cmd_gil_wait(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_agent(int argc, char **argv);
 
 #endif

@@ -9,7 +9,7 @@ set -euo pipefail
 with_test=false
 [ "${1:-}" = --test ] && with_test=true
 
-pkgs=(clang-19 llvm-19 bpftool libbpf-dev libelf-dev zlib1g-dev libiberty-dev pkg-config make gcc
+pkgs=(clang-19 llvm-19 bpftool libbpf-dev libelf-dev zlib1g-dev libiberty-dev libcurl4-openssl-dev pkg-config make gcc
       perl python3 python3-docutils)
 if $with_test; then
 	pkgs+=(chromium golang-go libclang-rt-19-dev python3-pytest debootstrap libxml2-utils)
