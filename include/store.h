@@ -61,4 +61,12 @@ int store__parse_time(const char *s, double now, double *out);
 int store__read(const char *dir, const char *service, const char *mode, double from, double to,
 		struct profile *p, size_t *nwindows, double *first, double *last);
 
+/* report DIR: the windows of service (NULL: all) and mode (NULL: the only
+ * one) between the times from and to (store__parse_time; NULL: the first
+ * and the last) merged into p, with a line on stderr saying what was merged
+ * unless quiet. An exit status, after one error line.
+ */
+int store__report_input(const char *dir, const char *service, const char *mode, const char *from,
+			const char *to, struct profile *p, bool quiet);
+
 #endif

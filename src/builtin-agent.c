@@ -1134,7 +1134,6 @@ static void reload(struct agent *ag, char **keep, char ***cargs)
 	restart = o.hz != ag->o.hz || o.mode != ag->o.mode;
 	if (restart) {
 		end_session(ag, ag->se, false);
-		ag->from = wall_now();
 	}
 	push__free(ag->push);
 	ag->push = NULL;
@@ -1147,6 +1146,7 @@ static void reload(struct agent *ag, char **keep, char ***cargs)
 		       ag->have_re || !ag->o.match ? "pushing is off" : "--match is off");
 	if (restart) {
 		ag->se = new_session(ag, &err);
+		ag->from = wall_now();
 		if (!ag->se) {
 			p_err("SIGHUP: cannot profile with the new rate or mode; exiting");
 			return;
@@ -1195,8 +1195,10 @@ int cmd_agent(int argc, char **argv)
 		goto out;
 	if (gethostname(ag.hostname, sizeof(ag.hostname) - 1))
 		snprintf(ag.hostname, sizeof(ag.hostname), "unknown");
-	ag.started = ag.from = wall_now();
+	ag.started = wall_now();
 	ag.se = new_session(&ag, &err);
+	/* The first window starts with sampling, not before the attach. */
+	ag.from = wall_now();
 	if (!ag.se) {
 		ret = err == -EPERM || err == -EACCES || err == -EOPNOTSUPP ? EXIT_NOPERM
 									    : EXIT_ERROR;

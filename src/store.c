@@ -366,3 +366,43 @@ int store__read(const char *dir, const char *service, const char *mode, double f
 	}
 	return ret;
 }
+
+int store__report_input(const char *dir, const char *service, const char *mode, const char *from,
+			const char *to, struct profile *p, bool quiet)
+{
+	struct timespec ts;
+	double now, t0 = 0, t1 = 1e18, first, last;
+	size_t n;
+	int ret;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = ts.tv_sec + ts.tv_nsec / 1e9;
+	if ((from && store__parse_time(from, now, &t0)) ||
+	    (to && store__parse_time(to, now, &t1))) {
+		p_err("invalid time '%s' (give an ISO time like 2026-11-29T21:40:00Z, a time "
+		      "before now like -10m, -2h, -1d, or now)",
+		      from && store__parse_time(from, now, &t0) ? from : to);
+		return EXIT_USAGE;
+	}
+	if (t1 < t0) {
+		p_err("--to is before --from: nothing to merge");
+		return EXIT_USAGE;
+	}
+	ret = store__read(dir, service, mode, t0, t1, p, &n, &first, &last);
+	if (ret)
+		return ret;
+	if (!n) {
+		p_err("no window of %s%s in store '%s' between %s and %s",
+		      service ? "service " : "", service ? service : "any service", dir,
+		      from ? from : "the first", to ? to : "now");
+		return EXIT_INPUT;
+	}
+	if (!quiet) {
+		char a[48], b[48];
+
+		fmt_stamp(a, sizeof(a), first);
+		fmt_stamp(b, sizeof(b), last);
+		fprintf(stderr, "rampa-bpf: merged %zu windows from %s to %s\n", n, a, b);
+	}
+	return EXIT_OK;
+}
