@@ -20,9 +20,9 @@ static const struct command commands[] = {
 	{ "gil-wait", cmd_gil_wait, "measure how long each thread waits for the GIL, and where" },
 	{ "report", cmd_report,
 	  "convert collapsed stacks to a flame graph, speedscope, pprof, pstats" },
+	{ "diff", cmd_diff, "compare two profiles: differential flame graph and table" },
 	{ "agent", cmd_agent,
 	  "profile the whole machine continuously: local store, push to Pyroscope" },
-	{ "diff", cmd_diff, "compare two profiles: differential flame graph and table" },
 	{ NULL, NULL, NULL },
 };
 
