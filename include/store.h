@@ -2,10 +2,11 @@
 /* The agent's local store (src/store.c): one collapsed-stack file (with our
  * "# rampa-bpf:" header) per window, service and process, laid out as
  *
- *	DIR/windows/SERVICE/MODE/FROM_UNTIL_PID.folded
+ *	DIR/windows/SERVICE/MODE/FROM_UNTIL.folded
  *
  * FROM and UNTIL are UTC, "20261129T214200.123Z": a listing tells the
- * service, mode and time range of every window without opening it. Folded
+ * service, mode and time range of every window without opening it (a
+ * name may add "_ANYTHING" before ".folded"; readers ignore it). Folded
  * files are what report and diff already read, merge by adding, and stay
  * readable with grep; pprof is made from them when pushed.
  */
@@ -30,11 +31,11 @@ bool store__is_store(const char *path);
 void store__safe_name(const char *name, char *buf, size_t len);
 
 /* Write p (a window from..until, wall-clock seconds since the epoch) of
- * service (already safe) and pid into dir's windows, atomically. The bytes
- * written in *bytes. 0, or -1 with one error line.
+ * service (already safe) into dir's windows, atomically. The bytes written
+ * in *bytes. 0, or -1 with one error line.
  */
-int store__write_window(const char *dir, const char *service, const char *mode, pid_t pid,
-			double from, double until, const struct profile *p, uint64_t *bytes);
+int store__write_window(const char *dir, const char *service, const char *mode, double from,
+			double until, const struct profile *p, uint64_t *bytes);
 
 /* Remove windows that ended before now - max_age seconds (0: no limit),
  * then the oldest until the windows take at most max_bytes (0: no limit).

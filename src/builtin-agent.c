@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "folded.h"
 #include "pprof.h"
 #include "procfs.h"
 #include "profile.h"
@@ -38,6 +39,7 @@
 #define AGENT_DEFAULT_SIZE    (1ull << 30)
 #define AGENT_DEFAULT_QUEUE   (256ull << 20)
 #define AGENT_MAX_PROCS	      65536 /* cached process descriptions */
+#define AGENT_PRUNE_SEC	      60.0  /* seconds between retention passes */
 
 static void usage(FILE *f)
 {
@@ -133,6 +135,8 @@ struct agent {
 	uint64_t pruned, pruned_bytes, kept_bytes;
 	uint64_t pushed_bytes_total, skipped_samples, forgotten, procs_over;
 	bool store_failing;
+	double next_prune; /* wall clock */
+	size_t last_procs; /* processes in the last window */
 	char last_services[4096];
 };
 
@@ -766,8 +770,18 @@ static void label_safe(const char *s, char *out, size_t len)
 	out[n] = 0;
 }
 
-static void push_window(struct agent *ag, const struct proc_info *pi, const char *service,
-			struct profile *part, double until)
+/* A service's part of a window: its processes' stacks, and the labels they
+ * share (a container or Python version the processes differ on is left
+ * out; the pid label is there when the window has one process).
+ */
+struct group {
+	char service[128], container[80], pyver[16];
+	pid_t pid; /* the one process, or 0 when several */
+	struct profile *p;
+	bool mixed_container, mixed_pyver;
+};
+
+static void push_window(struct agent *ag, const struct group *g, struct profile *part, double until)
 {
 	char name[1024], svc[160], host[256], *esc, query[2048], *body = NULL;
 	size_t len = 0, n;
@@ -779,14 +793,15 @@ static void push_window(struct agent *ag, const struct proc_info *pi, const char
 		free(body);
 		return;
 	}
-	label_safe(service, svc, sizeof(svc));
+	label_safe(g->service, svc, sizeof(svc));
 	label_safe(ag->hostname, host, sizeof(host));
-	n = snprintf(name, sizeof(name), "%s.%s{service_name=%s,hostname=%s,pid=%d", svc, mode, svc,
-		     host, (int)pi->pid);
-	if (pi->container[0])
-		n += snprintf(name + n, sizeof(name) - n, ",container_id=%s", pi->container);
-	if (pi->pyver[0])
-		n += snprintf(name + n, sizeof(name) - n, ",python_version=%s", pi->pyver);
+	n = snprintf(name, sizeof(name), "%s.%s{service_name=%s,hostname=%s", svc, mode, svc, host);
+	if (g->pid)
+		n += snprintf(name + n, sizeof(name) - n, ",pid=%d", (int)g->pid);
+	if (g->container[0] && !g->mixed_container)
+		n += snprintf(name + n, sizeof(name) - n, ",container_id=%s", g->container);
+	if (g->pyver[0] && !g->mixed_pyver)
+		n += snprintf(name + n, sizeof(name) - n, ",python_version=%s", g->pyver);
 	snprintf(name + n, sizeof(name) - n, "}");
 	esc = curl_easy_escape(NULL, name, 0);
 	snprintf(query, sizeof(query),
@@ -800,87 +815,130 @@ static void push_window(struct agent *ag, const struct proc_info *pi, const char
 	free(body);
 }
 
-struct part {
-	struct profile *p;
-	bool has_python;
-};
+static bool has_python_frame(const struct profile *w, const uint32_t *fr, uint32_t n)
+{
+	for (uint32_t k = 0; k < n; k++) {
+		enum frame_kind kind = frame__kind(profile__frame_name(w, fr[k]));
 
-/* The window [ag->from, until) in w, split per process and written. */
+		if (kind == FRAME_PY_USER || kind == FRAME_PY_STDLIB || kind == FRAME_PY_SITE)
+			return true;
+	}
+	return false;
+}
+
+#define PID_PY	   (1ull << 63) /* in the pid map: a stack of it has Python frames */
+#define PID_GROUP  (1ull << 62) /* ... then: the low bits are its group + 1 (0: left out) */
+#define PID_LOW(v) ((v) & ~(PID_PY | PID_GROUP))
+
+/* Which group pid's samples go to (an index), -1 when left out. first is
+ * the index of its first stack in w, whose process frame names it when it
+ * exited before it could be read.
+ */
+static int group_of(struct agent *ag, struct group **gs, size_t *ng, size_t *cap, pid_t pid,
+		    bool has_py, const struct profile *w, size_t first)
+{
+	struct proc_info *pi = proc_info(ag, pid), gone = { 0 };
+	char service[128];
+	size_t i;
+
+	if (!pi) {
+		uint32_t n;
+		uint64_t wt;
+		const uint32_t *fr = profile__stack(w, first, &n, &wt);
+
+		gone.pid = pid;
+		gone.matched = !ag->have_re;
+		snprintf(gone.service, sizeof(gone.service), "%s", profile__frame_name(w, fr[0]));
+		pi = &gone;
+	}
+	if (!pi->matched || !(ag->o.all_processes || pi->python || has_py))
+		return -1;
+	store__safe_name(pi->service, service, sizeof(service));
+	for (i = 0; i < *ng; i++)
+		if (!strcmp((*gs)[i].service, service))
+			break;
+	if (i == *ng) {
+		grow_array((void **)gs, cap, *ng + 1, sizeof(**gs));
+		(*gs)[i] = (struct group){ .pid = pid, .p = profile__new() };
+		snprintf((*gs)[i].service, sizeof((*gs)[i].service), "%s", service);
+		snprintf((*gs)[i].container, sizeof((*gs)[i].container), "%s", pi->container);
+		snprintf((*gs)[i].pyver, sizeof((*gs)[i].pyver), "%s", pi->pyver);
+		(*ng)++;
+		return (int)i;
+	}
+	(*gs)[i].pid = 0;
+	(*gs)[i].mixed_container |= strcmp((*gs)[i].container, pi->container) != 0;
+	(*gs)[i].mixed_pyver |= strcmp((*gs)[i].pyver, pi->pyver) != 0;
+	return (int)i;
+}
+
+/* The window [ag->from, until) in w, split per service and written: one
+ * file and one push per service, whatever the number of its processes
+ * (process churn makes no more files), the pid in each stack's process
+ * frame and in pprof's sample labels.
+ */
 static void emit_window(struct agent *ag, struct profile *w, double until)
 {
 	struct profile_meta *wm = profile__meta(w);
-	struct u64map parts = U64MAP_INIT;
+	struct u64map pids = U64MAP_INIT;
 	const char *mode = session__mode_name(ag->o.mode);
-	size_t used = 0;
+	struct group *gs = NULL;
+	size_t ng = 0, cap = 0, used = 0, nprocs = 0;
 
 	wm->groups = PROFILE_GROUP_PROCESS;
 	wm->groups_known = true;
+	/* First: each process, whether it runs Python, where its first stack is. */
 	for (size_t i = 0; i < profile__nstacks(w); i++) {
-		uint32_t n, ids[4096];
-		uint64_t weight;
+		uint32_t n;
+		uint64_t weight, *v;
 		const uint32_t *fr = profile__stack(w, i, &n, &weight);
 		unsigned long pid;
 		bool added;
-		struct part *pt;
-		uint64_t *v;
 
-		if (!profile__stack_process(w, fr, n, &pid) || n > 4096) {
+		if (!profile__stack_process(w, fr, n, &pid))
+			continue;
+		v = u64map_slot(&pids, pid, &added);
+		if (added)
+			*v = i;
+		if (!(*v & PID_PY) && has_python_frame(w, fr, n))
+			*v |= PID_PY;
+	}
+	for (size_t i = 0; i < pids.cap; i++) {
+		uint64_t v;
+		int g;
+
+		if (!u64map_used(&pids, i))
+			continue;
+		v = pids.slots[i].val;
+		g = group_of(ag, &gs, &ng, &cap, (pid_t)pids.slots[i].key, v & PID_PY, w,
+			     PID_LOW(v));
+		pids.slots[i].val = PID_GROUP | (uint64_t)(g + 1);
+		nprocs += g >= 0;
+	}
+	for (size_t i = 0; i < profile__nstacks(w); i++) {
+		uint32_t n, ids[FOLDED_MAX_DEPTH];
+		uint64_t weight, *v;
+		const uint32_t *fr = profile__stack(w, i, &n, &weight);
+		unsigned long pid;
+		struct group *g;
+
+		if (!profile__stack_process(w, fr, n, &pid) || n > FOLDED_MAX_DEPTH ||
+		    !(v = u64map_find(&pids, pid)) || !PID_LOW(*v)) {
 			ag->skipped_samples += weight;
 			continue;
 		}
-		v = u64map_slot(&parts, pid, &added);
-		if (added) {
-			pt = xcalloc(1, sizeof(*pt));
-			pt->p = profile__new();
-			*v = (uint64_t)(uintptr_t)pt;
-		}
-		pt = (struct part *)(uintptr_t)*v;
-		for (uint32_t k = 0; k < n; k++) {
-			const char *fname = profile__frame_name(w, fr[k]);
-
-			ids[k] = profile__intern(pt->p, fname);
-			if (!pt->has_python) {
-				enum frame_kind kind = frame__kind(fname);
-
-				pt->has_python = kind == FRAME_PY_USER || kind == FRAME_PY_STDLIB ||
-						 kind == FRAME_PY_SITE;
-			}
-		}
-		profile__add(pt->p, ids, n, weight);
+		g = &gs[PID_LOW(*v) - 1];
+		for (uint32_t k = 0; k < n; k++)
+			ids[k] = profile__intern(g->p, profile__frame_name(w, fr[k]));
+		profile__add(g->p, ids, n, weight);
 	}
+	u64map_free(&pids);
 	ag->last_services[0] = 0;
-	for (size_t i = 0; i < parts.cap; i++) {
-		struct part *pt;
-		struct proc_info *pi, gone = { 0 };
-		struct profile_meta *m;
-		char service[128];
+	for (size_t i = 0; i < ng; i++) {
+		struct group *g = &gs[i];
+		struct profile_meta *m = profile__meta(g->p);
 		uint64_t bytes = 0;
 
-		if (!u64map_used(&parts, i))
-			continue;
-		pt = (struct part *)(uintptr_t)parts.slots[i].val;
-		pi = proc_info(ag, (pid_t)parts.slots[i].key);
-		if (!pi) {
-			/* Exited before it was ever read: its process name stands for the
-			 * service (the frame under the root), never a guess.
-			 */
-			uint32_t n;
-			uint64_t wt;
-			const uint32_t *fr = profile__stack(pt->p, 0, &n, &wt);
-
-			gone.pid = (pid_t)parts.slots[i].key;
-			gone.matched = !ag->have_re;
-			gone.python = pt->has_python;
-			snprintf(gone.service, sizeof(gone.service), "%s",
-				 profile__frame_name(pt->p, fr[0]));
-			pi = &gone;
-		}
-		if (!pi->matched || !(ag->o.all_processes || pi->python || pt->has_python)) {
-			ag->skipped_samples += profile__total(pt->p);
-			goto next;
-		}
-		store__safe_name(pi->service, service, sizeof(service));
-		m = profile__meta(pt->p);
 		m->mode = mode;
 		m->unit = session__mode_unit(ag->o.mode);
 		m->hz = ag->o.hz;
@@ -888,17 +946,28 @@ static void emit_window(struct agent *ag, struct profile *w, double until)
 		m->window = "attach";
 		m->groups = PROFILE_GROUP_PROCESS;
 		m->groups_known = true;
-		snprintf(m->target, sizeof(m->target), "service %.100s, pid %d on %.100s", service,
-			 (int)pi->pid, ag->hostname);
-		if (used + 200 < sizeof(ag->last_services))
-			used += snprintf(ag->last_services + used, sizeof(ag->last_services) - used,
-					 "  %s pid %d%s%s%s%s: %" PRIu64 " %s\n", service,
-					 (int)pi->pid, pi->pyver[0] ? " python " : "", pi->pyver,
-					 pi->container[0] ? " container " : "", pi->container,
-					 profile__total(pt->p), m->unit);
+		if (g->pid)
+			snprintf(m->target, sizeof(m->target), "service %.100s, pid %d on %.100s",
+				 g->service, (int)g->pid, ag->hostname);
+		else
+			snprintf(m->target, sizeof(m->target), "service %.100s on %.100s",
+				 g->service, ag->hostname);
+		if (used + 200 < sizeof(ag->last_services)) {
+			char pids_s[32] = "several processes";
+
+			if (g->pid)
+				snprintf(pids_s, sizeof(pids_s), "pid %d", (int)g->pid);
+			used += snprintf(
+			    ag->last_services + used, sizeof(ag->last_services) - used,
+			    "  %s %s%s%s%s%s: %" PRIu64 " %s\n", g->service, pids_s,
+			    g->pyver[0] && !g->mixed_pyver ? " python " : "",
+			    g->mixed_pyver ? "" : g->pyver,
+			    g->container[0] && !g->mixed_container ? " container " : "",
+			    g->mixed_container ? "" : g->container, profile__total(g->p), m->unit);
+		}
 		if (!ag->o.no_store) {
-			if (store__write_window(ag->o.store, service, mode, pi->pid, ag->from,
-						until, pt->p, &bytes)) {
+			if (store__write_window(ag->o.store, g->service, mode, ag->from, until,
+						g->p, &bytes)) {
 				ag->write_errors++;
 				ag->store_failing = true;
 			} else {
@@ -910,15 +979,17 @@ static void emit_window(struct agent *ag, struct profile *w, double until)
 			}
 		}
 		if (ag->push)
-			push_window(ag, pi, service, pt->p, until);
-	next:
-		profile__free(pt->p);
-		free(pt);
+			push_window(ag, g, g->p, until);
+		profile__free(g->p);
 	}
-	u64map_free(&parts);
-	if (!ag->o.no_store)
+	free(gs);
+	ag->last_procs = nprocs;
+	/* Retention lists the store: once a minute is enough. */
+	if (!ag->o.no_store && until >= ag->next_prune) {
 		store__prune(ag->o.store, until, ag->o.retention_age, ag->o.retention_size,
 			     &ag->pruned, &ag->pruned_bytes, &ag->kept_bytes);
+		ag->next_prune = until + (ag->o.interval > AGENT_PRUNE_SEC ? 0 : AGENT_PRUNE_SEC);
+	}
 	u64map_del_if(&ag->procs, proc_gone, ag);
 	ag->windows++;
 }
@@ -990,15 +1061,16 @@ static void write_status(struct agent *ag, const char *state)
 		    "\npush failures: %" PRIu64 "\nserver: %s\nlast push error: %s\n",
 		    ps.sent, ps.sent_bytes, ps.queued, ps.queued_bytes, ps.dropped, ps.rejected,
 		    ps.failures, ps.down ? "down" : "up", ps.last_error[0] ? ps.last_error : "-");
-	fprintf(f,
-		"samples left out (no process frame, not Python, not matched): %" PRIu64 "\n"
-		"processes known: %zu (forgotten at exit: %" PRIu64
-		", over the limit of %d: %" PRIu64
-		")\nagent cpu: %.2f s in %.0f s (%.3f%% of one core)\nagent rss: %ld kB (peak %ld "
-		"kB)\nprofiled in the last window:\n%s",
-		ag->skipped_samples, ag->procs.n, ag->forgotten, AGENT_MAX_PROCS, ag->procs_over,
-		cpu, up, up > 0 ? 100 * cpu / up : 0, rss, hwm,
-		ag->last_services[0] ? ag->last_services : "  (nothing)\n");
+	fprintf(
+	    f,
+	    "samples left out (no process frame, not Python, not matched): %" PRIu64 "\n"
+	    "processes in the last window: %zu\nprocesses known: %zu (forgotten at exit: %" PRIu64
+	    ", over the limit of %d: %" PRIu64
+	    ")\nagent cpu: %.2f s in %.0f s (%.3f%% of one core)\nagent rss: %ld kB (peak %ld "
+	    "kB)\nprofiled in the last window:\n%s",
+	    ag->skipped_samples, ag->last_procs, ag->procs.n, ag->forgotten, AGENT_MAX_PROCS,
+	    ag->procs_over, cpu, up, up > 0 ? 100 * cpu / up : 0, rss, hwm,
+	    ag->last_services[0] ? ag->last_services : "  (nothing)\n");
 	if (fclose(f) || rename(tmp, path))
 		p_debug("cannot write status file '%s': %s", path, strerror(errno));
 }
@@ -1105,6 +1177,7 @@ static void end_session(struct agent *ag, struct session *se, bool print)
 	session__stop(se);
 	if (print)
 		session__print_summary(se);
+	ag->next_prune = 0; /* the store within its bounds at exit */
 	emit_window(ag, session__profile(se), wall_now());
 	profile__free(session__profile(se));
 	session__free(se);

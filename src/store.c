@@ -84,8 +84,8 @@ static int mkdir_p(const char *path)
 	return mkdir(buf, 0750) && errno != EEXIST ? -1 : 0;
 }
 
-int store__write_window(const char *dir, const char *service, const char *mode, pid_t pid,
-			double from, double until, const struct profile *p, uint64_t *bytes)
+int store__write_window(const char *dir, const char *service, const char *mode, double from,
+			double until, const struct profile *p, uint64_t *bytes)
 {
 	char d[PATH_MAX], path[PATH_MAX + 128], a[48], b[48];
 	struct stat st;
@@ -98,7 +98,7 @@ int store__write_window(const char *dir, const char *service, const char *mode, 
 	}
 	fmt_stamp(a, sizeof(a), from);
 	fmt_stamp(b, sizeof(b), until);
-	snprintf(path, sizeof(path), "%s/%s_%s_%d.folded", d, a, b, (int)pid);
+	snprintf(path, sizeof(path), "%s/%s_%s.folded", d, a, b);
 	if (output__write_file(path, p, OUTPUT_FOLDED, 0))
 		return -1;
 	*bytes = stat(path, &st) ? 0 : (uint64_t)st.st_size;
