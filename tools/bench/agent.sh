@@ -62,5 +62,5 @@ store=$(find "$tmp/store/windows" -name '*.folded' -printf '%s\n' | awk '{ t += 
 nf=$(find "$tmp/store/windows" -name '*.folded' | wc -l)
 echo "windows pushed: $n, $((bytes / (n ? n : 1))) bytes each on average (pprof, gzipped);" \
 	"stored: $nf, $((store / (nf ? nf : 1))) bytes each (folded); services: $svc"
-echo "per service and hour at 10 s windows: $((bytes / (n ? n : 1) * 360 / 1024)) KiB pushed per process"
+echo "per service and hour at 10 s windows: $((bytes / (n ? n : 1) * 360 / 1024)) KiB pushed per service"
 grep -E "^(windows|agent|processes|samples)" "$tmp/store/status" | sed 's/^/    /'
