@@ -7,9 +7,10 @@ OUTPUT := .output
 ARCH := x86
 
 CFLAGS ?= -O2 -g -fno-omit-frame-pointer
+CFLAGS += $(shell pkg-config --cflags libcurl)
 CFLAGS += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -std=gnu11 \
 	  -Iinclude -I$(OUTPUT) -D_GNU_SOURCE
-LDLIBS += -lbpf -ldw -lelf -lz -liberty
+LDLIBS += -lbpf -ldw -lelf -lz -liberty $(shell pkg-config --libs libcurl) -lpthread
 # top's full-screen view, and the terminal's sequences for the progress line.
 CFLAGS += $(shell pkg-config --cflags ncursesw)
 LDLIBS += $(shell pkg-config --libs ncursesw)

@@ -23,6 +23,8 @@ static const struct command commands[] = {
 	{ "report", cmd_report,
 	  "convert collapsed stacks to a flame graph, speedscope, pprof, pstats" },
 	{ "diff", cmd_diff, "compare two profiles: differential flame graph and table" },
+	{ "agent", cmd_agent,
+	  "profile the whole machine continuously: local store, push to Pyroscope" },
 	{ NULL, NULL, NULL },
 };
 

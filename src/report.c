@@ -16,13 +16,15 @@
 #include "labels.h"
 #include "output.h"
 #include "report.h"
+#include "store.h"
 #include "util.h"
 
 static void usage(FILE *f)
 {
 	fprintf(
 	    f,
-	    "usage: rampa-bpf report IN [-o OUT] [--format FORMAT] [--top N] [OPTIONS]\n\n"
+	    "usage: rampa-bpf report IN [-o OUT] [--format FORMAT] [--top N] [OPTIONS]\n"
+	    "       rampa-bpf report STORE-DIR [--service S] [--from T] [--to T] [OPTIONS]\n\n"
 	    "Convert collapsed stacks (ours, FlameGraph's, py-spy's raw output; '-' for\n"
 	    "stdin) to another format, or print the heaviest functions.\n\n"
 	    "  -o, --output FILE        write the profile to FILE ('-': stdout)\n"
@@ -34,12 +36,19 @@ static void usage(FILE *f)
 	    "      --sort KEY           order of --top: self (default) or total\n" LABEL_HELP
 		REPORT_META_HELP
 	    "      --output-in-place    write through a symlink, FIFO or device at FILE\n"
+	    "A directory IN is an agent's store (rampa-bpf-agent(1)): the windows of a\n"
+	    "time range are merged, whole; --mode picks the mode when several are stored.\n"
+	    "      --service NAME       the windows of this service (default: every service)\n"
+	    "      --from TIME          from TIME: ISO 8601 (UTC), or before now: -10m, -2h\n"
+	    "      --to TIME            up to TIME (default: now)\n"
 	    "  -q, --quiet              no summary on stderr\n"
 	    "  -h, --help               this help\n\n"
 	    "exit status: 0 ok, 2 usage, 5 output cannot be written, 6 input unreadable or\n"
 	    "malformed. See rampa-bpf-report(1).\n",
 	    output__format_list);
 }
+
+enum { OPT_STORE_SERVICE = 500, OPT_STORE_FROM, OPT_STORE_TO };
 
 static int meta_opt(struct input_meta *im, int opt, const char *arg)
 {
@@ -246,8 +255,13 @@ int cmd_report(int argc, char **argv)
 		{ "no-lines", no_argument, NULL, OPT_NO_LINES },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
+		/* A store's (store.h): service and wall-clock range. */
+		{ "service", required_argument, NULL, OPT_STORE_SERVICE },
+		{ "from", required_argument, NULL, OPT_STORE_FROM },
+		{ "to", required_argument, NULL, OPT_STORE_TO },
 		{},
 	};
+	const char *service = NULL, *from = NULL, *to = NULL;
 	struct profile_opts po = { 0 };
 	const char *output, *format, *input;
 	unsigned long top = 0;
@@ -279,6 +293,15 @@ int cmd_report(int argc, char **argv)
 			}
 			sort_total = !strcmp(optarg, "total");
 			break;
+		case OPT_STORE_SERVICE:
+			service = optarg;
+			break;
+		case OPT_STORE_FROM:
+			from = optarg;
+			break;
+		case OPT_STORE_TO:
+			to = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;
@@ -308,7 +331,13 @@ int cmd_report(int argc, char **argv)
 		top = 20;
 
 	p = profile__new();
-	ret = report__read_input(input, p, po.read_flags, &po.meta);
+	if (store__is_store(input))
+		ret = store__report_input(input, service, po.meta.mode, from, to, p, po.quiet);
+	else if (service || from || to) {
+		p_err("--service, --from and --to read an agent's store: '%s' is not one", input);
+		ret = EXIT_USAGE;
+	} else
+		ret = report__read_input(input, p, po.read_flags, &po.meta);
 	if (ret)
 		goto cleanup;
 	l = labels__apply(p, po.label_flags);

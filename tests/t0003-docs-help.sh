@@ -21,7 +21,7 @@ page_opts() {
 }
 
 test_expect_success 'the help lists the five commands' '
-	[ "$(echo $cmds)" = "record gil-wait top dump report diff" ]
+	[ "$(echo $cmds)" = "record gil-wait top dump report diff agent" ]
 '
 for c in $cmds; do
 	test_expect_success "'$c --help' and rampa-bpf-$c(1) OPTIONS name the same options" '
