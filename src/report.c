@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,8 +115,79 @@ int report__profile_opt(struct profile_opts *po, int opt, const char *arg)
 	case 'q':
 		po->quiet = 1;
 		return 1;
+	case OPT_FROM:
+	case OPT_TO: {
+		double v;
+		char *end;
+
+		errno = 0;
+		v = strtod(arg, &end);
+		if (errno || end == arg || *end || !(v >= 0) || v > 1e9) {
+			p_err("invalid %s '%s' (give seconds from the profile's start, e.g. 2.5)",
+			      opt == OPT_FROM ? "--from" : "--to", arg);
+			return -1;
+		}
+		if (!po->window)
+			po->to = -1;
+		po->window = true;
+		if (opt == OPT_FROM)
+			po->from = v;
+		else
+			po->to = v;
+		return 1;
+	}
 	}
 	return 0;
+}
+
+int report__apply_window(struct profile **p, const struct profile_opts *po, const char *path)
+{
+	double w = profile__slice_sec(*p), to;
+	uint32_t first, last, n = profile__nslices(*p);
+	struct profile *win;
+
+	if (!po->window)
+		return EXIT_OK;
+	if (w <= 0) {
+		p_err("%s has no time axis (recorded before timelines, with --slice 0, or by "
+		      "another tool): --from/--to need a profile from rampa-bpf record",
+		      strcmp(path, "-") ? path : "stdin");
+		return EXIT_USAGE;
+	}
+	to = po->to < 0 ? (double)n * w : po->to;
+	if (to <= po->from) {
+		p_err("--to %g is not after --from %g", to, po->from);
+		return EXIT_USAGE;
+	}
+	/* Every slice [k w, (k + 1) w) that overlaps [from, to). */
+	first = (uint32_t)(po->from / w);
+	last = (uint32_t)ceil(to / w);
+	last = last ? last - 1 : 0;
+	if (!n || first >= n) {
+		p_err("%s: nothing from %g s on (its timeline ends at %g s)", path, po->from,
+		      (double)n * w);
+		return EXIT_USAGE;
+	}
+	if (last >= n)
+		last = n - 1;
+	win = profile__window(*p, first, last);
+	if (!po->quiet) {
+		char a[32], b[32];
+		struct profile_timeline_stats ts;
+
+		profile__timeline_stats(*p, &ts);
+		fprintf(stderr, "rampa-bpf: %s: kept %g s to %g s (slices of %g s): %s of %s\n",
+			strcmp(path, "-") ? path : "stdin", first * w, (last + 1) * w, w,
+			fmt_amount(a, sizeof(a), profile__total(win), profile__meta(win)->unit),
+			fmt_amount(b, sizeof(b), profile__total(*p), profile__meta(*p)->unit));
+		if (ts.untimed)
+			p_warn("%s: %s with no time slice left out",
+			       strcmp(path, "-") ? path : "stdin",
+			       fmt_amount(a, sizeof(a), ts.untimed, profile__meta(*p)->unit));
+	}
+	profile__free(*p);
+	*p = win;
+	return EXIT_OK;
 }
 
 int report__bad_option(char **argv, const char *cmd)
@@ -244,6 +316,8 @@ int cmd_report(int argc, char **argv)
 		{ "output-in-place", no_argument, NULL, OPT_IN_PLACE },
 		{ "short-paths", no_argument, NULL, OPT_SHORT_PATHS },
 		{ "no-lines", no_argument, NULL, OPT_NO_LINES },
+		{ "from", required_argument, NULL, OPT_FROM },
+		{ "to", required_argument, NULL, OPT_TO },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -309,6 +383,8 @@ int cmd_report(int argc, char **argv)
 
 	p = profile__new();
 	ret = report__read_input(input, p, po.read_flags, &po.meta);
+	if (!ret)
+		ret = report__apply_window(&p, &po, input);
 	if (ret)
 		goto cleanup;
 	l = labels__apply(p, po.label_flags);
