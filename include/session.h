@@ -69,7 +69,8 @@ struct session_opts {
 #define SESSION_MIN_SLICE_SEC	  0.1
 #define SESSION_SLICE_HELP                                                                     \
 	"      --slice TIME         the timeline's time slice (default 1s; 0: no timeline):\n" \
-	"                           counts per stack per slice, for report --from/--to\n"
+	"                           counts per stack per slice, so a part of the run can\n"    \
+	"                           be shown (report, TIMELINE in rampa-bpf-record(1))\n"
 
 /* The -p list "PID[,PID...]" into o (threads stand for their process,
  * duplicates dropped); cmd names the command in messages. 0, EXIT_USAGE

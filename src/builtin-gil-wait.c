@@ -39,7 +39,7 @@ static void usage(FILE *f)
 	    "                           Ctrl-C or the targets exit\n"
 	    "  -o, --output FILE        the waiting stacks (default rampa-gil-PID.folded); the\n"
 	    "                           format follows the extension, as for record\n"
-	    "      --format FORMAT      folded, svg, speedscope, pprof or pstats\n"
+	    "      --format FORMAT      folded, svg, speedscope, pprof, pstats or gecko\n"
 	    "      --json               print the table as JSON on stdout\n"
 	    "      --output-in-place    write through a symlink, FIFO or device at FILE\n"
 	    "      --as-root            under sudo, run CMD as root (default: the sudo user)\n" SESSION_SLICE_HELP

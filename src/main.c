@@ -19,7 +19,7 @@ static const struct command commands[] = {
 	{ "record", cmd_record, "sample the stacks of a process or command" },
 	{ "gil-wait", cmd_gil_wait, "measure how long each thread waits for the GIL, and where" },
 	{ "report", cmd_report,
-	  "convert collapsed stacks to a flame graph, speedscope, pprof, pstats" },
+	  "convert collapsed stacks to a flame graph, speedscope, pprof, pstats, gecko" },
 	{ "diff", cmd_diff, "compare two profiles: differential flame graph and table" },
 	{ NULL, NULL, NULL },
 };

@@ -29,7 +29,7 @@ static void usage(FILE *f)
 	    "  -o, --output FILE        write the profile to FILE ('-': stdout)\n"
 	    "  -f, --format FORMAT      %s (default: from the\n"
 	    "                           extension of FILE: .folded .svg .speedscope.json .pb.gz\n"
-	    "                           .pstats)\n"
+	    "                           .pstats .gecko.json)\n"
 	    "  -t, --top N              print the N heaviest functions by self and total\n"
 	    "                           (the default when no -o is given: 20)\n"
 	    "      --sort KEY           order of --top: self (default) or total\n" LABEL_HELP

@@ -24,6 +24,52 @@ static int cmp_grouped(const void *a, const void *b)
 	return x->stack < y->stack ? -1 : x->stack > y->stack;
 }
 
+/* A stack's weight in a time slice: with a timeline, samples go in time order. */
+struct timed {
+	uint32_t slice;
+	size_t stack;
+	uint64_t weight;
+};
+
+static int cmp_timed(const void *a, const void *b)
+{
+	const struct timed *x = a, *y = b;
+
+	if (x->slice != y->slice)
+		return x->slice < y->slice ? -1 : 1;
+	return x->stack < y->stack ? -1 : x->stack > y->stack;
+}
+
+/* Stacks g[i..j) as samples: one per stack, or with a timeline one per
+ * (slice, stack), slice by slice, their weight untimed left at the end.
+ * *n gets how many.
+ */
+static struct timed *samples_of(const struct profile *p, const struct grouped *g, size_t i,
+				size_t j, size_t *n)
+{
+	struct timed *t = NULL;
+	size_t cap = 0, nt = 0;
+
+	for (size_t k = i; k < j; k++) {
+		uint32_t len, cur = 0, slice;
+		uint64_t w, sw, timed = 0;
+
+		profile__stack(p, g[k].stack, &len, &w);
+		while (profile__stack_slice(p, g[k].stack, &cur, &slice, &sw)) {
+			grow_array((void **)&t, &cap, nt + 1, sizeof(*t));
+			t[nt++] = (struct timed){ slice, g[k].stack, sw };
+			timed += sw;
+		}
+		if (timed < w) {
+			grow_array((void **)&t, &cap, nt + 1, sizeof(*t));
+			t[nt++] = (struct timed){ UINT32_MAX, g[k].stack, w - timed };
+		}
+	}
+	qsort(t, nt, sizeof(*t), cmp_timed);
+	*n = nt;
+	return t;
+}
+
 static const char *unit_of(const struct profile_meta *m)
 {
 	if (m->unit && !strcmp(m->unit, "microseconds"))
@@ -93,6 +139,8 @@ int speedscope__write(FILE *f, const struct profile *p)
 		uint64_t total = 0, key = ng ? g[i].key : UINT64_MAX;
 		int threaded = key != UINT64_MAX;
 		char name[1024];
+		struct timed *samples;
+		size_t nsamples;
 
 		while (j < ng && g[j].key == key) {
 			uint32_t n;
@@ -115,12 +163,13 @@ int speedscope__write(FILE *f, const struct profile *p)
 		jsonw__string_field(jw, "unit", unit_of(m));
 		jsonw__u64_field(jw, "startValue", 0);
 		jsonw__u64_field(jw, "endValue", total);
+		samples = samples_of(p, g, i, j, &nsamples);
 		jsonw__name(jw, "samples");
 		jsonw__start_array(jw);
-		for (size_t k = i; k < j; k++) {
+		for (size_t k = 0; k < nsamples; k++) {
 			uint32_t n;
 			uint64_t w;
-			const uint32_t *fr = profile__stack(p, g[k].stack, &n, &w);
+			const uint32_t *fr = profile__stack(p, samples[k].stack, &n, &w);
 
 			jsonw__start_array(jw);
 			for (uint32_t d = 0; d < n; d++) {
@@ -134,14 +183,10 @@ int speedscope__write(FILE *f, const struct profile *p)
 		jsonw__end_array(jw);
 		jsonw__name(jw, "weights");
 		jsonw__start_array(jw);
-		for (size_t k = i; k < j; k++) {
-			uint32_t n;
-			uint64_t w;
-
-			profile__stack(p, g[k].stack, &n, &w);
-			jsonw__u64(jw, w);
-		}
+		for (size_t k = 0; k < nsamples; k++)
+			jsonw__u64(jw, samples[k].weight);
 		jsonw__end_array(jw);
+		free(samples);
 		jsonw__end_object(jw);
 		if (j == i)
 			break;
