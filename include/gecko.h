@@ -14,7 +14,9 @@
  * One thread per process root frame, or per "NAME-TID" frame (-T) under
  * it; a "NAME-PID" frame (--per-process) gives the process's name and PID.
  * A process's main thread (or the whole process when threads are not
- * split) is named "GeckoMain", the Firefox Profiler's name for it.
+ * split) is named "GeckoMain", the Firefox Profiler's name for it: the
+ * thread whose TID is the PID, else Python's "MainThread-TID", else the
+ * thread named as its process.
  *
  * Samples follow the timeline, in time order: the weight of a stack in a
  * time slice becomes that many samples (one per sample in cpu and gil

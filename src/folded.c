@@ -597,28 +597,43 @@ static const char *slices_line(struct reader *r, const char *s, size_t len, char
 	if (s[len - 1] != ']')
 		return "'# slices' line does not end in ']'";
 	end--;
-	while (s < end) {
-		unsigned long long slice = 0, w = 0;
-		const char *d = s;
+	/* Checked whole first (pass 0), then added (pass 1): a line skipped
+	 * with --lenient leaves no trace.
+	 */
+	for (int pass = 0; pass < 2; pass++) {
+		const char *at = s;
+		uint64_t timed = r->last_timed;
 
-		while (d < end && *d >= '0' && *d <= '9' && slice <= UINT32_MAX)
-			slice = slice * 10 + (unsigned)(*d++ - '0');
-		if (d == s || d >= end || *d != '=' || slice > UINT32_MAX)
-			goto bad;
-		s = ++d;
-		while (d < end && *d >= '0' && *d <= '9' && w <= FOLDED_MAX_COUNT)
-			w = w * 10 + (unsigned)(*d++ - '0');
-		if (d == s || (d < end && *d != ' '))
-			goto bad;
-		if (w > r->last_count - r->last_timed) {
-			snprintf(why, whylen,
-				 "'# slices' add up to more than the stack's count %" PRIu64,
-				 r->last_count);
-			return why;
+		while (at < end) {
+			unsigned long long slice = 0, w = 0;
+			const char *d = at;
+
+			while (d < end && *d >= '0' && *d <= '9' && slice <= UINT32_MAX)
+				slice = slice * 10 + (unsigned)(*d++ - '0');
+			if (d == at || d >= end || *d != '=' || slice > UINT32_MAX) {
+				s = at;
+				goto bad;
+			}
+			at = ++d;
+			while (d < end && *d >= '0' && *d <= '9' && w <= FOLDED_MAX_COUNT)
+				w = w * 10 + (unsigned)(*d++ - '0');
+			if (d == at || (d < end && *d != ' ')) {
+				s = at;
+				goto bad;
+			}
+			if (w > r->last_count - timed) {
+				snprintf(
+				    why, whylen,
+				    "'# slices' add up to more than the stack's count %" PRIu64,
+				    r->last_count);
+				return why;
+			}
+			timed += w;
+			if (pass)
+				profile__add_slice(r->p, r->last_stack, (uint32_t)slice, w);
+			at = d < end ? d + 1 : d;
 		}
-		r->last_timed += w;
-		profile__add_slice(r->p, r->last_stack, (uint32_t)slice, w);
-		s = d < end ? d + 1 : d;
+		r->last_timed = pass ? timed : r->last_timed;
 	}
 	return NULL;
 bad:

@@ -80,6 +80,22 @@ static long frame_number(const struct profile *p, uint32_t id)
 	return id != UINT32_MAX && frame__is_thread(profile__frame_name(p, id), &v) ? (long)v : -1;
 }
 
+/* A thread frame that names a process's main thread without its PID:
+ * Python's "MainThread-TID", or the OS name of a main thread, the
+ * process's own ("python3-TID" under "python3" or "python3-PID").
+ */
+static bool is_main_thread(const struct profile *p, uint32_t thread, uint32_t proc)
+{
+	const char *t = profile__frame_name(p, thread), *pr = profile__frame_name(p, proc);
+	const char *dash = strrchr(t, '-'), *pdash = strrchr(pr, '-');
+	size_t plen = pdash && frame__is_thread(pr, NULL) ? (size_t)(pdash - pr) : strlen(pr);
+
+	if (!dash)
+		return false;
+	return (dash - t == 10 && !strncmp(t, "MainThread", 10)) ||
+	       ((size_t)(dash - t) == plen && !strncmp(t, pr, plen));
+}
+
 /* One thread's tables, built as its samples are walked. */
 struct gthread {
 	struct u64map frames; /* profile frame id -> frame index + 1 */
@@ -401,7 +417,8 @@ int gecko__write(FILE *f, const struct profile *p)
 
 		jsonw__start_object(jw);
 		/* The process's main thread, or the whole process. */
-		if (k->thread == UINT32_MAX || (pid >= 0 && pid == tid))
+		if (k->thread == UINT32_MAX || (pid >= 0 && pid == tid) ||
+		    is_main_thread(p, k->thread, k->proc != UINT32_MAX ? k->proc : k->root))
 			jsonw__string_field(jw, "name", "GeckoMain");
 		else
 			jsonw__string_field(jw, "name", profile__frame_name(p, k->thread));

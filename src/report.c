@@ -154,16 +154,16 @@ int report__apply_window(struct profile **p, const struct profile_opts *po, cons
 		      strcmp(path, "-") ? path : "stdin");
 		return EXIT_USAGE;
 	}
-	to = po->to < 0 ? (double)n * w : po->to;
-	if (to <= po->from) {
-		p_err("--to %g is not after --from %g", to, po->from);
+	if (po->to >= 0 && po->to <= po->from) {
+		p_err("--to %g is not after --from %g", po->to, po->from);
 		return EXIT_USAGE;
 	}
+	to = po->to < 0 ? (double)n * w : po->to;
 	/* Every slice [k w, (k + 1) w) that overlaps [from, to). */
 	first = (uint32_t)(po->from / w);
 	last = (uint32_t)ceil(to / w);
 	last = last ? last - 1 : 0;
-	if (!n || first >= n) {
+	if (!n || po->from >= (double)n * w) {
 		p_err("%s: nothing from %g s on (its timeline ends at %g s)", path, po->from,
 		      (double)n * w);
 		return EXIT_USAGE;

@@ -129,6 +129,10 @@ int session__parse_common(struct session_opts *o, struct session_output *out, in
 		out->label_flags |= LABEL_NO_LINES;
 		return 0;
 	case OPT_SLICE:
+		if (!strcmp(arg, "0")) {
+			o->slice_sec = 0;
+			return 0;
+		}
 		if (parse_duration(arg, &o->slice_sec) ||
 		    (o->slice_sec != 0 &&
 		     (o->slice_sec < SESSION_MIN_SLICE_SEC || o->slice_sec > 3600))) {

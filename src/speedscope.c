@@ -81,6 +81,7 @@ static const char *unit_of(const struct profile_meta *m)
 
 int speedscope__write(FILE *f, const struct profile *p)
 {
+	int timeline = profile__slice_sec(p) > 0;
 	const struct profile_meta *m = profile__meta_ro(p);
 	size_t ns = profile__nstacks(p), nf = profile__nframes(p), ng = 0;
 	struct grouped *g = xmalloc((ns ? ns : 1) * sizeof(*g));
@@ -163,13 +164,17 @@ int speedscope__write(FILE *f, const struct profile *p)
 		jsonw__string_field(jw, "unit", unit_of(m));
 		jsonw__u64_field(jw, "startValue", 0);
 		jsonw__u64_field(jw, "endValue", total);
-		samples = samples_of(p, g, i, j, &nsamples);
+		/* Without a timeline the stacks as they are: no copy of them. */
+		samples = timeline ? samples_of(p, g, i, j, &nsamples) : NULL;
+		if (!timeline)
+			nsamples = j - i;
 		jsonw__name(jw, "samples");
 		jsonw__start_array(jw);
 		for (size_t k = 0; k < nsamples; k++) {
 			uint32_t n;
 			uint64_t w;
-			const uint32_t *fr = profile__stack(p, samples[k].stack, &n, &w);
+			const uint32_t *fr =
+			    profile__stack(p, samples ? samples[k].stack : g[i + k].stack, &n, &w);
 
 			jsonw__start_array(jw);
 			for (uint32_t d = 0; d < n; d++) {
@@ -183,8 +188,16 @@ int speedscope__write(FILE *f, const struct profile *p)
 		jsonw__end_array(jw);
 		jsonw__name(jw, "weights");
 		jsonw__start_array(jw);
-		for (size_t k = 0; k < nsamples; k++)
-			jsonw__u64(jw, samples[k].weight);
+		for (size_t k = 0; k < nsamples; k++) {
+			uint32_t n;
+			uint64_t w;
+
+			if (samples)
+				w = samples[k].weight;
+			else
+				profile__stack(p, g[i + k].stack, &n, &w);
+			jsonw__u64(jw, w);
+		}
 		jsonw__end_array(jw);
 		free(samples);
 		jsonw__end_object(jw);
