@@ -31,6 +31,6 @@ int gecko__write(FILE *f, const struct profile *p);
 /* Samples a file holds at most; past it each sample stands for more weight
  * (said on stderr).
  */
-#define GECKO_MAX_SAMPLES (4u << 20)
+#define GECKO_MAX_SAMPLES (1u << 20)
 
 #endif
