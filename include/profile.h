@@ -111,8 +111,10 @@ size_t profile__add_at(struct profile *p, const uint32_t *frames, uint32_t n, ui
  */
 void profile__add_slice(struct profile *p, size_t i, uint32_t slice, uint64_t weight);
 
-/* Stack i of src's slices into stack at of dst (its weight added already,
- * as by profile__add: labels rewriting a profile keep its time).
+/* Stack i of src's slices into stack at of dst, whose slices are as wide
+ * as src's are now (profile__slice_sec); stack at's weight is added
+ * already, by profile__add. For writers of a rewritten profile (labels):
+ * the time axis is kept.
  */
 void profile__copy_slices(struct profile *dst, size_t at, const struct profile *src, size_t i);
 

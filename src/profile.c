@@ -450,7 +450,10 @@ static uint64_t copy_cells(struct profile *out, size_t at, const struct profile 
 		if (cell.slice < first || cell.slice > last)
 			continue;
 		sum += cell.weight;
-		if (merged) {
+		/* Into a stack with cells, or slices made wider meanwhile: one by
+		 * one, in out's base units (src's slices now).
+		 */
+		if (merged || out->shift) {
 			profile__add_slice(out, at, cell.slice - first, cell.weight);
 			continue;
 		}
@@ -470,16 +473,8 @@ static uint64_t copy_cells(struct profile *out, size_t at, const struct profile 
 
 void profile__copy_slices(struct profile *dst, size_t at, const struct profile *src, size_t i)
 {
-	if (!dst->slice_sec || !src->slice_sec)
-		return;
-	if (src->shift && dst->slice_sec != profile__slice_sec(src)) {
-		/* Units differ: slice by slice. */
-		for (uint32_t c = src->stacks[i].cells; c; c = src->cells[c - 1].next)
-			profile__add_slice(dst, at, src->cells[c - 1].slice << src->shift,
-					   src->cells[c - 1].weight);
-		return;
-	}
-	copy_cells(dst, at, src, i, 0, UINT32_MAX);
+	if (dst->slice_sec && src->slice_sec)
+		copy_cells(dst, at, src, i, 0, UINT32_MAX);
 }
 
 struct profile *profile__window(const struct profile *p, uint32_t first, uint32_t last)
