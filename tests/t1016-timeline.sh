@@ -86,6 +86,16 @@ test_expect_success SPEEDSCOPE 'gecko: read by speedscope Firefox importer, f be
 	[ "$2" -lt 100 ] && [ "$3" -lt 1100 ] && [ "$4" -le "$6" ] && [ "$7" -gt 2900 ] &&
 	within "$1" 2020 15 && within "$5" 1980 15
 '
+test_expect_success SPEEDSCOPE 'gecko: time order, not the order of the stacks' '
+	printf "%s\n" "# rampa-bpf: target \"t\", mode wall, unit microseconds, duration 4.000 s, rate 99 Hz, slice 1 s" \
+		"p;a_late (x.py:1) 2000000" "# slices [2=1000000 3=1000000]" \
+		"p;z_early (x.py:2) 2000000" "# slices [0=1000000 1=1000000]" >rev.folded &&
+	"$RAMPA" report -q rev.folded -o rev.gecko.json &&
+	node "$TESTS_DIR/browser/gecko-check.cjs" rev.gecko.json >out && cat out &&
+	grep -qx "thread GeckoMain process=p pid=p tid=0 samples=396" out &&
+	grep -qx "frame z_early time=2000 first=5 half=1005 last=2005" out &&
+	grep -qx "frame a_late time=1995 first=2005 half=3003 last=4000" out
+'
 test_expect_success SPEEDSCOPE 'gecko: threads and processes from the thread frames, kinds as categories' '
 	"$RAMPA" report -q "$FIX/app.folded" -o app.gecko.json &&
 	node "$TESTS_DIR/browser/gecko-check.cjs" app.gecko.json >out && cat out &&
