@@ -115,7 +115,8 @@ LDLIBS += -lm
 FUZZ_CC ?= clang-19
 FUZZ_TIME ?= 60
 FUZZ_SRCS := tests/fuzz/folded_fuzz.c $(addprefix src/,folded.c profile.c util.c calltree.c \
-	flamegraph.c speedscope.c pprof.c pstats.c labels.c stats.c output.c utf8.c json_writer.c)
+	flamegraph.c speedscope.c pprof.c pstats.c gecko.c u64map.c labels.c stats.c output.c utf8.c \
+	json_writer.c)
 FUZZ_BIN := $(OUTPUT)/folded_fuzz
 
 $(FUZZ_BIN): $(FUZZ_SRCS) $(HDRS) | $(OUTPUT)

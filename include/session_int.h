@@ -17,6 +17,7 @@
 #include "session.h"
 #include "u64map.h"
 
+/* At most this long between drains; and at each time slice's end. */
 #define DRAIN_INTERVAL_SEC 1.0
 /* A process whose interpreter is not mapped yet (libpython loads after exec)
  * is looked at again this often, for this long.
@@ -102,6 +103,13 @@ struct session {
 	uint64_t ustack_lost, kstack_lost;
 	double t_invoked, t_sampling; /* rampa-bpf started; perf events attached */
 	double next_drain, drain_wait, next_cpu_read;
+	/* The timeline: what a drain brings is stamped with the slice the
+	 * previous drain happened in (drains come at every slice's end);
+	 * intervals still open at the end, whose start is known, are split over
+	 * the slices they cover (flush_end_ns set while they come).
+	 */
+	uint64_t last_drain_ns, flush_end_ns;
+	uint32_t stamp;
 };
 
 /* Every process seen, one per call from *it = 0 on; NULL at the end. */

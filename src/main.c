@@ -21,7 +21,7 @@ static const struct command commands[] = {
 	{ "top", cmd_top, "show the heaviest functions live, refreshed every second" },
 	{ "dump", cmd_dump, "print every thread's stack of a running process, now" },
 	{ "report", cmd_report,
-	  "convert collapsed stacks to a flame graph, speedscope, pprof, pstats" },
+	  "convert collapsed stacks to a flame graph, speedscope, pprof, pstats, gecko" },
 	{ "diff", cmd_diff, "compare two profiles: differential flame graph and table" },
 	{ "agent", cmd_agent,
 	  "profile the whole machine continuously: local store, push to Pyroscope" },

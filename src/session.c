@@ -2,6 +2,7 @@
 /* The capture engine behind record and gil-wait: see include/session.h. */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -388,6 +389,36 @@ static uint64_t weight_of(struct session *se, const struct capture_sample *s)
 	return (s->count + 500) / 1000;
 }
 
+/* The slice of the timeline CLOCK_MONOTONIC ns falls in. */
+static uint32_t slice_of(const struct session *se, uint64_t ns)
+{
+	double sec = ns > se->start_ns ? (ns - se->start_ns) / 1e9 : 0;
+
+	return se->o.slice_sec > 0 ? (uint32_t)(sec / se->o.slice_sec) : 0;
+}
+
+/* An interval open until flush_end_ns, ns long: its weight over the slices
+ * it covers, in proportion, the parts adding up to weight.
+ */
+static void add_split(struct session *se, const uint32_t *frames, uint32_t n, uint64_t weight,
+		      uint64_t ns)
+{
+	uint64_t end = se->flush_end_ns, begin = end > ns ? end - ns : 0, done = 0;
+	uint64_t width = (uint64_t)(se->o.slice_sec * 1e9);
+	uint32_t first = slice_of(se, begin), last = slice_of(se, end ? end - 1 : 0);
+
+	for (uint32_t k = first; k <= last && ns; k++) {
+		uint64_t upto = k == last ? end : se->start_ns + (uint64_t)(k + 1) * width;
+		uint64_t share = (uint64_t)((double)weight * (double)(upto - begin) / (double)ns);
+
+		if (k == last || share > weight)
+			share = weight;
+		if (share > done)
+			profile__add_at(se->prof, frames, n, share - done, k);
+		done = share > done ? share : done;
+	}
+}
+
 static void on_sample(const struct capture_sample *s, void *ctx)
 {
 	struct session *se = ctx;
@@ -428,7 +459,10 @@ static void on_sample(const struct capture_sample *s, void *ctx)
 	} else if (unnamed) {
 		se->py_unnamed_other++;
 	}
-	profile__add(se->prof, frames, n, weight);
+	if (se->flush_end_ns && s->kind != KIND_CPU && se->o.slice_sec > 0)
+		add_split(se, frames, n, weight, s->count);
+	else
+		profile__add_at(se->prof, frames, n, weight, se->stamp);
 }
 
 /* An interval still open, into the caller's profile (se->open_into). */
@@ -584,6 +618,11 @@ static void forget_exited(struct session *se)
 
 void session__drain(struct session *se)
 {
+	uint64_t now = mono_ns();
+
+	/* What comes now was collected since the last drain: its slice. */
+	se->stamp = se->started ? slice_of(se, se->last_drain_ns) : 0;
+	se->last_drain_ns = now;
 	pythreads__refresh(se->pt);
 	capture__drain(se->cap, on_sample, se);
 	/* Set aside before this drain: no sample carries their ids now. */
@@ -881,6 +920,7 @@ int session__start(struct session *se)
 	 */
 	se->drain_wait = 0.05;
 	se->next_drain = se->start_ns / 1e9 + se->drain_wait;
+	se->last_drain_ns = se->start_ns;
 	se->next_cpu_read = se->start_ns / 1e9 + 0.1;
 	return 0;
 }
@@ -915,6 +955,9 @@ bool session__poll(struct session *se)
 	}
 	if (se->npending && wait > PY_RETRY_SEC)
 		wait = PY_RETRY_SEC;
+	/* Up at the drain: a slice's end is stamped on time. */
+	if (se->next_drain - now < wait)
+		wait = se->next_drain > now ? se->next_drain - now : 0;
 	capture__poll(se->cap, (int)(wait * 1000) + 1);
 	retry_pending(se);
 	now = now_sec();
@@ -925,6 +968,14 @@ bool session__poll(struct session *se)
 					     ? DRAIN_INTERVAL_SEC
 					     : se->drain_wait * 2;
 		se->next_drain = now + se->drain_wait;
+		if (se->o.slice_sec > 0) {
+			/* The next slice's end, if sooner. */
+			double end =
+			    start + (floor((now - start) / se->o.slice_sec) + 1) * se->o.slice_sec;
+
+			if (end < se->next_drain)
+				se->next_drain = end;
+		}
 		progress(se);
 	}
 	if (se->child && got_sigchld && !se->child_exited) {
@@ -1004,7 +1055,9 @@ void session__stop(struct session *se)
 	 */
 	capture__poll(se->cap, 0);
 	session__drain(se);
+	se->flush_end_ns = se->end_ns;
 	capture__offcpu_flush(se->cap, se->end_ns, on_sample, se);
+	se->flush_end_ns = 0;
 	python__release_codes(se->py); /* every sample is in */
 	if (se->gil) {
 		capture__gil_threads(se->cap, gil_thread_stats, se);
@@ -1039,6 +1092,8 @@ struct profile *session__swap_profile(struct session *se, struct profile *fresh)
 		p->pid_frame = 0;
 	}
 	stacks__set_profile(se->stacks, fresh);
+	if (se->o.slice_sec > 0 && !profile__slice_sec(fresh))
+		profile__set_timeline(fresh, se->o.slice_sec, 0);
 	se->prof = fresh;
 	return old;
 }
@@ -1065,6 +1120,8 @@ struct session *session__new(const struct session_opts *o, struct profile *prof)
 	se->o = *o;
 	se->t_invoked = now_sec();
 	se->prof = prof;
+	if (o->slice_sec > 0 && !profile__slice_sec(prof))
+		profile__set_timeline(prof, o->slice_sec, 0);
 	se->go_fd = se->err_fd = -1;
 	if (o->mode == MODE_GILWAIT)
 		se->gil = gilwait__new();

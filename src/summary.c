@@ -374,6 +374,21 @@ void session__print_summary(struct session *se)
 	print_python_summary(se, st);
 	fprintf(stderr, "  stacks        %zu distinct, %zu frame names\n",
 		profile__nstacks(se->prof), profile__nframes(se->prof));
+	if (profile__slice_sec(se->prof) > 0) {
+		struct profile_timeline_stats ts;
+
+		profile__timeline_stats(se->prof, &ts);
+		fprintf(stderr,
+			"  timeline      %u slices of %g s, %zu (stack, slice) cells (%.1f MiB; "
+			"bound %zu beyond one per stack)\n",
+			profile__nslices(se->prof), profile__slice_sec(se->prof), ts.cells,
+			ts.cells * 16 / 1048576.0, ts.max_cells);
+		if (ts.coarsened)
+			p_warn("timeline: the memory bound was reached; slices made %u times "
+			       "wider, to %g s (no weight lost: --slice %g keeps the bound)",
+			       1u << ts.coarsened, profile__slice_sec(se->prof),
+			       profile__slice_sec(se->prof));
+	}
 	for (int i = 0; i < nl; i++) {
 		if (!losses[i].n)
 			continue;
