@@ -7,9 +7,10 @@ OUTPUT := .output
 ARCH := x86
 
 CFLAGS ?= -O2 -g -fno-omit-frame-pointer
+CFLAGS += $(shell pkg-config --cflags libcurl)
 CFLAGS += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -std=gnu11 \
 	  -Iinclude -I$(OUTPUT) -D_GNU_SOURCE
-LDLIBS += -lbpf -lelf -lz -liberty
+LDLIBS += -lbpf -ldw -lelf -lz -liberty $(shell pkg-config --libs libcurl) -lpthread
 # top's full-screen view, and the terminal's sequences for the progress line.
 CFLAGS += $(shell pkg-config --cflags ncursesw)
 LDLIBS += $(shell pkg-config --libs ncursesw)
@@ -114,7 +115,8 @@ LDLIBS += -lm
 FUZZ_CC ?= clang-19
 FUZZ_TIME ?= 60
 FUZZ_SRCS := tests/fuzz/folded_fuzz.c $(addprefix src/,folded.c profile.c util.c calltree.c \
-	flamegraph.c speedscope.c pprof.c pstats.c labels.c stats.c output.c utf8.c json_writer.c)
+	flamegraph.c speedscope.c pprof.c pstats.c gecko.c u64map.c labels.c stats.c output.c utf8.c \
+	json_writer.c)
 FUZZ_BIN := $(OUTPUT)/folded_fuzz
 
 $(FUZZ_BIN): $(FUZZ_SRCS) $(HDRS) | $(OUTPUT)
@@ -128,3 +130,16 @@ fuzz-build: $(FUZZ_BIN)
 fuzz: $(FUZZ_BIN)
 	$(FUZZ_BIN) -max_total_time=$(FUZZ_TIME) -max_len=4096 -timeout=10 \
 		-dict=tests/fuzz/folded.dict tests/fuzz/corpus
+
+# Syscall names by number for dump, generated from the kernel's UAPI header
+# as Debian's linux-libc-dev installs it (a dependency of libc6-dev).
+UNISTD_H ?= $(firstword $(wildcard /usr/include/x86_64-linux-gnu/asm/unistd_64.h \
+	/usr/include/asm/unistd_64.h))
+
+$(OUTPUT)/syscall_names.h: $(UNISTD_H) | $(OUTPUT)
+	$(call msg,GEN,$@)
+	$(Q)sed -n 's/^#define __NR_\([a-z0-9_]*\) \([0-9][0-9]*\)$$/\t[\2] = "\1",/p' $< > $@.tmp
+	$(Q)test -s $@.tmp
+	$(Q)mv $@.tmp $@
+
+$(OUTPUT)/builtin-dump.o: $(OUTPUT)/syscall_names.h

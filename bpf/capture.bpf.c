@@ -161,6 +161,8 @@ static __always_inline void emit_event(__u32 type, __u32 pid, __u32 tid, __u32 p
 	bpf_ringbuf_submit(e, 0);
 }
 
+#include "unwind.bpf.h"
+
 /* Stack ids below zero are errno values; sort them into the loss counters. */
 static __always_inline void count_stack_error(long err, bool user)
 {
@@ -260,6 +262,10 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 	task = bpf_get_current_task_btf();
 	if (task->flags & PF_KTHREAD) {
 		/* nothing */
+	} else if ((key.user_stack = unwind_user((struct pt_regs *)bpf_task_pt_regs(task), tgid,
+						 buf, &key.unwind_status)) ||
+		   key.unwind_status != UNWIND_NONE) {
+		/* Walked by the CFI unwinder (0 with a status: the stack was lost). */
 	} else if ((key.py_status == PY_OK || key.py_status == PY_TRUNCATED) &&
 		   py_leaf_only(tgid)) {
 		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
@@ -358,8 +364,11 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 				stat_inc(STAT_OFFCPU_STACK_FULL);
 			s.key.kern_stack_id = -1;
 			s.key.user_stack_id = -1;
-			if ((s.key.py_status == PY_OK || s.key.py_status == PY_TRUNCATED) &&
-			    py_leaf_only(ptgid)) {
+			s.key.user_stack = unwind_user(regs, ptgid, 2, &s.key.unwind_status);
+			if (s.key.user_stack || s.key.unwind_status != UNWIND_NONE) {
+				/* Walked by the CFI unwinder. */
+			} else if ((s.key.py_status == PY_OK || s.key.py_status == PY_TRUNCATED) &&
+				   py_leaf_only(ptgid)) {
 				s.key.user_ip = regs ? regs->ip : 0;
 			} else {
 				sid = bpf_get_stackid(ctx, &offcpu_stacks, BPF_F_USER_STACK);
@@ -373,7 +382,8 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 				site.sp = regs->sp;
 				site.nr = regs->orig_ax;
 				site.arg0 = regs->di;
-				site.user_stack_id = s.key.user_stack_id;
+				site.user_stack_id = s.key.user_stack ? (__s64)s.key.user_stack
+								      : s.key.user_stack_id;
 				known = bpf_map_lookup_elem(&offcpu_sites, &site);
 			}
 			if (known) {

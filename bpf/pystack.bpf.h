@@ -292,7 +292,7 @@ static long py_walk_step(__u32 i, void *ctx)
 	struct py_stack *st = w->stack;
 	char *buf = w->buf;
 	__u32 size = p->fr_read_size, depth;
-	__u64 code, ip, id;
+	__u64 code, ip, id, here = w->frame;
 	__u32 cflags = 0;
 	__s64 offset;
 	__u8 owner;
@@ -317,6 +317,13 @@ static long py_walk_step(__u32 i, void *ctx)
 			if (st->depth > 0 && st->depth <= RAMPA_PY_MAX_DEPTH)
 				st->frames[(st->depth - 1) & (RAMPA_PY_MAX_DEPTH - 1)].flags |=
 				    PY_FRAME_ENTRY;
+			/* Where the run's eval-loop call is on the C stack. */
+			depth = st->nentries;
+			if (depth < RAMPA_PY_MAX_ENTRIES)
+				st->entries[depth] = here;
+			if (depth <= RAMPA_PY_MAX_ENTRIES)
+				st->nentries = depth + 1;
+			w->hash = (w->hash ^ here) * 0x100000001b3ULL;
 			return 0;
 		}
 	}
@@ -452,6 +459,7 @@ static __always_inline void py_walk_tstate(const struct py_proc *p, __u32 pid, _
 	w.pid = pid;
 	w.stack->depth = 0;
 	w.stack->truncated = 0;
+	w.stack->nentries = 0;
 	w.proc = p;
 	w.frame = frame;
 	w.hash = 0xcbf29ce484222325ULL;

@@ -38,9 +38,13 @@ struct sample_key {
 	__u32 kind;	     /* enum sample_kind: what the count measures */
 	__u64 user_ip;	     /* user leaf address when no user stack was walked */
 	__u32 snap_id;	     /* off-CPU since before the run: stack taken by userspace */
-	__u32 pad;
-	__u64 holder;	 /* KIND_GIL_WAIT: tstate that held the GIL, 0: unknown */
-	__u64 holder_py; /* ... and its Python stack (hash in offcpu_py_stacks) */
+	__u32 unwind_status; /* enum unwind_status of the walk that took user_stack */
+	__u64 holder;	     /* KIND_GIL_WAIT: tstate that held the GIL, 0: unknown */
+	__u64 holder_py;     /* ... and its Python stack (hash in offcpu_py_stacks) */
+	/* Hash of the user stack the CFI unwinder took (in ustacks* or
+	 * offcpu_ustacks), 0: none (then user_stack_id or user_ip).
+	 */
+	__u64 user_stack;
 };
 
 /* CPU samples count ticks and take their stacks from the flipped maps.
@@ -172,10 +176,23 @@ struct py_frame {
 	__u32 flags;  /* PY_FRAME_* */
 };
 
+/* C-stack entry frames kept per Python stack (3.12+): beyond, the places of
+ * the outer runs in the native stack are not known by address.
+ */
+#define RAMPA_PY_MAX_ENTRIES 32
+
 struct py_stack {
 	__u32 depth;
 	__u32 truncated;
 	struct py_frame frames[RAMPA_PY_MAX_DEPTH]; /* leaf first */
+	/* 3.12+: the address of each run's entry frame (the interpreter frame
+	 * _PyEval_EvalFrameDefault keeps on the C stack), leaf first: it
+	 * lies in the stack frame of the eval-loop call that ran the run.
+	 * nentries > RAMPA_PY_MAX_ENTRIES: more than were kept.
+	 */
+	__u32 nentries;
+	__u32 pad;
+	__u64 entries[RAMPA_PY_MAX_ENTRIES];
 };
 
 /* How the BPF walker reads one interpreter; filled by userspace per process.
@@ -321,6 +338,14 @@ enum capture_stat {
 	STAT_MEM_EVENTS_LOST,	    /* memory event ring buffer full: event dropped */
 	STAT_MEM_STACK_FULL,	    /* memory stack maps full: stack dropped */
 	STAT_MEM_CALLS_FULL,	    /* memory syscall map full: a release not seen */
+	STAT_UNWIND_WALKS,	    /* user stacks walked by the CFI unwinder */
+	STAT_UNWIND_NO_TABLE,	    /* ... cut: address in no table, frame pointers led nowhere */
+	STAT_UNWIND_BAD_RULE,	    /* ... cut: CFI there has a rule the walker cannot follow */
+	STAT_UNWIND_UNREADABLE,	    /* ... cut: the stack could not be read */
+	STAT_UNWIND_DEPTH,	    /* ... cut: deeper than RAMPA_MAX_STACK_DEPTH */
+	STAT_UNWIND_FP_FRAMES,	    /* frames walked by frame pointers for want of a table */
+	STAT_UNWIND_STACK_FULL,	    /* unwound stack map full: user stack dropped */
+	STAT_UNWIND_MISS_EVENTS,    /* "unknown mapping" events sent to userspace */
 	STAT__MAX,
 };
 
@@ -329,6 +354,10 @@ enum capture_event_type {
 	EVENT_EXEC = 2,	       /* a target called exec: its maps changed */
 	EVENT_FORK = 3,	       /* a target forked a child that is now followed */
 	EVENT_EXIT = 4,	       /* a target's last thread exited: it left the targets */
+	/* A user address in no mapping the unwinder knows (a library mapped
+	 * since): read the process's maps and tables again.
+	 */
+	EVENT_UNWIND_MISS = 5,
 };
 
 struct capture_event {
@@ -337,6 +366,82 @@ struct capture_event {
 	__u32 tid;
 	__u32 ppid;
 	char comm[16];
+};
+
+/* CFI unwinding (bpf/unwind.bpf.h). Userspace compiles each ELF file's
+ * .eh_frame into rows, sorted by address, in one shared array
+ * (unwind_rows); a table is a run of rows, named by its id in unwind_tables.
+ * Each process has its executable mappings, sorted, with the table and load
+ * bias of each (unwind_procs).
+ */
+#define RAMPA_UNWIND_ROWS	 (2 * 1024 * 1024) /* 8 bytes each: 16 MiB */
+#define RAMPA_UNWIND_TABLES	 4096
+#define RAMPA_UNWIND_PROCS	 512
+#define RAMPA_UNWIND_MAPS	 256 /* executable mappings of one process */
+#define RAMPA_UNWIND_NO_TABLE	 0xffffffffu
+#define RAMPA_UNWIND_MISS_GAP_NS 100000000ull /* one miss event a process per 100 ms */
+/* Binary-search steps: enough for RAMPA_UNWIND_ROWS rows in one table. */
+#define RAMPA_UNWIND_ROW_STEPS 22
+#define RAMPA_UNWIND_MAP_STEPS 9
+
+enum unwind_kind {
+	UNWIND_GAP = 0,	    /* no CFI covers the address: try frame pointers */
+	UNWIND_CFA_RSP = 1, /* CFA = rsp + cfa_off */
+	UNWIND_CFA_RBP = 2, /* CFA = rbp + cfa_off */
+	UNWIND_BAD = 3,	    /* a rule the walker cannot follow (an expression, ...) */
+	UNWIND_END = 4,	    /* outermost frame: the return address is undefined */
+};
+/* The caller's rbp is saved at CFA + rbp_off * 8 (else rbp is unchanged). */
+#define UNWIND_RBP_SAVED 0x10
+
+/* From pc (link-time address, relative to the table's file) on, until the
+ * next row's pc. The return address is always at CFA - 8 on x86-64 (rows
+ * where the CFI says otherwise are UNWIND_BAD).
+ */
+struct unwind_row {
+	__u32 pc;
+	__s16 cfa_off;
+	__s8 rbp_off; /* in 8-byte words */
+	__u8 kind;    /* enum unwind_kind | UNWIND_RBP_SAVED */
+};
+
+struct unwind_table {
+	__u32 first; /* index of its first row in unwind_rows */
+	__u32 nrows;
+};
+
+struct unwind_map {
+	__u64 start, end; /* runtime addresses [start, end) */
+	__u64 bias;	  /* runtime address = link address + bias */
+	__u32 table;	  /* id in unwind_tables, RAMPA_UNWIND_NO_TABLE: none */
+	__u32 pad;
+};
+
+struct unwind_proc {
+	__u32 nmaps;
+	__u32 pad;
+	__u64 miss_ns;				   /* last EVENT_UNWIND_MISS sent */
+	struct unwind_map maps[RAMPA_UNWIND_MAPS]; /* sorted by start */
+};
+
+/* How a user stack walk by the CFI unwinder ended. */
+enum unwind_status {
+	UNWIND_NONE = 0,       /* not walked by the unwinder (frame pointers: kernel walk) */
+	UNWIND_OK = 1,	       /* reached the outermost frame */
+	UNWIND_NO_TABLE = 2,   /* cut: no table, frame pointers led nowhere */
+	UNWIND_BAD_RULE = 3,   /* cut: a rule the walker cannot follow */
+	UNWIND_UNREADABLE = 4, /* cut: stack memory unreadable */
+	UNWIND_DEPTH = 5,      /* cut: deeper than RAMPA_MAX_STACK_DEPTH */
+};
+
+struct user_stack {
+	__u32 n;
+	__u32 status;			  /* enum unwind_status */
+	__u64 ips[RAMPA_MAX_STACK_DEPTH]; /* leaf first */
+	/* The stack pointer in each frame: frame i's own stack lies in
+	 * [sps[i], sps[i + 1]).
+	 */
+	__u64 sps[RAMPA_MAX_STACK_DEPTH];
 };
 
 #endif

@@ -18,6 +18,7 @@ struct capture;
 struct capture_sample {
 	__u32 pid, tid;
 	const __u64 *ustack; /* leaf first */
+	const __u64 *usp;    /* the stack pointer in each frame of ustack, or NULL */
 	__u32 nustack;
 	const __u64 *kstack; /* leaf first */
 	__u32 nkstack;
@@ -26,6 +27,7 @@ struct capture_sample {
 	__u32 py_status;		  /* enum py_status */
 	__u32 kind;			  /* enum sample_kind */
 	__u32 snap_id;			  /* stack taken by userspace (off-CPU since the start) */
+	__u32 unwind_status;		  /* enum unwind_status: how ustack was walked */
 	__u64 holder;			  /* KIND_GIL_WAIT: tstate holding the GIL */
 	const struct py_stack *holder_py; /* ... its Python stack, or NULL */
 	__u64 count;			  /* samples (KIND_CPU) or nanoseconds */
@@ -67,6 +69,18 @@ void capture__remove_target(struct capture *c, pid_t pid);
 bool capture__has_python(struct capture *c, pid_t pid);
 /* Tell the walker how to read the interpreter of pid (NULL: none). */
 int capture__set_python(struct capture *c, pid_t pid, const struct py_proc *proc);
+/* The unwinder's tables (struct unwind_row and friends in capture.h; the
+ * policy is src/unwind.c's). capture__unwind_rows copies n rows to index
+ * first of the shared row array; capture__unwind_table names a run of rows
+ * table id; capture__unwind_proc gives pid its mappings (NULL: removes
+ * them, and pid is walked by frame pointers again). 0, or -1 (out of range,
+ * map full).
+ */
+int capture__unwind_rows(struct capture *c, __u32 first, const struct unwind_row *rows, __u32 n);
+int capture__unwind_table(struct capture *c, __u32 id, const struct unwind_table *t);
+int capture__unwind_proc(struct capture *c, pid_t pid, const struct unwind_proc *p);
+/* Whether tables can be given to the kernel at all. */
+bool capture__can_unwind(const struct capture *c);
 /* The kernel forgets the id it gave the code object at addr in pid (the
  * process is gone): a later one there gets a new id and code event. Quiet
  * when there is none (the LRU map let it go already).

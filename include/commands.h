@@ -11,5 +11,7 @@ int cmd_top(int argc, char **argv);
 int cmd_mem(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
+int cmd_agent(int argc, char **argv);
 
 #endif

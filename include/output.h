@@ -15,19 +15,20 @@ enum output_format {
 	OUTPUT_SPEEDSCOPE, /* speedscope JSON, .speedscope.json */
 	OUTPUT_PPROF,	   /* gzipped profile.proto, .pb.gz */
 	OUTPUT_PSTATS,	   /* Python's pstats (marshal), .pstats */
+	OUTPUT_GECKO,	   /* the Firefox Profiler's gecko JSON, .gecko.json */
 	OUTPUT_FORMAT_MAX,
 };
 
 /* The format named by format ("folded", "collapsed", "svg", "flamegraph",
- * "speedscope", "pprof", "pstats") or, when format is NULL, by path's
- * extension (.svg, .json, .pb.gz/.pprof/.pb, .pstats/.prof; anything else or
- * no path: folded). OUTPUT_INVALID for an unknown format name.
+ * "speedscope", "pprof", "pstats", "gecko", "firefox") or, when format is
+ * NULL, by path's extension (.svg, .json, .pb.gz/.pprof/.pb, .pstats/.prof,
+ * .gecko.json; anything else or no path: folded). OUTPUT_INVALID for an unknown format name.
  */
 enum output_format output__format_for(const char *format, const char *path);
 const char *output__format_name(enum output_format fmt);
 /* The extension of a default output file name, e.g. ".pb.gz". */
 const char *output__format_ext(enum output_format fmt);
-/* "folded, svg, speedscope, pprof, pstats", for help texts and errors. */
+/* "folded, svg, speedscope, pprof, pstats, gecko", for help texts and errors. */
 extern const char output__format_list[];
 
 /* Write p in fmt; the profile's meta (mode, unit, target, duration, hz)

@@ -82,8 +82,72 @@ uint32_t profile__add_unlisted(struct profile *p, const char *name);
  */
 void profile__rename_frame(struct profile *p, uint32_t id, const char *name);
 
-/* Add weight to the stack frames[0..n) (root first). */
-void profile__add(struct profile *p, const uint32_t *frames, uint32_t n, uint64_t weight);
+/* Add weight to the stack frames[0..n) (root first); its index (for
+ * profile__stack, profile__add_slice). Weight added this way has no time:
+ * in a profile with a timeline it is counted as untimed.
+ */
+size_t profile__add(struct profile *p, const uint32_t *frames, uint32_t n, uint64_t weight);
+
+/* Timelines: a profile may keep, besides each stack's weight, its weight
+ * per time slice, slice k covering [k * width, (k + 1) * width) seconds
+ * from the profile's start. Capture stamps what each drain brings with the
+ * slice it belongs to; readers of formats that keep time read it back.
+ *
+ * Memory is bounded: at most max_cells (stack, slice) cells beyond one per
+ * stack (16 bytes each; 0: PROFILE_MAX_SLICE_CELLS, 32 MiB). When a new cell
+ * would pass the bound, the timeline is coarsened: slices twice as wide,
+ * neighbours merged, no weight lost. profile__timeline_stats() counts it.
+ */
+#define PROFILE_MAX_SLICE_CELLS (1u << 21)
+
+/* Give p (empty, or with no timed weight yet) a timeline of slices
+ * slice_sec wide (> 0). Slice numbers given to profile__add_at and
+ * profile__add_slice are in units of slice_sec, whatever coarsening did.
+ */
+void profile__set_timeline(struct profile *p, double slice_sec, size_t max_cells);
+/* The width of p's slices now (coarsening doubles it), seconds; 0: p has
+ * no timeline.
+ */
+double profile__slice_sec(const struct profile *p);
+/* Slices 0..nslices-1 hold p's timed weight (in profile__slice_sec units). */
+uint32_t profile__nslices(const struct profile *p);
+
+/* profile__add, the weight also counted in slice (of slice_sec; no
+ * timeline: the same as profile__add). Its stack's index.
+ */
+size_t profile__add_at(struct profile *p, const uint32_t *frames, uint32_t n, uint64_t weight,
+		       uint32_t slice);
+/* Weight of stack i, already added, counted in slice too (readers: a stack's
+ * line, then its slices). Nothing without a timeline.
+ */
+void profile__add_slice(struct profile *p, size_t i, uint32_t slice, uint64_t weight);
+
+/* Stack i of src's slices into stack at of dst, whose slices are as wide
+ * as src's are now (profile__slice_sec); stack at's weight is added
+ * already, by profile__add. For writers of a rewritten profile (labels):
+ * the time axis is kept.
+ */
+void profile__copy_slices(struct profile *dst, size_t at, const struct profile *src, size_t i);
+
+/* Stack i's slices with weight, latest first: *cursor = 0 before the
+ * first call; false after the last. *slice is in profile__slice_sec units.
+ */
+bool profile__stack_slice(const struct profile *p, size_t i, uint32_t *cursor, uint32_t *slice,
+			  uint64_t *weight);
+
+struct profile_timeline_stats {
+	size_t cells;		/* (stack, slice) cells in use */
+	size_t max_cells;	/* the bound */
+	unsigned int coarsened; /* times the slices were made twice as wide */
+	uint64_t untimed;	/* weight added with no slice */
+};
+void profile__timeline_stats(const struct profile *p, struct profile_timeline_stats *st);
+
+/* A new profile holding p's slices first..last (inclusive, in
+ * profile__slice_sec units) renumbered from 0: frames, kinds and meta as
+ * in p, duration the window's. Untimed weight is left out.
+ */
+struct profile *profile__window(const struct profile *p, uint32_t first, uint32_t last);
 
 size_t profile__nstacks(const struct profile *p);
 /* Stack i (0 <= i < nstacks): its frames and weight. */

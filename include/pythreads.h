@@ -55,6 +55,11 @@ const char *pythreads__name(struct pythreads *pt, pid_t pid, pid_t tid);
 void pythreads__forget(struct pythreads *pt, pid_t pid);
 /* True when that name is threading.Thread.name (false: the OS name). */
 int pythreads__is_python(struct pythreads *pt, pid_t pid, pid_t tid);
+/* Both names of thread tid of pid as last read: the OS name and
+ * threading.Thread.name, each NULL when none could be read. Valid until the
+ * next refresh.
+ */
+void pythreads__names(struct pythreads *pt, pid_t pid, pid_t tid, const char **os, const char **py);
 const struct pythreads_stats *pythreads__stats(const struct pythreads *pt);
 
 #endif

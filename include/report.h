@@ -2,6 +2,8 @@
 #ifndef RAMPA_REPORT_H
 #define RAMPA_REPORT_H
 
+#include <stdbool.h>
+
 #include "profile.h"
 
 /* getopt values of the long options report and diff share. */
@@ -19,16 +21,22 @@ enum {
 	OPT_IN_PLACE,
 	OPT_SHORT_PATHS,
 	OPT_NO_LINES,
+	OPT_SLICE,
+	OPT_FROM,
+	OPT_TO,
 };
 
-#define REPORT_META_HELP                                                                     \
-	"      --mode MODE          what the counts measure: cpu, wall, offcpu, gil-wait,\n" \
-	"                           gil\n"                                                   \
-	"      --unit UNIT          unit of the counts: samples, microseconds\n"             \
-	"      --target TEXT        what was profiled, for titles\n"                         \
-	"      --duration TIME      how long the profile ran (e.g. 30s), for titles\n"       \
-	"      --hz N               sampling rate, for titles (and diff's test on time)\n"   \
-	"      --lenient            skip malformed input lines (counted) instead of failing\n"
+#define REPORT_META_HELP                                                                       \
+	"      --mode MODE          what the counts measure: cpu, wall, offcpu, gil-wait,\n"   \
+	"                           gil\n"                                                     \
+	"      --unit UNIT          unit of the counts: samples, microseconds\n"               \
+	"      --target TEXT        what was profiled, for titles\n"                           \
+	"      --duration TIME      how long the profile ran (e.g. 30s), for titles\n"         \
+	"      --hz N               sampling rate, for titles (and diff's test on time)\n"     \
+	"      --lenient            skip malformed input lines (counted) instead of failing\n" \
+	"      --from SEC           keep the time slices from SEC seconds after the\n"         \
+	"                           profile's start (a profile from rampa-bpf record)\n"       \
+	"      --to SEC             ... up to SEC seconds after it\n"
 
 /* Options that describe an input profile, shared by report and diff. */
 struct input_meta {
@@ -56,12 +64,26 @@ struct profile_opts {
 	unsigned int out_flags;	  /* OUTPUT_IN_PLACE */
 	unsigned int label_flags; /* LABEL_SHORT_PATHS, LABEL_NO_LINES */
 	int quiet;
+	/* --from/--to: seconds from the profile's start; to < 0: the end. As
+	 * given too: an agent's store reads them as wall-clock times.
+	 */
+	double from, to;
+	const char *from_arg, *to_arg;
+	bool window;
+	const char *window_bad; /* a value that is not seconds, NULL: none */
 };
 
 /* Parse getopt's opt and arg into po when it is one of the shared options:
  * 1 if it was, 0 if not, -1 on a bad value (reported).
  */
 int report__profile_opt(struct profile_opts *po, int opt, const char *arg);
+
+/* --from/--to given: *p replaced by the slices covering [from, to) of its
+ * timeline (profile__window), the window kept said on stderr unless quiet.
+ * An exit code: EXIT_OK, or EXIT_USAGE when path's profile has no time
+ * axis or the window holds none of it (reported).
+ */
+int report__apply_window(struct profile **p, const struct profile_opts *po, const char *path);
 
 /* getopt_long returned '?' for cmd: one error line naming the option;
  * EXIT_USAGE.

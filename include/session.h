@@ -64,7 +64,18 @@ struct session_opts {
 	bool no_progress;	       /* no status line on stderr (top draws its own) */
 	unsigned int mem_fault_sample; /* MODE_MEM: one write fault in N; 0: default */
 	const char *output; /* named in the start line ("Ctrl-C ... writes X"), or NULL */
+	/* The profile's timeline: slices this wide, seconds from the start
+	 * (--slice); 0: none. Drains happen at each slice's end.
+	 */
+	double slice_sec;
 };
+
+#define SESSION_DEFAULT_SLICE_SEC 1.0
+#define SESSION_MIN_SLICE_SEC	  0.1
+#define SESSION_SLICE_HELP                                                                     \
+	"      --slice TIME         the timeline's time slice (default 1s; 0: no timeline):\n" \
+	"                           counts per stack per slice, so a part of the run can\n"    \
+	"                           be shown (report, TIMELINE in rampa-bpf-record(1))\n"
 
 /* The -p list "PID[,PID...]" into o (threads stand for their process,
  * duplicates dropped); cmd names the command in messages. 0, EXIT_USAGE
@@ -117,7 +128,9 @@ void session__stop(struct session *se);
 void session__drain(struct session *se);
 
 /* Continue into fresh (empty, owned by the caller); the profile filled so
- * far is returned, the caller's. Frame caches move to fresh.
+ * far is returned, the caller's. Frame caches move to fresh; fresh gets the
+ * session's timeline (slices numbered from the session's start) unless it
+ * has one.
  */
 struct profile *session__swap_profile(struct session *se, struct profile *fresh);
 

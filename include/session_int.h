@@ -20,6 +20,7 @@
 #include "stacks.h"
 #include "u64map.h"
 
+/* At most this long between drains; and at each time slice's end. */
 #define DRAIN_INTERVAL_SEC 1.0
 /* A fall of a target's RSS at its end, sample to sample (see memcurve). */
 #define MEM_RSS_STEP_BYTES (64 * 1024)
@@ -70,6 +71,7 @@ struct session {
 	struct python *py;
 	struct pythreads *pt; /* with -T and gil-wait: thread names */
 	struct stacks *stacks;
+	struct unwind *unwind; /* CFI tables for the kernel's walker; NULL: frame pointers */
 	struct pending {
 		pid_t pid;
 		double first, next;
@@ -116,6 +118,13 @@ struct session {
 	uint64_t mem_shutdown_releases; /* releases by Python threads with no frame: ignored */
 	struct u64map mem_last;		/* PID -> RSS at the last sample (bytes) */
 	struct u64map mem_steady_t;	/* PID -> last time (s, double bits) RSS was not falling */
+	/* The timeline: what a drain brings is stamped with the slice the
+	 * previous drain happened in (drains come at every slice's end);
+	 * intervals still open at the end, whose start is known, are split over
+	 * the slices they cover (flush_end_ns set while they come).
+	 */
+	uint64_t last_drain_ns, flush_end_ns;
+	uint32_t stamp;
 };
 
 /* Every process seen, one per call from *it = 0 on; NULL at the end. */

@@ -39,11 +39,11 @@ static void usage(FILE *f)
 	    "                           Ctrl-C or the targets exit\n"
 	    "  -o, --output FILE        the waiting stacks (default rampa-gil-PID.folded); the\n"
 	    "                           format follows the extension, as for record\n"
-	    "      --format FORMAT      folded, svg, speedscope, pprof or pstats\n"
+	    "      --format FORMAT      folded, svg, speedscope, pprof, pstats or gecko\n"
 	    "      --json               print the table as JSON on stdout\n"
 	    "      --output-in-place    write through a symlink, FIFO or device at FILE\n"
-	    "      --as-root            under sudo, run CMD as root (default: the sudo user)\n" LABEL_HELP
-	    "  -q, --quiet              print only errors and the table\n"
+	    "      --as-root            under sudo, run CMD as root (default: the sudo user)\n" SESSION_SLICE_HELP
+		LABEL_HELP "  -q, --quiet              print only errors and the table\n"
 	    "  -v, --verbose            print debugging details\n"
 	    "  -h, --help               show this help\n"
 	    "\n"
@@ -68,6 +68,7 @@ static int parse_args(struct session_opts *o, struct session_output *out, int ar
 		{ "as-root", no_argument, NULL, 'R' },
 		{ "short-paths", no_argument, NULL, OPT_SHORT_PATHS },
 		{ "no-lines", no_argument, NULL, OPT_NO_LINES },
+		{ "slice", required_argument, NULL, OPT_SLICE },
 		{},
 	};
 	int opt, err;
@@ -111,7 +112,11 @@ static int parse_args(struct session_opts *o, struct session_output *out, int ar
 
 int cmd_gil_wait(int argc, char **argv)
 {
-	struct session_opts o = { .mode = MODE_GILWAIT, .hz = SESSION_DEFAULT_HZ };
+	struct session_opts o = {
+		.mode = MODE_GILWAIT,
+		.hz = SESSION_DEFAULT_HZ,
+		.slice_sec = SESSION_DEFAULT_SLICE_SEC,
+	};
 	struct session_output out = { .default_prefix = "gil-" };
 	int ret = parse_args(&o, &out, argc, argv);
 

@@ -42,13 +42,13 @@ static void usage(FILE *f)
 	    "  -T, --per-thread         put 'NAME-TID' under the process root frame: the\n"
 	    "                           thread's latest name (threading's, else the OS's)\n"
 	    "  -o, --output FILE        where to write the profile (default rampa-PID.folded)\n"
-	    "      --format FORMAT      folded, svg, speedscope, pprof or pstats (default: from\n"
-	    "                           the extension of FILE: .folded .svg .speedscope.json\n"
-	    "                           .pb.gz .pstats)\n"
+	    "      --format FORMAT      folded, svg, speedscope, pprof, pstats or gecko (default:\n"
+	    "                           from the extension of FILE: .folded .svg\n"
+	    "                           .speedscope.json .pb.gz .pstats .gecko.json)\n"
 	    "      --output-in-place    write through a symlink, FIFO or device at FILE\n"
 	    "                           (refused by default)\n"
 	    "      --as-root            under sudo, run CMD as root (default: as the user\n"
-	    "                           who ran sudo)\n" LABEL_HELP
+	    "                           who ran sudo)\n" SESSION_SLICE_HELP LABEL_HELP
 	    "  -q, --quiet              print only errors\n"
 	    "  -v, --verbose            print debugging details (libbpf, symbol loading)\n"
 	    "  -h, --help               show this help\n"
@@ -80,6 +80,7 @@ static int parse_args(struct session_opts *o, struct session_output *out, int ar
 		{ "json", no_argument, NULL, 'j' },
 		{ "short-paths", no_argument, NULL, OPT_SHORT_PATHS },
 		{ "no-lines", no_argument, NULL, OPT_NO_LINES },
+		{ "slice", required_argument, NULL, OPT_SLICE },
 		{},
 	};
 	unsigned long v;
@@ -139,7 +140,11 @@ static int parse_args(struct session_opts *o, struct session_output *out, int ar
 
 int cmd_record(int argc, char **argv)
 {
-	struct session_opts o = { .mode = MODE_CPU, .hz = SESSION_DEFAULT_HZ };
+	struct session_opts o = {
+		.mode = MODE_CPU,
+		.hz = SESSION_DEFAULT_HZ,
+		.slice_sec = SESSION_DEFAULT_SLICE_SEC,
+	};
 	struct session_output out = { 0 };
 	int ret = parse_args(&o, &out, argc, argv);
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,6 +33,8 @@ struct capture {
 	__u64 *vals;
 	size_t keys_cap;
 	struct py_stack *pystack, *holder_pystack; /* drain buffers */
+	struct user_stack *ustack;		   /* drain buffer */
+	struct unwind_row *rows;		   /* unwind_rows, mapped; NULL: not */
 };
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -144,6 +147,7 @@ int capture__open(struct capture **out, const struct capture_opts *opts)
 	c->stats_fd = -1;
 	c->pystack = xmalloc(sizeof(*c->pystack));
 	c->holder_pystack = xmalloc(sizeof(*c->holder_pystack));
+	c->ustack = xmalloc(sizeof(*c->ustack));
 	c->nr_possible = libbpf_num_possible_cpus();
 	c->ncpus_online = read_online_cpus(&c->cpus);
 	if (c->nr_possible <= 0 || c->ncpus_online <= 0) {
@@ -176,6 +180,11 @@ int capture__open(struct capture **out, const struct capture_opts *opts)
 	bpf_program__set_autoload(c->skel->progs.on_mem_fault, opts->mem);
 	bpf_program__set_autoload(c->skel->progs.on_mem_sys_enter, opts->mem);
 	bpf_program__set_autoload(c->skel->progs.on_mem_sys_exit, opts->mem);
+	/* The verifier's statistics for the sampler (-v shows them): its
+	 * verification time is part of attach.
+	 */
+	if (getenv("RAMPA_VERIFIER_STATS"))
+		bpf_program__set_log_level(c->skel->progs.on_cpu_sample, 4);
 	err = capture_bpf__load(c->skel);
 	if (err) {
 		/* With privileges, EACCES is the verifier refusing a program. */
@@ -184,6 +193,16 @@ int capture__open(struct capture **out, const struct capture_opts *opts)
 		      strerror(-err));
 		capture__close(c);
 		return -EINVAL; /* not EACCES: privileges were checked */
+	}
+	c->rows =
+	    mmap(NULL, (size_t)RAMPA_UNWIND_ROWS * sizeof(struct unwind_row),
+		 PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(c->skel->maps.unwind_rows), 0);
+	if (c->rows == MAP_FAILED) {
+		/* Without it the unwinder has no tables: frame pointers only. */
+		p_warn("cannot map the unwind table array: %s; native stacks are walked by frame "
+		       "pointers only",
+		       strerror(errno));
+		c->rows = NULL;
 	}
 	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), handle_event, c, NULL);
 	c->code_rb =
@@ -244,6 +263,37 @@ int capture__set_python(struct capture *c, pid_t pid, const struct py_proc *proc
 		return -1;
 	}
 	return 0;
+}
+
+int capture__unwind_rows(struct capture *c, __u32 first, const struct unwind_row *rows, __u32 n)
+{
+	if (!c->rows || first > RAMPA_UNWIND_ROWS || n > RAMPA_UNWIND_ROWS - first)
+		return -1;
+	memcpy(c->rows + first, rows, (size_t)n * sizeof(*rows));
+	return 0;
+}
+
+int capture__unwind_table(struct capture *c, __u32 id, const struct unwind_table *t)
+{
+	return bpf_map_update_elem(bpf_map__fd(c->skel->maps.unwind_tables), &id, t, BPF_ANY) ? -1
+											      : 0;
+}
+
+int capture__unwind_proc(struct capture *c, pid_t pid, const struct unwind_proc *p)
+{
+	int fd = bpf_map__fd(c->skel->maps.unwind_procs);
+	__u32 key = pid;
+
+	if (!p) {
+		bpf_map_delete_elem(fd, &key);
+		return 0;
+	}
+	return bpf_map_update_elem(fd, &key, p, BPF_ANY) ? -1 : 0;
+}
+
+bool capture__can_unwind(const struct capture *c)
+{
+	return c && c->rows;
 }
 
 void capture__forget_code(struct capture *c, pid_t pid, __u64 addr)
@@ -421,6 +471,22 @@ static void fill_sample(struct capture *c, const struct sample_key *k, __u64 cou
 	};
 	if (k->user_stack_id >= 0)
 		s->ustack_lost = !read_stack(sfd, k->user_stack_id, ustack, &s->nustack);
+	s->unwind_status = k->unwind_status;
+	if (k->user_stack) {
+		int ufd = bpf_map__fd(k->kind != KIND_CPU ? c->skel->maps.offcpu_ustacks
+				      : sfd == bpf_map__fd(c->skel->maps.stacks1)
+					  ? c->skel->maps.ustacks1
+					  : c->skel->maps.ustacks0);
+
+		if (bpf_map_lookup_elem(ufd, &k->user_stack, c->ustack)) {
+			s->ustack_lost = true;
+		} else {
+			s->nustack = c->ustack->n < RAMPA_MAX_STACK_DEPTH ? c->ustack->n
+									  : RAMPA_MAX_STACK_DEPTH;
+			memcpy(ustack, c->ustack->ips, s->nustack * sizeof(*ustack));
+			s->usp = c->ustack->sps;
+		}
+	}
 	if (k->user_stack_id < 0 && k->user_ip) {
 		ustack[0] = k->user_ip;
 		s->nustack = 1;
@@ -583,6 +649,7 @@ int capture__drain(struct capture *c, void (*cb)(const struct capture_sample *s,
 	/* Also drops stacks whose count update failed, so the map never fills up. */
 	clear_map(sfd);
 	clear_map(pfd);
+	clear_map(bpf_map__fd(old ? c->skel->maps.ustacks1 : c->skel->maps.ustacks0));
 	return 0;
 }
 
@@ -669,5 +736,8 @@ void capture__close(struct capture *c)
 	free(c->vals);
 	free(c->pystack);
 	free(c->holder_pystack);
+	free(c->ustack);
+	if (c->rows)
+		munmap(c->rows, (size_t)RAMPA_UNWIND_ROWS * sizeof(struct unwind_row));
 	free(c);
 }

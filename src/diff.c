@@ -460,6 +460,8 @@ int cmd_diff(int argc, char **argv)
 		{ "output-in-place", no_argument, NULL, OPT_IN_PLACE },
 		{ "short-paths", no_argument, NULL, OPT_SHORT_PATHS },
 		{ "no-lines", no_argument, NULL, OPT_NO_LINES },
+		{ "from", required_argument, NULL, OPT_FROM },
+		{ "to", required_argument, NULL, OPT_TO },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -544,6 +546,10 @@ int cmd_diff(int argc, char **argv)
 	d.new = profile__new();
 	d.fnames = profile__new();
 	ret = read_both(&d, po.read_flags, &po.meta);
+	if (ret)
+		goto cleanup;
+	for (int i = 0; i < 2 && !ret; i++)
+		ret = report__apply_window(i ? &d.new : &d.base, &po, i ? d.new_path : d.base_path);
 	if (ret)
 		goto cleanup;
 	for (int i = 0; i < 2; i++) {

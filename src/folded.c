@@ -123,6 +123,38 @@ static int cmp_out_stack(const void *a, const void *b)
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
+/* A stack's timeline, on the line after it:
+ *   # slices [SLICE=WEIGHT SLICE=WEIGHT ...]
+ * slices in increasing order, numbered from the profile's start in units
+ * of the header's "slice W s". Other tools skip it: a comment, and a line
+ * that does not end in a count.
+ */
+struct cell {
+	uint32_t slice;
+	uint64_t weight;
+};
+
+static int write_slices(FILE *f, const struct profile *p, size_t i, struct cell **cells,
+			size_t *cap)
+{
+	uint32_t cur = 0, slice;
+	uint64_t w;
+	size_t n = 0;
+
+	while (profile__stack_slice(p, i, &cur, &slice, &w)) {
+		grow_array((void **)cells, cap, n + 1, sizeof(**cells));
+		(*cells)[n++] = (struct cell){ slice, w };
+	}
+	if (!n)
+		return 0;
+	fputs("# slices [", f);
+	/* Latest first in the profile: written oldest first. */
+	while (n--)
+		fprintf(f, "%" PRIu32 "=%" PRIu64 "%s", (*cells)[n].slice, (*cells)[n].weight,
+			n ? " " : "]\n");
+	return ferror(f) ? -1 : 0;
+}
+
 /* Lines are sorted by their text, as strcmp() orders them. A line is a
  * sequence of frame texts each ended by ';' or the line's end, and no text
  * holds either, so no such word is a prefix of another: comparing lines is
@@ -144,7 +176,9 @@ int folded__write(FILE *f, const struct profile *p)
 	struct out_word *words = xmalloc((nf ? nf : 1) * 4 * sizeof(*words));
 	uint32_t *rank = xmalloc((nf ? nf : 1) * 4 * sizeof(*rank));
 	char *buf = NULL;
-	int ret = 0;
+	int ret = 0, timeline = profile__slice_sec(p) > 0;
+	struct cell *cells = NULL;
+	size_t ncap = 0;
 
 	for (int v = 0; v < 2; v++) {
 		text[v] = xcalloc(nf ? nf : 1, sizeof(*text[v]));
@@ -217,6 +251,8 @@ int folded__write(FILE *f, const struct profile *p)
 		len += (size_t)snprintf(buf + len, 23, " %" PRIu64 "\n", w);
 		if (fwrite(buf, 1, len, f) != len)
 			ret = -1;
+		if (timeline && write_slices(f, p, lines[i].index, &cells, &ncap))
+			ret = -1;
 	}
 	for (int v = 0; v < 2; v++) {
 		for (size_t i = 0; i < nf; i++)
@@ -229,6 +265,7 @@ int folded__write(FILE *f, const struct profile *p)
 	free(rank);
 	free(buf);
 	free(lines);
+	free(cells);
 	if (names_cut || stacks_cut)
 		p_warn(
 		    "folded output: %zu frame%s cut at %d bytes, %zu stack%s cut at %d frames or "
@@ -258,6 +295,8 @@ int folded__write_header(FILE *f, const struct profile *p)
 		fprintf(f, "rate %u Hz", m->hz);
 	else
 		fputs("rate unknown", f);
+	if (profile__slice_sec(p) > 0)
+		fprintf(f, ", slice %.9g s", profile__slice_sec(p));
 	if (m->window)
 		fprintf(f, ", window %s", m->window);
 	if (m->groups_known)
@@ -304,6 +343,12 @@ struct reader {
 	} * names;
 	size_t nnames, names_cap;
 	bool austin; /* "# austin: VERSION" seen: its "# duration:" is in microseconds */
+	/* The stack of the last line and its count, for a "# slices" line
+	 * after it: how much of the count has a slice already.
+	 */
+	size_t last_stack;
+	uint64_t last_count, last_timed;
+	bool have_last;
 };
 
 static void names_rehash(struct reader *r)
@@ -391,6 +436,14 @@ static void set_meta(struct profile *p, const char *key, size_t klen, const char
 				m->groups = i;
 				m->groups_known = true;
 			}
+	} else if (KEY("slice")) {
+		double d;
+
+		/* Set once, before any stack: a second header (files put end to
+		 * end) keeps the first's.
+		 */
+		if (!parse_duration(v, &d) && d > 0 && !profile__slice_sec(p) && !profile__total(p))
+			profile__set_timeline(p, d, 0);
 	} else if (KEY("hz")) {
 		unsigned long hz;
 
@@ -545,6 +598,66 @@ static size_t common_prefix(const char *a, const char *b, size_t n)
 	return i;
 }
 
+/* "SLICE=WEIGHT ...]" after "# slices [": the previous line's stack in
+ * those slices. NULL, or why the line is malformed.
+ */
+static const char *slices_line(struct reader *r, const char *s, size_t len, char *why,
+			       size_t whylen)
+{
+	const char *end = s + len;
+
+	if (!profile__slice_sec(r->p))
+		return NULL; /* no slice width said: nothing to place them in */
+	if (!r->have_last)
+		return "'# slices' line with no stack line before it";
+	if (s[len - 1] != ']')
+		return "'# slices' line does not end in ']'";
+	end--;
+	/* Checked whole first (pass 0), then added (pass 1): a line skipped
+	 * with --lenient leaves no trace.
+	 */
+	for (int pass = 0; pass < 2; pass++) {
+		const char *at = s;
+		uint64_t timed = r->last_timed;
+
+		while (at < end) {
+			unsigned long long slice = 0, w = 0;
+			const char *d = at;
+
+			while (d < end && *d >= '0' && *d <= '9' && slice <= UINT32_MAX)
+				slice = slice * 10 + (unsigned)(*d++ - '0');
+			if (d == at || d >= end || *d != '=' || slice > UINT32_MAX) {
+				s = at;
+				goto bad;
+			}
+			at = ++d;
+			while (d < end && *d >= '0' && *d <= '9' && w <= FOLDED_MAX_COUNT)
+				w = w * 10 + (unsigned)(*d++ - '0');
+			if (d == at || (d < end && *d != ' ')) {
+				s = at;
+				goto bad;
+			}
+			if (w > r->last_count - timed) {
+				snprintf(
+				    why, whylen,
+				    "'# slices' add up to more than the stack's count %" PRIu64,
+				    r->last_count);
+				return why;
+			}
+			timed += w;
+			if (pass)
+				profile__add_slice(r->p, r->last_stack, (uint32_t)slice, w);
+			at = d < end ? d + 1 : d;
+		}
+		r->last_timed = pass ? timed : r->last_timed;
+	}
+	return NULL;
+bad:
+	snprintf(why, whylen, "'# slices' entry '%.*s' is not SLICE=COUNT",
+		 (int)(end - s > 24 ? 24 : end - s), s);
+	return why;
+}
+
 /* Parse one line (without its '\n'); NULL when it was added, or why not. */
 static const char *parse_line(struct reader *r, const char *s, size_t len, char *why, size_t whylen)
 {
@@ -557,6 +670,8 @@ static const char *parse_line(struct reader *r, const char *s, size_t len, char 
 		len--;
 	if (!len)
 		return NULL;
+	if (len > 10 && !memcmp(s, "# slices [", 10))
+		return slices_line(r, s + 10, len - 10, why, whylen);
 	if (s[0] == '#') {
 		comment_line(r, s, len);
 		return NULL;
@@ -644,10 +759,13 @@ static const char *parse_line(struct reader *r, const char *s, size_t len, char 
 		frame = s + r->ends[i] + 1;
 	}
 	r->prev_depth = depth;
+	r->have_last = count != 0;
+	r->last_count = count;
+	r->last_timed = 0;
 	if (count && r->any_marker && has_line_marker(r, depth))
-		profile__add(r->p, r->merged, merge_line_markers(r, depth), count);
+		r->last_stack = profile__add(r->p, r->merged, merge_line_markers(r, depth), count);
 	else if (count)
-		profile__add(r->p, r->frames, depth, count);
+		r->last_stack = profile__add(r->p, r->frames, depth, count);
 	r->st->stacks++;
 	return NULL;
 }
@@ -697,6 +815,7 @@ static void reader_init(struct reader *r, const char *name, struct profile *p, u
 	r->names = NULL;
 	r->nnames = r->names_cap = 0;
 	r->austin = false;
+	r->have_last = false;
 }
 
 static int reader_finish(struct reader *r, int ret)

@@ -123,6 +123,8 @@ struct profile *labels__apply(struct profile *p, unsigned int flags)
 		return p;
 	out = profile__new();
 	*profile__meta(out) = *profile__meta_ro(p);
+	if (profile__slice_sec(p) > 0)
+		profile__set_timeline(out, profile__slice_sec(p), 0);
 	dir = flags & LABEL_SHORT_PATHS ? script_dir(p) : NULL;
 	map = xmalloc((nf ? nf : 1) * sizeof(*map));
 	for (size_t i = 0; i < nf; i++) {
@@ -158,7 +160,7 @@ struct profile *labels__apply(struct profile *p, unsigned int flags)
 		grow_array((void **)&frames, &fcap, n ? n : 1, sizeof(*frames));
 		for (uint32_t j = 0; j < n; j++)
 			frames[j] = map[f[j]];
-		profile__add(out, frames, n, w);
+		profile__copy_slices(out, profile__add(out, frames, n, w), p, i);
 	}
 	free(frames);
 	free(map);

@@ -20,9 +20,12 @@ static const struct command commands[] = {
 	{ "gil-wait", cmd_gil_wait, "measure how long each thread waits for the GIL, and where" },
 	{ "top", cmd_top, "show the heaviest functions live, refreshed every second" },
 	{ "mem", cmd_mem, "find the stacks that grow a process's memory; CI checks" },
+	{ "dump", cmd_dump, "print every thread's stack of a running process, now" },
 	{ "report", cmd_report,
-	  "convert collapsed stacks to a flame graph, speedscope, pprof, pstats" },
+	  "convert collapsed stacks to a flame graph, speedscope, pprof, pstats, gecko" },
 	{ "diff", cmd_diff, "compare two profiles: differential flame graph and table" },
+	{ "agent", cmd_agent,
+	  "profile the whole machine continuously: local store, push to Pyroscope" },
 	{ NULL, NULL, NULL },
 };
 

@@ -10,6 +10,7 @@
 
 #include "flamegraph.h"
 #include "folded.h"
+#include "gecko.h"
 #include "output.h"
 #include "pprof.h"
 #include "pstats.h"
@@ -40,9 +41,10 @@ static const struct {
 				speedscope__write },
 	[OUTPUT_PPROF] = { "pprof", NULL, { ".pb.gz", ".pprof", ".pb" }, pprof__write },
 	[OUTPUT_PSTATS] = { "pstats", NULL, { ".pstats", ".prof" }, pstats__write },
+	[OUTPUT_GECKO] = { "gecko", "firefox", { ".gecko.json" }, gecko__write },
 };
 
-const char output__format_list[] = "folded, svg, speedscope, pprof, pstats";
+const char output__format_list[] = "folded, svg, speedscope, pprof, pstats, gecko";
 
 static int ends_with(const char *s, const char *suffix)
 {
@@ -53,15 +55,22 @@ static int ends_with(const char *s, const char *suffix)
 
 enum output_format output__format_for(const char *format, const char *path)
 {
+	enum output_format best = OUTPUT_FOLDED;
+	size_t best_len = 0;
+
 	for (int i = 0; i < OUTPUT_FORMAT_MAX; i++) {
 		if (format && (!strcmp(format, formats[i].name) ||
 			       (formats[i].alias && !strcmp(format, formats[i].alias))))
 			return (enum output_format)i;
+		/* The longest extension wins: x.gecko.json is not speedscope's .json. */
 		for (int e = 0; !format && path && e < 3 && formats[i].ext[e]; e++)
-			if (ends_with(path, formats[i].ext[e]))
-				return (enum output_format)i;
+			if (ends_with(path, formats[i].ext[e]) &&
+			    strlen(formats[i].ext[e]) > best_len) {
+				best = (enum output_format)i;
+				best_len = strlen(formats[i].ext[e]);
+			}
 	}
-	return format ? OUTPUT_INVALID : OUTPUT_FOLDED;
+	return format ? OUTPUT_INVALID : best;
 }
 
 const char *output__format_name(enum output_format fmt)

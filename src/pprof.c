@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -29,6 +30,7 @@ enum {
 	LABEL_KEY = 1,
 	LABEL_STR = 2,
 	LABEL_NUM = 3,
+	LABEL_NUM_UNIT = 4,
 	MAPPING_ID = 1,
 	MAPPING_FILENAME = 5,
 	MAPPING_HAS_FUNCTIONS = 7,
@@ -182,13 +184,24 @@ int pprof__write(FILE *f, const struct profile *p)
 	value_type(&b, PROFILE_SAMPLE_TYPE, strings, type, unit);
 
 	for (size_t i = 0; i < ns; i++) {
-		uint32_t n;
-		uint64_t w;
+		uint32_t n, cur = 0, slice = 0;
+		uint64_t w, sw = 0, timed = 0;
 		const uint32_t *fr = profile__stack(p, i, &n, &w);
 		unsigned long tid = 0, pid = 0;
-		int threaded, proc;
+		int threaded, proc, in_slice;
 
 		if (!w || !n)
+			continue;
+		/* With a timeline, a sample per time slice of the stack, labelled
+		 * with the slice's start ("slice_start", milliseconds from the
+		 * profile's start: pprof -tagfocus=slice_start=2s:4s); weight
+		 * without a slice, if any, in a sample without the label.
+		 */
+	next_slice:
+		in_slice = profile__stack_slice(p, i, &cur, &slice, &sw);
+		if (in_slice)
+			timed += sw;
+		else if (timed >= w)
 			continue;
 		threaded = profile__stack_thread(p, fr, n, &tid);
 		proc = profile__stack_process(p, fr, n, &pid);
@@ -201,7 +214,7 @@ int pprof__write(FILE *f, const struct profile *p)
 				pb_varint(&ids, (uint64_t)fr[d] + 1);
 		pb_bytes(&sub, SAMPLE_LOCATION_ID, ids.d, ids.n);
 		ids.n = 0;
-		pb_varint(&ids, w);
+		pb_varint(&ids, in_slice ? sw : w - timed);
 		pb_bytes(&sub, SAMPLE_VALUE, ids.d, ids.n);
 		label(&sub, &sub2, strings, "process", profile__frame_name(p, fr[proc ? proc : 0]),
 		      0, 0);
@@ -212,7 +225,14 @@ int pprof__write(FILE *f, const struct profile *p)
 			      0, 0);
 			label(&sub, &sub2, strings, "tid", NULL, 1, tid);
 		}
+		if (in_slice) {
+			pb_uint(&sub2, LABEL_NUM_UNIT, str(strings, "milliseconds"));
+			label(&sub, &sub2, strings, "slice_start", NULL, 1,
+			      (uint64_t)llround(slice * profile__slice_sec(p) * 1000));
+		}
 		pb_msg(&b, PROFILE_SAMPLE, &sub);
+		if (in_slice)
+			goto next_slice;
 	}
 
 	pb_uint(&sub, MAPPING_ID, 1);

@@ -9,6 +9,7 @@
 struct stack_rec {
 	size_t frames_off; /* into frame_ids */
 	uint32_t n;
+	uint32_t cells; /* its latest slice: index + 1 into cells, 0: none */
 	uint64_t weight;
 	uint64_t hash;
 };
@@ -37,6 +38,21 @@ struct profile {
 	/* Per name: its kind + 1 when set by profile__set_frame_kind, else 0. */
 	unsigned char *kinds;
 	size_t kinds_cap;
+
+	/* The timeline: per stack a list of cells, latest slice first (drains
+	 * come in time order: the head is where weight goes). Freed cells
+	 * (coarsening) are chained from free_cell.
+	 */
+	double slice_sec;   /* 0: no timeline */
+	unsigned int shift; /* slices are slice_sec << shift wide */
+	struct slice_cell {
+		uint32_t slice, next; /* next: index + 1, 0: the end */
+		uint64_t weight;
+	} * cells;
+	size_t ncells, cells_cap, cells_used, max_cells;
+	uint32_t free_cell;
+	uint32_t nslices;
+	uint64_t timed;
 };
 
 #define NAME_FIXED    1
@@ -85,6 +101,7 @@ void profile__free(struct profile *p)
 	free(p->stacks);
 	free(p->stack_slots);
 	free(p->kinds);
+	free(p->cells);
 	free(p);
 }
 
@@ -255,7 +272,7 @@ static void rehash_stacks(struct profile *p)
 	}
 }
 
-void profile__add(struct profile *p, const uint32_t *frames, uint32_t n, uint64_t weight)
+size_t profile__add(struct profile *p, const uint32_t *frames, uint32_t n, uint64_t weight)
 {
 	uint64_t h = hash_bytes(frames, n * sizeof(*frames), n);
 	struct stack_rec *r;
@@ -270,7 +287,7 @@ void profile__add(struct profile *p, const uint32_t *frames, uint32_t n, uint64_
 		if (r->hash == h && r->n == n &&
 		    !memcmp(p->frame_ids + r->frames_off, frames, n * sizeof(*frames))) {
 			r->weight += weight;
-			return;
+			return (size_t)(r - p->stacks);
 		}
 		s = (s + 1) & (p->stack_slots_cap - 1);
 	}
@@ -278,9 +295,227 @@ void profile__add(struct profile *p, const uint32_t *frames, uint32_t n, uint64_
 		   sizeof(*p->frame_ids));
 	memcpy(p->frame_ids + p->nframe_ids, frames, n * sizeof(*frames));
 	grow_array((void **)&p->stacks, &p->stacks_cap, p->nstacks + 1, sizeof(*p->stacks));
-	p->stacks[p->nstacks] = (struct stack_rec){ p->nframe_ids, n, weight, h };
+	p->stacks[p->nstacks] = (struct stack_rec){ p->nframe_ids, n, 0, weight, h };
 	p->nframe_ids += n;
 	p->stack_slots[s] = ++p->nstacks;
+	return p->nstacks - 1;
+}
+
+void profile__set_timeline(struct profile *p, double slice_sec, size_t max_cells)
+{
+	p->slice_sec = slice_sec > 0 ? slice_sec : 0;
+	p->max_cells = max_cells ? max_cells : PROFILE_MAX_SLICE_CELLS;
+}
+
+double profile__slice_sec(const struct profile *p)
+{
+	return p->slice_sec * (double)(1u << p->shift);
+}
+
+uint32_t profile__nslices(const struct profile *p)
+{
+	return p->nslices;
+}
+
+/* Slices twice as wide: each stack's neighbours merged (its list is in
+ * slice order, so they are next to each other), their cells freed.
+ */
+static void coarsen(struct profile *p)
+{
+	p->shift++;
+	p->nslices = (p->nslices + 1) / 2;
+	for (size_t i = 0; i < p->nstacks; i++) {
+		uint32_t prev = 0, c = p->stacks[i].cells;
+
+		while (c) {
+			struct slice_cell *cell = &p->cells[c - 1];
+
+			cell->slice >>= 1;
+			if (prev && p->cells[prev - 1].slice == cell->slice) {
+				uint32_t next = cell->next;
+
+				p->cells[prev - 1].weight += cell->weight;
+				p->cells[prev - 1].next = next;
+				cell->next = p->free_cell;
+				p->free_cell = c;
+				p->cells_used--;
+				c = next;
+				continue;
+			}
+			prev = c;
+			c = cell->next;
+		}
+	}
+}
+
+static uint32_t new_cell(struct profile *p)
+{
+	uint32_t c = p->free_cell;
+
+	if (c) {
+		p->free_cell = p->cells[c - 1].next;
+	} else {
+		grow_array((void **)&p->cells, &p->cells_cap, p->ncells + 1, sizeof(*p->cells));
+		c = (uint32_t)++p->ncells;
+	}
+	p->cells_used++;
+	return c;
+}
+
+void profile__add_slice(struct profile *p, size_t i, uint32_t slice, uint64_t weight)
+{
+	struct stack_rec *r = &p->stacks[i];
+	uint32_t *link = &r->cells, c;
+
+	if (!p->slice_sec || !weight)
+		return;
+	slice >>= p->shift;
+	/* Usually the head: the slice being filled now. */
+	while (*link && p->cells[*link - 1].slice > slice)
+		link = &p->cells[*link - 1].next;
+	if (*link && p->cells[*link - 1].slice == slice) {
+		p->cells[*link - 1].weight += weight;
+		p->timed += weight;
+		return;
+	}
+	/* A new cell over the bound: coarser slices, while that frees cells
+	 * (a stack with one cell has none to merge; those grow with the stacks).
+	 */
+	while (p->cells_used >= p->max_cells + p->nstacks && p->cells_used > p->nstacks) {
+		size_t before = p->cells_used;
+
+		coarsen(p);
+		slice >>= 1;
+		if (p->cells_used == before)
+			break;
+	}
+	link = &r->cells;
+	while (*link && p->cells[*link - 1].slice > slice)
+		link = &p->cells[*link - 1].next;
+	if (*link && p->cells[*link - 1].slice == slice) {
+		p->cells[*link - 1].weight += weight;
+	} else {
+		c = new_cell(p);
+		p->cells[c - 1] = (struct slice_cell){ slice, *link, weight };
+		*link = c;
+	}
+	if (slice + 1 > p->nslices)
+		p->nslices = slice + 1;
+	p->timed += weight;
+}
+
+size_t profile__add_at(struct profile *p, const uint32_t *frames, uint32_t n, uint64_t weight,
+		       uint32_t slice)
+{
+	size_t i = profile__add(p, frames, n, weight);
+
+	profile__add_slice(p, i, slice, weight);
+	return i;
+}
+
+bool profile__stack_slice(const struct profile *p, size_t i, uint32_t *cursor, uint32_t *slice,
+			  uint64_t *weight)
+{
+	uint32_t c = *cursor ? p->cells[*cursor - 1].next : p->stacks[i].cells;
+
+	if (!c)
+		return false;
+	*cursor = c;
+	*slice = p->cells[c - 1].slice;
+	*weight = p->cells[c - 1].weight;
+	return true;
+}
+
+void profile__timeline_stats(const struct profile *p, struct profile_timeline_stats *st)
+{
+	st->cells = p->cells_used;
+	st->max_cells = p->max_cells;
+	st->coarsened = p->shift;
+	st->untimed = p->slice_sec ? p->total - p->timed : 0;
+}
+
+/* Stack i's cells of p in slices first..last into stack at of out,
+ * renumbered from first, in their order; the weight copied.
+ */
+static uint64_t copy_cells(struct profile *out, size_t at, const struct profile *p, size_t i,
+			   uint32_t first, uint32_t last)
+{
+	/* Two frames of one name (renamed) may make two stacks one. */
+	bool merged = out->stacks[at].cells != 0;
+	uint32_t tail = 0;
+	uint64_t sum = 0;
+
+	for (uint32_t c = p->stacks[i].cells; c; c = p->cells[c - 1].next) {
+		struct slice_cell cell = p->cells[c - 1];
+		uint32_t nc;
+
+		if (cell.slice < first || cell.slice > last)
+			continue;
+		sum += cell.weight;
+		/* Into a stack with cells, or slices made wider meanwhile: one by
+		 * one, in out's base units (src's slices now).
+		 */
+		if (merged || out->shift) {
+			profile__add_slice(out, at, cell.slice - first, cell.weight);
+			continue;
+		}
+		out->timed += cell.weight;
+		nc = new_cell(out);
+		out->cells[nc - 1] = (struct slice_cell){ cell.slice - first, 0, cell.weight };
+		if (tail)
+			out->cells[tail - 1].next = nc;
+		else
+			out->stacks[at].cells = nc;
+		tail = nc;
+		if (cell.slice - first + 1 > out->nslices)
+			out->nslices = cell.slice - first + 1;
+	}
+	return sum;
+}
+
+void profile__copy_slices(struct profile *dst, size_t at, const struct profile *src, size_t i)
+{
+	if (dst->slice_sec && src->slice_sec)
+		copy_cells(dst, at, src, i, 0, UINT32_MAX);
+}
+
+struct profile *profile__window(const struct profile *p, uint32_t first, uint32_t last)
+{
+	struct profile *out = profile__new();
+	uint32_t *map = xmalloc((p->nnames ? p->nnames : 1) * sizeof(*map)), *frames = NULL;
+	size_t fcap = 0;
+
+	out->meta = p->meta;
+	out->meta.duration_sec = (double)(last - first + 1) * profile__slice_sec(p);
+	profile__set_timeline(out, profile__slice_sec(p), p->max_cells);
+	for (size_t i = 0; i < p->nnames; i++) {
+		map[i] = p->name_fixed[i] & NAME_UNLISTED ? profile__add_unlisted(out, p->names[i])
+							  : profile__intern(out, p->names[i]);
+		if (i < p->kinds_cap && p->kinds[i])
+			profile__set_frame_kind(out, map[i], (enum frame_kind)(p->kinds[i] - 1));
+	}
+	out->invalid_utf8 = p->invalid_utf8;
+	for (size_t i = 0; i < p->nstacks; i++) {
+		const struct stack_rec *r = &p->stacks[i];
+		uint32_t c = r->cells;
+		uint64_t w;
+		size_t at;
+
+		while (c && (p->cells[c - 1].slice < first || p->cells[c - 1].slice > last))
+			c = p->cells[c - 1].next;
+		if (!c)
+			continue;
+		grow_array((void **)&frames, &fcap, r->n ? r->n : 1, sizeof(*frames));
+		for (uint32_t j = 0; j < r->n; j++)
+			frames[j] = map[p->frame_ids[r->frames_off + j]];
+		at = profile__add(out, frames, r->n, 0);
+		w = copy_cells(out, at, p, i, first, last);
+		out->stacks[at].weight += w;
+		out->total += w;
+	}
+	free(frames);
+	free(map);
+	return out;
 }
 
 size_t profile__nstacks(const struct profile *p)

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,30 +17,39 @@
 #include "labels.h"
 #include "output.h"
 #include "report.h"
+#include "store.h"
 #include "util.h"
 
 static void usage(FILE *f)
 {
 	fprintf(
 	    f,
-	    "usage: rampa-bpf report IN [-o OUT] [--format FORMAT] [--top N] [OPTIONS]\n\n"
+	    "usage: rampa-bpf report IN [-o OUT] [--format FORMAT] [--top N] [OPTIONS]\n"
+	    "       rampa-bpf report STORE-DIR [--service S] [--from T] [--to T] [OPTIONS]\n\n"
 	    "Convert collapsed stacks (ours, FlameGraph's, py-spy's raw output; '-' for\n"
 	    "stdin) to another format, or print the heaviest functions.\n\n"
 	    "  -o, --output FILE        write the profile to FILE ('-': stdout)\n"
 	    "  -f, --format FORMAT      %s (default: from the\n"
 	    "                           extension of FILE: .folded .svg .speedscope.json .pb.gz\n"
-	    "                           .pstats)\n"
+	    "                           .pstats .gecko.json)\n"
 	    "  -t, --top N              print the N heaviest functions by self and total\n"
 	    "                           (the default when no -o is given: 20)\n"
 	    "      --sort KEY           order of --top: self (default) or total\n" LABEL_HELP
 		REPORT_META_HELP
 	    "      --output-in-place    write through a symlink, FIFO or device at FILE\n"
+	    "A directory IN is an agent's store (rampa-bpf-agent(1)): the windows of a\n"
+	    "time range are merged, whole; --mode picks the mode when several are stored.\n"
+	    "      --service NAME       the windows of this service (default: every service)\n"
+	    "      --from TIME          from TIME: ISO 8601 (UTC), or before now: -10m, -2h\n"
+	    "      --to TIME            up to TIME (default: now)\n"
 	    "  -q, --quiet              no summary on stderr\n"
 	    "  -h, --help               this help\n\n"
 	    "exit status: 0 ok, 2 usage, 5 output cannot be written, 6 input unreadable or\n"
 	    "malformed. See rampa-bpf-report(1).\n",
 	    output__format_list);
 }
+
+enum { OPT_STORE_SERVICE = 500 };
 
 static int meta_opt(struct input_meta *im, int opt, const char *arg)
 {
@@ -114,8 +124,87 @@ int report__profile_opt(struct profile_opts *po, int opt, const char *arg)
 	case 'q':
 		po->quiet = 1;
 		return 1;
+	case OPT_FROM:
+	case OPT_TO: {
+		double v;
+		char *end;
+
+		/* Checked when applied: a store's windows take wall-clock times. */
+		errno = 0;
+		v = strtod(arg, &end);
+		if (errno || end == arg || *end || !(v >= 0) || v > 1e9)
+			po->window_bad = arg;
+		if (!po->window)
+			po->to = -1;
+		po->window = true;
+		if (opt == OPT_FROM) {
+			po->from = v;
+			po->from_arg = arg;
+		} else {
+			po->to = v;
+			po->to_arg = arg;
+		}
+		return 1;
+	}
 	}
 	return 0;
+}
+
+int report__apply_window(struct profile **p, const struct profile_opts *po, const char *path)
+{
+	double w = profile__slice_sec(*p), to;
+	uint32_t first, last, n = profile__nslices(*p);
+	struct profile *win;
+
+	if (!po->window)
+		return EXIT_OK;
+	if (po->window_bad) {
+		p_err(
+		    "invalid --from/--to '%s' for %s (give seconds from the profile's start, e.g. "
+		    "2.5; wall-clock times are for an agent's store directory)",
+		    po->window_bad, strcmp(path, "-") ? path : "stdin");
+		return EXIT_USAGE;
+	}
+	if (w <= 0) {
+		p_err("%s has no time axis (recorded before timelines, with --slice 0, or by "
+		      "another tool): --from/--to need a profile from rampa-bpf record",
+		      strcmp(path, "-") ? path : "stdin");
+		return EXIT_USAGE;
+	}
+	if (po->to >= 0 && po->to <= po->from) {
+		p_err("--to %g is not after --from %g", po->to, po->from);
+		return EXIT_USAGE;
+	}
+	to = po->to < 0 ? (double)n * w : po->to;
+	/* Every slice [k w, (k + 1) w) that overlaps [from, to). */
+	first = (uint32_t)(po->from / w);
+	last = (uint32_t)ceil(to / w);
+	last = last ? last - 1 : 0;
+	if (!n || po->from >= (double)n * w) {
+		p_err("%s: nothing from %g s on (its timeline ends at %g s)", path, po->from,
+		      (double)n * w);
+		return EXIT_USAGE;
+	}
+	if (last >= n)
+		last = n - 1;
+	win = profile__window(*p, first, last);
+	if (!po->quiet) {
+		char a[32], b[32];
+		struct profile_timeline_stats ts;
+
+		profile__timeline_stats(*p, &ts);
+		fprintf(stderr, "rampa-bpf: %s: kept %g s to %g s (slices of %g s): %s of %s\n",
+			strcmp(path, "-") ? path : "stdin", first * w, (last + 1) * w, w,
+			fmt_amount(a, sizeof(a), profile__total(win), profile__meta(win)->unit),
+			fmt_amount(b, sizeof(b), profile__total(*p), profile__meta(*p)->unit));
+		if (ts.untimed)
+			p_warn("%s: %s with no time slice left out",
+			       strcmp(path, "-") ? path : "stdin",
+			       fmt_amount(a, sizeof(a), ts.untimed, profile__meta(*p)->unit));
+	}
+	profile__free(*p);
+	*p = win;
+	return EXIT_OK;
 }
 
 int report__bad_option(char **argv, const char *cmd)
@@ -244,10 +333,15 @@ int cmd_report(int argc, char **argv)
 		{ "output-in-place", no_argument, NULL, OPT_IN_PLACE },
 		{ "short-paths", no_argument, NULL, OPT_SHORT_PATHS },
 		{ "no-lines", no_argument, NULL, OPT_NO_LINES },
+		{ "from", required_argument, NULL, OPT_FROM },
+		{ "to", required_argument, NULL, OPT_TO },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
+		/* A store's (store.h); its --from/--to are wall-clock times. */
+		{ "service", required_argument, NULL, OPT_STORE_SERVICE },
 		{},
 	};
+	const char *service = NULL;
 	struct profile_opts po = { 0 };
 	const char *output, *format, *input;
 	unsigned long top = 0;
@@ -279,6 +373,9 @@ int cmd_report(int argc, char **argv)
 			}
 			sort_total = !strcmp(optarg, "total");
 			break;
+		case OPT_STORE_SERVICE:
+			service = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;
@@ -308,7 +405,17 @@ int cmd_report(int argc, char **argv)
 		top = 20;
 
 	p = profile__new();
-	ret = report__read_input(input, p, po.read_flags, &po.meta);
+	if (store__is_store(input)) {
+		ret = store__report_input(input, service, po.meta.mode, po.from_arg, po.to_arg, p,
+					  po.quiet);
+	} else if (service) {
+		p_err("--service reads an agent's store: '%s' is not one", input);
+		ret = EXIT_USAGE;
+	} else {
+		ret = report__read_input(input, p, po.read_flags, &po.meta);
+		if (!ret)
+			ret = report__apply_window(&p, &po, input);
+	}
 	if (ret)
 		goto cleanup;
 	l = labels__apply(p, po.label_flags);

@@ -2,6 +2,7 @@
 /* The capture engine behind record and gil-wait: see include/session.h. */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include "session_int.h"
 #include "stacks.h"
 #include "symbolize.h"
+#include "unwind.h"
 #include "util.h"
 
 static volatile sig_atomic_t stop_signal;
@@ -153,6 +155,7 @@ static void add_descendants(struct session *se)
 		se->desc[se->ndesc++] = d[i];
 		u64map_slot(&se->tree, (uint32_t)d[i], NULL);
 		symbolizer__refresh(se->sym, d[i]);
+		unwind__update(se->unwind, d[i], true);
 		inspect_python(se, d[i], false);
 		p_debug("following descendant %d of the targets", (int)d[i]);
 	}
@@ -387,6 +390,36 @@ static uint64_t weight_of(struct session *se, const struct capture_sample *s)
 	return (s->count + 500) / 1000;
 }
 
+/* The slice of the timeline CLOCK_MONOTONIC ns falls in. */
+static uint32_t slice_of(const struct session *se, uint64_t ns)
+{
+	double sec = ns > se->start_ns ? (ns - se->start_ns) / 1e9 : 0;
+
+	return se->o.slice_sec > 0 ? (uint32_t)(sec / se->o.slice_sec) : 0;
+}
+
+/* An interval open until flush_end_ns, ns long: its weight over the slices
+ * it covers, in proportion, the parts adding up to weight.
+ */
+static void add_split(struct session *se, const uint32_t *frames, uint32_t n, uint64_t weight,
+		      uint64_t ns)
+{
+	uint64_t end = se->flush_end_ns, begin = end > ns ? end - ns : 0, done = 0;
+	uint64_t width = (uint64_t)(se->o.slice_sec * 1e9);
+	uint32_t first = slice_of(se, begin), last = slice_of(se, end ? end - 1 : 0);
+
+	for (uint32_t k = first; k <= last && ns; k++) {
+		uint64_t upto = k == last ? end : se->start_ns + (uint64_t)(k + 1) * width;
+		uint64_t share = (uint64_t)((double)weight * (double)(upto - begin) / (double)ns);
+
+		if (k == last || share > weight)
+			share = weight;
+		if (share > done)
+			profile__add_at(se->prof, frames, n, share - done, k);
+		done = share > done ? share : done;
+	}
+}
+
 static void on_sample(const struct capture_sample *s, void *ctx)
 {
 	struct session *se = ctx;
@@ -427,7 +460,10 @@ static void on_sample(const struct capture_sample *s, void *ctx)
 	} else if (unnamed) {
 		se->py_unnamed_other++;
 	}
-	profile__add(se->prof, frames, n, weight);
+	if (se->flush_end_ns && s->kind != KIND_CPU && se->o.slice_sec > 0)
+		add_split(se, frames, n, weight, s->count);
+	else
+		profile__add_at(se->prof, frames, n, weight, se->stamp);
 }
 
 /* An interval still open, into the caller's profile (se->open_into). */
@@ -565,6 +601,7 @@ static void forget_exited(struct session *se)
 		pid_t pid = se->exited[i];
 
 		symbolizer__forget(se->sym, pid);
+		unwind__forget(se->unwind, pid);
 		python__forget(se->py, pid);
 		python__retire_codes(se->py, pid, drop_code, se);
 		capture__set_python(se->cap, pid, NULL);
@@ -750,6 +787,11 @@ struct memcurve *session__memcurve(struct session *se)
 void session__drain(struct session *se)
 {
 	mem_process(se);
+	uint64_t now = mono_ns();
+
+	/* What comes now was collected since the last drain: its slice. */
+	se->stamp = se->started ? slice_of(se, se->last_drain_ns) : 0;
+	se->last_drain_ns = now;
 	pythreads__refresh(se->pt);
 	capture__drain(se->cap, on_sample, se);
 	/* Set aside before this drain: no sample carries their ids now. */
@@ -782,6 +824,7 @@ static void on_code(const struct py_code_event *e, void *ctx)
 static void on_event(const struct capture_event *e, void *ctx)
 {
 	struct session *se = ctx;
+	bool unwinding;
 
 	switch (e->type) {
 	case EVENT_NEW_PROCESS:
@@ -796,8 +839,17 @@ static void on_event(const struct capture_event *e, void *ctx)
 		 * only when that is the main thread.
 		 */
 		proc_entry_comm(se, e->pid, true, e->tid == e->pid ? e->comm : NULL);
+		/* Not for CMD before its exec: that is rampa-bpf's own image.
+		 * Cached tables first, then the interpreter, then the tables
+		 * to build, which take a while.
+		 */
+		unwinding = !se->child || e->pid != (__u32)se->child || se->child_execed;
+		if (unwinding)
+			unwind__update(se->unwind, e->pid, false);
 		if (!python__checked(se->py, e->pid))
 			inspect_python(se, e->pid, true);
+		if (unwinding)
+			unwind__update(se->unwind, e->pid, true);
 		break;
 	case EVENT_EXEC:
 		/* Samples of the old image must resolve against the old maps. */
@@ -814,8 +866,10 @@ static void on_event(const struct capture_event *e, void *ctx)
 		 * shell execs python, which runs at once), so the new image's
 		 * names may be in already.
 		 */
+		unwind__update(se->unwind, e->pid, false);
 		python__forget(se->py, e->pid);
 		inspect_python(se, e->pid, true);
+		unwind__update(se->unwind, e->pid, true);
 		break;
 	case EVENT_FORK:
 		p_debug("following child %u of %u", e->pid, e->ppid);
@@ -830,6 +884,10 @@ static void on_event(const struct capture_event *e, void *ctx)
 			gil_threads_alive(se, e->pid);
 			gilwait__names(se->gil, thread_name_of, se);
 		}
+		break;
+	case EVENT_UNWIND_MISS:
+		/* A library mapped since its tables were made (dlopen). */
+		unwind__update(se->unwind, e->pid, true);
 		break;
 	case EVENT_EXIT:
 		se->nexits++;
@@ -949,6 +1007,7 @@ static int add_targets(struct session *se)
 		u64map_slot(&se->tree, (uint32_t)pid, NULL);
 		/* Before the first sample, so every sample can carry Python frames. */
 		symbolizer__refresh(se->sym, pid);
+		unwind__update(se->unwind, pid, true);
 		inspect_python(se, pid, false);
 		if (se->o.mode == MODE_GILWAIT && !python__gil(se->py, pid))
 			p_warn("PID %d: %s", (int)pid,
@@ -1006,6 +1065,9 @@ int session__start(struct session *se)
 	ret = capture__open(&se->cap, &copts);
 	if (ret)
 		return ret;
+	/* RAMPA_UNWIND=fp: the kernel's frame-pointer walk only (to compare). */
+	if (!getenv("RAMPA_UNWIND") || strcmp(getenv("RAMPA_UNWIND"), "fp"))
+		se->unwind = unwind__new(se->cap);
 	if (se->o.cmd) {
 		uint64_t st;
 
@@ -1058,6 +1120,7 @@ int session__start(struct session *se)
 	 */
 	se->drain_wait = 0.05;
 	se->next_drain = se->start_ns / 1e9 + se->drain_wait;
+	se->last_drain_ns = se->start_ns;
 	se->next_cpu_read = se->start_ns / 1e9 + 0.1;
 	if (se->mem) {
 		mem_rss(se);
@@ -1098,6 +1161,9 @@ bool session__poll(struct session *se)
 		wait = PY_RETRY_SEC;
 	if (se->mem && wait > MEM_RSS_INTERVAL_SEC)
 		wait = MEM_RSS_INTERVAL_SEC;
+	/* Up at the drain: a slice's end is stamped on time. */
+	if (se->next_drain - now < wait)
+		wait = se->next_drain > now ? se->next_drain - now : 0;
 	capture__poll(se->cap, (int)(wait * 1000) + 1);
 	retry_pending(se);
 	now = now_sec();
@@ -1112,6 +1178,14 @@ bool session__poll(struct session *se)
 					     ? DRAIN_INTERVAL_SEC
 					     : se->drain_wait * 2;
 		se->next_drain = now + se->drain_wait;
+		if (se->o.slice_sec > 0) {
+			/* The next slice's end, if sooner. */
+			double end =
+			    start + (floor((now - start) / se->o.slice_sec) + 1) * se->o.slice_sec;
+
+			if (end < se->next_drain)
+				se->next_drain = end;
+		}
 		progress(se);
 	}
 	if (se->child && got_sigchld && !se->child_exited) {
@@ -1197,10 +1271,12 @@ void session__stop(struct session *se)
 	}
 	capture__poll(se->cap, 0);
 	session__drain(se);
+	se->flush_end_ns = se->end_ns;
 	capture__offcpu_flush(se->cap, se->end_ns, on_sample, se);
 	/* What is still mapped of what the sampled faults brought in. */
 	if (se->mem)
 		memtrack__stacks(se->mem, mem_add_retained, se->prof);
+	se->flush_end_ns = 0;
 	python__release_codes(se->py); /* every sample is in */
 	if (se->gil) {
 		capture__gil_threads(se->cap, gil_thread_stats, se);
@@ -1235,6 +1311,8 @@ struct profile *session__swap_profile(struct session *se, struct profile *fresh)
 		p->pid_frame = 0;
 	}
 	stacks__set_profile(se->stacks, fresh);
+	if (se->o.slice_sec > 0 && !profile__slice_sec(fresh))
+		profile__set_timeline(fresh, se->o.slice_sec, 0);
 	se->prof = fresh;
 	return old;
 }
@@ -1261,6 +1339,8 @@ struct session *session__new(const struct session_opts *o, struct profile *prof)
 	se->o = *o;
 	se->t_invoked = now_sec();
 	se->prof = prof;
+	if (o->slice_sec > 0 && !profile__slice_sec(prof))
+		profile__set_timeline(prof, o->slice_sec, 0);
 	se->go_fd = se->err_fd = -1;
 	if (o->mode == MODE_GILWAIT)
 		se->gil = gilwait__new();
@@ -1293,6 +1373,7 @@ void session__free(struct session *se)
 {
 	if (!se)
 		return;
+	unwind__free(se->unwind);
 	capture__close(se->cap);
 	if (se->pt && pythreads__stats(se->pt)->threads_over)
 		p_warn("thread names: %" PRIu64 " threads past the limit of %d per process are "

@@ -128,6 +128,20 @@ int session__parse_common(struct session_opts *o, struct session_output *out, in
 	case OPT_NO_LINES:
 		out->label_flags |= LABEL_NO_LINES;
 		return 0;
+	case OPT_SLICE:
+		if (!strcmp(arg, "0")) {
+			o->slice_sec = 0;
+			return 0;
+		}
+		if (parse_duration(arg, &o->slice_sec) ||
+		    (o->slice_sec != 0 &&
+		     (o->slice_sec < SESSION_MIN_SLICE_SEC || o->slice_sec > 3600))) {
+			p_err("invalid --slice '%s' (give seconds from %g to 3600, e.g. 1 or "
+			      "500ms; 0 for no timeline)",
+			      arg, SESSION_MIN_SLICE_SEC);
+			return EXIT_USAGE;
+		}
+		return 0;
 	}
 	return SESSION_NOT_COMMON;
 }

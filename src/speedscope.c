@@ -37,6 +37,52 @@ static int cmp_grouped(const void *a, const void *b)
 	return x->stack < y->stack ? -1 : x->stack > y->stack;
 }
 
+/* A stack's weight in a time slice: with a timeline, samples go in time order. */
+struct timed {
+	uint32_t slice;
+	size_t stack;
+	uint64_t weight;
+};
+
+static int cmp_timed(const void *a, const void *b)
+{
+	const struct timed *x = a, *y = b;
+
+	if (x->slice != y->slice)
+		return x->slice < y->slice ? -1 : 1;
+	return x->stack < y->stack ? -1 : x->stack > y->stack;
+}
+
+/* Stacks g[i..j) as samples: one per stack, or with a timeline one per
+ * (slice, stack), slice by slice, their weight untimed left at the end.
+ * *n gets how many.
+ */
+static struct timed *samples_of(const struct profile *p, const struct grouped *g, size_t i,
+				size_t j, size_t *n)
+{
+	struct timed *t = NULL;
+	size_t cap = 0, nt = 0;
+
+	for (size_t k = i; k < j; k++) {
+		uint32_t len, cur = 0, slice;
+		uint64_t w, sw, timed = 0;
+
+		profile__stack(p, g[k].stack, &len, &w);
+		while (profile__stack_slice(p, g[k].stack, &cur, &slice, &sw)) {
+			grow_array((void **)&t, &cap, nt + 1, sizeof(*t));
+			t[nt++] = (struct timed){ slice, g[k].stack, sw };
+			timed += sw;
+		}
+		if (timed < w) {
+			grow_array((void **)&t, &cap, nt + 1, sizeof(*t));
+			t[nt++] = (struct timed){ UINT32_MAX, g[k].stack, w - timed };
+		}
+	}
+	qsort(t, nt, sizeof(*t), cmp_timed);
+	*n = nt;
+	return t;
+}
+
 static const char *unit_of(const struct profile_meta *m)
 {
 	if (m->unit && !strcmp(m->unit, "microseconds"))
@@ -48,6 +94,7 @@ static const char *unit_of(const struct profile_meta *m)
 
 int speedscope__write(FILE *f, const struct profile *p)
 {
+	int timeline = profile__slice_sec(p) > 0;
 	const struct profile_meta *m = profile__meta_ro(p);
 	size_t ns = profile__nstacks(p), nf = profile__nframes(p), ng = 0;
 	struct grouped *g = xmalloc((ns ? ns : 1) * sizeof(*g));
@@ -106,6 +153,8 @@ int speedscope__write(FILE *f, const struct profile *p)
 		uint64_t total = 0, key = ng ? g[i].key : UINT64_MAX;
 		int grouped = key != UINT64_MAX, proc = 0, gd = 0;
 		char name[1024];
+		struct timed *samples;
+		size_t nsamples;
 
 		while (j < ng && g[j].key == key) {
 			uint32_t n;
@@ -139,12 +188,17 @@ int speedscope__write(FILE *f, const struct profile *p)
 		jsonw__string_field(jw, "unit", unit_of(m));
 		jsonw__u64_field(jw, "startValue", 0);
 		jsonw__u64_field(jw, "endValue", total);
+		/* Without a timeline the stacks as they are: no copy of them. */
+		samples = timeline ? samples_of(p, g, i, j, &nsamples) : NULL;
+		if (!timeline)
+			nsamples = j - i;
 		jsonw__name(jw, "samples");
 		jsonw__start_array(jw);
-		for (size_t k = i; k < j; k++) {
+		for (size_t k = 0; k < nsamples; k++) {
 			uint32_t n;
 			uint64_t w;
-			const uint32_t *fr = profile__stack(p, g[k].stack, &n, &w);
+			const uint32_t *fr =
+			    profile__stack(p, samples ? samples[k].stack : g[i + k].stack, &n, &w);
 
 			jsonw__start_array(jw);
 			for (uint32_t d = 0; d < n; d++) {
@@ -160,14 +214,18 @@ int speedscope__write(FILE *f, const struct profile *p)
 		jsonw__end_array(jw);
 		jsonw__name(jw, "weights");
 		jsonw__start_array(jw);
-		for (size_t k = i; k < j; k++) {
+		for (size_t k = 0; k < nsamples; k++) {
 			uint32_t n;
 			uint64_t w;
 
-			profile__stack(p, g[k].stack, &n, &w);
+			if (samples)
+				w = samples[k].weight;
+			else
+				profile__stack(p, g[i + k].stack, &n, &w);
 			jsonw__u64(jw, w);
 		}
 		jsonw__end_array(jw);
+		free(samples);
 		jsonw__end_object(jw);
 		if (j == i)
 			break;

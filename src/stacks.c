@@ -102,6 +102,41 @@ bool stacks__is_eval_frame(const char *name)
 	       (name[sizeof(eval) - 1] == '\0' || name[sizeof(eval) - 1] == '.');
 }
 
+/* Which native frames (root first, nnative of them) ran a Python run, found
+ * by address: each run's entry frame (3.12+) lies in the stack frame of the
+ * eval-loop call that ran it, whatever that function is named (stripped
+ * interpreters, compilers' clones and cold parts). The number of frames
+ * marked, or 0 when the addresses do not place every run.
+ */
+static uint32_t evals_by_address(const struct capture_sample *s, uint32_t runs, uint32_t nnative,
+				 bool *eval)
+{
+	const struct py_stack *py = s->py;
+	uint32_t found = 0;
+
+	if (!s->usp || !s->nustack || !py->nentries || py->nentries > RAMPA_PY_MAX_ENTRIES)
+		return 0;
+	for (uint32_t k = 0; k < py->nentries; k++) {
+		uint64_t a = py->entries[k];
+		uint32_t l;
+
+		/* Not on this stack: 3.14+ ends every thread's frame chain in a
+		 * base frame kept in the thread state, which starts no C call.
+		 */
+		if (a < s->usp[0] || a >= s->usp[s->nustack - 1] + (1u << 16))
+			continue;
+		/* Leaf first: frame l's own stack is [usp[l], usp[l + 1]). */
+		for (l = 0; l < nnative; l++)
+			if (a >= s->usp[l] && (l + 1 >= s->nustack || a < s->usp[l + 1]))
+				break;
+		if (l >= nnative || eval[nnative - 1 - l])
+			return 0;
+		eval[nnative - 1 - l] = true;
+		found++;
+	}
+	return found == runs ? found : 0;
+}
+
 /* Native frames (root first) with each eval-loop frame replaced by the run of
  * Python frames it executed. Only when the counts agree; else returns false.
  */
@@ -109,7 +144,7 @@ bool stacks__splice(struct stacks *b, const struct capture_sample *s, uint32_t *
 {
 	const struct py_stack *py = s->py;
 	uint32_t out = *n, runs = 0, evals = 0, native[RAMPA_MAX_STACK_DEPTH], nnative;
-	bool missing;
+	bool missing, eval[RAMPA_MAX_STACK_DEPTH] = { false };
 	int j;
 
 	for (uint32_t i = 0; i < py->depth; i++)
@@ -118,16 +153,21 @@ bool stacks__splice(struct stacks *b, const struct capture_sample *s, uint32_t *
 	if (py->depth && !(py->frames[py->depth - 1].flags & PY_FRAME_ENTRY))
 		runs++;
 	nnative = native_frames(b, s, native);
-	for (uint32_t i = 0; i < nnative; i++)
-		evals += stacks__is_eval_frame(profile__frame_name(b->prof, native[i]));
+	evals = evals_by_address(s, runs, nnative, eval);
+	if (!evals) {
+		memset(eval, 0, sizeof(eval));
+		for (uint32_t i = 0; i < nnative; i++) {
+			eval[i] = stacks__is_eval_frame(profile__frame_name(b->prof, native[i]));
+			evals += eval[i];
+		}
+	}
 	/* A leaf function without its own frame (-momit-leaf-frame-pointer)
 	 * hides its caller: when that is the one eval frame missing, the
 	 * topmost run sits right above the leaf. Not when no eval frame was
 	 * recognised at all (a stripped interpreter): the runs' places are
 	 * then unknown, not missing.
 	 */
-	missing = evals >= 1 && evals + 1 == runs && nnative > 1 &&
-		  !stacks__is_eval_frame(profile__frame_name(b->prof, native[nnative - 1]));
+	missing = evals >= 1 && evals + 1 == runs && nnative > 1 && !eval[nnative - 1];
 	if ((!evals && !missing) || (evals != runs && !missing) || py->truncated ||
 	    s->py_status == PY_READ_FAILED) {
 		p_debug("splice: %u eval frames, %u Python runs in %u frames", evals, runs,
@@ -136,9 +176,7 @@ bool stacks__splice(struct stacks *b, const struct capture_sample *s, uint32_t *
 	}
 	j = (int)py->depth - 1; /* next Python frame, walking root to leaf */
 	for (uint32_t i = 0; i < nnative; i++) {
-		bool eval = stacks__is_eval_frame(profile__frame_name(b->prof, native[i]));
-
-		if (!eval && !(missing && i == nnative - 1)) {
+		if (!eval[i] && !(missing && i == nnative - 1)) {
 			frames[out++] = native[i];
 			continue;
 		}
@@ -147,7 +185,7 @@ bool stacks__splice(struct stacks *b, const struct capture_sample *s, uint32_t *
 			frames[out++] = python_frame(b, s, &py->frames[j]);
 			j--;
 		} while (j >= 0 && !(py->frames[j].flags & PY_FRAME_ENTRY));
-		if (!eval)
+		if (!eval[i])
 			frames[out++] = native[i];
 	}
 	*n = out;
@@ -327,7 +365,11 @@ uint32_t stacks__build(struct stacks *b, const struct capture_sample *s, uint32_
 	} else if (s->py && s->py->depth) {
 		uint32_t start = n;
 
-		if (python__has_frame_pointers(b->py, s->pid) && stacks__splice(b, s, frames, &n)) {
+		/* A native stack is whole when the interpreter has frame pointers
+		 * or the CFI unwinder reached its root.
+		 */
+		if ((python__has_frame_pointers(b->py, s->pid) || s->unwind_status == UNWIND_OK) &&
+		    stacks__splice(b, s, frames, &n)) {
 			b->stats.spliced += s->kind == KIND_CPU ? s->count : 0;
 		} else {
 			n = start;

@@ -15,6 +15,7 @@
 #include "session_int.h"
 #include "stacks.h"
 #include "symbolize.h"
+#include "unwind.h"
 #include "util.h"
 
 /* CPU seconds the sampled processes used during the run: what each used by
@@ -185,11 +186,12 @@ struct loss {
 	const char *what;
 	uint64_t n;
 };
-#define LOSSES_MAX 32
+#define LOSSES_MAX 48
 
 static int fill_losses(struct session *se, const uint64_t *st, const struct symbolizer_stats *ss,
 		       struct loss *losses)
 {
+	const struct unwind_stats *us = unwind__stats(se->unwind);
 	int nl = 0;
 
 	losses[nl++] = (struct loss){ "user stack hash collisions", st[STAT_USTACK_COLLISION] };
@@ -232,6 +234,21 @@ static int fill_losses(struct session *se, const uint64_t *st, const struct symb
 	    (struct loss){ "memory fault stacks dropped: maps full", st[STAT_MEM_STACK_FULL] };
 	losses[nl++] =
 	    (struct loss){ "memory syscalls not followed: map full", st[STAT_MEM_CALLS_FULL] };
+	losses[nl++] = (struct loss){ "native stacks cut: address in no unwind table",
+				      st[STAT_UNWIND_NO_TABLE] };
+	losses[nl++] =
+	    (struct loss){ "native stacks cut: CFI rule not followed", st[STAT_UNWIND_BAD_RULE] };
+	losses[nl++] =
+	    (struct loss){ "native stacks cut: stack unreadable", st[STAT_UNWIND_UNREADABLE] };
+	losses[nl++] =
+	    (struct loss){ "native stacks cut: deeper than 127 frames", st[STAT_UNWIND_DEPTH] };
+	losses[nl++] = (struct loss){ "native stacks dropped: unwound stack map full",
+				      st[STAT_UNWIND_STACK_FULL] };
+	losses[nl++] =
+	    (struct loss){ "unwind tables not loaded: table space full", us->not_loaded };
+	losses[nl++] =
+	    (struct loss){ "unwind tables: mappings past 256 a process", us->maps_dropped };
+	losses[nl++] = (struct loss){ "unwind tables: processes past 512", us->procs_dropped };
 	return nl;
 }
 
@@ -259,6 +276,7 @@ void session__print_summary(struct session *se)
 	double elapsed = session__elapsed(se);
 	const char *why = se->why;
 	const struct symbolizer_stats *ss = symbolizer__stats(se->sym);
+	const struct unwind_stats *us = unwind__stats(se->unwind);
 	uint64_t st[STAT__MAX];
 	struct capture_prog_stats ps;
 	struct rusage self;
@@ -371,6 +389,21 @@ void session__print_summary(struct session *se)
 	print_python_summary(se, st);
 	fprintf(stderr, "  stacks        %zu distinct, %zu frame names\n",
 		profile__nstacks(se->prof), profile__nframes(se->prof));
+	if (profile__slice_sec(se->prof) > 0) {
+		struct profile_timeline_stats ts;
+
+		profile__timeline_stats(se->prof, &ts);
+		fprintf(stderr,
+			"  timeline      %u slices of %g s, %zu (stack, slice) cells (%.1f MiB; "
+			"bound %zu beyond one per stack)\n",
+			profile__nslices(se->prof), profile__slice_sec(se->prof), ts.cells,
+			ts.cells * 16 / 1048576.0, ts.max_cells);
+		if (ts.coarsened)
+			p_warn("timeline: the memory bound was reached; slices made %u times "
+			       "wider, to %g s (no weight lost: --slice %g keeps the bound)",
+			       1u << ts.coarsened, profile__slice_sec(se->prof),
+			       profile__slice_sec(se->prof));
+	}
 	for (int i = 0; i < nl; i++) {
 		if (!losses[i].n)
 			continue;
@@ -396,6 +429,19 @@ void session__print_summary(struct session *se)
 			ss->files_dropped, ss->files_dropped == 1 ? "" : "s");
 	fprintf(stderr, "  attach        %.0f ms from start to sampling\n",
 		1000 * (se->t_sampling - se->t_invoked));
+	/* Not losses: how native stacks were walked. */
+	if (se->unwind)
+		fprintf(stderr,
+			"  unwinding     %" PRIu64 " stacks walked by CFI (%" PRIu64
+			" frames by frame pointers); tables of %" PRIu64 " files (%" PRIu64
+			" from the disk cache), %" PRIu64
+			" rows (%.1f MiB), built in %.0f ms; %" PRIu64
+			" files without CFI; %" PRIu64 " tables evicted\n",
+			st[STAT_UNWIND_WALKS], st[STAT_UNWIND_FP_FRAMES], us->files, us->cached,
+			us->rows, us->rows * sizeof(struct unwind_row) / 1048576.0,
+			us->build_ns / 1e6, us->no_cfi, us->evicted);
+	else
+		fprintf(stderr, "  unwinding     frame pointers only\n");
 	fprintf(stderr, "  profiler CPU  %.3f s (%.2f%% of one core)", self_cpu,
 		elapsed > 0 ? 100.0 * self_cpu / elapsed : 0.0);
 	fputc('\n', stderr);

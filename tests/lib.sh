@@ -187,6 +187,19 @@ share() {
 		END { if (t == 0) print 0; else printf "%.2f\n", 100 * m / t }' "$1"
 }
 
+# python_frames FILE: FILE's stacks with the root frame, the Python frames
+# ("name (file:line)") and the [off-cpu] and [runqueue] markers only.
+# Native stacks walked whole show the C frames between two Python frames
+# (the interpreter's own calls); tests of Python frames alone look past
+# them with this.
+python_frames() {
+	awk '/^# / { print; next } {
+		n = $NF; sub(/ [0-9]+$/, ""); k = split($0, f, ";"); out = f[1]
+		for (i = 2; i <= k; i++)
+			if (f[i] ~ / \(/ || f[i] == "[off-cpu]" || f[i] == "[runqueue]") out = out ";" f[i]
+		print out, n }' "$1"
+}
+
 # total FILE: sum of the counts.
 total() { awk '/^# / { next } { t += $NF } END { print t + 0 }' "$1"; }
 

@@ -20,8 +20,8 @@ page_opts() {
 		grep -oE "\*\*--?[a-zA-Z][a-zA-Z-]*\*\*" | tr -d "*" | sort -u
 }
 
-test_expect_success 'the help lists the six commands' '
-	[ "$(echo $cmds)" = "record gil-wait top mem report diff" ]
+test_expect_success 'the help lists the commands' '
+	[ "$(echo $cmds)" = "record gil-wait top mem dump report diff agent" ]
 '
 for c in $cmds; do
 	test_expect_success "'$c --help' and rampa-bpf-$c(1) OPTIONS name the same options" '

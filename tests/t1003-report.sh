@@ -78,7 +78,7 @@ test_expect_success 'the folded header: what the profile is, skipped by other re
 '
 test_expect_success 'unknown format and --format without -o are usage errors' '
 	test_expect_code 2 "$RAMPA" report "$FIX/app.folded" -o x --format gif 2>err &&
-	grep -q "unknown format .gif. (supported: folded, svg, speedscope, pprof, pstats)" err &&
+	grep -q "unknown format .gif. (supported: folded, svg, speedscope, pprof, pstats, gecko)" err &&
 	test_expect_code 2 "$RAMPA" report "$FIX/app.folded" --format svg 2>err &&
 	test_expect_code 2 "$RAMPA" report 2>err && grep -q "no input" err &&
 	test_expect_code 2 "$RAMPA" report a b 2>err &&

@@ -30,7 +30,8 @@ test_expect_success 'the harness does catch a planted bug (it can fail)' '
 		>planted/fuzz.c &&
 	clang-19 -g -O0 -fsanitize=fuzzer,address -std=gnu11 -I"$ROOT_DIR/include" -D_GNU_SOURCE \
 		planted/fuzz.c $(printf "$ROOT_DIR/src/%s " folded.c profile.c util.c calltree.c \
-		flamegraph.c speedscope.c pprof.c pstats.c labels.c stats.c output.c utf8.c json_writer.c) \
+		flamegraph.c speedscope.c pprof.c pstats.c gecko.c u64map.c labels.c stats.c output.c utf8.c \
+		json_writer.c) \
 		-lz -lm -o planted/fuzz &&
 	! planted/fuzz -runs=0 seed >log 2>&1 && grep -q "AddressSanitizer" log
 '

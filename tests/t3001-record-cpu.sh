@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 require_bpf
 
-CHAIN='spin;__libc_start_call_main;main;run_cycles'
+CHAIN='spin;_start;__libc_start_main;__libc_start_call_main;main;run_cycles'
 
 test_expect_success 'record -- CMD: hot 75% and warm 25% under their callers' '
 	"$RAMPA" record -F 999 -o cmd.folded -- "$BUILD/spin" 3 2>err &&
@@ -23,8 +23,9 @@ test_expect_success 'the summary states the mode, unit, threads and losses' '
 '
 # libc has no frame pointers: a sample in its start-up code may lose its caller.
 test_expect_success 'every line is a well-formed collapsed stack, <1% unresolved' '
-	head -1 cmd.folded | grep -q "^# rampa-bpf: target .*, mode cpu, unit samples, duration [0-9.]* s, rate 999 Hz, window command$" &&
-	! tail -n +2 cmd.folded | grep -Ev "^[^ ]+( [^ ;]+)*;?[^;]* [0-9]+$" &&
+	head -1 cmd.folded | grep -q "^# rampa-bpf: target .*, mode cpu, unit samples, duration [0-9.]* s, rate 999 Hz, slice 1 s, window command$" &&
+	! tail -n +2 cmd.folded | grep -Ev "^[^ ]+( [^ ;]+)*;?[^;]* [0-9]+$" |
+		grep -Ev "^# slices \[[0-9]+=[0-9]+( [0-9]+=[0-9]+)*\]$" &&
 	within "$(share cmd.folded "\\[unknown\\]")" 0 1
 '
 

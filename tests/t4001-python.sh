@@ -21,7 +21,7 @@ for entry in "${interpreters[@]}"; do
 	# shellcheck disable=SC2086
 	"$RAMPA" record -F 499 -o "$out" -- $cmd "$F" 3 2>"$TRASH/$label.err"
 	# Steady state only: stacks through run(), in the python process.
-	grep -E "^python[0-9.]*;.*;run \(" "$out" >"$TRASH/$label.run"
+	python_frames "$out" | grep -E "^python[0-9.]*;.*;run \(" >"$TRASH/$label.run"
 	test_expect_success "$label: alpha 75% and beta 25% of the cycle, through spin()" '
 		a=$(share '"$label"'.run ";alpha \\($F:25\\);spin \\($F:(18|19|20)\\)") &&
 		b=$(share '"$label"'.run ";beta \\($F:29\\);spin \\($F:(18|19|20)\\)") &&
@@ -39,7 +39,7 @@ done
 
 test_expect_success 'deep recursion: 200 nested calls come out whole, root to leaf' '
 	"$RAMPA" record -F 499 -o deep.folded -- /usr/bin/python3.11 "$F" 1.5 --depth 200 2>err &&
-	line=$(grep ";alpha (" deep.folded | awk "{ print \$NF, \$0 }" | sort -nr | head -1) &&
+	line=$(python_frames deep.folded | grep ";alpha (" | awk "{ print \$NF, \$0 }" | sort -nr | head -1) &&
 	n=$(echo "$line" | grep -o "recurse (" | wc -l) && echo "recurse frames=$n" &&
 	[ "$n" -eq 201 ] && echo "$line" | grep -q "python3.11;<module> ($F:73);main" &&
 	! grep -q "truncated" deep.folded
@@ -51,7 +51,8 @@ test_expect_success 'deeper than 256 frames: marked truncated, counted in the su
 '
 R="$WL/roles.py"
 test_expect_success 'threads: each thread shows its own stack' '
-	"$RAMPA" record -F 499 -o roles.folded -- /usr/bin/python3.11 "$R" 3 2>err &&
+	"$RAMPA" record -F 499 -o roles.native -- /usr/bin/python3.11 "$R" 3 2>err &&
+	python_frames roles.native >roles.folded &&
 	grep -q "threads       3 in 1 process" err &&
 	for f in work_a work_b main_work; do
 		s=$(share roles.folded ";$f \\($R:[0-9]+\\);burn") && echo "$f=$s" &&
@@ -63,21 +64,22 @@ test_expect_success 'threads: each thread shows its own stack' '
 '
 test_expect_success 'record -p on a running interpreter: Python frames from the start' '
 	/usr/bin/python3.11 "$F" 20 >/dev/null 2>&1 </dev/null & t=$!; bg_track $t
-	sleep 1; "$RAMPA" record -p $t -d 1.5 -o attach.folded 2>err; kill $t
+	sleep 1; "$RAMPA" record -p $t -d 1.5 -o attach.native 2>err; kill $t
+	python_frames attach.native >attach.folded
 	within "$(share attach.folded ";cycle \\($F:37\\);alpha")" 75 5 &&
 	pct=$(sed -n "s/.* \([0-9.]*\)% of those running Python code.*/\1/p" err) && within "$pct" 100 1
 '
 test_expect_success 'python -m with a module: Python frames under runpy' '
-	PYTHONPATH="$WL" "$RAMPA" record -F 499 -o m.folded -- /usr/bin/python3.11 -m split 1.5 2>err &&
-	grep -Eq "_run_module_as_main \((<frozen runpy>|[^)]*runpy.py):[0-9]+\);_run_code \((<frozen runpy>|[^)]*runpy.py):[0-9]+\);<module> \($F:73\)" m.folded
+	PYTHONPATH="$WL" "$RAMPA" record -F 499 -o m.native -- /usr/bin/python3.11 -m split 1.5 2>err &&
+	python_frames m.native | grep -Eq "_run_module_as_main \((<frozen runpy>|[^)]*runpy.py):[0-9]+\);_run_code \((<frozen runpy>|[^)]*runpy.py):[0-9]+\);<module> \($F:73\)"
 '
 cp "$TESTS_DIR/workloads/test_spin.py" "$WL/"
 test_expect_success 'python -m pytest tests/test_x.py: the test function under pytest' '
 	/usr/bin/python3.11 -m pytest --version >/dev/null 2>&1 || { echo "pytest missing"; exit 1; }
 	(cd "$WL" && "$RAMPA" record -F 499 -o "$TRASH/pytest.folded" -- /usr/bin/python3.11 -m pytest \
 		-q -p no:cacheprovider test_spin.py) >out 2>err &&
-	grep -q "1 passed" out &&
-	within "$(share pytest.folded ";pytest_pyfunc_call \([^)]*\);test_spin \([^)]*test_spin.py:14\);spin_in_test")" 80 15
+	grep -q "1 passed" out && python_frames pytest.folded >pytest.py &&
+	within "$(share pytest.py ";pytest_pyfunc_call \([^)]*\);test_spin \([^)]*test_spin.py:14\);spin_in_test")" 80 15
 '
 [ -x /root/.pyenv/versions/3.8.18/bin/python ] && test_set_prereq PY38
 test_expect_success PY38 'an unsupported version (3.8): one clear warning, native stacks, no crash' '

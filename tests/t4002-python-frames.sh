@@ -78,7 +78,7 @@ for entry in "${interpreters[@]}"; do
 	"$RAMPA" record -F 999 -o "$TRASH/$label.short" -- $cmd "$WL/short.py" 0.05 \
 		2>"$TRASH/$label.short.err"
 	test_expect_success "$label: a 0.05 s program is named whole" '
-		n=$(grep -v "^# " '"$label"'.short | grep ";<module> ($WL/short.py:[0-9]*);short_task ($WL/short.py:1[01])" |
+		n=$(python_frames '"$label"'.short | grep ";<module> ($WL/short.py:[0-9]*);short_task ($WL/short.py:1[01])" |
 			awk "{ t += \$NF } END { print t + 0 }") && echo "short_task samples=$n" &&
 		[ "$n" -ge 25 ] && named '"$label"'.short '"$label"'.short.err
 	'
@@ -87,7 +87,7 @@ for entry in "${interpreters[@]}"; do
 	"$RAMPA" record -F 999 -o "$TRASH/$label.kids" -- bash -c \
 		"for i in 1 2 3 4; do $cmd $WL/short.py 0.05 || exit 1; done" 2>"$TRASH/$label.kids.err"
 	test_expect_success "$label: four short children of a shell are named whole" '
-		n=$(grep -v "^# " '"$label"'.kids | grep ";<module> ($WL/short.py:[0-9]*);short_task ($WL/short.py:1[01])" |
+		n=$(python_frames '"$label"'.kids | grep ";<module> ($WL/short.py:[0-9]*);short_task ($WL/short.py:1[01])" |
 			awk "{ t += \$NF } END { print t + 0 }") && echo "short_task samples=$n" &&
 		[ "$n" -ge 100 ] && named '"$label"'.kids '"$label"'.kids.err
 	'

@@ -29,7 +29,8 @@ truth() {
 	bad=$(grep -v '^# ' "$1" | sed 's/ [0-9]*$//' | tr ';' '\n' | grep -F "$WL/" | sort -u |
 		grep -Ev "^(<module>|callers|a|b|wait_here|churn|fn_[HC]_[0-9]{6}) \($WL/blocking_callers.py:[0-9]+\)$")
 	[ -z "$bad" ] || { echo "invented: $bad"; return 1; }
-	grep -v '^# ' "$1" | grep -F "${2:-}" | awk '
+	# Native frames sit between Python ones (3.9, 3.10: one eval call each).
+	python_frames "$1" | grep -v '^# ' | grep -F "${2:-}" | awk '
 		/;a \([^;]*blocking_callers.py:[0-9]+\);wait_here \(/ { a += $NF }
 		/;b \([^;]*blocking_callers.py:[0-9]+\);wait_here \(/ { b += $NF }
 		match($0, /fn_[HC]_[0-9]+/) {

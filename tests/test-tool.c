@@ -814,6 +814,62 @@ static int cmd_frame_rename(int argc, char **argv)
 	return 0;
 }
 
+/* timeline STACKS SLICES MAX_CELLS [OUT.folded]: a profile of STACKS stacks,
+ * each weighing 1 + its index % 3 in every one of SLICES 1 s slices, added
+ * slice by slice as capture does, with at most MAX_CELLS cells beyond one
+ * per stack (0: the default bound). Prints the slice width, slices, cells,
+ * times coarsened, the total, whether every stack's slices add up to its
+ * weight, and the peak memory; OUT gets it as collapsed stacks.
+ */
+static int cmd_timeline(int argc, char **argv)
+{
+	unsigned long nstacks = strtoul(argv[0], NULL, 10), nslices = strtoul(argv[1], NULL, 10);
+	struct profile *p = profile__new();
+	struct profile_timeline_stats ts;
+	struct rusage ru;
+	uint32_t fr[2];
+	bool sums = true;
+	char name[32];
+
+	profile__set_timeline(p, 1.0, strtoul(argv[2], NULL, 10));
+	fr[0] = profile__intern(p, "root");
+	for (unsigned long s = 0; s < nslices; s++) {
+		for (unsigned long i = 0; i < nstacks; i++) {
+			snprintf(name, sizeof(name), "s%lu", i);
+			fr[1] = profile__intern(p, name);
+			profile__add_at(p, fr, 2, 1 + i % 3, (uint32_t)s);
+		}
+	}
+	for (size_t i = 0; i < profile__nstacks(p); i++) {
+		uint32_t n, cur = 0, slice, prev = UINT32_MAX;
+		uint64_t w, sw, sum = 0;
+
+		profile__stack(p, i, &n, &w);
+		while (profile__stack_slice(p, i, &cur, &slice, &sw)) {
+			sums &= slice < prev; /* latest first, each slice once */
+			prev = slice;
+			sum += sw;
+		}
+		sums &= sum == w;
+	}
+	profile__timeline_stats(p, &ts);
+	if (argc > 3) {
+		FILE *f = fopen(argv[3], "w");
+
+		if (!f || folded__write_header(f, p) || folded__write(f, p) || fclose(f)) {
+			perror(argv[3]);
+			return 1;
+		}
+	}
+	getrusage(RUSAGE_SELF, &ru);
+	printf("slice_sec=%g nslices=%u cells=%zu coarsened=%u total=%" PRIu64
+	       " slices_add_up=%s maxrss_kb=%ld\n",
+	       profile__slice_sec(p), profile__nslices(p), ts.cells, ts.coarsened,
+	       profile__total(p), sums ? "yes" : "no", ru.ru_maxrss);
+	profile__free(p);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -840,6 +896,7 @@ static const struct {
 	{ "stacks", cmd_stacks, 2 },
 	{ "u64map", cmd_u64map, 2 },
 	{ "frame-rename", cmd_frame_rename, 0 },
+	{ "timeline", cmd_timeline, 3 },
 };
 
 int main(int argc, char **argv)
@@ -857,6 +914,6 @@ int main(int argc, char **argv)
 	fprintf(stderr,
 		"usage: test-tool maps|elf|elf-find|ksym|symbolize|folded|folded-read|maxrss|utf8|"
 		"json-string|write-all-formats|thread-names|py-decode|py-names|py-line|layouts|"
-		"frame-parse|stacks|u64map|frame-rename ARGS\n");
+		"frame-parse|stacks|u64map|frame-rename|timeline ARGS\n");
 	return 2;
 }

@@ -9,7 +9,7 @@ set -euo pipefail
 with_test=false
 [ "${1:-}" = --test ] && with_test=true
 
-pkgs=(clang-19 llvm-19 bpftool libbpf-dev libelf-dev zlib1g-dev libiberty-dev libncurses-dev pkg-config
+pkgs=(clang-19 llvm-19 bpftool libbpf-dev libelf-dev libdw-dev zlib1g-dev libiberty-dev libcurl4-openssl-dev libncurses-dev pkg-config
       make gcc
       perl python3 python3-docutils)
 if $with_test; then

@@ -12,7 +12,9 @@ PINGPONG=python ./switch.sh 9 30000; echo
 echo "## gil-wait"; ./gil.sh 7 15000000; echo
 echo "## top against record"; ./top.sh 3 30 99 cpu; echo
 echo "## record: start-up-heavy Python"; ./startup.sh 7 20; echo
+echo "## record: native stacks by CFI against frame pointers"; ./unwind.sh 5; echo
 echo "## record -a: memory under process churn"; ./churn.sh 180 15; echo
+echo "## agent: 20 Python processes, 19 Hz"; ./agent.sh 600 30; echo
 if [ -n "${FLAMEGRAPH_DIR:-}" ]; then
 	echo "## Formats: report and diff"; ./formats.sh
 else

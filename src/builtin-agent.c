@@ -1,0 +1,1333 @@
+// SPDX-License-Identifier: GPL-2.0
+/* rampa-bpf agent: profile every Python process of the machine continuously
+ * at a low rate, cut a window every --upload-interval, split it per process
+ * and service, keep it in a local store (store.h) and push it to Pyroscope
+ * (push.h). The engine is session.h, with --per-process stacks so that
+ * every stack names its process; windows are cut as perf's --switch-output
+ * rotates its output: session__drain() and session__swap_profile().
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <regex.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "folded.h"
+#include "pprof.h"
+#include "procfs.h"
+#include "profile.h"
+#include "push.h"
+#include "session.h"
+#include "store.h"
+#include "u64map.h"
+#include "util.h"
+
+#define AGENT_DEFAULT_HZ      19
+#define AGENT_MAX_CONFIG_ARGS 256
+#define AGENT_FLUSH_TIMEOUT   5.0 /* seconds SIGTERM waits for the server */
+#define AGENT_DEFAULT_AGE     (7 * 86400.0)
+#define AGENT_DEFAULT_SIZE    (1ull << 30)
+#define AGENT_DEFAULT_QUEUE   (256ull << 20)
+#define AGENT_MAX_PROCS	      65536 /* cached process descriptions */
+#define AGENT_PRUNE_SEC	      60.0  /* seconds between retention passes */
+
+static void usage(FILE *f)
+{
+	fprintf(
+	    f,
+	    "usage: rampa-bpf agent [options]\n"
+	    "       rampa-bpf agent --status [--store DIR]\n"
+	    "\n"
+	    "Profile every Python process of the machine continuously (or those --match\n"
+	    "selects) and, every --upload-interval, write a window per service (labelled with\n"
+	    "it, the host, its pid...) to a local store, and push it to Pyroscope when --server\n"
+	    "is given.\n"
+	    "SIGTERM or Ctrl-C writes the current window and exits; SIGHUP reloads --config.\n"
+	    "\n"
+	    "options:\n"
+	    "  -a, --all                profile the whole machine (the default; kept for\n"
+	    "                           symmetry with record)\n"
+	    "      --match REGEX        only processes whose command line, executable, cgroup\n"
+	    "                           or systemd unit matches REGEX (POSIX extended)\n"
+	    "      --all-processes      also processes that run no Python\n"
+	    "  -F, --frequency HZ       samples per second per CPU (1-%d, default %d)\n"
+	    "      --modes MODE         what to measure: cpu (default), wall, offcpu or gil;\n"
+	    "                           one mode per agent: the engine runs one mode per\n"
+	    "                           session (run one agent per mode for more)\n"
+	    "  -i, --upload-interval TIME  length of a window (default 10s; e.g. 1, 30s, 2m)\n"
+	    "      --store DIR          where windows, the push queue and the status file\n"
+	    "                           live (default %s)\n"
+	    "      --retention-age TIME  remove windows older than TIME (default 7d; 0: never)\n"
+	    "      --retention-size SIZE  keep at most SIZE of windows, oldest removed first\n"
+	    "                           (default 1G; K, M, G suffixes; 0: no limit)\n"
+	    "      --no-store           keep no windows (the push queue still uses --store)\n"
+	    "      --server URL         push every window to this Pyroscope (POST /ingest)\n"
+	    "      --tenant ID          send X-Scope-OrgID: ID (multi-tenant Pyroscope)\n"
+	    "      --basic-auth-file FILE  USER:PASSWORD for HTTP basic auth, read from FILE\n"
+	    "      --bearer-token-file FILE  a bearer token, read from FILE\n"
+	    "      --ca-file FILE       CA certificates to verify the server with (TLS is\n"
+	    "                           always verified; default: the system's)\n"
+	    "      --push-timeout TIME  give up one request after TIME (default 10s)\n"
+	    "      --retry-max TIME     longest back-off between retries (default 60s)\n"
+	    "      --queue-size SIZE    bound of the on-disk push queue, oldest dropped first\n"
+	    "                           (default 256M)\n"
+	    "      --config FILE        options from FILE, one per line ('server URL' or\n"
+	    "                           '--server=URL'; # comments); the command line wins;\n"
+	    "                           SIGHUP reads it again\n"
+	    "      --status             print the running agent's status (from --store) and exit\n"
+	    "  -q, --quiet              print only errors\n"
+	    "  -v, --verbose            print debugging details\n"
+	    "  -h, --help               show this help\n"
+	    "\n"
+	    "Services: OTEL_SERVICE_NAME or PYROSCOPE_APPLICATION_NAME in the process's\n"
+	    "environment, else its systemd unit, else its container (container-ID), else the\n"
+	    "script or module it runs. Needs root, or CAP_BPF and CAP_PERFMON. See\n"
+	    "rampa-bpf-agent(1).\n",
+	    SESSION_MAX_HZ, AGENT_DEFAULT_HZ, STORE_DEFAULT_DIR);
+}
+
+struct agent_opts {
+	unsigned int hz;
+	int mode;
+	double interval;
+	const char *match;
+	bool all_processes, no_store, status, quiet;
+	const char *store;
+	double retention_age;
+	uint64_t retention_size;
+	struct push_opts push;
+	const char *config;
+};
+
+/* What a process is, read from /proc at first sight (and again after a
+ * PID is reused): its service and labels. Evicted when it exits.
+ */
+struct proc_info {
+	pid_t pid;
+	uint64_t start;
+	bool python, matched;
+	char service[128], container[80], pyver[16];
+};
+
+struct agent {
+	struct agent_opts o;
+	char **argv; /* the command line, for SIGHUP */
+	int argc;
+	regex_t re;
+	bool have_re;
+	struct session *se;
+	struct push *push;
+	struct u64map procs; /* pid -> struct proc_info * */
+	char hostname[256];
+	double from;	  /* wall-clock start of the open window */
+	double started;	  /* wall clock */
+	uint64_t windows; /* windows cut */
+	uint64_t written, written_bytes, write_errors;
+	uint64_t pruned, pruned_bytes, kept_bytes;
+	uint64_t pushed_bytes_total, skipped_samples, forgotten, procs_over;
+	bool store_failing;
+	double next_prune; /* wall clock */
+	size_t last_procs; /* processes in the last window */
+	char last_services[4096];
+};
+
+enum {
+	OPT_MATCH = 400,
+	OPT_ALLPROC,
+	OPT_MODES,
+	OPT_STORE,
+	OPT_AGE,
+	OPT_SIZE,
+	OPT_NOSTORE,
+	OPT_SERVER,
+	OPT_TENANT,
+	OPT_BASIC,
+	OPT_BEARER,
+	OPT_CA,
+	OPT_TIMEOUT,
+	OPT_RETRY,
+	OPT_QUEUE,
+	OPT_CONFIG,
+	OPT_STATUS,
+};
+
+static const struct option longopts[] = {
+	{ "all", no_argument, NULL, 'a' },
+	{ "match", required_argument, NULL, OPT_MATCH },
+	{ "all-processes", no_argument, NULL, OPT_ALLPROC },
+	{ "frequency", required_argument, NULL, 'F' },
+	{ "modes", required_argument, NULL, OPT_MODES },
+	{ "upload-interval", required_argument, NULL, 'i' },
+	{ "store", required_argument, NULL, OPT_STORE },
+	{ "retention-age", required_argument, NULL, OPT_AGE },
+	{ "retention-size", required_argument, NULL, OPT_SIZE },
+	{ "no-store", no_argument, NULL, OPT_NOSTORE },
+	{ "server", required_argument, NULL, OPT_SERVER },
+	{ "tenant", required_argument, NULL, OPT_TENANT },
+	{ "basic-auth-file", required_argument, NULL, OPT_BASIC },
+	{ "bearer-token-file", required_argument, NULL, OPT_BEARER },
+	{ "ca-file", required_argument, NULL, OPT_CA },
+	{ "push-timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "retry-max", required_argument, NULL, OPT_RETRY },
+	{ "queue-size", required_argument, NULL, OPT_QUEUE },
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "status", no_argument, NULL, OPT_STATUS },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{},
+};
+
+/* "30", "30s", "500ms", "2m", "3h", "7d": seconds. */
+static int parse_time_span(const char *s, double *out)
+{
+	size_t l = strlen(s);
+	char buf[64];
+	double mult = 1;
+
+	if (l && l < sizeof(buf) && (s[l - 1] == 'h' || s[l - 1] == 'd')) {
+		mult = s[l - 1] == 'h' ? 3600 : 86400;
+		snprintf(buf, sizeof(buf), "%.*s", (int)l - 1, s);
+		s = buf;
+	}
+	if (parse_duration(s, out) && strcmp(s, "0"))
+		return -1;
+	if (!strcmp(s, "0"))
+		*out = 0;
+	*out *= mult;
+	return 0;
+}
+
+/* "512", "64K", "256M", "1G": bytes. */
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (end == s || errno || *s == '-')
+		return -1;
+	switch (*end) {
+	case 'K':
+	case 'k':
+		v <<= 10;
+		end++;
+		break;
+	case 'M':
+	case 'm':
+		v <<= 20;
+		end++;
+		break;
+	case 'G':
+	case 'g':
+		v <<= 30;
+		end++;
+		break;
+	}
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static void defaults(struct agent_opts *o)
+{
+	*o = (struct agent_opts){
+		.hz = AGENT_DEFAULT_HZ,
+		.mode = MODE_CPU,
+		.interval = 10,
+		.store = STORE_DEFAULT_DIR,
+		.retention_age = AGENT_DEFAULT_AGE,
+		.retention_size = AGENT_DEFAULT_SIZE,
+		.push = { .timeout = 10, .retry_max = 60, .queue_max_bytes = AGENT_DEFAULT_QUEUE },
+	};
+}
+
+/* One option into o: 0, 1 for --help, EXIT_USAGE after one error line. */
+static int parse_opt(struct agent_opts *o, int opt, const char *arg, char **argv)
+{
+	unsigned long v;
+	int m;
+
+	switch (opt) {
+	case 'a':
+		return 0;
+	case OPT_MATCH:
+		o->match = arg;
+		return 0;
+	case OPT_ALLPROC:
+		o->all_processes = true;
+		return 0;
+	case 'F':
+		if (parse_ulong(arg, 1, SESSION_MAX_HZ, &v)) {
+			p_err("invalid frequency '%s' (give samples per second from 1 to %d)", arg,
+			      SESSION_MAX_HZ);
+			return EXIT_USAGE;
+		}
+		o->hz = v;
+		return 0;
+	case OPT_MODES:
+		if (strchr(arg, ',')) {
+			p_err("--modes '%s': one mode per agent (the engine runs one mode per "
+			      "session; run one agent per mode)",
+			      arg);
+			return EXIT_USAGE;
+		}
+		m = session__mode_by_name(arg);
+		if (m < 0) {
+			p_err("unknown mode '%s' (use cpu, wall, offcpu or gil)", arg);
+			return EXIT_USAGE;
+		}
+		o->mode = m;
+		return 0;
+	case 'i':
+		if (parse_time_span(arg, &o->interval) || o->interval < 0.1) {
+			p_err("invalid --upload-interval '%s' (give a time of 0.1 s or more, like "
+			      "10s or 1m)",
+			      arg);
+			return EXIT_USAGE;
+		}
+		return 0;
+	case OPT_STORE:
+		if (!*arg) {
+			p_err("empty directory given to --store");
+			return EXIT_USAGE;
+		}
+		o->store = arg;
+		return 0;
+	case OPT_AGE:
+		if (parse_time_span(arg, &o->retention_age)) {
+			p_err("invalid --retention-age '%s' (give a time like 3d, 12h, 30m)", arg);
+			return EXIT_USAGE;
+		}
+		return 0;
+	case OPT_SIZE:
+	case OPT_QUEUE:
+		if (parse_size(arg,
+			       opt == OPT_SIZE ? &o->retention_size : &o->push.queue_max_bytes)) {
+			p_err("invalid size '%s' (give bytes, or with K, M, G: 512M)", arg);
+			return EXIT_USAGE;
+		}
+		return 0;
+	case OPT_NOSTORE:
+		o->no_store = true;
+		return 0;
+	case OPT_SERVER:
+		o->push.server = arg;
+		return 0;
+	case OPT_TENANT:
+		if (strpbrk(arg, "\r\n")) {
+			p_err("invalid --tenant: a header value cannot hold a line break");
+			return EXIT_USAGE;
+		}
+		o->push.tenant = arg;
+		return 0;
+	case OPT_BASIC:
+		o->push.basic_auth_file = arg;
+		return 0;
+	case OPT_BEARER:
+		o->push.bearer_token_file = arg;
+		return 0;
+	case OPT_CA:
+		o->push.ca_file = arg;
+		return 0;
+	case OPT_TIMEOUT:
+	case OPT_RETRY:
+		if (parse_time_span(arg,
+				    opt == OPT_TIMEOUT ? &o->push.timeout : &o->push.retry_max) ||
+		    (opt == OPT_TIMEOUT ? o->push.timeout : o->push.retry_max) <= 0) {
+			p_err("invalid time '%s' (give seconds like 10, or 500ms, 2m)", arg);
+			return EXIT_USAGE;
+		}
+		return 0;
+	case OPT_CONFIG:
+		o->config = arg;
+		return 0;
+	case OPT_STATUS:
+		o->status = true;
+		return 0;
+	case 'q':
+		o->quiet = true;
+		return 0;
+	case 'v':
+		verbose++;
+		return 0;
+	case 'h':
+		return 1;
+	}
+	if (optopt && strchr("Fi", optopt))
+		p_err("option -%c needs a value (see 'rampa-bpf agent --help')", optopt);
+	else if (optopt)
+		p_err("unknown option -%c (see 'rampa-bpf agent --help')", optopt);
+	else
+		p_err("unknown or incomplete option '%s' (see 'rampa-bpf agent --help')",
+		      argv[optind - 1]);
+	return EXIT_USAGE;
+}
+
+static int parse_argv(struct agent_opts *o, int argc, char **argv)
+{
+	int opt, r;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "aF:i:qvh", longopts, NULL)) != -1) {
+		r = parse_opt(o, opt, optarg, argv);
+		if (r)
+			return r;
+	}
+	if (optind < argc) {
+		p_err("unexpected argument '%s' (the agent takes options only; see 'rampa-bpf "
+		      "agent --help')",
+		      argv[optind]);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* The config file's lines as "--name" "value" arguments; strings kept in
+ * *keep (freed by the caller). 0, or EXIT_USAGE after one error line.
+ */
+static int read_config(const char *path, char ***args, int *nargs, char **keep)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL, **a = xcalloc(AGENT_MAX_CONFIG_ARGS + 2, sizeof(*a));
+	size_t cap = 0, used = 0, total = 0;
+	int n = 1, lineno = 0;
+	struct stat st;
+
+	if (!f) {
+		p_err("cannot read config file '%s': %s", path, strerror(errno));
+		free(a);
+		return EXIT_USAGE;
+	}
+	if (fstat(fileno(f), &st) || st.st_size > (1 << 20)) {
+		p_err("config file '%s' is not a text file under 1 MiB", path);
+		fclose(f);
+		free(a);
+		return EXIT_USAGE;
+	}
+	/* One buffer for every string, so the args can point into it. */
+	*keep = xmalloc((size_t)st.st_size * 2 + 64);
+	a[0] = "agent";
+	while (getline(&line, &cap, f) > 0) {
+		char *s = line, *name, *val;
+		size_t l;
+
+		lineno++;
+		s[strcspn(s, "\r\n")] = 0;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (!*s || *s == '#')
+			continue;
+		while (*s == '-')
+			s++;
+		name = s;
+		s += strcspn(s, " \t=");
+		val = NULL;
+		if (*s) {
+			*s++ = 0;
+			while (*s == ' ' || *s == '\t' || *s == '=')
+				s++;
+			l = strlen(s);
+			while (l && (s[l - 1] == ' ' || s[l - 1] == '\t'))
+				s[--l] = 0;
+			val = *s ? s : NULL;
+		}
+		if (n + 2 > AGENT_MAX_CONFIG_ARGS) {
+			p_err("%s:%d: too many options (at most %d)", path, lineno,
+			      AGENT_MAX_CONFIG_ARGS / 2);
+			goto bad;
+		}
+		if (!strcmp(name, "config") || !strcmp(name, "status")) {
+			p_err("%s:%d: '%s' cannot be given in a config file", path, lineno, name);
+			goto bad;
+		}
+		l = strlen(name);
+		a[n++] = *keep + used;
+		used +=
+		    snprintf(*keep + used, total = st.st_size * 2 + 64 - used, "--%s", name) + 1;
+		if (val) {
+			a[n++] = *keep + used;
+			used += snprintf(*keep + used, st.st_size * 2 + 64 - used, "%s", val) + 1;
+		}
+	}
+	(void)total;
+	free(line);
+	fclose(f);
+	*args = a;
+	*nargs = n;
+	return 0;
+bad:
+	free(line);
+	fclose(f);
+	free(a);
+	free(*keep);
+	*keep = NULL;
+	return EXIT_USAGE;
+}
+
+/* The options: the config file's, then the command line's over them. */
+static int load_opts(struct agent_opts *o, int argc, char **argv, char **keep, char ***cargs)
+{
+	struct agent_opts first;
+	int r, n;
+
+	defaults(o);
+	r = parse_argv(o, argc, argv);
+	if (r || !o->config)
+		return r;
+	first = *o;
+	defaults(o);
+	r = read_config(first.config, cargs, &n, keep);
+	if (r)
+		return r;
+	r = parse_argv(o, n, *cargs);
+	if (r) {
+		p_err("in config file '%s'", first.config);
+		return r;
+	}
+	/* Then the command line again: it wins. */
+	r = parse_argv(o, argc, argv);
+	o->config = first.config;
+	return r;
+}
+
+static void config_free(char *keep, char **cargs)
+{
+	free(keep);
+	free(cargs);
+}
+
+/* Service and labels of a process, from /proc. */
+static void read_cmdline(pid_t pid, char *buf, size_t len, size_t *n)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	*n = 0;
+	buf[0] = 0;
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	*n = fread(buf, 1, len - 1, f);
+	buf[*n] = 0;
+	fclose(f);
+}
+
+static const char *base_name(const char *s)
+{
+	const char *b = strrchr(s, '/');
+
+	return b ? b + 1 : s;
+}
+
+/* The script or module a Python command line runs: "app" of "python3 -u
+ * /srv/app.py", "celery" of "python -m celery worker". NULL when none.
+ */
+static bool script_name(const char *cmd, size_t n, char *out, size_t len)
+{
+	const char *a = cmd, *end = cmd + n;
+
+	if (!n || strncmp(base_name(a), "python", 6))
+		return false;
+	for (a += strlen(a) + 1; a < end; a += strlen(a) + 1) {
+		if (!strcmp(a, "-m") || !strcmp(a, "-c")) {
+			const char *next = a + strlen(a) + 1;
+
+			if (a[1] == 'c')
+				snprintf(out, len, "python-c");
+			else if (next < end)
+				snprintf(out, len, "%s", next);
+			else
+				return false;
+			return true;
+		}
+		if (!strncmp(a, "-m", 2) && a[2]) {
+			snprintf(out, len, "%s", a + 2);
+			return true;
+		}
+		if (!strcmp(a, "-X") || !strcmp(a, "-W")) {
+			a += strlen(a) + 1; /* its value */
+			if (a >= end)
+				return false;
+			continue;
+		}
+		if (a[0] == '-')
+			continue;
+		snprintf(out, len, "%s", base_name(a));
+		if (strlen(out) > 3 && !strcmp(out + strlen(out) - 3, ".py"))
+			out[strlen(out) - 3] = 0;
+		return out[0] != 0;
+	}
+	return false;
+}
+
+static bool env_service(pid_t pid, char *out, size_t len)
+{
+	static const char *const keys[] = { "OTEL_SERVICE_NAME=", "PYROSCOPE_APPLICATION_NAME=" };
+	char path[64], *buf = xmalloc(65536);
+	bool found = false;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	f = fopen(path, "r");
+	n = f ? fread(buf, 1, 65535, f) : 0;
+	if (f)
+		fclose(f);
+	buf[n] = 0;
+	for (size_t k = 0; k < 2 && !found; k++)
+		for (const char *e = buf; e < buf + n; e += strlen(e) + 1)
+			if (!strncmp(e, keys[k], strlen(keys[k])) && e[strlen(keys[k])]) {
+				snprintf(out, len, "%s", e + strlen(keys[k]));
+				found = true;
+				break;
+			}
+	free(buf);
+	return found;
+}
+
+/* From /proc/PID/cgroup: the systemd unit ("nginx" of .../nginx.service;
+ * user@N.service is a login, not a service) and a container id (64 hex
+ * digits in the path, as docker, containerd and podman name them).
+ */
+static void cgroup_info(pid_t pid, char *unit, size_t ulen, char *cid, size_t clen, char *all,
+			size_t alen)
+{
+	char path[64], line[1024];
+	size_t used = 0;
+	FILE *f;
+
+	unit[0] = cid[0] = all[0] = 0;
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strchr(line, ':');
+
+		line[strcspn(line, "\n")] = 0;
+		p = p ? strchr(p + 1, ':') : NULL;
+		if (!p)
+			continue;
+		p++;
+		if (used + strlen(p) + 2 < alen)
+			used += snprintf(all + used, alen - used, "%s\n", p);
+		for (char *c = strtok(p, "/"); c; c = strtok(NULL, "/")) {
+			size_t l = strlen(c), run = 0;
+
+			if (l > 8 && !strcmp(c + l - 8, ".service") && strncmp(c, "user@", 5))
+				snprintf(unit, ulen, "%.*s", (int)(l - 8), c);
+			for (size_t i = 0; i < l && !cid[0]; i++) {
+				bool hex =
+				    (c[i] >= '0' && c[i] <= '9') || (c[i] >= 'a' && c[i] <= 'f');
+
+				run = hex ? run + 1 : 0;
+				if (run == 64 &&
+				    (i + 1 == l || !((c[i + 1] >= '0' && c[i + 1] <= '9') ||
+						     (c[i + 1] >= 'a' && c[i + 1] <= 'f'))))
+					snprintf(cid, clen, "%.64s", c + i - 63);
+			}
+		}
+	}
+	fclose(f);
+}
+
+/* "3.11" from an executable or library name holding python3.11; "" if none. */
+static void python_version(pid_t pid, char *out, size_t len, bool *python)
+{
+	char path[64], exe[PATH_MAX], line[1024];
+	ssize_t n;
+	FILE *f;
+	const char *v;
+	int maj, min;
+
+	out[0] = 0;
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = 0;
+	*python = !strncmp(base_name(exe), "python", 6);
+	if (*python && sscanf(base_name(exe), "python%d.%d", &maj, &min) == 2) {
+		snprintf(out, len, "%d.%d", maj, min);
+		return;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		v = strstr(line, "libpython");
+		if (v && sscanf(v, "libpython%d.%d", &maj, &min) == 2) {
+			snprintf(out, len, "%d.%d", maj, min);
+			*python = true;
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+}
+
+/* Fill pi from /proc; false when the process is gone. */
+static bool describe(struct agent *ag, struct proc_info *pi)
+{
+	char cmd[4096], unit[128], cgroups[2048], script[128], exe[PATH_MAX], path[64];
+	size_t n;
+	ssize_t l;
+
+	pi->start = procfs__start_time(pi->pid);
+	if (!pi->start)
+		return false;
+	read_cmdline(pi->pid, cmd, sizeof(cmd), &n);
+	cgroup_info(pi->pid, unit, sizeof(unit), pi->container, sizeof(pi->container), cgroups,
+		    sizeof(cgroups));
+	python_version(pi->pid, pi->pyver, sizeof(pi->pyver), &pi->python);
+	if (env_service(pi->pid, pi->service, sizeof(pi->service)))
+		;
+	else if (unit[0])
+		snprintf(pi->service, sizeof(pi->service), "%s", unit);
+	else if (pi->container[0])
+		snprintf(pi->service, sizeof(pi->service), "container-%.12s", pi->container);
+	else if (script_name(cmd, n, script, sizeof(script)))
+		snprintf(pi->service, sizeof(pi->service), "%s", script);
+	else if (!procfs__comm(pi->pid, pi->service, sizeof(pi->service)))
+		return false;
+	pi->matched = true;
+	if (ag->have_re) {
+		/* The command line as one string, then the executable, cgroups, unit. */
+		for (size_t i = 0; i + 1 < n; i++)
+			if (!cmd[i])
+				cmd[i] = ' ';
+		snprintf(path, sizeof(path), "/proc/%d/exe", (int)pi->pid);
+		l = readlink(path, exe, sizeof(exe) - 1);
+		exe[l > 0 ? l : 0] = 0;
+		pi->matched = !regexec(&ag->re, cmd, 0, NULL, 0) ||
+			      (exe[0] && !regexec(&ag->re, exe, 0, NULL, 0)) ||
+			      !regexec(&ag->re, cgroups, 0, NULL, 0) ||
+			      (unit[0] && !regexec(&ag->re, unit, 0, NULL, 0));
+	}
+	return true;
+}
+
+/* pid's description, read when first seen or when the PID was reused;
+ * NULL when it exited before it could be read (never guessed).
+ */
+static struct proc_info *proc_info(struct agent *ag, pid_t pid)
+{
+	uint64_t *v = u64map_find(&ag->procs, (uint32_t)pid);
+	struct proc_info *pi = v ? (struct proc_info *)(uintptr_t)*v : NULL;
+	uint64_t start = procfs__start_time(pid);
+
+	if (pi && (!start || start == pi->start))
+		return pi; /* the same process, or gone: what was read stands */
+	if (!pi && ag->procs.n >= AGENT_MAX_PROCS) {
+		ag->procs_over++;
+		return NULL;
+	}
+	if (!pi) {
+		pi = xcalloc(1, sizeof(*pi));
+		pi->pid = pid;
+		*u64map_slot(&ag->procs, (uint32_t)pid, NULL) = (uint64_t)(uintptr_t)pi;
+	}
+	if (!describe(ag, pi)) {
+		u64map_del(&ag->procs, (uint32_t)pid);
+		free(pi);
+		return NULL;
+	}
+	return pi;
+}
+
+static bool proc_gone(const struct u64map_slot *e, void *ctx)
+{
+	struct proc_info *pi = (struct proc_info *)(uintptr_t)e->val;
+	struct agent *ag = ctx;
+
+	if (procfs__alive(pi->pid, pi->start))
+		return false;
+	free(pi);
+	ag->forgotten++;
+	return true;
+}
+
+/* Label values go inside {...} of the name: no ',', '}', '=' or quotes. */
+static void label_safe(const char *s, char *out, size_t len)
+{
+	size_t n = 0;
+
+	for (; *s && n + 1 < len; s++)
+		out[n++] = strchr(",}{=\"'\\", *s) || (unsigned char)*s < 0x20 ? '_' : *s;
+	out[n] = 0;
+}
+
+/* A service's part of a window: its processes' stacks, and the labels they
+ * share (a container or Python version the processes differ on is left
+ * out; the pid label is there when the window has one process).
+ */
+struct group {
+	char service[128], container[80], pyver[16];
+	pid_t pid; /* the one process, or 0 when several */
+	struct profile *p;
+	bool mixed_container, mixed_pyver;
+};
+
+static void push_window(struct agent *ag, const struct group *g, struct profile *part, double until)
+{
+	char name[1024], svc[160], host[256], *esc, query[2048], *body = NULL;
+	size_t len = 0, n;
+	FILE *f = open_memstream(&body, &len);
+	const char *mode = session__mode_name(ag->o.mode);
+
+	if (!f || pprof__write(f, part) || fclose(f)) {
+		p_err("push: cannot encode a window as pprof: %s", strerror(errno));
+		free(body);
+		return;
+	}
+	label_safe(g->service, svc, sizeof(svc));
+	label_safe(ag->hostname, host, sizeof(host));
+	n = snprintf(name, sizeof(name), "%s.%s{service_name=%s,hostname=%s", svc, mode, svc, host);
+	if (g->pid)
+		n += snprintf(name + n, sizeof(name) - n, ",pid=%d", (int)g->pid);
+	if (g->container[0] && !g->mixed_container)
+		n += snprintf(name + n, sizeof(name) - n, ",container_id=%s", g->container);
+	if (g->pyver[0] && !g->mixed_pyver)
+		n += snprintf(name + n, sizeof(name) - n, ",python_version=%s", g->pyver);
+	snprintf(name + n, sizeof(name) - n, "}");
+	esc = curl_easy_escape(NULL, name, 0);
+	snprintf(query, sizeof(query),
+		 "name=%s&from=%lld&until=%lld&format=pprof&sampleRate=%u&spyName=rampa-bpf"
+		 "&units=%s&aggregationType=sum",
+		 esc, (long long)ag->from, (long long)(until + 0.999), ag->o.hz,
+		 profile_modes[ag->o.mode].sampled ? "samples" : "microseconds");
+	curl_free(esc);
+	if (!push__enqueue(ag->push, query, body, len))
+		ag->pushed_bytes_total += len;
+	free(body);
+}
+
+static bool has_python_frame(const struct profile *w, const uint32_t *fr, uint32_t n)
+{
+	for (uint32_t k = 0; k < n; k++) {
+		enum frame_kind kind = frame__kind(profile__frame_name(w, fr[k]));
+
+		if (kind == FRAME_PY_USER || kind == FRAME_PY_STDLIB || kind == FRAME_PY_SITE)
+			return true;
+	}
+	return false;
+}
+
+#define PID_PY	   (1ull << 63) /* in the pid map: a stack of it has Python frames */
+#define PID_GROUP  (1ull << 62) /* ... then: the low bits are its group + 1 (0: left out) */
+#define PID_LOW(v) ((v) & ~(PID_PY | PID_GROUP))
+
+/* Which group pid's samples go to (an index), -1 when left out. first is
+ * the index of its first stack in w, whose process frame names it when it
+ * exited before it could be read.
+ */
+static int group_of(struct agent *ag, struct group **gs, size_t *ng, size_t *cap, pid_t pid,
+		    bool has_py, const struct profile *w, size_t first)
+{
+	struct proc_info *pi = proc_info(ag, pid), gone = { 0 };
+	char service[128];
+	size_t i;
+
+	if (!pi) {
+		uint32_t n;
+		uint64_t wt;
+		const uint32_t *fr = profile__stack(w, first, &n, &wt);
+
+		gone.pid = pid;
+		gone.matched = !ag->have_re;
+		snprintf(gone.service, sizeof(gone.service), "%s", profile__frame_name(w, fr[0]));
+		pi = &gone;
+	}
+	if (!pi->matched || !(ag->o.all_processes || pi->python || has_py))
+		return -1;
+	store__safe_name(pi->service, service, sizeof(service));
+	for (i = 0; i < *ng; i++)
+		if (!strcmp((*gs)[i].service, service))
+			break;
+	if (i == *ng) {
+		grow_array((void **)gs, cap, *ng + 1, sizeof(**gs));
+		(*gs)[i] = (struct group){ .pid = pid, .p = profile__new() };
+		snprintf((*gs)[i].service, sizeof((*gs)[i].service), "%s", service);
+		snprintf((*gs)[i].container, sizeof((*gs)[i].container), "%s", pi->container);
+		snprintf((*gs)[i].pyver, sizeof((*gs)[i].pyver), "%s", pi->pyver);
+		(*ng)++;
+		return (int)i;
+	}
+	(*gs)[i].pid = 0;
+	(*gs)[i].mixed_container |= strcmp((*gs)[i].container, pi->container) != 0;
+	(*gs)[i].mixed_pyver |= strcmp((*gs)[i].pyver, pi->pyver) != 0;
+	return (int)i;
+}
+
+/* The window [ag->from, until) in w, split per service and written: one
+ * file and one push per service, whatever the number of its processes
+ * (process churn makes no more files), the pid in each stack's process
+ * frame and in pprof's sample labels.
+ */
+static void emit_window(struct agent *ag, struct profile *w, double until)
+{
+	struct profile_meta *wm = profile__meta(w);
+	struct u64map pids = U64MAP_INIT;
+	const char *mode = session__mode_name(ag->o.mode);
+	struct group *gs = NULL;
+	size_t ng = 0, cap = 0, used = 0, nprocs = 0;
+
+	wm->groups = PROFILE_GROUP_PROCESS;
+	wm->groups_known = true;
+	/* First: each process, whether it runs Python, where its first stack is. */
+	for (size_t i = 0; i < profile__nstacks(w); i++) {
+		uint32_t n;
+		uint64_t weight, *v;
+		const uint32_t *fr = profile__stack(w, i, &n, &weight);
+		unsigned long pid;
+		bool added;
+
+		if (!profile__stack_process(w, fr, n, &pid))
+			continue;
+		v = u64map_slot(&pids, pid, &added);
+		if (added)
+			*v = i;
+		if (!(*v & PID_PY) && has_python_frame(w, fr, n))
+			*v |= PID_PY;
+	}
+	for (size_t i = 0; i < pids.cap; i++) {
+		uint64_t v;
+		int g;
+
+		if (!u64map_used(&pids, i))
+			continue;
+		v = pids.slots[i].val;
+		g = group_of(ag, &gs, &ng, &cap, (pid_t)pids.slots[i].key, v & PID_PY, w,
+			     PID_LOW(v));
+		pids.slots[i].val = PID_GROUP | (uint64_t)(g + 1);
+		nprocs += g >= 0;
+	}
+	for (size_t i = 0; i < profile__nstacks(w); i++) {
+		uint32_t n, ids[FOLDED_MAX_DEPTH];
+		uint64_t weight, *v;
+		const uint32_t *fr = profile__stack(w, i, &n, &weight);
+		unsigned long pid;
+		struct group *g;
+
+		if (!profile__stack_process(w, fr, n, &pid) || n > FOLDED_MAX_DEPTH ||
+		    !(v = u64map_find(&pids, pid)) || !PID_LOW(*v)) {
+			ag->skipped_samples += weight;
+			continue;
+		}
+		g = &gs[PID_LOW(*v) - 1];
+		for (uint32_t k = 0; k < n; k++)
+			ids[k] = profile__intern(g->p, profile__frame_name(w, fr[k]));
+		profile__add(g->p, ids, n, weight);
+	}
+	u64map_free(&pids);
+	ag->last_services[0] = 0;
+	for (size_t i = 0; i < ng; i++) {
+		struct group *g = &gs[i];
+		struct profile_meta *m = profile__meta(g->p);
+		uint64_t bytes = 0;
+
+		m->mode = mode;
+		m->unit = session__mode_unit(ag->o.mode);
+		m->hz = ag->o.hz;
+		m->duration_sec = until - ag->from;
+		m->window = "attach";
+		m->groups = PROFILE_GROUP_PROCESS;
+		m->groups_known = true;
+		if (g->pid)
+			snprintf(m->target, sizeof(m->target), "service %.100s, pid %d on %.100s",
+				 g->service, (int)g->pid, ag->hostname);
+		else
+			snprintf(m->target, sizeof(m->target), "service %.100s on %.100s",
+				 g->service, ag->hostname);
+		if (used + 200 < sizeof(ag->last_services)) {
+			char pids_s[32] = "several processes";
+
+			if (g->pid)
+				snprintf(pids_s, sizeof(pids_s), "pid %d", (int)g->pid);
+			used += snprintf(
+			    ag->last_services + used, sizeof(ag->last_services) - used,
+			    "  %s %s%s%s%s%s: %" PRIu64 " %s\n", g->service, pids_s,
+			    g->pyver[0] && !g->mixed_pyver ? " python " : "",
+			    g->mixed_pyver ? "" : g->pyver,
+			    g->container[0] && !g->mixed_container ? " container " : "",
+			    g->mixed_container ? "" : g->container, profile__total(g->p), m->unit);
+		}
+		if (!ag->o.no_store) {
+			if (store__write_window(ag->o.store, g->service, mode, ag->from, until,
+						g->p, &bytes)) {
+				ag->write_errors++;
+				ag->store_failing = true;
+			} else {
+				if (ag->store_failing)
+					p_info("store: writing windows to '%s' again", ag->o.store);
+				ag->store_failing = false;
+				ag->written++;
+				ag->written_bytes += bytes;
+			}
+		}
+		if (ag->push)
+			push_window(ag, g, g->p, until);
+		profile__free(g->p);
+	}
+	free(gs);
+	ag->last_procs = nprocs;
+	/* Retention lists the store: once a minute is enough. */
+	if (!ag->o.no_store && until >= ag->next_prune) {
+		store__prune(ag->o.store, until, ag->o.retention_age, ag->o.retention_size,
+			     &ag->pruned, &ag->pruned_bytes, &ag->kept_bytes);
+		ag->next_prune = until + (ag->o.interval > AGENT_PRUNE_SEC ? 0 : AGENT_PRUNE_SEC);
+	}
+	u64map_del_if(&ag->procs, proc_gone, ag);
+	ag->windows++;
+}
+
+static double wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void iso_time(double t, char *buf, size_t len)
+{
+	time_t s = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&s, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* STORE/status, rewritten after every window and at exit. */
+static void write_status(struct agent *ag, const char *state)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 16], t0[32], t1[32], line[256];
+	struct push_stats ps = { 0 };
+	struct rusage ru;
+	double cpu, up = wall_now() - ag->started;
+	long rss = 0, hwm = 0;
+	FILE *f;
+
+	getrusage(RUSAGE_SELF, &ru);
+	cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
+	      ru.ru_stime.tv_usec / 1e6;
+	f = fopen("/proc/self/status", "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		sscanf(line, "VmRSS: %ld", &rss);
+		sscanf(line, "VmHWM: %ld", &hwm);
+	}
+	if (f)
+		fclose(f);
+	if (ag->push)
+		push__stats(ag->push, &ps);
+	snprintf(path, sizeof(path), "%s/status", ag->o.store);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f) {
+		p_debug("cannot write status file '%s': %s", tmp, strerror(errno));
+		return;
+	}
+	iso_time(ag->started, t0, sizeof(t0));
+	iso_time(wall_now(), t1, sizeof(t1));
+	fprintf(f,
+		"state: %s\npid: %d\nstarted: %s\nupdated: %s\nmode: %s\nfrequency: %u Hz\n"
+		"upload interval: %g s\nmatch: %s\nstore: %s\nserver: %s\n"
+		"windows cut: %" PRIu64 "\nwindows written: %" PRIu64 " (%" PRIu64 " bytes)\n"
+		"store write errors: %" PRIu64 "\nwindows removed by retention: %" PRIu64
+		" (%" PRIu64 " bytes)\nstore size: %" PRIu64 " bytes\n",
+		state, (int)getpid(), t0, t1, session__mode_name(ag->o.mode), ag->o.hz,
+		ag->o.interval, ag->o.match ? ag->o.match : "(every Python process)",
+		ag->o.no_store ? "(none)" : ag->o.store,
+		ag->o.push.server ? ag->o.push.server : "(none)", ag->windows, ag->written,
+		ag->written_bytes, ag->write_errors, ag->pruned, ag->pruned_bytes, ag->kept_bytes);
+	if (ag->push)
+		fprintf(
+		    f,
+		    "windows sent: %" PRIu64 " (%" PRIu64 " bytes)\nwindows queued: %" PRIu64
+		    " (%" PRIu64 " bytes)\nwindows dropped: %" PRIu64 "\nwindows rejected: %" PRIu64
+		    "\npush failures: %" PRIu64 "\nserver: %s\nlast push error: %s\n",
+		    ps.sent, ps.sent_bytes, ps.queued, ps.queued_bytes, ps.dropped, ps.rejected,
+		    ps.failures, ps.down ? "down" : "up", ps.last_error[0] ? ps.last_error : "-");
+	fprintf(
+	    f,
+	    "samples left out (no process frame, not Python, not matched): %" PRIu64 "\n"
+	    "processes in the last window: %zu\nprocesses known: %zu (forgotten at exit: %" PRIu64
+	    ", over the limit of %d: %" PRIu64
+	    ")\nagent cpu: %.2f s in %.0f s (%.3f%% of one core)\nagent rss: %ld kB (peak %ld "
+	    "kB)\nprofiled in the last window:\n%s",
+	    ag->skipped_samples, ag->last_procs, ag->procs.n, ag->forgotten, AGENT_MAX_PROCS,
+	    ag->procs_over, cpu, up, up > 0 ? 100 * cpu / up : 0, rss, hwm,
+	    ag->last_services[0] ? ag->last_services : "  (nothing)\n");
+	if (fclose(f) || rename(tmp, path))
+		p_debug("cannot write status file '%s': %s", path, strerror(errno));
+}
+
+static int print_status(const struct agent_opts *o)
+{
+	char path[PATH_MAX], line[1024];
+	FILE *f;
+	int pid = 0;
+	bool running = false;
+
+	snprintf(path, sizeof(path), "%s/status", o->store);
+	f = fopen(path, "r");
+	if (!f) {
+		p_err("no agent status in '%s': %s (is an agent running with --store %s?)", path,
+		      strerror(errno), o->store);
+		return EXIT_ERROR;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "pid: %d", &pid) == 1)
+			running = !kill(pid, 0) || errno == EPERM;
+		fputs(line, stdout);
+	}
+	fclose(f);
+	if (pid && !running)
+		printf("note: process %d is not running: this is the last status it wrote\n", pid);
+	return EXIT_OK;
+}
+
+static volatile sig_atomic_t got_hup;
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	got_hup = 1;
+}
+
+/* The engine takes SIGHUP as a stop: the agent takes it back to reload. */
+static void take_sighup(void)
+{
+	struct sigaction sa = { .sa_handler = on_hup };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+static int compile_match(struct agent *ag)
+{
+	char err[256];
+	int r;
+
+	if (ag->have_re)
+		regfree(&ag->re);
+	ag->have_re = false;
+	if (!ag->o.match)
+		return 0;
+	r = regcomp(&ag->re, ag->o.match, REG_EXTENDED | REG_NOSUB);
+	if (r) {
+		regerror(r, &ag->re, err, sizeof(err));
+		p_err("invalid --match '%s': %s", ag->o.match, err);
+		return EXIT_USAGE;
+	}
+	ag->have_re = true;
+	return 0;
+}
+
+static int start_push(struct agent *ag)
+{
+	char qdir[PATH_MAX];
+
+	if (!ag->o.push.server)
+		return 0;
+	snprintf(qdir, sizeof(qdir), "%s/queue", ag->o.store);
+	ag->o.push.queue_dir = qdir;
+	ag->push = push__new(&ag->o.push);
+	ag->o.push.queue_dir = NULL;
+	return ag->push ? 0 : EXIT_USAGE;
+}
+
+static struct session *new_session(struct agent *ag, int *err)
+{
+	struct session_opts so = {
+		.mode = ag->o.mode,
+		.hz = ag->o.hz,
+		.system_wide = true,
+		.per_process = true,
+		.quiet = ag->o.quiet,
+		.output = ag->o.no_store ? "its window" : ag->o.store,
+	};
+	struct session *se = session__new(&so, profile__new());
+
+	*err = session__start(se);
+	if (*err) {
+		profile__free(session__profile(se));
+		session__free(se);
+		return NULL;
+	}
+	take_sighup();
+	return se;
+}
+
+static void end_session(struct agent *ag, struct session *se, bool print)
+{
+	session__stop(se);
+	if (print)
+		session__print_summary(se);
+	ag->next_prune = 0; /* the store within its bounds at exit */
+	emit_window(ag, session__profile(se), wall_now());
+	profile__free(session__profile(se));
+	session__free(se);
+}
+
+/* SIGHUP: the config file again. What needs a new session (rate, mode)
+ * gets one; the rest applies from the next window. A bad file keeps the
+ * running configuration.
+ */
+static void reload(struct agent *ag, char **keep, char ***cargs)
+{
+	struct agent_opts o;
+	char *nkeep = NULL, **ncargs = NULL;
+	bool restart;
+	int err;
+
+	if (!ag->o.config) {
+		p_warn("SIGHUP: no --config file to reload; nothing changed");
+		return;
+	}
+	if (load_opts(&o, ag->argc, ag->argv, &nkeep, &ncargs)) {
+		p_warn("SIGHUP: config file '%s' not applied; the agent keeps its configuration",
+		       ag->o.config);
+		config_free(nkeep, ncargs);
+		return;
+	}
+	restart = o.hz != ag->o.hz || o.mode != ag->o.mode;
+	if (restart) {
+		end_session(ag, ag->se, false);
+	}
+	push__free(ag->push);
+	ag->push = NULL;
+	config_free(*keep, *cargs);
+	*keep = nkeep;
+	*cargs = ncargs;
+	ag->o = o;
+	if (compile_match(ag) || start_push(ag))
+		p_warn("SIGHUP: the new configuration has errors: %s",
+		       ag->have_re || !ag->o.match ? "pushing is off" : "--match is off");
+	if (restart) {
+		ag->se = new_session(ag, &err);
+		ag->from = wall_now();
+		if (!ag->se) {
+			p_err("SIGHUP: cannot profile with the new rate or mode; exiting");
+			return;
+		}
+	}
+	p_info("SIGHUP: reloaded '%s'", ag->o.config);
+}
+
+int cmd_agent(int argc, char **argv)
+{
+	struct agent ag = { .argc = argc, .argv = argv };
+	char *keep = NULL, **cargs = NULL;
+	double next_cut;
+	int ret, err = 0;
+
+	ret = load_opts(&ag.o, argc, argv, &keep, &cargs);
+	if (ret == 1) {
+		usage(stdout);
+		ret = EXIT_OK;
+		goto out;
+	}
+	if (ret)
+		goto out;
+	if (ag.o.status) {
+		ret = print_status(&ag.o);
+		goto out;
+	}
+	ret = compile_match(&ag);
+	if (ret)
+		goto out;
+	if (!ag.o.no_store || ag.o.push.server) {
+		char d[PATH_MAX + 16];
+
+		snprintf(d, sizeof(d), "%s/windows", ag.o.store);
+		if ((mkdir(ag.o.store, 0750) && errno != EEXIST) ||
+		    (mkdir(d, 0750) && errno != EEXIST)) {
+			p_err("cannot create store directory '%s': %s (give --store a writable "
+			      "directory)",
+			      d, strerror(errno));
+			ret = EXIT_USAGE;
+			goto out;
+		}
+	}
+	ret = start_push(&ag);
+	if (ret)
+		goto out;
+	if (gethostname(ag.hostname, sizeof(ag.hostname) - 1))
+		snprintf(ag.hostname, sizeof(ag.hostname), "unknown");
+	ag.started = wall_now();
+	ag.se = new_session(&ag, &err);
+	/* The first window starts with sampling, not before the attach. */
+	ag.from = wall_now();
+	if (!ag.se) {
+		ret = err == -EPERM || err == -EACCES || err == -EOPNOTSUPP ? EXIT_NOPERM
+									    : EXIT_ERROR;
+		goto out;
+	}
+	write_status(&ag, "running");
+	next_cut = now_sec() + ag.o.interval;
+	while (ag.se) {
+		if (session__poll(ag.se))
+			break;
+		if (got_hup) {
+			got_hup = 0;
+			reload(&ag, &keep, &cargs);
+			if (!ag.se) {
+				ret = EXIT_ERROR;
+				break;
+			}
+		}
+		if (now_sec() >= next_cut) {
+			double until = wall_now();
+			struct profile *old;
+
+			session__drain(ag.se);
+			old = session__swap_profile(ag.se, profile__new());
+			emit_window(&ag, old, until);
+			profile__free(old);
+			ag.from = until;
+			next_cut += ag.o.interval;
+			if (next_cut < now_sec())
+				next_cut = now_sec() + ag.o.interval;
+			write_status(&ag, "running");
+		}
+	}
+	if (ag.se) {
+		/* SIGTERM, SIGINT: the open window is written before exit. */
+		end_session(&ag, ag.se, !ag.o.quiet);
+		ag.se = NULL;
+	}
+	if (ag.push && !push__flush(ag.push, AGENT_FLUSH_TIMEOUT) && !ag.o.quiet) {
+		struct push_stats ps;
+
+		push__stats(ag.push, &ps);
+		p_info("push: %" PRIu64 " windows stay queued in %s/queue for the next run",
+		       ps.queued, ag.o.store);
+	}
+	if (!ag.o.no_store || ag.push)
+		write_status(&ag, "stopped");
+out:
+	push__free(ag.push);
+	if (ag.have_re)
+		regfree(&ag.re);
+	for (size_t i = 0; i < ag.procs.cap; i++)
+		if (u64map_used(&ag.procs, i))
+			free((void *)(uintptr_t)ag.procs.slots[i].val);
+	u64map_free(&ag.procs);
+	config_free(keep, cargs);
+	return ret;
+}

@@ -1,0 +1,512 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The Firefox Profiler's gecko format: see include/gecko.h. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "flamegraph.h"
+#include "gecko.h"
+#include "json_writer.h"
+#include "u64map.h"
+#include "util.h"
+
+/* The Firefox Profiler's categories, one per frame kind (enum frame_kind). */
+static const struct {
+	const char *name, *color;
+} categories[FRAME_KIND_MAX] = {
+	[FRAME_PY_USER] = { "Python", "yellow" },
+	[FRAME_PY_STDLIB] = { "Python standard library", "orange" },
+	[FRAME_PY_SITE] = { "site-packages", "green" },
+	[FRAME_NATIVE] = { "Native", "blue" },
+	[FRAME_KERNEL] = { "Kernel", "red" },
+	[FRAME_OFFCPU] = { "Off-CPU", "grey" },
+	[FRAME_SYNTHETIC] = { "Not named", "purple" },
+};
+
+/* A thread: the stacks under a root frame and its thread frames. */
+struct thread_key {
+	uint32_t root, proc, thread; /* proc, thread: UINT32_MAX when absent */
+};
+
+/* Weight of a stack in a slice, for the time-ordered walk. */
+struct entry {
+	uint32_t thread; /* index into the threads */
+	uint32_t slice;
+	uint32_t stack;
+	uint64_t weight;
+};
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+
+	if (x->thread != y->thread)
+		return x->thread < y->thread ? -1 : 1;
+	if (x->slice != y->slice)
+		return x->slice < y->slice ? -1 : 1;
+	return x->stack < y->stack ? -1 : x->stack > y->stack;
+}
+
+/* The thread key of stack frames[0..n), and how many frames it takes. */
+static uint32_t thread_of(const struct profile *p, const uint32_t *fr, uint32_t n,
+			  struct thread_key *k)
+{
+	k->root = fr[0];
+	k->proc = k->thread = UINT32_MAX;
+	if (n >= 2 && frame__is_thread(profile__frame_name(p, fr[1]), NULL)) {
+		if (n >= 3 && frame__is_thread(profile__frame_name(p, fr[2]), NULL)) {
+			k->proc = fr[1];
+			k->thread = fr[2];
+			return 3;
+		}
+		k->thread = fr[1];
+		return 2;
+	}
+	return 1;
+}
+
+static int same_key(const struct thread_key *a, const struct thread_key *b)
+{
+	return a->root == b->root && a->proc == b->proc && a->thread == b->thread;
+}
+
+/* "name-123": 123, or -1. */
+static long frame_number(const struct profile *p, uint32_t id)
+{
+	unsigned long v;
+
+	return id != UINT32_MAX && frame__is_thread(profile__frame_name(p, id), &v) ? (long)v : -1;
+}
+
+/* A thread frame that names a process's main thread without its PID:
+ * Python's "MainThread-TID", or the OS name of a main thread, the
+ * process's own ("python3-TID" under "python3" or "python3-PID").
+ */
+static bool is_main_thread(const struct profile *p, uint32_t thread, uint32_t proc)
+{
+	const char *t = profile__frame_name(p, thread), *pr = profile__frame_name(p, proc);
+	const char *dash = strrchr(t, '-'), *pdash = strrchr(pr, '-');
+	size_t plen = pdash && frame__is_thread(pr, NULL) ? (size_t)(pdash - pr) : strlen(pr);
+
+	if (!dash)
+		return false;
+	return (dash - t == 10 && !strncmp(t, "MainThread", 10)) ||
+	       ((size_t)(dash - t) == plen && !strncmp(t, pr, plen));
+}
+
+/* One thread's tables, built as its samples are walked. */
+struct gthread {
+	struct u64map frames; /* profile frame id -> frame index + 1 */
+	struct u64map stacks; /* (prefix + 1) << 32 | frame -> stack index + 1 */
+	uint32_t *frame_ids;  /* frame index -> profile frame id */
+	size_t nframes, frames_cap;
+	struct {
+		int64_t prefix; /* -1: none */
+		uint32_t frame;
+	} * stack_tab;
+	size_t nstacks, stacks_cap;
+};
+
+static uint32_t gthread_frame(struct gthread *t, uint32_t id)
+{
+	bool added;
+	uint64_t *v = u64map_slot(&t->frames, id, &added);
+
+	if (added) {
+		grow_array((void **)&t->frame_ids, &t->frames_cap, t->nframes + 1,
+			   sizeof(*t->frame_ids));
+		t->frame_ids[t->nframes] = id;
+		*v = ++t->nframes;
+	}
+	return (uint32_t)(*v - 1);
+}
+
+/* The gecko stack of frames[skip..n) (root first) in t. */
+static int64_t gthread_stack(struct gthread *t, const uint32_t *fr, uint32_t n, uint32_t skip)
+{
+	int64_t prefix = -1;
+
+	for (uint32_t d = skip; d < n; d++) {
+		uint32_t frame = gthread_frame(t, fr[d]);
+		bool added;
+		uint64_t *v = u64map_slot(&t->stacks, (uint64_t)(prefix + 1) << 32 | frame, &added);
+
+		if (added) {
+			grow_array((void **)&t->stack_tab, &t->stacks_cap, t->nstacks + 1,
+				   sizeof(*t->stack_tab));
+			t->stack_tab[t->nstacks].prefix = prefix;
+			t->stack_tab[t->nstacks].frame = frame;
+			*v = ++t->nstacks;
+		}
+		prefix = (int64_t)*v - 1;
+	}
+	return prefix;
+}
+
+static void gthread_free(struct gthread *t)
+{
+	u64map_free(&t->frames);
+	u64map_free(&t->stacks);
+	free(t->frame_ids);
+	free(t->stack_tab);
+}
+
+static void write_meta(struct jsonw *jw, const struct profile *p, double interval_ms,
+		       double per_sample, const char *desc)
+{
+	const struct profile_meta *m = profile__meta_ro(p);
+	char product[600], per[64];
+
+	snprintf(product, sizeof(product), "rampa-bpf %s", RAMPA_VERSION);
+	jsonw__name(jw, "meta");
+	jsonw__start_object(jw);
+	jsonw__u64_field(jw, "version", 29);
+	jsonw__float_field(jw, "interval", "%.6g", interval_ms);
+	jsonw__u64_field(jw, "startTime", 0);
+	jsonw__name(jw, "shutdownTime");
+	jsonw__null(jw);
+	jsonw__u64_field(jw, "processType", 0);
+	jsonw__string_field(jw, "product", product);
+	jsonw__string_field(jw, "misc", desc);
+	jsonw__u64_field(jw, "stackwalk", 1);
+	jsonw__name(jw, "debug");
+	jsonw__bool(jw, false);
+	jsonw__string_field(jw, "platform", "Linux");
+	jsonw__name(jw, "symbolicated");
+	jsonw__bool(jw, true);
+	jsonw__name(jw, "categories");
+	jsonw__start_array(jw);
+	for (int k = 0; k < FRAME_KIND_MAX; k++) {
+		jsonw__start_object(jw);
+		jsonw__string_field(jw, "name", categories[k].name);
+		jsonw__string_field(jw, "color", categories[k].color);
+		jsonw__name(jw, "subcategories");
+		jsonw__start_array(jw);
+		jsonw__string(jw, "Other");
+		jsonw__end_array(jw);
+		jsonw__end_object(jw);
+	}
+	jsonw__end_array(jw);
+	jsonw__name(jw, "markerSchema");
+	jsonw__start_array(jw);
+	jsonw__end_array(jw);
+	/* What the samples measure, in the profile's own words. */
+	jsonw__name(jw, "extra");
+	jsonw__start_array(jw);
+	jsonw__start_object(jw);
+	jsonw__string_field(jw, "label", "rampa-bpf");
+	jsonw__name(jw, "entries");
+	jsonw__start_array(jw);
+	jsonw__start_object(jw);
+	jsonw__string_field(jw, "label", "Mode");
+	jsonw__string_field(jw, "format", "string");
+	jsonw__string_field(jw, "value", m->mode ? m->mode : "cpu");
+	jsonw__end_object(jw);
+	jsonw__start_object(jw);
+	jsonw__string_field(jw, "label", "One sample stands for");
+	jsonw__string_field(jw, "format", "string");
+	snprintf(per, sizeof(per), "%.6g %s", per_sample, m->unit ? m->unit : "samples");
+	jsonw__string_field(jw, "value", per);
+	jsonw__end_object(jw);
+	jsonw__start_object(jw);
+	jsonw__string_field(jw, "label", "Time slice (s)");
+	jsonw__string_field(jw, "format", "string");
+	snprintf(per, sizeof(per), "%.6g", profile__slice_sec(p));
+	jsonw__string_field(jw, "value", profile__slice_sec(p) > 0 ? per : "none (no timeline)");
+	jsonw__end_object(jw);
+	jsonw__end_array(jw);
+	jsonw__end_object(jw);
+	jsonw__end_array(jw);
+	jsonw__end_object(jw);
+}
+
+static void write_tables(struct jsonw *jw, const struct profile *p, const struct gthread *t)
+{
+	jsonw__name(jw, "stackTable");
+	jsonw__start_object(jw);
+	jsonw__name(jw, "schema");
+	jsonw__start_object(jw);
+	jsonw__u64_field(jw, "prefix", 0);
+	jsonw__u64_field(jw, "frame", 1);
+	jsonw__end_object(jw);
+	jsonw__name(jw, "data");
+	jsonw__start_array(jw);
+	for (size_t i = 0; i < t->nstacks; i++) {
+		jsonw__start_array(jw);
+		if (t->stack_tab[i].prefix < 0)
+			jsonw__null(jw);
+		else
+			jsonw__u64(jw, (uint64_t)t->stack_tab[i].prefix);
+		jsonw__u64(jw, t->stack_tab[i].frame);
+		jsonw__end_array(jw);
+	}
+	jsonw__end_array(jw);
+	jsonw__end_object(jw);
+
+	/* Frame i's location is string i. */
+	jsonw__name(jw, "frameTable");
+	jsonw__start_object(jw);
+	jsonw__name(jw, "schema");
+	jsonw__start_object(jw);
+	jsonw__u64_field(jw, "location", 0);
+	jsonw__u64_field(jw, "relevantForJS", 1);
+	jsonw__u64_field(jw, "innerWindowID", 2);
+	jsonw__u64_field(jw, "implementation", 3);
+	jsonw__u64_field(jw, "line", 4);
+	jsonw__u64_field(jw, "column", 5);
+	jsonw__u64_field(jw, "category", 6);
+	jsonw__u64_field(jw, "subcategory", 7);
+	jsonw__end_object(jw);
+	jsonw__name(jw, "data");
+	jsonw__start_array(jw);
+	for (size_t i = 0; i < t->nframes; i++) {
+		struct frame_py py;
+		int is_py = frame__parse_python(profile__frame_name(p, t->frame_ids[i]), &py);
+
+		jsonw__start_array(jw);
+		jsonw__u64(jw, i);
+		jsonw__bool(jw, false);
+		jsonw__u64(jw, 0);
+		jsonw__null(jw);
+		if (is_py && py.line)
+			jsonw__u64(jw, py.line);
+		else
+			jsonw__null(jw);
+		jsonw__null(jw);
+		jsonw__u64(jw, (uint64_t)profile__frame_kind(p, t->frame_ids[i]));
+		jsonw__u64(jw, 0);
+		jsonw__end_array(jw);
+	}
+	jsonw__end_array(jw);
+	jsonw__end_object(jw);
+
+	jsonw__name(jw, "stringTable");
+	jsonw__start_array(jw);
+	for (size_t i = 0; i < t->nframes; i++)
+		jsonw__string(jw, profile__frame_name(p, t->frame_ids[i]));
+	jsonw__end_array(jw);
+}
+
+static void empty_table(struct jsonw *jw, const char *name, const char *const *cols, int ncols)
+{
+	jsonw__name(jw, name);
+	jsonw__start_object(jw);
+	jsonw__name(jw, "schema");
+	jsonw__start_object(jw);
+	for (int i = 0; i < ncols; i++)
+		jsonw__u64_field(jw, cols[i], (uint64_t)i);
+	jsonw__end_object(jw);
+	jsonw__name(jw, "data");
+	jsonw__start_array(jw);
+	jsonw__end_array(jw);
+	jsonw__end_object(jw);
+}
+
+int gecko__write(FILE *f, const struct profile *p)
+{
+	static const char *const marker_cols[] = { "name",  "startTime", "endTime",
+						   "phase", "category",	 "data" };
+	const struct profile_meta *m = profile__meta_ro(p);
+	const struct profile_mode *pm = profile__mode(m->mode);
+	size_t ns = profile__nstacks(p), nent = 0, entcap = 0, nthreads = 0, tcap = 0;
+	struct u64map thread_ids = U64MAP_INIT; /* (proc or root, thread) -> index + 1 */
+	struct entry *ent = NULL;
+	struct thread_key *keys = NULL;
+	uint32_t *skip = xcalloc(ns ? ns : 1, sizeof(*skip));
+	uint64_t *cum = xcalloc(ns ? ns : 1, sizeof(*cum));
+	double width = profile__slice_sec(p), per, interval_ms, est = 0;
+	bool timeline = width > 0, sampled = pm ? pm->sampled : !strcmp(m->unit, "samples");
+	uint64_t untimed = 0;
+	char desc[512];
+	struct jsonw *jw;
+
+	/* What one sample stands for: a sample, or a sampling period of time. */
+	interval_ms = m->hz ? 1000.0 / m->hz : 10.0;
+	per = sampled ? 1 : interval_ms * 1000;
+	if (m->unit && !strcmp(m->unit, "nanoseconds"))
+		per *= 1000;
+	for (size_t i = 0; i < ns; i++) {
+		uint32_t n, cur = 0, slice;
+		uint64_t w, sw, timed = 0;
+		const uint32_t *fr = profile__stack(p, i, &n, &w);
+		struct thread_key k;
+		uint64_t *v;
+		bool added;
+		size_t t;
+
+		if (!n || !w)
+			continue;
+		skip[i] = thread_of(p, fr, n, &k);
+		v = u64map_slot(&thread_ids,
+				(uint64_t)(k.proc != UINT32_MAX ? k.proc : k.root) << 32 | k.thread,
+				&added);
+		if (!added && same_key(&keys[*v - 1], &k)) {
+			t = *v - 1;
+		} else {
+			for (t = 0; t < nthreads && !same_key(&keys[t], &k); t++)
+				;
+			if (t == nthreads) {
+				grow_array((void **)&keys, &tcap, nthreads + 1, sizeof(*keys));
+				keys[nthreads++] = k;
+			}
+			if (added)
+				*v = t + 1;
+		}
+		while (timeline && profile__stack_slice(p, i, &cur, &slice, &sw)) {
+			grow_array((void **)&ent, &entcap, nent + 1, sizeof(*ent));
+			ent[nent++] = (struct entry){ (uint32_t)t, slice, (uint32_t)i, sw };
+			timed += sw;
+		}
+		if (!timeline) {
+			grow_array((void **)&ent, &entcap, nent + 1, sizeof(*ent));
+			ent[nent++] = (struct entry){ (uint32_t)t, 0, (uint32_t)i, w };
+			timed = w;
+		}
+		untimed += w - timed;
+		est += (double)timed / per;
+	}
+	if (est > GECKO_MAX_SAMPLES) {
+		double scale = ceil(est / GECKO_MAX_SAMPLES);
+
+		per *= scale;
+		interval_ms *= scale;
+		p_warn("gecko output: %.0f samples are too many for a browser; each sample stands "
+		       "for %.6g %s",
+		       est, per, m->unit ? m->unit : "samples");
+	}
+	if (untimed)
+		p_warn("gecko output: %" PRIu64 " %s with no time slice left out of the time axis",
+		       untimed, m->unit ? m->unit : "samples");
+	if (!timeline)
+		width = m->duration_sec > 0 ? m->duration_sec : est * interval_ms / 1000;
+	if (!(width > 0))
+		width = 1;
+	qsort(ent, nent, sizeof(*ent), cmp_entry);
+	profile_meta__describe(m, desc, sizeof(desc));
+
+	jw = jsonw__new(f);
+	jsonw__start_object(jw);
+	jsonw__float_field(jw, "duration", "%.3f",
+			   1000 * (timeline ? profile__nslices(p) * width : width));
+	jsonw__name(jw, "systemHost");
+	jsonw__start_object(jw);
+	jsonw__string_field(jw, "name", "Firefox");
+	jsonw__end_object(jw);
+	jsonw__name(jw, "profile");
+	jsonw__start_object(jw);
+	write_meta(jw, p, interval_ms, per, desc);
+	jsonw__name(jw, "libs");
+	jsonw__start_array(jw);
+	jsonw__end_array(jw);
+	jsonw__name(jw, "pausedRanges");
+	jsonw__start_array(jw);
+	jsonw__end_array(jw);
+	jsonw__name(jw, "processes");
+	jsonw__start_array(jw);
+	jsonw__end_array(jw);
+	jsonw__name(jw, "threads");
+	jsonw__start_array(jw);
+	for (size_t e = 0, t = 0; t < nthreads; t++) {
+		struct gthread gt = { U64MAP_INIT, U64MAP_INIT, NULL, 0, 0, NULL, 0, 0 };
+		const struct thread_key *k = &keys[t];
+		long pid = frame_number(p, k->proc), tid = frame_number(p, k->thread);
+		size_t end = e;
+		char name[96];
+
+		jsonw__start_object(jw);
+		/* The process's main thread, or the whole process. */
+		if (k->thread == UINT32_MAX || (pid >= 0 && pid == tid) ||
+		    is_main_thread(p, k->thread, k->proc != UINT32_MAX ? k->proc : k->root))
+			jsonw__string_field(jw, "name", "GeckoMain");
+		else
+			jsonw__string_field(jw, "name", profile__frame_name(p, k->thread));
+		jsonw__string_field(jw, "processType", "default");
+		if (k->proc != UINT32_MAX) {
+			const char *pn = profile__frame_name(p, k->proc);
+
+			snprintf(name, sizeof(name), "%.*s", (int)(strrchr(pn, '-') - pn), pn);
+			jsonw__string_field(jw, "processName", name);
+		} else {
+			jsonw__string_field(jw, "processName", profile__frame_name(p, k->root));
+		}
+		/* Without a PID, the root frame groups the threads of a process. */
+		if (pid >= 0)
+			jsonw__u64_field(jw, "pid", (uint64_t)pid);
+		else
+			jsonw__string_field(jw, "pid", profile__frame_name(p, k->root));
+		jsonw__u64_field(jw, "tid", (uint64_t)(tid >= 0 ? tid : pid >= 0 ? pid : (long)t));
+		jsonw__u64_field(jw, "registerTime", 0);
+		jsonw__name(jw, "unregisterTime");
+		jsonw__null(jw);
+		empty_table(jw, "markers", marker_cols, 6);
+
+		jsonw__name(jw, "samples");
+		jsonw__start_object(jw);
+		jsonw__name(jw, "schema");
+		jsonw__start_object(jw);
+		jsonw__u64_field(jw, "stack", 0);
+		jsonw__u64_field(jw, "time", 1);
+		jsonw__u64_field(jw, "eventDelay", 2);
+		jsonw__end_object(jw);
+		jsonw__name(jw, "data");
+		jsonw__start_array(jw);
+		while (end < nent && ent[end].thread == t)
+			end++;
+		/* Slice by slice: its samples spread evenly over it, stack by stack. */
+		for (size_t s = e; s < end;) {
+			size_t s_end = s;
+			uint64_t nsamples = 0, j = 0;
+
+			while (s_end < end && ent[s_end].slice == ent[s].slice) {
+				struct entry *x = &ent[s_end++];
+				uint64_t before = (uint64_t)((double)cum[x->stack] / per);
+
+				cum[x->stack] += x->weight;
+				/* Rounded per stack over its life: no stack's weight drifts. */
+				x->weight = (uint64_t)((double)cum[x->stack] / per) - before;
+				nsamples += x->weight;
+			}
+			for (size_t q = s; q < s_end; q++) {
+				uint32_t n;
+				uint64_t w;
+				const uint32_t *fr = profile__stack(p, ent[q].stack, &n, &w);
+				int64_t st = ent[q].weight
+						 ? gthread_stack(&gt, fr, n, skip[ent[q].stack])
+						 : -1;
+
+				for (uint64_t r = 0; r < ent[q].weight; r++, j++) {
+					double at =
+					    (ent[s].slice + (j + 0.5) / (double)nsamples) * width;
+
+					jsonw__start_array(jw);
+					if (st < 0)
+						jsonw__null(jw);
+					else
+						jsonw__u64(jw, (uint64_t)st);
+					jsonw__float(jw, "%.3f", at * 1000);
+					jsonw__u64(jw, 0);
+					jsonw__end_array(jw);
+				}
+			}
+			s = s_end;
+		}
+		jsonw__end_array(jw);
+		jsonw__end_object(jw);
+		write_tables(jw, p, &gt);
+		jsonw__end_object(jw);
+		gthread_free(&gt);
+		e = end;
+	}
+	jsonw__end_array(jw);
+	jsonw__end_object(jw);
+	jsonw__end_object(jw);
+	jsonw__free(jw);
+	u64map_free(&thread_ids);
+	free(ent);
+	free(keys);
+	free(skip);
+	free(cum);
+	return ferror(f) ? -1 : 0;
+}

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# report STORE-DIR: the agent's local store (src/store.c) read back. Windows
+# of known content at known times; --service, --from and --to pick them, whole.
+. "$(dirname "$0")/lib.sh"
+
+[ -x "$RAMPA" ] || skip_all "rampa-bpf not built"
+
+# win SERVICE MODE FROM UNTIL PID "STACK COUNT": one window file.
+win() {
+	mkdir -p "st/windows/$1/$2" &&
+	{ echo "# rampa-bpf: target \"service $1, pid $5\", mode $2, unit samples, duration 10.000 s, rate 19 Hz, window attach, groups process"
+	  echo "$6"; } >"st/windows/$1/$2/$3_$4_$5.folded"
+}
+cd "$TRASH" || exit 1
+win api cpu 20260101T000000.000Z 20260101T000010.000Z 10 "python3;python3-10;handle (api.py:3) 5"
+win api cpu 20260101T000010.000Z 20260101T000020.000Z 10 "python3;python3-10;handle (api.py:3) 7"
+win api cpu 20260101T000010.000Z 20260101T000020.000Z 11 "python3;python3-11;other (api.py:9) 2"
+win api cpu 20260101T010000.000Z 20260101T010010.000Z 10 "python3;python3-10;late (api.py:20) 100"
+win jobs cpu 20260101T000000.000Z 20260101T000010.000Z 20 "python3;python3-20;work (jobs.py:1) 30"
+
+test_expect_success 'a time range merges the windows that overlap it, whole' '
+	"$RAMPA" report -q st --service api --from 2026-01-01T00:00:00Z --to 2026-01-01T00:00:15Z \
+		-o out.folded &&
+	[ "$(total out.folded)" = 14 ] && grep -q "^python3;python3-11;other (api.py:9) 2$" out.folded &&
+	! grep -q late out.folded &&
+	grep -q "target \"api, 3 windows\", mode cpu, unit samples, duration 20.000 s" out.folded
+'
+test_expect_success 'the range is inclusive; a window outside it is left out' '
+	"$RAMPA" report -q st --service api --from "2026-01-01 00:00" --to 2026-01-01T00:00:05 \
+		-o out.folded &&
+	[ "$(total out.folded)" = 5 ] &&
+	"$RAMPA" report -q st --service api --from 2026-01-01T00:30:00Z -o out.folded &&
+	[ "$(total out.folded)" = 100 ]
+'
+test_expect_success 'without --service every service; any output format' '
+	"$RAMPA" report -q st --from 2026-01-01T00:00:00Z --to 2026-01-01T00:00:05Z -o all.folded &&
+	[ "$(total all.folded)" = 35 ] &&
+	"$RAMPA" report -q st --service jobs -o jobs.svg && grep -q "<svg" jobs.svg &&
+	"$RAMPA" report st --service api --top 3 >top 2>err && cat top err &&
+	grep -q "merged 4 windows from 20260101T000000.000Z to 20260101T010010.000Z" err &&
+	grep -Eq "100 +87.72%.*late" top
+'
+test_expect_success 'relative times count back from now' '
+	now=$(date -u +%Y%m%dT%H%M%S) &&
+	win api cpu "$now.000Z" "$now.500Z" 12 "python3;python3-12;fresh (api.py:30) 3" &&
+	"$RAMPA" report -q st --service api --from -5m -o out.folded && [ "$(total out.folded)" = 3 ] &&
+	test_expect_code 6 "$RAMPA" report -q st --service api --from -5m --to -4m -o out.folded
+'
+test_expect_success 'errors: unknown service, bad time, range reversed, --from on a file' '
+	test_expect_code 2 "$RAMPA" report st --service nope 2>err &&
+	grep -q "no service .nope. in store .st. (services there: " err &&
+	test_expect_code 2 "$RAMPA" report st --from yesterday 2>err && grep -q "invalid time" err &&
+	test_expect_code 2 "$RAMPA" report st --from -1m --to -2m 2>err &&
+	test_expect_code 2 "$RAMPA" report out.folded --service api 2>err && grep -q "not one" err
+'
+test_expect_success 'several modes in a store: --mode picks one' '
+	win api wall 20260101T000000.000Z 20260101T000010.000Z 10 "python3;python3-10;io (api.py:5) 9" &&
+	test_expect_code 2 "$RAMPA" report st --service api 2>err && grep -q "give --mode" err &&
+	"$RAMPA" report -q st --service api --mode wall -o w.folded && [ "$(total w.folded)" = 9 ]
+'
+test_done

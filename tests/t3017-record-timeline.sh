@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The timeline of a live run: phases.py spins in f() for 2 s of CPU time, then
+# in g() for 2 s. The profile's first two seconds hold f alone, the part after
+# the switch g alone; the gecko output puts f's samples before g's; a sleep
+# still open at the end is split over the slices it covers.
+. "$(dirname "$0")/lib.sh"
+require_bpf
+PY=/usr/bin/python3.11
+[ -x $PY ] || skip_all "needs $PY"
+command -v node >/dev/null && [ -d "$TESTS_DIR/browser/node_modules/speedscope" ] &&
+	test_set_prereq SPEEDSCOPE
+W="$TESTS_DIR/workloads/phases.py"
+fshare() { share "$1" ";f \\("; }
+gshare() { share "$1" ";g \\("; }
+
+test_expect_success 'record: a timeline of 1 s slices, stated in the summary' '
+	"$RAMPA" record -o ph.folded -- $PY "$W" 2 2>err && cat err &&
+	grep -Eq "^  timeline      [0-9]+ slices of 1 s, [0-9]+ \(stack, slice\) cells" err &&
+	head -1 ph.folded | grep -q ", slice 1 s, window command$" &&
+	grep -q "^# slices \[" ph.folded &&
+	sed -n "s/^switch //p" err >switch && [ -s switch ]
+'
+test_expect_success 'report --from 0 --to 2: f alone' '
+	"$RAMPA" report ph.folded --from 0 --to 2 -o early.folded 2>err && cat err &&
+	grep -q "kept 0 s to 2 s" err && n=$(total early.folded) && echo "samples=$n" &&
+	[ "$n" -ge 20 ] && f=$(fshare early.folded) && g=$(gshare early.folded) &&
+	echo "f=$f g=$g" && within "$g" 0 2 && awk -v f="$f" "BEGIN { exit !(f >= 90) }"
+'
+# The switch comes at 2 s of CPU time: later in wall time on a busy machine.
+# From the first slice at least 0.5 s after it (Python starts in less).
+test_expect_success 'report --from after the switch: g alone' '
+	from=$(awk "{ x = \$1 + 0.5; printf \"%d\", (x == int(x)) ? x : int(x) + 1 }" switch) &&
+	echo "switch $(cat switch), from $from" &&
+	"$RAMPA" report -q ph.folded --from "$from" -o late.folded && n=$(total late.folded) &&
+	f=$(fshare late.folded) && g=$(gshare late.folded) && echo "samples=$n f=$f g=$g" &&
+	[ "$n" -ge 20 ] && within "$f" 0 2 && awk -v g="$g" "BEGIN { exit !(g >= 90) }"
+'
+test_expect_success 'the whole profile is the sum of its windows' '
+	"$RAMPA" report -q ph.folded --to 2 -o a.folded &&
+	"$RAMPA" report -q ph.folded --from 2 -o b.folded &&
+	[ $(( $(total a.folded) + $(total b.folded) )) -eq "$(total ph.folded)" ]
+'
+test_expect_success SPEEDSCOPE 'record -o x.gecko.json: f before g in time order' '
+	"$RAMPA" record -q -o ph.gecko.json -- $PY "$W" 1 2>err &&
+	node "$TESTS_DIR/browser/gecko-check.cjs" ph.gecko.json >out && cat out &&
+	grep -q "^thread GeckoMain process=python3.11 " out &&
+	f=$(sed -n "s/^frame f time=[0-9]* first=\([0-9]*\) half=\([0-9]*\) last=.*/\1 \2/p" out) &&
+	g=$(sed -n "s/^frame g time=[0-9]* first=\([0-9]*\) half=\([0-9]*\) last=.*/\1 \2/p" out) &&
+	echo "f: $f g: $g" && set -- $f $g && [ "$1" -lt "$3" ] && [ "$2" -lt "$4" ] &&
+	[ $(( $4 - $2 )) -ge 500 ]
+'
+test_expect_success '--slice 0.5 and --slice 0' '
+	"$RAMPA" record -q --slice 0.5 -o half.folded -- $PY "$W" 0.3 2>err &&
+	head -1 half.folded | grep -q ", slice 0.5 s, window command$" &&
+	"$RAMPA" record -q --slice 0 -o none.folded -- $PY "$W" 0.3 2>err &&
+	! grep -q "slice" none.folded &&
+	test_expect_code 2 "$RAMPA" report none.folded --from 1 2>err && grep -q "no time axis" err &&
+	test_expect_code 2 "$RAMPA" record --slice 0.01 -- true 2>err && grep -q "invalid --slice" err
+'
+# The run stops at -d while CMD sleeps on: it exits 143 (SIGTERM).
+test_expect_success 'wall mode: a sleep open at the end is split over its slices' '
+	test_expect_code 143 "$RAMPA" record -q --mode wall -d 3 -o sleep.folded -- \
+		$PY -c "import time; time.sleep(30)" &&
+	grep -A1 "sleep" sleep.folded | grep "^# slices" | sort | tail -1 >sl && cat sl &&
+	awk "{ gsub(/[][]/, \"\"); for (i = 3; i <= NF; i++) { split(\$i, kv, \"=\"); n++;
+		if (kv[1] < 2 && (kv[2] < 900000 || kv[2] > 1100000)) bad = 1 } }
+		END { exit !(n >= 3 && !bad) }" sl
+'
+test_done
