@@ -109,7 +109,15 @@ int BPF_PROG(on_mem_fault, unsigned long address, struct pt_regs *regs, unsigned
 	py_capture(&e->key, &mem_py_stacks);
 	if (e->key.py_status == PY_MAP_FULL)
 		stat_inc(STAT_MEM_STACK_FULL);
-	if ((e->key.py_status == PY_OK || e->key.py_status == PY_TRUNCATED) && py_leaf_only(tgid)) {
+	/* The engine's native walk: the CFI unwinder into the persistent
+	 * unwound-stack map (read by kind, as off-CPU stacks are), else the
+	 * leaf alone under Python, else frame pointers.
+	 */
+	e->key.user_stack = unwind_user(regs, tgid, 2, &e->key.unwind_status);
+	if (e->key.user_stack || e->key.unwind_status != UNWIND_NONE) {
+		/* walked by the CFI unwinder */
+	} else if ((e->key.py_status == PY_OK || e->key.py_status == PY_TRUNCATED) &&
+		   py_leaf_only(tgid)) {
 		e->key.user_ip = regs->ip;
 	} else {
 		sid = bpf_get_stackid(ctx, &mem_stacks, BPF_F_USER_STACK);

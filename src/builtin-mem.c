@@ -177,20 +177,42 @@ static int by_churn(const void *a, const void *b)
 	return x->churn < y->churn ? 1 : x->churn > y->churn ? -1 : 0;
 }
 
-/* "leaf <- caller <- ..." of a stack, root frame (the process) left out. */
+/* Python frames are "function (file:line)". */
+static bool python_frame(const char *name)
+{
+	return strstr(name, " (") && name[strlen(name) - 1] == ')';
+}
+
+/* "leaf <- caller <- ..." of a stack, root frame (the process) left out:
+ * the leaf, then from the innermost Python frame on (the native frames in
+ * between elided), MEM_FRAMES_SHOWN frames in all.
+ */
 static void print_stack(struct session *se, const struct stack_row *r, uint64_t w, uint64_t total)
 {
 	struct profile *p = session__profile(se);
+	uint32_t i, shown = 0, py = r->n;
 	char amount[32];
 
 	fprintf(stderr, "  %5.1f%% %10s  ", total ? 100.0 * w / total : 0.0,
 		fmt_bytes(amount, sizeof(amount), w));
-	for (uint32_t i = 0; i < MEM_FRAMES_SHOWN && i + 1 < r->n; i++)
-		fprintf(stderr, "%s%s", i ? " <- " : "",
-			profile__frame_name(p, r->frames[r->n - 1 - i]));
-	if (r->n <= 1)
-		fprintf(stderr, "%s", r->n ? profile__frame_name(p, r->frames[0]) : "?");
-	else if (r->n - 1 > MEM_FRAMES_SHOWN)
+	if (r->n <= 1) {
+		fprintf(stderr, "%s\n", r->n ? profile__frame_name(p, r->frames[0]) : "?");
+		return;
+	}
+	for (i = r->n - 1; i >= 1; i--)
+		if (python_frame(profile__frame_name(p, r->frames[i]))) {
+			py = i;
+			break;
+		}
+	for (i = r->n - 1; i >= 1 && shown < MEM_FRAMES_SHOWN; i--) {
+		if (shown == 1 && py < r->n && i > py) {
+			fprintf(stderr, " <- ...");
+			i = py;
+		}
+		fprintf(stderr, "%s%s", shown ? " <- " : "", profile__frame_name(p, r->frames[i]));
+		shown++;
+	}
+	if (i >= 1)
 		fprintf(stderr, " <- ...");
 	fputc('\n', stderr);
 }
