@@ -1,4 +1,4 @@
-# rampa-bpf mem (t3022): keep() retains 32 MiB; give_back() obtains 160 MiB
+# rampa-bpf mem (t3023): keep() retains 32 MiB; give_back() obtains 160 MiB
 # from the heap and 96 MiB by mmap, and gives all of it back (heap trimmed,
 # munmap). Then sleeps argv[1] seconds.
 import mmap, sys, time

@@ -1,4 +1,4 @@
-# rampa-bpf mem (t3022): grow() retains 120 MiB, churn() obtains and gives back
+# rampa-bpf mem (t3023): grow() retains 120 MiB, churn() obtains and gives back
 # about 1 GiB; then the program sleeps argv[1] seconds and exits.
 import sys, time
 keep = []

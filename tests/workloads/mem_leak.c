@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* rampa-bpf mem (t3022): a library loaded by ctypes. leak_blocks() mallocs
+/* rampa-bpf mem (t3023): a library loaded by ctypes. leak_blocks() mallocs
  * blocks and never frees them; churn_blocks() mallocs and frees blocks above
  * glibc's largest mmap threshold (given back by munmap). Each page is
  * written here, so the faults are in these functions.

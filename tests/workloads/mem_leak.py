@@ -1,4 +1,4 @@
-# rampa-bpf mem (t3022): a C library (mem_leak.c, path in argv[1]) leaks
+# rampa-bpf mem (t3023): a C library (mem_leak.c, path in argv[1]) leaks
 # 80 MiB under leaky_caller() while churn_caller() churns 640 MiB.
 import ctypes, sys, time
 

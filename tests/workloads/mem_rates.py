@@ -1,4 +1,4 @@
-# rampa-bpf mem (t3022): "steady" allocates and frees at a high rate with
+# rampa-bpf mem (t3023): "steady" allocates and frees at a high rate with
 # flat memory; "leak" keeps 100 KiB every 0.1 s in leak_slowly() (about
 # 60 MiB/min). Both run argv[2] seconds.
 import sys, time

@@ -10,7 +10,7 @@ require_bpf
 load_python_matrix
 
 # Chrooted interpreters see the host's /tmp: the workloads go there.
-WL=$(mktemp -d /tmp/rampa-t3022.XXXXXX)
+WL=$(mktemp -d /tmp/rampa-t3023.XXXXXX)
 cp "$TESTS_DIR"/workloads/mem_*.py "$WL/"
 trap 'rm -rf "$WL"; _cleanup' EXIT
 
