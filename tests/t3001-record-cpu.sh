@@ -23,7 +23,7 @@ test_expect_success 'the summary states the mode, unit, threads and losses' '
 '
 # libc has no frame pointers: a sample in its start-up code may lose its caller.
 test_expect_success 'every line is a well-formed collapsed stack, <1% unresolved' '
-	head -1 cmd.folded | grep -q "^# rampa-bpf: target .*, mode cpu, unit samples, duration [0-9.]* s, rate 999 Hz, slice 1 s, window command$" &&
+	head -1 cmd.folded | grep -q "^# rampa-bpf: target .*, mode cpu, unit samples, duration [0-9.]* s, rate 999 Hz, slice 1 s, window command, groups none$" &&
 	! tail -n +2 cmd.folded | grep -Ev "^[^ ]+( [^ ;]+)*;?[^;]* [0-9]+$" |
 		grep -Ev "^# slices \[[0-9]+=[0-9]+( [0-9]+=[0-9]+)*\]$" &&
 	within "$(share cmd.folded "\\[unknown\\]")" 0 1

@@ -16,7 +16,7 @@ gshare() { share "$1" ";g \\("; }
 test_expect_success 'record: a timeline of 1 s slices, stated in the summary' '
 	"$RAMPA" record -o ph.folded -- $PY "$W" 2 2>err && cat err &&
 	grep -Eq "^  timeline      [0-9]+ slices of 1 s, [0-9]+ \(stack, slice\) cells" err &&
-	head -1 ph.folded | grep -q ", slice 1 s, window command$" &&
+	head -1 ph.folded | grep -q ", slice 1 s, window command, groups none$" &&
 	grep -q "^# slices \[" ph.folded &&
 	sed -n "s/^switch //p" err >switch && [ -s switch ]
 '
@@ -51,7 +51,7 @@ test_expect_success SPEEDSCOPE 'record -o x.gecko.json: f before g in time order
 '
 test_expect_success '--slice 0.5 and --slice 0' '
 	"$RAMPA" record -q --slice 0.5 -o half.folded -- $PY "$W" 0.3 2>err &&
-	head -1 half.folded | grep -q ", slice 0.5 s, window command$" &&
+	head -1 half.folded | grep -q ", slice 0.5 s, window command, groups none$" &&
 	"$RAMPA" record -q --slice 0 -o none.folded -- $PY "$W" 0.3 2>err &&
 	! grep -q "slice" none.folded &&
 	test_expect_code 2 "$RAMPA" report none.folded --from 1 2>err && grep -q "no time axis" err &&

@@ -17,7 +17,10 @@ HOST=$(hostname)
 
 # receiver NAME: a loopback ingest receiver recording into NAME/.
 receiver() {
-	mkdir -p "$1" && python3 "$TESTS_DIR/ingest-receiver.py" "$TRASH/$1" &
+	# Not "mkdir && python3 &": that backgrounds a subshell, and killing it
+	# would leave the receiver holding prove's pipe.
+	mkdir -p "$1" || exit 1
+	python3 "$TESTS_DIR/ingest-receiver.py" "$TRASH/$1" >"$TRASH/$1.out" 2>&1 &
 	bg_track $!
 	wait_for test -s "$1/port" || { echo "receiver $1 did not start"; exit 1; }
 }
