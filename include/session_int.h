@@ -154,4 +154,36 @@ int spawn__child(struct session *se);
 int spawn__release(struct session *se);
 void spawn__stop(struct session *se);
 
+/* session_procs.c: processes and Python inspection */
+struct proc_name *session_proc_entry_comm(struct session *se, pid_t pid, bool refresh,
+					  const char *comm);
+struct proc_name *session_proc_entry(struct session *se, pid_t pid, bool refresh);
+void session_proc_base(struct session *se, pid_t pid, bool known_zero);
+void session_processes_at_end(struct session *se);
+void session_add_descendants(struct session *se);
+uint32_t session_proc_pid_frame(struct session *se, struct proc_name *p);
+bool session_forget_proc_name(struct session *se, pid_t pid);
+void session_free_proc_names(struct session *se);
+void session_inspect_all_processes(struct session *se);
+void session_pending_remove(struct session *se, pid_t pid);
+void session_inspect_python(struct session *se, pid_t pid, bool retry);
+void session_retry_pending(struct session *se);
+const char *session_describe_python(pid_t pid, void *ctx);
+
+/* session_gil.c: gil-wait's bookkeeping */
+const char *session_thread_name_of(pid_t pid, pid_t tid, void *ctx);
+pid_t session_holder_tid(struct session *se, pid_t pid, uint64_t tstate);
+void session_gil_behind(struct session *se, const struct capture_sample *s);
+void session_gil_thread_seen(__u32 tid, const struct gil_thread *t, void *ctx);
+void session_gil_thread_stats(__u32 tid, const struct gil_thread *t, void *ctx);
+void session_gil_threads_alive(struct session *se, pid_t pid);
+
+/* session_mem.c: mem's faults, releases and RSS curve */
+void session_mem_on_sample(const struct capture_sample *s, void *ctx);
+void session_on_mem(const struct mem_event *e, void *ctx);
+void session_mem_process(struct session *se);
+void session_mem_rss(struct session *se);
+void session_mem_add_retained(const uint32_t *frames, uint32_t n, uint64_t retained, uint64_t churn,
+			      void *ctx);
+
 #endif

@@ -64,314 +64,6 @@ const char *session__mode_unit(enum session_mode m)
 	return profile_modes[m].unit;
 }
 
-/* pid's entry, its name read at first sight and again with refresh (after
- * exec). A process already gone keeps the name read last, else takes comm
- * (the kernel's name from an event, NULL if none), else "pid N".
- */
-static struct proc_name *proc_entry_comm(struct session *se, pid_t pid, bool refresh,
-					 const char *comm)
-{
-	bool added;
-	uint64_t *v = u64map_slot(&se->procs, (uint32_t)pid, &added);
-	struct proc_name *p;
-	char name[sizeof(p->name)];
-
-	if (added) {
-		p = xcalloc(1, sizeof(*p));
-		p->pid = pid;
-		*v = (uint64_t)(uintptr_t)p;
-	} else {
-		p = (struct proc_name *)(uintptr_t)*v;
-		if (!refresh)
-			return p;
-	}
-	if (procfs__comm(pid, name, sizeof(name)))
-		memcpy(p->name, name, sizeof(name));
-	else if (comm && comm[0])
-		snprintf(p->name, sizeof(p->name), "%.*s", 15, comm);
-	else if (added)
-		memcpy(p->name, name, sizeof(name));
-	else
-		return p; /* gone: the name read last stands, and its frame */
-	p->frame = profile__intern(se->prof, p->name);
-	p->pid_frame = 0;
-	return p;
-}
-
-static struct proc_name *proc_entry(struct session *se, pid_t pid, bool refresh)
-{
-	return proc_entry_comm(se, pid, refresh, NULL);
-}
-
-/* pid's CPU time is counted from now (known_zero: it was created during the
- * run and has used none before it).
- */
-static void proc_base(struct session *se, pid_t pid, bool known_zero)
-{
-	struct proc_name *p = proc_entry(se, pid, false);
-	int64_t ns = known_zero ? 0 : procfs__process_run_ns(pid);
-
-	p->base_ns = ns < 0 ? 0 : ns;
-	p->base_known = ns >= 0;
-	p->end_ns_used = -1;
-}
-
-/* CPU time p has used in ns: its live threads now, plus those that exited
- * (kept by BPF at their exit).
- */
-int64_t session__process_used_ns(struct session *se, const struct proc_name *p)
-{
-	int64_t live = procfs__process_run_ns(p->pid);
-
-	return (live > 0 ? live : 0) + (int64_t)capture__exit_runtime(se->cap, p->pid);
-}
-
-/* The window closes: what every known process has used so far. */
-static void processes_at_end(struct session *se)
-{
-	struct proc_name *p;
-	size_t it = 0;
-
-	while ((p = session__next_proc(se, &it)))
-		p->end_ns_used = p->base_known ? session__process_used_ns(se, p) : -1;
-}
-
-static void inspect_python(struct session *se, pid_t pid, bool retry);
-
-/* -p covers the process tree: the descendants alive now join the targets
- * (those forked later are followed by BPF).
- */
-static void add_descendants(struct session *se)
-{
-	pid_t *d;
-	size_t n = procfs__descendants(se->o.pids, se->o.npids, &d);
-
-	for (size_t i = 0; i < n; i++) {
-		uint64_t st = procfs__start_time(d[i]);
-
-		if (!st || capture__add_target(se->cap, d[i], st - 1))
-			continue;
-		grow_array((void **)&se->desc, &se->desc_cap, se->ndesc + 1, sizeof(*se->desc));
-		se->desc[se->ndesc++] = d[i];
-		u64map_slot(&se->tree, (uint32_t)d[i], NULL);
-		symbolizer__refresh(se->sym, d[i]);
-		unwind__update(se->unwind, d[i], true);
-		inspect_python(se, d[i], false);
-		p_debug("following descendant %d of the targets", (int)d[i]);
-	}
-	free(d);
-}
-
-/* With --per-process: "name-PID" under the root, one tree per process. */
-static uint32_t proc_pid_frame(struct session *se, struct proc_name *p)
-{
-	char label[96];
-
-	if (!p->pid_frame) {
-		snprintf(label, sizeof(label), "%s-%d", p->name, (int)p->pid);
-		p->pid_frame = profile__intern(se->prof, label);
-	}
-	return p->pid_frame;
-}
-
-/* True when the process let go had samples. */
-static bool forget_proc_name(struct session *se, pid_t pid)
-{
-	uint64_t *v = u64map_find(&se->procs, (uint32_t)pid);
-	struct proc_name *p;
-	bool had;
-
-	if (!v)
-		return false;
-	p = (struct proc_name *)(uintptr_t)*v;
-	had = p->weight != 0;
-	free(p);
-	u64map_del(&se->procs, (uint32_t)pid);
-	return had;
-}
-
-static void free_proc_names(struct session *se)
-{
-	struct proc_name *p;
-	size_t it = 0;
-
-	while ((p = session__next_proc(se, &it)))
-		free(p);
-	u64map_free(&se->procs);
-}
-
-struct proc_name *session__proc(struct session *se, pid_t pid)
-{
-	return proc_entry(se, pid, false);
-}
-
-/* gil-wait with no target: every CPython process running now. */
-static void inspect_all_processes(struct session *se)
-{
-	struct dirent *de;
-	DIR *dir = opendir("/proc");
-	pid_t self = getpid();
-
-	while (dir && (de = readdir(dir))) {
-		pid_t pid = atoi(de->d_name);
-
-		if (pid <= 0 || pid == self)
-			continue;
-		symbolizer__refresh(se->sym, pid);
-		inspect_python(se, pid, false);
-	}
-	if (dir)
-		closedir(dir);
-}
-
-static void pending_remove(struct session *se, pid_t pid)
-{
-	for (size_t i = 0; i < se->npending; i++) {
-		if (se->pending[i].pid == pid) {
-			se->pending[i] = se->pending[--se->npending];
-			return;
-		}
-	}
-}
-
-/* Look for CPython in pid; if absent, look again shortly: a libpython is
- * mapped by the dynamic loader after exec.
- */
-static void inspect_python(struct session *se, pid_t pid, bool retry)
-{
-	struct py_proc proc;
-	char why[512];
-	double now = now_sec();
-
-	switch (python__inspect(se->py, se->sym, pid, &proc, why, sizeof(why))) {
-	case PYTHON_FOUND:
-		if (se->o.mode == MODE_GILWAIT || se->o.mode == MODE_GIL) {
-			/* The GIL exists once the interpreter is set up. */
-			proc.gil = python__gil(se->py, pid);
-			capture__set_python(se->cap, pid, &proc);
-			if (!proc.gil)
-				break;
-			se->gil_procs++;
-		} else {
-			capture__set_python(se->cap, pid, &proc);
-		}
-		pending_remove(se, pid);
-		p_debug("PID %d: %s", (int)pid, python__describe(se->py, pid));
-		return;
-	case PYTHON_UNSUPPORTED:
-		pending_remove(se, pid);
-		capture__set_python(se->cap, pid, NULL);
-		p_warn("PID %d: %s; %s", (int)pid, why,
-		       se->o.mode == MODE_GILWAIT ? "its GIL waits cannot be measured"
-						  : "its stacks are native only");
-		return;
-	case PYTHON_NONE:
-		capture__set_python(se->cap, pid, NULL);
-		break;
-	}
-	if (!retry)
-		return;
-	if ((se->o.mode == MODE_GILWAIT || se->o.mode == MODE_GIL) &&
-	    python__describe(se->py, pid) && !python__gil(se->py, pid))
-		p_debug("PID %d: interpreter not set up yet, looking again", (int)pid);
-	for (size_t i = 0; i < se->npending; i++) {
-		if (se->pending[i].pid == pid) {
-			if (now - se->pending[i].first > PY_RETRY_FOR_SEC)
-				pending_remove(se, pid);
-			else
-				se->pending[i].next = now + PY_RETRY_SEC;
-			return;
-		}
-	}
-	grow_array((void **)&se->pending, &se->pending_cap, se->npending + 1, sizeof(*se->pending));
-	se->pending[se->npending++] = (struct pending){ pid, now, now + PY_RETRY_SEC };
-}
-
-static void retry_pending(struct session *se)
-{
-	double now = now_sec();
-
-	for (ssize_t i = (ssize_t)se->npending - 1; i >= 0; i--) {
-		if ((size_t)i < se->npending && now >= se->pending[i].next) {
-			pid_t pid = se->pending[i].pid;
-
-			symbolizer__refresh(se->sym, pid);
-			inspect_python(se, pid, true);
-		}
-	}
-}
-
-static const char *thread_name_of(pid_t pid, pid_t tid, void *ctx)
-{
-	return pythreads__name(((struct session *)ctx)->pt, pid, tid);
-}
-
-static pid_t holder_tid(struct session *se, pid_t pid, uint64_t tstate)
-{
-	pid_t tid;
-
-	for (size_t i = 0; i < se->ntstates; i++)
-		if (se->tstates[i].pid == pid && se->tstates[i].tstate == tstate)
-			return se->tstates[i].tid;
-	tid = python__tstate_tid(se->py, pid, tstate);
-	if (!tid)
-		return 0;
-	grow_array((void **)&se->tstates, &se->tstates_cap, se->ntstates + 1, sizeof(*se->tstates));
-	se->tstates[se->ntstates++] = (struct tstate_tid){ pid, tid, tstate };
-	return tid;
-}
-
-/* Who held the GIL while this thread waited, and what Python code it ran. */
-static void gil_behind(struct session *se, const struct capture_sample *s)
-{
-	char where[FOLDED_MAX_FRAME + 1];
-	const char *w = NULL;
-
-	pid_t holder = s->holder ? holder_tid(se, s->pid, s->holder) : 0;
-
-	/* Still the last holder itself: the GIL is being handed over, nobody has it. */
-	if (holder == (pid_t)s->tid) {
-		gilwait__behind(se->gil, s->pid, s->tid, 0, GILWAIT_HANDOFF, s->count);
-		return;
-	}
-	if (s->holder_py && s->holder_py->depth) {
-		python__frame_name(se->py, s->pid, &s->holder_py->frames[0], where, sizeof(where));
-		w = where;
-	}
-	gilwait__behind(se->gil, s->pid, s->tid, holder, w, s->count);
-}
-
-static void gil_thread_seen(__u32 tid, const struct gil_thread *t, void *ctx)
-{
-	gilwait__thread(((struct session *)ctx)->gil, t->pid, tid);
-}
-
-static void gil_thread_stats(__u32 tid, const struct gil_thread *t, void *ctx)
-{
-	gilwait__stats(((struct session *)ctx)->gil, tid, t);
-}
-
-/* Threads of pid alive now. */
-static void gil_threads_alive(struct session *se, pid_t pid)
-{
-	char path[64];
-	struct dirent *de;
-	DIR *dir;
-
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-	dir = opendir(path);
-	while (dir && (de = readdir(dir)))
-		if (atoi(de->d_name) > 0)
-			gilwait__thread(se->gil, pid, atoi(de->d_name));
-	if (dir)
-		closedir(dir);
-}
-
-static const char *describe_python(pid_t pid, void *ctx)
-{
-	return python__describe(((struct session *)ctx)->py, pid);
-}
-
 /* What a sample or interval weighs in the output's unit. */
 static uint64_t weight_of(struct session *se, const struct capture_sample *s)
 {
@@ -433,7 +125,7 @@ static void on_sample(const struct capture_sample *s, void *ctx)
 		return;
 	weight = weight_of(se, s);
 	if (s->kind == KIND_GIL_WAIT && se->gil)
-		gil_behind(se, s);
+		session_gil_behind(se, s);
 	if (!weight)
 		return;
 	*u64map_slot(&se->tids, s->tid, NULL) = s->pid;
@@ -445,13 +137,13 @@ static void on_sample(const struct capture_sample *s, void *ctx)
 	if (s->kind == KIND_CPU && s->py_status != PY_NOT_PYTHON && s->py_status <= PY_MAP_FULL)
 		se->py_samples[s->py_status] += s->count;
 
-	pe = proc_entry(se, s->pid, false);
+	pe = session_proc_entry(se, s->pid, false);
 	frames[n++] = pe->frame;
 	pe->weight += weight;
 	if (s->kind == KIND_CPU)
 		pe->samples += s->count;
 	if (se->o.per_process)
-		frames[n++] = proc_pid_frame(se, pe);
+		frames[n++] = session_proc_pid_frame(se, pe);
 	n = stacks__build(se->stacks, s, frames, n, &unnamed);
 	if (unnamed && s->kind == KIND_CPU) {
 		se->py_unnamed[unnamed] += s->count;
@@ -478,9 +170,9 @@ static void on_open_interval(const struct capture_sample *s, void *ctx)
 		return;
 	if (se->child && s->pid == (__u32)se->child && !se->child_execed)
 		return;
-	frames[n++] = proc_entry(se, s->pid, false)->frame;
+	frames[n++] = session_proc_entry(se, s->pid, false)->frame;
 	if (se->o.per_process)
-		frames[n++] = proc_pid_frame(se, proc_entry(se, s->pid, false));
+		frames[n++] = session_proc_pid_frame(se, session_proc_entry(se, s->pid, false));
 	/* Named in the session's profile (names only: no weight goes there). */
 	n = stacks__build(se->stacks, s, frames, n, &unnamed);
 	for (uint32_t i = 0; i < n; i++)
@@ -607,186 +299,19 @@ static void forget_exited(struct session *se)
 		capture__set_python(se->cap, pid, NULL);
 		pythreads__forget(se->pt, pid);
 		stacks__forget_pid(se->stacks, pid);
-		pending_remove(se, pid);
+		session_pending_remove(se, pid);
 		/* Its name, samples and CPU time serve the summary; only -a,
 		 * which may see processes without end, lets them go.
 		 */
 		if (se->o.system_wide)
-			se->procs_gone += forget_proc_name(se, pid);
+			se->procs_gone += session_forget_proc_name(se, pid);
 	}
 	se->nexited = 0;
 }
 
-/* A sampled fault's stack, as on_sample builds it, into se->mem_frames. */
-static void mem_on_sample(const struct capture_sample *s, void *ctx)
-{
-	struct session *se = ctx;
-	struct proc_name *pe = proc_entry(se, s->pid, false);
-	enum py_name unnamed;
-	uint32_t n = 0;
-
-	*u64map_slot(&se->tids, s->tid, NULL) = s->pid;
-	if (s->ustack_lost)
-		se->ustack_lost += s->count;
-	se->mem_frames[n++] = pe->frame;
-	pe->weight += s->count;
-	if (se->o.per_process)
-		se->mem_frames[n++] = proc_pid_frame(se, pe);
-	n = stacks__build(se->stacks, s, se->mem_frames, n, &unnamed);
-	if (unnamed)
-		se->py_unnamed_other++;
-	se->mem_nframes = n;
-}
-
-static void on_mem(const struct mem_event *e, void *ctx)
-{
-	struct session *se = ctx;
-
-	grow_array((void **)&se->mem_q, &se->mem_q_cap, se->nmem_q + 1, sizeof(*se->mem_q));
-	se->mem_q[se->nmem_q++] = *e;
-}
-
-/* The memory events queued so far, in order. A fault's code events went
- * out before it: taken first, they name its frames. Its stack is built
- * once per kernel key (the thread left out unless -T).
- */
-static void mem_process(struct session *se)
-{
-	struct u64map refreshed = U64MAP_INIT;
-	size_t n = se->nmem_q;
-
-	if (!se->mem)
-		return;
-	capture__consume_codes(se->cap);
-	for (size_t i = 0; i < n; i++) {
-		const struct mem_event *e = &se->mem_q[i];
-		struct sample_key k;
-		int64_t stack;
-		uint64_t h;
-
-		/* Before exec the child runs rampa-bpf's own code. */
-		if (se->child && e->pid == (__u32)se->child && !se->child_execed)
-			continue;
-		memtrack__set_time(se->mem, ((double)e->ts - (double)se->start_ns) / 1e9);
-		/* A Python thread with no frame left giving memory back: its
-		 * interpreter shutting down, not the program releasing it.
-		 */
-		if ((e->type == MEM_RELEASE || e->type == MEM_MOVE) &&
-		    e->key.py_status == PY_NO_FRAME) {
-			se->mem_shutdown_releases++;
-			continue;
-		}
-		switch (e->type) {
-		case MEM_FAULT:
-			k = e->key;
-			if (!se->o.per_thread)
-				k.tid = 0;
-			h = hash_bytes(&k, sizeof(k), 0x6d656d);
-			stack = memtrack__stack_find(se->mem, h);
-			if (stack < 0) {
-				uint32_t unknown = profile__intern(se->prof, "[unknown]");
-				bool named = true, added;
-
-				se->mem_nframes = 0;
-				capture__mem_sample(se->cap, &e->key, e->len, mem_on_sample, se);
-				for (uint32_t j = 0; j < se->mem_nframes; j++)
-					named &= se->mem_frames[j] != unknown;
-				/* A library loaded since the maps were read (dlopen): read
-				 * them again, once per process and pass, and retry.
-				 */
-				u64map_slot(&refreshed, e->pid, &added);
-				if (!named && added) {
-					symbolizer__refresh(se->sym, e->pid);
-					se->mem_nframes = 0;
-					capture__mem_sample(se->cap, &e->key, e->len, mem_on_sample,
-							    se);
-					named = true;
-					for (uint32_t j = 0; j < se->mem_nframes; j++)
-						named &= se->mem_frames[j] != unknown;
-				}
-				stack = memtrack__stack_add(se->mem, h, named, e->pid,
-							    se->mem_frames, se->mem_nframes);
-			}
-			memtrack__fault(se->mem, e->pid, e->addr, e->len, (uint32_t)stack);
-			break;
-		case MEM_RELEASE:
-			p_debug("mem: pid %u syscall %u gave back %#llx +%#llx", e->pid, e->nr,
-				(unsigned long long)e->addr, (unsigned long long)e->len);
-			memtrack__release(se->mem, e->pid, e->addr, e->len);
-			break;
-		case MEM_MOVE:
-			memtrack__move(se->mem, e->pid, e->addr, e->len, e->addr2, e->len2);
-			break;
-		}
-	}
-	u64map_free(&refreshed);
-	memmove(se->mem_q, se->mem_q + n, (se->nmem_q - n) * sizeof(*se->mem_q));
-	se->nmem_q -= n;
-}
-
-/* Resident memory of the target tree now, onto the curve. Per process, the
- * last time its RSS was not falling (not down by MEM_RSS_STEP_BYTES since
- * the sample before): what it held then is what it reports if it exits
- * (memtrack__exited), its shutdown left out.
- */
-static void mem_rss(struct session *se)
-{
-	double t = now_sec() - se->start_ns / 1e9;
-	uint64_t total = 0;
-	size_t n = 0;
-
-	/* Before exec the child is rampa-bpf's copy: not the target's memory. */
-	if (se->child && !se->child_execed)
-		return;
-	for (size_t i = 0; i < se->tree.cap; i++) {
-		uint64_t rss, *last, *steady_t;
-		pid_t pid;
-
-		if (!u64map_used(&se->tree, i))
-			continue;
-		pid = (pid_t)se->tree.slots[i].key;
-		rss = memcurve__rss_of(&pid, 1);
-		if (!rss)
-			continue;
-		n++;
-		total += rss;
-		last = u64map_slot(&se->mem_last, (uint32_t)pid, NULL);
-		steady_t = u64map_slot(&se->mem_steady_t, (uint32_t)pid, NULL);
-		if (rss + MEM_RSS_STEP_BYTES >= *last)
-			memcpy(steady_t, &t, sizeof(t));
-		*last = rss;
-	}
-	/* With every target gone, the curve ends at its last point. */
-	if (n)
-		memcurve__add(&se->curve, t, total);
-}
-
-static void mem_add_retained(const uint32_t *frames, uint32_t n, uint64_t retained, uint64_t churn,
-			     void *ctx)
-{
-	(void)churn;
-	if (retained)
-		profile__add(ctx, frames, n, retained);
-}
-
-struct memtrack *session__memtrack(const struct session *se)
-{
-	return se->mem;
-}
-
-uint64_t session__mem_shutdown_releases(const struct session *se)
-{
-	return se->mem_shutdown_releases;
-}
-
-struct memcurve *session__memcurve(struct session *se)
-{
-	return &se->curve;
-}
-
 void session__drain(struct session *se)
 {
-	mem_process(se);
+	session_mem_process(se);
 	uint64_t now = mono_ns();
 
 	/* What comes now was collected since the last drain: its slice. */
@@ -798,17 +323,17 @@ void session__drain(struct session *se)
 	python__release_codes(se->py);
 	capture__offcpu_pending(se->cap, 0, warm_pending, se);
 	if (se->gil) {
-		capture__gil_threads(se->cap, gil_thread_seen, se);
+		capture__gil_threads(se->cap, session_gil_thread_seen, se);
 		/* The targets' threads while they live, so that each is named
 		 * even when its first sign in BPF comes at its exit.
 		 */
 		for (int i = 0; i < se->o.npids; i++)
 			if (python__gil(se->py, se->o.pids[i]))
-				gil_threads_alive(se, se->o.pids[i]);
+				session_gil_threads_alive(se, se->o.pids[i]);
 		if (se->child && se->child_execed && !se->child_exited &&
 		    python__gil(se->py, se->child))
-			gil_threads_alive(se, se->child);
-		gilwait__names(se->gil, thread_name_of, se);
+			session_gil_threads_alive(se, se->child);
+		gilwait__names(se->gil, session_thread_name_of, se);
 	}
 	stacks__rename_threads(se->stacks);
 	/* gil-wait names threads of exited processes in its table at the end. */
@@ -838,7 +363,7 @@ static void on_event(const struct capture_event *e, void *ctx)
 		/* The event's comm is the sampled thread's: the process's name
 		 * only when that is the main thread.
 		 */
-		proc_entry_comm(se, e->pid, true, e->tid == e->pid ? e->comm : NULL);
+		session_proc_entry_comm(se, e->pid, true, e->tid == e->pid ? e->comm : NULL);
 		/* Not for CMD before its exec: that is rampa-bpf's own image.
 		 * Cached tables first, then the interpreter, then the tables
 		 * to build, which take a while.
@@ -847,7 +372,7 @@ static void on_event(const struct capture_event *e, void *ctx)
 		if (unwinding)
 			unwind__update(se->unwind, e->pid, false);
 		if (!python__checked(se->py, e->pid))
-			inspect_python(se, e->pid, true);
+			session_inspect_python(se, e->pid, true);
 		if (unwinding)
 			unwind__update(se->unwind, e->pid, true);
 		break;
@@ -860,7 +385,7 @@ static void on_event(const struct capture_event *e, void *ctx)
 		if (se->child && e->pid == (__u32)se->child)
 			se->child_execed = true;
 		symbolizer__refresh(se->sym, e->pid);
-		proc_entry_comm(se, e->pid, true, e->comm);
+		session_proc_entry_comm(se, e->pid, true, e->comm);
 		/* Its code names stay until its exit: code events come on a ring
 		 * buffer of their own and may be ahead of this event (a chroot's
 		 * shell execs python, which runs at once), so the new image's
@@ -868,12 +393,12 @@ static void on_event(const struct capture_event *e, void *ctx)
 		 */
 		unwind__update(se->unwind, e->pid, false);
 		python__forget(se->py, e->pid);
-		inspect_python(se, e->pid, true);
+		session_inspect_python(se, e->pid, true);
 		unwind__update(se->unwind, e->pid, true);
 		break;
 	case EVENT_FORK:
 		p_debug("following child %u of %u", e->pid, e->ppid);
-		proc_base(se, e->pid, true);
+		session_proc_base(se, e->pid, true);
 		if (!se->o.system_wide)
 			u64map_slot(&se->tree, e->pid, NULL);
 		/* Named while it lives: a short child may be gone by the drain.
@@ -881,8 +406,8 @@ static void on_event(const struct capture_event *e, void *ctx)
 		 * description at the fork): not a shell's subshells.
 		 */
 		if (se->gil && capture__has_python(se->cap, e->pid)) {
-			gil_threads_alive(se, e->pid);
-			gilwait__names(se->gil, thread_name_of, se);
+			session_gil_threads_alive(se, e->pid);
+			gilwait__names(se->gil, session_thread_name_of, se);
 		}
 		break;
 	case EVENT_UNWIND_MISS:
@@ -974,7 +499,7 @@ static void capture_opts_for(const struct session *se, struct capture_opts *c)
 		.no_sampling = m == MODE_GILWAIT || m == MODE_MEM,
 		.mem = m == MODE_MEM,
 		.mem_fault_sample = se->o.mem_fault_sample,
-		.on_mem = on_mem,
+		.on_mem = session_on_mem,
 		.offcpu_kinds = m == MODE_WALL
 				    ? (1u << KIND_OFFCPU_BLOCKED) | (1u << KIND_OFFCPU_RUNNABLE)
 				: m == MODE_OFFCPU ? 1u << KIND_OFFCPU_BLOCKED
@@ -1008,7 +533,7 @@ static int add_targets(struct session *se)
 		/* Before the first sample, so every sample can carry Python frames. */
 		symbolizer__refresh(se->sym, pid);
 		unwind__update(se->unwind, pid, true);
-		inspect_python(se, pid, false);
+		session_inspect_python(se, pid, false);
 		if (se->o.mode == MODE_GILWAIT && !python__gil(se->py, pid))
 			p_warn("PID %d: %s", (int)pid,
 			       python__describe(se->py, pid)
@@ -1016,9 +541,9 @@ static int add_targets(struct session *se)
 				   : "no CPython with a GIL found in it: nothing to measure");
 	}
 	if (se->o.npids && !se->o.no_children)
-		add_descendants(se);
+		session_add_descendants(se);
 	if (se->o.mode == MODE_GILWAIT && se->o.system_wide)
-		inspect_all_processes(se);
+		session_inspect_all_processes(se);
 	return 0;
 }
 
@@ -1097,11 +622,11 @@ int session__start(struct session *se)
 	se->started = true;
 	capture__begin(se->cap, se->start_ns);
 	for (int i = 0; i < se->o.npids; i++)
-		proc_base(se, se->o.pids[i], false);
+		session_proc_base(se, se->o.pids[i], false);
 	for (size_t i = 0; i < se->ndesc; i++)
-		proc_base(se, se->desc[i], false);
+		session_proc_base(se, se->desc[i], false);
 	if (se->child)
-		proc_base(se, se->child, true);
+		session_proc_base(se, se->child, true);
 	if (se->o.mode == MODE_WALL || se->o.mode == MODE_OFFCPU) {
 		for (int i = 0; i < se->o.npids; i++)
 			snapshot_sleepers(se, se->o.pids[i]);
@@ -1123,7 +648,7 @@ int session__start(struct session *se)
 	se->last_drain_ns = se->start_ns;
 	se->next_cpu_read = se->start_ns / 1e9 + 0.1;
 	if (se->mem) {
-		mem_rss(se);
+		session_mem_rss(se);
 		se->next_rss = se->start_ns / 1e9 + MEM_RSS_INTERVAL_SEC;
 	}
 	return 0;
@@ -1165,10 +690,10 @@ bool session__poll(struct session *se)
 	if (se->next_drain - now < wait)
 		wait = se->next_drain > now ? se->next_drain - now : 0;
 	capture__poll(se->cap, (int)(wait * 1000) + 1);
-	retry_pending(se);
+	session_retry_pending(se);
 	now = now_sec();
 	if (se->mem && now >= se->next_rss) {
-		mem_rss(se);
+		session_mem_rss(se);
 		se->next_rss = now + MEM_RSS_INTERVAL_SEC;
 	}
 	if (now >= se->next_drain) {
@@ -1252,7 +777,7 @@ void session__stop(struct session *se)
 	capture__end(se->cap, se->end_ns);
 	/* Forks still queued give their processes a start before the close. */
 	capture__poll(se->cap, 0);
-	processes_at_end(se);
+	session_processes_at_end(se);
 	if (stop_signal) {
 		se->why = stop_signal == SIGINT ? "interrupted" : "stopped by a signal";
 		if (se->child && !se->child_exited && stop_signal != SIGINT)
@@ -1264,7 +789,7 @@ void session__stop(struct session *se)
 	 * of threads still off-CPU, counted up to now.
 	 */
 	if (se->mem) {
-		mem_rss(se);
+		session_mem_rss(se);
 		/* Targets that ended by themselves: their shutdown is no trend. */
 		if (se->why && !stop_signal)
 			memcurve__cut_final_fall(&se->curve, MEM_RSS_STEP_BYTES);
@@ -1275,15 +800,15 @@ void session__stop(struct session *se)
 	capture__offcpu_flush(se->cap, se->end_ns, on_sample, se);
 	/* What is still mapped of what the sampled faults brought in. */
 	if (se->mem)
-		memtrack__stacks(se->mem, mem_add_retained, se->prof);
+		memtrack__stacks(se->mem, session_mem_add_retained, se->prof);
 	se->flush_end_ns = 0;
 	python__release_codes(se->py); /* every sample is in */
 	if (se->gil) {
-		capture__gil_threads(se->cap, gil_thread_stats, se);
+		capture__gil_threads(se->cap, session_gil_thread_stats, se);
 		for (int i = 0; i < se->o.npids; i++)
 			if (python__gil(se->py, se->o.pids[i]))
-				gil_threads_alive(se, se->o.pids[i]);
-		gilwait__names(se->gil, thread_name_of, se);
+				session_gil_threads_alive(se, se->o.pids[i]);
+		gilwait__names(se->gil, session_thread_name_of, se);
 	}
 	session__set_meta(se);
 }
@@ -1325,7 +850,8 @@ struct gilwait *session__gil_table(const struct session *se)
 void session__print_gil_table(struct session *se, FILE *f, bool json)
 {
 	if (se->gil)
-		gilwait__print(se->gil, f, json, se->start_ns, se->end_ns, describe_python, se);
+		gilwait__print(se->gil, f, json, se->start_ns, se->end_ns, session_describe_python,
+			       se);
 }
 
 struct session *session__new(const struct session_opts *o, struct profile *prof)
@@ -1395,7 +921,7 @@ void session__free(struct session *se)
 	u64map_free(&se->mem_last);
 	u64map_free(&se->mem_steady_t);
 	free(se->mem_q);
-	free_proc_names(se);
+	session_free_proc_names(se);
 	if (se->go_fd >= 0)
 		close(se->go_fd);
 	if (se->err_fd >= 0)

@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The session's processes: names, CPU time, the tree under -p and -- CMD,
+ * and which run CPython (inspected at first sight, retried while it starts).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <dirent.h>
+#include <unistd.h>
+
+#include "capture_api.h"
+#include "folded.h"
+#include "gilwait.h"
+#include "memtrack.h"
+#include "procfs.h"
+#include "profile.h"
+#include "progress.h"
+#include "python.h"
+#include "pythreads.h"
+#include "session_int.h"
+#include "stacks.h"
+#include "symbolize.h"
+#include "unwind.h"
+#include "util.h"
+
+/* pid's entry, its name read at first sight and again with refresh (after
+ * exec). A process already gone keeps the name read last, else takes comm
+ * (the kernel's name from an event, NULL if none), else "pid N".
+ */
+struct proc_name *session_proc_entry_comm(struct session *se, pid_t pid, bool refresh,
+					  const char *comm)
+{
+	bool added;
+	uint64_t *v = u64map_slot(&se->procs, (uint32_t)pid, &added);
+	struct proc_name *p;
+	char name[sizeof(p->name)];
+
+	if (added) {
+		p = xcalloc(1, sizeof(*p));
+		p->pid = pid;
+		*v = (uint64_t)(uintptr_t)p;
+	} else {
+		p = (struct proc_name *)(uintptr_t)*v;
+		if (!refresh)
+			return p;
+	}
+	if (procfs__comm(pid, name, sizeof(name)))
+		memcpy(p->name, name, sizeof(name));
+	else if (comm && comm[0])
+		snprintf(p->name, sizeof(p->name), "%.*s", 15, comm);
+	else if (added)
+		memcpy(p->name, name, sizeof(name));
+	else
+		return p; /* gone: the name read last stands, and its frame */
+	p->frame = profile__intern(se->prof, p->name);
+	p->pid_frame = 0;
+	return p;
+}
+
+struct proc_name *session_proc_entry(struct session *se, pid_t pid, bool refresh)
+{
+	return session_proc_entry_comm(se, pid, refresh, NULL);
+}
+
+/* pid's CPU time is counted from now (known_zero: it was created during the
+ * run and has used none before it).
+ */
+void session_proc_base(struct session *se, pid_t pid, bool known_zero)
+{
+	struct proc_name *p = session_proc_entry(se, pid, false);
+	int64_t ns = known_zero ? 0 : procfs__process_run_ns(pid);
+
+	p->base_ns = ns < 0 ? 0 : ns;
+	p->base_known = ns >= 0;
+	p->end_ns_used = -1;
+}
+
+/* CPU time p has used in ns: its live threads now, plus those that exited
+ * (kept by BPF at their exit).
+ */
+int64_t session__process_used_ns(struct session *se, const struct proc_name *p)
+{
+	int64_t live = procfs__process_run_ns(p->pid);
+
+	return (live > 0 ? live : 0) + (int64_t)capture__exit_runtime(se->cap, p->pid);
+}
+
+/* The window closes: what every known process has used so far. */
+void session_processes_at_end(struct session *se)
+{
+	struct proc_name *p;
+	size_t it = 0;
+
+	while ((p = session__next_proc(se, &it)))
+		p->end_ns_used = p->base_known ? session__process_used_ns(se, p) : -1;
+}
+
+/* -p covers the process tree: the descendants alive now join the targets
+ * (those forked later are followed by BPF).
+ */
+void session_add_descendants(struct session *se)
+{
+	pid_t *d;
+	size_t n = procfs__descendants(se->o.pids, se->o.npids, &d);
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t st = procfs__start_time(d[i]);
+
+		if (!st || capture__add_target(se->cap, d[i], st - 1))
+			continue;
+		grow_array((void **)&se->desc, &se->desc_cap, se->ndesc + 1, sizeof(*se->desc));
+		se->desc[se->ndesc++] = d[i];
+		u64map_slot(&se->tree, (uint32_t)d[i], NULL);
+		symbolizer__refresh(se->sym, d[i]);
+		unwind__update(se->unwind, d[i], true);
+		session_inspect_python(se, d[i], false);
+		p_debug("following descendant %d of the targets", (int)d[i]);
+	}
+	free(d);
+}
+
+/* With --per-process: "name-PID" under the root, one tree per process. */
+uint32_t session_proc_pid_frame(struct session *se, struct proc_name *p)
+{
+	char label[96];
+
+	if (!p->pid_frame) {
+		snprintf(label, sizeof(label), "%s-%d", p->name, (int)p->pid);
+		p->pid_frame = profile__intern(se->prof, label);
+	}
+	return p->pid_frame;
+}
+
+/* True when the process let go had samples. */
+bool session_forget_proc_name(struct session *se, pid_t pid)
+{
+	uint64_t *v = u64map_find(&se->procs, (uint32_t)pid);
+	struct proc_name *p;
+	bool had;
+
+	if (!v)
+		return false;
+	p = (struct proc_name *)(uintptr_t)*v;
+	had = p->weight != 0;
+	free(p);
+	u64map_del(&se->procs, (uint32_t)pid);
+	return had;
+}
+
+void session_free_proc_names(struct session *se)
+{
+	struct proc_name *p;
+	size_t it = 0;
+
+	while ((p = session__next_proc(se, &it)))
+		free(p);
+	u64map_free(&se->procs);
+}
+
+struct proc_name *session__proc(struct session *se, pid_t pid)
+{
+	return session_proc_entry(se, pid, false);
+}
+
+/* gil-wait with no target: every CPython process running now. */
+void session_inspect_all_processes(struct session *se)
+{
+	struct dirent *de;
+	DIR *dir = opendir("/proc");
+	pid_t self = getpid();
+
+	while (dir && (de = readdir(dir))) {
+		pid_t pid = atoi(de->d_name);
+
+		if (pid <= 0 || pid == self)
+			continue;
+		symbolizer__refresh(se->sym, pid);
+		session_inspect_python(se, pid, false);
+	}
+	if (dir)
+		closedir(dir);
+}
+
+void session_pending_remove(struct session *se, pid_t pid)
+{
+	for (size_t i = 0; i < se->npending; i++) {
+		if (se->pending[i].pid == pid) {
+			se->pending[i] = se->pending[--se->npending];
+			return;
+		}
+	}
+}
+
+/* Look for CPython in pid; if absent, look again shortly: a libpython is
+ * mapped by the dynamic loader after exec.
+ */
+void session_inspect_python(struct session *se, pid_t pid, bool retry)
+{
+	struct py_proc proc;
+	char why[512];
+	double now = now_sec();
+
+	switch (python__inspect(se->py, se->sym, pid, &proc, why, sizeof(why))) {
+	case PYTHON_FOUND:
+		if (se->o.mode == MODE_GILWAIT || se->o.mode == MODE_GIL) {
+			/* The GIL exists once the interpreter is set up. */
+			proc.gil = python__gil(se->py, pid);
+			capture__set_python(se->cap, pid, &proc);
+			if (!proc.gil)
+				break;
+			se->gil_procs++;
+		} else {
+			capture__set_python(se->cap, pid, &proc);
+		}
+		session_pending_remove(se, pid);
+		p_debug("PID %d: %s", (int)pid, python__describe(se->py, pid));
+		return;
+	case PYTHON_UNSUPPORTED:
+		session_pending_remove(se, pid);
+		capture__set_python(se->cap, pid, NULL);
+		p_warn("PID %d: %s; %s", (int)pid, why,
+		       se->o.mode == MODE_GILWAIT ? "its GIL waits cannot be measured"
+						  : "its stacks are native only");
+		return;
+	case PYTHON_NONE:
+		capture__set_python(se->cap, pid, NULL);
+		break;
+	}
+	if (!retry)
+		return;
+	if ((se->o.mode == MODE_GILWAIT || se->o.mode == MODE_GIL) &&
+	    python__describe(se->py, pid) && !python__gil(se->py, pid))
+		p_debug("PID %d: interpreter not set up yet, looking again", (int)pid);
+	for (size_t i = 0; i < se->npending; i++) {
+		if (se->pending[i].pid == pid) {
+			if (now - se->pending[i].first > PY_RETRY_FOR_SEC)
+				session_pending_remove(se, pid);
+			else
+				se->pending[i].next = now + PY_RETRY_SEC;
+			return;
+		}
+	}
+	grow_array((void **)&se->pending, &se->pending_cap, se->npending + 1, sizeof(*se->pending));
+	se->pending[se->npending++] = (struct pending){ pid, now, now + PY_RETRY_SEC };
+}
+
+void session_retry_pending(struct session *se)
+{
+	double now = now_sec();
+
+	for (ssize_t i = (ssize_t)se->npending - 1; i >= 0; i--) {
+		if ((size_t)i < se->npending && now >= se->pending[i].next) {
+			pid_t pid = se->pending[i].pid;
+
+			symbolizer__refresh(se->sym, pid);
+			session_inspect_python(se, pid, true);
+		}
+	}
+}
+
+const char *session_describe_python(pid_t pid, void *ctx)
+{
+	return python__describe(((struct session *)ctx)->py, pid);
+}
