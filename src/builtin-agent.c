@@ -21,25 +21,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "commands.h"
 #include "folded.h"
 #include "pprof.h"
 #include "procfs.h"
 #include "profile.h"
 #include "push.h"
+#include "service.h"
 #include "session.h"
 #include "store.h"
 #include "u64map.h"
 #include "util.h"
-
-#define AGENT_DEFAULT_HZ      19
-#define AGENT_MAX_CONFIG_ARGS 256
-#define AGENT_FLUSH_TIMEOUT   5.0 /* seconds SIGTERM waits for the server */
-#define AGENT_DEFAULT_AGE     (7 * 86400.0)
-#define AGENT_DEFAULT_SIZE    (1ull << 30)
-#define AGENT_DEFAULT_QUEUE   (256ull << 20)
-#define AGENT_MAX_PROCS	      65536 /* cached process descriptions */
-#define AGENT_PRUNE_SEC	      60.0  /* seconds between retention passes */
 
 static void usage(FILE *f)
 {
@@ -96,19 +89,6 @@ static void usage(FILE *f)
 	    SESSION_MAX_HZ, AGENT_DEFAULT_HZ, STORE_DEFAULT_DIR);
 }
 
-struct agent_opts {
-	unsigned int hz;
-	int mode;
-	double interval;
-	const char *match;
-	bool all_processes, no_store, status, quiet;
-	const char *store;
-	double retention_age;
-	uint64_t retention_size;
-	struct push_opts push;
-	const char *config;
-};
-
 /* What a process is, read from /proc at first sight (and again after a
  * PID is reused): its service and labels. Evicted when it exits.
  */
@@ -141,584 +121,26 @@ struct agent {
 	char last_services[4096];
 };
 
-enum {
-	OPT_MATCH = 400,
-	OPT_ALLPROC,
-	OPT_MODES,
-	OPT_STORE,
-	OPT_AGE,
-	OPT_SIZE,
-	OPT_NOSTORE,
-	OPT_SERVER,
-	OPT_TENANT,
-	OPT_BASIC,
-	OPT_BEARER,
-	OPT_CA,
-	OPT_TIMEOUT,
-	OPT_RETRY,
-	OPT_QUEUE,
-	OPT_CONFIG,
-	OPT_STATUS,
-};
-
-static const struct option longopts[] = {
-	{ "all", no_argument, NULL, 'a' },
-	{ "match", required_argument, NULL, OPT_MATCH },
-	{ "all-processes", no_argument, NULL, OPT_ALLPROC },
-	{ "frequency", required_argument, NULL, 'F' },
-	{ "modes", required_argument, NULL, OPT_MODES },
-	{ "upload-interval", required_argument, NULL, 'i' },
-	{ "store", required_argument, NULL, OPT_STORE },
-	{ "retention-age", required_argument, NULL, OPT_AGE },
-	{ "retention-size", required_argument, NULL, OPT_SIZE },
-	{ "no-store", no_argument, NULL, OPT_NOSTORE },
-	{ "server", required_argument, NULL, OPT_SERVER },
-	{ "tenant", required_argument, NULL, OPT_TENANT },
-	{ "basic-auth-file", required_argument, NULL, OPT_BASIC },
-	{ "bearer-token-file", required_argument, NULL, OPT_BEARER },
-	{ "ca-file", required_argument, NULL, OPT_CA },
-	{ "push-timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ "retry-max", required_argument, NULL, OPT_RETRY },
-	{ "queue-size", required_argument, NULL, OPT_QUEUE },
-	{ "config", required_argument, NULL, OPT_CONFIG },
-	{ "status", no_argument, NULL, OPT_STATUS },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{},
-};
-
-/* "30", "30s", "500ms", "2m", "3h", "7d": seconds. */
-static int parse_time_span(const char *s, double *out)
-{
-	size_t l = strlen(s);
-	char buf[64];
-	double mult = 1;
-
-	if (l && l < sizeof(buf) && (s[l - 1] == 'h' || s[l - 1] == 'd')) {
-		mult = s[l - 1] == 'h' ? 3600 : 86400;
-		snprintf(buf, sizeof(buf), "%.*s", (int)l - 1, s);
-		s = buf;
-	}
-	if (parse_duration(s, out) && strcmp(s, "0"))
-		return -1;
-	if (!strcmp(s, "0"))
-		*out = 0;
-	*out *= mult;
-	return 0;
-}
-
-/* "512", "64K", "256M", "1G": bytes. */
-static int parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (end == s || errno || *s == '-')
-		return -1;
-	switch (*end) {
-	case 'K':
-	case 'k':
-		v <<= 10;
-		end++;
-		break;
-	case 'M':
-	case 'm':
-		v <<= 20;
-		end++;
-		break;
-	case 'G':
-	case 'g':
-		v <<= 30;
-		end++;
-		break;
-	}
-	if (*end == 'B' || *end == 'b')
-		end++;
-	if (*end)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static void defaults(struct agent_opts *o)
-{
-	*o = (struct agent_opts){
-		.hz = AGENT_DEFAULT_HZ,
-		.mode = MODE_CPU,
-		.interval = 10,
-		.store = STORE_DEFAULT_DIR,
-		.retention_age = AGENT_DEFAULT_AGE,
-		.retention_size = AGENT_DEFAULT_SIZE,
-		.push = { .timeout = 10, .retry_max = 60, .queue_max_bytes = AGENT_DEFAULT_QUEUE },
-	};
-}
-
-/* One option into o: 0, 1 for --help, EXIT_USAGE after one error line. */
-static int parse_opt(struct agent_opts *o, int opt, const char *arg, char **argv)
-{
-	unsigned long v;
-	int m;
-
-	switch (opt) {
-	case 'a':
-		return 0;
-	case OPT_MATCH:
-		o->match = arg;
-		return 0;
-	case OPT_ALLPROC:
-		o->all_processes = true;
-		return 0;
-	case 'F':
-		if (parse_ulong(arg, 1, SESSION_MAX_HZ, &v)) {
-			p_err("invalid frequency '%s' (give samples per second from 1 to %d)", arg,
-			      SESSION_MAX_HZ);
-			return EXIT_USAGE;
-		}
-		o->hz = v;
-		return 0;
-	case OPT_MODES:
-		if (strchr(arg, ',')) {
-			p_err("--modes '%s': one mode per agent (the engine runs one mode per "
-			      "session; run one agent per mode)",
-			      arg);
-			return EXIT_USAGE;
-		}
-		m = session__mode_by_name(arg);
-		if (m < 0) {
-			p_err("unknown mode '%s' (use cpu, wall, offcpu or gil)", arg);
-			return EXIT_USAGE;
-		}
-		o->mode = m;
-		return 0;
-	case 'i':
-		if (parse_time_span(arg, &o->interval) || o->interval < 0.1) {
-			p_err("invalid --upload-interval '%s' (give a time of 0.1 s or more, like "
-			      "10s or 1m)",
-			      arg);
-			return EXIT_USAGE;
-		}
-		return 0;
-	case OPT_STORE:
-		if (!*arg) {
-			p_err("empty directory given to --store");
-			return EXIT_USAGE;
-		}
-		o->store = arg;
-		return 0;
-	case OPT_AGE:
-		if (parse_time_span(arg, &o->retention_age)) {
-			p_err("invalid --retention-age '%s' (give a time like 3d, 12h, 30m)", arg);
-			return EXIT_USAGE;
-		}
-		return 0;
-	case OPT_SIZE:
-	case OPT_QUEUE:
-		if (parse_size(arg,
-			       opt == OPT_SIZE ? &o->retention_size : &o->push.queue_max_bytes)) {
-			p_err("invalid size '%s' (give bytes, or with K, M, G: 512M)", arg);
-			return EXIT_USAGE;
-		}
-		return 0;
-	case OPT_NOSTORE:
-		o->no_store = true;
-		return 0;
-	case OPT_SERVER:
-		o->push.server = arg;
-		return 0;
-	case OPT_TENANT:
-		if (strpbrk(arg, "\r\n")) {
-			p_err("invalid --tenant: a header value cannot hold a line break");
-			return EXIT_USAGE;
-		}
-		o->push.tenant = arg;
-		return 0;
-	case OPT_BASIC:
-		o->push.basic_auth_file = arg;
-		return 0;
-	case OPT_BEARER:
-		o->push.bearer_token_file = arg;
-		return 0;
-	case OPT_CA:
-		o->push.ca_file = arg;
-		return 0;
-	case OPT_TIMEOUT:
-	case OPT_RETRY:
-		if (parse_time_span(arg,
-				    opt == OPT_TIMEOUT ? &o->push.timeout : &o->push.retry_max) ||
-		    (opt == OPT_TIMEOUT ? o->push.timeout : o->push.retry_max) <= 0) {
-			p_err("invalid time '%s' (give seconds like 10, or 500ms, 2m)", arg);
-			return EXIT_USAGE;
-		}
-		return 0;
-	case OPT_CONFIG:
-		o->config = arg;
-		return 0;
-	case OPT_STATUS:
-		o->status = true;
-		return 0;
-	case 'q':
-		o->quiet = true;
-		return 0;
-	case 'v':
-		verbose++;
-		return 0;
-	case 'h':
-		return 1;
-	}
-	if (optopt && strchr("Fi", optopt))
-		p_err("option -%c needs a value (see 'rampa-bpf agent --help')", optopt);
-	else if (optopt)
-		p_err("unknown option -%c (see 'rampa-bpf agent --help')", optopt);
-	else
-		p_err("unknown or incomplete option '%s' (see 'rampa-bpf agent --help')",
-		      argv[optind - 1]);
-	return EXIT_USAGE;
-}
-
-static int parse_argv(struct agent_opts *o, int argc, char **argv)
-{
-	int opt, r;
-
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "aF:i:qvh", longopts, NULL)) != -1) {
-		r = parse_opt(o, opt, optarg, argv);
-		if (r)
-			return r;
-	}
-	if (optind < argc) {
-		p_err("unexpected argument '%s' (the agent takes options only; see 'rampa-bpf "
-		      "agent --help')",
-		      argv[optind]);
-		return EXIT_USAGE;
-	}
-	return 0;
-}
-
-/* The config file's lines as "--name" "value" arguments; strings kept in
- * *keep (freed by the caller). 0, or EXIT_USAGE after one error line.
- */
-static int read_config(const char *path, char ***args, int *nargs, char **keep)
-{
-	FILE *f = fopen(path, "r");
-	char *line = NULL, **a = xcalloc(AGENT_MAX_CONFIG_ARGS + 2, sizeof(*a));
-	size_t cap = 0, used = 0, total = 0;
-	int n = 1, lineno = 0;
-	struct stat st;
-
-	if (!f) {
-		p_err("cannot read config file '%s': %s", path, strerror(errno));
-		free(a);
-		return EXIT_USAGE;
-	}
-	if (fstat(fileno(f), &st) || st.st_size > (1 << 20)) {
-		p_err("config file '%s' is not a text file under 1 MiB", path);
-		fclose(f);
-		free(a);
-		return EXIT_USAGE;
-	}
-	/* One buffer for every string, so the args can point into it. */
-	*keep = xmalloc((size_t)st.st_size * 2 + 64);
-	a[0] = "agent";
-	while (getline(&line, &cap, f) > 0) {
-		char *s = line, *name, *val;
-		size_t l;
-
-		lineno++;
-		s[strcspn(s, "\r\n")] = 0;
-		while (*s == ' ' || *s == '\t')
-			s++;
-		if (!*s || *s == '#')
-			continue;
-		while (*s == '-')
-			s++;
-		name = s;
-		s += strcspn(s, " \t=");
-		val = NULL;
-		if (*s) {
-			*s++ = 0;
-			while (*s == ' ' || *s == '\t' || *s == '=')
-				s++;
-			l = strlen(s);
-			while (l && (s[l - 1] == ' ' || s[l - 1] == '\t'))
-				s[--l] = 0;
-			val = *s ? s : NULL;
-		}
-		if (n + 2 > AGENT_MAX_CONFIG_ARGS) {
-			p_err("%s:%d: too many options (at most %d)", path, lineno,
-			      AGENT_MAX_CONFIG_ARGS / 2);
-			goto bad;
-		}
-		if (!strcmp(name, "config") || !strcmp(name, "status")) {
-			p_err("%s:%d: '%s' cannot be given in a config file", path, lineno, name);
-			goto bad;
-		}
-		l = strlen(name);
-		a[n++] = *keep + used;
-		used +=
-		    snprintf(*keep + used, total = st.st_size * 2 + 64 - used, "--%s", name) + 1;
-		if (val) {
-			a[n++] = *keep + used;
-			used += snprintf(*keep + used, st.st_size * 2 + 64 - used, "%s", val) + 1;
-		}
-	}
-	(void)total;
-	free(line);
-	fclose(f);
-	*args = a;
-	*nargs = n;
-	return 0;
-bad:
-	free(line);
-	fclose(f);
-	free(a);
-	free(*keep);
-	*keep = NULL;
-	return EXIT_USAGE;
-}
-
-/* The options: the config file's, then the command line's over them. */
-static int load_opts(struct agent_opts *o, int argc, char **argv, char **keep, char ***cargs)
-{
-	struct agent_opts first;
-	int r, n;
-
-	defaults(o);
-	r = parse_argv(o, argc, argv);
-	if (r || !o->config)
-		return r;
-	first = *o;
-	defaults(o);
-	r = read_config(first.config, cargs, &n, keep);
-	if (r)
-		return r;
-	r = parse_argv(o, n, *cargs);
-	if (r) {
-		p_err("in config file '%s'", first.config);
-		return r;
-	}
-	/* Then the command line again: it wins. */
-	r = parse_argv(o, argc, argv);
-	o->config = first.config;
-	return r;
-}
-
-static void config_free(char *keep, char **cargs)
-{
-	free(keep);
-	free(cargs);
-}
-
-/* Service and labels of a process, from /proc. */
-static void read_cmdline(pid_t pid, char *buf, size_t len, size_t *n)
-{
-	char path[64];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	*n = 0;
-	buf[0] = 0;
-	f = fopen(path, "r");
-	if (!f)
-		return;
-	*n = fread(buf, 1, len - 1, f);
-	buf[*n] = 0;
-	fclose(f);
-}
-
-static const char *base_name(const char *s)
-{
-	const char *b = strrchr(s, '/');
-
-	return b ? b + 1 : s;
-}
-
-/* The script or module a Python command line runs: "app" of "python3 -u
- * /srv/app.py", "celery" of "python -m celery worker". NULL when none.
- */
-static bool script_name(const char *cmd, size_t n, char *out, size_t len)
-{
-	const char *a = cmd, *end = cmd + n;
-
-	if (!n || strncmp(base_name(a), "python", 6))
-		return false;
-	for (a += strlen(a) + 1; a < end; a += strlen(a) + 1) {
-		if (!strcmp(a, "-m") || !strcmp(a, "-c")) {
-			const char *next = a + strlen(a) + 1;
-
-			if (a[1] == 'c')
-				snprintf(out, len, "python-c");
-			else if (next < end)
-				snprintf(out, len, "%s", next);
-			else
-				return false;
-			return true;
-		}
-		if (!strncmp(a, "-m", 2) && a[2]) {
-			snprintf(out, len, "%s", a + 2);
-			return true;
-		}
-		if (!strcmp(a, "-X") || !strcmp(a, "-W")) {
-			a += strlen(a) + 1; /* its value */
-			if (a >= end)
-				return false;
-			continue;
-		}
-		if (a[0] == '-')
-			continue;
-		snprintf(out, len, "%s", base_name(a));
-		if (strlen(out) > 3 && !strcmp(out + strlen(out) - 3, ".py"))
-			out[strlen(out) - 3] = 0;
-		return out[0] != 0;
-	}
-	return false;
-}
-
-static bool env_service(pid_t pid, char *out, size_t len)
-{
-	static const char *const keys[] = { "OTEL_SERVICE_NAME=", "PYROSCOPE_APPLICATION_NAME=" };
-	char path[64], *buf = xmalloc(65536);
-	bool found = false;
-	size_t n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
-	f = fopen(path, "r");
-	n = f ? fread(buf, 1, 65535, f) : 0;
-	if (f)
-		fclose(f);
-	buf[n] = 0;
-	for (size_t k = 0; k < 2 && !found; k++)
-		for (const char *e = buf; e < buf + n; e += strlen(e) + 1)
-			if (!strncmp(e, keys[k], strlen(keys[k])) && e[strlen(keys[k])]) {
-				snprintf(out, len, "%s", e + strlen(keys[k]));
-				found = true;
-				break;
-			}
-	free(buf);
-	return found;
-}
-
-/* From /proc/PID/cgroup: the systemd unit ("nginx" of .../nginx.service;
- * user@N.service is a login, not a service) and a container id (64 hex
- * digits in the path, as docker, containerd and podman name them).
- */
-static void cgroup_info(pid_t pid, char *unit, size_t ulen, char *cid, size_t clen, char *all,
-			size_t alen)
-{
-	char path[64], line[1024];
-	size_t used = 0;
-	FILE *f;
-
-	unit[0] = cid[0] = all[0] = 0;
-	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		char *p = strchr(line, ':');
-
-		line[strcspn(line, "\n")] = 0;
-		p = p ? strchr(p + 1, ':') : NULL;
-		if (!p)
-			continue;
-		p++;
-		if (used + strlen(p) + 2 < alen)
-			used += snprintf(all + used, alen - used, "%s\n", p);
-		for (char *c = strtok(p, "/"); c; c = strtok(NULL, "/")) {
-			size_t l = strlen(c), run = 0;
-
-			if (l > 8 && !strcmp(c + l - 8, ".service") && strncmp(c, "user@", 5))
-				snprintf(unit, ulen, "%.*s", (int)(l - 8), c);
-			for (size_t i = 0; i < l && !cid[0]; i++) {
-				bool hex =
-				    (c[i] >= '0' && c[i] <= '9') || (c[i] >= 'a' && c[i] <= 'f');
-
-				run = hex ? run + 1 : 0;
-				if (run == 64 &&
-				    (i + 1 == l || !((c[i + 1] >= '0' && c[i + 1] <= '9') ||
-						     (c[i + 1] >= 'a' && c[i + 1] <= 'f'))))
-					snprintf(cid, clen, "%.64s", c + i - 63);
-			}
-		}
-	}
-	fclose(f);
-}
-
-/* "3.11" from an executable or library name holding python3.11; "" if none. */
-static void python_version(pid_t pid, char *out, size_t len, bool *python)
-{
-	char path[64], exe[PATH_MAX], line[1024];
-	ssize_t n;
-	FILE *f;
-	const char *v;
-	int maj, min;
-
-	out[0] = 0;
-	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-	n = readlink(path, exe, sizeof(exe) - 1);
-	exe[n > 0 ? n : 0] = 0;
-	*python = !strncmp(base_name(exe), "python", 6);
-	if (*python && sscanf(base_name(exe), "python%d.%d", &maj, &min) == 2) {
-		snprintf(out, len, "%d.%d", maj, min);
-		return;
-	}
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	f = fopen(path, "r");
-	while (f && fgets(line, sizeof(line), f)) {
-		v = strstr(line, "libpython");
-		if (v && sscanf(v, "libpython%d.%d", &maj, &min) == 2) {
-			snprintf(out, len, "%d.%d", maj, min);
-			*python = true;
-			break;
-		}
-	}
-	if (f)
-		fclose(f);
-}
-
 /* Fill pi from /proc; false when the process is gone. */
 static bool describe(struct agent *ag, struct proc_info *pi)
 {
-	char cmd[4096], unit[128], cgroups[2048], script[128], exe[PATH_MAX], path[64];
-	size_t n;
-	ssize_t l;
+	struct service_info *si = xmalloc(sizeof(*si));
+	bool ok = !service__describe(pi->pid, si);
 
-	pi->start = procfs__start_time(pi->pid);
-	if (!pi->start)
-		return false;
-	read_cmdline(pi->pid, cmd, sizeof(cmd), &n);
-	cgroup_info(pi->pid, unit, sizeof(unit), pi->container, sizeof(pi->container), cgroups,
-		    sizeof(cgroups));
-	python_version(pi->pid, pi->pyver, sizeof(pi->pyver), &pi->python);
-	if (env_service(pi->pid, pi->service, sizeof(pi->service)))
-		;
-	else if (unit[0])
-		snprintf(pi->service, sizeof(pi->service), "%s", unit);
-	else if (pi->container[0])
-		snprintf(pi->service, sizeof(pi->service), "container-%.12s", pi->container);
-	else if (script_name(cmd, n, script, sizeof(script)))
-		snprintf(pi->service, sizeof(pi->service), "%s", script);
-	else if (!procfs__comm(pi->pid, pi->service, sizeof(pi->service)))
-		return false;
-	pi->matched = true;
-	if (ag->have_re) {
-		/* The command line as one string, then the executable, cgroups, unit. */
-		for (size_t i = 0; i + 1 < n; i++)
-			if (!cmd[i])
-				cmd[i] = ' ';
-		snprintf(path, sizeof(path), "/proc/%d/exe", (int)pi->pid);
-		l = readlink(path, exe, sizeof(exe) - 1);
-		exe[l > 0 ? l : 0] = 0;
-		pi->matched = !regexec(&ag->re, cmd, 0, NULL, 0) ||
-			      (exe[0] && !regexec(&ag->re, exe, 0, NULL, 0)) ||
-			      !regexec(&ag->re, cgroups, 0, NULL, 0) ||
-			      (unit[0] && !regexec(&ag->re, unit, 0, NULL, 0));
+	if (ok) {
+		pi->start = si->start;
+		pi->python = si->python;
+		snprintf(pi->service, sizeof(pi->service), "%s", si->service);
+		snprintf(pi->container, sizeof(pi->container), "%s", si->container);
+		snprintf(pi->pyver, sizeof(pi->pyver), "%s", si->pyver);
+		/* The command line, then the executable, cgroups, unit. */
+		pi->matched = !ag->have_re || !regexec(&ag->re, si->cmdline, 0, NULL, 0) ||
+			      (si->exe[0] && !regexec(&ag->re, si->exe, 0, NULL, 0)) ||
+			      !regexec(&ag->re, si->cgroups, 0, NULL, 0) ||
+			      (si->unit[0] && !regexec(&ag->re, si->unit, 0, NULL, 0));
 	}
-	return true;
+	free(si);
+	return ok;
 }
 
 /* pid's description, read when first seen or when the PID was reused;
@@ -1199,10 +621,10 @@ static void reload(struct agent *ag, char **keep, char ***cargs)
 		p_warn("SIGHUP: no --config file to reload; nothing changed");
 		return;
 	}
-	if (load_opts(&o, ag->argc, ag->argv, &nkeep, &ncargs)) {
+	if (agent__load_opts(&o, ag->argc, ag->argv, &nkeep, &ncargs)) {
 		p_warn("SIGHUP: config file '%s' not applied; the agent keeps its configuration",
 		       ag->o.config);
-		config_free(nkeep, ncargs);
+		agent__config_free(nkeep, ncargs);
 		return;
 	}
 	restart = o.hz != ag->o.hz || o.mode != ag->o.mode;
@@ -1211,7 +633,7 @@ static void reload(struct agent *ag, char **keep, char ***cargs)
 	}
 	push__free(ag->push);
 	ag->push = NULL;
-	config_free(*keep, *cargs);
+	agent__config_free(*keep, *cargs);
 	*keep = nkeep;
 	*cargs = ncargs;
 	ag->o = o;
@@ -1236,7 +658,7 @@ int cmd_agent(int argc, char **argv)
 	double next_cut;
 	int ret, err = 0;
 
-	ret = load_opts(&ag.o, argc, argv, &keep, &cargs);
+	ret = agent__load_opts(&ag.o, argc, argv, &keep, &cargs);
 	if (ret == 1) {
 		usage(stdout);
 		ret = EXIT_OK;
@@ -1328,6 +750,6 @@ out:
 		if (u64map_used(&ag.procs, i))
 			free((void *)(uintptr_t)ag.procs.slots[i].val);
 	u64map_free(&ag.procs);
-	config_free(keep, cargs);
+	agent__config_free(keep, cargs);
 	return ret;
 }

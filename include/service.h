@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Which service a process belongs to (src/service.c), read from /proc: the
+ * agent's windows are named and labelled by it.
+ */
+#ifndef RAMPA_SERVICE_H
+#define RAMPA_SERVICE_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct service_info {
+	uint64_t start; /* procfs__start_time(): a reused PID differs */
+	bool python;	/* its executable or a mapped library is CPython's */
+	/* The service, by the first rule that gives one: OTEL_SERVICE_NAME or
+	 * PYROSCOPE_APPLICATION_NAME in its environment, its systemd unit,
+	 * "container-" and the container id's first 12 digits, the script or
+	 * module a Python command line runs, the process name.
+	 */
+	char service[128];
+	char container[80]; /* 64 hex digits from its cgroup path, "" if none */
+	char pyver[16];	    /* "3.11", "" if not known */
+	char unit[128];	    /* systemd unit without ".service", "" if none */
+	char cgroups[2048]; /* /proc/PID/cgroup's paths, one per line */
+	char cmdline[4096]; /* its arguments joined by spaces */
+	char exe[PATH_MAX]; /* /proc/PID/exe, "" if unreadable */
+};
+
+/* Fill si (the caller's) for pid: 0, or -ESRCH when pid is gone or its
+ * name cannot be read. Reads /proc/PID/{stat,cmdline,cgroup,environ,exe,maps}.
+ */
+int service__describe(pid_t pid, struct service_info *si);
+
+#endif
