@@ -68,6 +68,12 @@ struct session_opts {
 	 * (--slice); 0: none. Drains happen at each slice's end.
 	 */
 	double slice_sec;
+	/* Called when the engine first hears of a process (its first sample)
+	 * and after each of its execs, while it most likely lives: the agent
+	 * reads what it is then, before a short process is gone. NULL: none.
+	 */
+	void (*on_process)(pid_t pid, void *ctx);
+	void *on_process_ctx;
 };
 
 #define SESSION_DEFAULT_SLICE_SEC 1.0

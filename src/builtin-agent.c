@@ -95,6 +95,7 @@ static void usage(FILE *f)
 struct proc_info {
 	pid_t pid;
 	uint64_t start;
+	uint64_t exe_dev, exe_ino; /* its executable: re-read after an exec */
 	bool python, matched;
 	char service[128], container[80], pyver[16];
 };
@@ -129,6 +130,8 @@ static bool describe(struct agent *ag, struct proc_info *pi)
 
 	if (ok) {
 		pi->start = si->start;
+		pi->exe_dev = si->exe_dev;
+		pi->exe_ino = si->exe_ino;
 		pi->python = si->python;
 		snprintf(pi->service, sizeof(pi->service), "%s", si->service);
 		snprintf(pi->container, sizeof(pi->container), "%s", si->container);
@@ -150,10 +153,14 @@ static struct proc_info *proc_info(struct agent *ag, pid_t pid)
 {
 	uint64_t *v = u64map_find(&ag->procs, (uint32_t)pid);
 	struct proc_info *pi = v ? (struct proc_info *)(uintptr_t)*v : NULL;
-	uint64_t start = procfs__start_time(pid);
+	uint64_t start = procfs__start_time(pid), dev, ino;
 
-	if (pi && (!start || start == pi->start))
-		return pi; /* the same process, or gone: what was read stands */
+	/* The same process (gone: what was read stands), unless it called exec
+	 * since: a shim or wrapper that became python is described again.
+	 */
+	if (pi && (!start || (start == pi->start && (service__exe_id(pid, &dev, &ino) ||
+						     (dev == pi->exe_dev && ino == pi->exe_ino)))))
+		return pi;
 	if (!pi && ag->procs.n >= AGENT_MAX_PROCS) {
 		ag->procs_over++;
 		return NULL;
@@ -573,9 +580,19 @@ static int start_push(struct agent *ag)
 	return ag->push ? 0 : EXIT_USAGE;
 }
 
+/* The engine heard of pid (first sample, or an exec): read what it is now,
+ * while it lives; a process gone by the window's end keeps this.
+ */
+static void on_process(pid_t pid, void *ctx)
+{
+	proc_info(ctx, pid);
+}
+
 static struct session *new_session(struct agent *ag, int *err)
 {
 	struct session_opts so = {
+		.on_process = on_process,
+		.on_process_ctx = ag,
 		.mode = ag->o.mode,
 		.hz = ag->o.hz,
 		.system_wide = true,

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "procfs.h"
@@ -181,6 +182,19 @@ static void python_version(pid_t pid, char *out, size_t len, bool *python)
 		fclose(f);
 }
 
+int service__exe_id(pid_t pid, uint64_t *dev, uint64_t *ino)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	if (stat(path, &st))
+		return -errno;
+	*dev = st.st_dev;
+	*ino = st.st_ino;
+	return 0;
+}
+
 int service__describe(pid_t pid, struct service_info *si)
 {
 	char script[128], path[64];
@@ -198,6 +212,7 @@ int service__describe(pid_t pid, struct service_info *si)
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
 	l = readlink(path, si->exe, sizeof(si->exe) - 1);
 	si->exe[l > 0 ? l : 0] = 0;
+	service__exe_id(pid, &si->exe_dev, &si->exe_ino);
 	if (env_service(pid, si->service, sizeof(si->service)))
 		;
 	else if (si->unit[0])

@@ -375,6 +375,8 @@ static void on_event(const struct capture_event *e, void *ctx)
 			session_inspect_python(se, e->pid, true);
 		if (unwinding)
 			unwind__update(se->unwind, e->pid, true);
+		if (se->o.on_process)
+			se->o.on_process(e->pid, se->o.on_process_ctx);
 		break;
 	case EVENT_EXEC:
 		/* Samples of the old image must resolve against the old maps. */
@@ -395,6 +397,8 @@ static void on_event(const struct capture_event *e, void *ctx)
 		python__forget(se->py, e->pid);
 		session_inspect_python(se, e->pid, true);
 		unwind__update(se->unwind, e->pid, true);
+		if (se->o.on_process)
+			se->o.on_process(e->pid, se->o.on_process_ctx);
 		break;
 	case EVENT_FORK:
 		p_debug("following child %u of %u", e->pid, e->ppid);

@@ -19,7 +19,10 @@ test_expect_success 'churn: windows of the service hold only its processes; cach
 	agent=$!
 	wait_for test -s st/status || exit 1
 	for i in $(seq 80); do
-		OTEL_SERVICE_NAME=churn python3 "$TRASH/churn.py" 0.15 &
+		# Through a shell that execs python, as the shims of pyenv do: the
+		# process is matched first as sh, then must be read again as python.
+		OTEL_SERVICE_NAME=churn sh -c "exec /usr/bin/python3.11 \"\$@\"" sh \
+			"$TRASH/churn.py" 0.15 &
 		echo $! >>pids; wait $!
 	done
 	sleep 3 && kill -TERM $agent && wait $agent && cat st/status &&
@@ -27,7 +30,7 @@ test_expect_success 'churn: windows of the service hold only its processes; cach
 	"$RAMPA" report -q st --service churn -o churn.folded &&
 	[ "$(total churn.folded)" -gt 100 ] &&
 	grep -v "^#" churn.folded | cut -d";" -f2 | sed "s/.*-//" | sort -u >seen &&
-	[ $(wc -l <seen) -ge 20 ] &&
+	echo "processes seen: $(wc -l <seen) of 80" && [ $(wc -l <seen) -ge 60 ] &&
 	sort -u pids >all && comm -23 seen all >strangers && [ ! -s strangers ] &&
 	[ "$(sed -n "s/^processes known: \([0-9]*\).*/\1/p" st/status)" -le "$live" ] &&
 	[ "$(sed -n "s/^processes known: .*forgotten at exit: \([0-9]*\).*/\1/p" st/status)" -ge 20 ]
