@@ -42,6 +42,11 @@ struct stacks_opts {
 struct stacks_stats {
 	uint64_t spliced;   /* in place of the eval-loop frames they ran in */
 	uint64_t leaf_only; /* above the native leaf alone (no frame pointers) */
+	/* Spliced samples whose frames past the last Python frame were all the
+	 * interpreter's own (an object freed, an int added): that time is the
+	 * Python frame's own, as cProfile and py-spy count it.
+	 */
+	uint64_t interp_leaf;
 };
 
 /* A builder over prof, naming through sym and py (and pt for thread names,

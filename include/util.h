@@ -74,7 +74,9 @@ int open_in_root(pid_t pid, const char *path, uint64_t max_size);
 size_t text_safe(char *s);
 
 uint64_t hash_bytes(const void *data, size_t len, uint64_t seed);
-double now_sec(void);	/* CLOCK_MONOTONIC */
+double now_sec(void); /* CLOCK_MONOTONIC */
+/* now_sec() when main() began: what the program's own CPU time is over. */
+extern double rampa_started_sec;
 uint64_t mono_ns(void); /* CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns() */
 
 /* Parse a whole decimal number into *out within [min, max]; 0 on success. */

@@ -80,6 +80,7 @@ int main(int argc, char **argv)
 {
 	int ret = EXIT_USAGE;
 
+	rampa_started_sec = now_sec();
 	open_std_fds();
 	if (argc < 2) {
 		usage(stderr);

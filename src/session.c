@@ -220,7 +220,10 @@ static void snapshot_sleepers(struct session *se, pid_t pid)
 		uint32_t id;
 		int seeded;
 
-		if (state != 'S' && state != 'D')
+		/* Asleep, in uninterruptible wait, or stopped (SIGSTOP, a
+		 * debugger): off-CPU from the start, as any sleeper.
+		 */
+		if (state != 'S' && state != 'D' && state != 'T' && state != 't')
 			continue;
 		run_ns = procfs__thread_run_ns(pid, tid);
 		id = stacks__snapshot_new(se->stacks);

@@ -134,7 +134,16 @@ int spawn__release(struct session *se)
 	ssize_t n;
 	int e = 0;
 
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+
+	/* CMD may be dead already (a Ctrl-C to the process group during
+	 * attach): EPIPE then, not SIGPIPE; its exit is handled as any other.
+	 */
+	sigaction(SIGPIPE, &ign, &old);
 	n = write(se->go_fd, "g", 1);
+	sigaction(SIGPIPE, &old, NULL);
+	if (n < 0)
+		p_debug("'%s' was gone before its start: %s", se->o.cmd[0], strerror(errno));
 	close(se->go_fd);
 	se->go_fd = -1;
 	/* EOF on the CLOEXEC pipe means exec succeeded. */

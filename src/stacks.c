@@ -143,7 +143,7 @@ static uint32_t evals_by_address(const struct capture_sample *s, uint32_t runs, 
 bool stacks__splice(struct stacks *b, const struct capture_sample *s, uint32_t *frames, uint32_t *n)
 {
 	const struct py_stack *py = s->py;
-	uint32_t out = *n, runs = 0, evals = 0, native[RAMPA_MAX_STACK_DEPTH], nnative;
+	uint32_t out = *n, runs = 0, evals = 0, native[RAMPA_MAX_STACK_DEPTH], nnative, last;
 	bool missing, eval[RAMPA_MAX_STACK_DEPTH] = { false };
 	int j;
 
@@ -173,6 +173,27 @@ bool stacks__splice(struct stacks *b, const struct capture_sample *s, uint32_t *
 		p_debug("splice: %u eval frames, %u Python runs in %u frames", evals, runs,
 			py->depth);
 		return false;
+	}
+	/* Frames past the last run that are all the interpreter's own are the
+	 * work of that run's leaf frame: its self time. Frames that lead out
+	 * of the interpreter (a C extension, libc) stay, with what they call.
+	 */
+	last = nnative;
+	for (uint32_t i = nnative; i-- > 0;)
+		if (eval[i] || (missing && i == nnative - 1)) {
+			last = i;
+			break;
+		}
+	if (last < nnative) {
+		uint32_t keep = missing && last == nnative - 1 ? nnative : last + 1;
+		bool own = keep < nnative;
+
+		for (uint32_t i = keep; i < nnative && own; i++)
+			own = python__in_interpreter(b->py, s->pid, s->ustack[nnative - 1 - i]);
+		if (own) {
+			nnative = keep;
+			b->stats.interp_leaf += s->kind == KIND_CPU ? s->count : 0;
+		}
 	}
 	j = (int)py->depth - 1; /* next Python frame, walking root to leaf */
 	for (uint32_t i = 0; i < nnative; i++) {

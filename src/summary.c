@@ -157,6 +157,9 @@ static void print_python_summary(struct session *se, const uint64_t *st)
 	if (ss->spliced)
 		fprintf(stderr, "    %-40s %" PRIu64 "\n", "native frames spliced at the eval loop",
 			ss->spliced);
+	if (ss->interp_leaf)
+		fprintf(stderr, "    %-40s %" PRIu64 "\n",
+			"interpreter's own leaf frames: self time", ss->interp_leaf);
 	if (ss->leaf_only)
 		fprintf(stderr, "    %-40s %" PRIu64 "\n",
 			"C frames: leaf only (no frame pointers)", ss->leaf_only);
@@ -356,12 +359,20 @@ void session__print_summary(struct session *se)
 		double got = (double)se->samples_cpu / se->o.hz,
 		       err = 2 * sqrt(se->samples_cpu) / se->o.hz;
 
-		if (cpu > 0)
+		/* Below 10 ms of CPU (one sample at 99 Hz) a percentage says
+		 * nothing but the rounding of the CPU clock.
+		 */
+		if (cpu >= 0.01)
 			fprintf(
 			    stderr,
 			    "  CPU time      %.2f s sampled (+-%.2f s) of %.2f s used by the sampled "
 			    "processes (%.1f%%)\n",
 			    got, err, cpu, 100.0 * got / cpu);
+		else if (cpu >= 0 && !cpu_unknown)
+			fprintf(stderr,
+				"  CPU time      %.2f s sampled (+-%.2f s); the sampled processes "
+				"used %.3f s, too little to compare\n",
+				got, err, cpu);
 		else if (cpu_unknown)
 			fprintf(
 			    stderr,
@@ -442,9 +453,15 @@ void session__print_summary(struct session *se)
 			us->build_ns / 1e6, us->no_cfi, us->evicted);
 	else
 		fprintf(stderr, "  unwinding     frame pointers only\n");
-	fprintf(stderr, "  profiler CPU  %.3f s (%.2f%% of one core)", self_cpu,
-		elapsed > 0 ? 100.0 * self_cpu / elapsed : 0.0);
-	fputc('\n', stderr);
+	{
+		/* Its CPU since it started, over the wall time since then
+		 * (attach and the final drain included).
+		 */
+		double wall = now_sec() - (rampa_started_sec ? rampa_started_sec : se->t_invoked);
+
+		fprintf(stderr, "  profiler CPU  %.3f s (%.2f%% of one core over its %.2f s)\n",
+			self_cpu, wall > 0 ? 100.0 * self_cpu / wall : 0.0, wall);
+	}
 	/* The BPF programs run in the targets' own time: a cost to them that
 	 * the profiler's CPU above does not show.
 	 */
@@ -452,7 +469,7 @@ void session__print_summary(struct session *se)
 		fprintf(stderr,
 			"  BPF cost      %.3f s of CPU, taken from the threads it interrupts",
 			ps.run_ns / 1e9);
-		if (cpu > 0)
+		if (cpu >= 0.01)
 			fprintf(stderr, " (%.1f%% of the %.2f s the targets used)",
 				100.0 * ps.run_ns / 1e9 / cpu, cpu);
 		if (ps.sampler_runs)

@@ -457,6 +457,7 @@ static int64_t find_room(struct unwind *u, uint32_t n)
 		if (u->tables[i]->loaded)
 			loaded[k++] = u->tables[i];
 	qsort(loaded, k, sizeof(*loaded), cmp_first);
+	/* Gaps before each loaded table, then the tail after the last. */
 	for (size_t i = 0; i <= k; i++) {
 		uint64_t next = i < k ? loaded[i]->first : RAMPA_UNWIND_ROWS;
 
@@ -464,6 +465,8 @@ static int64_t find_room(struct unwind *u, uint32_t n)
 			found = (int64_t)at;
 			break;
 		}
+		if (i == k)
+			break;
 		at = loaded[i]->first + loaded[i]->n;
 	}
 	free(loaded);

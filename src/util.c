@@ -163,6 +163,8 @@ uint64_t hash_bytes(const void *data, size_t len, uint64_t seed)
 	return h;
 }
 
+double rampa_started_sec;
+
 double now_sec(void)
 {
 	struct timespec ts;

@@ -102,4 +102,16 @@ test_expect_success 'offcpu: two callers of one blocking function, 3:1, each kee
 	a=$(share callers.folded ";a;pause_ms;") && b=$(share callers.folded ";b;pause_ms;") &&
 	echo "a=$a b=$b" && within "$(awk -v a="$a" -v b="$b" "BEGIN { print 100 * a / (a + b) }")" 75 5
 '
+test_expect_success 'wall: a process stopped (SIGSTOP) before the run: its 4 threads account the window' '
+	/usr/bin/python3.11 -c "
+import threading, time
+for i in range(3):
+    threading.Thread(target=time.sleep, args=(100,), daemon=True).start()
+time.sleep(100)" & p=$!; bg_track $p
+	sleep 0.5 && kill -STOP $p &&
+	"$RAMPA" record -q --mode wall -p $p -d 1 -o stopped.folded; rc=$?
+	kill -CONT $p; kill $p; [ $rc -eq 0 ] &&
+	t=$(total stopped.folded) && echo "total $t us" && within "$t" 4000000 80000 &&
+	grep -q "do_signal_stop_\[k\]" stopped.folded
+'
 test_done
