@@ -486,7 +486,14 @@ struct profile *profile__window(const struct profile *p, uint32_t first, uint32_
 	size_t fcap = 0;
 
 	out->meta = p->meta;
-	out->meta.duration_sec = (double)(last - first + 1) * profile__slice_sec(p);
+	{
+		/* The last slice may run past the profile's end: not its time. */
+		double w = profile__slice_sec(p), from = first * w, to = (last + 1) * w;
+
+		if (p->meta.duration_sec > 0 && to > p->meta.duration_sec)
+			to = p->meta.duration_sec;
+		out->meta.duration_sec = to > from ? to - from : 0;
+	}
 	profile__set_timeline(out, profile__slice_sec(p), p->max_cells);
 	for (size_t i = 0; i < p->nnames; i++) {
 		map[i] = p->name_fixed[i] & NAME_UNLISTED ? profile__add_unlisted(out, p->names[i])

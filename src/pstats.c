@@ -115,6 +115,15 @@ int pstats__write(FILE *f, const struct profile *p)
 	double sec = unit_seconds(m->unit, m->hz);
 	int ret;
 
+	if (m->unit && !strcmp(m->unit, "bytes")) {
+		p_err("pstats holds times, and this profile counts bytes (write .folded, .svg, "
+		      ".speedscope.json, .pb.gz or .gecko.json)");
+		profile__free(names);
+		free(map);
+		free(fns);
+		errno = EINVAL;
+		return -1;
+	}
 	if (sec <= 0) {
 		p_warn("pstats output: the sampling rate is unknown, so each sample is written as "
 		       "one second (give --hz to report for real times)");

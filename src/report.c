@@ -194,7 +194,8 @@ int report__apply_window(struct profile **p, const struct profile_opts *po, cons
 
 		profile__timeline_stats(*p, &ts);
 		fprintf(stderr, "rampa-bpf: %s: kept %g s to %g s (slices of %g s): %s of %s\n",
-			strcmp(path, "-") ? path : "stdin", first * w, (last + 1) * w, w,
+			strcmp(path, "-") ? path : "stdin", first * w,
+			first * w + profile__meta(win)->duration_sec, w,
 			fmt_amount(a, sizeof(a), profile__total(win), profile__meta(win)->unit),
 			fmt_amount(b, sizeof(b), profile__total(*p), profile__meta(*p)->unit));
 		if (ts.untimed)

@@ -268,6 +268,13 @@ int session__record(struct session_opts *o, struct session_output *out)
 	 */
 	if (session__check_sudo(o))
 		return EXIT_USAGE;
+	/* pstats holds seconds: not a profile of bytes. */
+	if (fmt == OUTPUT_PSTATS && !strcmp(session__mode_unit(o->mode), "bytes")) {
+		p_err("%s: pstats holds times, and this profile counts bytes (use .folded, .svg, "
+		      ".speedscope.json, .pb.gz or .gecko.json)",
+		      out->path);
+		return EXIT_USAGE;
+	}
 	if (output__open(&of, out->path, out->flags))
 		return EXIT_OUTPUT;
 	se = session__new(o, profile__new());

@@ -57,4 +57,10 @@ test_expect_success 'time units: microseconds are seconds / 1e6; no rate: warned
 	printf "%s\n" "p;a 3" >nohz.folded &&
 	"$RAMPA" report -q nohz.folded -o nohz.pstats 2>err && grep -q "give --hz" err
 '
+test_expect_success 'a profile in bytes (mem) is refused: pstats holds times' '
+	printf "%s\n" "# rampa-bpf: target \"t\", mode mem, unit bytes, duration 1.000 s, rate unknown" \
+		"main;grow (a.py:3) 4096" >mem.folded &&
+	test_must_fail "$RAMPA" report mem.folded -o mem.pstats 2>err && cat err &&
+	grep -q "pstats holds times, and this profile counts bytes" err && [ ! -e mem.pstats ]
+'
 test_done

@@ -147,4 +147,10 @@ test_expect_success 'the memory bound coarsens the slices, no weight lost' '
 	head -1 bound.folded | grep -q ", slice 32 s$" && [ "$(total bound.folded)" -eq 1900 ] &&
 	"$RAMPA" report -q bound.folded --from 40 --to 64 -o w.folded && [ "$(total w.folded)" -eq 608 ]
 '
+test_expect_success 'a window ending past the profile says the time it covers, not whole slices' '
+	sed "1s/duration 4.000 s/duration 3.400 s/" tl.folded >short.folded &&
+	"$RAMPA" report short.folded --from 2.5 -o late.folded 2>err && cat err &&
+	grep -q "kept 2 s to 3.4 s (slices of 1 s)" err &&
+	head -1 late.folded | grep -q ", duration 1.400 s,"
+'
 test_done
