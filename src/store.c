@@ -120,7 +120,15 @@ static size_t list_windows(const char *dir, const char *service, const char *mod
 	size_t n = 0, cap = 0;
 	DIR *d1, *d2, *d3;
 	struct dirent *e1, *e2, *e3;
+	char safe[256];
 
+	/* Services are stored under their safe names ("svc-α" as "svc-__"):
+	 * the name asked for is looked up the same way.
+	 */
+	if (service) {
+		store__safe_name(service, safe, sizeof(safe));
+		service = safe;
+	}
 	snprintf(top, sizeof(top), "%s/windows", dir);
 	d1 = opendir(top);
 	while (d1 && (e1 = readdir(d1))) {
