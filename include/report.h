@@ -28,8 +28,9 @@ enum {
 
 #define REPORT_META_HELP                                                                       \
 	"      --mode MODE          what the counts measure: cpu, wall, offcpu, gil-wait,\n"   \
-	"                           gil\n"                                                     \
-	"      --unit UNIT          unit of the counts: samples, microseconds\n"               \
+	"                           gil, mem\n"                                                \
+	"      --unit UNIT          unit of the counts: samples, microseconds, nanoseconds,\n" \
+	"                           bytes\n"                                                   \
 	"      --target TEXT        what was profiled, for titles\n"                           \
 	"      --duration TIME      how long the profile ran (e.g. 30s), for titles\n"         \
 	"      --hz N               sampling rate, for titles (and diff's test on time)\n"     \

@@ -58,4 +58,8 @@ test_expect_success 'several modes in a store: --mode picks one' '
 	test_expect_code 2 "$RAMPA" report st --service api 2>err && grep -q "give --mode" err &&
 	"$RAMPA" report -q st --service api --mode wall -o w.folded && [ "$(total w.folded)" = 9 ]
 '
+test_expect_success 'a service named beyond ASCII is found by the name it was given' '
+	win "svc-__" cpu 20260101T000000.000Z 20260101T000010.000Z 30 "python3;python3-30;f (a.py:1) 4" &&
+	"$RAMPA" report -q st --service "svc-α" -o alpha.folded && [ "$(total alpha.folded)" = 4 ]
+'
 test_done

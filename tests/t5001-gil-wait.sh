@@ -161,7 +161,7 @@ test_expect_success 'record --mode gil writes mode gil, which report reads as GI
 	"$RAMPA" report -q held.folded -o held.svg && grep -q "GIL-holding CPU" held.svg &&
 	"$RAMPA" report -q held.folded -o held.pb.gz &&
 	test_expect_code 2 "$RAMPA" report --mode gill held.folded 2>err &&
-	grep -q "use cpu, wall, offcpu, gil-wait or gil" err
+	grep -q "use cpu, wall, offcpu, gil-wait, gil or mem" err
 '
 test_expect_success 'record --mode gil keeps the holder of 4 contending threads: one CPU of samples' '
 	"$RAMPA" record --mode gil -F 499 -o hold4.folded -- /usr/bin/python3.11 "$G" workers 4 2 2>err &&
