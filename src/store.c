@@ -298,7 +298,10 @@ int store__read(const char *dir, const char *service, const char *mode, double f
 	int ret = EXIT_OK;
 
 	if (service) {
-		snprintf(path, sizeof(path), "%s/windows/%s", dir, service);
+		char safe[256];
+
+		store__safe_name(service, safe, sizeof(safe));
+		snprintf(path, sizeof(path), "%s/windows/%s", dir, safe);
 		if (access(path, F_OK)) {
 			snprintf(path, sizeof(path), "%s/windows", dir);
 			list_names(path, names, sizeof(names));
