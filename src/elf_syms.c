@@ -30,6 +30,16 @@ struct elf_syms {
 	/* Function starts from .eh_frame_hdr: name stripped code by function. */
 	uint64_t *starts;
 	size_t nstarts;
+	/* Every symbol and object by name (then by the order a linear search
+	 * would meet them): lookups by name are a binary search, not a scan of
+	 * every symbol of every file of every new process.
+	 */
+	struct elf_name {
+		const char *name;
+		uint64_t addr, size;
+		size_t order;
+	} * by_name;
+	size_t nby_name;
 	char **names; /* owned strings, freed with the table */
 	size_t nnames, names_cap;
 	bool has_symtab;
@@ -203,6 +213,32 @@ static void finish_symbols(struct elf_syms *es)
 	}
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+	const struct elf_name *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	if (c)
+		return c;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static void index_names(struct elf_syms *es)
+{
+	size_t n = 0;
+
+	free(es->by_name);
+	es->by_name = xmalloc((es->nsyms + es->nobjs + 1) * sizeof(*es->by_name));
+	for (size_t i = 0; i < es->nsyms; i++, n++)
+		es->by_name[n] =
+		    (struct elf_name){ es->syms[i].name, es->syms[i].addr, es->syms[i].size, n };
+	for (size_t i = 0; i < es->nobjs; i++, n++)
+		es->by_name[n] =
+		    (struct elf_name){ es->objs[i].name, es->objs[i].addr, es->objs[i].size, n };
+	qsort(es->by_name, n, sizeof(*es->by_name), cmp_name);
+	es->nby_name = n;
+}
+
 static int load(struct elf_syms *es, int fd, bool segments, const char **err)
 {
 	Elf_Scn *scn = NULL;
@@ -257,6 +293,7 @@ static int load(struct elf_syms *es, int fd, bool segments, const char **err)
 		}
 	}
 	finish_symbols(es);
+	index_names(es);
 	ret = 0;
 cleanup:
 	if (elf)
@@ -312,6 +349,7 @@ void elf_syms__free(struct elf_syms *es)
 	free(es->names);
 	free(es->syms);
 	free(es->objs);
+	free(es->by_name);
 	free(es->starts);
 	free(es->segs);
 	free(es);
@@ -380,21 +418,22 @@ uint64_t elf_syms__find(const struct elf_syms *es, const char *name)
 
 uint64_t elf_syms__find_size(const struct elf_syms *es, const char *name, uint64_t *size)
 {
-	for (size_t i = 0; i < es->nsyms; i++) {
-		if (!strcmp(es->syms[i].name, name)) {
-			if (size)
-				*size = es->syms[i].size;
-			return es->syms[i].addr;
-		}
+	size_t lo = 0, hi = es->nby_name;
+
+	/* The first entry not below name: the one a scan would meet first. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(es->by_name[mid].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	for (size_t i = 0; i < es->nobjs; i++) {
-		if (!strcmp(es->objs[i].name, name)) {
-			if (size)
-				*size = es->objs[i].size;
-			return es->objs[i].addr;
-		}
-	}
-	return 0;
+	if (lo == es->nby_name || strcmp(es->by_name[lo].name, name))
+		return 0;
+	if (size)
+		*size = es->by_name[lo].size;
+	return es->by_name[lo].addr;
 }
 
 size_t elf_syms__count(const struct elf_syms *es)
