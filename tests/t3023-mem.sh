@@ -56,8 +56,10 @@ test_expect_success 'memory given back (heap trimmed, munmap) is churn, not grow
 	"$RAMPA" mem -o back.folded -- $PY "$WL/mem_give_back.py" 1 2>back.err && cat back.err &&
 	k=$(share back.folded ";keep \\(") && g=$(share back.folded ";give_back \\(") &&
 	t=$(total back.folded) && echo "keep=$k% give_back=$g% total=$t" &&
-	awk -v k="$k" -v g="$g" -v t="$t" "BEGIN { exit !(k >= 80 && g <= 10 &&
-		t < 64 * 1048576) }" &&
+	# keep() retains 32 MiB: 128 samples of 256 KiB, +-11 (Poisson); the
+	# interpreter keeps a few MiB of its own, so keep is ~90% of the total.
+	awk -v k="$k" -v g="$g" -v t="$t" "BEGIN { exit !(k * t / 100 >= 0.7 * 32 * 1048576 &&
+		k >= 70 && g <= 10 && t < 64 * 1048576) }" &&
 	grep -Eq "churn \(obtained and given back\):" back.err &&
 	sed -n "/top churn/,/wrote/p" back.err | grep -q "give_back ("
 '
