@@ -52,6 +52,10 @@ void grow_array(void **arr, size_t *cap, size_t need, size_t elem);
  * ')'. Length read, or -1.
  */
 ssize_t read_text_file(const char *path, char *buf, size_t len);
+/* mkdir -p dir, new directories with mode: 0, or -1 with errno
+ * (ENAMETOOLONG past PATH_MAX).
+ */
+int mkdir_p(const char *dir, mode_t mode);
 
 /* Largest file read for symbols (an ELF file, a separate debug file). */
 #define RAMPA_MAX_READ_FILE (2ull << 30)

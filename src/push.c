@@ -311,22 +311,6 @@ static void *sender(void *arg)
 	return NULL;
 }
 
-static int mkdir_all(const char *path)
-{
-	char buf[PATH_MAX];
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *c = buf + 1; *c; c++) {
-		if (*c != '/')
-			continue;
-		*c = 0;
-		if (mkdir(buf, 0750) && errno != EEXIST)
-			return -1;
-		*c = '/';
-	}
-	return mkdir(buf, 0750) && errno != EEXIST ? -1 : 0;
-}
-
 struct push *push__new(const struct push_opts *o)
 {
 	struct push *ps = xcalloc(1, sizeof(*ps));
@@ -358,7 +342,7 @@ struct push *push__new(const struct push_opts *o)
 	if (o->bearer_token_file &&
 	    !(ps->bearer = read_secret(o->bearer_token_file, "bearer token")))
 		goto fail;
-	if (mkdir_all(ps->queue_dir)) {
+	if (mkdir_p(ps->queue_dir, 0750)) {
 		p_err("cannot create queue directory '%s': %s (give --store a writable directory)",
 		      ps->queue_dir, strerror(errno));
 		goto fail;

@@ -68,22 +68,6 @@ static int parse_stamp(const char *s, double *out)
 	return 0;
 }
 
-static int mkdir_p(const char *path)
-{
-	char buf[PATH_MAX];
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *c = buf + 1; *c; c++) {
-		if (*c != '/')
-			continue;
-		*c = 0;
-		if (mkdir(buf, 0750) && errno != EEXIST)
-			return -1;
-		*c = '/';
-	}
-	return mkdir(buf, 0750) && errno != EEXIST ? -1 : 0;
-}
-
 int store__write_window(const char *dir, const char *service, const char *mode, double from,
 			double until, const struct profile *p, uint64_t *bytes)
 {
@@ -91,7 +75,7 @@ int store__write_window(const char *dir, const char *service, const char *mode, 
 	struct stat st;
 
 	snprintf(d, sizeof(d), "%s/windows/%s/%s", dir, service, mode);
-	if (mkdir_p(d)) {
+	if (mkdir_p(d, 0750)) {
 		p_err("cannot create store directory '%s': %s (give --store a writable directory)",
 		      d, strerror(errno));
 		return -1;

@@ -515,26 +515,6 @@ struct cache_hdr {
 	uint64_t nrows, nbad;
 };
 
-/* mkdir -p: 0, or -1. */
-static int mkdir_p(const char *dir, mode_t mode)
-{
-	char buf[PATH_MAX];
-	size_t len = strlen(dir);
-
-	if (len >= sizeof(buf))
-		return -1;
-	memcpy(buf, dir, len + 1);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, mode) && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return mkdir(buf, mode) && errno != EEXIST ? -1 : 0;
-}
-
 static const char *cache_dir(void)
 {
 	const char *d = getenv("RAMPA_UNWIND_CACHE");

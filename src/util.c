@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
@@ -363,4 +364,25 @@ char *fmt_amount(char *buf, size_t len, uint64_t w, const char *unit)
 		return fmt_time(buf, len, (double)w * sec, 0);
 	snprintf(buf, len, "%" PRIu64 " %s", w, w == 1 ? "sample" : "samples");
 	return buf;
+}
+
+int mkdir_p(const char *dir, mode_t mode)
+{
+	char buf[PATH_MAX];
+	size_t len = strlen(dir);
+
+	if (len >= sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(buf, dir, len + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(buf, mode) && errno != EEXIST ? -1 : 0;
 }
