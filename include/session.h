@@ -217,9 +217,10 @@ struct session_output {
 	void *ctx;
 };
 
-/* The options record and gil-wait share (-p, --no-children, -d, -o,
- * --format, -q, -v, --output-in-place, --as-root, --short-paths,
- * --no-lines): getopt's opt and arg into o and out. 0 when taken,
+/* The options the capture commands share (-p, -a, -m, -F, --no-children,
+ * -d, -o, --format, -q, -v, --output-in-place, --as-root, --short-paths,
+ * --no-lines; each command's getopt string says which it takes): getopt's
+ * opt and arg into o and out. 0 when taken,
  * EXIT_USAGE after one error line, SESSION_NOT_COMMON when not one of them.
  */
 #define SESSION_NOT_COMMON (-1)

@@ -84,9 +84,6 @@ static int parse_args(struct session_opts *o, struct session_output *out, int ar
 			continue;
 		}
 		switch (opt) {
-		case 'a':
-			o->system_wide = true;
-			break;
 		case 'j':
 			out->json = true;
 			break;

@@ -83,8 +83,7 @@ static int parse_args(struct session_opts *o, struct session_output *out, int ar
 		{ "slice", required_argument, NULL, OPT_SLICE },
 		{},
 	};
-	unsigned long v;
-	int opt, err, mode;
+	int opt, err;
 
 	optind = 1;
 	opterr = 0;
@@ -97,31 +96,11 @@ static int parse_args(struct session_opts *o, struct session_output *out, int ar
 			continue;
 		}
 		switch (opt) {
-		case 'a':
-			o->system_wide = true;
-			break;
-		case 'm':
-			mode = session__mode_by_name(optarg);
-			if (mode < 0) {
-				p_err("unknown mode '%s' (use cpu, wall, offcpu or gil)", optarg);
-				return EXIT_USAGE;
-			}
-			o->mode = mode;
-			break;
 		case 'P':
 			o->per_process = true;
 			break;
 		case 'T':
 			o->per_thread = true;
-			break;
-		case 'F':
-			if (parse_ulong(optarg, 1, SESSION_MAX_HZ, &v)) {
-				p_err(
-				    "invalid frequency '%s' (give samples per second from 1 to %d)",
-				    optarg, SESSION_MAX_HZ);
-				return EXIT_USAGE;
-			}
-			o->hz = v;
 			break;
 		case 'j':
 			p_err("--json is an option of gil-wait");

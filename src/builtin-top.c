@@ -155,7 +155,7 @@ static int parse_args(struct session_opts *so, struct top_opts *to, int argc, ch
 	};
 	struct session_output unused = { 0 };
 	unsigned long v;
-	int opt, err, mode;
+	int opt, err;
 
 	optind = 1;
 	opterr = 0;
@@ -168,26 +168,6 @@ static int parse_args(struct session_opts *so, struct top_opts *to, int argc, ch
 			continue;
 		}
 		switch (opt) {
-		case 'a':
-			so->system_wide = true;
-			break;
-		case 'm':
-			mode = session__mode_by_name(optarg);
-			if (mode < 0) {
-				p_err("unknown mode '%s' (use cpu, wall, offcpu or gil)", optarg);
-				return EXIT_USAGE;
-			}
-			so->mode = mode;
-			break;
-		case 'F':
-			if (parse_ulong(optarg, 1, SESSION_MAX_HZ, &v)) {
-				p_err(
-				    "invalid frequency '%s' (give samples per second from 1 to %d)",
-				    optarg, SESSION_MAX_HZ);
-				return EXIT_USAGE;
-			}
-			so->hz = v;
-			break;
 		case 'i':
 			if (parse_duration(optarg, &to->interval) || to->interval < 0.1) {
 				p_err("invalid interval '%s' (give 0.1 s or more, e.g. 1, 500ms)",

@@ -84,9 +84,31 @@ int session__check_targets(const struct session_opts *o, const char *cmd)
 int session__parse_common(struct session_opts *o, struct session_output *out, int opt,
 			  const char *arg, const char *cmd)
 {
+	unsigned long v;
+	int mode;
+
 	switch (opt) {
 	case 'p':
 		return session__parse_pids(o, arg, cmd);
+	case 'a':
+		o->system_wide = true;
+		return 0;
+	case 'm':
+		mode = session__mode_by_name(arg);
+		if (mode < 0) {
+			p_err("unknown mode '%s' (use cpu, wall, offcpu or gil)", arg);
+			return EXIT_USAGE;
+		}
+		o->mode = mode;
+		return 0;
+	case 'F':
+		if (parse_ulong(arg, 1, SESSION_MAX_HZ, &v)) {
+			p_err("invalid frequency '%s' (give samples per second from 1 to %d)", arg,
+			      SESSION_MAX_HZ);
+			return EXIT_USAGE;
+		}
+		o->hz = v;
+		return 0;
 	case 'C':
 		o->no_children = true;
 		return 0;
