@@ -90,7 +90,16 @@ void capture__forget_code(struct capture *c, pid_t pid, __u64 addr);
  * errno after one error line: -EPERM when not permitted.
  */
 int capture__start(struct capture *c);
-/* Wait up to timeout_ms for process events and deliver them; -EINTR on signal. */
+/* Time (ns) capture__poll() may spend delivering events when its timeout
+ * is shorter.
+ */
+#define CAPTURE_POLL_BUDGET_NS (50ull * 1000 * 1000)
+/* Wait up to timeout_ms for process events and deliver them, returning
+ * after timeout_ms (or CAPTURE_POLL_BUDGET_NS if longer) even while more
+ * keep coming. 0 when the queue was emptied,
+ * 1 when events are still queued (the budget ran out: call again), a
+ * negative errno otherwise (-EINTR on a signal).
+ */
 int capture__poll(struct capture *c, int timeout_ms);
 /* Switch buffers and hand every aggregated sample of the old buffer to cb. */
 int capture__drain(struct capture *c, void (*cb)(const struct capture_sample *s, void *ctx),

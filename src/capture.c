@@ -23,9 +23,16 @@ struct capture {
 	struct ring_buffer *rb;
 	struct ring_buffer *code_rb; /* code events: names of code objects at first sight */
 	struct ring_buffer *mem_rb;  /* rampa-bpf mem: faults and releases */
-	__u64 begin_ns;		     /* the run's window opened (capture__begin) */
-	struct bpf_link **links;     /* one per online CPU */
-	int stats_fd;		     /* BPF run-time statistics on while open; -1: off */
+	/* capture__poll: events are delivered until this CLOCK_MONOTONIC time
+	 * (ns), then the poll returns and leaves the rest queued: a flood of
+	 * process events (a build's execs under -a) must not keep the caller
+	 * from its deadline and its signals.
+	 */
+	uint64_t poll_until_ns;
+	bool poll_cut;
+	__u64 begin_ns;		 /* the run's window opened (capture__begin) */
+	struct bpf_link **links; /* one per online CPU */
+	int stats_fd;		 /* BPF run-time statistics on while open; -1: off */
 	int *pfds;
 	int ncpus_online, *cpus;
 	int nr_possible;
@@ -95,6 +102,11 @@ static int handle_event(void *ctx, void *data, size_t size)
 		return 0;
 	if (c->opts.on_event)
 		c->opts.on_event(data, c->opts.ctx);
+	/* This event is consumed; a negative return stops libbpf's loop. */
+	if (c->poll_until_ns && mono_ns() >= c->poll_until_ns) {
+		c->poll_cut = true;
+		return -EAGAIN;
+	}
 	return 0;
 }
 
@@ -371,12 +383,20 @@ tracepoints:
 
 int capture__poll(struct capture *c, int timeout_ms)
 {
-	int n = ring_buffer__poll(c->rb, timeout_ms);
+	int n;
 
+	c->poll_cut = false;
+	c->poll_until_ns = mono_ns() + ((uint64_t)timeout_ms * 1000000 > CAPTURE_POLL_BUDGET_NS
+					    ? (uint64_t)timeout_ms * 1000000
+					    : CAPTURE_POLL_BUDGET_NS);
+	n = ring_buffer__poll(c->rb, timeout_ms);
+	c->poll_until_ns = 0;
 	/* Code events are taken here too, so the ring buffer stays empty. */
 	ring_buffer__consume(c->code_rb);
 	if (c->mem_rb)
 		ring_buffer__consume(c->mem_rb);
+	if (c->poll_cut)
+		return 1;
 	return n < 0 ? n : 0;
 }
 

@@ -312,7 +312,12 @@ static void forget_exited(struct session *se)
 	se->nexited = 0;
 }
 
-void session__drain(struct session *se)
+/* The samples counted so far, resolved against the maps and code names of
+ * now. on_event's drains (an exec, a reused PID) take only this: a build
+ * under -a execs hundreds of times a second, and re-reading every thread's
+ * name each time kept the run from ever reaching its deadline.
+ */
+static void drain_samples(struct session *se)
 {
 	session_mem_process(se);
 	uint64_t now = mono_ns();
@@ -320,10 +325,15 @@ void session__drain(struct session *se)
 	/* What comes now was collected since the last drain: its slice. */
 	se->stamp = se->started ? slice_of(se, se->last_drain_ns) : 0;
 	se->last_drain_ns = now;
-	pythreads__refresh(se->pt);
 	capture__drain(se->cap, on_sample, se);
 	/* Set aside before this drain: no sample carries their ids now. */
 	python__release_codes(se->py);
+}
+
+void session__drain(struct session *se)
+{
+	pythreads__refresh(se->pt);
+	drain_samples(se);
 	capture__offcpu_pending(se->cap, 0, warm_pending, se);
 	if (se->gil) {
 		capture__gil_threads(se->cap, session_gil_thread_seen, se);
@@ -359,8 +369,11 @@ static void on_event(const struct capture_event *e, void *ctx)
 		/* Its PID was used by a process that just exited: finish with that
 		 * one first, so neither is resolved against the other's maps.
 		 */
-		if (exit_pending(se, e->pid))
-			session__drain(se);
+		if (exit_pending(se, e->pid)) {
+			drain_samples(se);
+			if (!se->gil)
+				forget_exited(se);
+		}
 		se->nprocs++;
 		symbolizer__refresh(se->sym, e->pid);
 		/* The event's comm is the sampled thread's: the process's name
@@ -383,7 +396,7 @@ static void on_event(const struct capture_event *e, void *ctx)
 		break;
 	case EVENT_EXEC:
 		/* Samples of the old image must resolve against the old maps. */
-		session__drain(se);
+		drain_samples(se);
 		/* The old image's pages went with it. */
 		if (se->mem && se->child_execed)
 			memtrack__forget_process(se->mem, e->pid);
@@ -774,6 +787,18 @@ const char *session__why(const struct session *se)
 	return se->why;
 }
 
+/* Events queued at the window's end, in budgets, for at most a second:
+ * under a flood of new processes (-a on a busy build host) events keep
+ * coming and the run must still end.
+ */
+static void poll_queued(struct session *se)
+{
+	uint64_t until = mono_ns() + 1000000000ull;
+
+	while (capture__poll(se->cap, 0) == 1 && mono_ns() < until)
+		;
+}
+
 void session__stop(struct session *se)
 {
 	if (!se->started || se->stopped)
@@ -783,7 +808,7 @@ void session__stop(struct session *se)
 	se->end_ns = mono_ns();
 	capture__end(se->cap, se->end_ns);
 	/* Forks still queued give their processes a start before the close. */
-	capture__poll(se->cap, 0);
+	poll_queued(se);
 	session_processes_at_end(se);
 	if (stop_signal) {
 		se->why = stop_signal == SIGINT ? "interrupted" : "stopped by a signal";
@@ -801,7 +826,7 @@ void session__stop(struct session *se)
 		if (se->why && !stop_signal)
 			memcurve__cut_final_fall(&se->curve, MEM_RSS_STEP_BYTES);
 	}
-	capture__poll(se->cap, 0);
+	poll_queued(se);
 	session__drain(se);
 	se->flush_end_ns = se->end_ns;
 	capture__offcpu_flush(se->cap, se->end_ns, on_sample, se);

@@ -65,6 +65,19 @@ test_expect_success 'record -a: every process, the known split among them' '
 	grep -q "profiled all processes" err && grep -q "^spin;.*;run_cycles;hot;spin_until" all.folded &&
 	grep "^spin;" all.folded >spin.only && within "$(share spin.only ";hot;spin_until")" 75 8
 '
+# A build host under -a: hundreds of execs a second. Each exec once made
+# the engine re-read every thread name; the event loop never returned, so
+# -d, -n and signals were never seen (top -a hung until SIGKILL).
+test_expect_success 'record -a and top -a end on time during an exec flood' '
+	{ sh -c "while :; do /bin/true; done" & } && f=$! && bg_track $f &&
+	test_when_finished "kill $f" &&
+	timeout -s KILL 60 "$RAMPA" record -a -F 499 -d 1 -o flood.folded 2>err &&
+	secs=$(sed -n "s/.*profiled all processes for \([0-9.]*\) s.*/\1/p" err) &&
+	awk -v s="$secs" "BEGIN { exit !(s >= 1 && s < 4) }" &&
+	grep -q "^true;" flood.folded &&
+	timeout -s KILL 60 "$RAMPA" top -a --batch -n 2 -r 1 -F 499 >top.out 2>err &&
+	[ "$(grep -c "^rampa-bpf top - " top.out)" -eq 2 ]
+'
 test_expect_success 'kernel frames appear, marked _[k], for a syscall-heavy command' '
 	"$RAMPA" record -F 999 -o kern.folded -- dd if=/dev/zero of=/dev/null bs=64k count=400000 2>err &&
 	within "$(share kern.folded "_\\[k\\]")" 80 20 &&
