@@ -231,10 +231,11 @@ __noinline long unwind_frame(struct unwind_walk *w)
 		w->status = UNWIND_OK;
 		return 1;
 	}
+	cfa = row->kind & UNWIND_CFA_X8 ? (__s64)row->cfa_off * 8 : row->cfa_off;
 	if (kind == UNWIND_CFA_RSP) {
-		cfa = w->sp + row->cfa_off;
+		cfa += w->sp;
 	} else if (kind == UNWIND_CFA_RBP) {
-		cfa = w->bp + row->cfa_off;
+		cfa += w->bp;
 	} else {
 		w->status = UNWIND_BAD_RULE;
 		return 1;

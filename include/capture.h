@@ -393,6 +393,10 @@ enum unwind_kind {
 };
 /* The caller's rbp is saved at CFA + rbp_off * 8 (else rbp is unchanged). */
 #define UNWIND_RBP_SAVED 0x10
+/* cfa_off is in 8-byte words: a frame larger than 32 KiB (a function with
+ * a big local buffer; CPython's select.select has 48 KiB) up to 256 KiB.
+ */
+#define UNWIND_CFA_X8 0x20
 
 /* From pc (link-time address, relative to the table's file) on, until the
  * next row's pc. The return address is always at CFA - 8 on x86-64 (rows
@@ -402,7 +406,7 @@ struct unwind_row {
 	__u32 pc;
 	__s16 cfa_off;
 	__s8 rbp_off; /* in 8-byte words */
-	__u8 kind;    /* enum unwind_kind | UNWIND_RBP_SAVED */
+	__u8 kind;    /* enum unwind_kind | UNWIND_RBP_SAVED | UNWIND_CFA_X8 */
 };
 
 struct unwind_table {

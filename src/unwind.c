@@ -210,15 +210,21 @@ static struct unwind_row classify(Dwarf_Frame *frame, uint64_t pc)
 	} else {
 		return r;
 	}
-	if (off < INT16_MIN || off > INT16_MAX)
-		return r;
 	if (reg == DW_RSP)
 		r.kind = UNWIND_CFA_RSP;
 	else if (reg == DW_RBP)
 		r.kind = UNWIND_CFA_RBP;
 	else
 		return r;
-	r.cfa_off = (int16_t)off;
+	if (off >= INT16_MIN && off <= INT16_MAX) {
+		r.cfa_off = (int16_t)off;
+	} else if (off % 8 == 0 && off / 8 >= INT16_MIN && off / 8 <= INT16_MAX) {
+		r.cfa_off = (int16_t)(off / 8);
+		r.kind |= UNWIND_CFA_X8;
+	} else {
+		r.kind = UNWIND_BAD;
+		return r;
+	}
 	if (dwarf_frame_register(frame, DW_RBP, mem, &ops, &nops)) {
 		r.kind = UNWIND_BAD;
 		return r;
@@ -508,7 +514,7 @@ static struct table *table_find(struct unwind *u, const char *key)
  * none); the default is /var/cache/rampa-bpf/unwind. A file holds the rows
  * as the kernel takes them, after a header naming the format and count.
  */
-#define CACHE_MAGIC 0x31776e7572706d72ull /* "rmpruwn1" */
+#define CACHE_MAGIC 0x32776e7572706d72ull /* "rmpruwn2": rows may be UNWIND_CFA_X8 */
 
 struct cache_hdr {
 	uint64_t magic;

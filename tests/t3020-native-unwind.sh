@@ -13,9 +13,11 @@ nofp="-O2 -fomit-frame-pointer"
 # shellcheck disable=SC2086
 gcc $nofp -DCHAIN_MAIN -o "$WL/chain" "$TESTS_DIR/workloads/unwind-chain.c" &&
 	gcc $nofp -shared -fPIC -nostdlib -o "$WL/libchain.so" "$TESTS_DIR/workloads/unwind-chain.c" &&
-	gcc $nofp -o "$WL/dlopen" "$TESTS_DIR/workloads/unwind-dlopen.c" -ldl ||
+	gcc $nofp -o "$WL/dlopen" "$TESTS_DIR/workloads/unwind-dlopen.c" -ldl &&
+	gcc $nofp -DCHAIN_MAIN -DBIG_FRAME=65536 -o "$WL/bigchain" \
+		"$TESTS_DIR/workloads/unwind-chain.c" ||
 	skip_all "cannot build the workloads with gcc"
-cp "$TESTS_DIR/workloads/unwind_drive.py" "$WL/"
+cp "$TESTS_DIR/workloads/unwind_drive.py" "$TESTS_DIR/workloads/select_loop.py" "$WL/"
 # Tables compiled during this script, not read from an earlier run's cache.
 export RAMPA_UNWIND_CACHE="$WL/cache"
 cd "$TRASH" || exit 1
@@ -38,12 +40,30 @@ test_expect_success 'the summary tells how stacks were walked' '
 	grep -Eq "tables of [1-9][0-9]* files" chain.err
 '
 
+"$RAMPA" record -F 499 -o big.folded -- "$WL/bigchain" 2 2>big.err
+test_expect_success 'a frame over 32 KiB (CFA rsp+65552): the chain goes through it' '
+	readelf --debug-dump=frames-interp "$WL/bigchain" | grep -q "rsp+655[0-9][0-9]" &&
+	of big.folded ";level3( |;)" l3 &&
+	s=$(share l3 "^bigchain;_start;__libc_start_main;__libc_start_call_main;main;run;level1;level2;level3") &&
+	echo "whole chain: $s% of $(total l3) level3 samples" && awk -v s="$s" "BEGIN { exit !(s >= 90) }"
+'
+
 PY=/usr/bin/python3.11
 "$RAMPA" record -F 499 -o py.folded -- $PY "$WL/unwind_drive.py" "$WL/libchain.so" 3 2>py.err
 test_expect_success 'Python over C: outer;...;run;level1;level2;level3 in >= 90% of outer samples' '
 	of py.folded ";outer \\(" outer &&
 	s=$(share outer ";<module> \\([^;]*;main \\([^;]*;outer \\([^;]*unwind_drive.py:[0-9]+\\);.*;run;level1;level2;level3(;|$)") &&
 	echo "merged: $s% of $(total outer) outer samples" && awk -v s="$s" "BEGIN { exit !(s >= 90) }"
+'
+# select.select's C frame on Debian's 3.11 is 48 KiB: a thread waiting in
+# it is one tower from its root, not a second root at its Python frames.
+# The first second is left out: tables are built while python starts.
+"$RAMPA" record -m wall -F 99 -o sel.folded -- $PY "$WL/select_loop.py" 3 2>sel.err
+test_expect_success 'waits in a 48 KiB C frame (select.select) keep their roots' '
+	"$RAMPA" report sel.folded --from 1 -o sel1.folded 2>/dev/null &&
+	of sel1.folded ";poll_loop \\(" poll &&
+	s=$(share poll "^python3.11;(_start;|__GI___clone3;start_thread;)") &&
+	echo "rooted: $s% of $(total poll) poll_loop wall time" && awk -v s="$s" "BEGIN { exit !(s >= 90) }"
 '
 # The sort's C code runs between caller and the key function it calls.
 test_expect_success 'sorted() with a Python key: C frames between caller and keyfn' '

@@ -16,10 +16,21 @@ __attribute__((noinline)) double level3(long n)
 	return s;
 }
 
-/* Not tail calls: each level uses its callee's result. */
+/* Not tail calls: each level uses its callee's result. With
+ * -DBIG_FRAME=BYTES level2's frame holds that big a buffer: its CFA is
+ * rsp + BYTES and more, beyond what a 16-bit offset holds.
+ */
 __attribute__((noinline)) double level2(long n)
 {
+#ifdef BIG_FRAME
+	volatile char buf[BIG_FRAME];
+
+	buf[0] = (char)n;
+	buf[BIG_FRAME - 1] = (char)n;
+	double r = level3(n) + buf[0] + buf[BIG_FRAME - 1];
+#else
 	double r = level3(n);
+#endif
 
 	chain_sink = r;
 	return r + 1;
