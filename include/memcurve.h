@@ -46,5 +46,10 @@ size_t memcurve__cut_final_fall(struct memcurve *mc, uint64_t step);
  * gone are skipped. 0 when none could be read.
  */
 uint64_t memcurve__rss_of(const pid_t *pids, size_t n);
+/* The proportional set size of pid in bytes (a page shared by N processes
+ * counts 1/N), from /proc/PID/smaps_rollup; 0 when it cannot be read. The
+ * kernel walks the page tables for it: ~0.1 s for 1 GiB resident.
+ */
+uint64_t memcurve__pss_of(pid_t pid);
 
 #endif

@@ -193,6 +193,10 @@ const struct session_opts *session__opts(const struct session *se);
 #define MEM_RSS_INTERVAL_SEC 0.02
 struct memtrack *session__memtrack(const struct session *se);
 struct memcurve *session__memcurve(struct session *se);
+/* mem: how many points of the curve are sums of PSS (several targets alive
+ * at once) rather than one target's RSS.
+ */
+uint64_t session__mem_pss_reads(const struct session *se);
 /* Releases by Python threads with no frame running (an interpreter shutting
  * down): not churn, left out.
  */

@@ -115,6 +115,8 @@ struct session {
 	size_t nmem_q, mem_q_cap;
 	uint32_t mem_frames[STACKS_MAX_FRAMES], mem_nframes;
 	double next_rss;
+	double next_pss;		/* while several targets live: when PSS is read next */
+	uint64_t pss_reads;		/* curve points that are sums of PSS */
 	uint64_t mem_shutdown_releases; /* releases by Python threads with no frame: ignored */
 	struct u64map mem_last;		/* PID -> RSS at the last sample (bytes) */
 	struct u64map mem_steady_t;	/* PID -> last time (s, double bits) RSS was not falling */

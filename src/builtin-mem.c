@@ -246,8 +246,10 @@ static void mem_summary(struct session *se, void *ctx)
 		return;
 	memtrack__totals(session__memtrack(se), &t);
 	if (mc->n)
-		fprintf(stderr,
-			"rampa-bpf: RSS of the targets: start %s, peak %s (at %.1f s), end %s\n",
+		fprintf(stderr, "rampa-bpf: %s: start %s, peak %s (at %.1f s), end %s\n",
+			session__mem_pss_reads(se)
+			    ? "memory of the targets (RSS; their PSS summed while several ran)"
+			    : "RSS of the targets",
 			fmt_bytes(a, sizeof(a), mc->rss[0]), fmt_bytes(b, sizeof(b), mc->peak),
 			mc->peak_t, fmt_bytes(c, sizeof(c), mc->rss[mc->n - 1]));
 	rate = memcurve__rate(mc, MEM_GROWTH_TAIL, &from);

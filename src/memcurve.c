@@ -112,3 +112,23 @@ uint64_t memcurve__rss_of(const pid_t *pids, size_t n)
 	}
 	return sum;
 }
+
+uint64_t memcurve__pss_of(pid_t pid)
+{
+	char path[64], line[128];
+	unsigned long long kb;
+	uint64_t pss = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Pss: %llu kB", &kb) == 1) {
+			pss = (uint64_t)kb * 1024;
+			break;
+		}
+	fclose(f);
+	return pss;
+}

@@ -85,6 +85,16 @@ test_expect_success '--max-peak: fails with status 8 above the limit, passes bel
 	"$RAMPA" mem -q --max-peak 4G -o peak2.folded -- $PY "$WL/mem_grow_churn.py" 0.3
 '
 
+# Pages shared after a fork are each process's RSS: summed, they were counted
+# four times and a 100 MiB pre-fork server failed --max-peak 200M at 423 MiB.
+test_expect_success '--max-peak: pages a fork shares are counted once (PSS)' '
+	"$RAMPA" mem --max-peak 200M -o prefork.folded -- $PY "$WL/mem_prefork.py" 2 \
+		2>prefork.err; r=$?; cat prefork.err; [ $r -eq 0 ] &&
+	grep -q "memory of the targets (RSS; their PSS summed while several ran)" prefork.err &&
+	peak=$(sed -n "s/.*, peak \([0-9.]*\) MiB.*/\1/p" prefork.err) &&
+	awk -v p="$peak" "BEGIN { exit !(p >= 95 && p < 140) }"
+'
+
 test_expect_success 'a target that exits mid-run keeps what was measured' '
 	{ $PY "$WL/mem_grow_churn.py" 1 & } && pid=$! && bg_track $pid &&
 	"$RAMPA" mem -p $pid -d 60 -o gone.folded 2>gone.err; cat gone.err &&
