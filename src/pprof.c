@@ -167,6 +167,35 @@ static int gzip_out(FILE *f, const struct pb *b)
 	return ret;
 }
 
+/* The file name of the profile's one mapping, which pprof shows as "File:"
+ * after taking its last '/' part: the program of the target, not the whole
+ * description ("'/usr/bin/python3.11' (PID 9)" -> /usr/bin/python3.11,
+ * "PID 9 (gunicorn), PID 10 (x)" -> gunicorn, "python3 app.py (pid 4242)"
+ * -> python3 app.py).
+ */
+static void main_binary(const char *target, char *buf, size_t len)
+{
+	const char *s = target, *e;
+
+	if (!*s) {
+		snprintf(buf, len, "rampa-bpf");
+		return;
+	}
+	if (*s == '\'' && (e = strchr(s + 1, '\''))) {
+		s++;
+	} else if (!strncmp(s, "PID ", 4) && (s = strchr(s, '(')) && (e = strchr(s, ')'))) {
+		s++;
+	} else {
+		s = target;
+		e = strstr(s, " (");
+		if (!e)
+			e = strchr(s, ',');
+		if (!e)
+			e = s + strlen(s);
+	}
+	snprintf(buf, len, "%.*s", (int)(e - s), s);
+}
+
 int pprof__write(FILE *f, const struct profile *p)
 {
 	const struct profile_meta *m = profile__meta_ro(p);
@@ -236,7 +265,8 @@ int pprof__write(FILE *f, const struct profile *p)
 	}
 
 	pb_uint(&sub, MAPPING_ID, 1);
-	pb_uint(&sub, MAPPING_FILENAME, str(strings, m->target[0] ? m->target : "rampa-bpf"));
+	main_binary(m->target, desc, sizeof(desc));
+	pb_uint(&sub, MAPPING_FILENAME, str(strings, desc));
 	pb_uint(&sub, MAPPING_HAS_FUNCTIONS, 1);
 	pb_uint(&sub, MAPPING_HAS_FILENAMES, 1);
 	pb_uint(&sub, MAPPING_HAS_LINE_NUMBERS, 1);

@@ -20,8 +20,9 @@ test_expect_success 'go tool pprof -top: functions, flat and cumulative totals' 
 	grep -Eq "^ +0     0%   100% +950 95.00%  <module>$" out &&
 	grep -Eq "^ +0     0%   100% +1000   100%  python3$" out
 '
-test_expect_success 'the header says mode, unit, target, duration and rate' '
+test_expect_success 'the header says mode, unit, target, duration and rate; File: the program' '
 	grep -q "^mode cpu, unit samples, target python3 app.py (pid 4242), 10.0 s, 99 Hz$" out &&
+	grep -q "^File: python3 app.py$" out &&
 	grep -q "^Duration: 10s" out
 '
 test_expect_success 'thread and tid labels from the thread frame, process label' '
