@@ -66,8 +66,8 @@ static void usage(FILE *f)
 	    "      --per-process        put 'NAME-PID' under the root frame: a tree per process\n"
 	    "  -T, --per-thread         put 'NAME-TID' under the process root frame\n"
 	    "  -o, --output FILE        where to write the profile (default rampa-mem-PID.folded)\n"
-	    "      --format FORMAT      folded, svg, speedscope, pprof or pstats (default: from\n"
-	    "                           the extension of FILE)\n"
+	    "      --format FORMAT      folded, svg, speedscope, pprof or gecko (default: from\n"
+	    "                           the extension of FILE; pstats holds times, not bytes)\n"
 	    "      --output-in-place    write through a symlink, FIFO or device at FILE\n"
 	    "      --as-root            under sudo, run CMD as root (default: the sudo user)\n" LABEL_HELP
 	    "  -q, --quiet              print only errors and failed checks\n"
