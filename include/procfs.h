@@ -36,6 +36,13 @@ bool procfs__alive(pid_t pid, uint64_t start);
 
 /* The process (Tgid) a thread id belongs to; 0 when there is none. */
 pid_t procfs__tgid(pid_t pid);
+/* The parent of a process (PPid); 0 when there is none or it is gone. */
+pid_t procfs__ppid(pid_t pid);
+/* Whether every thread of pid is a zombie: the process exited and waits for
+ * its parent to reap it (a leader alone in Z, its other threads running, is
+ * a live process whose main thread exited). False when pid is gone.
+ */
+bool procfs__zombie(pid_t pid);
 
 /* A thread's CPU time so far (/proc/PID/task/TID/schedstat), in ns; -1
  * when unreadable.

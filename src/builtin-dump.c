@@ -662,6 +662,12 @@ static int parse_args(struct dump_opts *o, int argc, char **argv)
 		p_err("dump: no process with PID %lu", v);
 		return EXIT_NOTARGET;
 	}
+	if (procfs__zombie(tgid)) {
+		p_err("dump: PID %d has exited: a zombie its parent (PID %d) has not waited for; "
+		      "it has no stacks left to show",
+		      (int)tgid, (int)procfs__ppid(tgid));
+		return EXIT_NOTARGET;
+	}
 	o->pid = tgid;
 	return 0;
 }

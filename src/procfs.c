@@ -99,11 +99,11 @@ bool procfs__alive(pid_t pid, uint64_t start)
 	return alive;
 }
 
-/* Accept a thread id for its process; 0 when there is no such process. */
-pid_t procfs__tgid(pid_t pid)
+/* A "Name: %d" field of /proc/PID/status; 0 when unreadable. */
+static pid_t status_pid_field(pid_t pid, const char *fmt)
 {
 	char path[64], line[256];
-	pid_t tgid = 0;
+	pid_t v = 0;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
@@ -111,10 +111,21 @@ pid_t procfs__tgid(pid_t pid)
 	if (!f)
 		return 0;
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Tgid: %d", &tgid) == 1)
+		if (sscanf(line, fmt, &v) == 1)
 			break;
 	fclose(f);
-	return tgid;
+	return v;
+}
+
+/* Accept a thread id for its process; 0 when there is no such process. */
+pid_t procfs__tgid(pid_t pid)
+{
+	return status_pid_field(pid, "Tgid: %d");
+}
+
+pid_t procfs__ppid(pid_t pid)
+{
+	return status_pid_field(pid, "PPid: %d");
 }
 
 /* A thread's CPU time so far in ns (/proc/PID/task/TID/schedstat), or -1. */
@@ -238,4 +249,25 @@ size_t procfs__descendants(const pid_t *roots, int nroots, pid_t **out)
 	}
 	free(v);
 	return nout;
+}
+
+bool procfs__zombie(pid_t pid)
+{
+	char path[64];
+	struct dirent *de;
+	bool live = false;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	dir = opendir(path);
+	if (!dir)
+		return false;
+	while (!live && (de = readdir(dir))) {
+		pid_t tid = atoi(de->d_name);
+		char st = tid > 0 ? procfs__thread_state(pid, tid) : 'Z';
+
+		live = st && st != 'Z' && st != 'X';
+	}
+	closedir(dir);
+	return !live;
 }

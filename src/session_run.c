@@ -49,6 +49,13 @@ int session__parse_pids(struct session_opts *o, const char *arg, const char *cmd
 			ret = EXIT_NOTARGET;
 			break;
 		}
+		if (procfs__zombie(tgid)) {
+			p_err("PID %d has exited: a zombie its parent (PID %d) has not waited for; "
+			      "nothing left to profile",
+			      (int)tgid, (int)procfs__ppid(tgid));
+			ret = EXIT_NOTARGET;
+			break;
+		}
 		if (tgid != (pid_t)v)
 			p_info("PID %lu is a thread of process %d: profiling the whole process", v,
 			       (int)tgid);
