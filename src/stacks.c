@@ -141,13 +141,21 @@ static uint32_t evals_by_address(const struct capture_sample *s, uint32_t runs, 
 				 bool *eval, const uint8_t *addr, const bool *outer)
 {
 	const struct py_stack *py = s->py;
-	uint32_t found = 0;
+	uint32_t found = 0, prev_depth = 0;
 
 	if (!s->usp || !s->nustack || !py->nentries || py->nentries > RAMPA_PY_MAX_ENTRIES)
 		return 0;
 	for (uint32_t k = 0; k < py->nentries; k++) {
-		uint64_t a = py->entries[k];
-		uint32_t l, f;
+		uint64_t a = py->entries[k] & PY_ENTRY_ADDR_MASK;
+		uint32_t l, f, d = (uint32_t)(py->entries[k] >> PY_ENTRY_DEPTH_SHIFT);
+		bool empty = d == prev_depth;
+
+		/* An eval-loop call caught before its run's first frame: it
+		 * stays a native frame, no run is placed there.
+		 */
+		prev_depth = d;
+		if (empty)
+			continue;
 
 		/* Not on this stack: 3.14+ ends every thread's frame chain in a
 		 * base frame kept in the thread state, which starts no C call.
