@@ -23,7 +23,7 @@ struct srcline;
 #define SRCLINE_MAX_INLINE 16
 
 struct srcline_frame {
-	const char *func; /* NULL: no symbol covers the address */
+	const char *func; /* by DWARF (linkage name, else name); NULL: unknown */
 	const char *file; /* NULL: no line information */
 	unsigned int line;
 	bool inlined; /* an inlined call: its caller is the next frame */

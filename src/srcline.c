@@ -211,12 +211,10 @@ unsigned int srcline__frames(struct srcline *sl, uint64_t vaddr, bool with_inlin
 		}
 		break;
 	}
-	/* The real function: its symbol when there is one (the name linked,
-	 * what tools agree on), else DWARF's.
+	/* The real function by DWARF (the caller prefers the symbol tables:
+	 * a symbol search here would scan them whole, per address).
 	 */
-	out[n].func = symbol_name(sl->mod, addr);
-	if (!out[n].func && i < nchain)
-		out[n].func = die_name(&chain[i]);
+	out[n].func = i < nchain ? die_name(&chain[i]) : NULL;
 	out[n].file = file;
 	out[n].line = file ? (unsigned int)line : 0;
 	out[n].inlined = false;

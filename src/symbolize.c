@@ -476,10 +476,10 @@ static unsigned int file_frames(struct symbolizer *sym, struct elf_file *f, pid_
 	 * debuginfod): without lines, its symbol tables only.
 	 */
 	name = elf_syms__lookup(f->syms, vaddr, NULL);
+	if (!name && (sl || (sym->no_srcline && (sl = file_srcline(sym, f, pid, m)))))
+		name = srcline__symbol(sl, vaddr);
 	if (!name && n)
 		name = fr[n - 1].func;
-	if (!name && sym->no_srcline && (sl = file_srcline(sym, f, pid, m)))
-		name = srcline__symbol(sl, vaddr);
 	if (!name) {
 		uint64_t start;
 
