@@ -33,9 +33,12 @@ split() {
 
 # check_tree FILE: the share of the samples in hot that show the whole tree
 # with each line known by construction, the inlined mix as its own frame.
+# Naming is tested here, not unwinding (t3020): walks cut short (a
+# "[unknown]" caller, as the first samples of a loaded machine may be before
+# the unwind table is in place) are left out.
 check_tree() {
 	local s
-	grep -v '^# ' "$1" | grep -E ";hot( |;|$)" >hot.folded
+	grep -v '^# ' "$1" | grep -E ";hot( |;|$)" | grep -v ";\[unknown\];" >hot.folded
 	s=$(share hot.folded ";main \\(srcline\\.c:[0-9]+\\);driver \\(srcline\\.c:$DRIVER_CALL\\);hot \\(srcline\\.c:$HOT_CALL\\);mix \\(inlined\\) \\(srcline\\.c:[0-9]+\\)($|;)")
 	echo "whole tree with lines: $s% of $(total hot.folded) samples in hot"
 	awk -v s="$s" 'BEGIN { exit !(s >= 90) }' || return 1
