@@ -398,6 +398,9 @@ static const char *basename_of(const char *path)
 	return s ? s + 1 : path;
 }
 
+_Static_assert(SRCLINE_MAX_INLINE <= SYMBOLIZER_MAX_FRAMES,
+	       "an address's frames must fit symbolizer__user_frames' answer");
+
 /* One frame's label: "func (file.c:LINE)" as Python frames show theirs,
  * an inlined call marked as perf marks it: "func (inlined) (file.h:LINE)".
  */
