@@ -319,8 +319,13 @@ static long py_walk_step(__u32 i, void *ctx)
 				    PY_FRAME_ENTRY;
 			/* Where the run's eval-loop call is on the C stack. */
 			depth = st->nentries;
+			/* With how many Python frames lie leafward of it: an
+			 * entry with none since the last (a run entered that has
+			 * not pushed its first frame) ran no Python frame.
+			 */
 			if (depth < RAMPA_PY_MAX_ENTRIES)
-				st->entries[depth] = here;
+				st->entries[depth] = here | (__u64)(st->depth & 0xffff)
+								<< PY_ENTRY_DEPTH_SHIFT;
 			if (depth <= RAMPA_PY_MAX_ENTRIES)
 				st->nentries = depth + 1;
 			w->hash = (w->hash ^ here) * 0x100000001b3ULL;

@@ -180,6 +180,9 @@ struct py_frame {
  * the outer runs in the native stack are not known by address.
  */
 #define RAMPA_PY_MAX_ENTRIES 32
+/* User addresses fit in 48 bits: an entry's frame count goes above them. */
+#define PY_ENTRY_DEPTH_SHIFT 48
+#define PY_ENTRY_ADDR_MASK   ((1ULL << PY_ENTRY_DEPTH_SHIFT) - 1)
 
 struct py_stack {
 	__u32 depth;
@@ -188,7 +191,10 @@ struct py_stack {
 	/* 3.12+: the address of each run's entry frame (the interpreter frame
 	 * _PyEval_EvalFrameDefault keeps on the C stack), leaf first: it
 	 * lies in the stack frame of the eval-loop call that ran the run.
-	 * nentries > RAMPA_PY_MAX_ENTRIES: more than were kept.
+	 * nentries > RAMPA_PY_MAX_ENTRIES: more than were kept. The top bits
+	 * (from PY_ENTRY_DEPTH_SHIFT) hold how many Python frames the walk
+	 * had taken when it met the entry: two entries with the same count
+	 * (or a first one at 0) mean a run entered that has no frame yet.
 	 */
 	__u32 nentries;
 	__u32 pad;

@@ -158,7 +158,8 @@ struct profile_meta *profile__meta(struct profile *p);
 const struct profile_meta *profile__meta_ro(const struct profile *p);
 
 /* What a frame is, from its name alone, for colouring and reports:
- * "name_[k]" is kernel (FlameGraph's convention); "qualname (path.py:LINE)" is
+ * "name_[k]" is kernel (FlameGraph's convention); "func (file.c:LINE)" (a
+ * C, C++, Rust, assembly... source file) is native; "qualname (path.py:LINE)" is
  * Python, split by its path into the standard library (under lib/python3.X/),
  * site-packages (site-packages or dist-packages anywhere) and user code;
  * "[...]" is synthetic, added by the profiler: time off-CPU ([off-cpu],
@@ -185,9 +186,11 @@ enum frame_kind profile__frame_kind(const struct profile *p, uint32_t id);
 void profile__set_frame_kind(struct profile *p, uint32_t id, enum frame_kind k);
 const char *frame_kind__name(enum frame_kind k);
 
-/* Split "qualname (path:LINE)" into its parts; false when name is not a
- * Python frame. qualname and file point into name (not NUL-terminated).
- * "qualname (path.py)", lines merged, is one too, with line 0.
+/* Split "qualname (path:LINE)" into its parts; false when name has none.
+ * qualname and file point into name (not NUL-terminated). "qualname
+ * (path.py)", lines merged, is one too, with line 0. Native frames named
+ * from DWARF ("func (file.c:LINE)") split the same way: frame__kind says
+ * which is Python (a compiled language's source file is native).
  */
 struct frame_py {
 	const char *qualname, *file;

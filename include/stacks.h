@@ -31,7 +31,9 @@ struct stacks;
 /* Frames a built stack can hold: process, process-PID and thread roots,
  * Python frames, native and kernel frames, a marker.
  */
-#define STACKS_MAX_FRAMES (4 + RAMPA_PY_MAX_DEPTH + 2 * RAMPA_MAX_STACK_DEPTH)
+#define STACKS_MAX_FRAMES (4 + RAMPA_PY_MAX_DEPTH + 3 * RAMPA_MAX_STACK_DEPTH)
+/* Native frames of one stack, inlined calls included. */
+#define STACKS_MAX_NATIVE (2 * RAMPA_MAX_STACK_DEPTH)
 
 struct stacks_opts {
 	bool per_thread;   /* "NAME-TID" under the roots (needs a pythreads) */
@@ -47,6 +49,8 @@ struct stacks_stats {
 	 * Python frame's own, as cProfile and py-spy count it.
 	 */
 	uint64_t interp_leaf;
+	/* Inlined-call frames left out: the stack had no room for them. */
+	uint64_t inline_cut;
 };
 
 /* A builder over prof, naming through sym and py (and pt for thread names,

@@ -15,16 +15,32 @@
 struct symbolizer;
 
 struct symbolizer_stats {
-	uint64_t frames;	   /* user frames looked up */
-	uint64_t unmapped;	   /* address in no known mapping: "[unknown]" */
-	uint64_t no_symbol;	   /* mapped file but no symbol: "module+0xOFF" */
-	uint64_t no_file;	   /* file could not be read (deleted, gone): "module+0xOFF" */
-	uint64_t procs_unreadable; /* processes whose maps could not be read */
-	uint64_t files_refused;	   /* not regular, too large, or via a magic link */
-	uint64_t files_dropped;	   /* symbol tables let go: no known process maps the file */
+	uint64_t frames;	     /* user frames looked up */
+	uint64_t unmapped;	     /* address in no known mapping: "[unknown]" */
+	uint64_t no_symbol;	     /* mapped file but no symbol: "module+0xOFF" */
+	uint64_t no_file;	     /* file could not be read (deleted, gone): "module+0xOFF" */
+	uint64_t procs_unreadable;   /* processes whose maps could not be read */
+	uint64_t files_refused;	     /* not regular, too large, or via a magic link */
+	uint64_t files_dropped;	     /* symbol tables let go: no known process maps the file */
+	uint64_t srclines;	     /* (file, address) named with file:line (DWARF) */
+	uint64_t inlined;	     /* inlined-call frames made for them */
+	uint64_t inline_dropped;     /* inlined calls past SRCLINE_MAX_INLINE, not shown */
+	uint64_t srcline_unreadable; /* files libdwfl could not read: names only */
+	uint64_t cache_hits;	     /* user frames named from the (file, address) cache */
+	uint64_t cache_dropped;	     /* cache entries let go at the bound (named again on use) */
 };
 
+/* Frames one address can name (the function and the inlined calls in it). */
+#define SYMBOLIZER_MAX_FRAMES 16
+/* Longest frame label made, NUL included (longer ones are cut). */
+#define SYMBOLIZER_FRAME_LEN 4097 /* FOLDED_MAX_FRAME + 1 */
+
 struct symbolizer *symbolizer__new(const char *kallsyms_path);
+/* Native frames with file:line and inlined calls where DWARF exists (on,
+ * the default unless RAMPA_SRCLINE=0), or named from symbol tables only (no
+ * DWARF read: cheaper).
+ */
+void symbolizer__set_srcline(struct symbolizer *sym, bool on);
 void symbolizer__free(struct symbolizer *sym);
 
 /* Read (again) the maps of pid: on first sight and after exec. */
@@ -36,6 +52,16 @@ void symbolizer__forget(struct symbolizer *sym, pid_t pid);
  */
 const char *symbolizer__user(struct symbolizer *sym, pid_t pid, uint64_t addr, bool leaf, char *buf,
 			     size_t len);
+/* The frames of a user address, innermost first: the code at addr (an
+ * inlined function's when it was inlined: "func (inlined) (file.h:LINE)"),
+ * then the functions that inlined it, ending with the function the code is
+ * in ("func (file.c:LINE)" with DWARF, "func" without, "module+0xSTART"
+ * for stripped code, "[unknown]" outside any mapping). symbolizer__user
+ * gives that last one. *names points to the count returned (>= 1, at most
+ * SYMBOLIZER_MAX_FRAMES), valid until the next call on sym.
+ */
+unsigned int symbolizer__user_frames(struct symbolizer *sym, pid_t pid, uint64_t addr, bool leaf,
+				     const char *const **names);
 const char *symbolizer__kernel(struct symbolizer *sym, uint64_t addr, char *buf, size_t len);
 const struct symbolizer_stats *symbolizer__stats(const struct symbolizer *sym);
 

@@ -177,10 +177,14 @@ static int by_churn(const void *a, const void *b)
 	return x->churn < y->churn ? 1 : x->churn > y->churn ? -1 : 0;
 }
 
-/* Python frames are "function (file:line)". */
+/* Python frames are "function (file.py:line)"; native ones named with
+ * their line ("func (file.c:line)") are not.
+ */
 static bool python_frame(const char *name)
 {
-	return strstr(name, " (") && name[strlen(name) - 1] == ')';
+	enum frame_kind k = frame__kind(name);
+
+	return k == FRAME_PY_USER || k == FRAME_PY_STDLIB || k == FRAME_PY_SITE;
 }
 
 /* "leaf <- caller <- ..." of a stack, root frame (the process) left out:

@@ -564,8 +564,27 @@ static int has_sub(const char *s, size_t len, const char *sub)
 	return 0;
 }
 
+/* A compiled language's source file (a native frame's file:line from DWARF):
+ * no Python code object is run from one.
+ */
+static int is_native_source(const char *f, size_t len)
+{
+	static const char *const exts[] = { ".c",   ".h",   ".cc",  ".cpp", ".cxx", ".hh", ".hpp",
+					    ".hxx", ".inc", ".inl", ".C",   ".H",   ".rs", ".S",
+					    ".s",   ".go",  ".zig", ".pyx", ".pxd", ".pxi" };
+
+	for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+		size_t n = strlen(exts[i]);
+
+		if (len > n && !memcmp(f + len - n, exts[i], n))
+			return 1;
+	}
+	return 0;
+}
+
 /* "qualname (file)" with the line merged away (--no-lines, austin without
- * lines): a Python frame when the file is one, line 0.
+ * lines): a Python frame when the file is one, line 0; a native frame's
+ * file too (the parts serve every writer; frame__kind tells them apart).
  */
 static int parse_python_no_line(const char *name, size_t len, struct frame_py *out)
 {
@@ -577,7 +596,8 @@ static int parse_python_no_line(const char *name, size_t len, struct frame_py *o
 	file = open + 2;
 	flen = (size_t)(end - file);
 	if (!((flen > 3 && !memcmp(end - 3, ".py", 3)) ||
-	      (flen > 8 && !memcmp(file, "<frozen ", 8) && end[-1] == '>')))
+	      (flen > 8 && !memcmp(file, "<frozen ", 8) && end[-1] == '>') ||
+	      is_native_source(file, flen)))
 		return 0;
 	out->qualname = name;
 	out->qualname_len = (size_t)(open - name);
@@ -660,7 +680,7 @@ enum frame_kind frame__kind(const char *name)
 			return FRAME_OFFCPU;
 		return FRAME_SYNTHETIC;
 	}
-	if (!frame__parse_python(name, &py))
+	if (!frame__parse_python(name, &py) || is_native_source(py.file, py.file_len))
 		return FRAME_NATIVE;
 	if (has_sub(py.file, py.file_len, "site-packages") ||
 	    has_sub(py.file, py.file_len, "dist-packages"))

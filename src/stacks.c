@@ -59,24 +59,50 @@ const struct stacks_stats *stacks__stats(const struct stacks *b)
 	return &b->stats;
 }
 
-/* Native user frames, root first, in out (RAMPA_MAX_STACK_DEPTH entries).
+/* Native user frames, root first, in out (STACKS_MAX_NATIVE entries), and
+ * for each the index in s->ustack of the address it names (addr, optional)
+ * and whether it is that address's function rather than a call inlined in
+ * it (outer, optional). *naddr gets how many addresses were used.
  * Walking from the leaf, a return address in no mapping means the walk left
  * the real stack (code without frame pointers): nothing rootward of it is
- * kept but that one "[unknown]".
+ * kept but that one "[unknown]". An address whose inlined calls do not fit
+ * keeps its function's frame alone (counted).
  */
-static uint32_t native_frames(struct stacks *b, const struct capture_sample *s, uint32_t *out)
+static uint32_t native_frames(struct stacks *b, const struct capture_sample *s, uint32_t *out,
+			      uint8_t *addr, bool *outer, uint32_t *naddr)
 {
-	uint32_t tmp[RAMPA_MAX_STACK_DEPTH], n = 0;
-	char buf[FOLDED_MAX_FRAME + 1];
+	uint32_t tmp[STACKS_MAX_NATIVE], n = 0, i;
+	uint8_t tmp_addr[STACKS_MAX_NATIVE];
+	const char *const *names;
 
-	for (uint32_t i = 0; i < s->nustack && i < RAMPA_MAX_STACK_DEPTH; i++) {
-		symbolizer__user(b->sym, s->pid, s->ustack[i], i == 0, buf, sizeof(buf));
-		tmp[n++] = profile__intern(b->prof, buf);
-		if (!strcmp(buf, "[unknown]"))
+	for (i = 0; i < s->nustack && i < RAMPA_MAX_STACK_DEPTH; i++) {
+		unsigned int k =
+		    symbolizer__user_frames(b->sym, s->pid, s->ustack[i], i == 0, &names);
+		unsigned int first = 0;
+
+		/* Room for each address left to walk, its function frame at least. */
+		if (n + k > STACKS_MAX_NATIVE - (RAMPA_MAX_STACK_DEPTH - i - 1)) {
+			b->stats.inline_cut += k - 1;
+			first = k - 1;
+		}
+		for (unsigned int j = first; j < k; j++) {
+			tmp_addr[n] = (uint8_t)i;
+			tmp[n++] = profile__intern(b->prof, names[j]);
+		}
+		if (!strcmp(names[k - 1], "[unknown]")) {
+			i++;
 			break;
+		}
 	}
-	for (uint32_t i = 0; i < n; i++)
-		out[i] = tmp[n - 1 - i];
+	*naddr = i;
+	for (uint32_t j = 0; j < n; j++) {
+		out[j] = tmp[n - 1 - j];
+		if (addr)
+			addr[j] = tmp_addr[n - 1 - j];
+		/* Root first, an address's function comes before its inlined calls. */
+		if (outer)
+			outer[j] = j == 0 || tmp_addr[n - 1 - j] != tmp_addr[n - j];
+	}
 	return n;
 }
 
@@ -98,27 +124,38 @@ bool stacks__is_eval_frame(const char *name)
 {
 	static const char eval[] = "_PyEval_EvalFrameDefault";
 
+	/* Its file and line may follow: "_PyEval_EvalFrameDefault (ceval.c:1)". */
 	return !strncmp(name, eval, sizeof(eval) - 1) &&
-	       (name[sizeof(eval) - 1] == '\0' || name[sizeof(eval) - 1] == '.');
+	       (name[sizeof(eval) - 1] == '\0' || name[sizeof(eval) - 1] == '.' ||
+		(name[sizeof(eval) - 1] == ' ' && !strstr(name, " (inlined)")));
 }
 
-/* Which native frames (root first, nnative of them) ran a Python run, found
+/* Which native frames (root first, nnative of them, naming addresses addr[]
+ * of s->ustack, outer[] the functions themselves) ran a Python run, found
  * by address: each run's entry frame (3.12+) lies in the stack frame of the
  * eval-loop call that ran it, whatever that function is named (stripped
  * interpreters, compilers' clones and cold parts). The number of frames
  * marked, or 0 when the addresses do not place every run.
  */
 static uint32_t evals_by_address(const struct capture_sample *s, uint32_t runs, uint32_t nnative,
-				 bool *eval)
+				 bool *eval, const uint8_t *addr, const bool *outer)
 {
 	const struct py_stack *py = s->py;
-	uint32_t found = 0;
+	uint32_t found = 0, prev_depth = 0;
 
 	if (!s->usp || !s->nustack || !py->nentries || py->nentries > RAMPA_PY_MAX_ENTRIES)
 		return 0;
 	for (uint32_t k = 0; k < py->nentries; k++) {
-		uint64_t a = py->entries[k];
-		uint32_t l;
+		uint64_t a = py->entries[k] & PY_ENTRY_ADDR_MASK;
+		uint32_t l, f, d = (uint32_t)(py->entries[k] >> PY_ENTRY_DEPTH_SHIFT);
+		bool empty = d == prev_depth;
+
+		/* An eval-loop call caught before its run's first frame: it
+		 * stays a native frame, no run is placed there.
+		 */
+		prev_depth = d;
+		if (empty)
+			continue;
 
 		/* Not on this stack: 3.14+ ends every thread's frame chain in a
 		 * base frame kept in the thread state, which starts no C call.
@@ -126,12 +163,15 @@ static uint32_t evals_by_address(const struct capture_sample *s, uint32_t runs, 
 		if (a < s->usp[0] || a >= s->usp[s->nustack - 1] + (1u << 16))
 			continue;
 		/* Leaf first: frame l's own stack is [usp[l], usp[l + 1]). */
-		for (l = 0; l < nnative; l++)
+		for (l = 0; l < s->nustack; l++)
 			if (a >= s->usp[l] && (l + 1 >= s->nustack || a < s->usp[l + 1]))
 				break;
-		if (l >= nnative || eval[nnative - 1 - l])
+		for (f = 0; f < nnative; f++)
+			if (outer[f] && addr[f] == l)
+				break;
+		if (f >= nnative || eval[f])
 			return 0;
-		eval[nnative - 1 - l] = true;
+		eval[f] = true;
 		found++;
 	}
 	return found == runs ? found : 0;
@@ -143,8 +183,9 @@ static uint32_t evals_by_address(const struct capture_sample *s, uint32_t runs, 
 bool stacks__splice(struct stacks *b, const struct capture_sample *s, uint32_t *frames, uint32_t *n)
 {
 	const struct py_stack *py = s->py;
-	uint32_t out = *n, runs = 0, evals = 0, native[RAMPA_MAX_STACK_DEPTH], nnative, last;
-	bool missing, eval[RAMPA_MAX_STACK_DEPTH] = { false };
+	uint32_t out = *n, runs = 0, evals = 0, native[STACKS_MAX_NATIVE], nnative, naddr, last, lf;
+	bool missing, eval[STACKS_MAX_NATIVE] = { false }, outer[STACKS_MAX_NATIVE];
+	uint8_t addr[STACKS_MAX_NATIVE];
 	int j;
 
 	for (uint32_t i = 0; i < py->depth; i++)
@@ -152,12 +193,14 @@ bool stacks__splice(struct stacks *b, const struct capture_sample *s, uint32_t *
 	/* The outermost run may lack a marker: the walk ends at its root. */
 	if (py->depth && !(py->frames[py->depth - 1].flags & PY_FRAME_ENTRY))
 		runs++;
-	nnative = native_frames(b, s, native);
-	evals = evals_by_address(s, runs, nnative, eval);
+	nnative = native_frames(b, s, native, addr, outer, &naddr);
+	lf = nnative;
+	evals = evals_by_address(s, runs, nnative, eval, addr, outer);
 	if (!evals) {
 		memset(eval, 0, sizeof(eval));
 		for (uint32_t i = 0; i < nnative; i++) {
-			eval[i] = stacks__is_eval_frame(profile__frame_name(b->prof, native[i]));
+			eval[i] = outer[i] &&
+				  stacks__is_eval_frame(profile__frame_name(b->prof, native[i]));
 			evals += eval[i];
 		}
 	}
@@ -167,7 +210,9 @@ bool stacks__splice(struct stacks *b, const struct capture_sample *s, uint32_t *
 	 * recognised at all (a stripped interpreter): the runs' places are
 	 * then unknown, not missing.
 	 */
-	missing = evals >= 1 && evals + 1 == runs && nnative > 1 && !eval[nnative - 1];
+	while (lf > 0 && addr[lf - 1] == 0)
+		lf--; /* the leaf address's first frame (its inlined calls follow) */
+	missing = evals >= 1 && evals + 1 == runs && lf > 0 && lf < nnative && !eval[lf];
 	if ((!evals && !missing) || (evals != runs && !missing) || py->truncated ||
 	    s->py_status == PY_READ_FAILED) {
 		p_debug("splice: %u eval frames, %u Python runs in %u frames", evals, runs,
@@ -180,16 +225,16 @@ bool stacks__splice(struct stacks *b, const struct capture_sample *s, uint32_t *
 	 */
 	last = nnative;
 	for (uint32_t i = nnative; i-- > 0;)
-		if (eval[i] || (missing && i == nnative - 1)) {
+		if (eval[i] || (missing && i == lf)) {
 			last = i;
 			break;
 		}
 	if (last < nnative) {
-		uint32_t keep = missing && last == nnative - 1 ? nnative : last + 1;
+		uint32_t keep = missing && last == lf ? nnative : last + 1;
 		bool own = keep < nnative;
 
 		for (uint32_t i = keep; i < nnative && own; i++)
-			own = python__in_interpreter(b->py, s->pid, s->ustack[nnative - 1 - i]);
+			own = python__in_interpreter(b->py, s->pid, s->ustack[addr[i]]);
 		if (own) {
 			nnative = keep;
 			b->stats.interp_leaf += s->kind == KIND_CPU ? s->count : 0;
@@ -197,7 +242,7 @@ bool stacks__splice(struct stacks *b, const struct capture_sample *s, uint32_t *
 	}
 	j = (int)py->depth - 1; /* next Python frame, walking root to leaf */
 	for (uint32_t i = 0; i < nnative; i++) {
-		if (!eval[i] && !(missing && i == nnative - 1)) {
+		if (!eval[i] && !(missing && i == lf)) {
 			frames[out++] = native[i];
 			continue;
 		}
@@ -239,8 +284,12 @@ void stacks__python_then_leaf(struct stacks *b, const struct capture_sample *s, 
 	for (int i = (int)py->depth - 1; i >= 0; i--)
 		frames[(*n)++] = python_frame(b, s, &py->frames[i]);
 	if (s->nustack && !python__in_interpreter(b->py, s->pid, s->ustack[0])) {
-		symbolizer__user(b->sym, s->pid, s->ustack[0], true, buf, sizeof(buf));
-		frames[(*n)++] = profile__intern(b->prof, buf);
+		const char *const *names;
+		unsigned int k =
+		    symbolizer__user_frames(b->sym, s->pid, s->ustack[0], true, &names);
+
+		while (k)
+			frames[(*n)++] = profile__intern(b->prof, names[--k]);
 	}
 }
 
@@ -398,7 +447,9 @@ uint32_t stacks__build(struct stacks *b, const struct capture_sample *s, uint32_
 			b->stats.leaf_only += s->kind == KIND_CPU ? s->count : 0;
 		}
 	} else {
-		n += native_frames(b, s, frames + n);
+		uint32_t naddr;
+
+		n += native_frames(b, s, frames + n, NULL, NULL, &naddr);
 		if (s->py_status == PY_READ_FAILED || s->py_status == PY_MAP_FULL)
 			frames[n++] = profile__intern(b->prof, "[python stack lost]");
 	}
@@ -418,12 +469,12 @@ uint32_t stacks__build(struct stacks *b, const struct capture_sample *s, uint32_
 
 void stacks__warm(struct stacks *b, const struct capture_sample *s)
 {
-	char buf[FOLDED_MAX_FRAME + 1];
+	const char *const *names;
 
 	if (b->opts.per_thread)
 		thread_frame(b, s->pid, s->tid);
 	for (uint32_t i = 0; i < s->nustack; i++)
-		symbolizer__user(b->sym, s->pid, s->ustack[i], i == 0, buf, sizeof(buf));
+		symbolizer__user_frames(b->sym, s->pid, s->ustack[i], i == 0, &names);
 }
 
 static bool of_pid(const struct u64map_slot *e, void *ctx)

@@ -210,6 +210,8 @@ static int fill_losses(struct session *se, const uint64_t *st, const struct symb
 	    (struct loss){ "stacks evicted before drain", se->ustack_lost + se->kstack_lost };
 	losses[nl++] = (struct loss){ "frames in no known mapping", ss->unmapped };
 	losses[nl++] = (struct loss){ "frames in unreadable files", ss->no_file };
+	losses[nl++] = (struct loss){ "inlined-call frames not shown: nested too deep",
+				      ss->inline_dropped + stacks__stats(se->stacks)->inline_cut };
 	losses[nl++] =
 	    (struct loss){ "target files refused: not regular or too large", ss->files_refused };
 	losses[nl++] = (struct loss){ "frame names with invalid UTF-8 (now U+FFFD)",
@@ -433,6 +435,14 @@ void session__print_summary(struct session *se)
 			"no symbols%s)\n",
 			ss->no_file + ss->no_symbol, ss->no_file + ss->no_symbol == 1 ? "" : "s",
 			ss->no_file ? " or could not be read" : "");
+	/* Not losses: where native names came from, and the cache's bound. */
+	if (ss->srclines || ss->inlined || ss->cache_dropped)
+		fprintf(stderr,
+			"  lines         %" PRIu64
+			" native code addresses named with file:line from "
+			"DWARF, %" PRIu64 " inlined-call frames; %" PRIu64
+			" names let go at the cache's bound (named again when seen)\n",
+			ss->srclines, ss->inlined, ss->cache_dropped);
 	if (ss->files_dropped)
 		fprintf(stderr,
 			"  symbols       %" PRIu64 " file%s' symbol tables let go (mapped by no "

@@ -13,7 +13,9 @@
 #include "elf_syms.h"
 #include "ksyms.h"
 #include "procmaps.h"
+#include "srcline.h"
 #include "symbolize.h"
+#include "u64map.h"
 #include "util.h"
 
 /* A process's maps are re-read on a miss at most this often. */
@@ -23,15 +25,33 @@
  * beyond this many the one idle longest is let go.
  */
 #define IDLE_FILES_MAX 64
+/* Named frames of (file, address) kept, over all files: past this many a
+ * file's whole cache is let go (counted) before it takes another.
+ */
+#define FRAME_CACHE_MAX (1u << 18)
+
+/* The frames of one (file, address), innermost first: n names, each
+ * NUL-terminated, one after the other.
+ */
+struct cached_frames {
+	unsigned int n;
+	bool no_symbol; /* named file+offset: counted again on every hit */
+	char names[];
+};
 
 struct elf_file {
 	dev_t dev;
 	ino_t ino;
 	off_t size;
 	struct timespec mtime;
-	struct elf_syms *syms; /* NULL: not an ELF we can read */
-	unsigned int refs;     /* map entries of known processes resolved to it */
-	uint64_t idle_since;   /* sym->idle_clock when refs fell to 0 */
+	struct elf_syms *syms;	 /* NULL: not an ELF we can read */
+	struct srcline *srcline; /* NULL: not tried yet, or unreadable by libdwfl */
+	bool srcline_tried;
+	char *path;	      /* as the process maps it, for libdwfl's debuglink search */
+	pid_t pid;	      /* the process it was first read for: its root has debug files */
+	struct u64map frames; /* link address -> struct cached_frames * */
+	unsigned int refs;    /* map entries of known processes resolved to it */
+	uint64_t idle_since;  /* sym->idle_clock when refs fell to 0 */
 	struct elf_file *next;
 };
 
@@ -54,8 +74,12 @@ struct symbolizer {
 	struct ksyms *ksyms;
 	const char *kallsyms_path;
 	bool ksyms_tried;
-	size_t nidle;	     /* files with refs 0 */
-	uint64_t idle_clock; /* counts files going idle */
+	size_t nidle;				/* files with refs 0 */
+	size_t ncached;				/* entries of all files' frame caches */
+	bool no_srcline;			/* names from symbol tables only: no DWARF read */
+	const char *out[SYMBOLIZER_MAX_FRAMES]; /* what symbolizer__user_frames returns */
+	char scratch[SYMBOLIZER_FRAME_LEN];	/* a name that is not cached */
+	uint64_t idle_clock;			/* counts files going idle */
 	struct symbolizer_stats stats;
 };
 
@@ -64,7 +88,27 @@ struct symbolizer *symbolizer__new(const char *kallsyms_path)
 	struct symbolizer *sym = xcalloc(1, sizeof(*sym));
 
 	sym->kallsyms_path = kallsyms_path;
+	/* RAMPA_SRCLINE=0: names only, the cheap way (docs/PERFORMANCE.md). */
+	sym->no_srcline = getenv("RAMPA_SRCLINE") && !strcmp(getenv("RAMPA_SRCLINE"), "0");
 	return sym;
+}
+
+static void file_cache_clear(struct symbolizer *sym, struct elf_file *f)
+{
+	for (size_t i = 0; i < f->frames.cap; i++)
+		if (u64map_used(&f->frames, i))
+			free((void *)(uintptr_t)f->frames.slots[i].val);
+	sym->ncached -= f->frames.n;
+	u64map_free(&f->frames);
+}
+
+static void file_free(struct symbolizer *sym, struct elf_file *f)
+{
+	file_cache_clear(sym, f);
+	srcline__free(f->srcline);
+	elf_syms__free(f->syms);
+	free(f->path);
+	free(f);
 }
 
 /* The file idle longest goes, while more than IDLE_FILES_MAX are idle. */
@@ -82,8 +126,7 @@ static void trim_idle_files(struct symbolizer *sym)
 			return;
 		f = *oldest;
 		*oldest = f->next;
-		elf_syms__free(f->syms);
-		free(f);
+		file_free(sym, f);
 		sym->nidle--;
 		sym->stats.files_dropped++;
 	}
@@ -131,8 +174,7 @@ void symbolizer__free(struct symbolizer *sym)
 	for (int i = 0; i < FILE_BUCKETS; i++) {
 		for (struct elf_file *f = sym->files[i], *n; f; f = n) {
 			n = f->next;
-			elf_syms__free(f->syms);
-			free(f);
+			file_free(sym, f);
 		}
 	}
 	ksyms__free(sym->ksyms);
@@ -261,6 +303,8 @@ static struct elf_file *file_for_fd(struct symbolizer *sym, int fd, pid_t pid, c
 	f->ino = st.st_ino;
 	f->size = st.st_size;
 	f->mtime = st.st_mtim;
+	f->pid = pid;
+	f->path = xstrdup(what);
 	f->syms = elf_syms__open_fd(fd, &err);
 	if (f->syms)
 		add_debug_symbols(sym, f->syms, pid);
@@ -273,11 +317,10 @@ static struct elf_file *file_for_fd(struct symbolizer *sym, int fd, pid_t pid, c
 
 /* The mapped file itself: map_files sees through deletion and replacement;
  * the path under /proc/PID/root resolves inside containers and chroots.
+ * An fd, or -1.
  */
-static struct elf_file *open_mapped_file(struct symbolizer *sym, pid_t pid,
-					 const struct map_entry *m)
+static int open_mapped_fd(struct symbolizer *sym, pid_t pid, const struct map_entry *m)
 {
-	struct elf_file *f = NULL;
 	char path[PATH_MAX];
 	struct stat st;
 	int fd;
@@ -302,11 +345,43 @@ static struct elf_file *open_mapped_file(struct symbolizer *sym, pid_t pid,
 			fd = -1;
 		}
 	}
+	return fd;
+}
+
+static struct elf_file *open_mapped_file(struct symbolizer *sym, pid_t pid,
+					 const struct map_entry *m)
+{
+	struct elf_file *f;
+	int fd = open_mapped_fd(sym, pid, m);
+
 	if (fd < 0)
 		return NULL;
 	f = file_for_fd(sym, fd, pid, m->path);
 	close(fd);
 	return f;
+}
+
+/* f's libdwfl reader, made on the first frame that needs it (most mapped
+ * files never have a sample): the file is opened again, as mapped by pid.
+ */
+static struct srcline *file_srcline(struct symbolizer *sym, struct elf_file *f, pid_t pid,
+				    const struct map_entry *m)
+{
+	struct stat st;
+	int fd;
+
+	if (f->srcline_tried)
+		return f->srcline;
+	f->srcline_tried = true;
+	fd = open_mapped_fd(sym, pid, m);
+	if (fd < 0)
+		return NULL;
+	if (!fstat(fd, &st) && st.st_dev == f->dev && st.st_ino == f->ino)
+		f->srcline = srcline__open(fd, f->path, f->pid);
+	close(fd);
+	if (!f->srcline)
+		sym->stats.srcline_unreadable++;
+	return f->srcline;
 }
 
 /* The symbol as people read it (C++ and Rust demangled), into buf. */
@@ -323,17 +398,147 @@ static const char *basename_of(const char *path)
 	return s ? s + 1 : path;
 }
 
-const char *symbolizer__user(struct symbolizer *sym, pid_t pid, uint64_t addr, bool leaf, char *buf,
-			     size_t len)
+_Static_assert(SRCLINE_MAX_INLINE <= SYMBOLIZER_MAX_FRAMES,
+	       "an address's frames must fit symbolizer__user_frames' answer");
+
+/* One frame's label: "func (file.c:LINE)" as Python frames show theirs,
+ * an inlined call marked as perf marks it: "func (inlined) (file.h:LINE)".
+ */
+static void frame_label(const char *func, const struct srcline_frame *fr, char *buf, size_t len)
+{
+	char name[SYMBOLIZER_FRAME_LEN - 64]; /* room for the file and line */
+
+	demangle_into(func, name, sizeof(name));
+	if (fr->file && fr->line)
+		snprintf(buf, len, "%s%s (%s:%u)", name, fr->inlined ? " (inlined)" : "",
+			 basename_of(fr->file), fr->line);
+	else
+		snprintf(buf, len, "%s%s", name, fr->inlined ? " (inlined)" : "");
+}
+
+/* Let every file's cache go when all of them hold FRAME_CACHE_MAX: the hot
+ * addresses come back on their next sample.
+ */
+static void bound_caches(struct symbolizer *sym)
+{
+	if (sym->ncached < FRAME_CACHE_MAX)
+		return;
+	sym->stats.cache_dropped += sym->ncached;
+	for (int i = 0; i < FILE_BUCKETS; i++)
+		for (struct elf_file *f = sym->files[i]; f; f = f->next)
+			file_cache_clear(sym, f);
+}
+
+static unsigned int out_cached(struct symbolizer *sym, const struct cached_frames *c)
+{
+	const char *p = c->names;
+
+	for (unsigned int i = 0; i < c->n; i++) {
+		sym->out[i] = p;
+		p += strlen(p) + 1;
+	}
+	return c->n;
+}
+
+static unsigned int out_scratch(struct symbolizer *sym)
+{
+	sym->out[0] = sym->scratch;
+	return 1;
+}
+
+/* Frames of a file's link address vaddr (innermost first) into sym->out,
+ * through the file's cache.
+ */
+static unsigned int file_frames(struct symbolizer *sym, struct elf_file *f, pid_t pid,
+				const struct map_entry *m, uint64_t vaddr)
+{
+	static char labels[SRCLINE_MAX_INLINE][SYMBOLIZER_FRAME_LEN];
+	struct srcline_frame fr[SRCLINE_MAX_INLINE];
+	struct srcline *sl = NULL;
+	struct cached_frames *c;
+	unsigned int n = 0, dropped = 0;
+	const char *name;
+	uint64_t *slot;
+	size_t size = 0;
+
+	if (!sym->no_srcline) {
+		slot = u64map_find(&f->frames, vaddr);
+		if (slot) {
+			c = (struct cached_frames *)(uintptr_t)*slot;
+			sym->stats.no_symbol += c->no_symbol;
+			sym->stats.cache_hits++;
+			return out_cached(sym, c);
+		}
+		sl = file_srcline(sym, f, pid, m);
+	}
+	if (sl)
+		n = srcline__frames(sl, vaddr, true, fr, SRCLINE_MAX_INLINE, &dropped);
+	sym->stats.inline_dropped += dropped;
+	/* The real function: by symbol table first (separate debug symbols
+	 * by build id included), then what libdwfl found (debuglink,
+	 * debuginfod): without lines, its symbol tables only.
+	 */
+	name = elf_syms__lookup(f->syms, vaddr, NULL);
+	if (!name && (sl || (sym->no_srcline && (sl = file_srcline(sym, f, pid, m)))))
+		name = srcline__symbol(sl, vaddr);
+	if (!name && n)
+		name = fr[n - 1].func;
+	if (!name) {
+		uint64_t start;
+
+		/* Name stripped code by the start of its function, so samples in
+		 * one function add up in one frame.
+		 */
+		if (!elf_syms__function_start(f->syms, vaddr, &start))
+			vaddr = start;
+		sym->stats.no_symbol++;
+		snprintf(labels[0], sizeof(labels[0]), "%s+0x%" PRIx64, basename_of(m->path),
+			 vaddr);
+		n = 1;
+	} else if (!n) {
+		demangle_into(name, labels[0], sizeof(labels[0]));
+		n = 1;
+	} else {
+		frame_label(name, &fr[n - 1], labels[n - 1], sizeof(labels[n - 1]));
+		sym->stats.srclines += fr[n - 1].file && fr[n - 1].line;
+		for (unsigned int i = 0; i + 1 < n; i++)
+			frame_label(fr[i].func ? fr[i].func : "[inlined function without a name]",
+				    &fr[i], labels[i], sizeof(labels[i]));
+		sym->stats.inlined += n - 1;
+	}
+	if (sym->no_srcline) {
+		snprintf(sym->scratch, sizeof(sym->scratch), "%s", labels[0]);
+		return out_scratch(sym);
+	}
+	for (unsigned int i = 0; i < n; i++)
+		size += strlen(labels[i]) + 1;
+	c = xmalloc(sizeof(*c) + size);
+	c->n = n;
+	c->no_symbol = !name;
+	size = 0;
+	for (unsigned int i = 0; i < n; i++) {
+		size_t l = strlen(labels[i]) + 1;
+
+		memcpy(c->names + size, labels[i], l);
+		size += l;
+	}
+	bound_caches(sym);
+	*u64map_slot(&f->frames, vaddr, NULL) = (uint64_t)(uintptr_t)c;
+	sym->ncached++;
+	return out_cached(sym, c);
+}
+
+unsigned int symbolizer__user_frames(struct symbolizer *sym, pid_t pid, uint64_t addr, bool leaf,
+				     const char *const **names)
 {
 	struct proc_entry *p = proc_get(sym, pid, true);
 	const struct map_entry *m = NULL;
 	struct elf_file *f;
 	uint64_t lookup = leaf || addr == 0 ? addr : addr - 1;
 	uint64_t off, vaddr;
-	const char *name;
 	size_t idx;
 
+	*names = sym->out;
 	sym->stats.frames++;
 	if (!p->maps && !p->gone)
 		proc_read_maps(sym, p);
@@ -345,17 +550,17 @@ const char *symbolizer__user(struct symbolizer *sym, pid_t pid, uint64_t addr, b
 	}
 	if (!m) {
 		sym->stats.unmapped++;
-		snprintf(buf, len, "[unknown]");
-		return buf;
+		snprintf(sym->scratch, sizeof(sym->scratch), "[unknown]");
+		return out_scratch(sym);
 	}
 	if (!m->path[0] || m->path[0] == '[') {
 		if (!strcmp(m->path, "[vdso]")) {
-			snprintf(buf, len, "[vdso]");
+			snprintf(sym->scratch, sizeof(sym->scratch), "[vdso]");
 		} else {
 			sym->stats.unmapped++;
-			snprintf(buf, len, "[unknown]");
+			snprintf(sym->scratch, sizeof(sym->scratch), "[unknown]");
 		}
-		return buf;
+		return out_scratch(sym);
 	}
 
 	idx = (size_t)(m - p->maps->entries);
@@ -367,26 +572,28 @@ const char *symbolizer__user(struct symbolizer *sym, pid_t pid, uint64_t addr, b
 	off = lookup - m->start + m->pgoff;
 	if (!f || !f->syms) {
 		sym->stats.no_file++;
-		snprintf(buf, len, "%s+0x%" PRIx64, basename_of(m->path), off);
-		return buf;
+		snprintf(sym->scratch, sizeof(sym->scratch), "%s+0x%" PRIx64, basename_of(m->path),
+			 off);
+		return out_scratch(sym);
 	}
 	if (elf_syms__offset_to_vaddr(f->syms, off, &vaddr))
 		vaddr = off;
-	name = elf_syms__lookup(f->syms, vaddr, NULL);
-	if (!name) {
-		uint64_t start;
+	return file_frames(sym, f, pid, m, vaddr);
+}
 
-		/* Name stripped code by the start of its function, so samples in
-		 * one function add up in one frame.
-		 */
-		if (!elf_syms__function_start(f->syms, vaddr, &start))
-			vaddr = start;
-		sym->stats.no_symbol++;
-		snprintf(buf, len, "%s+0x%" PRIx64, basename_of(m->path), vaddr);
-		return buf;
-	}
-	demangle_into(name, buf, len);
+const char *symbolizer__user(struct symbolizer *sym, pid_t pid, uint64_t addr, bool leaf, char *buf,
+			     size_t len)
+{
+	const char *const *names;
+	unsigned int n = symbolizer__user_frames(sym, pid, addr, leaf, &names);
+
+	snprintf(buf, len, "%s", names[n - 1]);
 	return buf;
+}
+
+void symbolizer__set_srcline(struct symbolizer *sym, bool on)
+{
+	sym->no_srcline = !on;
 }
 
 const char *symbolizer__kernel(struct symbolizer *sym, uint64_t addr, char *buf, size_t len)

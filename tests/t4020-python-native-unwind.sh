@@ -7,7 +7,8 @@
 # sits under outer in its true order. sorted() with a Python key function
 # shows the sort's C frames between caller and keyfn. C calling back into
 # Python (libc's qsort through ctypes, a sqlite user function) puts the
-# callback under its true caller on Debian's stripped 3.11 and on 3.15.
+# callback under its true caller on Debian's stripped 3.11 and on 3.15,
+# where every stack with Python frames hangs from _start (one tower).
 . "$(dirname "$0")/lib.sh"
 require_bpf
 
@@ -39,6 +40,18 @@ for entry in "${interpreters[@]}"; do
 		echo "in order: $s% of $(total '"$label"'.key) keyfn samples" &&
 		awk -v s="$s" "BEGIN { exit !(s >= 90) }"
 	'
+	# A run entered from C whose first frame is not pushed yet ran no
+	# Python frame: its eval-loop call stays a native frame instead of
+	# making the whole stack fall back to Python frames over the leaf.
+	case $label in 3.15-*)
+		test_expect_success "$label: one workload, one tower: Python stacks all start at _start" '
+			grep -v "^# " '"$label"'.folded | grep -E "unwind_drive\.py:" >'"$label"'.py &&
+			s=$(share '"$label"'.py "^[^;]+;_start;") &&
+			echo "from _start: $s% of $(total '"$label"'.py) samples with Python frames" &&
+			awk -v s="$s" "BEGIN { exit !(s >= 98) }"
+		'
+		;;
+	esac
 	case $label in 3.11-host | 3.15-*) ;; *) continue ;; esac
 	for m in qsort sqlite; do
 		# shellcheck disable=SC2086

@@ -633,10 +633,15 @@ static int cmd_stacks(int argc, char **argv)
 	__u64 ustack[RAMPA_MAX_STACK_DEPTH];
 	uint32_t frames[STACKS_MAX_FRAMES], n = 0, nu = 0;
 	struct capture_sample s = { .pid = (__u32)getpid(), .kind = KIND_CPU, .count = 1 };
+
 	char *list = xstrdup(argv[0]), *save = NULL, *tok;
 	char *names[RAMPA_PY_MAX_DEPTH];
 	uint32_t flags[RAMPA_PY_MAX_DEPTH], np = 0;
 
+	/* Where Python frames go is tested here, not naming: names without
+	 * the file:line this -g build would add.
+	 */
+	symbolizer__set_srcline(sym, false);
 	/* Native: given root first, a sample holds them leaf first. */
 	for (tok = strtok_r(list, ",", &save); tok && nu < RAMPA_MAX_STACK_DEPTH;
 	     tok = strtok_r(NULL, ",", &save)) {

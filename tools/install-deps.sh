@@ -11,9 +11,12 @@ with_test=false
 
 pkgs=(clang-19 llvm-19 bpftool libbpf-dev libelf-dev libdw-dev zlib1g-dev libiberty-dev libcurl4-openssl-dev libncurses-dev pkg-config
       make gcc
-      perl python3 python3-docutils)
+      perl python3 python3-docutils
+      libdebuginfod1)  # libdw loads it for DEBUGINFOD_URLS (native frames' debug files)
 if $with_test; then
 	pkgs+=(chromium golang-go libclang-rt-19-dev python3-pytest debootstrap libxml2-utils tmux)
+	# t2005 serves a debug file over debuginfod; linux-perf for perf comparisons.
+	pkgs+=(debuginfod linux-perf)
 	# Any nodejs that brings npm will do (Debian's needs its npm package).
 	command -v npm >/dev/null || pkgs+=(nodejs npm)
 fi
