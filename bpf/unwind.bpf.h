@@ -148,6 +148,7 @@ struct unwind_walk {
 	__u32 n;      /* frames in unwind_scratch so far */
 	__u32 status; /* enum unwind_status once the walk ends */
 	__u32 missed; /* a pc in no mapping the process has */
+	__u32 log;    /* log the words read in unwind_reads (to remember the walk) */
 };
 
 struct map_search {
@@ -261,8 +262,10 @@ static __always_inline __u32 unwind_fp_step(struct unwind_walk *w)
 		unwind_log_failed();
 		return UNWIND_NO_TABLE;
 	}
-	unwind_log(w->bp, frame[0]);
-	unwind_log(w->bp + 8, frame[1]);
+	if (w->log) {
+		unwind_log(w->bp, frame[0]);
+		unwind_log(w->bp + 8, frame[1]);
+	}
 	stat_inc(STAT_UNWIND_FP_FRAMES);
 	w->sp = w->bp + 16;
 	w->bp = frame[0];
@@ -332,7 +335,8 @@ __noinline long unwind_frame(struct unwind_walk *w)
 		w->status = UNWIND_UNREADABLE;
 		return 1;
 	}
-	unwind_log(cfa - 8, ra);
+	if (w->log)
+		unwind_log(cfa - 8, ra);
 	if (row->kind & UNWIND_RBP_SAVED) {
 		bp = 0;
 		if (bpf_probe_read_user(&bp, sizeof(bp), (void *)(cfa + (__s64)row->rbp_off * 8))) {
@@ -340,7 +344,8 @@ __noinline long unwind_frame(struct unwind_walk *w)
 			w->status = UNWIND_UNREADABLE;
 			return 1;
 		}
-		unwind_log(cfa + (__s64)row->rbp_off * 8, bp);
+		if (w->log)
+			unwind_log(cfa + (__s64)row->rbp_off * 8, bp);
 		w->bp = bp;
 	}
 	w->sp = cfa;
@@ -586,6 +591,7 @@ __noinline __u64 unwind_user_from(__u32 pid, struct unwind_start *r)
 	log->n = 0;
 	log->unusable = 0;
 	gen = unwind_gen;
+	w.log = r->reuse;
 	w.pc = r->pc;
 	w.sp = r->sp;
 	w.bp = r->bp;
