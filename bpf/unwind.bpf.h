@@ -77,8 +77,15 @@ struct {
 	__type(value, struct unwind_reads);
 } unwind_reads SEC(".maps");
 
-/* A thread's last walk at a switch-out: its registers, where the stack it
- * gave is kept, and the words it read (offsets from lo).
+struct unwind_start {
+	__u64 pc, sp, bp;
+	__u32 which;  /* 0, 1: ustacks0, ustacks1; 2: offcpu_ustacks */
+	__u32 reuse;  /* 1: reuse the thread's last walk when checked unchanged */
+	__u32 status; /* out: enum unwind_status */
+};
+
+/* A walk at a switch-out: its registers, where the stack it gave is kept,
+ * and the words it read (offsets from lo).
  */
 struct unwind_memo {
 	__u64 pc, sp, bp;
@@ -93,12 +100,27 @@ struct unwind_memo {
 	__u64 val[RAMPA_UNWIND_MEMO_READS];
 };
 
+/* A thread's last two walks; last: the slot used last (the other one is
+ * replaced first).
+ */
+struct unwind_memos {
+	struct unwind_memo slot[2];
+	__u32 last;
+	__u32 pad;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, struct unwind_memo);
+	__type(value, struct unwind_memos);
 } unwind_memos SEC(".maps");
+
+static __always_inline bool memo_matches(const struct unwind_memo *m, __u32 pid,
+					 const struct unwind_start *r)
+{
+	return m->pid == pid && m->pc == r->pc && m->sp == r->sp && m->bp == r->bp;
+}
 
 /* The stack span of a memo, read back in one copy to check its words. */
 struct unwind_span {
@@ -375,13 +397,6 @@ static long unwind_step(__u32 i, void *ctx)
 	return ret ? 1 : 0;
 }
 
-struct unwind_start {
-	__u64 pc, sp, bp;
-	__u32 which;  /* 0, 1: ustacks0, ustacks1; 2: offcpu_ustacks */
-	__u32 reuse;  /* 1: reuse the thread's last walk when checked unchanged */
-	__u32 status; /* out: enum unwind_status */
-};
-
 /* Stacks cut, by cause: each stack given, walked or reused. */
 static __always_inline void count_unwind_status(__u32 status)
 {
@@ -424,23 +439,32 @@ static long memo_check_step(__u32 i, void *ctx)
 	return 0;
 }
 
-/* The current thread's last walk, if it is the walk these registers would
- * give now: same process, registers and table generation, and every word
- * it read still holding what it held (read back in one copy). Its stack's
- * hash with r->status set, or 0: walk.
+/* One of the current thread's last walks, if it is the walk these
+ * registers would give now: same process, registers and table generation,
+ * and every word it read still holding what it held (read back in one
+ * copy). Its stack's hash with r->status set, or 0: walk.
  */
 __noinline __u64 unwind_memo_reuse(__u32 pid, struct unwind_start *r)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct memo_check c = {};
+	struct unwind_memos *p;
 	struct unwind_memo *m;
-	__u32 zero = 0, span;
+	__u32 zero = 0, span, i = 0;
 
 	if (!r || r->which != 2)
 		return 0;
-	m = bpf_task_storage_get(&unwind_memos, task, 0, 0);
-	if (!m || !m->hash || m->pid != pid || m->pc != r->pc || m->sp != r->sp || m->bp != r->bp ||
-	    m->gen != unwind_gen)
+	p = bpf_task_storage_get(&unwind_memos, task, 0, 0);
+	if (!p)
+		return 0;
+	m = &p->slot[0];
+	if (!memo_matches(m, pid, r)) {
+		i = 1;
+		m = &p->slot[1];
+		if (!memo_matches(m, pid, r))
+			return 0;
+	}
+	if (!m->hash || m->gen != unwind_gen)
 		return 0;
 	c.buf = bpf_map_lookup_elem(&unwind_span, &zero);
 	if (!c.buf)
@@ -464,6 +488,7 @@ __noinline __u64 unwind_memo_reuse(__u32 pid, struct unwind_start *r)
 		return 0;
 	}
 	r->status = m->status;
+	p->last = i;
 	stat_inc(STAT_UNWIND_REUSED);
 	return m->hash;
 }
@@ -502,23 +527,30 @@ static long memo_fill_step(__u32 i, void *ctx)
 }
 
 /* Remember the walk just made by the current thread (in unwind_reads) as
- * the one its registers in r give, kept under hash.
+ * the one its registers in r give, kept under hash: in the slot of these
+ * registers, else in the one used least recently.
  */
 __noinline long unwind_memo_keep(__u32 pid, struct unwind_start *r, __u64 hash, __u64 gen)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct memo_fill f = { .lo = ~0ull };
+	struct unwind_memos *p;
 	struct unwind_memo *m;
-	__u32 zero = 0;
+	__u32 zero = 0, i;
 
 	if (!r || r->which != 2)
 		return 0;
 	f.l = bpf_map_lookup_elem(&unwind_reads, &zero);
 	if (!f.l)
 		return 0;
-	m = bpf_task_storage_get(&unwind_memos, task, 0, 0);
-	if (m)
-		m->hash = 0;
+	p = bpf_task_storage_get(&unwind_memos, task, 0, 0);
+	if (p) {
+		/* A walk kept for these registers was found changed: not again. */
+		if (memo_matches(&p->slot[0], pid, r))
+			p->slot[0].hash = 0;
+		if (memo_matches(&p->slot[1], pid, r))
+			p->slot[1].hash = 0;
+	}
 	if (f.l->unusable || !f.l->n) {
 		stat_inc(STAT_UNWIND_NOT_KEPT);
 		return 0;
@@ -528,12 +560,20 @@ __noinline long unwind_memo_keep(__u32 pid, struct unwind_start *r, __u64 hash, 
 		stat_inc(STAT_UNWIND_NOT_KEPT);
 		return 0;
 	}
-	if (!m)
-		m = bpf_task_storage_get(&unwind_memos, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!m) {
+	if (!p)
+		p = bpf_task_storage_get(&unwind_memos, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!p) {
 		stat_inc(STAT_UNWIND_NOT_KEPT);
 		return 0;
 	}
+	if (memo_matches(&p->slot[0], pid, r))
+		i = 0;
+	else if (memo_matches(&p->slot[1], pid, r))
+		i = 1;
+	else
+		i = (p->last & 1) ^ 1;
+	m = &p->slot[i & 1];
+	p->last = i & 1;
 	f.m = m;
 	bpf_loop(RAMPA_UNWIND_MEMO_READS, memo_fill_step, &f, 0);
 	m->pc = r->pc;

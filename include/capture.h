@@ -386,10 +386,11 @@ struct capture_event {
 /* Binary-search steps: enough for RAMPA_UNWIND_ROWS rows in one table. */
 #define RAMPA_UNWIND_ROW_STEPS 22
 #define RAMPA_UNWIND_MAP_STEPS 9
-/* A thread's last walk at a switch-out, kept to be reused when it blocks
- * again with the same registers and the same words in the stack slots the
- * walk read: at most this many words read (two a frame at most), all within
- * this many bytes of stack (read back in one copy to check them).
+/* A thread's last walks at a switch-out (two: where it blocks and where it
+ * is preempted, say), kept to be reused when it leaves again with the same
+ * registers and the same words in the stack slots the walk read: at most
+ * this many words read (two a frame at most), all within this many bytes
+ * of stack (read back in one copy to check them).
  */
 #define RAMPA_UNWIND_MEMO_READS 128
 #define RAMPA_UNWIND_MEMO_SPAN	16384

@@ -71,7 +71,13 @@ test_expect_success 'offcpu: stacks that differ two frames up are told apart, 3:
 	c=$(share deep.folded ";main;c;via;pause_ms;") && d=$(share deep.folded ";main;d;via;pause_ms;") &&
 	echo "c $c%, d $d%" && awk -v c="$c" -v d="$d" "BEGIN { exit !(c >= 65 && c <= 85 && d >= 15 && d <= 35) }"
 '
-"$RAMPA" record --mode offcpu -o pp.folded -- "$WL/pingpong" 20000 2>pp.err
+# Attached with -p: the tables are in place before the first switch.
+"$WL/pingpong" 100000000 >/dev/null &
+pp=$!
+sleep 0.5
+"$RAMPA" record --mode offcpu -p $pp -d 1 -o pp.folded 2>pp.err
+kill $pp
+wait $pp 2>/dev/null
 test_expect_success 'offcpu: a thread blocking where it blocked before reuses its walk, whole' '
 	grep "^  unwinding" pp.err &&
 	walked=$(sed -n "s/^  unwinding *\([0-9]*\) stacks walked.*/\1/p" pp.err) &&
