@@ -604,7 +604,7 @@ __noinline __u64 unwind_user_from(__u32 pid, struct unwind_start *r)
 	struct unwind_proc *proc;
 	struct user_stack *st;
 	__u32 zero = 0;
-	__u64 gen;
+	__u64 gen = 0;
 	void *map;
 	long err;
 
@@ -624,14 +624,14 @@ __noinline __u64 unwind_user_from(__u32 pid, struct unwind_start *r)
 			count_unwind_status(r->status);
 			return hash;
 		}
+		log = bpf_map_lookup_elem(&unwind_reads, &zero);
+		if (!log)
+			return 0;
+		log->n = 0;
+		log->unusable = 0;
+		gen = unwind_gen;
+		w.log = 1;
 	}
-	log = bpf_map_lookup_elem(&unwind_reads, &zero);
-	if (!log)
-		return 0;
-	log->n = 0;
-	log->unusable = 0;
-	gen = unwind_gen;
-	w.log = r->reuse;
 	w.pc = r->pc;
 	w.sp = r->sp;
 	w.bp = r->bp;
