@@ -67,9 +67,12 @@ test_expect_success 'a library mapped after attach (dlopen) is unwound' '
 # instruction and stack pointer: their stacks differ two frames above the
 # leaf, in via()'s return address.
 "$RAMPA" record -q --mode offcpu -o deep.folded -- "$WL/callers" 2 deep 2>deep.err
+# A walk reused without checking every word gives 100:0 (seen with a check
+# of the leaf's word only); +-10 points tells that apart.
 test_expect_success 'offcpu: stacks that differ two frames up are told apart, 3:1' '
 	c=$(share deep.folded ";main;c;via;pause_ms;") && d=$(share deep.folded ";main;d;via;pause_ms;") &&
-	echo "c $c%, d $d%" && awk -v c="$c" -v d="$d" "BEGIN { exit !(c >= 65 && c <= 85 && d >= 15 && d <= 35) }"
+	echo "c $c%, d $d%" && [ "$(total deep.folded)" -gt 0 ] &&
+	within "$(awk -v c="$c" -v d="$d" "BEGIN { print 100 * c / (c + d) }")" 75 10
 '
 # Attached with -p: the tables are in place before the first switch.
 "$WL/pingpong" 100000000 >/dev/null &
