@@ -80,7 +80,7 @@ struct {
 struct unwind_start {
 	__u64 pc, sp, bp;
 	__u32 which;  /* 0, 1: ustacks0, ustacks1; 2: offcpu_ustacks */
-	__u32 reuse;  /* 1: reuse the thread's last walk when checked unchanged */
+	__u32 reuse;  /* 1: reuse one of the thread's last walks when checked unchanged */
 	__u32 status; /* out: enum unwind_status */
 };
 

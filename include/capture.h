@@ -346,7 +346,7 @@ enum capture_stat {
 	STAT_UNWIND_FP_FRAMES,	    /* frames walked by frame pointers for want of a table */
 	STAT_UNWIND_STACK_FULL,	    /* unwound stack map full: user stack dropped */
 	STAT_UNWIND_MISS_EVENTS,    /* "unknown mapping" events sent to userspace */
-	STAT_UNWIND_REUSED,	    /* switch-outs that reused the thread's last walk, checked */
+	STAT_UNWIND_REUSED,	    /* switch-outs that reused one of the thread's walks, checked */
 	STAT_UNWIND_CHANGED,	    /* ... checked and found changed: walked again */
 	STAT_UNWIND_NOT_KEPT, /* walks not remembered: too many or too spread reads, no room */
 	STAT__MAX,
