@@ -113,7 +113,7 @@ int BPF_PROG(on_mem_fault, unsigned long address, struct pt_regs *regs, unsigned
 	 * unwound-stack map (read by kind, as off-CPU stacks are), else the
 	 * leaf alone under Python, else frame pointers.
 	 */
-	e->key.user_stack = unwind_user(regs, tgid, 2, &e->key.unwind_status);
+	e->key.user_stack = unwind_user(regs, tgid, 2, 0, &e->key.unwind_status);
 	if (e->key.user_stack || e->key.unwind_status != UNWIND_NONE) {
 		/* walked by the CFI unwinder */
 	} else if ((e->key.py_status == PY_OK || e->key.py_status == PY_TRUNCATED) &&

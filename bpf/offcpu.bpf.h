@@ -87,7 +87,7 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 				stat_inc(STAT_OFFCPU_STACK_FULL);
 			s.key.kern_stack_id = -1;
 			s.key.user_stack_id = -1;
-			s.key.user_stack = unwind_user(regs, ptgid, 2, &s.key.unwind_status);
+			s.key.user_stack = unwind_user(regs, ptgid, 2, 1, &s.key.unwind_status);
 			if (s.key.user_stack || s.key.unwind_status != UNWIND_NONE) {
 				/* Walked by the CFI unwinder. */
 			} else if ((s.key.py_status == PY_OK || s.key.py_status == PY_TRUNCATED) &&

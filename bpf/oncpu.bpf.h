@@ -67,7 +67,7 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 	if (task->flags & PF_KTHREAD) {
 		/* nothing */
 	} else if ((key.user_stack = unwind_user((struct pt_regs *)bpf_task_pt_regs(task), tgid,
-						 buf, &key.unwind_status)) ||
+						 buf, 0, &key.unwind_status)) ||
 		   key.unwind_status != UNWIND_NONE) {
 		/* Walked by the CFI unwinder (0 with a status: the stack was lost). */
 	} else if ((key.py_status == PY_OK || key.py_status == PY_TRUNCATED) &&

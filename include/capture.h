@@ -352,6 +352,9 @@ enum capture_stat {
 	STAT_UNWIND_FP_FRAMES,	    /* frames walked by frame pointers for want of a table */
 	STAT_UNWIND_STACK_FULL,	    /* unwound stack map full: user stack dropped */
 	STAT_UNWIND_MISS_EVENTS,    /* "unknown mapping" events sent to userspace */
+	STAT_UNWIND_REUSED,	    /* switch-outs that reused one of the thread's walks, checked */
+	STAT_UNWIND_CHANGED,	    /* ... checked and found changed: walked again */
+	STAT_UNWIND_NOT_KEPT, /* walks not remembered: too many or too spread reads, no room */
 	STAT__MAX,
 };
 
@@ -389,6 +392,14 @@ struct capture_event {
 /* Binary-search steps: enough for RAMPA_UNWIND_ROWS rows in one table. */
 #define RAMPA_UNWIND_ROW_STEPS 22
 #define RAMPA_UNWIND_MAP_STEPS 9
+/* A thread's last walks at a switch-out (two: where it blocks and where it
+ * is preempted, say), kept to be reused when it leaves again with the same
+ * registers and the same words in the stack slots the walk read: at most
+ * this many words read (two a frame at most), all within this many bytes
+ * of stack (read back in one copy to check them).
+ */
+#define RAMPA_UNWIND_MEMO_READS 128
+#define RAMPA_UNWIND_MEMO_SPAN	16384
 
 enum unwind_kind {
 	UNWIND_GAP = 0,	    /* no CFI covers the address: try frame pointers */

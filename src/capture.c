@@ -277,18 +277,29 @@ int capture__set_python(struct capture *c, pid_t pid, const struct py_proc *proc
 	return 0;
 }
 
+/* After the tables or a process's mappings change: the walks the scheduler
+ * hook remembered are walked again, not reused.
+ */
+static void unwind_changed(struct capture *c)
+{
+	__atomic_fetch_add(&c->skel->bss->unwind_gen, 1, __ATOMIC_SEQ_CST);
+}
+
 int capture__unwind_rows(struct capture *c, __u32 first, const struct unwind_row *rows, __u32 n)
 {
 	if (!c->rows || first > RAMPA_UNWIND_ROWS || n > RAMPA_UNWIND_ROWS - first)
 		return -1;
 	memcpy(c->rows + first, rows, (size_t)n * sizeof(*rows));
+	unwind_changed(c);
 	return 0;
 }
 
 int capture__unwind_table(struct capture *c, __u32 id, const struct unwind_table *t)
 {
-	return bpf_map_update_elem(bpf_map__fd(c->skel->maps.unwind_tables), &id, t, BPF_ANY) ? -1
-											      : 0;
+	int err = bpf_map_update_elem(bpf_map__fd(c->skel->maps.unwind_tables), &id, t, BPF_ANY);
+
+	unwind_changed(c);
+	return err ? -1 : 0;
 }
 
 int capture__unwind_proc(struct capture *c, pid_t pid, const struct unwind_proc *p)
@@ -296,11 +307,14 @@ int capture__unwind_proc(struct capture *c, pid_t pid, const struct unwind_proc 
 	int fd = bpf_map__fd(c->skel->maps.unwind_procs);
 	__u32 key = pid;
 
-	if (!p) {
+	int err = 0;
+
+	if (!p)
 		bpf_map_delete_elem(fd, &key);
-		return 0;
-	}
-	return bpf_map_update_elem(fd, &key, p, BPF_ANY) ? -1 : 0;
+	else
+		err = bpf_map_update_elem(fd, &key, p, BPF_ANY);
+	unwind_changed(c);
+	return err ? -1 : 0;
 }
 
 bool capture__can_unwind(const struct capture *c)

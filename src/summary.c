@@ -451,18 +451,28 @@ void session__print_summary(struct session *se)
 	fprintf(stderr, "  attach        %.0f ms from start to sampling\n",
 		1000 * (se->t_sampling - se->t_invoked));
 	/* Not losses: how native stacks were walked. */
-	if (se->unwind)
+	if (se->unwind) {
+		char reuse[160] = "";
+
+		/* Only the scheduler hook (wall, offcpu) reuses walks. */
+		if (st[STAT_UNWIND_REUSED] + st[STAT_UNWIND_CHANGED] + st[STAT_UNWIND_NOT_KEPT])
+			snprintf(reuse, sizeof(reuse),
+				 ", %" PRIu64 " reused after checking their stack words (%" PRIu64
+				 " found changed, %" PRIu64 " not kept)",
+				 st[STAT_UNWIND_REUSED], st[STAT_UNWIND_CHANGED],
+				 st[STAT_UNWIND_NOT_KEPT]);
 		fprintf(stderr,
 			"  unwinding     %" PRIu64 " stacks walked by CFI (%" PRIu64
-			" frames by frame pointers); tables of %" PRIu64 " files (%" PRIu64
+			" frames by frame pointers)%s; tables of %" PRIu64 " files (%" PRIu64
 			" from the disk cache), %" PRIu64
 			" rows (%.1f MiB), built in %.0f ms; %" PRIu64
 			" files without CFI; %" PRIu64 " tables evicted\n",
-			st[STAT_UNWIND_WALKS], st[STAT_UNWIND_FP_FRAMES], us->files, us->cached,
-			us->rows, us->rows * sizeof(struct unwind_row) / 1048576.0,
+			st[STAT_UNWIND_WALKS], st[STAT_UNWIND_FP_FRAMES], reuse, us->files,
+			us->cached, us->rows, us->rows * sizeof(struct unwind_row) / 1048576.0,
 			us->build_ns / 1e6, us->no_cfi, us->evicted);
-	else
+	} else {
 		fprintf(stderr, "  unwinding     frame pointers only\n");
+	}
 	{
 		/* Its CPU since it started, over the wall time since then
 		 * (attach and the final drain included).

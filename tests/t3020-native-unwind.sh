@@ -4,6 +4,7 @@
 # (run -> level1 -> level2 -> level3, workloads/unwind-chain.c) as a program,
 # under Python through ctypes, and as a library mapped after attach; and a
 # binary whose .eh_frame is damaged, which is counted, not followed blindly.
+# Off-CPU: a walk reused at a switch-out is the walk made again.
 . "$(dirname "$0")/lib.sh"
 require_bpf
 
@@ -15,7 +16,9 @@ gcc $nofp -DCHAIN_MAIN -o "$WL/chain" "$TESTS_DIR/workloads/unwind-chain.c" &&
 	gcc $nofp -shared -fPIC -nostdlib -o "$WL/libchain.so" "$TESTS_DIR/workloads/unwind-chain.c" &&
 	gcc $nofp -o "$WL/dlopen" "$TESTS_DIR/workloads/unwind-dlopen.c" -ldl &&
 	gcc $nofp -DCHAIN_MAIN -DBIG_FRAME=65536 -o "$WL/bigchain" \
-		"$TESTS_DIR/workloads/unwind-chain.c" ||
+		"$TESTS_DIR/workloads/unwind-chain.c" &&
+	gcc $nofp -o "$WL/callers" "$TESTS_DIR/workloads/callers.c" &&
+	gcc $nofp -pthread -o "$WL/pingpong" "$TESTS_DIR/workloads/pingpong.c" ||
 	skip_all "cannot build the workloads with gcc"
 cp "$TESTS_DIR/workloads/unwind_drive.py" "$TESTS_DIR/workloads/select_loop.py" "$WL/"
 # Tables compiled during this script, not read from an earlier run's cache.
@@ -77,6 +80,35 @@ test_expect_success 'a library mapped after attach (dlopen) is unwound' '
 	of dl.folded ";level3( |;)" l3 &&
 	s=$(share l3 "^dlopen;_start;__libc_start_main;__libc_start_call_main;main;run;level1;level2;level3") &&
 	echo "whole chain: $s% of $(total l3) level3 samples" && awk -v s="$s" "BEGIN { exit !(s >= 90) }"
+'
+
+# The scheduler hook reuses a thread's last walk only when every stack word
+# it read is unchanged. c() and d() block through via() at the same
+# instruction and stack pointer: their stacks differ two frames above the
+# leaf, in via()'s return address.
+"$RAMPA" record -q --mode offcpu -o deep.folded -- "$WL/callers" 2 deep 2>deep.err
+# A walk reused without checking every word gives 100:0 (seen with a check
+# of the leaf's word only); +-10 points tells that apart.
+test_expect_success 'offcpu: stacks that differ two frames up are told apart, 3:1' '
+	c=$(share deep.folded ";main;c;via;pause_ms;") && d=$(share deep.folded ";main;d;via;pause_ms;") &&
+	echo "c $c%, d $d%" && [ "$(total deep.folded)" -gt 0 ] &&
+	within "$(awk -v c="$c" -v d="$d" "BEGIN { print 100 * c / (c + d) }")" 75 10
+'
+# Attached with -p: the tables are in place before the first switch.
+"$WL/pingpong" 100000000 >/dev/null &
+pp=$!
+sleep 0.5
+"$RAMPA" record --mode offcpu -p $pp -d 1 -o pp.folded 2>pp.err
+kill $pp
+wait $pp 2>/dev/null
+test_expect_success 'offcpu: a thread blocking where it blocked before reuses its walk, whole' '
+	grep "^  unwinding" pp.err &&
+	walked=$(sed -n "s/^  unwinding *\([0-9]*\) stacks walked.*/\1/p" pp.err) &&
+	reused=$(sed -n "s/.* \([0-9]*\) reused after checking.*/\1/p" pp.err) &&
+	[ "$reused" -gt "$walked" ] &&
+	of pp.folded ";__read;" reads &&
+	s=$(share reads "^pingpong;(_start;__libc_start_main;__libc_start_call_main;main|__GI___clone3;start_thread;echo);__read;") &&
+	echo "whole: $s% of the time in read" && awk -v s="$s" "BEGIN { exit !(s >= 90) }"
 '
 
 # Damage: every byte of .eh_frame replaced by a fixed pseudo-random one. The

@@ -9,6 +9,8 @@ echo "## record: on-CPU sampling"; ./overhead.sh 7 20000; echo
 echo "## record: Python workloads"; ./python.sh 5 40000000; echo
 echo "## record --mode wall / offcpu"; ./switch.sh 9 30000 10000; echo; ./switch.sh 9 200000 0; echo
 PINGPONG=python ./switch.sh 9 30000; echo
+PINGPONG=python ./switch.sh 9 20000 300; echo
+echo "## scheduler hook: cost per switch"; ./schedcost.sh 5 20000; echo
 echo "## gil-wait"; ./gil.sh 7 15000000; echo
 echo "## top against record"; ./top.sh 3 30 99 cpu; echo
 echo "## record: start-up-heavy Python"; ./startup.sh 7 20; echo
