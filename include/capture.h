@@ -346,6 +346,7 @@ enum capture_stat {
 	STAT_UNWIND_FP_FRAMES,	    /* frames walked by frame pointers for want of a table */
 	STAT_UNWIND_STACK_FULL,	    /* unwound stack map full: user stack dropped */
 	STAT_UNWIND_MISS_EVENTS,    /* "unknown mapping" events sent to userspace */
+	STAT_INTERVALS_LOST,	    /* interval ring buffer full: a marker's interval lost */
 	STAT__MAX,
 };
 
@@ -358,6 +359,17 @@ enum capture_event_type {
 	 * since): read the process's maps and tables again.
 	 */
 	EVENT_UNWIND_MISS = 5,
+};
+
+/* An off-CPU interval or a GIL futex wait of interval_min_ns or more, sent
+ * as it ends (only when asked: gecko output turns them into markers). The
+ * key is that of the time counted for it; its stacks are in the persistent
+ * off-CPU maps.
+ */
+#define RAMPA_INTERVAL_RING_BYTES (512 * 1024)
+struct interval_event {
+	__u64 start_ns, end_ns; /* CLOCK_MONOTONIC; start_ns is the window's start at the latest */
+	struct sample_key key;
 };
 
 struct capture_event {

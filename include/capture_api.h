@@ -49,7 +49,16 @@ struct capture_opts {
 	 * that names it by e->id is handed to capture__drain's callback.
 	 */
 	void (*on_code)(const struct py_code_event *e, void *ctx);
-	void *ctx; /* for on_event and on_code */
+	/* An off-CPU interval or GIL wait of interval_min_ns (ns) or more that
+	 * ended, from start_ns (the window's start at the latest) to end_ns
+	 * (CLOCK_MONOTONIC), its stacks in s (s->count: its length in ns), as
+	 * capture__poll finds them; NULL: none sent. Besides the counts, which
+	 * have every interval.
+	 */
+	void (*on_interval)(const struct capture_sample *s, __u64 start_ns, __u64 end_ns,
+			    void *ctx);
+	__u64 interval_min_ns;
+	void *ctx; /* for on_event, on_code and on_interval */
 };
 
 /* Load the programs. On failure prints the cause and the fix and returns a

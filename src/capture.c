@@ -23,6 +23,7 @@ struct capture {
 	struct ring_buffer *rb;
 	struct ring_buffer *code_rb; /* code events: names of code objects at first sight */
 	struct ring_buffer *mem_rb;  /* rampa-bpf mem: faults and releases */
+	struct ring_buffer *ivl_rb;  /* intervals for markers (opts.on_interval) */
 	__u64 begin_ns;		     /* the run's window opened (capture__begin) */
 	struct bpf_link **links;     /* one per online CPU */
 	int stats_fd;		     /* BPF run-time statistics on while open; -1: off */
@@ -107,6 +108,29 @@ static int handle_mem_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+static void fill_sample(struct capture *c, const struct sample_key *k, __u64 count, int sfd,
+			int pfd, struct capture_sample *s, __u64 *ustack, __u64 *kstack);
+
+/* An interval's stacks are in the persistent off-CPU maps; the code events
+ * that name its Python frames were sent before it.
+ */
+static int handle_interval(void *ctx, void *data, size_t size)
+{
+	struct capture *c = ctx;
+	const struct interval_event *e = data;
+	__u64 ustack[RAMPA_MAX_STACK_DEPTH], kstack[RAMPA_MAX_STACK_DEPTH];
+	struct capture_sample s;
+	__u64 start;
+
+	if (size < sizeof(*e) || !c->opts.on_interval || !c->begin_ns || e->end_ns <= c->begin_ns)
+		return 0;
+	start = e->start_ns < c->begin_ns ? c->begin_ns : e->start_ns;
+	ring_buffer__consume(c->code_rb);
+	fill_sample(c, &e->key, e->end_ns - start, -1, -1, &s, ustack, kstack);
+	c->opts.on_interval(&s, start, e->end_ns, c->opts.ctx);
+	return 0;
+}
+
 /* Root, or CAP_BPF with CAP_PERFMON (or CAP_SYS_ADMIN on older kernels). */
 static bool has_privileges(void)
 {
@@ -169,6 +193,7 @@ int capture__open(struct capture **out, const struct capture_opts *opts)
 	bpf_program__set_autoload(c->skel->progs.on_sched_switch, opts->offcpu_kinds != 0);
 	c->skel->rodata->gil_enabled = opts->gil;
 	c->skel->rodata->gil_holders_only = opts->gil_holders;
+	c->skel->rodata->interval_min_ns = opts->on_interval ? opts->interval_min_ns : 0;
 	/* Always: it keeps the CPU time of exited threads (cheap, exits only). */
 	bpf_program__set_autoload(c->skel->progs.on_sched_process_exit, true);
 	bpf_program__set_autoload(c->skel->progs.on_sys_enter, opts->gil);
@@ -210,7 +235,11 @@ int capture__open(struct capture **out, const struct capture_opts *opts)
 	if (opts->mem)
 		c->mem_rb = ring_buffer__new(bpf_map__fd(c->skel->maps.mem_events),
 					     handle_mem_event, c, NULL);
-	if (!c->rb || !c->code_rb || (opts->mem && !c->mem_rb)) {
+	if (opts->on_interval)
+		c->ivl_rb = ring_buffer__new(bpf_map__fd(c->skel->maps.intervals), handle_interval,
+					     c, NULL);
+	if (!c->rb || !c->code_rb || (opts->mem && !c->mem_rb) ||
+	    (opts->on_interval && !c->ivl_rb)) {
 		p_err("cannot set up the event ring buffers: %s", strerror(errno));
 		capture__close(c);
 		return -ENOMEM;
@@ -377,6 +406,8 @@ int capture__poll(struct capture *c, int timeout_ms)
 	ring_buffer__consume(c->code_rb);
 	if (c->mem_rb)
 		ring_buffer__consume(c->mem_rb);
+	if (c->ivl_rb)
+		ring_buffer__consume(c->ivl_rb);
 	return n < 0 ? n : 0;
 }
 
@@ -728,6 +759,7 @@ void capture__close(struct capture *c)
 	ring_buffer__free(c->rb);
 	ring_buffer__free(c->code_rb);
 	ring_buffer__free(c->mem_rb);
+	ring_buffer__free(c->ivl_rb);
 	capture_bpf__destroy(c->skel);
 	free(c->links);
 	free(c->pfds);

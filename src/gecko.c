@@ -38,6 +38,24 @@ struct entry {
 	uint64_t weight;
 };
 
+/* A marker of the profile in a thread, for the walk by thread and time. */
+struct mentry {
+	uint32_t thread;
+	uint32_t idx; /* into profile__markers() */
+	double start;
+};
+
+static int cmp_mentry(const void *a, const void *b)
+{
+	const struct mentry *x = a, *y = b;
+
+	if (x->thread != y->thread)
+		return x->thread < y->thread ? -1 : 1;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
 static int cmp_entry(const void *a, const void *b)
 {
 	const struct entry *x = a, *y = b;
@@ -189,8 +207,43 @@ static void write_meta(struct jsonw *jw, const struct profile *p, double interva
 		jsonw__end_object(jw);
 	}
 	jsonw__end_array(jw);
+	/* The Firefox Profiler's marker schema (the "data" form of gecko
+	 * version 29, which its upgraders turn into "fields").
+	 */
 	jsonw__name(jw, "markerSchema");
 	jsonw__start_array(jw);
+	jsonw__start_object(jw);
+	jsonw__string_field(jw, "name", GECKO_MARKER_TYPE);
+	jsonw__name(jw, "display");
+	jsonw__start_array(jw);
+	jsonw__string(jw, "marker-chart");
+	jsonw__string(jw, "marker-table");
+	jsonw__string(jw, "timeline-overview");
+	jsonw__end_array(jw);
+	jsonw__string_field(jw, "chartLabel", "{marker.data.function}");
+	jsonw__string_field(jw, "tooltipLabel", "{marker.name} in {marker.data.function}");
+	jsonw__string_field(jw, "tableLabel",
+			    "{marker.name} in {marker.data.function} (TID {marker.data.tid})");
+	jsonw__name(jw, "data");
+	jsonw__start_array(jw);
+	{
+		static const char *const fields[][3] = {
+			{ "function", "Waited in (innermost Python frame, else the leaf)",
+			  "string" },
+			{ "leaf", "Leaf frame", "string" },
+			{ "tid", "Thread ID", "integer" },
+		};
+
+		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+			jsonw__start_object(jw);
+			jsonw__string_field(jw, "key", fields[i][0]);
+			jsonw__string_field(jw, "label", fields[i][1]);
+			jsonw__string_field(jw, "format", fields[i][2]);
+			jsonw__end_object(jw);
+		}
+	}
+	jsonw__end_array(jw);
+	jsonw__end_object(jw);
 	jsonw__end_array(jw);
 	/* What the samples measure, in the profile's own words. */
 	jsonw__name(jw, "extra");
@@ -216,12 +269,28 @@ static void write_meta(struct jsonw *jw, const struct profile *p, double interva
 	snprintf(per, sizeof(per), "%.6g", profile__slice_sec(p));
 	jsonw__string_field(jw, "value", profile__slice_sec(p) > 0 ? per : "none (no timeline)");
 	jsonw__end_object(jw);
+	/* Said where it is read: the samples' instants are not measured. */
+	jsonw__start_object(jw);
+	jsonw__string_field(jw, "label", "Sample times");
+	jsonw__string_field(jw, "format", "string");
+	jsonw__string_field(jw, "value",
+			    "spread evenly over their time slice, stack by stack: the order "
+			    "within a slice is not known");
+	jsonw__end_object(jw);
+	jsonw__start_object(jw);
+	jsonw__string_field(jw, "label", "Wait markers dropped (over the bound)");
+	jsonw__string_field(jw, "format", "integer");
+	jsonw__u64_field(jw, "value", profile__markers_dropped(p));
+	jsonw__end_object(jw);
 	jsonw__end_array(jw);
 	jsonw__end_object(jw);
 	jsonw__end_array(jw);
 	jsonw__end_object(jw);
 }
 
+/* The stringTable is the frames' names, then the marker kinds' names:
+ * marker kind k is string nframes + k.
+ */
 static void write_tables(struct jsonw *jw, const struct profile *p, const struct gthread *t)
 {
 	jsonw__name(jw, "stackTable");
@@ -286,34 +355,92 @@ static void write_tables(struct jsonw *jw, const struct profile *p, const struct
 	jsonw__start_array(jw);
 	for (size_t i = 0; i < t->nframes; i++)
 		jsonw__string(jw, profile__frame_name(p, t->frame_ids[i]));
+	for (int k = 0; k < MARKER_KIND_MAX; k++)
+		jsonw__string(jw, profile_marker__name(k));
 	jsonw__end_array(jw);
 }
 
-static void empty_table(struct jsonw *jw, const char *name, const char *const *cols, int ncols)
+/* The thread's markers, me[0..n): real intervals, in time order. */
+static void write_markers(struct jsonw *jw, const struct profile *p, const struct gthread *t,
+			  const struct mentry *me, size_t n)
 {
-	jsonw__name(jw, name);
+	static const char *const cols[] = { "name",  "startTime", "endTime",
+					    "phase", "category",  "data" };
+	size_t nm;
+	const struct profile_marker *all = profile__markers(p, &nm);
+
+	jsonw__name(jw, "markers");
 	jsonw__start_object(jw);
 	jsonw__name(jw, "schema");
 	jsonw__start_object(jw);
-	for (int i = 0; i < ncols; i++)
+	for (int i = 0; i < 6; i++)
 		jsonw__u64_field(jw, cols[i], (uint64_t)i);
 	jsonw__end_object(jw);
 	jsonw__name(jw, "data");
 	jsonw__start_array(jw);
+	for (size_t i = 0; i < n; i++) {
+		const struct profile_marker *m = &all[me[i].idx];
+
+		jsonw__start_array(jw);
+		jsonw__u64(jw, t->nframes + m->kind);
+		jsonw__float(jw, "%.3f", m->start * 1000);
+		jsonw__float(jw, "%.3f", m->end * 1000);
+		jsonw__u64(jw, 1); /* an interval */
+		jsonw__u64(jw, m->kind == MARKER_GIL_WAIT ? FRAME_PY_USER : FRAME_OFFCPU);
+		jsonw__start_object(jw);
+		jsonw__string_field(jw, "type", GECKO_MARKER_TYPE);
+		jsonw__string_field(jw, "function",
+				    m->top != UINT32_MAX ? profile__frame_name(p, m->top)
+							 : "[no stack]");
+		jsonw__string_field(jw, "leaf",
+				    m->leaf != UINT32_MAX ? profile__frame_name(p, m->leaf)
+							  : "[no stack]");
+		jsonw__u64_field(jw, "tid", m->tid);
+		jsonw__end_object(jw);
+		jsonw__end_array(jw);
+	}
 	jsonw__end_array(jw);
 	jsonw__end_object(jw);
 }
 
+/* The threads seen so far: keys[0..*nthreads), found through ids. */
+struct threads {
+	struct u64map ids; /* (proc or root, thread) -> index + 1 */
+	struct thread_key *keys;
+	size_t n, cap;
+};
+
+/* The index of thread k, added when new. */
+static size_t thread_index(struct threads *th, const struct thread_key *k)
+{
+	bool added;
+	uint64_t *v = u64map_slot(
+	    &th->ids, (uint64_t)(k->proc != UINT32_MAX ? k->proc : k->root) << 32 | k->thread,
+	    &added);
+	size_t t;
+
+	if (!added && same_key(&th->keys[*v - 1], k))
+		return *v - 1;
+	for (t = 0; t < th->n && !same_key(&th->keys[t], k); t++)
+		;
+	if (t == th->n) {
+		grow_array((void **)&th->keys, &th->cap, th->n + 1, sizeof(*th->keys));
+		th->keys[th->n++] = *k;
+	}
+	if (added)
+		*v = t + 1;
+	return t;
+}
+
 int gecko__write(FILE *f, const struct profile *p)
 {
-	static const char *const marker_cols[] = { "name",  "startTime", "endTime",
-						   "phase", "category",	 "data" };
 	const struct profile_meta *m = profile__meta_ro(p);
 	const struct profile_mode *pm = profile__mode(m->mode);
-	size_t ns = profile__nstacks(p), nent = 0, entcap = 0, nthreads = 0, tcap = 0;
-	struct u64map thread_ids = U64MAP_INIT; /* (proc or root, thread) -> index + 1 */
+	size_t ns = profile__nstacks(p), nent = 0, entcap = 0, nm;
+	struct threads th = { U64MAP_INIT, NULL, 0, 0 };
+	const struct profile_marker *markers = profile__markers(p, &nm);
+	struct mentry *me = xcalloc(nm ? nm : 1, sizeof(*me));
 	struct entry *ent = NULL;
-	struct thread_key *keys = NULL;
 	uint32_t *skip = xcalloc(ns ? ns : 1, sizeof(*skip));
 	uint64_t *cum = xcalloc(ns ? ns : 1, sizeof(*cum));
 	double width = profile__slice_sec(p), per, interval_ms, est = 0;
@@ -332,28 +459,12 @@ int gecko__write(FILE *f, const struct profile *p)
 		uint64_t w, sw, timed = 0;
 		const uint32_t *fr = profile__stack(p, i, &n, &w);
 		struct thread_key k;
-		uint64_t *v;
-		bool added;
 		size_t t;
 
 		if (!n || !w)
 			continue;
 		skip[i] = thread_of(p, fr, n, &k);
-		v = u64map_slot(&thread_ids,
-				(uint64_t)(k.proc != UINT32_MAX ? k.proc : k.root) << 32 | k.thread,
-				&added);
-		if (!added && same_key(&keys[*v - 1], &k)) {
-			t = *v - 1;
-		} else {
-			for (t = 0; t < nthreads && !same_key(&keys[t], &k); t++)
-				;
-			if (t == nthreads) {
-				grow_array((void **)&keys, &tcap, nthreads + 1, sizeof(*keys));
-				keys[nthreads++] = k;
-			}
-			if (added)
-				*v = t + 1;
-		}
+		t = thread_index(&th, &k);
 		while (timeline && profile__stack_slice(p, i, &cur, &slice, &sw)) {
 			grow_array((void **)&ent, &entcap, nent + 1, sizeof(*ent));
 			ent[nent++] = (struct entry){ (uint32_t)t, slice, (uint32_t)i, sw };
@@ -384,6 +495,20 @@ int gecko__write(FILE *f, const struct profile *p)
 	if (!(width > 0))
 		width = 1;
 	qsort(ent, nent, sizeof(*ent), cmp_entry);
+	/* Markers go to their thread (one with no sample too), in time order. */
+	for (size_t i = 0; i < nm; i++) {
+		struct thread_key k;
+
+		/* None: a marker of no thread, sorted last and left out. */
+		if (!markers[i].nframes) {
+			me[i] = (struct mentry){ UINT32_MAX, (uint32_t)i, 0 };
+			continue;
+		}
+		thread_of(p, markers[i].frames, markers[i].nframes, &k);
+		me[i] = (struct mentry){ (uint32_t)thread_index(&th, &k), (uint32_t)i,
+					 markers[i].start };
+	}
+	qsort(me, nm, sizeof(*me), cmp_mentry);
 	profile_meta__describe(m, desc, sizeof(desc));
 
 	jw = jsonw__new(f);
@@ -408,11 +533,11 @@ int gecko__write(FILE *f, const struct profile *p)
 	jsonw__end_array(jw);
 	jsonw__name(jw, "threads");
 	jsonw__start_array(jw);
-	for (size_t e = 0, t = 0; t < nthreads; t++) {
+	for (size_t e = 0, t = 0, mi = 0; t < th.n; t++) {
 		struct gthread gt = { U64MAP_INIT, U64MAP_INIT, NULL, 0, 0, NULL, 0, 0 };
-		const struct thread_key *k = &keys[t];
+		const struct thread_key *k = &th.keys[t];
 		long pid = frame_number(p, k->proc), tid = frame_number(p, k->thread);
-		size_t end = e;
+		size_t end = e, mend = mi;
 		char name[96];
 
 		jsonw__start_object(jw);
@@ -440,7 +565,6 @@ int gecko__write(FILE *f, const struct profile *p)
 		jsonw__u64_field(jw, "registerTime", 0);
 		jsonw__name(jw, "unregisterTime");
 		jsonw__null(jw);
-		empty_table(jw, "markers", marker_cols, 6);
 
 		jsonw__name(jw, "samples");
 		jsonw__start_object(jw);
@@ -494,6 +618,10 @@ int gecko__write(FILE *f, const struct profile *p)
 		}
 		jsonw__end_array(jw);
 		jsonw__end_object(jw);
+		for (mend = mi; mend < nm && me[mend].thread == t;)
+			mend++;
+		write_markers(jw, p, &gt, me + mi, mend - mi);
+		mi = mend;
 		write_tables(jw, p, &gt);
 		jsonw__end_object(jw);
 		gthread_free(&gt);
@@ -503,9 +631,10 @@ int gecko__write(FILE *f, const struct profile *p)
 	jsonw__end_object(jw);
 	jsonw__end_object(jw);
 	jsonw__free(jw);
-	u64map_free(&thread_ids);
+	u64map_free(&th.ids);
 	free(ent);
-	free(keys);
+	free(th.keys);
+	free(me);
 	free(skip);
 	free(cum);
 	return ferror(f) ? -1 : 0;

@@ -162,6 +162,7 @@ struct profile *labels__apply(struct profile *p, unsigned int flags)
 			frames[j] = map[f[j]];
 		profile__copy_slices(out, profile__add(out, frames, n, w), p, i);
 	}
+	profile__copy_markers(out, p, map, 0, -1e300, 1e300);
 	free(frames);
 	free(map);
 	free(buf);
