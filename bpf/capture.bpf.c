@@ -29,6 +29,7 @@ const volatile __u32 offcpu_kinds = 0;	      /* 1 << KIND_OFFCPU_*: what to meas
 const volatile bool gil_enabled = false;      /* measure GIL waits */
 const volatile bool gil_holders_only = false; /* keep samples of GIL holders only */
 const volatile __u64 interval_min_ns = 0;     /* intervals sent from this long; 0: none */
+const volatile bool sample_times = false;     /* send each on-CPU sample's instant */
 
 /* Written by the loader at run time through the mmaped .bss: which buffer set
  * the programs fill.
@@ -101,6 +102,11 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, RAMPA_INTERVAL_RING_BYTES);
 } intervals SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, RAMPA_SAMPLE_TIME_RING_BYTES);
+} sample_time_events SEC(".maps");
 
 static __always_inline void stat_inc(__u32 idx)
 {

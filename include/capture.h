@@ -347,6 +347,7 @@ enum capture_stat {
 	STAT_UNWIND_STACK_FULL,	    /* unwound stack map full: user stack dropped */
 	STAT_UNWIND_MISS_EVENTS,    /* "unknown mapping" events sent to userspace */
 	STAT_INTERVALS_LOST,	    /* interval ring buffer full: a marker's interval lost */
+	STAT_SAMPLE_TIMES_LOST,	    /* sample time ring buffer full: a sample's instant lost */
 	STAT__MAX,
 };
 
@@ -369,6 +370,18 @@ enum capture_event_type {
 #define RAMPA_INTERVAL_RING_BYTES (512 * 1024)
 struct interval_event {
 	__u64 start_ns, end_ns; /* CLOCK_MONOTONIC; start_ns is the window's start at the latest */
+	struct sample_key key;
+};
+
+/* An on-CPU sample's instant (only when asked: gecko output orders its
+ * samples by them). gen is active_buf when it was counted: the drain of that
+ * buffer matches it to its key.
+ */
+#define RAMPA_SAMPLE_TIME_RING_BYTES (1024 * 1024)
+struct sample_time_event {
+	__u64 ts; /* CLOCK_MONOTONIC */
+	__u32 gen;
+	__u32 pad;
 	struct sample_key key;
 };
 

@@ -27,8 +27,10 @@
  * meta.product and meta.extra.
  */
 /*
- * Within a slice the samples come stack by stack: the order finer than a
- * slice is not known. The profile's markers (real off-CPU intervals and GIL
+ * Within a slice the samples come stack by stack (the order finer than a
+ * slice is not known), except those the profile has instants for
+ * (profile__sample_times): a stack's k-th sample at its k-th instant, each
+ * thread's samples sorted by time. The profile's markers (real off-CPU intervals and GIL
  * waits, profile.h) become interval markers of type GECKO_MARKER_TYPE in
  * their thread, described by meta.markerSchema.
  */

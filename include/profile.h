@@ -193,6 +193,26 @@ void profile__copy_markers(struct profile *dst, const struct profile *src, const
 			   double shift, double from, double to);
 const char *profile_marker__name(enum profile_marker_kind k);
 
+/* Sample instants: for formats that order samples in time (gecko), the
+ * instant of each on-CPU sample that was logged, seconds from the profile's
+ * start, with its stack's index; at most PROFILE_MAX_SAMPLE_TIMES (16 bytes
+ * each), the rest counted as dropped. A stack may have fewer instants than
+ * samples (instants lost on the way): the others have none.
+ */
+#define PROFILE_MAX_SAMPLE_TIMES (1u << 20)
+
+struct profile_sample_time {
+	double t;
+	uint32_t stack;
+};
+
+/* false when full: counted as dropped. */
+bool profile__add_sample_time(struct profile *p, size_t stack, double t);
+const struct profile_sample_time *profile__sample_times(const struct profile *p, size_t *n);
+uint64_t profile__sample_times_dropped(const struct profile *p);
+/* src's instants into dst, stack i of src being stack map[i] of dst. */
+void profile__copy_sample_times(struct profile *dst, const struct profile *src, const size_t *map);
+
 size_t profile__nstacks(const struct profile *p);
 /* Stack i (0 <= i < nstacks): its frames and weight. */
 const uint32_t *profile__stack(const struct profile *p, size_t i, uint32_t *n, uint64_t *weight);

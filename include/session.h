@@ -73,6 +73,8 @@ struct session_opts {
 	 * 0: none. Wall, offcpu and gil-wait modes have such intervals.
 	 */
 	double marker_min_sec;
+	/* Log each on-CPU sample's instant in the profile (gecko output). */
+	bool sample_times;
 	/* Called when the engine first hears of a process (its first sample)
 	 * and after each of its execs, while it most likely lives: the agent
 	 * reads what it is then, before a short process is gone. NULL: none.

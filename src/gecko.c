@@ -56,6 +56,31 @@ static int cmp_mentry(const void *a, const void *b)
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
+/* A sample as written: its stack in the thread and its time. */
+struct gsample {
+	double at;
+	int64_t stack;
+	size_t order; /* ties keep the order of the walk */
+};
+
+static int cmp_gsample(const void *a, const void *b)
+{
+	const struct gsample *x = a, *y = b;
+
+	if (x->at != y->at)
+		return x->at < y->at ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static int cmp_time(const void *a, const void *b)
+{
+	const struct profile_sample_time *x = a, *y = b;
+
+	if (x->stack != y->stack)
+		return x->stack < y->stack ? -1 : 1;
+	return x->t < y->t ? -1 : x->t > y->t;
+}
+
 static int cmp_entry(const void *a, const void *b)
 {
 	const struct entry *x = a, *y = b;
@@ -172,7 +197,7 @@ static void gthread_free(struct gthread *t)
 }
 
 static void write_meta(struct jsonw *jw, const struct profile *p, double interval_ms,
-		       double per_sample, const char *desc)
+		       double per_sample, const char *desc, size_t ntimes)
 {
 	const struct profile_meta *m = profile__meta_ro(p);
 	char product[600], per[64];
@@ -273,9 +298,19 @@ static void write_meta(struct jsonw *jw, const struct profile *p, double interva
 	jsonw__start_object(jw);
 	jsonw__string_field(jw, "label", "Sample times");
 	jsonw__string_field(jw, "format", "string");
-	jsonw__string_field(jw, "value",
-			    "spread evenly over their time slice, stack by stack: the order "
-			    "within a slice is not known");
+	if (ntimes) {
+		char what[200];
+
+		snprintf(what, sizeof(what),
+			 "on-CPU samples at their measured instants (%zu logged); the others "
+			 "(off-CPU time, instants lost) spread evenly over their time slice",
+			 ntimes);
+		jsonw__string_field(jw, "value", what);
+	} else {
+		jsonw__string_field(jw, "value",
+				    "spread evenly over their time slice, stack by stack: the "
+				    "order within a slice is not known");
+	}
 	jsonw__end_object(jw);
 	jsonw__start_object(jw);
 	jsonw__string_field(jw, "label", "Wait markers dropped (over the bound)");
@@ -439,6 +474,14 @@ int gecko__write(FILE *f, const struct profile *p)
 	size_t ns = profile__nstacks(p), nent = 0, entcap = 0, nm;
 	struct threads th = { U64MAP_INIT, NULL, 0, 0 };
 	const struct profile_marker *markers = profile__markers(p, &nm);
+	/* Logged instants by stack (tfirst[i] .. tfirst[i + 1]), in time order;
+	 * tcur: the next one of each stack to give a sample.
+	 */
+	size_t ntimes, *tfirst = xcalloc(ns + 1, sizeof(*tfirst)), *tcur = NULL, ngs = 0, gcap = 0;
+	const struct profile_sample_time *ptimes = profile__sample_times(p, &ntimes);
+	struct profile_sample_time *times = NULL;
+	struct gsample *gs = NULL;
+	uint64_t timed_samples = 0, all_samples = 0;
 	struct mentry *me = xcalloc(nm ? nm : 1, sizeof(*me));
 	struct entry *ent = NULL;
 	uint32_t *skip = xcalloc(ns ? ns : 1, sizeof(*skip));
@@ -495,6 +538,19 @@ int gecko__write(FILE *f, const struct profile *p)
 	if (!(width > 0))
 		width = 1;
 	qsort(ent, nent, sizeof(*ent), cmp_entry);
+	/* A sample stands for one measured sample only when not scaled. */
+	if (ntimes && per == (sampled ? 1 : (m->hz ? 1000000.0 / m->hz : 0))) {
+		times = xmalloc(ntimes * sizeof(*times));
+		memcpy(times, ptimes, ntimes * sizeof(*times));
+		qsort(times, ntimes, sizeof(*times), cmp_time);
+		for (size_t i = 0; i < ntimes; i++)
+			if (times[i].stack < ns)
+				tfirst[times[i].stack + 1]++;
+		for (size_t i = 0; i < ns; i++)
+			tfirst[i + 1] += tfirst[i];
+		tcur = xmalloc((ns ? ns : 1) * sizeof(*tcur));
+		memcpy(tcur, tfirst, (ns ? ns : 1) * sizeof(*tcur));
+	}
 	/* Markers go to their thread (one with no sample too), in time order. */
 	for (size_t i = 0; i < nm; i++) {
 		struct thread_key k;
@@ -521,7 +577,7 @@ int gecko__write(FILE *f, const struct profile *p)
 	jsonw__end_object(jw);
 	jsonw__name(jw, "profile");
 	jsonw__start_object(jw);
-	write_meta(jw, p, interval_ms, per, desc);
+	write_meta(jw, p, interval_ms, per, desc, times ? ntimes : 0);
 	jsonw__name(jw, "libs");
 	jsonw__start_array(jw);
 	jsonw__end_array(jw);
@@ -601,21 +657,35 @@ int gecko__write(FILE *f, const struct profile *p)
 						 : -1;
 
 				for (uint64_t r = 0; r < ent[q].weight; r++, j++) {
+					uint32_t i = ent[q].stack;
 					double at =
 					    (ent[s].slice + (j + 0.5) / (double)nsamples) * width;
 
-					jsonw__start_array(jw);
-					if (st < 0)
-						jsonw__null(jw);
-					else
-						jsonw__u64(jw, (uint64_t)st);
-					jsonw__float(jw, "%.3f", at * 1000);
-					jsonw__u64(jw, 0);
-					jsonw__end_array(jw);
+					/* The k-th sample of a stack at its k-th instant. */
+					if (tcur && tcur[i] < tfirst[i + 1]) {
+						at = times[tcur[i]++].t;
+						timed_samples++;
+					}
+					all_samples++;
+					grow_array((void **)&gs, &gcap, ngs + 1, sizeof(*gs));
+					gs[ngs] = (struct gsample){ at, st, ngs };
+					ngs++;
 				}
 			}
 			s = s_end;
 		}
+		qsort(gs, ngs, sizeof(*gs), cmp_gsample);
+		for (size_t i = 0; i < ngs; i++) {
+			jsonw__start_array(jw);
+			if (gs[i].stack < 0)
+				jsonw__null(jw);
+			else
+				jsonw__u64(jw, (uint64_t)gs[i].stack);
+			jsonw__float(jw, "%.3f", gs[i].at * 1000);
+			jsonw__u64(jw, 0);
+			jsonw__end_array(jw);
+		}
+		ngs = 0;
 		jsonw__end_array(jw);
 		jsonw__end_object(jw);
 		for (mend = mi; mend < nm && me[mend].thread == t;)
@@ -635,6 +705,10 @@ int gecko__write(FILE *f, const struct profile *p)
 	free(ent);
 	free(th.keys);
 	free(me);
+	free(tfirst);
+	free(tcur);
+	free(times);
+	free(gs);
 	free(skip);
 	free(cum);
 	return ferror(f) ? -1 : 0;

@@ -57,6 +57,10 @@ struct profile {
 	struct profile_marker *markers;
 	size_t nmarkers, markers_cap;
 	uint64_t markers_dropped;
+
+	struct profile_sample_time *times;
+	size_t ntimes, times_cap;
+	uint64_t times_dropped;
 };
 
 #define NAME_FIXED    1
@@ -107,6 +111,7 @@ void profile__free(struct profile *p)
 	free(p->kinds);
 	free(p->cells);
 	free(p->markers);
+	free(p->times);
 	free(p);
 }
 
@@ -580,6 +585,35 @@ void profile__copy_markers(struct profile *dst, const struct profile *src, const
 			m.leaf = map[m.leaf];
 		profile__add_marker(dst, &m);
 	}
+}
+
+bool profile__add_sample_time(struct profile *p, size_t stack, double t)
+{
+	if (p->ntimes >= PROFILE_MAX_SAMPLE_TIMES) {
+		p->times_dropped++;
+		return false;
+	}
+	grow_array((void **)&p->times, &p->times_cap, p->ntimes + 1, sizeof(*p->times));
+	p->times[p->ntimes++] = (struct profile_sample_time){ t, (uint32_t)stack };
+	return true;
+}
+
+const struct profile_sample_time *profile__sample_times(const struct profile *p, size_t *n)
+{
+	*n = p->ntimes;
+	return p->times;
+}
+
+uint64_t profile__sample_times_dropped(const struct profile *p)
+{
+	return p->times_dropped;
+}
+
+void profile__copy_sample_times(struct profile *dst, const struct profile *src, const size_t *map)
+{
+	dst->times_dropped += src->times_dropped;
+	for (size_t i = 0; i < src->ntimes; i++)
+		profile__add_sample_time(dst, map[src->times[i].stack], src->times[i].t);
 }
 
 const char *profile_marker__name(enum profile_marker_kind k)

@@ -159,10 +159,16 @@ static void on_sample(const struct capture_sample *s, void *ctx)
 	if (se->flush_end_ns && s->kind != KIND_CPU)
 		add_marker(se, s, se->flush_end_ns > s->count ? se->flush_end_ns - s->count : 0,
 			   se->flush_end_ns);
-	if (se->flush_end_ns && s->kind != KIND_CPU && se->o.slice_sec > 0)
+	if (se->flush_end_ns && s->kind != KIND_CPU && se->o.slice_sec > 0) {
 		add_split(se, frames, n, weight, s->count);
-	else
-		profile__add_at(se->prof, frames, n, weight, se->stamp);
+	} else {
+		size_t at = profile__add_at(se->prof, frames, n, weight, se->stamp);
+
+		for (uint32_t i = 0; i < s->ntimes; i++)
+			profile__add_sample_time(
+			    se->prof, at,
+			    s->times[i] > se->start_ns ? (s->times[i] - se->start_ns) / 1e9 : 0);
+	}
 }
 
 /* A real interval of s (off-CPU, GIL wait) from start_ns to end_ns as a
@@ -579,6 +585,7 @@ static void capture_opts_for(const struct session *se, struct capture_opts *c)
 		.on_code = on_code,
 		.on_interval = se->o.marker_min_sec > 0 ? on_interval : NULL,
 		.interval_min_ns = (uint64_t)(se->o.marker_min_sec * 1e9),
+		.sample_times = se->o.sample_times,
 		.ctx = (void *)se,
 	};
 }

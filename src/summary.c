@@ -256,6 +256,18 @@ static int fill_losses(struct session *se, const uint64_t *st, const struct symb
 	    (struct loss){ "markers dropped: more than 65536 a profile", se->markers_dropped };
 	losses[nl++] =
 	    (struct loss){ "markers lost: interval ring buffer full", st[STAT_INTERVALS_LOST] };
+	{
+		uint64_t dropped, unmatched;
+
+		capture__sample_time_losses(se->cap, &dropped, &unmatched);
+		losses[nl++] = (struct loss){ "sample instants lost: ring buffer full",
+					      st[STAT_SAMPLE_TIMES_LOST] };
+		losses[nl++] = (struct loss){ "sample instants dropped: 65536 waiting", dropped };
+		losses[nl++] =
+		    (struct loss){ "sample instants not matched to their sample", unmatched };
+		losses[nl++] = (struct loss){ "sample instants dropped: more than 1 Mi a profile",
+					      profile__sample_times_dropped(se->prof) };
+	}
 	return nl;
 }
 
@@ -418,6 +430,15 @@ void session__print_summary(struct session *se)
 			       "wider, to %g s (no weight lost: --slice %g keeps the bound)",
 			       1u << ts.coarsened, profile__slice_sec(se->prof),
 			       profile__slice_sec(se->prof));
+	}
+	if (se->o.sample_times) {
+		size_t nt;
+
+		profile__sample_times(se->prof, &nt);
+		fprintf(stderr,
+			"  instants      %zu on-CPU samples with their instant (gecko orders them "
+			"by it; at most %u)\n",
+			nt, PROFILE_MAX_SAMPLE_TIMES);
 	}
 	if (se->o.marker_min_sec > 0) {
 		size_t nm;

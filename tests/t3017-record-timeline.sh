@@ -83,6 +83,29 @@ test_expect_success SPEEDSCOPE 'wall -o x.gecko.json: the two naps are markers, 
 		if (len < 595 || len > py + 2 || start < last) bad = 1; last = end }
 		END { exit bad }"
 '
+test_expect_success SPEEDSCOPE 'gecko: on-CPU samples at their instants: none of spin() inside a nap' '
+	grep -Eq "^  instants      [0-9]+ on-CPU samples with their instant" err &&
+	python3 - naps.gecko.json <<-\EOF
+	import json, sys
+	d = json.load(open(sys.argv[1]))["profile"]
+	extra = {e["label"]: e["value"] for e in d["meta"]["extra"][0]["entries"]}
+	assert extra["Sample times"].startswith("on-CPU samples at their measured instants"), extra
+	t = d["threads"][0]
+	st, fr, stk = t["stringTable"], t["frameTable"]["data"], t["stackTable"]["data"]
+	def names(s):
+	    while s is not None:
+	        yield st[fr[stk[s][1]][0]]
+	        s = stk[s][0]
+	naps = [(m[1], m[2]) for m in t["markers"]["data"]
+	        if st[m[0]] == "Off-CPU: blocked" and m[5]["function"].startswith("nap (")]
+	spin = [s[1] for s in t["samples"]["data"] if s[0] is not None
+	        and any(n.startswith("spin (") for n in names(s[0]))
+	        and not any(n in ("[off-cpu]", "[runqueue]") for n in names(s[0]))]
+	inside = [x for x in spin for a, b in naps if a < x < b]
+	print(f"naps {naps}, {len(spin)} spin samples, {len(inside)} inside a nap")
+	assert len(naps) == 2 and len(spin) >= 10 and not inside
+	EOF
+'
 test_expect_success SPEEDSCOPE 'gil-wait -o x.gecko.json: both workers have GIL wait markers' '
 	"$RAMPA" gil-wait -q -o gil.gecko.json -- $PY "$TESTS_DIR/workloads/gil.py" workers 2 1.5 >table &&
 	node "$TESTS_DIR/browser/gecko-check.cjs" gil.gecko.json >out &&
