@@ -538,8 +538,11 @@ int gecko__write(FILE *f, const struct profile *p)
 	if (!(width > 0))
 		width = 1;
 	qsort(ent, nent, sizeof(*ent), cmp_entry);
-	/* A sample stands for one measured sample only when not scaled. */
-	if (ntimes && per == (sampled ? 1 : (m->hz ? 1000000.0 / m->hz : 0))) {
+	/* Instants only when a sample stands for one measured sample (not
+	 * scaled, and a sampling period in wall mode).
+	 */
+	if (ntimes && m->hz &&
+	    fabs(per - (sampled ? 1 : 1000000.0 / m->hz)) <= 1e-9 * (sampled ? 1 : per)) {
 		times = xmalloc(ntimes * sizeof(*times));
 		memcpy(times, ptimes, ntimes * sizeof(*times));
 		qsort(times, ntimes, sizeof(*times), cmp_time);
