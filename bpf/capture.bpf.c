@@ -28,6 +28,8 @@ const volatile bool follow_forks = false;     /* add children of targets */
 const volatile __u32 offcpu_kinds = 0;	      /* 1 << KIND_OFFCPU_*: what to measure */
 const volatile bool gil_enabled = false;      /* measure GIL waits */
 const volatile bool gil_holders_only = false; /* keep samples of GIL holders only */
+const volatile __u64 interval_min_ns = 0;     /* intervals sent from this long; 0: none */
+const volatile bool sample_times = false;     /* send each on-CPU sample's instant */
 
 /* Written by the loader at run time through the mmaped .bss: which buffer set
  * the programs fill.
@@ -95,6 +97,16 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, RAMPA_EVENT_RING_BYTES);
 } events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, RAMPA_INTERVAL_RING_BYTES);
+} intervals SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, RAMPA_SAMPLE_TIME_RING_BYTES);
+} sample_time_events SEC(".maps");
 
 static __always_inline void stat_inc(__u32 idx)
 {
@@ -204,6 +216,26 @@ static __always_inline void count_sample(__u32 buf, struct sample_key *key, __u6
 	} else if (err) {
 		stat_inc(STAT_COUNT_MAP_FULL);
 	}
+}
+
+/* An interval that ended, for markers: sent when long enough, counted when
+ * the ring is full.
+ */
+static __always_inline void emit_interval(__u64 start, __u64 end, const struct sample_key *key)
+{
+	struct interval_event *e;
+
+	if (!interval_min_ns || end - start < interval_min_ns)
+		return;
+	e = bpf_ringbuf_reserve(&intervals, sizeof(*e), 0);
+	if (!e) {
+		stat_inc(STAT_INTERVALS_LOST);
+		return;
+	}
+	e->start_ns = start;
+	e->end_ns = end;
+	e->key = *key;
+	bpf_ringbuf_submit(e, 0);
 }
 
 /* The event families, each in its own file over the maps and helpers above. */

@@ -180,9 +180,11 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 		return 0;
 	now = bpf_ktime_get_ns();
 	delta = now > w->ts ? now - w->ts : 0;
-	w->ts = 0;
 	w->last_exit = now;
 	count_sample(active_buf & 1, &w->key, delta);
+	if (delta)
+		emit_interval(w->ts, now, &w->key);
+	w->ts = 0;
 	t = bpf_map_lookup_elem(&gil_threads, &tid);
 	if (t) {
 		t->wait_ns += delta;

@@ -222,6 +222,7 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 		struct sample_key key = st->key;
 
 		count_sample(active_buf & 1, &key, now - st->ts);
+		emit_interval(st->ts, now, &key);
 	}
 	st->ts = 0;
 	st->in_ts = now;

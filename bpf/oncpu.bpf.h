@@ -12,7 +12,7 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id;
 	struct sample_key key = {};
-	__u32 buf = active_buf & 1;
+	__u32 gen = active_buf, buf = gen & 1;
 	struct task_struct *task;
 	__u8 *seen_state;
 	__u64 tstate;
@@ -84,6 +84,20 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 	}
 
 	count_sample(buf, &key, 1);
+	if (sample_times) {
+		struct sample_time_event *e =
+		    bpf_ringbuf_reserve(&sample_time_events, sizeof(*e), 0);
+
+		if (!e) {
+			stat_inc(STAT_SAMPLE_TIMES_LOST);
+			return 0;
+		}
+		e->ts = bpf_ktime_get_ns();
+		e->gen = gen;
+		e->pad = 0;
+		e->key = key;
+		bpf_ringbuf_submit(e, 0);
+	}
 	return 0;
 }
 

@@ -96,6 +96,12 @@ struct funcstats {
 	 */
 	int (*skip)(const struct profile *p, const uint32_t *frames, uint32_t n, void *ctx);
 	void *skip_ctx;
+	/* Set before adding: in a stack with Python frames only those count,
+	 * self going to the innermost (py-spy's view without --native: the
+	 * interpreter's and the kernel's frames left out, no weight lost); a
+	 * stack without any keeps all its frames.
+	 */
+	int python_only;
 };
 
 void funcstats__add(struct funcstats *fs, const struct profile *p, struct profile *names, int slot);

@@ -355,6 +355,8 @@ enum capture_stat {
 	STAT_UNWIND_REUSED,	    /* switch-outs that reused one of the thread's walks, checked */
 	STAT_UNWIND_CHANGED,	    /* ... checked and found changed: walked again */
 	STAT_UNWIND_NOT_KEPT, /* walks not remembered: too many or too spread reads, no room */
+	STAT_INTERVALS_LOST,	    /* interval ring buffer full: a marker's interval lost */
+	STAT_SAMPLE_TIMES_LOST,	    /* sample time ring buffer full: a sample's instant lost */
 	STAT__MAX,
 };
 
@@ -367,6 +369,29 @@ enum capture_event_type {
 	 * since): read the process's maps and tables again.
 	 */
 	EVENT_UNWIND_MISS = 5,
+};
+
+/* An off-CPU interval or a GIL futex wait of interval_min_ns or more, sent
+ * as it ends (only when asked: gecko output turns them into markers). The
+ * key is that of the time counted for it; its stacks are in the persistent
+ * off-CPU maps.
+ */
+#define RAMPA_INTERVAL_RING_BYTES (512 * 1024)
+struct interval_event {
+	__u64 start_ns, end_ns; /* CLOCK_MONOTONIC; start_ns is the window's start at the latest */
+	struct sample_key key;
+};
+
+/* An on-CPU sample's instant (only when asked: gecko output orders its
+ * samples by them). gen is active_buf when it was counted: the drain of that
+ * buffer matches it to its key.
+ */
+#define RAMPA_SAMPLE_TIME_RING_BYTES (1024 * 1024)
+struct sample_time_event {
+	__u64 ts; /* CLOCK_MONOTONIC */
+	__u32 gen;
+	__u32 pad;
+	struct sample_key key;
 };
 
 struct capture_event {

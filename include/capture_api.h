@@ -31,6 +31,12 @@ struct capture_sample {
 	__u64 holder;			  /* KIND_GIL_WAIT: tstate holding the GIL */
 	const struct py_stack *holder_py; /* ... its Python stack, or NULL */
 	__u64 count;			  /* samples (KIND_CPU) or nanoseconds */
+	/* KIND_CPU with opts.sample_times: the instants (CLOCK_MONOTONIC ns,
+	 * ascending) of the samples of this count that were logged, at most
+	 * count of them; NULL and 0 otherwise.
+	 */
+	const __u64 *times;
+	__u32 ntimes;
 };
 
 struct capture_opts {
@@ -49,7 +55,18 @@ struct capture_opts {
 	 * that names it by e->id is handed to capture__drain's callback.
 	 */
 	void (*on_code)(const struct py_code_event *e, void *ctx);
-	void *ctx; /* for on_event and on_code */
+	/* An off-CPU interval or GIL wait of interval_min_ns (ns) or more that
+	 * ended, from start_ns (the window's start at the latest) to end_ns
+	 * (CLOCK_MONOTONIC), its stacks in s (s->count: its length in ns), as
+	 * capture__poll finds them; NULL: none sent. Besides the counts, which
+	 * have every interval.
+	 */
+	void (*on_interval)(const struct capture_sample *s, __u64 start_ns, __u64 end_ns,
+			    void *ctx);
+	__u64 interval_min_ns;
+	/* Log each on-CPU sample's instant (capture_sample.times). */
+	bool sample_times;
+	void *ctx; /* for on_event, on_code and on_interval */
 };
 
 /* Load the programs. On failure prints the cause and the fix and returns a
@@ -143,6 +160,14 @@ void capture__begin(struct capture *c, __u64 begin_ns);
  * dropped and off-CPU intervals are counted up to it.
  */
 void capture__end(struct capture *c, __u64 end_ns);
+/* Sample instants logged but not waiting for their drain, at most
+ * CAPTURE_MAX_PENDING_TIMES: past it they are dropped. The counts of those
+ * dropped, and of those whose sample was not found in the drain of its
+ * buffer (its count lost, or logged too late).
+ */
+#define CAPTURE_MAX_PENDING_TIMES 65536
+void capture__sample_time_losses(const struct capture *c, uint64_t *dropped, uint64_t *unmatched);
+
 /* Sum of the per-CPU loss and sample counters, indexed by enum capture_stat. */
 void capture__stats(struct capture *c, uint64_t out[STAT__MAX]);
 /* What the BPF programs cost, in ns of run time and runs: all of them, the

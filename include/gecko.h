@@ -26,11 +26,22 @@
  * native, kernel, off-CPU, not named); the mode and unit are in
  * meta.product and meta.extra.
  */
+/*
+ * Within a slice the samples come stack by stack (the order finer than a
+ * slice is not known), except those the profile has instants for
+ * (profile__sample_times): a stack's k-th sample at its k-th instant, each
+ * thread's samples sorted by time. The profile's markers (real off-CPU intervals and GIL
+ * waits, profile.h) become interval markers of type GECKO_MARKER_TYPE in
+ * their thread, described by meta.markerSchema.
+ */
 int gecko__write(FILE *f, const struct profile *p);
 
 /* Samples a file holds at most; past it each sample stands for more weight
  * (said on stderr).
  */
 #define GECKO_MAX_SAMPLES (1u << 20)
+
+/* The type of the markers' data: real intervals (profile.h's markers). */
+#define GECKO_MARKER_TYPE "rampa-bpf-wait"
 
 #endif

@@ -149,6 +149,70 @@ void profile__timeline_stats(const struct profile *p, struct profile_timeline_st
  */
 struct profile *profile__window(const struct profile *p, uint32_t first, uint32_t last);
 
+/* Markers: real intervals (a thread off-CPU, waiting for the GIL) with
+ * their start and end, kept beside the weights for formats with a time axis
+ * (gecko). Weights have every interval; markers only those that were sent
+ * (capture__open's interval_min_ns) and kept: at most PROFILE_MAX_MARKERS a
+ * profile, the rest counted as dropped.
+ */
+#define PROFILE_MAX_MARKERS 65536
+
+enum profile_marker_kind {
+	MARKER_OFFCPU_BLOCKED,	/* asleep: gave up the CPU */
+	MARKER_OFFCPU_RUNNABLE, /* preempted, waiting for a CPU */
+	MARKER_GIL_WAIT,	/* one futex wait of take_gil() */
+	MARKER_KIND_MAX,
+};
+
+struct profile_marker {
+	double start, end; /* seconds from the profile's start (its slice 0's) */
+	/* The first frames of the interval's stack: the process and, when the
+	 * profile has them, its grouping frames (profile_meta.groups).
+	 */
+	uint32_t frames[3];
+	uint32_t nframes;
+	uint32_t top;  /* innermost Python frame, else the leaf; UINT32_MAX: none */
+	uint32_t leaf; /* the stack's leaf (kernel, native...); UINT32_MAX: none */
+	uint32_t tid;
+	uint32_t kind; /* enum profile_marker_kind */
+};
+
+/* Keep m (frame ids of p); false when p has PROFILE_MAX_MARKERS already:
+ * m is counted as dropped.
+ */
+bool profile__add_marker(struct profile *p, const struct profile_marker *m);
+/* The markers kept, in the order added; their number in *n. */
+const struct profile_marker *profile__markers(const struct profile *p, size_t *n);
+/* Markers not kept for want of room. */
+uint64_t profile__markers_dropped(const struct profile *p);
+/* src's markers into dst, frame ids through map (src id -> dst id; NULL:
+ * the same ids), times shifted by -shift seconds, only those that end after
+ * from and start before to (seconds, after the shift; cut to them).
+ */
+void profile__copy_markers(struct profile *dst, const struct profile *src, const uint32_t *map,
+			   double shift, double from, double to);
+const char *profile_marker__name(enum profile_marker_kind k);
+
+/* Sample instants: for formats that order samples in time (gecko), the
+ * instant of each on-CPU sample that was logged, seconds from the profile's
+ * start, with its stack's index; at most PROFILE_MAX_SAMPLE_TIMES (16 bytes
+ * each), the rest counted as dropped. A stack may have fewer instants than
+ * samples (instants lost on the way): the others have none.
+ */
+#define PROFILE_MAX_SAMPLE_TIMES (1u << 20)
+
+struct profile_sample_time {
+	double t;
+	uint32_t stack;
+};
+
+/* false when full: counted as dropped. */
+bool profile__add_sample_time(struct profile *p, size_t stack, double t);
+const struct profile_sample_time *profile__sample_times(const struct profile *p, size_t *n);
+uint64_t profile__sample_times_dropped(const struct profile *p);
+/* src's instants into dst, stack i of src being stack map[i] of dst. */
+void profile__copy_sample_times(struct profile *dst, const struct profile *src, const size_t *map);
+
 size_t profile__nstacks(const struct profile *p);
 /* Stack i (0 <= i < nstacks): its frames and weight. */
 const uint32_t *profile__stack(const struct profile *p, size_t i, uint32_t *n, uint64_t *weight);

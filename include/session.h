@@ -68,6 +68,13 @@ struct session_opts {
 	 * (--slice); 0: none. Drains happen at each slice's end.
 	 */
 	double slice_sec;
+	/* Markers (profile.h): off-CPU intervals and GIL waits of this long or
+	 * more (seconds) are kept with their start and end, for gecko output;
+	 * 0: none. Wall, offcpu and gil-wait modes have such intervals.
+	 */
+	double marker_min_sec;
+	/* Log each on-CPU sample's instant in the profile (gecko output). */
+	bool sample_times;
 	/* Called when the engine first hears of a process (its first sample)
 	 * and after each of its execs, while it most likely lives: the agent
 	 * reads what it is then, before a short process is gone. NULL: none.
@@ -77,6 +84,7 @@ struct session_opts {
 };
 
 #define SESSION_DEFAULT_SLICE_SEC 1.0
+#define SESSION_MARKER_MIN_SEC	  0.001 /* gecko output: waits of 1 ms or more */
 #define SESSION_MIN_SLICE_SEC	  0.1
 #define SESSION_SLICE_HELP                                                                     \
 	"      --slice TIME         the timeline's time slice (default 1s; 0: no timeline):\n" \

@@ -127,6 +127,7 @@ struct session {
 	 */
 	uint64_t last_drain_ns, flush_end_ns;
 	uint32_t stamp;
+	uint64_t markers_dropped; /* markers past PROFILE_MAX_MARKERS, every profile */
 };
 
 /* Every process seen, one per call from *it = 0 on; NULL at the end. */

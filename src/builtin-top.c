@@ -39,6 +39,7 @@ struct top_opts {
 	unsigned long iterations; /* -n, 0: no limit */
 	unsigned long rows;	  /* --batch: rows per table */
 	bool batch, threads, cumulative;
+	bool native;	   /* every frame a function, not Python's first */
 	unsigned long tid; /* --tid, 0: every thread */
 	enum top_sort sort;
 };
@@ -61,8 +62,11 @@ struct top {
 	struct session *se;
 	struct profile *names; /* function names, ids stable across refreshes */
 	struct profile *open;  /* open off-CPU intervals at this refresh */
-	/* Per function id of names: totals at this refresh and the one before. */
-	uint64_t *self, *total, *pself, *ptotal;
+	/* Per view (0: Python functions first, 1: every frame) and function id
+	 * of names: totals at this refresh and the one before. Both views are
+	 * kept so that switching shows a whole interval at once.
+	 */
+	uint64_t *self[2], *total[2], *pself[2], *ptotal[2];
 	size_t n, pn, pcap;
 	uint64_t sum, psum; /* weight of the shown threads, now and before */
 	struct top_thread *thr;
@@ -112,6 +116,9 @@ static void usage(FILE *f)
 		"  -s, --sort KEY           self (default), total or name\n"
 		"  -c, --cumulative         show the totals since the start, not the last\n"
 		"                           interval\n"
+		"      --native             native and kernel frames of Python stacks are\n"
+		"                           functions too (default: in a stack with Python\n"
+		"                           frames only those, self on the innermost)\n"
 		"      --tid TID            only the thread TID\n"
 		"      --threads            --batch: also a table of the threads\n"
 		"      --as-root            under sudo, run CMD as root (default: the sudo user)\n"
@@ -120,15 +127,15 @@ static void usage(FILE *f)
 		"  -h, --help               show this help\n"
 		"\n"
 		"keys: 1 or s sort by self, 2 or t by total, 3 or n by name; c last interval\n"
-		"or totals; T threads; [ and ] the thread before or after, a all threads;\n"
-		"space pause; ? help; q quit.\n"
+		"or totals; N native frames or Python first; T threads; [ and ] the thread\n"
+		"before or after, a all threads; space pause; ? help; q quit.\n"
 		"\n"
 		"exit status: 0 ok (CMD's when it exits on its own), 2 usage, 3 no privileges,\n"
 		"4 no such process. See rampa-bpf-top(1).\n",
 		SESSION_MAX_HZ, SESSION_DEFAULT_HZ, TOP_DEFAULT_ROWS);
 }
 
-enum { OPT_TID = 300, OPT_THREADS };
+enum { OPT_TID = 300, OPT_THREADS, OPT_NATIVE };
 
 static int parse_args(struct session_opts *so, struct top_opts *to, int argc, char **argv)
 {
@@ -147,6 +154,7 @@ static int parse_args(struct session_opts *so, struct top_opts *to, int argc, ch
 		{ "cumulative", no_argument, NULL, 'c' },
 		{ "tid", required_argument, NULL, OPT_TID },
 		{ "threads", no_argument, NULL, OPT_THREADS },
+		{ "native", no_argument, NULL, OPT_NATIVE },
 		{ "as-root", no_argument, NULL, 'R' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -214,6 +222,9 @@ static int parse_args(struct session_opts *so, struct top_opts *to, int argc, ch
 			break;
 		case OPT_THREADS:
 			to->threads = true;
+			break;
+		case OPT_NATIVE:
+			to->native = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -370,14 +381,17 @@ static void keep_baseline(struct top *t)
 {
 	size_t cap = t->pcap;
 
-	grow_array((void **)&t->pself, &cap, t->n ? t->n : 1, sizeof(uint64_t));
-	cap = t->pcap;
-	grow_array((void **)&t->ptotal, &cap, t->n ? t->n : 1, sizeof(uint64_t));
-	t->pcap = cap;
-	if (t->n) {
-		memcpy(t->pself, t->self, t->n * sizeof(uint64_t));
-		memcpy(t->ptotal, t->total, t->n * sizeof(uint64_t));
+	for (int v = 0; v < 2; v++) {
+		cap = t->pcap;
+		grow_array((void **)&t->pself[v], &cap, t->n ? t->n : 1, sizeof(uint64_t));
+		cap = t->pcap;
+		grow_array((void **)&t->ptotal[v], &cap, t->n ? t->n : 1, sizeof(uint64_t));
+		if (t->n) {
+			memcpy(t->pself[v], t->self[v], t->n * sizeof(uint64_t));
+			memcpy(t->ptotal[v], t->total[v], t->n * sizeof(uint64_t));
+		}
 	}
+	t->pcap = cap;
 	t->pn = t->n;
 	t->psum = t->sum;
 	for (size_t i = 0; i < t->nthr; i++)
@@ -398,15 +412,22 @@ static void top_refresh(struct top *t)
 	t->open = profile__new();
 	session__add_open_intervals(t->se, t->open);
 
+	/* Slot 0: Python functions first; slot 1: every frame. */
+	fs.python_only = 1;
 	funcstats__add(&fs, p, t->names, 0);
 	funcstats__add(&fs, t->open, t->names, 0);
-	free(t->self);
-	free(t->total);
-	t->self = fs.self[0];
-	t->total = fs.total[0];
+	fs.python_only = 0;
+	funcstats__add(&fs, p, t->names, 1);
+	funcstats__add(&fs, t->open, t->names, 1);
+	for (int v = 0; v < 2; v++) {
+		free(t->self[v]);
+		free(t->total[v]);
+		t->self[v] = fs.self[v];
+		t->total[v] = fs.total[v];
+		fs.self[v] = fs.total[v] = NULL;
+	}
 	t->n = fs.n;
 	t->sum = fs.sum[0];
-	fs.self[0] = fs.total[0] = NULL;
 	funcstats__free(&fs);
 
 	for (size_t i = 0; i < t->nthr; i++)
@@ -460,15 +481,16 @@ static int cmp_rows(const void *a, const void *b)
 static uint64_t top_rows(struct top *t)
 {
 	bool cum = t->o.cumulative;
+	int v = t->o.native;
 
 	t->nrows = 0;
 	grow_array((void **)&t->rows, &t->rows_cap, t->n ? t->n : 1, sizeof(*t->rows));
 	for (size_t i = 0; i < t->n; i++) {
-		struct top_row r = { (uint32_t)i, t->self[i], t->total[i] };
+		struct top_row r = { (uint32_t)i, t->self[v][i], t->total[v][i] };
 
 		if (!cum) {
-			r.self = delta(t->self[i], t->pself, t->pn, i);
-			r.total = delta(t->total[i], t->ptotal, t->pn, i);
+			r.self = delta(t->self[v][i], t->pself[v], t->pn, i);
+			r.total = delta(t->total[v][i], t->ptotal[v], t->pn, i);
 		}
 		if (r.total)
 			t->rows[t->nrows++] = r;
@@ -576,9 +598,10 @@ static void show_header(struct top *t, struct out *o, uint64_t shown)
 		 " thread%s, %" PRIu64 " lost%s",
 		 c.elapsed, c.samples, c.processes, c.processes == 1 ? "" : "es", threads,
 		 threads == 1 ? "" : "s", c.lost, t->paused ? "  [paused]" : "");
-	out_line(o, "showing %s (%s %s), thread %s, sorted by %s", when, amount,
+	out_line(o, "showing %s (%s %s), thread %s, sorted by %s, %s", when, amount,
 		 unit_seconds(unit, 0) > 0 ? "measured" : "samples",
-		 thread_shown(t, tbuf, sizeof(tbuf)), sort_names[t->o.sort]);
+		 thread_shown(t, tbuf, sizeof(tbuf)), sort_names[t->o.sort],
+		 t->o.native ? "native frames shown" : "Python first");
 }
 
 static void show_functions(struct top *t, struct out *o, size_t max)
@@ -647,8 +670,8 @@ static void show_threads(struct top *t, struct out *o, size_t max)
 	free(v);
 }
 
-static const char help_line[] = "1/s self  2/t total  3/n name  c interval/totals  T threads  "
-				"[ ] thread  a all  space pause  ? help  q quit";
+static const char help_line[] = "1/s self  2/t total  3/n name  c interval/totals  N native  "
+				"T threads  [ ] thread  a all  space pause  ? help  q quit";
 
 /* full: repaint every cell, over whatever CMD wrote on the terminal. */
 static void draw(struct top *t, bool full)
@@ -739,6 +762,9 @@ static bool on_key(struct top *t, int ch)
 	case 'c':
 		t->o.cumulative = !t->o.cumulative;
 		break;
+	case 'N':
+		t->o.native = !t->o.native;
+		break;
 	case 'T':
 		t->show_threads = !t->show_threads;
 		break;
@@ -776,10 +802,12 @@ static void top_free(struct top *t)
 {
 	profile__free(t->names);
 	profile__free(t->open);
-	free(t->self);
-	free(t->total);
-	free(t->pself);
-	free(t->ptotal);
+	for (int v = 0; v < 2; v++) {
+		free(t->self[v]);
+		free(t->total[v]);
+		free(t->pself[v]);
+		free(t->ptotal[v]);
+	}
 	free(t->thr);
 	free(t->rows);
 	free(t->saved_msgs);

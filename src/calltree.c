@@ -422,12 +422,27 @@ static void fs_grow(struct funcstats *fs, size_t n)
 	}
 }
 
+/* Per frame id of p: 1 for a Python frame (its kind read once per call). */
+static uint8_t *python_frames(const struct profile *p)
+{
+	size_t nf = profile__nframes(p);
+	uint8_t *py = xmalloc(nf ? nf : 1);
+
+	for (size_t i = 0; i < nf; i++) {
+		enum frame_kind k = profile__frame_kind(p, (uint32_t)i);
+
+		py[i] = k == FRAME_PY_USER || k == FRAME_PY_STDLIB || k == FRAME_PY_SITE;
+	}
+	return py;
+}
+
 void funcstats__add(struct funcstats *fs, const struct profile *p, struct profile *names, int slot)
 {
 	uint32_t *map =
 	    fs->by_function ? profile__map_functions(p, names) : profile__map_frames(p, names);
 	size_t ns = profile__nstacks(p), nf = profile__nframes(names);
 	size_t *seen = xmalloc((nf ? nf : 1) * sizeof(*seen));
+	uint8_t *pyf = fs->python_only ? python_frames(p) : NULL;
 
 	/* seen[f] = 1 + the last stack that counted f, to count f once per stack. */
 	memset(seen, 0, (nf ? nf : 1) * sizeof(*seen));
@@ -439,6 +454,8 @@ void funcstats__add(struct funcstats *fs, const struct profile *p, struct profil
 		uint64_t w;
 		const uint32_t *frames = profile__stack(p, i, &n, &w);
 		int first = 0;
+		uint32_t leaf;
+		bool py = false;
 
 		if (!w || !n)
 			continue;
@@ -448,10 +465,21 @@ void funcstats__add(struct funcstats *fs, const struct profile *p, struct profil
 		/* Only a process or thread frame: weight without a function. */
 		if ((uint32_t)first >= n)
 			continue;
-		fs->self[slot][map[frames[n - 1]]] += w;
-		for (uint32_t j = first; j < n; j++) {
+		leaf = n - 1;
+		if (fs->python_only) {
+			for (uint32_t j = n; j-- > (uint32_t)first;)
+				if (pyf[frames[j]]) {
+					leaf = j;
+					py = true;
+					break;
+				}
+		}
+		fs->self[slot][map[frames[leaf]]] += w;
+		for (uint32_t j = first; j <= leaf; j++) {
 			uint32_t f = map[frames[j]];
 
+			if (py && !pyf[frames[j]])
+				continue;
 			if (seen[f] != i + 1) {
 				seen[f] = i + 1;
 				fs->total[slot][f] += w;
@@ -460,6 +488,7 @@ void funcstats__add(struct funcstats *fs, const struct profile *p, struct profil
 	}
 	free(seen);
 	free(map);
+	free(pyf);
 }
 
 void funcstats__free(struct funcstats *fs)

@@ -15,6 +15,7 @@
 
 #include "capture.skel.h"
 #include "capture_api.h"
+#include "u64map.h"
 #include "util.h"
 
 struct capture {
@@ -30,6 +31,19 @@ struct capture {
 	 */
 	uint64_t poll_until_ns;
 	bool poll_cut;
+	struct ring_buffer *ivl_rb;  /* intervals for markers (opts.on_interval) */
+	struct ring_buffer *st_rb;   /* sample instants (opts.sample_times) */
+	/* Sample instants waiting for the drain of their buffer. */
+	struct pending_time {
+		__u64 ts;
+		__u32 gen, idx; /* idx: the drained key's index, when matched */
+		struct sample_key key;
+	} * pend;
+	size_t npend, pend_cap;
+	uint64_t times_dropped, times_unmatched;
+	__u64 *times;	 /* drain buffer: instants grouped by key */
+	__u32 *time_idx; /* ... and the index of each one's key */
+	size_t times_cap, time_idx_cap;
 	__u64 begin_ns;		 /* the run's window opened (capture__begin) */
 	struct bpf_link **links; /* one per online CPU */
 	int stats_fd;		 /* BPF run-time statistics on while open; -1: off */
@@ -119,6 +133,45 @@ static int handle_mem_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+static void fill_sample(struct capture *c, const struct sample_key *k, __u64 count, int sfd,
+			int pfd, struct capture_sample *s, __u64 *ustack, __u64 *kstack);
+
+/* An interval's stacks are in the persistent off-CPU maps; the code events
+ * that name its Python frames were sent before it.
+ */
+static int handle_interval(void *ctx, void *data, size_t size)
+{
+	struct capture *c = ctx;
+	const struct interval_event *e = data;
+	__u64 ustack[RAMPA_MAX_STACK_DEPTH], kstack[RAMPA_MAX_STACK_DEPTH];
+	struct capture_sample s;
+	__u64 start;
+
+	if (size < sizeof(*e) || !c->opts.on_interval || !c->begin_ns || e->end_ns <= c->begin_ns)
+		return 0;
+	start = e->start_ns < c->begin_ns ? c->begin_ns : e->start_ns;
+	ring_buffer__consume(c->code_rb);
+	fill_sample(c, &e->key, e->end_ns - start, -1, -1, &s, ustack, kstack);
+	c->opts.on_interval(&s, start, e->end_ns, c->opts.ctx);
+	return 0;
+}
+
+static int handle_sample_time(void *ctx, void *data, size_t size)
+{
+	struct capture *c = ctx;
+	const struct sample_time_event *e = data;
+
+	if (size < sizeof(*e))
+		return 0;
+	if (c->npend >= CAPTURE_MAX_PENDING_TIMES) {
+		c->times_dropped++;
+		return 0;
+	}
+	grow_array((void **)&c->pend, &c->pend_cap, c->npend + 1, sizeof(*c->pend));
+	c->pend[c->npend++] = (struct pending_time){ e->ts, e->gen, 0, e->key };
+	return 0;
+}
+
 /* Root, or CAP_BPF with CAP_PERFMON (or CAP_SYS_ADMIN on older kernels). */
 static bool has_privileges(void)
 {
@@ -181,6 +234,8 @@ int capture__open(struct capture **out, const struct capture_opts *opts)
 	bpf_program__set_autoload(c->skel->progs.on_sched_switch, opts->offcpu_kinds != 0);
 	c->skel->rodata->gil_enabled = opts->gil;
 	c->skel->rodata->gil_holders_only = opts->gil_holders;
+	c->skel->rodata->interval_min_ns = opts->on_interval ? opts->interval_min_ns : 0;
+	c->skel->rodata->sample_times = opts->sample_times;
 	/* Always: it keeps the CPU time of exited threads (cheap, exits only). */
 	bpf_program__set_autoload(c->skel->progs.on_sched_process_exit, true);
 	bpf_program__set_autoload(c->skel->progs.on_sys_enter, opts->gil);
@@ -222,7 +277,14 @@ int capture__open(struct capture **out, const struct capture_opts *opts)
 	if (opts->mem)
 		c->mem_rb = ring_buffer__new(bpf_map__fd(c->skel->maps.mem_events),
 					     handle_mem_event, c, NULL);
-	if (!c->rb || !c->code_rb || (opts->mem && !c->mem_rb)) {
+	if (opts->on_interval)
+		c->ivl_rb = ring_buffer__new(bpf_map__fd(c->skel->maps.intervals), handle_interval,
+					     c, NULL);
+	if (opts->sample_times)
+		c->st_rb = ring_buffer__new(bpf_map__fd(c->skel->maps.sample_time_events),
+					    handle_sample_time, c, NULL);
+	if (!c->rb || !c->code_rb || (opts->mem && !c->mem_rb) ||
+	    (opts->on_interval && !c->ivl_rb) || (opts->sample_times && !c->st_rb)) {
 		p_err("cannot set up the event ring buffers: %s", strerror(errno));
 		capture__close(c);
 		return -ENOMEM;
@@ -409,6 +471,10 @@ int capture__poll(struct capture *c, int timeout_ms)
 	ring_buffer__consume(c->code_rb);
 	if (c->mem_rb)
 		ring_buffer__consume(c->mem_rb);
+	if (c->ivl_rb)
+		ring_buffer__consume(c->ivl_rb);
+	if (c->st_rb)
+		ring_buffer__consume(c->st_rb);
 	if (c->poll_cut)
 		return 1;
 	return n < 0 ? n : 0;
@@ -652,32 +718,112 @@ static void clear_map(int fd)
 			break;
 }
 
+static int cmp_pending(const void *a, const void *b)
+{
+	const struct pending_time *x = a, *y = b;
+
+	if (x->idx != y->idx)
+		return x->idx < y->idx ? -1 : 1;
+	return x->ts < y->ts ? -1 : x->ts > y->ts;
+}
+
+/* The instants of generation gen's samples matched to keys[0..n) (each
+ * pending one's idx, UINT32_MAX: none), sorted by key then time, at the
+ * start of c->pend; how many. Those of a later generation stay pending;
+ * the rest are counted as unmatched.
+ */
+static size_t match_times(struct capture *c, __u32 gen, size_t n)
+{
+	struct u64map index = U64MAP_INIT; /* key hash -> index + 1 */
+	size_t matched = 0, keep = 0;
+
+	for (size_t i = 0; i < n; i++)
+		*u64map_slot(&index, hash_bytes(&c->keys[i], sizeof(c->keys[i]), 0) >> 1, NULL) =
+		    i + 1;
+	for (size_t i = 0; i < c->npend; i++) {
+		struct pending_time *p = &c->pend[i];
+		uint64_t *v;
+
+		p->idx = UINT32_MAX;
+		if (p->gen != gen)
+			continue;
+		v = u64map_find(&index, hash_bytes(&p->key, sizeof(p->key), 0) >> 1);
+		if (v && !memcmp(&c->keys[*v - 1], &p->key, sizeof(p->key)))
+			p->idx = (__u32)(*v - 1);
+		else
+			c->times_unmatched++;
+	}
+	/* Matched first (sorted), then the later generations' kept. */
+	for (size_t i = 0; i < c->npend; i++)
+		if (c->pend[i].idx != UINT32_MAX) {
+			struct pending_time t = c->pend[matched];
+
+			c->pend[matched++] = c->pend[i];
+			c->pend[i] = t;
+		}
+	qsort(c->pend, matched, sizeof(*c->pend), cmp_pending);
+	grow_array((void **)&c->times, &c->times_cap, matched ? matched : 1, sizeof(*c->times));
+	grow_array((void **)&c->time_idx, &c->time_idx_cap, matched ? matched : 1,
+		   sizeof(*c->time_idx));
+	for (size_t i = 0; i < matched; i++) {
+		c->times[i] = c->pend[i].ts;
+		c->time_idx[i] = c->pend[i].idx;
+	}
+	for (size_t i = matched; i < c->npend; i++) {
+		if ((__s32)(c->pend[i].gen - gen) > 0)
+			c->pend[keep++] = c->pend[i];
+		else if (c->pend[i].gen != gen)
+			c->times_unmatched++;
+	}
+	c->npend = keep;
+	u64map_free(&index);
+	return matched;
+}
+
+void capture__sample_time_losses(const struct capture *c, uint64_t *dropped, uint64_t *unmatched)
+{
+	*dropped = c->times_dropped;
+	*unmatched = c->times_unmatched;
+}
+
 int capture__drain(struct capture *c, void (*cb)(const struct capture_sample *s, void *ctx),
 		   void *ctx)
 {
-	__u32 old = c->skel->bss->active_buf & 1;
+	__u32 gen = c->skel->bss->active_buf, old = gen & 1;
 	int cfd, sfd, pfd;
-	size_t n;
+	size_t n, matched = 0, at = 0;
 	__u64 ustack[RAMPA_MAX_STACK_DEPTH], kstack[RAMPA_MAX_STACK_DEPTH];
 	struct timespec settle = { 0, 2 * 1000 * 1000 };
 
-	__atomic_store_n(&c->skel->bss->active_buf, old ^ 1, __ATOMIC_SEQ_CST);
+	/* A generation count whose parity is the buffer the programs fill. */
+	__atomic_store_n(&c->skel->bss->active_buf, gen + 1, __ATOMIC_SEQ_CST);
 	/* Let programs that read the old index before the flip finish: they run
 	 * for microseconds in interrupt context.
 	 */
 	nanosleep(&settle, NULL);
 	ring_buffer__consume(c->code_rb);
+	if (c->st_rb)
+		ring_buffer__consume(c->st_rb);
 	cfd = bpf_map__fd(old ? c->skel->maps.counts1 : c->skel->maps.counts0);
 	sfd = bpf_map__fd(old ? c->skel->maps.stacks1 : c->skel->maps.stacks0);
 	pfd = bpf_map__fd(old ? c->skel->maps.py_stacks1 : c->skel->maps.py_stacks0);
 
 	n = take_counts(c, cfd);
+	if (c->st_rb)
+		matched = match_times(c, gen, n);
 	for (size_t i = 0; i < n; i++) {
 		struct capture_sample s;
+		size_t from = at;
 
+		while (at < matched && c->time_idx[at] == i)
+			at++;
 		if (!c->vals[i])
 			continue;
 		fill_sample(c, &c->keys[i], c->vals[i], sfd, pfd, &s, ustack, kstack);
+		if (at > from) {
+			s.times = c->times + from;
+			s.ntimes = (__u32)(at - from < c->vals[i] ? at - from : c->vals[i]);
+		}
 		cb(&s, ctx);
 	}
 	/* Also drops stacks whose count update failed, so the map never fills up. */
@@ -762,6 +908,11 @@ void capture__close(struct capture *c)
 	ring_buffer__free(c->rb);
 	ring_buffer__free(c->code_rb);
 	ring_buffer__free(c->mem_rb);
+	ring_buffer__free(c->ivl_rb);
+	ring_buffer__free(c->st_rb);
+	free(c->pend);
+	free(c->times);
+	free(c->time_idx);
 	capture_bpf__destroy(c->skel);
 	free(c->links);
 	free(c->pfds);

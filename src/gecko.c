@@ -38,6 +38,49 @@ struct entry {
 	uint64_t weight;
 };
 
+/* A marker of the profile in a thread, for the walk by thread and time. */
+struct mentry {
+	uint32_t thread;
+	uint32_t idx; /* into profile__markers() */
+	double start;
+};
+
+static int cmp_mentry(const void *a, const void *b)
+{
+	const struct mentry *x = a, *y = b;
+
+	if (x->thread != y->thread)
+		return x->thread < y->thread ? -1 : 1;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* A sample as written: its stack in the thread and its time. */
+struct gsample {
+	double at;
+	int64_t stack;
+	size_t order; /* ties keep the order of the walk */
+};
+
+static int cmp_gsample(const void *a, const void *b)
+{
+	const struct gsample *x = a, *y = b;
+
+	if (x->at != y->at)
+		return x->at < y->at ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static int cmp_time(const void *a, const void *b)
+{
+	const struct profile_sample_time *x = a, *y = b;
+
+	if (x->stack != y->stack)
+		return x->stack < y->stack ? -1 : 1;
+	return x->t < y->t ? -1 : x->t > y->t;
+}
+
 static int cmp_entry(const void *a, const void *b)
 {
 	const struct entry *x = a, *y = b;
@@ -154,7 +197,7 @@ static void gthread_free(struct gthread *t)
 }
 
 static void write_meta(struct jsonw *jw, const struct profile *p, double interval_ms,
-		       double per_sample, const char *desc)
+		       double per_sample, const char *desc, size_t ntimes)
 {
 	const struct profile_meta *m = profile__meta_ro(p);
 	char product[600], per[64];
@@ -189,8 +232,43 @@ static void write_meta(struct jsonw *jw, const struct profile *p, double interva
 		jsonw__end_object(jw);
 	}
 	jsonw__end_array(jw);
+	/* The Firefox Profiler's marker schema (the "data" form of gecko
+	 * version 29, which its upgraders turn into "fields").
+	 */
 	jsonw__name(jw, "markerSchema");
 	jsonw__start_array(jw);
+	jsonw__start_object(jw);
+	jsonw__string_field(jw, "name", GECKO_MARKER_TYPE);
+	jsonw__name(jw, "display");
+	jsonw__start_array(jw);
+	jsonw__string(jw, "marker-chart");
+	jsonw__string(jw, "marker-table");
+	jsonw__string(jw, "timeline-overview");
+	jsonw__end_array(jw);
+	jsonw__string_field(jw, "chartLabel", "{marker.data.function}");
+	jsonw__string_field(jw, "tooltipLabel", "{marker.name} in {marker.data.function}");
+	jsonw__string_field(jw, "tableLabel",
+			    "{marker.name} in {marker.data.function} (TID {marker.data.tid})");
+	jsonw__name(jw, "data");
+	jsonw__start_array(jw);
+	{
+		static const char *const fields[][3] = {
+			{ "function", "Waited in (innermost Python frame, else the leaf)",
+			  "string" },
+			{ "leaf", "Leaf frame", "string" },
+			{ "tid", "Thread ID", "integer" },
+		};
+
+		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+			jsonw__start_object(jw);
+			jsonw__string_field(jw, "key", fields[i][0]);
+			jsonw__string_field(jw, "label", fields[i][1]);
+			jsonw__string_field(jw, "format", fields[i][2]);
+			jsonw__end_object(jw);
+		}
+	}
+	jsonw__end_array(jw);
+	jsonw__end_object(jw);
 	jsonw__end_array(jw);
 	/* What the samples measure, in the profile's own words. */
 	jsonw__name(jw, "extra");
@@ -216,12 +294,38 @@ static void write_meta(struct jsonw *jw, const struct profile *p, double interva
 	snprintf(per, sizeof(per), "%.6g", profile__slice_sec(p));
 	jsonw__string_field(jw, "value", profile__slice_sec(p) > 0 ? per : "none (no timeline)");
 	jsonw__end_object(jw);
+	/* Said where it is read: the samples' instants are not measured. */
+	jsonw__start_object(jw);
+	jsonw__string_field(jw, "label", "Sample times");
+	jsonw__string_field(jw, "format", "string");
+	if (ntimes) {
+		char what[200];
+
+		snprintf(what, sizeof(what),
+			 "on-CPU samples at their measured instants (%zu logged); the others "
+			 "(off-CPU time, instants lost) spread evenly over their time slice",
+			 ntimes);
+		jsonw__string_field(jw, "value", what);
+	} else {
+		jsonw__string_field(jw, "value",
+				    "spread evenly over their time slice, stack by stack: the "
+				    "order within a slice is not known");
+	}
+	jsonw__end_object(jw);
+	jsonw__start_object(jw);
+	jsonw__string_field(jw, "label", "Wait markers dropped (over the bound)");
+	jsonw__string_field(jw, "format", "integer");
+	jsonw__u64_field(jw, "value", profile__markers_dropped(p));
+	jsonw__end_object(jw);
 	jsonw__end_array(jw);
 	jsonw__end_object(jw);
 	jsonw__end_array(jw);
 	jsonw__end_object(jw);
 }
 
+/* The stringTable is the frames' names, then the marker kinds' names:
+ * marker kind k is string nframes + k.
+ */
 static void write_tables(struct jsonw *jw, const struct profile *p, const struct gthread *t)
 {
 	jsonw__name(jw, "stackTable");
@@ -286,34 +390,100 @@ static void write_tables(struct jsonw *jw, const struct profile *p, const struct
 	jsonw__start_array(jw);
 	for (size_t i = 0; i < t->nframes; i++)
 		jsonw__string(jw, profile__frame_name(p, t->frame_ids[i]));
+	for (int k = 0; k < MARKER_KIND_MAX; k++)
+		jsonw__string(jw, profile_marker__name(k));
 	jsonw__end_array(jw);
 }
 
-static void empty_table(struct jsonw *jw, const char *name, const char *const *cols, int ncols)
+/* The thread's markers, me[0..n): real intervals, in time order. */
+static void write_markers(struct jsonw *jw, const struct profile *p, const struct gthread *t,
+			  const struct mentry *me, size_t n)
 {
-	jsonw__name(jw, name);
+	static const char *const cols[] = { "name",  "startTime", "endTime",
+					    "phase", "category",  "data" };
+	size_t nm;
+	const struct profile_marker *all = profile__markers(p, &nm);
+
+	jsonw__name(jw, "markers");
 	jsonw__start_object(jw);
 	jsonw__name(jw, "schema");
 	jsonw__start_object(jw);
-	for (int i = 0; i < ncols; i++)
+	for (int i = 0; i < 6; i++)
 		jsonw__u64_field(jw, cols[i], (uint64_t)i);
 	jsonw__end_object(jw);
 	jsonw__name(jw, "data");
 	jsonw__start_array(jw);
+	for (size_t i = 0; i < n; i++) {
+		const struct profile_marker *m = &all[me[i].idx];
+
+		jsonw__start_array(jw);
+		jsonw__u64(jw, t->nframes + m->kind);
+		jsonw__float(jw, "%.3f", m->start * 1000);
+		jsonw__float(jw, "%.3f", m->end * 1000);
+		jsonw__u64(jw, 1); /* an interval */
+		jsonw__u64(jw, m->kind == MARKER_GIL_WAIT ? FRAME_PY_USER : FRAME_OFFCPU);
+		jsonw__start_object(jw);
+		jsonw__string_field(jw, "type", GECKO_MARKER_TYPE);
+		jsonw__string_field(jw, "function",
+				    m->top != UINT32_MAX ? profile__frame_name(p, m->top)
+							 : "[no stack]");
+		jsonw__string_field(jw, "leaf",
+				    m->leaf != UINT32_MAX ? profile__frame_name(p, m->leaf)
+							  : "[no stack]");
+		jsonw__u64_field(jw, "tid", m->tid);
+		jsonw__end_object(jw);
+		jsonw__end_array(jw);
+	}
 	jsonw__end_array(jw);
 	jsonw__end_object(jw);
 }
 
+/* The threads seen so far: keys[0..*nthreads), found through ids. */
+struct threads {
+	struct u64map ids; /* (proc or root, thread) -> index + 1 */
+	struct thread_key *keys;
+	size_t n, cap;
+};
+
+/* The index of thread k, added when new. */
+static size_t thread_index(struct threads *th, const struct thread_key *k)
+{
+	bool added;
+	uint64_t *v = u64map_slot(
+	    &th->ids, (uint64_t)(k->proc != UINT32_MAX ? k->proc : k->root) << 32 | k->thread,
+	    &added);
+	size_t t;
+
+	if (!added && same_key(&th->keys[*v - 1], k))
+		return *v - 1;
+	for (t = 0; t < th->n && !same_key(&th->keys[t], k); t++)
+		;
+	if (t == th->n) {
+		grow_array((void **)&th->keys, &th->cap, th->n + 1, sizeof(*th->keys));
+		th->keys[th->n++] = *k;
+	}
+	if (added)
+		*v = t + 1;
+	return t;
+}
+
 int gecko__write(FILE *f, const struct profile *p)
 {
-	static const char *const marker_cols[] = { "name",  "startTime", "endTime",
-						   "phase", "category",	 "data" };
 	const struct profile_meta *m = profile__meta_ro(p);
 	const struct profile_mode *pm = profile__mode(m->mode);
-	size_t ns = profile__nstacks(p), nent = 0, entcap = 0, nthreads = 0, tcap = 0;
-	struct u64map thread_ids = U64MAP_INIT; /* (proc or root, thread) -> index + 1 */
+	size_t ns = profile__nstacks(p), nent = 0, entcap = 0, nm;
+	struct threads th = { U64MAP_INIT, NULL, 0, 0 };
+	const struct profile_marker *markers = profile__markers(p, &nm);
+	/* Logged instants by stack (tfirst[i] .. tfirst[i + 1]), in time order;
+	 * tcur: the next one of each stack to give a sample.
+	 */
+	size_t ntimes, *tfirst = xcalloc(ns + 1, sizeof(*tfirst)), *tcur = NULL, ngs = 0, gcap = 0;
+	const struct profile_sample_time *ptimes = profile__sample_times(p, &ntimes);
+	struct profile_sample_time *times = NULL;
+	struct gsample *gs = NULL;
+	uint64_t timed_samples = 0, all_samples = 0;
+	struct mentry *me = xcalloc(nm ? nm : 1, sizeof(*me));
 	struct entry *ent = NULL;
-	struct thread_key *keys = NULL;
 	uint32_t *skip = xcalloc(ns ? ns : 1, sizeof(*skip));
 	uint64_t *cum = xcalloc(ns ? ns : 1, sizeof(*cum));
 	double width = profile__slice_sec(p), per, interval_ms, est = 0;
@@ -332,28 +502,12 @@ int gecko__write(FILE *f, const struct profile *p)
 		uint64_t w, sw, timed = 0;
 		const uint32_t *fr = profile__stack(p, i, &n, &w);
 		struct thread_key k;
-		uint64_t *v;
-		bool added;
 		size_t t;
 
 		if (!n || !w)
 			continue;
 		skip[i] = thread_of(p, fr, n, &k);
-		v = u64map_slot(&thread_ids,
-				(uint64_t)(k.proc != UINT32_MAX ? k.proc : k.root) << 32 | k.thread,
-				&added);
-		if (!added && same_key(&keys[*v - 1], &k)) {
-			t = *v - 1;
-		} else {
-			for (t = 0; t < nthreads && !same_key(&keys[t], &k); t++)
-				;
-			if (t == nthreads) {
-				grow_array((void **)&keys, &tcap, nthreads + 1, sizeof(*keys));
-				keys[nthreads++] = k;
-			}
-			if (added)
-				*v = t + 1;
-		}
+		t = thread_index(&th, &k);
 		while (timeline && profile__stack_slice(p, i, &cur, &slice, &sw)) {
 			grow_array((void **)&ent, &entcap, nent + 1, sizeof(*ent));
 			ent[nent++] = (struct entry){ (uint32_t)t, slice, (uint32_t)i, sw };
@@ -384,6 +538,36 @@ int gecko__write(FILE *f, const struct profile *p)
 	if (!(width > 0))
 		width = 1;
 	qsort(ent, nent, sizeof(*ent), cmp_entry);
+	/* Instants only when a sample stands for one measured sample (not
+	 * scaled, and a sampling period in wall mode).
+	 */
+	if (ntimes && m->hz &&
+	    fabs(per - (sampled ? 1 : 1000000.0 / m->hz)) <= 1e-9 * (sampled ? 1 : per)) {
+		times = xmalloc(ntimes * sizeof(*times));
+		memcpy(times, ptimes, ntimes * sizeof(*times));
+		qsort(times, ntimes, sizeof(*times), cmp_time);
+		for (size_t i = 0; i < ntimes; i++)
+			if (times[i].stack < ns)
+				tfirst[times[i].stack + 1]++;
+		for (size_t i = 0; i < ns; i++)
+			tfirst[i + 1] += tfirst[i];
+		tcur = xmalloc((ns ? ns : 1) * sizeof(*tcur));
+		memcpy(tcur, tfirst, (ns ? ns : 1) * sizeof(*tcur));
+	}
+	/* Markers go to their thread (one with no sample too), in time order. */
+	for (size_t i = 0; i < nm; i++) {
+		struct thread_key k;
+
+		/* None: a marker of no thread, sorted last and left out. */
+		if (!markers[i].nframes) {
+			me[i] = (struct mentry){ UINT32_MAX, (uint32_t)i, 0 };
+			continue;
+		}
+		thread_of(p, markers[i].frames, markers[i].nframes, &k);
+		me[i] = (struct mentry){ (uint32_t)thread_index(&th, &k), (uint32_t)i,
+					 markers[i].start };
+	}
+	qsort(me, nm, sizeof(*me), cmp_mentry);
 	profile_meta__describe(m, desc, sizeof(desc));
 
 	jw = jsonw__new(f);
@@ -396,7 +580,7 @@ int gecko__write(FILE *f, const struct profile *p)
 	jsonw__end_object(jw);
 	jsonw__name(jw, "profile");
 	jsonw__start_object(jw);
-	write_meta(jw, p, interval_ms, per, desc);
+	write_meta(jw, p, interval_ms, per, desc, times ? ntimes : 0);
 	jsonw__name(jw, "libs");
 	jsonw__start_array(jw);
 	jsonw__end_array(jw);
@@ -408,11 +592,11 @@ int gecko__write(FILE *f, const struct profile *p)
 	jsonw__end_array(jw);
 	jsonw__name(jw, "threads");
 	jsonw__start_array(jw);
-	for (size_t e = 0, t = 0; t < nthreads; t++) {
+	for (size_t e = 0, t = 0, mi = 0; t < th.n; t++) {
 		struct gthread gt = { U64MAP_INIT, U64MAP_INIT, NULL, 0, 0, NULL, 0, 0 };
-		const struct thread_key *k = &keys[t];
+		const struct thread_key *k = &th.keys[t];
 		long pid = frame_number(p, k->proc), tid = frame_number(p, k->thread);
-		size_t end = e;
+		size_t end = e, mend = mi;
 		char name[96];
 
 		jsonw__start_object(jw);
@@ -440,7 +624,6 @@ int gecko__write(FILE *f, const struct profile *p)
 		jsonw__u64_field(jw, "registerTime", 0);
 		jsonw__name(jw, "unregisterTime");
 		jsonw__null(jw);
-		empty_table(jw, "markers", marker_cols, 6);
 
 		jsonw__name(jw, "samples");
 		jsonw__start_object(jw);
@@ -477,23 +660,41 @@ int gecko__write(FILE *f, const struct profile *p)
 						 : -1;
 
 				for (uint64_t r = 0; r < ent[q].weight; r++, j++) {
+					uint32_t i = ent[q].stack;
 					double at =
 					    (ent[s].slice + (j + 0.5) / (double)nsamples) * width;
 
-					jsonw__start_array(jw);
-					if (st < 0)
-						jsonw__null(jw);
-					else
-						jsonw__u64(jw, (uint64_t)st);
-					jsonw__float(jw, "%.3f", at * 1000);
-					jsonw__u64(jw, 0);
-					jsonw__end_array(jw);
+					/* The k-th sample of a stack at its k-th instant. */
+					if (tcur && tcur[i] < tfirst[i + 1]) {
+						at = times[tcur[i]++].t;
+						timed_samples++;
+					}
+					all_samples++;
+					grow_array((void **)&gs, &gcap, ngs + 1, sizeof(*gs));
+					gs[ngs] = (struct gsample){ at, st, ngs };
+					ngs++;
 				}
 			}
 			s = s_end;
 		}
+		qsort(gs, ngs, sizeof(*gs), cmp_gsample);
+		for (size_t i = 0; i < ngs; i++) {
+			jsonw__start_array(jw);
+			if (gs[i].stack < 0)
+				jsonw__null(jw);
+			else
+				jsonw__u64(jw, (uint64_t)gs[i].stack);
+			jsonw__float(jw, "%.3f", gs[i].at * 1000);
+			jsonw__u64(jw, 0);
+			jsonw__end_array(jw);
+		}
+		ngs = 0;
 		jsonw__end_array(jw);
 		jsonw__end_object(jw);
+		for (mend = mi; mend < nm && me[mend].thread == t;)
+			mend++;
+		write_markers(jw, p, &gt, me + mi, mend - mi);
+		mi = mend;
 		write_tables(jw, p, &gt);
 		jsonw__end_object(jw);
 		gthread_free(&gt);
@@ -503,9 +704,14 @@ int gecko__write(FILE *f, const struct profile *p)
 	jsonw__end_object(jw);
 	jsonw__end_object(jw);
 	jsonw__free(jw);
-	u64map_free(&thread_ids);
+	u64map_free(&th.ids);
 	free(ent);
-	free(keys);
+	free(th.keys);
+	free(me);
+	free(tfirst);
+	free(tcur);
+	free(times);
+	free(gs);
 	free(skip);
 	free(cum);
 	return ferror(f) ? -1 : 0;

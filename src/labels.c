@@ -116,12 +116,13 @@ struct profile *labels__apply(struct profile *p, unsigned int flags)
 	size_t nf = profile__nframes(p), ns = profile__nstacks(p), cap = 0;
 	struct profile *out;
 	uint32_t *map, *frames = NULL;
-	size_t fcap = 0;
+	size_t fcap = 0, *smap;
 	char *buf = NULL, *dir;
 
 	if (!flags)
 		return p;
 	out = profile__new();
+	smap = xmalloc((ns ? ns : 1) * sizeof(*smap));
 	*profile__meta(out) = *profile__meta_ro(p);
 	if (profile__slice_sec(p) > 0)
 		profile__set_timeline(out, profile__slice_sec(p), 0);
@@ -160,8 +161,12 @@ struct profile *labels__apply(struct profile *p, unsigned int flags)
 		grow_array((void **)&frames, &fcap, n ? n : 1, sizeof(*frames));
 		for (uint32_t j = 0; j < n; j++)
 			frames[j] = map[f[j]];
-		profile__copy_slices(out, profile__add(out, frames, n, w), p, i);
+		smap[i] = profile__add(out, frames, n, w);
+		profile__copy_slices(out, smap[i], p, i);
 	}
+	profile__copy_markers(out, p, map, 0, -1e300, 1e300);
+	profile__copy_sample_times(out, p, smap);
+	free(smap);
 	free(frames);
 	free(map);
 	free(buf);

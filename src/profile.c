@@ -53,6 +53,14 @@ struct profile {
 	uint32_t free_cell;
 	uint32_t nslices;
 	uint64_t timed;
+
+	struct profile_marker *markers;
+	size_t nmarkers, markers_cap;
+	uint64_t markers_dropped;
+
+	struct profile_sample_time *times;
+	size_t ntimes, times_cap;
+	uint64_t times_dropped;
 };
 
 #define NAME_FIXED    1
@@ -102,6 +110,8 @@ void profile__free(struct profile *p)
 	free(p->stack_slots);
 	free(p->kinds);
 	free(p->cells);
+	free(p->markers);
+	free(p->times);
 	free(p);
 }
 
@@ -520,9 +530,101 @@ struct profile *profile__window(const struct profile *p, uint32_t first, uint32_
 		out->stacks[at].weight += w;
 		out->total += w;
 	}
+	{
+		double w = profile__slice_sec(p);
+
+		profile__copy_markers(out, p, map, first * w, 0, (last + 1 - first) * w);
+	}
 	free(frames);
 	free(map);
 	return out;
+}
+
+bool profile__add_marker(struct profile *p, const struct profile_marker *m)
+{
+	if (p->nmarkers >= PROFILE_MAX_MARKERS) {
+		p->markers_dropped++;
+		return false;
+	}
+	grow_array((void **)&p->markers, &p->markers_cap, p->nmarkers + 1, sizeof(*p->markers));
+	p->markers[p->nmarkers++] = *m;
+	return true;
+}
+
+const struct profile_marker *profile__markers(const struct profile *p, size_t *n)
+{
+	*n = p->nmarkers;
+	return p->markers;
+}
+
+uint64_t profile__markers_dropped(const struct profile *p)
+{
+	return p->markers_dropped;
+}
+
+void profile__copy_markers(struct profile *dst, const struct profile *src, const uint32_t *map,
+			   double shift, double from, double to)
+{
+	dst->markers_dropped += src->markers_dropped;
+	for (size_t i = 0; i < src->nmarkers; i++) {
+		struct profile_marker m = src->markers[i];
+
+		m.start -= shift;
+		m.end -= shift;
+		if (m.end <= from || m.start >= to)
+			continue;
+		if (m.start < from)
+			m.start = from;
+		if (m.end > to)
+			m.end = to;
+		for (uint32_t j = 0; map && j < m.nframes; j++)
+			m.frames[j] = map[m.frames[j]];
+		if (map && m.top != UINT32_MAX)
+			m.top = map[m.top];
+		if (map && m.leaf != UINT32_MAX)
+			m.leaf = map[m.leaf];
+		profile__add_marker(dst, &m);
+	}
+}
+
+bool profile__add_sample_time(struct profile *p, size_t stack, double t)
+{
+	if (p->ntimes >= PROFILE_MAX_SAMPLE_TIMES) {
+		p->times_dropped++;
+		return false;
+	}
+	grow_array((void **)&p->times, &p->times_cap, p->ntimes + 1, sizeof(*p->times));
+	p->times[p->ntimes++] = (struct profile_sample_time){ t, (uint32_t)stack };
+	return true;
+}
+
+const struct profile_sample_time *profile__sample_times(const struct profile *p, size_t *n)
+{
+	*n = p->ntimes;
+	return p->times;
+}
+
+uint64_t profile__sample_times_dropped(const struct profile *p)
+{
+	return p->times_dropped;
+}
+
+void profile__copy_sample_times(struct profile *dst, const struct profile *src, const size_t *map)
+{
+	dst->times_dropped += src->times_dropped;
+	for (size_t i = 0; i < src->ntimes; i++)
+		profile__add_sample_time(dst, map[src->times[i].stack], src->times[i].t);
+}
+
+const char *profile_marker__name(enum profile_marker_kind k)
+{
+	static const char *const names[MARKER_KIND_MAX] = {
+		[MARKER_OFFCPU_BLOCKED] = "Off-CPU: blocked",
+		[MARKER_OFFCPU_RUNNABLE] = "Off-CPU: waiting for a CPU",
+		[MARKER_GIL_WAIT] = "Waiting for the GIL",
+	};
+
+	return k < MARKER_KIND_MAX ? names[k] : "?";
 }
 
 size_t profile__nstacks(const struct profile *p)

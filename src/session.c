@@ -112,6 +112,9 @@ static void add_split(struct session *se, const uint32_t *frames, uint32_t n, ui
 	}
 }
 
+static void add_marker(struct session *se, const struct capture_sample *s, uint64_t start_ns,
+		       uint64_t end_ns);
+
 static void on_sample(const struct capture_sample *s, void *ctx)
 {
 	struct session *se = ctx;
@@ -152,10 +155,77 @@ static void on_sample(const struct capture_sample *s, void *ctx)
 	} else if (unnamed) {
 		se->py_unnamed_other++;
 	}
-	if (se->flush_end_ns && s->kind != KIND_CPU && se->o.slice_sec > 0)
+	/* Still open at the end: a marker from its start, cut at the end. */
+	if (se->flush_end_ns && s->kind != KIND_CPU)
+		add_marker(se, s, se->flush_end_ns > s->count ? se->flush_end_ns - s->count : 0,
+			   se->flush_end_ns);
+	if (se->flush_end_ns && s->kind != KIND_CPU && se->o.slice_sec > 0) {
 		add_split(se, frames, n, weight, s->count);
+	} else {
+		size_t at = profile__add_at(se->prof, frames, n, weight, se->stamp);
+
+		for (uint32_t i = 0; i < s->ntimes; i++)
+			profile__add_sample_time(
+			    se->prof, at,
+			    s->times[i] > se->start_ns ? (s->times[i] - se->start_ns) / 1e9 : 0);
+	}
+}
+
+/* A real interval of s (off-CPU, GIL wait) from start_ns to end_ns as a
+ * marker of the profile: its thread's frames and the frame it waited in.
+ */
+static void add_marker(struct session *se, const struct capture_sample *s, uint64_t start_ns,
+		       uint64_t end_ns)
+{
+	struct profile_marker m = { .top = UINT32_MAX, .leaf = UINT32_MAX, .tid = s->tid };
+	uint32_t frames[STACKS_MAX_FRAMES], n = 0, groups;
+	struct proc_name *pe;
+	enum py_name unnamed;
+
+	if (se->o.marker_min_sec <= 0 || end_ns < start_ns + se->o.marker_min_sec * 1e9)
+		return;
+	if (se->child && s->pid == (__u32)se->child && !se->child_execed)
+		return;
+	if (s->kind == KIND_GIL_WAIT)
+		m.kind = MARKER_GIL_WAIT;
+	else if (s->kind == KIND_OFFCPU_BLOCKED)
+		m.kind = MARKER_OFFCPU_BLOCKED;
+	else if (s->kind == KIND_OFFCPU_RUNNABLE && se->o.mode == MODE_WALL)
+		m.kind = MARKER_OFFCPU_RUNNABLE;
 	else
-		profile__add_at(se->prof, frames, n, weight, se->stamp);
+		return;
+	if ((se->o.mode == MODE_GILWAIT) != (s->kind == KIND_GIL_WAIT))
+		return;
+	pe = session_proc_entry(se, s->pid, false);
+	frames[n++] = pe->frame;
+	if (se->o.per_process)
+		frames[n++] = session_proc_pid_frame(se, pe);
+	groups = n + (se->o.per_thread ? 1 : 0);
+	n = stacks__build(se->stacks, s, frames, n, &unnamed);
+	m.nframes = n < groups ? n : groups;
+	memcpy(m.frames, frames, m.nframes * sizeof(*frames));
+	/* The leaf: the innermost frame that is not wall mode's "[off-cpu]". */
+	for (uint32_t i = n; i-- > groups;) {
+		enum frame_kind k = profile__frame_kind(se->prof, frames[i]);
+
+		if (m.leaf == UINT32_MAX && (k != FRAME_OFFCPU || i == groups))
+			m.leaf = frames[i];
+		if (k == FRAME_PY_USER || k == FRAME_PY_STDLIB || k == FRAME_PY_SITE) {
+			m.top = frames[i];
+			break;
+		}
+	}
+	if (m.top == UINT32_MAX)
+		m.top = m.leaf;
+	m.start = start_ns > se->start_ns ? (start_ns - se->start_ns) / 1e9 : 0;
+	m.end = end_ns > se->start_ns ? (end_ns - se->start_ns) / 1e9 : 0;
+	if (!profile__add_marker(se->prof, &m))
+		se->markers_dropped++;
+}
+
+static void on_interval(const struct capture_sample *s, __u64 start_ns, __u64 end_ns, void *ctx)
+{
+	add_marker(ctx, s, start_ns, end_ns);
 }
 
 /* An interval still open, into the caller's profile (se->open_into). */
@@ -526,6 +596,9 @@ static void capture_opts_for(const struct session *se, struct capture_opts *c)
 						   : 0,
 		.on_event = on_event,
 		.on_code = on_code,
+		.on_interval = se->o.marker_min_sec > 0 ? on_interval : NULL,
+		.interval_min_ns = (uint64_t)(se->o.marker_min_sec * 1e9),
+		.sample_times = se->o.sample_times,
 		.ctx = (void *)se,
 	};
 }

@@ -306,6 +306,16 @@ int session__record(struct session_opts *o, struct session_output *out)
 	}
 	if (output__open(&of, out->path, out->flags))
 		return EXIT_OUTPUT;
+	/* Only gecko has a place for intervals (the others need no markers),
+	 * and only these modes measure intervals.
+	 */
+	if (fmt == OUTPUT_GECKO && !o->marker_min_sec &&
+	    (o->mode == MODE_WALL || o->mode == MODE_OFFCPU || o->mode == MODE_GILWAIT))
+		o->marker_min_sec = SESSION_MARKER_MIN_SEC;
+	/* Gecko orders samples in time: by their instants, when logged. */
+	if (fmt == OUTPUT_GECKO &&
+	    (o->mode == MODE_CPU || o->mode == MODE_WALL || o->mode == MODE_GIL))
+		o->sample_times = true;
 	se = session__new(o, profile__new());
 	ret = exit_code_of(session__start(se));
 	if (!ret) {

@@ -254,6 +254,22 @@ static int fill_losses(struct session *se, const uint64_t *st, const struct symb
 	losses[nl++] =
 	    (struct loss){ "unwind tables: mappings past 256 a process", us->maps_dropped };
 	losses[nl++] = (struct loss){ "unwind tables: processes past 512", us->procs_dropped };
+	losses[nl++] =
+	    (struct loss){ "markers dropped: more than 65536 a profile", se->markers_dropped };
+	losses[nl++] =
+	    (struct loss){ "markers lost: interval ring buffer full", st[STAT_INTERVALS_LOST] };
+	{
+		uint64_t dropped, unmatched;
+
+		capture__sample_time_losses(se->cap, &dropped, &unmatched);
+		losses[nl++] = (struct loss){ "sample instants lost: ring buffer full",
+					      st[STAT_SAMPLE_TIMES_LOST] };
+		losses[nl++] = (struct loss){ "sample instants dropped: 65536 waiting", dropped };
+		losses[nl++] =
+		    (struct loss){ "sample instants not matched to their sample", unmatched };
+		losses[nl++] = (struct loss){ "sample instants dropped: more than 1 Mi a profile",
+					      profile__sample_times_dropped(se->prof) };
+	}
 	return nl;
 }
 
@@ -416,6 +432,24 @@ void session__print_summary(struct session *se)
 			       "wider, to %g s (no weight lost: --slice %g keeps the bound)",
 			       1u << ts.coarsened, profile__slice_sec(se->prof),
 			       profile__slice_sec(se->prof));
+	}
+	if (se->o.sample_times) {
+		size_t nt;
+
+		profile__sample_times(se->prof, &nt);
+		fprintf(stderr,
+			"  instants      %zu on-CPU samples with their instant (gecko orders them "
+			"by it; at most %u)\n",
+			nt, PROFILE_MAX_SAMPLE_TIMES);
+	}
+	if (se->o.marker_min_sec > 0) {
+		size_t nm;
+
+		profile__markers(se->prof, &nm);
+		fprintf(stderr,
+			"  markers       %zu waits of %g ms or more with their start and end (at "
+			"most %u; shorter ones only in the counts)\n",
+			nm, se->o.marker_min_sec * 1000, PROFILE_MAX_MARKERS);
 	}
 	for (int i = 0; i < nl; i++) {
 		if (!losses[i].n)

@@ -20,6 +20,7 @@ build oddproc workloads/oddproc.c -pthread
 build callers workloads/callers.c
 build dump-native workloads/dump_native.c -pthread
 build dump-native-static workloads/dump_native.c -pthread -static
+build fake-freethreaded workloads/fake_freethreaded.c
 build libsymfix.so workloads/symfix-lib.c -shared -fPIC
 build symfix-pie workloads/symfix.c -fPIE -pie -L"$BUILD" -lsymfix -Wl,-rpath,'$ORIGIN'
 build symfix-nopie workloads/symfix.c -fno-pie -no-pie -L"$BUILD" -lsymfix -Wl,-rpath,'$ORIGIN'

@@ -115,7 +115,7 @@ test_expect_success SPEEDSCOPE 'gecko: threads and processes from the thread fra
 		console.log(kinds.join(\",\"));
 		console.log(d.profile.meta.extra[0].entries.map((e) => e.value).join(\",\"));
 	" >kinds && cat kinds &&
-	grep -qx "app (a.py:1)=Python,x_\[k\]=Kernel" kinds && grep -qx "cpu,1 samples,none (no timeline)" kinds
+	grep -qx "app (a.py:1)=Python,x_\[k\]=Kernel" kinds && grep -qx "cpu,1 samples,none (no timeline),spread evenly over their time slice, stack by stack: the order within a slice is not known,0" kinds
 '
 test_expect_success 'gecko: chosen by extension, --format gecko and its alias firefox' '
 	"$RAMPA" report tl.folded -o a.gecko.json 2>err && grep -q "(gecko, 2 stacks" err &&

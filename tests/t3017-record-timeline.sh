@@ -2,7 +2,10 @@
 # The timeline of a live run: phases.py spins in f() for 2 s of CPU time, then
 # in g() for 2 s. The profile's first two seconds hold f alone, the part after
 # the switch g alone; the gecko output puts f's samples before g's; a sleep
-# still open at the end is split over the slices it covers.
+# still open at the end is split over the slices it covers. naps.py sleeps
+# twice 0.6 s in nap(): the gecko output of wall mode has two off-CPU
+# markers in nap(), each as long as the sleep; gil.py's two workers wait for
+# the GIL: gil-wait's gecko output has GIL markers for both.
 . "$(dirname "$0")/lib.sh"
 require_bpf
 PY=/usr/bin/python3.11
@@ -65,5 +68,56 @@ test_expect_success 'wall mode: a sleep open at the end is split over its slices
 	awk "{ gsub(/[][]/, \"\"); for (i = 3; i <= NF; i++) { split(\$i, kv, \"=\"); n++;
 		if (kv[1] < 2 && (kv[2] < 900000 || kv[2] > 1100000)) bad = 1 } }
 		END { exit !(n >= 3 && !bad) }" sl
+'
+N="$TESTS_DIR/workloads/naps.py"
+test_expect_success SPEEDSCOPE 'wall -o x.gecko.json: the two naps are markers, as long as they were' '
+	"$RAMPA" record --mode wall -o naps.gecko.json -- $PY "$N" 2 0.6 2>err && cat err &&
+	grep -Eq "^  markers       [0-9]+ waits of 1 ms or more" err &&
+	node "$TESTS_DIR/browser/gecko-check.cjs" naps.gecko.json >out &&
+	grep "^marker .* Off-CPU: blocked .* function=nap (" out >naps && cat naps &&
+	[ "$(wc -l <naps)" -eq 2 ] && sed -n "s/^nap //p" err >truth && cat truth &&
+	paste -d " " naps truth | awk "{
+		s = \$0; sub(/.* start=/, \"\", s); split(s, a, /[ =]/); start = a[1]; end = a[3]
+		len = end - start; py = (\$(NF) - \$(NF - 1)) * 1000
+		print \"marker \" start \"..\" end \" (\" len \" ms), the workload measured \" py \" ms\"
+		if (len < 595 || len > py + 2 || start < last) bad = 1; last = end }
+		END { exit bad }"
+'
+test_expect_success SPEEDSCOPE 'gecko: on-CPU samples at their instants: none of spin() inside a nap' '
+	grep -Eq "^  instants      [0-9]+ on-CPU samples with their instant" err &&
+	python3 - naps.gecko.json <<-\EOF
+	import json, sys
+	d = json.load(open(sys.argv[1]))["profile"]
+	extra = {e["label"]: e["value"] for e in d["meta"]["extra"][0]["entries"]}
+	assert extra["Sample times"].startswith("on-CPU samples at their measured instants"), extra
+	t = d["threads"][0]
+	st, fr, stk = t["stringTable"], t["frameTable"]["data"], t["stackTable"]["data"]
+	def names(s):
+	    while s is not None:
+	        yield st[fr[stk[s][1]][0]]
+	        s = stk[s][0]
+	naps = [(m[1], m[2]) for m in t["markers"]["data"]
+	        if st[m[0]] == "Off-CPU: blocked" and m[5]["function"].startswith("nap (")]
+	spin = [s[1] for s in t["samples"]["data"] if s[0] is not None
+	        and any(n.startswith("spin (") for n in names(s[0]))
+	        and not any(n in ("[off-cpu]", "[runqueue]") for n in names(s[0]))]
+	inside = [x for x in spin for a, b in naps if a < x < b]
+	print(f"naps {naps}, {len(spin)} spin samples, {len(inside)} inside a nap")
+	assert len(naps) == 2 and len(spin) >= 10 and not inside
+	EOF
+'
+test_expect_success SPEEDSCOPE 'gil-wait -o x.gecko.json: both workers have GIL wait markers' '
+	"$RAMPA" gil-wait -q -o gil.gecko.json -- $PY "$TESTS_DIR/workloads/gil.py" workers 2 1.5 >table &&
+	node "$TESTS_DIR/browser/gecko-check.cjs" gil.gecko.json >out &&
+	grep "^marker .* Waiting for the GIL .* function=\(burn\|worker\) (" out |
+		sed -n "s/.* tid=\([0-9]*\) .*/\1/p" | sort | uniq -c >per-tid && cat per-tid &&
+	[ "$(awk "\$1 >= 3" per-tid | wc -l)" -eq 2 ]
+'
+test_expect_success SPEEDSCOPE 'cpu mode and report: no markers (no intervals measured or kept)' '
+	"$RAMPA" record -q -o cpu.gecko.json -- $PY "$N" 1 0.2 &&
+	node "$TESTS_DIR/browser/gecko-check.cjs" cpu.gecko.json >out && ! grep -q "^marker " out &&
+	"$RAMPA" record -q -m wall -o w.folded -- $PY "$N" 1 0.2 &&
+	"$RAMPA" report -q w.folded -o w.gecko.json &&
+	node "$TESTS_DIR/browser/gecko-check.cjs" w.gecko.json >out && ! grep -q "^marker " out
 '
 test_done

@@ -103,6 +103,24 @@ test_expect_success '--no-native and --no-kernel leave those frames out' '
 '
 kill $pid
 
+# A free-threaded runtime (3.13t and later; none is packaged here): dump
+# says why there are no Python frames, in text and in JSON.
+if [ -x "$BUILD/fake-freethreaded" ]; then
+	"$BUILD/fake-freethreaded" >"$TRASH/ft.out" &
+	pid=$!
+	bg_track $pid
+	wait_for grep -q ready "$TRASH/ft.out"
+fi
+test_expect_success 'a free-threaded runtime: no Python frames, and dump says why' '
+	"$RAMPA" dump -p '$pid' >ft.txt && "$RAMPA" dump -p '$pid' --json >ft.json &&
+	json_valid ft.json &&
+	grep -q "^Python: .*fake-freethreaded is a free-threaded build (no GIL); Python frames are not walked$" ft.txt &&
+	python3 -c "import json, sys; d = json.load(open(\"ft.json\"))
+sys.exit(not (d[\"python\"] is None and \"free-threaded\" in d[\"python_unsupported\"]))" &&
+	grep -q "main \[native\]" ft.txt
+'
+[ -x "$BUILD/fake-freethreaded" ] && kill $pid
+
 # The same program in a chroot: its files are read inside the root.
 mkdir -p "$TRASH/jail/bin"
 cp "$BUILD/dump-native-static" "$TRASH/jail/bin/dumpee"

@@ -52,6 +52,26 @@ test_expect_success 'batch: spin() is the heaviest by self, the process and thre
 	table 2 self.out >s2 && head -1 s2 | grep -q "  spin ($F)$" &&
 	! grep -Eq "  (python3.11|MainThread-[0-9]+)$" s2
 '
+# selfsum N FILE: the SELF column of the Nth table summed, and the weight shown.
+selfsum() {
+	table "$1" "$2" | awk '{ s += $1 } END { print s + 0 }'
+	sed -n "s/^showing last [0-9.]* s (\([0-9]*\) samples).*/\1/p" "$2" | sed -n "$1p"
+}
+test_expect_success 'batch: Python functions first, no weight lost; --native lists every frame' '
+	grep -q "sorted by total, Python first$" cpu.out &&
+	for n in 2 3; do
+		table $n cpu.out | head -1 | grep -q " ($F)$" || exit 1
+	done &&
+	"$RAMPA" top --batch -n 2 -F 499 -r 100000 -- $PY "$F" 10 >py.out 2>py.err &&
+	"$RAMPA" top --batch -n 2 -F 499 -r 100000 --native -- $PY "$F" 10 >nat.out 2>nat.err &&
+	grep -q "sorted by self, native frames shown$" nat.out &&
+	table 2 nat.out | grep -Eq "  Py_BytesMain$" &&
+	! table 2 py.out | grep -Eq "  Py_BytesMain$" &&
+	for f in py.out nat.out; do
+		set -- $(selfsum 2 $f) && echo "$f: self summed $1, shown $2" &&
+		[ "$2" -gt 0 ] && [ "$1" -eq "$2" ] || exit 1
+	done
+'
 test_expect_success 'batch: the target exiting ends top, which says so, with the part before it' '
 	"$RAMPA" top --batch -F 499 -- $PY "$F" 1.5 >exit.out 2>exit.err &&
 	grep -q "rampa-bpf: top: command exited" exit.err &&
@@ -115,8 +135,15 @@ test_expect_success TMUX 'screen: header, table, sort key, pause, q: exit 0 and 
 	grep -q "press ? for keys, q to quit" s.start &&
 	tmux send-keys -t rampa-t3019 2 &&
 	wait_for sh -c "tmux capture-pane -p -t rampa-t3019 | grep -q \"sorted by total\"" &&
+	wait_for sh -c "tmux capture-pane -p -t rampa-t3019 | sed -n 5p | grep -Eq \"^ +0 +0\\.00% +[0-9]+ +(99|100)\\.[0-9]+%  \"" &&
 	screen >s.total && sed -n 5p s.total | grep -Eq "^ +0 +0\.00% +[0-9]+ +(99|100)\.[0-9]+%  " &&
 	grep -Eq "^ +0 +0\.00% .*%  (<module>|main|recurse|run) \\(" s.total &&
+	tmux send-keys -t rampa-t3019 N &&
+	wait_for sh -c "tmux capture-pane -p -t rampa-t3019 | grep -q \"native frames shown\"" &&
+	wait_for sh -c "tmux capture-pane -p -t rampa-t3019 | grep -q \"  Py_BytesMain\$\"" &&
+	tmux send-keys -t rampa-t3019 N &&
+	wait_for sh -c "tmux capture-pane -p -t rampa-t3019 | grep -q \"sorted by total, Python first\"" &&
+	! screen | grep -q "  Py_BytesMain$" &&
 	tmux send-keys -t rampa-t3019 " " &&
 	wait_for sh -c "tmux capture-pane -p -t rampa-t3019 | grep -q \"\\[paused\\]\"" &&
 	screen >p1 && sleep 2.5 && screen >p2 && test_cmp p1 p2 &&

@@ -13,9 +13,15 @@
 // Prints:
 //   threads <n>
 //   thread <name> process=<processName> pid=<pid> tid=<tid> samples=<n>
+//   marker <thread> <name> start=<ms> end=<ms> tid=<tid> function=<function>
 //   speedscope enters=<frames entered> duration=<ms>
 //   frame <name> time=<ms on the stack> first=<ms> half=<ms> last=<ms>
 // (half: the instant by which half of the frame's time had passed).
+// Markers are checked as the Firefox Profiler's gecko processing reads them
+// (gecko-profile.js, process-profile.js: schema {name, startTime, endTime,
+// phase, category, data}, name an index into the thread's stringTable,
+// phase 0-3, data.type named in meta.markerSchema with its display and data
+// fields); speedscope ignores them.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -63,6 +69,42 @@ for (const t of prof.threads) {
 	}
 	console.log(`thread ${t.name} process=${t.processName} pid=${t.pid} tid=${t.tid}` +
 		` samples=${t.samples.data.length}`);
+}
+const schemas = new Map();
+if (!Array.isArray(prof.meta.markerSchema)) fail('no meta.markerSchema');
+for (const ms of prof.meta.markerSchema) {
+	if (typeof ms.name !== 'string' || !Array.isArray(ms.display) || !Array.isArray(ms.data))
+		fail(`marker schema ${ms.name}: name, display and data needed`);
+	for (const d of ms.display)
+		if (!['marker-chart', 'marker-table', 'timeline-overview', 'timeline-memory',
+			'timeline-ipc', 'timeline-fileio', 'stack-chart'].includes(d))
+			fail(`marker schema ${ms.name}: display ${d}`);
+	for (const f of ms.data)
+		if (typeof f.key !== 'string' || typeof f.format !== 'string')
+			fail(`marker schema ${ms.name}: a field without key or format`);
+	schemas.set(ms.name, ms);
+}
+for (const t of prof.threads) {
+	const mk = t.markers.schema;
+	if (mk.name !== 0 || mk.startTime !== 1 || mk.endTime !== 2 || mk.phase !== 3 ||
+		mk.category !== 4 || mk.data !== 5)
+		fail(`thread ${t.name}: markers schema`);
+	for (const m of t.markers.data) {
+		const [name, start, end, phase, cat, d] = m;
+		if (!(name >= 0 && name < t.stringTable.length)) fail(`marker name ${name}`);
+		if (!(phase >= 0 && phase <= 3)) fail(`marker phase ${phase}`);
+		if (phase === 1 && !(typeof start === 'number' && typeof end === 'number' && start <= end))
+			fail(`interval marker ${start}..${end}`);
+		if (!(cat >= 0 && cat < ncat)) fail(`marker category ${cat}`);
+		if (d && d.type) {
+			const ms = schemas.get(d.type);
+			if (!ms) fail(`marker data type ${d.type} has no schema`);
+			for (const f of ms.data)
+				if (!(f.key in d)) fail(`marker of type ${d.type}: no ${f.key}`);
+		}
+		console.log(`marker ${t.name} ${t.stringTable[name]} start=${Math.round(start)}` +
+			` end=${Math.round(end)} tid=${d && d.tid} function=${d && d.function}`);
+	}
 }
 
 // 2. speedscope's Firefox importer, from its bundle.
