@@ -354,9 +354,9 @@ enum capture_stat {
 	STAT_UNWIND_MISS_EVENTS,    /* "unknown mapping" events sent to userspace */
 	STAT_UNWIND_REUSED,	    /* switch-outs that reused one of the thread's walks, checked */
 	STAT_UNWIND_CHANGED,	    /* ... checked and found changed: walked again */
-	STAT_UNWIND_NOT_KEPT, /* walks not remembered: too many or too spread reads, no room */
-	STAT_INTERVALS_LOST,	    /* interval ring buffer full: a marker's interval lost */
-	STAT_SAMPLE_TIMES_LOST,	    /* sample time ring buffer full: a sample's instant lost */
+	STAT_UNWIND_NOT_KEPT,	/* walks not remembered: too many or too spread reads, no room */
+	STAT_INTERVALS_LOST,	/* interval ring buffer full: a marker's interval lost */
+	STAT_SAMPLE_TIMES_LOST, /* sample time ring buffer full: a sample's instant lost */
 	STAT__MAX,
 };
 

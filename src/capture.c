@@ -31,8 +31,8 @@ struct capture {
 	 */
 	uint64_t poll_until_ns;
 	bool poll_cut;
-	struct ring_buffer *ivl_rb;  /* intervals for markers (opts.on_interval) */
-	struct ring_buffer *st_rb;   /* sample instants (opts.sample_times) */
+	struct ring_buffer *ivl_rb; /* intervals for markers (opts.on_interval) */
+	struct ring_buffer *st_rb;  /* sample instants (opts.sample_times) */
 	/* Sample instants waiting for the drain of their buffer. */
 	struct pending_time {
 		__u64 ts;
