@@ -118,6 +118,9 @@ struct session {
 	uint64_t mem_shutdown_releases; /* releases by Python threads with no frame: ignored */
 	struct u64map mem_last;		/* PID -> RSS at the last sample (bytes) */
 	struct u64map mem_steady_t;	/* PID -> last time (s, double bits) RSS was not falling */
+	uint64_t mem_sample_bytes;	/* --precise: mean bytes between sampled allocations */
+	uint64_t mem_probed,
+	    mem_unprobed; /* --precise: processes whose allocator is (not) probed */
 	/* The timeline: what a drain brings is stamped with the slice the
 	 * previous drain happened in (drains come at every slice's end);
 	 * intervals still open at the end, whose start is known, are split over
@@ -183,6 +186,7 @@ void session_mem_on_sample(const struct capture_sample *s, void *ctx);
 void session_on_mem(const struct mem_event *e, void *ctx);
 void session_mem_process(struct session *se);
 void session_mem_rss(struct session *se);
+int session_mem_probe(struct session *se, pid_t pid);
 void session_mem_add_retained(const uint32_t *frames, uint32_t n, uint64_t retained, uint64_t churn,
 			      void *ctx);
 

@@ -63,6 +63,14 @@ static void usage(FILE *f)
 	    "                           (e.g. 10M/min, 100K/s; per minute by default)\n"
 	    "      --fault-sample N     sample one anonymous write fault in N (default %d;\n"
 	    "                           1: every fault)\n"
+	    "      --precise            probe the allocator (glibc's malloc family) instead:\n"
+	    "                           every block tracked until freed, stacks sampled by\n"
+	    "                           bytes; growth is what was allocated and not freed\n"
+	    "                           (slower: see rampa-bpf-mem(1))\n"
+	    "      --sample-bytes SIZE  with --precise: one allocation sampled with its stack\n"
+	    "                           per SIZE bytes allocated, on average (default %s)\n"
+	    "      --max-blocks N       with --precise: live blocks tracked at once (default\n"
+	    "                           %u); blocks beyond are counted, not tracked\n"
 	    "      --per-process        put 'NAME-PID' under the root frame: a tree per process\n"
 	    "  -T, --per-thread         put 'NAME-TID' under the process root frame\n"
 	    "  -o, --output FILE        where to write the profile (default rampa-mem-PID.folded)\n"
@@ -76,7 +84,7 @@ static void usage(FILE *f)
 	    "\n"
 	    "SIZE takes K, M, G or T (powers of 1024). With -- CMD, rampa-bpf exits with\n"
 	    "CMD's exit status unless a check fails. See rampa-bpf-mem(1).\n",
-	    RAMPA_MEM_FAULT_SAMPLE);
+	    RAMPA_MEM_FAULT_SAMPLE, "256K", RAMPA_MEM_MAX_BLOCKS);
 }
 
 /* "512M", "2G", "100K", "4096": bytes; -1 if not a size. end: where the
@@ -322,7 +330,14 @@ static int mem_check(struct session *se, void *ctx)
 	return ret;
 }
 
-enum { OPT_MAX_PEAK = 0x200, OPT_MAX_GROWTH, OPT_FAULT_SAMPLE };
+enum {
+	OPT_MAX_PEAK = 0x200,
+	OPT_MAX_GROWTH,
+	OPT_FAULT_SAMPLE,
+	OPT_PRECISE,
+	OPT_SAMPLE_BYTES,
+	OPT_MAX_BLOCKS
+};
 
 static int parse_args(struct session_opts *o, struct session_output *out, struct mem_checks *ck,
 		      int argc, char **argv)
@@ -345,6 +360,9 @@ static int parse_args(struct session_opts *o, struct session_output *out, struct
 		{ "max-peak", required_argument, NULL, OPT_MAX_PEAK },
 		{ "max-growth", required_argument, NULL, OPT_MAX_GROWTH },
 		{ "fault-sample", required_argument, NULL, OPT_FAULT_SAMPLE },
+		{ "precise", no_argument, NULL, OPT_PRECISE },
+		{ "sample-bytes", required_argument, NULL, OPT_SAMPLE_BYTES },
+		{ "max-blocks", required_argument, NULL, OPT_MAX_BLOCKS },
 		{},
 	};
 	unsigned long v;
@@ -391,6 +409,27 @@ static int parse_args(struct session_opts *o, struct session_output *out, struct
 			}
 			o->mem_fault_sample = v;
 			break;
+		case OPT_PRECISE:
+			o->mem_precise = true;
+			break;
+		case OPT_SAMPLE_BYTES:
+			if (parse_size(optarg, NULL, &o->mem_sample_bytes) ||
+			    !o->mem_sample_bytes || o->mem_sample_bytes > 1ull << 32) {
+				p_err(
+				    "invalid --sample-bytes '%s' (give a size from 1 to 4G: 256K, "
+				    "1M...)",
+				    optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_MAX_BLOCKS:
+			if (parse_ulong(optarg, 1, 1u << 28, &v)) {
+				p_err("invalid --max-blocks '%s' (give N from 1 to %u)", optarg,
+				      1u << 28);
+				return EXIT_USAGE;
+			}
+			o->mem_max_blocks = v;
+			break;
 		case 'h':
 			usage(stdout);
 			return -1;
@@ -406,6 +445,15 @@ static int parse_args(struct session_opts *o, struct session_output *out, struct
 		o->cmd = argv + optind;
 	if (!o->npids && !o->cmd) {
 		p_err("mem needs a target: -p PID or -- CMD");
+		return EXIT_USAGE;
+	}
+	if (!o->mem_precise && (o->mem_sample_bytes || o->mem_max_blocks)) {
+		p_err("--sample-bytes and --max-blocks go with --precise");
+		return EXIT_USAGE;
+	}
+	if (o->mem_precise && o->mem_fault_sample) {
+		p_err("--fault-sample does not go with --precise (it samples allocations: "
+		      "--sample-bytes)");
 		return EXIT_USAGE;
 	}
 	return session__check_targets(o, "mem");

@@ -3,6 +3,7 @@
  * back, into memtrack; the RSS curve of the process tree (memcurve).
  */
 #include <errno.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <math.h>
 #include <signal.h>
@@ -14,6 +15,8 @@
 #include <unistd.h>
 
 #include "capture_api.h"
+#include "elf_syms.h"
+#include "procmaps.h"
 #include "folded.h"
 #include "gilwait.h"
 #include "memtrack.h"
@@ -27,6 +30,91 @@
 #include "symbolize.h"
 #include "unwind.h"
 #include "util.h"
+
+/* glibc's libc as mapped: "libc.so.6", "libc-2.31.so". */
+static bool is_libc(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	return !strncmp(base, "libc.so", 7) ||
+	       (!strncmp(base, "libc-", 5) && strstr(base, ".so") != NULL);
+}
+
+/* mem --precise: probe the allocator of the libc pid maps now (through
+ * /proc/PID/map_files: the file it really maps, in a container too). Its
+ * earlier probes go. 0, or -1 (said once per cause, counted).
+ */
+int session_mem_probe(struct session *se, pid_t pid)
+{
+	uint64_t offsets[ALLOC__MAX] = { 0 };
+	struct proc_maps *maps = proc_maps__read(pid);
+	const struct map_entry *m = NULL;
+	struct elf_syms *es = NULL;
+	const char *why = NULL;
+	char path[96], rpath[PATH_MAX + 32];
+	int err, found = 0;
+
+	for (size_t i = 0; maps && i < maps->n; i++)
+		if (maps->entries[i].path[0] && is_libc(maps->entries[i].path)) {
+			m = &maps->entries[i];
+			break;
+		}
+	if (!maps || !m) {
+		/* Before its exec, or a static or musl build. */
+		p_debug("mem: no glibc mapped in PID %d", (int)pid);
+		se->mem_unprobed++;
+		proc_maps__free(maps);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid, m->start,
+		 m->end);
+	es = elf_syms__open(path, &why);
+	for (int f = 0; es && f < ALLOC__MAX; f++) {
+		uint64_t va = elf_syms__find(es, capture__alloc_name(f));
+
+		if (va && !elf_syms__vaddr_to_offset(es, va, &offsets[f]))
+			found++;
+		/* aligned_alloc is memalign in glibc: one probe per address. */
+		for (int g = 0; g < f && offsets[f]; g++)
+			if (offsets[g] == offsets[f]) {
+				offsets[f] = 0;
+				found--;
+			}
+	}
+	if (!es && !procfs__alive(pid, 0)) {
+		se->mem_unprobed++;
+		proc_maps__free(maps);
+		return -1;
+	}
+	if (!es || !offsets[ALLOC_MALLOC] || !offsets[ALLOC_FREE]) {
+		p_warn("PID %d: cannot find malloc and free in %s (%s): its allocations are not "
+		       "followed",
+		       (int)pid, m->path, es ? "no such symbols" : why);
+		se->mem_unprobed++;
+		elf_syms__free(es);
+		proc_maps__free(maps);
+		return -1;
+	}
+	/* The kernel places uprobes by path, and cannot follow map_files
+	 * (ENOENT): the same file through the process's root.
+	 */
+	snprintf(rpath, sizeof(rpath), "/proc/%d/root%s", (int)pid, m->path);
+	err = capture__alloc_attach(se->cap, pid, rpath, offsets);
+	if (err) {
+		p_warn("PID %d: cannot attach uprobes to %s: %s (its allocations are not followed; "
+		       "the kernel needs CONFIG_UPROBES)",
+		       (int)pid, m->path, strerror(-err));
+		se->mem_unprobed++;
+	} else {
+		p_debug("mem: %d allocator functions of %s probed in PID %d", found, m->path,
+			(int)pid);
+		se->mem_probed++;
+	}
+	elf_syms__free(es);
+	proc_maps__free(maps);
+	return err ? -1 : 0;
+}
 
 /* A sampled fault's stack, as on_sample builds it, into se->mem_frames. */
 void session_mem_on_sample(const struct capture_sample *s, void *ctx)
@@ -82,12 +170,16 @@ void session_mem_process(struct session *se)
 		/* A Python thread with no frame left giving memory back: its
 		 * interpreter shutting down, not the program releasing it.
 		 */
-		if ((e->type == MEM_RELEASE || e->type == MEM_MOVE) &&
+		if ((e->type == MEM_RELEASE || e->type == MEM_MOVE || e->type == MEM_BLOCK_FREE) &&
 		    e->key.py_status == PY_NO_FRAME) {
 			se->mem_shutdown_releases++;
 			continue;
 		}
 		switch (e->type) {
+		case MEM_BLOCK_FREE:
+			memtrack__block_free(se->mem, e->pid, e->addr);
+			break;
+		case MEM_BLOCK_ALLOC:
 		case MEM_FAULT:
 			k = e->key;
 			if (!se->o.per_thread)
@@ -119,7 +211,13 @@ void session_mem_process(struct session *se)
 				stack = memtrack__stack_add(se->mem, h, named, e->pid,
 							    se->mem_frames, se->mem_nframes);
 			}
-			memtrack__fault(se->mem, e->pid, e->addr, e->len, (uint32_t)stack);
+			if (e->type == MEM_BLOCK_ALLOC)
+				memtrack__block_alloc(
+				    se->mem, e->pid, e->addr,
+				    e->len > se->mem_sample_bytes ? e->len : se->mem_sample_bytes,
+				    (uint32_t)stack);
+			else
+				memtrack__fault(se->mem, e->pid, e->addr, e->len, (uint32_t)stack);
 			break;
 		case MEM_RELEASE:
 			p_debug("mem: pid %u syscall %u gave back %#llx +%#llx", e->pid, e->nr,
