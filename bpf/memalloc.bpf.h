@@ -67,7 +67,7 @@ static __always_inline int alloc_enter(struct pt_regs *regs, __u32 fn, __u64 siz
 	return 0;
 }
 
-static __always_inline void alloc_free(__u32 tgid, __u64 addr)
+static __always_inline void alloc_free(__u32 tgid, __u64 addr, __u32 fn)
 {
 	struct mem_block_key k = { .tgid = tgid, .addr = addr };
 	struct mem_block *b;
@@ -94,6 +94,7 @@ static __always_inline void alloc_free(__u32 tgid, __u64 addr)
 	}
 	__builtin_memset(e, 0, sizeof(*e));
 	e->type = MEM_BLOCK_FREE;
+	e->nr = fn;
 	e->ts = bpf_ktime_get_ns();
 	e->pid = tgid;
 	e->tid = (__u32)bpf_get_current_pid_tgid();
@@ -179,7 +180,7 @@ static __always_inline int alloc_exit(struct pt_regs *regs)
 		 * leaves p alone.
 		 */
 		if (call.ptr && (ret || !call.size))
-			alloc_free(tgid, call.ptr);
+			alloc_free(tgid, call.ptr, ALLOC_REALLOC);
 		break;
 	case ALLOC_POSIX_MEMALIGN:
 		if ((int)ret != 0 || bpf_probe_read_user(&addr, sizeof(addr), (void *)call.ptr))
@@ -260,7 +261,7 @@ int BPF_KPROBE(on_free, __u64 ptr)
 	c = bpf_map_lookup_elem(&mem_alloc_calls, &tid);
 	if (c && c->depth && c->sp > PT_REGS_SP(ctx))
 		return 0;
-	alloc_free(id >> 32, ptr);
+	alloc_free(id >> 32, ptr, ALLOC_FREE);
 	return 0;
 }
 

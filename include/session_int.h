@@ -119,8 +119,12 @@ struct session {
 	struct u64map mem_last;		/* PID -> RSS at the last sample (bytes) */
 	struct u64map mem_steady_t;	/* PID -> last time (s, double bits) RSS was not falling */
 	uint64_t mem_sample_bytes;	/* --precise: mean bytes between sampled allocations */
-	uint64_t mem_probed,
-	    mem_unprobed; /* --precise: processes whose allocator is (not) probed */
+	/* --precise: processes whose allocator is probed, not probed; those
+	 * that map no libc yet (just exec'ed): PID -> since when (s, bits).
+	 */
+	uint64_t mem_probed, mem_unprobed;
+	struct u64map mem_probe_pending;
+	struct u64map mem_probed_exe; /* --precise: PID -> the image probed (exe_id) */
 	/* The timeline: what a drain brings is stamped with the slice the
 	 * previous drain happened in (drains come at every slice's end);
 	 * intervals still open at the end, whose start is known, are split over
@@ -187,6 +191,11 @@ void session_on_mem(const struct mem_event *e, void *ctx);
 void session_mem_process(struct session *se);
 void session_mem_rss(struct session *se);
 int session_mem_probe(struct session *se, pid_t pid);
+void session_mem_probe_pending(struct session *se);
+/* How long a process that just exec'ed may map no libc before --precise
+ * gives up on it (s).
+ */
+#define MEM_PROBE_RETRY_SEC 2.0
 void session_mem_add_retained(const uint32_t *frames, uint32_t n, uint64_t retained, uint64_t churn,
 			      void *ctx);
 

@@ -263,11 +263,29 @@ static void mem_summary(struct session *se, void *ctx)
 		fprintf(stderr,
 			"rampa-bpf: RSS growth over the last half (from %.1f s): %s%s/min\n", from,
 			rate < 0 ? "-" : "+", fmt_bytes(a, sizeof(a), (uint64_t)fabs(rate * 60)));
-	fprintf(stderr,
-		"rampa-bpf: sampled faults brought in %s: %s retained, %s churn (given back; "
-		"%" PRIu64 " releases seen, %" PRIu64 " by interpreters shutting down left out)\n",
-		fmt_bytes(a, sizeof(a), t.sampled), fmt_bytes(b, sizeof(b), t.retained),
-		fmt_bytes(c, sizeof(c), t.churn), t.releases, session__mem_shutdown_releases(se));
+	if (session__opts(se)->mem_precise)
+		fprintf(stderr,
+			"rampa-bpf: sampled allocations stand for %s: %s not freed (retained), %s "
+			"freed (churn; %" PRIu64 " frees of sampled blocks seen, %" PRIu64
+			" by interpreters shutting down left out)\n",
+			fmt_bytes(a, sizeof(a), t.sampled), fmt_bytes(b, sizeof(b), t.retained),
+			fmt_bytes(c, sizeof(c), t.churn), t.releases,
+			session__mem_shutdown_releases(se));
+	else
+		fprintf(
+		    stderr,
+		    "rampa-bpf: sampled faults brought in %s: %s retained, %s churn (given back; "
+		    "%" PRIu64 " releases seen, %" PRIu64
+		    " by interpreters shutting down left out)\n",
+		    fmt_bytes(a, sizeof(a), t.sampled), fmt_bytes(b, sizeof(b), t.retained),
+		    fmt_bytes(c, sizeof(c), t.churn), t.releases,
+		    session__mem_shutdown_releases(se));
+	if (!session__opts(se)->mem_precise)
+		fprintf(stderr,
+			"rampa-bpf: attribution by first touch: a page goes to the code that first "
+			"touched it; memory freed inside the allocator and reused by other code "
+			"stays with its first owner (a leak in memory another function churned "
+			"through shows under that one); --precise follows the allocator\n");
 	if (t.refaulted || t.unplaced)
 		fprintf(stderr,
 			"rampa-bpf: %s of sampled pages faulted again (counted once), %s at "

@@ -438,8 +438,10 @@ static void on_event(const struct capture_event *e, void *ctx)
 			memtrack__exited(se->mem, e->pid, t);
 		}
 		u64map_del(&se->tree, e->pid);
-		if (se->mem && se->o.mem_precise)
+		if (se->mem && se->o.mem_precise) {
 			capture__alloc_detach(se->cap, e->pid);
+			u64map_del(&se->mem_probed_exe, e->pid);
+		}
 		if (se->gil)
 			break;
 		grow_array((void **)&se->exited, &se->exited_cap, se->nexited + 1,
@@ -951,6 +953,8 @@ void session__free(struct session *se)
 	memcurve__free(&se->curve);
 	u64map_free(&se->mem_last);
 	u64map_free(&se->mem_steady_t);
+	u64map_free(&se->mem_probe_pending);
+	u64map_free(&se->mem_probed_exe);
 	free(se->mem_q);
 	session_free_proc_names(se);
 	if (se->go_fd >= 0)

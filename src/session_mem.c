@@ -4,6 +4,8 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <inttypes.h>
 #include <math.h>
 #include <signal.h>
@@ -41,6 +43,38 @@ static bool is_libc(const char *path)
 	       (!strncmp(base, "libc-", 5) && strstr(base, ".so") != NULL);
 }
 
+static bool same_file(const char *path, const struct map_entry *m)
+{
+	struct stat st;
+
+	return !stat(path, &st) && st.st_ino == m->inode && major(st.st_dev) == m->dev_major &&
+	       minor(st.st_dev) == m->dev_minor;
+}
+
+/* Which image pid runs: its executable's device and inode (0: unknown). */
+static uint64_t exe_id(pid_t pid)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	if (stat(path, &st))
+		return 0;
+	return (uint64_t)st.st_dev << 40 ^ st.st_ino;
+}
+
+/* pid has waited for its probes longer than MEM_PROBE_RETRY_SEC. */
+static bool pending_expired(struct session *se, pid_t pid)
+{
+	uint64_t *bits = u64map_find(&se->mem_probe_pending, (uint32_t)pid);
+	double since;
+
+	if (!bits)
+		return false;
+	memcpy(&since, bits, sizeof(since));
+	return now_sec() - since > MEM_PROBE_RETRY_SEC;
+}
+
 /* mem --precise: probe the allocator of the libc pid maps now (through
  * /proc/PID/map_files: the file it really maps, in a container too). Its
  * earlier probes go. 0, or -1 (said once per cause, counted).
@@ -61,9 +95,16 @@ int session_mem_probe(struct session *se, pid_t pid)
 			break;
 		}
 	if (!maps || !m) {
-		/* Before its exec, or a static or musl build. */
-		p_debug("mem: no glibc mapped in PID %d", (int)pid);
-		se->mem_unprobed++;
+		/* Just exec'ed, libc not mapped yet by the dynamic loader: look
+		 * again at the next RSS sample, for MEM_PROBE_RETRY_SEC. A
+		 * static or musl build has none.
+		 */
+		bool added;
+		uint64_t *since = u64map_slot(&se->mem_probe_pending, (uint32_t)pid, &added);
+		double now = now_sec();
+
+		if (added)
+			memcpy(since, &now, sizeof(now));
 		proc_maps__free(maps);
 		return -1;
 	}
@@ -83,6 +124,7 @@ int session_mem_probe(struct session *se, pid_t pid)
 			}
 	}
 	if (!es && !procfs__alive(pid, 0)) {
+		p_debug("mem: PID %d gone before its probes (%s)", (int)pid, why);
 		se->mem_unprobed++;
 		proc_maps__free(maps);
 		return -1;
@@ -97,16 +139,44 @@ int session_mem_probe(struct session *se, pid_t pid)
 		return -1;
 	}
 	/* The kernel places uprobes by path, and cannot follow map_files
-	 * (ENOENT): the same file through the process's root.
+	 * (ENOENT): the path as maps shows it (relative to our root, a chroot
+	 * included), else through the process's root, whichever is the file
+	 * mapped (same inode).
 	 */
-	snprintf(rpath, sizeof(rpath), "/proc/%d/root%s", (int)pid, m->path);
+	snprintf(rpath, sizeof(rpath), "%s", m->path);
+	if (!same_file(rpath, m)) {
+		snprintf(rpath, sizeof(rpath), "/proc/%d/root%s", (int)pid, m->path);
+		if (!same_file(rpath, m)) {
+			p_warn("PID %d: cannot find its %s by path (another mount namespace?): "
+			       "its allocations are not followed",
+			       (int)pid, m->path);
+			se->mem_unprobed++;
+			elf_syms__free(es);
+			proc_maps__free(maps);
+			return -1;
+		}
+	}
 	err = capture__alloc_attach(se->cap, pid, rpath, offsets);
-	if (err) {
+	if (err == -ESRCH && !pending_expired(se, pid)) {
+		/* The kernel refuses a process in the middle of an exec: again
+		 * at the next RSS sample.
+		 */
+		bool added;
+		uint64_t *since = u64map_slot(&se->mem_probe_pending, (uint32_t)pid, &added);
+		double now = now_sec();
+
+		p_debug("mem: PID %d busy (exec?): probing it again", (int)pid);
+		if (added)
+			memcpy(since, &now, sizeof(now));
+	} else if (err) {
+		u64map_del(&se->mem_probe_pending, (uint32_t)pid);
 		p_warn("PID %d: cannot attach uprobes to %s: %s (its allocations are not followed; "
 		       "the kernel needs CONFIG_UPROBES)",
 		       (int)pid, m->path, strerror(-err));
 		se->mem_unprobed++;
 	} else {
+		u64map_del(&se->mem_probe_pending, (uint32_t)pid);
+		*u64map_slot(&se->mem_probed_exe, (uint32_t)pid, NULL) = exe_id(pid);
 		p_debug("mem: %d allocator functions of %s probed in PID %d", found, m->path,
 			(int)pid);
 		se->mem_probed++;
@@ -114,6 +184,39 @@ int session_mem_probe(struct session *se, pid_t pid)
 	elf_syms__free(es);
 	proc_maps__free(maps);
 	return err ? -1 : 0;
+}
+
+static bool probe_due(const struct u64map_slot *e, void *ctx)
+{
+	struct session *se = ctx;
+	double since;
+
+	memcpy(&since, &e->val, sizeof(since));
+	if (kill((pid_t)e->key, 0) && errno == ESRCH)
+		return true;
+	if (now_sec() - since > MEM_PROBE_RETRY_SEC) {
+		p_warn("PID %d: no allocator probed after %.0f s (no glibc mapped: a static or "
+		       "musl build?); its allocations are not followed: use rampa-bpf mem "
+		       "without --precise",
+		       (int)e->key, MEM_PROBE_RETRY_SEC);
+		se->mem_unprobed++;
+		return true;
+	}
+	return false;
+}
+
+/* Processes whose libc was not mapped yet: probed once it is. */
+void session_mem_probe_pending(struct session *se)
+{
+	uint64_t pids[64];
+	size_t n = 0;
+
+	u64map_del_if(&se->mem_probe_pending, probe_due, se);
+	for (size_t i = 0; i < se->mem_probe_pending.cap && n < 64; i++)
+		if (u64map_used(&se->mem_probe_pending, i))
+			pids[n++] = se->mem_probe_pending.slots[i].key;
+	for (size_t i = 0; i < n; i++)
+		session_mem_probe(se, (pid_t)pids[i]);
 }
 
 /* A sampled fault's stack, as on_sample builds it, into se->mem_frames. */
@@ -173,10 +276,14 @@ void session_mem_process(struct session *se)
 		if ((e->type == MEM_RELEASE || e->type == MEM_MOVE || e->type == MEM_BLOCK_FREE) &&
 		    e->key.py_status == PY_NO_FRAME) {
 			se->mem_shutdown_releases++;
+			p_debug("mem: pid %u tid %u, no Python frame: release %u of %#llx left out",
+				e->pid, e->tid, e->type, (unsigned long long)e->addr);
 			continue;
 		}
 		switch (e->type) {
 		case MEM_BLOCK_FREE:
+			p_debug("mem: pid %u tid %u freed %#llx by %s", e->pid, e->tid,
+				(unsigned long long)e->addr, capture__alloc_name(e->nr));
 			memtrack__block_free(se->mem, e->pid, e->addr);
 			break;
 		case MEM_BLOCK_ALLOC:
@@ -248,6 +355,24 @@ void session_mem_rss(struct session *se)
 	/* Before exec the child is rampa-bpf's copy: not the target's memory. */
 	if (se->child && !se->child_execed)
 		return;
+	if (se->mem_probe_pending.n)
+		session_mem_probe_pending(se);
+	for (size_t i = 0; se->o.mem_precise && i < se->tree.cap; i++) {
+		uint64_t *id, now;
+		pid_t pid;
+
+		if (!u64map_used(&se->tree, i))
+			continue;
+		/* An exec whose event came before the new image mapped its
+		 * libc, or was not seen: the image changed since the probes.
+		 */
+		pid = (pid_t)se->tree.slots[i].key;
+		id = u64map_find(&se->mem_probed_exe, (uint32_t)pid);
+		now = exe_id(pid);
+		if (now && (!id || *id != now) &&
+		    !u64map_find(&se->mem_probe_pending, (uint32_t)pid))
+			session_mem_probe(se, pid);
+	}
 	for (size_t i = 0; i < se->tree.cap; i++) {
 		uint64_t rss, *last, *steady_t;
 		pid_t pid;

@@ -3,8 +3,9 @@
 # and frees the rest, which glibc keeps; then leak() keeps 4 MiB of blocks of
 # the same size, in the pages churn() touched first. 30 loops: leak()
 # retains 120 MiB, churn() obtains and frees 240 MiB (and keeps 120 KiB).
-# Then sleeps argv[1] seconds.
-import sys, time
+# Then sleeps argv[1] seconds. With argv[2], waits for that file to exist
+# first (a profiler attached by -p).
+import os, sys, time
 
 kept = []
 
@@ -21,6 +22,8 @@ def leak():
 
 
 def main():
+    while len(sys.argv) > 2 and not os.path.exists(sys.argv[2]):
+        time.sleep(0.01)
     for _ in range(30):
         churn()
         leak()
