@@ -200,6 +200,8 @@ struct memcurve *session__memcurve(struct session *se);
  * down): not churn, left out.
  */
 uint64_t session__mem_shutdown_releases(const struct session *se);
+/* Sampled faults that mapped a transparent huge page (counted whole). */
+uint64_t session__mem_huge_faults(const struct session *se);
 
 /* gil-wait, --mode gil: how many processes had a GIL to measure. */
 uint64_t session__gil_processes(const struct session *se);

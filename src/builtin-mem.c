@@ -280,6 +280,11 @@ static void mem_summary(struct session *se, void *ctx)
 		    fmt_bytes(a, sizeof(a), t.sampled), fmt_bytes(b, sizeof(b), t.retained),
 		    fmt_bytes(c, sizeof(c), t.churn), t.releases,
 		    session__mem_shutdown_releases(se));
+	if (session__mem_huge_faults(se))
+		fprintf(stderr,
+			"rampa-bpf: %" PRIu64 " sampled faults mapped a transparent huge page "
+			"(counted as the huge page's size)\n",
+			session__mem_huge_faults(se));
 	if (!session__opts(se)->mem_precise)
 		fprintf(stderr,
 			"rampa-bpf: attribution by first touch: a page goes to the code that first "

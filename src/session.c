@@ -903,6 +903,7 @@ struct session *session__new(const struct session_opts *o, struct profile *prof)
 		se->gil = gilwait__new();
 	if (o->mode == MODE_MEM) {
 		se->mem = memtrack__new();
+		se->kpageflags_fd = -1;
 		se->mem_sample_bytes =
 		    o->mem_sample_bytes ? o->mem_sample_bytes : RAMPA_MEM_SAMPLE_BYTES;
 		memcurve__init(&se->curve);
@@ -955,6 +956,8 @@ void session__free(struct session *se)
 	u64map_free(&se->mem_steady_t);
 	u64map_free(&se->mem_probe_pending);
 	u64map_free(&se->mem_probed_exe);
+	if (se->o.mode == MODE_MEM && se->kpageflags_fd >= 0)
+		close(se->kpageflags_fd);
 	free(se->mem_q);
 	session_free_proc_names(se);
 	if (se->go_fd >= 0)

@@ -3,6 +3,7 @@
  * back, into memtrack; the RSS curve of the process tree (memcurve).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -240,12 +241,73 @@ void session_mem_on_sample(const struct capture_sample *s, void *ctx)
 	se->mem_nframes = n;
 }
 
+#define KPF_COMPOUND_HEAD 15
+#define KPF_COMPOUND_TAIL 16
+#define KPF_THP		  22
+#define PM_PRESENT	  (1ull << 63)
+#define PM_PFN_MASK	  ((1ull << 55) - 1)
+#define FOLIO_MAX_PAGES	  512 /* a PMD-mapped huge page: 2 MiB */
+
+/* The bytes of the folio (a 4 KiB page, or a transparent huge page of up to
+ * 2 MiB) mapped at addr in pid now, by /proc/PID/pagemap and
+ * /proc/kpageflags (root); *start: where it is mapped from. 0 when it
+ * cannot be told (not present, not permitted): the fault is taken as one
+ * page.
+ */
+static uint64_t folio_bytes(struct session *se, pid_t pid, uint64_t addr, uint64_t *start)
+{
+	uint64_t ent, flags[FOLIO_MAX_PAGES], pfn, base, head, end;
+	char path[64];
+	int fd;
+
+	if (se->kpageflags_fd == -2)
+		return 0;
+	if (se->kpageflags_fd < 0) {
+		se->kpageflags_fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+		if (se->kpageflags_fd < 0) {
+			se->kpageflags_fd = -2;
+			return 0;
+		}
+	}
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &ent, sizeof(ent), (off_t)(addr >> 12) * 8) != sizeof(ent)) {
+		close(fd);
+		return 0;
+	}
+	close(fd);
+	pfn = ent & PM_PFN_MASK;
+	if (!(ent & PM_PRESENT) || !pfn)
+		return 0;
+	/* Folios are aligned to their size in physical memory too: the one
+	 * holding pfn lies in its aligned window of 512 frames.
+	 */
+	base = pfn & ~(uint64_t)(FOLIO_MAX_PAGES - 1);
+	if (pread(se->kpageflags_fd, flags, sizeof(flags), (off_t)base * 8) != sizeof(flags))
+		return 0;
+	if (!(flags[pfn - base] & (1ull << KPF_THP)))
+		return 4096;
+	for (head = pfn - base; head > 0 && !(flags[head] & (1ull << KPF_COMPOUND_HEAD)); head--)
+		;
+	for (end = head + 1; end < FOLIO_MAX_PAGES && (flags[end] & (1ull << KPF_COMPOUND_TAIL));
+	     end++)
+		;
+	if (pfn - base >= end)
+		return 4096;
+	*start = (addr & ~4095ull) - (pfn - base - head) * 4096;
+	return (end - head) * 4096;
+}
+
 void session_on_mem(const struct mem_event *e, void *ctx)
 {
 	struct session *se = ctx;
+	struct mem_event *q;
 
 	grow_array((void **)&se->mem_q, &se->mem_q_cap, se->nmem_q + 1, sizeof(*se->mem_q));
-	se->mem_q[se->nmem_q++] = *e;
+	q = &se->mem_q[se->nmem_q++];
+	*q = *e;
 }
 
 /* The memory events queued so far, in order. A fault's code events went
@@ -262,9 +324,9 @@ void session_mem_process(struct session *se)
 	capture__consume_codes(se->cap);
 	for (size_t i = 0; i < n; i++) {
 		const struct mem_event *e = &se->mem_q[i];
+		uint64_t h, addr = e->addr, len = e->len;
 		struct sample_key k;
 		int64_t stack;
-		uint64_t h;
 
 		/* Before exec the child runs rampa-bpf's own code. */
 		if (se->child && e->pid == (__u32)se->child && !se->child_execed)
@@ -288,6 +350,21 @@ void session_mem_process(struct session *se)
 			break;
 		case MEM_BLOCK_ALLOC:
 		case MEM_FAULT:
+			/* A fault on a transparent huge page maps all of it at
+			 * once: the sample stands for that many bytes per fault.
+			 * Read here, not as the event comes: it is sent as the
+			 * fault begins, before the page is mapped.
+			 */
+			if (e->type == MEM_FAULT) {
+				uint64_t start = 0,
+					 bytes = folio_bytes(se, e->pid, e->addr, &start);
+
+				if (bytes > RAMPA_MEM_PAGE_BYTES) {
+					len = e->len / RAMPA_MEM_PAGE_BYTES * bytes;
+					addr = start;
+					se->mem_huge_faults++;
+				}
+			}
 			k = e->key;
 			if (!se->o.per_thread)
 				k.tid = 0;
@@ -324,7 +401,7 @@ void session_mem_process(struct session *se)
 				    e->len > se->mem_sample_bytes ? e->len : se->mem_sample_bytes,
 				    (uint32_t)stack);
 			else
-				memtrack__fault(se->mem, e->pid, e->addr, e->len, (uint32_t)stack);
+				memtrack__fault(se->mem, e->pid, addr, len, (uint32_t)stack);
 			break;
 		case MEM_RELEASE:
 			p_debug("mem: pid %u syscall %u gave back %#llx +%#llx", e->pid, e->nr,
@@ -412,6 +489,11 @@ struct memtrack *session__memtrack(const struct session *se)
 uint64_t session__mem_shutdown_releases(const struct session *se)
 {
 	return se->mem_shutdown_releases;
+}
+
+uint64_t session__mem_huge_faults(const struct session *se)
+{
+	return se->mem_huge_faults;
 }
 
 struct memcurve *session__memcurve(struct session *se)

@@ -5,7 +5,8 @@
 # the leaker gets the growth (the default mode, by first touch, gives it to
 # the churner and says so); a C library's leaks under its Python caller;
 # frees that balance allocations leave no growth; a full block map is
-# counted. On 3.9, 3.11, 3.13 and 3.15. Shares known by construction.
+# counted; a fault on a transparent huge page counts all of it. On 3.9,
+# 3.11, 3.13 and 3.15. Shares known by construction.
 . "$(dirname "$0")/lib.sh"
 require_bpf
 
@@ -15,6 +16,18 @@ load_python_matrix
 WL=$(mktemp -d /tmp/rampa-t3024.XXXXXX)
 cp "$TESTS_DIR"/workloads/mem_*.py "$WL/"
 trap 'rm -rf "$WL"; _cleanup' EXIT
+
+# wait_long SECONDS CMD...: poll CMD until it succeeds, up to SECONDS (attach
+# takes long on a loaded machine).
+wait_long() {
+	local i n=$(($1 * 10))
+	shift
+	for i in $(seq $n); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
 
 # attach_precise LABEL CMD...: run mem_heap_churn.py under CMD, waiting for a
 # start file; attach mem --precise by -p (the interpreter itself, once it
@@ -26,10 +39,10 @@ attach_precise() {
 	"$@" "$WL/mem_heap_churn.py" 1 "$go" &
 	pid=$!
 	bg_track $pid
-	wait_for 20 sh -c "readlink /proc/$pid/exe | grep -q python" || return 1
+	wait_long 20 sh -c "readlink /proc/$pid/exe | grep -q python" || return 1
 	"$RAMPA" mem --precise -p $pid -d 120 -o "$TRASH/$label.pc" 2>"$TRASH/$label.pc.err" &
 	rp=$!
-	wait_for 60 grep -q "measuring memory growth" "$TRASH/$label.pc.err" || return 1
+	wait_long 60 grep -q "measuring memory growth" "$TRASH/$label.pc.err" || return 1
 	touch "$go"
 	wait $rp
 }
@@ -95,6 +108,18 @@ test_expect_success '--precise: a full block map is counted, not silent' '
 		$PY "$WL/mem_heap_churn.py" 0.3 2>full.err; cat full.err &&
 	n=$(sed -n "s/.*allocations not tracked: block map full (--max-blocks) *\([0-9][0-9]*\).*/\1/p" full.err) &&
 	echo "not tracked: $n" && [ "${n:-0}" -gt 10000 ]
+'
+
+grep -q "\[never\]" /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null ||
+	test_set_prereq THP
+test_expect_success THP 'a fault on a transparent huge page counts the huge page' '
+	"$RAMPA" mem --fault-sample 1 -o thp.folded -- $PY "$WL/mem_thp.py" 0.3 2>thp.err &&
+	cat thp.err && h=$(share thp.folded ";huge \(") && t=$(total thp.folded) &&
+	echo "huge=$h% total=$t" &&
+	# 64 MiB written in 2 MiB huge pages: 32 faults
+	awk -v h="$h" -v t="$t" "BEGIN { exit !(h * t / 100 >= 48 * 1048576 &&
+		h * t / 100 <= 70 * 1048576) }" &&
+	grep -Eq "[0-9]+ sampled faults mapped a transparent huge page" thp.err
 '
 
 test_expect_success '--precise: options that need it, or do not go with it' '
