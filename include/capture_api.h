@@ -150,13 +150,13 @@ struct capture_prog_stats {
 	bool measured;
 };
 void capture__prog_stats(struct capture *c, struct capture_prog_stats *out);
-/* mem --precise: uprobes on the allocator of pid, the ELF file at path
- * (through /proc/PID/map_files), at the file offsets of each enum
- * mem_alloc_fn function (0: absent, not probed); replaces pid's probes. 0,
+/* mem --precise: uprobes on the allocator of pid: each enum mem_alloc_fn
+ * function in the ELF file at paths[f] (a path the kernel resolves), at
+ * file offset offsets[f] (0: absent, not probed); replaces pid's probes. 0,
  * or a negative errno (pid keeps no probe). capture__alloc_detach removes
  * them (none: nothing done); capture__alloc_name names a function.
  */
-int capture__alloc_attach(struct capture *c, pid_t pid, const char *path,
+int capture__alloc_attach(struct capture *c, pid_t pid, const char *const paths[ALLOC__MAX],
 			  const uint64_t offsets[ALLOC__MAX]);
 void capture__alloc_detach(struct capture *c, pid_t pid);
 const char *capture__alloc_name(int fn);

@@ -23,9 +23,13 @@
  */
 #define RAMPA_MEM_MAX_BLOCKS	     (1u << 20)
 #define RAMPA_MEM_SAMPLE_BYTES	     (256 * 1024)
+#define ALLOC__LIBC		     ALLOC_PY_MALLOC /* the first function not glibc's */
 #define RAMPA_MEM_ALLOC_CALL_ENTRIES 16384 /* threads inside an allocator call at once */
 
-/* The allocator functions probed by mem --precise (glibc's). */
+/* The allocator functions probed by mem --precise: glibc's, then CPython's
+ * (in the interpreter or libpython; each takes the program of its glibc
+ * twin: PyObject_Malloc is probed as malloc is).
+ */
 enum mem_alloc_fn {
 	ALLOC_MALLOC,
 	ALLOC_CALLOC,
@@ -35,6 +39,10 @@ enum mem_alloc_fn {
 	ALLOC_ALIGNED_ALLOC,
 	ALLOC_MEMALIGN,
 	ALLOC_VALLOC,
+	ALLOC_PY_MALLOC,
+	ALLOC_PY_CALLOC,
+	ALLOC_PY_REALLOC,
+	ALLOC_PY_FREE,
 	ALLOC__MAX,
 };
 

@@ -78,6 +78,22 @@ static const struct {
 			     offsetof(struct capture_bpf, progs.on_memalign) -
 				 offsetof(struct capture_bpf, progs),
 			     true },
+	[ALLOC_PY_MALLOC] = { "PyObject_Malloc",
+			      offsetof(struct capture_bpf, progs.on_malloc) -
+				  offsetof(struct capture_bpf, progs),
+			      true },
+	[ALLOC_PY_CALLOC] = { "PyObject_Calloc",
+			      offsetof(struct capture_bpf, progs.on_calloc) -
+				  offsetof(struct capture_bpf, progs),
+			      true },
+	[ALLOC_PY_REALLOC] = { "PyObject_Realloc",
+			       offsetof(struct capture_bpf, progs.on_realloc) -
+				   offsetof(struct capture_bpf, progs),
+			       true },
+	[ALLOC_PY_FREE] = { "PyObject_Free",
+			    offsetof(struct capture_bpf, progs.on_free) -
+				offsetof(struct capture_bpf, progs),
+			    false },
 	[ALLOC_VALLOC] = { "valloc",
 			   offsetof(struct capture_bpf, progs.on_valloc) -
 			       offsetof(struct capture_bpf, progs),
@@ -796,7 +812,7 @@ void capture__alloc_detach(struct capture *c, pid_t pid)
 	*l = c->alloc[--c->nalloc];
 }
 
-int capture__alloc_attach(struct capture *c, pid_t pid, const char *path,
+int capture__alloc_attach(struct capture *c, pid_t pid, const char *const paths[ALLOC__MAX],
 			  const uint64_t offsets[ALLOC__MAX])
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, uo);
@@ -822,11 +838,12 @@ int capture__alloc_attach(struct capture *c, pid_t pid, const char *path,
 			if (!offsets[f] || (!pass && !alloc_progs[f].ret))
 				continue;
 			uo.retprobe = !pass;
-			link = bpf_program__attach_uprobe_opts(prog, pid, path, offsets[f], &uo);
+			link = bpf_program__attach_uprobe_opts(prog, pid, paths[f], offsets[f],
+							       &uo);
 			if (!link) {
 				err = -errno;
 				p_debug("cannot attach a uprobe to %s in %s (PID %d): %s",
-					alloc_progs[f].name, path, (int)pid, strerror(errno));
+					alloc_progs[f].name, paths[f], (int)pid, strerror(errno));
 				break;
 			}
 			l->links[l->n++] = link;

@@ -76,25 +76,81 @@ static bool pending_expired(struct session *se, pid_t pid)
 	return now_sec() - since > MEM_PROBE_RETRY_SEC;
 }
 
-/* mem --precise: probe the allocator of the libc pid maps now (through
- * /proc/PID/map_files: the file it really maps, in a container too). Its
- * earlier probes go. 0, or -1 (said once per cause, counted).
+/* CPython's allocator lives in the interpreter or in libpython. */
+static bool is_python(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	return !strncmp(base, "python", 6) || !strncmp(base, "libpython", 9);
+}
+
+/* The functions [first, last) of enum mem_alloc_fn in the file of m, mapped
+ * by pid: their file offsets into offsets (0: absent, or at the address of
+ * one found before: aligned_alloc is memalign in glibc), and into path one
+ * the kernel can place uprobes by: the path as maps shows it (relative to
+ * our root, a chroot included), else through the process's root, whichever
+ * is the file mapped (same inode); map_files it cannot follow (ENOENT).
+ * How many were found; -1 and *why when the file cannot be read or named.
+ */
+static int probe_offsets(pid_t pid, const struct map_entry *m, int first, int last,
+			 uint64_t offsets[ALLOC__MAX], char *path, size_t len, const char **why)
+{
+	char mf[96];
+	struct elf_syms *es;
+	int found = 0;
+
+	snprintf(mf, sizeof(mf), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid, m->start,
+		 m->end);
+	es = elf_syms__open(mf, why);
+	if (!es)
+		return -1;
+	for (int f = first; f < last; f++) {
+		uint64_t va = elf_syms__find(es, capture__alloc_name(f));
+
+		if (va && !elf_syms__vaddr_to_offset(es, va, &offsets[f]))
+			found++;
+		for (int g = first; g < f && offsets[f]; g++)
+			if (offsets[g] == offsets[f]) {
+				offsets[f] = 0;
+				found--;
+			}
+	}
+	elf_syms__free(es);
+	snprintf(path, len, "%s", m->path);
+	if (!same_file(path, m)) {
+		snprintf(path, len, "/proc/%d/root%s", (int)pid, m->path);
+		if (!same_file(path, m)) {
+			*why = "not found by path: another mount namespace?";
+			return -1;
+		}
+	}
+	return found;
+}
+
+/* mem --precise: probe the allocators of pid now: glibc's in the libc it
+ * maps, and CPython's (PyObject_Malloc...) in its interpreter when it runs
+ * one. Its earlier probes go. 0, or -1 (said once per cause, counted).
  */
 int session_mem_probe(struct session *se, pid_t pid)
 {
 	uint64_t offsets[ALLOC__MAX] = { 0 };
 	struct proc_maps *maps = proc_maps__read(pid);
-	const struct map_entry *m = NULL;
-	struct elf_syms *es = NULL;
+	const struct map_entry *m = NULL, *py = NULL;
+	const char *paths[ALLOC__MAX] = { NULL };
+	char rpath[PATH_MAX + 32], pypath[PATH_MAX + 32];
 	const char *why = NULL;
-	char path[96], rpath[PATH_MAX + 32];
-	int err, found = 0;
+	int err, found, pyfound = 0;
 
-	for (size_t i = 0; maps && i < maps->n; i++)
-		if (maps->entries[i].path[0] && is_libc(maps->entries[i].path)) {
+	for (size_t i = 0; maps && i < maps->n; i++) {
+		if (!maps->entries[i].path[0])
+			continue;
+		if (!m && is_libc(maps->entries[i].path))
 			m = &maps->entries[i];
-			break;
-		}
+		else if (is_python(maps->entries[i].path) &&
+			 (!py || strstr(maps->entries[i].path, "libpython")))
+			py = &maps->entries[i];
+	}
 	if (!maps || !m) {
 		/* Just exec'ed, libc not mapped yet by the dynamic loader: look
 		 * again at the next RSS sample, for MEM_PROBE_RETRY_SEC. A
@@ -109,55 +165,44 @@ int session_mem_probe(struct session *se, pid_t pid)
 		proc_maps__free(maps);
 		return -1;
 	}
-	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid, m->start,
-		 m->end);
-	es = elf_syms__open(path, &why);
-	for (int f = 0; es && f < ALLOC__MAX; f++) {
-		uint64_t va = elf_syms__find(es, capture__alloc_name(f));
-
-		if (va && !elf_syms__vaddr_to_offset(es, va, &offsets[f]))
-			found++;
-		/* aligned_alloc is memalign in glibc: one probe per address. */
-		for (int g = 0; g < f && offsets[f]; g++)
-			if (offsets[g] == offsets[f]) {
-				offsets[f] = 0;
-				found--;
-			}
-	}
-	if (!es && !procfs__alive(pid, 0)) {
+	found = probe_offsets(pid, m, 0, ALLOC__LIBC, offsets, rpath, sizeof(rpath), &why);
+	if (found < 0 && !procfs__alive(pid, 0)) {
 		p_debug("mem: PID %d gone before its probes (%s)", (int)pid, why);
 		se->mem_unprobed++;
 		proc_maps__free(maps);
 		return -1;
 	}
-	if (!es || !offsets[ALLOC_MALLOC] || !offsets[ALLOC_FREE]) {
+	if (found < 0 || !offsets[ALLOC_MALLOC] || !offsets[ALLOC_FREE]) {
 		p_warn("PID %d: cannot find malloc and free in %s (%s): its allocations are not "
 		       "followed",
-		       (int)pid, m->path, es ? "no such symbols" : why);
+		       (int)pid, m->path, found < 0 ? why : "no such symbols");
 		se->mem_unprobed++;
-		elf_syms__free(es);
 		proc_maps__free(maps);
 		return -1;
 	}
-	/* The kernel places uprobes by path, and cannot follow map_files
-	 * (ENOENT): the path as maps shows it (relative to our root, a chroot
-	 * included), else through the process's root, whichever is the file
-	 * mapped (same inode).
+	for (int f = 0; f < ALLOC__LIBC; f++)
+		paths[f] = rpath;
+	/* CPython's own functions (PyObject_Malloc...), all four or none, only
+	 * when RAMPA_MEM_PYOBJECT is set: where the interpreter reaches its
+	 * allocator without calling these entry points (Debian's LTO builds
+	 * inline them), their frees and allocations do not pair up, and
+	 * balanced code shows as growth (docs/PERFORMANCE.md).
 	 */
-	snprintf(rpath, sizeof(rpath), "%s", m->path);
-	if (!same_file(rpath, m)) {
-		snprintf(rpath, sizeof(rpath), "/proc/%d/root%s", (int)pid, m->path);
-		if (!same_file(rpath, m)) {
-			p_warn("PID %d: cannot find its %s by path (another mount namespace?): "
-			       "its allocations are not followed",
-			       (int)pid, m->path);
-			se->mem_unprobed++;
-			elf_syms__free(es);
-			proc_maps__free(maps);
-			return -1;
+	if (py && getenv("RAMPA_MEM_PYOBJECT")) {
+		pyfound = probe_offsets(pid, py, ALLOC__LIBC, ALLOC__MAX, offsets, pypath,
+					sizeof(pypath), &why);
+		if (pyfound != ALLOC__MAX - ALLOC__LIBC) {
+			p_debug("mem: PID %d: CPython's allocator not probed in %s (%s)", (int)pid,
+				py->path, pyfound < 0 ? why : "not all of PyObject_* exported");
+			for (int f = ALLOC__LIBC; f < ALLOC__MAX; f++)
+				offsets[f] = 0;
+			pyfound = 0;
 		}
+		for (int f = ALLOC__LIBC; f < ALLOC__MAX; f++)
+			paths[f] = pypath;
 	}
-	err = capture__alloc_attach(se->cap, pid, rpath, offsets);
+	found += pyfound;
+	err = capture__alloc_attach(se->cap, pid, paths, offsets);
 	if (err == -ESRCH && !pending_expired(se, pid)) {
 		/* The kernel refuses a process in the middle of an exec: again
 		 * at the next RSS sample.
@@ -178,11 +223,10 @@ int session_mem_probe(struct session *se, pid_t pid)
 	} else {
 		u64map_del(&se->mem_probe_pending, (uint32_t)pid);
 		*u64map_slot(&se->mem_probed_exe, (uint32_t)pid, NULL) = exe_id(pid);
-		p_debug("mem: %d allocator functions of %s probed in PID %d", found, m->path,
-			(int)pid);
+		p_debug("mem: %d allocator functions of %s%s%s probed in PID %d", found, m->path,
+			pyfound ? " and " : "", pyfound ? py->path : "", (int)pid);
 		se->mem_probed++;
 	}
-	elf_syms__free(es);
 	proc_maps__free(maps);
 	return err ? -1 : 0;
 }
