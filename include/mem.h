@@ -24,7 +24,7 @@
 #define RAMPA_MEM_MAX_BLOCKS	     (1u << 20)
 #define RAMPA_MEM_SAMPLE_BYTES	     (256 * 1024)
 #define ALLOC__LIBC		     ALLOC_PY_MALLOC /* the first function not glibc's */
-#define RAMPA_MEM_ALLOC_CALL_ENTRIES 16384 /* threads inside an allocator call at once */
+#define RAMPA_MEM_ALLOC_CALL_ENTRIES 16384	     /* threads inside an allocator call at once */
 
 /* The allocator functions probed by mem --precise: glibc's, then CPython's
  * (in the interpreter or libpython; each takes the program of its glibc

@@ -838,8 +838,8 @@ int capture__alloc_attach(struct capture *c, pid_t pid, const char *const paths[
 			if (!offsets[f] || (!pass && !alloc_progs[f].ret))
 				continue;
 			uo.retprobe = !pass;
-			link = bpf_program__attach_uprobe_opts(prog, pid, paths[f], offsets[f],
-							       &uo);
+			link =
+			    bpf_program__attach_uprobe_opts(prog, pid, paths[f], offsets[f], &uo);
 			if (!link) {
 				err = -errno;
 				p_debug("cannot attach a uprobe to %s in %s (PID %d): %s",
