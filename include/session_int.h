@@ -198,6 +198,12 @@ void session_mem_probe_pending(struct session *se);
  * gives up on it (s).
  */
 #define MEM_PROBE_RETRY_SEC 2.0
+/* How old a fault's event is before the page it mapped is read (ns). */
+#define MEM_FAULT_SETTLE_NS (20 * 1000000ull)
+/* ... and how long its page may be missing (a fault not handled yet) before
+ * it is taken as given back already (ns).
+ */
+#define MEM_FAULT_WAIT_NS (1000 * 1000000ull)
 void session_mem_add_retained(const uint32_t *frames, uint32_t n, uint64_t retained, uint64_t churn,
 			      void *ctx);
 

@@ -366,6 +366,30 @@ void session_mem_process(struct session *se)
 	if (!se->mem)
 		return;
 	capture__consume_codes(se->cap);
+	/* A fault's event goes out as the fault begins: what it mapped (a huge
+	 * page?) is read once it has been handled, into addr2 and len2. The
+	 * queue is taken up to the first fault younger than that, or whose
+	 * page is not there yet (its thread may wait for a CPU mid-fault) for
+	 * up to MEM_FAULT_WAIT_NS; at the end, all of it.
+	 */
+	for (size_t i = 0; i < n; i++) {
+		struct mem_event *q = &se->mem_q[i];
+		uint64_t now = mono_ns(), start = 0, bytes;
+
+		if (q->type != MEM_FAULT || q->len2)
+			continue;
+		if (!se->stopped && q->ts + MEM_FAULT_SETTLE_NS > now) {
+			n = i;
+			break;
+		}
+		bytes = folio_bytes(se, q->pid, q->addr, &start);
+		if (!bytes && !se->stopped && q->ts + MEM_FAULT_WAIT_NS > now) {
+			n = i;
+			break;
+		}
+		q->len2 = bytes ? bytes : RAMPA_MEM_PAGE_BYTES;
+		q->addr2 = bytes ? start : q->addr;
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct mem_event *e = &se->mem_q[i];
 		uint64_t h, addr = e->addr, len = e->len;
@@ -396,18 +420,11 @@ void session_mem_process(struct session *se)
 		case MEM_FAULT:
 			/* A fault on a transparent huge page maps all of it at
 			 * once: the sample stands for that many bytes per fault.
-			 * Read here, not as the event comes: it is sent as the
-			 * fault begins, before the page is mapped.
 			 */
-			if (e->type == MEM_FAULT) {
-				uint64_t start = 0,
-					 bytes = folio_bytes(se, e->pid, e->addr, &start);
-
-				if (bytes > RAMPA_MEM_PAGE_BYTES) {
-					len = e->len / RAMPA_MEM_PAGE_BYTES * bytes;
-					addr = start;
-					se->mem_huge_faults++;
-				}
+			if (e->type == MEM_FAULT && e->len2 > RAMPA_MEM_PAGE_BYTES) {
+				len = e->len / RAMPA_MEM_PAGE_BYTES * e->len2;
+				addr = e->addr2;
+				se->mem_huge_faults++;
 			}
 			k = e->key;
 			if (!se->o.per_thread)
