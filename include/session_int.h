@@ -194,6 +194,7 @@ void session_mem_process(struct session *se);
 void session_mem_rss(struct session *se);
 int session_mem_probe(struct session *se, pid_t pid);
 void session_mem_probe_pending(struct session *se);
+void session_mem_measure(struct session *se);
 /* How long a process that just exec'ed may map no libc before --precise
  * gives up on it (s).
  */

@@ -264,6 +264,34 @@ void session_mem_probe_pending(struct session *se)
 		session_mem_probe(se, (pid_t)pids[i]);
 }
 
+/* A fault's event goes out as the fault begins: what it mapped (a huge
+ * page?) is read once it has been handled (MEM_FAULT_SETTLE_NS), into addr2
+ * and len2; a page not there yet (its thread may wait for a CPU mid-fault)
+ * is looked at again, up to MEM_FAULT_WAIT_NS. Called at every RSS sample,
+ * so pages kept briefly are seen; at the end, every fault is measured.
+ */
+static uint64_t folio_bytes(struct session *se, pid_t pid, uint64_t addr, uint64_t *start);
+
+void session_mem_measure(struct session *se)
+{
+	uint64_t now = mono_ns();
+
+	for (size_t i = 0; i < se->nmem_q; i++) {
+		struct mem_event *q = &se->mem_q[i];
+		uint64_t start = 0, bytes;
+
+		if (q->type != MEM_FAULT || q->len2)
+			continue;
+		if (!se->stopped && q->ts + MEM_FAULT_SETTLE_NS > now)
+			break; /* and every later one */
+		bytes = folio_bytes(se, q->pid, q->addr, &start);
+		if (!bytes && !se->stopped && q->ts + MEM_FAULT_WAIT_NS > now)
+			continue;
+		q->len2 = bytes ? bytes : RAMPA_MEM_PAGE_BYTES;
+		q->addr2 = bytes ? start : q->addr;
+	}
+}
+
 /* A sampled fault's stack, as on_sample builds it, into se->mem_frames. */
 void session_mem_on_sample(const struct capture_sample *s, void *ctx)
 {
@@ -366,30 +394,13 @@ void session_mem_process(struct session *se)
 	if (!se->mem)
 		return;
 	capture__consume_codes(se->cap);
-	/* A fault's event goes out as the fault begins: what it mapped (a huge
-	 * page?) is read once it has been handled, into addr2 and len2. The
-	 * queue is taken up to the first fault younger than that, or whose
-	 * page is not there yet (its thread may wait for a CPU mid-fault) for
-	 * up to MEM_FAULT_WAIT_NS; at the end, all of it.
-	 */
-	for (size_t i = 0; i < n; i++) {
-		struct mem_event *q = &se->mem_q[i];
-		uint64_t now = mono_ns(), start = 0, bytes;
-
-		if (q->type != MEM_FAULT || q->len2)
-			continue;
-		if (!se->stopped && q->ts + MEM_FAULT_SETTLE_NS > now) {
+	session_mem_measure(se);
+	/* In order: up to the first fault not measured yet. */
+	for (size_t i = 0; i < n; i++)
+		if (se->mem_q[i].type == MEM_FAULT && !se->mem_q[i].len2) {
 			n = i;
 			break;
 		}
-		bytes = folio_bytes(se, q->pid, q->addr, &start);
-		if (!bytes && !se->stopped && q->ts + MEM_FAULT_WAIT_NS > now) {
-			n = i;
-			break;
-		}
-		q->len2 = bytes ? bytes : RAMPA_MEM_PAGE_BYTES;
-		q->addr2 = bytes ? start : q->addr;
-	}
 	for (size_t i = 0; i < n; i++) {
 		const struct mem_event *e = &se->mem_q[i];
 		uint64_t h, addr = e->addr, len = e->len;
@@ -495,6 +506,7 @@ void session_mem_rss(struct session *se)
 		return;
 	if (se->mem_probe_pending.n)
 		session_mem_probe_pending(se);
+	session_mem_measure(se);
 	for (size_t i = 0; se->o.mem_precise && i < se->tree.cap; i++) {
 		uint64_t *id, now;
 		pid_t pid;

@@ -338,17 +338,18 @@ void session__print_summary(struct session *se)
 			"sampled with its stack; counts are bytes allocated and not freed\n",
 			se->mem_probed, se->mem_probed == 1 ? "" : "es", se->mem_unprobed,
 			fmt_bytes(a, sizeof(a), se->mem_sample_bytes));
-		fprintf(stderr,
-			"  allocations   %" PRIu64 " tracked (%s), %" PRIu64
-			" freed (%s), %s still live at the end (exact); %" PRIu64
-			" sampled; %" PRIu64 " frees of blocks from before the probes\n",
-			st[STAT_MEM_ALLOCS], fmt_bytes(a, sizeof(a), st[STAT_MEM_ALLOC_BYTES]),
-			st[STAT_MEM_FREES], fmt_bytes(b, sizeof(b), st[STAT_MEM_FREE_BYTES]),
-			fmt_bytes(c, sizeof(c),
-				  st[STAT_MEM_ALLOC_BYTES] > st[STAT_MEM_FREE_BYTES]
-				      ? st[STAT_MEM_ALLOC_BYTES] - st[STAT_MEM_FREE_BYTES]
-				      : 0),
-			st[STAT_MEM_ALLOC_SAMPLED], st[STAT_MEM_FREES_UNKNOWN]);
+		fprintf(
+		    stderr,
+		    "  allocations   %" PRIu64 " tracked (%s), %" PRIu64
+		    " freed (%s), %s not freed (exact counts, an interpreter's shutdown included); %" PRIu64
+		    " sampled; %" PRIu64 " frees of blocks from before the probes\n",
+		    st[STAT_MEM_ALLOCS], fmt_bytes(a, sizeof(a), st[STAT_MEM_ALLOC_BYTES]),
+		    st[STAT_MEM_FREES], fmt_bytes(b, sizeof(b), st[STAT_MEM_FREE_BYTES]),
+		    fmt_bytes(c, sizeof(c),
+			      st[STAT_MEM_ALLOC_BYTES] > st[STAT_MEM_FREE_BYTES]
+				  ? st[STAT_MEM_ALLOC_BYTES] - st[STAT_MEM_FREE_BYTES]
+				  : 0),
+		    st[STAT_MEM_ALLOC_SAMPLED], st[STAT_MEM_FREES_UNKNOWN]);
 	} else if (se->o.mode == MODE_MEM)
 		fprintf(
 		    stderr,
