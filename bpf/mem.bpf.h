@@ -68,6 +68,38 @@ static long mem_vma_anon(struct task_struct *task, struct vm_area_struct *vma, v
 	return 0;
 }
 
+/* The stacks of a memory event into k (pid, tid and kind set): Python by
+ * the walker; native by the engine's CFI unwinder (into the persistent
+ * unwound-stack map, read by kind as off-CPU stacks are), else the leaf
+ * alone under Python, else frame pointers. No kernel stack: the path into
+ * the fault or the allocator is the same for every event.
+ */
+static __always_inline void mem_stack(struct sample_key *k, struct pt_regs *regs, void *ctx,
+				      __u32 tgid)
+{
+	long sid;
+
+	k->user_stack_id = -1;
+	k->kern_stack_id = -1;
+	py_capture(k, &mem_py_stacks);
+	if (k->py_status == PY_MAP_FULL)
+		stat_inc(STAT_MEM_STACK_FULL);
+	k->user_stack = unwind_user(regs, tgid, 2, 0, &k->unwind_status);
+	if (k->user_stack || k->unwind_status != UNWIND_NONE) {
+		/* walked by the CFI unwinder */
+	} else if ((k->py_status == PY_OK || k->py_status == PY_TRUNCATED) && py_leaf_only(tgid)) {
+		k->user_ip = BPF_CORE_READ(regs, ip);
+	} else {
+		sid = bpf_get_stackid(ctx, &mem_stacks, BPF_F_USER_STACK);
+		if (sid >= 0)
+			k->user_stack_id = sid;
+		else if (sid == -ENOMEM)
+			stat_inc(STAT_MEM_STACK_FULL);
+		else
+			count_stack_error(sid, true);
+	}
+}
+
 SEC("tp_btf/page_fault_user")
 int BPF_PROG(on_mem_fault, unsigned long address, struct pt_regs *regs, unsigned long error_code)
 {
@@ -75,7 +107,6 @@ int BPF_PROG(on_mem_fault, unsigned long address, struct pt_regs *regs, unsigned
 	__u32 tgid = task->tgid;
 	struct mem_event *e;
 	bool anon = true;
-	long sid;
 
 	if (!mem_enabled || !(error_code & X86_PF_WRITE) || !is_target_btf(tgid, task) ||
 	    !mem_in_window())
@@ -104,30 +135,7 @@ int BPF_PROG(on_mem_fault, unsigned long address, struct pt_regs *regs, unsigned
 	e->key.pid = tgid;
 	e->key.tid = task->pid;
 	e->key.kind = KIND_MEM;
-	e->key.user_stack_id = -1;
-	e->key.kern_stack_id = -1; /* the fault path: the same for every fault */
-	py_capture(&e->key, &mem_py_stacks);
-	if (e->key.py_status == PY_MAP_FULL)
-		stat_inc(STAT_MEM_STACK_FULL);
-	/* The engine's native walk: the CFI unwinder into the persistent
-	 * unwound-stack map (read by kind, as off-CPU stacks are), else the
-	 * leaf alone under Python, else frame pointers.
-	 */
-	e->key.user_stack = unwind_user(regs, tgid, 2, 0, &e->key.unwind_status);
-	if (e->key.user_stack || e->key.unwind_status != UNWIND_NONE) {
-		/* walked by the CFI unwinder */
-	} else if ((e->key.py_status == PY_OK || e->key.py_status == PY_TRUNCATED) &&
-		   py_leaf_only(tgid)) {
-		e->key.user_ip = regs->ip;
-	} else {
-		sid = bpf_get_stackid(ctx, &mem_stacks, BPF_F_USER_STACK);
-		if (sid >= 0)
-			e->key.user_stack_id = sid;
-		else if (sid == -ENOMEM)
-			stat_inc(STAT_MEM_STACK_FULL);
-		else
-			count_stack_error(sid, true);
-	}
+	mem_stack(&e->key, regs, ctx, tgid);
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }
@@ -231,5 +239,7 @@ int BPF_PROG(on_mem_sys_exit, struct pt_regs *regs, long ret)
 	bpf_map_delete_elem(&mem_calls, &tid);
 	return 0;
 }
+
+#include "memalloc.bpf.h"
 
 #endif

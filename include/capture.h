@@ -344,6 +344,15 @@ enum capture_stat {
 	STAT_MEM_EVENTS_LOST,	    /* memory event ring buffer full: event dropped */
 	STAT_MEM_STACK_FULL,	    /* memory stack maps full: stack dropped */
 	STAT_MEM_CALLS_FULL,	    /* memory syscall map full: a release not seen */
+	STAT_MEM_ALLOCS,	    /* mem --precise: allocations tracked (blocks) */
+	STAT_MEM_ALLOC_BYTES,	    /* ... their bytes */
+	STAT_MEM_FREES,		    /* tracked blocks freed */
+	STAT_MEM_FREE_BYTES,	    /* ... their bytes */
+	STAT_MEM_FREES_UNKNOWN,	    /* frees of blocks not tracked (allocated before attach) */
+	STAT_MEM_ALLOC_SAMPLED,	    /* allocations sampled with their stack */
+	STAT_MEM_BLOCKS_FULL,	    /* block map full: an allocation not tracked */
+	STAT_MEM_BLOCKS_FULL_BYTES, /* ... its bytes */
+	STAT_MEM_ALLOC_CALLS_FULL,  /* allocator call map full: a call not followed */
 	STAT_UNWIND_WALKS,	    /* user stacks walked by the CFI unwinder */
 	STAT_UNWIND_NO_TABLE,	    /* ... cut: address in no table, frame pointers led nowhere */
 	STAT_UNWIND_BAD_RULE,	    /* ... cut: CFI there has a rule the walker cannot follow */

@@ -49,6 +49,9 @@ struct capture_opts {
 	bool gil_holders;	/* keep samples of threads holding the GIL only */
 	bool mem;		/* memory programs (bpf/mem.bpf.h): on_mem gets their events */
 	__u32 mem_fault_sample; /* one anonymous write fault in this many; 0: default */
+	bool mem_precise;	/* allocator probes (bpf/memalloc.bpf.h) instead of faults */
+	__u64 mem_sample_bytes; /* mean bytes between sampled allocations; 0: default */
+	__u32 mem_max_blocks;	/* live blocks tracked at once; 0: default */
 	void (*on_mem)(const struct mem_event *e, void *ctx);
 	void (*on_event)(const struct capture_event *e, void *ctx);
 	/* A code object's names, copied at first sight; before any sample
@@ -181,6 +184,16 @@ struct capture_prog_stats {
 	bool measured;
 };
 void capture__prog_stats(struct capture *c, struct capture_prog_stats *out);
+/* mem --precise: uprobes on the allocator of pid: each enum mem_alloc_fn
+ * function in the ELF file at paths[f] (a path the kernel resolves), at
+ * file offset offsets[f] (0: absent, not probed); replaces pid's probes. 0,
+ * or a negative errno (pid keeps no probe). capture__alloc_detach removes
+ * them (none: nothing done); capture__alloc_name names a function.
+ */
+int capture__alloc_attach(struct capture *c, pid_t pid, const char *const paths[ALLOC__MAX],
+			  const uint64_t offsets[ALLOC__MAX]);
+void capture__alloc_detach(struct capture *c, pid_t pid);
+const char *capture__alloc_name(int fn);
 void capture__close(struct capture *c);
 
 #endif

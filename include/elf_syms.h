@@ -22,6 +22,8 @@ void elf_syms__free(struct elf_syms *es);
 
 /* File offset of a mapped byte -> link-time virtual address. */
 int elf_syms__offset_to_vaddr(const struct elf_syms *es, uint64_t off, uint64_t *vaddr);
+/* Link-time virtual address -> file offset (what a uprobe is placed by). */
+int elf_syms__vaddr_to_offset(const struct elf_syms *es, uint64_t vaddr, uint64_t *off);
 /* Symbol covering vaddr, or NULL; *sym_off (optional) gets vaddr - symbol start. */
 const char *elf_syms__lookup(const struct elf_syms *es, uint64_t vaddr, uint64_t *sym_off);
 /* Start of the function holding vaddr, from .eh_frame_hdr; for code no

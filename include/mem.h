@@ -17,10 +17,41 @@
 #define RAMPA_MEM_FAULT_SAMPLE 64
 #define RAMPA_MEM_PAGE_BYTES   4096
 
+/* mem --precise: live blocks tracked at once (the BPF block map, allocated
+ * as it fills; --max-blocks), and the mean bytes between sampled
+ * allocations (--sample-bytes).
+ */
+#define RAMPA_MEM_MAX_BLOCKS	     (1u << 20)
+#define RAMPA_MEM_SAMPLE_BYTES	     (256 * 1024)
+#define ALLOC__LIBC		     ALLOC_PY_MALLOC /* the first function not glibc's */
+#define RAMPA_MEM_ALLOC_CALL_ENTRIES 16384	     /* threads inside an allocator call at once */
+
+/* The allocator functions probed by mem --precise: glibc's, then CPython's
+ * (in the interpreter or libpython; each takes the program of its glibc
+ * twin: PyObject_Malloc is probed as malloc is).
+ */
+enum mem_alloc_fn {
+	ALLOC_MALLOC,
+	ALLOC_CALLOC,
+	ALLOC_REALLOC,
+	ALLOC_FREE,
+	ALLOC_POSIX_MEMALIGN,
+	ALLOC_ALIGNED_ALLOC,
+	ALLOC_MEMALIGN,
+	ALLOC_VALLOC,
+	ALLOC_PY_MALLOC,
+	ALLOC_PY_CALLOC,
+	ALLOC_PY_REALLOC,
+	ALLOC_PY_FREE,
+	ALLOC__MAX,
+};
+
 enum mem_event_type {
-	MEM_FAULT = 1,	 /* a sampled page fault: addr, len = bytes it stands for, key */
-	MEM_RELEASE = 2, /* [addr, addr + len) given back: munmap, madvise, brk shrink */
-	MEM_MOVE = 3,	 /* mremap: [addr, addr + len) now at [addr2, addr2 + len2) */
+	MEM_FAULT = 1,	     /* a sampled page fault: addr, len = bytes it stands for, key */
+	MEM_RELEASE = 2,     /* [addr, addr + len) given back: munmap, madvise, brk shrink */
+	MEM_MOVE = 3,	     /* mremap: [addr, addr + len) now at [addr2, addr2 + len2) */
+	MEM_BLOCK_ALLOC = 4, /* --precise: a sampled allocation of len bytes at addr, key */
+	MEM_BLOCK_FREE = 5,  /* --precise: the sampled block at addr freed */
 };
 
 struct mem_event {
@@ -38,6 +69,30 @@ struct mem_call {
 	__u64 nr;
 	__u64 args[4];
 	__u64 old_brk; /* brk: mm->brk at entry */
+};
+
+/* A tracked block (--precise), by (tgid, address). */
+struct mem_block_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 addr;
+};
+
+struct mem_block {
+	__u64 size;
+	__u32 sampled; /* a MEM_BLOCK_ALLOC went out: its free goes out too */
+	__u32 pad;
+};
+
+/* An allocator call entered, until it returns (nested calls inside it,
+ * realloc calling malloc, are its own).
+ */
+struct mem_alloc_call {
+	__u32 fn; /* enum mem_alloc_fn */
+	__u32 depth;
+	__u64 size;
+	__u64 ptr; /* realloc: the old block; posix_memalign: where the result goes */
+	__u64 sp;  /* the stack pointer at entry: a nested call has a lower one */
 };
 
 #endif

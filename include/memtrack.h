@@ -43,6 +43,14 @@ uint32_t memtrack__stack_add(struct memtrack *mt, uint64_t hash, bool remember, 
 
 /* pid faulted in the page at addr (page-aligned), standing for bytes, at stack. */
 void memtrack__fault(struct memtrack *mt, pid_t pid, uint64_t addr, uint64_t bytes, uint32_t stack);
+/* --precise: pid allocated the (sampled) block at addr, standing for bytes,
+ * at stack; and freed it (a block not kept: nothing done). Blocks are kept
+ * apart from pages; a block allocated again at an address whose free was not
+ * seen counts the old one as freed (in refaulted).
+ */
+void memtrack__block_alloc(struct memtrack *mt, pid_t pid, uint64_t addr, uint64_t bytes,
+			   uint32_t stack);
+void memtrack__block_free(struct memtrack *mt, pid_t pid, uint64_t addr);
 /* pid gave back [addr, addr + len): its sampled pages there become churn. */
 void memtrack__release(struct memtrack *mt, pid_t pid, uint64_t addr, uint64_t len);
 /* mremap: [addr, addr + len) now at [addr2, addr2 + len2); pages past len2 go. */

@@ -63,6 +63,9 @@ struct session_opts {
 	bool quiet;
 	bool no_progress;	       /* no status line on stderr (top draws its own) */
 	unsigned int mem_fault_sample; /* MODE_MEM: one write fault in N; 0: default */
+	bool mem_precise;	       /* MODE_MEM: allocator probes, not faults (--precise) */
+	uint64_t mem_sample_bytes;     /* --precise: mean bytes between samples; 0: default */
+	uint32_t mem_max_blocks;       /* --precise: live blocks tracked; 0: default */
 	const char *output; /* named in the start line ("Ctrl-C ... writes X"), or NULL */
 	/* The profile's timeline: slices this wide, seconds from the start
 	 * (--slice); 0: none. Drains happen at each slice's end.
@@ -209,6 +212,8 @@ uint64_t session__mem_pss_reads(const struct session *se);
  * down): not churn, left out.
  */
 uint64_t session__mem_shutdown_releases(const struct session *se);
+/* Sampled faults that mapped a transparent huge page (counted whole). */
+uint64_t session__mem_huge_faults(const struct session *se);
 
 /* gil-wait, --mode gil: how many processes had a GIL to measure. */
 uint64_t session__gil_processes(const struct session *se);

@@ -120,6 +120,15 @@ struct session {
 	uint64_t mem_shutdown_releases; /* releases by Python threads with no frame: ignored */
 	struct u64map mem_last;		/* PID -> RSS at the last sample (bytes) */
 	struct u64map mem_steady_t;	/* PID -> last time (s, double bits) RSS was not falling */
+	uint64_t mem_sample_bytes;	/* --precise: mean bytes between sampled allocations */
+	/* --precise: processes whose allocator is probed, not probed; those
+	 * that map no libc yet (just exec'ed): PID -> since when (s, bits).
+	 */
+	uint64_t mem_probed, mem_unprobed;
+	struct u64map mem_probe_pending;
+	struct u64map mem_probed_exe; /* --precise: PID -> the image probed (exe_id) */
+	int kpageflags_fd;	      /* /proc/kpageflags; -1: not open yet, -2: unreadable */
+	uint64_t mem_huge_faults;     /* sampled faults on transparent huge pages */
 	/* The timeline: what a drain brings is stamped with the slice the
 	 * previous drain happened in (drains come at every slice's end);
 	 * intervals still open at the end, whose start is known, are split over
@@ -186,6 +195,19 @@ void session_mem_on_sample(const struct capture_sample *s, void *ctx);
 void session_on_mem(const struct mem_event *e, void *ctx);
 void session_mem_process(struct session *se);
 void session_mem_rss(struct session *se);
+int session_mem_probe(struct session *se, pid_t pid);
+void session_mem_probe_pending(struct session *se);
+void session_mem_measure(struct session *se);
+/* How long a process that just exec'ed may map no libc before --precise
+ * gives up on it (s).
+ */
+#define MEM_PROBE_RETRY_SEC 2.0
+/* How old a fault's event is before the page it mapped is read (ns). */
+#define MEM_FAULT_SETTLE_NS (20 * 1000000ull)
+/* ... and how long its page may be missing (a fault not handled yet) before
+ * it is taken as given back already (ns).
+ */
+#define MEM_FAULT_WAIT_NS (1000 * 1000000ull)
 void session_mem_add_retained(const uint32_t *frames, uint32_t n, uint64_t retained, uint64_t churn,
 			      void *ctx);
 

@@ -63,6 +63,14 @@ static void usage(FILE *f)
 	    "                           (e.g. 10M/min, 100K/s; per minute by default)\n"
 	    "      --fault-sample N     sample one anonymous write fault in N (default %d;\n"
 	    "                           1: every fault)\n"
+	    "      --precise            probe the allocator (glibc's malloc family) instead:\n"
+	    "                           every block tracked until freed, stacks sampled by\n"
+	    "                           bytes; growth is what was allocated and not freed\n"
+	    "                           (slower: see rampa-bpf-mem(1))\n"
+	    "      --sample-bytes SIZE  with --precise: one allocation sampled with its stack\n"
+	    "                           per SIZE bytes allocated, on average (default %s)\n"
+	    "      --max-blocks N       with --precise: live blocks tracked at once (default\n"
+	    "                           %u); blocks beyond are counted, not tracked\n"
 	    "      --per-process        put 'NAME-PID' under the root frame: a tree per process\n"
 	    "  -T, --per-thread         put 'NAME-TID' under the process root frame\n"
 	    "  -o, --output FILE        where to write the profile (default rampa-mem-PID.folded)\n"
@@ -76,7 +84,7 @@ static void usage(FILE *f)
 	    "\n"
 	    "SIZE takes K, M, G or T (powers of 1024). With -- CMD, rampa-bpf exits with\n"
 	    "CMD's exit status unless a check fails. See rampa-bpf-mem(1).\n",
-	    RAMPA_MEM_FAULT_SAMPLE);
+	    RAMPA_MEM_FAULT_SAMPLE, "256K", RAMPA_MEM_MAX_BLOCKS);
 }
 
 /* "512M", "2G", "100K", "4096": bytes; -1 if not a size. end: where the
@@ -261,11 +269,34 @@ static void mem_summary(struct session *se, void *ctx)
 		fprintf(stderr,
 			"rampa-bpf: RSS growth over the last half (from %.1f s): %s%s/min\n", from,
 			rate < 0 ? "-" : "+", fmt_bytes(a, sizeof(a), (uint64_t)fabs(rate * 60)));
-	fprintf(stderr,
-		"rampa-bpf: sampled faults brought in %s: %s retained, %s churn (given back; "
-		"%" PRIu64 " releases seen, %" PRIu64 " by interpreters shutting down left out)\n",
-		fmt_bytes(a, sizeof(a), t.sampled), fmt_bytes(b, sizeof(b), t.retained),
-		fmt_bytes(c, sizeof(c), t.churn), t.releases, session__mem_shutdown_releases(se));
+	if (session__opts(se)->mem_precise)
+		fprintf(stderr,
+			"rampa-bpf: sampled allocations stand for %s: %s not freed (retained), %s "
+			"freed (churn; %" PRIu64 " frees of sampled blocks seen, %" PRIu64
+			" by interpreters shutting down left out)\n",
+			fmt_bytes(a, sizeof(a), t.sampled), fmt_bytes(b, sizeof(b), t.retained),
+			fmt_bytes(c, sizeof(c), t.churn), t.releases,
+			session__mem_shutdown_releases(se));
+	else
+		fprintf(
+		    stderr,
+		    "rampa-bpf: sampled faults brought in %s: %s retained, %s churn (given back; "
+		    "%" PRIu64 " releases seen, %" PRIu64
+		    " by interpreters shutting down left out)\n",
+		    fmt_bytes(a, sizeof(a), t.sampled), fmt_bytes(b, sizeof(b), t.retained),
+		    fmt_bytes(c, sizeof(c), t.churn), t.releases,
+		    session__mem_shutdown_releases(se));
+	if (session__mem_huge_faults(se))
+		fprintf(stderr,
+			"rampa-bpf: %" PRIu64 " sampled faults mapped a transparent huge page "
+			"(counted as the huge page's size)\n",
+			session__mem_huge_faults(se));
+	if (!session__opts(se)->mem_precise)
+		fprintf(stderr,
+			"rampa-bpf: attribution by first touch: a page goes to the code that first "
+			"touched it; memory freed inside the allocator and reused by other code "
+			"stays with its first owner (a leak in memory another function churned "
+			"through shows under that one); --precise follows the allocator\n");
 	if (t.refaulted || t.unplaced)
 		fprintf(stderr,
 			"rampa-bpf: %s of sampled pages faulted again (counted once), %s at "
@@ -328,7 +359,14 @@ static int mem_check(struct session *se, void *ctx)
 	return ret;
 }
 
-enum { OPT_MAX_PEAK = 0x200, OPT_MAX_GROWTH, OPT_FAULT_SAMPLE };
+enum {
+	OPT_MAX_PEAK = 0x200,
+	OPT_MAX_GROWTH,
+	OPT_FAULT_SAMPLE,
+	OPT_PRECISE,
+	OPT_SAMPLE_BYTES,
+	OPT_MAX_BLOCKS
+};
 
 static int parse_args(struct session_opts *o, struct session_output *out, struct mem_checks *ck,
 		      int argc, char **argv)
@@ -351,6 +389,9 @@ static int parse_args(struct session_opts *o, struct session_output *out, struct
 		{ "max-peak", required_argument, NULL, OPT_MAX_PEAK },
 		{ "max-growth", required_argument, NULL, OPT_MAX_GROWTH },
 		{ "fault-sample", required_argument, NULL, OPT_FAULT_SAMPLE },
+		{ "precise", no_argument, NULL, OPT_PRECISE },
+		{ "sample-bytes", required_argument, NULL, OPT_SAMPLE_BYTES },
+		{ "max-blocks", required_argument, NULL, OPT_MAX_BLOCKS },
 		{},
 	};
 	unsigned long v;
@@ -397,6 +438,27 @@ static int parse_args(struct session_opts *o, struct session_output *out, struct
 			}
 			o->mem_fault_sample = v;
 			break;
+		case OPT_PRECISE:
+			o->mem_precise = true;
+			break;
+		case OPT_SAMPLE_BYTES:
+			if (parse_size(optarg, NULL, &o->mem_sample_bytes) ||
+			    !o->mem_sample_bytes || o->mem_sample_bytes > 1ull << 32) {
+				p_err(
+				    "invalid --sample-bytes '%s' (give a size from 1 to 4G: 256K, "
+				    "1M...)",
+				    optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_MAX_BLOCKS:
+			if (parse_ulong(optarg, 1, 1u << 28, &v)) {
+				p_err("invalid --max-blocks '%s' (give N from 1 to %u)", optarg,
+				      1u << 28);
+				return EXIT_USAGE;
+			}
+			o->mem_max_blocks = v;
+			break;
 		case 'h':
 			usage(stdout);
 			return -1;
@@ -412,6 +474,15 @@ static int parse_args(struct session_opts *o, struct session_output *out, struct
 		o->cmd = argv + optind;
 	if (!o->npids && !o->cmd) {
 		p_err("mem needs a target: -p PID or -- CMD");
+		return EXIT_USAGE;
+	}
+	if (!o->mem_precise && (o->mem_sample_bytes || o->mem_max_blocks)) {
+		p_err("--sample-bytes and --max-blocks go with --precise");
+		return EXIT_USAGE;
+	}
+	if (o->mem_precise && o->mem_fault_sample) {
+		p_err("--fault-sample does not go with --precise (it samples allocations: "
+		      "--sample-bytes)");
 		return EXIT_USAGE;
 	}
 	return session__check_targets(o, "mem");

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stddef.h>
 #include <linux/capability.h>
 #include <linux/perf_event.h>
 #include <stdio.h>
@@ -56,6 +57,68 @@ struct capture {
 	struct py_stack *pystack, *holder_pystack; /* drain buffers */
 	struct user_stack *ustack;		   /* drain buffer */
 	struct unwind_row *rows;		   /* unwind_rows, mapped; NULL: not */
+	struct alloc_links {			   /* mem --precise: the allocator probes */
+		pid_t pid;
+		struct bpf_link *links[2 * ALLOC__MAX];
+		int n;
+	} * alloc;
+	size_t nalloc, alloc_cap;
+};
+
+/* mem --precise: the functions probed, by their names in glibc. */
+static const struct {
+	const char *name;
+	size_t prog_off; /* of its entry program in the skeleton's progs */
+	bool ret;	 /* a return probe too */
+} alloc_progs[] = {
+	[ALLOC_MALLOC] = { "malloc",
+			   offsetof(struct capture_bpf, progs.on_malloc) -
+			       offsetof(struct capture_bpf, progs),
+			   true },
+	[ALLOC_CALLOC] = { "calloc",
+			   offsetof(struct capture_bpf, progs.on_calloc) -
+			       offsetof(struct capture_bpf, progs),
+			   true },
+	[ALLOC_REALLOC] = { "realloc",
+			    offsetof(struct capture_bpf, progs.on_realloc) -
+				offsetof(struct capture_bpf, progs),
+			    true },
+	[ALLOC_FREE] = { "free",
+			 offsetof(struct capture_bpf, progs.on_free) -
+			     offsetof(struct capture_bpf, progs),
+			 false },
+	[ALLOC_POSIX_MEMALIGN] = { "posix_memalign",
+				   offsetof(struct capture_bpf, progs.on_posix_memalign) -
+				       offsetof(struct capture_bpf, progs),
+				   true },
+	[ALLOC_ALIGNED_ALLOC] = { "aligned_alloc",
+				  offsetof(struct capture_bpf, progs.on_aligned_alloc) -
+				      offsetof(struct capture_bpf, progs),
+				  true },
+	[ALLOC_MEMALIGN] = { "memalign",
+			     offsetof(struct capture_bpf, progs.on_memalign) -
+				 offsetof(struct capture_bpf, progs),
+			     true },
+	[ALLOC_PY_MALLOC] = { "PyObject_Malloc",
+			      offsetof(struct capture_bpf, progs.on_malloc) -
+				  offsetof(struct capture_bpf, progs),
+			      true },
+	[ALLOC_PY_CALLOC] = { "PyObject_Calloc",
+			      offsetof(struct capture_bpf, progs.on_calloc) -
+				  offsetof(struct capture_bpf, progs),
+			      true },
+	[ALLOC_PY_REALLOC] = { "PyObject_Realloc",
+			       offsetof(struct capture_bpf, progs.on_realloc) -
+				   offsetof(struct capture_bpf, progs),
+			       true },
+	[ALLOC_PY_FREE] = { "PyObject_Free",
+			    offsetof(struct capture_bpf, progs.on_free) -
+				offsetof(struct capture_bpf, progs),
+			    false },
+	[ALLOC_VALLOC] = { "valloc",
+			   offsetof(struct capture_bpf, progs.on_valloc) -
+			       offsetof(struct capture_bpf, progs),
+			   true },
 };
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -244,9 +307,25 @@ int capture__open(struct capture **out, const struct capture_opts *opts)
 	c->skel->rodata->mem_enabled = opts->mem;
 	if (opts->mem_fault_sample)
 		c->skel->rodata->mem_fault_sample = opts->mem_fault_sample;
-	bpf_program__set_autoload(c->skel->progs.on_mem_fault, opts->mem);
-	bpf_program__set_autoload(c->skel->progs.on_mem_sys_enter, opts->mem);
-	bpf_program__set_autoload(c->skel->progs.on_mem_sys_exit, opts->mem);
+	/* --precise counts allocator blocks, not pages. */
+	bpf_program__set_autoload(c->skel->progs.on_mem_fault, opts->mem && !opts->mem_precise);
+	bpf_program__set_autoload(c->skel->progs.on_mem_sys_enter, opts->mem && !opts->mem_precise);
+	bpf_program__set_autoload(c->skel->progs.on_mem_sys_exit, opts->mem && !opts->mem_precise);
+	for (size_t i = 0; i < ALLOC__MAX; i++) {
+		struct bpf_program *prog =
+		    *(struct bpf_program **)((char *)&c->skel->progs + alloc_progs[i].prog_off);
+
+		bpf_program__set_autoload(prog, opts->mem_precise);
+		bpf_program__set_autoattach(prog, false);
+	}
+	bpf_program__set_autoload(c->skel->progs.on_alloc_return, opts->mem_precise);
+	bpf_program__set_autoattach(c->skel->progs.on_alloc_return, false);
+	if (opts->mem_precise) {
+		if (opts->mem_sample_bytes)
+			c->skel->rodata->mem_sample_bytes = opts->mem_sample_bytes;
+		if (opts->mem_max_blocks)
+			bpf_map__set_max_entries(c->skel->maps.mem_blocks, opts->mem_max_blocks);
+	}
 	/* The verifier's statistics for the sampler (-v shows them): its
 	 * verification time is part of attach.
 	 */
@@ -894,10 +973,81 @@ void capture__prog_stats(struct capture *c, struct capture_prog_stats *out)
 	out->measured = c->stats_fd >= 0;
 }
 
+static struct alloc_links *alloc_links_of(struct capture *c, pid_t pid)
+{
+	for (size_t i = 0; i < c->nalloc; i++)
+		if (c->alloc[i].pid == pid)
+			return &c->alloc[i];
+	return NULL;
+}
+
+void capture__alloc_detach(struct capture *c, pid_t pid)
+{
+	struct alloc_links *l = alloc_links_of(c, pid);
+
+	if (!l)
+		return;
+	for (int i = 0; i < l->n; i++)
+		bpf_link__destroy(l->links[i]);
+	*l = c->alloc[--c->nalloc];
+}
+
+int capture__alloc_attach(struct capture *c, pid_t pid, const char *const paths[ALLOC__MAX],
+			  const uint64_t offsets[ALLOC__MAX])
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uo);
+	struct alloc_links *l;
+	int err = 0;
+
+	capture__alloc_detach(c, pid);
+	grow_array((void **)&c->alloc, &c->alloc_cap, c->nalloc + 1, sizeof(*c->alloc));
+	l = &c->alloc[c->nalloc++];
+	memset(l, 0, sizeof(*l));
+	l->pid = pid;
+	/* Return probes first: a call entered between the two attaches has
+	 * its return seen without its entry (ignored), never the reverse.
+	 */
+	for (int pass = 0; pass < 2; pass++) {
+		for (int f = 0; f < ALLOC__MAX; f++) {
+			struct bpf_program *prog =
+			    pass ? *(struct bpf_program **)((char *)&c->skel->progs +
+							    alloc_progs[f].prog_off)
+				 : c->skel->progs.on_alloc_return;
+			struct bpf_link *link;
+
+			if (!offsets[f] || (!pass && !alloc_progs[f].ret))
+				continue;
+			uo.retprobe = !pass;
+			link =
+			    bpf_program__attach_uprobe_opts(prog, pid, paths[f], offsets[f], &uo);
+			if (!link) {
+				err = -errno;
+				p_debug("cannot attach a uprobe to %s in %s (PID %d): %s",
+					alloc_progs[f].name, paths[f], (int)pid, strerror(errno));
+				break;
+			}
+			l->links[l->n++] = link;
+		}
+		if (err)
+			break;
+	}
+	if (err)
+		capture__alloc_detach(c, pid);
+	return err;
+}
+
+const char *capture__alloc_name(int fn)
+{
+	return fn >= 0 && fn < ALLOC__MAX ? alloc_progs[fn].name : NULL;
+}
+
 void capture__close(struct capture *c)
 {
 	if (!c)
 		return;
+	while (c->nalloc)
+		capture__alloc_detach(c, c->alloc[0].pid);
+	free(c->alloc);
 	if (c->stats_fd >= 0)
 		close(c->stats_fd);
 	for (int i = 0; c->links && i < c->ncpus_online; i++)

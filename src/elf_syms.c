@@ -23,7 +23,7 @@ struct elf_seg {
 struct elf_syms {
 	struct elf_sym *syms;
 	size_t nsyms, cap;
-	struct elf_sym *objs; /* data objects, for lookups by name only */
+	struct elf_sym *objs; /* data objects, function aliases: lookups by name only */
 	size_t nobjs, objs_cap;
 	struct elf_seg *segs;
 	size_t nsegs;
@@ -198,6 +198,10 @@ static void finish_symbols(struct elf_syms *es)
 		if (out && es->syms[out - 1].addr == es->syms[i].addr) {
 			if (es->syms[i].size > es->syms[out - 1].size && !es->syms[out - 1].size)
 				es->syms[out - 1].size = es->syms[i].size;
+			/* An alias (malloc of __libc_malloc): found by name still. */
+			grow_array((void **)&es->objs, &es->objs_cap, es->nobjs + 1,
+				   sizeof(*es->objs));
+			es->objs[es->nobjs++] = es->syms[i];
 			continue;
 		}
 		es->syms[out++] = es->syms[i];
@@ -362,6 +366,19 @@ int elf_syms__offset_to_vaddr(const struct elf_syms *es, uint64_t off, uint64_t 
 
 		if (off >= s->offset && off < s->offset + s->filesz) {
 			*vaddr = off - s->offset + s->vaddr;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int elf_syms__vaddr_to_offset(const struct elf_syms *es, uint64_t vaddr, uint64_t *off)
+{
+	for (size_t i = 0; i < es->nsegs; i++) {
+		const struct elf_seg *s = &es->segs[i];
+
+		if (vaddr >= s->vaddr && vaddr < s->vaddr + s->filesz) {
+			*off = vaddr - s->vaddr + s->offset;
 			return 0;
 		}
 	}

@@ -31,7 +31,16 @@ struct log_entry {
 	uint64_t bytes;
 };
 
+/* Blocks (--precise): key pid index << BLOCK_BITS | address / 16 (malloc's
+ * alignment); the index is dense, one per process seen.
+ */
+#define BLOCK_SHIFT 4
+#define BLOCK_BITS  43
+#define BLOCK_MASK  ((1ull << BLOCK_BITS) - 1)
+
 struct memtrack {
+	struct u64map blocks;	 /* key: see BLOCK_BITS; val: bytes << 32 | stack */
+	struct u64map pids;	 /* pid -> its index in blocks' keys */
 	struct u64map pages;	 /* key: pid << PAGE_BITS | page; val: bytes << 32 | stack */
 	struct u64map by_key;	 /* hash of the kernel's key -> stack index */
 	struct u64map by_frames; /* hash of the frames -> stack index */
@@ -55,6 +64,8 @@ struct memtrack *memtrack__new(void)
 	struct memtrack *mt = xcalloc(1, sizeof(*mt));
 
 	mt->pages = (struct u64map)U64MAP_INIT;
+	mt->blocks = (struct u64map)U64MAP_INIT;
+	mt->pids = (struct u64map)U64MAP_INIT;
 	mt->by_key = (struct u64map)U64MAP_INIT;
 	mt->by_frames = (struct u64map)U64MAP_INIT;
 	mt->exited = (struct u64map)U64MAP_INIT;
@@ -69,6 +80,8 @@ void memtrack__free(struct memtrack *mt)
 		free(mt->stacks[i].frames);
 	free(mt->stacks);
 	u64map_free(&mt->pages);
+	u64map_free(&mt->blocks);
+	u64map_free(&mt->pids);
 	u64map_free(&mt->by_key);
 	u64map_free(&mt->by_frames);
 	u64map_free(&mt->exited);
@@ -204,6 +217,64 @@ void memtrack__fault(struct memtrack *mt, pid_t pid, uint64_t addr, uint64_t byt
 	mt->t.retained += bytes;
 }
 
+/* The key of pid's block at addr; false when it cannot have one. */
+static bool block_key(struct memtrack *mt, pid_t pid, uint64_t addr, bool add, uint64_t *key)
+{
+	uint64_t *idx, n = mt->pids.n;
+	bool added;
+
+	if ((addr & ((1u << BLOCK_SHIFT) - 1)) || (addr >> BLOCK_SHIFT) > BLOCK_MASK)
+		return false;
+	if (add) {
+		idx = u64map_slot(&mt->pids, (uint32_t)pid, &added);
+		if (added)
+			*idx = n;
+	} else {
+		idx = u64map_find(&mt->pids, (uint32_t)pid);
+	}
+	if (!idx || *idx >= 1ull << (64 - BLOCK_BITS))
+		return false;
+	*key = *idx << BLOCK_BITS | addr >> BLOCK_SHIFT;
+	return true;
+}
+
+void memtrack__block_alloc(struct memtrack *mt, pid_t pid, uint64_t addr, uint64_t bytes,
+			   uint32_t stack)
+{
+	uint64_t key, *v;
+	bool added;
+
+	mt->t.sampled += bytes;
+	if (stack >= mt->nstacks || bytes >= 1ull << 32 || !block_key(mt, pid, addr, true, &key)) {
+		mt->t.unplaced += bytes;
+		return;
+	}
+	v = u64map_slot(&mt->blocks, key, &added);
+	if (!added) {
+		/* Its free was not seen (lost): it went before this one came. */
+		mt->t.refaulted += *v >> 32;
+		to_churn(mt, *v);
+	}
+	*v = bytes << 32 | stack;
+	log_add(mt, stack, false, bytes);
+	mt->stacks[stack].retained += bytes;
+	mt->t.retained += bytes;
+}
+
+void memtrack__block_free(struct memtrack *mt, pid_t pid, uint64_t addr)
+{
+	uint64_t key, *v;
+
+	mt->t.releases++;
+	if (!block_key(mt, pid, addr, false, &key))
+		return;
+	v = u64map_find(&mt->blocks, key);
+	if (!v)
+		return;
+	to_churn(mt, *v);
+	u64map_del(&mt->blocks, key);
+}
+
 struct range {
 	struct memtrack *mt;
 	uint64_t lo, hi; /* keys, hi excluded */
@@ -292,9 +363,31 @@ void memtrack__move(struct memtrack *mt, pid_t pid, uint64_t addr, uint64_t len,
 	free(r.taken);
 }
 
+struct forget {
+	struct memtrack *mt;
+	uint64_t idx;
+};
+
+static bool block_of(const struct u64map_slot *e, void *ctx)
+{
+	struct forget *f = ctx;
+
+	if (e->key >> BLOCK_BITS != f->idx)
+		return false;
+	to_churn(f->mt, e->val);
+	return true;
+}
+
 void memtrack__forget_process(struct memtrack *mt, pid_t pid)
 {
+	uint64_t *idx = u64map_find(&mt->pids, (uint32_t)pid);
+
 	memtrack__release(mt, pid, 0, (PAGE_MASK + 1) << PAGE_SHIFT);
+	if (idx) {
+		struct forget f = { mt, *idx };
+
+		u64map_del_if(&mt->blocks, block_of, &f);
+	}
 }
 
 void memtrack__exited(struct memtrack *mt, pid_t pid, double t)

@@ -472,6 +472,9 @@ static void on_event(const struct capture_event *e, void *ctx)
 			memtrack__forget_process(se->mem, e->pid);
 		if (se->child && e->pid == (__u32)se->child)
 			se->child_execed = true;
+		/* The new image maps its own libc. */
+		if (se->mem && se->o.mem_precise)
+			session_mem_probe(se, e->pid);
 		symbolizer__refresh(se->sym, e->pid);
 		session_proc_entry_comm(se, e->pid, true, e->comm);
 		/* Its code names stay until its exit: code events come on a ring
@@ -491,6 +494,9 @@ static void on_event(const struct capture_event *e, void *ctx)
 		session_proc_base(se, e->pid, true);
 		if (!se->o.system_wide)
 			u64map_slot(&se->tree, e->pid, NULL);
+		/* Its parent's probes are the parent's alone. */
+		if (se->mem && se->o.mem_precise)
+			session_mem_probe(se, e->pid);
 		/* Named while it lives: a short child may be gone by the drain.
 		 * Only a child that runs its parent's interpreter (BPF copied its
 		 * description at the fork): not a shell's subshells.
@@ -515,6 +521,10 @@ static void on_event(const struct capture_event *e, void *ctx)
 			memtrack__exited(se->mem, e->pid, t);
 		}
 		u64map_del(&se->tree, e->pid);
+		if (se->mem && se->o.mem_precise) {
+			capture__alloc_detach(se->cap, e->pid);
+			u64map_del(&se->mem_probed_exe, e->pid);
+		}
 		if (se->gil)
 			break;
 		grow_array((void **)&se->exited, &se->exited_cap, se->nexited + 1,
@@ -589,6 +599,9 @@ static void capture_opts_for(const struct session *se, struct capture_opts *c)
 		.no_sampling = m == MODE_GILWAIT || m == MODE_MEM,
 		.mem = m == MODE_MEM,
 		.mem_fault_sample = se->o.mem_fault_sample,
+		.mem_precise = m == MODE_MEM && se->o.mem_precise,
+		.mem_sample_bytes = se->mem_sample_bytes,
+		.mem_max_blocks = se->o.mem_max_blocks,
 		.on_mem = session_on_mem,
 		.offcpu_kinds = m == MODE_WALL
 				    ? (1u << KIND_OFFCPU_BLOCKED) | (1u << KIND_OFFCPU_RUNNABLE)
@@ -635,6 +648,12 @@ static int add_targets(struct session *se)
 	}
 	if (se->o.npids && !se->o.no_children)
 		session_add_descendants(se);
+	if (se->o.mode == MODE_MEM && se->o.mem_precise) {
+		for (int i = 0; i < se->o.npids; i++)
+			session_mem_probe(se, se->o.pids[i]);
+		for (size_t i = 0; i < se->ndesc; i++)
+			session_mem_probe(se, se->desc[i]);
+	}
 	if (se->o.mode == MODE_GILWAIT && se->o.system_wide)
 		session_inspect_all_processes(se);
 	return 0;
@@ -649,6 +668,11 @@ static void print_start(struct session *se)
 	session__describe_target(se, target, sizeof(target));
 	if (se->o.mode == MODE_GILWAIT)
 		fprintf(stderr, "rampa-bpf: measuring GIL waits of %s", target);
+	else if (se->o.mode == MODE_MEM && se->o.mem_precise)
+		fprintf(stderr,
+			"rampa-bpf: measuring memory growth of %s (precise: every allocation "
+			"tracked, one in %" PRIu64 " bytes sampled with its stack)",
+			target, se->mem_sample_bytes);
 	else if (se->o.mode == MODE_MEM)
 		fprintf(stderr,
 			"rampa-bpf: measuring memory growth of %s (1 in %u anonymous write "
@@ -977,6 +1001,9 @@ struct session *session__new(const struct session_opts *o, struct profile *prof)
 		se->gil = gilwait__new();
 	if (o->mode == MODE_MEM) {
 		se->mem = memtrack__new();
+		se->kpageflags_fd = -1;
+		se->mem_sample_bytes =
+		    o->mem_sample_bytes ? o->mem_sample_bytes : RAMPA_MEM_SAMPLE_BYTES;
 		memcurve__init(&se->curve);
 	}
 	se->sym = symbolizer__new(NULL);
@@ -1025,6 +1052,10 @@ void session__free(struct session *se)
 	memcurve__free(&se->curve);
 	u64map_free(&se->mem_last);
 	u64map_free(&se->mem_steady_t);
+	u64map_free(&se->mem_probe_pending);
+	u64map_free(&se->mem_probed_exe);
+	if (se->o.mode == MODE_MEM && se->kpageflags_fd >= 0)
+		close(se->kpageflags_fd);
 	free(se->mem_q);
 	session_free_proc_names(se);
 	if (se->go_fd >= 0)

@@ -3,6 +3,10 @@
  * back, into memtrack; the RSS curve of the process tree (memcurve).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <inttypes.h>
 #include <math.h>
 #include <signal.h>
@@ -14,6 +18,8 @@
 #include <unistd.h>
 
 #include "capture_api.h"
+#include "elf_syms.h"
+#include "procmaps.h"
 #include "folded.h"
 #include "gilwait.h"
 #include "memtrack.h"
@@ -27,6 +33,264 @@
 #include "symbolize.h"
 #include "unwind.h"
 #include "util.h"
+
+/* glibc's libc as mapped: "libc.so.6", "libc-2.31.so". */
+static bool is_libc(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	return !strncmp(base, "libc.so", 7) ||
+	       (!strncmp(base, "libc-", 5) && strstr(base, ".so") != NULL);
+}
+
+static bool same_file(const char *path, const struct map_entry *m)
+{
+	struct stat st;
+
+	return !stat(path, &st) && st.st_ino == m->inode && major(st.st_dev) == m->dev_major &&
+	       minor(st.st_dev) == m->dev_minor;
+}
+
+/* Which image pid runs: its executable's device and inode (0: unknown). */
+static uint64_t exe_id(pid_t pid)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	if (stat(path, &st))
+		return 0;
+	return (uint64_t)st.st_dev << 40 ^ st.st_ino;
+}
+
+/* pid has waited for its probes longer than MEM_PROBE_RETRY_SEC. */
+static bool pending_expired(struct session *se, pid_t pid)
+{
+	uint64_t *bits = u64map_find(&se->mem_probe_pending, (uint32_t)pid);
+	double since;
+
+	if (!bits)
+		return false;
+	memcpy(&since, bits, sizeof(since));
+	return now_sec() - since > MEM_PROBE_RETRY_SEC;
+}
+
+/* CPython's allocator lives in the interpreter or in libpython. */
+static bool is_python(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	return !strncmp(base, "python", 6) || !strncmp(base, "libpython", 9);
+}
+
+/* The functions [first, last) of enum mem_alloc_fn in the file of m, mapped
+ * by pid: their file offsets into offsets (0: absent, or at the address of
+ * one found before: aligned_alloc is memalign in glibc), and into path one
+ * the kernel can place uprobes by: the path as maps shows it (relative to
+ * our root, a chroot included), else through the process's root, whichever
+ * is the file mapped (same inode); map_files it cannot follow (ENOENT).
+ * How many were found; -1 and *why when the file cannot be read or named.
+ */
+static int probe_offsets(pid_t pid, const struct map_entry *m, int first, int last,
+			 uint64_t offsets[ALLOC__MAX], char *path, size_t len, const char **why)
+{
+	char mf[96];
+	struct elf_syms *es;
+	int found = 0;
+
+	snprintf(mf, sizeof(mf), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid, m->start,
+		 m->end);
+	es = elf_syms__open(mf, why);
+	if (!es)
+		return -1;
+	for (int f = first; f < last; f++) {
+		uint64_t va = elf_syms__find(es, capture__alloc_name(f));
+
+		if (va && !elf_syms__vaddr_to_offset(es, va, &offsets[f]))
+			found++;
+		for (int g = first; g < f && offsets[f]; g++)
+			if (offsets[g] == offsets[f]) {
+				offsets[f] = 0;
+				found--;
+			}
+	}
+	elf_syms__free(es);
+	snprintf(path, len, "%s", m->path);
+	if (!same_file(path, m)) {
+		snprintf(path, len, "/proc/%d/root%s", (int)pid, m->path);
+		if (!same_file(path, m)) {
+			*why = "not found by path: another mount namespace?";
+			return -1;
+		}
+	}
+	return found;
+}
+
+/* mem --precise: probe the allocators of pid now: glibc's in the libc it
+ * maps, and CPython's (PyObject_Malloc...) in its interpreter when it runs
+ * one. Its earlier probes go. 0, or -1 (said once per cause, counted).
+ */
+int session_mem_probe(struct session *se, pid_t pid)
+{
+	uint64_t offsets[ALLOC__MAX] = { 0 };
+	struct proc_maps *maps = proc_maps__read(pid);
+	const struct map_entry *m = NULL, *py = NULL;
+	const char *paths[ALLOC__MAX] = { NULL };
+	char rpath[PATH_MAX + 32], pypath[PATH_MAX + 32];
+	const char *why = NULL;
+	int err, found, pyfound = 0;
+
+	for (size_t i = 0; maps && i < maps->n; i++) {
+		if (!maps->entries[i].path[0])
+			continue;
+		if (!m && is_libc(maps->entries[i].path))
+			m = &maps->entries[i];
+		else if (is_python(maps->entries[i].path) &&
+			 (!py || strstr(maps->entries[i].path, "libpython")))
+			py = &maps->entries[i];
+	}
+	if (!maps || !m) {
+		/* Just exec'ed, libc not mapped yet by the dynamic loader: look
+		 * again at the next RSS sample, for MEM_PROBE_RETRY_SEC. A
+		 * static or musl build has none.
+		 */
+		bool added;
+		uint64_t *since = u64map_slot(&se->mem_probe_pending, (uint32_t)pid, &added);
+		double now = now_sec();
+
+		if (added)
+			memcpy(since, &now, sizeof(now));
+		proc_maps__free(maps);
+		return -1;
+	}
+	found = probe_offsets(pid, m, 0, ALLOC__LIBC, offsets, rpath, sizeof(rpath), &why);
+	if (found < 0 && !procfs__alive(pid, 0)) {
+		p_debug("mem: PID %d gone before its probes (%s)", (int)pid, why);
+		se->mem_unprobed++;
+		proc_maps__free(maps);
+		return -1;
+	}
+	if (found < 0 || !offsets[ALLOC_MALLOC] || !offsets[ALLOC_FREE]) {
+		p_warn("PID %d: cannot find malloc and free in %s (%s): its allocations are not "
+		       "followed",
+		       (int)pid, m->path, found < 0 ? why : "no such symbols");
+		se->mem_unprobed++;
+		proc_maps__free(maps);
+		return -1;
+	}
+	for (int f = 0; f < ALLOC__LIBC; f++)
+		paths[f] = rpath;
+	/* CPython's own functions (PyObject_Malloc...), all four or none, only
+	 * when RAMPA_MEM_PYOBJECT is set: where the interpreter reaches its
+	 * allocator without calling these entry points (Debian's LTO builds
+	 * inline them), their frees and allocations do not pair up, and
+	 * balanced code shows as growth (docs/PERFORMANCE.md).
+	 */
+	if (py && getenv("RAMPA_MEM_PYOBJECT")) {
+		pyfound = probe_offsets(pid, py, ALLOC__LIBC, ALLOC__MAX, offsets, pypath,
+					sizeof(pypath), &why);
+		if (pyfound != ALLOC__MAX - ALLOC__LIBC) {
+			p_debug("mem: PID %d: CPython's allocator not probed in %s (%s)", (int)pid,
+				py->path, pyfound < 0 ? why : "not all of PyObject_* exported");
+			for (int f = ALLOC__LIBC; f < ALLOC__MAX; f++)
+				offsets[f] = 0;
+			pyfound = 0;
+		}
+		for (int f = ALLOC__LIBC; f < ALLOC__MAX; f++)
+			paths[f] = pypath;
+	}
+	found += pyfound;
+	err = capture__alloc_attach(se->cap, pid, paths, offsets);
+	if (err == -ESRCH && !pending_expired(se, pid)) {
+		/* The kernel refuses a process in the middle of an exec: again
+		 * at the next RSS sample.
+		 */
+		bool added;
+		uint64_t *since = u64map_slot(&se->mem_probe_pending, (uint32_t)pid, &added);
+		double now = now_sec();
+
+		p_debug("mem: PID %d busy (exec?): probing it again", (int)pid);
+		if (added)
+			memcpy(since, &now, sizeof(now));
+	} else if (err) {
+		u64map_del(&se->mem_probe_pending, (uint32_t)pid);
+		p_warn("PID %d: cannot attach uprobes to %s: %s (its allocations are not followed; "
+		       "the kernel needs CONFIG_UPROBES)",
+		       (int)pid, m->path, strerror(-err));
+		se->mem_unprobed++;
+	} else {
+		u64map_del(&se->mem_probe_pending, (uint32_t)pid);
+		*u64map_slot(&se->mem_probed_exe, (uint32_t)pid, NULL) = exe_id(pid);
+		p_debug("mem: %d allocator functions of %s%s%s probed in PID %d", found, m->path,
+			pyfound ? " and " : "", pyfound ? py->path : "", (int)pid);
+		se->mem_probed++;
+	}
+	proc_maps__free(maps);
+	return err ? -1 : 0;
+}
+
+static bool probe_due(const struct u64map_slot *e, void *ctx)
+{
+	struct session *se = ctx;
+	double since;
+
+	memcpy(&since, &e->val, sizeof(since));
+	if (kill((pid_t)e->key, 0) && errno == ESRCH)
+		return true;
+	if (now_sec() - since > MEM_PROBE_RETRY_SEC) {
+		p_warn("PID %d: no allocator probed after %.0f s (no glibc mapped: a static or "
+		       "musl build?); its allocations are not followed: use rampa-bpf mem "
+		       "without --precise",
+		       (int)e->key, MEM_PROBE_RETRY_SEC);
+		se->mem_unprobed++;
+		return true;
+	}
+	return false;
+}
+
+/* Processes whose libc was not mapped yet: probed once it is. */
+void session_mem_probe_pending(struct session *se)
+{
+	uint64_t pids[64];
+	size_t n = 0;
+
+	u64map_del_if(&se->mem_probe_pending, probe_due, se);
+	for (size_t i = 0; i < se->mem_probe_pending.cap && n < 64; i++)
+		if (u64map_used(&se->mem_probe_pending, i))
+			pids[n++] = se->mem_probe_pending.slots[i].key;
+	for (size_t i = 0; i < n; i++)
+		session_mem_probe(se, (pid_t)pids[i]);
+}
+
+/* A fault's event goes out as the fault begins: what it mapped (a huge
+ * page?) is read once it has been handled (MEM_FAULT_SETTLE_NS), into addr2
+ * and len2; a page not there yet (its thread may wait for a CPU mid-fault)
+ * is looked at again, up to MEM_FAULT_WAIT_NS. Called at every RSS sample,
+ * so pages kept briefly are seen; at the end, every fault is measured.
+ */
+static uint64_t folio_bytes(struct session *se, pid_t pid, uint64_t addr, uint64_t *start);
+
+void session_mem_measure(struct session *se)
+{
+	uint64_t now = mono_ns();
+
+	for (size_t i = 0; i < se->nmem_q; i++) {
+		struct mem_event *q = &se->mem_q[i];
+		uint64_t start = 0, bytes;
+
+		if (q->type != MEM_FAULT || q->len2)
+			continue;
+		if (!se->stopped && q->ts + MEM_FAULT_SETTLE_NS > now)
+			break; /* and every later one */
+		bytes = folio_bytes(se, q->pid, q->addr, &start);
+		if (!bytes && !se->stopped && q->ts + MEM_FAULT_WAIT_NS > now)
+			continue;
+		q->len2 = bytes ? bytes : RAMPA_MEM_PAGE_BYTES;
+		q->addr2 = bytes ? start : q->addr;
+	}
+}
 
 /* A sampled fault's stack, as on_sample builds it, into se->mem_frames. */
 void session_mem_on_sample(const struct capture_sample *s, void *ctx)
@@ -49,12 +313,73 @@ void session_mem_on_sample(const struct capture_sample *s, void *ctx)
 	se->mem_nframes = n;
 }
 
+#define KPF_COMPOUND_HEAD 15
+#define KPF_COMPOUND_TAIL 16
+#define KPF_THP		  22
+#define PM_PRESENT	  (1ull << 63)
+#define PM_PFN_MASK	  ((1ull << 55) - 1)
+#define FOLIO_MAX_PAGES	  512 /* a PMD-mapped huge page: 2 MiB */
+
+/* The bytes of the folio (a 4 KiB page, or a transparent huge page of up to
+ * 2 MiB) mapped at addr in pid now, by /proc/PID/pagemap and
+ * /proc/kpageflags (root); *start: where it is mapped from. 0 when it
+ * cannot be told (not present, not permitted): the fault is taken as one
+ * page.
+ */
+static uint64_t folio_bytes(struct session *se, pid_t pid, uint64_t addr, uint64_t *start)
+{
+	uint64_t ent, flags[FOLIO_MAX_PAGES], pfn, base, head, end;
+	char path[64];
+	int fd;
+
+	if (se->kpageflags_fd == -2)
+		return 0;
+	if (se->kpageflags_fd < 0) {
+		se->kpageflags_fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+		if (se->kpageflags_fd < 0) {
+			se->kpageflags_fd = -2;
+			return 0;
+		}
+	}
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &ent, sizeof(ent), (off_t)(addr >> 12) * 8) != sizeof(ent)) {
+		close(fd);
+		return 0;
+	}
+	close(fd);
+	pfn = ent & PM_PFN_MASK;
+	if (!(ent & PM_PRESENT) || !pfn)
+		return 0;
+	/* Folios are aligned to their size in physical memory too: the one
+	 * holding pfn lies in its aligned window of 512 frames.
+	 */
+	base = pfn & ~(uint64_t)(FOLIO_MAX_PAGES - 1);
+	if (pread(se->kpageflags_fd, flags, sizeof(flags), (off_t)base * 8) != sizeof(flags))
+		return 0;
+	if (!(flags[pfn - base] & (1ull << KPF_THP)))
+		return 4096;
+	for (head = pfn - base; head > 0 && !(flags[head] & (1ull << KPF_COMPOUND_HEAD)); head--)
+		;
+	for (end = head + 1; end < FOLIO_MAX_PAGES && (flags[end] & (1ull << KPF_COMPOUND_TAIL));
+	     end++)
+		;
+	if (pfn - base >= end)
+		return 4096;
+	*start = (addr & ~4095ull) - (pfn - base - head) * 4096;
+	return (end - head) * 4096;
+}
+
 void session_on_mem(const struct mem_event *e, void *ctx)
 {
 	struct session *se = ctx;
+	struct mem_event *q;
 
 	grow_array((void **)&se->mem_q, &se->mem_q_cap, se->nmem_q + 1, sizeof(*se->mem_q));
-	se->mem_q[se->nmem_q++] = *e;
+	q = &se->mem_q[se->nmem_q++];
+	*q = *e;
 }
 
 /* The memory events queued so far, in order. A fault's code events went
@@ -69,11 +394,18 @@ void session_mem_process(struct session *se)
 	if (!se->mem)
 		return;
 	capture__consume_codes(se->cap);
+	session_mem_measure(se);
+	/* In order: up to the first fault not measured yet. */
+	for (size_t i = 0; i < n; i++)
+		if (se->mem_q[i].type == MEM_FAULT && !se->mem_q[i].len2) {
+			n = i;
+			break;
+		}
 	for (size_t i = 0; i < n; i++) {
 		const struct mem_event *e = &se->mem_q[i];
+		uint64_t h, addr = e->addr, len = e->len;
 		struct sample_key k;
 		int64_t stack;
-		uint64_t h;
 
 		/* Before exec the child runs rampa-bpf's own code. */
 		if (se->child && e->pid == (__u32)se->child && !se->child_execed)
@@ -82,13 +414,29 @@ void session_mem_process(struct session *se)
 		/* A Python thread with no frame left giving memory back: its
 		 * interpreter shutting down, not the program releasing it.
 		 */
-		if ((e->type == MEM_RELEASE || e->type == MEM_MOVE) &&
+		if ((e->type == MEM_RELEASE || e->type == MEM_MOVE || e->type == MEM_BLOCK_FREE) &&
 		    e->key.py_status == PY_NO_FRAME) {
 			se->mem_shutdown_releases++;
+			p_debug("mem: pid %u tid %u, no Python frame: release %u of %#llx left out",
+				e->pid, e->tid, e->type, (unsigned long long)e->addr);
 			continue;
 		}
 		switch (e->type) {
+		case MEM_BLOCK_FREE:
+			p_debug("mem: pid %u tid %u freed %#llx by %s", e->pid, e->tid,
+				(unsigned long long)e->addr, capture__alloc_name(e->nr));
+			memtrack__block_free(se->mem, e->pid, e->addr);
+			break;
+		case MEM_BLOCK_ALLOC:
 		case MEM_FAULT:
+			/* A fault on a transparent huge page maps all of it at
+			 * once: the sample stands for that many bytes per fault.
+			 */
+			if (e->type == MEM_FAULT && e->len2 > RAMPA_MEM_PAGE_BYTES) {
+				len = e->len / RAMPA_MEM_PAGE_BYTES * e->len2;
+				addr = e->addr2;
+				se->mem_huge_faults++;
+			}
 			k = e->key;
 			if (!se->o.per_thread)
 				k.tid = 0;
@@ -119,7 +467,13 @@ void session_mem_process(struct session *se)
 				stack = memtrack__stack_add(se->mem, h, named, e->pid,
 							    se->mem_frames, se->mem_nframes);
 			}
-			memtrack__fault(se->mem, e->pid, e->addr, e->len, (uint32_t)stack);
+			if (e->type == MEM_BLOCK_ALLOC)
+				memtrack__block_alloc(
+				    se->mem, e->pid, e->addr,
+				    e->len > se->mem_sample_bytes ? e->len : se->mem_sample_bytes,
+				    (uint32_t)stack);
+			else
+				memtrack__fault(se->mem, e->pid, addr, len, (uint32_t)stack);
 			break;
 		case MEM_RELEASE:
 			p_debug("mem: pid %u syscall %u gave back %#llx +%#llx", e->pid, e->nr,
@@ -150,6 +504,25 @@ void session_mem_rss(struct session *se)
 	/* Before exec the child is rampa-bpf's copy: not the target's memory. */
 	if (se->child && !se->child_execed)
 		return;
+	if (se->mem_probe_pending.n)
+		session_mem_probe_pending(se);
+	session_mem_measure(se);
+	for (size_t i = 0; se->o.mem_precise && i < se->tree.cap; i++) {
+		uint64_t *id, now;
+		pid_t pid;
+
+		if (!u64map_used(&se->tree, i))
+			continue;
+		/* An exec whose event came before the new image mapped its
+		 * libc, or was not seen: the image changed since the probes.
+		 */
+		pid = (pid_t)se->tree.slots[i].key;
+		id = u64map_find(&se->mem_probed_exe, (uint32_t)pid);
+		now = exe_id(pid);
+		if (now && (!id || *id != now) &&
+		    !u64map_find(&se->mem_probe_pending, (uint32_t)pid))
+			session_mem_probe(se, pid);
+	}
 	for (size_t i = 0; i < se->tree.cap; i++) {
 		uint64_t rss, *last, *steady_t;
 		pid_t pid;
@@ -213,6 +586,11 @@ struct memtrack *session__memtrack(const struct session *se)
 uint64_t session__mem_shutdown_releases(const struct session *se)
 {
 	return se->mem_shutdown_releases;
+}
+
+uint64_t session__mem_huge_faults(const struct session *se)
+{
+	return se->mem_huge_faults;
 }
 
 struct memcurve *session__memcurve(struct session *se)

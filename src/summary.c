@@ -239,6 +239,10 @@ static int fill_losses(struct session *se, const uint64_t *st, const struct symb
 	    (struct loss){ "memory fault stacks dropped: maps full", st[STAT_MEM_STACK_FULL] };
 	losses[nl++] =
 	    (struct loss){ "memory syscalls not followed: map full", st[STAT_MEM_CALLS_FULL] };
+	losses[nl++] = (struct loss){ "allocations not tracked: block map full (--max-blocks)",
+				      st[STAT_MEM_BLOCKS_FULL] };
+	losses[nl++] = (struct loss){ "allocator calls not followed: call map full",
+				      st[STAT_MEM_ALLOC_CALLS_FULL] };
 	losses[nl++] = (struct loss){ "native stacks cut: address in no unwind table",
 				      st[STAT_UNWIND_NO_TABLE] };
 	losses[nl++] =
@@ -343,7 +347,28 @@ void session__print_summary(struct session *se)
 	else if (se->o.mode == MODE_OFFCPU)
 		fprintf(stderr, "  mode          offcpu: measured time blocked off-CPU; counts are "
 				"microseconds\n");
-	else if (se->o.mode == MODE_MEM)
+	else if (se->o.mode == MODE_MEM && se->o.mem_precise) {
+		char a[32], b[32], c[32];
+
+		fprintf(stderr,
+			"  mode          mem --precise: allocator probes (glibc) in %" PRIu64
+			" process%s (%" PRIu64 " not probed); one allocation per %s on average "
+			"sampled with its stack; counts are bytes allocated and not freed\n",
+			se->mem_probed, se->mem_probed == 1 ? "" : "es", se->mem_unprobed,
+			fmt_bytes(a, sizeof(a), se->mem_sample_bytes));
+		fprintf(
+		    stderr,
+		    "  allocations   %" PRIu64 " tracked (%s), %" PRIu64
+		    " freed (%s), %s not freed (exact counts, an interpreter's shutdown included); %" PRIu64
+		    " sampled; %" PRIu64 " frees of blocks from before the probes\n",
+		    st[STAT_MEM_ALLOCS], fmt_bytes(a, sizeof(a), st[STAT_MEM_ALLOC_BYTES]),
+		    st[STAT_MEM_FREES], fmt_bytes(b, sizeof(b), st[STAT_MEM_FREE_BYTES]),
+		    fmt_bytes(c, sizeof(c),
+			      st[STAT_MEM_ALLOC_BYTES] > st[STAT_MEM_FREE_BYTES]
+				  ? st[STAT_MEM_ALLOC_BYTES] - st[STAT_MEM_FREE_BYTES]
+				  : 0),
+		    st[STAT_MEM_ALLOC_SAMPLED], st[STAT_MEM_FREES_UNKNOWN]);
+	} else if (se->o.mode == MODE_MEM)
 		fprintf(
 		    stderr,
 		    "  mode          mem: 1 in %u anonymous write faults sampled, each standing "

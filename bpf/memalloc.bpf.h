@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* rampa-bpf mem --precise: uprobes on the target's allocator (glibc's malloc
+ * family). Every block is tracked, address -> size, in mem_blocks; one
+ * allocation in about mem_sample_bytes bytes is sampled with its stack and
+ * sent to userspace, and so is the free of a sampled block. An allocation
+ * of s bytes is sampled with probability s / N (N = mem_sample_bytes; always
+ * when s >= N) and then stands for max(s, N) bytes: every allocation's
+ * expected weight is its size, so sums over stacks are unbiased.
+ * Included at the end of mem.bpf.h.
+ */
+#ifndef RAMPA_MEMALLOC_BPF_H
+#define RAMPA_MEMALLOC_BPF_H
+
+const volatile __u64 mem_sample_bytes = RAMPA_MEM_SAMPLE_BYTES;
+
+/* Sized at load time (--max-blocks); allocated as it fills. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RAMPA_MEM_MAX_BLOCKS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct mem_block_key);
+	__type(value, struct mem_block);
+} mem_blocks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RAMPA_MEM_ALLOC_CALL_ENTRIES);
+	__type(key, __u32); /* tid */
+	__type(value, struct mem_alloc_call);
+} mem_alloc_calls SEC(".maps");
+
+static __always_inline void stat_add(__u32 idx, __u64 n)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+
+	if (v)
+		*v += n;
+}
+
+/* An allocator function entered with size bytes asked (ptr: realloc's old
+ * block, posix_memalign's result pointer). A call made inside another one
+ * (realloc(NULL, n) calls malloc) only deepens the outer call.
+ */
+static __always_inline int alloc_enter(struct pt_regs *regs, __u32 fn, __u64 size, __u64 ptr)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct mem_alloc_call *c, call = {};
+	__u64 sp = PT_REGS_SP(regs);
+
+	if (!mem_in_window())
+		return 0;
+	c = bpf_map_lookup_elem(&mem_alloc_calls, &tid);
+	/* A call left without its return seen (probes attached in between)
+	 * sits at or below this stack pointer; a caller of ours above it.
+	 */
+	if (c && c->depth && c->sp > sp) {
+		c->depth++;
+		return 0;
+	}
+	call.fn = fn;
+	call.depth = 1;
+	call.size = size;
+	call.ptr = ptr;
+	call.sp = sp;
+	if (bpf_map_update_elem(&mem_alloc_calls, &tid, &call, BPF_ANY))
+		stat_inc(STAT_MEM_ALLOC_CALLS_FULL);
+	return 0;
+}
+
+static __always_inline void alloc_free(__u32 tgid, __u64 addr, __u32 fn)
+{
+	struct mem_block_key k = { .tgid = tgid, .addr = addr };
+	struct mem_block *b;
+	struct mem_event *e;
+	__u32 sampled;
+
+	if (!addr)
+		return;
+	b = bpf_map_lookup_elem(&mem_blocks, &k);
+	if (!b) {
+		stat_inc(STAT_MEM_FREES_UNKNOWN);
+		return;
+	}
+	stat_inc(STAT_MEM_FREES);
+	stat_add(STAT_MEM_FREE_BYTES, b->size);
+	sampled = b->sampled;
+	bpf_map_delete_elem(&mem_blocks, &k);
+	if (!sampled)
+		return;
+	e = bpf_ringbuf_reserve(&mem_events, sizeof(*e), 0);
+	if (!e) {
+		stat_inc(STAT_MEM_EVENTS_LOST);
+		return;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->type = MEM_BLOCK_FREE;
+	e->nr = fn;
+	e->ts = bpf_ktime_get_ns();
+	e->pid = tgid;
+	e->tid = (__u32)bpf_get_current_pid_tgid();
+	e->addr = addr;
+	/* Whether Python code runs: an interpreter shutting down frees what
+	 * the program held, and that is not churn.
+	 */
+	e->key.pid = tgid;
+	e->key.tid = e->tid;
+	e->key.kind = KIND_MEM;
+	py_capture(&e->key, &mem_py_stacks);
+	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline void alloc_new(struct pt_regs *regs, __u32 tgid, __u64 addr, __u64 size)
+{
+	struct mem_block_key k = { .tgid = tgid, .addr = addr };
+	struct mem_block b = { .size = size };
+	struct mem_event *e;
+	long err;
+
+	if (!addr)
+		return;
+	b.sampled = size >= mem_sample_bytes ||
+		    (((__u64)bpf_get_prandom_u32() * mem_sample_bytes) >> 32) < size;
+	err = bpf_map_update_elem(&mem_blocks, &k, &b, BPF_ANY);
+	if (err) {
+		/* Untracked, it is not sampled either: its free would never
+		 * be seen, and it would count as retained.
+		 */
+		stat_inc(STAT_MEM_BLOCKS_FULL);
+		stat_add(STAT_MEM_BLOCKS_FULL_BYTES, size);
+		return;
+	}
+	stat_inc(STAT_MEM_ALLOCS);
+	stat_add(STAT_MEM_ALLOC_BYTES, size);
+	if (!b.sampled)
+		return;
+	e = bpf_ringbuf_reserve(&mem_events, sizeof(*e), 0);
+	if (!e) {
+		/* Its free must not go out alone. */
+		b.sampled = 0;
+		bpf_map_update_elem(&mem_blocks, &k, &b, BPF_EXIST);
+		stat_inc(STAT_MEM_EVENTS_LOST);
+		return;
+	}
+	stat_inc(STAT_MEM_ALLOC_SAMPLED);
+	__builtin_memset(e, 0, sizeof(*e));
+	e->type = MEM_BLOCK_ALLOC;
+	e->ts = bpf_ktime_get_ns();
+	e->pid = tgid;
+	e->tid = (__u32)bpf_get_current_pid_tgid();
+	e->addr = addr;
+	e->len = size;
+	e->key.pid = tgid;
+	e->key.tid = e->tid;
+	e->key.kind = KIND_MEM;
+	mem_stack(&e->key, regs, regs, tgid);
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* The outermost allocator call returns ret: its blocks in and out. */
+static __always_inline int alloc_exit(struct pt_regs *regs)
+{
+	__u64 id = bpf_get_current_pid_tgid(), ret = PT_REGS_RC(regs), addr = ret;
+	__u32 tid = (__u32)id, tgid = id >> 32;
+	struct mem_alloc_call *c = bpf_map_lookup_elem(&mem_alloc_calls, &tid);
+	struct mem_alloc_call call;
+
+	if (!c)
+		return 0;
+	if (c->depth > 1) {
+		c->depth--;
+		return 0;
+	}
+	call = *c;
+	bpf_map_delete_elem(&mem_alloc_calls, &tid);
+	if (!mem_in_window())
+		return 0;
+	switch (call.fn) {
+	case ALLOC_REALLOC:
+		/* realloc(p, 0) frees p and may return NULL; a failed realloc
+		 * leaves p alone.
+		 */
+		if (call.ptr && (ret || !call.size))
+			alloc_free(tgid, call.ptr, ALLOC_REALLOC);
+		break;
+	case ALLOC_POSIX_MEMALIGN:
+		if ((int)ret != 0 || bpf_probe_read_user(&addr, sizeof(addr), (void *)call.ptr))
+			return 0;
+		break;
+	}
+	alloc_new(regs, tgid, addr, call.size);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(on_malloc, __u64 size)
+{
+	return alloc_enter(ctx, ALLOC_MALLOC, size, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(on_calloc, __u64 n, __u64 size)
+{
+	__u64 bytes = n * size;
+
+	/* An overflowing product fails in calloc: nothing to track. The
+	 * barrier keeps clang from a 128-bit multiply BPF lacks.
+	 */
+	asm volatile("" : "+r"(bytes));
+	if (size && bytes / size != n)
+		bytes = 0;
+	return alloc_enter(ctx, ALLOC_CALLOC, bytes, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(on_realloc, __u64 ptr, __u64 size)
+{
+	return alloc_enter(ctx, ALLOC_REALLOC, size, ptr);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(on_posix_memalign, __u64 memptr, __u64 align, __u64 size)
+{
+	return alloc_enter(ctx, ALLOC_POSIX_MEMALIGN, size, memptr);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(on_aligned_alloc, __u64 align, __u64 size)
+{
+	return alloc_enter(ctx, ALLOC_ALIGNED_ALLOC, size, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(on_memalign, __u64 align, __u64 size)
+{
+	return alloc_enter(ctx, ALLOC_MEMALIGN, size, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(on_valloc, __u64 size)
+{
+	return alloc_enter(ctx, ALLOC_VALLOC, size, 0);
+}
+
+/* One return program for every function but free: what to do is in the call. */
+SEC("uretprobe")
+int BPF_KRETPROBE(on_alloc_return)
+{
+	return alloc_exit(ctx);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(on_free, __u64 ptr)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct mem_alloc_call *c;
+
+	if (!mem_in_window())
+		return 0;
+	/* Inside realloc: realloc's return accounts for it. */
+	c = bpf_map_lookup_elem(&mem_alloc_calls, &tid);
+	if (c && c->depth && c->sp > PT_REGS_SP(ctx))
+		return 0;
+	alloc_free(id >> 32, ptr, ALLOC_FREE);
+	return 0;
+}
+
+#endif
