@@ -8,21 +8,18 @@
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, RAMPA_OFFCPU_THREADS);
 	__type(key, __u32); /* tid */
 	__type(value, struct offcpu_start);
 } offcpu_start SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, RAMPA_OFFCPU_STACK_ENTRIES);
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, RAMPA_MAX_STACK_DEPTH * sizeof(__u64));
 } offcpu_stacks SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, RAMPA_OFFCPU_SITE_ENTRIES);
 	__type(key, struct offcpu_site);
 	__type(value, struct offcpu_site_stacks);
 } offcpu_sites SEC(".maps");

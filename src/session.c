@@ -514,6 +514,7 @@ static void capture_opts_for(const struct session *se, struct capture_opts *c)
 		.on_event = on_event,
 		.on_code = on_code,
 		.ctx = (void *)se,
+		.map_entries = se->o.map_entries,
 	};
 }
 
