@@ -396,7 +396,7 @@ void session__print_summary(struct session *se)
 		fprintf(stderr, "  threads       %zu in %zu process%s (%" PRIu64 " exited)\n",
 			se->tids.n + se->tids_gone, processes_with_samples(se) + se->procs_gone,
 			processes_with_samples(se) + se->procs_gone == 1 ? "" : "es", se->nexits);
-	print_processes(se, se->o.mode == MODE_CPU || se->o.mode == MODE_GIL ? "samples" : "us");
+	print_processes(se, profile_modes[se->o.mode].sampled ? "samples" : "us");
 	print_python_summary(se, st);
 	fprintf(stderr, "  stacks        %zu distinct, %zu frame names\n",
 		profile__nstacks(se->prof), profile__nframes(se->prof));
