@@ -313,8 +313,10 @@ static long py_walk_step(__u32 i, void *ctx)
 				    PY_FRAME_ENTRY;
 			/* Where the run's eval-loop call is on the C stack. */
 			depth = st->nentries;
-			if (depth < RAMPA_PY_MAX_ENTRIES)
+			if (depth < RAMPA_PY_MAX_ENTRIES) {
 				st->entries[depth] = here;
+				st->entry_depths[depth] = st->depth;
+			}
 			if (depth <= RAMPA_PY_MAX_ENTRIES)
 				st->nentries = depth + 1;
 			w->hash = (w->hash ^ here) * 0x100000001b3ULL;

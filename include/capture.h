@@ -180,6 +180,11 @@ struct py_stack {
 	__u32 nentries;
 	__u32 pad;
 	__u64 entries[RAMPA_PY_MAX_ENTRIES];
+	/* ... and the number of frames of frames[] leafward of each: run k
+	 * is frames [entry_depths[k - 1], entry_depths[k]) (empty when equal:
+	 * an entry frame with no Python frame of its own).
+	 */
+	__u16 entry_depths[RAMPA_PY_MAX_ENTRIES];
 };
 
 /* How the BPF walker reads one interpreter; filled by userspace per process.
