@@ -409,6 +409,7 @@ int cmd_report(int argc, char **argv)
 	if (store__is_store(input)) {
 		ret = store__report_input(input, service, po.meta.mode, po.from_arg, po.to_arg, p,
 					  po.quiet);
+		ret = !ret ? EXIT_OK : ret == -EINVAL ? EXIT_USAGE : EXIT_INPUT;
 	} else if (service) {
 		p_err("--service reads an agent's store: '%s' is not one", input);
 		ret = EXIT_USAGE;
