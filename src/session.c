@@ -549,7 +549,7 @@ static int add_targets(struct session *se)
 		symbolizer__refresh(se->sym, pid);
 		unwind__update(se->unwind, pid, true);
 		session_inspect_python(se, pid, false);
-		if (se->o.mode == MODE_GILWAIT && !python__gil(se->py, pid))
+		if ((mode_row(se)->attach & MODE_GIL_WAIT) && !python__gil(se->py, pid))
 			p_warn("PID %d: %s", (int)pid,
 			       python__describe(se->py, pid)
 				   ? "its interpreter has no GIL set up yet; looking again"
@@ -557,7 +557,7 @@ static int add_targets(struct session *se)
 	}
 	if (se->o.npids && !se->o.no_children)
 		session_add_descendants(se);
-	if (se->o.mode == MODE_GILWAIT && se->o.system_wide)
+	if ((mode_row(se)->attach & MODE_GIL_WAIT) && se->o.system_wide)
 		session_inspect_all_processes(se);
 	return 0;
 }
@@ -577,7 +577,7 @@ static void print_start(struct session *se)
 			"faults sampled)",
 			target,
 			se->o.mem_fault_sample ? se->o.mem_fault_sample : RAMPA_MEM_FAULT_SAMPLE);
-	else if (se->o.mode == MODE_OFFCPU)
+	else if (!(mode_row(se)->weighs & MODE_ONCPU))
 		/* Off-CPU time is measured at each switch, not sampled. */
 		fprintf(stderr, "rampa-bpf: profiling %s (offcpu mode)", target);
 	else
@@ -883,15 +883,15 @@ struct session *session__new(const struct session_opts *o, struct profile *prof)
 	if (o->slice_sec > 0 && !profile__slice_sec(prof))
 		profile__set_timeline(prof, o->slice_sec, 0);
 	se->go_fd = se->err_fd = -1;
-	if (o->mode == MODE_GILWAIT)
+	if (profile_modes[o->mode].attach & MODE_GIL_WAIT)
 		se->gil = gilwait__new();
-	if (o->mode == MODE_MEM) {
+	if (profile_modes[o->mode].attach & MODE_MEM_GROW) {
 		se->mem = memtrack__new();
 		memcurve__init(&se->curve);
 	}
 	se->sym = symbolizer__new(NULL);
 	se->py = python__new();
-	if (o->per_thread || o->mode == MODE_GILWAIT)
+	if (o->per_thread || (profile_modes[o->mode].attach & MODE_GIL_WAIT))
 		se->pt = pythreads__new(se->py);
 	se->stacks = stacks__new(prof, se->sym, se->py, se->pt, &so);
 	return se;

@@ -322,9 +322,6 @@ void session__print_summary(struct session *se)
 			"counts are samples (%" PRIu64
 			" samples of threads not holding it left out)\n",
 			se->o.hz, st[STAT_GIL_NOT_HELD]);
-	else if (se->o.mode == MODE_OFFCPU)
-		fprintf(stderr, "  mode          offcpu: measured time blocked off-CPU; counts are "
-				"microseconds\n");
 	else if (se->o.mode == MODE_MEM)
 		fprintf(
 		    stderr,
@@ -334,9 +331,10 @@ void session__print_summary(struct session *se)
 		    (se->o.mem_fault_sample ? se->o.mem_fault_sample : RAMPA_MEM_FAULT_SAMPLE) *
 			RAMPA_MEM_PAGE_BYTES / 1024,
 		    st[STAT_MEM_FAULTS]);
-	else
-		fprintf(stderr, "  mode          gil-wait: measured time waiting to take the GIL; "
-				"counts are microseconds\n");
+	else /* measured, not sampled: offcpu, gil-wait */
+		fprintf(stderr, "  mode          %s: measured %s; counts are %s\n",
+			profile_modes[se->o.mode].name, profile_modes[se->o.mode].words,
+			profile_modes[se->o.mode].unit);
 	if (se->o.mode == MODE_WALL)
 		fprintf(stderr,
 			"  time          %.2f s on-CPU (sampled), %.2f s blocked, %.2f s runnable "
@@ -351,7 +349,7 @@ void session__print_summary(struct session *se)
 			"waiting for a CPU is measured in wall mode only\n",
 			(double)se->samples_cpu / se->o.hz,
 			se->ns_by_kind[KIND_OFFCPU_BLOCKED] / 1e9);
-	if (se->o.mode != MODE_GILWAIT && se->o.mode != MODE_MEM)
+	if (profile_modes[se->o.mode].attach & MODE_ONCPU)
 		fprintf(stderr, "  samples       %" PRIu64 " on-CPU (%.1f per second)\n",
 			se->samples_cpu, elapsed > 0 ? se->samples_cpu / elapsed : 0.0);
 	if (se->o.mode == MODE_CPU || se->o.mode == MODE_WALL) {
