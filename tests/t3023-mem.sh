@@ -64,6 +64,12 @@ test_expect_success 'memory given back (heap trimmed, munmap) is churn, not grow
 	sed -n "/top churn/,/wrote/p" back.err | grep -q "give_back ("
 '
 
+test_expect_success 'mem asks for its own map sizes: the sampler it does not run gets one entry' '
+	"$RAMPA" mem -v -o sizes.folded -- true 2>sizes.err &&
+	grep -qx "rampa-bpf: debug: map size stacks=1" sizes.err &&
+	grep -qx "rampa-bpf: debug: map size counts=1" sizes.err &&
+	grep -qx "rampa-bpf: debug: map size mem-stacks=16384" sizes.err
+'
 test_expect_success '--max-growth: a steady program passes' '
 	test_when_finished "cat steady.err" &&
 	"$RAMPA" mem --max-growth 10M/min -o steady.folded -- $PY "$WL/mem_rates.py" steady 6 \
