@@ -47,7 +47,6 @@ volatile __u64 begin_ns;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, RAMPA_TARGET_MAP_ENTRIES);
 	__type(key, __u32);   /* tgid */
 	__type(value, __u64); /* start time in clock ticks (RAMPA_TICK_NS); 0: unchecked */
 } targets SEC(".maps");
@@ -60,7 +59,6 @@ struct {
 #define SEEN_ANNOUNCED 2
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, RAMPA_SEEN_MAP_ENTRIES);
 	__type(key, __u32);
 	__type(value, __u8);
 } seen SEC(".maps");
@@ -68,17 +66,15 @@ struct {
 #define STACK_MAP(name)                                                    \
 	struct {                                                           \
 		__uint(type, BPF_MAP_TYPE_STACK_TRACE);                    \
-		__uint(max_entries, RAMPA_STACK_MAP_ENTRIES);              \
 		__uint(key_size, sizeof(__u32));                           \
 		__uint(value_size, RAMPA_MAX_STACK_DEPTH * sizeof(__u64)); \
 	} name SEC(".maps")
 
-#define COUNT_MAP(name)                                       \
-	struct {                                              \
-		__uint(type, BPF_MAP_TYPE_HASH);              \
-		__uint(max_entries, RAMPA_COUNT_MAP_ENTRIES); \
-		__type(key, struct sample_key);               \
-		__type(value, __u64);                         \
+#define COUNT_MAP(name)                          \
+	struct {                                 \
+		__uint(type, BPF_MAP_TYPE_HASH); \
+		__type(key, struct sample_key);  \
+		__type(value, __u64);            \
 	} name SEC(".maps")
 
 STACK_MAP(stacks0);
@@ -95,17 +91,14 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, RAMPA_EVENT_RING_BYTES);
 } events SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, RAMPA_INTERVAL_RING_BYTES);
 } intervals SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, RAMPA_SAMPLE_TIME_RING_BYTES);
 } sample_time_events SEC(".maps");
 
 static __always_inline void stat_inc(__u32 idx)

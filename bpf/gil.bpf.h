@@ -8,14 +8,12 @@
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, RAMPA_GIL_THREADS);
 	__type(key, __u32); /* tid */
 	__type(value, struct gil_wait);
 } gil_waits SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, RAMPA_GIL_THREADS);
 	__type(key, __u32); /* tid */
 	__type(value, struct gil_thread);
 } gil_threads SEC(".maps");

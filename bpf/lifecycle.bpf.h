@@ -11,7 +11,6 @@
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, RAMPA_EXIT_RUNTIME_ENTRIES);
 	__type(key, __u32); /* tgid */
 	__type(value, __u64);
 } exit_runtime SEC(".maps");

@@ -32,27 +32,23 @@ const volatile __u32 mem_fault_sample = RAMPA_MEM_FAULT_SAMPLE;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, RAMPA_MEM_RING_BYTES);
 } mem_events SEC(".maps");
 
 /* Persistent: a sampled fault's stack is read by userspace after its event. */
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, RAMPA_MEM_STACK_ENTRIES);
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, RAMPA_MAX_STACK_DEPTH * sizeof(__u64));
 } mem_stacks SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, RAMPA_MEM_PY_STACK_ENTRIES);
 	__type(key, __u64);
 	__type(value, struct py_stack);
 } mem_py_stacks SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, RAMPA_MEM_CALL_ENTRIES);
 	__type(key, __u32); /* tid */
 	__type(value, struct mem_call);
 } mem_calls SEC(".maps");

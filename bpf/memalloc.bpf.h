@@ -13,10 +13,9 @@
 
 const volatile __u64 mem_sample_bytes = RAMPA_MEM_SAMPLE_BYTES;
 
-/* Sized at load time (--max-blocks); allocated as it fills. */
+/* Sized at load time (capture_maps.c; mem --max-blocks); allocated as it fills. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, RAMPA_MEM_MAX_BLOCKS);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct mem_block_key);
 	__type(value, struct mem_block);
@@ -24,7 +23,6 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, RAMPA_MEM_ALLOC_CALL_ENTRIES);
 	__type(key, __u32); /* tid */
 	__type(value, struct mem_alloc_call);
 } mem_alloc_calls SEC(".maps");

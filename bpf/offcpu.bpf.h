@@ -8,21 +8,18 @@
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, RAMPA_OFFCPU_THREADS);
 	__type(key, __u32); /* tid */
 	__type(value, struct offcpu_start);
 } offcpu_start SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, RAMPA_OFFCPU_STACK_ENTRIES);
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, RAMPA_MAX_STACK_DEPTH * sizeof(__u64));
 } offcpu_stacks SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, RAMPA_OFFCPU_SITE_ENTRIES);
 	__type(key, struct offcpu_site);
 	__type(value, struct offcpu_site_stacks);
 } offcpu_sites SEC(".maps");
@@ -50,10 +47,34 @@ static __always_inline void close_unreported(struct offcpu_start *old, __u64 now
  * A BTF tracepoint (like a raw one, it needs no tracefs): prev, next and
  * their registers are read with plain loads, not helper calls.
  */
-SEC("tp_btf/sched_switch")
-int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
-	     unsigned int prev_state)
+/* sched_switch's arguments as this kernel declares them, checked in its BTF
+ * at load time (a CO-RE type match) rather than assumed: prev_state came as
+ * a fourth argument in Linux 5.18; before, the state is read from prev
+ * (__state from 5.14, state before). The branches not taken are never
+ * verified: their relocations resolve to constants.
+ */
+typedef void (*btf_trace_sched_switch___state)(void *, bool, struct task_struct *,
+					       struct task_struct *, unsigned int);
+
+struct task_struct___pre514 {
+	long state;
+} __attribute__((preserve_access_index));
+
+static __always_inline unsigned int sched_switch_prev_state(__u64 *ctx, struct task_struct *prev)
 {
+	if (bpf_core_type_matches(btf_trace_sched_switch___state))
+		return (unsigned int)ctx[3];
+	if (bpf_core_field_exists(prev->__state))
+		return BPF_CORE_READ(prev, __state);
+	return (unsigned int)BPF_CORE_READ((struct task_struct___pre514 *)prev, state);
+}
+
+SEC("tp_btf/sched_switch")
+int on_sched_switch(__u64 *ctx)
+{
+	struct task_struct *prev = (struct task_struct *)ctx[1];
+	struct task_struct *next = (struct task_struct *)ctx[2];
+	unsigned int prev_state = sched_switch_prev_state(ctx, prev);
 	__u64 now = bpf_ktime_get_ns();
 	__u32 ptgid = prev->tgid, ntid = next->pid;
 	struct task_struct *cur = bpf_get_current_task_btf(); /* == prev */

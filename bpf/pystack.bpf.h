@@ -10,7 +10,6 @@
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, RAMPA_PY_PROC_MAP_ENTRIES);
 	__type(key, __u32); /* tgid */
 	__type(value, struct py_proc);
 } py_procs SEC(".maps");
@@ -18,17 +17,15 @@ struct {
 /* tid -> tstate found by the last walk; checked again on every use. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, RAMPA_PY_TSTATE_CACHE_ENTRIES);
 	__type(key, __u32);
 	__type(value, __u64);
 } py_tstates SEC(".maps");
 
-#define PY_STACK_MAP(name)                                       \
-	struct {                                                 \
-		__uint(type, BPF_MAP_TYPE_HASH);                 \
-		__uint(max_entries, RAMPA_PY_STACK_MAP_ENTRIES); \
-		__type(key, __u64);                              \
-		__type(value, struct py_stack);                  \
+#define PY_STACK_MAP(name)                       \
+	struct {                                 \
+		__uint(type, BPF_MAP_TYPE_HASH); \
+		__type(key, __u64);              \
+		__type(value, struct py_stack);  \
 	} name SEC(".maps")
 
 PY_STACK_MAP(py_stacks0);
@@ -36,7 +33,6 @@ PY_STACK_MAP(py_stacks1);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, RAMPA_OFFCPU_PY_STACK_ENTRIES);
 	__type(key, __u64);
 	__type(value, struct py_stack);
 } offcpu_py_stacks SEC(".maps");
@@ -66,14 +62,12 @@ struct {
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, RAMPA_PY_CODE_MAP_ENTRIES);
 	__type(key, struct py_code_key);
 	__type(value, struct py_code_val);
 } py_codes SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, RAMPA_PY_CODE_RING_BYTES);
 } py_code_events SEC(".maps");
 
 struct {
@@ -319,13 +313,10 @@ static long py_walk_step(__u32 i, void *ctx)
 				    PY_FRAME_ENTRY;
 			/* Where the run's eval-loop call is on the C stack. */
 			depth = st->nentries;
-			/* With how many Python frames lie leafward of it: an
-			 * entry with none since the last (a run entered that has
-			 * not pushed its first frame) ran no Python frame.
-			 */
-			if (depth < RAMPA_PY_MAX_ENTRIES)
-				st->entries[depth] = here | (__u64)(st->depth & 0xffff)
-								<< PY_ENTRY_DEPTH_SHIFT;
+			if (depth < RAMPA_PY_MAX_ENTRIES) {
+				st->entries[depth] = here;
+				st->entry_depths[depth] = st->depth;
+			}
 			if (depth <= RAMPA_PY_MAX_ENTRIES)
 				st->nentries = depth + 1;
 			w->hash = (w->hash ^ here) * 0x100000001b3ULL;

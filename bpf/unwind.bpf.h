@@ -13,14 +13,12 @@
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE); /* userspace writes tables in place */
-	__uint(max_entries, RAMPA_UNWIND_ROWS);
 	__type(key, __u32);
 	__type(value, struct unwind_row);
 } unwind_rows SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, RAMPA_UNWIND_TABLES);
 	__type(key, __u32);
 	__type(value, struct unwind_table);
 } unwind_tables SEC(".maps");
@@ -28,24 +26,22 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, RAMPA_UNWIND_PROCS);
 	__type(key, __u32); /* tgid */
 	__type(value, struct unwind_proc);
 } unwind_procs SEC(".maps");
 
 /* Allocated as filled: 1 KiB entries preallocated take long to set up. */
-#define USTACK_MAP(name, entries)                     \
+#define USTACK_MAP(name)                              \
 	struct {                                      \
 		__uint(type, BPF_MAP_TYPE_HASH);      \
 		__uint(map_flags, BPF_F_NO_PREALLOC); \
-		__uint(max_entries, entries);         \
 		__type(key, __u64);                   \
 		__type(value, struct user_stack);     \
 	} name SEC(".maps")
 
-USTACK_MAP(ustacks0, RAMPA_STACK_MAP_ENTRIES);
-USTACK_MAP(ustacks1, RAMPA_STACK_MAP_ENTRIES);
-USTACK_MAP(offcpu_ustacks, RAMPA_OFFCPU_STACK_ENTRIES);
+USTACK_MAP(ustacks0);
+USTACK_MAP(ustacks1);
+USTACK_MAP(offcpu_ustacks);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -6,15 +6,11 @@
 /* Deepest native stack the kernel walks (its default perf_event_max_stack). */
 #define RAMPA_MAX_STACK_DEPTH 127
 
-/* Limits of the kernel maps; hitting one is counted in the stats map. */
-#define RAMPA_STACK_MAP_ENTRIES	 16384
-#define RAMPA_COUNT_MAP_ENTRIES	 16384
-#define RAMPA_TARGET_MAP_ENTRIES 4096 /* targets alive at once; exited ones leave */
+/* The sizes of the kernel maps are set at load time from one table of
+ * defaults, capture_maps[] (src/capture_maps.c); hitting one is counted.
+ */
 /* A clock tick of /proc/PID/stat's start time (USER_HZ 100), in ns. */
-#define RAMPA_TICK_NS		   10000000ull
-#define RAMPA_SEEN_MAP_ENTRIES	   8192
-#define RAMPA_EXIT_RUNTIME_ENTRIES 16384
-#define RAMPA_EVENT_RING_BYTES	   (256 * 1024)
+#define RAMPA_TICK_NS 10000000ull
 
 /* Python frames per stack; deeper stacks keep the frames nearest the leaf
  * and are marked truncated.
@@ -23,10 +19,7 @@
 /* Threads of one interpreter searched for the sampled thread's state (a
  * bpf_loop, on the first sample of a thread only: py_tstates caches it).
  */
-#define RAMPA_PY_MAX_THREADS	      32768
-#define RAMPA_PY_STACK_MAP_ENTRIES    4096
-#define RAMPA_PY_PROC_MAP_ENTRIES     1024
-#define RAMPA_PY_TSTATE_CACHE_ENTRIES 16384
+#define RAMPA_PY_MAX_THREADS 32768
 
 struct sample_key {
 	__u32 pid; /* tgid */
@@ -66,7 +59,6 @@ enum sample_kind {
  * one take_gil() call, and the gaps between them count as waiting.
  */
 #define GIL_EPISODE_GAP_NS 200000ULL
-#define RAMPA_GIL_THREADS  16384
 
 struct gil_wait {
 	__u64 ts;	 /* futex entered (0: not in a GIL futex) */
@@ -98,10 +90,6 @@ struct gil_thread {
 	__u64 exit_ts;	/* thread exited during the run (0: did not) */
 };
 
-#define RAMPA_OFFCPU_THREADS	      16384
-#define RAMPA_OFFCPU_STACK_ENTRIES    16384
-#define RAMPA_OFFCPU_PY_STACK_ENTRIES 4096
-
 /* A thread that went off-CPU: since when (0: back on CPU), and where. The
  * kernel does not report every switch (seen on 6.18: switches away from some
  * threads reach no sched_switch probe), so each entry also keeps the thread's
@@ -132,7 +120,6 @@ struct offcpu_start {
  * ip and sp are reached from different callers (two functions calling one
  * wrapper at the same depth), and only the walk tells them apart.
  */
-#define RAMPA_OFFCPU_SITE_ENTRIES 16384
 struct offcpu_site {
 	__u32 tid;
 	__u32 kind;
@@ -180,9 +167,6 @@ struct py_frame {
  * the outer runs in the native stack are not known by address.
  */
 #define RAMPA_PY_MAX_ENTRIES 32
-/* User addresses fit in 48 bits: an entry's frame count goes above them. */
-#define PY_ENTRY_DEPTH_SHIFT 48
-#define PY_ENTRY_ADDR_MASK   ((1ULL << PY_ENTRY_DEPTH_SHIFT) - 1)
 
 struct py_stack {
 	__u32 depth;
@@ -191,14 +175,16 @@ struct py_stack {
 	/* 3.12+: the address of each run's entry frame (the interpreter frame
 	 * _PyEval_EvalFrameDefault keeps on the C stack), leaf first: it
 	 * lies in the stack frame of the eval-loop call that ran the run.
-	 * nentries > RAMPA_PY_MAX_ENTRIES: more than were kept. The top bits
-	 * (from PY_ENTRY_DEPTH_SHIFT) hold how many Python frames the walk
-	 * had taken when it met the entry: two entries with the same count
-	 * (or a first one at 0) mean a run entered that has no frame yet.
+	 * nentries > RAMPA_PY_MAX_ENTRIES: more than were kept.
 	 */
 	__u32 nentries;
 	__u32 pad;
 	__u64 entries[RAMPA_PY_MAX_ENTRIES];
+	/* ... and the number of frames of frames[] leafward of each: run k
+	 * is frames [entry_depths[k - 1], entry_depths[k]) (empty when equal:
+	 * an entry frame with no Python frame of its own).
+	 */
+	__u16 entry_depths[RAMPA_PY_MAX_ENTRIES];
 };
 
 /* How the BPF walker reads one interpreter; filled by userspace per process.
@@ -266,10 +252,8 @@ struct py_proc {
  * the first and last halves (userspace marks the cut). Line tables keep
  * PY_CODE_LINETABLE_BYTES.
  */
-#define PY_CODE_STR_BYTES	  4096
-#define PY_CODE_LINETABLE_BYTES	  8192
-#define RAMPA_PY_CODE_MAP_ENTRIES 65536
-#define RAMPA_PY_CODE_RING_BYTES  (8 * 1024 * 1024)
+#define PY_CODE_STR_BYTES	4096
+#define PY_CODE_LINETABLE_BYTES 8192
 
 struct py_code_str {
 	__u64 addr;   /* the str object, 0: none */
@@ -417,13 +401,10 @@ struct capture_event {
  * Each process has its executable mappings, sorted, with the table and load
  * bias of each (unwind_procs).
  */
-#define RAMPA_UNWIND_ROWS	 (2 * 1024 * 1024) /* 8 bytes each: 16 MiB */
-#define RAMPA_UNWIND_TABLES	 4096
-#define RAMPA_UNWIND_PROCS	 512
 #define RAMPA_UNWIND_MAPS	 256 /* executable mappings of one process */
 #define RAMPA_UNWIND_NO_TABLE	 0xffffffffu
 #define RAMPA_UNWIND_MISS_GAP_NS 100000000ull /* one miss event a process per 100 ms */
-/* Binary-search steps: enough for RAMPA_UNWIND_ROWS rows in one table. */
+/* Binary-search steps: enough for 1 << (steps - 1) rows in one table. */
 #define RAMPA_UNWIND_ROW_STEPS 22
 #define RAMPA_UNWIND_MAP_STEPS 9
 /* A thread's last walks at a switch-out (two: where it blocks and where it

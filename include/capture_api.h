@@ -8,6 +8,7 @@
 
 #include <linux/types.h>
 #include "capture.h"
+#include "capture_maps.h"
 #include "mem.h"
 
 /* The BPF side of a recording: load, attach, poll for process events, drain
@@ -51,7 +52,6 @@ struct capture_opts {
 	__u32 mem_fault_sample; /* one anonymous write fault in this many; 0: default */
 	bool mem_precise;	/* allocator probes (bpf/memalloc.bpf.h) instead of faults */
 	__u64 mem_sample_bytes; /* mean bytes between sampled allocations; 0: default */
-	__u32 mem_max_blocks;	/* live blocks tracked at once; 0: default */
 	void (*on_mem)(const struct mem_event *e, void *ctx);
 	void (*on_event)(const struct capture_event *e, void *ctx);
 	/* A code object's names, copied at first sight; before any sample
@@ -70,6 +70,10 @@ struct capture_opts {
 	/* Log each on-CPU sample's instant (capture_sample.times). */
 	bool sample_times;
 	void *ctx; /* for on_event, on_code and on_interval */
+	/* Map sizes by enum capture_map_limit (0: capture_maps[]'s default),
+	 * or NULL for the defaults; borrowed during capture__open.
+	 */
+	const uint32_t *map_entries;
 };
 
 /* Load the programs. On failure prints the cause and the fix and returns a
@@ -101,6 +105,8 @@ int capture__unwind_table(struct capture *c, __u32 id, const struct unwind_table
 int capture__unwind_proc(struct capture *c, pid_t pid, const struct unwind_proc *p);
 /* Whether tables can be given to the kernel at all. */
 bool capture__can_unwind(const struct capture *c);
+/* The size limit i was loaded with (entries, or bytes for a ring buffer). */
+uint32_t capture__map_entries(const struct capture *c, enum capture_map_limit i);
 /* The kernel forgets the id it gave the code object at addr in pid (the
  * process is gone): a later one there gets a new id and code event. Quiet
  * when there is none (the LRU map let it go already).

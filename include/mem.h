@@ -5,11 +5,7 @@
 #ifndef RAMPA_MEM_H
 #define RAMPA_MEM_H
 
-/* Limits of the memory programs' maps; hitting one is counted in stats. */
-#define RAMPA_MEM_RING_BYTES	   (1024 * 1024)
-#define RAMPA_MEM_STACK_ENTRIES	   16384
-#define RAMPA_MEM_PY_STACK_ENTRIES 4096
-#define RAMPA_MEM_CALL_ENTRIES	   16384 /* threads inside a memory syscall at once */
+/* The memory programs' map sizes: capture_maps[] (src/capture_maps.c). */
 
 /* One anonymous write fault in this many is sampled (default); each sample
  * stands for that many pages.

@@ -28,8 +28,16 @@ enum output_format output__format_for(const char *format, const char *path);
 const char *output__format_name(enum output_format fmt);
 /* The extension of a default output file name, e.g. ".pb.gz". */
 const char *output__format_ext(enum output_format fmt);
-/* "folded, svg, speedscope, pprof, pstats, gecko", for help texts and errors. */
-extern const char output__format_list[];
+/* "folded, svg, speedscope, pprof, pstats, gecko", from the format table,
+ * for help texts and errors; static storage.
+ */
+const char *output__format_list(void);
+/* Whether fmt can hold counts in unit (pstats holds times: not bytes). */
+bool output__takes_unit(enum output_format fmt, const char *unit);
+/* The default extensions of the formats that take unit, ".folded, .svg ...
+ * or .gecko.json"; static storage, overwritten by the next call.
+ */
+const char *output__exts_for_unit(const char *unit);
 
 /* Write p in fmt; the profile's meta (mode, unit, target, duration, hz)
  * titles every format. 0, or -1 on a write error (errno set).

@@ -35,14 +35,44 @@ struct profile_meta {
 #define PROFILE_GROUP_PROCESS 1u
 #define PROFILE_GROUP_THREAD  2u
 
+/* The measurements a mode takes or weighs, one bit per enum sample_kind of
+ * capture.h (session.c checks that they agree): on-CPU samples (the
+ * perf-event sampler), time blocked and time runnable off-CPU (the
+ * scheduler hook, per kind), GIL waits (the syscall hooks on the GIL's
+ * futexes), memory growth (the memory programs).
+ */
+#define MODE_ONCPU	  (1u << 0)
+#define MODE_BLOCKED	  (1u << 1)
+#define MODE_RUNNABLE	  (1u << 2)
+#define MODE_GIL_WAIT	  (1u << 3)
+#define MODE_MEM_GROW	  (1u << 4)
+#define MODE_OFFCPU_KINDS (MODE_BLOCKED | MODE_RUNNABLE)
+/* attach only: the sampler keeps samples of threads holding the GIL. */
+#define MODE_GIL_HOLDERS (1u << 8)
+
 /* What a profile's counts measure: one row per mode, the vocabulary every
- * reader and writer uses (folded headers, titles, pprof sample types).
+ * reader and writer uses (folded headers, titles, pprof sample types), and
+ * what the capture engine does for it (session.c): a new mode is one row
+ * here, its enum session_mode, and its BPF.
  */
 struct profile_mode {
-	const char *name;  /* in headers and on command lines: "cpu", "wall"... */
-	const char *title; /* in flame graph titles: "CPU", "Wall-clock"... */
-	const char *unit;  /* what counts are when the profile does not say */
-	bool sampled;	   /* counts are samples at hz (pprof's period: CPU ns) */
+	const char *name;	/* in headers and on command lines: "cpu", "wall"... */
+	const char *title;	/* in flame graph titles: "CPU", "Wall-clock"... */
+	const char *unit;	/* what counts are when the profile does not say */
+	const char *pprof_type; /* pprof's sample type (with unit) */
+	const char *words;	/* what counts are, in words (top's header) */
+	bool sampled;		/* counts are samples at hz (pprof's period: CPU ns) */
+	bool record;		/* a --mode of record, top and agent (else a command's) */
+	/* The BPF the engine attaches: MODE_* bits (the sampler, the
+	 * scheduler hook with the off-CPU kinds it measures, the GIL's
+	 * syscall hooks, the memory programs, MODE_GIL_HOLDERS).
+	 */
+	unsigned int attach;
+	/* The weight rule: the measurements counted (MODE_* bits; others
+	 * weigh 0); on-CPU samples count 1 each when sampled, else their
+	 * period (1/hz) in microseconds; measured times count microseconds.
+	 */
+	unsigned int weighs;
 };
 
 extern const struct profile_mode profile_modes[];
@@ -51,8 +81,10 @@ extern const size_t profile_nmodes;
 /* The row named name; NULL if none. */
 const struct profile_mode *profile__mode(const char *name);
 
-/* "cpu, wall, offcpu, gil-wait or gil", for error messages. */
-extern const char profile__mode_list[];
+/* "cpu, wall, offcpu, gil-wait, gil or mem", from the table, for error
+ * messages; static storage.
+ */
+const char *profile__mode_list(void);
 
 struct profile *profile__new(void);
 void profile__free(struct profile *p);

@@ -75,23 +75,11 @@ bool python__in_interpreter(struct python *py, pid_t pid, uint64_t addr);
  */
 bool python__has_frame_pointers(struct python *py, pid_t pid);
 /* Walk the Python stack of thread tid from userspace, as the BPF walker does,
- * for threads that were already asleep when profiling began. 0 on success.
+ * for threads that were already asleep when profiling began and for dump:
+ * frames, and where each run entered the eval loop (entries, entry_depths),
+ * as the kernel gives them. 0 on success.
  */
 int python__snapshot(struct python *py, pid_t pid, pid_t tid, struct py_stack *out);
-/* Where a run of Python frames was entered from C: the frame the walk skipped
- * there (owned by the C stack: from 3.12 the eval loop's own entry frame, a
- * local variable of _PyEval_EvalFrameDefault, so its address lies in that
- * call's native stack frame), after the first depth frames of out.
- */
-struct py_run_end {
-	uint32_t depth;
-	uint64_t addr;
-};
-/* python__snapshot, also giving the first max_ends run ends, leaf first, in
- * ends[0..*nends).
- */
-int python__snapshot_runs(struct python *py, pid_t pid, pid_t tid, struct py_stack *out,
-			  struct py_run_end *ends, unsigned int max_ends, unsigned int *nends);
 /* The names of a code object, copied by the kernel at first sight: frames
  * name it by e->id from then on. Must be called before those frames are.
  */

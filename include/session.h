@@ -27,6 +27,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "capture_maps.h"
+
 struct gilwait;
 struct memcurve;
 struct memtrack;
@@ -84,6 +86,10 @@ struct session_opts {
 	 */
 	void (*on_process)(pid_t pid, void *ctx);
 	void *on_process_ctx;
+	/* BPF map sizes this command needs, by enum capture_map_limit; 0:
+	 * the default of capture_maps[] (src/capture_maps.c).
+	 */
+	uint32_t map_entries[CMAP__MAX];
 };
 
 #define SESSION_DEFAULT_SLICE_SEC 1.0

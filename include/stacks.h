@@ -69,10 +69,27 @@ void stacks__free(struct stacks *b);
 uint32_t stacks__build(struct stacks *b, const struct capture_sample *s, uint32_t *frames,
 		       uint32_t n, enum py_name *unnamed);
 
+/* Where Python runs entered the eval loop, the one mechanism record's splice
+ * and dump use (3.12+): each run's entry frame (py->entries, recorded by the
+ * kernel's walk and by python__snapshot) is a local variable of the
+ * _PyEval_EvalFrameDefault call that ran it, so the native frame whose stack
+ * slice [sps[l], sps[l + 1]) holds its address is that call, with or
+ * without symbols. sps[0..nsps): the stack pointer in each native frame,
+ * leaf first; runs are placed in the first nnative frames only. An entry
+ * frame with no Python frame of its own or off the thread's C stack (a shim
+ * frame, 3.14's base frame) ends no run. home[j] gets the native frame
+ * (leaf-first index) of Python frame j, for the py->depth frames. True when
+ * every frame is placed, rootward runs in rootward frames; false when not
+ * (before 3.12, more than RAMPA_PY_MAX_ENTRIES runs, an entry in no frame).
+ */
+bool stacks__place_runs(const struct py_stack *py, const uint64_t *sps, uint32_t nsps,
+			uint32_t nnative, int *home);
+
 /* The two ways Python frames are placed, for stacks__build and for tests.
  * stacks__splice: native frames (root first) with each eval-loop frame
- * replaced by the run of Python frames it executed, appended at frames[*n];
- * false, with frames untouched past *n, when the counts do not agree.
+ * replaced by the run of Python frames it executed (by address, else by the
+ * eval loop's name), appended at frames[*n]; false, with frames untouched
+ * past *n, when the runs cannot be placed.
  * stacks__python_then_leaf: Python frames root to leaf, then the native
  * leaf if it is outside the interpreter.
  */

@@ -55,9 +55,10 @@ int store__parse_time(const char *s, double now, double *out);
 /* Merge into p the windows of service (NULL: every service) and mode (NULL:
  * the only mode stored) that overlap [from, to]: whole windows, so the
  * profile may reach a window's length past either end. The number merged
- * in *nwindows, the range they cover in *first and *last. An exit status:
- * EXIT_OK, EXIT_USAGE (no such service or mode, with the ones there) or
- * EXIT_INPUT, after one error line.
+ * in *nwindows, the range they cover in *first and *last. 0, or after one
+ * error line -EINVAL (no such service, or several modes and none given: the
+ * ones there are named), -EIO (a window unreadable as folded stacks) or
+ * another negative errno (a window cannot be opened).
  */
 int store__read(const char *dir, const char *service, const char *mode, double from, double to,
 		struct profile *p, size_t *nwindows, double *first, double *last);
@@ -65,7 +66,9 @@ int store__read(const char *dir, const char *service, const char *mode, double f
 /* report DIR: the windows of service (NULL: all) and mode (NULL: the only
  * one) between the times from and to (store__parse_time; NULL: the first
  * and the last) merged into p, with a line on stderr saying what was merged
- * unless quiet. An exit status, after one error line.
+ * unless quiet. 0, or after one error line -EINVAL (a time that cannot be
+ * read, --to before --from, or as store__read), -ENOENT (no window there)
+ * or another negative errno (as store__read).
  */
 int store__report_input(const char *dir, const char *service, const char *mode, const char *from,
 			const char *to, struct profile *p, bool quiet);

@@ -219,48 +219,16 @@ struct dump_ustack {
 	char names[RAMPA_MAX_STACK_DEPTH][FRAME_NAME_MAX];
 	unsigned int npcs;
 	struct py_stack py;
-	struct py_run_end ends[RAMPA_PY_MAX_DEPTH];
-	unsigned int nends;
 	int home[RAMPA_PY_MAX_DEPTH]; /* native frame each Python frame runs in */
 };
 
-/* 3.12+: the eval loop's entry frame is a local variable of the
- * _PyEval_EvalFrameDefault call that runs the run ending at it, so the
- * native frame whose stack slice [sp, caller's sp) holds its address is
- * that call: exact, with or without symbols (a stripped interpreter's eval
- * loop, its .cold part). A skipped frame that is not on the thread's C stack
- * (a shim frame on the data stack) ends no run. False when a run finds no
- * native frame, or they come out of order: the runs are not placed.
+/* 3.12+: by the address of each run's entry frame (stacks__place_runs,
+ * as record places them), when the whole native stack was read.
  */
 static bool place_by_entry_frames(struct dump_ustack *u, bool complete)
 {
-	uint64_t lo = u->npcs ? u->sps[0] : 0, hi = u->npcs ? u->sps[u->npcs - 1] : 0;
-	uint32_t start = 0;
-	unsigned int from = 0;
-
-	if (!u->nends || !complete || u->py.truncated || !lo)
-		return false;
-	for (unsigned int k = 0; k < u->nends; k++) {
-		const struct py_run_end *e = &u->ends[k];
-		int h = -1;
-
-		if (e->depth == start || e->addr < lo || e->addr >= hi)
-			continue; /* no frames, or not on the C stack */
-		for (unsigned int i = from; i + 1 < u->npcs; i++) {
-			if (u->sps[i] && u->sps[i + 1] && e->addr >= u->sps[i] &&
-			    e->addr < u->sps[i + 1]) {
-				h = (int)i;
-				break;
-			}
-		}
-		if (h < 0)
-			return false;
-		for (uint32_t j = start; j < e->depth; j++)
-			u->home[j] = h;
-		start = e->depth;
-		from = (unsigned int)h + 1;
-	}
-	return start == u->py.depth;
+	return complete && !u->py.truncated &&
+	       stacks__place_runs(&u->py, u->sps, u->npcs, u->npcs, u->home);
 }
 
 /* Up to 3.11: the eval loop by name (_PyEval_EvalFrameDefault and its
@@ -379,8 +347,7 @@ static void read_thread(struct symbolizer *sym, struct python *py, struct unwind
 		if (!o->native && u->npcs)
 			th->native_end = UNWIND_COMPLETE;
 	}
-	if (python__snapshot_runs(py, t->pid, (pid_t)t->tid, &u->py, u->ends, RAMPA_PY_MAX_DEPTH,
-				  &u->nends))
+	if (python__snapshot(py, t->pid, (pid_t)t->tid, &u->py))
 		u->py.depth = 0;
 	user_frames(sym, py, (pid_t)t->pid, u, o->native, th, st);
 	if (o->native && th->native_read && th->native_end != UNWIND_COMPLETE) {

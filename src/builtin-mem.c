@@ -500,5 +500,12 @@ int cmd_mem(int argc, char **argv)
 
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
+	/* No on-CPU sampler runs: its stack and count maps would only take
+	 * kernel memory (the stack trace maps are allocated whole, 16 MiB).
+	 */
+	o.map_entries[CMAP_STACKS] = 1;
+	o.map_entries[CMAP_COUNTS] = 1;
+	o.map_entries[CMAP_PY_STACKS] = 1;
+	o.map_entries[CMAP_MEM_BLOCKS] = o.mem_max_blocks; /* 0: the default */
 	return session__record(&o, &out);
 }

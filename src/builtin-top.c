@@ -503,23 +503,6 @@ static uint64_t top_rows(struct top *t)
 	return t->sum > t->psum ? t->sum - t->psum : 0;
 }
 
-/* What the counts are, in words, for the header. */
-static const char *mode_words(enum session_mode m)
-{
-	switch (m) {
-	case MODE_CPU:
-		return "on-CPU samples";
-	case MODE_WALL:
-		return "wall-clock time: on-CPU (sampled) and off-CPU (measured)";
-	case MODE_OFFCPU:
-		return "time blocked off-CPU";
-	case MODE_GIL:
-		return "on-CPU samples of threads holding the GIL";
-	default:
-		return "";
-	}
-}
-
 static void fmt_weight(char *buf, size_t len, uint64_t w, const char *unit)
 {
 	if (unit_seconds(unit, 0) > 0)
@@ -586,13 +569,12 @@ static void show_header(struct top *t, struct out *o, uint64_t shown)
 	else
 		snprintf(when, sizeof(when), "last %.1f s", t->last_refresh - t->prev_refresh);
 	fmt_weight(amount, sizeof(amount), shown, unit);
-	out_line(o, "rampa-bpf top - %s mode: %s; %s in %s%s%s", session__mode_name(so->mode),
-		 mode_words(so->mode),
-		 so->mode == MODE_CPU || so->mode == MODE_GIL ? "counts" : "times", unit,
-		 so->mode == MODE_CPU || so->mode == MODE_GIL ? " at " : "",
-		 so->mode == MODE_CPU || so->mode == MODE_GIL
-		     ? (snprintf(tbuf, sizeof(tbuf), "%u Hz", so->hz), tbuf)
-		     : "");
+	out_line(
+	    o, "rampa-bpf top - %s mode: %s; %s in %s%s%s", session__mode_name(so->mode),
+	    profile_modes[so->mode].words, profile_modes[so->mode].sampled ? "counts" : "times",
+	    unit, profile_modes[so->mode].sampled ? " at " : "",
+	    profile_modes[so->mode].sampled ? (snprintf(tbuf, sizeof(tbuf), "%u Hz", so->hz), tbuf)
+					    : "");
 	out_line(o,
 		 "elapsed %.1f s, %" PRIu64 " samples, %" PRIu64 " process%s, %" PRIu64
 		 " thread%s, %" PRIu64 " lost%s",

@@ -63,6 +63,7 @@ struct capture {
 		int n;
 	} * alloc;
 	size_t nalloc, alloc_cap;
+	uint32_t map_entries[CMAP__MAX]; /* the sizes loaded */
 };
 
 /* mem --precise: the functions probed, by their names in glibc. */
@@ -252,6 +253,41 @@ static bool has_privileges(void)
 	return (eff & (1ULL << 39 /* CAP_BPF */)) && (eff & (1ULL << 38 /* CAP_PERFMON */));
 }
 
+/* Every limited map sized from capture_maps[] (or the caller's sizes)
+ * before load. 0, or -EINVAL after one error line.
+ */
+static int set_map_sizes(struct capture *c, const uint32_t *entries)
+{
+	struct bpf_object *obj = c->skel->obj;
+
+	for (int i = 0; i < CMAP__MAX; i++) {
+		const struct capture_map_size *row = &capture_maps[i];
+		uint32_t n = capture_maps__entries(entries, i);
+
+		/* The BPF search over one table takes a fixed number of steps. */
+		if (i == CMAP_UNWIND_ROWS && n > 1u << (RAMPA_UNWIND_ROW_STEPS - 1)) {
+			p_err("map size %s=%u is over the unwinder's %u rows (raise "
+			      "RAMPA_UNWIND_ROW_STEPS in include/capture.h)",
+			      row->name, n, 1u << (RAMPA_UNWIND_ROW_STEPS - 1));
+			return -EINVAL;
+		}
+		for (int k = 0; k < 4 && row->maps[k]; k++) {
+			struct bpf_map *m = bpf_object__find_map_by_name(obj, row->maps[k]);
+			int err = m ? bpf_map__set_max_entries(m, n) : -ENOENT;
+
+			if (err) {
+				p_err("cannot size BPF map %s (%s=%u): %s (capture_maps[] in "
+				      "src/capture_maps.c names a map the BPF object lacks)",
+				      row->maps[k], row->name, n, strerror(-err));
+				return -EINVAL;
+			}
+		}
+		c->map_entries[i] = n;
+		p_debug("map size %s=%u", row->name, n);
+	}
+	return 0;
+}
+
 int capture__open(struct capture **out, const struct capture_opts *opts)
 {
 	struct capture *c;
@@ -290,6 +326,11 @@ int capture__open(struct capture **out, const struct capture_opts *opts)
 		capture__close(c);
 		return err == EPERM || err == EACCES ? -EIO : -err;
 	}
+	err = set_map_sizes(c, opts->map_entries);
+	if (err) {
+		capture__close(c);
+		return err;
+	}
 	c->skel->rodata->filter_by_pid = !opts->system_wide;
 	c->skel->rodata->follow_forks = opts->follow_forks;
 	c->skel->rodata->offcpu_kinds = opts->offcpu_kinds;
@@ -323,8 +364,6 @@ int capture__open(struct capture **out, const struct capture_opts *opts)
 	if (opts->mem_precise) {
 		if (opts->mem_sample_bytes)
 			c->skel->rodata->mem_sample_bytes = opts->mem_sample_bytes;
-		if (opts->mem_max_blocks)
-			bpf_map__set_max_entries(c->skel->maps.mem_blocks, opts->mem_max_blocks);
 	}
 	/* The verifier's statistics for the sampler (-v shows them): its
 	 * verification time is part of attach.
@@ -341,7 +380,7 @@ int capture__open(struct capture **out, const struct capture_opts *opts)
 		return -EINVAL; /* not EACCES: privileges were checked */
 	}
 	c->rows =
-	    mmap(NULL, (size_t)RAMPA_UNWIND_ROWS * sizeof(struct unwind_row),
+	    mmap(NULL, (size_t)c->map_entries[CMAP_UNWIND_ROWS] * sizeof(struct unwind_row),
 		 PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(c->skel->maps.unwind_rows), 0);
 	if (c->rows == MAP_FAILED) {
 		/* Without it the unwinder has no tables: frame pointers only. */
@@ -412,7 +451,7 @@ int capture__set_python(struct capture *c, pid_t pid, const struct py_proc *proc
 	}
 	if (bpf_map_update_elem(fd, &key, proc, BPF_ANY)) {
 		p_warn("cannot walk Python in PID %d: %s (at most %d Python processes)", (int)pid,
-		       strerror(errno), RAMPA_PY_PROC_MAP_ENTRIES);
+		       strerror(errno), c->map_entries[CMAP_PY_PROCS]);
 		return -1;
 	}
 	return 0;
@@ -428,7 +467,9 @@ static void unwind_changed(struct capture *c)
 
 int capture__unwind_rows(struct capture *c, __u32 first, const struct unwind_row *rows, __u32 n)
 {
-	if (!c->rows || first > RAMPA_UNWIND_ROWS || n > RAMPA_UNWIND_ROWS - first)
+	uint32_t max = c->map_entries[CMAP_UNWIND_ROWS];
+
+	if (!c->rows || first > max || n > max - first)
 		return -1;
 	memcpy(c->rows + first, rows, (size_t)n * sizeof(*rows));
 	unwind_changed(c);
@@ -461,6 +502,11 @@ int capture__unwind_proc(struct capture *c, pid_t pid, const struct unwind_proc 
 bool capture__can_unwind(const struct capture *c)
 {
 	return c && c->rows;
+}
+
+uint32_t capture__map_entries(const struct capture *c, enum capture_map_limit i)
+{
+	return c->map_entries[i];
 }
 
 void capture__forget_code(struct capture *c, pid_t pid, __u64 addr)
@@ -1073,6 +1119,7 @@ void capture__close(struct capture *c)
 	free(c->holder_pystack);
 	free(c->ustack);
 	if (c->rows)
-		munmap(c->rows, (size_t)RAMPA_UNWIND_ROWS * sizeof(struct unwind_row));
+		munmap(c->rows,
+		       (size_t)c->map_entries[CMAP_UNWIND_ROWS] * sizeof(struct unwind_row));
 	free(c);
 }

@@ -18,7 +18,9 @@
 #include "util.h"
 
 /* One row per output format: its names, the extensions that select it (the
- * first is the default file's), and its writer.
+ * first is the default file's), whether it holds times only (pstats: not a
+ * profile of bytes), and its writer. Help texts, defaults, errors and
+ * readers take their lists from here.
  */
 static int write_folded(FILE *f, const struct profile *p)
 {
@@ -28,23 +30,60 @@ static int write_folded(FILE *f, const struct profile *p)
 static const struct {
 	const char *name, *alias;
 	const char *ext[3];
+	bool times_only;
 	int (*write)(FILE *f, const struct profile *p);
 } formats[OUTPUT_FORMAT_MAX] = {
 	[OUTPUT_FOLDED] = { "folded",
 			    "collapsed",
 			    { ".folded", ".collapsed", ".txt" },
+			    false,
 			    write_folded },
-	[OUTPUT_SVG] = { "svg", "flamegraph", { ".svg" }, flamegraph__write_default },
+	[OUTPUT_SVG] = { "svg", "flamegraph", { ".svg" }, false, flamegraph__write_default },
 	[OUTPUT_SPEEDSCOPE] = { "speedscope",
 				NULL,
 				{ ".speedscope.json", ".json" },
+				false,
 				speedscope__write },
-	[OUTPUT_PPROF] = { "pprof", NULL, { ".pb.gz", ".pprof", ".pb" }, pprof__write },
-	[OUTPUT_PSTATS] = { "pstats", NULL, { ".pstats", ".prof" }, pstats__write },
-	[OUTPUT_GECKO] = { "gecko", "firefox", { ".gecko.json" }, gecko__write },
+	[OUTPUT_PPROF] = { "pprof", NULL, { ".pb.gz", ".pprof", ".pb" }, false, pprof__write },
+	[OUTPUT_PSTATS] = { "pstats", NULL, { ".pstats", ".prof" }, true, pstats__write },
+	[OUTPUT_GECKO] = { "gecko", "firefox", { ".gecko.json" }, false, gecko__write },
 };
 
-const char output__format_list[] = "folded, svg, speedscope, pprof, pstats, gecko";
+const char *output__format_list(void)
+{
+	static char list[256];
+
+	if (!list[0])
+		for (int i = 0; i < OUTPUT_FORMAT_MAX; i++)
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+				 i ? ", " : "", formats[i].name);
+	return list;
+}
+
+bool output__takes_unit(enum output_format fmt, const char *unit)
+{
+	return fmt < 0 || fmt >= OUTPUT_FORMAT_MAX || !formats[fmt].times_only || !unit ||
+	       strcmp(unit, "bytes");
+}
+
+const char *output__exts_for_unit(const char *unit)
+{
+	static char list[256];
+	int n = 0, last = -1;
+
+	list[0] = '\0';
+	for (int i = 0; i < OUTPUT_FORMAT_MAX; i++)
+		if (output__takes_unit((enum output_format)i, unit))
+			last = i;
+	for (int i = 0; i < OUTPUT_FORMAT_MAX; i++)
+		if (output__takes_unit((enum output_format)i, unit))
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+				 !n++	     ? ""
+				 : i == last ? " or "
+					     : ", ",
+				 formats[i].ext[0]);
+	return list;
+}
 
 static int ends_with(const char *s, const char *suffix)
 {

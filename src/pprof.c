@@ -205,7 +205,8 @@ int pprof__write(FILE *f, const struct profile *p)
 	const char *mode = m->mode ? m->mode : "cpu";
 	const char *unit = m->unit && strcmp(m->unit, "samples") ? m->unit : "count";
 	const struct profile_mode *pm = profile__mode(mode);
-	const char *type = !strcmp(mode, "cpu") && !strcmp(unit, "count") ? "samples" : mode;
+	/* The row's sample type when the unit is the row's own. */
+	const char *type = pm && (!m->unit || !strcmp(m->unit, pm->unit)) ? pm->pprof_type : mode;
 	char desc[512];
 	int ret;
 

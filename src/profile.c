@@ -67,17 +67,87 @@ struct profile {
 #define NAME_UNLISTED 2
 
 const struct profile_mode profile_modes[] = {
-	{ "cpu", "CPU", "samples", true },
-	{ "wall", "Wall-clock", "microseconds", false },
-	{ "offcpu", "Off-CPU", "microseconds", false },
-	{ "gil-wait", "GIL-wait", "microseconds", false },
+	{
+	    .name = "cpu",
+	    .title = "CPU",
+	    .unit = "samples",
+	    .pprof_type = "samples",
+	    .words = "on-CPU samples",
+	    .sampled = true,
+	    .record = true,
+	    .attach = MODE_ONCPU,
+	    .weighs = MODE_ONCPU,
+	},
+	{
+	    .name = "wall",
+	    .title = "Wall-clock",
+	    .unit = "microseconds",
+	    .pprof_type = "wall",
+	    .words = "wall-clock time: on-CPU (sampled) and off-CPU (measured)",
+	    .record = true,
+	    .attach = MODE_ONCPU | MODE_OFFCPU_KINDS,
+	    .weighs = MODE_ONCPU | MODE_OFFCPU_KINDS,
+	},
+	/* The sampler runs too: the summary gives the CPU time beside. */
+	{
+	    .name = "offcpu",
+	    .title = "Off-CPU",
+	    .unit = "microseconds",
+	    .pprof_type = "offcpu",
+	    .words = "time blocked off-CPU",
+	    .record = true,
+	    .attach = MODE_ONCPU | MODE_BLOCKED,
+	    .weighs = MODE_BLOCKED,
+	},
+	/* rampa-bpf gil-wait. */
+	{
+	    .name = "gil-wait",
+	    .title = "GIL-wait",
+	    .unit = "microseconds",
+	    .pprof_type = "gil-wait",
+	    .words = "time waiting to take the GIL",
+	    .attach = MODE_GIL_WAIT,
+	    .weighs = MODE_GIL_WAIT,
+	},
 	/* On-CPU samples of the threads holding the GIL (record --mode gil). */
-	{ "gil", "GIL-holding CPU", "samples", true },
-	/* Retained memory growth by the stacks that faulted it in (rampa-bpf mem). */
-	{ "mem", "Memory growth", "bytes", false },
+	{
+	    .name = "gil",
+	    .title = "GIL-holding CPU",
+	    .unit = "samples",
+	    .pprof_type = "gil",
+	    .words = "on-CPU samples of threads holding the GIL",
+	    .sampled = true,
+	    .record = true,
+	    .attach = MODE_ONCPU | MODE_GIL_HOLDERS,
+	    .weighs = MODE_ONCPU,
+	},
+	/* Retained memory growth by the stacks that faulted it in (rampa-bpf
+	 * mem): weighed by memtrack, not per sample.
+	 */
+	{
+	    .name = "mem",
+	    .title = "Memory growth",
+	    .unit = "bytes",
+	    .pprof_type = "mem",
+	    .words = "retained memory growth",
+	    .attach = MODE_MEM_GROW,
+	    .weighs = MODE_MEM_GROW,
+	},
 };
 const size_t profile_nmodes = sizeof(profile_modes) / sizeof(profile_modes[0]);
-const char profile__mode_list[] = "cpu, wall, offcpu, gil-wait, gil or mem";
+const char *profile__mode_list(void)
+{
+	static char list[256];
+
+	if (!list[0])
+		for (size_t i = 0; i < profile_nmodes; i++)
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+				 i == 0			   ? ""
+				 : i + 1 == profile_nmodes ? " or "
+							   : ", ",
+				 profile_modes[i].name);
+	return list;
+}
 
 const struct profile_mode *profile__mode(const char *name)
 {

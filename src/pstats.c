@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "calltree.h"
+#include "output.h"
 #include "pstats.h"
 #include "util.h"
 
@@ -116,8 +117,8 @@ int pstats__write(FILE *f, const struct profile *p)
 	int ret;
 
 	if (m->unit && !strcmp(m->unit, "bytes")) {
-		p_err("pstats holds times, and this profile counts bytes (write .folded, .svg, "
-		      ".speedscope.json, .pb.gz or .gecko.json)");
+		p_err("pstats holds times, and this profile counts bytes (write %s)",
+		      output__exts_for_unit(m->unit));
 		profile__free(names);
 		free(map);
 		free(fns);

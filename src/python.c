@@ -540,12 +540,6 @@ static uint64_t find_tstate(struct python *py, pid_t pid, pid_t tid, const struc
 
 int python__snapshot(struct python *py, pid_t pid, pid_t tid, struct py_stack *out)
 {
-	return python__snapshot_runs(py, pid, tid, out, NULL, 0, NULL);
-}
-
-int python__snapshot_runs(struct python *py, pid_t pid, pid_t tid, struct py_stack *out,
-			  struct py_run_end *ends, unsigned int max_ends, unsigned int *nends)
-{
 	struct py_target *t = py_target_get(py, pid);
 	const struct py_proc *p;
 	uint64_t ts = 0, frame = 0;
@@ -553,8 +547,6 @@ int python__snapshot_runs(struct python *py, pid_t pid, pid_t tid, struct py_sta
 
 	out->depth = 0;
 	out->truncated = 0;
-	if (nends)
-		*nends = 0;
 	out->nentries = 0;
 	if (!t || t->unsupported)
 		return -1;
@@ -582,8 +574,15 @@ int python__snapshot_runs(struct python *py, pid_t pid, pid_t tid, struct py_sta
 		if (p->fr_owner != PY_OFF_NONE && buf[p->fr_owner] >= p->owner_skip_min) {
 			if (out->depth)
 				out->frames[out->depth - 1].flags |= PY_FRAME_ENTRY;
-			if (ends && *nends < max_ends)
-				ends[(*nends)++] = (struct py_run_end){ out->depth, frame_addr };
+			/* Where the run's eval-loop call is: as the kernel's walk
+			 * records it (struct py_stack).
+			 */
+			if (out->nentries < RAMPA_PY_MAX_ENTRIES) {
+				out->entries[out->nentries] = frame_addr;
+				out->entry_depths[out->nentries] = (uint16_t)out->depth;
+			}
+			if (out->nentries <= RAMPA_PY_MAX_ENTRIES)
+				out->nentries++;
 			continue;
 		}
 		if (!code)

@@ -46,7 +46,7 @@ static void usage(FILE *f)
 	    "  -h, --help               this help\n\n"
 	    "exit status: 0 ok, 2 usage, 5 output cannot be written, 6 input unreadable or\n"
 	    "malformed. See rampa-bpf-report(1).\n",
-	    output__format_list);
+	    output__format_list());
 }
 
 enum { OPT_STORE_SERVICE = 500 };
@@ -62,7 +62,7 @@ static int meta_opt(struct input_meta *im, int opt, const char *arg)
 			im->mode = profile__mode(arg)->name;
 			return 1;
 		}
-		p_err("unknown mode '%s' (use %s)", arg, profile__mode_list);
+		p_err("unknown mode '%s' (use %s)", arg, profile__mode_list());
 		return -1;
 	case OPT_UNIT:
 		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
@@ -395,7 +395,7 @@ int cmd_report(int argc, char **argv)
 	input = argv[optind];
 	fmt = output__format_for(format, output);
 	if (fmt == OUTPUT_INVALID) {
-		p_err("unknown format '%s' (supported: %s)", format, output__format_list);
+		p_err("unknown format '%s' (supported: %s)", format, output__format_list());
 		return EXIT_USAGE;
 	}
 	if (format && !output) {
@@ -409,6 +409,7 @@ int cmd_report(int argc, char **argv)
 	if (store__is_store(input)) {
 		ret = store__report_input(input, service, po.meta.mode, po.from_arg, po.to_arg, p,
 					  po.quiet);
+		ret = !ret ? EXIT_OK : ret == -EINVAL ? EXIT_USAGE : EXIT_INPUT;
 	} else if (service) {
 		p_err("--service reads an agent's store: '%s' is not one", input);
 		ret = EXIT_USAGE;

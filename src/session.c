@@ -44,6 +44,15 @@ static void on_sigchld(int sig)
 _Static_assert(MODE_CPU == 0 && MODE_WALL == 1 && MODE_OFFCPU == 2 && MODE_GILWAIT == 3 &&
 		   MODE_GIL == 4 && MODE_MEM == 5,
 	       "enum session_mode follows profile_modes[]");
+_Static_assert(MODE_ONCPU == 1u << KIND_CPU && MODE_BLOCKED == 1u << KIND_OFFCPU_BLOCKED &&
+		   MODE_RUNNABLE == 1u << KIND_OFFCPU_RUNNABLE &&
+		   MODE_GIL_WAIT == 1u << KIND_GIL_WAIT && MODE_MEM_GROW == 1u << KIND_MEM,
+	       "a mode's measurements are enum sample_kind bits");
+
+static const struct profile_mode *mode_row(const struct session *se)
+{
+	return &profile_modes[se->o.mode];
+}
 
 int session__mode_by_name(const char *name)
 {
@@ -51,7 +60,7 @@ int session__mode_by_name(const char *name)
 	int m = pm ? (int)(pm - profile_modes) : -1;
 
 	/* gil-wait and mem are commands, not modes of record. */
-	return m == MODE_GILWAIT || m == MODE_MEM ? -1 : m;
+	return m >= 0 && profile_modes[m].record ? m : -1;
 }
 
 const char *session__mode_name(enum session_mode m)
@@ -64,22 +73,23 @@ const char *session__mode_unit(enum session_mode m)
 	return profile_modes[m].unit;
 }
 
-/* What a sample or interval weighs in the output's unit. */
+/* What a sample or interval weighs in the output's unit: the mode's weight
+ * rule (struct profile_mode).
+ */
 static uint64_t weight_of(struct session *se, const struct capture_sample *s)
 {
+	const struct profile_mode *pm = mode_row(se);
+	bool counted = s->kind < 32 && (pm->weighs & 1u << s->kind);
+
 	if (s->kind == KIND_CPU) {
 		se->samples_cpu += s->count;
-		if (se->o.mode == MODE_CPU || se->o.mode == MODE_GIL)
-			return s->count;
-		return se->o.mode == MODE_WALL ? s->count * 1000000ULL / se->o.hz : 0;
+		if (!counted)
+			return 0;
+		return pm->sampled ? s->count : s->count * 1000000ULL / se->o.hz;
 	}
 	if (s->kind < 3)
 		se->ns_by_kind[s->kind] += s->count;
-	if ((se->o.mode == MODE_GILWAIT) != (s->kind == KIND_GIL_WAIT))
-		return 0;
-	if (se->o.mode == MODE_OFFCPU && s->kind != KIND_OFFCPU_BLOCKED)
-		return 0;
-	return (s->count + 500) / 1000;
+	return counted ? (s->count + 500) / 1000 : 0;
 }
 
 /* The slice of the timeline CLOCK_MONOTONIC ns falls in. */
@@ -236,7 +246,7 @@ static void on_open_interval(const struct capture_sample *s, void *ctx)
 	enum py_name unnamed;
 	uint64_t w = (s->count + 500) / 1000;
 
-	if (!w || (se->o.mode == MODE_OFFCPU && s->kind != KIND_OFFCPU_BLOCKED))
+	if (!w || s->kind >= 32 || !(mode_row(se)->weighs & 1u << s->kind))
 		return;
 	if (se->child && s->pid == (__u32)se->child && !se->child_execed)
 		return;
@@ -253,7 +263,7 @@ static void on_open_interval(const struct capture_sample *s, void *ctx)
 
 void session__add_open_intervals(struct session *se, struct profile *into)
 {
-	if (se->o.mode != MODE_WALL && se->o.mode != MODE_OFFCPU)
+	if (!(mode_row(se)->attach & MODE_OFFCPU_KINDS))
 		return;
 	se->open_into = into;
 	capture__offcpu_pending(se->cap, mono_ns(), on_open_interval, se);
@@ -569,7 +579,7 @@ static void progress(struct session *se)
 		return;
 	}
 	/* Time modes: the time measured, besides the samples that sample it. */
-	if (se->o.mode != MODE_CPU && se->o.mode != MODE_GIL)
+	if (!mode_row(se)->sampled)
 		fmt_amount(amount, sizeof(amount), profile__total(se->prof),
 			   session__mode_unit(se->o.mode));
 	if (se->o.mode == MODE_GILWAIT)
@@ -585,34 +595,31 @@ static void progress(struct session *se)
 			       c.threads, c.threads == 1 ? "" : "s", c.lost);
 }
 
-/* What each mode asks of capture: its BPF programs. */
+/* What each mode asks of capture: its BPF programs, from its row. */
 static void capture_opts_for(const struct session *se, struct capture_opts *c)
 {
-	enum session_mode m = se->o.mode;
+	unsigned int a = mode_row(se)->attach;
 
 	*c = (struct capture_opts){
 		.hz = se->o.hz,
 		.system_wide = se->o.system_wide,
 		.follow_forks = se->o.cmd != NULL || !se->o.no_children,
-		.gil = m == MODE_GILWAIT,
-		.gil_holders = m == MODE_GIL,
-		.no_sampling = m == MODE_GILWAIT || m == MODE_MEM,
-		.mem = m == MODE_MEM,
+		.gil = a & MODE_GIL_WAIT,
+		.gil_holders = a & MODE_GIL_HOLDERS,
+		.no_sampling = !(a & MODE_ONCPU),
+		.mem = a & MODE_MEM_GROW,
 		.mem_fault_sample = se->o.mem_fault_sample,
-		.mem_precise = m == MODE_MEM && se->o.mem_precise,
+		.mem_precise = (a & MODE_MEM_GROW) && se->o.mem_precise,
 		.mem_sample_bytes = se->mem_sample_bytes,
-		.mem_max_blocks = se->o.mem_max_blocks,
 		.on_mem = session_on_mem,
-		.offcpu_kinds = m == MODE_WALL
-				    ? (1u << KIND_OFFCPU_BLOCKED) | (1u << KIND_OFFCPU_RUNNABLE)
-				: m == MODE_OFFCPU ? 1u << KIND_OFFCPU_BLOCKED
-						   : 0,
+		.offcpu_kinds = a & MODE_OFFCPU_KINDS,
 		.on_event = on_event,
 		.on_code = on_code,
 		.on_interval = se->o.marker_min_sec > 0 ? on_interval : NULL,
 		.interval_min_ns = (uint64_t)(se->o.marker_min_sec * 1e9),
 		.sample_times = se->o.sample_times,
 		.ctx = (void *)se,
+		.map_entries = se->o.map_entries,
 	};
 }
 
@@ -640,7 +647,7 @@ static int add_targets(struct session *se)
 		symbolizer__refresh(se->sym, pid);
 		unwind__update(se->unwind, pid, true);
 		session_inspect_python(se, pid, false);
-		if (se->o.mode == MODE_GILWAIT && !python__gil(se->py, pid))
+		if ((mode_row(se)->attach & MODE_GIL_WAIT) && !python__gil(se->py, pid))
 			p_warn("PID %d: %s", (int)pid,
 			       python__describe(se->py, pid)
 				   ? "its interpreter has no GIL set up yet; looking again"
@@ -654,7 +661,7 @@ static int add_targets(struct session *se)
 		for (size_t i = 0; i < se->ndesc; i++)
 			session_mem_probe(se, se->desc[i]);
 	}
-	if (se->o.mode == MODE_GILWAIT && se->o.system_wide)
+	if ((mode_row(se)->attach & MODE_GIL_WAIT) && se->o.system_wide)
 		session_inspect_all_processes(se);
 	return 0;
 }
@@ -679,7 +686,7 @@ static void print_start(struct session *se)
 			"faults sampled)",
 			target,
 			se->o.mem_fault_sample ? se->o.mem_fault_sample : RAMPA_MEM_FAULT_SAMPLE);
-	else if (se->o.mode == MODE_OFFCPU)
+	else if (!(mode_row(se)->weighs & MODE_ONCPU))
 		/* Off-CPU time is measured at each switch, not sampled. */
 		fprintf(stderr, "rampa-bpf: profiling %s (offcpu mode)", target);
 	else
@@ -744,7 +751,7 @@ int session__start(struct session *se)
 		session_proc_base(se, se->desc[i], false);
 	if (se->child)
 		session_proc_base(se, se->child, true);
-	if (se->o.mode == MODE_WALL || se->o.mode == MODE_OFFCPU) {
+	if (mode_row(se)->attach & MODE_OFFCPU_KINDS) {
 		for (int i = 0; i < se->o.npids; i++)
 			snapshot_sleepers(se, se->o.pids[i]);
 		for (size_t i = 0; i < se->ndesc; i++)
@@ -997,9 +1004,9 @@ struct session *session__new(const struct session_opts *o, struct profile *prof)
 	if (o->slice_sec > 0 && !profile__slice_sec(prof))
 		profile__set_timeline(prof, o->slice_sec, 0);
 	se->go_fd = se->err_fd = -1;
-	if (o->mode == MODE_GILWAIT)
+	if (profile_modes[o->mode].attach & MODE_GIL_WAIT)
 		se->gil = gilwait__new();
-	if (o->mode == MODE_MEM) {
+	if (profile_modes[o->mode].attach & MODE_MEM_GROW) {
 		se->mem = memtrack__new();
 		se->kpageflags_fd = -1;
 		se->mem_sample_bytes =
@@ -1008,7 +1015,7 @@ struct session *session__new(const struct session_opts *o, struct profile *prof)
 	}
 	se->sym = symbolizer__new(NULL);
 	se->py = python__new();
-	if (o->per_thread || o->mode == MODE_GILWAIT)
+	if (o->per_thread || (profile_modes[o->mode].attach & MODE_GIL_WAIT))
 		se->pt = pythreads__new(se->py);
 	se->stacks = stacks__new(prof, se->sym, se->py, se->pt, &so);
 	return se;

@@ -207,7 +207,7 @@ void session_inspect_python(struct session *se, pid_t pid, bool retry)
 
 	switch (python__inspect(se->py, se->sym, pid, &proc, why, sizeof(why))) {
 	case PYTHON_FOUND:
-		if (se->o.mode == MODE_GILWAIT || se->o.mode == MODE_GIL) {
+		if (profile_modes[se->o.mode].attach & (MODE_GIL_WAIT | MODE_GIL_HOLDERS)) {
 			/* The GIL exists once the interpreter is set up. */
 			proc.gil = python__gil(se->py, pid);
 			capture__set_python(se->cap, pid, &proc);
@@ -233,7 +233,7 @@ void session_inspect_python(struct session *se, pid_t pid, bool retry)
 	}
 	if (!retry)
 		return;
-	if ((se->o.mode == MODE_GILWAIT || se->o.mode == MODE_GIL) &&
+	if ((profile_modes[se->o.mode].attach & (MODE_GIL_WAIT | MODE_GIL_HOLDERS)) &&
 	    python__describe(se->py, pid) && !python__gil(se->py, pid))
 		p_debug("PID %d: interpreter not set up yet, looking again", (int)pid);
 	for (size_t i = 0; i < se->npending; i++) {

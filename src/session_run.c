@@ -134,7 +134,7 @@ int session__parse_common(struct session_opts *o, struct session_output *out, in
 		return 0;
 	case 'f':
 		if (output__format_for(arg, NULL) == OUTPUT_INVALID) {
-			p_err("unknown format '%s' (supported: %s)", arg, output__format_list);
+			p_err("unknown format '%s' (supported: %s)", arg, output__format_list());
 			return EXIT_USAGE;
 		}
 		out->format_name = arg;
@@ -298,10 +298,9 @@ int session__record(struct session_opts *o, struct session_output *out)
 	if (session__check_sudo(o))
 		return EXIT_USAGE;
 	/* pstats holds seconds: not a profile of bytes. */
-	if (fmt == OUTPUT_PSTATS && !strcmp(session__mode_unit(o->mode), "bytes")) {
-		p_err("%s: pstats holds times, and this profile counts bytes (use .folded, .svg, "
-		      ".speedscope.json, .pb.gz or .gecko.json)",
-		      out->path);
+	if (!output__takes_unit(fmt, session__mode_unit(o->mode))) {
+		p_err("%s: %s holds times, and this profile counts bytes (use %s)", out->path,
+		      output__format_name(fmt), output__exts_for_unit(session__mode_unit(o->mode)));
 		return EXIT_USAGE;
 	}
 	if (output__open(&of, out->path, out->flags))

@@ -130,63 +130,56 @@ bool stacks__is_eval_frame(const char *name)
 		(name[sizeof(eval) - 1] == ' ' && !strstr(name, " (inlined)")));
 }
 
-/* Which native frames (root first, nnative of them, naming addresses addr[]
- * of s->ustack, outer[] the functions themselves) ran a Python run, found
- * by address: each run's entry frame (3.12+) lies in the stack frame of the
- * eval-loop call that ran it, whatever that function is named (stripped
- * interpreters, compilers' clones and cold parts). The number of frames
- * marked, or 0 when the addresses do not place every run.
+/* Beyond the outermost frame's stack pointer, how far its own stack frame
+ * may reach.
  */
-static uint32_t evals_by_address(const struct capture_sample *s, uint32_t runs, uint32_t nnative,
-				 bool *eval, const uint8_t *addr, const bool *outer)
+#define OUTER_FRAME_BYTES (1u << 16)
+
+bool stacks__place_runs(const struct py_stack *py, const uint64_t *sps, uint32_t nsps,
+			uint32_t nnative, int *home)
 {
-	const struct py_stack *py = s->py;
-	uint32_t found = 0, prev_depth = 0;
+	uint32_t start = 0, from = 0;
 
-	if (!s->usp || !s->nustack || !py->nentries || py->nentries > RAMPA_PY_MAX_ENTRIES)
-		return 0;
-	for (uint32_t k = 0; k < py->nentries; k++) {
-		uint64_t a = py->entries[k] & PY_ENTRY_ADDR_MASK;
-		uint32_t l, f, d = (uint32_t)(py->entries[k] >> PY_ENTRY_DEPTH_SHIFT);
-		bool empty = d == prev_depth;
+	if (!sps || !nsps || !sps[0] || !py->depth || !py->nentries ||
+	    py->nentries > RAMPA_PY_MAX_ENTRIES)
+		return false;
+	for (uint32_t k = 0; k < py->nentries && start < py->depth; k++) {
+		uint64_t a = py->entries[k];
+		uint32_t end = py->entry_depths[k], l;
 
-		/* An eval-loop call caught before its run's first frame: it
-		 * stays a native frame, no run is placed there.
+		/* No frames of its own (a shim frame), or not on this stack: 3.14+
+		 * ends every thread's frame chain in a base frame kept in the
+		 * thread state, which starts no C call.
 		 */
-		prev_depth = d;
-		if (empty)
+		if (end <= start || end > py->depth || a < sps[0] ||
+		    a >= sps[nsps - 1] + OUTER_FRAME_BYTES)
 			continue;
-
-		/* Not on this stack: 3.14+ ends every thread's frame chain in a
-		 * base frame kept in the thread state, which starts no C call.
-		 */
-		if (a < s->usp[0] || a >= s->usp[s->nustack - 1] + (1u << 16))
-			continue;
-		/* Leaf first: frame l's own stack is [usp[l], usp[l + 1]). */
-		for (l = 0; l < s->nustack; l++)
-			if (a >= s->usp[l] && (l + 1 >= s->nustack || a < s->usp[l + 1]))
+		/* Leaf first: frame l's own stack is [sps[l], sps[l + 1]). */
+		for (l = from; l < nnative && l < nsps; l++)
+			if (sps[l] && a >= sps[l] &&
+			    (l + 1 >= nsps ? a < sps[l] + OUTER_FRAME_BYTES : a < sps[l + 1]))
 				break;
-		for (f = 0; f < nnative; f++)
-			if (outer[f] && addr[f] == l)
-				break;
-		if (f >= nnative || eval[f])
-			return 0;
-		eval[f] = true;
-		found++;
+		if (l >= nnative || l >= nsps)
+			return false;
+		for (uint32_t j = start; j < end; j++)
+			home[j] = (int)l;
+		start = end;
+		from = l + 1;
 	}
-	return found == runs ? found : 0;
+	return start == py->depth;
 }
 
 /* Native frames (root first) with each eval-loop frame replaced by the run of
- * Python frames it executed. Only when the counts agree; else returns false.
+ * Python frames it executed: placed by address (stacks__place_runs), else by
+ * the eval loop's name when the counts agree; else returns false.
  */
 bool stacks__splice(struct stacks *b, const struct capture_sample *s, uint32_t *frames, uint32_t *n)
 {
 	const struct py_stack *py = s->py;
 	uint32_t out = *n, runs = 0, evals = 0, native[STACKS_MAX_NATIVE], nnative, naddr, last, lf;
-	bool missing, eval[STACKS_MAX_NATIVE] = { false }, outer[STACKS_MAX_NATIVE];
+	bool missing = false, placed, eval[STACKS_MAX_NATIVE] = { false }, outer[STACKS_MAX_NATIVE];
 	uint8_t addr[STACKS_MAX_NATIVE];
-	int j;
+	int j, home[RAMPA_PY_MAX_DEPTH];
 
 	for (uint32_t i = 0; i < py->depth; i++)
 		runs += (py->frames[i].flags & PY_FRAME_ENTRY) != 0;
@@ -195,25 +188,43 @@ bool stacks__splice(struct stacks *b, const struct capture_sample *s, uint32_t *
 		runs++;
 	nnative = native_frames(b, s, native, addr, outer, &naddr);
 	lf = nnative;
-	evals = evals_by_address(s, runs, nnative, eval, addr, outer);
-	if (!evals) {
+	placed = stacks__place_runs(py, (const uint64_t *)s->usp, s->nustack, naddr, home);
+	/* From the address's index (leaf first) to its function's frame (root
+	 * first, before its inlined calls).
+	 */
+	for (uint32_t k = 0; placed && k < py->depth; k++) {
+		uint32_t f;
+
+		for (f = 0; f < nnative; f++)
+			if (outer[f] && addr[f] == (uint8_t)home[k])
+				break;
+		if (f >= nnative) {
+			placed = false;
+			break;
+		}
+		home[k] = (int)f;
+		evals += !eval[f];
+		eval[f] = true;
+	}
+	if (!placed) {
 		memset(eval, 0, sizeof(eval));
+		evals = 0;
 		for (uint32_t i = 0; i < nnative; i++) {
 			eval[i] = outer[i] &&
 				  stacks__is_eval_frame(profile__frame_name(b->prof, native[i]));
 			evals += eval[i];
 		}
+		/* A leaf function without its own frame (-momit-leaf-frame-pointer)
+		 * hides its caller: when that is the one eval frame missing, the
+		 * topmost run sits right above the leaf. Not when no eval frame
+		 * was recognised at all (a stripped interpreter): the runs' places
+		 * are then unknown, not missing.
+		 */
+		while (lf > 0 && addr[lf - 1] == 0)
+			lf--; /* the leaf address's first frame (its inlined calls follow) */
+		missing = evals >= 1 && evals + 1 == runs && lf > 0 && lf < nnative && !eval[lf];
 	}
-	/* A leaf function without its own frame (-momit-leaf-frame-pointer)
-	 * hides its caller: when that is the one eval frame missing, the
-	 * topmost run sits right above the leaf. Not when no eval frame was
-	 * recognised at all (a stripped interpreter): the runs' places are
-	 * then unknown, not missing.
-	 */
-	while (lf > 0 && addr[lf - 1] == 0)
-		lf--; /* the leaf address's first frame (its inlined calls follow) */
-	missing = evals >= 1 && evals + 1 == runs && lf > 0 && lf < nnative && !eval[lf];
-	if ((!evals && !missing) || (evals != runs && !missing) || py->truncated ||
+	if ((!placed && ((!evals && !missing) || (evals != runs && !missing))) || py->truncated ||
 	    s->py_status == PY_READ_FAILED) {
 		p_debug("splice: %u eval frames, %u Python runs in %u frames", evals, runs,
 			py->depth);
@@ -246,11 +257,17 @@ bool stacks__splice(struct stacks *b, const struct capture_sample *s, uint32_t *
 			frames[out++] = native[i];
 			continue;
 		}
-		/* One run: frames up to the next entry marker nearer the leaf. */
-		do {
-			frames[out++] = python_frame(b, s, &py->frames[j]);
-			j--;
-		} while (j >= 0 && !(py->frames[j].flags & PY_FRAME_ENTRY));
+		if (placed) {
+			/* The frames the address placed in this eval-loop call. */
+			while (j >= 0 && (uint32_t)home[j] == i)
+				frames[out++] = python_frame(b, s, &py->frames[j--]);
+		} else {
+			/* One run: frames up to the next entry marker nearer the leaf. */
+			do {
+				frames[out++] = python_frame(b, s, &py->frames[j]);
+				j--;
+			} while (j >= 0 && !(py->frames[j].flags & PY_FRAME_ENTRY));
+		}
 		if (!eval[i])
 			frames[out++] = native[i];
 	}

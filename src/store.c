@@ -279,7 +279,7 @@ int store__read(const char *dir, const char *service, const char *mode, double f
 	char path[PATH_MAX], names[1024], only_mode[256] = "";
 	struct window *w;
 	size_t n;
-	int ret = EXIT_OK;
+	int ret = 0;
 
 	if (service) {
 		char safe[256];
@@ -291,7 +291,7 @@ int store__read(const char *dir, const char *service, const char *mode, double f
 			list_names(path, names, sizeof(names));
 			p_err("no service '%s' in store '%s' (services there: %s)", service, dir,
 			      names);
-			return EXIT_USAGE;
+			return -EINVAL;
 		}
 	}
 	if (!mode) {
@@ -313,7 +313,7 @@ int store__read(const char *dir, const char *service, const char *mode, double f
 				p_err("store '%s' holds several modes (%s, %.*s...): give --mode",
 				      dir, only_mode, (int)ml, m);
 				free_windows(all, na);
-				return EXIT_USAGE;
+				return -EINVAL;
 			}
 		}
 		free_windows(all, na);
@@ -334,13 +334,13 @@ int store__read(const char *dir, const char *service, const char *mode, double f
 			/* Retention may remove it while we read. */
 			if (errno == ENOENT)
 				continue;
+			ret = -errno;
 			p_err("cannot read window '%s': %s", w[i].path, strerror(errno));
-			ret = EXIT_INPUT;
 			break;
 		}
 		if (folded__read(f, w[i].path, p, 0, &st)) {
 			fclose(f);
-			ret = EXIT_INPUT;
+			ret = -EIO;
 			break;
 		}
 		fclose(f);
@@ -377,11 +377,11 @@ int store__report_input(const char *dir, const char *service, const char *mode, 
 		p_err("invalid time '%s' (give an ISO time like 2026-11-29T21:40:00Z, a time "
 		      "before now like -10m, -2h, -1d, or now)",
 		      from && store__parse_time(from, now, &t0) ? from : to);
-		return EXIT_USAGE;
+		return -EINVAL;
 	}
 	if (t1 < t0) {
 		p_err("--to is before --from: nothing to merge");
-		return EXIT_USAGE;
+		return -EINVAL;
 	}
 	ret = store__read(dir, service, mode, t0, t1, p, &n, &first, &last);
 	if (ret)
@@ -390,7 +390,7 @@ int store__report_input(const char *dir, const char *service, const char *mode, 
 		p_err("no window of %s%s in store '%s' between %s and %s",
 		      service ? "service " : "", service ? service : "any service", dir,
 		      from ? from : "the first", to ? to : "now");
-		return EXIT_INPUT;
+		return -ENOENT;
 	}
 	if (!quiet) {
 		char a[48], b[48];
@@ -399,5 +399,5 @@ int store__report_input(const char *dir, const char *service, const char *mode, 
 		fmt_stamp(b, sizeof(b), last);
 		fprintf(stderr, "rampa-bpf: merged %zu windows from %s to %s\n", n, a, b);
 	}
-	return EXIT_OK;
+	return 0;
 }

@@ -344,9 +344,6 @@ void session__print_summary(struct session *se)
 			"counts are samples (%" PRIu64
 			" samples of threads not holding it left out)\n",
 			se->o.hz, st[STAT_GIL_NOT_HELD]);
-	else if (se->o.mode == MODE_OFFCPU)
-		fprintf(stderr, "  mode          offcpu: measured time blocked off-CPU; counts are "
-				"microseconds\n");
 	else if (se->o.mode == MODE_MEM && se->o.mem_precise) {
 		char a[32], b[32], c[32];
 
@@ -377,9 +374,10 @@ void session__print_summary(struct session *se)
 		    (se->o.mem_fault_sample ? se->o.mem_fault_sample : RAMPA_MEM_FAULT_SAMPLE) *
 			RAMPA_MEM_PAGE_BYTES / 1024,
 		    st[STAT_MEM_FAULTS]);
-	else
-		fprintf(stderr, "  mode          gil-wait: measured time waiting to take the GIL; "
-				"counts are microseconds\n");
+	else /* measured, not sampled: offcpu, gil-wait */
+		fprintf(stderr, "  mode          %s: measured %s; counts are %s\n",
+			profile_modes[se->o.mode].name, profile_modes[se->o.mode].words,
+			profile_modes[se->o.mode].unit);
 	if (se->o.mode == MODE_WALL)
 		fprintf(stderr,
 			"  time          %.2f s on-CPU (sampled), %.2f s blocked, %.2f s runnable "
@@ -394,7 +392,7 @@ void session__print_summary(struct session *se)
 			"waiting for a CPU is measured in wall mode only\n",
 			(double)se->samples_cpu / se->o.hz,
 			se->ns_by_kind[KIND_OFFCPU_BLOCKED] / 1e9);
-	if (se->o.mode != MODE_GILWAIT && se->o.mode != MODE_MEM)
+	if (profile_modes[se->o.mode].attach & MODE_ONCPU)
 		fprintf(stderr, "  samples       %" PRIu64 " on-CPU (%.1f per second)\n",
 			se->samples_cpu, elapsed > 0 ? se->samples_cpu / elapsed : 0.0);
 	if (se->o.mode == MODE_CPU || se->o.mode == MODE_WALL) {
@@ -439,7 +437,7 @@ void session__print_summary(struct session *se)
 		fprintf(stderr, "  threads       %zu in %zu process%s (%" PRIu64 " exited)\n",
 			se->tids.n + se->tids_gone, processes_with_samples(se) + se->procs_gone,
 			processes_with_samples(se) + se->procs_gone == 1 ? "" : "es", se->nexits);
-	print_processes(se, se->o.mode == MODE_CPU || se->o.mode == MODE_GIL ? "samples" : "us");
+	print_processes(se, profile_modes[se->o.mode].sampled ? "samples" : "us");
 	print_python_summary(se, st);
 	fprintf(stderr, "  stacks        %zu distinct, %zu frame names\n",
 		profile__nstacks(se->prof), profile__nframes(se->prof));

@@ -465,7 +465,8 @@ static int64_t find_room(struct unwind *u, uint32_t n)
 	qsort(loaded, k, sizeof(*loaded), cmp_first);
 	/* Gaps before each loaded table, then the tail after the last. */
 	for (size_t i = 0; i <= k; i++) {
-		uint64_t next = i < k ? loaded[i]->first : RAMPA_UNWIND_ROWS;
+		uint64_t next =
+		    i < k ? loaded[i]->first : capture__map_entries(u->cap, CMAP_UNWIND_ROWS);
 
 		if (next >= at + n) {
 			found = (int64_t)at;
@@ -544,7 +545,9 @@ static bool cache_has(const char *key)
 	return cache_path(key, path, sizeof(path)) && !access(path, R_OK);
 }
 
-static bool cache_read(const char *key, struct unwind_row **rows, size_t *n, size_t *nbad)
+/* A cached table of at most max rows. */
+static bool cache_read(const char *key, struct unwind_row **rows, size_t *n, size_t *nbad,
+		       uint32_t max)
 {
 	char path[PATH_MAX];
 	struct cache_hdr h;
@@ -554,7 +557,7 @@ static bool cache_read(const char *key, struct unwind_row **rows, size_t *n, siz
 	if (!cache_path(key, path, sizeof(path)) || !(f = fopen(path, "re")))
 		return false;
 	if (fread(&h, sizeof(h), 1, f) == 1 && h.magic == CACHE_MAGIC && h.nrows &&
-	    h.nrows <= RAMPA_UNWIND_ROWS) {
+	    h.nrows <= max) {
 		*rows = xmalloc(h.nrows * sizeof(**rows));
 		ok = fread(*rows, sizeof(**rows), h.nrows, f) == h.nrows;
 		if (!ok)
@@ -597,7 +600,7 @@ static void table_load(struct unwind *u, struct table *t, int fd, const char *pa
 	uint64_t t0 = mono_ns();
 	int64_t at;
 
-	if (cache_read(t->key, &rows, &n, &bad)) {
+	if (cache_read(t->key, &rows, &n, &bad, capture__map_entries(u->cap, CMAP_UNWIND_ROWS))) {
 		u->stats.cached++;
 	} else if (unwind__compile_file(fd, &rows, &n, &bad, &why)) {
 		p_debug("unwind: %s: %s; frame pointers only", path, why);
@@ -611,8 +614,8 @@ static void table_load(struct unwind *u, struct table *t, int fd, const char *pa
 	u->stats.rows_bad += bad;
 	while ((at = find_room(u, (uint32_t)n)) < 0 && evict_one(u))
 		;
-	if (at < 0 || n > RAMPA_UNWIND_ROWS ||
-	    (!u->nfree_ids && u->next_id >= RAMPA_UNWIND_TABLES)) {
+	if (at < 0 || n > capture__map_entries(u->cap, CMAP_UNWIND_ROWS) ||
+	    (!u->nfree_ids && u->next_id >= capture__map_entries(u->cap, CMAP_UNWIND_TABLES))) {
 		u->stats.not_loaded++;
 		free(rows);
 		u->stats.build_ns += mono_ns() - t0;

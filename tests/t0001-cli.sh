@@ -82,10 +82,9 @@ test_expect_success 'an output path that is a directory fails (5)' '
 '
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 	test_expect_success 'without privileges: exit 3 naming root or CAP_BPF+CAP_PERFMON' '
-		cd /tmp && setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
-			"$RAMPA" record -o /tmp/rampa-nopriv.folded -p $$ 2>"$TRASH/err"
-		rc=$?; cd "$TRASH"
-		[ $rc -eq 3 ] && grep -q "CAP_BPF and CAP_PERFMON" err &&
+		(cd /tmp && test_expect_code 3 setpriv --reuid=65534 --regid=65534 --clear-groups \
+			--inh-caps=-all "$RAMPA" record -o /tmp/rampa-nopriv.folded -p $$ 2>"$TRASH/err") &&
+		grep -q "CAP_BPF and CAP_PERFMON" err &&
 		[ ! -e /tmp/rampa-nopriv.folded ] && ! ls /tmp/.rampa-nopriv.folded.* 2>/dev/null
 	'
 fi

@@ -20,30 +20,30 @@ chmod 600 "$TRASH/secret/file"
 
 test_expect_success 'a symlink planted at the output path by another user is refused' '
 	ln -s "$TRASH/secret/file" shared/out.folded && chown -h nobody shared/out.folded &&
-	"$RAMPA" report in.folded -o shared/out.folded 2>err; rc=$?
-	[ $rc -eq 5 ] && grep -q "is a symbolic link: not writing through it" err &&
+	test_expect_code 5 "$RAMPA" report in.folded -o shared/out.folded 2>err &&
+	grep -q "is a symbolic link: not writing through it" err &&
 	grep -q -- "--output-in-place" err &&
 	[ "$(cat secret/file)" = "root data" ] && [ -L shared/out.folded ]
 '
 test_expect_success 'a dangling symlink at the output path is refused, nothing created' '
 	ln -s "$TRASH/secret/new" shared/dangling.folded &&
 	chown -h nobody shared/dangling.folded &&
-	"$RAMPA" report in.folded -o shared/dangling.folded 2>err; rc=$?
-	[ $rc -eq 5 ] && grep -q "symbolic link" err && [ ! -e secret/new ]
+	test_expect_code 5 "$RAMPA" report in.folded -o shared/dangling.folded 2>err &&
+	grep -q "symbolic link" err && [ ! -e secret/new ]
 '
 test_expect_success 'record refuses a planted symlink before it profiles anything' '
 	ln -s "$TRASH/secret/file" shared/rec.folded &&
-	"$RAMPA" record -o shared/rec.folded -- true 2>err; rc=$?
-	[ $rc -eq 5 ] && grep -q "symbolic link" err && [ "$(cat secret/file)" = "root data" ]
+	test_expect_code 5 "$RAMPA" record -o shared/rec.folded -- true 2>err &&
+	grep -q "symbolic link" err && [ "$(cat secret/file)" = "root data" ]
 '
 test_expect_success 'a FIFO at the output path is refused without hanging' '
 	mkfifo shared/fifo &&
-	timeout 10 "$RAMPA" report in.folded -o shared/fifo 2>err; rc=$?
-	[ $rc -eq 5 ] && grep -q "is a FIFO" err
+	test_expect_code 5 timeout 10 "$RAMPA" report in.folded -o shared/fifo 2>err &&
+	grep -q "is a FIFO" err
 '
 test_expect_success 'a device at the output path is refused' '
-	"$RAMPA" report in.folded -o /dev/null 2>err; rc=$?
-	[ $rc -eq 5 ] && grep -q "is a device" err
+	test_expect_code 5 "$RAMPA" report in.folded -o /dev/null 2>err &&
+	grep -q "is a device" err
 '
 test_expect_success '--output-in-place writes through a symlink on request' '
 	echo old >target && ln -s target inplace.folded &&

@@ -39,7 +39,7 @@ test_expect_success 'blank lines, CRLF and trailing blanks are accepted' '
 bad_case() {
 	test_expect_success "malformed: $1 is an error naming file and line (exit 6)" "
 		printf 'ok;x 1\n$2\nok;y 2\n' >bad.folded &&
-		\"\$RAMPA\" report bad.folded >out 2>err; rc=\$?; [ \$rc -eq 6 ] &&
+		test_expect_code 6 \"\$RAMPA\" report bad.folded >out 2>err &&
 		grep -q \"bad.folded:2: $3\" err && grep -q -- --lenient err && [ ! -s out ]
 	"
 }

@@ -191,9 +191,9 @@ def spin(name, secs):
         pass
 threading.Thread(target=spin, args=(b\"w\\xff\\xfe<&;\", 8), daemon=True).start()
 spin(b\"\\xf5\\x98\\x9f\\xa0 (...:0)\", 8)" &
-	pid=$! && sleep 0.5 &&
-	"$RAMPA" record -T -p $pid -d 1 -o rec.folded 2>err; rc=$?; kill $pid; cat err;
-	[ $rc -eq 0 ] && grep -Eq "^    frame names with invalid UTF-8 \(now U\+FFFD\) +[1-9]" err &&
+	pid=$! && test_when_finished "kill $pid; cat err" && sleep 0.5 &&
+	"$RAMPA" record -T -p $pid -d 1 -o rec.folded 2>err &&
+	grep -Eq "^    frame names with invalid UTF-8 \(now U\+FFFD\) +[1-9]" err &&
 	! grep -q "losses        none" err && folded_valid rec.folded &&
 	"$RAMPA" report -q rec.folded -o rec.svg && svg_valid rec.svg &&
 	"$RAMPA" report -q rec.folded -o rec.json && json_valid rec.json &&

@@ -8,37 +8,39 @@ no_temp_left() { ! ls -a | grep -q '^\..*\.folded\.'; }
 
 test_expect_success 'a -p target that exits mid-run: profile written with a note' '
 	"$BUILD/spin" 1 >/dev/null 2>&1 </dev/null & t=$!
-	"$RAMPA" record -p $t -d 20 -o exit.folded 2>err; rc=$?
-	[ $rc -eq 0 ] && grep -q "the target exited" err &&
+	"$RAMPA" record -p $t -d 20 -o exit.folded 2>err &&
+	grep -q "the target exited" err &&
 	within "$(share exit.folded ";hot;spin_until")" 75 8 && no_temp_left
 '
 for sig in INT TERM; do
 	test_expect_success "SIG$sig ends a -p recording and still writes the profile" '
 		"$BUILD/spin" 20 >/dev/null 2>&1 </dev/null & t=$!
-		"$RAMPA" record -p $t -o sig.folded 2>err & r=$!
-		sleep 1.5; kill -'$sig' $r; wait $r; rc=$?; kill $t
-		[ $rc -eq 0 ] && [ "$(total sig.folded)" -ge 100 ] && no_temp_left &&
+		test_when_finished "kill $t" &&
+		{ "$RAMPA" record -p $t -o sig.folded 2>err & r=$!; } &&
+		sleep 1.5 && kill -'$sig' $r && wait $r &&
+		[ "$(total sig.folded)" -ge 100 ] && no_temp_left &&
 		grep -Eq "\((interrupted|stopped by a signal)\)" err
 	'
 done
 test_expect_success 'SIGTERM during record -- CMD: profile written, CMD terminated too' '
 	"$RAMPA" record -o cmdterm.folded -- "$BUILD/spin" 20 2>err & r=$!
-	sleep 1.5; kill -TERM $r; wait $r; rc=$?
-	[ $rc -eq 143 ] && [ "$(total cmdterm.folded)" -ge 100 ] &&
+	sleep 1.5 && kill -TERM $r && test_expect_code 143 wait $r &&
+	[ "$(total cmdterm.folded)" -ge 100 ] &&
 	! pgrep -f "$BUILD/spin 20" >/dev/null
 '
 test_expect_success '-d is a deadline: record -d 2 -- CMD returns on time, CMD stopped' '
 	start=$(date +%s.%N)
-	"$RAMPA" record -d 2 -o deadline.folded -- sh -c "\"$BUILD/spin\" 1; exec sleep 15" 2>err; rc=$?
-	took=$(echo "$(date +%s.%N) - $start" | bc) && echo "took $took s, rc $rc" && cat err &&
+	test_expect_code 143 "$RAMPA" record -d 2 -o deadline.folded -- \
+		sh -c "\"$BUILD/spin\" 1; exec sleep 15" 2>err &&
+	took=$(echo "$(date +%s.%N) - $start" | bc) && echo "took $took s" && cat err &&
 	awk -v t="$took" "BEGIN { exit !(t < 3.5) }" && [ "$(total deadline.folded)" -ge 50 ] &&
-	grep -q "stopped it (PID [0-9]*) and its [0-9]* descendants* with SIGTERM" err && [ $rc -eq 143 ] &&
+	grep -q "stopped it (PID [0-9]*) and its [0-9]* descendants* with SIGTERM" err &&
 	! pgrep -f "exec sleep 15" >/dev/null && no_temp_left
 '
 test_expect_success 'SIGINT to rampa-bpf alone ends record -- CMD promptly, CMD stopped' '
 	"$RAMPA" record -o alone.folded -- sh -c "trap \"\" INT; exec sleep 30" 2>err & r=$!
-	sleep 1; start=$(date +%s.%N); kill -INT $r; wait $r; rc=$?
-	took=$(echo "$(date +%s.%N) - $start" | bc) && echo "took $took s, rc $rc" &&
+	sleep 1; start=$(date +%s.%N); kill -INT $r; wait $r
+	took=$(echo "$(date +%s.%N) - $start" | bc) && echo "took $took s" &&
 	awk -v t="$took" "BEGIN { exit !(t < 3.5) }" && [ -e alone.folded ] &&
 	! pgrep -f "exec sleep 30" >/dev/null
 '
@@ -69,7 +71,8 @@ test_expect_success 'an executable replaced while profiled resolves against the 
 '
 test_expect_success 'an idle target gives an empty profile and a warning, not an error' '
 	sleep 30 & t=$!
-	"$RAMPA" record -p $t -d 0.5 -o idle.folded 2>err; rc=$?; kill $t
-	[ $rc -eq 0 ] && [ -e idle.folded ] && ! grep -qv "^# " idle.folded && grep -q "no samples" err
+	test_when_finished "kill $t" &&
+	"$RAMPA" record -p $t -d 0.5 -o idle.folded 2>err &&
+	[ -e idle.folded ] && ! grep -qv "^# " idle.folded && grep -q "no samples" err
 '
 test_done

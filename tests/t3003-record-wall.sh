@@ -108,9 +108,9 @@ import threading, time
 for i in range(3):
     threading.Thread(target=time.sleep, args=(100,), daemon=True).start()
 time.sleep(100)" & p=$!; bg_track $p
+	test_when_finished "kill -CONT $p; kill $p" &&
 	sleep 0.5 && kill -STOP $p &&
-	"$RAMPA" record -q --mode wall -p $p -d 1 -o stopped.folded; rc=$?
-	kill -CONT $p; kill $p; [ $rc -eq 0 ] &&
+	"$RAMPA" record -q --mode wall -p $p -d 1 -o stopped.folded &&
 	t=$(total stopped.folded) && echo "total $t us" && within "$t" 4000000 80000 &&
 	grep -q "do_signal_stop_\[k\]" stopped.folded
 '

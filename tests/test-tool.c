@@ -732,6 +732,54 @@ static int cmd_stacks(int argc, char **argv)
 	return 0;
 }
 
+/* place-runs SPS DEPTH ENTRIES: where stacks__place_runs puts the Python
+ * frames of a hand-made stack. SPS: the native frames' stack pointers, leaf
+ * first, in hex; DEPTH: Python frames; ENTRIES: "ADDR:DEPTH" leaf first
+ * (ADDR in hex), "-" for none. Prints "homes: H,H..." (the native frame of
+ * each Python frame, leaf first) or "not placed".
+ */
+static int cmd_place_runs(int argc, char **argv)
+{
+	struct py_stack *st = xcalloc(1, sizeof(*st));
+	uint64_t sps[RAMPA_MAX_STACK_DEPTH];
+	int home[RAMPA_PY_MAX_DEPTH];
+	uint32_t nsps = 0;
+	char *list = xstrdup(argv[0]), *save = NULL, *tok;
+
+	(void)argc;
+	for (tok = strtok_r(list, ",", &save); tok && nsps < RAMPA_MAX_STACK_DEPTH;
+	     tok = strtok_r(NULL, ",", &save))
+		sps[nsps++] = strtoull(tok, NULL, 16);
+	free(list);
+	st->depth = (uint32_t)atoi(argv[1]);
+	if (st->depth > RAMPA_PY_MAX_DEPTH)
+		st->depth = RAMPA_PY_MAX_DEPTH;
+	list = xstrdup(argv[2]);
+	save = NULL;
+	for (tok = strtok_r(list, ",", &save); tok && strcmp(tok, "-");
+	     tok = strtok_r(NULL, ",", &save)) {
+		char *colon = strchr(tok, ':');
+
+		if (st->nentries < RAMPA_PY_MAX_ENTRIES) {
+			st->entries[st->nentries] = strtoull(tok, NULL, 16);
+			st->entry_depths[st->nentries] = colon ? (uint16_t)atoi(colon + 1) : 0;
+		}
+		if (st->nentries <= RAMPA_PY_MAX_ENTRIES)
+			st->nentries++;
+	}
+	free(list);
+	if (!stacks__place_runs(st, sps, nsps, nsps, home)) {
+		printf("not placed\n");
+	} else {
+		printf("homes: ");
+		for (uint32_t j = 0; j < st->depth; j++)
+			printf("%s%d", j ? "," : "", home[j]);
+		putchar('\n');
+	}
+	free(st);
+	return 0;
+}
+
 static bool bit13(const struct u64map_slot *e, void *ctx)
 {
 	(void)ctx;
@@ -899,6 +947,7 @@ static const struct {
 	{ "layouts", cmd_layouts, 1 },
 	{ "frame-parse", cmd_frame_parse, 1 },
 	{ "stacks", cmd_stacks, 2 },
+	{ "place-runs", cmd_place_runs, 3 },
 	{ "u64map", cmd_u64map, 2 },
 	{ "frame-rename", cmd_frame_rename, 0 },
 	{ "timeline", cmd_timeline, 3 },

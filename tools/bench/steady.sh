@@ -16,7 +16,9 @@ gcc -O1 -g -fno-omit-frame-pointer -fno-inline -pthread tests/workloads/spin.c -
 out=$(mktemp -d)
 trap 'rm -rf "$out"; kill "$pid" 2>/dev/null || true' EXIT
 win=6
-total=$(( (2 * cycles * 2 + 1) * win + 4 ))
+# Twice the windows' length: on a loaded machine attaching takes seconds,
+# and the workload must outlive the last window (it is killed at the end).
+total=$(( 2 * ((2 * cycles * 2 + 1) * win + 4) ))
 if [ "$kind" = python ]; then
 	/usr/bin/python3.11 tests/workloads/work.py --rate "$total" >"$out/rate" &
 else
