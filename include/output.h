@@ -38,6 +38,11 @@ bool output__takes_unit(enum output_format fmt, const char *unit);
  * or .gecko.json"; static storage, overwritten by the next call.
  */
 const char *output__exts_for_unit(const char *unit);
+/* A command's --help line for its format option opt ("    --format FORMAT"),
+ * from the format table: the formats that can hold counts in unit (NULL:
+ * any), their extensions, and those refused. Wrapped at 80 columns.
+ */
+void output__usage_format(FILE *f, const char *opt, const char *unit);
 
 /* Write p in fmt; the profile's meta (mode, unit, target, duration, hz)
  * titles every format. 0, or -1 on a write error (errno set).

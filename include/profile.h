@@ -2,6 +2,7 @@
 #ifndef RAMPA_PROFILE_H
 #define RAMPA_PROFILE_H
 
+#include <stdio.h>
 #include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -85,6 +86,10 @@ const struct profile_mode *profile__mode(const char *name);
  * messages; static storage.
  */
 const char *profile__mode_list(void);
+/* The --help lines of a mode option opt ("-m, --mode MODE"): one per mode
+ * record takes, from the table, def marked as the default.
+ */
+void profile__usage_modes(FILE *f, const char *opt, const char *def);
 
 struct profile *profile__new(void);
 void profile__free(struct profile *p);

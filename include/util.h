@@ -2,6 +2,7 @@
 #ifndef RAMPA_UTIL_H
 #define RAMPA_UTIL_H
 
+#include <stdio.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -102,5 +103,10 @@ double unit_seconds(const char *unit, unsigned int hz);
 /* Bytes for people: "512 B", "1.50 KiB", "123 MiB" (powers of 1024). Returns buf. */
 char *fmt_bytes(char *buf, size_t len, uint64_t b);
 char *fmt_amount(char *buf, size_t len, uint64_t w, const char *unit);
+
+/* One option of a command's --help: opt in the first 27 columns (NULL: a
+ * continuation line), text word-wrapped at 80 columns under column 27.
+ */
+void help_option(FILE *f, const char *opt, const char *text);
 
 #endif

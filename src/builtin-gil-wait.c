@@ -12,34 +12,36 @@
 #include "labels.h"
 #include "report.h"
 #include "session.h"
+#include "output.h"
+#include "profile.h"
 #include "util.h"
 
 static void usage(FILE *f)
 {
 	fprintf(
-	    f,
-	    "usage: rampa-bpf gil-wait [options] [-p PID[,PID...]]\n"
-	    "       rampa-bpf gil-wait [options] -- CMD [ARGS...]\n"
-	    "\n"
-	    "Measure, for every thread of the targets (every Python process on the\n"
-	    "machine when none is given), the time spent waiting to take the GIL, and\n"
-	    "where: a futex wait on the GIL's condition or mutex, seen at the syscall, so\n"
-	    "stripped interpreters work. Writes the waiting Python stacks as collapsed\n"
-	    "stacks weighted in microseconds, and prints a table per thread: wall time,\n"
-	    "GIL wait (seconds and %% of wall), number of waits, longest wait, and the\n"
-	    "threads that held the GIL meanwhile, with the Python code they ran.\n"
-	    "\n"
-	    "options:\n"
-	    "  -p, --pid PID[,PID...]   these processes, all their threads, and the processes\n"
-	    "                           they have started or start (see --no-children)\n"
-	    "      --no-children        -p: the given processes only\n"
-	    "  -a, --all                every CPython process on the machine (the default\n"
-	    "                           with no target)\n"
-	    "  -d, --duration TIME      stop after TIME (e.g. 30, 500ms, 2m); default: until\n"
-	    "                           Ctrl-C or the targets exit\n"
-	    "  -o, --output FILE        the waiting stacks (default rampa-gil-PID.folded); the\n"
-	    "                           format follows the extension, as for record\n"
-	    "      --format FORMAT      folded, svg, speedscope, pprof, pstats or gecko\n"
+	    f, "usage: rampa-bpf gil-wait [options] [-p PID[,PID...]]\n"
+	       "       rampa-bpf gil-wait [options] -- CMD [ARGS...]\n"
+	       "\n"
+	       "Measure, for every thread of the targets (every Python process on the\n"
+	       "machine when none is given), the time spent waiting to take the GIL, and\n"
+	       "where: a futex wait on the GIL's condition or mutex, seen at the syscall, so\n"
+	       "stripped interpreters work. Writes the waiting Python stacks as collapsed\n"
+	       "stacks weighted in microseconds, and prints a table per thread: wall time,\n"
+	       "GIL wait (seconds and %% of wall), number of waits, longest wait, and the\n"
+	       "threads that held the GIL meanwhile, with the Python code they ran.\n"
+	       "\n"
+	       "options:\n"
+	       "  -p, --pid PID[,PID...]   these processes, all their threads, and the processes\n"
+	       "                           they have started or start (see --no-children)\n"
+	       "      --no-children        -p: the given processes only\n"
+	       "  -a, --all                every CPython process on the machine (the default\n"
+	       "                           with no target)\n"
+	       "  -d, --duration TIME      stop after TIME (e.g. 30, 500ms, 2m); default: until\n"
+	       "                           Ctrl-C or the targets exit\n"
+	       "  -o, --output FILE        the waiting stacks (default rampa-gil-PID.folded); the\n"
+	       "                           format follows the extension, as for record\n");
+	output__usage_format(f, "    --format FORMAT", "microseconds");
+	fputs(
 	    "      --json               print the table as JSON on stdout\n"
 	    "      --output-in-place    write through a symlink, FIFO or device at FILE\n"
 	    "      --as-root            under sudo, run CMD as root (default: the sudo user)\n" SESSION_SLICE_HELP
@@ -48,7 +50,8 @@ static void usage(FILE *f)
 	    "  -h, --help               show this help\n"
 	    "\n"
 	    "Free-threaded builds have no GIL and are reported as such. See\n"
-	    "rampa-bpf-gil-wait(1).\n");
+	    "rampa-bpf-gil-wait(1).\n",
+	    f);
 }
 
 static int parse_args(struct session_opts *o, struct session_output *out, int argc, char **argv)

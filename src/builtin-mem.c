@@ -20,6 +20,7 @@
 #include "memtrack.h"
 #include "profile.h"
 #include "session.h"
+#include "output.h"
 #include "util.h"
 
 /* The "last part of the run" that --max-growth and the summary's growth rate
@@ -73,9 +74,10 @@ static void usage(FILE *f)
 	    "                           %u); blocks beyond are counted, not tracked\n"
 	    "      --per-process        put 'NAME-PID' under the root frame: a tree per process\n"
 	    "  -T, --per-thread         put 'NAME-TID' under the process root frame\n"
-	    "  -o, --output FILE        where to write the profile (default rampa-mem-PID.folded)\n"
-	    "      --format FORMAT      folded, svg, speedscope, pprof or gecko (default: from\n"
-	    "                           the extension of FILE; pstats holds times, not bytes)\n"
+	    "  -o, --output FILE        where to write the profile (default rampa-mem-PID.folded)\n",
+	    RAMPA_MEM_FAULT_SAMPLE, "256K", RAMPA_MEM_MAX_BLOCKS);
+	output__usage_format(f, "    --format FORMAT", "bytes");
+	fputs(
 	    "      --output-in-place    write through a symlink, FIFO or device at FILE\n"
 	    "      --as-root            under sudo, run CMD as root (default: the sudo user)\n" LABEL_HELP
 	    "  -q, --quiet              print only errors and failed checks\n"
@@ -84,7 +86,7 @@ static void usage(FILE *f)
 	    "\n"
 	    "SIZE takes K, M, G or T (powers of 1024). With -- CMD, rampa-bpf exits with\n"
 	    "CMD's exit status unless a check fails. See rampa-bpf-mem(1).\n",
-	    RAMPA_MEM_FAULT_SAMPLE, "256K", RAMPA_MEM_MAX_BLOCKS);
+	    f);
 }
 
 /* "512M", "2G", "100K", "4096": bytes; -1 if not a size. end: where the

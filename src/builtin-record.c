@@ -11,6 +11,7 @@
 #include "labels.h"
 #include "report.h"
 #include "session.h"
+#include "output.h"
 #include "util.h"
 
 static void usage(FILE *f)
@@ -33,30 +34,28 @@ static void usage(FILE *f)
 	    "  -a, --all                profile every process on the machine\n"
 	    "  -d, --duration TIME      stop after TIME (e.g. 30, 30s, 500ms, 2m), a deadline:\n"
 	    "                           a CMD still running then is stopped (SIGTERM);\n"
-	    "                           default: until Ctrl-C or the targets exit\n"
-	    "  -m, --mode MODE          cpu: on-CPU samples, counts are samples (default)\n"
-	    "                           wall: on-CPU and off-CPU time, counts are microseconds\n"
-	    "                           offcpu: time blocked off-CPU only, in microseconds\n"
-	    "                           gil: on-CPU samples of threads holding the GIL\n"
+	    "                           default: until Ctrl-C or the targets exit\n");
+	profile__usage_modes(f, "-m, --mode MODE", "cpu");
+	fprintf(
+	    f,
 	    "  -F, --frequency HZ       samples per second per CPU (1-%d, default %d)\n"
 	    "  -T, --per-thread         put 'NAME-TID' under the process root frame: the\n"
 	    "                           thread's latest name (threading's, else the OS's)\n"
-	    "  -o, --output FILE        where to write the profile (default rampa-PID.folded)\n"
-	    "      --format FORMAT      folded, svg, speedscope, pprof, pstats or gecko (default:\n"
-	    "                           from the extension of FILE: .folded .svg\n"
-	    "                           .speedscope.json .pb.gz .pstats .gecko.json)\n"
-	    "      --output-in-place    write through a symlink, FIFO or device at FILE\n"
-	    "                           (refused by default)\n"
-	    "      --as-root            under sudo, run CMD as root (default: as the user\n"
-	    "                           who ran sudo)\n" SESSION_SLICE_HELP LABEL_HELP
-	    "  -q, --quiet              print only errors\n"
-	    "  -v, --verbose            print debugging details (libbpf, symbol loading)\n"
-	    "  -h, --help               show this help\n"
-	    "\n"
-	    "With -- CMD, CMD starts under the profiler (and its children are followed);\n"
-	    "rampa-bpf then exits with CMD's exit status. Needs root, or CAP_BPF and\n"
-	    "CAP_PERFMON. See rampa-bpf-record(1).\n",
+	    "  -o, --output FILE        where to write the profile (default rampa-PID.folded)\n",
 	    SESSION_MAX_HZ, SESSION_DEFAULT_HZ);
+	output__usage_format(f, "    --format FORMAT", NULL);
+	fputs("      --output-in-place    write through a symlink, FIFO or device at FILE\n"
+	      "                           (refused by default)\n"
+	      "      --as-root            under sudo, run CMD as root (default: as the user\n"
+	      "                           who ran sudo)\n" SESSION_SLICE_HELP LABEL_HELP
+	      "  -q, --quiet              print only errors\n"
+	      "  -v, --verbose            print debugging details (libbpf, symbol loading)\n"
+	      "  -h, --help               show this help\n"
+	      "\n"
+	      "With -- CMD, CMD starts under the profiler (and its children are followed);\n"
+	      "rampa-bpf then exits with CMD's exit status. Needs root, or CAP_BPF and\n"
+	      "CAP_PERFMON. See rampa-bpf-record(1).\n",
+	      f);
 }
 
 static int parse_args(struct session_opts *o, struct session_output *out, int argc, char **argv)

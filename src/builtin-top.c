@@ -26,6 +26,7 @@
 #include "report.h"
 #include "session.h"
 #include "u64map.h"
+#include "output.h"
 #include "util.h"
 
 #define TOP_DEFAULT_ROWS 20
@@ -87,24 +88,22 @@ struct top {
 
 static void usage(FILE *f)
 {
+	fprintf(f, "usage: rampa-bpf top [options] -p PID[,PID...]\n"
+		   "       rampa-bpf top [options] -a\n"
+		   "       rampa-bpf top [options] -- CMD [ARGS...]\n"
+		   "\n"
+		   "Show the heaviest functions of the targets (Python, native and kernel), by\n"
+		   "self (where the weight is: the leaf) and total (in the stack), refreshed\n"
+		   "every interval: the last interval, or the totals since the start. Full\n"
+		   "screen on a terminal, or one plain table per interval with --batch.\n"
+		   "\n"
+		   "options:\n"
+		   "  -p, --pid PID[,PID...]   these running processes, all their threads, and\n"
+		   "                           their descendants\n"
+		   "      --no-children        with -p: the given processes only\n"
+		   "  -a, --all                every process on the machine\n");
+	profile__usage_modes(f, "-m, --mode MODE", "cpu");
 	fprintf(f,
-		"usage: rampa-bpf top [options] -p PID[,PID...]\n"
-		"       rampa-bpf top [options] -a\n"
-		"       rampa-bpf top [options] -- CMD [ARGS...]\n"
-		"\n"
-		"Show the heaviest functions of the targets (Python, native and kernel), by\n"
-		"self (where the weight is: the leaf) and total (in the stack), refreshed\n"
-		"every interval: the last interval, or the totals since the start. Full\n"
-		"screen on a terminal, or one plain table per interval with --batch.\n"
-		"\n"
-		"options:\n"
-		"  -p, --pid PID[,PID...]   these running processes, all their threads, and\n"
-		"                           their descendants\n"
-		"      --no-children        with -p: the given processes only\n"
-		"  -a, --all                every process on the machine\n"
-		"  -m, --mode MODE          cpu: on-CPU samples (default); wall: on-CPU and\n"
-		"                           off-CPU time; offcpu: time blocked; gil: on-CPU\n"
-		"                           samples of threads holding the GIL\n"
 		"  -F, --frequency HZ       samples per second per CPU (1-%d, default %d)\n"
 		"  -i, --interval TIME      refresh every TIME (e.g. 1, 500ms; default 1 s)\n"
 		"  -d, --duration TIME      stop after TIME (e.g. 30, 2m); default: until q,\n"

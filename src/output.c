@@ -384,3 +384,29 @@ int output__write_file(const char *path, const struct profile *p, enum output_fo
 		p_err("cannot write output '%s': %s", path, strerror(errno));
 	return output__commit(&of, ok);
 }
+
+void output__usage_format(FILE *f, const char *opt, const char *unit)
+{
+	char text[512];
+	size_t len = 0;
+	int n = 0, last = -1;
+
+	for (int i = 0; i < OUTPUT_FORMAT_MAX; i++)
+		if (output__takes_unit((enum output_format)i, unit))
+			last = i;
+	for (int i = 0; i < OUTPUT_FORMAT_MAX; i++)
+		if (output__takes_unit((enum output_format)i, unit))
+			len += (size_t)snprintf(text + len, sizeof(text) - len, "%s%s",
+						!n++	    ? ""
+						: i == last ? " or "
+							    : ", ",
+						formats[i].name);
+	len += (size_t)snprintf(text + len, sizeof(text) - len,
+				" (default: from the extension of FILE: %s)",
+				output__exts_for_unit(unit));
+	for (int i = 0; i < OUTPUT_FORMAT_MAX; i++)
+		if (!output__takes_unit((enum output_format)i, unit))
+			len += (size_t)snprintf(text + len, sizeof(text) - len,
+						"; %s holds times, not %s", formats[i].name, unit);
+	help_option(f, opt, text);
+}

@@ -916,3 +916,20 @@ int profile__stack_process(const struct profile *p, const uint32_t *frames, uint
 		return 0;
 	return 1;
 }
+
+void profile__usage_modes(FILE *f, const char *opt, const char *def)
+{
+	char text[256];
+	bool first = true;
+
+	for (size_t i = 0; i < profile_nmodes; i++) {
+		const struct profile_mode *m = &profile_modes[i];
+
+		if (!m->record)
+			continue;
+		snprintf(text, sizeof(text), "%s: %s, counts are %s%s", m->name, m->words, m->unit,
+			 def && !strcmp(def, m->name) ? " (default)" : "");
+		help_option(f, first ? opt : NULL, text);
+		first = false;
+	}
+}

@@ -386,3 +386,17 @@ int mkdir_p(const char *dir, mode_t mode)
 	}
 	return mkdir(buf, mode) && errno != EEXIST ? -1 : 0;
 }
+
+void help_option(FILE *f, const char *opt, const char *text)
+{
+	char *copy = xstrdup(text), *w, *save = NULL;
+	size_t col = opt ? (size_t)fprintf(f, "  %-25s", opt) : (size_t)fprintf(f, "%27s", "");
+
+	for (w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		if (col > 27 && col + 1 + strlen(w) > 80)
+			col = (size_t)fprintf(f, "\n%27s", "") - 1;
+		col += (size_t)fprintf(f, "%s%s", col > 27 ? " " : "", w);
+	}
+	fputc('\n', f);
+	free(copy);
+}
