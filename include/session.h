@@ -68,8 +68,9 @@ struct session_opts {
 	 * (--slice); 0: none. Drains happen at each slice's end.
 	 */
 	double slice_sec;
-	/* Called when the engine first hears of a process (its first sample)
-	 * and after each of its execs, while it most likely lives: the agent
+	/* Called when the engine first hears of a process (its first sample),
+	 * after each of its execs, and when CPython is found in it later (a
+	 * libpython mapped after exec), while it most likely lives: the agent
 	 * reads what it is then, before a short process is gone. NULL: none.
 	 */
 	void (*on_process)(pid_t pid, void *ctx);
@@ -141,6 +142,11 @@ void session__drain(struct session *se);
 struct profile *session__swap_profile(struct session *se, struct profile *fresh);
 
 struct profile *session__profile(const struct session *se);
+
+/* Whether the engine found a CPython in pid (one it can walk, or not),
+ * as of its last look; false once pid exited and was let go.
+ */
+bool session__runs_python(const struct session *se, pid_t pid);
 
 /* Seconds between the window's start and its end (or now, while open). */
 double session__elapsed(const struct session *se);
