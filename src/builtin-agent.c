@@ -116,6 +116,7 @@ struct agent {
 	uint64_t written, written_bytes, write_errors;
 	uint64_t pruned, pruned_bytes, kept_bytes;
 	uint64_t pushed_bytes_total, skipped_samples, forgotten, procs_over;
+	uint64_t passed_over; /* processes with samples but no Python, not read */
 	bool store_failing;
 	double next_prune; /* wall clock */
 	size_t last_procs; /* processes in the last window */
@@ -176,6 +177,26 @@ static struct proc_info *proc_info(struct agent *ag, pid_t pid)
 		return NULL;
 	}
 	return pi;
+}
+
+/* Whether pid may run Python, cheaply: the engine found a CPython in it, or
+ * its executable is named python*. Most processes of a machine run none:
+ * they are not read further (--all-processes reads them all).
+ */
+static bool maybe_python(struct agent *ag, pid_t pid)
+{
+	char path[64], exe[PATH_MAX], *base;
+	ssize_t n;
+
+	if (ag->o.all_processes || (ag->se && session__runs_python(ag->se, pid)))
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return false;
+	exe[n] = 0;
+	base = strrchr(exe, '/');
+	return !strncmp(base ? base + 1 : exe, "python", 6);
 }
 
 static bool proc_gone(const struct u64map_slot *e, void *ctx)
@@ -267,10 +288,15 @@ static bool has_python_frame(const struct profile *w, const uint32_t *fr, uint32
 static int group_of(struct agent *ag, struct group **gs, size_t *ng, size_t *cap, pid_t pid,
 		    bool has_py, const struct profile *w, size_t first)
 {
-	struct proc_info *pi = proc_info(ag, pid), gone = { 0 };
+	struct proc_info *pi, gone = { 0 };
 	char service[128];
 	size_t i;
 
+	if (!has_py && !u64map_find(&ag->procs, (uint32_t)pid) && !maybe_python(ag, pid)) {
+		ag->passed_over++;
+		return -1;
+	}
+	pi = proc_info(ag, pid);
 	if (!pi) {
 		uint32_t n;
 		uint64_t wt;
@@ -283,7 +309,7 @@ static int group_of(struct agent *ag, struct group **gs, size_t *ng, size_t *cap
 	}
 	if (!pi->matched || !(ag->o.all_processes || pi->python || has_py))
 		return -1;
-	store__safe_name(pi->service, service, sizeof(service));
+	snprintf(service, sizeof(service), "%s", pi->service);
 	for (i = 0; i < *ng; i++)
 		if (!strcmp((*gs)[i].service, service))
 			break;
@@ -396,8 +422,11 @@ static void emit_window(struct agent *ag, struct profile *w, double until)
 			    g->mixed_container ? "" : g->container, profile__total(g->p), m->unit);
 		}
 		if (!ag->o.no_store) {
-			if (store__write_window(ag->o.store, g->service, mode, ag->from, until,
-						g->p, &bytes)) {
+			char safe[STORE_NAME_MAX];
+
+			store__safe_name(g->service, safe, sizeof(safe));
+			if (store__write_window(ag->o.store, safe, mode, ag->from, until, g->p,
+						&bytes)) {
 				ag->write_errors++;
 				ag->store_failing = true;
 			} else {
@@ -494,12 +523,13 @@ static void write_status(struct agent *ag, const char *state)
 	fprintf(
 	    f,
 	    "samples left out (no process frame, not Python, not matched): %" PRIu64 "\n"
+	    "processes without Python passed over: %" PRIu64 "\n"
 	    "processes in the last window: %zu\nprocesses known: %zu (forgotten at exit: %" PRIu64
 	    ", over the limit of %d: %" PRIu64
 	    ")\nagent cpu: %.2f s in %.0f s (%.3f%% of one core)\nagent rss: %ld kB (peak %ld "
 	    "kB)\nprofiled in the last window:\n%s",
-	    ag->skipped_samples, ag->last_procs, ag->procs.n, ag->forgotten, AGENT_MAX_PROCS,
-	    ag->procs_over, cpu, up, up > 0 ? 100 * cpu / up : 0, rss, hwm,
+	    ag->skipped_samples, ag->passed_over, ag->last_procs, ag->procs.n, ag->forgotten,
+	    AGENT_MAX_PROCS, ag->procs_over, cpu, up, up > 0 ? 100 * cpu / up : 0, rss, hwm,
 	    ag->last_services[0] ? ag->last_services : "  (nothing)\n");
 	if (fclose(f) || rename(tmp, path))
 		p_debug("cannot write status file '%s': %s", path, strerror(errno));
@@ -585,7 +615,10 @@ static int start_push(struct agent *ag)
  */
 static void on_process(pid_t pid, void *ctx)
 {
-	proc_info(ctx, pid);
+	struct agent *ag = ctx;
+
+	if (maybe_python(ag, pid))
+		proc_info(ag, pid);
 }
 
 static struct session *new_session(struct agent *ag, int *err)
