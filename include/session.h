@@ -75,6 +75,10 @@ struct session_opts {
 	 */
 	void (*on_process)(pid_t pid, void *ctx);
 	void *on_process_ctx;
+	/* Longest wait of session__poll() for events, seconds; 0: 0.1. A
+	 * command polling several sessions in turn gives each its share.
+	 */
+	double poll_sec;
 };
 
 #define SESSION_DEFAULT_SLICE_SEC 1.0
@@ -116,7 +120,7 @@ struct session *session__new(const struct session_opts *o, struct profile *prof)
  */
 int session__start(struct session *se);
 
-/* Wait for events up to 0.1 s and handle them. true when the run is over:
+/* Wait for events up to 0.1 s (opts.poll_sec) and handle them. true when the run is over:
  * the deadline, a signal, or no target left.
  */
 bool session__poll(struct session *se);

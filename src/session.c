@@ -716,7 +716,8 @@ static bool tree_alive(struct session *se)
 bool session__poll(struct session *se)
 {
 	/* -d counts from the instant every thread is accounted from. */
-	double start = se->start_ns / 1e9, now = now_sec(), wait = 0.1;
+	double start = se->start_ns / 1e9, now = now_sec(),
+	       wait = se->o.poll_sec > 0 ? se->o.poll_sec : 0.1;
 
 	if (stop_signal)
 		return true;
