@@ -79,6 +79,11 @@ struct session_opts {
 	 * command polling several sessions in turn gives each its share.
 	 */
 	double poll_sec;
+	/* A run without end (the agent): what is kept of a process goes at
+	 * the drain after its exit in every mode, gil-wait too (whose table
+	 * otherwise names exited threads at the end).
+	 */
+	bool continuous;
 };
 
 #define SESSION_DEFAULT_SLICE_SEC 1.0

@@ -639,6 +639,7 @@ static struct session *new_session(struct agent *ag, int mode, int *err)
 		.mode = mode,
 		/* The sessions take turns: each waits its share of 0.1 s. */
 		.poll_sec = 0.1 / ag->o.nmodes,
+		.continuous = true,
 		.hz = ag->o.hz,
 		.system_wide = true,
 		.per_process = true,

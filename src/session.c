@@ -339,8 +339,10 @@ void session__drain(struct session *se)
 		gilwait__names(se->gil, session_thread_name_of, se);
 	}
 	stacks__rename_threads(se->stacks);
-	/* gil-wait names threads of exited processes in its table at the end. */
-	if (!se->gil)
+	/* gil-wait names threads of exited processes in its table at the end;
+	 * a continuous run has no end table, and no end.
+	 */
+	if (!se->gil || se->o.continuous)
 		forget_exited(se);
 }
 
@@ -469,7 +471,7 @@ static void on_event(const struct capture_event *e, void *ctx)
 			memtrack__exited(se->mem, e->pid, t);
 		}
 		u64map_del(&se->tree, e->pid);
-		if (se->gil)
+		if (se->gil && !se->o.continuous)
 			break;
 		grow_array((void **)&se->exited, &se->exited_cap, se->nexited + 1,
 			   sizeof(*se->exited));
