@@ -201,7 +201,7 @@ test_expect_success 'configuration errors at start: exit 2, one line, before pro
 	grep -q "cannot read basic auth file" err &&
 	test_expect_code 2 "$RAMPA" agent --server ftp://x --store s6 2>err &&
 	grep -q "invalid --server" err &&
-	test_expect_code 2 "$RAMPA" agent --modes cpu,wall 2>err && grep -q "one mode per agent" err &&
+	test_expect_code 2 "$RAMPA" agent --modes cpu,nope 2>err && grep -q "unknown mode .nope." err &&
 	test_expect_code 2 "$RAMPA" agent --match "(" 2>err && grep -q "invalid --match" err &&
 	echo "frequnecy 19" >bad.conf &&
 	test_expect_code 2 "$RAMPA" agent --config bad.conf 2>err && grep -q "bad.conf" err &&
