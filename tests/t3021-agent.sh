@@ -125,7 +125,7 @@ test_expect_success 'agent --status tells what was sent, stored, and the agent c
 	"$RAMPA" agent --status --store s1 >st && cat st &&
 	grep -q "^windows sent: [1-9]" st && grep -q "^windows dropped: 0" st &&
 	grep -Eq "^agent cpu: .*% of one core" st && grep -Eq "^agent rss: [0-9]+ kB" st &&
-	grep -q "^  split pid $SPLIT python 3" st && grep -q "is not running" st
+	grep -q "^  split cpu pid $SPLIT python 3" st && grep -q "is not running" st
 '
 
 test_expect_success 'server down for several windows, then back: all delivered, in order' '
