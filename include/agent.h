@@ -19,9 +19,12 @@
 #define AGENT_MAX_PROCS	      65536 /* cached process descriptions */
 #define AGENT_PRUNE_SEC	      60.0  /* seconds between retention passes */
 
+#define AGENT_MAX_MODES 5 /* cpu, wall, offcpu, gil, gil-wait */
+
 struct agent_opts {
 	unsigned int hz;
-	int mode;
+	int modes[AGENT_MAX_MODES]; /* enum session_mode, each once, in --modes order */
+	int nmodes;
 	double interval;
 	const char *match;
 	bool all_processes, no_store, status, quiet;

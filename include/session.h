@@ -80,8 +80,9 @@ struct session_opts {
 	double marker_min_sec;
 	/* Log each on-CPU sample's instant in the profile (gecko output). */
 	bool sample_times;
-	/* Called when the engine first hears of a process (its first sample)
-	 * and after each of its execs, while it most likely lives: the agent
+	/* Called when the engine first hears of a process (its first sample),
+	 * after each of its execs, and when CPython is found in it later (a
+	 * libpython mapped after exec), while it most likely lives: the agent
 	 * reads what it is then, before a short process is gone. NULL: none.
 	 */
 	void (*on_process)(pid_t pid, void *ctx);
@@ -90,6 +91,15 @@ struct session_opts {
 	 * the default of capture_maps[] (src/capture_maps.c).
 	 */
 	uint32_t map_entries[CMAP__MAX];
+	/* Longest wait of session__poll() for events, seconds; 0: 0.1. A
+	 * command polling several sessions in turn gives each its share.
+	 */
+	double poll_sec;
+	/* A run without end (the agent): what is kept of a process goes at
+	 * the drain after its exit in every mode, gil-wait too (whose table
+	 * otherwise names exited threads at the end).
+	 */
+	bool continuous;
 };
 
 #define SESSION_DEFAULT_SLICE_SEC 1.0
@@ -132,7 +142,7 @@ struct session *session__new(const struct session_opts *o, struct profile *prof)
  */
 int session__start(struct session *se);
 
-/* Wait for events up to 0.1 s and handle them. true when the run is over:
+/* Wait for events up to 0.1 s (opts.poll_sec) and handle them. true when the run is over:
  * the deadline, a signal, or no target left.
  */
 bool session__poll(struct session *se);
@@ -158,6 +168,11 @@ void session__drain(struct session *se);
 struct profile *session__swap_profile(struct session *se, struct profile *fresh);
 
 struct profile *session__profile(const struct session *se);
+
+/* Whether the engine found a CPython in pid (one it can walk, or not),
+ * as of its last look; false once pid exited and was let go.
+ */
+bool session__runs_python(const struct session *se, pid_t pid);
 
 /* Seconds between the window's start and its end (or now, while open). */
 double session__elapsed(const struct session *se);

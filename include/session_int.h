@@ -25,10 +25,13 @@
 /* A fall of a target's RSS at its end, sample to sample (see memcurve). */
 #define MEM_RSS_STEP_BYTES (64 * 1024)
 /* A process whose interpreter is not mapped yet (libpython loads after exec)
- * is looked at again this often, for this long.
+ * is looked at again this often while the dynamic loader may still be at
+ * work, then at doubling gaps, for this long in all: most processes run no
+ * Python, and a look reads their maps (the agent sees every process).
  */
-#define PY_RETRY_SEC	 0.02
-#define PY_RETRY_FOR_SEC 3.0
+#define PY_RETRY_SEC	  0.02
+#define PY_RETRY_FAST_SEC 0.2
+#define PY_RETRY_FOR_SEC  3.0
 /* How long CMD has to exit after SIGTERM when the profile ends first. */
 #define CHILD_STOP_GRACE_SEC 2.0
 /* Processes named in the summary, heaviest first. */
@@ -74,9 +77,11 @@ struct session {
 	struct unwind *unwind; /* CFI tables for the kernel's walker; NULL: frame pointers */
 	struct pending {
 		pid_t pid;
-		double first, next;
-	} * pending; /* processes to look at again for Python */
+		double first, next; /* first: the process's start, now_sec() clock */
+		uint64_t maps_sig;  /* its executable mappings at the last look */
+	} * pending;		    /* processes to look at again for Python */
 	size_t npending, pending_cap;
+	uint64_t execs_passed; /* -a: execs of processes not read then (no sample yet) */
 	uint64_t py_samples[PY_MAP_FULL + 1]; /* samples of Python processes by status */
 	uint64_t py_unnamed[PY_NAME__MAX];    /* on-CPU samples with one, by cause */
 	uint64_t py_unnamed_other;	      /* off-CPU and GIL-wait stacks with one */
@@ -178,7 +183,11 @@ bool session_forget_proc_name(struct session *se, pid_t pid);
 void session_free_proc_names(struct session *se);
 void session_inspect_all_processes(struct session *se);
 void session_pending_remove(struct session *se, pid_t pid);
-void session_inspect_python(struct session *se, pid_t pid, bool retry);
+/* Look for CPython in pid; with retry, again for a while when absent (its
+ * loader may not have mapped libpython yet): for PY_RETRY_FOR_SEC from its
+ * start, or from now when execed (it just called exec).
+ */
+void session_inspect_python(struct session *se, pid_t pid, bool retry, bool execed);
 void session_retry_pending(struct session *se);
 const char *session_describe_python(pid_t pid, void *ctx);
 

@@ -25,10 +25,18 @@
 /* Whether path is a store: a directory holding windows/. */
 bool store__is_store(const char *path);
 
-/* A service name as a path component: bytes other than [A-Za-z0-9_.-]
- * become '_', a leading '.' too, at most len - 1 bytes; "unknown" if empty.
+/* A service name as a path component, one to one: bytes other than
+ * [A-Za-z0-9_.-], a leading '.' and '%' itself become %XX (hex), so two
+ * names never share a directory and store__name_of() gives the name back.
+ * A name whose encoding passes STORE_NAME_KEEP bytes (or len - 1) keeps
+ * what fits, then "~" and a 64-bit hash of the whole name (FNV-1a): still
+ * its own, not reversible. "" is "%00". len: at least STORE_NAME_MAX.
  */
+#define STORE_NAME_KEEP 200
+#define STORE_NAME_MAX	256
 void store__safe_name(const char *name, char *buf, size_t len);
+/* A safe name back to the service's (%XX decoded; a hashed one as it is). */
+void store__name_of(const char *safe, char *buf, size_t len);
 
 /* Write p (a window from..until, wall-clock seconds since the epoch) of
  * service (already safe) into dir's windows, atomically. The bytes written

@@ -45,6 +45,12 @@ void symbolizer__free(struct symbolizer *sym);
 
 /* Read (again) the maps of pid: on first sight and after exec. */
 void symbolizer__refresh(struct symbolizer *sym, pid_t pid);
+struct proc_maps;
+/* pid's executable mappings as last read (the symbolizer's, valid until its
+ * next read of them), NULL when none were or pid is gone: the engine's other
+ * readers of maps take these, just read, rather than read them again.
+ */
+const struct proc_maps *symbolizer__maps(struct symbolizer *sym, pid_t pid);
 /* Drop what is known of pid (it exited): memory stays flat under churn. */
 void symbolizer__forget(struct symbolizer *sym, pid_t pid);
 /* Frame name of a user address. leaf is false for return addresses, which

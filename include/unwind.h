@@ -20,21 +20,29 @@
 #include "capture.h"
 
 struct capture;
+struct proc_maps;
 struct unwind;
 
 struct unwind_stats {
-	uint64_t procs;		/* processes given tables */
-	uint64_t files;		/* distinct files given tables */
-	uint64_t cached;	/* ... of them read from the disk cache */
-	uint64_t rows;		/* rows loaded (all tables, over the run) */
-	uint64_t build_ns;	/* time spent compiling tables */
-	uint64_t no_cfi;	/* files without usable .eh_frame: frame pointers only */
-	uint64_t rows_bad;	/* rows with a rule the walker cannot follow */
-	uint64_t evicted;	/* tables evicted to make room */
-	uint64_t not_loaded;	/* tables not loaded: no room even after eviction */
-	uint64_t maps_dropped;	/* executable mappings beyond RAMPA_UNWIND_MAPS */
-	uint64_t procs_dropped; /* processes not given tables: unwind_procs full */
+	uint64_t procs;		  /* processes given tables */
+	uint64_t files;		  /* distinct files given tables */
+	uint64_t cached;	  /* ... of them read from the disk cache */
+	uint64_t rows;		  /* rows loaded (all tables, over the run) */
+	uint64_t build_ns;	  /* time spent compiling tables */
+	uint64_t no_cfi;	  /* files without usable .eh_frame: frame pointers only */
+	uint64_t rows_bad;	  /* rows with a rule the walker cannot follow */
+	uint64_t evicted;	  /* tables evicted to make room */
+	uint64_t not_loaded;	  /* tables not loaded: no room even after eviction */
+	uint64_t maps_dropped;	  /* executable mappings beyond RAMPA_UNWIND_MAPS */
+	uint64_t procs_dropped;	  /* processes not given tables: unwind_procs full */
+	uint64_t files_forgotten; /* files' facts let go at UNWIND_FILES_MAX (read again) */
 };
+
+/* Files whose build id and segments are remembered (by device, inode, size
+ * and mtime), so that a process of a known program costs a stat() per
+ * mapping; past it all are let go.
+ */
+#define UNWIND_FILES_MAX 4096
 
 /* A table compiled from an ELF file's .eh_frame: rows sorted by pc, owned
  * by the caller (free()). Exposed for test-tool. 0, or -1 with *why set to
@@ -48,13 +56,14 @@ int unwind__compile_file(int fd, struct unwind_row **rows, size_t *nrows, size_t
  */
 struct unwind *unwind__new(struct capture *c);
 void unwind__free(struct unwind *u);
-/* (Re)read pid's executable mappings and give the kernel their tables,
+/* (Re)read pid's executable mappings (or take maps, read just now; NULL:
+ * read them) and give the kernel their tables,
  * compiling the files not seen before (with compile false: only tables in
  * memory or in the disk cache, which take a millisecond; the others are
  * left to a later call). 0, or -1 when pid's maps cannot be read (it
  * exited) or it cannot be given tables (counted).
  */
-int unwind__update(struct unwind *u, pid_t pid, bool compile);
+int unwind__update(struct unwind *u, pid_t pid, const struct proc_maps *maps, bool compile);
 /* pid exited: its mappings go, and the tables only it used become evictable. */
 void unwind__forget(struct unwind *u, pid_t pid);
 const struct unwind_stats *unwind__stats(const struct unwind *u);

@@ -136,7 +136,8 @@ static void defaults(struct agent_opts *o)
 {
 	*o = (struct agent_opts){
 		.hz = AGENT_DEFAULT_HZ,
-		.mode = MODE_CPU,
+		.modes = { MODE_CPU },
+		.nmodes = 1,
 		.interval = 10,
 		.store = STORE_DEFAULT_DIR,
 		.retention_age = AGENT_DEFAULT_AGE,
@@ -168,20 +169,39 @@ static int parse_opt(struct agent_opts *o, int opt, const char *arg, char **argv
 		}
 		o->hz = v;
 		return 0;
-	case OPT_MODES:
-		if (strchr(arg, ',')) {
-			p_err("--modes '%s': one mode per agent (the engine runs one mode per "
-			      "session; run one agent per mode)",
+	case OPT_MODES: {
+		char list[256], *save = NULL;
+
+		snprintf(list, sizeof(list), "%s", arg);
+		o->nmodes = 0;
+		for (char *name = strtok_r(list, ",", &save); name;
+		     name = strtok_r(NULL, ",", &save)) {
+			/* gil-wait is a command of its own, and a mode of the agent. */
+			m = !strcmp(name, "gil-wait") ? MODE_GILWAIT : session__mode_by_name(name);
+			if (m < 0) {
+				p_err(
+				    "unknown mode '%s' in --modes '%s' (use cpu, wall, offcpu, gil "
+				    "or gil-wait, comma-separated)",
+				    name, arg);
+				return EXIT_USAGE;
+			}
+			for (int i = 0; i < o->nmodes; i++) {
+				if (o->modes[i] == m) {
+					p_err("mode '%s' twice in --modes '%s' (give each once)",
+					      name, arg);
+					return EXIT_USAGE;
+				}
+			}
+			o->modes[o->nmodes++] = m;
+		}
+		if (!o->nmodes) {
+			p_err("empty --modes '%s' (use cpu, wall, offcpu, gil or gil-wait, "
+			      "comma-separated)",
 			      arg);
 			return EXIT_USAGE;
 		}
-		m = session__mode_by_name(arg);
-		if (m < 0) {
-			p_err("unknown mode '%s' (use cpu, wall, offcpu or gil)", arg);
-			return EXIT_USAGE;
-		}
-		o->mode = m;
 		return 0;
+	}
 	case 'i':
 		if (parse_time_span(arg, &o->interval) || o->interval < 0.1) {
 			p_err("invalid --upload-interval '%s' (give a time of 0.1 s or more, like "

@@ -54,9 +54,9 @@ static void usage(FILE *f)
 	    "                           or systemd unit matches REGEX (POSIX extended)\n"
 	    "      --all-processes      also processes that run no Python\n"
 	    "  -F, --frequency HZ       samples per second per CPU (1-%d, default %d)\n"
-	    "      --modes MODE         what to measure: cpu (default), wall, offcpu or gil;\n"
-	    "                           one mode per agent: the engine runs one mode per\n"
-	    "                           session (run one agent per mode for more)\n"
+	    "      --modes MODE[,MODE...]  what to measure: cpu (default), wall, offcpu, gil\n"
+	    "                           or gil-wait; a window per service and mode, pushed\n"
+	    "                           as SERVICE.MODE\n"
 	    "  -i, --upload-interval TIME  length of a window (default 10s; e.g. 1, 30s, 2m)\n"
 	    "      --store DIR          where windows, the push queue and the status file\n"
 	    "                           live (default %s)\n"
@@ -106,7 +106,8 @@ struct agent {
 	int argc;
 	regex_t re;
 	bool have_re;
-	struct session *se;
+	struct session *se[AGENT_MAX_MODES]; /* one per mode, as ag->o.modes */
+	int nse;
 	struct push *push;
 	struct u64map procs; /* pid -> struct proc_info * */
 	char hostname[256];
@@ -116,6 +117,7 @@ struct agent {
 	uint64_t written, written_bytes, write_errors;
 	uint64_t pruned, pruned_bytes, kept_bytes;
 	uint64_t pushed_bytes_total, skipped_samples, forgotten, procs_over;
+	uint64_t passed_over; /* processes with samples but no Python, not read */
 	bool store_failing;
 	double next_prune; /* wall clock */
 	size_t last_procs; /* processes in the last window */
@@ -178,6 +180,29 @@ static struct proc_info *proc_info(struct agent *ag, pid_t pid)
 	return pi;
 }
 
+/* Whether pid may run Python, cheaply: the engine found a CPython in it, or
+ * its executable is named python*. Most processes of a machine run none:
+ * they are not read further (--all-processes reads them all).
+ */
+static bool maybe_python(struct agent *ag, pid_t pid)
+{
+	char path[64], exe[PATH_MAX], *base;
+	ssize_t n;
+
+	if (ag->o.all_processes)
+		return true;
+	for (int i = 0; i < ag->nse; i++)
+		if (ag->se[i] && session__runs_python(ag->se[i], pid))
+			return true;
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return false;
+	exe[n] = 0;
+	base = strrchr(exe, '/');
+	return !strncmp(base ? base + 1 : exe, "python", 6);
+}
+
 static bool proc_gone(const struct u64map_slot *e, void *ctx)
 {
 	struct proc_info *pi = (struct proc_info *)(uintptr_t)e->val;
@@ -211,12 +236,13 @@ struct group {
 	bool mixed_container, mixed_pyver;
 };
 
-static void push_window(struct agent *ag, const struct group *g, struct profile *part, double until)
+static void push_window(struct agent *ag, const struct group *g, struct profile *part, double until,
+			int mode_id)
 {
 	char name[1024], svc[160], host[256], *esc, query[2048], *body = NULL;
 	size_t len = 0, n;
 	FILE *f = open_memstream(&body, &len);
-	const char *mode = session__mode_name(ag->o.mode);
+	const char *mode = session__mode_name(mode_id);
 
 	if (!f || pprof__write(f, part) || fclose(f)) {
 		p_err("push: cannot encode a window as pprof: %s", strerror(errno));
@@ -238,7 +264,7 @@ static void push_window(struct agent *ag, const struct group *g, struct profile 
 		 "name=%s&from=%lld&until=%lld&format=pprof&sampleRate=%u&spyName=rampa-bpf"
 		 "&units=%s&aggregationType=sum",
 		 esc, (long long)ag->from, (long long)(until + 0.999), ag->o.hz,
-		 profile_modes[ag->o.mode].sampled ? "samples" : "microseconds");
+		 profile_modes[mode_id].sampled ? "samples" : "microseconds");
 	curl_free(esc);
 	if (!push__enqueue(ag->push, query, body, len))
 		ag->pushed_bytes_total += len;
@@ -267,10 +293,15 @@ static bool has_python_frame(const struct profile *w, const uint32_t *fr, uint32
 static int group_of(struct agent *ag, struct group **gs, size_t *ng, size_t *cap, pid_t pid,
 		    bool has_py, const struct profile *w, size_t first)
 {
-	struct proc_info *pi = proc_info(ag, pid), gone = { 0 };
+	struct proc_info *pi, gone = { 0 };
 	char service[128];
 	size_t i;
 
+	if (!has_py && !u64map_find(&ag->procs, (uint32_t)pid) && !maybe_python(ag, pid)) {
+		ag->passed_over++;
+		return -1;
+	}
+	pi = proc_info(ag, pid);
 	if (!pi) {
 		uint32_t n;
 		uint64_t wt;
@@ -283,7 +314,7 @@ static int group_of(struct agent *ag, struct group **gs, size_t *ng, size_t *cap
 	}
 	if (!pi->matched || !(ag->o.all_processes || pi->python || has_py))
 		return -1;
-	store__safe_name(pi->service, service, sizeof(service));
+	snprintf(service, sizeof(service), "%s", pi->service);
 	for (i = 0; i < *ng; i++)
 		if (!strcmp((*gs)[i].service, service))
 			break;
@@ -307,11 +338,11 @@ static int group_of(struct agent *ag, struct group **gs, size_t *ng, size_t *cap
  * (process churn makes no more files), the pid in each stack's process
  * frame and in pprof's sample labels.
  */
-static void emit_window(struct agent *ag, struct profile *w, double until)
+static void emit_window(struct agent *ag, struct profile *w, double until, int mode_id)
 {
 	struct profile_meta *wm = profile__meta(w);
 	struct u64map pids = U64MAP_INIT;
-	const char *mode = session__mode_name(ag->o.mode);
+	const char *mode = session__mode_name(mode_id);
 	struct group *gs = NULL;
 	size_t ng = 0, cap = 0, used = 0, nprocs = 0;
 
@@ -363,14 +394,15 @@ static void emit_window(struct agent *ag, struct profile *w, double until)
 		profile__add(g->p, ids, n, weight);
 	}
 	u64map_free(&pids);
-	ag->last_services[0] = 0;
+	/* The status lists the services of every mode of the last cut. */
+	used = strlen(ag->last_services);
 	for (size_t i = 0; i < ng; i++) {
 		struct group *g = &gs[i];
 		struct profile_meta *m = profile__meta(g->p);
 		uint64_t bytes = 0;
 
 		m->mode = mode;
-		m->unit = session__mode_unit(ag->o.mode);
+		m->unit = session__mode_unit(mode_id);
 		m->hz = ag->o.hz;
 		m->duration_sec = until - ag->from;
 		m->window = "attach";
@@ -389,15 +421,18 @@ static void emit_window(struct agent *ag, struct profile *w, double until)
 				snprintf(pids_s, sizeof(pids_s), "pid %d", (int)g->pid);
 			used += snprintf(
 			    ag->last_services + used, sizeof(ag->last_services) - used,
-			    "  %s %s%s%s%s%s: %" PRIu64 " %s\n", g->service, pids_s,
+			    "  %s %s %s%s%s%s%s: %" PRIu64 " %s\n", g->service, mode, pids_s,
 			    g->pyver[0] && !g->mixed_pyver ? " python " : "",
 			    g->mixed_pyver ? "" : g->pyver,
 			    g->container[0] && !g->mixed_container ? " container " : "",
 			    g->mixed_container ? "" : g->container, profile__total(g->p), m->unit);
 		}
 		if (!ag->o.no_store) {
-			if (store__write_window(ag->o.store, g->service, mode, ag->from, until,
-						g->p, &bytes)) {
+			char safe[STORE_NAME_MAX];
+
+			store__safe_name(g->service, safe, sizeof(safe));
+			if (store__write_window(ag->o.store, safe, mode, ag->from, until, g->p,
+						&bytes)) {
 				ag->write_errors++;
 				ag->store_failing = true;
 			} else {
@@ -409,7 +444,7 @@ static void emit_window(struct agent *ag, struct profile *w, double until)
 			}
 		}
 		if (ag->push)
-			push_window(ag, g, g->p, until);
+			push_window(ag, g, g->p, until, mode_id);
 		profile__free(g->p);
 	}
 	free(gs);
@@ -449,8 +484,12 @@ static void write_status(struct agent *ag, const char *state)
 	struct rusage ru;
 	double cpu, up = wall_now() - ag->started;
 	long rss = 0, hwm = 0;
+	char modes[128] = "";
 	FILE *f;
 
+	for (int i = 0; i < ag->o.nmodes; i++)
+		snprintf(modes + strlen(modes), sizeof(modes) - strlen(modes), "%s%s", i ? "," : "",
+			 session__mode_name(ag->o.modes[i]));
 	getrusage(RUSAGE_SELF, &ru);
 	cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
 	      ru.ru_stime.tv_usec / 1e6;
@@ -478,8 +517,8 @@ static void write_status(struct agent *ag, const char *state)
 		"windows cut: %" PRIu64 "\nwindows written: %" PRIu64 " (%" PRIu64 " bytes)\n"
 		"store write errors: %" PRIu64 "\nwindows removed by retention: %" PRIu64
 		" (%" PRIu64 " bytes)\nstore size: %" PRIu64 " bytes\n",
-		state, (int)getpid(), t0, t1, session__mode_name(ag->o.mode), ag->o.hz,
-		ag->o.interval, ag->o.match ? ag->o.match : "(every Python process)",
+		state, (int)getpid(), t0, t1, modes, ag->o.hz, ag->o.interval,
+		ag->o.match ? ag->o.match : "(every Python process)",
 		ag->o.no_store ? "(none)" : ag->o.store,
 		ag->o.push.server ? ag->o.push.server : "(none)", ag->windows, ag->written,
 		ag->written_bytes, ag->write_errors, ag->pruned, ag->pruned_bytes, ag->kept_bytes);
@@ -494,12 +533,13 @@ static void write_status(struct agent *ag, const char *state)
 	fprintf(
 	    f,
 	    "samples left out (no process frame, not Python, not matched): %" PRIu64 "\n"
+	    "processes without Python passed over: %" PRIu64 "\n"
 	    "processes in the last window: %zu\nprocesses known: %zu (forgotten at exit: %" PRIu64
 	    ", over the limit of %d: %" PRIu64
 	    ")\nagent cpu: %.2f s in %.0f s (%.3f%% of one core)\nagent rss: %ld kB (peak %ld "
 	    "kB)\nprofiled in the last window:\n%s",
-	    ag->skipped_samples, ag->last_procs, ag->procs.n, ag->forgotten, AGENT_MAX_PROCS,
-	    ag->procs_over, cpu, up, up > 0 ? 100 * cpu / up : 0, rss, hwm,
+	    ag->skipped_samples, ag->passed_over, ag->last_procs, ag->procs.n, ag->forgotten,
+	    AGENT_MAX_PROCS, ag->procs_over, cpu, up, up > 0 ? 100 * cpu / up : 0, rss, hwm,
 	    ag->last_services[0] ? ag->last_services : "  (nothing)\n");
 	if (fclose(f) || rename(tmp, path))
 		p_debug("cannot write status file '%s': %s", path, strerror(errno));
@@ -585,15 +625,21 @@ static int start_push(struct agent *ag)
  */
 static void on_process(pid_t pid, void *ctx)
 {
-	proc_info(ctx, pid);
+	struct agent *ag = ctx;
+
+	if (maybe_python(ag, pid))
+		proc_info(ag, pid);
 }
 
-static struct session *new_session(struct agent *ag, int *err)
+static struct session *new_session(struct agent *ag, int mode, int *err)
 {
 	struct session_opts so = {
 		.on_process = on_process,
 		.on_process_ctx = ag,
-		.mode = ag->o.mode,
+		.mode = mode,
+		/* The sessions take turns: each waits its share of 0.1 s. */
+		.poll_sec = 0.1 / ag->o.nmodes,
+		.continuous = true,
 		.hz = ag->o.hz,
 		.system_wide = true,
 		.per_process = true,
@@ -612,15 +658,68 @@ static struct session *new_session(struct agent *ag, int *err)
 	return se;
 }
 
-static void end_session(struct agent *ag, struct session *se, bool print)
+/* A session per mode, each measuring the whole machine; 0, or -1 with *err
+ * (none left running).
+ */
+static int start_sessions(struct agent *ag, int *err)
 {
-	session__stop(se);
-	if (print)
-		session__print_summary(se);
-	ag->next_prune = 0; /* the store within its bounds at exit */
-	emit_window(ag, session__profile(se), wall_now());
-	profile__free(session__profile(se));
-	session__free(se);
+	for (int i = 0; i < ag->o.nmodes; i++) {
+		ag->se[i] = new_session(ag, ag->o.modes[i], err);
+		if (!ag->se[i]) {
+			for (int k = 0; k < i; k++) {
+				session__stop(ag->se[k]);
+				profile__free(session__profile(ag->se[k]));
+				session__free(ag->se[k]);
+				ag->se[k] = NULL;
+			}
+			return -1;
+		}
+		ag->nse = i + 1;
+	}
+	return 0;
+}
+
+/* The open window of every mode written, then the sessions end. */
+static void end_sessions(struct agent *ag, bool print)
+{
+	double until = wall_now();
+
+	ag->last_services[0] = 0;
+	for (int i = 0; i < ag->nse; i++) {
+		struct session *se = ag->se[i];
+
+		session__stop(se);
+		if (print)
+			session__print_summary(se);
+		ag->next_prune = 0; /* the store within its bounds at exit */
+		emit_window(ag, session__profile(se), until, ag->o.modes[i]);
+		profile__free(session__profile(se));
+		session__free(se);
+		ag->se[i] = NULL;
+	}
+	ag->nse = 0;
+}
+
+/* Every --upload-interval: a window per mode, all ending at once. */
+static void cut_windows(struct agent *ag)
+{
+	double until = wall_now();
+
+	ag->last_services[0] = 0;
+	for (int i = 0; i < ag->nse; i++) {
+		struct profile *old;
+
+		session__drain(ag->se[i]);
+		old = session__swap_profile(ag->se[i], profile__new());
+		emit_window(ag, old, until, ag->o.modes[i]);
+		profile__free(old);
+	}
+	ag->from = until;
+}
+
+static bool same_modes(const struct agent_opts *a, const struct agent_opts *b)
+{
+	return a->nmodes == b->nmodes && !memcmp(a->modes, b->modes, a->nmodes * sizeof(*a->modes));
 }
 
 /* SIGHUP: the config file again. What needs a new session (rate, mode)
@@ -644,10 +743,9 @@ static void reload(struct agent *ag, char **keep, char ***cargs)
 		agent__config_free(nkeep, ncargs);
 		return;
 	}
-	restart = o.hz != ag->o.hz || o.mode != ag->o.mode;
-	if (restart) {
-		end_session(ag, ag->se, false);
-	}
+	restart = o.hz != ag->o.hz || !same_modes(&o, &ag->o);
+	if (restart)
+		end_sessions(ag, false);
 	push__free(ag->push);
 	ag->push = NULL;
 	agent__config_free(*keep, *cargs);
@@ -658,9 +756,9 @@ static void reload(struct agent *ag, char **keep, char ***cargs)
 		p_warn("SIGHUP: the new configuration has errors: %s",
 		       ag->have_re || !ag->o.match ? "pushing is off" : "--match is off");
 	if (restart) {
-		ag->se = new_session(ag, &err);
+		start_sessions(ag, &err);
 		ag->from = wall_now();
-		if (!ag->se) {
+		if (!ag->nse) {
 			p_err("SIGHUP: cannot profile with the new rate or mode; exiting");
 			return;
 		}
@@ -709,47 +807,42 @@ int cmd_agent(int argc, char **argv)
 	if (gethostname(ag.hostname, sizeof(ag.hostname) - 1))
 		snprintf(ag.hostname, sizeof(ag.hostname), "unknown");
 	ag.started = wall_now();
-	ag.se = new_session(&ag, &err);
+	start_sessions(&ag, &err);
 	/* The first window starts with sampling, not before the attach. */
 	ag.from = wall_now();
-	if (!ag.se) {
+	if (!ag.nse) {
 		ret = err == -EPERM || err == -EACCES || err == -EOPNOTSUPP ? EXIT_NOPERM
 									    : EXIT_ERROR;
 		goto out;
 	}
 	write_status(&ag, "running");
 	next_cut = now_sec() + ag.o.interval;
-	while (ag.se) {
-		if (session__poll(ag.se))
+	while (ag.nse) {
+		bool over = false;
+
+		for (int i = 0; i < ag.nse; i++)
+			over |= session__poll(ag.se[i]);
+		if (over)
 			break;
 		if (got_hup) {
 			got_hup = 0;
 			reload(&ag, &keep, &cargs);
-			if (!ag.se) {
+			if (!ag.nse) {
 				ret = EXIT_ERROR;
 				break;
 			}
 		}
 		if (now_sec() >= next_cut) {
-			double until = wall_now();
-			struct profile *old;
-
-			session__drain(ag.se);
-			old = session__swap_profile(ag.se, profile__new());
-			emit_window(&ag, old, until);
-			profile__free(old);
-			ag.from = until;
+			cut_windows(&ag);
 			next_cut += ag.o.interval;
 			if (next_cut < now_sec())
 				next_cut = now_sec() + ag.o.interval;
 			write_status(&ag, "running");
 		}
 	}
-	if (ag.se) {
-		/* SIGTERM, SIGINT: the open window is written before exit. */
-		end_session(&ag, ag.se, !ag.o.quiet);
-		ag.se = NULL;
-	}
+	/* SIGTERM, SIGINT: the open windows are written before exit. */
+	if (ag.nse)
+		end_sessions(&ag, !ag.o.quiet);
 	if (ag.push && !push__flush(ag.push, AGENT_FLUSH_TIMEOUT) && !ag.o.quiet) {
 		struct push_stats ps;
 

@@ -54,6 +54,7 @@ struct capture {
 	struct sample_key *keys;
 	__u64 *vals;
 	size_t keys_cap;
+	unsigned int empty_drains; /* in a row: the stack maps are cleared now and then */
 	struct py_stack *pystack, *holder_pystack; /* drain buffers */
 	struct user_stack *ustack;		   /* drain buffer */
 	struct unwind_row *rows;		   /* unwind_rows, mapped; NULL: not */
@@ -951,10 +952,15 @@ int capture__drain(struct capture *c, void (*cb)(const struct capture_sample *s,
 		}
 		cb(&s, ctx);
 	}
-	/* Also drops stacks whose count update failed, so the map never fills up. */
-	clear_map(sfd);
-	clear_map(pfd);
-	clear_map(bpf_map__fd(old ? c->skel->maps.ustacks1 : c->skel->maps.ustacks0));
+	/* Also drops stacks whose count update failed, so the map never fills up.
+	 * A walk over an empty map still visits every bucket: with no count
+	 * (an idle machine, a drain at an exec) the stacks wait for a later drain.
+	 */
+	if (n || ++c->empty_drains % 16 == 0) {
+		clear_map(sfd);
+		clear_map(pfd);
+		clear_map(bpf_map__fd(old ? c->skel->maps.ustacks1 : c->skel->maps.ustacks0));
+	}
 	return 0;
 }
 

@@ -47,7 +47,11 @@ struct proc_maps *proc_maps__parse_file(const char *fname)
 	maps = xcalloc(1, sizeof(*maps));
 	while (getline(&line, &linecap, f) > 0) {
 		struct map_entry e = {};
+		const char *perms = strchr(line, ' ');
 
+		/* Most lines map data: passed over before they are parsed. */
+		if (perms && strlen(perms) > 4 && perms[3] != 'x')
+			continue;
 		if (parse_line(line, &e))
 			continue;
 		if (!e.exec) {

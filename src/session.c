@@ -429,9 +429,26 @@ void session__drain(struct session *se)
 		gilwait__names(se->gil, session_thread_name_of, se);
 	}
 	stacks__rename_threads(se->stacks);
-	/* gil-wait names threads of exited processes in its table at the end. */
-	if (!se->gil)
+	/* gil-wait names threads of exited processes in its table at the end;
+	 * a continuous run has no end table, and no end.
+	 */
+	if (!se->gil || se->o.continuous)
 		forget_exited(se);
+}
+
+/* Whether pid's executable is named python* (python3.11, python3.13t...). */
+static bool exe_named_python(pid_t pid)
+{
+	char path[64], exe[PATH_MAX], *base;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return false;
+	exe[n] = 0;
+	base = strrchr(exe, '/');
+	return !strncmp(base ? base + 1 : exe, "python", 6);
 }
 
 static void on_code(const struct py_code_event *e, void *ctx)
@@ -466,17 +483,31 @@ static void on_event(const struct capture_event *e, void *ctx)
 		 */
 		unwinding = !se->child || e->pid != (__u32)se->child || se->child_execed;
 		if (unwinding)
-			unwind__update(se->unwind, e->pid, false);
+			unwind__update(se->unwind, e->pid, symbolizer__maps(se->sym, e->pid),
+				       false);
 		if (!python__checked(se->py, e->pid))
-			session_inspect_python(se, e->pid, true);
+			session_inspect_python(se, e->pid, true, false);
 		if (unwinding)
-			unwind__update(se->unwind, e->pid, true);
+			unwind__update(se->unwind, e->pid, symbolizer__maps(se->sym, e->pid), true);
 		if (se->o.on_process)
 			se->o.on_process(e->pid, se->o.on_process_ctx);
 		break;
 	case EVENT_EXEC:
-		/* Samples of the old image must resolve against the old maps. */
-		drain_samples(se);
+		/* Across the machine (-a, the agent), most execs are of programs
+		 * no sample saw and that run no Python: they are read at their
+		 * first sample, if any, not now.
+		 */
+		if (se->o.system_wide && !(mode_row(se)->attach & (MODE_GIL_WAIT | MODE_MEM_GROW)) &&
+		    !symbolizer__maps(se->sym, e->pid) && !python__checked(se->py, e->pid) &&
+		    !exe_named_python(e->pid)) {
+			se->execs_passed++;
+			break;
+		}
+		/* Samples of the old image must resolve against the old maps,
+		 * when they were read (else they are read now either way).
+		 */
+		if (symbolizer__maps(se->sym, e->pid))
+			drain_samples(se);
 		/* The old image's pages went with it. */
 		if (se->mem && se->child_execed)
 			memtrack__forget_process(se->mem, e->pid);
@@ -492,10 +523,10 @@ static void on_event(const struct capture_event *e, void *ctx)
 		 * shell execs python, which runs at once), so the new image's
 		 * names may be in already.
 		 */
-		unwind__update(se->unwind, e->pid, false);
+		unwind__update(se->unwind, e->pid, symbolizer__maps(se->sym, e->pid), false);
 		python__forget(se->py, e->pid);
-		session_inspect_python(se, e->pid, true);
-		unwind__update(se->unwind, e->pid, true);
+		session_inspect_python(se, e->pid, true, true);
+		unwind__update(se->unwind, e->pid, symbolizer__maps(se->sym, e->pid), true);
 		if (se->o.on_process)
 			se->o.on_process(e->pid, se->o.on_process_ctx);
 		break;
@@ -517,8 +548,16 @@ static void on_event(const struct capture_event *e, void *ctx)
 		}
 		break;
 	case EVENT_UNWIND_MISS:
-		/* A library mapped since its tables were made (dlopen). */
-		unwind__update(se->unwind, e->pid, true);
+		/* A library mapped since its tables were made (dlopen): perhaps a
+		 * libpython, after the looks at its start.
+		 */
+		symbolizer__refresh(se->sym, e->pid);
+		unwind__update(se->unwind, e->pid, symbolizer__maps(se->sym, e->pid), true);
+		if (!python__checked(se->py, e->pid)) {
+			session_inspect_python(se, e->pid, false, false);
+			if (python__checked(se->py, e->pid) && se->o.on_process)
+				se->o.on_process(e->pid, se->o.on_process_ctx);
+		}
 		break;
 	case EVENT_EXIT:
 		se->nexits++;
@@ -535,7 +574,7 @@ static void on_event(const struct capture_event *e, void *ctx)
 			capture__alloc_detach(se->cap, e->pid);
 			u64map_del(&se->mem_probed_exe, e->pid);
 		}
-		if (se->gil)
+		if (se->gil && !se->o.continuous)
 			break;
 		grow_array((void **)&se->exited, &se->exited_cap, se->nexited + 1,
 			   sizeof(*se->exited));
@@ -645,8 +684,8 @@ static int add_targets(struct session *se)
 		u64map_slot(&se->tree, (uint32_t)pid, NULL);
 		/* Before the first sample, so every sample can carry Python frames. */
 		symbolizer__refresh(se->sym, pid);
-		unwind__update(se->unwind, pid, true);
-		session_inspect_python(se, pid, false);
+		unwind__update(se->unwind, pid, symbolizer__maps(se->sym, pid), true);
+		session_inspect_python(se, pid, false, false);
 		if ((mode_row(se)->attach & MODE_GIL_WAIT) && !python__gil(se->py, pid))
 			p_warn("PID %d: %s", (int)pid,
 			       python__describe(se->py, pid)
@@ -796,7 +835,8 @@ static bool tree_alive(struct session *se)
 bool session__poll(struct session *se)
 {
 	/* -d counts from the instant every thread is accounted from. */
-	double start = se->start_ns / 1e9, now = now_sec(), wait = 0.1;
+	double start = se->start_ns / 1e9, now = now_sec(),
+	       wait = se->o.poll_sec > 0 ? se->o.poll_sec : 0.1;
 
 	if (stop_signal)
 		return true;
@@ -959,6 +999,11 @@ double session__elapsed(const struct session *se)
 struct profile *session__profile(const struct session *se)
 {
 	return se->prof;
+}
+
+bool session__runs_python(const struct session *se, pid_t pid)
+{
+	return python__checked(se->py, pid);
 }
 
 struct profile *session__swap_profile(struct session *se, struct profile *fresh)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <dirent.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "capture_api.h"
@@ -18,6 +19,7 @@
 #include "gilwait.h"
 #include "memtrack.h"
 #include "procfs.h"
+#include "procmaps.h"
 #include "profile.h"
 #include "progress.h"
 #include "python.h"
@@ -117,8 +119,8 @@ void session_add_descendants(struct session *se)
 		se->desc[se->ndesc++] = d[i];
 		u64map_slot(&se->tree, (uint32_t)d[i], NULL);
 		symbolizer__refresh(se->sym, d[i]);
-		unwind__update(se->unwind, d[i], true);
-		session_inspect_python(se, d[i], false);
+		unwind__update(se->unwind, d[i], symbolizer__maps(se->sym, d[i]), true);
+		session_inspect_python(se, d[i], false, false);
 		p_debug("following descendant %d of the targets", (int)d[i]);
 	}
 	free(d);
@@ -180,7 +182,7 @@ void session_inspect_all_processes(struct session *se)
 		if (pid <= 0 || pid == self)
 			continue;
 		symbolizer__refresh(se->sym, pid);
-		session_inspect_python(se, pid, false);
+		session_inspect_python(se, pid, false, false);
 	}
 	if (dir)
 		closedir(dir);
@@ -196,14 +198,39 @@ void session_pending_remove(struct session *se, pid_t pid)
 	}
 }
 
+/* Seconds since pid started (0 when unknown). */
+static double process_age(pid_t pid)
+{
+	uint64_t start = procfs__start_time(pid);
+	struct timespec ts;
+	double age;
+
+	if (!start || clock_gettime(CLOCK_BOOTTIME, &ts))
+		return 0;
+	age = ts.tv_sec + ts.tv_nsec / 1e9 - (double)(start - 1) / sysconf(_SC_CLK_TCK);
+	return age > 0 ? age : 0;
+}
+
+/* What a process's executable mappings are, in one number: a look again
+ * at the same ones finds no interpreter either.
+ */
+static uint64_t maps_signature(const struct proc_maps *maps)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; maps && i < maps->n; i++)
+		h = (h ^ maps->entries[i].start ^ maps->entries[i].inode << 17) * 0x100000001b3ull;
+	return maps ? h ^ maps->n : 0;
+}
+
 /* Look for CPython in pid; if absent, look again shortly: a libpython is
  * mapped by the dynamic loader after exec.
  */
-void session_inspect_python(struct session *se, pid_t pid, bool retry)
+void session_inspect_python(struct session *se, pid_t pid, bool retry, bool execed)
 {
 	struct py_proc proc;
 	char why[512];
-	double now = now_sec();
+	double now = now_sec(), age;
 
 	switch (python__inspect(se->py, se->sym, pid, &proc, why, sizeof(why))) {
 	case PYTHON_FOUND:
@@ -238,15 +265,28 @@ void session_inspect_python(struct session *se, pid_t pid, bool retry)
 		p_debug("PID %d: interpreter not set up yet, looking again", (int)pid);
 	for (size_t i = 0; i < se->npending; i++) {
 		if (se->pending[i].pid == pid) {
-			if (now - se->pending[i].first > PY_RETRY_FOR_SEC)
+			if (execed)
+				se->pending[i].first = now;
+			age = now - se->pending[i].first;
+
+			if (age > PY_RETRY_FOR_SEC)
 				session_pending_remove(se, pid);
 			else
-				se->pending[i].next = now + PY_RETRY_SEC;
+				se->pending[i].next =
+				    now + (age < PY_RETRY_FAST_SEC ? PY_RETRY_SEC : age);
 			return;
 		}
 	}
+	/* Counted from the process's start: one that ran for longer has been
+	 * through its loader (a later dlopen() comes as an unwind miss).
+	 */
+	age = execed ? 0 : process_age(pid);
+	if (age > PY_RETRY_FOR_SEC)
+		return;
 	grow_array((void **)&se->pending, &se->pending_cap, se->npending + 1, sizeof(*se->pending));
-	se->pending[se->npending++] = (struct pending){ pid, now, now + PY_RETRY_SEC };
+	se->pending[se->npending++] =
+	    (struct pending){ pid, now - age, now + PY_RETRY_SEC,
+			      maps_signature(symbolizer__maps(se->sym, pid)) };
 }
 
 void session_retry_pending(struct session *se)
@@ -256,9 +296,29 @@ void session_retry_pending(struct session *se)
 	for (ssize_t i = (ssize_t)se->npending - 1; i >= 0; i--) {
 		if ((size_t)i < se->npending && now >= se->pending[i].next) {
 			pid_t pid = se->pending[i].pid;
+			bool known = python__checked(se->py, pid);
+			uint64_t sig;
 
 			symbolizer__refresh(se->sym, pid);
-			session_inspect_python(se, pid, true);
+			sig = maps_signature(symbolizer__maps(se->sym, pid));
+			/* Nothing mapped since the last look: nothing new to find
+			 * (GIL modes look for the GIL, which comes later, too).
+			 */
+			if (sig == se->pending[i].maps_sig && !known) {
+				double age = now - se->pending[i].first;
+
+				if (age > PY_RETRY_FOR_SEC || !sig)
+					session_pending_remove(se, pid);
+				else
+					se->pending[i].next =
+					    now + (age < PY_RETRY_FAST_SEC ? PY_RETRY_SEC : age);
+				continue;
+			}
+			se->pending[i].maps_sig = sig;
+			session_inspect_python(se, pid, true, false);
+			/* An interpreter found late: the command hears of it. */
+			if (!known && python__checked(se->py, pid) && se->o.on_process)
+				se->o.on_process(pid, se->o.on_process_ctx);
 		}
 	}
 }

@@ -2,6 +2,7 @@
 /* The agent's local store: windows as collapsed-stack files (store.h). */
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,16 +28,53 @@ bool store__is_store(const char *path)
 
 void store__safe_name(const char *name, char *buf, size_t len)
 {
-	size_t n = 0;
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = 0, keep = len - 1 < STORE_NAME_KEEP ? len - 1 : STORE_NAME_KEEP;
+	uint64_t h = 0xcbf29ce484222325ull;
+	const char *c;
 
-	for (const char *c = name; *c && n + 1 < len; c++) {
-		bool ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-			  (*c >= '0' && *c <= '9') || *c == '_' || *c == '-' || (*c == '.' && n);
-		buf[n++] = ok ? *c : '_';
+	for (c = name; *c; c++) {
+		unsigned char u = (unsigned char)*c;
+		bool ok = (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') ||
+			  (u >= '0' && u <= '9') || u == '_' || u == '-' || (u == '.' && c != name);
+
+		if (n + (ok ? 1 : 3) > keep)
+			break;
+		if (ok) {
+			buf[n++] = (char)u;
+		} else {
+			buf[n++] = '%';
+			buf[n++] = hex[u >> 4];
+			buf[n++] = hex[u & 15];
+		}
 	}
 	buf[n] = 0;
-	if (!n)
-		snprintf(buf, len, "unknown");
+	if (*c) {
+		/* Too long for a file name: what fits, then the whole name's hash. */
+		for (c = name; *c; c++)
+			h = (h ^ (unsigned char)*c) * 0x100000001b3ull;
+		snprintf(buf + n, len - n, "~%016" PRIx64, h);
+	} else if (!*name) {
+		snprintf(buf, len, "%%00");
+	}
+}
+
+void store__name_of(const char *safe, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	for (const char *c = safe; *c && n + 1 < len; c++) {
+		unsigned int v;
+
+		if (*c == '%' && sscanf(c + 1, "%2X", &v) == 1 && c[1] && c[2]) {
+			if (v)
+				buf[n++] = (char)v;
+			c += 2;
+		} else {
+			buf[n++] = *c;
+		}
+	}
+	buf[n] = 0;
 }
 
 /* "20261129T214200.123Z" */
@@ -104,10 +142,10 @@ static size_t list_windows(const char *dir, const char *service, const char *mod
 	size_t n = 0, cap = 0;
 	DIR *d1, *d2, *d3;
 	struct dirent *e1, *e2, *e3;
-	char safe[256];
+	char safe[STORE_NAME_MAX];
 
-	/* Services are stored under their safe names ("svc-α" as "svc-__"):
-	 * the name asked for is looked up the same way.
+	/* Services are stored under their safe names ("svc-α" as
+	 * "svc-%CE%B1"): the name asked for is looked up the same way.
 	 */
 	if (service) {
 		store__safe_name(service, safe, sizeof(safe));
@@ -264,9 +302,13 @@ static void list_names(const char *path, char *buf, size_t len)
 	size_t n = 0;
 
 	buf[0] = 0;
-	while (d && (e = readdir(d)))
-		if (e->d_name[0] != '.' && n + strlen(e->d_name) + 3 < len)
-			n += snprintf(buf + n, len - n, "%s%s", n ? ", " : "", e->d_name);
+	while (d && (e = readdir(d))) {
+		char name[256];
+
+		store__name_of(e->d_name, name, sizeof(name));
+		if (e->d_name[0] != '.' && n + strlen(name) + 3 < len)
+			n += snprintf(buf + n, len - n, "%s%s", n ? ", " : "", name);
+	}
 	if (d)
 		closedir(d);
 	if (!n)
@@ -282,7 +324,7 @@ int store__read(const char *dir, const char *service, const char *mode, double f
 	int ret = 0;
 
 	if (service) {
-		char safe[256];
+		char safe[STORE_NAME_MAX];
 
 		store__safe_name(service, safe, sizeof(safe));
 		snprintf(path, sizeof(path), "%s/windows/%s", dir, safe);

@@ -505,6 +505,17 @@ void session__print_summary(struct session *se)
 			"  symbols       %" PRIu64 " file%s' symbol tables let go (mapped by no "
 			"live process; read again if mapped again)\n",
 			ss->files_dropped, ss->files_dropped == 1 ? "" : "s");
+	if (se->execs_passed)
+		fprintf(stderr,
+			"  execs         %" PRIu64
+			" execs of processes no sample had seen, not read "
+			"then (read at their first sample)\n",
+			se->execs_passed);
+	if (unwind__stats(se->unwind)->files_forgotten)
+		fprintf(stderr,
+			"  unwind files  %" PRIu64 " files' build ids and segments let go (past %d "
+			"known; read again if mapped again)\n",
+			unwind__stats(se->unwind)->files_forgotten, UNWIND_FILES_MAX);
 	fprintf(stderr, "  attach        %.0f ms from start to sampling\n",
 		1000 * (se->t_sampling - se->t_invoked));
 	/* Not losses: how native stacks were walked. */

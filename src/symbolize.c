@@ -236,6 +236,13 @@ void symbolizer__forget(struct symbolizer *sym, pid_t pid)
 	}
 }
 
+const struct proc_maps *symbolizer__maps(struct symbolizer *sym, pid_t pid)
+{
+	struct proc_entry *p = proc_get(sym, pid, false);
+
+	return p && !p->gone ? p->maps : NULL;
+}
+
 void symbolizer__refresh(struct symbolizer *sym, pid_t pid)
 {
 	struct proc_entry *p = proc_get(sym, pid, true);
@@ -282,6 +289,18 @@ static void add_debug_symbols(struct symbolizer *sym, struct elf_syms *es, pid_t
 	close(fd);
 }
 
+static struct elf_file *file_known(struct symbolizer *sym, const struct stat *st)
+{
+	unsigned int b = (unsigned int)(st->st_ino ^ st->st_dev) % FILE_BUCKETS;
+
+	for (struct elf_file *f = sym->files[b]; f; f = f->next)
+		if (f->dev == st->st_dev && f->ino == st->st_ino && f->size == st->st_size &&
+		    f->mtime.tv_sec == st->st_mtim.tv_sec &&
+		    f->mtime.tv_nsec == st->st_mtim.tv_nsec)
+			return f;
+	return NULL;
+}
+
 static struct elf_file *file_for_fd(struct symbolizer *sym, int fd, pid_t pid, const char *what)
 {
 	struct elf_file *f;
@@ -291,12 +310,10 @@ static struct elf_file *file_for_fd(struct symbolizer *sym, int fd, pid_t pid, c
 
 	if (fstat(fd, &st))
 		return NULL;
+	f = file_known(sym, &st);
+	if (f)
+		return f;
 	b = (unsigned int)(st.st_ino ^ st.st_dev) % FILE_BUCKETS;
-	for (f = sym->files[b]; f; f = f->next) {
-		if (f->dev == st.st_dev && f->ino == st.st_ino && f->size == st.st_size &&
-		    f->mtime.tv_sec == st.st_mtim.tv_sec && f->mtime.tv_nsec == st.st_mtim.tv_nsec)
-			return f;
-	}
 	f = xcalloc(1, sizeof(*f));
 	sym->nidle++; /* until a map entry takes it */
 	f->dev = st.st_dev;
@@ -351,9 +368,20 @@ static int open_mapped_fd(struct symbolizer *sym, pid_t pid, const struct map_en
 static struct elf_file *open_mapped_file(struct symbolizer *sym, pid_t pid,
 					 const struct map_entry *m)
 {
+	char path[PATH_MAX];
 	struct elf_file *f;
-	int fd = open_mapped_fd(sym, pid, m);
+	struct stat st;
+	int fd;
 
+	/* A file known already (a new process of a known program): a stat()
+	 * finds it, without opening it.
+	 */
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid, m->start,
+		 m->end);
+	if (!stat(path, &st) && S_ISREG(st.st_mode) && st.st_ino == m->inode &&
+	    (f = file_known(sym, &st)))
+		return f;
+	fd = open_mapped_fd(sym, pid, m);
 	if (fd < 0)
 		return NULL;
 	f = file_for_fd(sym, fd, pid, m->path);

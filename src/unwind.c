@@ -390,6 +390,24 @@ struct uproc {
 	size_t n, cap;
 };
 
+/* What a mapped file gives every process that maps it: its table's key and
+ * its loadable segments (for the load bias). Found again by a stat() of the
+ * mapping (device, inode, size, mtime): a new process of a known program
+ * costs no open and no ELF parsing.
+ */
+#define FILE_LOADS_MAX 16
+struct file_facts {
+	uint64_t dev, ino, size;
+	int64_t mtime_sec, mtime_nsec;
+	char key[96];
+	struct table *table; /* once found or made */
+	uint32_t nloads;
+	struct {
+		uint64_t offset, vaddr, filesz;
+	} loads[FILE_LOADS_MAX];
+	struct file_facts *next; /* same hash */
+};
+
 struct unwind {
 	struct capture *cap;
 	struct table **tables;
@@ -398,6 +416,8 @@ struct unwind {
 	size_t nfree_ids, free_ids_cap;
 	uint32_t next_id;
 	struct u64map procs; /* pid -> struct uproc * */
+	struct u64map facts; /* hash of device and inode -> struct file_facts * chain */
+	size_t nfacts;
 	uint64_t clock;
 	struct unwind_proc scratch;
 	struct unwind_stats stats;
@@ -422,6 +442,21 @@ static void uproc_free(struct uproc *p)
 	free(p);
 }
 
+static void facts_clear(struct unwind *u)
+{
+	for (size_t i = 0; i < u->facts.cap; i++) {
+		if (!u64map_used(&u->facts, i))
+			continue;
+		for (struct file_facts *f = (void *)(uintptr_t)u->facts.slots[i].val, *n; f;
+		     f = n) {
+			n = f->next;
+			free(f);
+		}
+	}
+	u64map_free(&u->facts);
+	u->nfacts = 0;
+}
+
 void unwind__free(struct unwind *u)
 {
 	if (!u)
@@ -430,6 +465,7 @@ void unwind__free(struct unwind *u)
 		if (u64map_used(&u->procs, i))
 			uproc_free((struct uproc *)(uintptr_t)u->procs.slots[i].val);
 	u64map_free(&u->procs);
+	facts_clear(u);
 	for (size_t i = 0; i < u->ntables; i++)
 		free(u->tables[i]);
 	free(u->tables);
@@ -638,98 +674,175 @@ static void table_load(struct unwind *u, struct table *t, int fd, const char *pa
 		(mono_ns() - t0) / 1e6);
 }
 
-/* The table of the file open on fd, compiled and loaded at first sight. */
-static struct table *table_for(struct unwind *u, int fd, const char *path, bool compile)
+/* key: the file's GNU build id, else its identity (st). */
+static void file_key(int fd, const struct stat *st, char *key, size_t len)
 {
-	char key[96];
-	struct stat st;
-	struct table *t;
 	Elf *elf;
 	const void *bid = NULL;
-	ssize_t len = -1;
+	ssize_t n = -1;
 
-	if (fstat(fd, &st))
-		return NULL;
 	elf_version(EV_CURRENT);
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (elf)
-		len = dwelf_elf_gnu_build_id(elf, &bid);
-	if (len > 0 && len <= 40) {
-		int k = snprintf(key, sizeof(key), "b:");
+		n = dwelf_elf_gnu_build_id(elf, &bid);
+	if (n > 0 && n <= 40) {
+		int k = snprintf(key, len, "b:");
 
-		for (ssize_t i = 0; i < len; i++)
-			k += snprintf(key + k, sizeof(key) - k, "%02x", ((const uint8_t *)bid)[i]);
+		for (ssize_t i = 0; i < n; i++)
+			k += snprintf(key + k, len - k, "%02x", ((const uint8_t *)bid)[i]);
 	} else {
-		snprintf(key, sizeof(key), "f:%ju:%ju:%jd:%jd.%ld", (uintmax_t)st.st_dev,
-			 (uintmax_t)st.st_ino, (intmax_t)st.st_size, (intmax_t)st.st_mtim.tv_sec,
-			 st.st_mtim.tv_nsec);
+		snprintf(key, len, "f:%ju:%ju:%jd:%jd.%ld", (uintmax_t)st->st_dev,
+			 (uintmax_t)st->st_ino, (intmax_t)st->st_size, (intmax_t)st->st_mtim.tv_sec,
+			 st->st_mtim.tv_nsec);
 	}
 	elf_end(elf);
-	t = table_find(u, key);
-	/* Not compiled now: only what the disk cache holds is taken. */
-	if (!t && !compile && !cache_has(key))
-		return NULL;
-	if (!t) {
-		t = xcalloc(1, sizeof(*t));
-		snprintf(t->key, sizeof(t->key), "%s", key);
-		t->id = RAMPA_UNWIND_NO_TABLE;
-		grow_array((void **)&u->tables, &u->tables_cap, u->ntables + 1, sizeof(*u->tables));
-		u->tables[u->ntables++] = t;
-		table_load(u, t, fd, path);
-	} else if (!t->loaded && t->n) {
-		/* Evicted: compile again. */
-		table_load(u, t, fd, path);
-	}
-	t->used = ++u->clock;
-	return t;
 }
 
-static int open_mapping(pid_t pid, const struct map_entry *m)
-{
-	char path[PATH_MAX];
-	struct stat st;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid, m->start,
-		 m->end);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0)
-		return fd;
-	if (m->deleted)
-		return -1;
-	snprintf(path, sizeof(path), "/proc/%d/root%s", (int)pid, m->path);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0 && (fstat(fd, &st) || st.st_ino != m->inode)) {
-		close(fd);
-		fd = -1;
-	}
-	return fd;
-}
-
-/* Link address of file offset pgoff: runtime = link + bias. */
-static bool mapping_bias(int fd, const struct map_entry *m, uint64_t *bias)
+/* f's loadable segments, from the file open on fd. */
+static void file_loads(int fd, struct file_facts *f)
 {
 	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	size_t nph;
-	bool ok = false;
 
 	if (!elf || elf_getphdrnum(elf, &nph))
 		goto out;
-	for (size_t i = 0; i < nph; i++) {
+	for (size_t i = 0; i < nph && f->nloads < FILE_LOADS_MAX; i++) {
 		GElf_Phdr ph;
 
 		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
 			continue;
-		/* The segment the mapping's file offset falls in. */
-		if (m->pgoff >= (ph.p_offset & ~0xfffull) && m->pgoff < ph.p_offset + ph.p_filesz) {
-			*bias = m->start - m->pgoff - (ph.p_vaddr - ph.p_offset);
-			ok = true;
-			break;
-		}
+		f->loads[f->nloads].offset = ph.p_offset;
+		f->loads[f->nloads].vaddr = ph.p_vaddr;
+		f->loads[f->nloads].filesz = ph.p_filesz;
+		f->nloads++;
 	}
 out:
 	elf_end(elf);
-	return ok;
+}
+
+/* Link address of the mapping's file offset: runtime = link + bias. */
+static bool mapping_bias(const struct file_facts *f, const struct map_entry *m, uint64_t *bias)
+{
+	for (uint32_t i = 0; i < f->nloads; i++) {
+		/* The segment the mapping's file offset falls in. */
+		if (m->pgoff >= (f->loads[i].offset & ~0xfffull) &&
+		    m->pgoff < f->loads[i].offset + f->loads[i].filesz) {
+			*bias = m->start - m->pgoff - (f->loads[i].vaddr - f->loads[i].offset);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The mapped file: map_files sees through deletion and replacement; the
+ * path under /proc/PID/root resolves inside containers and chroots. With
+ * fd NULL, only stat() it into st; else open it too. 0 or -1.
+ */
+static int find_mapping(pid_t pid, const struct map_entry *m, struct stat *st, int *fd)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid, m->start,
+		 m->end);
+	for (int i = 0; i < 2; i++) {
+		if (i == 1) {
+			if (m->deleted)
+				return -1;
+			snprintf(path, sizeof(path), "/proc/%d/root%s", (int)pid, m->path);
+		}
+		if (fd) {
+			*fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (*fd < 0)
+				continue;
+			if (!fstat(*fd, st) && st->st_ino == m->inode)
+				return 0;
+			close(*fd);
+			*fd = -1;
+		} else if (!stat(path, st) && st->st_ino == m->inode) {
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static uint64_t facts_hash(uint64_t dev, uint64_t ino)
+{
+	return (ino * 0x9e3779b97f4a7c15ull ^ dev) & ~(1ull << 63);
+}
+
+/* What is known of the file m maps, read at first sight; NULL when it
+ * cannot be reached (the process is gone, the file too).
+ */
+static struct file_facts *facts_for(struct unwind *u, pid_t pid, const struct map_entry *m)
+{
+	struct file_facts *f;
+	struct stat st;
+	uint64_t *head;
+	int fd;
+
+	if (find_mapping(pid, m, &st, NULL))
+		return NULL;
+	head = u64map_slot(&u->facts, facts_hash(st.st_dev, st.st_ino), NULL);
+	for (f = (void *)(uintptr_t)*head; f; f = f->next)
+		if (f->dev == st.st_dev && f->ino == st.st_ino && f->size == (uint64_t)st.st_size &&
+		    f->mtime_sec == st.st_mtim.tv_sec && f->mtime_nsec == st.st_mtim.tv_nsec)
+			return f;
+	if (find_mapping(pid, m, &st, &fd))
+		return NULL;
+	/* Bounded: past the limit all are let go (each is read again at its
+	 * next sight), counted.
+	 */
+	if (u->nfacts >= UNWIND_FILES_MAX) {
+		u->stats.files_forgotten += u->nfacts;
+		facts_clear(u);
+	}
+	f = xcalloc(1, sizeof(*f));
+	f->dev = st.st_dev;
+	f->ino = st.st_ino;
+	f->size = st.st_size;
+	f->mtime_sec = st.st_mtim.tv_sec;
+	f->mtime_nsec = st.st_mtim.tv_nsec;
+	file_key(fd, &st, f->key, sizeof(f->key));
+	file_loads(fd, f);
+	close(fd);
+	head = u64map_slot(&u->facts, facts_hash(st.st_dev, st.st_ino), NULL);
+	f->next = (void *)(uintptr_t)*head;
+	*head = (uint64_t)(uintptr_t)f;
+	u->nfacts++;
+	return f;
+}
+
+/* The table of the file f describes, compiled and loaded at first sight
+ * (opened again only then).
+ */
+static struct table *table_for(struct unwind *u, struct file_facts *f, pid_t pid,
+			       const struct map_entry *m, bool compile)
+{
+	struct table *t = f->table ? f->table : table_find(u, f->key);
+	struct stat st;
+	int fd = -1;
+
+	/* Not compiled now: only what the disk cache holds is taken. */
+	if (!t && !compile && !cache_has(f->key))
+		return NULL;
+	if (!t || (!t->loaded && t->n)) {
+		if (find_mapping(pid, m, &st, &fd))
+			return NULL;
+		if (!t) {
+			t = xcalloc(1, sizeof(*t));
+			snprintf(t->key, sizeof(t->key), "%s", f->key);
+			t->id = RAMPA_UNWIND_NO_TABLE;
+			grow_array((void **)&u->tables, &u->tables_cap, u->ntables + 1,
+				   sizeof(*u->tables));
+			u->tables[u->ntables++] = t;
+		}
+		/* New, or evicted: compiled (or read from the disk cache) again. */
+		table_load(u, t, fd, m->path);
+		close(fd);
+	}
+	f->table = t;
+	t->used = ++u->clock;
+	return t;
 }
 
 static void uproc_release(struct unwind *u, struct uproc *p)
@@ -740,9 +853,9 @@ static void uproc_release(struct unwind *u, struct uproc *p)
 	p->n = 0;
 }
 
-int unwind__update(struct unwind *u, pid_t pid, bool compile)
+int unwind__update(struct unwind *u, pid_t pid, const struct proc_maps *given, bool compile)
 {
-	struct proc_maps *maps;
+	struct proc_maps *maps = NULL;
 	struct unwind_proc *up;
 	struct uproc *p;
 	uint64_t *slot;
@@ -751,8 +864,9 @@ int unwind__update(struct unwind *u, pid_t pid, bool compile)
 
 	if (!u)
 		return 0;
-	maps = proc_maps__read(pid);
-	if (!maps)
+	if (!given)
+		given = maps = proc_maps__read(pid);
+	if (!given)
 		return -1;
 	slot = u64map_slot(&u->procs, (uint32_t)pid, &added);
 	if (added) {
@@ -773,12 +887,12 @@ int unwind__update(struct unwind *u, pid_t pid, bool compile)
 	p->cap = 0;
 	up = &u->scratch;
 	memset(up, 0, sizeof(*up));
-	for (size_t i = 0; i < maps->n; i++) {
-		const struct map_entry *m = &maps->entries[i];
+	for (size_t i = 0; i < given->n; i++) {
+		const struct map_entry *m = &given->entries[i];
 		struct unwind_map *um;
+		struct file_facts *f = NULL;
 		struct table *t = NULL;
 		uint64_t bias = 0;
-		int fd = -1;
 
 		if (!m->exec)
 			continue;
@@ -788,11 +902,9 @@ int unwind__update(struct unwind *u, pid_t pid, bool compile)
 		}
 		/* Anonymous code (JIT) and [vdso] have no file: frame pointers. */
 		if (m->path[0] && m->path[0] != '[')
-			fd = open_mapping(pid, m);
-		if (fd >= 0 && mapping_bias(fd, m, &bias))
-			t = table_for(u, fd, m->path, compile);
-		if (fd >= 0)
-			close(fd);
+			f = facts_for(u, pid, m);
+		if (f && mapping_bias(f, m, &bias))
+			t = table_for(u, f, pid, m, compile);
 		um = &up->maps[up->nmaps++];
 		um->start = m->start;
 		um->end = m->end;

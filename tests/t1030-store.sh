@@ -59,7 +59,29 @@ test_expect_success 'several modes in a store: --mode picks one' '
 	"$RAMPA" report -q st --service api --mode wall -o w.folded && [ "$(total w.folded)" = 9 ]
 '
 test_expect_success 'a service named beyond ASCII is found by the name it was given' '
-	win "svc-__" cpu 20260101T000000.000Z 20260101T000010.000Z 30 "python3;python3-30;f (a.py:1) 4" &&
+	win "svc-%CE%B1" cpu 20260101T000000.000Z 20260101T000010.000Z 30 "python3;python3-30;f (a.py:1) 4" &&
 	"$RAMPA" report -q st --service "svc-α" -o alpha.folded && [ "$(total alpha.folded)" = 4 ]
+'
+
+test_expect_success 'names that differ only beyond [A-Za-z0-9_.-] are stored apart, and named back' '
+	win "svc-%CE%B2" cpu 20260101T000000.000Z 20260101T000010.000Z 31 "python3;python3-31;g (b.py:1) 6" &&
+	win "svc_%CE%B1" cpu 20260101T000000.000Z 20260101T000010.000Z 32 "python3;python3-32;h (c.py:1) 8" &&
+	win "a%2Fb" cpu 20260101T000000.000Z 20260101T000010.000Z 33 "python3;python3-33;i (d.py:1) 9" &&
+	win "a_b" cpu 20260101T000000.000Z 20260101T000010.000Z 34 "python3;python3-34;j (e.py:1) 10" &&
+	"$RAMPA" report -q st --service "svc-β" -o beta.folded && [ "$(total beta.folded)" = 6 ] &&
+	"$RAMPA" report -q st --service "svc-α" -o alpha.folded && [ "$(total alpha.folded)" = 4 ] &&
+	"$RAMPA" report -q st --service "svc_α" -o alpha2.folded && [ "$(total alpha2.folded)" = 8 ] &&
+	"$RAMPA" report -q st --service "a/b" -o ab.folded && [ "$(total ab.folded)" = 9 ] &&
+	"$RAMPA" report -q st --service "a_b" -o ab2.folded && [ "$(total ab2.folded)" = 10 ] &&
+	test_expect_code 2 "$RAMPA" report st --service "svc-γ" 2>err &&
+	grep -q "svc-β" err && grep -q "a/b" err
+'
+
+test_expect_success 'the agent stores a name beyond ASCII one to one (test-tool safe-name)' '
+	"$TEST_TOOL" safe-name "svc-α" >out && echo "svc-%CE%B1" >expect && test_cmp expect out &&
+	"$TEST_TOOL" safe-name ".hidden%" >out && echo "%2Ehidden%25" >expect && test_cmp expect out &&
+	long=$(printf "α%.0s" $(seq 120)) &&
+	"$TEST_TOOL" safe-name "$long" >out1 && "$TEST_TOOL" safe-name "${long}x" >out2 &&
+	! test_cmp out1 out2 && [ $(head -1 out1 | wc -c) -le 256 ] && head -1 out1 | grep -q "~"
 '
 test_done

@@ -125,7 +125,7 @@ test_expect_success 'agent --status tells what was sent, stored, and the agent c
 	"$RAMPA" agent --status --store s1 >st && cat st &&
 	grep -q "^windows sent: [1-9]" st && grep -q "^windows dropped: 0" st &&
 	grep -Eq "^agent cpu: .*% of one core" st && grep -Eq "^agent rss: [0-9]+ kB" st &&
-	grep -q "^  split pid $SPLIT python 3" st && grep -q "is not running" st
+	grep -q "^  split cpu pid $SPLIT python 3" st && grep -q "is not running" st
 '
 
 test_expect_success 'server down for several windows, then back: all delivered, in order' '
@@ -201,7 +201,7 @@ test_expect_success 'configuration errors at start: exit 2, one line, before pro
 	grep -q "cannot read basic auth file" err &&
 	test_expect_code 2 "$RAMPA" agent --server ftp://x --store s6 2>err &&
 	grep -q "invalid --server" err &&
-	test_expect_code 2 "$RAMPA" agent --modes cpu,wall 2>err && grep -q "one mode per agent" err &&
+	test_expect_code 2 "$RAMPA" agent --modes cpu,nope 2>err && grep -q "unknown mode .nope." err &&
 	test_expect_code 2 "$RAMPA" agent --match "(" 2>err && grep -q "invalid --match" err &&
 	echo "frequnecy 19" >bad.conf &&
 	test_expect_code 2 "$RAMPA" agent --config bad.conf 2>err && grep -q "bad.conf" err &&

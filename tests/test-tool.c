@@ -23,6 +23,7 @@
 #include "pythreads.h"
 #include "capture_api.h"
 #include "stacks.h"
+#include "store.h"
 #include "symbolize.h"
 #include "u64map.h"
 #include "utf8.h"
@@ -923,6 +924,22 @@ static int cmd_timeline(int argc, char **argv)
 	return 0;
 }
 
+/* safe-name NAME: the store's directory name for service NAME, then that
+ * name read back (a second line, when it differs from NAME).
+ */
+static int cmd_safe_name(int argc, char **argv)
+{
+	char safe[STORE_NAME_MAX], back[STORE_NAME_MAX];
+
+	(void)argc;
+	store__safe_name(argv[0], safe, sizeof(safe));
+	store__name_of(safe, back, sizeof(back));
+	printf("%s\n", safe);
+	if (strcmp(back, argv[0]))
+		printf("%s\n", back);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -951,6 +968,7 @@ static const struct {
 	{ "u64map", cmd_u64map, 2 },
 	{ "frame-rename", cmd_frame_rename, 0 },
 	{ "timeline", cmd_timeline, 3 },
+	{ "safe-name", cmd_safe_name, 1 },
 };
 
 int main(int argc, char **argv)
@@ -968,6 +986,6 @@ int main(int argc, char **argv)
 	fprintf(stderr,
 		"usage: test-tool maps|elf|elf-find|ksym|symbolize|folded|folded-read|maxrss|utf8|"
 		"json-string|write-all-formats|thread-names|py-decode|py-names|py-line|layouts|"
-		"frame-parse|stacks|u64map|frame-rename|timeline ARGS\n");
+		"frame-parse|stacks|u64map|frame-rename|timeline|safe-name ARGS\n");
 	return 2;
 }

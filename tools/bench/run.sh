@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make bench: every benchmark, one after the other, as markdown on stdout
 # (the numbers in docs/PERFORMANCE.md come from these scripts). Takes about
-# 15 minutes; run it on an otherwise idle machine.
+# 70 minutes; run it on an otherwise idle machine.
 set -euo pipefail
 cd "$(dirname "$0")"
 [ "$(id -u)" -eq 0 ] || { echo "bench: run as root (sudo make bench)" >&2; exit 1; }
@@ -17,6 +17,7 @@ echo "## record: start-up-heavy Python"; ./startup.sh 7 20; echo
 echo "## record: native stacks by CFI against frame pointers"; ./unwind.sh 5; echo
 echo "## record -a: memory under process churn"; ./churn.sh 180 15; echo
 echo "## agent: 20 Python processes, 19 Hz"; ./agent.sh 600 30; echo
+echo "## agent: 30-minute soak under process churn"; ./agent-soak.sh 1800 10; echo
 if [ -n "${FLAMEGRAPH_DIR:-}" ]; then
 	echo "## Formats: report and diff"; ./formats.sh
 else
