@@ -497,7 +497,8 @@ static void on_event(const struct capture_event *e, void *ctx)
 		 * no sample saw and that run no Python: they are read at their
 		 * first sample, if any, not now.
 		 */
-		if (se->o.system_wide && !(mode_row(se)->attach & (MODE_GIL_WAIT | MODE_MEM_GROW)) &&
+		if (se->o.system_wide &&
+		    !(mode_row(se)->attach & (MODE_GIL_WAIT | MODE_MEM_GROW)) &&
 		    !symbolizer__maps(se->sym, e->pid) && !python__checked(se->py, e->pid) &&
 		    !exe_named_python(e->pid)) {
 			se->execs_passed++;
