@@ -29,7 +29,11 @@ const volatile __u32 offcpu_kinds = 0;	      /* 1 << KIND_OFFCPU_*: what to meas
 const volatile bool gil_enabled = false;      /* measure GIL waits */
 const volatile bool gil_holders_only = false; /* keep samples of GIL holders only */
 const volatile __u64 interval_min_ns = 0;     /* intervals sent from this long; 0: none */
-const volatile bool sample_times = false;     /* send each on-CPU sample's instant */
+/* The timeline's slice (ns; 0: none), from begin_ns: an off-CPU interval
+ * across a slice's end is sent whole for userspace to split.
+ */
+const volatile __u64 slice_ns = 0;
+const volatile bool sample_times = false; /* send each on-CPU sample's instant */
 
 /* Written by the loader at run time through the mmaped .bss: which buffer set
  * the programs fill.
@@ -211,24 +215,34 @@ static __always_inline void count_sample(__u32 buf, struct sample_key *key, __u6
 	}
 }
 
-/* An interval that ended, for markers: sent when long enough, counted when
- * the ring is full.
+/* An interval that ended, [start, end): sent to userspace when a marker needs
+ * it (long enough) or, with may_split, when it spans a time slice's end:
+ * counted as a whole in the drain's slice it would put its time where it
+ * ended. True when the event carries the weight (the caller counts nothing);
+ * false when the caller counts it (also when the ring is full: counted).
  */
-static __always_inline void emit_interval(__u64 start, __u64 end, const struct sample_key *key)
+static __always_inline bool emit_interval(__u64 start, __u64 end, const struct sample_key *key,
+					  bool may_split)
 {
+	bool mark = interval_min_ns && end - start >= interval_min_ns;
+	bool split = may_split && slice_ns && begin_ns && start >= begin_ns && end > start &&
+		     (start - begin_ns) / slice_ns != (end - 1 - begin_ns) / slice_ns;
 	struct interval_event *e;
 
-	if (!interval_min_ns || end - start < interval_min_ns)
-		return;
+	if (!mark && !split)
+		return false;
 	e = bpf_ringbuf_reserve(&intervals, sizeof(*e), 0);
 	if (!e) {
 		stat_inc(STAT_INTERVALS_LOST);
-		return;
+		return false;
 	}
 	e->start_ns = start;
 	e->end_ns = end;
+	e->flags = (mark ? INTERVAL_MARK : 0) | (split ? INTERVAL_UNCOUNTED : 0);
+	e->pad = 0;
 	e->key = *key;
 	bpf_ringbuf_submit(e, 0);
+	return split;
 }
 
 /* The event families, each in its own file over the maps and helpers above. */

@@ -181,7 +181,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	w->last_exit = now;
 	count_sample(active_buf & 1, &w->key, delta);
 	if (delta)
-		emit_interval(w->ts, now, &w->key);
+		emit_interval(w->ts, now, &w->key, false);
 	w->ts = 0;
 	t = bpf_map_lookup_elem(&gil_threads, &tid);
 	if (t) {

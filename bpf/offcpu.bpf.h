@@ -242,8 +242,8 @@ int on_sched_switch(__u64 *ctx)
 	if (now > st->ts) {
 		struct sample_key key = st->key;
 
-		count_sample(active_buf & 1, &key, now - st->ts);
-		emit_interval(st->ts, now, &key);
+		if (!emit_interval(st->ts, now, &key, true))
+			count_sample(active_buf & 1, &key, now - st->ts);
 	}
 	st->ts = 0;
 	st->in_ts = now;

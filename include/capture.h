@@ -370,8 +370,14 @@ enum capture_event_type {
  * off-CPU maps.
  */
 #define RAMPA_INTERVAL_RING_BYTES (512 * 1024)
+/* interval_event.flags */
+#define INTERVAL_MARK	   1u /* as long as a marker needs (interval_min_ns) */
+#define INTERVAL_UNCOUNTED 2u /* across a time slice's end: its weight is only here */
+
 struct interval_event {
 	__u64 start_ns, end_ns; /* CLOCK_MONOTONIC; start_ns is the window's start at the latest */
+	__u32 flags;		/* INTERVAL_* */
+	__u32 pad;
 	struct sample_key key;
 };
 

@@ -58,15 +58,22 @@ struct capture_opts {
 	 * that names it by e->id is handed to capture__drain's callback.
 	 */
 	void (*on_code)(const struct py_code_event *e, void *ctx);
-	/* An off-CPU interval or GIL wait of interval_min_ns (ns) or more that
-	 * ended, from start_ns (the window's start at the latest) to end_ns
-	 * (CLOCK_MONOTONIC), its stacks in s (s->count: its length in ns), as
-	 * capture__poll finds them; NULL: none sent. Besides the counts, which
-	 * have every interval.
+	/* An off-CPU interval or GIL wait that ended, from start_ns (the
+	 * window's start at the latest) to end_ns (CLOCK_MONOTONIC), its stacks
+	 * in s (s->count: its length in ns), as capture__poll finds them; NULL:
+	 * none sent. flags: INTERVAL_MARK when interval_min_ns (ns) long or
+	 * more, INTERVAL_UNCOUNTED (see slice_ns). Besides the counts, which
+	 * have every interval but the INTERVAL_UNCOUNTED ones.
 	 */
 	void (*on_interval)(const struct capture_sample *s, __u64 start_ns, __u64 end_ns,
-			    void *ctx);
+			    unsigned int flags, void *ctx);
 	__u64 interval_min_ns;
+	/* With on_interval: the timeline's slice (ns; 0: none). An off-CPU
+	 * interval across a slice's end comes to on_interval with flags
+	 * INTERVAL_UNCOUNTED, its weight left out of the counts, for the
+	 * caller to split between the slices.
+	 */
+	__u64 slice_ns;
 	/* Log each on-CPU sample's instant (capture_sample.times). */
 	bool sample_times;
 	void *ctx; /* for on_event, on_code and on_interval */

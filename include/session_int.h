@@ -137,9 +137,11 @@ struct session {
 	/* The timeline: what a drain brings is stamped with the slice the
 	 * previous drain happened in (drains come at every slice's end);
 	 * intervals still open at the end, whose start is known, are split over
-	 * the slices they cover (flush_end_ns set while they come).
+	 * the slices they cover (flush_end_ns set while they come), as are
+	 * intervals the kernel sends across a slice's end (split_end_ns: the
+	 * end of the interval being split).
 	 */
-	uint64_t last_drain_ns, flush_end_ns;
+	uint64_t last_drain_ns, flush_end_ns, split_end_ns;
 	uint32_t stamp;
 	uint64_t markers_dropped; /* markers past PROFILE_MAX_MARKERS, every profile */
 };

@@ -217,7 +217,7 @@ static int handle_interval(void *ctx, void *data, size_t size)
 	start = e->start_ns < c->begin_ns ? c->begin_ns : e->start_ns;
 	ring_buffer__consume(c->code_rb);
 	fill_sample(c, &e->key, e->end_ns - start, -1, -1, &s, ustack, kstack);
-	c->opts.on_interval(&s, start, e->end_ns, c->opts.ctx);
+	c->opts.on_interval(&s, start, e->end_ns, e->flags, c->opts.ctx);
 	return 0;
 }
 
@@ -340,6 +340,7 @@ int capture__open(struct capture **out, const struct capture_opts *opts)
 	c->skel->rodata->gil_enabled = opts->gil;
 	c->skel->rodata->gil_holders_only = opts->gil_holders;
 	c->skel->rodata->interval_min_ns = opts->on_interval ? opts->interval_min_ns : 0;
+	c->skel->rodata->slice_ns = opts->on_interval ? opts->slice_ns : 0;
 	c->skel->rodata->sample_times = opts->sample_times;
 	/* Always: it keeps the CPU time of exited threads (cheap, exits only). */
 	bpf_program__set_autoload(c->skel->progs.on_sched_process_exit, true);

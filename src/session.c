@@ -100,13 +100,14 @@ static uint32_t slice_of(const struct session *se, uint64_t ns)
 	return se->o.slice_sec > 0 ? (uint32_t)(sec / se->o.slice_sec) : 0;
 }
 
-/* An interval open until flush_end_ns, ns long: its weight over the slices
- * it covers, in proportion, the parts adding up to weight.
+/* An interval that ended at split_end_ns (an interval still open at the
+ * end, or one the kernel sent across a slice's end), ns long: its weight
+ * over the slices it covers, in proportion, the parts adding up to weight.
  */
 static void add_split(struct session *se, const uint32_t *frames, uint32_t n, uint64_t weight,
 		      uint64_t ns)
 {
-	uint64_t end = se->flush_end_ns, begin = end > ns ? end - ns : 0, done = 0;
+	uint64_t end = se->split_end_ns, begin = end > ns ? end - ns : 0, done = 0;
 	uint64_t width = (uint64_t)(se->o.slice_sec * 1e9);
 	uint32_t first = slice_of(se, begin), last = slice_of(se, end ? end - 1 : 0);
 
@@ -169,7 +170,7 @@ static void on_sample(const struct capture_sample *s, void *ctx)
 	if (se->flush_end_ns && s->kind != KIND_CPU)
 		add_marker(se, s, se->flush_end_ns > s->count ? se->flush_end_ns - s->count : 0,
 			   se->flush_end_ns);
-	if (se->flush_end_ns && s->kind != KIND_CPU && se->o.slice_sec > 0) {
+	if (se->split_end_ns && s->kind != KIND_CPU && se->o.slice_sec > 0) {
 		add_split(se, frames, n, weight, s->count);
 	} else {
 		size_t at = profile__add_at(se->prof, frames, n, weight, se->stamp);
@@ -233,9 +234,22 @@ static void add_marker(struct session *se, const struct capture_sample *s, uint6
 		se->markers_dropped++;
 }
 
-static void on_interval(const struct capture_sample *s, __u64 start_ns, __u64 end_ns, void *ctx)
+static void on_interval(const struct capture_sample *s, __u64 start_ns, __u64 end_ns,
+			unsigned int flags, void *ctx)
 {
-	add_marker(ctx, s, start_ns, end_ns);
+	struct session *se = ctx;
+
+	if ((flags & INTERVAL_MARK) && se->o.marker_min_sec > 0)
+		add_marker(se, s, start_ns, end_ns);
+	/* Across a slice's end: not in the counts, its time goes to the
+	 * slices it covers (counted in the drain, it would all go to the
+	 * slice where it ended).
+	 */
+	if (flags & INTERVAL_UNCOUNTED) {
+		se->split_end_ns = end_ns;
+		on_sample(s, se);
+		se->split_end_ns = se->flush_end_ns;
+	}
 }
 
 /* An interval still open, into the caller's profile (se->open_into). */
@@ -639,6 +653,8 @@ static void progress(struct session *se)
 static void capture_opts_for(const struct session *se, struct capture_opts *c)
 {
 	unsigned int a = mode_row(se)->attach;
+	/* Off-CPU intervals across a slice's end are split between slices. */
+	bool split = (a & MODE_OFFCPU_KINDS) && se->o.slice_sec > 0;
 
 	*c = (struct capture_opts){
 		.hz = se->o.hz,
@@ -655,8 +671,9 @@ static void capture_opts_for(const struct session *se, struct capture_opts *c)
 		.offcpu_kinds = a & MODE_OFFCPU_KINDS,
 		.on_event = on_event,
 		.on_code = on_code,
-		.on_interval = se->o.marker_min_sec > 0 ? on_interval : NULL,
+		.on_interval = se->o.marker_min_sec > 0 || split ? on_interval : NULL,
 		.interval_min_ns = (uint64_t)(se->o.marker_min_sec * 1e9),
+		.slice_ns = split ? (uint64_t)(se->o.slice_sec * 1e9) : 0,
 		.sample_times = se->o.sample_times,
 		.ctx = (void *)se,
 		.map_entries = se->o.map_entries,
@@ -974,11 +991,13 @@ void session__stop(struct session *se)
 	poll_queued(se);
 	session__drain(se);
 	se->flush_end_ns = se->end_ns;
+	se->split_end_ns = se->end_ns;
 	capture__offcpu_flush(se->cap, se->end_ns, on_sample, se);
 	/* What is still mapped of what the sampled faults brought in. */
 	if (se->mem)
 		memtrack__stacks(se->mem, session_mem_add_retained, se->prof);
 	se->flush_end_ns = 0;
+	se->split_end_ns = 0;
 	python__release_codes(se->py); /* every sample is in */
 	if (se->gil) {
 		capture__gil_threads(se->cap, session_gil_thread_stats, se);

@@ -261,7 +261,8 @@ static int fill_losses(struct session *se, const uint64_t *st, const struct symb
 	losses[nl++] =
 	    (struct loss){ "markers dropped: more than 65536 a profile", se->markers_dropped };
 	losses[nl++] =
-	    (struct loss){ "markers lost: interval ring buffer full", st[STAT_INTERVALS_LOST] };
+	    (struct loss){ "intervals for markers or slices lost: ring full (counted whole)",
+			   st[STAT_INTERVALS_LOST] };
 	{
 		uint64_t dropped, unmatched;
 

@@ -70,6 +70,19 @@ test_expect_success 'wall mode: a sleep open at the end is split over its slices
 		END { exit !(n >= 3 && !bad) }" sl
 '
 N="$TESTS_DIR/workloads/naps.py"
+# A nap that ends mid-run spans slices: its time goes to the slices it
+# covered, not all to the one where it ended (1-2 s and 2-3 s held nothing
+# and 3-4 s held 3 s before).
+test_expect_success 'wall: a 3.5 s nap is in each slice it covered, 1 s a slice' '
+	"$RAMPA" record -q --mode wall -o nap.folded -- $PY "$N" 1 3.5 2>err &&
+	for w in "1 2" "2 3"; do
+		set -- $w &&
+		"$RAMPA" report nap.folded --from $1 --to $2 -o "nap$1.folded" 2>/dev/null &&
+		t=$(total "nap$1.folded") && n=$(share "nap$1.folded" ";nap \\(") &&
+		echo "$1-$2 s: $t us, nap $n%" &&
+		awk -v t="$t" -v n="$n" "BEGIN { exit !(t > 900000 && t < 1100000 && n >= 95) }" || exit 1
+	done
+'
 test_expect_success SPEEDSCOPE 'wall -o x.gecko.json: the two naps are markers, as long as they were' '
 	"$RAMPA" record --mode wall -o naps.gecko.json -- $PY "$N" 2 0.6 2>err && cat err &&
 	grep -Eq "^  markers       [0-9]+ waits of 1 ms or more" err &&
