@@ -161,6 +161,19 @@ static int read_online_cpus(int **cpus)
 	return n;
 }
 
+/* For the handlers of capture__poll's ring buffers: after this event, stop
+ * (a negative return ends libbpf's loop; the event is consumed) once the
+ * poll's time is spent, leaving the rest queued for the next poll.
+ */
+static int poll_budget_spent(struct capture *c)
+{
+	if (c->poll_until_ns && mono_ns() >= c->poll_until_ns) {
+		c->poll_cut = true;
+		return -EAGAIN;
+	}
+	return 0;
+}
+
 /* Every code event written before a sample was counted is delivered before
  * the sample: samples name code by the ids these events carry.
  */
@@ -181,12 +194,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 		return 0;
 	if (c->opts.on_event)
 		c->opts.on_event(data, c->opts.ctx);
-	/* This event is consumed; a negative return stops libbpf's loop. */
-	if (c->poll_until_ns && mono_ns() >= c->poll_until_ns) {
-		c->poll_cut = true;
-		return -EAGAIN;
-	}
-	return 0;
+	return poll_budget_spent(c);
 }
 
 static int handle_mem_event(void *ctx, void *data, size_t size)
@@ -195,7 +203,7 @@ static int handle_mem_event(void *ctx, void *data, size_t size)
 
 	if (size >= sizeof(struct mem_event) && c->opts.on_mem)
 		c->opts.on_mem(data, c->opts.ctx);
-	return 0;
+	return poll_budget_spent(c);
 }
 
 static void fill_sample(struct capture *c, const struct sample_key *k, __u64 count, int sfd,
@@ -218,7 +226,7 @@ static int handle_interval(void *ctx, void *data, size_t size)
 	ring_buffer__consume(c->code_rb);
 	fill_sample(c, &e->key, e->end_ns - start, -1, -1, &s, ustack, kstack);
 	c->opts.on_interval(&s, start, e->end_ns, e->flags, c->opts.ctx);
-	return 0;
+	return poll_budget_spent(c);
 }
 
 static int handle_sample_time(void *ctx, void *data, size_t size)
@@ -593,13 +601,22 @@ int capture__poll(struct capture *c, int timeout_ms)
 					    ? (uint64_t)timeout_ms * 1000000
 					    : CAPTURE_POLL_BUDGET_NS);
 	n = ring_buffer__poll(c->rb, timeout_ms);
+	/* Code events are taken here too, so the ring buffer stays empty (each
+	 * is a copy of names: cheap).
+	 */
 	c->poll_until_ns = 0;
-	/* Code events are taken here too, so the ring buffer stays empty. */
 	ring_buffer__consume(c->code_rb);
+	/* Faults and intervals are resolved to stacks one by one: a budget of
+	 * their own, so a flood of them (-a under a build) cannot hold the run
+	 * past its deadline either; what is left waits for the next poll.
+	 */
+	c->poll_until_ns = mono_ns() + CAPTURE_POLL_BUDGET_NS / 2;
 	if (c->mem_rb)
 		ring_buffer__consume(c->mem_rb);
+	c->poll_until_ns = mono_ns() + CAPTURE_POLL_BUDGET_NS / 2;
 	if (c->ivl_rb)
 		ring_buffer__consume(c->ivl_rb);
+	c->poll_until_ns = 0;
 	if (c->st_rb)
 		ring_buffer__consume(c->st_rb);
 	if (c->poll_cut)

@@ -25,6 +25,34 @@ struct srcline {
 	pid_t pid;
 };
 
+/* Beyond this, a debuginfod search that found nothing stops the searches
+ * of the rest of the run: the run waits for each one, file after file.
+ */
+#define DEBUGINFOD_SLOW_NS (2ull * 1000 * 1000 * 1000)
+
+/* elfutils' search (build id, debuglink, then debuginfod when
+ * DEBUGINFOD_URLS is set), timed: a server that is down or silent costs
+ * its timeout once, not once per file.
+ */
+static int standard_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
+				   Dwarf_Addr base, const char *file_name,
+				   const char *debuglink_file, GElf_Word debuglink_crc,
+				   char **debuginfo_file_name)
+{
+	const char *urls = getenv("DEBUGINFOD_URLS");
+	uint64_t t0 = mono_ns();
+	int fd = dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name,
+					      debuglink_file, debuglink_crc, debuginfo_file_name);
+
+	if (fd < 0 && urls && *urls && mono_ns() - t0 > DEBUGINFOD_SLOW_NS) {
+		p_warn("debuginfod (DEBUGINFOD_URLS=%s) gave nothing for %s in %.1f s: not asked "
+		       "again in this run (check the server, or set DEBUGINFOD_TIMEOUT)",
+		       urls, modname, (mono_ns() - t0) / 1e9);
+		unsetenv("DEBUGINFOD_URLS");
+	}
+	return fd;
+}
+
 /* A container's debug files are its own: look inside its root by build id
  * first (a host file of the same path would describe other code), then the
  * way elfutils does (build id, debuglink, debuginfod), which checks what it
@@ -55,8 +83,8 @@ static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname
 			return fd;
 		}
 	}
-	return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
-					    debuglink_crc, debuginfo_file_name);
+	return standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
+				       debuglink_crc, debuginfo_file_name);
 }
 
 struct srcline *srcline__open(int fd, const char *path, pid_t pid)

@@ -90,6 +90,11 @@ struct symbolizer *symbolizer__new(const char *kallsyms_path)
 	sym->kallsyms_path = kallsyms_path;
 	/* RAMPA_SRCLINE=0: names only, the cheap way (docs/PERFORMANCE.md). */
 	sym->no_srcline = getenv("RAMPA_SRCLINE") && !strcmp(getenv("RAMPA_SRCLINE"), "0");
+	/* A debuginfod server that takes the connection and never answers
+	 * held the whole run (elfutils' client waits 90 s by default, frame
+	 * after frame): 5 s without progress, unless the user says otherwise.
+	 */
+	setenv("DEBUGINFOD_TIMEOUT", "5", 0);
 	return sym;
 }
 

@@ -140,4 +140,33 @@ test_expect_success DEBUGINFOD 'debuginfod (DEBUGINFOD_URLS): the debug file fet
 	check_tree dinfod.folded && find "$WL/dcache" -name debuginfo | grep -q .
 '
 
+# A server that takes connections and never answers: asked once, for at most
+# DEBUGINFOD_TIMEOUT (5 s unless set), then not again; the run still ends.
+# It held a run for 150 s before (90 s a file, elfutils' default).
+cat >silent.py <<'EOF'
+import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(64)
+print(s.getsockname()[1], flush=True)
+held = []
+s.settimeout(0.5)
+end = time.time() + float(sys.argv[1])
+while time.time() < end:
+    try:
+        held.append(s.accept()[0])
+    except OSError:
+        pass
+EOF
+{ python3 silent.py 60 >silent.port & } && spid=$! && bg_track $spid
+for _ in $(seq 50); do [ -s silent.port ] && break; sleep 0.1; done
+test_expect_success 'a debuginfod server that never answers: asked once, the run ends' '
+	test_when_finished "kill $spid" &&
+	DEBUGINFOD_URLS=http://127.0.0.1:$(cat silent.port) DEBUGINFOD_CACHE_PATH="$WL/scache" \
+		RAMPA_DEBUGINFO_PATH="$WL/nodebug" timeout 45 "$RAMPA" record -F 499 -o silent.folded \
+		-- "$WL/srcline" 1 2>silent.err; r=$?; cat silent.err; [ $r -eq 0 ] &&
+	[ "$(grep -c "gave nothing for .* not asked again" silent.err)" -eq 1 ] &&
+	grep -q "^srcline;" silent.folded
+'
+
 test_done

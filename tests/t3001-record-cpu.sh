@@ -68,13 +68,16 @@ test_expect_success 'record -a: every process, the known split among them' '
 # A build host under -a: hundreds of execs a second. Each exec once made
 # the engine re-read every thread name; the event loop never returned, so
 # -d, -n and signals were never seen (top -a hung until SIGKILL).
-test_expect_success 'record -a and top -a end on time during an exec flood' '
+test_expect_success 'record -a (cpu; wall with gecko markers) and top -a end on time during an exec flood' '
 	{ sh -c "while :; do /bin/true; done" & } && f=$! && bg_track $f &&
 	test_when_finished "kill $f" &&
 	timeout -s KILL 60 "$RAMPA" record -a -F 499 -d 1 -o flood.folded 2>err &&
 	secs=$(sed -n "s/.*profiled all processes for \([0-9.]*\) s.*/\1/p" err) &&
 	awk -v s="$secs" "BEGIN { exit !(s >= 1 && s < 4) }" &&
 	grep -Eq "^(sh|true);" flood.folded &&
+	timeout -s KILL 60 "$RAMPA" record -a -m wall -d 1 -o flood.gecko.json 2>err &&
+	secs=$(sed -n "s/.*profiled all processes for \([0-9.]*\) s.*/\1/p" err) &&
+	awk -v s="$secs" "BEGIN { exit !(s >= 1 && s < 4) }" &&
 	timeout -s KILL 60 "$RAMPA" top -a --batch -n 2 -r 1 -F 499 >top.out 2>err &&
 	[ "$(grep -c "^rampa-bpf top - " top.out)" -eq 2 ]
 '
