@@ -36,9 +36,12 @@ void memcurve__add(struct memcurve *mc, double t, uint64_t rss);
  */
 double memcurve__rate(const struct memcurve *mc, double tail, double *from);
 
+/* How long an interpreter's shutdown may free memory before it exits. */
+#define MEMCURVE_SHUTDOWN_SEC 1.0
 /* The targets exited: drop the points of their final fall (after the last
- * time the curve stood within step bytes of its last rise), which is their
- * shutdown, not their running. How many went.
+ * time the curve stood within step bytes of its last rise, in the last
+ * MEMCURVE_SHUTDOWN_SEC), which is their shutdown, not their running. How
+ * many went.
  */
 size_t memcurve__cut_final_fall(struct memcurve *mc, uint64_t step);
 

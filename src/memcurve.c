@@ -82,8 +82,12 @@ size_t memcurve__cut_final_fall(struct memcurve *mc, uint64_t step)
 
 	if (!mc->n)
 		return 0;
-	/* Back to the last rise, then forward while still at that top. */
-	while (k > 1 && mc->rss[k - 2] >= mc->rss[k - 1])
+	/* Back to the last rise, then forward while still at that top; within
+	 * the shutdown's last MEMCURVE_SHUTDOWN_SEC only: a fall before that
+	 * (a child that exited, a cache cleared) is the program running.
+	 */
+	while (k > 1 && mc->rss[k - 2] >= mc->rss[k - 1] &&
+	       mc->t[mc->n - 1] - mc->t[k - 2] <= MEMCURVE_SHUTDOWN_SEC)
 		k--;
 	keep = k;
 	while (keep < mc->n && mc->rss[keep] + step >= mc->rss[k - 1])

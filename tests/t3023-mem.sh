@@ -104,6 +104,17 @@ test_expect_success '--max-peak: pages a fork shares are counted once (PSS)' '
 	awk -v p="$peak" "BEGIN { exit !(p >= 95 && p < 140) }"
 '
 
+# Only the shutdown's fall at the end is left out of the curve: a child that
+# exited a second before was cut along with it (end 56.5 MiB, and
+# --max-growth failed on a tree whose memory fell).
+test_expect_success 'a child that exits before the end: the curve keeps the fall' '
+	"$RAMPA" mem --max-growth 100M/min -o child.folded -- $PY "$WL/mem_child.py" 2 \
+		2>child.err; r=$?; cat child.err; [ $r -eq 0 ] &&
+	end=$(sed -n "s/.*, end \([0-9.]*\) MiB.*/\1/p" child.err) &&
+	peak=$(sed -n "s/.*, peak \([0-9.]*\) MiB.*/\1/p" child.err) &&
+	awk -v e="$end" -v p="$peak" "BEGIN { exit !(p > 50 && e < 25) }"
+'
+
 test_expect_success 'a target that exits mid-run keeps what was measured' '
 	{ $PY "$WL/mem_grow_churn.py" 1 & } && pid=$! && bg_track $pid &&
 	"$RAMPA" mem -p $pid -d 60 -o gone.folded 2>gone.err; cat gone.err &&
