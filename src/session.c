@@ -553,6 +553,15 @@ static void on_event(const struct capture_event *e, void *ctx)
 		/* Its parent's probes are the parent's alone. */
 		if (se->mem && se->o.mem_precise)
 			session_mem_probe(se, e->pid);
+		/* The parent's mappings, so its parent's unwind tables: loaded
+		 * now, its first faults or samples are walked whole (not left to
+		 * the first miss, 100 ms later at best). Not under -a, where
+		 * every fork on the machine would cost a maps read.
+		 */
+		if (!se->o.system_wide) {
+			symbolizer__refresh(se->sym, e->pid);
+			unwind__update(se->unwind, e->pid, symbolizer__maps(se->sym, e->pid), true);
+		}
 		/* Named while it lives: a short child may be gone by the drain.
 		 * Only a child that runs its parent's interpreter (BPF copied its
 		 * description at the fork): not a shell's subshells.

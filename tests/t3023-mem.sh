@@ -115,6 +115,17 @@ test_expect_success 'a child that exits before the end: the curve keeps the fall
 	awk -v e="$end" -v p="$peak" "BEGIN { exit !(p > 50 && e < 25) }"
 '
 
+# A child forked without exec shares its parent's mappings: its first faults
+# are walked by the parent's unwind tables (they waited for the first miss,
+# and the child's growth stood under a second root, leaf only).
+test_expect_success 'children forked without exec: their growth under their whole stack' '
+	gcc -O2 -fomit-frame-pointer -o "$WL/mem_fork" "$TESTS_DIR/workloads/mem_fork.c" &&
+	"$RAMPA" mem --fault-sample 1 -o fork.folded -- "$WL/mem_fork" 2>fork.err &&
+	grep -v "^#" fork.folded | grep ";child_keep" >ck && cat ck | cut -c1-200 &&
+	s=$(share ck "^mem_fork;_start;__libc_start_main[^;]*;__libc_start_call_main[^;]*;main[^;]*;child_keep") &&
+	echo "whole: $s% of child_keep bytes" && awk -v s="$s" "BEGIN { exit !(s >= 90) }"
+'
+
 test_expect_success 'a target that exits mid-run keeps what was measured' '
 	{ $PY "$WL/mem_grow_churn.py" 1 & } && pid=$! && bg_track $pid &&
 	"$RAMPA" mem -p $pid -d 60 -o gone.folded 2>gone.err; cat gone.err &&
