@@ -599,13 +599,25 @@ int gecko__write(FILE *f, const struct profile *p)
 		size_t end = e, mend = mi;
 		char name[96];
 
+		uint64_t tw = 0;
+
+		while (end < nent && ent[end].thread == t)
+			tw += ent[end++].weight;
 		jsonw__start_object(jw);
-		/* The process's main thread, or the whole process. */
-		if (k->thread == UINT32_MAX || (pid >= 0 && pid == tid) ||
-		    is_main_thread(p, k->thread, k->proc != UINT32_MAX ? k->proc : k->root))
+		/* The process's main thread, or the whole process; not a thread
+		 * with markers only: importers (speedscope's) open the first
+		 * GeckoMain, and would show nothing.
+		 */
+		if ((double)tw >= per &&
+		    (k->thread == UINT32_MAX || (pid >= 0 && pid == tid) ||
+		     is_main_thread(p, k->thread, k->proc != UINT32_MAX ? k->proc : k->root)))
 			jsonw__string_field(jw, "name", "GeckoMain");
 		else
-			jsonw__string_field(jw, "name", profile__frame_name(p, k->thread));
+			jsonw__string_field(
+			    jw, "name",
+			    profile__frame_name(p, k->thread != UINT32_MAX ? k->thread
+						   : k->proc != UINT32_MAX ? k->proc
+									   : k->root));
 		jsonw__string_field(jw, "processType", "default");
 		if (k->proc != UINT32_MAX) {
 			const char *pn = profile__frame_name(p, k->proc);
@@ -635,8 +647,6 @@ int gecko__write(FILE *f, const struct profile *p)
 		jsonw__end_object(jw);
 		jsonw__name(jw, "data");
 		jsonw__start_array(jw);
-		while (end < nent && ent[end].thread == t)
-			end++;
 		/* Slice by slice: its samples spread evenly over it, stack by stack. */
 		for (size_t s = e; s < end;) {
 			size_t s_end = s;

@@ -126,6 +126,16 @@ test_expect_success SPEEDSCOPE 'gil-wait -o x.gecko.json: both workers have GIL 
 		sed -n "s/.* tid=\([0-9]*\) .*/\1/p" | sort | uniq -c >per-tid && cat per-tid &&
 	[ "$(awk "\$1 >= 3" per-tid | wc -l)" -eq 2 ]
 '
+# Through pyenv's shim (a shell that execs python), the shell's children
+# leave threads with markers and no sample: a thread with no sample is not
+# the process's main thread (speedscope opens the first one, found empty).
+test_expect_success SPEEDSCOPE 'wall through a shell wrapper: the gecko file opens on samples' '
+	"$RAMPA" record -q --mode wall -o shim.gecko.json -- \
+		sh -c "for i in 1 2 3 4 5; do sleep 0.003; done; $PY \"$N\" 1 0.2" &&
+	node "$TESTS_DIR/browser/gecko-check.cjs" shim.gecko.json >shim.out &&
+	grep "^thread" shim.out && grep -Eq "^thread GeckoMain .* samples=[1-9]" shim.out &&
+	! grep -E "^thread GeckoMain .* samples=0$" shim.out
+'
 test_expect_success SPEEDSCOPE 'cpu mode and report: no markers (no intervals measured or kept)' '
 	"$RAMPA" record -q -o cpu.gecko.json -- $PY "$N" 1 0.2 &&
 	node "$TESTS_DIR/browser/gecko-check.cjs" cpu.gecko.json >out && ! grep -q "^marker " out &&
