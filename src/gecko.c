@@ -485,7 +485,7 @@ int gecko__write(FILE *f, const struct profile *p)
 	struct mentry *me = xcalloc(nm ? nm : 1, sizeof(*me));
 	struct entry *ent = NULL;
 	uint32_t *skip = xcalloc(ns ? ns : 1, sizeof(*skip));
-	uint64_t *cum = xcalloc(ns ? ns : 1, sizeof(*cum));
+	uint64_t *cum = xcalloc(ns ? ns : 1, sizeof(*cum)), *thread_samples;
 	double width = profile__slice_sec(p), per, interval_ms, est = 0;
 	bool timeline = width > 0, sampled = pm ? pm->sampled : !strcmp(m->unit, "samples");
 	uint64_t untimed = 0;
@@ -569,6 +569,19 @@ int gecko__write(FILE *f, const struct profile *p)
 	}
 	qsort(me, nm, sizeof(*me), cmp_mentry);
 	profile_meta__describe(m, desc, sizeof(desc));
+	/* Each thread's samples, rounded as the threads' loop below will round
+	 * them (per stack, in this order): a thread with none is not named its
+	 * process's main thread.
+	 */
+	thread_samples = xcalloc(th.n ? th.n : 1, sizeof(*thread_samples));
+	for (size_t i = 0; i < nent; i++) {
+		uint64_t before = (uint64_t)((double)cum[ent[i].stack] / per);
+
+		cum[ent[i].stack] += ent[i].weight;
+		thread_samples[ent[i].thread] +=
+		    (uint64_t)((double)cum[ent[i].stack] / per) - before;
+	}
+	memset(cum, 0, (ns ? ns : 1) * sizeof(*cum));
 
 	jw = jsonw__new(f);
 	jsonw__start_object(jw);
@@ -599,16 +612,14 @@ int gecko__write(FILE *f, const struct profile *p)
 		size_t end = e, mend = mi;
 		char name[96];
 
-		uint64_t tw = 0;
-
 		while (end < nent && ent[end].thread == t)
-			tw += ent[end++].weight;
+			end++;
 		jsonw__start_object(jw);
 		/* The process's main thread, or the whole process; not a thread
 		 * with markers only: importers (speedscope's) open the first
 		 * GeckoMain, and would show nothing.
 		 */
-		if ((double)tw >= per &&
+		if (thread_samples[t] &&
 		    (k->thread == UINT32_MAX || (pid >= 0 && pid == tid) ||
 		     is_main_thread(p, k->thread, k->proc != UINT32_MAX ? k->proc : k->root)))
 			jsonw__string_field(jw, "name", "GeckoMain");
@@ -724,5 +735,6 @@ int gecko__write(FILE *f, const struct profile *p)
 	free(gs);
 	free(skip);
 	free(cum);
+	free(thread_samples);
 	return ferror(f) ? -1 : 0;
 }
