@@ -905,7 +905,8 @@ static size_t match_times(struct capture *c, __u32 gen, size_t n)
 			c->pend[matched++] = c->pend[i];
 			c->pend[i] = t;
 		}
-	qsort(c->pend, matched, sizeof(*c->pend), cmp_pending);
+	if (matched)
+		qsort(c->pend, matched, sizeof(*c->pend), cmp_pending);
 	grow_array((void **)&c->times, &c->times_cap, matched ? matched : 1, sizeof(*c->times));
 	grow_array((void **)&c->time_idx, &c->time_idx_cap, matched ? matched : 1,
 		   sizeof(*c->time_idx));

@@ -537,7 +537,8 @@ int gecko__write(FILE *f, const struct profile *p)
 		width = m->duration_sec > 0 ? m->duration_sec : est * interval_ms / 1000;
 	if (!(width > 0))
 		width = 1;
-	qsort(ent, nent, sizeof(*ent), cmp_entry);
+	if (nent)
+		qsort(ent, nent, sizeof(*ent), cmp_entry);
 	/* Instants only when a sample stands for one measured sample (not
 	 * scaled, and a sampling period in wall mode).
 	 */
@@ -567,7 +568,8 @@ int gecko__write(FILE *f, const struct profile *p)
 		me[i] = (struct mentry){ (uint32_t)thread_index(&th, &k), (uint32_t)i,
 					 markers[i].start };
 	}
-	qsort(me, nm, sizeof(*me), cmp_mentry);
+	if (nm)
+		qsort(me, nm, sizeof(*me), cmp_mentry);
 	profile_meta__describe(m, desc, sizeof(desc));
 	/* Each thread's samples, rounded as the threads' loop below will round
 	 * them (per stack, in this order): a thread with none is not named its
@@ -698,7 +700,8 @@ int gecko__write(FILE *f, const struct profile *p)
 			}
 			s = s_end;
 		}
-		qsort(gs, ngs, sizeof(*gs), cmp_gsample);
+		if (ngs)
+			qsort(gs, ngs, sizeof(*gs), cmp_gsample);
 		for (size_t i = 0; i < ngs; i++) {
 			jsonw__start_array(jw);
 			if (gs[i].stack < 0)
