@@ -521,8 +521,16 @@ static void on_event(const struct capture_event *e, void *ctx)
 		/* Samples of the old image must resolve against the old maps,
 		 * when they were read (else they are read now either way).
 		 */
-		if (symbolizer__maps(se->sym, e->pid))
+		if (!se->o.system_wide) {
+			/* A tree's execs: a full drain, which also lets go of the
+			 * processes that exited before it (a second's worth of a
+			 * churning tree held at once grew the heap by kilobytes
+			 * a process). The poll's budget bounds a flood of them.
+			 */
+			session__drain(se);
+		} else if (symbolizer__maps(se->sym, e->pid)) {
 			drain_samples(se);
+		}
 		/* The old image's pages went with it. */
 		if (se->mem && se->child_execed)
 			memtrack__forget_process(se->mem, e->pid);
@@ -554,11 +562,12 @@ static void on_event(const struct capture_event *e, void *ctx)
 		if (se->mem && se->o.mem_precise)
 			session_mem_probe(se, e->pid);
 		/* The parent's mappings, so its parent's unwind tables: loaded
-		 * now, its first faults or samples are walked whole (not left to
-		 * the first miss, 100 ms later at best). Not under -a, where
-		 * every fork on the machine would cost a maps read.
+		 * now, its first faults are walked whole (not left to the first
+		 * miss, 100 ms later at best: a child's growth comes at once).
+		 * mem only: record's first sample of a process loads them, and
+		 * a maps read per fork costs a forking shell's every command.
 		 */
-		if (!se->o.system_wide) {
+		if (se->mem && !se->o.system_wide) {
 			symbolizer__refresh(se->sym, e->pid);
 			unwind__update(se->unwind, e->pid, symbolizer__maps(se->sym, e->pid), true);
 		}
