@@ -43,6 +43,10 @@ pid_t procfs__ppid(pid_t pid);
  * a live process whose main thread exited). False when pid is gone.
  */
 bool procfs__zombie(pid_t pid);
+/* Whether pid's executable (/proc/PID/exe) is named python* (python3.11,
+ * python3.13t...); false when it cannot be read.
+ */
+bool procfs__exe_named_python(pid_t pid);
 
 /* A thread's CPU time so far (/proc/PID/task/TID/schedstat), in ns; -1
  * when unreadable.

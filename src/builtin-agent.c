@@ -186,21 +186,12 @@ static struct proc_info *proc_info(struct agent *ag, pid_t pid)
  */
 static bool maybe_python(struct agent *ag, pid_t pid)
 {
-	char path[64], exe[PATH_MAX], *base;
-	ssize_t n;
-
 	if (ag->o.all_processes)
 		return true;
 	for (int i = 0; i < ag->nse; i++)
 		if (ag->se[i] && session__runs_python(ag->se[i], pid))
 			return true;
-	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-	n = readlink(path, exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return false;
-	exe[n] = 0;
-	base = strrchr(exe, '/');
-	return !strncmp(base ? base + 1 : exe, "python", 6);
+	return procfs__exe_named_python(pid);
 }
 
 static bool proc_gone(const struct u64map_slot *e, void *ctx)

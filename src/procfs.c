@@ -271,3 +271,17 @@ bool procfs__zombie(pid_t pid)
 	closedir(dir);
 	return !live;
 }
+
+bool procfs__exe_named_python(pid_t pid)
+{
+	char path[64], exe[PATH_MAX], *base;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return false;
+	exe[n] = 0;
+	base = strrchr(exe, '/');
+	return !strncmp(base ? base + 1 : exe, "python", 6);
+}

@@ -450,21 +450,6 @@ void session__drain(struct session *se)
 		forget_exited(se);
 }
 
-/* Whether pid's executable is named python* (python3.11, python3.13t...). */
-static bool exe_named_python(pid_t pid)
-{
-	char path[64], exe[PATH_MAX], *base;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-	n = readlink(path, exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return false;
-	exe[n] = 0;
-	base = strrchr(exe, '/');
-	return !strncmp(base ? base + 1 : exe, "python", 6);
-}
-
 static void on_code(const struct py_code_event *e, void *ctx)
 {
 	python__code_event(((struct session *)ctx)->py, e);
@@ -514,7 +499,7 @@ static void on_event(const struct capture_event *e, void *ctx)
 		if (se->o.system_wide &&
 		    !(mode_row(se)->attach & (MODE_GIL_WAIT | MODE_MEM_GROW)) &&
 		    !symbolizer__maps(se->sym, e->pid) && !python__checked(se->py, e->pid) &&
-		    !exe_named_python(e->pid)) {
+		    !procfs__exe_named_python(e->pid)) {
 			se->execs_passed++;
 			break;
 		}
