@@ -82,10 +82,11 @@ extern const size_t profile_nmodes;
 /* The row named name; NULL if none. */
 const struct profile_mode *profile__mode(const char *name);
 
-/* "cpu, wall, offcpu, gil-wait, gil or mem", from the table, for error
+/* "cpu, wall, offcpu, gil-wait, gil or mem" (or, with record_only, the
+ * modes record takes: "cpu, wall, offcpu or gil"), from the table, for error
  * messages; static storage.
  */
-const char *profile__mode_list(void);
+const char *profile__mode_list(bool record_only);
 /* The --help lines of a mode option opt ("-m, --mode MODE"): one per mode
  * record takes, from the table, def marked as the default.
  */

@@ -135,17 +135,26 @@ const struct profile_mode profile_modes[] = {
 	},
 };
 const size_t profile_nmodes = sizeof(profile_modes) / sizeof(profile_modes[0]);
-const char *profile__mode_list(void)
+const char *profile__mode_list(bool record_only)
 {
-	static char list[256];
+	static char lists[2][256];
+	char *list = lists[record_only];
+	size_t n = 0, k = 0;
 
-	if (!list[0])
-		for (size_t i = 0; i < profile_nmodes; i++)
-			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
-				 i == 0			   ? ""
-				 : i + 1 == profile_nmodes ? " or "
-							   : ", ",
-				 profile_modes[i].name);
+	if (list[0])
+		return list;
+	for (size_t i = 0; i < profile_nmodes; i++)
+		n += !record_only || profile_modes[i].record;
+	for (size_t i = 0; i < profile_nmodes; i++) {
+		if (record_only && !profile_modes[i].record)
+			continue;
+		k++;
+		snprintf(list + strlen(list), sizeof(lists[0]) - strlen(list), "%s%s",
+			 k == 1	  ? ""
+			 : k == n ? " or "
+				  : ", ",
+			 profile_modes[i].name);
+	}
 	return list;
 }
 

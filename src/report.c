@@ -62,7 +62,7 @@ static int meta_opt(struct input_meta *im, int opt, const char *arg)
 			im->mode = profile__mode(arg)->name;
 			return 1;
 		}
-		p_err("unknown mode '%s' (use %s)", arg, profile__mode_list());
+		p_err("unknown mode '%s' (use %s)", arg, profile__mode_list(false));
 		return -1;
 	case OPT_UNIT:
 		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
