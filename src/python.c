@@ -382,11 +382,6 @@ static enum python_inspect inspect(struct python *py, struct symbolizer *sym, pi
 			 minor);
 		return PYTHON_UNSUPPORTED;
 	}
-	if (suffix == 'd' && minor < 13) {
-		snprintf(why, why_len, "%s is a debug build of 3.%d, whose layout differs",
-			 ctx.path, minor);
-		return PYTHON_UNSUPPORTED;
-	}
 	if (minor >= 13 && (!hexversion || memcmp(dbg, "xdebugpy", 8))) {
 		snprintf(why, why_len, "%s: CPython 3.%d without readable _Py_DebugOffsets",
 			 ctx.path, minor);
