@@ -81,6 +81,12 @@ struct session {
 		uint64_t maps_sig;  /* its executable mappings at the last look */
 	} * pending;		    /* processes to look at again for Python */
 	size_t npending, pending_cap;
+	/* The last unsupported-interpreter warning: a chain of execs handled
+	 * late (a wrapper script that execs python) finds the same image at
+	 * each, and says it once.
+	 */
+	pid_t unsupported_pid;
+	char unsupported_why[512];
 	uint64_t execs_passed; /* -a: execs of processes not read then (no sample yet) */
 	uint64_t py_samples[PY_MAP_FULL + 1]; /* samples of Python processes by status */
 	uint64_t py_unnamed[PY_NAME__MAX];    /* on-CPU samples with one, by cause */

@@ -250,6 +250,10 @@ void session_inspect_python(struct session *se, pid_t pid, bool retry, bool exec
 	case PYTHON_UNSUPPORTED:
 		session_pending_remove(se, pid);
 		capture__set_python(se->cap, pid, NULL);
+		if (se->unsupported_pid == pid && !strcmp(se->unsupported_why, why))
+			return;
+		se->unsupported_pid = pid;
+		snprintf(se->unsupported_why, sizeof(se->unsupported_why), "%s", why);
 		p_warn("PID %d: %s; %s", (int)pid, why,
 		       se->o.mode == MODE_GILWAIT ? "its GIL waits cannot be measured"
 						  : "its stacks are native only");
