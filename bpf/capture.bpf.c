@@ -33,6 +33,11 @@ const volatile __u64 interval_min_ns = 0;     /* intervals sent from this long; 
  * across a slice's end is sent whole for userspace to split.
  */
 const volatile __u64 slice_ns = 0;
+/* The timeline's slice (ns; 0: none): every count is stamped in the kernel
+ * with the slice it happened in, so a drain that comes late (a loaded
+ * machine, tables being built) cannot move it to a later slice.
+ */
+const volatile __u64 timeline_ns = 0;
 const volatile bool sample_times = false; /* send each on-CPU sample's instant */
 
 /* Written by the loader at run time through the mmaped .bss: which buffer set
@@ -197,8 +202,14 @@ static __always_inline long get_stackid(void *ctx, __u32 buf, __u64 flags)
 static __always_inline void count_sample(__u32 buf, struct sample_key *key, __u64 weight)
 {
 	void *map = buf ? (void *)&counts1 : (void *)&counts0;
-	__u64 *val = bpf_map_lookup_elem(map, key);
+	__u64 *val, now;
 	long err;
+
+	if (timeline_ns && begin_ns) {
+		now = bpf_ktime_get_ns();
+		key->slice = now > begin_ns ? (__u32)((now - begin_ns) / timeline_ns) + 1 : 1;
+	}
+	val = bpf_map_lookup_elem(map, key);
 
 	if (val) {
 		__sync_fetch_and_add(val, weight);

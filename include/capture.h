@@ -38,6 +38,11 @@ struct sample_key {
 	 * offcpu_ustacks), 0: none (then user_stack_id or user_ip).
 	 */
 	__u64 user_stack;
+	/* 1 + the timeline slice the kernel counted it in (from begin_ns, by
+	 * timeline_ns); 0: not stamped (no timeline, or a key userspace made).
+	 */
+	__u32 slice;
+	__u32 pad;
 };
 
 /* CPU samples count ticks and take their stacks from the flipped maps.

@@ -38,6 +38,10 @@ struct capture_sample {
 	 */
 	const __u64 *times;
 	__u32 ntimes;
+	/* 1 + the timeline slice (capture_opts.timeline_ns, from the window's
+	 * start) the kernel counted it in; 0: not known (the caller's own).
+	 */
+	__u32 slice;
 };
 
 struct capture_opts {
@@ -74,6 +78,10 @@ struct capture_opts {
 	 * caller to split between the slices.
 	 */
 	__u64 slice_ns;
+	/* The timeline's slice (ns; 0: none): counts are stamped in the kernel
+	 * with the slice they happened in (capture_sample.slice).
+	 */
+	__u64 timeline_ns;
 	/* Log each on-CPU sample's instant (capture_sample.times). */
 	bool sample_times;
 	void *ctx; /* for on_event, on_code and on_interval */

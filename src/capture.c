@@ -349,6 +349,7 @@ int capture__open(struct capture **out, const struct capture_opts *opts)
 	c->skel->rodata->gil_holders_only = opts->gil_holders;
 	c->skel->rodata->interval_min_ns = opts->on_interval ? opts->interval_min_ns : 0;
 	c->skel->rodata->slice_ns = opts->on_interval ? opts->slice_ns : 0;
+	c->skel->rodata->timeline_ns = opts->timeline_ns;
 	c->skel->rodata->sample_times = opts->sample_times;
 	/* Always: it keeps the CPU time of exited threads (cheap, exits only). */
 	bpf_program__set_autoload(c->skel->progs.on_sched_process_exit, true);
@@ -712,6 +713,7 @@ static void fill_sample(struct capture *c, const struct sample_key *k, __u64 cou
 		.py_status = k->py_status,
 		.kind = k->kind,
 		.snap_id = k->snap_id,
+		.slice = k->slice,
 	};
 	if (k->user_stack_id >= 0)
 		s->ustack_lost = !read_stack(sfd, k->user_stack_id, ustack, &s->nustack);

@@ -173,7 +173,11 @@ static void on_sample(const struct capture_sample *s, void *ctx)
 	if (se->split_end_ns && s->kind != KIND_CPU && se->o.slice_sec > 0) {
 		add_split(se, frames, n, weight, s->count);
 	} else {
-		size_t at = profile__add_at(se->prof, frames, n, weight, se->stamp);
+		/* The kernel's slice: the drain's would be late on a loaded
+		 * machine, its samples all in the slice it began.
+		 */
+		size_t at = profile__add_at(se->prof, frames, n, weight,
+					    s->slice ? s->slice - 1 : se->stamp);
 
 		for (uint32_t i = 0; i < s->ntimes; i++)
 			profile__add_sample_time(
@@ -677,6 +681,7 @@ static void capture_opts_for(const struct session *se, struct capture_opts *c)
 		.on_interval = se->o.marker_min_sec > 0 || split ? on_interval : NULL,
 		.interval_min_ns = (uint64_t)(se->o.marker_min_sec * 1e9),
 		.slice_ns = split ? (uint64_t)(se->o.slice_sec * 1e9) : 0,
+		.timeline_ns = se->o.slice_sec > 0 ? (uint64_t)(se->o.slice_sec * 1e9) : 0,
 		.sample_times = se->o.sample_times,
 		.ctx = (void *)se,
 		.map_entries = se->o.map_entries,

@@ -52,6 +52,16 @@ test_expect_success SPEEDSCOPE 'record -o x.gecko.json: f before g in time order
 	echo "f: $f g: $g" && set -- $f $g && [ "$1" -lt "$3" ] && [ "$2" -lt "$4" ] &&
 	[ $(( $4 - $2 )) -ge 500 ]
 '
+# Samples are stamped with their slice in the kernel: a drain that comes
+# late (a loaded machine; here rampa-bpf stopped for 1.5 s) must not pile
+# them into one slice. One thread at 99 Hz gives at most 25 in 250 ms.
+test_expect_success 'a late drain leaves samples in the slices they were taken in' '
+	"$RAMPA" record -q -F 99 --slice 250ms -o late.folded -- $PY "$W" 1.5 2>/dev/null &
+	rp=$! && sleep 0.7 && kill -STOP $rp && sleep 1.5 && kill -CONT $rp && wait $rp &&
+	awk "/^# slices/ { gsub(/[][]/, \"\"); for (i = 3; i <= NF; i++) { split(\$i, a, \"=\"); c[a[1]] += a[2] } }
+		END { for (k in c) print k, c[k] }" late.folded | sort -n >per-slice && cat per-slice &&
+	[ "$(wc -l <per-slice)" -ge 8 ] && awk "\$2 > 30 { bad = 1 } END { exit bad }" per-slice
+'
 test_expect_success '--slice 0.5 and --slice 0' '
 	"$RAMPA" record -q --slice 0.5 -o half.folded -- $PY "$W" 0.3 2>err &&
 	head -1 half.folded | grep -q ", slice 0.5 s, window command, groups none$" &&
