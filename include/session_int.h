@@ -92,8 +92,12 @@ struct session {
 	uint64_t py_unnamed[PY_NAME__MAX];    /* on-CPU samples with one, by cause */
 	uint64_t py_unnamed_other;	      /* off-CPU and GIL-wait stacks with one */
 	uint64_t py_ok_unnamed;		      /* ... of them walked whole (PY_OK) */
-	uint64_t ns_by_kind[3];		      /* off-CPU nanoseconds by enum sample_kind */
-	uint64_t samples_cpu;		      /* on-CPU samples */
+	/* On-CPU samples of a process later found to run a walkable CPython,
+	 * taken before it was: no Python frames (-a, a loaded machine).
+	 */
+	uint64_t py_before_found;
+	uint64_t ns_by_kind[3]; /* off-CPU nanoseconds by enum sample_kind */
+	uint64_t samples_cpu;	/* on-CPU samples */
 	uint64_t snapshots, snapshot_failed, snapshot_late;
 	struct u64map procs; /* PID -> struct proc_name * */
 	struct profile *prof;
@@ -189,7 +193,10 @@ void session_add_descendants(struct session *se);
 uint32_t session_proc_pid_frame(struct session *se, struct proc_name *p);
 bool session_forget_proc_name(struct session *se, pid_t pid);
 void session_free_proc_names(struct session *se);
-void session_inspect_all_processes(struct session *se);
+/* Every process (named_python: those whose executable is named python*, with
+ * their unwind tables) looked at for CPython, before the first sample.
+ */
+void session_inspect_all_processes(struct session *se, bool named_python);
 void session_pending_remove(struct session *se, pid_t pid);
 /* Look for CPython in pid; with retry, again for a while when absent (its
  * loader may not have mapped libpython yet): for PY_RETRY_FOR_SEC from its

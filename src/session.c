@@ -150,6 +150,9 @@ static void on_sample(const struct capture_sample *s, void *ctx)
 
 	if (s->kind == KIND_CPU && s->py_status != PY_NOT_PYTHON && s->py_status <= PY_MAP_FULL)
 		se->py_samples[s->py_status] += s->count;
+	else if (s->kind == KIND_CPU && s->py_status == PY_NOT_PYTHON &&
+		 python__describe(se->py, (pid_t)s->pid))
+		se->py_before_found += s->count;
 
 	pe = session_proc_entry(se, s->pid, false);
 	frames[n++] = pe->frame;
@@ -726,8 +729,13 @@ static int add_targets(struct session *se)
 		for (size_t i = 0; i < se->ndesc; i++)
 			session_mem_probe(se, se->desc[i]);
 	}
-	if ((mode_row(se)->attach & MODE_GIL_WAIT) && se->o.system_wide)
-		session_inspect_all_processes(se);
+	/* -a: the interpreters already running, before the first sample (at
+	 * their first sample, on a loaded machine, a short run could end
+	 * before they were known: samples without Python frames). Others
+	 * are read at their first sample.
+	 */
+	if (se->o.system_wide)
+		session_inspect_all_processes(se, !(mode_row(se)->attach & MODE_GIL_WAIT));
 	return 0;
 }
 

@@ -123,7 +123,7 @@ static void print_python_summary(struct session *se, const uint64_t *st)
 	const struct python_stats *ps = python__stats(se->py);
 	const uint64_t *c = se->py_samples;
 	uint64_t running = c[PY_OK] + c[PY_TRUNCATED] + c[PY_READ_FAILED] + c[PY_MAP_FULL];
-	uint64_t all = running + c[PY_NO_THREAD] + c[PY_NO_FRAME];
+	uint64_t all = running + c[PY_NO_THREAD] + c[PY_NO_FRAME] + se->py_before_found;
 	uint64_t whole = c[PY_OK] - (se->py_ok_unnamed < c[PY_OK] ? se->py_ok_unnamed : c[PY_OK]);
 
 	if (!all)
@@ -136,6 +136,9 @@ static void print_python_summary(struct session *se, const uint64_t *st)
 			whole == running ? 100.0 : floor(1000.0 * whole / running) / 10);
 	else
 		fprintf(stderr, "none running Python code\n");
+	if (se->py_before_found)
+		fprintf(stderr, "    %-40s %" PRIu64 "\n",
+			"before its interpreter was found: no Python frames", se->py_before_found);
 	if (c[PY_TRUNCATED])
 		fprintf(stderr, "    %-40s %" PRIu64 "\n", "truncated (deeper than the limit)",
 			c[PY_TRUNCATED]);
