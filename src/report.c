@@ -425,6 +425,16 @@ int cmd_report(int argc, char **argv)
 		profile__free(p);
 		p = l;
 	}
+	/* Neither the folded format nor a store keeps a wait's start and end or
+	 * a sample's instant: said once, rather than a gecko file that looks
+	 * complete without them.
+	 */
+	if (output && fmt == OUTPUT_GECKO && !po.quiet)
+		p_warn("%s keeps no wait markers and no sample instants (the folded format has "
+		       "neither): the gecko file has no markers and spreads samples evenly over "
+		       "each time slice; record straight to gecko (rampa-bpf record -o "
+		       "x.gecko.json) to keep both",
+		       strcmp(input, "-") ? input : "stdin");
 	if (output && output__write_file(output, p, fmt, po.out_flags)) {
 		ret = EXIT_OUTPUT;
 		goto cleanup;
