@@ -257,6 +257,9 @@ static void write_meta(struct jsonw *jw, const struct profile *p, double interva
 			  "string" },
 			{ "leaf", "Leaf frame", "string" },
 			{ "tid", "Thread ID", "integer" },
+			/* A merged marker's span is longer than its waits. */
+			{ "waits", "Waits (more than 1: short waits merged)", "integer" },
+			{ "waited", "Time waited", "duration" },
 		};
 
 		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
@@ -313,9 +316,23 @@ static void write_meta(struct jsonw *jw, const struct profile *p, double interva
 	}
 	jsonw__end_object(jw);
 	jsonw__start_object(jw);
-	jsonw__string_field(jw, "label", "Wait markers dropped (over the bound)");
+	jsonw__string_field(jw, "label", "Wait markers");
+	jsonw__string_field(jw, "format", "string");
+	jsonw__string_field(jw, "value",
+			    "a wait of 1 ms or more is a marker; a thread's shorter waits are "
+			    "merged, one marker a time slice whose waits and waited fields "
+			    "say how many and how long in all");
+	jsonw__end_object(jw);
+	jsonw__start_object(jw);
+	jsonw__string_field(jw, "label", "Wait markers dropped (over the bound, or lost)");
 	jsonw__string_field(jw, "format", "integer");
 	jsonw__u64_field(jw, "value", profile__markers_dropped(p));
+	jsonw__end_object(jw);
+	jsonw__start_object(jw);
+	jsonw__string_field(jw, "label", "Wait time in dropped markers (ms)");
+	jsonw__string_field(jw, "format", "string");
+	snprintf(per, sizeof(per), "%.3f", profile__markers_dropped_sec(p) * 1000);
+	jsonw__string_field(jw, "value", per);
 	jsonw__end_object(jw);
 	jsonw__end_array(jw);
 	jsonw__end_object(jw);
@@ -324,7 +341,7 @@ static void write_meta(struct jsonw *jw, const struct profile *p, double interva
 }
 
 /* The stringTable is the frames' names, then the marker kinds' names:
- * marker kind k is string nframes + k.
+ * marker kind k is string nframes + k, merged nframes + MARKER_KIND_MAX + k.
  */
 static void write_tables(struct jsonw *jw, const struct profile *p, const struct gthread *t)
 {
@@ -392,6 +409,11 @@ static void write_tables(struct jsonw *jw, const struct profile *p, const struct
 		jsonw__string(jw, profile__frame_name(p, t->frame_ids[i]));
 	for (int k = 0; k < MARKER_KIND_MAX; k++)
 		jsonw__string(jw, profile_marker__name(k));
+	for (int k = 0; k < MARKER_KIND_MAX; k++) {
+		struct profile_marker m = { .kind = (uint32_t)k, .flags = PROFILE_MARKER_MERGED };
+
+		jsonw__string(jw, profile_marker__label(&m));
+	}
 	jsonw__end_array(jw);
 }
 
@@ -415,9 +437,11 @@ static void write_markers(struct jsonw *jw, const struct profile *p, const struc
 	jsonw__start_array(jw);
 	for (size_t i = 0; i < n; i++) {
 		const struct profile_marker *m = &all[me[i].idx];
+		bool merged = m->flags & PROFILE_MARKER_MERGED;
+		const char *none = merged ? "[short waits merged: no stack kept]" : "[no stack]";
 
 		jsonw__start_array(jw);
-		jsonw__u64(jw, t->nframes + m->kind);
+		jsonw__u64(jw, t->nframes + m->kind + (merged ? MARKER_KIND_MAX : 0));
 		jsonw__float(jw, "%.3f", m->start * 1000);
 		jsonw__float(jw, "%.3f", m->end * 1000);
 		jsonw__u64(jw, 1); /* an interval */
@@ -425,12 +449,12 @@ static void write_markers(struct jsonw *jw, const struct profile *p, const struc
 		jsonw__start_object(jw);
 		jsonw__string_field(jw, "type", GECKO_MARKER_TYPE);
 		jsonw__string_field(jw, "function",
-				    m->top != UINT32_MAX ? profile__frame_name(p, m->top)
-							 : "[no stack]");
+				    m->top != UINT32_MAX ? profile__frame_name(p, m->top) : none);
 		jsonw__string_field(jw, "leaf",
-				    m->leaf != UINT32_MAX ? profile__frame_name(p, m->leaf)
-							  : "[no stack]");
+				    m->leaf != UINT32_MAX ? profile__frame_name(p, m->leaf) : none);
 		jsonw__u64_field(jw, "tid", m->tid);
+		jsonw__u64_field(jw, "waits", m->waits);
+		jsonw__float_field(jw, "waited", "%.3f", m->waited * 1000);
 		jsonw__end_object(jw);
 		jsonw__end_array(jw);
 	}
