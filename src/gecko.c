@@ -92,12 +92,30 @@ static int cmp_entry(const void *a, const void *b)
 	return x->stack < y->stack ? -1 : x->stack > y->stack;
 }
 
-/* The thread key of stack frames[0..n), and how many frames it takes. */
+/* The thread key of stack frames[0..n), and how many frames it takes:
+ * the grouping frames the profile says it has (a "NAME-PID" process frame
+ * alone is a process, not a thread), or, when it does not say (another
+ * tool's), one "NAME-NUMBER" frame is a thread and two are a process and
+ * its thread.
+ */
 static uint32_t thread_of(const struct profile *p, const uint32_t *fr, uint32_t n,
 			  struct thread_key *k)
 {
+	const struct profile_meta *m = profile__meta_ro(p);
+
 	k->root = fr[0];
 	k->proc = k->thread = UINT32_MAX;
+	if (m->groups_known) {
+		uint32_t d = 1;
+
+		if ((m->groups & PROFILE_GROUP_PROCESS) && d < n &&
+		    frame__is_thread(profile__frame_name(p, fr[d]), NULL))
+			k->proc = fr[d++];
+		if ((m->groups & PROFILE_GROUP_THREAD) && d < n &&
+		    frame__is_thread(profile__frame_name(p, fr[d]), NULL))
+			k->thread = fr[d++];
+		return d;
+	}
 	if (n >= 2 && frame__is_thread(profile__frame_name(p, fr[1]), NULL)) {
 		if (n >= 3 && frame__is_thread(profile__frame_name(p, fr[2]), NULL)) {
 			k->proc = fr[1];
@@ -108,6 +126,27 @@ static uint32_t thread_of(const struct profile *p, const uint32_t *fr, uint32_t 
 		return 2;
 	}
 	return 1;
+}
+
+/* Whether p's stacks carry "NAME-PID" process frames (said, or guessed as
+ * thread_of guesses: two "NAME-NUMBER" frames under a root).
+ */
+static bool has_process_frames(const struct profile *p)
+{
+	const struct profile_meta *m = profile__meta_ro(p);
+
+	if (m->groups_known)
+		return m->groups & PROFILE_GROUP_PROCESS;
+	for (size_t i = 0; i < profile__nstacks(p); i++) {
+		uint32_t n;
+		uint64_t w;
+		const uint32_t *fr = profile__stack(p, i, &n, &w);
+		struct thread_key k;
+
+		if (n && w && (thread_of(p, fr, n, &k), k.proc != UINT32_MAX))
+			return true;
+	}
+	return false;
 }
 
 static int same_key(const struct thread_key *a, const struct thread_key *b)
@@ -314,6 +353,16 @@ static void write_meta(struct jsonw *jw, const struct profile *p, double interva
 				    "spread evenly over their time slice, stack by stack: the "
 				    "order within a slice is not known");
 	}
+	jsonw__end_object(jw);
+	jsonw__start_object(jw);
+	jsonw__string_field(jw, "label", "Processes");
+	jsonw__string_field(jw, "format", "string");
+	jsonw__string_field(
+	    jw, "value",
+	    has_process_frames(p)
+		? "each process apart, with its PID"
+		: "the profile has no NAME-PID frames: the processes of one name are "
+		  "one, pid \"unknown (NAME)\"");
 	jsonw__end_object(jw);
 	jsonw__start_object(jw);
 	jsonw__string_field(jw, "label", "Wait markers");
@@ -636,7 +685,7 @@ int gecko__write(FILE *f, const struct profile *p)
 		const struct thread_key *k = &th.keys[t];
 		long pid = frame_number(p, k->proc), tid = frame_number(p, k->thread);
 		size_t end = e, mend = mi;
-		char name[96];
+		char name[320];
 
 		while (end < nent && ent[end].thread == t)
 			end++;
@@ -664,12 +713,23 @@ int gecko__write(FILE *f, const struct profile *p)
 		} else {
 			jsonw__string_field(jw, "processName", profile__frame_name(p, k->root));
 		}
-		/* Without a PID, the root frame groups the threads of a process. */
-		if (pid >= 0)
+		/* The Firefox Profiler makes pid a string and groups threads by
+		 * it. Without a process frame the PID is not known: "unknown
+		 * (NAME)" keeps the processes of one name together (they are
+		 * merged in the profile) and apart from the others. A thread
+		 * that stands for all of its process's threads has no TID.
+		 */
+		if (pid >= 0) {
 			jsonw__u64_field(jw, "pid", (uint64_t)pid);
+		} else {
+			snprintf(name, sizeof(name), "unknown (%s)",
+				 profile__frame_name(p, k->root));
+			jsonw__string_field(jw, "pid", name);
+		}
+		if (tid >= 0)
+			jsonw__u64_field(jw, "tid", (uint64_t)tid);
 		else
-			jsonw__string_field(jw, "pid", profile__frame_name(p, k->root));
-		jsonw__u64_field(jw, "tid", (uint64_t)(tid >= 0 ? tid : pid >= 0 ? pid : (long)t));
+			jsonw__string_field(jw, "tid", "all threads");
 		jsonw__u64_field(jw, "registerTime", 0);
 		jsonw__name(jw, "unregisterTime");
 		jsonw__null(jw);

@@ -173,6 +173,22 @@ test_expect_success SPEEDSCOPE 'cpu mode and report: no markers (no intervals me
 	"$RAMPA" report -q w.folded -o w.gecko.json &&
 	node "$TESTS_DIR/browser/gecko-check.cjs" w.gecko.json >out && ! grep -q "^marker " out
 '
+# mp_pool.py fork: a parent and two workers, all named python3.11. Each is
+# a process of its own in the gecko file, with its real PID; a folded file
+# without "NAME-PID" frames says the PID is unknown.
+test_expect_success SPEEDSCOPE 'record -o x.gecko.json of a tree: each process with its PID' '
+	"$RAMPA" record -o tree.gecko.json -- $PY "$TESTS_DIR/workloads/mp_pool.py" fork 0.2 1 \
+		2>err && cat err &&
+	parent=$(sed -n "1s/.*(PID \([0-9]*\)).*/\1/p" err) && echo "parent $parent" &&
+	node "$TESTS_DIR/browser/gecko-check.cjs" tree.gecko.json >out && grep "^thread" out &&
+	grep -q "^thread GeckoMain process=python3.11 pid=$parent tid=all threads " out &&
+	sed -n "s/^thread GeckoMain process=python3.11 pid=\([0-9]*\) tid=all threads samples=[1-9].*/\1/p" out |
+		sort -u >pids && cat pids && [ "$(wc -l <pids)" -eq 3 ] &&
+	"$RAMPA" record -q -T -o tree.folded -- $PY "$TESTS_DIR/workloads/mp_pool.py" fork 0.2 0.3 &&
+	"$RAMPA" report -q tree.folded -o tree2.gecko.json &&
+	node "$TESTS_DIR/browser/gecko-check.cjs" tree2.gecko.json >out && grep "^thread" out &&
+	! grep "^thread " out | grep -v " pid=unknown (python3.11) "
+'
 test_expect_success 'report of a folded file to gecko says once that it has no markers' '
 	"$RAMPA" report w.folded -o w2.gecko.json 2>err && cat err &&
 	[ "$(grep -c "keeps no wait markers and no sample instants" err)" -eq 1 ] &&
