@@ -92,6 +92,19 @@ static int cmp_entry(const void *a, const void *b)
 	return x->stack < y->stack ? -1 : x->stack > y->stack;
 }
 
+/* The instant at fraction frac of slice k (width wide), the last slice
+ * ending at end (seconds; 0: a whole slice): a run stopped 0.05 s into its
+ * last slice has that slice's samples in those 0.05 s, not after its end.
+ */
+static double slice_at(uint32_t k, double width, double end, double frac)
+{
+	double from = k * width, to = (k + 1) * width;
+
+	if (end > from && end < to)
+		to = end;
+	return from + frac * (to - from);
+}
+
 /* The thread key of stack frames[0..n), and how many frames it takes:
  * the grouping frames the profile says it has (a "NAME-PID" process frame
  * alone is a process, not a thread), or, when it does not say (another
@@ -559,7 +572,7 @@ int gecko__write(FILE *f, const struct profile *p)
 	struct entry *ent = NULL;
 	uint32_t *skip = xcalloc(ns ? ns : 1, sizeof(*skip));
 	uint64_t *cum = xcalloc(ns ? ns : 1, sizeof(*cum)), *thread_samples;
-	double width = profile__slice_sec(p), per, interval_ms, est = 0;
+	double width = profile__slice_sec(p), per, interval_ms, est = 0, end_sec;
 	bool timeline = width > 0, sampled = pm ? pm->sampled : !strcmp(m->unit, "samples");
 	uint64_t untimed = 0;
 	char desc[512];
@@ -610,6 +623,12 @@ int gecko__write(FILE *f, const struct profile *p)
 		width = m->duration_sec > 0 ? m->duration_sec : est * interval_ms / 1000;
 	if (!(width > 0))
 		width = 1;
+	/* The run ends inside its last slice: nothing is placed after its end. */
+	end_sec = timeline && m->duration_sec > 0 &&
+			  m->duration_sec > (profile__nslices(p) - 1) * width &&
+			  m->duration_sec < profile__nslices(p) * width
+		      ? m->duration_sec
+		      : 0;
 	if (nent)
 		qsort(ent, nent, sizeof(*ent), cmp_entry);
 	/* Instants only when a sample stands for one measured sample (not
@@ -661,7 +680,9 @@ int gecko__write(FILE *f, const struct profile *p)
 	jw = jsonw__new(f);
 	jsonw__start_object(jw);
 	jsonw__float_field(jw, "duration", "%.3f",
-			   1000 * (timeline ? profile__nslices(p) * width : width));
+			   1000 * (timeline && end_sec > 0 ? end_sec
+				   : timeline		   ? profile__nslices(p) * width
+							   : width));
 	jsonw__name(jw, "systemHost");
 	jsonw__start_object(jw);
 	jsonw__string_field(jw, "name", "Firefox");
@@ -768,8 +789,8 @@ int gecko__write(FILE *f, const struct profile *p)
 
 				for (uint64_t r = 0; r < ent[q].weight; r++, j++) {
 					uint32_t i = ent[q].stack;
-					double at =
-					    (ent[s].slice + (j + 0.5) / (double)nsamples) * width;
+					double at = slice_at(ent[s].slice, width, end_sec,
+							     (j + 0.5) / (double)nsamples);
 
 					/* The k-th sample of a stack at its k-th instant. */
 					if (tcur && tcur[i] < tfirst[i + 1]) {

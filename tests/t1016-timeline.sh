@@ -122,6 +122,32 @@ test_expect_success SPEEDSCOPE 'gecko: threads and processes from the thread fra
 	grep -q "^cpu,1 samples,none (no timeline),spread evenly over their time slice, stack by stack: the order within a slice is not known,each process apart, with its PID,.*,0,0.000$" kinds &&
 	grep -qx "the profile has no NAME-PID frames: the processes of one name are one, pid \"unknown (NAME)\"" kinds
 '
+# A run stopped 0.3 s into its last slice: that slice's samples lie in
+# those 0.3 s, and the profile lasts 3.3 s, not 4.
+test_expect_success SPEEDSCOPE 'gecko: nothing after the run'"'"'s end in a partial last slice' '
+	sed "s/duration 4.000 s/duration 3.300 s/" tl.folded >short.folded &&
+	"$RAMPA" report -q short.folded -o short.gecko.json &&
+	node "$TESTS_DIR/browser/gecko-check.cjs" short.gecko.json >out && cat out &&
+	node -e "
+		const d = JSON.parse(require(\"fs\").readFileSync(\"short.gecko.json\"));
+		const s = d.profile.threads[0].samples.data.map((x) => x[1]);
+		const last = s.filter((t) => t >= 3000);
+		console.log(d.duration, s.length, last.length, Math.max(...s));
+		if (d.duration !== 3300 || last.length !== 101 || Math.max(...s) > 3300) process.exit(1);
+	"
+'
+test_expect_success 'report of a gecko, speedscope, pprof or pstats file: one clear error' '
+	"$RAMPA" report -q tl.folded -o tl.speedscope.json &&
+	"$RAMPA" report -q tl.folded -o tl.pb.gz && "$RAMPA" report -q tl.folded -o tl.pstats &&
+	"$RAMPA" report -q tl.folded -o tl2.gecko.json &&
+	for f in tl2.gecko.json tl.speedscope.json tl.pb.gz tl.pstats; do
+		test_expect_code 6 "$RAMPA" report "$f" --from 1 -o x.folded 2>err && cat err &&
+		[ "$(wc -l <err)" -eq 1 ] && grep -q "not collapsed stacks: report and diff read folded" err ||
+		exit 1
+	done &&
+	printf "%s\n" "[unknown];a 3" >u.folded && "$RAMPA" report -q u.folded -o u2.folded &&
+	cat tl.folded | "$RAMPA" report -q - -o p.folded && [ "$(total p.folded)" -eq 399 ]
+'
 test_expect_success 'gecko: chosen by extension, --format gecko and its alias firefox' '
 	"$RAMPA" report tl.folded -o a.gecko.json 2>err && grep -q "(gecko, 2 stacks" err &&
 	"$RAMPA" report tl.folded -o b.json --format firefox 2>err && grep -q "(gecko," err &&
