@@ -7,9 +7,6 @@
                                       another computes: the sleep is no wait
     python gil.py hog SECONDS         hog() holds the GIL in long C calls while
                                       want() loops: want() waits behind hog()
-    python gil.py sleep0 N SECONDS    sleep0() releases the GIL N times
-                                      (time.sleep(0)) against worker(), at a
-                                      0.2 ms switch interval: N short waits
     python gil.py fixed N ITERATIONS  N threads each count to ITERATIONS;
                                       prints the time taken (benchmarks)
 """
