@@ -390,7 +390,7 @@ struct interval_event {
  * of one take_gil(), a forced switch's time runnable) that is not a wait of
  * its own.
  */
-#define RAMPA_SHORT_WAIT_RING_BYTES (256 * 1024)
+#define RAMPA_SHORT_WAIT_RING_BYTES (2 * 1024 * 1024)
 #define SHORT_WAIT_PIECE	    1u
 
 struct short_wait_event {

@@ -287,6 +287,11 @@ static int set_map_sizes(struct capture *c, const uint32_t *entries)
 		const struct capture_map_size *row = &capture_maps[i];
 		uint32_t n = capture_maps__entries(entries, i);
 
+		/* Unused without markers (the agent, top): one page, not 1 MiB. */
+		if (i == CMAP_SHORT_WAIT_RING &&
+		    !(c->opts.on_interval && c->opts.interval_min_ns && c->opts.on_short_wait))
+			n = (uint32_t)sysconf(_SC_PAGESIZE);
+
 		/* The BPF search over one table takes a fixed number of steps. */
 		if (i == CMAP_UNWIND_ROWS && n > 1u << (RAMPA_UNWIND_ROW_STEPS - 1)) {
 			p_err("map size %s=%u is over the unwinder's %u rows (raise "
