@@ -152,7 +152,12 @@ static void keep_marker(struct session *se, const struct profile_marker *m)
 		se->markers_dropped++;
 		return;
 	}
-	se->marked_waits += m->flags & PROFILE_MARKER_MERGED ? 0 : 1;
+	if (m->flags & PROFILE_MARKER_MERGED) {
+		se->merged_markers++;
+		se->merged_waits += m->waits;
+	} else {
+		se->marked_waits++;
+	}
 	se->marked_ns += (uint64_t)(m->waited * 1e9 + 0.5);
 }
 
@@ -290,10 +295,19 @@ static void merge_out(struct session *se, struct short_merge *sm)
 	m.start = sm->first_ns > se->start_ns ? (sm->first_ns - se->start_ns) / 1e9 : 0;
 	m.end = sm->last_ns > se->start_ns ? (sm->last_ns - se->start_ns) / 1e9 : 0;
 	m.waited = sm->ns / 1e9;
-	se->merged_markers++;
-	se->merged_waits += sm->waits;
 	keep_marker(se, &m);
 	sm->ns = sm->waits = 0;
+}
+
+/* The slice short waits ending at ns are merged in: the timeline's, or
+ * without one, slices of the default width, so that a merged marker stays
+ * local (and the table holds only the threads of one slice).
+ */
+static uint32_t merge_slice(const struct session *se, uint64_t ns)
+{
+	double width = se->o.slice_sec > 0 ? se->o.slice_sec : SESSION_DEFAULT_SLICE_SEC;
+
+	return ns > se->start_ns ? (uint32_t)((ns - se->start_ns) / 1e9 / width) : 0;
 }
 
 /* Merged markers out: all of them (at the end), or those of slices before
@@ -302,12 +316,13 @@ static void merge_out(struct session *se, struct short_merge *sm)
  */
 static void merges_out(struct session *se, bool all)
 {
+	uint32_t now = merge_slice(se, mono_ns());
 	size_t kept = 0;
 
 	for (size_t i = 0; i < se->nmerges; i++) {
 		struct short_merge *sm = &se->merges[i];
 
-		if (all || sm->slice < se->stamp)
+		if (all || sm->slice < now)
 			merge_out(se, sm);
 		else
 			se->merges[kept++] = *sm;
@@ -320,13 +335,11 @@ static void merges_out(struct session *se, bool all)
 }
 
 /* A wait under the marker length (or a piece of one), into its thread's
- * merged marker of its slice. Without a timeline, slices of the default
- * width merge them all the same, so that a merged marker stays local.
+ * merged marker of its slice (merge_slice).
  */
 static void add_short_wait(struct session *se, pid_t pid, uint32_t tid, uint32_t skind,
 			   uint64_t start_ns, uint64_t end_ns, bool piece)
 {
-	double width = se->o.slice_sec > 0 ? se->o.slice_sec : SESSION_DEFAULT_SLICE_SEC;
 	uint32_t kind, slice;
 	struct short_merge *sm;
 	bool added;
@@ -336,7 +349,7 @@ static void add_short_wait(struct session *se, pid_t pid, uint32_t tid, uint32_t
 		return;
 	if (se->child && pid == se->child && !se->child_execed)
 		return;
-	slice = end_ns > se->start_ns ? (uint32_t)((end_ns - se->start_ns) / 1e9 / width) : 0;
+	slice = merge_slice(se, end_ns);
 	v = u64map_slot(&se->merging, (uint64_t)tid << 2 | kind, &added);
 	if (added) {
 		struct proc_name *pe = session_proc_entry(se, pid, false);
