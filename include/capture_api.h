@@ -72,6 +72,13 @@ struct capture_opts {
 	void (*on_interval)(const struct capture_sample *s, __u64 start_ns, __u64 end_ns,
 			    unsigned int flags, void *ctx);
 	__u64 interval_min_ns;
+	/* With on_interval and interval_min_ns: each wait shorter than that
+	 * (off-CPU interval, GIL futex wait, or a piece of a GIL wait:
+	 * flags SHORT_WAIT_PIECE), its thread and times only; the counts have
+	 * it. NULL: none sent.
+	 */
+	void (*on_short_wait)(__u32 pid, __u32 tid, __u32 kind, __u64 start_ns, __u64 end_ns,
+			      unsigned int flags, void *ctx);
 	/* With on_interval: the timeline's slice (ns; 0: none). An off-CPU
 	 * interval across a slice's end comes to on_interval with flags
 	 * INTERVAL_UNCOUNTED, its weight left out of the counts, for the

@@ -96,7 +96,7 @@ struct session {
 	 * taken before it was: no Python frames (-a, a loaded machine).
 	 */
 	uint64_t py_before_found;
-	uint64_t ns_by_kind[3]; /* off-CPU nanoseconds by enum sample_kind */
+	uint64_t ns_by_kind[4]; /* off-CPU and GIL wait ns by enum sample_kind */
 	uint64_t samples_cpu;	/* on-CPU samples */
 	uint64_t snapshots, snapshot_failed, snapshot_late;
 	struct u64map procs; /* PID -> struct proc_name * */
@@ -154,7 +154,25 @@ struct session {
 	uint64_t last_drain_ns, flush_end_ns, split_end_ns;
 	uint32_t stamp;
 	uint64_t markers_dropped; /* markers past PROFILE_MAX_MARKERS, every profile */
+	/* Short waits being merged into one marker per thread, kind and slice
+	 * (struct short_merge, session.c): (tid << 2 | kind) -> index + 1. Only
+	 * the threads that waited since the last drain are kept.
+	 */
+	struct u64map merging;
+	struct short_merge *merges;
+	size_t nmerges, merges_cap;
+	/* What the markers hold, for the summary: waits of a marker each, merged
+	 * markers and the short waits they hold, and every wait's time (ns).
+	 */
+	uint64_t marked_waits, merged_markers, merged_waits, marked_ns;
 };
+
+/* The marker kind (enum profile_marker_kind) of a wait of sample kind
+ * skind in this session's mode: 0, or -1 when the mode keeps no markers of
+ * it (gil-wait: GIL waits; wall: off-CPU time of both kinds; offcpu:
+ * blocked).
+ */
+int session_marker_kind(const struct session *se, uint32_t skind, uint32_t *kind);
 
 /* Every process seen, one per call from *it = 0 on; NULL at the end. */
 static inline struct proc_name *session__next_proc(struct session *se, size_t *it)

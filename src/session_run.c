@@ -317,6 +317,12 @@ int session__record(struct session_opts *o, struct session_output *out)
 	if (fmt == OUTPUT_GECKO && !o->marker_min_sec &&
 	    (o->mode == MODE_WALL || o->mode == MODE_OFFCPU || o->mode == MODE_GILWAIT))
 		o->marker_min_sec = SESSION_MARKER_MIN_SEC;
+	/* The Firefox Profiler's threads belong to processes, each with its
+	 * PID: with a frame per process, two processes of one name (a tree of
+	 * python3 workers) are two processes there, not one.
+	 */
+	if (fmt == OUTPUT_GECKO)
+		o->per_process = true;
 	/* Gecko orders samples in time: by their instants, when logged. */
 	if (fmt == OUTPUT_GECKO &&
 	    (o->mode == MODE_CPU || o->mode == MODE_WALL || o->mode == MODE_GIL))

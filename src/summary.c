@@ -266,6 +266,8 @@ static int fill_losses(struct session *se, const uint64_t *st, const struct symb
 	losses[nl++] =
 	    (struct loss){ "intervals for markers or slices lost: ring full (counted whole)",
 			   st[STAT_INTERVALS_LOST] };
+	losses[nl++] = (struct loss){ "short waits in no marker: ring full (in the counts)",
+				      st[STAT_SHORT_WAITS_LOST] };
 	{
 		uint64_t dropped, unmatched;
 
@@ -470,13 +472,19 @@ void session__print_summary(struct session *se)
 			nt, PROFILE_MAX_SAMPLE_TIMES);
 	}
 	if (se->o.marker_min_sec > 0) {
-		size_t nm;
+		uint64_t measured = 0;
+		uint32_t kind;
 
-		profile__markers(se->prof, &nm);
+		/* The markers against the waits the counts measured, kind by kind. */
+		for (uint32_t k = KIND_OFFCPU_BLOCKED; k <= KIND_GIL_WAIT; k++)
+			if (!session_marker_kind(se, k, &kind))
+				measured += se->ns_by_kind[k];
 		fprintf(stderr,
-			"  markers       %zu waits of %g ms or more with their start and end (at "
-			"most %u; shorter ones only in the counts)\n",
-			nm, se->o.marker_min_sec * 1000, PROFILE_MAX_MARKERS);
+			"  markers       %" PRIu64 " waits of %g ms or more with their start and "
+			"end, %" PRIu64 " markers merging %" PRIu64 " shorter waits (one a thread "
+			"a slice); %.3f s of the %.3f s of waits measured (at most %u markers)\n",
+			se->marked_waits, se->o.marker_min_sec * 1000, se->merged_markers,
+			se->merged_waits, se->marked_ns / 1e9, measured / 1e9, PROFILE_MAX_MARKERS);
 	}
 	for (int i = 0; i < nl; i++) {
 		if (!losses[i].n)
