@@ -254,5 +254,5 @@ static __always_inline bool emit_interval(__u64 start, __u64 end, const struct s
 #include "oncpu.bpf.h"
 #include "offcpu.bpf.h"
 #include "gil.bpf.h"
-#include "lifecycle.bpf.h"
 #include "mem.bpf.h"
+#include "lifecycle.bpf.h"

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* rampa-bpf mem: what grows a target's memory. Included at the end of
- * capture.bpf.c, whose targets, Python walker and stats it shares.
+/* rampa-bpf mem: what grows a target's memory. Included near the end of
+ * capture.bpf.c, whose targets, Python walker and stats it shares (and
+ * before lifecycle.bpf.h, whose exec program calls mem_on_exec).
  *
  * Resident growth is sampled where it happens: a write fault on an anonymous
  * page gives the process a new page (read faults map the shared zero page).
@@ -129,6 +130,18 @@ static __always_inline bool mem_fault_anon(struct task_struct *task, __u32 tgid,
 	else
 		c->anon &= ~(1u << i);
 	return f.anon;
+}
+
+/* tgid execs a new image, before it runs a single instruction: CMD held
+ * until then counts from now on; the old image's mappings are gone.
+ */
+static __always_inline void mem_on_exec(__u32 tgid)
+{
+	if (!mem_enabled)
+		return;
+	if (tgid == mem_hold_tgid)
+		mem_hold_tgid = 0;
+	bpf_map_delete_elem(&mem_vmas, &tgid);
 }
 
 /* A call that can put another mapping where one was (unmap, move, map over,

@@ -16,14 +16,17 @@
 # WORKLOAD=mem_malloc.py: objects above pymalloc's 512 bytes, every one a
 # malloc (the precise mode's worst case).
 #
+# RAMPA=PATH: another build's rampa-bpf (a before/after comparison).
+#
 #   [FAULT_SAMPLE=N | PRECISE=1 [SAMPLE_BYTES=SIZE]] [WORKLOAD=mem_malloc.py]
-#   [VERBOSE=1] tools/bench/mem.sh [PAIRS] [WORKLOAD_ROUNDS] [PYTHON]
+#   [VERBOSE=1] [RAMPA=PATH] tools/bench/mem.sh [PAIRS] [WORKLOAD_ROUNDS] [PYTHON]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 pairs=${1:-15}
 wrounds=${2:-10}
 py=${3:-/usr/bin/python3.11}
 wl=tools/bench/${WORKLOAD:-mem_alloc.py}
+rampa=${RAMPA:-./rampa-bpf}
 mode=()
 label="mem"
 if [ -n "${FAULT_SAMPLE:-}" ]; then
@@ -41,7 +44,7 @@ trap 'rm -rf "$out"' EXIT
 
 base() { "$py" "$wl" "$wrounds" >>"$out/base"; }
 profiled() {
-	./rampa-bpf mem "${mode[@]}" -o "$out/m.folded" -- "$py" "$wl" "$wrounds" \
+	"$rampa" mem "${mode[@]}" -o "$out/m.folded" -- "$py" "$wl" "$wrounds" \
 		>>"$out/mem" 2>"$out/err"
 	sed -n 's/^  profiler CPU  \([0-9.]*\) s.*/\1/p' "$out/err" >>"$out/self"
 	sed -n 's/^  BPF cost      \([0-9.]*\) s.*/\1/p' "$out/err" >>"$out/bpf"
@@ -78,8 +81,8 @@ read -r self _ < <(stats <"$out/self")
 bpf=n/a
 [ -s "$out/bpf" ] && read -r bpf _ < <(stats <"$out/bpf")
 
-printf '%s, %s, %s workload rounds, %s pairs (order alternated), load average %s before, %s after\n\n' \
-	"$("$py" --version)" "$wl" "$wrounds" "$pairs" "$load0" "$load1"
+printf '%s: %s, %s, %s workload rounds, %s pairs (order alternated), load average %s before, %s after\n\n' \
+	"$rampa" "$("$py" --version)" "$wl" "$wrounds" "$pairs" "$load0" "$load1"
 printf '| %s | unprofiled median | slowdown, median of pairs | quartiles | range |\n|---|---|---|---|---|\n' "$label"
 printf '| wall | %.3f s | %+.2f%% | %+.2f%% .. %+.2f%% | %+.2f%% .. %+.2f%% |\n' "$bw" "$wm" "$wq1" "$wq3" "$wlo" "$whi"
 printf '| CPU (user + sys) | %.3f s | %+.2f%% | %+.2f%% .. %+.2f%% | %+.2f%% .. %+.2f%% |\n' "$bc" "$cm" "$cq1" "$cq3" "$clo" "$chi"
@@ -87,7 +90,7 @@ printf '\nprofiler CPU, median: %s s; BPF run time, median (whole machine): %s s
 
 [ -n "${VERBOSE:-}" ] || exit 0
 # Once more, verbose: each BPF program's runs and cost, rampa-bpf's peak RSS.
-./rampa-bpf mem -v "${mode[@]}" -o "$out/m.folded" -- "$py" "$wl" "$wrounds" 2>"$out/err" >/dev/null &
+"$rampa" mem -v "${mode[@]}" -o "$out/m.folded" -- "$py" "$wl" "$wrounds" 2>"$out/err" >/dev/null &
 pid=$!
 hwm=0
 while kill -0 $pid 2>/dev/null; do
