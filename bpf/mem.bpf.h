@@ -100,7 +100,9 @@ static long mem_vma_anon(struct task_struct *task, struct vm_area_struct *vma, v
 
 /* Whether address lies in an anonymous mapping of task (file pages, a data
  * section or a file mapped private, are not growth). Without the lock
- * (-EBUSY), the fault is taken as anonymous.
+ * (-EBUSY), the fault is taken as anonymous. Two threads filling a slot at
+ * once can leave one mapping's start with the other's end: at worst a
+ * sampled fault filed on the wrong side until the slot is reused.
  */
 static __always_inline bool mem_fault_anon(struct task_struct *task, __u32 tgid, __u64 address)
 {

@@ -16,10 +16,12 @@
 # WORKLOAD=mem_malloc.py: objects above pymalloc's 512 bytes, every one a
 # malloc (the precise mode's worst case).
 #
-# RAMPA=PATH: another build's rampa-bpf (a before/after comparison).
+# RAMPA=PATH: another build's rampa-bpf; RAMPA_B=PATH: a second build in the
+# same rounds (each round runs unprofiled, RAMPA, RAMPA_B, in turned order):
+# a before/after comparison under the same load.
 #
 #   [FAULT_SAMPLE=N | PRECISE=1 [SAMPLE_BYTES=SIZE]] [WORKLOAD=mem_malloc.py]
-#   [VERBOSE=1] [RAMPA=PATH] tools/bench/mem.sh [PAIRS] [WORKLOAD_ROUNDS] [PYTHON]
+#   [VERBOSE=1] [RAMPA=PATH] [RAMPA_B=PATH] tools/bench/mem.sh [PAIRS] [WORKLOAD_ROUNDS] [PYTHON]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 pairs=${1:-15}
@@ -42,23 +44,31 @@ make -s all
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-base() { "$py" "$wl" "$wrounds" >>"$out/base"; }
-profiled() {
-	"$rampa" mem "${mode[@]}" -o "$out/m.folded" -- "$py" "$wl" "$wrounds" \
-		>>"$out/mem" 2>"$out/err"
-	sed -n 's/^  profiler CPU  \([0-9.]*\) s.*/\1/p' "$out/err" >>"$out/self"
-	sed -n 's/^  BPF cost      \([0-9.]*\) s.*/\1/p' "$out/err" >>"$out/bpf"
+builds=("$rampa")
+[ -n "${RAMPA_B:-}" ] && builds+=("$RAMPA_B")
+
+# run 0: unprofiled; run K: under builds[K - 1].
+run() {
+	local k=$1 r
+
+	if [ "$k" -eq 0 ]; then
+		"$py" "$wl" "$wrounds" >>"$out/base"
+		return
+	fi
+	r=${builds[$((k - 1))]}
+	"$r" mem "${mode[@]}" -o "$out/m.folded" -- "$py" "$wl" "$wrounds" \
+		>>"$out/mem$k" 2>"$out/err"
+	sed -n 's/^  profiler CPU  \([0-9.]*\) s.*/\1/p' "$out/err" >>"$out/self$k"
+	sed -n 's/^  BPF cost      \([0-9.]*\) s.*/\1/p' "$out/err" >>"$out/bpf$k"
 }
 
+# The order turns each round: unprofiled first, then second, then last.
+nruns=$((${#builds[@]} + 1))
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 for i in $(seq "$pairs"); do
-	if [ $((i % 2)) -eq 1 ]; then
-		base
-		profiled
-	else
-		profiled
-		base
-	fi
+	for j in $(seq 0 $((nruns - 1))); do
+		run $(((i + j) % nruns))
+	done
 done
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -68,25 +78,32 @@ stats() {
 	function q(p,   x, i) { x = 1 + (NR - 1) * p; i = int(x); return a[i] + (x - i) * (a[i + 1] - a[i]) }
 	{ a[NR] = $1 } END { a[NR + 1] = a[NR]; printf "%.6f %.6f %.6f %.6f %.6f\n", q(0.5), q(0.25), q(0.75), a[1], a[NR] }'
 }
-# ratios COLUMN: profiled / unprofiled - 1 of each pair, in percent.
+# ratios K COLUMN: under build K / unprofiled - 1 of each round, in percent.
 ratios() {
-	paste -d' ' "$out/base" "$out/mem" |
-		awk -v c="$1" '{ split($0, f, " "); n = NF / 2; printf "%.6f\n", 100 * (f[n + c] / f[c] - 1) }'
+	paste -d' ' "$out/base" "$out/mem$1" |
+		awk -v c="$2" '{ split($0, f, " "); n = NF / 2; printf "%.6f\n", 100 * (f[n + c] / f[c] - 1) }'
 }
-read -r wm wq1 wq3 wlo whi < <(ratios 1 | stats)
-read -r cm cq1 cq3 clo chi < <(ratios 2 | stats)
 read -r bw _ < <(cut -d' ' -f1 "$out/base" | stats)
 read -r bc _ < <(cut -d' ' -f2 "$out/base" | stats)
-read -r self _ < <(stats <"$out/self")
-bpf=n/a
-[ -s "$out/bpf" ] && read -r bpf _ < <(stats <"$out/bpf")
 
-printf '%s: %s, %s, %s workload rounds, %s pairs (order alternated), load average %s before, %s after\n\n' \
-	"$rampa" "$("$py" --version)" "$wl" "$wrounds" "$pairs" "$load0" "$load1"
+printf '%s, %s, %s workload rounds, %s rounds of %s runs (order turned), load average %s before, %s after\n\n' \
+	"$("$py" --version)" "$wl" "$wrounds" "$pairs" "$nruns" "$load0" "$load1"
 printf '| %s | unprofiled median | slowdown, median of pairs | quartiles | range |\n|---|---|---|---|---|\n' "$label"
-printf '| wall | %.3f s | %+.2f%% | %+.2f%% .. %+.2f%% | %+.2f%% .. %+.2f%% |\n' "$bw" "$wm" "$wq1" "$wq3" "$wlo" "$whi"
-printf '| CPU (user + sys) | %.3f s | %+.2f%% | %+.2f%% .. %+.2f%% | %+.2f%% .. %+.2f%% |\n' "$bc" "$cm" "$cq1" "$cq3" "$clo" "$chi"
-printf '\nprofiler CPU, median: %s s; BPF run time, median (whole machine): %s s\n' "$self" "$bpf"
+for k in $(seq 1 ${#builds[@]}); do
+	r=${builds[$((k - 1))]}
+	read -r wm wq1 wq3 wlo whi < <(ratios "$k" 1 | stats)
+	read -r cm cq1 cq3 clo chi < <(ratios "$k" 2 | stats)
+	printf '| %s, wall | %.3f s | %+.2f%% | %+.2f%% .. %+.2f%% | %+.2f%% .. %+.2f%% |\n' "$r" "$bw" "$wm" "$wq1" "$wq3" "$wlo" "$whi"
+	printf '| %s, CPU (user + sys) | %.3f s | %+.2f%% | %+.2f%% .. %+.2f%% | %+.2f%% .. %+.2f%% |\n' "$r" "$bc" "$cm" "$cq1" "$cq3" "$clo" "$chi"
+done
+printf '\n'
+for k in $(seq 1 ${#builds[@]}); do
+	read -r self _ < <(stats <"$out/self$k")
+	bpf=n/a
+	[ -s "$out/bpf$k" ] && read -r bpf _ < <(stats <"$out/bpf$k")
+	printf '%s: profiler CPU, median: %s s; BPF run time, median (whole machine): %s s\n' \
+		"${builds[$((k - 1))]}" "$self" "$bpf"
+done
 
 [ -n "${VERBOSE:-}" ] || exit 0
 # Once more, verbose: each BPF program's runs and cost, rampa-bpf's peak RSS.
