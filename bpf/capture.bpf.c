@@ -54,6 +54,11 @@ volatile __u64 end_ns;
  * count from it.
  */
 volatile __u64 begin_ns;
+/* rampa-bpf mem: CMD, forked and held until it execs (its allocator probed
+ * already): what it does before is rampa-bpf's own code, not counted. 0:
+ * none; cleared by its exec.
+ */
+volatile __u32 mem_hold_tgid;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -297,5 +302,5 @@ static __always_inline bool emit_interval(__u64 start, __u64 end, const struct s
 #include "oncpu.bpf.h"
 #include "offcpu.bpf.h"
 #include "gil.bpf.h"
-#include "lifecycle.bpf.h"
 #include "mem.bpf.h"
+#include "lifecycle.bpf.h"

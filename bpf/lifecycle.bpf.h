@@ -130,10 +130,9 @@ int BPF_PROG(on_sched_process_exec, struct task_struct *p, pid_t old_pid)
 
 	if (!is_target(tgid, p))
 		return 0;
+	mem_on_exec(tgid);
 	emit_event(EVENT_EXEC, tgid, BPF_CORE_READ(p, pid), 0);
 	return 0;
 }
-
-/* rampa-bpf mem's programs share the targets, the walker and the stats. */
 
 #endif

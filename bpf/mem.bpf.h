@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* rampa-bpf mem: what grows a target's memory. Included at the end of
- * capture.bpf.c, whose targets, Python walker and stats it shares.
+/* rampa-bpf mem: what grows a target's memory. Included near the end of
+ * capture.bpf.c, whose targets, Python walker and stats it shares (and
+ * before lifecycle.bpf.h, whose exec program calls mem_on_exec).
  *
  * Resident growth is sampled where it happens: a write fault on an anonymous
  * page gives the process a new page (read faults map the shared zero page).
@@ -29,6 +30,7 @@
 
 const volatile bool mem_enabled = false;
 const volatile __u32 mem_fault_sample = RAMPA_MEM_FAULT_SAMPLE;
+const volatile bool mem_precise = false; /* --precise: mmap and munmap make and free blocks */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -53,15 +55,107 @@ struct {
 	__type(value, struct mem_call);
 } mem_calls SEC(".maps");
 
+/* Out without a wakeup each (an interrupt and a wakeup, microseconds in
+ * the thread that faulted or allocated): mem's loop polls every
+ * MEM_RSS_INTERVAL_SEC anyway. Woken when a quarter of the ring is used.
+ */
+static __always_inline void mem_submit(struct mem_event *e)
+{
+	__u64 used = bpf_ringbuf_query(&mem_events, BPF_RB_AVAIL_DATA);
+	__u64 size = bpf_ringbuf_query(&mem_events, BPF_RB_RING_SIZE);
+
+	bpf_ringbuf_submit(e, used > size / 4 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
+/* The run's window is open, and the current process is not CMD before its
+ * exec.
+ */
 static __always_inline bool mem_in_window(void)
 {
-	return begin_ns && !(end_ns && bpf_ktime_get_ns() > end_ns);
+	return begin_ns && !(end_ns && bpf_ktime_get_ns() > end_ns) &&
+	       (!mem_hold_tgid || bpf_get_current_pid_tgid() >> 32 != mem_hold_tgid);
 }
+
+/* Sized at load time (capture_maps.c). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, __u32); /* tgid */
+	__type(value, struct mem_vmas);
+} mem_vmas SEC(".maps");
+
+struct mem_vma_found {
+	__u64 start, end;
+	bool anon;
+};
 
 static long mem_vma_anon(struct task_struct *task, struct vm_area_struct *vma, void *ctx)
 {
-	*(bool *)ctx = vma->vm_file == NULL;
+	struct mem_vma_found *f = ctx;
+
+	f->anon = vma->vm_file == NULL;
+	f->start = vma->vm_start;
+	f->end = vma->vm_end;
 	return 0;
+}
+
+/* Whether address lies in an anonymous mapping of task (file pages, a data
+ * section or a file mapped private, are not growth). Without the lock
+ * (-EBUSY), the fault is taken as anonymous. Two threads filling a slot at
+ * once can leave one mapping's start with the other's end: at worst a
+ * sampled fault filed on the wrong side until the slot is reused.
+ */
+static __always_inline bool mem_fault_anon(struct task_struct *task, __u32 tgid, __u64 address)
+{
+	struct mem_vma_found f = { .anon = true };
+	struct mem_vmas *c = bpf_map_lookup_elem(&mem_vmas, &tgid), fresh = {};
+	__u32 i;
+
+	if (c) {
+		for (i = 0; i < RAMPA_MEM_VMAS; i++)
+			if (address >= c->start[i] && address < c->end[i])
+				return c->anon & (1u << i);
+	}
+	if (bpf_find_vma(task, address, mem_vma_anon, &f, 0) || !f.end)
+		return f.anon;
+	if (!c) {
+		bpf_map_update_elem(&mem_vmas, &tgid, &fresh, BPF_NOEXIST);
+		c = bpf_map_lookup_elem(&mem_vmas, &tgid);
+		if (!c)
+			return f.anon;
+	}
+	i = c->next % RAMPA_MEM_VMAS;
+	c->next = i + 1;
+	c->start[i] = f.start;
+	c->end[i] = f.end;
+	if (f.anon)
+		c->anon |= 1u << i;
+	else
+		c->anon &= ~(1u << i);
+	return f.anon;
+}
+
+/* tgid execs a new image, before it runs a single instruction: CMD held
+ * until then counts from now on; the old image's mappings are gone.
+ */
+static __always_inline void mem_on_exec(__u32 tgid)
+{
+	if (!mem_enabled)
+		return;
+	if (tgid == mem_hold_tgid)
+		mem_hold_tgid = 0;
+	bpf_map_delete_elem(&mem_vmas, &tgid);
+}
+
+/* A call that can put another mapping where one was (unmap, move, map over,
+ * shrink the heap): the process's remembered mappings go, at its entry and
+ * again at its exit (a fault of another thread in between).
+ */
+static __always_inline void mem_vmas_forget(const struct mem_call *c, __u32 tgid)
+{
+	if (c->nr == NR_munmap || c->nr == NR_mremap ||
+	    (c->nr == NR_mmap && (c->args[3] & MAP_FIXED)) ||
+	    (c->nr == NR_brk && c->args[0] && c->args[0] < c->old_brk))
+		bpf_map_delete_elem(&mem_vmas, &tgid);
 }
 
 /* The stacks of a memory event into k (pid, tid and kind set): Python by
@@ -99,21 +193,21 @@ static __always_inline void mem_stack(struct sample_key *k, struct pt_regs *regs
 SEC("tp_btf/page_fault_user")
 int BPF_PROG(on_mem_fault, unsigned long address, struct pt_regs *regs, unsigned long error_code)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	__u32 tgid = task->tgid;
+	struct task_struct *task;
 	struct mem_event *e;
-	bool anon = true;
+	__u32 tgid;
 
-	if (!mem_enabled || !(error_code & X86_PF_WRITE) || !is_target_btf(tgid, task) ||
-	    !mem_in_window())
+	/* Every write fault of the machine comes here: the sampling draw
+	 * first, the target lookup for the one fault in mem_fault_sample
+	 * drawn.
+	 */
+	if (!mem_enabled || !(error_code & X86_PF_WRITE))
 		return 0;
 	if (mem_fault_sample > 1 && bpf_get_prandom_u32() % mem_fault_sample)
 		return 0;
-	/* File pages (a data section, a file mapped private) are not growth.
-	 * Without the lock (-EBUSY), the fault is taken as anonymous.
-	 */
-	bpf_find_vma(task, address, mem_vma_anon, &anon, 0);
-	if (!anon)
+	task = bpf_get_current_task_btf();
+	tgid = task->tgid;
+	if (!is_target_btf(tgid, task) || !mem_in_window() || !mem_fault_anon(task, tgid, address))
 		return 0;
 	stat_inc(STAT_MEM_FAULTS);
 	e = bpf_ringbuf_reserve(&mem_events, sizeof(*e), 0);
@@ -132,31 +226,42 @@ int BPF_PROG(on_mem_fault, unsigned long address, struct pt_regs *regs, unsigned
 	e->key.tid = task->pid;
 	e->key.kind = KIND_MEM;
 	mem_stack(&e->key, regs, ctx, tgid);
-	bpf_ringbuf_submit(e, 0);
+	mem_submit(e);
 	return 0;
 }
 
-SEC("raw_tp/sys_enter")
-int BPF_PROG(on_mem_sys_enter, struct pt_regs *regs, long id)
+#include "memalloc.bpf.h"
+
+/* A memory call of a target entered (the syscall tracepoints of the five
+ * calls: the programs run for these calls only, not for every syscall of
+ * the machine as on raw sys_enter). --precise follows mmap and munmap only.
+ */
+static __always_inline int mem_sys_enter(long id, struct trace_event_raw_sys_enter *ctx, int nargs)
 {
 	struct task_struct *task;
 	struct mem_call call = {};
 	__u32 tid;
 
-	if (!mem_enabled || (id != NR_mmap && id != NR_munmap && id != NR_brk && id != NR_mremap &&
-			     id != NR_madvise))
+	if (!mem_enabled)
 		return 0;
 	task = bpf_get_current_task_btf();
 	if (!is_target_btf(task->tgid, task) || !mem_in_window())
 		return 0;
 	call.nr = id;
-	call.args[0] = BPF_CORE_READ(regs, di);
-	call.args[1] = BPF_CORE_READ(regs, si);
-	call.args[2] = BPF_CORE_READ(regs, dx);
-	call.args[3] = BPF_CORE_READ(regs, r10);
+	/* A call's record holds its own arguments only: reading past them
+	 * fails the attach (EACCES).
+	 */
+	call.args[0] = ctx->args[0];
+	if (nargs > 1)
+		call.args[1] = ctx->args[1];
+	if (nargs > 2)
+		call.args[2] = ctx->args[2];
+	if (nargs > 3)
+		call.args[3] = ctx->args[3];
 	if (id == NR_brk)
-		call.old_brk = BPF_CORE_READ(task, mm, brk);
+		call.old_brk = task->mm->brk;
 	tid = task->pid;
+	mem_vmas_forget(&call, task->tgid);
 	if (bpf_map_update_elem(&mem_calls, &tid, &call, BPF_ANY))
 		stat_inc(STAT_MEM_CALLS_FULL);
 	return 0;
@@ -192,11 +297,10 @@ static __always_inline void mem_emit(__u32 type, __u64 nr, __u64 addr, __u64 len
 	e->key.tid = e->tid;
 	e->key.kind = KIND_MEM;
 	py_capture(&e->key, &mem_py_stacks);
-	bpf_ringbuf_submit(e, 0);
+	mem_submit(e);
 }
 
-SEC("raw_tp/sys_exit")
-int BPF_PROG(on_mem_sys_exit, struct pt_regs *regs, long ret)
+static __always_inline int mem_sys_exit(void *ctx, long ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct mem_call *c;
@@ -207,6 +311,15 @@ int BPF_PROG(on_mem_sys_exit, struct pt_regs *regs, long ret)
 	c = bpf_map_lookup_elem(&mem_calls, &tid);
 	if (!c)
 		return 0;
+	mem_vmas_forget(c, bpf_get_current_pid_tgid() >> 32);
+	if (mem_precise) {
+		if (c->nr == NR_mmap)
+			alloc_mapped(ctx, r, c);
+		else if (c->nr == NR_munmap && ret == 0)
+			alloc_unmapped(c->args[0]);
+		bpf_map_delete_elem(&mem_calls, &tid);
+		return 0;
+	}
 	switch (c->nr) {
 	case NR_brk:
 		/* brk returns the new break: below the old, the top was trimmed. */
@@ -236,6 +349,22 @@ int BPF_PROG(on_mem_sys_exit, struct pt_regs *regs, long ret)
 	return 0;
 }
 
-#include "memalloc.bpf.h"
+#define MEM_SYSCALL(name, nargs)                                       \
+	SEC("tracepoint/syscalls/sys_enter_" #name)                    \
+	int on_sys_enter_##name(struct trace_event_raw_sys_enter *ctx) \
+	{                                                              \
+		return mem_sys_enter(NR_##name, ctx, nargs);           \
+	}                                                              \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                     \
+	int on_sys_exit_##name(struct trace_event_raw_sys_exit *ctx)   \
+	{                                                              \
+		return mem_sys_exit(ctx, ctx->ret);                    \
+	}
+
+MEM_SYSCALL(mmap, 6)
+MEM_SYSCALL(munmap, 2)
+MEM_SYSCALL(brk, 1)
+MEM_SYSCALL(mremap, 5)
+MEM_SYSCALL(madvise, 3)
 
 #endif

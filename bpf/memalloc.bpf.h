@@ -104,13 +104,17 @@ static __always_inline void alloc_free(__u32 tgid, __u64 addr, __u32 fn)
 	e->key.tid = e->tid;
 	e->key.kind = KIND_MEM;
 	py_capture(&e->key, &mem_py_stacks);
-	bpf_ringbuf_submit(e, 0);
+	mem_submit(e);
 }
 
-static __always_inline void alloc_new(struct pt_regs *regs, __u32 tgid, __u64 addr, __u64 size)
+/* A new block of size bytes at addr; regs: the user registers, ctx the
+ * program's (for the kernel's stack walk).
+ */
+static __always_inline void alloc_new(void *ctx, struct pt_regs *regs, __u32 tgid, __u64 addr,
+				      __u64 size, bool mapped)
 {
 	struct mem_block_key k = { .tgid = tgid, .addr = addr };
-	struct mem_block b = { .size = size };
+	struct mem_block b = { .size = size, .mapped = mapped };
 	struct mem_event *e;
 	long err;
 
@@ -129,6 +133,10 @@ static __always_inline void alloc_new(struct pt_regs *regs, __u32 tgid, __u64 ad
 	}
 	stat_inc(STAT_MEM_ALLOCS);
 	stat_add(STAT_MEM_ALLOC_BYTES, size);
+	if (mapped) {
+		stat_inc(STAT_MEM_MAPS);
+		stat_add(STAT_MEM_MAP_BYTES, size);
+	}
 	if (!b.sampled)
 		return;
 	e = bpf_ringbuf_reserve(&mem_events, sizeof(*e), 0);
@@ -150,8 +158,8 @@ static __always_inline void alloc_new(struct pt_regs *regs, __u32 tgid, __u64 ad
 	e->key.pid = tgid;
 	e->key.tid = e->tid;
 	e->key.kind = KIND_MEM;
-	mem_stack(&e->key, regs, regs, tgid);
-	bpf_ringbuf_submit(e, 0);
+	mem_stack(&e->key, regs, ctx, tgid);
+	mem_submit(e);
 }
 
 /* The outermost allocator call returns ret: its blocks in and out. */
@@ -185,7 +193,7 @@ static __always_inline int alloc_exit(struct pt_regs *regs)
 			return 0;
 		break;
 	}
-	alloc_new(regs, tgid, addr, call.size);
+	alloc_new(regs, regs, tgid, addr, call.size, false);
 	return 0;
 }
 
@@ -261,6 +269,46 @@ int BPF_KPROBE(on_free, __u64 ptr)
 		return 0;
 	alloc_free(id >> 32, ptr, ALLOC_FREE);
 	return 0;
+}
+
+#define PROT_NONE     0
+#define MAP_ANONYMOUS 0x20
+#define MAP_STACK     0x20000
+
+/* mmap returned addr for the call c of a target: an anonymous mapping made
+ * outside the allocator is a block of its own, by the stack that made it.
+ * That is how CPython's pymalloc gets its arenas (256 KiB in 3.9, 1 MiB
+ * from 3.10), whose pools hold every object of 512 bytes or less (and
+ * mimalloc its segments): what the process keeps of its small objects.
+ * glibc's own mappings (large blocks, thread heaps) are made inside its
+ * calls, whose blocks they are; thread stacks (MAP_STACK), reservations
+ * (PROT_NONE) and fixed mappings are not allocations.
+ */
+static __always_inline void alloc_mapped(void *ctx, __u64 addr, const struct mem_call *c)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct mem_alloc_call *a;
+
+	if (addr >= MAX_ERRNO_ADDR || !(c->args[3] & MAP_ANONYMOUS) ||
+	    (c->args[3] & (MAP_FIXED | MAP_STACK)) || c->args[2] == PROT_NONE)
+		return;
+	a = bpf_map_lookup_elem(&mem_alloc_calls, &tid);
+	if (a && a->depth)
+		return;
+	alloc_new(ctx, (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()), id >> 32,
+		  addr, c->args[1], true);
+}
+
+/* munmap of [addr, ...) succeeded: a mapping tracked as a block is freed. */
+static __always_inline void alloc_unmapped(__u64 addr)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct mem_block_key k = { .tgid = tgid, .addr = addr };
+	struct mem_block *b = bpf_map_lookup_elem(&mem_blocks, &k);
+
+	if (b && b->mapped)
+		alloc_free(tgid, addr, ALLOC_MUNMAP);
 }
 
 #endif

@@ -187,6 +187,10 @@ __u64 capture__exit_runtime(struct capture *c, pid_t pid);
  * during attach count from it.
  */
 void capture__begin(struct capture *c, __u64 begin_ns);
+/* rampa-bpf mem: the memory programs leave pid alone until its next exec
+ * (CMD forked, its allocator probed before it execs). 0: none.
+ */
+void capture__mem_hold(struct capture *c, pid_t pid);
 /* The run's window closes at end_ns (CLOCK_MONOTONIC ns): later samples are
  * dropped and off-CPU intervals are counted up to it.
  */
@@ -214,7 +218,8 @@ struct capture_prog_stats {
 void capture__prog_stats(struct capture *c, struct capture_prog_stats *out);
 /* mem --precise: uprobes on the allocator of pid: each enum mem_alloc_fn
  * function in the ELF file at paths[f] (a path the kernel resolves), at
- * file offset offsets[f] (0: absent, not probed); replaces pid's probes. 0,
+ * file offset offsets[f] (0: absent, not probed); replaces pid's probes,
+ * unless they are these already (same files and offsets: kept). 0,
  * or a negative errno (pid keeps no probe). capture__alloc_detach removes
  * them (none: nothing done); capture__alloc_name names a function.
  */

@@ -40,6 +40,7 @@ enum capture_map_limit {
 	CMAP_SHORT_WAIT_RING,  /* waits too short for a marker between two polls (bytes) */
 	CMAP_MEM_BLOCKS,       /* mem --precise: live allocator blocks tracked */
 	CMAP_MEM_ALLOC_CALLS,  /* mem --precise: threads inside an allocator call */
+	CMAP_MEM_VMAS,	       /* processes whose last faulted mappings are remembered */
 	CMAP__MAX,
 };
 

@@ -143,7 +143,9 @@ struct session {
 	struct u64map mem_probe_pending;
 	struct u64map mem_probed_exe; /* --precise: PID -> the image probed (exe_id) */
 	int kpageflags_fd;	      /* /proc/kpageflags; -1: not open yet, -2: unreadable */
-	uint64_t mem_huge_faults;     /* sampled faults on transparent huge pages */
+	int pagemap_fd;		      /* /proc/PID/pagemap of pagemap_pid, or -1 */
+	pid_t pagemap_pid;
+	uint64_t mem_huge_faults; /* sampled faults on transparent huge pages */
 	/* The timeline: what a drain brings is stamped with the slice the
 	 * previous drain happened in (drains come at every slice's end);
 	 * intervals still open at the end, whose start is known, are split over

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -63,6 +64,7 @@ struct capture {
 		pid_t pid;
 		struct bpf_link *links[2 * ALLOC__MAX];
 		int n;
+		uint64_t sig; /* the files (device, inode) and offsets probed */
 	} * alloc;
 	size_t nalloc, alloc_cap;
 	uint32_t map_entries[CMAP__MAX]; /* the sizes loaded */
@@ -382,8 +384,23 @@ int capture__open(struct capture **out, const struct capture_opts *opts)
 		c->skel->rodata->mem_fault_sample = opts->mem_fault_sample;
 	/* --precise counts allocator blocks, not pages. */
 	bpf_program__set_autoload(c->skel->progs.on_mem_fault, opts->mem && !opts->mem_precise);
-	bpf_program__set_autoload(c->skel->progs.on_mem_sys_enter, opts->mem && !opts->mem_precise);
-	bpf_program__set_autoload(c->skel->progs.on_mem_sys_exit, opts->mem && !opts->mem_precise);
+	/* The calls that give memory back; --precise follows anonymous
+	 * mappings made outside the allocator (pymalloc's arenas) as blocks.
+	 */
+	{
+		struct bpf_program *progs[] = {
+			c->skel->progs.on_sys_enter_mmap,    c->skel->progs.on_sys_exit_mmap,
+			c->skel->progs.on_sys_enter_munmap,  c->skel->progs.on_sys_exit_munmap,
+			c->skel->progs.on_sys_enter_brk,     c->skel->progs.on_sys_exit_brk,
+			c->skel->progs.on_sys_enter_mremap,  c->skel->progs.on_sys_exit_mremap,
+			c->skel->progs.on_sys_enter_madvise, c->skel->progs.on_sys_exit_madvise,
+		};
+
+		for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
+			bpf_program__set_autoload(progs[i],
+						  opts->mem && (i < 4 || !opts->mem_precise));
+	}
+	c->skel->rodata->mem_precise = opts->mem_precise;
 	for (size_t i = 0; i < ALLOC__MAX; i++) {
 		struct bpf_program *prog =
 		    *(struct bpf_program **)((char *)&c->skel->progs + alloc_progs[i].prog_off);
@@ -1028,6 +1045,11 @@ void capture__begin(struct capture *c, __u64 begin_ns)
 	__atomic_store_n(&c->skel->bss->begin_ns, begin_ns, __ATOMIC_SEQ_CST);
 }
 
+void capture__mem_hold(struct capture *c, pid_t pid)
+{
+	__atomic_store_n(&c->skel->bss->mem_hold_tgid, (__u32)pid, __ATOMIC_SEQ_CST);
+}
+
 void capture__end(struct capture *c, __u64 end_ns)
 {
 	__atomic_store_n(&c->skel->bss->end_ns, end_ns, __ATOMIC_SEQ_CST);
@@ -1063,6 +1085,11 @@ void capture__prog_stats(struct capture *c, struct capture_prog_stats *out)
 			continue;
 		out->run_ns += info.run_time_ns;
 		out->runs += info.run_cnt;
+		/* What fires how often, and costs what (tools/bench/mem.sh). */
+		if (info.run_cnt)
+			p_debug("BPF program %s: %llu runs, %.3f s, %.0f ns a run",
+				bpf_program__name(prog), (unsigned long long)info.run_cnt,
+				info.run_time_ns / 1e9, (double)info.run_time_ns / info.run_cnt);
 		if (prog == c->skel->progs.on_cpu_sample) {
 			out->sampler_ns = info.run_time_ns;
 			out->sampler_runs = info.run_cnt;
@@ -1093,18 +1120,51 @@ void capture__alloc_detach(struct capture *c, pid_t pid)
 	*l = c->alloc[--c->nalloc];
 }
 
+/* What probes in pid would be: each function's file (device, inode) and
+ * offset, hashed; 0 when a file cannot be told.
+ */
+static uint64_t alloc_signature(const char *const paths[ALLOC__MAX],
+				const uint64_t offsets[ALLOC__MAX])
+{
+	uint64_t h = 0x616c6c6f63;
+
+	for (int f = 0; f < ALLOC__MAX; f++) {
+		struct stat st;
+		uint64_t v[4];
+
+		if (!offsets[f])
+			continue;
+		if (stat(paths[f], &st))
+			return 0;
+		v[0] = f;
+		v[1] = st.st_dev;
+		v[2] = st.st_ino;
+		v[3] = offsets[f];
+		h = hash_bytes(v, sizeof(v), h);
+	}
+	return h;
+}
+
 int capture__alloc_attach(struct capture *c, pid_t pid, const char *const paths[ALLOC__MAX],
 			  const uint64_t offsets[ALLOC__MAX])
 {
+	uint64_t sig = alloc_signature(paths, offsets);
 	LIBBPF_OPTS(bpf_uprobe_opts, uo);
-	struct alloc_links *l;
+	struct alloc_links *l = alloc_links_of(c, pid);
 	int err = 0;
 
+	/* The same probes (CMD probed before its exec, which maps the same
+	 * libc): kept as they are. Replaced, they would miss the calls made
+	 * in between, and the returns of calls under way.
+	 */
+	if (l && sig && l->sig == sig)
+		return 0;
 	capture__alloc_detach(c, pid);
 	grow_array((void **)&c->alloc, &c->alloc_cap, c->nalloc + 1, sizeof(*c->alloc));
 	l = &c->alloc[c->nalloc++];
 	memset(l, 0, sizeof(*l));
 	l->pid = pid;
+	l->sig = sig;
 	/* Return probes first: a call entered between the two attaches has
 	 * its return seen without its entry (ignored), never the reverse.
 	 */
@@ -1139,6 +1199,8 @@ int capture__alloc_attach(struct capture *c, pid_t pid, const char *const paths[
 
 const char *capture__alloc_name(int fn)
 {
+	if (fn == ALLOC_MUNMAP)
+		return "munmap";
 	return fn >= 0 && fn < ALLOC__MAX ? alloc_progs[fn].name : NULL;
 }
 

@@ -129,6 +129,11 @@ const struct capture_map_size capture_maps[CMAP__MAX] = {
 				   { "mem_alloc_calls" },
 				   RAMPA_MEM_ALLOC_CALL_ENTRIES,
 				   "an allocation (mem losses)" },
+	/* LRU: a process forgotten has its mappings looked up again. */
+	[CMAP_MEM_VMAS] = { "mem-vmas",
+			    { "mem_vmas" },
+			    4096,
+			    "none: least recently used entries leave" },
 };
 
 _Static_assert(2 * 1024 * 1024 <= 1u << (RAMPA_UNWIND_ROW_STEPS - 1),

@@ -957,6 +957,18 @@ int session__start(struct session *se)
 		if (capture__add_target(se->cap, se->child, st ? st - 1 : 0))
 			return -ENOSPC;
 		u64map_slot(&se->tree, (uint32_t)se->child, NULL);
+		/* mem: its memory counts from its exec on. --precise probes
+		 * the libc it maps now (rampa-bpf's: a fork), which its new
+		 * image most likely maps too: the probes stay across the
+		 * exec and see its first malloc, before the exec's event
+		 * could be handled here (that would miss its first
+		 * milliseconds).
+		 */
+		if (se->mem) {
+			capture__mem_hold(se->cap, se->child);
+			if (se->o.mem_precise)
+				session_mem_probe(se, se->child);
+		}
 	}
 	ret = add_targets(se);
 	if (ret)
@@ -1256,6 +1268,7 @@ struct session *session__new(const struct session_opts *o, struct profile *prof)
 	if (profile_modes[o->mode].attach & MODE_MEM_GROW) {
 		se->mem = memtrack__new();
 		se->kpageflags_fd = -1;
+		se->pagemap_fd = -1;
 		se->mem_sample_bytes =
 		    o->mem_sample_bytes ? o->mem_sample_bytes : RAMPA_MEM_SAMPLE_BYTES;
 		memcurve__init(&se->curve);
@@ -1312,6 +1325,8 @@ void session__free(struct session *se)
 	u64map_free(&se->mem_probed_exe);
 	if (se->o.mode == MODE_MEM && se->kpageflags_fd >= 0)
 		close(se->kpageflags_fd);
+	if (se->o.mode == MODE_MEM && se->pagemap_fd >= 0)
+		close(se->pagemap_fd);
 	free(se->mem_q);
 	session_free_proc_names(se);
 	if (se->go_fd >= 0)

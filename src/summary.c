@@ -371,6 +371,10 @@ void session__print_summary(struct session *se)
 				  ? st[STAT_MEM_ALLOC_BYTES] - st[STAT_MEM_FREE_BYTES]
 				  : 0),
 		    st[STAT_MEM_ALLOC_SAMPLED], st[STAT_MEM_FREES_UNKNOWN]);
+		fprintf(stderr,
+			"  mappings      %" PRIu64 " anonymous mappings made outside the allocator "
+			"(%s; pymalloc's arenas hold Python's small objects) tracked as blocks\n",
+			st[STAT_MEM_MAPS], fmt_bytes(a, sizeof(a), st[STAT_MEM_MAP_BYTES]));
 	} else if (se->o.mode == MODE_MEM)
 		fprintf(
 		    stderr,
@@ -378,7 +382,7 @@ void session__print_summary(struct session *se)
 		    "for %u KiB; counts are bytes retained (%" PRIu64 " faults sampled)\n",
 		    se->o.mem_fault_sample ? se->o.mem_fault_sample : RAMPA_MEM_FAULT_SAMPLE,
 		    (se->o.mem_fault_sample ? se->o.mem_fault_sample : RAMPA_MEM_FAULT_SAMPLE) *
-			RAMPA_MEM_PAGE_BYTES / 1024,
+			(RAMPA_MEM_PAGE_BYTES / 1024),
 		    st[STAT_MEM_FAULTS]);
 	else /* measured, not sampled: offcpu, gil-wait */
 		fprintf(stderr, "  mode          %s: measured %s; counts are %s\n",
