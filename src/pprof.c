@@ -196,10 +196,36 @@ static void main_binary(const char *target, char *buf, size_t len)
 	snprintf(buf, len, "%.*s", (int)(e - s), s);
 }
 
+/* A frame for a call inlined into the frame rootward of it (srcline.h):
+ * "name (inlined)" or "name (inlined) (file.h:30)".
+ */
+static bool is_inlined(const char *name)
+{
+	const char *i = strstr(name, " (inlined)");
+
+	return i && (!i[10] || !strncmp(i + 10, " (", 2));
+}
+
+/* The location of frames fr[from..to] (root first: a function's frame and
+ * the calls inlined in it), its id in locs (from 1): one location per
+ * code address, as pprof's format has it, with a line per frame.
+ */
+#define LOCATION_MAX_LINES 64
+
+static uint64_t location_of(struct profile *locs, const uint32_t *fr, uint32_t from, uint32_t to)
+{
+	char key[LOCATION_MAX_LINES * 11 + 1];
+	int k = 0;
+
+	for (uint32_t d = from; d <= to; d++)
+		k += snprintf(key + k, sizeof(key) - k, "%s%u", d > from ? "," : "", fr[d]);
+	return profile__intern(locs, key) + 1;
+}
+
 int pprof__write(FILE *f, const struct profile *p)
 {
 	const struct profile_meta *m = profile__meta_ro(p);
-	struct profile *strings = profile__new();
+	struct profile *strings = profile__new(), *locs = profile__new();
 	struct pb b = { 0 }, sub = { 0 }, sub2 = { 0 }, ids = { 0 };
 	size_t nf = profile__nframes(p), ns = profile__nstacks(p);
 	const char *mode = m->mode ? m->mode : "cpu";
@@ -236,12 +262,24 @@ int pprof__write(FILE *f, const struct profile *p)
 		threaded = profile__stack_thread(p, fr, n, &tid);
 		proc = profile__stack_process(p, fr, n, &pid);
 		/* Leaf first, as pprof wants; process and thread frames become
-		 * labels.
+		 * labels; inlined calls are lines of their caller's location.
 		 */
 		ids.n = 0;
-		for (uint32_t d = n; d-- > 0;)
-			if (!d || ((int)d != threaded && (int)d != proc))
-				pb_varint(&ids, (uint64_t)fr[d] + 1);
+		for (uint32_t d = n, top; d-- > 0;) {
+			if (d && ((int)d == threaded || (int)d == proc))
+				continue;
+			/* Into the frame rootward while it is the caller of an
+			 * inlined call: a code frame, not the root, a label or a
+			 * marker ("[unknown]"). A deeper chain (never seen) goes
+			 * on in a location of its own.
+			 */
+			for (top = d; top - d < LOCATION_MAX_LINES - 1 && d > 1 &&
+				      (int)d - 1 != threaded && (int)d - 1 != proc &&
+				      is_inlined(profile__frame_name(p, fr[d])) &&
+				      profile__frame_name(p, fr[d - 1])[0] != '[';)
+				d--;
+			pb_varint(&ids, location_of(locs, fr, d, top));
+		}
 		pb_bytes(&sub, SAMPLE_LOCATION_ID, ids.d, ids.n);
 		ids.n = 0;
 		pb_varint(&ids, in_slice ? sw : w - timed);
@@ -275,23 +313,49 @@ int pprof__write(FILE *f, const struct profile *p)
 	pb_uint(&sub, MAPPING_HAS_INLINE_FRAMES, 1);
 	pb_msg(&b, PROFILE_MAPPING, &sub);
 
-	/* One function and one location per distinct frame, both with id frame + 1. */
+	/* A location per code address: a frame and the calls inlined in it,
+	 * one line each, innermost first. The profile keeps frames by name,
+	 * not by address: every location has address 0 (pprof then matches
+	 * them by their lines, and does not symbolize them again).
+	 */
+	for (size_t i = 0; i < profile__nframes(locs); i++) {
+		uint32_t fids[LOCATION_MAX_LINES], nid = 0;
+
+		for (const char *k = profile__frame_name(locs, (uint32_t)i);
+		     *k && nid < LOCATION_MAX_LINES;) {
+			char *e;
+
+			fids[nid++] = (uint32_t)strtoul(k, &e, 10);
+			k = *e ? e + 1 : e;
+		}
+		pb_uint(&sub, LOCATION_ID, i + 1);
+		pb_uint(&sub, LOCATION_MAPPING_ID, 1);
+		while (nid--) {
+			struct frame_py py;
+
+			pb_uint(&sub2, LINE_FUNCTION_ID, (uint64_t)fids[nid] + 1);
+			if (frame__parse_python(profile__frame_name(p, fids[nid]), &py))
+				pb_uint(&sub2, LINE_LINE, py.line);
+			pb_msg(&sub, LOCATION_LINE, &sub2);
+		}
+		pb_msg(&b, PROFILE_LOCATION, &sub);
+	}
+
+	/* One function per distinct frame, with id frame + 1. */
 	for (size_t i = 0; i < nf; i++) {
 		const char *name = profile__frame_name(p, (uint32_t)i);
 		struct frame_py py;
 		int is_py = frame__parse_python(name, &py);
 
-		pb_uint(&sub, LOCATION_ID, i + 1);
-		pb_uint(&sub, LOCATION_MAPPING_ID, 1);
-		pb_uint(&sub2, LINE_FUNCTION_ID, i + 1);
-		if (is_py)
-			pb_uint(&sub2, LINE_LINE, py.line);
-		pb_msg(&sub, LOCATION_LINE, &sub2);
-		pb_msg(&b, PROFILE_LOCATION, &sub);
-
 		pb_uint(&sub, FUNCTION_ID, i + 1);
 		if (is_py) {
-			uint64_t q = strn(strings, py.qualname, py.qualname_len);
+			size_t qlen = py.qualname_len;
+			uint64_t q;
+
+			/* An inlined call is named as its function is. */
+			if (qlen > 10 && !memcmp(py.qualname + qlen - 10, " (inlined)", 10))
+				qlen -= 10;
+			q = strn(strings, py.qualname, qlen);
 
 			pb_uint(&sub, FUNCTION_NAME, q);
 			pb_uint(&sub, FUNCTION_FILENAME, strn(strings, py.file, py.file_len));
@@ -328,5 +392,6 @@ int pprof__write(FILE *f, const struct profile *p)
 	free(sub2.d);
 	free(ids.d);
 	profile__free(strings);
+	profile__free(locs);
 	return ret;
 }

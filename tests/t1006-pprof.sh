@@ -72,4 +72,20 @@ test_expect_success 'with --per-process alone the process frame is not read as a
 	! grep -q "tid:" tags && grep -Eq "^ pid: Total 6.0" tags &&
 	grep -Eq "6.0 \(  100%\): 100$" tags
 '
+test_expect_success 'inlined calls are lines of one location, innermost first; markers stay apart' '
+	cat >inl.folded <<-\EOF &&
+	# rampa-bpf: target "t", mode cpu, unit samples, duration 1.000 s, rate 99 Hz
+	prog;_start;main (m.c:3);hot (h.c:10);helper (inlined) (h.h:5);inner (inlined) (h.h:9) 7
+	prog;_start;main (m.c:3);hot (h.c:12) 3
+	prog;[unknown];pure (inlined) (x.h:1) 1
+	EOF
+	"$RAMPA" report -q inl.folded -o inl.pb.gz && pprof -raw inl.pb.gz >raw && cat raw &&
+	grep -A2 "M=1 inner h.h:9" raw >loc &&
+	grep -q "^ *helper h.h:5" loc && grep -q "^ *hot h.c:10" loc &&
+	grep -Eq "M=1 hot h.c:12" raw && grep -Eq "M=1 pure x.h:1" raw &&
+	grep -Eq "M=1 \[unknown\]" raw &&
+	pprof -traces inl.pb.gz >traces && cat traces &&
+	grep -q "inner (inline)" traces && grep -q "helper (inline)" traces &&
+	test "$(grep -c "^ *[0-9]*: 0x0 M=1" raw)" = 7
+'
 test_done
