@@ -11,7 +11,7 @@
 #
 #   tools/bench/overhead.sh [ROUNDS] [WORK] [HZ] [c|python]
 #
-# c: tests/workloads/spin.c --work WORK (fixed arithmetic, ~0.2 ms a unit);
+# c: tests/workloads/spin.c --work WORK (fixed arithmetic, ~0.1 ms a unit);
 # python: tests/workloads/work.py WORK on /usr/bin/python3.11 (stripped, no
 # frame pointers: every stack is walked by CFI). The
 # workload times itself, so the profiler's start-up and exit are not in the
@@ -19,7 +19,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rounds=${1:-30}
-work=${2:-4000}
+work=${2:-20000}
 hz=${3:-99}
 kind=${4:-c}
 out=$(mktemp -d)
