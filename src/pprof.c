@@ -39,6 +39,7 @@ enum {
 	MAPPING_HAS_INLINE_FRAMES = 10,
 	LOCATION_ID = 1,
 	LOCATION_MAPPING_ID = 2,
+	LOCATION_ADDRESS = 3,
 	LOCATION_LINE = 4,
 	LINE_FUNCTION_ID = 1,
 	LINE_LINE = 2,
@@ -206,6 +207,25 @@ static bool is_inlined(const char *name)
 	return i && (!i[10] || !strncmp(i + 10, " (", 2));
 }
 
+/* A frame named "module+0xOFFSET" (an address no symbol covers, named as
+ * symbolize.h does): the module's name is name[0..*mlen), *addr the
+ * link-time address (addr2line's).
+ */
+static bool module_offset(const char *name, size_t *mlen, uint64_t *addr)
+{
+	const char *plus = strrchr(name, '+');
+	char *end;
+
+	if (!plus || plus == name || strncmp(plus, "+0x", 3) || strpbrk(name, " ;["))
+		return false;
+	errno = 0;
+	*addr = strtoull(plus + 3, &end, 16);
+	if (*end || end == plus + 3 || errno)
+		return false;
+	*mlen = (size_t)(plus - name);
+	return true;
+}
+
 /* The location of frames fr[from..to] (root first: a function's frame and
  * the calls inlined in it), its id in locs (from 1): one location per
  * code address, as pprof's format has it, with a line per frame.
@@ -225,7 +245,7 @@ static uint64_t location_of(struct profile *locs, const uint32_t *fr, uint32_t f
 int pprof__write(FILE *f, const struct profile *p)
 {
 	const struct profile_meta *m = profile__meta_ro(p);
-	struct profile *strings = profile__new(), *locs = profile__new();
+	struct profile *strings = profile__new(), *locs = profile__new(), *mods = profile__new();
 	struct pb b = { 0 }, sub = { 0 }, sub2 = { 0 }, ids = { 0 };
 	size_t nf = profile__nframes(p), ns = profile__nstacks(p);
 	const char *mode = m->mode ? m->mode : "cpu";
@@ -315,11 +335,16 @@ int pprof__write(FILE *f, const struct profile *p)
 
 	/* A location per code address: a frame and the calls inlined in it,
 	 * one line each, innermost first. The profile keeps frames by name,
-	 * not by address: every location has address 0 (pprof then matches
-	 * them by their lines, and does not symbolize them again).
+	 * not by address, so a named frame's location has address 0 (pprof
+	 * then matches locations by their lines, and does not symbolize them
+	 * again), Python frames included. A frame named by its address alone
+	 * ("python3.11+0x6516f0") has it: its link-time address, in a mapping
+	 * of its module's own.
 	 */
 	for (size_t i = 0; i < profile__nframes(locs); i++) {
 		uint32_t fids[LOCATION_MAX_LINES], nid = 0;
+		uint64_t addr;
+		size_t mlen;
 
 		for (const char *k = profile__frame_name(locs, (uint32_t)i);
 		     *k && nid < LOCATION_MAX_LINES;) {
@@ -329,7 +354,14 @@ int pprof__write(FILE *f, const struct profile *p)
 			k = *e ? e + 1 : e;
 		}
 		pb_uint(&sub, LOCATION_ID, i + 1);
-		pb_uint(&sub, LOCATION_MAPPING_ID, 1);
+		if (nid && module_offset(profile__frame_name(p, fids[0]), &mlen, &addr)) {
+			pb_uint(&sub, LOCATION_MAPPING_ID,
+				2 + (uint64_t)profile__intern_len(
+					mods, profile__frame_name(p, fids[0]), mlen));
+			pb_uint(&sub, LOCATION_ADDRESS, addr);
+		} else {
+			pb_uint(&sub, LOCATION_MAPPING_ID, 1);
+		}
 		while (nid--) {
 			struct frame_py py;
 
@@ -339,6 +371,20 @@ int pprof__write(FILE *f, const struct profile *p)
 			pb_msg(&sub, LOCATION_LINE, &sub2);
 		}
 		pb_msg(&b, PROFILE_LOCATION, &sub);
+	}
+
+	/* The modules of frames named by address, from id 2: names and lines
+	 * are ours, as in the first mapping.
+	 */
+	for (size_t i = 0; i < profile__nframes(mods); i++) {
+		pb_uint(&sub, MAPPING_ID, i + 2);
+		pb_uint(&sub, MAPPING_FILENAME,
+			str(strings, profile__frame_name(mods, (uint32_t)i)));
+		pb_uint(&sub, MAPPING_HAS_FUNCTIONS, 1);
+		pb_uint(&sub, MAPPING_HAS_FILENAMES, 1);
+		pb_uint(&sub, MAPPING_HAS_LINE_NUMBERS, 1);
+		pb_uint(&sub, MAPPING_HAS_INLINE_FRAMES, 1);
+		pb_msg(&b, PROFILE_MAPPING, &sub);
 	}
 
 	/* One function per distinct frame, with id frame + 1. */
@@ -393,5 +439,6 @@ int pprof__write(FILE *f, const struct profile *p)
 	free(ids.d);
 	profile__free(strings);
 	profile__free(locs);
+	profile__free(mods);
 	return ret;
 }
