@@ -345,6 +345,8 @@ __noinline long unwind_frame(struct unwind_walk *w)
 		cfa += w->sp;
 	} else if (kind == UNWIND_CFA_RBP) {
 		cfa += w->bp;
+	} else if (kind == UNWIND_CFA_PLT) {
+		cfa += w->sp + ((__s64)(w->pc & 15) >= row->rbp_off ? 8 : 0);
 	} else {
 		w->status = UNWIND_BAD_RULE;
 		return 1;

@@ -454,6 +454,11 @@ enum unwind_kind {
 	UNWIND_CFA_RBP = 2, /* CFA = rbp + cfa_off */
 	UNWIND_BAD = 3,	    /* a rule the walker cannot follow (an expression, ...) */
 	UNWIND_END = 4,	    /* outermost frame: the return address is undefined */
+	/* A PLT entry (the linkers' CFA expression): CFA = rsp + cfa_off, 8
+	 * more once past its push, at (pc & 15) >= rbp_off. Calls between
+	 * libraries pass through it: samples there were cut at the leaf.
+	 */
+	UNWIND_CFA_PLT = 5,
 };
 /* The caller's rbp is saved at CFA + rbp_off * 8 (else rbp is unchanged). */
 #define UNWIND_RBP_SAVED 0x10

@@ -44,11 +44,24 @@ enum capture_map_limit {
 	CMAP__MAX,
 };
 
+/* The hooks a limit's maps serve (capture_map_size.needs): a run without
+ * any of them gets those maps at their smallest (one entry, a ring buffer
+ * one page), unless its command sized them. Kernel memory and, above all,
+ * attach time: a preallocated hash map is allocated and cleared whole at
+ * load.
+ */
+#define CMAP_FOR_OFFCPU	      (1u << 0) /* the scheduler hook (wall, offcpu) */
+#define CMAP_FOR_GIL	      (1u << 1) /* GIL waits (gil-wait) */
+#define CMAP_FOR_MEM	      (1u << 2) /* memory growth (mem) */
+#define CMAP_FOR_INTERVALS    (1u << 3) /* intervals sent (markers, slices) */
+#define CMAP_FOR_SAMPLE_TIMES (1u << 4) /* sample instants (gecko) */
+
 struct capture_map_size {
 	const char *name;     /* the limit's name (-v prints the sizes) */
 	const char *maps[4];  /* the BPF maps it sizes, NULL-terminated */
 	uint32_t entries;     /* default: entries, or bytes for a ring buffer */
 	const char *overflow; /* what a full map loses, and where it is counted */
+	unsigned int needs;   /* CMAP_FOR_*: used only by these hooks; 0: always */
 };
 
 extern const struct capture_map_size capture_maps[CMAP__MAX];

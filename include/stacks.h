@@ -51,7 +51,21 @@ struct stacks_stats {
 	uint64_t interp_leaf;
 	/* Inlined-call frames left out: the stack had no room for them. */
 	uint64_t inline_cut;
+	/* Of leaf_only, with the CFI unwinder on (stacks__set_cfi): the
+	 * process had no unwind tables yet (its first moments after exec),
+	 * or the walk was cut (the cause is counted by capture). Their stacks
+	 * start with STACKS_NO_TABLES_YET or STACKS_NATIVE_CUT.
+	 */
+	uint64_t leaf_no_tables;
+	uint64_t leaf_cut;
 };
+
+/* Root frames of a stack whose Python frames stand above the native leaf
+ * alone because the native stack could not be walked: what is missing
+ * between the root and the Python frames.
+ */
+#define STACKS_NO_TABLES_YET "[native frames unknown: no unwind tables yet]"
+#define STACKS_NATIVE_CUT    "[native frames unknown: walk cut]"
 
 /* A builder over prof, naming through sym and py (and pt for thread names,
  * which may be NULL without per_thread); borrows all four. NULL never: an
@@ -60,6 +74,11 @@ struct stacks_stats {
 struct stacks *stacks__new(struct profile *prof, struct symbolizer *sym, struct python *py,
 			   struct pythreads *pt, const struct stacks_opts *o);
 void stacks__free(struct stacks *b);
+
+/* Native stacks are walked by the CFI unwinder (unwind.h): a sample not
+ * walked (UNWIND_NONE) came before its process had tables.
+ */
+void stacks__set_cfi(struct stacks *b, bool on);
 
 /* Append s's stack to frames[0..n) (the roots the caller put there; room
  * for STACKS_MAX_FRAMES in all): thread frame, the stack root first, kernel

@@ -281,13 +281,19 @@ static bool has_privileges(void)
 /* Every limited map sized from capture_maps[] (or the caller's sizes)
  * before load. 0, or -EINVAL after one error line.
  */
-static int set_map_sizes(struct capture *c, const uint32_t *entries)
+static int set_map_sizes(struct capture *c, const struct capture_opts *opts)
 {
+	const uint32_t *entries = opts->map_entries;
 	struct bpf_object *obj = c->skel->obj;
+	unsigned int hooks = (opts->offcpu_kinds ? CMAP_FOR_OFFCPU : 0) |
+			     (opts->gil ? CMAP_FOR_GIL : 0) | (opts->mem ? CMAP_FOR_MEM : 0) |
+			     (opts->on_interval ? CMAP_FOR_INTERVALS : 0) |
+			     (opts->sample_times ? CMAP_FOR_SAMPLE_TIMES : 0);
 
 	for (int i = 0; i < CMAP__MAX; i++) {
 		const struct capture_map_size *row = &capture_maps[i];
 		uint32_t n = capture_maps__entries(entries, i);
+		bool unused = row->needs && !(row->needs & hooks) && !(entries && entries[i]);
 
 		/* Unused without markers (the agent, top): one page, not 1 MiB. */
 		if (i == CMAP_SHORT_WAIT_RING &&
@@ -303,7 +309,14 @@ static int set_map_sizes(struct capture *c, const uint32_t *entries)
 		}
 		for (int k = 0; k < 4 && row->maps[k]; k++) {
 			struct bpf_map *m = bpf_object__find_map_by_name(obj, row->maps[k]);
-			int err = m ? bpf_map__set_max_entries(m, n) : -ENOENT;
+			int err;
+
+			/* No hook of this run uses it: its smallest size. */
+			if (m && unused)
+				n = bpf_map__type(m) == BPF_MAP_TYPE_RINGBUF
+					? (uint32_t)sysconf(_SC_PAGESIZE)
+					: 1;
+			err = m ? bpf_map__set_max_entries(m, n) : -ENOENT;
 
 			if (err) {
 				p_err("cannot size BPF map %s (%s=%u): %s (capture_maps[] in "
@@ -356,7 +369,7 @@ int capture__open(struct capture **out, const struct capture_opts *opts)
 		capture__close(c);
 		return err == EPERM || err == EACCES ? -EIO : -err;
 	}
-	err = set_map_sizes(c, opts->map_entries);
+	err = set_map_sizes(c, opts);
 	if (err) {
 		capture__close(c);
 		return err;

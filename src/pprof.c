@@ -39,6 +39,7 @@ enum {
 	MAPPING_HAS_INLINE_FRAMES = 10,
 	LOCATION_ID = 1,
 	LOCATION_MAPPING_ID = 2,
+	LOCATION_ADDRESS = 3,
 	LOCATION_LINE = 4,
 	LINE_FUNCTION_ID = 1,
 	LINE_LINE = 2,
@@ -196,10 +197,55 @@ static void main_binary(const char *target, char *buf, size_t len)
 	snprintf(buf, len, "%.*s", (int)(e - s), s);
 }
 
+/* A frame for a call inlined into the frame rootward of it (srcline.h):
+ * "name (inlined)" or "name (inlined) (file.h:30)".
+ */
+static bool is_inlined(const char *name)
+{
+	const char *i = strstr(name, " (inlined)");
+
+	return i && (!i[10] || !strncmp(i + 10, " (", 2));
+}
+
+/* A frame named "module+0xOFFSET" (an address no symbol covers, named as
+ * symbolize.h does): the module's name is name[0..*mlen), *addr the
+ * link-time address (addr2line's).
+ */
+static bool module_offset(const char *name, size_t *mlen, uint64_t *addr)
+{
+	const char *plus = strrchr(name, '+');
+	char *end;
+
+	if (!plus || plus == name || strncmp(plus, "+0x", 3) || strpbrk(name, " ;["))
+		return false;
+	errno = 0;
+	*addr = strtoull(plus + 3, &end, 16);
+	if (*end || end == plus + 3 || errno)
+		return false;
+	*mlen = (size_t)(plus - name);
+	return true;
+}
+
+/* The location of frames fr[from..to] (root first: a function's frame and
+ * the calls inlined in it), its id in locs (from 1): one location per
+ * code address, as pprof's format has it, with a line per frame.
+ */
+#define LOCATION_MAX_LINES 64
+
+static uint64_t location_of(struct profile *locs, const uint32_t *fr, uint32_t from, uint32_t to)
+{
+	char key[LOCATION_MAX_LINES * 11 + 1];
+	int k = 0;
+
+	for (uint32_t d = from; d <= to; d++)
+		k += snprintf(key + k, sizeof(key) - k, "%s%u", d > from ? "," : "", fr[d]);
+	return profile__intern(locs, key) + 1;
+}
+
 int pprof__write(FILE *f, const struct profile *p)
 {
 	const struct profile_meta *m = profile__meta_ro(p);
-	struct profile *strings = profile__new();
+	struct profile *strings = profile__new(), *locs = profile__new(), *mods = profile__new();
 	struct pb b = { 0 }, sub = { 0 }, sub2 = { 0 }, ids = { 0 };
 	size_t nf = profile__nframes(p), ns = profile__nstacks(p);
 	const char *mode = m->mode ? m->mode : "cpu";
@@ -236,12 +282,24 @@ int pprof__write(FILE *f, const struct profile *p)
 		threaded = profile__stack_thread(p, fr, n, &tid);
 		proc = profile__stack_process(p, fr, n, &pid);
 		/* Leaf first, as pprof wants; process and thread frames become
-		 * labels.
+		 * labels; inlined calls are lines of their caller's location.
 		 */
 		ids.n = 0;
-		for (uint32_t d = n; d-- > 0;)
-			if (!d || ((int)d != threaded && (int)d != proc))
-				pb_varint(&ids, (uint64_t)fr[d] + 1);
+		for (uint32_t d = n, top; d-- > 0;) {
+			if (d && ((int)d == threaded || (int)d == proc))
+				continue;
+			/* Into the frame rootward while it is the caller of an
+			 * inlined call: a code frame, not the root, a label or a
+			 * marker ("[unknown]"). A deeper chain (never seen) goes
+			 * on in a location of its own.
+			 */
+			for (top = d; top - d < LOCATION_MAX_LINES - 1 && d > 1 &&
+				      (int)d - 1 != threaded && (int)d - 1 != proc &&
+				      is_inlined(profile__frame_name(p, fr[d])) &&
+				      profile__frame_name(p, fr[d - 1])[0] != '[';)
+				d--;
+			pb_varint(&ids, location_of(locs, fr, d, top));
+		}
 		pb_bytes(&sub, SAMPLE_LOCATION_ID, ids.d, ids.n);
 		ids.n = 0;
 		pb_varint(&ids, in_slice ? sw : w - timed);
@@ -275,23 +333,75 @@ int pprof__write(FILE *f, const struct profile *p)
 	pb_uint(&sub, MAPPING_HAS_INLINE_FRAMES, 1);
 	pb_msg(&b, PROFILE_MAPPING, &sub);
 
-	/* One function and one location per distinct frame, both with id frame + 1. */
+	/* A location per code address: a frame and the calls inlined in it,
+	 * one line each, innermost first. The profile keeps frames by name,
+	 * not by address, so a named frame's location has address 0 (pprof
+	 * then matches locations by their lines, and does not symbolize them
+	 * again), Python frames included. A frame named by its address alone
+	 * ("python3.11+0x6516f0") has it: its link-time address, in a mapping
+	 * of its module's own.
+	 */
+	for (size_t i = 0; i < profile__nframes(locs); i++) {
+		uint32_t fids[LOCATION_MAX_LINES], nid = 0;
+		uint64_t addr;
+		size_t mlen;
+
+		for (const char *k = profile__frame_name(locs, (uint32_t)i);
+		     *k && nid < LOCATION_MAX_LINES;) {
+			char *e;
+
+			fids[nid++] = (uint32_t)strtoul(k, &e, 10);
+			k = *e ? e + 1 : e;
+		}
+		pb_uint(&sub, LOCATION_ID, i + 1);
+		if (nid && module_offset(profile__frame_name(p, fids[0]), &mlen, &addr)) {
+			pb_uint(&sub, LOCATION_MAPPING_ID,
+				2 + (uint64_t)profile__intern_len(
+					mods, profile__frame_name(p, fids[0]), mlen));
+			pb_uint(&sub, LOCATION_ADDRESS, addr);
+		} else {
+			pb_uint(&sub, LOCATION_MAPPING_ID, 1);
+		}
+		while (nid--) {
+			struct frame_py py;
+
+			pb_uint(&sub2, LINE_FUNCTION_ID, (uint64_t)fids[nid] + 1);
+			if (frame__parse_python(profile__frame_name(p, fids[nid]), &py))
+				pb_uint(&sub2, LINE_LINE, py.line);
+			pb_msg(&sub, LOCATION_LINE, &sub2);
+		}
+		pb_msg(&b, PROFILE_LOCATION, &sub);
+	}
+
+	/* The modules of frames named by address, from id 2: names and lines
+	 * are ours, as in the first mapping.
+	 */
+	for (size_t i = 0; i < profile__nframes(mods); i++) {
+		pb_uint(&sub, MAPPING_ID, i + 2);
+		pb_uint(&sub, MAPPING_FILENAME,
+			str(strings, profile__frame_name(mods, (uint32_t)i)));
+		pb_uint(&sub, MAPPING_HAS_FUNCTIONS, 1);
+		pb_uint(&sub, MAPPING_HAS_FILENAMES, 1);
+		pb_uint(&sub, MAPPING_HAS_LINE_NUMBERS, 1);
+		pb_uint(&sub, MAPPING_HAS_INLINE_FRAMES, 1);
+		pb_msg(&b, PROFILE_MAPPING, &sub);
+	}
+
+	/* One function per distinct frame, with id frame + 1. */
 	for (size_t i = 0; i < nf; i++) {
 		const char *name = profile__frame_name(p, (uint32_t)i);
 		struct frame_py py;
 		int is_py = frame__parse_python(name, &py);
 
-		pb_uint(&sub, LOCATION_ID, i + 1);
-		pb_uint(&sub, LOCATION_MAPPING_ID, 1);
-		pb_uint(&sub2, LINE_FUNCTION_ID, i + 1);
-		if (is_py)
-			pb_uint(&sub2, LINE_LINE, py.line);
-		pb_msg(&sub, LOCATION_LINE, &sub2);
-		pb_msg(&b, PROFILE_LOCATION, &sub);
-
 		pb_uint(&sub, FUNCTION_ID, i + 1);
 		if (is_py) {
-			uint64_t q = strn(strings, py.qualname, py.qualname_len);
+			size_t qlen = py.qualname_len;
+			uint64_t q;
+
+			/* An inlined call is named as its function is. */
+			if (qlen > 10 && !memcmp(py.qualname + qlen - 10, " (inlined)", 10))
+				qlen -= 10;
+			q = strn(strings, py.qualname, qlen);
 
 			pb_uint(&sub, FUNCTION_NAME, q);
 			pb_uint(&sub, FUNCTION_FILENAME, strn(strings, py.file, py.file_len));
@@ -328,5 +438,7 @@ int pprof__write(FILE *f, const struct profile *p)
 	free(sub2.d);
 	free(ids.d);
 	profile__free(strings);
+	profile__free(locs);
+	profile__free(mods);
 	return ret;
 }

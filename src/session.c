@@ -665,6 +665,12 @@ static void on_event(const struct capture_event *e, void *ctx)
 			se->execs_passed++;
 			break;
 		}
+		/* The new image's tables first (those in memory or in the disk
+		 * cache: a millisecond), before the drain below: until then its
+		 * native stacks are cut at the leaf. The BPF walker has no use
+		 * for the old image's, and the drain does not read these.
+		 */
+		unwind__update(se->unwind, e->pid, NULL, false);
 		/* Samples of the old image must resolve against the old maps,
 		 * when they were read (else they are read now either way).
 		 */
@@ -693,7 +699,6 @@ static void on_event(const struct capture_event *e, void *ctx)
 		 * shell execs python, which runs at once), so the new image's
 		 * names may be in already.
 		 */
-		unwind__update(se->unwind, e->pid, symbolizer__maps(se->sym, e->pid), false);
 		python__forget(se->py, e->pid);
 		session_inspect_python(se, e->pid, true, true);
 		unwind__update(se->unwind, e->pid, symbolizer__maps(se->sym, e->pid), true);
@@ -946,6 +951,7 @@ int session__start(struct session *se)
 	/* RAMPA_UNWIND=fp: the kernel's frame-pointer walk only (to compare). */
 	if (!getenv("RAMPA_UNWIND") || strcmp(getenv("RAMPA_UNWIND"), "fp"))
 		se->unwind = unwind__new(se->cap);
+	stacks__set_cfi(se->stacks, se->unwind != NULL);
 	if (se->o.cmd) {
 		uint64_t st;
 

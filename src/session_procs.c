@@ -348,6 +348,11 @@ void session_retry_pending(struct session *se)
 				continue;
 			}
 			se->pending[i].maps_sig = sig;
+			/* Libraries mapped since the last look (the dynamic loader
+			 * after exec): their unwind tables now, not at the first
+			 * walk that misses them (one miss event each 100 ms).
+			 */
+			unwind__update(se->unwind, pid, symbolizer__maps(se->sym, pid), true);
 			session_inspect_python(se, pid, true, false);
 			/* An interpreter found late: the command hears of it. */
 			if (!known && python__checked(se->py, pid) && se->o.on_process)

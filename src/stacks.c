@@ -21,6 +21,7 @@ struct stacks {
 	struct pythreads *pt;
 	struct stacks_opts opts;
 	struct stacks_stats stats;
+	bool cfi;		  /* stacks__set_cfi */
 	enum py_name cur_unnamed; /* the stack being built has an unnamed frame */
 	struct u64map tnames;	  /* -T: (PID << 32 | TID) -> its "NAME-TID" frame */
 	struct snapshot {
@@ -52,6 +53,11 @@ void stacks__free(struct stacks *b)
 	free(b->snaps);
 	u64map_free(&b->tnames);
 	free(b);
+}
+
+void stacks__set_cfi(struct stacks *b, bool on)
+{
+	b->cfi = on;
 }
 
 const struct stacks_stats *stacks__stats(const struct stacks *b)
@@ -464,9 +470,23 @@ uint32_t stacks__build(struct stacks *b, const struct capture_sample *s, uint32_
 		    stacks__splice(b, s, frames, &n)) {
 			b->stats.spliced += s->kind == KIND_CPU ? s->count : 0;
 		} else {
+			uint64_t cpu = s->kind == KIND_CPU ? s->count : 0;
+
 			n = start;
+			/* Without frame pointers: what lies between the root and
+			 * the Python frames is unknown; the stack says so.
+			 */
+			if (b->cfi && !python__has_frame_pointers(b->py, s->pid) &&
+			    s->unwind_status == UNWIND_NONE) {
+				frames[n++] = profile__intern(b->prof, STACKS_NO_TABLES_YET);
+				b->stats.leaf_no_tables += cpu;
+			} else if (b->cfi && !python__has_frame_pointers(b->py, s->pid) &&
+				   s->unwind_status != UNWIND_OK) {
+				frames[n++] = profile__intern(b->prof, STACKS_NATIVE_CUT);
+				b->stats.leaf_cut += cpu;
+			}
 			stacks__python_then_leaf(b, s, frames, &n);
-			b->stats.leaf_only += s->kind == KIND_CPU ? s->count : 0;
+			b->stats.leaf_only += cpu;
 		}
 	} else {
 		uint32_t naddr;

@@ -163,9 +163,16 @@ static void print_python_summary(struct session *se, const uint64_t *st)
 	if (ss->interp_leaf)
 		fprintf(stderr, "    %-40s %" PRIu64 "\n",
 			"interpreter's own leaf frames: self time", ss->interp_leaf);
-	if (ss->leaf_only)
+	if (ss->leaf_only - ss->leaf_no_tables - ss->leaf_cut)
 		fprintf(stderr, "    %-40s %" PRIu64 "\n",
-			"C frames: leaf only (no frame pointers)", ss->leaf_only);
+			"C frames: leaf only (no frame pointers)",
+			ss->leaf_only - ss->leaf_no_tables - ss->leaf_cut);
+	if (ss->leaf_cut)
+		fprintf(stderr, "    %-40s %" PRIu64 "\n", "C frames: leaf only, native walk cut",
+			ss->leaf_cut);
+	if (ss->leaf_no_tables)
+		fprintf(stderr, "    %-40s %" PRIu64 "\n", "C frames: leaf only, no tables yet",
+			ss->leaf_no_tables);
 	fprintf(stderr,
 		"    %-40s %" PRIu64 " named in the kernel at first sight, %" PRIu64
 		" read from memory",
@@ -246,6 +253,11 @@ static int fill_losses(struct session *se, const uint64_t *st, const struct symb
 				      st[STAT_MEM_BLOCKS_FULL] };
 	losses[nl++] = (struct loss){ "allocator calls not followed: call map full",
 				      st[STAT_MEM_ALLOC_CALLS_FULL] };
+	/* On-CPU samples of a process in its first moments: the unwinder had
+	 * no tables for it yet (its Python frames stand over the leaf).
+	 */
+	losses[nl++] = (struct loss){ "native stacks not walked: no unwind tables yet",
+				      stacks__stats(se->stacks)->leaf_no_tables };
 	losses[nl++] = (struct loss){ "native stacks cut: address in no unwind table",
 				      st[STAT_UNWIND_NO_TABLE] };
 	losses[nl++] =

@@ -180,6 +180,28 @@ static ssize_t fde_starts(Elf *elf, Elf_Data *data, uint64_t base, uint64_t **ou
 	return (ssize_t)n;
 }
 
+/* The CFA expression every x86-64 linker gives a PLT's entries of 16 bytes:
+ * rsp + N, plus 8 when (rip & 15) >= K (past the entry's push):
+ * breg7 N; breg16 0; lit15; and; litK; ge; lit3; shl; plus. Any other
+ * expression stays UNWIND_BAD.
+ */
+static struct unwind_row plt_row(struct unwind_row r, const Dwarf_Op *ops)
+{
+	static const uint8_t shape[9] = { DW_OP_breg7, DW_OP_breg16, DW_OP_lit15, DW_OP_and, 0,
+					  DW_OP_ge,    DW_OP_lit3,   DW_OP_shl,	  DW_OP_plus };
+
+	for (int i = 0; i < 9; i++)
+		if (i != 4 && ops[i].atom != shape[i])
+			return r;
+	if (ops[4].atom < DW_OP_lit0 || ops[4].atom > DW_OP_lit15 || ops[1].number ||
+	    (int64_t)ops[0].number < 8 || (int64_t)ops[0].number > INT16_MAX)
+		return r;
+	r.kind = UNWIND_CFA_PLT;
+	r.cfa_off = (int16_t)ops[0].number;
+	r.rbp_off = (int8_t)(ops[4].atom - DW_OP_lit0);
+	return r;
+}
+
 /* The row for the CFI state of frame. */
 static struct unwind_row classify(Dwarf_Frame *frame, uint64_t pc)
 {
@@ -198,7 +220,11 @@ static struct unwind_row classify(Dwarf_Frame *frame, uint64_t pc)
 	if (nops != 2 || ops[0].atom != DW_OP_call_frame_cfa || ops[1].atom != DW_OP_plus_uconst ||
 	    (int64_t)ops[1].number != -8)
 		return r;
-	if (dwarf_frame_cfa(frame, &ops, &nops) || nops != 1)
+	if (dwarf_frame_cfa(frame, &ops, &nops))
+		return r;
+	if (nops == 9)
+		return plt_row(r, ops);
+	if (nops != 1)
 		return r;
 	/* libdw gives "register + offset" as DW_OP_bregx (or DW_OP_bregN). */
 	if (ops[0].atom == DW_OP_bregx) {
@@ -551,7 +577,8 @@ static struct table *table_find(struct unwind *u, const char *key)
  * none); the default is /var/cache/rampa-bpf/unwind. A file holds the rows
  * as the kernel takes them, after a header naming the format and count.
  */
-#define CACHE_MAGIC 0x32776e7572706d72ull /* "rmpruwn2": rows may be UNWIND_CFA_X8 */
+#define CACHE_MAGIC  0x33776e7572706d72ull /* "rmpruwn3": rows may be UNWIND_CFA_PLT */
+#define CACHE_FORMAT 3
 
 struct cache_hdr {
 	uint64_t magic;
@@ -571,7 +598,10 @@ static bool cache_path(const char *key, char *buf, size_t len)
 
 	if (!d[0] || strncmp(key, "b:", 2))
 		return false;
-	return snprintf(buf, len, "%s/%s.rows", d, key + 2) < (int)len;
+	/* The format in the name: builds of another format sharing the directory
+	 * keep their own files instead of overwriting each other's.
+	 */
+	return snprintf(buf, len, "%s/%s.v%d.rows", d, key + 2, CACHE_FORMAT) < (int)len;
 }
 
 static bool cache_has(const char *key)
@@ -638,6 +668,7 @@ static void table_load(struct unwind *u, struct table *t, int fd, const char *pa
 
 	if (cache_read(t->key, &rows, &n, &bad, capture__map_entries(u->cap, CMAP_UNWIND_ROWS))) {
 		u->stats.cached++;
+
 	} else if (unwind__compile_file(fd, &rows, &n, &bad, &why)) {
 		p_debug("unwind: %s: %s; frame pointers only", path, why);
 		u->stats.no_cfi++;

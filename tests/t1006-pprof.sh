@@ -72,4 +72,33 @@ test_expect_success 'with --per-process alone the process frame is not read as a
 	! grep -q "tid:" tags && grep -Eq "^ pid: Total 6.0" tags &&
 	grep -Eq "6.0 \(  100%\): 100$" tags
 '
+test_expect_success 'inlined calls are lines of one location, innermost first; markers stay apart' '
+	cat >inl.folded <<-\EOF &&
+	# rampa-bpf: target "t", mode cpu, unit samples, duration 1.000 s, rate 99 Hz
+	prog;_start;main (m.c:3);hot (h.c:10);helper (inlined) (h.h:5);inner (inlined) (h.h:9) 7
+	prog;_start;main (m.c:3);hot (h.c:12) 3
+	prog;[unknown];pure (inlined) (x.h:1) 1
+	EOF
+	"$RAMPA" report -q inl.folded -o inl.pb.gz && pprof -raw inl.pb.gz >raw && cat raw &&
+	grep -A2 "M=1 inner h.h:9" raw >loc &&
+	grep -q "^ *helper h.h:5" loc && grep -q "^ *hot h.c:10" loc &&
+	grep -Eq "M=1 hot h.c:12" raw && grep -Eq "M=1 pure x.h:1" raw &&
+	grep -Eq "M=1 \[unknown\]" raw &&
+	pprof -traces inl.pb.gz >traces && cat traces &&
+	grep -q "inner (inline)" traces && grep -q "helper (inline)" traces &&
+	test "$(grep -c "^ *[0-9]*: 0x0 M=1" raw)" = 7
+'
+test_expect_success 'a frame named by its address keeps it, in its module'"'"'s mapping; named frames have 0' '
+	cat >addr.folded <<-\EOF &&
+	# rampa-bpf: target "t", mode cpu, unit samples, duration 1.000 s, rate 99 Hz
+	python3.11;_start;python3.11+0x6516f0;libfoo.so+0x1a2b;main (a.py:3) 5
+	python3.11;tcp_[k];weird name+0x12 1
+	EOF
+	"$RAMPA" report -q addr.folded -o addr.pb.gz && pprof -raw addr.pb.gz >raw && cat raw &&
+	m=$(sed -n "s/^\([0-9]*\): 0x0\/0x0\/0x0 python3.11 .*/\1/p" raw) && test -n "$m" &&
+	grep -Eq ": 0x6516f0 M=$m python3.11\+0x6516f0 " raw &&
+	l=$(sed -n "s/^\([0-9]*\): 0x0\/0x0\/0x0 libfoo.so .*/\1/p" raw) && test -n "$l" &&
+	grep -Eq ": 0x1a2b M=$l libfoo.so\+0x1a2b " raw &&
+	grep -Eq ": 0x0 M=1 main a.py:3 " raw && grep -Eq ": 0x0 M=1 weird name\+0x12 " raw
+'
 test_done

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Drives rampa-bpf's userspace modules directly, for tests that need no root. */
 #include <dirent.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@
 #include "store.h"
 #include "symbolize.h"
 #include "u64map.h"
+#include "unwind.h"
 #include "utf8.h"
 #include "util.h"
 
@@ -81,6 +83,40 @@ static int cmd_elf(int argc, char **argv)
 		       name ? name : "(none)", off);
 	}
 	elf_syms__free(es);
+	return 0;
+}
+
+/* unwind-row FILE ADDR...: the unwind row covering each link address, as the
+ * BPF walker gets it: "ADDR kind=K cfa=OFF rbp=OFF" (kind: enum unwind_kind).
+ */
+static int cmd_unwind_row(int argc, char **argv)
+{
+	struct unwind_row *rows;
+	size_t n, bad;
+	const char *why = NULL;
+	int fd = open(argv[0], O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || unwind__compile_file(fd, &rows, &n, &bad, &why)) {
+		printf("error: %s\n", why ? why : "cannot open");
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	close(fd);
+	for (int i = 1; i < argc; i++) {
+		uint64_t a = num(argv[i]);
+		size_t k = n;
+
+		while (k && rows[k - 1].pc > a)
+			k--;
+		if (!k) {
+			printf("%s none\n", argv[i]);
+			continue;
+		}
+		printf("%s kind=%u cfa=%d rbp=%d\n", argv[i], rows[k - 1].kind & 0xf,
+		       rows[k - 1].cfa_off, rows[k - 1].rbp_off);
+	}
+	free(rows);
 	return 0;
 }
 
@@ -948,6 +984,7 @@ static const struct {
 	{ "maps", cmd_maps, 1 },
 	{ "elf", cmd_elf, 1 },
 	{ "elf-find", cmd_elf_find, 2 },
+	{ "unwind-row", cmd_unwind_row, 2 },
 	{ "ksym", cmd_ksym, 1 },
 	{ "symbolize", cmd_symbolize, 1 },
 	{ "demangle", cmd_demangle, 1 },
