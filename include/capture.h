@@ -350,6 +350,7 @@ enum capture_stat {
 	STAT_UNWIND_NOT_KEPT,	/* walks not remembered: too many or too spread reads, no room */
 	STAT_INTERVALS_LOST,	/* interval ring buffer full: a marker's interval lost */
 	STAT_SAMPLE_TIMES_LOST, /* sample time ring buffer full: a sample's instant lost */
+	STAT_PROC_NAMES_FULL,	/* process name map full: a gone process is named "pid N" */
 	STAT__MAX,
 };
 

@@ -167,6 +167,12 @@ void capture__gil_threads(struct capture *c,
  * while it was a target; 0 if none.
  */
 __u64 capture__exit_runtime(struct capture *c, pid_t pid);
+/* The name the kernel gave pid (its comm at its exec or first sample) into
+ * buf (len bytes, NUL-terminated); false if none was kept.
+ */
+bool capture__proc_comm(struct capture *c, pid_t pid, char *buf, size_t len);
+/* pid's name is no longer needed from the kernel (it exited and was let go). */
+void capture__forget_proc_comm(struct capture *c, pid_t pid);
 /* The run's window opens at begin_ns (CLOCK_MONOTONIC ns), once everything
  * is attached: nothing before it is counted, and off-CPU intervals begun
  * during attach count from it.

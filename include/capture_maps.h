@@ -39,6 +39,7 @@ enum capture_map_limit {
 	CMAP_SAMPLE_TIME_RING, /* on-CPU sample instants between two polls (bytes) */
 	CMAP_MEM_BLOCKS,       /* mem --precise: live allocator blocks tracked */
 	CMAP_MEM_ALLOC_CALLS,  /* mem --precise: threads inside an allocator call */
+	CMAP_PROC_NAMES,       /* processes' names kept by the kernel until read */
 	CMAP__MAX,
 };
 

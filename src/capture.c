@@ -992,6 +992,28 @@ __u64 capture__exit_runtime(struct capture *c, pid_t pid)
 	return v;
 }
 
+bool capture__proc_comm(struct capture *c, pid_t pid, char *buf, size_t len)
+{
+	__u32 key = pid;
+	char comm[16];
+
+	if (!c || !len || bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.proc_names), &key, comm))
+		return false;
+	comm[sizeof(comm) - 1] = '\0';
+	if (!comm[0])
+		return false;
+	snprintf(buf, len, "%s", comm);
+	return true;
+}
+
+void capture__forget_proc_comm(struct capture *c, pid_t pid)
+{
+	__u32 key = pid;
+
+	if (c)
+		bpf_map_delete_elem(bpf_map__fd(c->skel->maps.proc_names), &key);
+}
+
 void capture__begin(struct capture *c, __u64 begin_ns)
 {
 	c->begin_ns = begin_ns;

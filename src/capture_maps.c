@@ -124,6 +124,10 @@ const struct capture_map_size capture_maps[CMAP__MAX] = {
 				   { "mem_alloc_calls" },
 				   RAMPA_MEM_ALLOC_CALL_ENTRIES,
 				   "an allocation (mem losses)" },
+	[CMAP_PROC_NAMES] = { "proc-names",
+			      { "proc_names" },
+			      8192,
+			      "a gone process's name (STAT_PROC_NAMES_FULL)" },
 };
 
 _Static_assert(2 * 1024 * 1024 <= 1u << (RAMPA_UNWIND_ROW_STEPS - 1),

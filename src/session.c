@@ -396,6 +396,7 @@ static void forget_exited(struct session *se)
 		capture__set_python(se->cap, pid, NULL);
 		pythreads__forget(se->pt, pid);
 		stacks__forget_pid(se->stacks, pid);
+		capture__forget_proc_comm(se->cap, pid);
 		session_pending_remove(se, pid);
 		/* Its name, samples and CPU time serve the summary; only -a,
 		 * which may see processes without end, lets them go.
