@@ -61,6 +61,7 @@ struct session {
 	size_t ndesc, desc_cap;
 	struct gilwait *gil;	   /* MODE_GILWAIT: the table */
 	uint64_t start_ns, end_ns; /* the window, CLOCK_MONOTONIC */
+	uint64_t deadline_ns;	   /* -d: the window's end, set in BPF at the start; 0: none */
 	bool started, stopped;
 	const char *why; /* the run ended: why (NULL: the deadline) */
 	struct tstate_tid {

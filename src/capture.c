@@ -814,6 +814,9 @@ void capture__offcpu_pending(struct capture *c, __u64 now_ns,
 		prev = tid;
 		if (bpf_map_lookup_elem(fd, &tid, &st) || !st.ts)
 			continue;
+		/* Opened before the window (threads asleep at attach): from its start. */
+		if (st.ts < c->begin_ns)
+			st.ts = c->begin_ns;
 		fill_sample(c, &st.key, now_ns > st.ts ? now_ns - st.ts : 0, -1, -1, &s, ustack,
 			    kstack);
 		cb(&s, ctx);

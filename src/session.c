@@ -284,11 +284,15 @@ void session__add_open_intervals(struct session *se, struct profile *into)
 	se->open_into = NULL;
 }
 
-/* Threads asleep when the run starts have no switch-out to catch. First all
- * of them are accounted from se->start_ns, the instant sampling began (a quick
- * pass: one /proc read each), then their stacks are taken from memory and
- * /proc. A thread that ran in between may have slept elsewhere since: its
- * first interval keeps a marker instead of a stack that may be wrong.
+/* Threads asleep when the run starts have no switch-out to catch. Done with
+ * the hooks attached but before the window opens (capture__begin), so it
+ * costs attach time, not window time, however many threads sleep: first all
+ * of them get an open interval (a quick pass: one /proc read each), which
+ * BPF counts from the window's start (a thread that runs before it closes
+ * its entry, and its next switch-out takes its own stacks), then their
+ * stacks are taken from memory and /proc. A thread that ran in between may
+ * have slept elsewhere since: its first interval keeps a marker instead of
+ * a stack that may be wrong.
  */
 static void snapshot_sleepers(struct session *se, pid_t pid)
 {
@@ -321,8 +325,8 @@ static void snapshot_sleepers(struct session *se, pid_t pid)
 			continue;
 		run_ns = procfs__thread_run_ns(pid, tid);
 		id = stacks__snapshot_new(se->stacks);
-		seeded = capture__offcpu_seed(se->cap, pid, tid, KIND_OFFCPU_BLOCKED, id,
-					      se->start_ns, run_ns > 0 ? (uint64_t)run_ns : 0);
+		seeded = capture__offcpu_seed(se->cap, pid, tid, KIND_OFFCPU_BLOCKED, id, mono_ns(),
+					      run_ns > 0 ? (uint64_t)run_ns : 0);
 		if (seeded) {
 			se->snapshot_failed += seeded < 0;
 			continue;
@@ -802,21 +806,36 @@ int session__start(struct session *se)
 	ret = capture__start(se->cap);
 	if (ret)
 		return ret;
-	se->t_sampling = now_sec();
-	se->start_ns = mono_ns();
-	se->started = true;
-	capture__begin(se->cap, se->start_ns);
+	/* Before the window opens: thousands of sleeping threads took seconds
+	 * under load, which came out of -d and stretched the window.
+	 */
+	if (mode_row(se)->attach & MODE_OFFCPU_KINDS) {
+		for (int i = 0; i < se->o.npids; i++)
+			snapshot_sleepers(se, se->o.pids[i]);
+		for (size_t i = 0; i < se->ndesc; i++)
+			snapshot_sleepers(se, se->desc[i]);
+	}
+	/* The CPU time used from here: read thread by thread, just before
+	 * the window opens rather than inside it.
+	 */
 	for (int i = 0; i < se->o.npids; i++)
 		session_proc_base(se, se->o.pids[i], false);
 	for (size_t i = 0; i < se->ndesc; i++)
 		session_proc_base(se, se->desc[i], false);
 	if (se->child)
 		session_proc_base(se, se->child, true);
-	if (mode_row(se)->attach & MODE_OFFCPU_KINDS) {
-		for (int i = 0; i < se->o.npids; i++)
-			snapshot_sleepers(se, se->o.pids[i]);
-		for (size_t i = 0; i < se->ndesc; i++)
-			snapshot_sleepers(se, se->desc[i]);
+	se->t_sampling = now_sec();
+	se->start_ns = mono_ns();
+	se->started = true;
+	capture__begin(se->cap, se->start_ns);
+	/* -d is a deadline: BPF stops counting at it, whatever the loop is
+	 * doing then (a first drain naming thousands of threads took seconds
+	 * under load), so the window is what -d says. gil-wait's waits are
+	 * closed by the loader: its window ends when the loop stops.
+	 */
+	if (se->o.duration > 0 && !se->gil) {
+		se->deadline_ns = se->start_ns + (uint64_t)(se->o.duration * 1e9);
+		capture__end(se->cap, se->deadline_ns);
 	}
 	if (se->o.cmd) {
 		ret = spawn__release(se);
@@ -972,6 +991,8 @@ void session__stop(struct session *se)
 	se->stopped = true;
 	/* The window ends now for every thread: time after it is not counted. */
 	se->end_ns = mono_ns();
+	if (se->deadline_ns && se->end_ns > se->deadline_ns)
+		se->end_ns = se->deadline_ns;
 	capture__end(se->cap, se->end_ns);
 	/* Forks still queued give their processes a start before the close. */
 	poll_queued(se);
