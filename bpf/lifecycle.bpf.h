@@ -110,6 +110,9 @@ int BPF_PROG(on_sched_process_fork, struct task_struct *parent, struct task_stru
 	if (pyp) {
 		struct py_proc copy = *pyp;
 
+		/* The parent's code_dealloc probe does not follow it. */
+		copy.code_free_hooked = 0;
+
 		bpf_map_update_elem(&py_procs, &ctgid, &copy, BPF_NOEXIST);
 		/* Its main thread, too, exists from now on: not since the run
 		 * began (only a child running an interpreter has a GIL row).

@@ -64,6 +64,11 @@ struct capture {
 		int n;
 	} * alloc;
 	size_t nalloc, alloc_cap;
+	struct code_free_link { /* code_dealloc probes, one per Python process */
+		pid_t pid;
+		struct bpf_link *link;
+	} * cfree;
+	size_t ncfree, cfree_cap;
 	uint32_t map_entries[CMAP__MAX]; /* the sizes loaded */
 };
 
@@ -450,16 +455,27 @@ bool capture__has_python(struct capture *c, pid_t pid)
 	return !bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.py_procs), &key, &proc);
 }
 
+static struct code_free_link *code_free_of(struct capture *c, pid_t pid)
+{
+	for (size_t i = 0; i < c->ncfree; i++)
+		if (c->cfree[i].pid == pid)
+			return &c->cfree[i];
+	return NULL;
+}
+
 int capture__set_python(struct capture *c, pid_t pid, const struct py_proc *proc)
 {
 	int fd = bpf_map__fd(c->skel->maps.py_procs);
+	struct py_proc copy;
 	__u32 key = pid;
 
 	if (!proc) {
 		bpf_map_delete_elem(fd, &key);
 		return 0;
 	}
-	if (bpf_map_update_elem(fd, &key, proc, BPF_ANY)) {
+	copy = *proc;
+	copy.code_free_hooked = code_free_of(c, pid) != NULL;
+	if (bpf_map_update_elem(fd, &key, &copy, BPF_ANY)) {
 		p_warn("cannot walk Python in PID %d: %s (at most %d Python processes)", (int)pid,
 		       strerror(errno), c->map_entries[CMAP_PY_PROCS]);
 		return -1;
@@ -1017,6 +1033,48 @@ void capture__forget_proc_comm(struct capture *c, pid_t pid)
 		bpf_map_delete_elem(bpf_map__fd(c->skel->maps.proc_names), &key);
 }
 
+int capture__code_free_attach(struct capture *c, pid_t pid, const char *path, uint64_t offset)
+{
+	int fd = bpf_map__fd(c->skel->maps.py_procs);
+	struct bpf_link *link;
+	struct py_proc proc;
+	__u32 key = pid;
+
+	if (code_free_of(c, pid))
+		return 0;
+	link = bpf_program__attach_uprobe(c->skel->progs.on_code_dealloc, false, pid, path, offset);
+	if (!link)
+		return -errno;
+	grow_array((void **)&c->cfree, &c->cfree_cap, c->ncfree + 1, sizeof(*c->cfree));
+	c->cfree[c->ncfree++] = (struct code_free_link){ pid, link };
+	/* Only now: a code object checked before the probe may have been freed
+	 * unseen, so none of those is trusted.
+	 */
+	if (!bpf_map_lookup_elem(fd, &key, &proc)) {
+		proc.code_free_hooked = 1;
+		bpf_map_update_elem(fd, &key, &proc, BPF_EXIST);
+	}
+	return 0;
+}
+
+void capture__code_free_detach(struct capture *c, pid_t pid)
+{
+	struct code_free_link *l = c ? code_free_of(c, pid) : NULL;
+	int fd;
+	struct py_proc proc;
+	__u32 key = pid;
+
+	if (!l)
+		return;
+	fd = bpf_map__fd(c->skel->maps.py_procs);
+	if (!bpf_map_lookup_elem(fd, &key, &proc) && proc.code_free_hooked) {
+		proc.code_free_hooked = 0;
+		bpf_map_update_elem(fd, &key, &proc, BPF_EXIST);
+	}
+	bpf_link__destroy(l->link);
+	*l = c->cfree[--c->ncfree];
+}
+
 void capture__begin(struct capture *c, __u64 begin_ns)
 {
 	c->begin_ns = begin_ns;
@@ -1144,6 +1202,9 @@ void capture__close(struct capture *c)
 	while (c->nalloc)
 		capture__alloc_detach(c, c->alloc[0].pid);
 	free(c->alloc);
+	while (c->ncfree)
+		capture__code_free_detach(c, c->cfree[0].pid);
+	free(c->cfree);
 	if (c->stats_fd >= 0)
 		close(c->stats_fd);
 	for (int i = 0; c->links && i < c->ncpus_online; i++)

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <dirent.h>
+#include <limits.h>
 #include <unistd.h>
 
 #include "capture_api.h"
@@ -16,6 +17,7 @@
 #include "gilwait.h"
 #include "memtrack.h"
 #include "procfs.h"
+#include "procmaps.h"
 #include "profile.h"
 #include "progress.h"
 #include "python.h"
@@ -401,6 +403,8 @@ static void forget_exited(struct session *se)
 		pythreads__forget(se->pt, pid);
 		stacks__forget_pid(se->stacks, pid);
 		capture__forget_proc_comm(se->cap, pid);
+		capture__code_free_detach(se->cap, pid);
+		u64map_del(&se->code_free_tried, (uint32_t)pid);
 		session_pending_remove(se, pid);
 		/* Its name, samples and CPU time serve the summary; only -a,
 		 * which may see processes without end, lets them go.
@@ -455,9 +459,49 @@ void session__drain(struct session *se)
 		forget_exited(se);
 }
 
+/* At a process's first code event, probe its code_dealloc (found from that
+ * code object's type), so the walks stop reading code objects already
+ * checked. Tried once per process image.
+ */
+static void hook_code_free(struct session *se, pid_t pid, uint64_t code)
+{
+	bool added;
+	uint64_t dealloc, *tried = u64map_slot(&se->code_free_tried, (uint32_t)pid, &added);
+	const struct proc_maps *maps;
+	const struct map_entry *m;
+	char path[PATH_MAX];
+	int err;
+
+	if (!added)
+		return;
+	*tried = 1;
+	/* RAMPA_CODE_FREE_PROBE=0: read every code object (to compare). */
+	if (getenv("RAMPA_CODE_FREE_PROBE") && !strcmp(getenv("RAMPA_CODE_FREE_PROBE"), "0"))
+		return;
+	dealloc = python__code_dealloc(se->py, pid, code);
+	maps = dealloc ? symbolizer__maps(se->sym, pid) : NULL;
+	m = maps ? proc_maps__find(maps, dealloc) : NULL;
+	if (!m || !m->path[0] || m->deleted) {
+		se->code_free_unprobed++;
+		return;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/root%s", (int)pid, m->path);
+	err = capture__code_free_attach(se->cap, pid, path, dealloc - m->start + m->pgoff);
+	if (err) {
+		se->code_free_unprobed++;
+		p_debug("PID %d: cannot probe code_dealloc in %s: %s", (int)pid, m->path,
+			strerror(-err));
+		return;
+	}
+	se->code_free_probed++;
+}
+
 static void on_code(const struct py_code_event *e, void *ctx)
 {
-	python__code_event(((struct session *)ctx)->py, e);
+	struct session *se = ctx;
+
+	python__code_event(se->py, e);
+	hook_code_free(se, (pid_t)e->pid, e->addr);
 }
 
 static void on_event(const struct capture_event *e, void *ctx)
@@ -538,6 +582,9 @@ static void on_event(const struct capture_event *e, void *ctx)
 		 */
 		unwind__update(se->unwind, e->pid, symbolizer__maps(se->sym, e->pid), false);
 		python__forget(se->py, e->pid);
+		/* The probe was on the old image's code_dealloc. */
+		capture__code_free_detach(se->cap, e->pid);
+		u64map_del(&se->code_free_tried, e->pid);
 		session_inspect_python(se, e->pid, true, true);
 		unwind__update(se->unwind, e->pid, symbolizer__maps(se->sym, e->pid), true);
 		if (se->o.on_process)
@@ -1140,6 +1187,7 @@ void session__free(struct session *se)
 	symbolizer__free(se->sym);
 	u64map_free(&se->tids);
 	u64map_free(&se->tree);
+	u64map_free(&se->code_free_tried);
 	free(se->exited);
 	free(se->pending);
 	free(se->desc);

@@ -172,6 +172,13 @@ static void print_python_summary(struct session *se, const uint64_t *st)
 		fprintf(stderr, "; %" PRIu64 " let go at exit or exec, %" PRIu64 " held at the end",
 			ps->codes_dropped, ps->codes_held);
 	fputc('\n', stderr);
+	/* Checked code objects are reused without reading them until freed. */
+	if (se->code_free_probed + se->code_free_unprobed)
+		fprintf(stderr,
+			"    %-40s in %zu of %zu processes (%" PRIu64
+			" known code objects freed)\n",
+			"code_dealloc probed", se->code_free_probed,
+			se->code_free_probed + se->code_free_unprobed, st[STAT_PY_CODE_FREED]);
 	if (ps->names_cut + ps->labels_cut)
 		fprintf(stderr, "    %-40s %" PRIu64 " names, %" PRIu64 " frame labels\n",
 			"cut in the middle (too long)", ps->names_cut, ps->labels_cut);
