@@ -485,7 +485,11 @@ static void hook_code_free(struct session *se, pid_t pid, uint64_t code)
 		se->code_free_unprobed++;
 		return;
 	}
-	snprintf(path, sizeof(path), "/proc/%d/root%s", (int)pid, m->path);
+	/* The mapped file itself: its path may be the host's, not the root's
+	 * (a chroot in a mount namespace of its own).
+	 */
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid, m->start,
+		 m->end);
 	err = capture__code_free_attach(se->cap, pid, path, dealloc - m->start + m->pgoff);
 	if (err) {
 		se->code_free_unprobed++;

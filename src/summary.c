@@ -172,13 +172,6 @@ static void print_python_summary(struct session *se, const uint64_t *st)
 		fprintf(stderr, "; %" PRIu64 " let go at exit or exec, %" PRIu64 " held at the end",
 			ps->codes_dropped, ps->codes_held);
 	fputc('\n', stderr);
-	/* Checked code objects are reused without reading them until freed. */
-	if (se->code_free_probed + se->code_free_unprobed)
-		fprintf(stderr,
-			"    %-40s in %zu of %zu processes (%" PRIu64
-			" known code objects freed)\n",
-			"code_dealloc probed", se->code_free_probed,
-			se->code_free_probed + se->code_free_unprobed, st[STAT_PY_CODE_FREED]);
 	if (ps->names_cut + ps->labels_cut)
 		fprintf(stderr, "    %-40s %" PRIu64 " names, %" PRIu64 " frame labels\n",
 			"cut in the middle (too long)", ps->names_cut, ps->labels_cut);
@@ -447,6 +440,14 @@ void session__print_summary(struct session *se)
 			processes_with_samples(se) + se->procs_gone == 1 ? "" : "es", se->nexits);
 	print_processes(se, profile_modes[se->o.mode].sampled ? "samples" : "us");
 	print_python_summary(se, st);
+	/* Checked code objects are reused without reading them until freed. */
+	if (se->code_free_probed + se->code_free_unprobed)
+		fprintf(stderr,
+			"  code frees    watched in %zu of %zu Python processes (%" PRIu64
+			" code objects freed): a code object checked once is not read again "
+			"until freed\n",
+			se->code_free_probed, se->code_free_probed + se->code_free_unprobed,
+			st[STAT_PY_CODE_FREED]);
 	fprintf(stderr, "  stacks        %zu distinct, %zu frame names\n",
 		profile__nstacks(se->prof), profile__nframes(se->prof));
 	if (profile__slice_sec(se->prof) > 0) {
