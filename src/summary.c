@@ -204,6 +204,8 @@ static int fill_losses(struct session *se, const uint64_t *st, const struct symb
 	losses[nl++] = (struct loss){ "stack map full", st[STAT_STACK_MAP_FULL] };
 	losses[nl++] = (struct loss){ "samples dropped: count map full", st[STAT_COUNT_MAP_FULL] };
 	losses[nl++] = (struct loss){ "process events lost", st[STAT_EVENTS_LOST] };
+	losses[nl++] = (struct loss){ "process names not kept by the kernel: map full",
+				      st[STAT_PROC_NAMES_FULL] };
 	losses[nl++] =
 	    (struct loss){ "children not followed: target map full", st[STAT_TARGETS_FULL] };
 	losses[nl++] =
