@@ -33,7 +33,13 @@ const volatile __u64 interval_min_ns = 0;     /* intervals sent from this long; 
  * across a slice's end is sent whole for userspace to split.
  */
 const volatile __u64 slice_ns = 0;
-const volatile bool sample_times = false; /* send each on-CPU sample's instant */
+/* The timeline's slice (ns; 0: none): every count is stamped in the kernel
+ * with the slice it happened in, so a drain that comes late (a loaded
+ * machine, tables being built) cannot move it to a later slice.
+ */
+const volatile __u64 timeline_ns = 0;
+const volatile bool sample_times = false;   /* send each on-CPU sample's instant */
+const volatile bool short_waits_on = false; /* send waits under interval_min_ns too */
 
 /* Written by the loader at run time through the mmaped .bss: which buffer set
  * the programs fill.
@@ -119,6 +125,10 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 } sample_time_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+} short_waits SEC(".maps");
 
 static __always_inline void stat_inc(__u32 idx)
 {
@@ -224,8 +234,14 @@ static __always_inline long get_stackid(void *ctx, __u32 buf, __u64 flags)
 static __always_inline void count_sample(__u32 buf, struct sample_key *key, __u64 weight)
 {
 	void *map = buf ? (void *)&counts1 : (void *)&counts0;
-	__u64 *val = bpf_map_lookup_elem(map, key);
+	__u64 *val, now;
 	long err;
+
+	if (timeline_ns && begin_ns) {
+		now = bpf_ktime_get_ns();
+		key->slice = now > begin_ns ? (__u32)((now - begin_ns) / timeline_ns) + 1 : 1;
+	}
+	val = bpf_map_lookup_elem(map, key);
 
 	if (val) {
 		__sync_fetch_and_add(val, weight);
@@ -242,6 +258,36 @@ static __always_inline void count_sample(__u32 buf, struct sample_key *key, __u6
 	}
 }
 
+/* A wait (or piece of one) too short for a marker of its own, [start, end),
+ * to be merged with the thread's others (struct short_wait_event). A full
+ * ring counts it and its time: it is in the counts and in no marker.
+ */
+static __always_inline void emit_short(__u32 pid, __u32 tid, __u32 kind, __u64 start, __u64 end,
+				       __u32 flags)
+{
+	struct short_wait_event *e;
+
+	if (!short_waits_on || end <= start)
+		return;
+	e = bpf_ringbuf_reserve(&short_waits, sizeof(*e), 0);
+	if (!e) {
+		__u32 idx = STAT_SHORT_WAITS_LOST_NS;
+		__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+
+		stat_inc(STAT_SHORT_WAITS_LOST);
+		if (v)
+			*v += end - start;
+		return;
+	}
+	e->start_ns = start;
+	e->end_ns = end;
+	e->pid = pid;
+	e->tid = tid;
+	e->kind = kind;
+	e->flags = flags;
+	bpf_ringbuf_submit(e, 0);
+}
+
 /* An interval that ended, [start, end): sent to userspace when a marker needs
  * it (long enough) or, with may_split, when it spans a time slice's end:
  * counted as a whole in the drain's slice it would put its time where it
@@ -256,8 +302,10 @@ static __always_inline bool emit_interval(__u64 start, __u64 end, const struct s
 		     (start - begin_ns) / slice_ns != (end - 1 - begin_ns) / slice_ns;
 	struct interval_event *e;
 
-	if (!mark && !split)
+	if (!mark && !split) {
+		emit_short(key->pid, key->tid, key->kind, start, end, 0);
 		return false;
+	}
 	e = bpf_ringbuf_reserve(&intervals, sizeof(*e), 0);
 	if (!e) {
 		stat_inc(STAT_INTERVALS_LOST);

@@ -141,6 +141,8 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 				gap = (__u64)ran < gap ? gap - ran : 0;
 			if (gap) {
 				count_sample(active_buf & 1, k, gap);
+				emit_short(tgid, tid, KIND_GIL_WAIT, now - gap, now,
+					   SHORT_WAIT_PIECE);
 				if (t) {
 					t->wait_ns += gap;
 					t->cur_ns = gap;
@@ -152,6 +154,7 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 		__u64 gap = now - w->last_exit;
 
 		count_sample(active_buf & 1, &w->key, gap);
+		emit_short(tgid, tid, KIND_GIL_WAIT, w->last_exit, now, SHORT_WAIT_PIECE);
 		if (t) {
 			t->wait_ns += gap;
 			t->cur_ns += gap;

@@ -38,6 +38,11 @@ struct sample_key {
 	 * offcpu_ustacks), 0: none (then user_stack_id or user_ip).
 	 */
 	__u64 user_stack;
+	/* 1 + the timeline slice the kernel counted it in (from begin_ns, by
+	 * timeline_ns); 0: not stamped (no timeline, or a key userspace made).
+	 */
+	__u32 slice;
+	__u32 pad;
 };
 
 /* CPU samples count ticks and take their stacks from the flipped maps.
@@ -358,11 +363,13 @@ enum capture_stat {
 	STAT_UNWIND_MISS_EVENTS,    /* "unknown mapping" events sent to userspace */
 	STAT_UNWIND_REUSED,	    /* switch-outs that reused one of the thread's walks, checked */
 	STAT_UNWIND_CHANGED,	    /* ... checked and found changed: walked again */
-	STAT_UNWIND_NOT_KEPT,	/* walks not remembered: too many or too spread reads, no room */
-	STAT_INTERVALS_LOST,	/* interval ring buffer full: a marker's interval lost */
-	STAT_SAMPLE_TIMES_LOST, /* sample time ring buffer full: a sample's instant lost */
-	STAT_PY_CODE_FREED,	/* code objects freed while known (code_dealloc probe) */
-	STAT_PROC_NAMES_FULL,	/* process name map full: a gone process is named "pid N" */
+	STAT_UNWIND_NOT_KEPT,	  /* walks not remembered: too many or too spread reads, no room */
+	STAT_INTERVALS_LOST,	  /* interval ring buffer full: a marker's interval lost */
+	STAT_SAMPLE_TIMES_LOST,	  /* sample time ring buffer full: a sample's instant lost */
+	STAT_SHORT_WAITS_LOST,	  /* short wait ring full: a short wait in no marker */
+	STAT_SHORT_WAITS_LOST_NS, /* ... its nanoseconds */
+	STAT_PY_CODE_FREED,	  /* code objects freed while known (code_dealloc probe) */
+	STAT_PROC_NAMES_FULL,	  /* process name map full: a gone process is named "pid N" */
 	STAT__MAX,
 };
 
@@ -392,6 +399,23 @@ struct interval_event {
 	__u32 flags;		/* INTERVAL_* */
 	__u32 pad;
 	struct sample_key key;
+};
+
+/* A wait shorter than interval_min_ns (only when asked, with markers): its
+ * thread and times, no stack, so that userspace merges the short waits of a
+ * thread into one marker per time slice. The counts have it already.
+ * SHORT_WAIT_PIECE: time counted as part of a wait (between two futex waits
+ * of one take_gil(), a forced switch's time runnable) that is not a wait of
+ * its own.
+ */
+#define RAMPA_SHORT_WAIT_RING_BYTES (2 * 1024 * 1024)
+#define SHORT_WAIT_PIECE	    1u
+
+struct short_wait_event {
+	__u64 start_ns, end_ns; /* CLOCK_MONOTONIC */
+	__u32 pid, tid;
+	__u32 kind;  /* enum sample_kind */
+	__u32 flags; /* SHORT_WAIT_* */
 };
 
 /* An on-CPU sample's instant (only when asked: gecko output orders its

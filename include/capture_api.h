@@ -38,6 +38,10 @@ struct capture_sample {
 	 */
 	const __u64 *times;
 	__u32 ntimes;
+	/* 1 + the timeline slice (capture_opts.timeline_ns, from the window's
+	 * start) the kernel counted it in; 0: not known (the caller's own).
+	 */
+	__u32 slice;
 };
 
 struct capture_opts {
@@ -68,12 +72,23 @@ struct capture_opts {
 	void (*on_interval)(const struct capture_sample *s, __u64 start_ns, __u64 end_ns,
 			    unsigned int flags, void *ctx);
 	__u64 interval_min_ns;
+	/* With on_interval and interval_min_ns: each wait shorter than that
+	 * (off-CPU interval, GIL futex wait, or a piece of a GIL wait:
+	 * flags SHORT_WAIT_PIECE), its thread and times only; the counts have
+	 * it. NULL: none sent.
+	 */
+	void (*on_short_wait)(__u32 pid, __u32 tid, __u32 kind, __u64 start_ns, __u64 end_ns,
+			      unsigned int flags, void *ctx);
 	/* With on_interval: the timeline's slice (ns; 0: none). An off-CPU
 	 * interval across a slice's end comes to on_interval with flags
 	 * INTERVAL_UNCOUNTED, its weight left out of the counts, for the
 	 * caller to split between the slices.
 	 */
 	__u64 slice_ns;
+	/* The timeline's slice (ns; 0: none): counts are stamped in the kernel
+	 * with the slice they happened in (capture_sample.slice).
+	 */
+	__u64 timeline_ns;
 	/* Log each on-CPU sample's instant (capture_sample.times). */
 	bool sample_times;
 	void *ctx; /* for on_event, on_code and on_interval */

@@ -37,6 +37,7 @@ enum capture_map_limit {
 	CMAP_UNWIND_PROCS,     /* processes walked by the CFI unwinder */
 	CMAP_INTERVAL_RING,    /* wait intervals for markers between two polls (bytes) */
 	CMAP_SAMPLE_TIME_RING, /* on-CPU sample instants between two polls (bytes) */
+	CMAP_SHORT_WAIT_RING,  /* waits too short for a marker between two polls (bytes) */
 	CMAP_MEM_BLOCKS,       /* mem --precise: live allocator blocks tracked */
 	CMAP_MEM_ALLOC_CALLS,  /* mem --precise: threads inside an allocator call */
 	CMAP_PROC_NAMES,       /* processes' names kept by the kernel until read */

@@ -82,10 +82,11 @@ extern const size_t profile_nmodes;
 /* The row named name; NULL if none. */
 const struct profile_mode *profile__mode(const char *name);
 
-/* "cpu, wall, offcpu, gil-wait, gil or mem", from the table, for error
+/* "cpu, wall, offcpu, gil-wait, gil or mem" (or, with record_only, the
+ * modes record takes: "cpu, wall, offcpu or gil"), from the table, for error
  * messages; static storage.
  */
-const char *profile__mode_list(void);
+const char *profile__mode_list(bool record_only);
 /* The --help lines of a mode option opt ("-m, --mode MODE"): one per mode
  * record takes, from the table, def marked as the default.
  */
@@ -188,9 +189,12 @@ struct profile *profile__window(const struct profile *p, uint32_t first, uint32_
 
 /* Markers: real intervals (a thread off-CPU, waiting for the GIL) with
  * their start and end, kept beside the weights for formats with a time axis
- * (gecko). Weights have every interval; markers only those that were sent
- * (capture__open's interval_min_ns) and kept: at most PROFILE_MAX_MARKERS a
- * profile, the rest counted as dropped.
+ * (gecko). Waits of capture__open's interval_min_ns or more are a marker
+ * each; a thread's shorter waits are merged, one marker per time slice
+ * (PROFILE_MARKER_MERGED) that says how many waits it holds and their total,
+ * so that the markers hold every wait the weights have. At most
+ * PROFILE_MAX_MARKERS a profile, the rest counted as dropped, with their
+ * time.
  */
 #define PROFILE_MAX_MARKERS 65536
 
@@ -212,7 +216,16 @@ struct profile_marker {
 	uint32_t leaf; /* the stack's leaf (kernel, native...); UINT32_MAX: none */
 	uint32_t tid;
 	uint32_t kind; /* enum profile_marker_kind */
+	/* PROFILE_MARKER_MERGED: the thread's short waits in [start, end), not
+	 * one interval: waits of them (pieces of longer waits besides), waited
+	 * seconds in all. Else waits is 1 and waited end - start.
+	 */
+	uint32_t flags;
+	uint32_t waits;
+	double waited;
 };
+
+#define PROFILE_MARKER_MERGED 1u
 
 /* Keep m (frame ids of p); false when p has PROFILE_MAX_MARKERS already:
  * m is counted as dropped.
@@ -220,8 +233,12 @@ struct profile_marker {
 bool profile__add_marker(struct profile *p, const struct profile_marker *m);
 /* The markers kept, in the order added; their number in *n. */
 const struct profile_marker *profile__markers(const struct profile *p, size_t *n);
-/* Markers not kept for want of room. */
+/* Markers not kept for want of room, or lost before they reached p
+ * (profile__markers_lost), and the seconds of waits they held.
+ */
 uint64_t profile__markers_dropped(const struct profile *p);
+double profile__markers_dropped_sec(const struct profile *p);
+void profile__markers_lost(struct profile *p, uint64_t n, double sec);
 /* src's markers into dst, frame ids through map (src id -> dst id; NULL:
  * the same ids), times shifted by -shift seconds, only those that end after
  * from and start before to (seconds, after the shift; cut to them).
@@ -229,6 +246,8 @@ uint64_t profile__markers_dropped(const struct profile *p);
 void profile__copy_markers(struct profile *dst, const struct profile *src, const uint32_t *map,
 			   double shift, double from, double to);
 const char *profile_marker__name(enum profile_marker_kind k);
+/* The name of m in outputs: its kind's, said merged when it is. */
+const char *profile_marker__label(const struct profile_marker *m);
 
 /* Sample instants: for formats that order samples in time (gecko), the
  * instant of each on-CPU sample that was logged, seconds from the profile's

@@ -40,11 +40,22 @@ enum python_inspect {
 	PYTHON_NONE = 0,	/* no CPython in the process (yet) */
 	PYTHON_FOUND = 1,	/* *out describes it */
 	PYTHON_UNSUPPORTED = 2, /* CPython, but a version or build we cannot walk */
+	/* 3.13+ whose _Py_DebugOffsets do not read yet: the loader may be
+	 * mid-way through mapping libpython's segments. Nothing is kept; look
+	 * again, or give up with python__set_unsupported().
+	 */
+	PYTHON_NOT_READY = 3,
 };
 
-/* Look for CPython in pid. On PYTHON_UNSUPPORTED, why gets the reason. */
+/* Look for CPython in pid. On PYTHON_UNSUPPORTED and PYTHON_NOT_READY, why
+ * gets the reason.
+ */
 enum python_inspect python__inspect(struct python *py, struct symbolizer *sym, pid_t pid,
 				    struct py_proc *out, char *why, size_t why_len);
+/* pid runs a CPython that will not be walked (PYTHON_NOT_READY for too
+ * long): python__checked() is true from now on.
+ */
+void python__set_unsupported(struct python *py, pid_t pid);
 /* True once pid was found to run CPython, walkable or not. */
 bool python__checked(struct python *py, pid_t pid);
 /* Forget what is known of pid (exec, exit). */

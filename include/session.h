@@ -261,6 +261,12 @@ struct session_output {
  * opt and arg into o and out. 0 when taken,
  * EXIT_USAGE after one error line, SESSION_NOT_COMMON when not one of them.
  */
+/* -F's argument, samples per second per CPU (1 to SESSION_MAX_HZ), into
+ * *hz: 0, or EXIT_USAGE after one error line. record, top, gil-wait, mem and
+ * the agent read -F alike through it.
+ */
+int session__parse_hz(const char *arg, unsigned int *hz);
+
 #define SESSION_NOT_COMMON (-1)
 int session__parse_common(struct session_opts *o, struct session_output *out, int opt,
 			  const char *arg, const char *cmd);

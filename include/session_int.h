@@ -82,13 +82,23 @@ struct session {
 		uint64_t maps_sig;  /* its executable mappings at the last look */
 	} * pending;		    /* processes to look at again for Python */
 	size_t npending, pending_cap;
+	/* The last unsupported-interpreter warning: a chain of execs handled
+	 * late (a wrapper script that execs python) finds the same image at
+	 * each, and says it once.
+	 */
+	pid_t unsupported_pid;
+	char unsupported_why[512];
 	uint64_t execs_passed; /* -a: execs of processes not read then (no sample yet) */
 	uint64_t py_samples[PY_MAP_FULL + 1]; /* samples of Python processes by status */
 	uint64_t py_unnamed[PY_NAME__MAX];    /* on-CPU samples with one, by cause */
 	uint64_t py_unnamed_other;	      /* off-CPU and GIL-wait stacks with one */
 	uint64_t py_ok_unnamed;		      /* ... of them walked whole (PY_OK) */
-	uint64_t ns_by_kind[3];		      /* off-CPU nanoseconds by enum sample_kind */
-	uint64_t samples_cpu;		      /* on-CPU samples */
+	/* On-CPU samples of a process later found to run a walkable CPython,
+	 * taken before it was: no Python frames (-a, a loaded machine).
+	 */
+	uint64_t py_before_found;
+	uint64_t ns_by_kind[4]; /* off-CPU and GIL wait ns by enum sample_kind */
+	uint64_t samples_cpu;	/* on-CPU samples */
 	uint64_t snapshots, snapshot_failed, snapshot_late;
 	struct u64map procs; /* PID -> struct proc_name * */
 	struct profile *prof;
@@ -147,7 +157,25 @@ struct session {
 	uint64_t last_drain_ns, flush_end_ns, split_end_ns;
 	uint32_t stamp;
 	uint64_t markers_dropped; /* markers past PROFILE_MAX_MARKERS, every profile */
+	/* Short waits being merged into one marker per thread, kind and slice
+	 * (struct short_merge, session.c): (tid << 2 | kind) -> index + 1. Only
+	 * the threads that waited since the last drain are kept.
+	 */
+	struct u64map merging;
+	struct short_merge *merges;
+	size_t nmerges, merges_cap;
+	/* What the markers hold, for the summary: waits of a marker each, merged
+	 * markers and the short waits they hold, and every wait's time (ns).
+	 */
+	uint64_t marked_waits, merged_markers, merged_waits, marked_ns;
 };
+
+/* The marker kind (enum profile_marker_kind) of a wait of sample kind
+ * skind in this session's mode: 0, or -1 when the mode keeps no markers of
+ * it (gil-wait: GIL waits; wall: off-CPU time of both kinds; offcpu:
+ * blocked).
+ */
+int session_marker_kind(const struct session *se, uint32_t skind, uint32_t *kind);
 
 /* Every process seen, one per call from *it = 0 on; NULL at the end. */
 static inline struct proc_name *session__next_proc(struct session *se, size_t *it)
@@ -186,7 +214,10 @@ void session_add_descendants(struct session *se);
 uint32_t session_proc_pid_frame(struct session *se, struct proc_name *p);
 bool session_forget_proc_name(struct session *se, pid_t pid);
 void session_free_proc_names(struct session *se);
-void session_inspect_all_processes(struct session *se);
+/* Every process (named_python: those whose executable is named python*, with
+ * their unwind tables) looked at for CPython, before the first sample.
+ */
+void session_inspect_all_processes(struct session *se, bool named_python);
 void session_pending_remove(struct session *se, pid_t pid);
 /* Look for CPython in pid; with retry, again for a while when absent (its
  * loader may not have mapped libpython yet): for PY_RETRY_FOR_SEC from its

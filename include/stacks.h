@@ -69,6 +69,9 @@ void stacks__free(struct stacks *b);
 uint32_t stacks__build(struct stacks *b, const struct capture_sample *s, uint32_t *frames,
 		       uint32_t n, enum py_name *unnamed);
 
+/* The "NAME-TID" frame of thread tid of pid (-T), as stacks__build puts it. */
+uint32_t stacks__thread_frame(struct stacks *b, pid_t pid, uint32_t tid);
+
 /* Where Python runs entered the eval loop, the one mechanism record's splice
  * and dump use (3.12+): each run's entry frame (py->entries, recorded by the
  * kernel's walk and by python__snapshot) is a local variable of the

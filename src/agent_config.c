@@ -149,7 +149,6 @@ static void defaults(struct agent_opts *o)
 /* One option into o: 0, 1 for --help, EXIT_USAGE after one error line. */
 static int parse_opt(struct agent_opts *o, int opt, const char *arg, char **argv)
 {
-	unsigned long v;
 	int m;
 
 	switch (opt) {
@@ -162,13 +161,7 @@ static int parse_opt(struct agent_opts *o, int opt, const char *arg, char **argv
 		o->all_processes = true;
 		return 0;
 	case 'F':
-		if (parse_ulong(arg, 1, SESSION_MAX_HZ, &v)) {
-			p_err("invalid frequency '%s' (give samples per second from 1 to %d)", arg,
-			      SESSION_MAX_HZ);
-			return EXIT_USAGE;
-		}
-		o->hz = v;
-		return 0;
+		return session__parse_hz(arg, &o->hz);
 	case OPT_MODES: {
 		char list[256], *save = NULL;
 

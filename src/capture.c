@@ -34,6 +34,7 @@ struct capture {
 	bool poll_cut;
 	struct ring_buffer *ivl_rb; /* intervals for markers (opts.on_interval) */
 	struct ring_buffer *st_rb;  /* sample instants (opts.sample_times) */
+	struct ring_buffer *sw_rb;  /* short waits (opts.on_short_wait) */
 	/* Sample instants waiting for the drain of their buffer. */
 	struct pending_time {
 		__u64 ts;
@@ -234,6 +235,19 @@ static int handle_interval(void *ctx, void *data, size_t size)
 	return poll_budget_spent(c);
 }
 
+static int handle_short_wait(void *ctx, void *data, size_t size)
+{
+	struct capture *c = ctx;
+	const struct short_wait_event *e = data;
+
+	if (size < sizeof(*e) || !c->begin_ns || e->end_ns <= c->begin_ns)
+		return 0;
+	c->opts.on_short_wait(e->pid, e->tid, e->kind,
+			      e->start_ns < c->begin_ns ? c->begin_ns : e->start_ns, e->end_ns,
+			      e->flags, c->opts.ctx);
+	return 0;
+}
+
 static int handle_sample_time(void *ctx, void *data, size_t size)
 {
 	struct capture *c = ctx;
@@ -277,6 +291,11 @@ static int set_map_sizes(struct capture *c, const uint32_t *entries)
 	for (int i = 0; i < CMAP__MAX; i++) {
 		const struct capture_map_size *row = &capture_maps[i];
 		uint32_t n = capture_maps__entries(entries, i);
+
+		/* Unused without markers (the agent, top): one page, not 1 MiB. */
+		if (i == CMAP_SHORT_WAIT_RING &&
+		    !(c->opts.on_interval && c->opts.interval_min_ns && c->opts.on_short_wait))
+			n = (uint32_t)sysconf(_SC_PAGESIZE);
 
 		/* The BPF search over one table takes a fixed number of steps. */
 		if (i == CMAP_UNWIND_ROWS && n > 1u << (RAMPA_UNWIND_ROW_STEPS - 1)) {
@@ -354,7 +373,10 @@ int capture__open(struct capture **out, const struct capture_opts *opts)
 	c->skel->rodata->gil_holders_only = opts->gil_holders;
 	c->skel->rodata->interval_min_ns = opts->on_interval ? opts->interval_min_ns : 0;
 	c->skel->rodata->slice_ns = opts->on_interval ? opts->slice_ns : 0;
+	c->skel->rodata->timeline_ns = opts->timeline_ns;
 	c->skel->rodata->sample_times = opts->sample_times;
+	c->skel->rodata->short_waits_on =
+	    opts->on_interval && opts->interval_min_ns && opts->on_short_wait;
 	/* Always: it keeps the CPU time of exited threads (cheap, exits only). */
 	bpf_program__set_autoload(c->skel->progs.on_sched_process_exit, true);
 	bpf_program__set_autoload(c->skel->progs.on_sys_enter, opts->gil);
@@ -416,8 +438,12 @@ int capture__open(struct capture **out, const struct capture_opts *opts)
 	if (opts->sample_times)
 		c->st_rb = ring_buffer__new(bpf_map__fd(c->skel->maps.sample_time_events),
 					    handle_sample_time, c, NULL);
+	if (c->skel->rodata->short_waits_on)
+		c->sw_rb = ring_buffer__new(bpf_map__fd(c->skel->maps.short_waits),
+					    handle_short_wait, c, NULL);
 	if (!c->rb || !c->code_rb || (opts->mem && !c->mem_rb) ||
-	    (opts->on_interval && !c->ivl_rb) || (opts->sample_times && !c->st_rb)) {
+	    (opts->on_interval && !c->ivl_rb) || (opts->sample_times && !c->st_rb) ||
+	    (c->skel->rodata->short_waits_on && !c->sw_rb)) {
 		p_err("cannot set up the event ring buffers: %s", strerror(errno));
 		capture__close(c);
 		return -ENOMEM;
@@ -635,6 +661,9 @@ int capture__poll(struct capture *c, int timeout_ms)
 	c->poll_until_ns = 0;
 	if (c->st_rb)
 		ring_buffer__consume(c->st_rb);
+	/* Short waits need no stack: a lookup each, taken whole. */
+	if (c->sw_rb)
+		ring_buffer__consume(c->sw_rb);
 	if (c->poll_cut)
 		return 1;
 	return n < 0 ? n : 0;
@@ -728,6 +757,7 @@ static void fill_sample(struct capture *c, const struct sample_key *k, __u64 cou
 		.py_status = k->py_status,
 		.kind = k->kind,
 		.snap_id = k->snap_id,
+		.slice = k->slice,
 	};
 	if (k->user_stack_id >= 0)
 		s->ustack_lost = !read_stack(sfd, k->user_stack_id, ustack, &s->nustack);
@@ -1216,6 +1246,7 @@ void capture__close(struct capture *c)
 	ring_buffer__free(c->code_rb);
 	ring_buffer__free(c->mem_rb);
 	ring_buffer__free(c->ivl_rb);
+	ring_buffer__free(c->sw_rb);
 	ring_buffer__free(c->st_rb);
 	free(c->pend);
 	free(c->times);

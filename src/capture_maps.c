@@ -115,6 +115,11 @@ const struct capture_map_size capture_maps[CMAP__MAX] = {
 				    { "sample_time_events" },
 				    RAMPA_SAMPLE_TIME_RING_BYTES,
 				    "a sample's instant (STAT_SAMPLE_TIMES_LOST)" },
+	[CMAP_SHORT_WAIT_RING] = { "short-wait-ring",
+				   { "short_waits" },
+				   RAMPA_SHORT_WAIT_RING_BYTES,
+				   "a short wait's part of a merged marker "
+				   "(STAT_SHORT_WAITS_LOST)" },
 	/* Allocated as it fills (BPF_F_NO_PREALLOC): mem --max-blocks. */
 	[CMAP_MEM_BLOCKS] = { "mem-blocks",
 			      { "mem_blocks" },

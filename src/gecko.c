@@ -92,12 +92,43 @@ static int cmp_entry(const void *a, const void *b)
 	return x->stack < y->stack ? -1 : x->stack > y->stack;
 }
 
-/* The thread key of stack frames[0..n), and how many frames it takes. */
+/* The instant at fraction frac of slice k (width wide), the last slice
+ * ending at end (seconds; 0: a whole slice): a run stopped 0.05 s into its
+ * last slice has that slice's samples in those 0.05 s, not after its end.
+ */
+static double slice_at(uint32_t k, double width, double end, double frac)
+{
+	double from = k * width, to = (k + 1) * width;
+
+	if (end > from && end < to)
+		to = end;
+	return from + frac * (to - from);
+}
+
+/* The thread key of stack frames[0..n), and how many frames it takes:
+ * the grouping frames the profile says it has (a "NAME-PID" process frame
+ * alone is a process, not a thread), or, when it does not say (another
+ * tool's), one "NAME-NUMBER" frame is a thread and two are a process and
+ * its thread.
+ */
 static uint32_t thread_of(const struct profile *p, const uint32_t *fr, uint32_t n,
 			  struct thread_key *k)
 {
+	const struct profile_meta *m = profile__meta_ro(p);
+
 	k->root = fr[0];
 	k->proc = k->thread = UINT32_MAX;
+	if (m->groups_known) {
+		uint32_t d = 1;
+
+		if ((m->groups & PROFILE_GROUP_PROCESS) && d < n &&
+		    frame__is_thread(profile__frame_name(p, fr[d]), NULL))
+			k->proc = fr[d++];
+		if ((m->groups & PROFILE_GROUP_THREAD) && d < n &&
+		    frame__is_thread(profile__frame_name(p, fr[d]), NULL))
+			k->thread = fr[d++];
+		return d;
+	}
 	if (n >= 2 && frame__is_thread(profile__frame_name(p, fr[1]), NULL)) {
 		if (n >= 3 && frame__is_thread(profile__frame_name(p, fr[2]), NULL)) {
 			k->proc = fr[1];
@@ -108,6 +139,27 @@ static uint32_t thread_of(const struct profile *p, const uint32_t *fr, uint32_t 
 		return 2;
 	}
 	return 1;
+}
+
+/* Whether p's stacks carry "NAME-PID" process frames (said, or guessed as
+ * thread_of guesses: two "NAME-NUMBER" frames under a root).
+ */
+static bool has_process_frames(const struct profile *p)
+{
+	const struct profile_meta *m = profile__meta_ro(p);
+
+	if (m->groups_known)
+		return m->groups & PROFILE_GROUP_PROCESS;
+	for (size_t i = 0; i < profile__nstacks(p); i++) {
+		uint32_t n;
+		uint64_t w;
+		const uint32_t *fr = profile__stack(p, i, &n, &w);
+		struct thread_key k;
+
+		if (n && w && (thread_of(p, fr, n, &k), k.proc != UINT32_MAX))
+			return true;
+	}
+	return false;
 }
 
 static int same_key(const struct thread_key *a, const struct thread_key *b)
@@ -257,6 +309,9 @@ static void write_meta(struct jsonw *jw, const struct profile *p, double interva
 			  "string" },
 			{ "leaf", "Leaf frame", "string" },
 			{ "tid", "Thread ID", "integer" },
+			/* A merged marker's span is longer than its waits. */
+			{ "waits", "Waits (more than 1: short waits merged)", "integer" },
+			{ "waited", "Time waited", "duration" },
 		};
 
 		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
@@ -313,9 +368,33 @@ static void write_meta(struct jsonw *jw, const struct profile *p, double interva
 	}
 	jsonw__end_object(jw);
 	jsonw__start_object(jw);
-	jsonw__string_field(jw, "label", "Wait markers dropped (over the bound)");
+	jsonw__string_field(jw, "label", "Processes");
+	jsonw__string_field(jw, "format", "string");
+	jsonw__string_field(
+	    jw, "value",
+	    has_process_frames(p)
+		? "each process apart, with its PID"
+		: "the profile has no NAME-PID frames: the processes of one name are "
+		  "one, pid \"unknown (NAME)\"");
+	jsonw__end_object(jw);
+	jsonw__start_object(jw);
+	jsonw__string_field(jw, "label", "Wait markers");
+	jsonw__string_field(jw, "format", "string");
+	jsonw__string_field(jw, "value",
+			    "a wait of 1 ms or more is a marker; a thread's shorter waits are "
+			    "merged, one marker a time slice whose waits and waited fields "
+			    "say how many and how long in all");
+	jsonw__end_object(jw);
+	jsonw__start_object(jw);
+	jsonw__string_field(jw, "label", "Wait markers dropped (over the bound, or lost)");
 	jsonw__string_field(jw, "format", "integer");
 	jsonw__u64_field(jw, "value", profile__markers_dropped(p));
+	jsonw__end_object(jw);
+	jsonw__start_object(jw);
+	jsonw__string_field(jw, "label", "Wait time in dropped markers (ms)");
+	jsonw__string_field(jw, "format", "string");
+	snprintf(per, sizeof(per), "%.3f", profile__markers_dropped_sec(p) * 1000);
+	jsonw__string_field(jw, "value", per);
 	jsonw__end_object(jw);
 	jsonw__end_array(jw);
 	jsonw__end_object(jw);
@@ -324,7 +403,7 @@ static void write_meta(struct jsonw *jw, const struct profile *p, double interva
 }
 
 /* The stringTable is the frames' names, then the marker kinds' names:
- * marker kind k is string nframes + k.
+ * marker kind k is string nframes + k, merged nframes + MARKER_KIND_MAX + k.
  */
 static void write_tables(struct jsonw *jw, const struct profile *p, const struct gthread *t)
 {
@@ -392,6 +471,11 @@ static void write_tables(struct jsonw *jw, const struct profile *p, const struct
 		jsonw__string(jw, profile__frame_name(p, t->frame_ids[i]));
 	for (int k = 0; k < MARKER_KIND_MAX; k++)
 		jsonw__string(jw, profile_marker__name(k));
+	for (int k = 0; k < MARKER_KIND_MAX; k++) {
+		struct profile_marker m = { .kind = (uint32_t)k, .flags = PROFILE_MARKER_MERGED };
+
+		jsonw__string(jw, profile_marker__label(&m));
+	}
 	jsonw__end_array(jw);
 }
 
@@ -415,9 +499,11 @@ static void write_markers(struct jsonw *jw, const struct profile *p, const struc
 	jsonw__start_array(jw);
 	for (size_t i = 0; i < n; i++) {
 		const struct profile_marker *m = &all[me[i].idx];
+		bool merged = m->flags & PROFILE_MARKER_MERGED;
+		const char *none = merged ? "[short waits merged: no stack kept]" : "[no stack]";
 
 		jsonw__start_array(jw);
-		jsonw__u64(jw, t->nframes + m->kind);
+		jsonw__u64(jw, t->nframes + m->kind + (merged ? MARKER_KIND_MAX : 0));
 		jsonw__float(jw, "%.3f", m->start * 1000);
 		jsonw__float(jw, "%.3f", m->end * 1000);
 		jsonw__u64(jw, 1); /* an interval */
@@ -425,12 +511,12 @@ static void write_markers(struct jsonw *jw, const struct profile *p, const struc
 		jsonw__start_object(jw);
 		jsonw__string_field(jw, "type", GECKO_MARKER_TYPE);
 		jsonw__string_field(jw, "function",
-				    m->top != UINT32_MAX ? profile__frame_name(p, m->top)
-							 : "[no stack]");
+				    m->top != UINT32_MAX ? profile__frame_name(p, m->top) : none);
 		jsonw__string_field(jw, "leaf",
-				    m->leaf != UINT32_MAX ? profile__frame_name(p, m->leaf)
-							  : "[no stack]");
+				    m->leaf != UINT32_MAX ? profile__frame_name(p, m->leaf) : none);
 		jsonw__u64_field(jw, "tid", m->tid);
+		jsonw__u64_field(jw, "waits", m->waits);
+		jsonw__float_field(jw, "waited", "%.3f", m->waited * 1000);
 		jsonw__end_object(jw);
 		jsonw__end_array(jw);
 	}
@@ -486,7 +572,7 @@ int gecko__write(FILE *f, const struct profile *p)
 	struct entry *ent = NULL;
 	uint32_t *skip = xcalloc(ns ? ns : 1, sizeof(*skip));
 	uint64_t *cum = xcalloc(ns ? ns : 1, sizeof(*cum)), *thread_samples;
-	double width = profile__slice_sec(p), per, interval_ms, est = 0;
+	double width = profile__slice_sec(p), per, interval_ms, est = 0, end_sec;
 	bool timeline = width > 0, sampled = pm ? pm->sampled : !strcmp(m->unit, "samples");
 	uint64_t untimed = 0;
 	char desc[512];
@@ -537,6 +623,12 @@ int gecko__write(FILE *f, const struct profile *p)
 		width = m->duration_sec > 0 ? m->duration_sec : est * interval_ms / 1000;
 	if (!(width > 0))
 		width = 1;
+	/* The run ends inside its last slice: nothing is placed after its end. */
+	end_sec = timeline && m->duration_sec > 0 &&
+			  m->duration_sec > (profile__nslices(p) - 1) * width &&
+			  m->duration_sec < profile__nslices(p) * width
+		      ? m->duration_sec
+		      : 0;
 	if (nent)
 		qsort(ent, nent, sizeof(*ent), cmp_entry);
 	/* Instants only when a sample stands for one measured sample (not
@@ -588,7 +680,9 @@ int gecko__write(FILE *f, const struct profile *p)
 	jw = jsonw__new(f);
 	jsonw__start_object(jw);
 	jsonw__float_field(jw, "duration", "%.3f",
-			   1000 * (timeline ? profile__nslices(p) * width : width));
+			   1000 * (timeline && end_sec > 0 ? end_sec
+				   : timeline		   ? profile__nslices(p) * width
+							   : width));
 	jsonw__name(jw, "systemHost");
 	jsonw__start_object(jw);
 	jsonw__string_field(jw, "name", "Firefox");
@@ -612,7 +706,7 @@ int gecko__write(FILE *f, const struct profile *p)
 		const struct thread_key *k = &th.keys[t];
 		long pid = frame_number(p, k->proc), tid = frame_number(p, k->thread);
 		size_t end = e, mend = mi;
-		char name[96];
+		char name[320];
 
 		while (end < nent && ent[end].thread == t)
 			end++;
@@ -640,12 +734,23 @@ int gecko__write(FILE *f, const struct profile *p)
 		} else {
 			jsonw__string_field(jw, "processName", profile__frame_name(p, k->root));
 		}
-		/* Without a PID, the root frame groups the threads of a process. */
-		if (pid >= 0)
+		/* The Firefox Profiler makes pid a string and groups threads by
+		 * it. Without a process frame the PID is not known: "unknown
+		 * (NAME)" keeps the processes of one name together (they are
+		 * merged in the profile) and apart from the others. A thread
+		 * that stands for all of its process's threads has no TID.
+		 */
+		if (pid >= 0) {
 			jsonw__u64_field(jw, "pid", (uint64_t)pid);
+		} else {
+			snprintf(name, sizeof(name), "unknown (%s)",
+				 profile__frame_name(p, k->root));
+			jsonw__string_field(jw, "pid", name);
+		}
+		if (tid >= 0)
+			jsonw__u64_field(jw, "tid", (uint64_t)tid);
 		else
-			jsonw__string_field(jw, "pid", profile__frame_name(p, k->root));
-		jsonw__u64_field(jw, "tid", (uint64_t)(tid >= 0 ? tid : pid >= 0 ? pid : (long)t));
+			jsonw__string_field(jw, "tid", "all threads");
 		jsonw__u64_field(jw, "registerTime", 0);
 		jsonw__name(jw, "unregisterTime");
 		jsonw__null(jw);
@@ -684,8 +789,8 @@ int gecko__write(FILE *f, const struct profile *p)
 
 				for (uint64_t r = 0; r < ent[q].weight; r++, j++) {
 					uint32_t i = ent[q].stack;
-					double at =
-					    (ent[s].slice + (j + 0.5) / (double)nsamples) * width;
+					double at = slice_at(ent[s].slice, width, end_sec,
+							     (j + 0.5) / (double)nsamples);
 
 					/* The k-th sample of a stack at its k-th instant. */
 					if (tcur && tcur[i] < tfirst[i + 1]) {

@@ -57,6 +57,7 @@ struct profile {
 	struct profile_marker *markers;
 	size_t nmarkers, markers_cap;
 	uint64_t markers_dropped;
+	double markers_dropped_sec;
 
 	struct profile_sample_time *times;
 	size_t ntimes, times_cap;
@@ -135,17 +136,26 @@ const struct profile_mode profile_modes[] = {
 	},
 };
 const size_t profile_nmodes = sizeof(profile_modes) / sizeof(profile_modes[0]);
-const char *profile__mode_list(void)
+const char *profile__mode_list(bool record_only)
 {
-	static char list[256];
+	static char lists[2][256];
+	char *list = lists[record_only];
+	size_t n = 0, k = 0;
 
-	if (!list[0])
-		for (size_t i = 0; i < profile_nmodes; i++)
-			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
-				 i == 0			   ? ""
-				 : i + 1 == profile_nmodes ? " or "
-							   : ", ",
-				 profile_modes[i].name);
+	if (list[0])
+		return list;
+	for (size_t i = 0; i < profile_nmodes; i++)
+		n += !record_only || profile_modes[i].record;
+	for (size_t i = 0; i < profile_nmodes; i++) {
+		if (record_only && !profile_modes[i].record)
+			continue;
+		k++;
+		snprintf(list + strlen(list), sizeof(lists[0]) - strlen(list), "%s%s",
+			 k == 1	  ? ""
+			 : k == n ? " or "
+				  : ", ",
+			 profile_modes[i].name);
+	}
 	return list;
 }
 
@@ -614,6 +624,7 @@ bool profile__add_marker(struct profile *p, const struct profile_marker *m)
 {
 	if (p->nmarkers >= PROFILE_MAX_MARKERS) {
 		p->markers_dropped++;
+		p->markers_dropped_sec += m->waited;
 		return false;
 	}
 	grow_array((void **)&p->markers, &p->markers_cap, p->nmarkers + 1, sizeof(*p->markers));
@@ -632,12 +643,25 @@ uint64_t profile__markers_dropped(const struct profile *p)
 	return p->markers_dropped;
 }
 
+double profile__markers_dropped_sec(const struct profile *p)
+{
+	return p->markers_dropped_sec;
+}
+
+void profile__markers_lost(struct profile *p, uint64_t n, double sec)
+{
+	p->markers_dropped += n;
+	p->markers_dropped_sec += sec;
+}
+
 void profile__copy_markers(struct profile *dst, const struct profile *src, const uint32_t *map,
 			   double shift, double from, double to)
 {
 	dst->markers_dropped += src->markers_dropped;
+	dst->markers_dropped_sec += src->markers_dropped_sec;
 	for (size_t i = 0; i < src->nmarkers; i++) {
 		struct profile_marker m = src->markers[i];
+		double span = m.end - m.start;
 
 		m.start -= shift;
 		m.end -= shift;
@@ -647,6 +671,15 @@ void profile__copy_markers(struct profile *dst, const struct profile *src, const
 			m.start = from;
 		if (m.end > to)
 			m.end = to;
+		/* A merged marker cut by the window: which of its waits fell
+		 * inside is not known, its total is cut in proportion (merged
+		 * markers lie within a slice, and windows are whole slices: only
+		 * a window inside a coarsened slice cuts one).
+		 */
+		if (m.flags & PROFILE_MARKER_MERGED)
+			m.waited = span > 0 ? m.waited * (m.end - m.start) / span : 0;
+		else
+			m.waited = m.end - m.start;
 		for (uint32_t j = 0; map && j < m.nframes; j++)
 			m.frames[j] = map[m.frames[j]];
 		if (map && m.top != UINT32_MAX)
@@ -695,6 +728,19 @@ const char *profile_marker__name(enum profile_marker_kind k)
 	};
 
 	return k < MARKER_KIND_MAX ? names[k] : "?";
+}
+
+const char *profile_marker__label(const struct profile_marker *m)
+{
+	static const char *const merged[MARKER_KIND_MAX] = {
+		[MARKER_OFFCPU_BLOCKED] = "Off-CPU: blocked (short waits merged)",
+		[MARKER_OFFCPU_RUNNABLE] = "Off-CPU: waiting for a CPU (short waits merged)",
+		[MARKER_GIL_WAIT] = "Waiting for the GIL (short waits merged)",
+	};
+
+	if (m->kind >= MARKER_KIND_MAX)
+		return "?";
+	return m->flags & PROFILE_MARKER_MERGED ? merged[m->kind] : profile_marker__name(m->kind);
 }
 
 size_t profile__nstacks(const struct profile *p)

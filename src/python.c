@@ -309,18 +309,24 @@ enum python_inspect python__inspect(struct python *py, struct symbolizer *sym, p
 				    struct py_proc *out, char *why, size_t why_len)
 {
 	enum python_inspect ret;
-	struct py_target *t;
 
 	why[0] = '\0';
 	python__forget(py, pid);
 	ret = inspect(py, sym, pid, out, why, why_len);
-	if (ret == PYTHON_UNSUPPORTED) {
-		t = xcalloc(1, sizeof(*t));
-		t->pid = pid;
-		t->unsupported = true;
-		add_target(py, t);
-	}
+	if (ret == PYTHON_UNSUPPORTED)
+		python__set_unsupported(py, pid);
 	return ret;
+}
+
+void python__set_unsupported(struct python *py, pid_t pid)
+{
+	struct py_target *t;
+
+	python__forget(py, pid);
+	t = xcalloc(1, sizeof(*t));
+	t->pid = pid;
+	t->unsupported = true;
+	add_target(py, t);
 }
 
 bool python__checked(struct python *py, pid_t pid)
@@ -382,15 +388,10 @@ static enum python_inspect inspect(struct python *py, struct symbolizer *sym, pi
 			 minor);
 		return PYTHON_UNSUPPORTED;
 	}
-	if (suffix == 'd' && minor < 13) {
-		snprintf(why, why_len, "%s is a debug build of 3.%d, whose layout differs",
-			 ctx.path, minor);
-		return PYTHON_UNSUPPORTED;
-	}
 	if (minor >= 13 && (!hexversion || memcmp(dbg, "xdebugpy", 8))) {
 		snprintf(why, why_len, "%s: CPython 3.%d without readable _Py_DebugOffsets",
 			 ctx.path, minor);
-		return PYTHON_UNSUPPORTED;
+		return PYTHON_NOT_READY;
 	}
 
 	layout = *cpython_layouts__get(minor);

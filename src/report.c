@@ -2,6 +2,7 @@
 /* rampa-bpf report: convert collapsed stacks to any output format, or print
  * the heaviest functions.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "calltree.h"
 #include "commands.h"
@@ -62,7 +64,7 @@ static int meta_opt(struct input_meta *im, int opt, const char *arg)
 			im->mode = profile__mode(arg)->name;
 			return 1;
 		}
-		p_err("unknown mode '%s' (use %s)", arg, profile__mode_list());
+		p_err("unknown mode '%s' (use %s)", arg, profile__mode_list(false));
 		return -1;
 	case OPT_UNIT:
 		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
@@ -225,11 +227,39 @@ int report__read_input(const char *path, struct profile *p, unsigned int folded_
 	struct folded_read_stats st;
 	struct profile_meta *m = profile__meta(p);
 	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	struct stat sb;
 	int ret;
 
 	if (!f) {
 		p_err("cannot open '%s': %s", path, strerror(errno));
 		return EXIT_INPUT;
+	}
+	/* Our other outputs are not inputs: say so rather than blame a line.
+	 * JSON (gecko, speedscope) opens with '{' and a quote or a space,
+	 * pstats (marshal) with '{' and a tuple, pprof with gzip's magic; a
+	 * folded line hardly does. Regular files only: a pipe cannot be
+	 * rewound.
+	 */
+	if (f != stdin && !fstat(fileno(f), &sb) && S_ISREG(sb.st_mode)) {
+		unsigned char b[2] = { 0, 0 };
+		size_t got = fread(b, 1, 2, f);
+		const char *what = NULL;
+
+		if (got == 2 && b[0] == '{' && (b[1] == '"' || isspace(b[1]) || b[1] == '}'))
+			what = "JSON (a gecko or speedscope file?)";
+		else if (got == 2 && b[0] == '{' && (b[1] == '(' || b[1] == ')' || b[1] >= 0x80))
+			what = "marshal data (a pstats file?)";
+		else if (got == 2 && b[0] == 0x1f && b[1] == 0x8b)
+			what = "gzip data (a pprof file?)";
+		if (what) {
+			p_err("'%s' is %s, not collapsed stacks: report and diff read folded files "
+			      "(and agent stores); give the run's folded file, or record with -o "
+			      "x.folded",
+			      path, what);
+			fclose(f);
+			return EXIT_INPUT;
+		}
+		rewind(f);
 	}
 	ret = folded__read(f, strcmp(path, "-") ? path : "<stdin>", p, folded_flags, &st);
 	if (f != stdin)
@@ -425,6 +455,16 @@ int cmd_report(int argc, char **argv)
 		profile__free(p);
 		p = l;
 	}
+	/* Neither the folded format nor a store keeps a wait's start and end or
+	 * a sample's instant: said once, rather than a gecko file that looks
+	 * complete without them.
+	 */
+	if (output && fmt == OUTPUT_GECKO && !po.quiet)
+		p_warn("%s keeps no wait markers and no sample instants (the folded format has "
+		       "neither): the gecko file has no markers and spreads samples evenly over "
+		       "each time slice; record straight to gecko (rampa-bpf record -o "
+		       "x.gecko.json) to keep both",
+		       strcmp(input, "-") ? input : "stdin");
 	if (output && output__write_file(output, p, fmt, po.out_flags)) {
 		ret = EXIT_OUTPUT;
 		goto cleanup;

@@ -89,7 +89,7 @@ static uint64_t weight_of(struct session *se, const struct capture_sample *s)
 			return 0;
 		return pm->sampled ? s->count : s->count * 1000000ULL / se->o.hz;
 	}
-	if (s->kind < 3)
+	if (s->kind < 4)
 		se->ns_by_kind[s->kind] += s->count;
 	return counted ? (s->count + 500) / 1000 : 0;
 }
@@ -127,6 +127,41 @@ static void add_split(struct session *se, const uint32_t *frames, uint32_t n, ui
 
 static void add_marker(struct session *se, const struct capture_sample *s, uint64_t start_ns,
 		       uint64_t end_ns);
+static void add_short_wait(struct session *se, pid_t pid, uint32_t tid, uint32_t skind,
+			   uint64_t start_ns, uint64_t end_ns, bool piece);
+
+/* The marker kind of a wait of sample kind skind in this mode: 0, or -1
+ * when the mode keeps no markers of it (gil-wait: GIL waits only; wall:
+ * off-CPU time of both kinds; offcpu: blocked only).
+ */
+int session_marker_kind(const struct session *se, uint32_t skind, uint32_t *kind)
+{
+	if (skind == KIND_GIL_WAIT)
+		*kind = MARKER_GIL_WAIT;
+	else if (skind == KIND_OFFCPU_BLOCKED)
+		*kind = MARKER_OFFCPU_BLOCKED;
+	else if (skind == KIND_OFFCPU_RUNNABLE && se->o.mode == MODE_WALL)
+		*kind = MARKER_OFFCPU_RUNNABLE;
+	else
+		return -1;
+	return (se->o.mode == MODE_GILWAIT) == (skind == KIND_GIL_WAIT) ? 0 : -1;
+}
+
+/* m into the profile, counted for the summary, or dropped (counted too). */
+static void keep_marker(struct session *se, const struct profile_marker *m)
+{
+	if (!profile__add_marker(se->prof, m)) {
+		se->markers_dropped++;
+		return;
+	}
+	if (m->flags & PROFILE_MARKER_MERGED) {
+		se->merged_markers++;
+		se->merged_waits += m->waits;
+	} else {
+		se->marked_waits++;
+	}
+	se->marked_ns += (uint64_t)(m->waited * 1e9 + 0.5);
+}
 
 static void on_sample(const struct capture_sample *s, void *ctx)
 {
@@ -152,6 +187,9 @@ static void on_sample(const struct capture_sample *s, void *ctx)
 
 	if (s->kind == KIND_CPU && s->py_status != PY_NOT_PYTHON && s->py_status <= PY_MAP_FULL)
 		se->py_samples[s->py_status] += s->count;
+	else if (s->kind == KIND_CPU && s->py_status == PY_NOT_PYTHON &&
+		 python__describe(se->py, (pid_t)s->pid))
+		se->py_before_found += s->count;
 
 	pe = session_proc_entry(se, s->pid, false);
 	frames[n++] = pe->frame;
@@ -175,7 +213,11 @@ static void on_sample(const struct capture_sample *s, void *ctx)
 	if (se->split_end_ns && s->kind != KIND_CPU && se->o.slice_sec > 0) {
 		add_split(se, frames, n, weight, s->count);
 	} else {
-		size_t at = profile__add_at(se->prof, frames, n, weight, se->stamp);
+		/* The kernel's slice: the drain's would be late on a loaded
+		 * machine, its samples all in the slice it began.
+		 */
+		size_t at = profile__add_at(se->prof, frames, n, weight,
+					    s->slice ? s->slice - 1 : se->stamp);
 
 		for (uint32_t i = 0; i < s->ntimes; i++)
 			profile__add_sample_time(
@@ -195,19 +237,16 @@ static void add_marker(struct session *se, const struct capture_sample *s, uint6
 	struct proc_name *pe;
 	enum py_name unnamed;
 
-	if (se->o.marker_min_sec <= 0 || end_ns < start_ns + se->o.marker_min_sec * 1e9)
+	if (se->o.marker_min_sec <= 0)
 		return;
+	/* Open at the end and short: merged like the others. */
+	if (end_ns < start_ns + se->o.marker_min_sec * 1e9) {
+		add_short_wait(se, s->pid, s->tid, s->kind, start_ns, end_ns, false);
+		return;
+	}
 	if (se->child && s->pid == (__u32)se->child && !se->child_execed)
 		return;
-	if (s->kind == KIND_GIL_WAIT)
-		m.kind = MARKER_GIL_WAIT;
-	else if (s->kind == KIND_OFFCPU_BLOCKED)
-		m.kind = MARKER_OFFCPU_BLOCKED;
-	else if (s->kind == KIND_OFFCPU_RUNNABLE && se->o.mode == MODE_WALL)
-		m.kind = MARKER_OFFCPU_RUNNABLE;
-	else
-		return;
-	if ((se->o.mode == MODE_GILWAIT) != (s->kind == KIND_GIL_WAIT))
+	if (session_marker_kind(se, s->kind, &m.kind))
 		return;
 	pe = session_proc_entry(se, s->pid, false);
 	frames[n++] = pe->frame;
@@ -232,8 +271,128 @@ static void add_marker(struct session *se, const struct capture_sample *s, uint6
 		m.top = m.leaf;
 	m.start = start_ns > se->start_ns ? (start_ns - se->start_ns) / 1e9 : 0;
 	m.end = end_ns > se->start_ns ? (end_ns - se->start_ns) / 1e9 : 0;
-	if (!profile__add_marker(se->prof, &m))
-		se->markers_dropped++;
+	m.waits = 1;
+	m.waited = m.end - m.start;
+	keep_marker(se, &m);
+}
+
+/* Short waits of one thread and kind in one slice, merged as they come. */
+struct short_merge {
+	uint32_t frames[3], nframes; /* as profile_marker's */
+	uint32_t tid, kind;	     /* enum profile_marker_kind */
+	uint32_t slice;
+	uint32_t waits;
+	uint64_t ns, first_ns, last_ns;
+};
+
+/* One marker of the short waits merged in sm, which is emptied. */
+static void merge_out(struct session *se, struct short_merge *sm)
+{
+	struct profile_marker m = {
+		.top = UINT32_MAX,
+		.leaf = UINT32_MAX,
+		.tid = sm->tid,
+		.kind = sm->kind,
+		.flags = PROFILE_MARKER_MERGED,
+		.waits = sm->waits,
+		.nframes = sm->nframes,
+	};
+
+	if (!sm->ns)
+		return;
+	memcpy(m.frames, sm->frames, sizeof(m.frames));
+	m.start = sm->first_ns > se->start_ns ? (sm->first_ns - se->start_ns) / 1e9 : 0;
+	m.end = sm->last_ns > se->start_ns ? (sm->last_ns - se->start_ns) / 1e9 : 0;
+	m.waited = sm->ns / 1e9;
+	keep_marker(se, &m);
+	sm->ns = sm->waits = 0;
+}
+
+/* The slice short waits ending at ns are merged in: the timeline's, or
+ * without one, slices of the default width, so that a merged marker stays
+ * local (and the table holds only the threads of one slice).
+ */
+static uint32_t merge_slice(const struct session *se, uint64_t ns)
+{
+	double width = se->o.slice_sec > 0 ? se->o.slice_sec : SESSION_DEFAULT_SLICE_SEC;
+
+	return ns > se->start_ns ? (uint32_t)((ns - se->start_ns) / 1e9 / width) : 0;
+}
+
+/* Merged markers out: all of them (at the end), or those of slices before
+ * the current one (a drain), after which the table holds only threads still
+ * waiting.
+ */
+static void merges_out(struct session *se, bool all)
+{
+	uint32_t now = merge_slice(se, mono_ns());
+	size_t kept = 0;
+
+	for (size_t i = 0; i < se->nmerges; i++) {
+		struct short_merge *sm = &se->merges[i];
+
+		if (all || sm->slice < now)
+			merge_out(se, sm);
+		else
+			se->merges[kept++] = *sm;
+	}
+	se->nmerges = kept;
+	u64map_free(&se->merging);
+	for (size_t i = 0; i < kept; i++)
+		*u64map_slot(&se->merging, (uint64_t)se->merges[i].tid << 2 | se->merges[i].kind,
+			     NULL) = i + 1;
+}
+
+/* A wait under the marker length (or a piece of one), into its thread's
+ * merged marker of its slice (merge_slice).
+ */
+static void add_short_wait(struct session *se, pid_t pid, uint32_t tid, uint32_t skind,
+			   uint64_t start_ns, uint64_t end_ns, bool piece)
+{
+	uint32_t kind, slice;
+	struct short_merge *sm;
+	bool added;
+	uint64_t *v;
+
+	if (end_ns <= start_ns || session_marker_kind(se, skind, &kind))
+		return;
+	if (se->child && pid == se->child && !se->child_execed)
+		return;
+	slice = merge_slice(se, end_ns);
+	v = u64map_slot(&se->merging, (uint64_t)tid << 2 | kind, &added);
+	if (added) {
+		struct proc_name *pe = session_proc_entry(se, pid, false);
+
+		grow_array((void **)&se->merges, &se->merges_cap, se->nmerges + 1,
+			   sizeof(*se->merges));
+		sm = &se->merges[se->nmerges];
+		*sm = (struct short_merge){ .tid = tid, .kind = kind, .slice = slice };
+		sm->frames[sm->nframes++] = pe->frame;
+		if (se->o.per_process)
+			sm->frames[sm->nframes++] = session_proc_pid_frame(se, pe);
+		if (se->o.per_thread)
+			sm->frames[sm->nframes++] = stacks__thread_frame(se->stacks, pid, tid);
+		*v = ++se->nmerges;
+	}
+	sm = &se->merges[*v - 1];
+	if (sm->slice != slice) {
+		merge_out(se, sm);
+		sm->slice = slice;
+	}
+	if (!sm->ns) {
+		sm->first_ns = start_ns;
+		sm->last_ns = end_ns;
+	}
+	sm->first_ns = start_ns < sm->first_ns ? start_ns : sm->first_ns;
+	sm->last_ns = end_ns > sm->last_ns ? end_ns : sm->last_ns;
+	sm->ns += end_ns - start_ns;
+	sm->waits += !piece;
+}
+
+static void on_short_wait(__u32 pid, __u32 tid, __u32 kind, __u64 start_ns, __u64 end_ns,
+			  unsigned int flags, void *ctx)
+{
+	add_short_wait(ctx, (pid_t)pid, tid, kind, start_ns, end_ns, flags & SHORT_WAIT_PIECE);
 }
 
 static void on_interval(const struct capture_sample *s, __u64 start_ns, __u64 end_ns,
@@ -243,6 +402,8 @@ static void on_interval(const struct capture_sample *s, __u64 start_ns, __u64 en
 
 	if ((flags & INTERVAL_MARK) && se->o.marker_min_sec > 0)
 		add_marker(se, s, start_ns, end_ns);
+	else if (se->o.marker_min_sec > 0)
+		add_short_wait(se, s->pid, s->tid, s->kind, start_ns, end_ns, false);
 	/* Across a slice's end: not in the counts, its time goes to the
 	 * slices it covers (counted in the drain, it would all go to the
 	 * slice where it ended).
@@ -452,6 +613,7 @@ void session__drain(struct session *se)
 		gilwait__names(se->gil, session_thread_name_of, se);
 	}
 	stacks__rename_threads(se->stacks);
+	merges_out(se, false);
 	/* gil-wait names threads of exited processes in its table at the end;
 	 * a continuous run has no end table, and no end.
 	 */
@@ -732,7 +894,9 @@ static void capture_opts_for(const struct session *se, struct capture_opts *c)
 		.on_code = on_code,
 		.on_interval = se->o.marker_min_sec > 0 || split ? on_interval : NULL,
 		.interval_min_ns = (uint64_t)(se->o.marker_min_sec * 1e9),
+		.on_short_wait = se->o.marker_min_sec > 0 ? on_short_wait : NULL,
 		.slice_ns = split ? (uint64_t)(se->o.slice_sec * 1e9) : 0,
+		.timeline_ns = se->o.slice_sec > 0 ? (uint64_t)(se->o.slice_sec * 1e9) : 0,
 		.sample_times = se->o.sample_times,
 		.ctx = (void *)se,
 		.map_entries = se->o.map_entries,
@@ -777,8 +941,13 @@ static int add_targets(struct session *se)
 		for (size_t i = 0; i < se->ndesc; i++)
 			session_mem_probe(se, se->desc[i]);
 	}
-	if ((mode_row(se)->attach & MODE_GIL_WAIT) && se->o.system_wide)
-		session_inspect_all_processes(se);
+	/* -a: the interpreters already running, before the first sample (at
+	 * their first sample, on a loaded machine, a short run could end
+	 * before they were known: samples without Python frames). Others
+	 * are read at their first sample.
+	 */
+	if (se->o.system_wide)
+		session_inspect_all_processes(se, !(mode_row(se)->attach & MODE_GIL_WAIT));
 	return 0;
 }
 
@@ -1074,6 +1243,15 @@ void session__stop(struct session *se)
 		memtrack__stacks(se->mem, session_mem_add_retained, se->prof);
 	se->flush_end_ns = 0;
 	se->split_end_ns = 0;
+	merges_out(se, true);
+	if (se->o.marker_min_sec > 0) {
+		uint64_t st[STAT__MAX];
+
+		/* Waits the rings could not carry: in the counts, in no marker. */
+		capture__stats(se->cap, st);
+		profile__markers_lost(se->prof, st[STAT_SHORT_WAITS_LOST] + st[STAT_INTERVALS_LOST],
+				      st[STAT_SHORT_WAITS_LOST_NS] / 1e9);
+	}
 	python__release_codes(se->py); /* every sample is in */
 	if (se->gil) {
 		capture__gil_threads(se->cap, session_gil_thread_stats, se);
@@ -1108,6 +1286,7 @@ struct profile *session__swap_profile(struct session *se, struct profile *fresh)
 	struct proc_name *p;
 	size_t it = 0;
 
+	merges_out(se, true);
 	while ((p = session__next_proc(se, &it))) {
 		p->frame = profile__intern(fresh, p->name);
 		p->pid_frame = 0;
@@ -1192,6 +1371,8 @@ void session__free(struct session *se)
 	u64map_free(&se->tids);
 	u64map_free(&se->tree);
 	u64map_free(&se->code_free_tried);
+	u64map_free(&se->merging);
+	free(se->merges);
 	free(se->exited);
 	free(se->pending);
 	free(se->desc);

@@ -173,7 +173,7 @@ struct proc_name *session__proc(struct session *se, pid_t pid)
 }
 
 /* gil-wait with no target: every CPython process running now. */
-void session_inspect_all_processes(struct session *se)
+void session_inspect_all_processes(struct session *se, bool named_python)
 {
 	struct dirent *de;
 	DIR *dir = opendir("/proc");
@@ -182,10 +182,14 @@ void session_inspect_all_processes(struct session *se)
 	while (dir && (de = readdir(dir))) {
 		pid_t pid = atoi(de->d_name);
 
-		if (pid <= 0 || pid == self)
+		if (pid <= 0 || pid == self || (named_python && !procfs__exe_named_python(pid)))
 			continue;
 		symbolizer__refresh(se->sym, pid);
+		if (named_python)
+			unwind__update(se->unwind, pid, symbolizer__maps(se->sym, pid), false);
 		session_inspect_python(se, pid, false, false);
+		if (named_python)
+			unwind__update(se->unwind, pid, symbolizer__maps(se->sym, pid), true);
 	}
 	if (dir)
 		closedir(dir);
@@ -229,13 +233,36 @@ static uint64_t maps_signature(const struct proc_maps *maps)
 /* Look for CPython in pid; if absent, look again shortly: a libpython is
  * mapped by the dynamic loader after exec.
  */
+/* pid has been looked at for longer than PY_RETRY_FOR_SEC. */
+static bool pending_expired(const struct session *se, pid_t pid, double now)
+{
+	for (size_t i = 0; i < se->npending; i++)
+		if (se->pending[i].pid == pid)
+			return now - se->pending[i].first > PY_RETRY_FOR_SEC;
+	return false;
+}
+
 void session_inspect_python(struct session *se, pid_t pid, bool retry, bool execed)
 {
 	struct py_proc proc;
 	char why[512];
 	double now = now_sec(), age;
 
-	switch (python__inspect(se->py, se->sym, pid, &proc, why, sizeof(why))) {
+	enum python_inspect found = python__inspect(se->py, se->sym, pid, &proc, why, sizeof(why));
+
+	/* Read while the loader maps libpython (at exec, or a first sample
+	 * then): looked at again while the process is young.
+	 */
+	if (found == PYTHON_NOT_READY) {
+		if (retry && (execed || (process_age(pid) <= PY_RETRY_FOR_SEC &&
+					 !pending_expired(se, pid, now)))) {
+			capture__set_python(se->cap, pid, NULL);
+			goto look_again;
+		}
+		python__set_unsupported(se->py, pid);
+		found = PYTHON_UNSUPPORTED;
+	}
+	switch (found) {
 	case PYTHON_FOUND:
 		if (profile_modes[se->o.mode].attach & (MODE_GIL_WAIT | MODE_GIL_HOLDERS)) {
 			/* The GIL exists once the interpreter is set up. */
@@ -253,14 +280,20 @@ void session_inspect_python(struct session *se, pid_t pid, bool retry, bool exec
 	case PYTHON_UNSUPPORTED:
 		session_pending_remove(se, pid);
 		capture__set_python(se->cap, pid, NULL);
+		if (se->unsupported_pid == pid && !strcmp(se->unsupported_why, why))
+			return;
+		se->unsupported_pid = pid;
+		snprintf(se->unsupported_why, sizeof(se->unsupported_why), "%s", why);
 		p_warn("PID %d: %s; %s", (int)pid, why,
 		       se->o.mode == MODE_GILWAIT ? "its GIL waits cannot be measured"
 						  : "its stacks are native only");
 		return;
 	case PYTHON_NONE:
+	default:
 		capture__set_python(se->cap, pid, NULL);
 		break;
 	}
+look_again:
 	if (!retry)
 		return;
 	if ((profile_modes[se->o.mode].attach & (MODE_GIL_WAIT | MODE_GIL_HOLDERS)) &&

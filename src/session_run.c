@@ -88,10 +88,22 @@ int session__check_targets(const struct session_opts *o, const char *cmd)
 	return EXIT_USAGE;
 }
 
+int session__parse_hz(const char *arg, unsigned int *hz)
+{
+	unsigned long v;
+
+	if (parse_ulong(arg, 1, SESSION_MAX_HZ, &v)) {
+		p_err("invalid frequency '%s' (give samples per second from 1 to %d)", arg,
+		      SESSION_MAX_HZ);
+		return EXIT_USAGE;
+	}
+	*hz = v;
+	return 0;
+}
+
 int session__parse_common(struct session_opts *o, struct session_output *out, int opt,
 			  const char *arg, const char *cmd)
 {
-	unsigned long v;
 	int mode;
 
 	switch (opt) {
@@ -103,19 +115,13 @@ int session__parse_common(struct session_opts *o, struct session_output *out, in
 	case 'm':
 		mode = session__mode_by_name(arg);
 		if (mode < 0) {
-			p_err("unknown mode '%s' (use cpu, wall, offcpu or gil)", arg);
+			p_err("unknown mode '%s' (use %s)", arg, profile__mode_list(true));
 			return EXIT_USAGE;
 		}
 		o->mode = mode;
 		return 0;
 	case 'F':
-		if (parse_ulong(arg, 1, SESSION_MAX_HZ, &v)) {
-			p_err("invalid frequency '%s' (give samples per second from 1 to %d)", arg,
-			      SESSION_MAX_HZ);
-			return EXIT_USAGE;
-		}
-		o->hz = v;
-		return 0;
+		return session__parse_hz(arg, &o->hz);
 	case 'C':
 		o->no_children = true;
 		return 0;
@@ -311,6 +317,12 @@ int session__record(struct session_opts *o, struct session_output *out)
 	if (fmt == OUTPUT_GECKO && !o->marker_min_sec &&
 	    (o->mode == MODE_WALL || o->mode == MODE_OFFCPU || o->mode == MODE_GILWAIT))
 		o->marker_min_sec = SESSION_MARKER_MIN_SEC;
+	/* The Firefox Profiler's threads belong to processes, each with its
+	 * PID: with a frame per process, two processes of one name (a tree of
+	 * python3 workers) are two processes there, not one.
+	 */
+	if (fmt == OUTPUT_GECKO)
+		o->per_process = true;
 	/* Gecko orders samples in time: by their instants, when logged. */
 	if (fmt == OUTPUT_GECKO &&
 	    (o->mode == MODE_CPU || o->mode == MODE_WALL || o->mode == MODE_GIL))

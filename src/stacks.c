@@ -336,6 +336,11 @@ static uint32_t thread_frame(struct stacks *b, pid_t pid, uint32_t tid)
 	return (uint32_t)*v;
 }
 
+uint32_t stacks__thread_frame(struct stacks *b, pid_t pid, uint32_t tid)
+{
+	return thread_frame(b, pid, tid);
+}
+
 /* Names given since a thread frame was made rename it: a thread is shown
  * under its latest name, in every stack.
  */

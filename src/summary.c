@@ -123,7 +123,7 @@ static void print_python_summary(struct session *se, const uint64_t *st)
 	const struct python_stats *ps = python__stats(se->py);
 	const uint64_t *c = se->py_samples;
 	uint64_t running = c[PY_OK] + c[PY_TRUNCATED] + c[PY_READ_FAILED] + c[PY_MAP_FULL];
-	uint64_t all = running + c[PY_NO_THREAD] + c[PY_NO_FRAME];
+	uint64_t all = running + c[PY_NO_THREAD] + c[PY_NO_FRAME] + se->py_before_found;
 	uint64_t whole = c[PY_OK] - (se->py_ok_unnamed < c[PY_OK] ? se->py_ok_unnamed : c[PY_OK]);
 
 	if (!all)
@@ -136,6 +136,9 @@ static void print_python_summary(struct session *se, const uint64_t *st)
 			whole == running ? 100.0 : floor(1000.0 * whole / running) / 10);
 	else
 		fprintf(stderr, "none running Python code\n");
+	if (se->py_before_found)
+		fprintf(stderr, "    %-40s %" PRIu64 "\n",
+			"before its interpreter was found: no Python frames", se->py_before_found);
 	if (c[PY_TRUNCATED])
 		fprintf(stderr, "    %-40s %" PRIu64 "\n", "truncated (deeper than the limit)",
 			c[PY_TRUNCATED]);
@@ -265,6 +268,8 @@ static int fill_losses(struct session *se, const uint64_t *st, const struct symb
 	losses[nl++] =
 	    (struct loss){ "intervals for markers or slices lost: ring full (counted whole)",
 			   st[STAT_INTERVALS_LOST] };
+	losses[nl++] = (struct loss){ "short waits in no marker: ring full (in the counts)",
+				      st[STAT_SHORT_WAITS_LOST] };
 	{
 		uint64_t dropped, unmatched;
 
@@ -477,13 +482,19 @@ void session__print_summary(struct session *se)
 			nt, PROFILE_MAX_SAMPLE_TIMES);
 	}
 	if (se->o.marker_min_sec > 0) {
-		size_t nm;
+		uint64_t measured = 0;
+		uint32_t kind;
 
-		profile__markers(se->prof, &nm);
+		/* The markers against the waits the counts measured, kind by kind. */
+		for (uint32_t k = KIND_OFFCPU_BLOCKED; k <= KIND_GIL_WAIT; k++)
+			if (!session_marker_kind(se, k, &kind))
+				measured += se->ns_by_kind[k];
 		fprintf(stderr,
-			"  markers       %zu waits of %g ms or more with their start and end (at "
-			"most %u; shorter ones only in the counts)\n",
-			nm, se->o.marker_min_sec * 1000, PROFILE_MAX_MARKERS);
+			"  markers       %" PRIu64 " waits of %g ms or more with their start and "
+			"end, %" PRIu64 " markers merging %" PRIu64 " shorter waits (one a thread "
+			"a slice); %.3f s of the %.3f s of waits measured (at most %u markers)\n",
+			se->marked_waits, se->o.marker_min_sec * 1000, se->merged_markers,
+			se->merged_waits, se->marked_ns / 1e9, measured / 1e9, PROFILE_MAX_MARKERS);
 	}
 	for (int i = 0; i < nl; i++) {
 		if (!losses[i].n)

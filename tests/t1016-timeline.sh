@@ -78,7 +78,7 @@ test_expect_success 'malformed timelines are errors naming the line, or skipped 
 test_expect_success SPEEDSCOPE 'gecko: read by speedscope Firefox importer, f before g' '
 	"$RAMPA" report -q tl.folded -o tl.gecko.json &&
 	node "$TESTS_DIR/browser/gecko-check.cjs" tl.gecko.json >out && cat out &&
-	grep -qx "threads 1" out && grep -qx "thread GeckoMain process=python3 pid=python3 tid=0 samples=399" out &&
+	grep -qx "threads 1" out && grep -qx "thread GeckoMain process=python3 pid=unknown (python3) tid=all threads samples=399" out &&
 	grep -qx "speedscope enters=7 duration=4000" out &&
 	f=$(sed -n "s/^frame f time=\([0-9]*\) first=\([0-9]*\) half=\([0-9]*\) last=\([0-9]*\)$/\1 \2 \3 \4/p" out) &&
 	g=$(sed -n "s/^frame g time=\([0-9]*\) first=\([0-9]*\) half=\([0-9]*\) last=\([0-9]*\)$/\1 \2 \3 \4/p" out) &&
@@ -92,16 +92,17 @@ test_expect_success SPEEDSCOPE 'gecko: time order, not the order of the stacks' 
 		"p;z_early (x.py:2) 2000000" "# slices [0=1000000 1=1000000]" >rev.folded &&
 	"$RAMPA" report -q rev.folded -o rev.gecko.json &&
 	node "$TESTS_DIR/browser/gecko-check.cjs" rev.gecko.json >out && cat out &&
-	grep -qx "thread GeckoMain process=p pid=p tid=0 samples=396" out &&
+	grep -qx "thread GeckoMain process=p pid=unknown (p) tid=all threads samples=396" out &&
 	grep -qx "frame z_early time=2000 first=5 half=1005 last=2005" out &&
 	grep -qx "frame a_late time=1995 first=2005 half=3003 last=4000" out
 '
+# Without "NAME-PID" frames the PID is not known, and said so: "unknown (NAME)".
 test_expect_success SPEEDSCOPE 'gecko: threads and processes from the thread frames, kinds as categories' '
 	"$RAMPA" report -q "$FIX/app.folded" -o app.gecko.json &&
 	node "$TESTS_DIR/browser/gecko-check.cjs" app.gecko.json >out && cat out &&
 	grep -qx "threads 2" out &&
-	grep -qx "thread GeckoMain process=python3 pid=python3 tid=4242 samples=950" out &&
-	grep -qx "thread worker-4243 process=python3 pid=python3 tid=4243 samples=50" out &&
+	grep -qx "thread GeckoMain process=python3 pid=unknown (python3) tid=4242 samples=950" out &&
+	grep -qx "thread worker-4243 process=python3 pid=unknown (python3) tid=4243 samples=50" out &&
 	printf "%s\n" "gunicorn;gunicorn-7;MainThread-7;app (a.py:1);x_[k] 5" \
 		"gunicorn;gunicorn-7;w-8;b (a.py:2) 3" >pp.folded &&
 	"$RAMPA" report -q pp.folded -o pp.gecko.json &&
@@ -114,8 +115,38 @@ test_expect_success SPEEDSCOPE 'gecko: threads and processes from the thread fra
 		const kinds = t.frameTable.data.map((f) => t.stringTable[f[0]] + \"=\" + cats[f[6]].name);
 		console.log(kinds.join(\",\"));
 		console.log(d.profile.meta.extra[0].entries.map((e) => e.value).join(\",\"));
+		const q = JSON.parse(require(\"fs\").readFileSync(\"app.gecko.json\"));
+		console.log(q.profile.meta.extra[0].entries.filter((e) => e.label == \"Processes\")[0].value);
 	" >kinds && cat kinds &&
-	grep -qx "app (a.py:1)=Python,x_\[k\]=Kernel" kinds && grep -qx "cpu,1 samples,none (no timeline),spread evenly over their time slice, stack by stack: the order within a slice is not known,0" kinds
+	grep -qx "app (a.py:1)=Python,x_\[k\]=Kernel" kinds &&
+	grep -q "^cpu,1 samples,none (no timeline),spread evenly over their time slice, stack by stack: the order within a slice is not known,each process apart, with its PID,.*,0,0.000$" kinds &&
+	grep -qx "the profile has no NAME-PID frames: the processes of one name are one, pid \"unknown (NAME)\"" kinds
+'
+# A run stopped 0.3 s into its last slice: that slice's samples lie in
+# those 0.3 s, and the profile lasts 3.3 s, not 4.
+test_expect_success SPEEDSCOPE 'gecko: nothing after the run'"'"'s end in a partial last slice' '
+	sed "s/duration 4.000 s/duration 3.300 s/" tl.folded >short.folded &&
+	"$RAMPA" report -q short.folded -o short.gecko.json &&
+	node "$TESTS_DIR/browser/gecko-check.cjs" short.gecko.json >out && cat out &&
+	node -e "
+		const d = JSON.parse(require(\"fs\").readFileSync(\"short.gecko.json\"));
+		const s = d.profile.threads[0].samples.data.map((x) => x[1]);
+		const last = s.filter((t) => t >= 3000);
+		console.log(d.duration, s.length, last.length, Math.max(...s));
+		if (d.duration !== 3300 || last.length !== 101 || Math.max(...s) > 3300) process.exit(1);
+	"
+'
+test_expect_success 'report of a gecko, speedscope, pprof or pstats file: one clear error' '
+	"$RAMPA" report -q tl.folded -o tl.speedscope.json &&
+	"$RAMPA" report -q tl.folded -o tl.pb.gz && "$RAMPA" report -q tl.folded -o tl.pstats &&
+	"$RAMPA" report -q tl.folded -o tl2.gecko.json &&
+	for f in tl2.gecko.json tl.speedscope.json tl.pb.gz tl.pstats; do
+		test_expect_code 6 "$RAMPA" report "$f" --from 1 -o x.folded 2>err && cat err &&
+		[ "$(wc -l <err)" -eq 1 ] && grep -q "not collapsed stacks: report and diff read folded" err ||
+		exit 1
+	done &&
+	printf "%s\n" "[unknown];a 3" >u.folded && "$RAMPA" report -q u.folded -o u2.folded &&
+	cat tl.folded | "$RAMPA" report -q - -o p.folded && [ "$(total p.folded)" -eq 399 ]
 '
 test_expect_success 'gecko: chosen by extension, --format gecko and its alias firefox' '
 	"$RAMPA" report tl.folded -o a.gecko.json 2>err && grep -q "(gecko, 2 stacks" err &&

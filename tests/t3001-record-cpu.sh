@@ -65,6 +65,22 @@ test_expect_success 'record -a: every process, the known split among them' '
 	grep -q "profiled all processes" err && grep -q "^spin;.*;run_cycles;hot;spin_until" all.folded &&
 	grep "^spin;" all.folded >spin.only && within "$(share spin.only ";hot;spin_until")" 75 8
 '
+# -a reads the interpreters already running before the first sample: at
+# their first sample instead, a loaded machine (here rampa-bpf stopped for
+# 1.5 s once sampling starts) left seconds of their samples without Python
+# frames, while the summary claimed whole Python stacks.
+test_expect_success 'record -a: a Python process already running has its Python frames throughout' '
+	/usr/bin/python3.11 -c "
+def busy_here():
+    while True:
+        pass
+busy_here()" >/dev/null 2>&1 </dev/null & p=$! && bg_track $p && sleep 0.3 &&
+	{ "$RAMPA" record -a --per-process -F 499 -d 3 -o pyall.folded 2>err & } && r=$! &&
+	for i in $(seq 100); do grep -q "^rampa-bpf: profiling" err 2>/dev/null && break; sleep 0.1; done &&
+	kill -STOP $r && sleep 1.5 && kill -CONT $r && wait $r; kill $p; cat err &&
+	grep "^python3.11;python3.11-$p;" pyall.folded >mine && n=$(total mine) && echo "samples=$n" &&
+	[ "$n" -ge 50 ] && within "$(share mine ";busy_here \\(<string>:[34]\\)")" 100 3
+'
 # A build host under -a: hundreds of execs a second. Each exec once made
 # the engine re-read every thread name; the event loop never returned, so
 # -d, -n and signals were never seen (top -a hung until SIGKILL).

@@ -5,7 +5,8 @@
 # still open at the end is split over the slices it covers. naps.py sleeps
 # twice 0.6 s in nap(): the gecko output of wall mode has two off-CPU
 # markers in nap(), each as long as the sleep; gil.py's two workers wait for
-# the GIL: gil-wait's gecko output has GIL markers for both.
+# the GIL: gil-wait's gecko output has GIL markers for both; gil.py sleep0's
+# thousands of short waits are in merged markers that hold their time.
 . "$(dirname "$0")/lib.sh"
 require_bpf
 PY=/usr/bin/python3.11
@@ -51,6 +52,16 @@ test_expect_success SPEEDSCOPE 'record -o x.gecko.json: f before g in time order
 	g=$(sed -n "s/^frame g time=[0-9]* first=\([0-9]*\) half=\([0-9]*\) last=.*/\1 \2/p" out) &&
 	echo "f: $f g: $g" && set -- $f $g && [ "$1" -lt "$3" ] && [ "$2" -lt "$4" ] &&
 	[ $(( $4 - $2 )) -ge 500 ]
+'
+# Samples are stamped with their slice in the kernel: a drain that comes
+# late (a loaded machine; here rampa-bpf stopped for 1.5 s) must not pile
+# them into one slice. One thread at 99 Hz gives at most 25 in 250 ms.
+test_expect_success 'a late drain leaves samples in the slices they were taken in' '
+	"$RAMPA" record -q -F 99 --slice 250ms -o late.folded -- $PY "$W" 1.5 2>/dev/null &
+	rp=$! && sleep 0.7 && kill -STOP $rp && sleep 1.5 && kill -CONT $rp && wait $rp &&
+	awk "/^# slices/ { gsub(/[][]/, \"\"); for (i = 3; i <= NF; i++) { split(\$i, a, \"=\"); c[a[1]] += a[2] } }
+		END { for (k in c) print k, c[k] }" late.folded | sort -n >per-slice && cat per-slice &&
+	[ "$(wc -l <per-slice)" -ge 8 ] && awk "\$2 > 30 { bad = 1 } END { exit bad }" per-slice
 '
 test_expect_success '--slice 0.5 and --slice 0' '
 	"$RAMPA" record -q --slice 0.5 -o half.folded -- $PY "$W" 0.3 2>err &&
@@ -126,6 +137,35 @@ test_expect_success SPEEDSCOPE 'gil-wait -o x.gecko.json: both workers have GIL 
 		sed -n "s/.* tid=\([0-9]*\) .*/\1/p" | sort | uniq -c >per-tid && cat per-tid &&
 	[ "$(awk "\$1 >= 3" per-tid | wc -l)" -eq 2 ]
 '
+# sleep0() gives the GIL up 2000 times (time.sleep(0)) against a spinner at a
+# 0.2 ms switch interval: hundreds of waits under 1 ms on both sides. The
+# markers (a marker each for waits of 1 ms or more, one merged marker per
+# thread and slice for the rest) hold the GIL wait the table measured.
+test_expect_success SPEEDSCOPE 'gil-wait -o x.gecko.json: markers hold every wait, short ones merged' '
+	"$RAMPA" gil-wait --json -o short.gecko.json -- \
+		$PY "$TESTS_DIR/workloads/gil.py" sleep0 2000 2 >short.json 2>err && cat err &&
+	grep -E "^  markers       [0-9]+ waits of 1 ms or more with their start and end, [0-9]+ markers merging [0-9]+ shorter waits" err &&
+	node "$TESTS_DIR/browser/gecko-check.cjs" short.gecko.json >out &&
+	grep -q "^marker .* Waiting for the GIL (short waits merged) " out &&
+	python3 - short.gecko.json short.json <<-\EOF
+	import json, sys
+	d = json.load(open(sys.argv[1]))["profile"]
+	table = json.load(open(sys.argv[2]))
+	waits = sum(t["gil_wait_s"] for p in table["processes"] for t in p["threads"]) * 1000
+	nwaits = sum(t["waits"] for p in table["processes"] for t in p["threads"])
+	ms = [m for t in d["threads"] for m in t["markers"]["data"]]
+	merged = [m for m in ms if m[5]["waits"] != 1 or "merged" in d["threads"][0]["stringTable"][m[0]]]
+	single = sum(m[2] - m[1] for m in ms if m not in merged)
+	assert all(abs(m[5]["waited"] - (m[2] - m[1])) < 0.01 for m in ms if m not in merged)
+	assert all(m[5]["waited"] <= m[2] - m[1] + 0.01 for m in merged)
+	total = single + sum(m[5]["waited"] for m in merged)
+	short = sum(m[5]["waits"] for m in merged)
+	print(f"table: {waits:.1f} ms in {nwaits} waits; markers: {len(ms) - len(merged)} "
+	      f"waits ({single:.1f} ms) and {len(merged)} merged ({short} waits): {total:.1f} ms")
+	assert short >= 200, short
+	assert abs(total - waits) <= 0.1 * waits, (total, waits)
+	EOF
+'
 # Through pyenv's shim (a shell that execs python), the shell's children
 # leave threads with markers and no sample: a thread with no sample is not
 # the process's main thread (speedscope opens the first one, found empty).
@@ -142,5 +182,27 @@ test_expect_success SPEEDSCOPE 'cpu mode and report: no markers (no intervals me
 	"$RAMPA" record -q -m wall -o w.folded -- $PY "$N" 1 0.2 &&
 	"$RAMPA" report -q w.folded -o w.gecko.json &&
 	node "$TESTS_DIR/browser/gecko-check.cjs" w.gecko.json >out && ! grep -q "^marker " out
+'
+# mp_pool.py fork: a parent and two workers, all named python3.11. Each is
+# a process of its own in the gecko file, with its real PID; a folded file
+# without "NAME-PID" frames says the PID is unknown.
+test_expect_success SPEEDSCOPE 'record -o x.gecko.json of a tree: each process with its PID' '
+	"$RAMPA" record -o tree.gecko.json -- $PY "$TESTS_DIR/workloads/mp_pool.py" fork 0.2 1 \
+		2>err && cat err &&
+	parent=$(sed -n "1s/.*(PID \([0-9]*\)).*/\1/p" err) && echo "parent $parent" &&
+	node "$TESTS_DIR/browser/gecko-check.cjs" tree.gecko.json >out && grep "^thread" out &&
+	grep -q "^thread GeckoMain process=python3.11 pid=$parent tid=all threads " out &&
+	sed -n "s/^thread GeckoMain process=python3.11 pid=\([0-9]*\) tid=all threads samples=[1-9].*/\1/p" out |
+		sort -u >pids && cat pids && [ "$(wc -l <pids)" -eq 3 ] &&
+	"$RAMPA" record -q -T -o tree.folded -- $PY "$TESTS_DIR/workloads/mp_pool.py" fork 0.2 0.3 &&
+	"$RAMPA" report -q tree.folded -o tree2.gecko.json &&
+	node "$TESTS_DIR/browser/gecko-check.cjs" tree2.gecko.json >out && grep "^thread" out &&
+	! grep "^thread " out | grep -v " pid=unknown (python3.11) "
+'
+test_expect_success 'report of a folded file to gecko says once that it has no markers' '
+	"$RAMPA" report w.folded -o w2.gecko.json 2>err && cat err &&
+	[ "$(grep -c "keeps no wait markers and no sample instants" err)" -eq 1 ] &&
+	grep -q "record straight to gecko" err &&
+	"$RAMPA" report w.folded -o w.svg 2>err && ! grep -q "wait markers" err
 '
 test_done

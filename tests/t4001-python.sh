@@ -37,6 +37,38 @@ for entry in "${interpreters[@]}"; do
 	'
 done
 
+# Debug builds (python3.Xd, --with-pydebug) keep the release layout of every
+# field rampa-bpf reads (tools/cpython-layouts/gen.sh with CPPFLAGS=-DPy_DEBUG
+# prints the same tables): their stacks must be as exact. Debian ships them
+# for 3.9 (bullseye), 3.11 (the host) and 3.13-3.15 (sid).
+dbg=()
+[ -x /usr/bin/python3.11d ] && dbg+=("3.11d-host /usr/bin/python3.11d")
+if "$TESTS_DIR/pythons/install.sh" --cache "$PYCACHE" 3.9d-bullseye 3.13d-sid 3.15d-sid \
+	>"$TRASH/install-dbg.log" 2>&1; then
+	for label in 3.9d-bullseye 3.13d-sid 3.15d-sid; do
+		dbg+=("$label $TESTS_DIR/pythons/run.sh $label")
+	done
+else
+	tail -5 "$TRASH/install-dbg.log" | sed 's/^/# /'
+fi
+[ "${CI:-}" = true ] && test_expect_success 'the four debug builds are installed' '
+	[ '"${#dbg[@]}"' -eq 4 ]
+'
+for entry in "${dbg[@]}"; do
+	label=${entry%% *}
+	cmd=${entry#* }
+	# shellcheck disable=SC2086
+	"$RAMPA" record -F 499 -o "$TRASH/$label.folded" -- $cmd "$F" 2 2>"$TRASH/$label.err"
+	python_frames "$TRASH/$label.folded" | grep -E "^python[0-9.]*d?;.*;run \(" >"$TRASH/$label.run"
+	test_expect_success "$label (debug build): alpha 75% and beta 25%, whole stacks" '
+		! grep -q "native only" '"$label"'.err &&
+		a=$(share '"$label"'.run ";alpha \\($F:25\\);spin \\($F:(18|19|20)\\)") &&
+		b=$(share '"$label"'.run ";beta \\($F:29\\);spin \\($F:(18|19|20)\\)") &&
+		echo "alpha=$a beta=$b" && within "$a" 75 4 && within "$b" 25 4 &&
+		grep -Eq "^python[0-9.]*d?;(.*;)?<module> \($F:73\);main \($F:67\);recurse \($F:51\);run \($F:46\);cycle \($F:37\);alpha \($F:25\);spin \($F:20\)" '"$label"'.run
+	'
+done
+
 test_expect_success 'deep recursion: 200 nested calls come out whole, root to leaf' '
 	"$RAMPA" record -F 499 -o deep.folded -- /usr/bin/python3.11 "$F" 1.5 --depth 200 2>err &&
 	line=$(python_frames deep.folded | grep ";alpha (" | awk "{ print \$NF, \$0 }" | sort -nr | head -1) &&

@@ -67,6 +67,8 @@ def main():
         run([hog, want], float(sys.argv[2]))
     elif what == "yielder":
         yield_against_worker(int(sys.argv[2]), float(sys.argv[3]))
+    elif what == "sleep0":
+        sleep0_against_worker(int(sys.argv[2]), float(sys.argv[3]))
     elif what == "fixed":
         n, iters = int(sys.argv[2]), int(sys.argv[3])
         threads = [threading.Thread(target=count, args=(iters,)) for _ in range(n)]
@@ -89,6 +91,26 @@ def yielder(n):
 def yield_against_worker(n, seconds):
     w = threading.Thread(target=worker, args=(seconds,), name="worker")
     y = threading.Thread(target=yielder, args=(n,), name="yielder")
+    w.start()
+    time.sleep(0.2)
+    y.start()
+    y.join()
+    w.join()
+
+
+# python gil.py sleep0 N SECONDS: sleep0() releases the GIL N times with
+# time.sleep(0) while worker() computes for SECONDS, under a switch interval
+# of 0.2 ms: each time sleep0() asks for the GIL back, it waits about 0.2 ms
+# for worker() to drop it, so nearly all of its N waits are well under 1 ms.
+def sleep0(n):
+    for _ in range(n):
+        time.sleep(0)
+
+
+def sleep0_against_worker(n, seconds):
+    w = threading.Thread(target=worker, args=(seconds,), name="worker")
+    y = threading.Thread(target=sleep0, args=(n,), name="sleep0")
+    sys.setswitchinterval(0.0002)
     w.start()
     time.sleep(0.2)
     y.start()
