@@ -78,6 +78,21 @@ struct {
 	__type(value, __u8);
 } seen SEC(".maps");
 
+/* Each process's name as the kernel knew it (comm at its exec, or its main
+ * thread's at its first sample), kept until the loader has named it: a
+ * process gone before its first event is handled is named from here, not
+ * from /proc. The loader deletes an entry once it let go of the process.
+ */
+struct proc_name_val {
+	char comm[16];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32); /* tgid */
+	__type(value, struct proc_name_val);
+} proc_names SEC(".maps");
+
 #define STACK_MAP(name)                                                    \
 	struct {                                                           \
 		__uint(type, BPF_MAP_TYPE_STACK_TRACE);                    \
@@ -166,6 +181,18 @@ static __always_inline bool is_target_btf(__u32 tgid, struct task_struct *task)
 	if (!start)
 		return false;
 	return !*start || task->group_leader->start_boottime / RAMPA_TICK_NS == *start;
+}
+
+static __always_inline void note_proc_name(__u32 tgid, struct task_struct *leader, __u64 flags)
+{
+	struct proc_name_val v = {};
+	long err;
+
+	if (bpf_probe_read_kernel_str(v.comm, sizeof(v.comm), leader->comm) < 0)
+		return;
+	err = bpf_map_update_elem(&proc_names, &tgid, &v, flags);
+	if (err && err != -EEXIST)
+		stat_inc(STAT_PROC_NAMES_FULL);
 }
 
 static __always_inline void emit_event(__u32 type, __u32 pid, __u32 tid, __u32 ppid)

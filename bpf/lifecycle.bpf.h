@@ -65,6 +65,9 @@ int BPF_PROG(on_sched_process_exit, struct task_struct *p)
 		if (filter_by_pid && is_target(tgid, p) &&
 		    bpf_map_delete_elem(&targets, &tgid) == 0)
 			known = true;
+		/* Not known to the loader: it will not read the name kept. */
+		if (!known)
+			bpf_map_delete_elem(&proc_names, &tgid);
 		if (known) {
 			bpf_map_delete_elem(&seen, &tgid);
 			bpf_map_delete_elem(&py_procs, &tgid);
@@ -107,6 +110,9 @@ int BPF_PROG(on_sched_process_fork, struct task_struct *parent, struct task_stru
 	if (pyp) {
 		struct py_proc copy = *pyp;
 
+		/* The parent's code_dealloc probe does not follow it. */
+		copy.code_free_hooked = 0;
+
 		bpf_map_update_elem(&py_procs, &ctgid, &copy, BPF_NOEXIST);
 		/* Its main thread, too, exists from now on: not since the run
 		 * began (only a child running an interpreter has a GIL row).
@@ -131,6 +137,8 @@ int BPF_PROG(on_sched_process_exec, struct task_struct *p, pid_t old_pid)
 	if (!is_target(tgid, p))
 		return 0;
 	mem_on_exec(tgid);
+	/* p leads its process now, under its new name. */
+	note_proc_name(tgid, p, BPF_ANY);
 	emit_event(EVENT_EXEC, tgid, BPF_CORE_READ(p, pid), 0);
 	return 0;
 }

@@ -27,6 +27,12 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 	if (!seen_state || *seen_state != SEEN_SAMPLED) {
 		__u8 sampled = SEEN_SAMPLED;
 
+		/* Named as the kernel knows it now, in case it is gone by the
+		 * time the loader reads its event (an exec named it already).
+		 */
+		note_proc_name(tgid, BPF_CORE_READ(bpf_get_current_task_btf(), group_leader),
+			       BPF_NOEXIST);
+
 		/* The last thread tearing the process down: its exit hook ran
 		 * (or will run) not knowing of this sample. Announced and
 		 * gone at once; nothing is left in seen.

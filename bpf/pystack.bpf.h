@@ -161,7 +161,7 @@ static __noinline __u64 py_code_send(const struct py_proc *p, __u32 pid, __u64 c
 				     const char *buf, __u64 fingerprint)
 {
 	struct py_code_key key = { .pid = pid, .addr = code };
-	struct py_code_val val = { .fingerprint = fingerprint };
+	struct py_code_val val = { .fingerprint = fingerprint, .trusted = p->code_free_hooked };
 	struct py_code_event *ev;
 	__u64 lt, len = 0;
 	__u32 zero = 0, n;
@@ -248,11 +248,26 @@ static __always_inline __u64 py_code_id(const struct py_proc *p, __u32 pid, __u6
 {
 	struct py_code_key key = { .pid = pid, .addr = code };
 	__u32 size = p->co_read_size;
-	struct py_code_val *known;
+	struct py_code_val *known = NULL;
 	__u64 fp = 0xcbf29ce484222325ULL, id;
 
+	/* Checked since code_dealloc was probed and not freed since: the same
+	 * object (a live frame holds a reference to its code object, so the
+	 * walked thread's own code objects cannot be freed under the walk).
+	 */
+	if (p->code_free_hooked) {
+		known = bpf_map_lookup_elem(&py_codes, &key);
+		if (known && known->trusted && !known->dead)
+			return known->id;
+	}
 	if (size > PY_CODE_READ_MAX || size < 0x20)
 		size = PY_CODE_READ_MAX;
+	/* Bound again in the register the read takes: with the branch above,
+	 * clang checked a copy and the verifier lost the bound.
+	 */
+	asm volatile("" : "+r"(size));
+	if (size > PY_CODE_READ_MAX)
+		return 0;
 	if (bpf_probe_read_user(buf, size, (void *)code)) {
 		stat_inc(STAT_PY_CODE_UNREADABLE);
 		*flags |= PY_FRAME_CODE_UNREADABLE;
@@ -270,9 +285,16 @@ static __always_inline __u64 py_code_id(const struct py_proc *p, __u32 pid, __u6
 	fp = (fp ^ read_code_u64(buf, 0x10)) * 0x100000001b3ULL;
 	fp = (fp ^ read_code_u64(buf, 0x18)) * 0x100000001b3ULL;
 	fp = py_str_fingerprint(p, read_code_u64(buf, p->co_qualname), fp);
-	known = bpf_map_lookup_elem(&py_codes, &key);
-	if (known && known->fingerprint == fp)
+	if (!p->code_free_hooked)
+		known = bpf_map_lookup_elem(&py_codes, &key);
+	if (known && known->fingerprint == fp) {
+		/* A dead one that still reads the same is the object being
+		 * freed (or its twin): named, never trusted.
+		 */
+		if (p->code_free_hooked && !known->dead)
+			known->trusted = 1;
 		return known->id;
+	}
 	id = py_code_send(p, pid, code, buf, fp);
 	if (!id)
 		*flags |= PY_FRAME_CODE_LOST;
@@ -501,6 +523,28 @@ static __always_inline __u64 py_capture(struct sample_key *key, void *map)
 	}
 	py_walk_tstate(p, key->pid, tstate, map, &key->py_stack, &key->py_status);
 	return tstate;
+}
+
+/* code_dealloc(co) of a probed process (the address PyCode_Type's
+ * tp_dealloc points to): the object at co is no longer the one known there.
+ * Marked, not deleted: a walk that reads it while it is being freed (a
+ * frame being cleared still points to it) must not trust it again.
+ */
+SEC("uprobe")
+int BPF_KPROBE(on_code_dealloc, __u64 co)
+{
+	struct py_code_key key = {};
+	struct py_code_val *known;
+
+	key.pid = bpf_get_current_pid_tgid() >> 32;
+	key.addr = co;
+	known = bpf_map_lookup_elem(&py_codes, &key);
+	if (known) {
+		known->dead = 1;
+		known->trusted = 0;
+		stat_inc(STAT_PY_CODE_FREED);
+	}
+	return 0;
 }
 
 /* Does the thread with state tstate hold its interpreter's GIL? */

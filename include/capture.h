@@ -227,7 +227,11 @@ struct py_proc {
 	 * when the Python walk succeeds.
 	 */
 	__u8 native_leaf_only;
-	__u8 pad2[7];
+	/* Set by the loader once code_dealloc of this process is probed: code
+	 * ids checked since can be reused without reading (py_code_val).
+	 */
+	__u8 code_free_hooked;
+	__u8 pad2[6];
 	__u64 gil; /* address of struct _gil_runtime_state, 0: unknown */
 	/* Code objects: where their names are (bytes from the object), and how
 	 * much of the head to read so that every co_* field below is covered.
@@ -298,6 +302,13 @@ struct py_code_key {
 struct py_code_val {
 	__u64 fingerprint; /* hash of the identity fields at first sight */
 	__u64 id;
+	/* Checked by reading it while the process's code_dealloc was probed:
+	 * until the probe marks it dead, the object at addr is this one, and
+	 * walks name it without reading it again.
+	 */
+	__u8 trusted;
+	__u8 dead; /* code_dealloc ran on it: read and check again, never trusted */
+	__u8 pad[6];
 };
 
 /* Largest fr_read_size: 3.9's f_lasti ends at 0x6c. */
@@ -359,6 +370,8 @@ enum capture_stat {
 	STAT_SAMPLE_TIMES_LOST,	  /* sample time ring buffer full: a sample's instant lost */
 	STAT_SHORT_WAITS_LOST,	  /* short wait ring full: a short wait in no marker */
 	STAT_SHORT_WAITS_LOST_NS, /* ... its nanoseconds */
+	STAT_PY_CODE_FREED,	  /* code objects freed while known (code_dealloc probe) */
+	STAT_PROC_NAMES_FULL,	  /* process name map full: a gone process is named "pid N" */
 	STAT__MAX,
 };
 

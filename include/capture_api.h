@@ -182,6 +182,20 @@ void capture__gil_threads(struct capture *c,
  * while it was a target; 0 if none.
  */
 __u64 capture__exit_runtime(struct capture *c, pid_t pid);
+/* The name the kernel gave pid (its comm at its exec or first sample) into
+ * buf (len bytes, NUL-terminated); false if none was kept.
+ */
+bool capture__proc_comm(struct capture *c, pid_t pid, char *buf, size_t len);
+/* Probe code_dealloc of pid (offset in the ELF file at path): from then
+ * on, the walks trust the code objects they checked until one is freed, and
+ * read no code object twice. 0, or a negative errno (not probed: the walks
+ * read and check every code object, as before).
+ */
+int capture__code_free_attach(struct capture *c, pid_t pid, const char *path, uint64_t offset);
+/* pid exited or exec'd: its code_dealloc probe goes. */
+void capture__code_free_detach(struct capture *c, pid_t pid);
+/* pid's name is no longer needed from the kernel (it exited and was let go). */
+void capture__forget_proc_comm(struct capture *c, pid_t pid);
 /* The run's window opens at begin_ns (CLOCK_MONOTONIC ns), once everything
  * is attached: nothing before it is counted, and off-CPU intervals begun
  * during attach count from it.

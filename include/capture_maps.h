@@ -41,6 +41,7 @@ enum capture_map_limit {
 	CMAP_MEM_BLOCKS,       /* mem --precise: live allocator blocks tracked */
 	CMAP_MEM_ALLOC_CALLS,  /* mem --precise: threads inside an allocator call */
 	CMAP_MEM_VMAS,	       /* processes whose last faulted mappings are remembered */
+	CMAP_PROC_NAMES,       /* processes' names kept by the kernel until read */
 	CMAP__MAX,
 };
 

@@ -75,6 +75,11 @@ size_t python__retire_codes(struct python *py, pid_t pid,
 void python__release_codes(struct python *py);
 /* Address of the GIL state in pid, 0 while the interpreter is not set up. */
 uint64_t python__gil(struct python *py, pid_t pid);
+/* The address of code_dealloc in pid (PyCode_Type's tp_dealloc), found from
+ * the code object at code (read now; its type must be named "code"); 0 if
+ * it cannot be read or is not a code object of a layout known here.
+ */
+uint64_t python__code_dealloc(struct python *py, pid_t pid, uint64_t code);
 /* Kernel thread id of a thread state of pid (through its pthread), 0 if unknown. */
 pid_t python__tstate_tid(struct python *py, pid_t pid, uint64_t tstate);
 /* Describe the interpreter found in pid, e.g. "CPython 3.11 (/usr/bin/python3.11)". */

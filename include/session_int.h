@@ -61,6 +61,7 @@ struct session {
 	size_t ndesc, desc_cap;
 	struct gilwait *gil;	   /* MODE_GILWAIT: the table */
 	uint64_t start_ns, end_ns; /* the window, CLOCK_MONOTONIC */
+	uint64_t deadline_ns;	   /* -d: the window's end, set in BPF at the start; 0: none */
 	bool started, stopped;
 	const char *why; /* the run ended: why (NULL: the deadline) */
 	struct tstate_tid {
@@ -116,6 +117,8 @@ struct session {
 	 * -- CMD): the run goes on while any is.
 	 */
 	struct u64map tree;
+	struct u64map code_free_tried; /* PID -> 1: its code_dealloc probe was tried */
+	size_t code_free_probed, code_free_unprobed; /* ... attached, or not */
 	bool tree_noted; /* said that CMD exited before its descendants */
 	pid_t *exited;	 /* processes gone since the last drain, forgotten after it */
 	size_t nexited, exited_cap;

@@ -67,6 +67,11 @@ struct capture {
 		uint64_t sig; /* the files (device, inode) and offsets probed */
 	} * alloc;
 	size_t nalloc, alloc_cap;
+	struct code_free_link { /* code_dealloc probes, one per Python process */
+		pid_t pid;
+		struct bpf_link *link;
+	} * cfree;
+	size_t ncfree, cfree_cap;
 	uint32_t map_entries[CMAP__MAX]; /* the sizes loaded */
 };
 
@@ -506,16 +511,27 @@ bool capture__has_python(struct capture *c, pid_t pid)
 	return !bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.py_procs), &key, &proc);
 }
 
+static struct code_free_link *code_free_of(struct capture *c, pid_t pid)
+{
+	for (size_t i = 0; i < c->ncfree; i++)
+		if (c->cfree[i].pid == pid)
+			return &c->cfree[i];
+	return NULL;
+}
+
 int capture__set_python(struct capture *c, pid_t pid, const struct py_proc *proc)
 {
 	int fd = bpf_map__fd(c->skel->maps.py_procs);
+	struct py_proc copy;
 	__u32 key = pid;
 
 	if (!proc) {
 		bpf_map_delete_elem(fd, &key);
 		return 0;
 	}
-	if (bpf_map_update_elem(fd, &key, proc, BPF_ANY)) {
+	copy = *proc;
+	copy.code_free_hooked = code_free_of(c, pid) != NULL;
+	if (bpf_map_update_elem(fd, &key, &copy, BPF_ANY)) {
 		p_warn("cannot walk Python in PID %d: %s (at most %d Python processes)", (int)pid,
 		       strerror(errno), c->map_entries[CMAP_PY_PROCS]);
 		return -1;
@@ -874,6 +890,9 @@ void capture__offcpu_pending(struct capture *c, __u64 now_ns,
 		prev = tid;
 		if (bpf_map_lookup_elem(fd, &tid, &st) || !st.ts)
 			continue;
+		/* Opened before the window (threads asleep at attach): from its start. */
+		if (st.ts < c->begin_ns)
+			st.ts = c->begin_ns;
 		fill_sample(c, &st.key, now_ns > st.ts ? now_ns - st.ts : 0, -1, -1, &s, ustack,
 			    kstack);
 		cb(&s, ctx);
@@ -1052,6 +1071,70 @@ __u64 capture__exit_runtime(struct capture *c, pid_t pid)
 	return v;
 }
 
+bool capture__proc_comm(struct capture *c, pid_t pid, char *buf, size_t len)
+{
+	__u32 key = pid;
+	char comm[16];
+
+	if (!c || !len || bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.proc_names), &key, comm))
+		return false;
+	comm[sizeof(comm) - 1] = '\0';
+	if (!comm[0])
+		return false;
+	snprintf(buf, len, "%s", comm);
+	return true;
+}
+
+void capture__forget_proc_comm(struct capture *c, pid_t pid)
+{
+	__u32 key = pid;
+
+	if (c)
+		bpf_map_delete_elem(bpf_map__fd(c->skel->maps.proc_names), &key);
+}
+
+int capture__code_free_attach(struct capture *c, pid_t pid, const char *path, uint64_t offset)
+{
+	int fd = bpf_map__fd(c->skel->maps.py_procs);
+	struct bpf_link *link;
+	struct py_proc proc;
+	__u32 key = pid;
+
+	if (code_free_of(c, pid))
+		return 0;
+	link = bpf_program__attach_uprobe(c->skel->progs.on_code_dealloc, false, pid, path, offset);
+	if (!link)
+		return -errno;
+	grow_array((void **)&c->cfree, &c->cfree_cap, c->ncfree + 1, sizeof(*c->cfree));
+	c->cfree[c->ncfree++] = (struct code_free_link){ pid, link };
+	/* Only now: a code object checked before the probe may have been freed
+	 * unseen, so none of those is trusted.
+	 */
+	if (!bpf_map_lookup_elem(fd, &key, &proc)) {
+		proc.code_free_hooked = 1;
+		bpf_map_update_elem(fd, &key, &proc, BPF_EXIST);
+	}
+	return 0;
+}
+
+void capture__code_free_detach(struct capture *c, pid_t pid)
+{
+	struct code_free_link *l = c ? code_free_of(c, pid) : NULL;
+	int fd;
+	struct py_proc proc;
+	__u32 key = pid;
+
+	if (!l)
+		return;
+	fd = bpf_map__fd(c->skel->maps.py_procs);
+	if (!bpf_map_lookup_elem(fd, &key, &proc) && proc.code_free_hooked) {
+		proc.code_free_hooked = 0;
+		bpf_map_update_elem(fd, &key, &proc, BPF_EXIST);
+	}
+	bpf_link__destroy(l->link);
+	*l = c->cfree[--c->ncfree];
+}
+
 void capture__begin(struct capture *c, __u64 begin_ns)
 {
 	c->begin_ns = begin_ns;
@@ -1224,6 +1307,9 @@ void capture__close(struct capture *c)
 	while (c->nalloc)
 		capture__alloc_detach(c, c->alloc[0].pid);
 	free(c->alloc);
+	while (c->ncfree)
+		capture__code_free_detach(c, c->cfree[0].pid);
+	free(c->cfree);
 	if (c->stats_fd >= 0)
 		close(c->stats_fd);
 	for (int i = 0; c->links && i < c->ncpus_online; i++)

@@ -149,6 +149,10 @@ const struct capture_map_size capture_maps[CMAP__MAX] = {
 			    4096,
 			    "none: least recently used entries leave",
 			    CMAP_FOR_MEM },
+	[CMAP_PROC_NAMES] = { "proc-names",
+			      { "proc_names" },
+			      8192,
+			      "a gone process's name (STAT_PROC_NAMES_FULL)" },
 };
 
 _Static_assert(2 * 1024 * 1024 <= 1u << (RAMPA_UNWIND_ROW_STEPS - 1),

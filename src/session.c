@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <dirent.h>
+#include <limits.h>
 #include <unistd.h>
 
 #include "capture_api.h"
@@ -16,6 +17,7 @@
 #include "gilwait.h"
 #include "memtrack.h"
 #include "procfs.h"
+#include "procmaps.h"
 #include "profile.h"
 #include "progress.h"
 #include "python.h"
@@ -445,11 +447,15 @@ void session__add_open_intervals(struct session *se, struct profile *into)
 	se->open_into = NULL;
 }
 
-/* Threads asleep when the run starts have no switch-out to catch. First all
- * of them are accounted from se->start_ns, the instant sampling began (a quick
- * pass: one /proc read each), then their stacks are taken from memory and
- * /proc. A thread that ran in between may have slept elsewhere since: its
- * first interval keeps a marker instead of a stack that may be wrong.
+/* Threads asleep when the run starts have no switch-out to catch. Done with
+ * the hooks attached but before the window opens (capture__begin), so it
+ * costs attach time, not window time, however many threads sleep: first all
+ * of them get an open interval (a quick pass: one /proc read each), which
+ * BPF counts from the window's start (a thread that runs before it closes
+ * its entry, and its next switch-out takes its own stacks), then their
+ * stacks are taken from memory and /proc. A thread that ran in between may
+ * have slept elsewhere since: its first interval keeps a marker instead of
+ * a stack that may be wrong.
  */
 static void snapshot_sleepers(struct session *se, pid_t pid)
 {
@@ -482,8 +488,8 @@ static void snapshot_sleepers(struct session *se, pid_t pid)
 			continue;
 		run_ns = procfs__thread_run_ns(pid, tid);
 		id = stacks__snapshot_new(se->stacks);
-		seeded = capture__offcpu_seed(se->cap, pid, tid, KIND_OFFCPU_BLOCKED, id,
-					      se->start_ns, run_ns > 0 ? (uint64_t)run_ns : 0);
+		seeded = capture__offcpu_seed(se->cap, pid, tid, KIND_OFFCPU_BLOCKED, id, mono_ns(),
+					      run_ns > 0 ? (uint64_t)run_ns : 0);
 		if (seeded) {
 			se->snapshot_failed += seeded < 0;
 			continue;
@@ -557,6 +563,9 @@ static void forget_exited(struct session *se)
 		capture__set_python(se->cap, pid, NULL);
 		pythreads__forget(se->pt, pid);
 		stacks__forget_pid(se->stacks, pid);
+		capture__forget_proc_comm(se->cap, pid);
+		capture__code_free_detach(se->cap, pid);
+		u64map_del(&se->code_free_tried, (uint32_t)pid);
 		session_pending_remove(se, pid);
 		/* Its name, samples and CPU time serve the summary; only -a,
 		 * which may see processes without end, lets them go.
@@ -612,9 +621,53 @@ void session__drain(struct session *se)
 		forget_exited(se);
 }
 
+/* At a process's first code event, probe its code_dealloc (found from that
+ * code object's type), so the walks stop reading code objects already
+ * checked. Tried once per process image.
+ */
+static void hook_code_free(struct session *se, pid_t pid, uint64_t code)
+{
+	bool added;
+	uint64_t dealloc, *tried = u64map_slot(&se->code_free_tried, (uint32_t)pid, &added);
+	const struct proc_maps *maps;
+	const struct map_entry *m;
+	char path[PATH_MAX];
+	int err;
+
+	if (!added)
+		return;
+	*tried = 1;
+	/* RAMPA_CODE_FREE_PROBE=0: read every code object (to compare). */
+	if (getenv("RAMPA_CODE_FREE_PROBE") && !strcmp(getenv("RAMPA_CODE_FREE_PROBE"), "0"))
+		return;
+	dealloc = python__code_dealloc(se->py, pid, code);
+	maps = dealloc ? symbolizer__maps(se->sym, pid) : NULL;
+	m = maps ? proc_maps__find(maps, dealloc) : NULL;
+	if (!m || !m->path[0] || m->deleted) {
+		se->code_free_unprobed++;
+		return;
+	}
+	/* The mapped file itself: its path may be the host's, not the root's
+	 * (a chroot in a mount namespace of its own).
+	 */
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid, m->start,
+		 m->end);
+	err = capture__code_free_attach(se->cap, pid, path, dealloc - m->start + m->pgoff);
+	if (err) {
+		se->code_free_unprobed++;
+		p_debug("PID %d: cannot probe code_dealloc in %s: %s", (int)pid, m->path,
+			strerror(-err));
+		return;
+	}
+	se->code_free_probed++;
+}
+
 static void on_code(const struct py_code_event *e, void *ctx)
 {
-	python__code_event(((struct session *)ctx)->py, e);
+	struct session *se = ctx;
+
+	python__code_event(se->py, e);
+	hook_code_free(se, (pid_t)e->pid, e->addr);
 }
 
 static void on_event(const struct capture_event *e, void *ctx)
@@ -700,6 +753,9 @@ static void on_event(const struct capture_event *e, void *ctx)
 		 * names may be in already.
 		 */
 		python__forget(se->py, e->pid);
+		/* The probe was on the old image's code_dealloc. */
+		capture__code_free_detach(se->cap, e->pid);
+		u64map_del(&se->code_free_tried, e->pid);
 		session_inspect_python(se, e->pid, true, true);
 		unwind__update(se->unwind, e->pid, symbolizer__maps(se->sym, e->pid), true);
 		if (se->o.on_process)
@@ -988,21 +1044,36 @@ int session__start(struct session *se)
 	ret = capture__start(se->cap);
 	if (ret)
 		return ret;
-	se->t_sampling = now_sec();
-	se->start_ns = mono_ns();
-	se->started = true;
-	capture__begin(se->cap, se->start_ns);
+	/* Before the window opens: thousands of sleeping threads took seconds
+	 * under load, which came out of -d and stretched the window.
+	 */
+	if (mode_row(se)->attach & MODE_OFFCPU_KINDS) {
+		for (int i = 0; i < se->o.npids; i++)
+			snapshot_sleepers(se, se->o.pids[i]);
+		for (size_t i = 0; i < se->ndesc; i++)
+			snapshot_sleepers(se, se->desc[i]);
+	}
+	/* The CPU time used from here: read thread by thread, just before
+	 * the window opens rather than inside it.
+	 */
 	for (int i = 0; i < se->o.npids; i++)
 		session_proc_base(se, se->o.pids[i], false);
 	for (size_t i = 0; i < se->ndesc; i++)
 		session_proc_base(se, se->desc[i], false);
 	if (se->child)
 		session_proc_base(se, se->child, true);
-	if (mode_row(se)->attach & MODE_OFFCPU_KINDS) {
-		for (int i = 0; i < se->o.npids; i++)
-			snapshot_sleepers(se, se->o.pids[i]);
-		for (size_t i = 0; i < se->ndesc; i++)
-			snapshot_sleepers(se, se->desc[i]);
+	se->t_sampling = now_sec();
+	se->start_ns = mono_ns();
+	se->started = true;
+	capture__begin(se->cap, se->start_ns);
+	/* -d is a deadline: BPF stops counting at it, whatever the loop is
+	 * doing then (a first drain naming thousands of threads took seconds
+	 * under load), so the window is what -d says. gil-wait's waits are
+	 * closed by the loader: its window ends when the loop stops.
+	 */
+	if (se->o.duration > 0 && !se->gil) {
+		se->deadline_ns = se->start_ns + (uint64_t)(se->o.duration * 1e9);
+		capture__end(se->cap, se->deadline_ns);
 	}
 	if (se->o.cmd) {
 		ret = spawn__release(se);
@@ -1158,6 +1229,8 @@ void session__stop(struct session *se)
 	se->stopped = true;
 	/* The window ends now for every thread: time after it is not counted. */
 	se->end_ns = mono_ns();
+	if (se->deadline_ns && se->end_ns > se->deadline_ns)
+		se->end_ns = se->deadline_ns;
 	capture__end(se->cap, se->end_ns);
 	/* Forks still queued give their processes a start before the close. */
 	poll_queued(se);
@@ -1316,6 +1389,7 @@ void session__free(struct session *se)
 	symbolizer__free(se->sym);
 	u64map_free(&se->tids);
 	u64map_free(&se->tree);
+	u64map_free(&se->code_free_tried);
 	u64map_free(&se->merging);
 	free(se->merges);
 	free(se->exited);

@@ -31,8 +31,9 @@
 #include "util.h"
 
 /* pid's entry, its name read at first sight and again with refresh (after
- * exec). A process already gone keeps the name read last, else takes comm
- * (the kernel's name from an event, NULL if none), else "pid N".
+ * exec). A process already gone keeps the name read last, else takes the
+ * name BPF kept for it (its comm at exec or first sample), else comm (the
+ * kernel's name from an event, NULL if none), else "pid N".
  */
 struct proc_name *session_proc_entry_comm(struct session *se, pid_t pid, bool refresh,
 					  const char *comm)
@@ -53,6 +54,8 @@ struct proc_name *session_proc_entry_comm(struct session *se, pid_t pid, bool re
 	}
 	if (procfs__comm(pid, name, sizeof(name)))
 		memcpy(p->name, name, sizeof(name));
+	else if (capture__proc_comm(se->cap, pid, name, sizeof(name)))
+		memcpy(p->name, name, sizeof(name)); /* gone: what the kernel knew */
 	else if (comm && comm[0])
 		snprintf(p->name, sizeof(p->name), "%.*s", 15, comm);
 	else if (added)

@@ -214,6 +214,8 @@ static int fill_losses(struct session *se, const uint64_t *st, const struct symb
 	losses[nl++] = (struct loss){ "stack map full", st[STAT_STACK_MAP_FULL] };
 	losses[nl++] = (struct loss){ "samples dropped: count map full", st[STAT_COUNT_MAP_FULL] };
 	losses[nl++] = (struct loss){ "process events lost", st[STAT_EVENTS_LOST] };
+	losses[nl++] = (struct loss){ "process names not kept by the kernel: map full",
+				      st[STAT_PROC_NAMES_FULL] };
 	losses[nl++] =
 	    (struct loss){ "children not followed: target map full", st[STAT_TARGETS_FULL] };
 	losses[nl++] =
@@ -461,6 +463,14 @@ void session__print_summary(struct session *se)
 			processes_with_samples(se) + se->procs_gone == 1 ? "" : "es", se->nexits);
 	print_processes(se, profile_modes[se->o.mode].sampled ? "samples" : "us");
 	print_python_summary(se, st);
+	/* Checked code objects are reused without reading them until freed. */
+	if (se->code_free_probed + se->code_free_unprobed)
+		fprintf(stderr,
+			"  code frees    watched in %zu of %zu Python processes (%" PRIu64
+			" code objects freed): a code object checked once is not read again "
+			"until freed\n",
+			se->code_free_probed, se->code_free_probed + se->code_free_unprobed,
+			st[STAT_PY_CODE_FREED]);
 	fprintf(stderr, "  stacks        %zu distinct, %zu frame names\n",
 		profile__nstacks(se->prof), profile__nframes(se->prof));
 	if (profile__slice_sec(se->prof) > 0) {

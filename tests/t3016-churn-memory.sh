@@ -42,14 +42,44 @@ test_expect_success 'after 100 identical short processes: memory flat, the first
 	awk -v d=$((last - first)) "BEGIN { printf \"%.2f kB per process\\n\", d / 100; exit !(d / 100 < 3) }"
 '
 
+cat >"$TRASH/gone_after.py" <<'EOF'
+import os, sys, time
+def gone_before_the_end():
+    t = time.process_time() + float(sys.argv[1])
+    while time.process_time() < t or not os.path.exists(sys.argv[2]):
+        pass
+gone_before_the_end()
+EOF
+
 # -a: the state of every process on the machine is let go at its exit, while
-# its frames keep their names.
+# its frames keep their names. The process ends only once rampa-bpf has read
+# its interpreter (-v says so): under load its first event could otherwise be
+# handled after it exited, and then no Python frame can be walked.
 test_expect_success '-a: a process that exited before 30 others is still named' '
-	{ "$RAMPA" record -a -d 120 -o all.folded 2>err & } && rec=$! && bg_track $rec &&
-	wait_for grep -q "profiling all" err && $PY gone.py 0.3 && eval "$(churn 30)" && sleep 1.2 &&
-	kill -INT $rec && wait $rec && cat err &&
-	grep -Eq "^python3.11;.*gone_before_the_end \([^)]*gone\.py:[0-9]+\)" all.folded &&
+	{ "$RAMPA" record -v -a -d 120 -o all.folded 2>err & } && rec=$! && bg_track $rec &&
+	wait_for grep -q "profiling all" err &&
+	{ $PY gone_after.py 0.3 release & } && py=$! && bg_track $py &&
+	wait_for grep -q "debug: PID $py: " err && touch release && wait $py &&
+	eval "$(churn 30)" && sleep 1.2 &&
+	kill -INT $rec && wait $rec && grep -v "debug:" err &&
+	grep -Eq "^python3.11;.*gone_before_the_end \([^)]*gone_after\.py:[0-9]+\)" all.folded &&
 	grep -Eq "code objects .*; [1-9][0-9]* let go at exit or exec" err &&
 	! grep -q "children not followed" err
 '
+
+# -a: a short process whose first event is handled after it exited (rampa-bpf
+# is stopped while it runs): named as the kernel knew it, not "pid N"; its
+# maps are gone, so its native frames are unknown (counted), never guessed.
+test_expect_success '-a: a process gone before its first event is read keeps its name' '
+	{ "$RAMPA" record -a --per-process -d 120 -o stopped.folded 2>err2 & } && rec=$! &&
+	bg_track $rec && wait_for grep -q "profiling all" err2 &&
+	kill -STOP $rec && { $PY gone.py 0.3 & } && py=$! && wait $py && kill -CONT $rec &&
+	sleep 1.2 && kill -INT $rec && wait $rec && cat err2 &&
+	grep -E ";python3.11-$py;" stopped.folded | head -3 &&
+	grep -Eq "^python3.11;python3.11-$py;\[unknown\]" stopped.folded &&
+	! grep -E "(^|;)pid $py(;| )" stopped.folded &&
+	! grep -E "python3.11-$py;.*gone_before_the_end" stopped.folded &&
+	grep -Eq "frames in no known mapping +[1-9]" err2
+'
+
 test_done

@@ -17,6 +17,9 @@ trap 'rm -rf "$WL"; _cleanup' EXIT
 
 # named FOLDED ERR: no frame marked unreadable or unnamed.
 named() { python_named "$1" "$2"; }
+# probed ERR: code_dealloc was probed, and the churn's code objects were seen
+# freed, so the walks reused checked code objects (the path under test).
+probed() { grep -E "^  code frees    watched in [1-9][0-9]* of [0-9]+ Python processes \([1-9][0-9]* code" "$1"; }
 
 # truth FOLDED [MARK]: in the time blocked (stacks holding MARK), a's share
 # of wait_here (75 +- 5), fn_H's of the churn (75 +- 5), and no name holding
@@ -57,13 +60,22 @@ for entry in "${interpreters[@]}"; do
 	"$RAMPA" record -m wall -o "$TRASH/$label.wall" -- $cmd "$WL/blocking_callers.py" 1 \
 		2>"$TRASH/$label.wall.err"
 	test_expect_success "$label: wall: callers a and b 3:1 at one site, churned names their own" '
-		truth '"$label"'.wall "[off-cpu] " && named '"$label"'.wall '"$label"'.wall.err
+		truth '"$label"'.wall "[off-cpu] " && named '"$label"'.wall '"$label"'.wall.err &&
+		probed '"$label"'.wall.err
 	'
 done
 
 "$RAMPA" record -m offcpu -o "$TRASH/host.offcpu" -- /usr/bin/python3.11 "$WL/blocking_callers.py" 1 \
 	2>"$TRASH/host.offcpu.err"
 test_expect_success "3.11-host: offcpu: callers a and b 3:1 at one site, churned names their own" '
-	truth host.offcpu && named host.offcpu host.offcpu.err
+	truth host.offcpu && named host.offcpu host.offcpu.err && probed host.offcpu.err
+'
+# The same, each code object read and checked at every walk (no probe): the
+# truth does not depend on the probe.
+RAMPA_CODE_FREE_PROBE=0 "$RAMPA" record -m offcpu -o "$TRASH/noprobe.offcpu" -- \
+	/usr/bin/python3.11 "$WL/blocking_callers.py" 1 2>"$TRASH/noprobe.offcpu.err"
+test_expect_success "3.11-host: offcpu, code objects read at every walk: the same truth" '
+	truth noprobe.offcpu && named noprobe.offcpu noprobe.offcpu.err &&
+	! grep -q "code frees" noprobe.offcpu.err
 '
 test_done
