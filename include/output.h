@@ -25,6 +25,10 @@ enum output_format {
  * .gecko.json; anything else or no path: folded). OUTPUT_INVALID for an unknown format name.
  */
 enum output_format output__format_for(const char *format, const char *path);
+/* Without format, one warning when path ends in an extension no format
+ * has (x.svgz, x.html): it is written as folded, which the name hides.
+ */
+void output__warn_unknown_ext(const char *format, const char *path);
 const char *output__format_name(enum output_format fmt);
 /* The extension of a default output file name, e.g. ".pb.gz". */
 const char *output__format_ext(enum output_format fmt);

@@ -82,6 +82,7 @@ struct session {
 		uint64_t maps_sig;  /* its executable mappings at the last look */
 	} * pending;		    /* processes to look at again for Python */
 	size_t npending, pending_cap;
+	bool interrupted; /* stopped by SIGINT */
 	/* The last unsupported-interpreter warning: a chain of execs handled
 	 * late (a wrapper script that execs python) finds the same image at
 	 * each, and says it once.

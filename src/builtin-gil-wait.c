@@ -18,28 +18,29 @@
 
 static void usage(FILE *f)
 {
-	fprintf(
-	    f, "usage: rampa-bpf gil-wait [options] [-p PID[,PID...]]\n"
-	       "       rampa-bpf gil-wait [options] -- CMD [ARGS...]\n"
-	       "\n"
-	       "Measure, for every thread of the targets (every Python process on the\n"
-	       "machine when none is given), the time spent waiting to take the GIL, and\n"
-	       "where: a futex wait on the GIL's condition or mutex, seen at the syscall, so\n"
-	       "stripped interpreters work. Writes the waiting Python stacks as collapsed\n"
-	       "stacks weighted in microseconds, and prints a table per thread: wall time,\n"
-	       "GIL wait (seconds and %% of wall), number of waits, longest wait, and the\n"
-	       "threads that held the GIL meanwhile, with the Python code they ran.\n"
-	       "\n"
-	       "options:\n"
-	       "  -p, --pid PID[,PID...]   these processes, all their threads, and the processes\n"
-	       "                           they have started or start (see --no-children)\n"
-	       "      --no-children        -p: the given processes only\n"
-	       "  -a, --all                every CPython process on the machine (the default\n"
-	       "                           with no target)\n"
-	       "  -d, --duration TIME      stop after TIME (e.g. 30, 500ms, 2m); default: until\n"
-	       "                           Ctrl-C or the targets exit\n"
-	       "  -o, --output FILE        the waiting stacks (default rampa-gil-PID.folded); the\n"
-	       "                           format follows the extension, as for record\n");
+	fprintf(f,
+		"usage: rampa-bpf gil-wait [options] [-p PID[,PID...]]\n"
+		"       rampa-bpf gil-wait [options] -- CMD [ARGS...]\n"
+		"\n"
+		"Measure, for every thread of the targets (every Python process on the\n"
+		"machine when none is given), the time spent waiting to take the GIL, and\n"
+		"where: a futex wait on the GIL's condition or mutex, seen at the syscall, so\n"
+		"stripped interpreters work. Writes the waiting Python stacks as collapsed\n"
+		"stacks weighted in microseconds, and prints a table per thread: wall time,\n"
+		"GIL wait (seconds and %% of wall), number of waits, longest wait, and the\n"
+		"threads that held the GIL meanwhile, with the Python code they ran.\n"
+		"\n"
+		"options:\n"
+		"  -p, --pid PID[,PID...]   these processes, all their threads, and the processes\n"
+		"                           they have started or start (see --no-children)\n"
+		"      --no-children        -p: the given processes only\n"
+		"  -a, --all                every CPython process on the machine (the default\n"
+		"                           with no target)\n"
+		"  -d, --duration TIME      stop after TIME (e.g. 30, 500ms, 2m); default: until\n"
+		"                           Ctrl-C or the targets exit\n"
+		"  -o, --output FILE        the waiting stacks (default rampa-gil-PID.folded;\n"
+		"                           rampa-gil-CMD.folded with --, rampa-gil-all.folded\n"
+		"                           with -a); the format follows the extension\n");
 	output__usage_format(f, "    --format FORMAT", "microseconds");
 	fputs(
 	    "      --json               print the table as JSON on stdout\n"

@@ -74,7 +74,8 @@ static void usage(FILE *f)
 	    "                           %u); blocks beyond are counted, not tracked\n"
 	    "      --per-process        put 'NAME-PID' under the root frame: a tree per process\n"
 	    "  -T, --per-thread         put 'NAME-TID' under the process root frame\n"
-	    "  -o, --output FILE        where to write the profile (default rampa-mem-PID.folded)\n",
+	    "  -o, --output FILE        where to write the profile (default\n"
+	    "                           rampa-mem-PID.folded; rampa-mem-CMD.folded with --)\n",
 	    RAMPA_MEM_FAULT_SAMPLE, "256K", RAMPA_MEM_MAX_BLOCKS);
 	output__usage_format(f, "    --format FORMAT", "bytes");
 	fputs(

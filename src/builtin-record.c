@@ -36,13 +36,13 @@ static void usage(FILE *f)
 	    "                           a CMD still running then is stopped (SIGTERM);\n"
 	    "                           default: until Ctrl-C or the targets exit\n");
 	profile__usage_modes(f, "-m, --mode MODE", "cpu");
-	fprintf(
-	    f,
-	    "  -F, --frequency HZ       samples per second per CPU (1-%d, default %d)\n"
-	    "  -T, --per-thread         put 'NAME-TID' under the process root frame: the\n"
-	    "                           thread's latest name (threading's, else the OS's)\n"
-	    "  -o, --output FILE        where to write the profile (default rampa-PID.folded)\n",
-	    SESSION_MAX_HZ, SESSION_DEFAULT_HZ);
+	fprintf(f,
+		"  -F, --frequency HZ       samples per second per CPU (1-%d, default %d)\n"
+		"  -T, --per-thread         put 'NAME-TID' under the process root frame: the\n"
+		"                           thread's latest name (threading's, else the OS's)\n"
+		"  -o, --output FILE        where to write the profile (default rampa-PID.folded;\n"
+		"                           rampa-CMD.folded with --, rampa-all.folded with -a)\n",
+		SESSION_MAX_HZ, SESSION_DEFAULT_HZ);
 	output__usage_format(f, "    --format FORMAT", NULL);
 	fputs("      --output-in-place    write through a symlink, FIFO or device at FILE\n"
 	      "                           (refused by default)\n"

@@ -24,6 +24,7 @@
 #include "commands.h"
 #include "profile.h"
 #include "report.h"
+#include "procfs.h"
 #include "session.h"
 #include "u64map.h"
 #include "output.h"
@@ -234,6 +235,22 @@ static int parse_args(struct session_opts *so, struct top_opts *to, int argc, ch
 	}
 	if (optind < argc)
 		so->cmd = argv + optind;
+	/* A thread of -p's processes, or of any with -a, alive now (-- CMD's
+	 * threads are yet to be: not checked).
+	 */
+	if (to->tid && !so->cmd) {
+		pid_t tgid = procfs__tgid((pid_t)to->tid);
+		bool ours = so->system_wide && tgid;
+
+		for (int i = 0; !ours && i < so->npids; i++)
+			ours = tgid == so->pids[i];
+		if (!ours) {
+			p_err("--tid %lu: no such thread in %s (list them with 'ps -L -p PID', or "
+			      "pick one with 't' in top)",
+			      to->tid, so->system_wide ? "the system" : "the processes given");
+			return EXIT_USAGE;
+		}
+	}
 	return session__check_targets(so, "top");
 }
 

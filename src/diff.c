@@ -565,12 +565,20 @@ int cmd_diff(int argc, char **argv)
 	 */
 	{
 		const char *bm = profile__meta(d.base)->mode, *nm = profile__meta(d.new)->mode;
+		/* Bytes against time: not even their shapes compare. */
+		bool bytes = (bm && !strcmp(bm, "mem")) != (nm && !strcmp(nm, "mem"));
 
-		if (bm && nm && strcmp(bm, nm) && !(norm_given && d.test.norm == DIFF_SHARES)) {
-			p_err("'%s' is a %s profile and '%s' a %s profile: their times do not "
-			      "compare (record both in one mode, or pass --normalize shares to "
-			      "compare shapes only)",
-			      d.base_path, bm, d.new_path, nm);
+		if (bm && nm && strcmp(bm, nm) &&
+		    (bytes || !(norm_given && d.test.norm == DIFF_SHARES))) {
+			if (bytes)
+				p_err("'%s' is a %s profile and '%s' a %s profile: memory grown "
+				      "and time spent do not compare (diff two runs of one mode)",
+				      d.base_path, bm, d.new_path, nm);
+			else
+				p_err("'%s' is a %s profile and '%s' a %s profile: their times do "
+				      "not compare (record both in one mode, or pass --normalize "
+				      "shares to compare shapes only)",
+				      d.base_path, bm, d.new_path, nm);
 			ret = EXIT_USAGE;
 			goto cleanup;
 		}

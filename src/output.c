@@ -112,6 +112,22 @@ enum output_format output__format_for(const char *format, const char *path)
 	return format ? OUTPUT_INVALID : best;
 }
 
+void output__warn_unknown_ext(const char *format, const char *path)
+{
+	const char *base = path ? strrchr(path, '/') : NULL, *dot;
+
+	base = base ? base + 1 : path;
+	if (format || !base || !strcmp(path, "-") || !(dot = strrchr(base, '.')) || dot == base)
+		return;
+	for (int i = 0; i < OUTPUT_FORMAT_MAX; i++)
+		for (int e = 0; e < 3 && formats[i].ext[e]; e++)
+			if (ends_with(path, formats[i].ext[e]))
+				return;
+	p_warn("%s: '%s' is no format's extension: writing collapsed stacks (name it "
+	       ".folded, or give --format: %s)",
+	       path, dot, output__format_list());
+}
+
 const char *output__format_name(enum output_format fmt)
 {
 	return fmt >= 0 && fmt < OUTPUT_FORMAT_MAX ? formats[fmt].name : "invalid";

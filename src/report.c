@@ -424,6 +424,7 @@ int cmd_report(int argc, char **argv)
 	}
 	input = argv[optind];
 	fmt = output__format_for(format, output);
+	output__warn_unknown_ext(format, output);
 	if (fmt == OUTPUT_INVALID) {
 		p_err("unknown format '%s' (supported: %s)", format, output__format_list());
 		return EXIT_USAGE;

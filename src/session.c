@@ -1237,6 +1237,7 @@ void session__stop(struct session *se)
 	session_processes_at_end(se);
 	if (stop_signal) {
 		se->why = stop_signal == SIGINT ? "interrupted" : "stopped by a signal";
+		se->interrupted = stop_signal == SIGINT;
 		if (se->child && !se->child_exited && stop_signal != SIGINT)
 			kill(se->child, stop_signal);
 	}

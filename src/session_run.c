@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,11 @@ int session__parse_pids(struct session_opts *o, const char *arg, const char *cmd
 	int ret = 0;
 
 	/* The whole list's syntax first: a typo is a usage error, whatever exists. */
+	if (!arg[0] || arg[0] == ',' || arg[strlen(arg) - 1] == ',' || strstr(arg, ",,")) {
+		p_err("empty PID in '-p %s' (give process ids like -p 1234,5678)", arg);
+		free(copy);
+		return EXIT_USAGE;
+	}
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		if (parse_ulong(tok, 1, 0x3fffffff, &v)) {
 			p_err("invalid PID '%s' in '-p %s' (give process ids like -p 1234,5678)",
@@ -291,12 +297,17 @@ int session__record(struct session_opts *o, struct session_output *out)
 	enum output_format fmt;
 	int ret;
 
+	/* A reader of stderr that goes away (2>&1 | head) must not kill the
+	 * run before it writes the profile: writes to it fail instead.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	if (!out->path) {
 		default_output(o, out, defout, sizeof(defout));
 		out->path = defout;
 	}
 	o->output = out->path;
 	fmt = output__format_for(out->format_name, out->path);
+	output__warn_unknown_ext(out->format_name, out->path);
 	/* Open the output now (a temporary file beside it, renamed into place
 	 * when complete), so an unwritable path fails before any profiling and
 	 * a crash never leaves a partial profile behind.

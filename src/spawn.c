@@ -198,6 +198,19 @@ void spawn__stop(struct session *se)
 	}
 	if (se->child_exited)
 		goto descendants;
+	/* Ctrl-C on the terminal reached CMD too (same process group, in the
+	 * foreground): it ends its own way (Python's KeyboardInterrupt), with
+	 * its own status, unless it takes longer than the grace.
+	 */
+	if (se->interrupted && getpgid(se->child) == getpgrp() &&
+	    tcgetpgrp(STDIN_FILENO) == getpgrp())
+		while ((got = waitpid(se->child, &se->child_status, WNOHANG)) == 0 &&
+		       now_sec() < until - CHILD_STOP_GRACE_SEC / 2)
+			nanosleep(&tick, NULL);
+	if (got == se->child) {
+		se->child_exited = true;
+		goto descendants;
+	}
 	kill(se->child, SIGTERM);
 	for (size_t i = 0; i < nd; i++)
 		kill(d[i], SIGTERM);

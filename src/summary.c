@@ -458,7 +458,9 @@ void session__print_summary(struct session *se)
 			st[STAT_OFFCPU_IN_UNREPORTED] + st[STAT_OFFCPU_OUT_UNREPORTED],
 			st[STAT_OFFCPU_OUT_UNREPORTED]);
 	if (se->o.mode != MODE_GILWAIT)
-		fprintf(stderr, "  threads       %zu in %zu process%s (%" PRIu64 " exited)\n",
+		fprintf(stderr,
+			"  threads       %zu in %zu process%s (%" PRIu64 " of the processes "
+			"exited)\n",
 			se->tids.n + se->tids_gone, processes_with_samples(se) + se->procs_gone,
 			processes_with_samples(se) + se->procs_gone == 1 ? "" : "es", se->nexits);
 	print_processes(se, profile_modes[se->o.mode].sampled ? "samples" : "us");

@@ -186,6 +186,17 @@ test_done() {
 	exit $?
 }
 
+# wait_profiling ERRFILE: until a record/gil-wait/mem run writing its
+# messages to ERRFILE has started sampling (its "profiling ..." line), at
+# most 30 s: a test's "then wait N s" must not count a slow attach.
+wait_profiling() {
+	for _ in $(seq 300); do
+		grep -q "^rampa-bpf: \(profiling\|measuring\)" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # share FILE REGEX: percentage of the total weight in stacks matching REGEX
 # ("# " header lines are not stacks).
 share() {

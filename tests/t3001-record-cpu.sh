@@ -18,7 +18,7 @@ test_expect_success 'the sample count matches the rate and the CPU time used' '
 '
 test_expect_success 'the summary states the mode, unit, threads and losses' '
 	grep -q "mode          cpu: on-CPU samples at 999 Hz per CPU; counts are samples" err &&
-	grep -q "threads       1 in 1 process (1 exited)$" err && grep -q "^  losses" err &&
+	grep -q "threads       1 in 1 process (1 of the processes exited)$" err && grep -q "^  losses" err &&
 	grep -q "wrote cmd.folded" err && grep -q "view it:" err
 '
 # libc has no frame pointers: a sample in its start-up code may lose its caller.

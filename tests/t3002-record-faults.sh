@@ -17,14 +17,14 @@ for sig in INT TERM; do
 		"$BUILD/spin" 20 >/dev/null 2>&1 </dev/null & t=$!
 		test_when_finished "kill $t" &&
 		{ "$RAMPA" record -p $t -o sig.folded 2>err & r=$!; } &&
-		sleep 1.5 && kill -'$sig' $r && wait $r &&
+		wait_profiling err && sleep 1.5 && kill -'$sig' $r && wait $r &&
 		[ "$(total sig.folded)" -ge 100 ] && no_temp_left &&
 		grep -Eq "\((interrupted|stopped by a signal)\)" err
 	'
 done
 test_expect_success 'SIGTERM during record -- CMD: profile written, CMD terminated too' '
 	"$RAMPA" record -o cmdterm.folded -- "$BUILD/spin" 20 2>err & r=$!
-	sleep 1.5 && kill -TERM $r && test_expect_code 143 wait $r &&
+	wait_profiling err && sleep 1.5 && kill -TERM $r && test_expect_code 143 wait $r &&
 	[ "$(total cmdterm.folded)" -ge 100 ] &&
 	! pgrep -f "$BUILD/spin 20" >/dev/null
 '
