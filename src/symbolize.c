@@ -491,19 +491,18 @@ static unsigned int file_frames(struct symbolizer *sym, struct elf_file *f, pid_
 	struct cached_frames *c;
 	unsigned int n = 0, dropped = 0;
 	const char *name;
-	uint64_t *slot;
+	uint64_t *slot, key = vaddr; /* vaddr may become its function's start */
 	size_t size = 0;
 
-	if (!sym->no_srcline) {
-		slot = u64map_find(&f->frames, vaddr);
-		if (slot) {
-			c = (struct cached_frames *)(uintptr_t)*slot;
-			sym->stats.no_symbol += c->no_symbol;
-			sym->stats.cache_hits++;
-			return out_cached(sym, c);
-		}
-		sl = file_srcline(sym, f, pid, m);
+	slot = u64map_find(&f->frames, key);
+	if (slot) {
+		c = (struct cached_frames *)(uintptr_t)*slot;
+		sym->stats.no_symbol += c->no_symbol;
+		sym->stats.cache_hits++;
+		return out_cached(sym, c);
 	}
+	if (!sym->no_srcline)
+		sl = file_srcline(sym, f, pid, m);
 	if (sl)
 		n = srcline__frames(sl, vaddr, true, fr, SRCLINE_MAX_INLINE, &dropped);
 	sym->stats.inline_dropped += dropped;
@@ -539,7 +538,10 @@ static unsigned int file_frames(struct symbolizer *sym, struct elf_file *f, pid_
 				    &fr[i], labels[i], sizeof(labels[i]));
 		sym->stats.inlined += n - 1;
 	}
-	if (sym->no_srcline) {
+	/* Names only: a symbol table's answer is quick to find again; libdwfl's
+	 * (a search over every symbol) and a miss are kept.
+	 */
+	if (sym->no_srcline && name && !sl) {
 		snprintf(sym->scratch, sizeof(sym->scratch), "%s", labels[0]);
 		return out_scratch(sym);
 	}
@@ -556,7 +558,7 @@ static unsigned int file_frames(struct symbolizer *sym, struct elf_file *f, pid_
 		size += l;
 	}
 	bound_caches(sym);
-	*u64map_slot(&f->frames, vaddr, NULL) = (uint64_t)(uintptr_t)c;
+	*u64map_slot(&f->frames, key, NULL) = (uint64_t)(uintptr_t)c;
 	sym->ncached++;
 	return out_cached(sym, c);
 }
