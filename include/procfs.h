@@ -47,6 +47,10 @@ bool procfs__zombie(pid_t pid);
  * python3.13t...); false when it cannot be read.
  */
 bool procfs__exe_named_python(pid_t pid);
+/* Whether pid maps a libpython* (an interpreter embedded in a program not
+ * named python: uwsgi, a C++ service); false when its maps cannot be read.
+ */
+bool procfs__maps_libpython(pid_t pid);
 
 /* A thread's CPU time so far (/proc/PID/task/TID/schedstat), in ns; -1
  * when unreadable.

@@ -100,7 +100,22 @@ struct session_opts {
 	 * otherwise names exited threads at the end).
 	 */
 	bool continuous;
+	/* Only processes that may run Python (the agent without
+	 * --all-processes): one not named python* and mapping no libpython
+	 * at its first sample (or after an exec) is not read (maps, unwind
+	 * tables, symbols, CPython) and its samples are left out, counted;
+	 * looked at again SESSION_RECHECK_SEC later if it is still sampled
+	 * (an interpreter loaded since).
+	 */
+	bool python_only;
+	/* Native frames named from symbol tables only, without DWARF's file,
+	 * line and inlined calls (as RAMPA_SRCLINE=0): the agent, for which
+	 * the line tables of every interpreter would cost tens of MB.
+	 */
+	bool no_srcline;
 };
+
+#define SESSION_RECHECK_SEC 10.0
 
 #define SESSION_DEFAULT_SLICE_SEC 1.0
 #define SESSION_MARKER_MIN_SEC	  0.001 /* gecko output: waits of 1 ms or more */

@@ -11,6 +11,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <malloc.h>
 #include <regex.h>
 #include <signal.h>
 #include <stdio.h>
@@ -622,6 +623,19 @@ static void on_process(pid_t pid, void *ctx)
 		proc_info(ag, pid);
 }
 
+/* The BPF maps mmapped into the agent (in its RSS once touched), sized
+ * for 19 Hz and a host's Python processes rather than record's rates over
+ * any program; what a full one loses is counted as in capture_maps[].
+ */
+static const uint32_t agent_map_entries[CMAP__MAX] = {
+	/* Code objects are announced at their first sample: few a second. */
+	[CMAP_PY_CODE_RING] = 1024 * 1024,
+	/* 8 MiB: libpython, libc and extension modules of several Python
+	 * versions; past it the least used table is evicted, counted.
+	 */
+	[CMAP_UNWIND_ROWS] = 1024 * 1024,
+};
+
 static struct session *new_session(struct agent *ag, int mode, int *err)
 {
 	struct session_opts so = {
@@ -631,14 +645,19 @@ static struct session *new_session(struct agent *ag, int mode, int *err)
 		/* The sessions take turns: each waits its share of 0.1 s. */
 		.poll_sec = 0.1 / ag->o.nmodes,
 		.continuous = true,
+		/* Most of a machine's processes: not read, their samples left out. */
+		.python_only = !ag->o.all_processes,
+		.no_srcline = true,
 		.hz = ag->o.hz,
 		.system_wide = true,
 		.per_process = true,
 		.quiet = ag->o.quiet,
 		.output = ag->o.no_store ? "its window" : ag->o.store,
 	};
-	struct session *se = session__new(&so, profile__new());
+	struct session *se;
 
+	memcpy(so.map_entries, agent_map_entries, sizeof(so.map_entries));
+	se = session__new(&so, profile__new());
 	*err = session__start(se);
 	if (*err) {
 		profile__free(session__profile(se));
@@ -706,6 +725,10 @@ static void cut_windows(struct agent *ag)
 		profile__free(old);
 	}
 	ag->from = until;
+	/* A window's profiles are freed by now: their pages go back to the
+	 * system, not kept by malloc for the next window's peak.
+	 */
+	malloc_trim(0);
 }
 
 static bool same_modes(const struct agent_opts *a, const struct agent_opts *b)
@@ -764,6 +787,8 @@ int cmd_agent(int argc, char **argv)
 	double next_cut;
 	int ret, err = 0;
 
+	/* One thread profiles; libcurl's resolver threads need no arena each. */
+	mallopt(M_ARENA_MAX, 1);
 	ret = agent__load_opts(&ag.o, argc, argv, &keep, &cargs);
 	if (ret == 1) {
 		usage(stdout);

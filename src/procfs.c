@@ -285,3 +285,19 @@ bool procfs__exe_named_python(pid_t pid)
 	base = strrchr(exe, '/');
 	return !strncmp(base ? base + 1 : exe, "python", 6);
 }
+
+bool procfs__maps_libpython(pid_t pid)
+{
+	char path[64], line[PATH_MAX + 128];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, "/libpython") != NULL;
+	fclose(f);
+	return found;
+}

@@ -506,6 +506,13 @@ void session__print_summary(struct session *se)
 			"  symbols       %" PRIu64 " file%s' symbol tables let go (mapped by no "
 			"live process; read again if mapped again)\n",
 			ss->files_dropped, ss->files_dropped == 1 ? "" : "s");
+	if (se->not_python_procs)
+		fprintf(stderr,
+			"  not Python    %" PRIu64
+			" processes ran no Python when looked at: not read, "
+			"%" PRIu64 " samples and intervals of them left out; %" PRIu64
+			" found to run it at a later look\n",
+			se->not_python_procs, se->not_python_samples, se->not_python_found);
 	if (se->execs_passed)
 		fprintf(stderr,
 			"  execs         %" PRIu64
