@@ -101,6 +101,17 @@ struct proc_info {
 	char service[128], container[80], pyver[16];
 };
 
+/* A service and mode profiled since the start, for the status: a window's
+ * own list depends on which processes its few seconds sampled.
+ */
+struct seen_service {
+	char service[128];
+	const char *mode;
+	char desc[192]; /* pid(s), Python version, container, as of its last window */
+	double last;	/* wall clock: the end of its last window */
+	uint64_t windows;
+};
+
 struct agent {
 	struct agent_opts o;
 	char **argv; /* the command line, for SIGHUP */
@@ -123,7 +134,39 @@ struct agent {
 	double next_prune; /* wall clock */
 	size_t last_procs; /* processes in the last window */
 	char last_services[4096];
+	uint64_t last_services_over; /* services of the last cut not listed: no room */
+	struct seen_service seen[AGENT_STATUS_SERVICES];
+	size_t nseen;
+	uint64_t seen_evicted; /* the least recently profiled, let go past the bound */
 };
+
+/* The status's list of what was profiled: g's service and mode (a line per
+ * pair; past AGENT_STATUS_SERVICES the least recently profiled goes, counted).
+ */
+static void note_seen(struct agent *ag, const char *service, const char *mode, const char *desc,
+		      double until)
+{
+	struct seen_service *e = NULL;
+
+	for (size_t i = 0; i < ag->nseen && !e; i++)
+		if (ag->seen[i].mode == mode && !strcmp(ag->seen[i].service, service))
+			e = &ag->seen[i];
+	if (!e && ag->nseen < AGENT_STATUS_SERVICES) {
+		e = &ag->seen[ag->nseen++];
+		*e = (struct seen_service){ .mode = mode };
+	} else if (!e) {
+		e = &ag->seen[0];
+		for (size_t i = 1; i < ag->nseen; i++)
+			if (ag->seen[i].last < e->last)
+				e = &ag->seen[i];
+		*e = (struct seen_service){ .mode = mode };
+		ag->seen_evicted++;
+	}
+	snprintf(e->service, sizeof(e->service), "%s", service);
+	snprintf(e->desc, sizeof(e->desc), "%s", desc);
+	e->last = until;
+	e->windows++;
+}
 
 /* Fill pi from /proc; false when the process is gone. */
 static bool describe(struct agent *ag, struct proc_info *pi)
@@ -406,18 +449,24 @@ static void emit_window(struct agent *ag, struct profile *w, double until, int m
 		else
 			snprintf(m->target, sizeof(m->target), "service %.100s on %.100s",
 				 g->service, ag->hostname);
-		if (used + 200 < sizeof(ag->last_services)) {
-			char pids_s[32] = "several processes";
+		{
+			char pids_s[32] = "several processes", desc[192];
 
 			if (g->pid)
 				snprintf(pids_s, sizeof(pids_s), "pid %d", (int)g->pid);
-			used += snprintf(
-			    ag->last_services + used, sizeof(ag->last_services) - used,
-			    "  %s %s %s%s%s%s%s: %" PRIu64 " %s\n", g->service, mode, pids_s,
-			    g->pyver[0] && !g->mixed_pyver ? " python " : "",
-			    g->mixed_pyver ? "" : g->pyver,
-			    g->container[0] && !g->mixed_container ? " container " : "",
-			    g->mixed_container ? "" : g->container, profile__total(g->p), m->unit);
+			snprintf(desc, sizeof(desc), "%s%s%s%s%s", pids_s,
+				 g->pyver[0] && !g->mixed_pyver ? " python " : "",
+				 g->mixed_pyver ? "" : g->pyver,
+				 g->container[0] && !g->mixed_container ? " container " : "",
+				 g->mixed_container ? "" : g->container);
+			note_seen(ag, g->service, mode, desc, until);
+			if (used + 200 < sizeof(ag->last_services))
+				used += snprintf(ag->last_services + used,
+						 sizeof(ag->last_services) - used,
+						 "  %s %s %s: %" PRIu64 " %s\n", g->service, mode,
+						 desc, profile__total(g->p), m->unit);
+			else
+				ag->last_services_over++;
 		}
 		if (!ag->o.no_store) {
 			char safe[STORE_NAME_MAX];
@@ -533,6 +582,16 @@ static void write_status(struct agent *ag, const char *state)
 	    ag->skipped_samples, ag->passed_over, ag->last_procs, ag->procs.n, ag->forgotten,
 	    AGENT_MAX_PROCS, ag->procs_over, cpu, up, up > 0 ? 100 * cpu / up : 0, rss, hwm,
 	    ag->last_services[0] ? ag->last_services : "  (nothing)\n");
+	if (ag->last_services_over)
+		fprintf(f, "  (%" PRIu64 " more not listed)\n", ag->last_services_over);
+	fprintf(f, "profiled since the start (%zu, the last window of each; %" PRIu64 " let go):\n",
+		ag->nseen, ag->seen_evicted);
+	for (size_t i = 0; i < ag->nseen; i++) {
+		iso_time(ag->seen[i].last, t1, sizeof(t1));
+		fprintf(f, "  %s %s %s: %" PRIu64 " window%s, last until %s\n", ag->seen[i].service,
+			ag->seen[i].mode, ag->seen[i].desc, ag->seen[i].windows,
+			ag->seen[i].windows == 1 ? "" : "s", t1);
+	}
 	if (fclose(f) || rename(tmp, path))
 		p_debug("cannot write status file '%s': %s", path, strerror(errno));
 }
@@ -695,6 +754,7 @@ static void end_sessions(struct agent *ag, bool print)
 	double until = wall_now();
 
 	ag->last_services[0] = 0;
+	ag->last_services_over = 0;
 	for (int i = 0; i < ag->nse; i++) {
 		struct session *se = ag->se[i];
 
@@ -716,6 +776,7 @@ static void cut_windows(struct agent *ag)
 	double until = wall_now();
 
 	ag->last_services[0] = 0;
+	ag->last_services_over = 0;
 	for (int i = 0; i < ag->nse; i++) {
 		struct profile *old;
 

@@ -126,17 +126,16 @@ static void add_split(struct session *se, const uint32_t *frames, uint32_t n, ui
 static void add_marker(struct session *se, const struct capture_sample *s, uint64_t start_ns,
 		       uint64_t end_ns);
 
-/* python_only: pid runs no Python as far as can be told cheaply (its
- * executable's name, with maps: no libpython mapped): it joins not_python,
- * to be looked at again when sampled after next_ns (0: at the next drain).
+/* python_only: unless pid surely runs no Python (procfs__no_python: a
+ * process gone may have), it joins not_python, to be looked at again when
+ * sampled after next_ns (0: at the next drain).
  */
 static bool may_run_python(struct session *se, pid_t pid, bool maps, uint64_t next_ns)
 {
 	bool added;
 	uint64_t *next;
 
-	if (capture__has_python(se->cap, pid) || procfs__exe_named_python(pid) ||
-	    (maps && procfs__maps_libpython(pid))) {
+	if (capture__has_python(se->cap, pid) || !procfs__no_python(pid, maps)) {
 		u64map_del(&se->not_python, pid);
 		return true;
 	}
@@ -153,8 +152,20 @@ static bool left_out(struct session *se, const struct capture_sample *s)
 {
 	uint64_t *next = u64map_find(&se->not_python, s->pid);
 
+	/* Its announcement may still be queued (the poll's budget): looked
+	 * at now, unless the engine read it already.
+	 */
+	if (!next && !symbolizer__maps(se->sym, s->pid) && !python__checked(se->py, s->pid) &&
+	    s->py_status == PY_NOT_PYTHON &&
+	    !may_run_python(se, s->pid, true, mono_ns() + (uint64_t)(SESSION_RECHECK_SEC * 1e9)))
+		next = u64map_find(&se->not_python, s->pid);
 	if (!next)
 		return false;
+	/* BPF walked Python frames in it: a Python process after all. */
+	if (s->py_status != PY_NOT_PYTHON) {
+		u64map_del(&se->not_python, s->pid);
+		return false;
+	}
 	se->not_python_samples += s->kind == KIND_CPU ? s->count : 1;
 	if (*next != UINT64_MAX && se->last_drain_ns >= *next) {
 		*next = UINT64_MAX; /* queued */
