@@ -108,11 +108,12 @@ struct session_opts {
 	 * (an interpreter loaded since).
 	 */
 	bool python_only;
-	/* Native frames named from symbol tables only, without DWARF's file,
-	 * line and inlined calls (as RAMPA_SRCLINE=0): the agent, for which
-	 * the line tables of every interpreter would cost tens of MB.
+	/* Native frames named from ELF symbol tables only, without DWARF's
+	 * file, line and inlined calls, and fewer idle files' symbols kept
+	 * (symbolizer__set_lean): the agent, for which the line tables of
+	 * every interpreter would cost tens of MB.
 	 */
-	bool no_srcline;
+	bool lean_symbols;
 };
 
 #define SESSION_RECHECK_SEC 10.0

@@ -706,7 +706,7 @@ static struct session *new_session(struct agent *ag, int mode, int *err)
 		.continuous = true,
 		/* Most of a machine's processes: not read, their samples left out. */
 		.python_only = !ag->o.all_processes,
-		.no_srcline = true,
+		.lean_symbols = true,
 		.hz = ag->o.hz,
 		.system_wide = true,
 		.per_process = true,

@@ -1185,8 +1185,8 @@ struct session *session__new(const struct session_opts *o, struct profile *prof)
 		memcurve__init(&se->curve);
 	}
 	se->sym = symbolizer__new(NULL);
-	if (o->no_srcline)
-		symbolizer__set_srcline(se->sym, false);
+	if (o->lean_symbols)
+		symbolizer__set_lean(se->sym);
 	se->py = python__new();
 	if (o->per_thread || (profile_modes[o->mode].attach & MODE_GIL_WAIT))
 		se->pt = pythreads__new(se->py);

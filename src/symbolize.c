@@ -24,7 +24,8 @@
  * process maps them again (the same program started again and again);
  * beyond this many the one idle longest is let go.
  */
-#define IDLE_FILES_MAX 64
+#define IDLE_FILES_MAX	64
+#define LEAN_IDLE_FILES 8
 /* Named frames of (file, address) kept, over all files: past this many a
  * file's whole cache is let go (counted) before it takes another.
  */
@@ -75,6 +76,8 @@ struct symbolizer {
 	const char *kallsyms_path;
 	bool ksyms_tried;
 	size_t nidle;				/* files with refs 0 */
+	size_t idle_max;			/* IDLE_FILES_MAX, or LEAN_IDLE_FILES */
+	bool no_dwfl;				/* lean: no libdwfl either */
 	size_t ncached;				/* entries of all files' frame caches */
 	bool no_srcline;			/* names from symbol tables only: no DWARF read */
 	const char *out[SYMBOLIZER_MAX_FRAMES]; /* what symbolizer__user_frames returns */
@@ -90,6 +93,7 @@ struct symbolizer *symbolizer__new(const char *kallsyms_path)
 	sym->kallsyms_path = kallsyms_path;
 	/* RAMPA_SRCLINE=0: names only, the cheap way (docs/PERFORMANCE.md). */
 	sym->no_srcline = getenv("RAMPA_SRCLINE") && !strcmp(getenv("RAMPA_SRCLINE"), "0");
+	sym->idle_max = IDLE_FILES_MAX;
 	/* A debuginfod server that takes the connection and never answers
 	 * held the whole run (elfutils' client waits 90 s by default, frame
 	 * after frame): 5 s without progress, unless the user says otherwise.
@@ -119,7 +123,7 @@ static void file_free(struct symbolizer *sym, struct elf_file *f)
 /* The file idle longest goes, while more than IDLE_FILES_MAX are idle. */
 static void trim_idle_files(struct symbolizer *sym)
 {
-	while (sym->nidle > IDLE_FILES_MAX) {
+	while (sym->nidle > sym->idle_max) {
 		struct elf_file **oldest = NULL, *f;
 
 		for (int i = 0; i < FILE_BUCKETS; i++)
@@ -511,7 +515,8 @@ static unsigned int file_frames(struct symbolizer *sym, struct elf_file *f, pid_
 	 * debuginfod): without lines, its symbol tables only.
 	 */
 	name = elf_syms__lookup(f->syms, vaddr, NULL);
-	if (!name && (sl || (sym->no_srcline && (sl = file_srcline(sym, f, pid, m)))))
+	if (!name && !sym->no_dwfl &&
+	    (sl || (sym->no_srcline && (sl = file_srcline(sym, f, pid, m)))))
 		name = srcline__symbol(sl, vaddr);
 	if (!name && n)
 		name = fr[n - 1].func;
@@ -629,6 +634,14 @@ const char *symbolizer__user(struct symbolizer *sym, pid_t pid, uint64_t addr, b
 void symbolizer__set_srcline(struct symbolizer *sym, bool on)
 {
 	sym->no_srcline = !on;
+}
+
+void symbolizer__set_lean(struct symbolizer *sym)
+{
+	sym->no_srcline = true;
+	sym->no_dwfl = true;
+	sym->idle_max = LEAN_IDLE_FILES;
+	trim_idle_files(sym);
 }
 
 const char *symbolizer__kernel(struct symbolizer *sym, uint64_t addr, char *buf, size_t len)
