@@ -201,6 +201,12 @@ struct session_counts {
 	uint64_t threads;   /* threads with samples */
 	uint64_t exits;	    /* target processes that exited */
 	uint64_t lost;	    /* every loss the summary lists, summed */
+	/* What the engine's bounds let go (read again when needed), and the
+	 * processes found without Python (python_only) and their samples.
+	 */
+	uint64_t symbol_files_dropped, unwind_tables_evicted, unwind_files_forgotten;
+	uint64_t frame_names_dropped;
+	uint64_t not_python_procs, not_python_samples;
 };
 void session__counts(struct session *se, struct session_counts *c);
 

@@ -137,7 +137,8 @@ struct agent {
 	uint64_t last_services_over; /* services of the last cut not listed: no room */
 	struct seen_service seen[AGENT_STATUS_SERVICES];
 	size_t nseen;
-	uint64_t seen_evicted; /* the least recently profiled, let go past the bound */
+	uint64_t seen_evicted;	      /* the least recently profiled, let go past the bound */
+	struct session_counts engine; /* engine_counts() */
 };
 
 /* The status's list of what was profiled: g's service and mode (a line per
@@ -517,11 +518,34 @@ static void iso_time(double t, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* The engine's counts summed over the sessions (modes), kept for the
+ * status written after they end.
+ */
+static void engine_counts(struct agent *ag)
+{
+	if (!ag->nse)
+		return;
+	ag->engine = (struct session_counts){ 0 };
+	for (int i = 0; i < ag->nse; i++) {
+		struct session_counts c;
+
+		session__counts(ag->se[i], &c);
+		ag->engine.not_python_procs += c.not_python_procs;
+		ag->engine.not_python_samples += c.not_python_samples;
+		ag->engine.symbol_files_dropped += c.symbol_files_dropped;
+		ag->engine.frame_names_dropped += c.frame_names_dropped;
+		ag->engine.unwind_tables_evicted += c.unwind_tables_evicted;
+		ag->engine.unwind_files_forgotten += c.unwind_files_forgotten;
+		ag->engine.lost += c.lost;
+	}
+}
+
 /* STORE/status, rewritten after every window and at exit. */
 static void write_status(struct agent *ag, const char *state)
 {
 	char path[PATH_MAX], tmp[PATH_MAX + 16], t0[32], t1[32], line[256];
 	struct push_stats ps = { 0 };
+	const struct session_counts *np = &ag->engine;
 	struct rusage ru;
 	double cpu, up = wall_now() - ag->started;
 	long rss = 0, hwm = 0;
@@ -543,6 +567,7 @@ static void write_status(struct agent *ag, const char *state)
 		fclose(f);
 	if (ag->push)
 		push__stats(ag->push, &ps);
+	engine_counts(ag);
 	snprintf(path, sizeof(path), "%s/status", ag->o.store);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	f = fopen(tmp, "w");
@@ -584,6 +609,15 @@ static void write_status(struct agent *ag, const char *state)
 	    ag->last_services[0] ? ag->last_services : "  (nothing)\n");
 	if (ag->last_services_over)
 		fprintf(f, "  (%" PRIu64 " more not listed)\n", ag->last_services_over);
+	fprintf(f,
+		"processes without Python not read: %" PRIu64 " (%" PRIu64
+		" samples and intervals left out)\n"
+		"capture losses (every kind the summary lists): %" PRIu64 "\n"
+		"let go at their bounds (read again when needed): %" PRIu64
+		" symbol tables, %" PRIu64 " frame names, %" PRIu64 " unwind tables, %" PRIu64
+		" unwind files\n",
+		np->not_python_procs, np->not_python_samples, np->lost, np->symbol_files_dropped,
+		np->frame_names_dropped, np->unwind_tables_evicted, np->unwind_files_forgotten);
 	fprintf(f, "profiled since the start (%zu, the last window of each; %" PRIu64 " let go):\n",
 		ag->nseen, ag->seen_evicted);
 	for (size_t i = 0; i < ag->nseen; i++) {
@@ -755,6 +789,7 @@ static void end_sessions(struct agent *ag, bool print)
 
 	ag->last_services[0] = 0;
 	ag->last_services_over = 0;
+	engine_counts(ag);
 	for (int i = 0; i < ag->nse; i++) {
 		struct session *se = ag->se[i];
 

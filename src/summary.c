@@ -292,7 +292,15 @@ void session__counts(struct session *se, struct session_counts *c)
 		.processes = processes_with_samples(se) + se->procs_gone,
 		.threads = se->tids.n + se->tids_gone,
 		.exits = se->nexits,
+		.symbol_files_dropped = symbolizer__stats(se->sym)->files_dropped,
+		.frame_names_dropped = symbolizer__stats(se->sym)->cache_dropped,
+		.not_python_procs = se->not_python_procs,
+		.not_python_samples = se->not_python_samples,
 	};
+	if (se->unwind) {
+		c->unwind_tables_evicted = unwind__stats(se->unwind)->evicted;
+		c->unwind_files_forgotten = unwind__stats(se->unwind)->files_forgotten;
+	}
 	for (int i = 0; i < nl; i++)
 		c->lost += losses[i].n;
 }
