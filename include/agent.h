@@ -18,6 +18,7 @@
 #define AGENT_DEFAULT_QUEUE   (256ull << 20)
 #define AGENT_MAX_PROCS	      65536 /* cached process descriptions */
 #define AGENT_PRUNE_SEC	      60.0  /* seconds between retention passes */
+#define AGENT_STATUS_SERVICES 64    /* services (and modes) the status lists */
 
 #define AGENT_MAX_MODES 5 /* cpu, wall, offcpu, gil, gil-wait */
 

@@ -47,6 +47,11 @@ bool procfs__zombie(pid_t pid);
  * python3.13t...); false when it cannot be read.
  */
 bool procfs__exe_named_python(pid_t pid);
+/* Whether pid surely runs no Python: its executable is not named python*
+ * and, with maps, it maps no libpython* (an interpreter embedded in uwsgi,
+ * a C++ service...). False when it may, or when it cannot be read (gone).
+ */
+bool procfs__no_python(pid_t pid, bool maps);
 
 /* A thread's CPU time so far (/proc/PID/task/TID/schedstat), in ns; -1
  * when unreadable.

@@ -100,7 +100,23 @@ struct session_opts {
 	 * otherwise names exited threads at the end).
 	 */
 	bool continuous;
+	/* Only processes that may run Python (the agent without
+	 * --all-processes): one not named python* and mapping no libpython
+	 * at its first sample (or after an exec) is not read (maps, unwind
+	 * tables, symbols, CPython) and its samples are left out, counted;
+	 * looked at again SESSION_RECHECK_SEC later if it is still sampled
+	 * (an interpreter loaded since).
+	 */
+	bool python_only;
+	/* Native frames named from ELF symbol tables only, without DWARF's
+	 * file, line and inlined calls, and fewer idle files' symbols kept
+	 * (symbolizer__set_lean): the agent, for which the line tables of
+	 * every interpreter would cost tens of MB.
+	 */
+	bool lean_symbols;
 };
+
+#define SESSION_RECHECK_SEC 10.0
 
 #define SESSION_DEFAULT_SLICE_SEC 1.0
 #define SESSION_MARKER_MIN_SEC	  0.001 /* gecko output: waits of 1 ms or more */
@@ -185,6 +201,12 @@ struct session_counts {
 	uint64_t threads;   /* threads with samples */
 	uint64_t exits;	    /* target processes that exited */
 	uint64_t lost;	    /* every loss the summary lists, summed */
+	/* What the engine's bounds let go (read again when needed), and the
+	 * processes found without Python (python_only) and their samples.
+	 */
+	uint64_t symbol_files_dropped, unwind_tables_evicted, unwind_files_forgotten;
+	uint64_t frame_names_dropped;
+	uint64_t not_python_procs, not_python_samples;
 };
 void session__counts(struct session *se, struct session_counts *c);
 

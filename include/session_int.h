@@ -90,6 +90,16 @@ struct session {
 	pid_t unsupported_pid;
 	char unsupported_why[512];
 	uint64_t execs_passed; /* -a: execs of processes not read then (no sample yet) */
+	/* python_only: live processes found to run no Python, PID -> when
+	 * to look again (ns, CLOCK_MONOTONIC; 0: at once), their samples left
+	 * out; the PIDs due a look at the next drain.
+	 */
+	struct u64map not_python;
+	pid_t *recheck;
+	size_t nrecheck, recheck_cap;
+	uint64_t not_python_procs;	      /* processes found without Python */
+	uint64_t not_python_samples;	      /* their samples (and intervals) left out */
+	uint64_t not_python_found;	      /* ... found to run Python at a later look */
 	uint64_t py_samples[PY_MAP_FULL + 1]; /* samples of Python processes by status */
 	uint64_t py_unnamed[PY_NAME__MAX];    /* on-CPU samples with one, by cause */
 	uint64_t py_unnamed_other;	      /* off-CPU and GIL-wait stacks with one */

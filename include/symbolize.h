@@ -41,6 +41,12 @@ struct symbolizer *symbolizer__new(const char *kallsyms_path);
  * DWARF read: cheaper).
  */
 void symbolizer__set_srcline(struct symbolizer *sym, bool on);
+/* For a long run at a low rate (the agent): native frames named from ELF
+ * symbol tables only (no DWARF, no libdwfl: code they do not name is
+ * FILE+0xOFFSET, counted), and 8 symbol tables of files no live process
+ * maps kept rather than 64 (the idle longest let go first, counted).
+ */
+void symbolizer__set_lean(struct symbolizer *sym);
 void symbolizer__free(struct symbolizer *sym);
 
 /* Read (again) the maps of pid: on first sight and after exec. */

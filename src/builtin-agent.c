@@ -11,6 +11,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <malloc.h>
 #include <regex.h>
 #include <signal.h>
 #include <stdio.h>
@@ -97,7 +98,19 @@ struct proc_info {
 	uint64_t start;
 	uint64_t exe_dev, exe_ino; /* its executable: re-read after an exec */
 	bool python, matched;
+	unsigned int match_gen; /* the agent's match_gen when matched was decided */
 	char service[128], container[80], pyver[16];
+};
+
+/* A service and mode profiled since the start, for the status: a window's
+ * own list depends on which processes its few seconds sampled.
+ */
+struct seen_service {
+	char service[128];
+	const char *mode;
+	char desc[192]; /* pid(s), Python version, container, as of its last window */
+	double last;	/* wall clock: the end of its last window */
+	uint64_t windows;
 };
 
 struct agent {
@@ -117,12 +130,47 @@ struct agent {
 	uint64_t written, written_bytes, write_errors;
 	uint64_t pruned, pruned_bytes, kept_bytes;
 	uint64_t pushed_bytes_total, skipped_samples, forgotten, procs_over;
-	uint64_t passed_over; /* processes with samples but no Python, not read */
+	uint64_t skipped_us;	/* ... of the time modes (wall, gil-wait): microseconds */
+	unsigned int match_gen; /* bumped when SIGHUP changes --match */
+	uint64_t passed_over;	/* processes with samples but no Python, not read */
 	bool store_failing;
 	double next_prune; /* wall clock */
 	size_t last_procs; /* processes in the last window */
 	char last_services[4096];
+	uint64_t last_services_over; /* services of the last cut not listed: no room */
+	struct seen_service seen[AGENT_STATUS_SERVICES];
+	size_t nseen;
+	uint64_t seen_evicted;	      /* the least recently profiled, let go past the bound */
+	struct session_counts engine; /* engine_counts() */
 };
+
+/* The status's list of what was profiled: g's service and mode (a line per
+ * pair; past AGENT_STATUS_SERVICES the least recently profiled goes, counted).
+ */
+static void note_seen(struct agent *ag, const char *service, const char *mode, const char *desc,
+		      double until)
+{
+	struct seen_service *e = NULL;
+
+	for (size_t i = 0; i < ag->nseen && !e; i++)
+		if (ag->seen[i].mode == mode && !strcmp(ag->seen[i].service, service))
+			e = &ag->seen[i];
+	if (!e && ag->nseen < AGENT_STATUS_SERVICES) {
+		e = &ag->seen[ag->nseen++];
+		*e = (struct seen_service){ .mode = mode };
+	} else if (!e) {
+		e = &ag->seen[0];
+		for (size_t i = 1; i < ag->nseen; i++)
+			if (ag->seen[i].last < e->last)
+				e = &ag->seen[i];
+		*e = (struct seen_service){ .mode = mode };
+		ag->seen_evicted++;
+	}
+	snprintf(e->service, sizeof(e->service), "%s", service);
+	snprintf(e->desc, sizeof(e->desc), "%s", desc);
+	e->last = until;
+	e->windows++;
+}
 
 /* Fill pi from /proc; false when the process is gone. */
 static bool describe(struct agent *ag, struct proc_info *pi)
@@ -160,8 +208,9 @@ static struct proc_info *proc_info(struct agent *ag, pid_t pid)
 	/* The same process (gone: what was read stands), unless it called exec
 	 * since: a shim or wrapper that became python is described again.
 	 */
-	if (pi && (!start || (start == pi->start && (service__exe_id(pid, &dev, &ino) ||
-						     (dev == pi->exe_dev && ino == pi->exe_ino)))))
+	if (pi && pi->match_gen == ag->match_gen &&
+	    (!start || (start == pi->start && (service__exe_id(pid, &dev, &ino) ||
+					       (dev == pi->exe_dev && ino == pi->exe_ino)))))
 		return pi;
 	if (!pi && ag->procs.n >= AGENT_MAX_PROCS) {
 		ag->procs_over++;
@@ -172,11 +221,17 @@ static struct proc_info *proc_info(struct agent *ag, pid_t pid)
 		pi->pid = pid;
 		*u64map_slot(&ag->procs, (uint32_t)pid, NULL) = (uint64_t)(uintptr_t)pi;
 	}
+	/* Gone before a new --match could be tried on it: as it was. */
+	if (pi->start && pi->match_gen != ag->match_gen && !start) {
+		pi->match_gen = ag->match_gen;
+		return pi;
+	}
 	if (!describe(ag, pi)) {
 		u64map_del(&ag->procs, (uint32_t)pid);
 		free(pi);
 		return NULL;
 	}
+	pi->match_gen = ag->match_gen;
 	return pi;
 }
 
@@ -376,7 +431,11 @@ static void emit_window(struct agent *ag, struct profile *w, double until, int m
 
 		if (!profile__stack_process(w, fr, n, &pid) || n > FOLDED_MAX_DEPTH ||
 		    !(v = u64map_find(&pids, pid)) || !PID_LOW(*v)) {
-			ag->skipped_samples += weight;
+			/* A window's weight is its mode's unit: samples or time. */
+			if (profile__meta(w)->unit && !strcmp(profile__meta(w)->unit, "samples"))
+				ag->skipped_samples += weight;
+			else
+				ag->skipped_us += weight;
 			continue;
 		}
 		g = &gs[PID_LOW(*v) - 1];
@@ -405,18 +464,24 @@ static void emit_window(struct agent *ag, struct profile *w, double until, int m
 		else
 			snprintf(m->target, sizeof(m->target), "service %.100s on %.100s",
 				 g->service, ag->hostname);
-		if (used + 200 < sizeof(ag->last_services)) {
-			char pids_s[32] = "several processes";
+		{
+			char pids_s[32] = "several processes", desc[192];
 
 			if (g->pid)
 				snprintf(pids_s, sizeof(pids_s), "pid %d", (int)g->pid);
-			used += snprintf(
-			    ag->last_services + used, sizeof(ag->last_services) - used,
-			    "  %s %s %s%s%s%s%s: %" PRIu64 " %s\n", g->service, mode, pids_s,
-			    g->pyver[0] && !g->mixed_pyver ? " python " : "",
-			    g->mixed_pyver ? "" : g->pyver,
-			    g->container[0] && !g->mixed_container ? " container " : "",
-			    g->mixed_container ? "" : g->container, profile__total(g->p), m->unit);
+			snprintf(desc, sizeof(desc), "%s%s%s%s%s", pids_s,
+				 g->pyver[0] && !g->mixed_pyver ? " python " : "",
+				 g->mixed_pyver ? "" : g->pyver,
+				 g->container[0] && !g->mixed_container ? " container " : "",
+				 g->mixed_container ? "" : g->container);
+			note_seen(ag, g->service, mode, desc, until);
+			if (used + 200 < sizeof(ag->last_services))
+				used += snprintf(ag->last_services + used,
+						 sizeof(ag->last_services) - used,
+						 "  %s %s %s: %" PRIu64 " %s\n", g->service, mode,
+						 desc, profile__total(g->p), m->unit);
+			else
+				ag->last_services_over++;
 		}
 		if (!ag->o.no_store) {
 			char safe[STORE_NAME_MAX];
@@ -467,11 +532,34 @@ static void iso_time(double t, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* The engine's counts summed over the sessions (modes), kept for the
+ * status written after they end.
+ */
+static void engine_counts(struct agent *ag)
+{
+	if (!ag->nse)
+		return;
+	ag->engine = (struct session_counts){ 0 };
+	for (int i = 0; i < ag->nse; i++) {
+		struct session_counts c;
+
+		session__counts(ag->se[i], &c);
+		ag->engine.not_python_procs += c.not_python_procs;
+		ag->engine.not_python_samples += c.not_python_samples;
+		ag->engine.symbol_files_dropped += c.symbol_files_dropped;
+		ag->engine.frame_names_dropped += c.frame_names_dropped;
+		ag->engine.unwind_tables_evicted += c.unwind_tables_evicted;
+		ag->engine.unwind_files_forgotten += c.unwind_files_forgotten;
+		ag->engine.lost += c.lost;
+	}
+}
+
 /* STORE/status, rewritten after every window and at exit. */
 static void write_status(struct agent *ag, const char *state)
 {
 	char path[PATH_MAX], tmp[PATH_MAX + 16], t0[32], t1[32], line[256];
 	struct push_stats ps = { 0 };
+	const struct session_counts *np = &ag->engine;
 	struct rusage ru;
 	double cpu, up = wall_now() - ag->started;
 	long rss = 0, hwm = 0;
@@ -493,6 +581,7 @@ static void write_status(struct agent *ag, const char *state)
 		fclose(f);
 	if (ag->push)
 		push__stats(ag->push, &ps);
+	engine_counts(ag);
 	snprintf(path, sizeof(path), "%s/status", ag->o.store);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	f = fopen(tmp, "w");
@@ -523,15 +612,35 @@ static void write_status(struct agent *ag, const char *state)
 		    ps.failures, ps.down ? "down" : "up", ps.last_error[0] ? ps.last_error : "-");
 	fprintf(
 	    f,
-	    "samples left out (no process frame, not Python, not matched): %" PRIu64 "\n"
+	    "samples left out (no process frame, not Python, not matched): %" PRIu64
+	    " on-CPU samples, %.3f s of wall and GIL wait time\n"
 	    "processes without Python passed over: %" PRIu64 "\n"
 	    "processes in the last window: %zu\nprocesses known: %zu (forgotten at exit: %" PRIu64
 	    ", over the limit of %d: %" PRIu64
 	    ")\nagent cpu: %.2f s in %.0f s (%.3f%% of one core)\nagent rss: %ld kB (peak %ld "
 	    "kB)\nprofiled in the last window:\n%s",
-	    ag->skipped_samples, ag->passed_over, ag->last_procs, ag->procs.n, ag->forgotten,
-	    AGENT_MAX_PROCS, ag->procs_over, cpu, up, up > 0 ? 100 * cpu / up : 0, rss, hwm,
-	    ag->last_services[0] ? ag->last_services : "  (nothing)\n");
+	    ag->skipped_samples, ag->skipped_us / 1e6, ag->passed_over, ag->last_procs, ag->procs.n,
+	    ag->forgotten, AGENT_MAX_PROCS, ag->procs_over, cpu, up, up > 0 ? 100 * cpu / up : 0,
+	    rss, hwm, ag->last_services[0] ? ag->last_services : "  (nothing)\n");
+	if (ag->last_services_over)
+		fprintf(f, "  (%" PRIu64 " more not listed)\n", ag->last_services_over);
+	fprintf(f,
+		"processes without Python not read: %" PRIu64 " (%" PRIu64
+		" samples and intervals left out)\n"
+		"capture losses (every kind the summary lists): %" PRIu64 "\n"
+		"let go at their bounds (read again when needed): %" PRIu64
+		" symbol tables, %" PRIu64 " frame names, %" PRIu64 " unwind tables, %" PRIu64
+		" unwind files\n",
+		np->not_python_procs, np->not_python_samples, np->lost, np->symbol_files_dropped,
+		np->frame_names_dropped, np->unwind_tables_evicted, np->unwind_files_forgotten);
+	fprintf(f, "profiled since the start (%zu, the last window of each; %" PRIu64 " let go):\n",
+		ag->nseen, ag->seen_evicted);
+	for (size_t i = 0; i < ag->nseen; i++) {
+		iso_time(ag->seen[i].last, t1, sizeof(t1));
+		fprintf(f, "  %s %s %s: %" PRIu64 " window%s, last until %s\n", ag->seen[i].service,
+			ag->seen[i].mode, ag->seen[i].desc, ag->seen[i].windows,
+			ag->seen[i].windows == 1 ? "" : "s", t1);
+	}
 	if (fclose(f) || rename(tmp, path))
 		p_debug("cannot write status file '%s': %s", path, strerror(errno));
 }
@@ -622,6 +731,19 @@ static void on_process(pid_t pid, void *ctx)
 		proc_info(ag, pid);
 }
 
+/* The BPF maps mmapped into the agent (in its RSS once touched), sized
+ * for 19 Hz and a host's Python processes rather than record's rates over
+ * any program; what a full one loses is counted as in capture_maps[].
+ */
+static const uint32_t agent_map_entries[CMAP__MAX] = {
+	/* Code objects are announced at their first sample: few a second. */
+	[CMAP_PY_CODE_RING] = 1024 * 1024,
+	/* 8 MiB: libpython, libc and extension modules of several Python
+	 * versions; past it the least used table is evicted, counted.
+	 */
+	[CMAP_UNWIND_ROWS] = 1024 * 1024,
+};
+
 static struct session *new_session(struct agent *ag, int mode, int *err)
 {
 	struct session_opts so = {
@@ -631,14 +753,19 @@ static struct session *new_session(struct agent *ag, int mode, int *err)
 		/* The sessions take turns: each waits its share of 0.1 s. */
 		.poll_sec = 0.1 / ag->o.nmodes,
 		.continuous = true,
+		/* Most of a machine's processes: not read, their samples left out. */
+		.python_only = !ag->o.all_processes,
+		.lean_symbols = true,
 		.hz = ag->o.hz,
 		.system_wide = true,
 		.per_process = true,
 		.quiet = ag->o.quiet,
 		.output = ag->o.no_store ? "its window" : ag->o.store,
 	};
-	struct session *se = session__new(&so, profile__new());
+	struct session *se;
 
+	memcpy(so.map_entries, agent_map_entries, sizeof(so.map_entries));
+	se = session__new(&so, profile__new());
 	*err = session__start(se);
 	if (*err) {
 		profile__free(session__profile(se));
@@ -676,6 +803,8 @@ static void end_sessions(struct agent *ag, bool print)
 	double until = wall_now();
 
 	ag->last_services[0] = 0;
+	ag->last_services_over = 0;
+	engine_counts(ag);
 	for (int i = 0; i < ag->nse; i++) {
 		struct session *se = ag->se[i];
 
@@ -697,6 +826,7 @@ static void cut_windows(struct agent *ag)
 	double until = wall_now();
 
 	ag->last_services[0] = 0;
+	ag->last_services_over = 0;
 	for (int i = 0; i < ag->nse; i++) {
 		struct profile *old;
 
@@ -706,6 +836,10 @@ static void cut_windows(struct agent *ag)
 		profile__free(old);
 	}
 	ag->from = until;
+	/* A window's profiles are freed by now: their pages go back to the
+	 * system, not kept by malloc for the next window's peak.
+	 */
+	malloc_trim(0);
 }
 
 static bool same_modes(const struct agent_opts *a, const struct agent_opts *b)
@@ -735,6 +869,9 @@ static void reload(struct agent *ag, char **keep, char ***cargs)
 		return;
 	}
 	restart = o.hz != ag->o.hz || !same_modes(&o, &ag->o);
+	/* Every known process is matched again, at its next sample. */
+	if (!o.match != !ag->o.match || (o.match && strcmp(o.match, ag->o.match)))
+		ag->match_gen++;
 	if (restart)
 		end_sessions(ag, false);
 	push__free(ag->push);
@@ -764,6 +901,8 @@ int cmd_agent(int argc, char **argv)
 	double next_cut;
 	int ret, err = 0;
 
+	/* One thread profiles; libcurl's resolver threads need no arena each. */
+	mallopt(M_ARENA_MAX, 1);
 	ret = agent__load_opts(&ag.o, argc, argv, &keep, &cargs);
 	if (ret == 1) {
 		usage(stdout);

@@ -285,3 +285,32 @@ bool procfs__exe_named_python(pid_t pid)
 	base = strrchr(exe, '/');
 	return !strncmp(base ? base + 1 : exe, "python", 6);
 }
+
+bool procfs__no_python(pid_t pid, bool maps)
+{
+	char path[64], line[PATH_MAX + 128], *base;
+	bool found = false, read = false;
+	ssize_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	n = readlink(path, line, sizeof(line) - 1);
+	if (n <= 0)
+		return false;
+	line[n] = 0;
+	base = strrchr(line, '/');
+	if (!strncmp(base ? base + 1 : line, "python", 6))
+		return false;
+	if (!maps)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		read = true;
+		found = strstr(line, "/libpython") != NULL;
+	}
+	fclose(f);
+	return read && !found;
+}

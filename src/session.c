@@ -163,6 +163,56 @@ static void keep_marker(struct session *se, const struct profile_marker *m)
 	se->marked_ns += (uint64_t)(m->waited * 1e9 + 0.5);
 }
 
+/* python_only: unless pid surely runs no Python (procfs__no_python: a
+ * process gone may have), it joins not_python, to be looked at again when
+ * sampled after next_ns (0: at the next drain).
+ */
+static bool may_run_python(struct session *se, pid_t pid, bool maps, uint64_t next_ns)
+{
+	bool added;
+	uint64_t *next;
+
+	if (capture__has_python(se->cap, pid) || !procfs__no_python(pid, maps)) {
+		u64map_del(&se->not_python, pid);
+		return true;
+	}
+	next = u64map_slot(&se->not_python, pid, &added);
+	se->not_python_procs += added;
+	*next = next_ns;
+	return false;
+}
+
+/* python_only: a sample of a process without Python is left out, counted;
+ * one sampled after its next look is due is looked at by this drain.
+ */
+static bool left_out(struct session *se, const struct capture_sample *s)
+{
+	uint64_t *next = u64map_find(&se->not_python, s->pid);
+
+	/* Its announcement may still be queued (the poll's budget): looked
+	 * at now, unless the engine read it already.
+	 */
+	if (!next && !symbolizer__maps(se->sym, s->pid) && !python__checked(se->py, s->pid) &&
+	    s->py_status == PY_NOT_PYTHON &&
+	    !may_run_python(se, s->pid, true, mono_ns() + (uint64_t)(SESSION_RECHECK_SEC * 1e9)))
+		next = u64map_find(&se->not_python, s->pid);
+	if (!next)
+		return false;
+	/* BPF walked Python frames in it: a Python process after all. */
+	if (s->py_status != PY_NOT_PYTHON) {
+		u64map_del(&se->not_python, s->pid);
+		return false;
+	}
+	se->not_python_samples += s->kind == KIND_CPU ? s->count : 1;
+	if (*next != UINT64_MAX && se->last_drain_ns >= *next) {
+		*next = UINT64_MAX; /* queued */
+		grow_array((void **)&se->recheck, &se->recheck_cap, se->nrecheck + 1,
+			   sizeof(*se->recheck));
+		se->recheck[se->nrecheck++] = s->pid;
+	}
+	return true;
+}
+
 static void on_sample(const struct capture_sample *s, void *ctx)
 {
 	struct session *se = ctx;
@@ -173,6 +223,8 @@ static void on_sample(const struct capture_sample *s, void *ctx)
 
 	/* Before exec the child runs rampa-bpf's own code: not the target's. */
 	if (se->child && s->pid == (__u32)se->child && !se->child_execed)
+		return;
+	if (se->o.python_only && left_out(se, s))
 		return;
 	weight = weight_of(se, s);
 	if (s->kind == KIND_GIL_WAIT && se->gil)
@@ -522,7 +574,11 @@ static void snapshot_sleepers(struct session *se, pid_t pid)
  */
 static void warm_pending(const struct capture_sample *s, void *ctx)
 {
-	stacks__warm(((struct session *)ctx)->stacks, s);
+	struct session *se = ctx;
+
+	if (se->o.python_only && u64map_find(&se->not_python, s->pid))
+		return;
+	stacks__warm(se->stacks, s);
 }
 
 static bool exit_pending(const struct session *se, pid_t pid)
@@ -567,6 +623,7 @@ static void forget_exited(struct session *se)
 		capture__code_free_detach(se->cap, pid);
 		u64map_del(&se->code_free_tried, (uint32_t)pid);
 		session_pending_remove(se, pid);
+		u64map_del(&se->not_python, pid);
 		/* Its name, samples and CPU time serve the summary; only -a,
 		 * which may see processes without end, lets them go.
 		 */
@@ -594,10 +651,32 @@ static void drain_samples(struct session *se)
 	python__release_codes(se->py);
 }
 
+static void new_process(struct session *se, pid_t pid, const char *comm);
+
+/* python_only: the processes without Python sampled after their next look
+ * was due; one that maps a libpython now is read as a new process.
+ */
+static void recheck_not_python(struct session *se)
+{
+	for (size_t i = 0; i < se->nrecheck; i++) {
+		pid_t pid = se->recheck[i];
+
+		if (exit_pending(se, pid) || !u64map_find(&se->not_python, pid))
+			continue;
+		if (may_run_python(se, pid, true,
+				   mono_ns() + (uint64_t)(SESSION_RECHECK_SEC * 1e9))) {
+			se->not_python_found++;
+			new_process(se, pid, NULL);
+		}
+	}
+	se->nrecheck = 0;
+}
+
 void session__drain(struct session *se)
 {
 	pythreads__refresh(se->pt);
 	drain_samples(se);
+	recheck_not_python(se);
 	capture__offcpu_pending(se->cap, 0, warm_pending, se);
 	if (se->gil) {
 		capture__gil_threads(se->cap, session_gil_thread_seen, se);
@@ -670,10 +749,33 @@ static void on_code(const struct py_code_event *e, void *ctx)
 	hook_code_free(se, (pid_t)e->pid, e->addr);
 }
 
+/* What the engine reads of a process at its first sample: maps, unwind
+ * tables, CPython. comm: its name if known (the main thread's), else NULL.
+ */
+static void new_process(struct session *se, pid_t pid, const char *comm)
+{
+	bool unwinding;
+
+	symbolizer__refresh(se->sym, pid);
+	session_proc_entry_comm(se, pid, true, comm);
+	/* Not for CMD before its exec: that is rampa-bpf's own image.
+	 * Cached tables first, then the interpreter, then the tables
+	 * to build, which take a while.
+	 */
+	unwinding = !se->child || pid != se->child || se->child_execed;
+	if (unwinding)
+		unwind__update(se->unwind, pid, symbolizer__maps(se->sym, pid), false);
+	if (!python__checked(se->py, pid))
+		session_inspect_python(se, pid, true, false);
+	if (unwinding)
+		unwind__update(se->unwind, pid, symbolizer__maps(se->sym, pid), true);
+	if (se->o.on_process)
+		se->o.on_process(pid, se->o.on_process_ctx);
+}
+
 static void on_event(const struct capture_event *e, void *ctx)
 {
 	struct session *se = ctx;
-	bool unwinding;
 
 	switch (e->type) {
 	case EVENT_NEW_PROCESS:
@@ -686,27 +788,26 @@ static void on_event(const struct capture_event *e, void *ctx)
 				forget_exited(se);
 		}
 		se->nprocs++;
-		symbolizer__refresh(se->sym, e->pid);
+		/* Most processes of a machine run no Python: not read at all. */
+		if (se->o.python_only &&
+		    !may_run_python(se, e->pid, true,
+				    mono_ns() + (uint64_t)(SESSION_RECHECK_SEC * 1e9)))
+			break;
 		/* The event's comm is the sampled thread's: the process's name
 		 * only when that is the main thread.
 		 */
-		session_proc_entry_comm(se, e->pid, true, e->tid == e->pid ? e->comm : NULL);
-		/* Not for CMD before its exec: that is rampa-bpf's own image.
-		 * Cached tables first, then the interpreter, then the tables
-		 * to build, which take a while.
-		 */
-		unwinding = !se->child || e->pid != (__u32)se->child || se->child_execed;
-		if (unwinding)
-			unwind__update(se->unwind, e->pid, symbolizer__maps(se->sym, e->pid),
-				       false);
-		if (!python__checked(se->py, e->pid))
-			session_inspect_python(se, e->pid, true, false);
-		if (unwinding)
-			unwind__update(se->unwind, e->pid, symbolizer__maps(se->sym, e->pid), true);
-		if (se->o.on_process)
-			se->o.on_process(e->pid, se->o.on_process_ctx);
+		new_process(se, e->pid, e->tid == e->pid ? e->comm : NULL);
 		break;
 	case EVENT_EXEC:
+		/* python_only: an image not named python, in a process not read
+		 * yet, is looked at (for a libpython the loader maps) at its
+		 * samples of the next drain, if any.
+		 */
+		if (se->o.python_only && !symbolizer__maps(se->sym, e->pid) &&
+		    !python__checked(se->py, e->pid) && !may_run_python(se, e->pid, false, 0)) {
+			se->execs_passed++;
+			break;
+		}
 		/* Across the machine (-a, the agent), most execs are of programs
 		 * no sample saw and that run no Python: they are read at their
 		 * first sample, if any, not now.
@@ -789,6 +890,8 @@ static void on_event(const struct capture_event *e, void *ctx)
 		}
 		break;
 	case EVENT_UNWIND_MISS:
+		if (se->o.python_only && u64map_find(&se->not_python, e->pid))
+			break;
 		/* A library mapped since its tables were made (dlopen): perhaps a
 		 * libpython, after the looks at its start.
 		 */
@@ -1354,6 +1457,8 @@ struct session *session__new(const struct session_opts *o, struct profile *prof)
 		memcurve__init(&se->curve);
 	}
 	se->sym = symbolizer__new(NULL);
+	if (o->lean_symbols)
+		symbolizer__set_lean(se->sym);
 	se->py = python__new();
 	if (o->per_thread || (profile_modes[o->mode].attach & MODE_GIL_WAIT))
 		se->pt = pythreads__new(se->py);
@@ -1393,6 +1498,9 @@ void session__free(struct session *se)
 	u64map_free(&se->code_free_tried);
 	u64map_free(&se->merging);
 	free(se->merges);
+
+	u64map_free(&se->not_python);
+	free(se->recheck);
 	free(se->exited);
 	free(se->pending);
 	free(se->desc);

@@ -311,7 +311,15 @@ void session__counts(struct session *se, struct session_counts *c)
 		.processes = processes_with_samples(se) + se->procs_gone,
 		.threads = se->tids.n + se->tids_gone,
 		.exits = se->nexits,
+		.symbol_files_dropped = symbolizer__stats(se->sym)->files_dropped,
+		.frame_names_dropped = symbolizer__stats(se->sym)->cache_dropped,
+		.not_python_procs = se->not_python_procs,
+		.not_python_samples = se->not_python_samples,
 	};
+	if (se->unwind) {
+		c->unwind_tables_evicted = unwind__stats(se->unwind)->evicted;
+		c->unwind_files_forgotten = unwind__stats(se->unwind)->files_forgotten;
+	}
 	for (int i = 0; i < nl; i++)
 		c->lost += losses[i].n;
 }
@@ -545,6 +553,13 @@ void session__print_summary(struct session *se)
 			"  symbols       %" PRIu64 " file%s' symbol tables let go (mapped by no "
 			"live process; read again if mapped again)\n",
 			ss->files_dropped, ss->files_dropped == 1 ? "" : "s");
+	if (se->not_python_procs)
+		fprintf(stderr,
+			"  not Python    %" PRIu64
+			" processes ran no Python when looked at: not read, "
+			"%" PRIu64 " samples and intervals of them left out; %" PRIu64
+			" found to run it at a later look\n",
+			se->not_python_procs, se->not_python_samples, se->not_python_found);
 	if (se->execs_passed)
 		fprintf(stderr,
 			"  execs         %" PRIu64

@@ -24,7 +24,8 @@
  * process maps them again (the same program started again and again);
  * beyond this many the one idle longest is let go.
  */
-#define IDLE_FILES_MAX 64
+#define IDLE_FILES_MAX	64
+#define LEAN_IDLE_FILES 8
 /* Named frames of (file, address) kept, over all files: past this many a
  * file's whole cache is let go (counted) before it takes another.
  */
@@ -75,6 +76,8 @@ struct symbolizer {
 	const char *kallsyms_path;
 	bool ksyms_tried;
 	size_t nidle;				/* files with refs 0 */
+	size_t idle_max;			/* IDLE_FILES_MAX, or LEAN_IDLE_FILES */
+	bool no_dwfl;				/* lean: no libdwfl either */
 	size_t ncached;				/* entries of all files' frame caches */
 	bool no_srcline;			/* names from symbol tables only: no DWARF read */
 	const char *out[SYMBOLIZER_MAX_FRAMES]; /* what symbolizer__user_frames returns */
@@ -90,6 +93,7 @@ struct symbolizer *symbolizer__new(const char *kallsyms_path)
 	sym->kallsyms_path = kallsyms_path;
 	/* RAMPA_SRCLINE=0: names only, the cheap way (docs/PERFORMANCE.md). */
 	sym->no_srcline = getenv("RAMPA_SRCLINE") && !strcmp(getenv("RAMPA_SRCLINE"), "0");
+	sym->idle_max = IDLE_FILES_MAX;
 	/* A debuginfod server that takes the connection and never answers
 	 * held the whole run (elfutils' client waits 90 s by default, frame
 	 * after frame): 5 s without progress, unless the user says otherwise.
@@ -119,7 +123,7 @@ static void file_free(struct symbolizer *sym, struct elf_file *f)
 /* The file idle longest goes, while more than IDLE_FILES_MAX are idle. */
 static void trim_idle_files(struct symbolizer *sym)
 {
-	while (sym->nidle > IDLE_FILES_MAX) {
+	while (sym->nidle > sym->idle_max) {
 		struct elf_file **oldest = NULL, *f;
 
 		for (int i = 0; i < FILE_BUCKETS; i++)
@@ -491,19 +495,18 @@ static unsigned int file_frames(struct symbolizer *sym, struct elf_file *f, pid_
 	struct cached_frames *c;
 	unsigned int n = 0, dropped = 0;
 	const char *name;
-	uint64_t *slot;
+	uint64_t *slot, key = vaddr; /* vaddr may become its function's start */
 	size_t size = 0;
 
-	if (!sym->no_srcline) {
-		slot = u64map_find(&f->frames, vaddr);
-		if (slot) {
-			c = (struct cached_frames *)(uintptr_t)*slot;
-			sym->stats.no_symbol += c->no_symbol;
-			sym->stats.cache_hits++;
-			return out_cached(sym, c);
-		}
-		sl = file_srcline(sym, f, pid, m);
+	slot = u64map_find(&f->frames, key);
+	if (slot) {
+		c = (struct cached_frames *)(uintptr_t)*slot;
+		sym->stats.no_symbol += c->no_symbol;
+		sym->stats.cache_hits++;
+		return out_cached(sym, c);
 	}
+	if (!sym->no_srcline)
+		sl = file_srcline(sym, f, pid, m);
 	if (sl)
 		n = srcline__frames(sl, vaddr, true, fr, SRCLINE_MAX_INLINE, &dropped);
 	sym->stats.inline_dropped += dropped;
@@ -512,7 +515,8 @@ static unsigned int file_frames(struct symbolizer *sym, struct elf_file *f, pid_
 	 * debuginfod): without lines, its symbol tables only.
 	 */
 	name = elf_syms__lookup(f->syms, vaddr, NULL);
-	if (!name && (sl || (sym->no_srcline && (sl = file_srcline(sym, f, pid, m)))))
+	if (!name && !sym->no_dwfl &&
+	    (sl || (sym->no_srcline && (sl = file_srcline(sym, f, pid, m)))))
 		name = srcline__symbol(sl, vaddr);
 	if (!name && n)
 		name = fr[n - 1].func;
@@ -539,7 +543,10 @@ static unsigned int file_frames(struct symbolizer *sym, struct elf_file *f, pid_
 				    &fr[i], labels[i], sizeof(labels[i]));
 		sym->stats.inlined += n - 1;
 	}
-	if (sym->no_srcline) {
+	/* Names only: a symbol table's answer is quick to find again; libdwfl's
+	 * (a search over every symbol) and a miss are kept.
+	 */
+	if (sym->no_srcline && name && !sl) {
 		snprintf(sym->scratch, sizeof(sym->scratch), "%s", labels[0]);
 		return out_scratch(sym);
 	}
@@ -556,7 +563,7 @@ static unsigned int file_frames(struct symbolizer *sym, struct elf_file *f, pid_
 		size += l;
 	}
 	bound_caches(sym);
-	*u64map_slot(&f->frames, vaddr, NULL) = (uint64_t)(uintptr_t)c;
+	*u64map_slot(&f->frames, key, NULL) = (uint64_t)(uintptr_t)c;
 	sym->ncached++;
 	return out_cached(sym, c);
 }
@@ -627,6 +634,14 @@ const char *symbolizer__user(struct symbolizer *sym, pid_t pid, uint64_t addr, b
 void symbolizer__set_srcline(struct symbolizer *sym, bool on)
 {
 	sym->no_srcline = !on;
+}
+
+void symbolizer__set_lean(struct symbolizer *sym)
+{
+	sym->no_srcline = true;
+	sym->no_dwfl = true;
+	sym->idle_max = LEAN_IDLE_FILES;
+	trim_idle_files(sym);
 }
 
 const char *symbolizer__kernel(struct symbolizer *sym, uint64_t addr, char *buf, size_t len)

@@ -125,7 +125,12 @@ test_expect_success 'agent --status tells what was sent, stored, and the agent c
 	"$RAMPA" agent --status --store s1 >st && cat st &&
 	grep -q "^windows sent: [1-9]" st && grep -q "^windows dropped: 0" st &&
 	grep -Eq "^agent cpu: .*% of one core" st && grep -Eq "^agent rss: [0-9]+ kB" st &&
-	grep -q "^  split cpu pid $SPLIT python 3" st && grep -q "is not running" st
+	grep -q "is not running" st &&
+	# What was profiled since the start: the last window (cut at SIGTERM)
+	# holds only what its few moments sampled.
+	sed -n "/^profiled since the start/,\$p" st >seen &&
+	grep -q "^  split cpu pid $SPLIT python 3\.[0-9]*: [1-9][0-9]* windows*, last until " seen &&
+	grep -q "^  checkout cpu pid $CHECKOUT python 3\.[0-9]*: [1-9][0-9]* windows*, last until " seen
 '
 
 test_expect_success 'server down for several windows, then back: all delivered, in order' '

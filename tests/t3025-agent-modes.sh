@@ -73,4 +73,33 @@ test_expect_success 'go tool pprof: sample type and unit of each mode; the GIL w
 	head -1 gil.folded && grep -q "unit microseconds" gil.folded &&
 	grep -q "worker (.*modesgil.py" gil.folded
 '
+# SIGTERM must be seen while the machine churns: a wall session follows
+# every context switch and exec of the machine, and once handled none of
+# its events before the flag. A bound (60 s), not a measure of speed.
+test_expect_success 'cpu,wall beside churn: SIGTERM writes the open windows and exits 0' '
+	sh -c "while :; do /bin/true; done" &
+	loop=$! && bg_track $loop
+	/usr/bin/python3.11 -c "
+import os
+while True:
+    p = os.fork()
+    if p == 0:
+        os._exit(0)
+    os.waitpid(p, 0)" &
+	forker=$! && bg_track $forker
+	"$RAMPA" agent -q -i 2 --modes cpu,wall --store wt --match "$TRASH/modesgil\\.py" \
+		>wlog 2>&1 &
+	pid=$! &&
+	for i in $(seq 300); do
+		[ "$(sed -n "s/^windows cut: //p" wt/status 2>/dev/null)" -ge 4 ] 2>/dev/null && break
+		sleep 0.2
+	done &&
+	kill -TERM $pid && cut=$(sed -n "s/^windows cut: //p" wt/status) && echo "cut: $cut" &&
+	for i in $(seq 600); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done &&
+	! kill -0 $pid 2>/dev/null && wait $pid && cat wlog && grep -q "^state: stopped" wt/status &&
+	# The window open at SIGTERM was cut and written too.
+	[ "$(sed -n "s/^windows cut: //p" wt/status)" -gt "$cut" ] &&
+	[ $(find wt/windows/modesgil/wall -name "*.folded" | wc -l) -ge 2 ] &&
+	kill $loop $forker
+'
 test_done
