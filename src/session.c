@@ -716,6 +716,12 @@ static void hook_code_free(struct session *se, pid_t pid, uint64_t code)
 	if (!added)
 		return;
 	*tried = 1;
+	/* For the scheduler hook's walks only: attaching a uprobe at a
+	 * process's first code event held up the events of a shell's short
+	 * python children (t4002: half their samples had no Python frames).
+	 */
+	if (!(mode_row(se)->attach & MODE_OFFCPU_KINDS))
+		return;
 	/* RAMPA_CODE_FREE_PROBE=0: read every code object (to compare). */
 	if (getenv("RAMPA_CODE_FREE_PROBE") && !strcmp(getenv("RAMPA_CODE_FREE_PROBE"), "0"))
 		return;
