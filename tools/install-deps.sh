@@ -17,8 +17,6 @@ if $with_test; then
 	pkgs+=(chromium golang-go libclang-rt-19-dev python3-pytest debootstrap libxml2-utils tmux)
 	# t2005 serves a debug file over debuginfod; linux-perf for perf comparisons.
 	pkgs+=(debuginfod linux-perf)
-	# t4001 profiles a debug build (python3.11d) beside the release one.
-	pkgs+=(python3.11-dbg)
 	# Any nodejs that brings npm will do (Debian's needs its npm package).
 	command -v npm >/dev/null || pkgs+=(nodejs npm)
 fi
