@@ -272,7 +272,8 @@ bool procfs__zombie(pid_t pid)
 	return !live;
 }
 
-bool procfs__exe_named_python(pid_t pid)
+/* 1 when pid's executable is named python*, 0 when not, -1 unreadable. */
+static int exe_python_name(pid_t pid)
 {
 	char path[64], exe[PATH_MAX], *base;
 	ssize_t n;
@@ -280,26 +281,25 @@ bool procfs__exe_named_python(pid_t pid)
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
 	n = readlink(path, exe, sizeof(exe) - 1);
 	if (n <= 0)
-		return false;
+		return -1;
 	exe[n] = 0;
 	base = strrchr(exe, '/');
 	return !strncmp(base ? base + 1 : exe, "python", 6);
 }
 
+bool procfs__exe_named_python(pid_t pid)
+{
+	return exe_python_name(pid) == 1;
+}
+
 bool procfs__no_python(pid_t pid, bool maps)
 {
-	char path[64], line[PATH_MAX + 128], *base;
+	char path[64], line[PATH_MAX + 128];
 	bool found = false, read = false;
-	ssize_t n;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-	n = readlink(path, line, sizeof(line) - 1);
-	if (n <= 0)
-		return false;
-	line[n] = 0;
-	base = strrchr(line, '/');
-	if (!strncmp(base ? base + 1 : line, "python", 6))
+	/* Unreadable: it may run Python. */
+	if (exe_python_name(pid) != 0)
 		return false;
 	if (!maps)
 		return true;

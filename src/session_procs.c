@@ -230,9 +230,6 @@ static uint64_t maps_signature(const struct proc_maps *maps)
 	return maps ? h ^ maps->n : 0;
 }
 
-/* Look for CPython in pid; if absent, look again shortly: a libpython is
- * mapped by the dynamic loader after exec.
- */
 /* pid has been looked at for longer than PY_RETRY_FOR_SEC. */
 static bool pending_expired(const struct session *se, pid_t pid, double now)
 {
@@ -241,6 +238,10 @@ static bool pending_expired(const struct session *se, pid_t pid, double now)
 			return now - se->pending[i].first > PY_RETRY_FOR_SEC;
 	return false;
 }
+
+/* Look for CPython in pid; if absent, look again shortly: a libpython is
+ * mapped by the dynamic loader after exec.
+ */
 
 void session_inspect_python(struct session *se, pid_t pid, bool retry, bool execed)
 {
