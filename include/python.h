@@ -76,10 +76,12 @@ void python__release_codes(struct python *py);
 /* Address of the GIL state in pid, 0 while the interpreter is not set up. */
 uint64_t python__gil(struct python *py, pid_t pid);
 /* The address of code_dealloc in pid (PyCode_Type's tp_dealloc), found from
- * the code object at code (read now; its type must be named "code"); 0 if
- * it cannot be read or is not a code object of a layout known here.
+ * the code object at code (read now; its type must be named "code") and put
+ * in *dealloc. Returns 0, -EAGAIN when pid is not read yet or code cannot be
+ * read as a code object (freed since: another may do), -ENOTSUP when pid's
+ * interpreter is not supported.
  */
-uint64_t python__code_dealloc(struct python *py, pid_t pid, uint64_t code);
+int python__code_dealloc(struct python *py, pid_t pid, uint64_t code, uint64_t *dealloc);
 /* Kernel thread id of a thread state of pid (through its pthread), 0 if unknown. */
 pid_t python__tstate_tid(struct python *py, pid_t pid, uint64_t tstate);
 /* Describe the interpreter found in pid, e.g. "CPython 3.11 (/usr/bin/python3.11)". */

@@ -128,7 +128,8 @@ struct session {
 	 * -- CMD): the run goes on while any is.
 	 */
 	struct u64map tree;
-	struct u64map code_free_tried; /* PID -> 1: its code_dealloc probe was tried */
+	struct u64map code_free_tried; /* PID -> code events looked at for its code_dealloc probe
+					  (CODE_FREE_DONE: settled) */
 	size_t code_free_probed, code_free_unprobed; /* ... attached, or not */
 	bool tree_noted; /* said that CMD exited before its descendants */
 	pid_t *exited;	 /* processes gone since the last drain, forgotten after it */

@@ -494,22 +494,35 @@ bool python__has_frame_pointers(struct python *py, pid_t pid)
 	return t && t->has_fp;
 }
 
-uint64_t python__code_dealloc(struct python *py, pid_t pid, uint64_t code)
+int python__code_dealloc(struct python *py, pid_t pid, uint64_t code, uint64_t *dealloc)
 {
 	struct py_target *t = py_target_get(py, pid);
-	uint64_t type = 0, name = 0, dealloc = 0;
+	uint64_t type = 0, name = 0;
 	char tname[5];
 
+	*dealloc = 0;
+	/* A code event can be handled before the sample that has the process
+	 * read: not known yet is not a failure.
+	 */
+	if (!t)
+		return -EAGAIN;
 	/* PyTypeObject with the GIL builds' object header: ob_type at 8,
 	 * tp_name at 0x18, tp_dealloc at 0x30 (3.9 to 3.15). A free-threaded
 	 * header is larger: its tp_name is not "code" here, and nothing is hooked.
 	 */
-	if (!t || t->unsupported || !code || py_read_mem(pid, code + 8, &type, 8) || !type ||
+	if (t->unsupported || !code)
+		return -ENOTSUP;
+	/* The code object may be gone already (freed before its event was
+	 * handled): another one may do.
+	 */
+	if (py_read_mem(pid, code + 8, &type, 8) || !type ||
 	    py_read_mem(pid, type + 0x18, &name, 8) || !name ||
 	    py_read_mem(pid, name, tname, sizeof(tname)) || memcmp(tname, "code", 5) ||
-	    py_read_mem(pid, type + 0x30, &dealloc, 8))
-		return 0;
-	return dealloc;
+	    py_read_mem(pid, type + 0x30, dealloc, 8) || !*dealloc) {
+		*dealloc = 0;
+		return -EAGAIN;
+	}
+	return 0;
 }
 
 /* ---- Walking from userspace ------------------------------------------- */

@@ -702,8 +702,10 @@ void session__drain(struct session *se)
 
 /* At a process's first code event, probe its code_dealloc (found from that
  * code object's type), so the walks stop reading code objects already
- * checked. Tried once per process image.
+ * checked. Settled once per process image, after at most CODE_FREE_DONE
+ * code events.
  */
+#define CODE_FREE_DONE 64
 static void hook_code_free(struct session *se, pid_t pid, uint64_t code)
 {
 	bool added;
@@ -713,20 +715,30 @@ static void hook_code_free(struct session *se, pid_t pid, uint64_t code)
 	char path[PATH_MAX];
 	int err;
 
-	if (!added)
+	/* *tried: the code events looked at; CODE_FREE_DONE once settled. */
+	if (!added && *tried >= CODE_FREE_DONE)
 		return;
-	*tried = 1;
+	if (added)
+		*tried = 0;
 	/* For the scheduler hook's walks only: attaching a uprobe at a
 	 * process's first code event held up the events of a shell's short
 	 * python children (t4002: half their samples had no Python frames).
 	 */
-	if (!(mode_row(se)->attach & MODE_OFFCPU_KINDS))
+	if (!(mode_row(se)->attach & MODE_OFFCPU_KINDS) ||
+	    /* RAMPA_CODE_FREE_PROBE=0: read every code object (to compare). */
+	    (getenv("RAMPA_CODE_FREE_PROBE") && !strcmp(getenv("RAMPA_CODE_FREE_PROBE"), "0"))) {
+		*tried = CODE_FREE_DONE;
 		return;
-	/* RAMPA_CODE_FREE_PROBE=0: read every code object (to compare). */
-	if (getenv("RAMPA_CODE_FREE_PROBE") && !strcmp(getenv("RAMPA_CODE_FREE_PROBE"), "0"))
+	}
+	/* The process may not be read yet when its first code events are
+	 * handled (they come on a ring, its first sample from a map), or the
+	 * code object freed since: tried again at the next events, a few times.
+	 */
+	err = python__code_dealloc(se->py, pid, code, &dealloc);
+	if (err == -EAGAIN && ++*tried < CODE_FREE_DONE)
 		return;
-	dealloc = python__code_dealloc(se->py, pid, code);
-	maps = dealloc ? symbolizer__maps(se->sym, pid) : NULL;
+	*tried = CODE_FREE_DONE;
+	maps = !err ? symbolizer__maps(se->sym, pid) : NULL;
 	m = maps ? proc_maps__find(maps, dealloc) : NULL;
 	if (!m || !m->path[0] || m->deleted) {
 		se->code_free_unprobed++;

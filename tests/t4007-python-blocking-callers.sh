@@ -26,11 +26,11 @@ probed() { grep -E "^  code frees    watched in [1-9][0-9]* of [0-9]+ Python pro
 # more than 5% of the churn (about 220 cycles of 4.4 ms: a name's own cycle
 # is 0.5% of them, 2% when a loaded machine wakes a 1 ms sleep late; a name
 # kept past its cycle gathers every later one); every frame of the workload
-# is one of its functions.
+# is one of its functions (a list comprehension is one before 3.12).
 truth() {
 	local bad
 	bad=$(grep -v '^# ' "$1" | sed 's/ [0-9]*$//' | tr ';' '\n' | grep -F "$WL/" | sort -u |
-		grep -Ev "^(<module>|callers|a|b|wait_here|churn|fn_[HC]_[0-9]{6}) \($WL/blocking_callers.py:[0-9]+\)$")
+		grep -Ev "^(<module>|<listcomp>|callers|a|b|wait_here|churn|fn_[HC]_[0-9]{6}) \($WL/blocking_callers.py:[0-9]+\)$")
 	[ -z "$bad" ] || { echo "invented: $bad"; return 1; }
 	# Native frames sit between Python ones (3.9, 3.10: one eval call each).
 	python_frames "$1" | grep -v '^# ' | grep -F "${2:-}" | awk '
