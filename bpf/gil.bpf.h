@@ -126,8 +126,12 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 			k->holder = holder;
 			py_walk_tstate(p, tgid, holder, &offcpu_py_stacks, &k->holder_py, &hstatus);
 		}
+		/* Waits and time are the window's only (begin_ns: 0 until it
+		 * opens; the loader reads processes before, with the hooks on).
+		 */
+		w->before_window = !begin_ns;
 		if (t) {
-			t->waits++;
+			t->waits += !w->before_window;
 			t->cur_ns = 0;
 		}
 		/* Dropped the GIL at a forced switch and waited for a CPU since:
@@ -139,6 +143,10 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 
 			if (ran > 0)
 				gap = (__u64)ran < gap ? gap - ran : 0;
+			if (!begin_ns)
+				gap = 0;
+			else if (now - gap < begin_ns)
+				gap = now > begin_ns ? now - begin_ns : 0;
 			if (gap) {
 				count_sample(active_buf & 1, k, gap);
 				emit_short(tgid, tid, KIND_GIL_WAIT, now - gap, now,
@@ -151,10 +159,13 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 		}
 	} else {
 		/* Between two timed waits of one take_gil() the thread still waits. */
-		__u64 gap = now - w->last_exit;
+		__u64 from = w->last_exit < begin_ns ? begin_ns : w->last_exit;
+		__u64 gap = begin_ns && now > from ? now - from : 0;
 
-		count_sample(active_buf & 1, &w->key, gap);
-		emit_short(tgid, tid, KIND_GIL_WAIT, w->last_exit, now, SHORT_WAIT_PIECE);
+		if (gap) {
+			count_sample(active_buf & 1, &w->key, gap);
+			emit_short(tgid, tid, KIND_GIL_WAIT, from, now, SHORT_WAIT_PIECE);
+		}
 		if (t) {
 			t->wait_ns += gap;
 			t->cur_ns += gap;
@@ -172,7 +183,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct gil_wait *w;
 	struct gil_thread *t;
-	__u64 now, delta;
+	__u64 now, delta, from;
 
 	if (!gil_enabled)
 		return 0;
@@ -180,13 +191,20 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	if (!w || !w->ts)
 		return 0;
 	now = bpf_ktime_get_ns();
-	delta = now > w->ts ? now - w->ts : 0;
+	from = w->ts < begin_ns ? begin_ns : w->ts;
+	delta = begin_ns && now > from ? now - from : 0;
 	w->last_exit = now;
-	count_sample(active_buf & 1, &w->key, delta);
-	if (delta)
-		emit_interval(w->ts, now, &w->key, false);
+	if (delta) {
+		count_sample(active_buf & 1, &w->key, delta);
+		emit_interval(from, now, &w->key, false);
+	}
 	w->ts = 0;
 	t = bpf_map_lookup_elem(&gil_threads, &tid);
+	/* A take_gil() that began before the window and waits into it. */
+	if (t && w->before_window && delta) {
+		t->waits++;
+		w->before_window = 0;
+	}
 	if (t) {
 		t->wait_ns += delta;
 		t->cur_ns += delta;

@@ -75,7 +75,11 @@ struct gil_wait {
 	/* Since its last GIL wait the thread dropped the GIL or made another
 	 * syscall: its next GIL wait starts a new take_gil().
 	 */
-	__u64 boundary;
+	__u32 boundary;
+	/* This take_gil() began before the window opened: its wait is counted
+	 * (WAITS) when it ends, its time from the window's start.
+	 */
+	__u32 before_window;
 	struct sample_key key;
 };
 

@@ -1,7 +1,7 @@
 """GIL workloads whose waits are known by construction.
 
-    python gil.py workers N SECONDS   N threads of pure-Python loops: each
-                                      waits about (N-1)/N of its time
+    python gil.py workers N SECONDS   N threads of pure-Python loops, from one
+                                      start to one end: each waits (N-1)/N
     python gil.py single SECONDS      one thread: no waits
     python gil.py sleeper SECONDS     one thread sleeps (GIL released) while
                                       another computes: the sleep is no wait
@@ -16,7 +16,7 @@ import time
 
 
 def burn(seconds):
-    end = time.perf_counter() + seconds
+    end = start_together(seconds)
     x = 0
     while time.perf_counter() < end:
         x += 1
@@ -40,6 +40,20 @@ def want(seconds):
     burn(seconds)
 
 
+# workers: the last thread to arrive sets the end for all, so no thread runs
+# alone or against fewer at either end (started one after another, the first
+# ran without contention and the last outlived the others: under load their
+# waits fell well below (N-1)/N). Line numbers above are in the tests.
+together = {}
+
+
+def start_together(seconds):
+    if "barrier" not in together:
+        return time.perf_counter() + seconds
+    together["barrier"].wait()
+    return together["end"]
+
+
 def count(n):
     x = 0
     for i in range(n):
@@ -58,7 +72,13 @@ def run(targets, seconds):
 def main():
     what = sys.argv[1]
     if what == "workers":
-        run([worker] * int(sys.argv[2]), float(sys.argv[3]))
+        n, seconds = int(sys.argv[2]), float(sys.argv[3])
+
+        def set_end():
+            together["end"] = time.perf_counter() + seconds
+
+        together["barrier"] = threading.Barrier(n, action=set_end)
+        run([worker] * n, seconds)
     elif what == "single":
         burn(float(sys.argv[2]))
     elif what == "sleeper":
