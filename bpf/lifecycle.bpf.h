@@ -124,6 +124,10 @@ int BPF_PROG(on_sched_process_fork, struct task_struct *parent, struct task_stru
 				t->start_ts = bpf_ktime_get_ns();
 		}
 	}
+	/* Named now (the parent's name until an exec renames it): a child
+	 * gone before the loader reads its event keeps its name.
+	 */
+	note_proc_name(ctgid, child, BPF_ANY);
 	emit_event(EVENT_FORK, ctgid, ctgid, ptgid);
 	return 0;
 }

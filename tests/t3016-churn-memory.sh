@@ -82,4 +82,24 @@ test_expect_success '-a: a process gone before its first event is read keeps its
 	grep -Eq "frames in no known mapping +[1-9]" err2
 '
 
+# -- CMD in wall mode: the shell's command substitutions fork children that
+# are gone before their fork events are read, while their off-CPU time is
+# drained (the old build named them "pid N" in 2-8 of 24): named as the
+# kernel knew them, the shell's name or the program each exec'd.
+cat >"$TRASH/subs.sh" <<'EOF'
+for i in 1 2 3 4 5 6 7 8; do
+	x=$(echo a; exit 0)
+	y=$(dirname /a/b/c)
+	z=$(awk 'BEGIN { print 1 }')
+done
+exec sleep 0.3
+EOF
+test_expect_success '-- CMD: children gone before their fork events are read keep their names' '
+	for i in 1 2 3; do
+		"$RAMPA" record -q -m wall -o subs.folded -- bash subs.sh &&
+		grep -v "^# " subs.folded | cut -d";" -f1 | sort | uniq -c &&
+		! grep -Eq "^pid [0-9]+;" subs.folded || exit 1
+	done
+'
+
 test_done
