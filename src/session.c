@@ -817,6 +817,7 @@ static void on_event(const struct capture_event *e, void *ctx)
 		new_process(se, e->pid, e->tid == e->pid ? e->comm : NULL);
 		break;
 	case EVENT_EXEC:
+		p_debug("PID %u exec'd %.16s", e->pid, e->comm);
 		/* python_only: an image not named python, in a process not read
 		 * yet, is looked at (for a libpython the loader maps) at its
 		 * samples of the next drain, if any.
