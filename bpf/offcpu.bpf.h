@@ -182,7 +182,11 @@ int on_sched_switch(__u64 *ctx)
 		 */
 		struct offcpu_start rest = { .in_ts = now, .rt = next->se.sum_exec_runtime };
 
-		if (!begin_ns || !offcpu_kinds)
+		/* An exiting thread's entry went at its exit hook; a switch
+		 * back in on its way out is not a sleeper's return (counted
+		 * here, each such thread gained the window's time up to then).
+		 */
+		if (!begin_ns || !offcpu_kinds || (next->flags & PF_EXITING))
 			return 0;
 		if ((offcpu_kinds & (1u << KIND_OFFCPU_BLOCKED)) && next->start_time < begin_ns &&
 		    now > begin_ns) {

@@ -547,6 +547,7 @@ static void snapshot_sleepers(struct session *se, pid_t pid)
 			continue;
 		}
 		se->snapshots++;
+		p_debug("thread %d of %d asleep at the start (%c)", (int)tid, (int)pid, state);
 		grow_array((void **)&sl, &cap, nsl + 1, sizeof(*sl));
 		sl[nsl++] = (struct sleeper){ tid, run_ns, id };
 	}

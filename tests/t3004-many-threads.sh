@@ -76,4 +76,34 @@ test_expect_success 'wall, 200 threads napping 0.5 s in a loop: every nap thread
 	done
 '
 kill $pid
+
+# Threads asleep at attach that exit mid-window: each accounts the time it
+# lived in the window, no more (a switch back in on its way out was taken
+# for a sleeper's return and gained the window's time up to then: 4.2-4.6 s
+# each in a 3 s window before).
+cat >"$TRASH/exiting.py" <<'EOF'
+import threading, time
+def nap():
+    end = time.time() + 2.0
+    while time.time() < end:
+        time.sleep(0.002)
+ts = [threading.Thread(target=nap, name="nap-%d" % i) for i in range(3)]
+[t.start() for t in ts]
+print("ready", flush=True)
+[t.join() for t in ts]
+time.sleep(30)
+EOF
+for mode in wall offcpu; do
+	/usr/bin/python3.11 "$TRASH/exiting.py" >"$TRASH/ready.exit.$mode" 2>&1 </dev/null &
+	pid=$!
+	bg_track $pid
+	wait_for grep -q ready "$TRASH/ready.exit.$mode"
+	test_expect_success "$mode: threads asleep at attach that exit mid-window account their lifetime only" '
+		"$RAMPA" record -q --mode '$mode' -T -p '$pid' -d 3 -o exit.'$mode'.folded &&
+		read -r k lo hi win < <(per_thread exit.'$mode'.folded) &&
+		echo "nap threads=$k min=$lo max=$hi window=$win" &&
+		[ "$k" -eq 3 ] && awk -v hi="$hi" "BEGIN { exit !(hi <= 2050000) }"
+	'
+	kill $pid
+done
 test_done
