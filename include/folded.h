@@ -55,6 +55,13 @@ struct folded_read_stats {
 int folded__read(FILE *f, const char *name, struct profile *p, unsigned int flags,
 		 struct folded_read_stats *st);
 
+/* The same with every count (and timeline slice) multiplied by scale > 0,
+ * rounded to the nearest (slices down, so they never exceed their stack's):
+ * windows sampled at different rates merged as time (scale: 1e6 / rate).
+ */
+int folded__read_scaled(FILE *f, const char *name, struct profile *p, unsigned int flags,
+			struct folded_read_stats *st, double scale);
+
 /* The same on a buffer, for the fuzzer and tests. */
 int folded__read_mem(const char *buf, size_t len, const char *name, struct profile *p,
 		     unsigned int flags, struct folded_read_stats *st);

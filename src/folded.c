@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -314,6 +315,7 @@ struct reader {
 	const char *name;
 	struct profile *p;
 	unsigned int flags;
+	double scale; /* every count is multiplied by it (1: as read) */
 	struct folded_read_stats *st;
 	uint32_t *frames;
 	/* austin's collapsed stacks give a Python frame's line as a frame of its
@@ -645,8 +647,12 @@ static const char *slices_line(struct reader *r, const char *s, size_t len, char
 				return why;
 			}
 			timed += w;
+			/* Scaled down (floor): the slices never add up to more
+			 * than the stack's count, scaled to the nearest.
+			 */
 			if (pass)
-				profile__add_slice(r->p, r->last_stack, (uint32_t)slice, w);
+				profile__add_slice(r->p, r->last_stack, (uint32_t)slice,
+						   r->scale == 1 ? w : (uint64_t)(w * r->scale));
 			at = d < end ? d + 1 : d;
 		}
 		r->last_timed = pass ? timed : r->last_timed;
@@ -662,7 +668,7 @@ bad:
 static const char *parse_line(struct reader *r, const char *s, size_t len, char *why, size_t whylen)
 {
 	const char *end, *tok, *frame;
-	uint64_t count = 0;
+	uint64_t count = 0, scaled;
 	uint32_t depth = 0, shared = 0;
 	size_t common, from;
 
@@ -762,10 +768,11 @@ static const char *parse_line(struct reader *r, const char *s, size_t len, char 
 	r->have_last = count != 0;
 	r->last_count = count;
 	r->last_timed = 0;
+	scaled = r->scale == 1 ? count : (uint64_t)llround(count * r->scale);
 	if (count && r->any_marker && has_line_marker(r, depth))
-		r->last_stack = profile__add(r->p, r->merged, merge_line_markers(r, depth), count);
+		r->last_stack = profile__add(r->p, r->merged, merge_line_markers(r, depth), scaled);
 	else if (count)
-		r->last_stack = profile__add(r->p, r->frames, depth, count);
+		r->last_stack = profile__add(r->p, r->frames, depth, scaled);
 	r->st->stacks++;
 	return NULL;
 }
@@ -801,6 +808,7 @@ static void reader_init(struct reader *r, const char *name, struct profile *p, u
 	r->name = name;
 	r->p = p;
 	r->flags = flags;
+	r->scale = 1;
 	r->st = st;
 	r->frames = xmalloc(FOLDED_MAX_DEPTH * sizeof(*r->frames));
 	r->merged = xmalloc(FOLDED_MAX_DEPTH * sizeof(*r->merged));
@@ -857,6 +865,12 @@ int folded__read_mem(const char *buf, size_t len, const char *name, struct profi
 int folded__read(FILE *f, const char *name, struct profile *p, unsigned int flags,
 		 struct folded_read_stats *st)
 {
+	return folded__read_scaled(f, name, p, flags, st, 1);
+}
+
+int folded__read_scaled(FILE *f, const char *name, struct profile *p, unsigned int flags,
+			struct folded_read_stats *st, double scale)
+{
 	const size_t cap = FOLDED_MAX_LINE + (1 << 16);
 	char *buf = xmalloc(cap);
 	size_t have = 0;
@@ -864,6 +878,7 @@ int folded__read(FILE *f, const char *name, struct profile *p, unsigned int flag
 	struct reader r;
 
 	reader_init(&r, name, p, flags, st);
+	r.scale = scale;
 	while (!ret && !eof) {
 		size_t got = fread(buf + have, 1, cap - have, f), start = 0;
 

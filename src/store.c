@@ -131,6 +131,7 @@ struct window {
 	char *path;
 	double from, until;
 	uint64_t size;
+	unsigned int hz; /* its sampling rate if its counts are samples; 0 else */
 };
 
 /* Every window under dir/windows[/service[/mode]], in *out; their number. */
@@ -315,9 +316,35 @@ static void list_names(const char *path, char *buf, size_t len)
 		snprintf(buf, len, "none");
 }
 
+/* A window's sampling rate (Hz; 0: unknown) if its counts are samples, from
+ * its header line (ours: "..., unit samples, ..., rate 19 Hz, ...").
+ */
+static unsigned int window_sample_rate(const char *path)
+{
+	char line[4096];
+	unsigned int hz = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f) && line[0] == '#') {
+		const char *r = strstr(line, ", rate ");
+
+		if (!strncmp(line, "# rampa-bpf:", 12) && strstr(line, ", unit samples,") && r &&
+		    sscanf(r, ", rate %u Hz", &hz) != 1)
+			hz = 0;
+		if (!strncmp(line, "# rampa-bpf:", 12))
+			break;
+	}
+	fclose(f);
+	return hz;
+}
+
 int store__read(const char *dir, const char *service, const char *mode, double from, double to,
 		struct profile *p, size_t *nwindows, double *first, double *last)
 {
+	unsigned int hz_lo = 0, hz_hi = 0;
+	bool mixed = false;
 	char path[PATH_MAX], names[1024], only_mode[256] = "";
 	struct window *w;
 	size_t n;
@@ -365,12 +392,34 @@ int store__read(const char *dir, const char *service, const char *mode, double f
 	qsort(w, n, sizeof(*w), cmp_until);
 	*nwindows = 0;
 	*first = *last = 0;
+	/* Windows sampled at different rates (the agent restarted or reloaded
+	 * with another -F): a sample of each stands for a different time, so
+	 * their counts are not added as they are but as CPU time.
+	 */
+	for (size_t i = 0; i < n; i++) {
+		if (w[i].until < from || w[i].from > to)
+			continue;
+		w[i].hz = window_sample_rate(w[i].path);
+		if (w[i].hz && (!hz_lo || w[i].hz < hz_lo))
+			hz_lo = w[i].hz;
+		if (w[i].hz > hz_hi)
+			hz_hi = w[i].hz;
+	}
+	mixed = hz_lo && hz_lo != hz_hi;
 	for (size_t i = 0; i < n; i++) {
 		struct folded_read_stats st = { 0 };
 		FILE *f;
 
 		if (w[i].until < from || w[i].from > to)
 			continue;
+		if (mixed && !w[i].hz) {
+			p_err("window '%s' has no sampling rate, and the others differ (%u to %u "
+			      "Hz): its samples cannot be merged with theirs; give --from/--to "
+			      "leaving it out",
+			      w[i].path, hz_lo, hz_hi);
+			ret = -EINVAL;
+			break;
+		}
 		f = fopen(w[i].path, "r");
 		if (!f) {
 			/* Retention may remove it while we read. */
@@ -380,7 +429,7 @@ int store__read(const char *dir, const char *service, const char *mode, double f
 			p_err("cannot read window '%s': %s", w[i].path, strerror(errno));
 			break;
 		}
-		if (folded__read(f, w[i].path, p, 0, &st)) {
+		if (folded__read_scaled(f, w[i].path, p, 0, &st, mixed ? 1e6 / w[i].hz : 1)) {
 			fclose(f);
 			ret = -EIO;
 			break;
@@ -400,6 +449,16 @@ int store__read(const char *dir, const char *service, const char *mode, double f
 		m->window = "attach";
 		snprintf(m->target, sizeof(m->target), "%s, %zu windows",
 			 service ? service : "every service", *nwindows);
+		if (mixed) {
+			m->unit = "microseconds";
+			m->hz = 0;
+			snprintf(m->target, sizeof(m->target),
+				 "%s, %zu windows sampled at %u to %u Hz, as CPU time",
+				 service ? service : "every service", *nwindows, hz_lo, hz_hi);
+			p_warn("the windows were sampled at different rates (%u to %u Hz): merged "
+			       "as CPU time (each sample its period), in microseconds",
+			       hz_lo, hz_hi);
+		}
 	}
 	return ret;
 }

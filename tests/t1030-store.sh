@@ -53,6 +53,21 @@ test_expect_success 'errors: unknown service, bad time, range reversed, --from o
 	test_expect_code 2 "$RAMPA" report st --from -1m --to -2m 2>err &&
 	test_expect_code 2 "$RAMPA" report out.folded --service api 2>err && grep -q "not one" err
 '
+# Windows of one service sampled at 100 Hz, then at 10 Hz (the agent
+# reloaded with another -F): 1 s of f, then 1 s of g. Added as they are, f
+# would weigh ten times g; merged as CPU time they weigh the same.
+mkdir -p rates/windows/svc/cpu
+{ echo "# rampa-bpf: target \"service svc, pid 5\", mode cpu, unit samples, duration 1.000 s, rate 100 Hz, window attach, groups process"
+  echo "python3;python3-5;f (svc.py:1) 100"; } >rates/windows/svc/cpu/20260101T000000.000Z_20260101T000001.000Z_5.folded
+{ echo "# rampa-bpf: target \"service svc, pid 5\", mode cpu, unit samples, duration 1.000 s, rate 10 Hz, window attach, groups process"
+  echo "python3;python3-5;g (svc.py:2) 10"; } >rates/windows/svc/cpu/20260101T000001.000Z_20260101T000002.000Z_5.folded
+test_expect_success 'windows sampled at different rates merge as CPU time, each sample its period' '
+	"$RAMPA" report rates --service svc -o rates.folded 2>err && cat err rates.folded &&
+	grep -q "^python3;python3-5;f (svc.py:1) 1000000$" rates.folded &&
+	grep -q "^python3;python3-5;g (svc.py:2) 1000000$" rates.folded &&
+	grep -q "sampled at 10 to 100 Hz, as CPU time\", mode cpu, unit microseconds" rates.folded &&
+	grep -q "warning: the windows were sampled at different rates (10 to 100 Hz)" err
+'
 test_expect_success 'several modes in a store: --mode picks one' '
 	win api wall 20260101T000000.000Z 20260101T000010.000Z 10 "python3;python3-10;io (api.py:5) 9" &&
 	test_expect_code 2 "$RAMPA" report st --service api 2>err && grep -q "give --mode" err &&
