@@ -431,8 +431,11 @@ static void emit_window(struct agent *ag, struct profile *w, double until, int m
 
 		if (!profile__stack_process(w, fr, n, &pid) || n > FOLDED_MAX_DEPTH ||
 		    !(v = u64map_find(&pids, pid)) || !PID_LOW(*v)) {
-			/* A window's weight is its mode's unit: samples or time. */
-			if (profile__meta(w)->unit && !strcmp(profile__meta(w)->unit, "samples"))
+			/* A window's weight is its mode's unit: samples or time
+			 * (the mode's, not the cut profile's meta, which is not
+			 * set: wall time was counted as samples).
+			 */
+			if (!strcmp(session__mode_unit(mode_id), "samples"))
 				ag->skipped_samples += weight;
 			else
 				ag->skipped_us += weight;
@@ -497,6 +500,8 @@ static void emit_window(struct agent *ag, struct profile *w, double until, int m
 				ag->store_failing = false;
 				ag->written++;
 				ag->written_bytes += bytes;
+				/* Between two prunes the store grows by what is written. */
+				ag->kept_bytes += bytes;
 			}
 		}
 		if (ag->push)

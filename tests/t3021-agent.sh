@@ -126,6 +126,10 @@ test_expect_success 'agent --status tells what was sent, stored, and the agent c
 	grep -q "^windows sent: [1-9]" st && grep -q "^windows dropped: 0" st &&
 	grep -Eq "^agent cpu: .*% of one core" st && grep -Eq "^agent rss: [0-9]+ kB" st &&
 	grep -q "is not running" st &&
+	# The store size is the windows on disk (it was updated at the prunes
+	# only, once a minute).
+	on_disk=$(find s1/windows -type f -name "*.folded" -printf "%s\n" | awk "{ s += \$1 } END { print s + 0 }") &&
+	echo "on disk: $on_disk" && grep -q "^store size: $on_disk bytes" st &&
 	# What was profiled since the start: the last window (cut at SIGTERM)
 	# holds only what its few moments sampled.
 	sed -n "/^profiled since the start/,\$p" st >seen &&
