@@ -48,9 +48,16 @@ test_expect_success() {
 	out=$(
 		cd "$TRASH" || exit 1
 		_when_finished=
+		_bg_before=${#_bg_pids[@]}
 		eval "$body" 2>&1
 		rc=$?
 		eval "$_when_finished" 2>&1
+		# What the body started and tracked ends with it: left running
+		# (a check failed before the body's own kill), it would hold this
+		# substitution's pipe open and hang the script.
+		for p in "${_bg_pids[@]:$_bg_before}"; do
+			kill -9 "$p" 2>/dev/null
+		done
 		exit $rc
 	)
 	local rc=$?
