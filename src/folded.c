@@ -292,10 +292,13 @@ int folded__write_header(FILE *f, const struct profile *p)
 		fprintf(f, "duration %.3f s, ", m->duration_sec);
 	else
 		fputs("duration unknown, ", f);
+	/* Bytes are not sampled at a rate: no rate said. */
 	if (m->hz)
 		fprintf(f, "rate %u Hz", m->hz);
-	else
+	else if (!m->unit || strcmp(m->unit, "bytes"))
 		fputs("rate unknown", f);
+	else
+		fputs("rate none", f);
 	if (profile__slice_sec(p) > 0)
 		fprintf(f, ", slice %.9g s", profile__slice_sec(p));
 	if (m->window)

@@ -72,7 +72,15 @@ static int meta_opt(struct input_meta *im, int opt, const char *arg)
 				im->unit = units[i];
 				return 1;
 			}
-		p_err("unknown unit '%s' (use samples, microseconds or bytes)", arg);
+		{
+			char list[128] = "";
+
+			/* From the table, so the list cannot drift from it. */
+			for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+				snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+					 i ? ", " : "", units[i]);
+			p_err("unknown unit '%s' (use %s)", arg, list);
+		}
 		return -1;
 	case OPT_TARGET:
 		im->target = arg;
@@ -165,6 +173,12 @@ int report__apply_window(struct profile **p, const struct profile_opts *po, cons
 		    "invalid --from/--to '%s' for %s (give seconds from the profile's start, e.g. "
 		    "2.5; wall-clock times are for an agent's store directory)",
 		    po->window_bad, strcmp(path, "-") ? path : "stdin");
+		return EXIT_USAGE;
+	}
+	if (w <= 0 && profile__meta(*p)->mode && !strcmp(profile__meta(*p)->mode, "mem")) {
+		p_err("%s is a memory profile (rampa-bpf mem), which keeps no time axis: "
+		      "--from/--to are for profiles of record, gil-wait and the agent",
+		      strcmp(path, "-") ? path : "stdin");
 		return EXIT_USAGE;
 	}
 	if (w <= 0) {
@@ -466,6 +480,13 @@ int cmd_report(int argc, char **argv)
 		       "each time slice; record straight to gecko (rampa-bpf record -o "
 		       "x.gecko.json) to keep both",
 		       strcmp(input, "-") ? input : "stdin");
+	/* pstats holds seconds: a usage error, as record's, not a failed write. */
+	if (output && !output__takes_unit(fmt, profile__meta(p)->unit)) {
+		p_err("%s: %s holds times, and this profile counts bytes (use %s)", output,
+		      output__format_name(fmt), output__exts_for_unit(profile__meta(p)->unit));
+		ret = EXIT_USAGE;
+		goto cleanup;
+	}
 	if (output && output__write_file(output, p, fmt, po.out_flags)) {
 		ret = EXIT_OUTPUT;
 		goto cleanup;

@@ -638,7 +638,10 @@ void session__set_meta(struct session *se)
 	snprintf(m->target, sizeof(m->target), "%s%s", target,
 		 se->o.mode == MODE_GIL ? " (samples of threads holding the GIL)" : "");
 	m->duration_sec = elapsed;
-	m->hz = se->o.mode == MODE_GILWAIT || se->o.mode == MODE_OFFCPU ? 0 : se->o.hz;
+	/* Sampled at a rate: not GIL waits, off-CPU time or memory. */
+	m->hz = se->o.mode == MODE_GILWAIT || se->o.mode == MODE_OFFCPU || se->o.mode == MODE_MEM
+		    ? 0
+		    : se->o.hz;
 	m->window = se->o.cmd && se->child_exited ? "command" : "attach";
 	m->groups = (se->o.per_process ? PROFILE_GROUP_PROCESS : 0) |
 		    (se->o.per_thread ? PROFILE_GROUP_THREAD : 0);

@@ -60,7 +60,10 @@ test_expect_success 'time units: microseconds are seconds / 1e6; no rate: warned
 test_expect_success 'a profile in bytes (mem) is refused: pstats holds times' '
 	printf "%s\n" "# rampa-bpf: target \"t\", mode mem, unit bytes, duration 1.000 s, rate unknown" \
 		"main;grow (a.py:3) 4096" >mem.folded &&
-	test_must_fail "$RAMPA" report mem.folded -o mem.pstats 2>err && cat err &&
-	grep -q "pstats holds times, and this profile counts bytes" err && [ ! -e mem.pstats ]
+	test_expect_code 2 "$RAMPA" report mem.folded -o mem.pstats 2>err && cat err &&
+	grep -q "pstats holds times, and this profile counts bytes" err && [ ! -e mem.pstats ] &&
+	[ "$(wc -l <err)" -eq 1 ] &&
+	test_expect_code 2 "$RAMPA" report mem.folded --from 1 -o m.folded 2>err && cat err &&
+	grep -q "is a memory profile (rampa-bpf mem), which keeps no time axis" err
 '
 test_done
