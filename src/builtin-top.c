@@ -874,8 +874,11 @@ static int run_top(struct session_opts *so, struct top *t)
 	}
 	session__stop(t->se);
 	why = session__why(t->se);
-	/* The targets ended the run mid-interval: that part too, in batch mode. */
-	if (t->o.batch && why && session__elapsed(t->se) - t->last_refresh > 0.05) {
+	/* The run ended mid-interval (the targets exited, -d, a signal): that
+	 * part too, in batch mode; not after q or --iterations.
+	 */
+	if (t->o.batch && !quit && !(t->o.iterations && t->ticks >= t->o.iterations) &&
+	    session__elapsed(t->se) - t->last_refresh > 0.05) {
 		top_refresh(t);
 		print_batch(t);
 	}
