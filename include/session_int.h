@@ -147,6 +147,7 @@ struct session {
 	double next_rss;
 	double next_pss;		/* while several targets live: when PSS is read next */
 	uint64_t pss_reads;		/* curve points that are sums of PSS */
+	uint64_t pss_unsteady;		/* PSS sums not taken: a target was exiting */
 	uint64_t mem_shutdown_releases; /* releases by Python threads with no frame: ignored */
 	struct u64map mem_last;		/* PID -> RSS at the last sample (bytes) */
 	struct u64map mem_steady_t;	/* PID -> last time (s, double bits) RSS was not falling */

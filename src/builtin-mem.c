@@ -310,6 +310,12 @@ static void mem_summary(struct session *se, void *ctx)
 			"rampa-bpf: %" PRIu64 " fault and release records folded early (log full): "
 			"processes that exited report figures from a little later than their top\n",
 			t.log_folded_early);
+	if (session__mem_pss_unsteady(se))
+		fprintf(stderr,
+			"rampa-bpf: %" PRIu64 " PSS sums not taken while a target exited (its "
+			"shared pages were moving to the others' PSS): the next sample taken "
+			"instead\n",
+			session__mem_pss_unsteady(se));
 	if (mc->thinned)
 		fprintf(stderr, "rampa-bpf: RSS curve thinned %zu times (one point in %u kept)\n",
 			mc->thinned, mc->keep_every);

@@ -516,11 +516,51 @@ void session_mem_process(struct session *se)
  * the sample before): what it held then is what it reports if it exits
  * (memtrack__exited), its shutdown left out.
  */
+/* Whether pid is between losing its memory and becoming a zombie: its
+ * statm reads 0 while the kernel unmaps its pages, and every page it shared
+ * then counts for fewer processes in the others' PSS.
+ */
+static bool mem_exiting(pid_t pid)
+{
+	char path[64], state;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	state = procfs__stat_state(path);
+	return state && state != 'Z' && state != 'X';
+}
+
+/* The sum of the PSS of the targets holding memory now (pids: n of them),
+ * into *total; false when one of them began to exit meanwhile. A page shared
+ * by k processes counts 1/k in each PSS, read one process after the other:
+ * a process exiting between two reads makes its pages count 1/k in the ones
+ * read before and 1/(k-1) in the ones read after, and a pre-fork tree of
+ * 110 MiB whose workers exit together read up to 148. Such a reading is not
+ * a point of the curve. (A fork between two reads counts the new sharer's
+ * part in none: a reading a little low, never a false peak.)
+ */
+static bool mem_pss_sum(const pid_t *pids, size_t n, uint64_t *total)
+{
+	*total = 0;
+	for (size_t i = 0; i < n; i++)
+		*total += memcurve__pss_of(pids[i]);
+	for (size_t i = 0; i < n; i++)
+		if (!memcurve__rss_of(&pids[i], 1))
+			return false;
+	return true;
+}
+
+/* Resident memory of the target tree now, onto the curve. Per process, the
+ * last time its RSS was not falling (not down by MEM_RSS_STEP_BYTES since
+ * the sample before): what it held then is what it reports if it exits
+ * (memtrack__exited), its shutdown left out.
+ */
 void session_mem_rss(struct session *se)
 {
 	double t = now_sec() - se->start_ns / 1e9;
 	uint64_t total = 0;
-	size_t n = 0;
+	size_t n = 0, exiting = 0;
+	pid_t *held = NULL;
+	size_t held_cap = 0;
 
 	/* Before exec the child is rampa-bpf's copy: not the target's memory. */
 	if (se->child && !se->child_execed)
@@ -552,9 +592,12 @@ void session_mem_rss(struct session *se)
 			continue;
 		pid = (pid_t)se->tree.slots[i].key;
 		rss = memcurve__rss_of(&pid, 1);
-		if (!rss)
+		if (!rss) {
+			exiting += mem_exiting(pid);
 			continue;
-		n++;
+		}
+		grow_array((void **)&held, &held_cap, n + 1, sizeof(*held));
+		held[n++] = pid;
 		total += rss;
 		last = u64map_slot(&se->mem_last, (uint32_t)pid, NULL);
 		steady_t = u64map_slot(&se->mem_steady_t, (uint32_t)pid, NULL);
@@ -566,29 +609,41 @@ void session_mem_rss(struct session *se)
 	 * several targets the sum of RSS counts them again and again, and a
 	 * pre-fork server of 100 MiB with 3 workers would "peak" at 400 MiB.
 	 * Their PSS adds up to the pages once. The kernel walks the page
-	 * tables for it (~0.1 s a GiB), so it is read at most 1/20 of the time.
+	 * tables for it (~0.1 s a GiB), so it is read at most 1/20 of the time;
+	 * not while a target exits (mem_pss_sum), but at the next sample.
 	 */
 	if (n > 1) {
 		uint64_t t0;
 
 		if (t < se->next_pss)
-			return;
+			goto out;
+		if (exiting) {
+			se->pss_unsteady++;
+			goto out;
+		}
 		t0 = mono_ns();
-		total = 0;
-		for (size_t i = 0; i < se->tree.cap; i++)
-			if (u64map_used(&se->tree, i))
-				total += memcurve__pss_of((pid_t)se->tree.slots[i].key);
+		if (!mem_pss_sum(held, n, &total)) {
+			se->pss_unsteady++;
+			goto out;
+		}
 		se->next_pss = t + fmax(MEM_RSS_INTERVAL_SEC, 20 * (mono_ns() - t0) / 1e9);
 		se->pss_reads++;
 	}
 	/* With every target gone, the curve ends at its last point. */
 	if (n && total)
 		memcurve__add(&se->curve, t, total);
+out:
+	free(held);
 }
 
 uint64_t session__mem_pss_reads(const struct session *se)
 {
 	return se->pss_reads;
+}
+
+uint64_t session__mem_pss_unsteady(const struct session *se)
+{
+	return se->pss_unsteady;
 }
 
 void session_mem_add_retained(const uint32_t *frames, uint32_t n, uint64_t retained, uint64_t churn,
