@@ -364,14 +364,19 @@ static __always_inline void alloc_remapped(void *ctx, const struct mem_call *c, 
 	if (alloc_inside())
 		return;
 	stat_inc(STAT_MEM_MAP_RESIZES);
-	/* The exact counts: the block goes where it went, at its new size. */
+	sampled = grown && (grown >= mem_sample_bytes ||
+			    (((__u64)bpf_get_prandom_u32() * mem_sample_bytes) >> 32) < grown);
+	if (grown)
+		stat_add(STAT_MEM_ALLOC_BYTES, grown);
+	/* The exact counts: the block goes where it went, at its new size;
+	 * its munmap goes out when any part of it was sampled.
+	 */
 	b = bpf_map_lookup_elem(&mem_blocks, &k);
 	if (b && b->mapped) {
 		nb.size = len2;
-		nb.sampled = b->sampled;
-		if (len > len2) {
+		nb.sampled = b->sampled || sampled;
+		if (len > len2)
 			stat_add(STAT_MEM_FREE_BYTES, len - len2);
-		}
 		bpf_map_delete_elem(&mem_blocks, &k);
 		k.addr = addr2;
 		if (bpf_map_update_elem(&mem_blocks, &k, &nb, BPF_ANY)) {
@@ -379,10 +384,6 @@ static __always_inline void alloc_remapped(void *ctx, const struct mem_call *c, 
 			stat_add(STAT_MEM_BLOCKS_FULL_BYTES, len2);
 		}
 	}
-	if (grown)
-		stat_add(STAT_MEM_ALLOC_BYTES, grown);
-	sampled = grown && (grown >= mem_sample_bytes ||
-			    (((__u64)bpf_get_prandom_u32() * mem_sample_bytes) >> 32) < grown);
 	if (!sampled) {
 		mem_emit(c, MEM_MOVE, addr, len, addr2, len2);
 		return;
