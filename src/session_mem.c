@@ -410,10 +410,12 @@ static uint64_t mem_stands_for(const struct session *se, uint64_t len)
 }
 
 /* The memtrack stack of a sampled event's key, built once per kernel key
- * (the thread left out unless -T). refreshed: the processes whose maps
- * were read again in this pass.
+ * (the thread left out unless -T); bytes: what the event stands for, its
+ * process's weight. refreshed: the processes whose maps were read again in
+ * this pass.
  */
-static int64_t mem_stack_of(struct session *se, const struct mem_event *e, struct u64map *refreshed)
+static int64_t mem_stack_of(struct session *se, const struct mem_event *e, uint64_t bytes,
+			    struct u64map *refreshed)
 {
 	struct sample_key k = e->key;
 	int64_t stack;
@@ -429,7 +431,7 @@ static int64_t mem_stack_of(struct session *se, const struct mem_event *e, struc
 		return stack;
 	unknown = profile__intern(se->prof, "[unknown]");
 	se->mem_nframes = 0;
-	capture__mem_sample(se->cap, &e->key, e->len, session_mem_on_sample, se);
+	capture__mem_sample(se->cap, &e->key, bytes, session_mem_on_sample, se);
 	for (uint32_t j = 0; j < se->mem_nframes; j++)
 		named &= se->mem_frames[j] != unknown;
 	/* A library loaded since the maps were read (dlopen): read them again,
@@ -439,7 +441,7 @@ static int64_t mem_stack_of(struct session *se, const struct mem_event *e, struc
 	if (!named && added) {
 		symbolizer__refresh(se->sym, e->pid);
 		se->mem_nframes = 0;
-		capture__mem_sample(se->cap, &e->key, e->len, session_mem_on_sample, se);
+		capture__mem_sample(se->cap, &e->key, bytes, session_mem_on_sample, se);
 		named = true;
 		for (uint32_t j = 0; j < se->mem_nframes; j++)
 			named &= se->mem_frames[j] != unknown;
@@ -509,7 +511,7 @@ void session_mem_process(struct session *se)
 				addr = e->addr2;
 				se->mem_huge_faults++;
 			}
-			stack = mem_stack_of(se, e, &refreshed);
+			stack = mem_stack_of(se, e, e->len, &refreshed);
 			if (e->type == MEM_FAULT)
 				memtrack__fault(se->mem, e->pid, addr, len, (uint32_t)stack);
 			else if (e->flags & MEM_EV_MAPPED)
@@ -537,7 +539,9 @@ void session_mem_process(struct session *se)
 				memtrack__map_move(
 				    se->mem, e->pid, e->addr, e->len, e->addr2, e->len2,
 				    e->len2 > e->len ? mem_stands_for(se, e->len2 - e->len) : 0,
-				    e->flags & MEM_EV_GROWN ? mem_stack_of(se, e, &refreshed) : -1);
+				    e->flags & MEM_EV_GROWN
+					? mem_stack_of(se, e, e->len2 - e->len, &refreshed)
+					: -1);
 			break;
 		}
 	}
