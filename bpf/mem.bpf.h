@@ -139,11 +139,28 @@ static __always_inline bool mem_fault_anon(struct task_struct *task, __u32 tgid,
  */
 static __always_inline void mem_on_exec(__u32 tgid)
 {
+	struct mem_event *e;
+
 	if (!mem_enabled)
 		return;
 	if (tgid == mem_hold_tgid)
 		mem_hold_tgid = 0;
 	bpf_map_delete_elem(&mem_vmas, &tgid);
+	/* On the memory events' own ring: the old image's pages go before
+	 * the new image's first ones come (the lifecycle event, on another
+	 * ring, could be handled after them, and took them too).
+	 */
+	e = bpf_ringbuf_reserve(&mem_events, sizeof(*e), 0);
+	if (!e) {
+		stat_inc(STAT_MEM_EVENTS_LOST);
+		return;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->type = MEM_EXEC;
+	e->ts = bpf_ktime_get_ns();
+	e->pid = tgid;
+	e->tid = tgid;
+	bpf_ringbuf_submit(e, 0);
 }
 
 /* A call that can put another mapping where one was (unmap, move, map over,

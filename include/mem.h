@@ -52,6 +52,7 @@ enum mem_event_type {
 	MEM_MOVE = 3,	     /* mremap: [addr, addr + len) now at [addr2, addr2 + len2) */
 	MEM_BLOCK_ALLOC = 4, /* --precise: a sampled allocation of len bytes at addr, key */
 	MEM_BLOCK_FREE = 5,  /* --precise: the sampled block at addr (of len bytes) freed */
+	MEM_EXEC = 6,	     /* pid execs: its old image's memory is gone */
 };
 
 /* mem_event.flags */

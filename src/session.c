@@ -856,9 +856,9 @@ static void on_event(const struct capture_event *e, void *ctx)
 		} else if (symbolizer__maps(se->sym, e->pid)) {
 			drain_samples(se);
 		}
-		/* The old image's pages went with it. */
-		if (se->mem && se->child_execed)
-			memtrack__forget_process(se->mem, e->pid);
+		/* The old image's pages went with it: MEM_EXEC, in order with
+		 * its memory events (session_mem_process).
+		 */
 		if (se->child && e->pid == (__u32)se->child)
 			se->child_execed = true;
 		/* The new image maps its own libc. */
@@ -929,6 +929,8 @@ static void on_event(const struct capture_event *e, void *ctx)
 
 			if (bits)
 				memcpy(&t, bits, sizeof(t));
+			p_debug("mem: PID %u exited: its figures as at %.2f s%s", e->pid, t,
+				bits ? "" : " (no RSS sample: now)");
 			memtrack__exited(se->mem, e->pid, t);
 		}
 		u64map_del(&se->tree, e->pid);

@@ -493,6 +493,9 @@ void session_mem_process(struct session *se)
 			continue;
 		}
 		switch (e->type) {
+		case MEM_EXEC:
+			memtrack__forget_process(se->mem, e->pid);
+			break;
 		case MEM_BLOCK_FREE:
 			p_debug("mem: pid %u tid %u freed %#llx by %s", e->pid, e->tid,
 				(unsigned long long)e->addr, capture__alloc_name(e->nr));
