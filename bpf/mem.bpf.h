@@ -139,11 +139,28 @@ static __always_inline bool mem_fault_anon(struct task_struct *task, __u32 tgid,
  */
 static __always_inline void mem_on_exec(__u32 tgid)
 {
+	struct mem_event *e;
+
 	if (!mem_enabled)
 		return;
 	if (tgid == mem_hold_tgid)
 		mem_hold_tgid = 0;
 	bpf_map_delete_elem(&mem_vmas, &tgid);
+	/* On the memory events' own ring: the old image's pages go before
+	 * the new image's first ones come (the lifecycle event, on another
+	 * ring, could be handled after them, and took them too).
+	 */
+	e = bpf_ringbuf_reserve(&mem_events, sizeof(*e), 0);
+	if (!e) {
+		stat_inc(STAT_MEM_EVENTS_LOST);
+		return;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->type = MEM_EXEC;
+	e->ts = bpf_ktime_get_ns();
+	e->pid = tgid;
+	e->tid = tgid;
+	bpf_ringbuf_submit(e, 0);
 }
 
 /* A call that can put another mapping where one was (unmap, move, map over,
@@ -190,8 +207,9 @@ static __always_inline void mem_stack(struct sample_key *k, struct pt_regs *regs
 	}
 }
 
-SEC("tp_btf/page_fault_user")
-int BPF_PROG(on_mem_fault, unsigned long address, struct pt_regs *regs, unsigned long error_code)
+/* A write fault at address, with the user registers regs: sampled. */
+static __always_inline int mem_fault(void *ctx, unsigned long address, struct pt_regs *regs,
+				     unsigned long error_code)
 {
 	struct task_struct *task;
 	struct mem_event *e;
@@ -230,7 +248,29 @@ int BPF_PROG(on_mem_fault, unsigned long address, struct pt_regs *regs, unsigned
 	return 0;
 }
 
-#include "memalloc.bpf.h"
+SEC("tp_btf/page_fault_user")
+int BPF_PROG(on_mem_fault, unsigned long address, struct pt_regs *regs, unsigned long error_code)
+{
+	return mem_fault(ctx, address, regs, error_code);
+}
+
+#define USER_ADDR_END 0x00007ffffffff000ull
+
+/* The kernel writing into the process's memory that no page backs yet: a
+ * read() or recv() into a fresh buffer (a file read whole into new bytes),
+ * pages the process gets without a fault of its own. Its stack is that of
+ * the system call: the user registers saved at entry.
+ */
+SEC("tp_btf/page_fault_kernel")
+int BPF_PROG(on_mem_fault_kernel, unsigned long address, struct pt_regs *regs,
+	     unsigned long error_code)
+{
+	if (address >= USER_ADDR_END)
+		return 0;
+	return mem_fault(ctx, address,
+			 (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()),
+			 error_code);
+}
 
 /* A memory call of a target entered (the syscall tracepoints of the five
  * calls: the programs run for these calls only, not for every syscall of
@@ -260,6 +300,7 @@ static __always_inline int mem_sys_enter(long id, struct trace_event_raw_sys_ent
 		call.args[3] = ctx->args[3];
 	if (id == NR_brk)
 		call.old_brk = task->mm->brk;
+	call.ts = bpf_ktime_get_ns();
 	tid = task->pid;
 	mem_vmas_forget(&call, task->tgid);
 	if (bpf_map_update_elem(&mem_calls, &tid, &call, BPF_ANY))
@@ -267,8 +308,9 @@ static __always_inline int mem_sys_enter(long id, struct trace_event_raw_sys_ent
 	return 0;
 }
 
-static __always_inline void mem_emit(__u32 type, __u64 nr, __u64 addr, __u64 len, __u64 addr2,
-				     __u64 len2)
+/* A release or move of the call c (its entry time, its number) out. */
+static __always_inline void mem_emit(const struct mem_call *c, __u32 type, __u64 addr, __u64 len,
+				     __u64 addr2, __u64 len2)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct mem_event *e;
@@ -282,10 +324,10 @@ static __always_inline void mem_emit(__u32 type, __u64 nr, __u64 addr, __u64 len
 	}
 	__builtin_memset(e, 0, sizeof(*e));
 	e->type = type;
-	e->ts = bpf_ktime_get_ns();
+	e->ts = c->ts;
 	e->pid = id >> 32;
 	e->tid = (__u32)id;
-	e->nr = nr;
+	e->nr = c->nr;
 	e->addr = addr;
 	e->len = len;
 	e->addr2 = addr2;
@@ -299,6 +341,8 @@ static __always_inline void mem_emit(__u32 type, __u64 nr, __u64 addr, __u64 len
 	py_capture(&e->key, &mem_py_stacks);
 	mem_submit(e);
 }
+
+#include "memalloc.bpf.h"
 
 static __always_inline int mem_sys_exit(void *ctx, long ret)
 {
@@ -316,7 +360,9 @@ static __always_inline int mem_sys_exit(void *ctx, long ret)
 		if (c->nr == NR_mmap)
 			alloc_mapped(ctx, r, c);
 		else if (c->nr == NR_munmap && ret == 0)
-			alloc_unmapped(c->args[0]);
+			alloc_unmapped(c);
+		else if (c->nr == NR_mremap && r < MAX_ERRNO_ADDR)
+			alloc_remapped(ctx, c, r);
 		bpf_map_delete_elem(&mem_calls, &tid);
 		return 0;
 	}
@@ -324,25 +370,25 @@ static __always_inline int mem_sys_exit(void *ctx, long ret)
 	case NR_brk:
 		/* brk returns the new break: below the old, the top was trimmed. */
 		if (r < c->old_brk)
-			mem_emit(MEM_RELEASE, c->nr, r, c->old_brk - r, 0, 0);
+			mem_emit(c, MEM_RELEASE, r, c->old_brk - r, 0, 0);
 		break;
 	case NR_munmap:
 		if (ret == 0)
-			mem_emit(MEM_RELEASE, c->nr, c->args[0], c->args[1], 0, 0);
+			mem_emit(c, MEM_RELEASE, c->args[0], c->args[1], 0, 0);
 		break;
 	case NR_madvise:
 		if (ret == 0 && (c->args[2] == MADV_DONTNEED || c->args[2] == MADV_FREE ||
 				 c->args[2] == MADV_REMOVE))
-			mem_emit(MEM_RELEASE, c->nr, c->args[0], c->args[1], 0, 0);
+			mem_emit(c, MEM_RELEASE, c->args[0], c->args[1], 0, 0);
 		break;
 	case NR_mmap:
 		/* A fixed mapping replaces the pages that were there. */
 		if (r < MAX_ERRNO_ADDR && (c->args[3] & MAP_FIXED))
-			mem_emit(MEM_RELEASE, c->nr, r, c->args[1], 0, 0);
+			mem_emit(c, MEM_RELEASE, r, c->args[1], 0, 0);
 		break;
 	case NR_mremap:
 		if (r < MAX_ERRNO_ADDR)
-			mem_emit(MEM_MOVE, c->nr, c->args[0], c->args[1], r, c->args[2]);
+			mem_emit(c, MEM_MOVE, c->args[0], c->args[1], r, c->args[2]);
 		break;
 	}
 	bpf_map_delete_elem(&mem_calls, &tid);

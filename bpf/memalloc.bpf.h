@@ -65,12 +65,14 @@ static __always_inline int alloc_enter(struct pt_regs *regs, __u32 fn, __u64 siz
 	return 0;
 }
 
+/* The block at addr freed (by fn); its event out when it was sampled. */
 static __always_inline void alloc_free(__u32 tgid, __u64 addr, __u32 fn)
 {
 	struct mem_block_key k = { .tgid = tgid, .addr = addr };
 	struct mem_block *b;
 	struct mem_event *e;
 	__u32 sampled;
+	__u64 size;
 
 	if (!addr)
 		return;
@@ -82,6 +84,7 @@ static __always_inline void alloc_free(__u32 tgid, __u64 addr, __u32 fn)
 	stat_inc(STAT_MEM_FREES);
 	stat_add(STAT_MEM_FREE_BYTES, b->size);
 	sampled = b->sampled;
+	size = b->size;
 	bpf_map_delete_elem(&mem_blocks, &k);
 	if (!sampled)
 		return;
@@ -97,6 +100,7 @@ static __always_inline void alloc_free(__u32 tgid, __u64 addr, __u32 fn)
 	e->pid = tgid;
 	e->tid = (__u32)bpf_get_current_pid_tgid();
 	e->addr = addr;
+	e->len = size;
 	/* Whether Python code runs: an interpreter shutting down frees what
 	 * the program held, and that is not churn.
 	 */
@@ -155,6 +159,7 @@ static __always_inline void alloc_new(void *ctx, struct pt_regs *regs, __u32 tgi
 	e->tid = (__u32)bpf_get_current_pid_tgid();
 	e->addr = addr;
 	e->len = size;
+	e->flags = mapped ? MEM_EV_MAPPED : 0;
 	e->key.pid = tgid;
 	e->key.tid = e->tid;
 	e->key.kind = KIND_MEM;
@@ -300,15 +305,112 @@ static __always_inline void alloc_mapped(void *ctx, __u64 addr, const struct mem
 		  addr, c->args[1], true);
 }
 
-/* munmap of [addr, ...) succeeded: a mapping tracked as a block is freed. */
-static __always_inline void alloc_unmapped(__u64 addr)
+/* Whether the current thread is inside an allocator call: glibc maps,
+ * remaps and unmaps its large blocks itself, and those are its blocks.
+ */
+static __always_inline bool alloc_inside(void)
 {
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct mem_alloc_call *a = bpf_map_lookup_elem(&mem_alloc_calls, &tid);
+
+	return a && a->depth;
+}
+
+#define PAGE_ROUND(n) (((n) + 4095) & ~4095ull)
+
+/* munmap(addr, len) (c) succeeded outside the allocator. The usual case, a whole
+ * mapping tracked as a block (a pymalloc arena), frees it. Any other range
+ * (part of a mapping, several at once) goes to userspace, which keeps the
+ * sampled mappings by range and cuts them; a block starting at addr leaves
+ * the exact counts then, whatever of it stays mapped.
+ */
+static __always_inline void alloc_unmapped(const struct mem_call *c)
+{
+	__u64 addr = c->args[0], len = c->args[1];
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct mem_block_key k = { .tgid = tgid, .addr = addr };
-	struct mem_block *b = bpf_map_lookup_elem(&mem_blocks, &k);
+	struct mem_block *b;
 
-	if (b && b->mapped)
+	if (alloc_inside())
+		return;
+	b = bpf_map_lookup_elem(&mem_blocks, &k);
+	if (b && b->mapped && PAGE_ROUND(b->size) == PAGE_ROUND(len)) {
 		alloc_free(tgid, addr, ALLOC_MUNMAP);
+		return;
+	}
+	stat_inc(STAT_MEM_MAP_PARTS);
+	if (b && b->mapped) {
+		stat_inc(STAT_MEM_FREES);
+		stat_add(STAT_MEM_FREE_BYTES, b->size);
+		bpf_map_delete_elem(&mem_blocks, &k);
+	}
+	mem_emit(c, MEM_RELEASE, addr, len, 0, 0);
+}
+
+/* mremap (c) of [addr, addr + len) to [addr2, addr2 + len2) succeeded outside
+ * the allocator: userspace moves the sampled mappings there; growth is an
+ * allocation of its own, by the stack that grew it, drawn as one (a
+ * mapping grown a page at a time is sampled by bytes like the rest).
+ */
+static __always_inline void alloc_remapped(void *ctx, const struct mem_call *c, __u64 addr2)
+{
+	__u64 addr = c->args[0], len = c->args[1], len2 = c->args[2];
+	__u64 id = bpf_get_current_pid_tgid(), grown = len2 > len ? len2 - len : 0;
+	struct mem_block_key k = { .tgid = id >> 32, .addr = addr };
+	struct mem_block *b, nb = { .mapped = 1 };
+	struct mem_event *e;
+	bool sampled;
+
+	if (alloc_inside())
+		return;
+	stat_inc(STAT_MEM_MAP_RESIZES);
+	sampled = grown && (grown >= mem_sample_bytes ||
+			    (((__u64)bpf_get_prandom_u32() * mem_sample_bytes) >> 32) < grown);
+	if (grown)
+		stat_add(STAT_MEM_ALLOC_BYTES, grown);
+	/* The exact counts: the block goes where it went, at its new size;
+	 * its munmap goes out when any part of it was sampled.
+	 */
+	b = bpf_map_lookup_elem(&mem_blocks, &k);
+	if (b && b->mapped) {
+		nb.size = len2;
+		nb.sampled = b->sampled || sampled;
+		if (len > len2)
+			stat_add(STAT_MEM_FREE_BYTES, len - len2);
+		bpf_map_delete_elem(&mem_blocks, &k);
+		k.addr = addr2;
+		if (bpf_map_update_elem(&mem_blocks, &k, &nb, BPF_ANY)) {
+			stat_inc(STAT_MEM_BLOCKS_FULL);
+			stat_add(STAT_MEM_BLOCKS_FULL_BYTES, len2);
+		}
+	}
+	if (!sampled) {
+		mem_emit(c, MEM_MOVE, addr, len, addr2, len2);
+		return;
+	}
+	e = bpf_ringbuf_reserve(&mem_events, sizeof(*e), 0);
+	if (!e) {
+		stat_inc(STAT_MEM_EVENTS_LOST);
+		return;
+	}
+	stat_inc(STAT_MEM_ALLOC_SAMPLED);
+	__builtin_memset(e, 0, sizeof(*e));
+	e->type = MEM_MOVE;
+	e->nr = NR_mremap;
+	e->flags = MEM_EV_GROWN;
+	e->ts = c->ts;
+	e->pid = id >> 32;
+	e->tid = (__u32)id;
+	e->addr = addr;
+	e->len = len;
+	e->addr2 = addr2;
+	e->len2 = len2;
+	e->key.pid = e->pid;
+	e->key.tid = e->tid;
+	e->key.kind = KIND_MEM;
+	mem_stack(&e->key, (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()), ctx,
+		  e->pid);
+	mem_submit(e);
 }
 
 #endif

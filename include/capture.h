@@ -359,6 +359,8 @@ enum capture_stat {
 	STAT_MEM_ALLOC_CALLS_FULL,  /* allocator call map full: a call not followed */
 	STAT_MEM_MAPS,		    /* --precise: anonymous mappings made outside the allocator */
 	STAT_MEM_MAP_BYTES,	    /* ... their bytes */
+	STAT_MEM_MAP_RESIZES,	    /* --precise: mremap of memory mapped outside the allocator */
+	STAT_MEM_MAP_PARTS,	    /* ... munmap of part of a mapping, or of several at once */
 	STAT_UNWIND_WALKS,	    /* user stacks walked by the CFI unwinder */
 	STAT_UNWIND_NO_TABLE,	    /* ... cut: address in no table, frame pointers led nowhere */
 	STAT_UNWIND_BAD_RULE,	    /* ... cut: CFI there has a rule the walker cannot follow */

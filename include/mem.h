@@ -51,14 +51,21 @@ enum mem_event_type {
 	MEM_RELEASE = 2,     /* [addr, addr + len) given back: munmap, madvise, brk shrink */
 	MEM_MOVE = 3,	     /* mremap: [addr, addr + len) now at [addr2, addr2 + len2) */
 	MEM_BLOCK_ALLOC = 4, /* --precise: a sampled allocation of len bytes at addr, key */
-	MEM_BLOCK_FREE = 5,  /* --precise: the sampled block at addr freed */
+	MEM_BLOCK_FREE = 5,  /* --precise: the sampled block at addr (of len bytes) freed */
+	MEM_EXEC = 6,	     /* pid execs: its old image's memory is gone */
 };
+
+/* mem_event.flags */
+#define MEM_EV_MAPPED 1 /* MEM_BLOCK_ALLOC: a mapping made outside the allocator */
+#define MEM_EV_GROWN  2 /* MEM_MOVE (--precise): its growth (len2 - len) was sampled, key */
 
 struct mem_event {
 	__u32 type; /* enum mem_event_type */
 	__u32 pid;
 	__u32 tid;
 	__u32 nr; /* syscall number, for MEM_RELEASE and MEM_MOVE */
+	__u32 flags;
+	__u32 pad;
 	__u64 addr, len, addr2, len2;
 	__u64 ts;	       /* bpf_ktime_get_ns() */
 	struct sample_key key; /* MEM_FAULT: the stack, kind KIND_MEM */
@@ -69,6 +76,7 @@ struct mem_call {
 	__u64 nr;
 	__u64 args[4];
 	__u64 old_brk; /* brk: mm->brk at entry */
+	__u64 ts;      /* at entry: a release begins there (RSS read meanwhile falls) */
 };
 
 /* A process's mappings that its last sampled faults fell in (whether each is

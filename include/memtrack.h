@@ -51,12 +51,30 @@ void memtrack__fault(struct memtrack *mt, pid_t pid, uint64_t addr, uint64_t byt
 void memtrack__block_alloc(struct memtrack *mt, pid_t pid, uint64_t addr, uint64_t bytes,
 			   uint32_t stack);
 void memtrack__block_free(struct memtrack *mt, pid_t pid, uint64_t addr);
+/* --precise: pid mapped [addr, addr + len) outside the allocator (sampled),
+ * standing for bytes, at stack. Kept by range, so that a part given back
+ * (munmap) or a mapping moved, grown or shrunk (mremap) follows, shares of
+ * bytes by length. What was kept at those addresses is counted as freed (in
+ * refaulted): its end was not seen.
+ */
+void memtrack__map_alloc(struct memtrack *mt, pid_t pid, uint64_t addr, uint64_t len,
+			 uint64_t bytes, uint32_t stack);
+/* ... pid unmapped [addr, addr + len): the sampled mappings there, whole or
+ * in part, become churn.
+ */
+void memtrack__map_release(struct memtrack *mt, pid_t pid, uint64_t addr, uint64_t len);
+/* ... mremap: [addr, addr + len) now at [addr2, addr2 + len2): what was kept
+ * there moves, what lay past len2 is churn, what was at the destination goes;
+ * grown_stack >= 0: the growth was sampled, standing for grown_bytes.
+ */
+void memtrack__map_move(struct memtrack *mt, pid_t pid, uint64_t addr, uint64_t len, uint64_t addr2,
+			uint64_t len2, uint64_t grown_bytes, int64_t grown_stack);
 /* pid gave back [addr, addr + len): its sampled pages there become churn. */
 void memtrack__release(struct memtrack *mt, pid_t pid, uint64_t addr, uint64_t len);
 /* mremap: [addr, addr + len) now at [addr2, addr2 + len2); pages past len2 go. */
 void memtrack__move(struct memtrack *mt, pid_t pid, uint64_t addr, uint64_t len, uint64_t addr2,
 		    uint64_t len2);
-/* pid's image is gone (exec): all its pages were given back. */
+/* pid's image is gone (exec): all its pages and mappings were given back. */
 void memtrack__forget_process(struct memtrack *mt, pid_t pid);
 
 /* The time (s) of what comes next: faults and releases are logged with it

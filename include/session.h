@@ -251,6 +251,10 @@ struct memcurve *session__memcurve(struct session *se);
  * at once) rather than one target's RSS.
  */
 uint64_t session__mem_pss_reads(const struct session *se);
+/* mem: PSS sums not taken because a target was exiting meanwhile (its
+ * shared pages moving to the others' PSS): no point of the curve then.
+ */
+uint64_t session__mem_pss_unsteady(const struct session *se);
 /* Releases by Python threads with no frame running (an interpreter shutting
  * down): not churn, left out.
  */

@@ -145,12 +145,15 @@ struct session {
 	size_t nmem_q, mem_q_cap;
 	uint32_t mem_frames[STACKS_MAX_FRAMES], mem_nframes;
 	double next_rss;
-	double next_pss;		/* while several targets live: when PSS is read next */
-	uint64_t pss_reads;		/* curve points that are sums of PSS */
-	uint64_t mem_shutdown_releases; /* releases by Python threads with no frame: ignored */
-	struct u64map mem_last;		/* PID -> RSS at the last sample (bytes) */
-	struct u64map mem_steady_t;	/* PID -> last time (s, double bits) RSS was not falling */
-	uint64_t mem_sample_bytes;	/* --precise: mean bytes between sampled allocations */
+	double next_pss;		 /* while several targets live: when PSS is read next */
+	uint64_t pss_reads;		 /* curve points that are sums of PSS */
+	uint64_t pss_unsteady;		 /* PSS sums not taken: a target was exiting */
+	uint64_t mem_shutdown_releases;	 /* releases by Python threads with no frame: ignored */
+	struct u64map mem_shutdown_pids; /* PIDs that made such a release */
+	double mem_shutdown_t;		 /* the first such release of the last of them (s) */
+	struct u64map mem_last;		 /* PID -> RSS at the last sample (bytes) */
+	struct u64map mem_steady_t;	 /* PID -> last time (s, double bits) RSS was not falling */
+	uint64_t mem_sample_bytes;	 /* --precise: mean bytes between sampled allocations */
 	/* --precise: processes whose allocator is probed, not probed; those
 	 * that map no libc yet (just exec'ed): PID -> since when (s, bits).
 	 */

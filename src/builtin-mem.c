@@ -248,6 +248,77 @@ static void print_growing(struct session *se, const char *title)
 	free(r.v);
 }
 
+/* "+1.50 MiB", "-512 KiB": a signed difference of byte counts. */
+static const char *fmt_delta(char *buf, size_t len, uint64_t to, uint64_t from)
+{
+	buf[0] = to >= from ? '+' : '-';
+	fmt_bytes(buf + 1, len - 1, to >= from ? to - from : from - to);
+	return buf;
+}
+
+/* How much of the growth of the RSS (its first point to its last) the
+ * stacks account for, and what the rest can be. The stacks hold a sampled
+ * estimate (its spread given: two standard deviations of a sum of
+ * samples of w bytes each is 2 sqrt(retained w), at most, --precise's
+ * large blocks being exact); the RSS is measured, and split into anonymous
+ * memory (what the stacks stand for) and file-backed or shared memory.
+ */
+static void mem_accounting(struct session *se, const struct memcurve *mc,
+			   const struct memtrack_totals *t)
+{
+	const struct session_opts *o = session__opts(se);
+	uint64_t rss0, rss1, anon0, anon1, file0, file1, w;
+	char a[32], b[32], c[32], d[32];
+	double grown, anon_grown, spread, rest;
+
+	if (mc->n < 2)
+		return;
+	rss0 = mc->rss[0];
+	rss1 = mc->rss[mc->n - 1];
+	anon0 = mc->anon[0];
+	anon1 = mc->anon[mc->n - 1];
+	file0 = rss0 - anon0;
+	file1 = rss1 - anon1;
+	grown = (double)rss1 - (double)rss0;
+	anon_grown = (double)anon1 - (double)anon0;
+	w = o->mem_precise
+		? (o->mem_sample_bytes ? o->mem_sample_bytes : RAMPA_MEM_SAMPLE_BYTES)
+		: (uint64_t)(o->mem_fault_sample ? o->mem_fault_sample : RAMPA_MEM_FAULT_SAMPLE) *
+		      RAMPA_MEM_PAGE_BYTES;
+	spread = 2 * sqrt((double)t->retained * (double)w);
+	fprintf(stderr,
+		"rampa-bpf: RSS growth (start -> end): %s: anonymous %s, file-backed and shared "
+		"memory %s (code, files, shared mappings: not what the stacks hold)\n",
+		fmt_delta(a, sizeof(a), rss1, rss0), fmt_delta(b, sizeof(b), anon1, anon0),
+		fmt_delta(c, sizeof(c), file1, file0));
+	fmt_bytes(a, sizeof(a), t->retained);
+	fmt_bytes(d, sizeof(d), (uint64_t)spread);
+	fprintf(stderr, "rampa-bpf: growth accounted for: the stacks hold %s (+-%s, sampled)", a,
+		d);
+	if (grown > 0 && anon_grown > 0)
+		fprintf(stderr, ", %.1f%% of the RSS growth (%.1f%% of its anonymous part)",
+			100.0 * t->retained / grown, 100.0 * t->retained / anon_grown);
+	rest = anon_grown - (double)t->retained;
+	fmt_bytes(b, sizeof(b), (uint64_t)fabs(rest));
+	if (fabs(rest) <= spread)
+		fprintf(stderr,
+			"; the anonymous growth differs by %s, within the sampling spread\n", b);
+	else if (rest > 0)
+		fprintf(stderr, "; %s of anonymous growth more, not held by them: %s\n", b,
+			o->mem_precise
+			    ? "freed memory the allocator keeps, its own overhead, memory of "
+			      "allocators not probed"
+			    : "pages the kernel fills without a fault of the process (read() into "
+			      "new memory, MAP_POPULATE) or collapses into huge pages");
+	else
+		fprintf(stderr,
+			"; %s more than the anonymous RSS grew: memory obtained before the "
+			"curve's first point (at %.2f s), or held before the run and given back "
+			"in it, lowers the RSS growth only%s\n",
+			b, mc->t[0],
+			o->mem_precise ? "; blocks not written yet are not resident" : "");
+}
+
 static void mem_summary(struct session *se, void *ctx)
 {
 	struct memcurve *mc = session__memcurve(se);
@@ -310,9 +381,16 @@ static void mem_summary(struct session *se, void *ctx)
 			"rampa-bpf: %" PRIu64 " fault and release records folded early (log full): "
 			"processes that exited report figures from a little later than their top\n",
 			t.log_folded_early);
+	if (session__mem_pss_unsteady(se))
+		fprintf(stderr,
+			"rampa-bpf: %" PRIu64 " PSS sums not taken while a target exited (its "
+			"shared pages were moving to the others' PSS): the next sample taken "
+			"instead\n",
+			session__mem_pss_unsteady(se));
 	if (mc->thinned)
 		fprintf(stderr, "rampa-bpf: RSS curve thinned %zu times (one point in %u kept)\n",
 			mc->thinned, mc->keep_every);
+	mem_accounting(se, mc, &t);
 	print_growing(se, "top growing stacks (retained growth)");
 	memtrack__stacks(session__memtrack(se), collect, &r);
 	qsort(r.v, r.n, sizeof(*r.v), by_churn);

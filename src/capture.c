@@ -402,8 +402,11 @@ int capture__open(struct capture **out, const struct capture_opts *opts)
 		c->skel->rodata->mem_fault_sample = opts->mem_fault_sample;
 	/* --precise counts allocator blocks, not pages. */
 	bpf_program__set_autoload(c->skel->progs.on_mem_fault, opts->mem && !opts->mem_precise);
+	bpf_program__set_autoload(c->skel->progs.on_mem_fault_kernel,
+				  opts->mem && !opts->mem_precise);
 	/* The calls that give memory back; --precise follows anonymous
-	 * mappings made outside the allocator (pymalloc's arenas) as blocks.
+	 * mappings made outside the allocator (pymalloc's arenas) as blocks,
+	 * resized by mremap and cut by munmap (brk and madvise: the heap's).
 	 */
 	{
 		struct bpf_program *progs[] = {
@@ -415,8 +418,9 @@ int capture__open(struct capture **out, const struct capture_opts *opts)
 		};
 
 		for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
-			bpf_program__set_autoload(progs[i],
-						  opts->mem && (i < 4 || !opts->mem_precise));
+			bpf_program__set_autoload(
+			    progs[i],
+			    opts->mem && (i < 4 || (i >= 6 && i < 8) || !opts->mem_precise));
 	}
 	c->skel->rodata->mem_precise = opts->mem_precise;
 	for (size_t i = 0; i < ALLOC__MAX; i++) {

@@ -38,8 +38,25 @@ struct log_entry {
 #define BLOCK_BITS  43
 #define BLOCK_MASK  ((1ull << BLOCK_BITS) - 1)
 
+/* What is left of a sampled mapping (--precise: made outside the
+ * allocator): [start, end), standing for bytes, of stack. A process's are
+ * disjoint, in address order.
+ */
+struct map_rec {
+	uint64_t start, end, bytes;
+	uint32_t stack;
+};
+
+struct map_set {
+	struct map_rec *v;
+	size_t n, cap;
+};
+
 struct memtrack {
-	struct u64map blocks;	 /* key: see BLOCK_BITS; val: bytes << 32 | stack */
+	struct u64map blocks;	/* key: see BLOCK_BITS; val: bytes << 32 | stack */
+	struct u64map map_sets; /* pid -> its index in map_sets_v */
+	struct map_set *map_sets_v;
+	size_t nmap_sets, map_sets_cap;
 	struct u64map pids;	 /* pid -> its index in blocks' keys */
 	struct u64map pages;	 /* key: pid << PAGE_BITS | page; val: bytes << 32 | stack */
 	struct u64map by_key;	 /* hash of the kernel's key -> stack index */
@@ -69,6 +86,7 @@ struct memtrack *memtrack__new(void)
 	mt->by_key = (struct u64map)U64MAP_INIT;
 	mt->by_frames = (struct u64map)U64MAP_INIT;
 	mt->exited = (struct u64map)U64MAP_INIT;
+	mt->map_sets = (struct u64map)U64MAP_INIT;
 	return mt;
 }
 
@@ -85,6 +103,10 @@ void memtrack__free(struct memtrack *mt)
 	u64map_free(&mt->by_key);
 	u64map_free(&mt->by_frames);
 	u64map_free(&mt->exited);
+	for (size_t i = 0; i < mt->nmap_sets; i++)
+		free(mt->map_sets_v[i].v);
+	free(mt->map_sets_v);
+	u64map_free(&mt->map_sets);
 	free(mt->log);
 	free(mt);
 }
@@ -183,17 +205,22 @@ void memtrack__set_time(struct memtrack *mt, double t)
 	mt->now = t;
 }
 
-/* A sampled page given back: its bytes are churn from now on. */
-static void to_churn(struct memtrack *mt, uint64_t val)
+/* Bytes of stack given back: churn from now on. */
+static void to_churn_bytes(struct memtrack *mt, uint32_t stack, uint64_t bytes)
 {
-	struct mem_stack *s = &mt->stacks[(uint32_t)val];
-	uint64_t bytes = val >> 32;
+	struct mem_stack *s = &mt->stacks[stack];
 
-	log_add(mt, (uint32_t)val, true, bytes);
+	log_add(mt, stack, true, bytes);
 	s->retained -= bytes;
 	s->churn += bytes;
 	mt->t.retained -= bytes;
 	mt->t.churn += bytes;
+}
+
+/* A sampled page or block given back (val: bytes << 32 | stack). */
+static void to_churn(struct memtrack *mt, uint64_t val)
+{
+	to_churn_bytes(mt, (uint32_t)val, val >> 32);
 }
 
 void memtrack__fault(struct memtrack *mt, pid_t pid, uint64_t addr, uint64_t bytes, uint32_t stack)
@@ -328,15 +355,20 @@ static void take_range(struct memtrack *mt, pid_t pid, uint64_t addr, uint64_t l
 	u64map_del_if(&mt->pages, in_range, r);
 }
 
-void memtrack__release(struct memtrack *mt, pid_t pid, uint64_t addr, uint64_t len)
+static void pages_release(struct memtrack *mt, pid_t pid, uint64_t addr, uint64_t len)
 {
 	struct range r;
 
-	mt->t.releases++;
 	take_range(mt, pid, addr, len, &r);
 	for (size_t i = 0; i < r.ntaken; i += 2)
 		to_churn(mt, r.taken[i + 1]);
 	free(r.taken);
+}
+
+void memtrack__release(struct memtrack *mt, pid_t pid, uint64_t addr, uint64_t len)
+{
+	mt->t.releases++;
+	pages_release(mt, pid, addr, len);
 }
 
 void memtrack__move(struct memtrack *mt, pid_t pid, uint64_t addr, uint64_t len, uint64_t addr2,
@@ -346,6 +378,8 @@ void memtrack__move(struct memtrack *mt, pid_t pid, uint64_t addr, uint64_t len,
 
 	mt->t.releases++;
 	take_range(mt, pid, addr, len, &r);
+	/* What was at the destination is gone (MREMAP_FIXED maps over it). */
+	pages_release(mt, pid, addr2, len2);
 	for (size_t i = 0; i < r.ntaken; i += 2) {
 		uint64_t off = ((r.taken[i] & PAGE_MASK) << PAGE_SHIFT) - (addr & ~0xfffull);
 		uint64_t page = (addr2 + off) >> PAGE_SHIFT, *v;
@@ -361,6 +395,189 @@ void memtrack__move(struct memtrack *mt, pid_t pid, uint64_t addr, uint64_t len,
 		*v = r.taken[i + 1];
 	}
 	free(r.taken);
+}
+
+#define PAGE_ROUND(n) (((n) + (1ull << PAGE_SHIFT) - 1) & ~((1ull << PAGE_SHIFT) - 1))
+
+static struct map_set *map_set_of(struct memtrack *mt, pid_t pid, bool add)
+{
+	uint64_t *idx;
+	bool added;
+
+	if (!add) {
+		idx = u64map_find(&mt->map_sets, (uint32_t)pid);
+		return idx ? &mt->map_sets_v[*idx] : NULL;
+	}
+	idx = u64map_slot(&mt->map_sets, (uint32_t)pid, &added);
+	if (added) {
+		grow_array((void **)&mt->map_sets_v, &mt->map_sets_cap, mt->nmap_sets + 1,
+			   sizeof(*mt->map_sets_v));
+		memset(&mt->map_sets_v[mt->nmap_sets], 0, sizeof(*mt->map_sets_v));
+		*idx = mt->nmap_sets++;
+	}
+	return &mt->map_sets_v[*idx];
+}
+
+/* The first record ending above addr (they are disjoint: ends are sorted). */
+static size_t map_first(const struct map_set *ms, uint64_t addr)
+{
+	size_t lo = 0, hi = ms->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ms->v[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void map_insert_at(struct map_set *ms, size_t i, const struct map_rec *r)
+{
+	grow_array((void **)&ms->v, &ms->cap, ms->n + 1, sizeof(*ms->v));
+	memmove(ms->v + i + 1, ms->v + i, (ms->n - i) * sizeof(*ms->v));
+	ms->v[i] = *r;
+	ms->n++;
+}
+
+/* part of a record's bytes for part of its length: shares of a cut add up
+ * to the whole (the last piece takes the rest).
+ */
+static uint64_t share_of(uint64_t bytes, uint64_t part, uint64_t len)
+{
+	return (uint64_t)((unsigned __int128)bytes * part / len);
+}
+
+struct map_taken {
+	struct map_rec *v;
+	size_t n, cap;
+};
+
+/* Take [lo, hi) out of pid's records: the pieces cut out into *taken, or,
+ * taken NULL, to churn. A record cut in the middle leaves two.
+ */
+static void map_cut(struct memtrack *mt, struct map_set *ms, uint64_t lo, uint64_t hi,
+		    struct map_taken *taken)
+{
+	size_t i;
+
+	if (!ms || hi <= lo)
+		return;
+	for (i = map_first(ms, lo); i < ms->n && ms->v[i].start < hi;) {
+		struct map_rec r = ms->v[i], left = r, right = r, piece = r;
+		uint64_t len = r.end - r.start;
+		bool has_left = r.start<lo, has_right = r.end> hi;
+
+		left.end = lo;
+		left.bytes = has_left ? share_of(r.bytes, lo - r.start, len) : 0;
+		right.start = hi;
+		right.bytes = has_right ? share_of(r.bytes, r.end - hi, len) : 0;
+		piece.start = has_left ? lo : r.start;
+		piece.end = has_right ? hi : r.end;
+		piece.bytes = r.bytes - left.bytes - right.bytes;
+		if (taken) {
+			grow_array((void **)&taken->v, &taken->cap, taken->n + 1,
+				   sizeof(*taken->v));
+			taken->v[taken->n++] = piece;
+		} else if (piece.bytes) {
+			to_churn_bytes(mt, piece.stack, piece.bytes);
+		}
+		if (has_left && has_right) {
+			ms->v[i] = left;
+			map_insert_at(ms, i + 1, &right);
+			break;
+		} else if (has_left) {
+			ms->v[i++] = left;
+		} else if (has_right) {
+			ms->v[i] = right;
+			break;
+		} else {
+			memmove(ms->v + i, ms->v + i + 1, (ms->n - i - 1) * sizeof(*ms->v));
+			ms->n--;
+		}
+	}
+}
+
+/* r goes in (its range is free: cut before). */
+static void map_put(struct map_set *ms, const struct map_rec *r)
+{
+	map_insert_at(ms, map_first(ms, r->start), r);
+}
+
+void memtrack__map_alloc(struct memtrack *mt, pid_t pid, uint64_t addr, uint64_t len,
+			 uint64_t bytes, uint32_t stack)
+{
+	struct map_rec r = { addr, addr + PAGE_ROUND(len), bytes, stack };
+	struct map_set *ms;
+	struct map_taken stale = { 0 };
+
+	mt->t.sampled += bytes;
+	if (stack >= mt->nstacks || !len || r.end < addr) {
+		mt->t.unplaced += bytes;
+		return;
+	}
+	ms = map_set_of(mt, pid, true);
+	/* Records there: mappings whose end was not seen (lost). */
+	map_cut(mt, ms, r.start, r.end, &stale);
+	for (size_t i = 0; i < stale.n; i++) {
+		mt->t.refaulted += stale.v[i].bytes;
+		if (stale.v[i].bytes)
+			to_churn_bytes(mt, stale.v[i].stack, stale.v[i].bytes);
+	}
+	free(stale.v);
+	map_put(ms, &r);
+	log_add(mt, stack, false, bytes);
+	mt->stacks[stack].retained += bytes;
+	mt->t.retained += bytes;
+}
+
+void memtrack__map_release(struct memtrack *mt, pid_t pid, uint64_t addr, uint64_t len)
+{
+	mt->t.releases++;
+	map_cut(mt, map_set_of(mt, pid, false), addr,
+		len > UINT64_MAX - addr - (1u << PAGE_SHIFT) ? UINT64_MAX : addr + PAGE_ROUND(len),
+		NULL);
+}
+
+void memtrack__map_move(struct memtrack *mt, pid_t pid, uint64_t addr, uint64_t len, uint64_t addr2,
+			uint64_t len2, uint64_t grown_bytes, int64_t grown_stack)
+{
+	struct map_set *ms = map_set_of(mt, pid, grown_stack >= 0);
+	struct map_taken moved = { 0 };
+
+	len = PAGE_ROUND(len);
+	len2 = PAGE_ROUND(len2);
+	mt->t.releases++;
+	map_cut(mt, ms, addr, addr + len, &moved);
+	/* What was at the destination is gone (MREMAP_FIXED maps over it). */
+	map_cut(mt, ms, addr2, addr2 + len2, NULL);
+	for (size_t i = 0; i < moved.n; i++) {
+		struct map_rec r = moved.v[i];
+		uint64_t off = r.start - addr, keep;
+
+		/* Shrunk: what lay past the new length is given back. */
+		if (off >= len2) {
+			if (r.bytes)
+				to_churn_bytes(mt, r.stack, r.bytes);
+			continue;
+		}
+		if (r.end - addr > len2) {
+			keep = share_of(r.bytes, len2 - off, r.end - r.start);
+			if (r.bytes - keep)
+				to_churn_bytes(mt, r.stack, r.bytes - keep);
+			r.bytes = keep;
+			r.end = addr + len2;
+		}
+		r.start = addr2 + off;
+		r.end = addr2 + (r.end - addr);
+		map_put(ms, &r);
+	}
+	free(moved.v);
+	if (grown_stack >= 0 && len2 > len)
+		memtrack__map_alloc(mt, pid, addr2 + len, len2 - len, grown_bytes,
+				    (uint32_t)grown_stack);
 }
 
 struct forget {
@@ -382,7 +599,9 @@ void memtrack__forget_process(struct memtrack *mt, pid_t pid)
 {
 	uint64_t *idx = u64map_find(&mt->pids, (uint32_t)pid);
 
-	memtrack__release(mt, pid, 0, (PAGE_MASK + 1) << PAGE_SHIFT);
+	mt->t.releases++;
+	pages_release(mt, pid, 0, (PAGE_MASK + 1) << PAGE_SHIFT);
+	map_cut(mt, map_set_of(mt, pid, false), 0, UINT64_MAX, NULL);
 	if (idx) {
 		struct forget f = { mt, *idx };
 

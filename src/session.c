@@ -858,9 +858,9 @@ static void on_event(const struct capture_event *e, void *ctx)
 		} else if (symbolizer__maps(se->sym, e->pid)) {
 			drain_samples(se);
 		}
-		/* The old image's pages went with it. */
-		if (se->mem && se->child_execed)
-			memtrack__forget_process(se->mem, e->pid);
+		/* The old image's pages went with it: MEM_EXEC, in order with
+		 * its memory events (session_mem_process).
+		 */
 		if (se->child && e->pid == (__u32)se->child)
 			se->child_execed = true;
 		/* The new image maps its own libc. */
@@ -931,6 +931,8 @@ static void on_event(const struct capture_event *e, void *ctx)
 
 			if (bits)
 				memcpy(&t, bits, sizeof(t));
+			p_debug("mem: PID %u exited: its figures as at %.2f s%s", e->pid, t,
+				bits ? "" : " (no RSS sample: now)");
 			memtrack__exited(se->mem, e->pid, t);
 		}
 		u64map_del(&se->tree, e->pid);
@@ -1369,14 +1371,16 @@ void session__stop(struct session *se)
 	/* Process events still queued, the last samples, then the intervals
 	 * of threads still off-CPU, counted up to now.
 	 */
-	if (se->mem) {
+	if (se->mem)
 		session_mem_rss(se);
-		/* Targets that ended by themselves: their shutdown is no trend. */
-		if (se->why && !stop_signal)
-			memcurve__cut_final_fall(&se->curve, MEM_RSS_STEP_BYTES);
-	}
 	poll_queued(se);
 	session__drain(se);
+	/* Targets that ended by themselves: their shutdown is no trend. When
+	 * an interpreter's began is known once the last events are in.
+	 */
+	if (se->mem && se->why && !stop_signal)
+		memcurve__cut_final_fall(&se->curve, MEM_RSS_STEP_BYTES,
+					 se->mem_shutdown_pids.n ? se->mem_shutdown_t : -1);
 	se->flush_end_ns = se->end_ns;
 	se->split_end_ns = se->end_ns;
 	capture__offcpu_flush(se->cap, se->end_ns, on_sample, se);
@@ -1530,6 +1534,7 @@ void session__free(struct session *se)
 	memcurve__free(&se->curve);
 	u64map_free(&se->mem_last);
 	u64map_free(&se->mem_steady_t);
+	u64map_free(&se->mem_shutdown_pids);
 	u64map_free(&se->mem_probe_pending);
 	u64map_free(&se->mem_probed_exe);
 	if (se->o.mode == MODE_MEM && se->kpageflags_fd >= 0)

@@ -403,6 +403,52 @@ void session_on_mem(const struct mem_event *e, void *ctx)
 	*q = *e;
 }
 
+/* --precise: what a sampled allocation of len bytes stands for. */
+static uint64_t mem_stands_for(const struct session *se, uint64_t len)
+{
+	return len > se->mem_sample_bytes ? len : se->mem_sample_bytes;
+}
+
+/* The memtrack stack of a sampled event's key, built once per kernel key
+ * (the thread left out unless -T); bytes: what the event stands for, its
+ * process's weight. refreshed: the processes whose maps were read again in
+ * this pass.
+ */
+static int64_t mem_stack_of(struct session *se, const struct mem_event *e, uint64_t bytes,
+			    struct u64map *refreshed)
+{
+	struct sample_key k = e->key;
+	int64_t stack;
+	uint64_t h;
+	uint32_t unknown;
+	bool named = true, added;
+
+	if (!se->o.per_thread)
+		k.tid = 0;
+	h = hash_bytes(&k, sizeof(k), 0x6d656d);
+	stack = memtrack__stack_find(se->mem, h);
+	if (stack >= 0)
+		return stack;
+	unknown = profile__intern(se->prof, "[unknown]");
+	se->mem_nframes = 0;
+	capture__mem_sample(se->cap, &e->key, bytes, session_mem_on_sample, se);
+	for (uint32_t j = 0; j < se->mem_nframes; j++)
+		named &= se->mem_frames[j] != unknown;
+	/* A library loaded since the maps were read (dlopen): read them again,
+	 * once per process and pass, and retry.
+	 */
+	u64map_slot(refreshed, e->pid, &added);
+	if (!named && added) {
+		symbolizer__refresh(se->sym, e->pid);
+		se->mem_nframes = 0;
+		capture__mem_sample(se->cap, &e->key, bytes, session_mem_on_sample, se);
+		named = true;
+		for (uint32_t j = 0; j < se->mem_nframes; j++)
+			named &= se->mem_frames[j] != unknown;
+	}
+	return memtrack__stack_add(se->mem, h, named, e->pid, se->mem_frames, se->mem_nframes);
+}
+
 /* The memory events queued so far, in order. A fault's code events went
  * out before it: taken first, they name its frames. Its stack is built
  * once per kernel key (the thread left out unless -T).
@@ -424,8 +470,7 @@ void session_mem_process(struct session *se)
 		}
 	for (size_t i = 0; i < n; i++) {
 		const struct mem_event *e = &se->mem_q[i];
-		uint64_t h, addr = e->addr, len = e->len;
-		struct sample_key k;
+		uint64_t addr = e->addr, len = e->len;
 		int64_t stack;
 
 		/* Before exec the child runs rampa-bpf's own code: the BPF
@@ -437,16 +482,27 @@ void session_mem_process(struct session *se)
 		 */
 		if ((e->type == MEM_RELEASE || e->type == MEM_MOVE || e->type == MEM_BLOCK_FREE) &&
 		    e->key.py_status == PY_NO_FRAME) {
+			bool added;
+
 			se->mem_shutdown_releases++;
+			u64map_slot(&se->mem_shutdown_pids, e->pid, &added);
+			if (added)
+				se->mem_shutdown_t = ((double)e->ts - (double)se->start_ns) / 1e9;
 			p_debug("mem: pid %u tid %u, no Python frame: release %u of %#llx left out",
 				e->pid, e->tid, e->type, (unsigned long long)e->addr);
 			continue;
 		}
 		switch (e->type) {
+		case MEM_EXEC:
+			memtrack__forget_process(se->mem, e->pid);
+			break;
 		case MEM_BLOCK_FREE:
 			p_debug("mem: pid %u tid %u freed %#llx by %s", e->pid, e->tid,
 				(unsigned long long)e->addr, capture__alloc_name(e->nr));
-			memtrack__block_free(se->mem, e->pid, e->addr);
+			if (e->nr == ALLOC_MUNMAP)
+				memtrack__map_release(se->mem, e->pid, e->addr, e->len);
+			else
+				memtrack__block_free(se->mem, e->pid, e->addr);
 			break;
 		case MEM_BLOCK_ALLOC:
 		case MEM_FAULT:
@@ -458,51 +514,37 @@ void session_mem_process(struct session *se)
 				addr = e->addr2;
 				se->mem_huge_faults++;
 			}
-			k = e->key;
-			if (!se->o.per_thread)
-				k.tid = 0;
-			h = hash_bytes(&k, sizeof(k), 0x6d656d);
-			stack = memtrack__stack_find(se->mem, h);
-			if (stack < 0) {
-				uint32_t unknown = profile__intern(se->prof, "[unknown]");
-				bool named = true, added;
-
-				se->mem_nframes = 0;
-				capture__mem_sample(se->cap, &e->key, e->len, session_mem_on_sample,
-						    se);
-				for (uint32_t j = 0; j < se->mem_nframes; j++)
-					named &= se->mem_frames[j] != unknown;
-				/* A library loaded since the maps were read (dlopen): read
-				 * them again, once per process and pass, and retry.
-				 */
-				u64map_slot(&refreshed, e->pid, &added);
-				if (!named && added) {
-					symbolizer__refresh(se->sym, e->pid);
-					se->mem_nframes = 0;
-					capture__mem_sample(se->cap, &e->key, e->len,
-							    session_mem_on_sample, se);
-					named = true;
-					for (uint32_t j = 0; j < se->mem_nframes; j++)
-						named &= se->mem_frames[j] != unknown;
-				}
-				stack = memtrack__stack_add(se->mem, h, named, e->pid,
-							    se->mem_frames, se->mem_nframes);
-			}
-			if (e->type == MEM_BLOCK_ALLOC)
-				memtrack__block_alloc(
-				    se->mem, e->pid, e->addr,
-				    e->len > se->mem_sample_bytes ? e->len : se->mem_sample_bytes,
-				    (uint32_t)stack);
-			else
+			stack = mem_stack_of(se, e, e->len, &refreshed);
+			if (e->type == MEM_FAULT)
 				memtrack__fault(se->mem, e->pid, addr, len, (uint32_t)stack);
+			else if (e->flags & MEM_EV_MAPPED)
+				memtrack__map_alloc(se->mem, e->pid, e->addr, e->len,
+						    mem_stands_for(se, e->len), (uint32_t)stack);
+			else
+				memtrack__block_alloc(se->mem, e->pid, e->addr,
+						      mem_stands_for(se, e->len), (uint32_t)stack);
 			break;
 		case MEM_RELEASE:
 			p_debug("mem: pid %u syscall %u gave back %#llx +%#llx", e->pid, e->nr,
 				(unsigned long long)e->addr, (unsigned long long)e->len);
-			memtrack__release(se->mem, e->pid, e->addr, e->len);
+			if (se->o.mem_precise)
+				memtrack__map_release(se->mem, e->pid, e->addr, e->len);
+			else
+				memtrack__release(se->mem, e->pid, e->addr, e->len);
 			break;
 		case MEM_MOVE:
-			memtrack__move(se->mem, e->pid, e->addr, e->len, e->addr2, e->len2);
+			p_debug("mem: pid %u moved %#llx +%#llx to %#llx +%#llx", e->pid,
+				(unsigned long long)e->addr, (unsigned long long)e->len,
+				(unsigned long long)e->addr2, (unsigned long long)e->len2);
+			if (!se->o.mem_precise)
+				memtrack__move(se->mem, e->pid, e->addr, e->len, e->addr2, e->len2);
+			else
+				memtrack__map_move(
+				    se->mem, e->pid, e->addr, e->len, e->addr2, e->len2,
+				    e->len2 > e->len ? mem_stands_for(se, e->len2 - e->len) : 0,
+				    e->flags & MEM_EV_GROWN
+					? mem_stack_of(se, e, e->len2 - e->len, &refreshed)
+					: -1);
 			break;
 		}
 	}
@@ -516,11 +558,55 @@ void session_mem_process(struct session *se)
  * the sample before): what it held then is what it reports if it exits
  * (memtrack__exited), its shutdown left out.
  */
+/* Whether pid is between losing its memory and becoming a zombie: its
+ * statm reads 0 while the kernel unmaps its pages, and every page it shared
+ * then counts for fewer processes in the others' PSS.
+ */
+static bool mem_exiting(pid_t pid)
+{
+	char path[64], state;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	state = procfs__stat_state(path);
+	return state && state != 'Z' && state != 'X';
+}
+
+/* The sum of the PSS of the targets holding memory now (pids: n of them),
+ * into *total; false when one of them began to exit meanwhile. A page shared
+ * by k processes counts 1/k in each PSS, read one process after the other:
+ * a process exiting between two reads makes its pages count 1/k in the ones
+ * read before and 1/(k-1) in the ones read after, and a pre-fork tree of
+ * 110 MiB whose workers exit together read up to 148. Such a reading is not
+ * a point of the curve. (A fork between two reads counts the new sharer's
+ * part in none: a reading a little low, never a false peak.)
+ */
+static bool mem_pss_sum(const pid_t *pids, size_t n, uint64_t *total, uint64_t *anon)
+{
+	uint64_t a;
+
+	*total = *anon = 0;
+	for (size_t i = 0; i < n; i++) {
+		*total += memcurve__pss_of(pids[i], &a);
+		*anon += a;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!memcurve__rss_of(&pids[i], 1, NULL))
+			return false;
+	return true;
+}
+
+/* Resident memory of the target tree now, onto the curve. Per process, the
+ * last time its RSS was not falling (not down by MEM_RSS_STEP_BYTES since
+ * the sample before): what it held then is what it reports if it exits
+ * (memtrack__exited), its shutdown left out.
+ */
 void session_mem_rss(struct session *se)
 {
 	double t = now_sec() - se->start_ns / 1e9;
-	uint64_t total = 0;
-	size_t n = 0;
+	uint64_t total = 0, total_anon = 0;
+	size_t n = 0, exiting = 0;
+	pid_t *held = NULL;
+	size_t held_cap = 0;
 
 	/* Before exec the child is rampa-bpf's copy: not the target's memory. */
 	if (se->child && !se->child_execed)
@@ -545,17 +631,21 @@ void session_mem_rss(struct session *se)
 			session_mem_probe(se, pid);
 	}
 	for (size_t i = 0; i < se->tree.cap; i++) {
-		uint64_t rss, *last, *steady_t;
+		uint64_t rss, anon, *last, *steady_t;
 		pid_t pid;
 
 		if (!u64map_used(&se->tree, i))
 			continue;
 		pid = (pid_t)se->tree.slots[i].key;
-		rss = memcurve__rss_of(&pid, 1);
-		if (!rss)
+		rss = memcurve__rss_of(&pid, 1, &anon);
+		if (!rss) {
+			exiting += mem_exiting(pid);
 			continue;
-		n++;
+		}
+		grow_array((void **)&held, &held_cap, n + 1, sizeof(*held));
+		held[n++] = pid;
 		total += rss;
+		total_anon += anon;
 		last = u64map_slot(&se->mem_last, (uint32_t)pid, NULL);
 		steady_t = u64map_slot(&se->mem_steady_t, (uint32_t)pid, NULL);
 		if (rss + MEM_RSS_STEP_BYTES >= *last)
@@ -566,29 +656,41 @@ void session_mem_rss(struct session *se)
 	 * several targets the sum of RSS counts them again and again, and a
 	 * pre-fork server of 100 MiB with 3 workers would "peak" at 400 MiB.
 	 * Their PSS adds up to the pages once. The kernel walks the page
-	 * tables for it (~0.1 s a GiB), so it is read at most 1/20 of the time.
+	 * tables for it (~0.1 s a GiB), so it is read at most 1/20 of the time;
+	 * not while a target exits (mem_pss_sum), but at the next sample.
 	 */
 	if (n > 1) {
 		uint64_t t0;
 
 		if (t < se->next_pss)
-			return;
+			goto out;
+		if (exiting) {
+			se->pss_unsteady++;
+			goto out;
+		}
 		t0 = mono_ns();
-		total = 0;
-		for (size_t i = 0; i < se->tree.cap; i++)
-			if (u64map_used(&se->tree, i))
-				total += memcurve__pss_of((pid_t)se->tree.slots[i].key);
+		if (!mem_pss_sum(held, n, &total, &total_anon)) {
+			se->pss_unsteady++;
+			goto out;
+		}
 		se->next_pss = t + fmax(MEM_RSS_INTERVAL_SEC, 20 * (mono_ns() - t0) / 1e9);
 		se->pss_reads++;
 	}
 	/* With every target gone, the curve ends at its last point. */
 	if (n && total)
-		memcurve__add(&se->curve, t, total);
+		memcurve__add(&se->curve, t, total, total_anon);
+out:
+	free(held);
 }
 
 uint64_t session__mem_pss_reads(const struct session *se)
 {
 	return se->pss_reads;
+}
+
+uint64_t session__mem_pss_unsteady(const struct session *se)
+{
+	return se->pss_unsteady;
 }
 
 void session_mem_add_retained(const uint32_t *frames, uint32_t n, uint64_t retained, uint64_t churn,

@@ -395,8 +395,12 @@ void session__print_summary(struct session *se)
 		    st[STAT_MEM_ALLOC_SAMPLED], st[STAT_MEM_FREES_UNKNOWN]);
 		fprintf(stderr,
 			"  mappings      %" PRIu64 " anonymous mappings made outside the allocator "
-			"(%s; pymalloc's arenas hold Python's small objects) tracked as blocks\n",
-			st[STAT_MEM_MAPS], fmt_bytes(a, sizeof(a), st[STAT_MEM_MAP_BYTES]));
+			"(%s; pymalloc's arenas hold Python's small objects) tracked as blocks, by "
+			"range: %" PRIu64 " resized by mremap, %" PRIu64
+			" munmaps of other ranges (part of a "
+			"mapping, several, untracked ones)\n",
+			st[STAT_MEM_MAPS], fmt_bytes(a, sizeof(a), st[STAT_MEM_MAP_BYTES]),
+			st[STAT_MEM_MAP_RESIZES], st[STAT_MEM_MAP_PARTS]);
 	} else if (se->o.mode == MODE_MEM)
 		fprintf(
 		    stderr,

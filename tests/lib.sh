@@ -224,6 +224,12 @@ python_frames() {
 		print out, n }' "$1"
 }
 
+# mib FILE REGEX: MiB of a bytes profile's weight on lines matching REGEX.
+mib() {
+	awk -v re="$2" '/^# / { next } { n = $NF; sub(/ [0-9]+$/, ""); if ($0 ~ re) m += n }
+		END { printf "%.2f\n", m / 1048576 }' "$1"
+}
+
 # total FILE: sum of the counts.
 total() { awk '/^# / { next } { t += $NF } END { print t + 0 }' "$1"; }
 

@@ -99,6 +99,41 @@ for entry in "${interpreters[@]}"; do
 	'
 done
 
+# Mappings made outside the allocator are blocks kept by range: one grown by
+# mremap (moved on the way) goes to what grew it, a part unmapped or a
+# mapping shrunk is freed, a bytearray doubled (glibc's realloc, by mremap)
+# to its caller. Before, a grown mapping kept its first size (64 MiB grown
+# by mremap: 1 MiB) and a munmap of a mapping's first part freed it whole.
+declare -A resized
+for entry in "${interpreters[@]}"; do
+	label=${entry%% *}
+	cmd=${entry#* }
+	case $label in 3.9* | 3.11* | 3.13* | 3.15*) ;; *) continue ;; esac
+	v=$(echo "$label" | grep -Eo '^3\.[0-9]+')
+	[ -n "${resized[$v]:-}" ] && continue
+	resized[$v]=1
+	# shellcheck disable=SC2086
+	attach_precise "$label.rs" mem_resize.py $cmd
+	test_expect_success "$label: --precise: a bytearray doubled, mmap.resize up and down" '
+		cat '"$label"'.rs.pc.err && b=$(mib '"$label"'.rs.pc ";grow_bytes \\(") &&
+		g=$(mib '"$label"'.rs.pc ";grow_mmap \\(") &&
+		s=$(mib '"$label"'.rs.pc ";shrink_mmap \\(") &&
+		echo "grow_bytes=$b grow_mmap=$g shrink_mmap=$s MiB" &&
+		within "$b" 66 3 && within "$g" 64 3 && within "$s" 32 1 &&
+		grep -Eq "[1-9][0-9]* resized by mremap" '"$label"'.rs.pc.err
+	'
+done
+
+test_expect_success '--precise: mremap and a partial munmap of mappings (C)' '
+	gcc -O2 -g -o "$WL/mem_remap" "$TESTS_DIR/workloads/mem_remap.c" &&
+	"$RAMPA" mem --precise -o remap.folded -- "$WL/mem_remap" 0.3 2>remap.err &&
+	cat remap.err && g=$(mib remap.folded ";grow_mapping") &&
+	h=$(mib remap.folded ";halve_mapping") && s=$(mib remap.folded ";shrink_mapping") &&
+	echo "grow_mapping=$g halve_mapping=$h shrink_mapping=$s MiB" &&
+	within "$g" 64 3 && within "$h" 32 1 && within "$s" 16 1 &&
+	grep -Eq "[1-9][0-9]* munmaps of other ranges" remap.err
+'
+
 PY=/root/.pyenv/versions/3.11.7/bin/python3.11
 [ -x $PY ] || PY=/usr/bin/python3.11
 

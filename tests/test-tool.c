@@ -26,6 +26,7 @@
 #include "stacks.h"
 #include "store.h"
 #include "symbolize.h"
+#include "memtrack.h"
 #include "u64map.h"
 #include "unwind.h"
 #include "utf8.h"
@@ -976,12 +977,88 @@ static int cmd_safe_name(int argc, char **argv)
 	return 0;
 }
 
+/* memtrack: commands on stdin, one a line, into a memtrack; then each
+ * stack's "stack N retained R churn C" and the totals. Numbers in any C base.
+ *   fault PID ADDR BYTES STACK		a sampled page (default mode)
+ *   release PID ADDR LEN		pages given back
+ *   move PID ADDR LEN ADDR2 LEN2	pages moved (mremap)
+ *   map PID ADDR LEN BYTES STACK	a sampled mapping (--precise)
+ *   unmap PID ADDR LEN			mappings cut
+ *   remap PID ADDR LEN ADDR2 LEN2 [BYTES STACK]	mappings moved, growth sampled
+ * Stacks 0-7 exist, each of one frame.
+ */
+struct tt_stack_sums {
+	uint64_t retained[8], churn[8];
+};
+
+static void tt_memtrack_sum(const uint32_t *frames, uint32_t n, uint64_t retained, uint64_t churn,
+			    void *ctx)
+{
+	struct tt_stack_sums *s = ctx;
+
+	if (n && frames[0] < 8) {
+		s->retained[frames[0]] += retained;
+		s->churn[frames[0]] += churn;
+	}
+}
+
+static int cmd_memtrack(int argc, char **argv)
+{
+	struct memtrack *mt = memtrack__new();
+	struct tt_stack_sums sums = { 0 };
+	struct memtrack_totals t;
+	char line[512], op[32];
+	unsigned long long a[7];
+
+	(void)argc;
+	(void)argv;
+	for (uint32_t i = 0; i < 8; i++)
+		memtrack__stack_add(mt, i, true, 1, &i, 1);
+	while (fgets(line, sizeof(line), stdin)) {
+		int n = sscanf(line, "%31s %lli %lli %lli %lli %lli %lli %lli", op, &a[0], &a[1],
+			       &a[2], &a[3], &a[4], &a[5], &a[6]);
+
+		if (n < 1 || op[0] == '#')
+			continue;
+		if (!strcmp(op, "fault") && n == 5)
+			memtrack__fault(mt, a[0], a[1], a[2], a[3]);
+		else if (!strcmp(op, "release") && n == 4)
+			memtrack__release(mt, a[0], a[1], a[2]);
+		else if (!strcmp(op, "move") && n == 6)
+			memtrack__move(mt, a[0], a[1], a[2], a[3], a[4]);
+		else if (!strcmp(op, "map") && n == 6)
+			memtrack__map_alloc(mt, a[0], a[1], a[2], a[3], a[4]);
+		else if (!strcmp(op, "unmap") && n == 4)
+			memtrack__map_release(mt, a[0], a[1], a[2]);
+		else if (!strcmp(op, "remap") && (n == 6 || n == 8))
+			memtrack__map_move(mt, a[0], a[1], a[2], a[3], a[4], n == 8 ? a[5] : 0,
+					   n == 8 ? (int64_t)a[6] : -1);
+		else {
+			fprintf(stderr, "test-tool memtrack: bad line: %s", line);
+			memtrack__free(mt);
+			return 2;
+		}
+	}
+	memtrack__stacks(mt, tt_memtrack_sum, &sums);
+	for (int i = 0; i < 8; i++)
+		if (sums.retained[i] || sums.churn[i])
+			printf("stack %d retained %" PRIu64 " churn %" PRIu64 "\n", i,
+			       sums.retained[i], sums.churn[i]);
+	memtrack__totals(mt, &t);
+	printf("total retained %" PRIu64 " churn %" PRIu64 " sampled %" PRIu64 " refaulted %" PRIu64
+	       "\n",
+	       t.retained, t.churn, t.sampled, t.refaulted);
+	memtrack__free(mt);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 	int min_args;
 } cmds[] = {
 	{ "maps", cmd_maps, 1 },
+	{ "memtrack", cmd_memtrack, 0 },
 	{ "elf", cmd_elf, 1 },
 	{ "elf-find", cmd_elf_find, 2 },
 	{ "unwind-row", cmd_unwind_row, 2 },
@@ -1023,6 +1100,6 @@ int main(int argc, char **argv)
 	fprintf(stderr,
 		"usage: test-tool maps|elf|elf-find|ksym|symbolize|folded|folded-read|maxrss|utf8|"
 		"json-string|write-all-formats|thread-names|py-decode|py-names|py-line|layouts|"
-		"frame-parse|stacks|u64map|frame-rename|timeline|safe-name ARGS\n");
+		"frame-parse|stacks|u64map|frame-rename|timeline|safe-name|memtrack ARGS\n");
 	return 2;
 }
