@@ -1321,7 +1321,7 @@ bool session__poll(struct session *se)
 				      ? "the target and its descendants exited"
 				  : se->tree_noted ? "the targets and their descendants exited"
 				  : se->o.npids == 1
-				      ? "the target exited; profile covers its lifetime "
+				      ? "the target exited; profile covers it from attach "
 					"until then"
 				      : "all targets exited";
 			return true;
