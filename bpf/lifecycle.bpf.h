@@ -15,6 +15,23 @@ struct {
 	__type(value, __u64);
 } exit_runtime SEC(".maps");
 
+/* An exited thread's CPU time as its exit hook saw it, completed when its
+ * task is freed: sum_exec_runtime lacks the time since the scheduler last
+ * updated it (a thread that ran a millisecond and exited showed none of
+ * it: 2800 short threads' 2.7 s read as 1.9 s).
+ */
+struct exit_tail {
+	__u32 tgid;
+	__u32 pad;
+	__u64 rt;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32); /* tid */
+	__type(value, struct exit_tail);
+} exit_tails SEC(".maps");
+
 /* A thread is gone: its off-CPU entry and thread-state cache with it. The
  * last thread of a process takes the process out of the targets, so a new
  * process given the same PID is never taken for it, and the target map holds
@@ -35,8 +52,14 @@ int BPF_PROG(on_sched_process_exit, struct task_struct *p)
 		if (!rt && bpf_map_update_elem(&exit_runtime, &ptgid, &zero, BPF_NOEXIST) == -E2BIG)
 			stat_inc(STAT_EXIT_RUNTIME_FULL);
 		rt = rt ? rt : bpf_map_lookup_elem(&exit_runtime, &ptgid);
-		if (rt)
-			__sync_fetch_and_add(rt, BPF_CORE_READ(p, se.sum_exec_runtime));
+		if (rt) {
+			struct exit_tail tail = { .tgid = ptgid,
+						  .rt = BPF_CORE_READ(p, se.sum_exec_runtime) };
+
+			__sync_fetch_and_add(rt, tail.rt);
+			if (bpf_map_update_elem(&exit_tails, &tid, &tail, BPF_ANY) == -E2BIG)
+				stat_inc(STAT_EXIT_RUNTIME_FULL);
+		}
 	}
 
 	/* After the end, an interval left open is userspace's to close. */
@@ -74,6 +97,26 @@ int BPF_PROG(on_sched_process_exit, struct task_struct *p)
 			emit_event(EVENT_EXIT, tgid, tid, 0);
 		}
 	}
+	return 0;
+}
+
+/* The task is freed (an RCU callback after its last switch): its CPU time
+ * is final now; what its exit hook did not see goes to its process.
+ */
+SEC("raw_tp/sched_process_free")
+int BPF_PROG(on_sched_process_free, struct task_struct *p)
+{
+	__u32 tid = BPF_CORE_READ(p, pid);
+	struct exit_tail *tail = bpf_map_lookup_elem(&exit_tails, &tid);
+	__u64 *rt, final;
+
+	if (!tail)
+		return 0;
+	final = BPF_CORE_READ(p, se.sum_exec_runtime);
+	rt = bpf_map_lookup_elem(&exit_runtime, &tail->tgid);
+	if (rt && final > tail->rt)
+		__sync_fetch_and_add(rt, final - tail->rt);
+	bpf_map_delete_elem(&exit_tails, &tid);
 	return 0;
 }
 

@@ -394,6 +394,7 @@ int capture__open(struct capture **out, const struct capture_opts *opts)
 	    opts->on_interval && opts->interval_min_ns && opts->on_short_wait;
 	/* Always: it keeps the CPU time of exited threads (cheap, exits only). */
 	bpf_program__set_autoload(c->skel->progs.on_sched_process_exit, true);
+	bpf_program__set_autoload(c->skel->progs.on_sched_process_free, true);
 	bpf_program__set_autoload(c->skel->progs.on_sys_enter, opts->gil);
 	bpf_program__set_autoload(c->skel->progs.on_sys_exit, opts->gil);
 	bpf_program__set_autoload(c->skel->progs.on_cpu_sample, !opts->no_sampling);

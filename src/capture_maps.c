@@ -29,7 +29,7 @@ const struct capture_map_size capture_maps[CMAP__MAX] = {
 			      256 * 1024,
 			      "a process event (STAT_EVENTS_LOST)" },
 	[CMAP_EXIT_RUNTIME] = { "exit-runtime",
-				{ "exit_runtime" },
+				{ "exit_runtime", "exit_tails" },
 				16384,
 				"exited threads' CPU time (STAT_EXIT_RUNTIME_FULL)" },
 	[CMAP_GIL_THREADS] = { "gil-threads",

@@ -72,6 +72,29 @@ test_expect_success '-- CMD: the command exits first, its orphan runs on: follow
 	grep -q "(the command and its descendants exited)" err &&
 	grep -q "^spin;.*;hot;spin_until" orph.folded
 '
+# Threads that run a millisecond each and exit: the CPU time they used is
+# what the process's rusage says (their exit hook saw only the time up to
+# their last switch: 1.9 s of 2.7 s).
+cat >"$TRASH/tchurn.py" <<'EOF'
+import resource, threading, time
+def work():
+    x = 0
+    for i in range(20000):
+        x += i
+end = time.time() + 2
+while time.time() < end:
+    ts = [threading.Thread(target=work) for _ in range(20)]
+    [t.start() for t in ts]
+    [t.join() for t in ts]
+r = resource.getrusage(resource.RUSAGE_SELF)
+print("%.3f" % (r.ru_utime + r.ru_stime))
+EOF
+test_expect_success 'thousands of short threads: the CPU time used is the process rusage' '
+	"$RAMPA" record -o tchurn.folded -- /usr/bin/python3.11 tchurn.py >ru 2>err &&
+	used=$(sed -n "s/.* of \([0-9.]*\) s used by the sampled processes.*/\1/p" err) &&
+	echo "used $used s, rusage $(cat ru) s" &&
+	within "$used" "$(cat ru)" "$(awk -v r="$(cat ru)" "BEGIN { print 0.1 * r }")"
+'
 test_expect_success '-d ends a run whose command left an orphan: the orphan is stopped too' '
 	test_expect_code 3 "$RAMPA" record -d 1 -o orphd.folded -- sh -c "(exec \"$BUILD/spin\" 30 >/dev/null &); exit 3" 2>err &&
 	cat err && grep -q "stopped 1 with SIGTERM" err && ! pgrep -f "$BUILD/spin 30" >/dev/null
