@@ -108,6 +108,12 @@ struct session {
 	 * taken before it was: no Python frames (-a, a loaded machine).
 	 */
 	uint64_t py_before_found;
+	uint64_t py_before_found_ns; /* ... and off-CPU, GIL-wait time, ns */
+	/* Samples (PID -> count) and time (PID -> ns) without Python frames of
+	 * processes not known to run Python yet: added to the two above if the
+	 * process is found to, let go at its exit otherwise.
+	 */
+	struct u64map pre_py_samples, pre_py_ns;
 	uint64_t ns_by_kind[4]; /* off-CPU and GIL wait ns by enum sample_kind */
 	uint64_t samples_cpu;	/* on-CPU samples */
 	uint64_t snapshots, snapshot_failed, snapshot_late;

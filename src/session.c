@@ -239,9 +239,21 @@ static void on_sample(const struct capture_sample *s, void *ctx)
 
 	if (s->kind == KIND_CPU && s->py_status != PY_NOT_PYTHON && s->py_status <= PY_MAP_FULL)
 		se->py_samples[s->py_status] += s->count;
-	else if (s->kind == KIND_CPU && s->py_status == PY_NOT_PYTHON &&
-		 python__describe(se->py, (pid_t)s->pid))
-		se->py_before_found += s->count;
+	else if (s->py_status == PY_NOT_PYTHON && s->kind != KIND_MEM) {
+		/* Taken before the process was known to run Python (drained
+		 * before its exec event, or before it was read): known now, or
+		 * kept until it is (session_inspect_python).
+		 */
+		bool cpu = s->kind == KIND_CPU, known = python__describe(se->py, (pid_t)s->pid);
+
+		if (known && cpu)
+			se->py_before_found += s->count;
+		else if (known)
+			se->py_before_found_ns += s->count; /* ns */
+		else
+			*u64map_slot(cpu ? &se->pre_py_samples : &se->pre_py_ns, s->pid, NULL) +=
+			    s->count;
+	}
 
 	pe = session_proc_entry(se, s->pid, false);
 	frames[n++] = pe->frame;
@@ -623,6 +635,8 @@ static void forget_exited(struct session *se)
 		capture__forget_proc_comm(se->cap, pid);
 		capture__code_free_detach(se->cap, pid);
 		u64map_del(&se->code_free_tried, (uint32_t)pid);
+		u64map_del(&se->pre_py_samples, (uint32_t)pid);
+		u64map_del(&se->pre_py_ns, (uint32_t)pid);
 		session_pending_remove(se, pid);
 		u64map_del(&se->not_python, pid);
 		/* Its name, samples and CPU time serve the summary; only -a,
@@ -874,6 +888,9 @@ static void on_event(const struct capture_event *e, void *ctx)
 		 * names may be in already.
 		 */
 		python__forget(se->py, e->pid);
+		/* The old image's samples were not of an interpreter. */
+		u64map_del(&se->pre_py_samples, e->pid);
+		u64map_del(&se->pre_py_ns, e->pid);
 		/* The probe was on the old image's code_dealloc. */
 		capture__code_free_detach(se->cap, e->pid);
 		u64map_del(&se->code_free_tried, e->pid);
@@ -1520,6 +1537,8 @@ void session__free(struct session *se)
 	u64map_free(&se->tids);
 	u64map_free(&se->tree);
 	u64map_free(&se->code_free_tried);
+	u64map_free(&se->pre_py_samples);
+	u64map_free(&se->pre_py_ns);
 	u64map_free(&se->merging);
 	free(se->merges);
 

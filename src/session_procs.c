@@ -277,6 +277,16 @@ void session_inspect_python(struct session *se, pid_t pid, bool retry, bool exec
 		}
 		session_pending_remove(se, pid);
 		p_debug("PID %d: %s", (int)pid, python__describe(se->py, pid));
+		/* What it ran before it was found had no Python frames: said. */
+		{
+			uint64_t *n = u64map_find(&se->pre_py_samples, (uint32_t)pid);
+			uint64_t *ns = u64map_find(&se->pre_py_ns, (uint32_t)pid);
+
+			se->py_before_found += n ? *n : 0;
+			se->py_before_found_ns += ns ? *ns : 0;
+			u64map_del(&se->pre_py_samples, (uint32_t)pid);
+			u64map_del(&se->pre_py_ns, (uint32_t)pid);
+		}
 		return;
 	case PYTHON_UNSUPPORTED:
 		session_pending_remove(se, pid);

@@ -126,7 +126,7 @@ static void print_python_summary(struct session *se, const uint64_t *st)
 	uint64_t all = running + c[PY_NO_THREAD] + c[PY_NO_FRAME] + se->py_before_found;
 	uint64_t whole = c[PY_OK] - (se->py_ok_unnamed < c[PY_OK] ? se->py_ok_unnamed : c[PY_OK]);
 
-	if (!all)
+	if (!all && !se->py_before_found_ns)
 		return;
 	fprintf(stderr, "  python        %" PRIu64 " samples in Python processes; ", all);
 	if (running)
@@ -136,9 +136,15 @@ static void print_python_summary(struct session *se, const uint64_t *st)
 			whole == running ? 100.0 : floor(1000.0 * whole / running) / 10);
 	else
 		fprintf(stderr, "none running Python code\n");
-	if (se->py_before_found)
-		fprintf(stderr, "    %-40s %" PRIu64 "\n",
+	if (se->py_before_found || se->py_before_found_ns) {
+		fprintf(stderr, "    %-40s %" PRIu64,
 			"before its interpreter was found: no Python frames", se->py_before_found);
+		/* Off-CPU and GIL-wait stacks are time, not samples. */
+		if (se->py_before_found_ns)
+			fprintf(stderr, " (and %.3f s off-CPU or waiting)",
+				se->py_before_found_ns / 1e9);
+		fputc('\n', stderr);
+	}
 	if (c[PY_TRUNCATED])
 		fprintf(stderr, "    %-40s %" PRIu64 "\n", "truncated (deeper than the limit)",
 			c[PY_TRUNCATED]);

@@ -81,6 +81,21 @@ busy_here()" >/dev/null 2>&1 </dev/null & p=$! && bg_track $p && sleep 0.3 &&
 	grep "^python3.11;python3.11-$p;" pyall.folded >mine && n=$(total mine) && echo "samples=$n" &&
 	[ "$n" -ge 50 ] && within "$(share mine ";busy_here \\(<string>:[34]\\)")" 100 3
 '
+# The same in wall mode for time off-CPU: a Python process started while
+# rampa-bpf is stopped naps unseen as Python; that time is said, not only
+# its samples.
+test_expect_success 'wall -a: a Python process found late: its off-CPU time before is stated' '
+	{ "$RAMPA" record -a -m wall -d 3 -o late.folded 2>err2 & } && r=$! &&
+	for i in $(seq 100); do grep -q "^rampa-bpf: profiling" err2 2>/dev/null && break; sleep 0.1; done &&
+	kill -STOP $r && { /usr/bin/python3.11 -c "
+import time
+end = time.time() + 4
+while time.time() < end:
+    time.sleep(0.01)" >/dev/null 2>&1 </dev/null & } && p=$! && bg_track $p &&
+	sleep 1.5 && kill -CONT $r && wait $r; kill $p; cat err2 &&
+	s=$(sed -n "s/.*before its interpreter was found: no Python frames.*(and \([0-9.]*\) s off-CPU or waiting)/\1/p" err2) &&
+	echo "before found: $s s" && awk -v s="$s" "BEGIN { exit !(s >= 0.5) }"
+'
 # A build host under -a: hundreds of execs a second. Each exec once made
 # the engine re-read every thread name; the event loop never returned, so
 # -d, -n and signals were never seen (top -a hung until SIGKILL).
