@@ -386,6 +386,7 @@ int capture__open(struct capture **out, const struct capture_opts *opts)
 	bpf_program__set_autoload(c->skel->progs.on_sched_switch, opts->offcpu_kinds != 0);
 	c->skel->rodata->gil_enabled = opts->gil;
 	c->skel->rodata->gil_holders_only = opts->gil_holders;
+	c->skel->rodata->lazy_wakeup = opts->lazy_wakeup;
 	c->skel->rodata->interval_min_ns = opts->on_interval ? opts->interval_min_ns : 0;
 	c->skel->rodata->slice_ns = opts->on_interval ? opts->slice_ns : 0;
 	c->skel->rodata->timeline_ns = opts->timeline_ns;
@@ -697,6 +698,11 @@ int capture__poll(struct capture *c, int timeout_ms)
 	if (c->poll_cut)
 		return 1;
 	return n < 0 ? n : 0;
+}
+
+int capture__poll_fd(const struct capture *c)
+{
+	return ring_buffer__epoll_fd(c->rb);
 }
 
 static void reserve_keys(struct capture *c, size_t need)
@@ -1135,9 +1141,11 @@ void capture__code_free_detach(struct capture *c, pid_t pid)
 	*l = c->cfree[--c->ncfree];
 }
 
-void capture__begin(struct capture *c, __u64 begin_ns)
+void capture__begin(struct capture *c, __u64 begin_ns, __u64 origin_ns)
 {
 	c->begin_ns = begin_ns;
+	c->skel->bss->timeline_origin_ns =
+	    origin_ns && origin_ns <= begin_ns ? origin_ns : begin_ns;
 	__atomic_store_n(&c->skel->bss->begin_ns, begin_ns, __ATOMIC_SEQ_CST);
 }
 
