@@ -159,6 +159,10 @@ int capture__poll(struct capture *c, int timeout_ms);
  * caller that waits on several things at once; the capture's.
  */
 int capture__poll_fd(const struct capture *c);
+/* Drains between two clears of the whole stack maps (each drain deletes the
+ * stacks its samples named).
+ */
+#define CAPTURE_CLEAR_DRAINS 16
 /* Switch buffers and hand every aggregated sample of the old buffer to cb. */
 int capture__drain(struct capture *c, void (*cb)(const struct capture_sample *s, void *ctx),
 		   void *ctx);

@@ -22,6 +22,8 @@
 
 /* At most this long between drains; and at each time slice's end. */
 #define DRAIN_INTERVAL_SEC 1.0
+/* python_only: forked processes without an entry kept; past it, the gone let go. */
+#define SESSION_MAX_BORN 65536
 /* sleep_idle without a timeline: the longest sleep between drains. */
 #define SLEEP_IDLE_MAX_SEC 60.0
 /* A fall of a target's RSS at its end, sample to sample (see memcurve). */
@@ -98,6 +100,10 @@ struct session {
 	 * out; the PIDs due a look at the next drain.
 	 */
 	struct u64map not_python;
+	/* python_only: processes forked during the run that have no entry yet
+	 * (most never get one): their CPU time counts from 0 when they do.
+	 */
+	struct u64map born;
 	pid_t *recheck;
 	size_t nrecheck, recheck_cap;
 	uint64_t not_python_procs;	      /* processes found without Python */

@@ -624,6 +624,7 @@ static void forget_exited(struct session *se)
 		u64map_del(&se->code_free_tried, (uint32_t)pid);
 		session_pending_remove(se, pid);
 		u64map_del(&se->not_python, pid);
+		u64map_del(&se->born, pid);
 		/* Its name, samples and CPU time serve the summary; only -a,
 		 * which may see processes without end, lets them go.
 		 */
@@ -804,6 +805,15 @@ static void new_process(struct session *se, pid_t pid, const char *comm)
 	process_read(se);
 }
 
+/* Whether a process of the target tree still runs. Exits arrive as
+ * events; /proc confirms, in case one was lost.
+ */
+static bool gone(const struct u64map_slot *e, void *ctx)
+{
+	(void)ctx;
+	return !procfs__alive((pid_t)e->key, 0);
+}
+
 static void on_event(const struct capture_event *e, void *ctx)
 {
 	struct session *se = ctx;
@@ -896,7 +906,16 @@ static void on_event(const struct capture_event *e, void *ctx)
 		break;
 	case EVENT_FORK:
 		p_debug("following child %u of %u", e->pid, e->ppid);
-		session_proc_base(se, e->pid, true);
+		/* Across the machine (the agent), an entry named from /proc at
+		 * every fork cost more than all else: made at its first sample.
+		 */
+		if (se->o.python_only && !u64map_find(&se->procs, e->pid)) {
+			/* An exit the LRU seen map forgot: gone ones let go. */
+			if (se->born.n >= SESSION_MAX_BORN)
+				u64map_del_if(&se->born, gone, NULL);
+			u64map_slot(&se->born, e->pid, NULL);
+		} else
+			session_proc_base(se, e->pid, true);
 		if (!se->o.system_wide)
 			u64map_slot(&se->tree, e->pid, NULL);
 		/* Its parent's probes are the parent's alone. */
@@ -1235,15 +1254,6 @@ int session__start(struct session *se)
 	return 0;
 }
 
-/* Whether a process of the target tree still runs. Exits arrive as
- * events; /proc confirms, in case one was lost.
- */
-static bool gone(const struct u64map_slot *e, void *ctx)
-{
-	(void)ctx;
-	return !procfs__alive((pid_t)e->key, 0);
-}
-
 static bool tree_alive(struct session *se)
 {
 	u64map_del_if(&se->tree, gone, NULL);
@@ -1569,6 +1579,7 @@ void session__free(struct session *se)
 	free(se->merges);
 
 	u64map_free(&se->not_python);
+	u64map_free(&se->born);
 	free(se->recheck);
 	free(se->exited);
 	free(se->pending);
