@@ -147,7 +147,12 @@ struct agent {
 	 * end comes when it ends): put in the next one, in its mode's unit.
 	 */
 	uint64_t carried_samples, carried_us;
-	uint64_t coarsened;	/* cuts of a timeline coarsened past its bound: one window */
+	uint64_t coarsened; /* cuts of a timeline coarsened past its bound: one window */
+	/* How long after its end each window was written (the loop's delay,
+	 * not the window's: its samples are its own), seconds.
+	 */
+	double lag_sum, lag_max;
+	uint64_t lagged;
 	unsigned int match_gen; /* bumped when SIGHUP changes --match */
 	uint64_t passed_over;	/* processes with samples but no Python, not read */
 	bool store_failing;
@@ -645,6 +650,8 @@ static void write_status(struct agent *ag, const char *state)
 		"counted after their window was written, put in the next one: %" PRIu64
 		" on-CPU samples, %.3f s of wall and GIL wait time (intervals that ended later)\n",
 		ag->carried_samples, ag->carried_us / 1e6);
+	fprintf(f, "windows written after their end: %.3f s on average, at most %.3f s\n",
+		ag->lagged ? ag->lag_sum / ag->lagged : 0, ag->lag_max);
 	if (ag->coarsened)
 		fprintf(f, "windows of several slices (the timeline past its bound): %" PRIu64 "\n",
 			ag->coarsened);
@@ -917,6 +924,13 @@ static bool cut_slices(struct agent *ag, int i, bool final)
 		ag->from = window_from(ag, i, k);
 		emit_window(ag, win, until, ag->o.modes[i]);
 		profile__free(win);
+		if (!final) {
+			double lag = wall_now() - until;
+
+			ag->lag_sum += lag;
+			ag->lag_max = lag > ag->lag_max ? lag : ag->lag_max;
+			ag->lagged++;
+		}
 	}
 	ag->next_slice[i] = last + 1;
 	profile__free(old);
