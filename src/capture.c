@@ -674,6 +674,11 @@ int capture__poll(struct capture *c, int timeout_ms)
 					    ? (uint64_t)timeout_ms * 1000000
 					    : CAPTURE_POLL_BUDGET_NS);
 	n = ring_buffer__poll(c->rb, timeout_ms);
+	/* Lazy events notify no one (lazy_wakeup): whatever woke the caller,
+	 * those queued are read now too.
+	 */
+	if (c->opts.lazy_wakeup && n >= 0 && !c->poll_cut)
+		n = ring_buffer__consume(c->rb);
 	/* Code events are taken here too, so the ring buffer stays empty (each
 	 * is a copy of names: cheap).
 	 */
