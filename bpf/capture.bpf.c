@@ -40,6 +40,12 @@ const volatile __u64 slice_ns = 0;
 const volatile __u64 timeline_ns = 0;
 const volatile bool sample_times = false;   /* send each on-CPU sample's instant */
 const volatile bool short_waits_on = false; /* send waits under interval_min_ns too */
+/* An idle loader sleeps (the agent): only the events it must act on at
+ * once wake it (a process's first sample, the exec of a sampled process,
+ * an unwind miss); forks, exits and other execs wait for its next wake-up
+ * or a quarter-full ring. false: every event wakes it (libbpf's default).
+ */
+const volatile bool lazy_wakeup = false;
 
 /* Written by the loader at run time through the mmaped .bss: which buffer set
  * the programs fill.
@@ -54,6 +60,10 @@ volatile __u64 end_ns;
  * count from it.
  */
 volatile __u64 begin_ns;
+/* Where the timeline's slice 0 begins (begin_ns or before; set with it):
+ * sessions started one after another share one grid of slices.
+ */
+volatile __u64 timeline_origin_ns;
 /* rampa-bpf mem: CMD, forked and held until it execs (its allocator probed
  * already): what it does before is rampa-bpf's own code, not counted. 0:
  * none; cleared by its exec.
@@ -195,6 +205,30 @@ static __always_inline void note_proc_name(__u32 tgid, struct task_struct *leade
 		stat_inc(STAT_PROC_NAMES_FULL);
 }
 
+/* The ring's wake-up for an event (lazy_wakeup). A record submitted with
+ * no flag wakes the reader only when it had read all before it: after a
+ * lazy one it would not, so each is forced or not, explicitly.
+ */
+static __always_inline __u64 event_wakeup(__u32 type, __u32 pid)
+{
+	__u8 *state;
+
+	if (!lazy_wakeup)
+		return 0;
+	if (type == EVENT_NEW_PROCESS || type == EVENT_UNWIND_MISS)
+		return BPF_RB_FORCE_WAKEUP;
+	/* A sampled process's new image: its old samples are drained against
+	 * the old maps before more of the new one are counted.
+	 */
+	state = type == EVENT_EXEC ? bpf_map_lookup_elem(&seen, &pid) : NULL;
+	if (state && *state == SEEN_SAMPLED)
+		return BPF_RB_FORCE_WAKEUP;
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >
+		       bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 4
+		   ? BPF_RB_FORCE_WAKEUP
+		   : BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline void emit_event(__u32 type, __u32 pid, __u32 tid, __u32 ppid)
 {
 	struct capture_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -213,7 +247,7 @@ static __always_inline void emit_event(__u32 type, __u32 pid, __u32 tid, __u32 p
 	e->tid = tid;
 	e->ppid = ppid;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, event_wakeup(type, pid));
 }
 
 #include "unwind.bpf.h"
@@ -244,7 +278,9 @@ static __always_inline void count_sample(__u32 buf, struct sample_key *key, __u6
 
 	if (timeline_ns && begin_ns) {
 		now = bpf_ktime_get_ns();
-		key->slice = now > begin_ns ? (__u32)((now - begin_ns) / timeline_ns) + 1 : 1;
+		key->slice = now > timeline_origin_ns
+				 ? (__u32)((now - timeline_origin_ns) / timeline_ns) + 1
+				 : 1;
 	}
 	val = bpf_map_lookup_elem(map, key);
 
@@ -303,8 +339,9 @@ static __always_inline bool emit_interval(__u64 start, __u64 end, const struct s
 					  bool may_split)
 {
 	bool mark = interval_min_ns && end - start >= interval_min_ns;
+	__u64 origin = timeline_origin_ns;
 	bool split = may_split && slice_ns && begin_ns && start >= begin_ns && end > start &&
-		     (start - begin_ns) / slice_ns != (end - 1 - begin_ns) / slice_ns;
+		     (start - origin) / slice_ns != (end - 1 - origin) / slice_ns;
 	struct interval_event *e;
 
 	if (!mark && !split) {

@@ -19,6 +19,8 @@
 #define AGENT_MAX_PROCS	      65536 /* cached process descriptions */
 #define AGENT_PRUNE_SEC	      60.0  /* seconds between retention passes */
 #define AGENT_STATUS_SERVICES 64    /* services (and modes) the status lists */
+/* The longest the idle agent sleeps; windows and drains wake it sooner. */
+#define AGENT_SLEEP_MAX_SEC 60.0
 
 #define AGENT_MAX_MODES 5 /* cpu, wall, offcpu, gil, gil-wait */
 

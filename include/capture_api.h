@@ -48,10 +48,16 @@ struct capture_opts {
 	unsigned int hz;
 	bool system_wide;
 	bool follow_forks;
-	__u32 offcpu_kinds;	/* 1 << KIND_OFFCPU_*; 0: no scheduler hook at all */
-	bool gil;		/* measure GIL waits (syscall hooks) */
-	bool no_sampling;	/* no perf events: the other hooks only */
-	bool gil_holders;	/* keep samples of threads holding the GIL only */
+	__u32 offcpu_kinds; /* 1 << KIND_OFFCPU_*; 0: no scheduler hook at all */
+	bool gil;	    /* measure GIL waits (syscall hooks) */
+	bool no_sampling;   /* no perf events: the other hooks only */
+	bool gil_holders;   /* keep samples of threads holding the GIL only */
+	/* Process events wake capture__poll only when they must be acted on
+	 * at once (a process's first sample, the exec of a sampled process,
+	 * an unwind miss) or a quarter of the ring is full: the others wait
+	 * for the caller's next poll. An idle caller sleeps.
+	 */
+	bool lazy_wakeup;
 	bool mem;		/* memory programs (bpf/mem.bpf.h): on_mem gets their events */
 	__u32 mem_fault_sample; /* one anonymous write fault in this many; 0: default */
 	bool mem_precise;	/* allocator probes (bpf/memalloc.bpf.h) instead of faults */
@@ -149,6 +155,14 @@ int capture__start(struct capture *c);
  * negative errno otherwise (-EINTR on a signal).
  */
 int capture__poll(struct capture *c, int timeout_ms);
+/* An fd that polls readable when capture__poll has events to deliver, for a
+ * caller that waits on several things at once; the capture's.
+ */
+int capture__poll_fd(const struct capture *c);
+/* Drains between two clears of the whole stack maps (each drain deletes the
+ * stacks its samples named).
+ */
+#define CAPTURE_CLEAR_DRAINS 16
 /* Switch buffers and hand every aggregated sample of the old buffer to cb. */
 int capture__drain(struct capture *c, void (*cb)(const struct capture_sample *s, void *ctx),
 		   void *ctx);
@@ -198,9 +212,10 @@ void capture__code_free_detach(struct capture *c, pid_t pid);
 void capture__forget_proc_comm(struct capture *c, pid_t pid);
 /* The run's window opens at begin_ns (CLOCK_MONOTONIC ns), once everything
  * is attached: nothing before it is counted, and off-CPU intervals begun
- * during attach count from it.
+ * during attach count from it. The timeline's slices (timeline_ns) count
+ * from origin_ns (0 or after begin_ns: from begin_ns).
  */
-void capture__begin(struct capture *c, __u64 begin_ns);
+void capture__begin(struct capture *c, __u64 begin_ns, __u64 origin_ns);
 /* rampa-bpf mem: the memory programs leave pid alone until its next exec
  * (CMD forked, its allocator probed before it execs). 0: none.
  */

@@ -73,6 +73,11 @@ struct session_opts {
 	 * (--slice); 0: none. Drains happen at each slice's end.
 	 */
 	double slice_sec;
+	/* Where the timeline's slice 0 begins, CLOCK_MONOTONIC ns, at or before
+	 * the start (0: the start): sessions started one after the other (the
+	 * agent's modes) share one grid of slices.
+	 */
+	uint64_t timeline_origin_ns;
 	/* Markers (profile.h): off-CPU intervals and GIL waits of this long or
 	 * more (seconds) are kept with their start and end, for gecko output;
 	 * 0: none. Wall, offcpu and gil-wait modes have such intervals.
@@ -114,6 +119,13 @@ struct session_opts {
 	 * every interpreter would cost tens of MB.
 	 */
 	bool lean_symbols;
+	/* An idle session sleeps (the agent): process events wake it only when
+	 * they must be handled at once (capture_opts.lazy_wakeup), and it
+	 * drains at the timeline's slice ends, and DRAIN_INTERVAL_SEC after a
+	 * process was read (its samples named while it most likely lives),
+	 * rather than every DRAIN_INTERVAL_SEC.
+	 */
+	bool sleep_idle;
 };
 
 #define SESSION_RECHECK_SEC 10.0
@@ -162,6 +174,33 @@ int session__start(struct session *se);
  * the deadline, a signal, or no target left.
  */
 bool session__poll(struct session *se);
+
+/* session__poll waiting at most wait seconds (0: handle what is there, wait
+ * for nothing), for a caller that waits on several sessions at once with
+ * session__poll_fd and session__next_wake.
+ */
+bool session__poll_for(struct session *se, double wait);
+
+/* An fd that polls readable when the session has events to handle; the
+ * session's.
+ */
+int session__poll_fd(const struct session *se);
+
+/* When session__poll must be called again at the latest (its next drain,
+ * a retry, the deadline), in now_sec() seconds (CLOCK_MONOTONIC).
+ */
+double session__next_wake(const struct session *se);
+
+/* Seconds from the timeline's origin up to which every count is in the
+ * profile: the last drain's (the slices before it are complete, but for
+ * off-CPU intervals still open then, which come at their end).
+ */
+double session__drained(const struct session *se);
+
+/* The timeline's origin (session_opts.timeline_origin_ns, else the start),
+ * CLOCK_MONOTONIC ns; 0 before the start.
+ */
+uint64_t session__origin_ns(const struct session *se);
 
 /* Why the run ended ("interrupted", "command exited"...), NULL for the
  * deadline.

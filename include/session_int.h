@@ -22,6 +22,10 @@
 
 /* At most this long between drains; and at each time slice's end. */
 #define DRAIN_INTERVAL_SEC 1.0
+/* python_only: forked processes without an entry kept; past it, the gone let go. */
+#define SESSION_MAX_BORN 65536
+/* sleep_idle without a timeline: the longest sleep between drains. */
+#define SLEEP_IDLE_MAX_SEC 60.0
 /* A fall of a target's RSS at its end, sample to sample (see memcurve). */
 #define MEM_RSS_STEP_BYTES (64 * 1024)
 /* A process whose interpreter is not mapped yet (libpython loads after exec)
@@ -61,6 +65,7 @@ struct session {
 	size_t ndesc, desc_cap;
 	struct gilwait *gil;	   /* MODE_GILWAIT: the table */
 	uint64_t start_ns, end_ns; /* the window, CLOCK_MONOTONIC */
+	uint64_t origin_ns;	   /* the timeline's slice 0 begins here (start_ns or before) */
 	uint64_t deadline_ns;	   /* -d: the window's end, set in BPF at the start; 0: none */
 	bool started, stopped;
 	const char *why; /* the run ended: why (NULL: the deadline) */
@@ -95,6 +100,10 @@ struct session {
 	 * out; the PIDs due a look at the next drain.
 	 */
 	struct u64map not_python;
+	/* python_only: processes forked during the run that have no entry yet
+	 * (most never get one): their CPU time counts from 0 when they do.
+	 */
+	struct u64map born;
 	pid_t *recheck;
 	size_t nrecheck, recheck_cap;
 	uint64_t not_python_procs;	      /* processes found without Python */
@@ -144,6 +153,7 @@ struct session {
 	uint64_t ustack_lost, kstack_lost;
 	double t_invoked, t_sampling; /* rampa-bpf started; perf events attached */
 	double next_drain, drain_wait, next_cpu_read;
+	bool read_since_drain; /* sleep_idle: a process was read since the last drain */
 	/* MODE_MEM: events queued until their code events are in (drain). */
 	struct memtrack *mem;
 	struct memcurve curve;

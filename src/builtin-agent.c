@@ -12,6 +12,8 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <malloc.h>
+#include <math.h>
+#include <poll.h>
 #include <regex.h>
 #include <signal.h>
 #include <stdio.h>
@@ -121,16 +123,36 @@ struct agent {
 	bool have_re;
 	struct session *se[AGENT_MAX_MODES]; /* one per mode, as ag->o.modes */
 	int nse;
+	/* Windows are the sessions' timeline slices, --upload-interval wide,
+	 * stamped in the kernel: a window holds what happened in it however
+	 * late the loop cuts it. The sessions share the first one's grid,
+	 * whose slice 0 begins at wall clock wall0 (CLOCK_MONOTONIC origin_ns);
+	 * per session: its start (wall clock) and the first slice not written.
+	 */
+	double wall0;
+	uint64_t origin_ns;
+	double wall_start[AGENT_MAX_MODES];
+	uint32_t next_slice[AGENT_MAX_MODES];
 	struct push *push;
 	struct u64map procs; /* pid -> struct proc_info * */
 	char hostname[256];
-	double from;	  /* wall-clock start of the open window */
+	double from;	  /* wall-clock start of the window being written */
 	double started;	  /* wall clock */
 	uint64_t windows; /* windows cut */
 	uint64_t written, written_bytes, write_errors;
 	uint64_t pruned, pruned_bytes, kept_bytes;
 	uint64_t pushed_bytes_total, skipped_samples, forgotten, procs_over;
-	uint64_t skipped_us;	/* ... of the time modes (wall, gil-wait): microseconds */
+	uint64_t skipped_us; /* ... of the time modes (wall, gil-wait): microseconds */
+	/* Counted in a window already written (an off-CPU interval across its
+	 * end comes when it ends): put in the next one, in its mode's unit.
+	 */
+	uint64_t carried_samples, carried_us;
+	uint64_t coarsened; /* cuts of a timeline coarsened past its bound: one window */
+	/* How long after its end each window was written (the loop's delay,
+	 * not the window's: its samples are its own), seconds.
+	 */
+	double lag_sum, lag_max;
+	uint64_t lagged;
 	unsigned int match_gen; /* bumped when SIGHUP changes --match */
 	uint64_t passed_over;	/* processes with samples but no Python, not read */
 	bool store_failing;
@@ -630,6 +652,15 @@ static void write_status(struct agent *ag, const char *state)
 	if (ag->last_services_over)
 		fprintf(f, "  (%" PRIu64 " more not listed)\n", ag->last_services_over);
 	fprintf(f,
+		"counted after their window was written, put in the next one: %" PRIu64
+		" on-CPU samples, %.3f s of wall and GIL wait time (intervals that ended later)\n",
+		ag->carried_samples, ag->carried_us / 1e6);
+	fprintf(f, "windows written after their end: %.3f s on average, at most %.3f s\n",
+		ag->lagged ? ag->lag_sum / ag->lagged : 0, ag->lag_max);
+	if (ag->coarsened)
+		fprintf(f, "windows of several slices (the timeline past its bound): %" PRIu64 "\n",
+			ag->coarsened);
+	fprintf(f,
 		"processes without Python not read: %" PRIu64 " (%" PRIu64
 		" samples and intervals left out)\n"
 		"capture losses (every kind the summary lists): %" PRIu64 "\n"
@@ -755,9 +786,11 @@ static struct session *new_session(struct agent *ag, int mode, int *err)
 		.on_process = on_process,
 		.on_process_ctx = ag,
 		.mode = mode,
-		/* The sessions take turns: each waits its share of 0.1 s. */
-		.poll_sec = 0.1 / ag->o.nmodes,
 		.continuous = true,
+		/* Windows are the timeline's slices; the loop sleeps between. */
+		.slice_sec = ag->o.interval,
+		.timeline_origin_ns = ag->nse ? ag->origin_ns : 0,
+		.sleep_idle = true,
 		/* Most of a machine's processes: not read, their samples left out. */
 		.python_only = !ag->o.all_processes,
 		.lean_symbols = true,
@@ -788,6 +821,17 @@ static int start_sessions(struct agent *ag, int *err)
 {
 	for (int i = 0; i < ag->o.nmodes; i++) {
 		ag->se[i] = new_session(ag, ag->o.modes[i], err);
+		if (ag->se[i]) {
+			struct session *se = ag->se[i];
+			double started = wall_now() - session__elapsed(se);
+
+			if (!i) {
+				ag->origin_ns = session__origin_ns(se);
+				ag->wall0 = started;
+			}
+			ag->wall_start[i] = started;
+			ag->next_slice[i] = (uint32_t)floor((started - ag->wall0) / ag->o.interval);
+		}
 		if (!ag->se[i]) {
 			for (int k = 0; k < i; k++) {
 				session__stop(ag->se[k]);
@@ -802,11 +846,105 @@ static int start_sessions(struct agent *ag, int *err)
 	return 0;
 }
 
+/* Stack i of from, its slices first and later, into to at the same slices. */
+static void carry_stack(struct profile *to, const struct profile *from, size_t i, uint32_t first)
+{
+	uint32_t n, cursor = 0, slice, ids[FOLDED_MAX_DEPTH];
+	uint64_t w, weight;
+	const uint32_t *fr = profile__stack(from, i, &n, &weight);
+	bool named = false;
+
+	while (profile__stack_slice(from, i, &cursor, &slice, &w)) {
+		if (slice < first)
+			continue;
+		if (!named) {
+			n = n > FOLDED_MAX_DEPTH ? FOLDED_MAX_DEPTH : n;
+			for (uint32_t k = 0; k < n; k++)
+				ids[k] = profile__intern(to, profile__frame_name(from, fr[k]));
+			named = true;
+		}
+		profile__add_at(to, ids, n, w, slice);
+	}
+}
+
+/* Where session i's window k begins, wall clock: its slice's start, or the
+ * session's for its first.
+ */
+static double window_from(const struct agent *ag, int i, uint32_t k)
+{
+	double from = ag->wall0 + k * ag->o.interval;
+
+	return from > ag->wall_start[i] ? from : ag->wall_start[i];
+}
+
+/* Session i's slices that are complete (final: all, the run is over) as
+ * windows, each [wall0 + k * interval, wall0 + (k + 1) * interval), the
+ * first from the session's start, the last to the run's end. What was counted in a slice already
+ * written goes into the first window, counted; what is counted in slices still open goes back to
+ * the session. Whether a window was written.
+ */
+static bool cut_slices(struct agent *ag, int i, bool final)
+{
+	struct session *se = ag->se[i];
+	double len = ag->o.interval,
+	       done = final ? ag->wall_start[i] - ag->wall0 + session__elapsed(se)
+			    : session__drained(se);
+	uint32_t first = ag->next_slice[i], last, cursor, slice;
+	struct profile *old, *fresh;
+	bool sampled;
+	uint64_t w;
+
+	if (final)
+		last = done > 0 ? (uint32_t)ceil(done / len) - 1 : 0;
+	else if (done >= (first + 1) * len)
+		last = (uint32_t)floor(done / len) - 1;
+	else
+		return false;
+	if (last < first)
+		last = first;
+	fresh = profile__new();
+	old = session__swap_profile(se, fresh);
+	sampled = !strcmp(session__mode_unit(ag->o.modes[i]), "samples");
+	if (profile__slice_sec(old) != len) {
+		/* Coarsened past its bound (never at these rates): one window. */
+		ag->coarsened++;
+		ag->from = window_from(ag, i, first);
+		emit_window(ag, old, ag->wall0 + (final ? done : (last + 1) * len), ag->o.modes[i]);
+		ag->next_slice[i] = last + 1;
+		profile__free(old);
+		return true;
+	}
+	for (size_t k = 0; k < profile__nstacks(old); k++) {
+		cursor = 0;
+		while (profile__stack_slice(old, k, &cursor, &slice, &w))
+			if (slice < first)
+				*(sampled ? &ag->carried_samples : &ag->carried_us) += w;
+		if (!final)
+			carry_stack(fresh, old, k, last + 1);
+	}
+	for (uint32_t k = first; k <= last; k++) {
+		struct profile *win = profile__window(old, k == first ? 0 : k, k);
+		double until = ag->wall0 + (final && k == last ? done : (k + 1) * len);
+
+		ag->from = window_from(ag, i, k);
+		emit_window(ag, win, until, ag->o.modes[i]);
+		profile__free(win);
+		if (!final) {
+			double lag = wall_now() - until;
+
+			ag->lag_sum += lag;
+			ag->lag_max = lag > ag->lag_max ? lag : ag->lag_max;
+			ag->lagged++;
+		}
+	}
+	ag->next_slice[i] = last + 1;
+	profile__free(old);
+	return true;
+}
+
 /* The open window of every mode written, then the sessions end. */
 static void end_sessions(struct agent *ag, bool print)
 {
-	double until = wall_now();
-
 	ag->last_services[0] = 0;
 	ag->last_services_over = 0;
 	engine_counts(ag);
@@ -817,7 +955,7 @@ static void end_sessions(struct agent *ag, bool print)
 		if (print)
 			session__print_summary(se);
 		ag->next_prune = 0; /* the store within its bounds at exit */
-		emit_window(ag, session__profile(se), until, ag->o.modes[i]);
+		cut_slices(ag, i, true);
 		profile__free(session__profile(se));
 		session__free(se);
 		ag->se[i] = NULL;
@@ -825,26 +963,28 @@ static void end_sessions(struct agent *ag, bool print)
 	ag->nse = 0;
 }
 
-/* Every --upload-interval: a window per mode, all ending at once. */
-static void cut_windows(struct agent *ag)
+/* The windows of every mode that are complete, after a drain. Whether one
+ * was written.
+ */
+static bool cut_windows(struct agent *ag)
 {
-	double until = wall_now();
+	bool cut = false;
 
-	ag->last_services[0] = 0;
-	ag->last_services_over = 0;
 	for (int i = 0; i < ag->nse; i++) {
-		struct profile *old;
-
-		session__drain(ag->se[i]);
-		old = session__swap_profile(ag->se[i], profile__new());
-		emit_window(ag, old, until, ag->o.modes[i]);
-		profile__free(old);
+		if (session__drained(ag->se[i]) < (ag->next_slice[i] + 1) * ag->o.interval)
+			continue;
+		if (!cut) {
+			ag->last_services[0] = 0;
+			ag->last_services_over = 0;
+		}
+		cut |= cut_slices(ag, i, false);
 	}
-	ag->from = until;
 	/* A window's profiles are freed by now: their pages go back to the
 	 * system, not kept by malloc for the next window's peak.
 	 */
-	malloc_trim(0);
+	if (cut)
+		malloc_trim(0);
+	return cut;
 }
 
 static bool same_modes(const struct agent_opts *a, const struct agent_opts *b)
@@ -890,7 +1030,6 @@ static void reload(struct agent *ag, char **keep, char ***cargs)
 		       ag->have_re || !ag->o.match ? "pushing is off" : "--match is off");
 	if (restart) {
 		start_sessions(ag, &err);
-		ag->from = wall_now();
 		if (!ag->nse) {
 			p_err("SIGHUP: cannot profile with the new rate or mode; exiting");
 			return;
@@ -903,7 +1042,7 @@ int cmd_agent(int argc, char **argv)
 {
 	struct agent ag = { .argc = argc, .argv = argv };
 	char *keep = NULL, **cargs = NULL;
-	double next_cut;
+	sigset_t stops, waiting;
 	int ret, err = 0;
 
 	/* One thread profiles; libcurl's resolver threads need no arena each. */
@@ -943,20 +1082,46 @@ int cmd_agent(int argc, char **argv)
 		snprintf(ag.hostname, sizeof(ag.hostname), "unknown");
 	ag.started = wall_now();
 	start_sessions(&ag, &err);
-	/* The first window starts with sampling, not before the attach. */
-	ag.from = wall_now();
 	if (!ag.nse) {
 		ret = err == -EPERM || err == -EACCES || err == -EOPNOTSUPP ? EXIT_NOPERM
 									    : EXIT_ERROR;
 		goto out;
 	}
 	write_status(&ag, "running");
-	next_cut = now_sec() + ag.o.interval;
+	/* The stop and reload signals arrive only in the wait below (ppoll
+	 * unblocks them): one that comes while the loop works ends the next
+	 * wait at once, never a whole sleep later.
+	 */
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGHUP);
+	sigprocmask(SIG_BLOCK, &stops, &waiting);
 	while (ag.nse) {
+		struct pollfd fds[AGENT_MAX_MODES];
+		double now = now_sec(), wake = now + AGENT_SLEEP_MAX_SEC;
 		bool over = false;
 
+		for (int i = 0; i < ag.nse; i++) {
+			double w = session__next_wake(ag.se[i]);
+
+			fds[i] =
+			    (struct pollfd){ .fd = session__poll_fd(ag.se[i]), .events = POLLIN };
+			wake = w < wake ? w : wake;
+		}
+		if (wake > now) {
+			struct timespec ts = { (time_t)(wake - now),
+					       (long)((wake - now - (time_t)(wake - now)) * 1e9) };
+
+			ppoll(fds, ag.nse, &ts, &waiting);
+		} else {
+			/* Work due now: signals that came meanwhile, still. */
+			struct timespec zero = { 0, 0 };
+
+			ppoll(fds, 0, &zero, &waiting);
+		}
 		for (int i = 0; i < ag.nse; i++)
-			over |= session__poll(ag.se[i]);
+			over |= session__poll_for(ag.se[i], 0);
 		if (over)
 			break;
 		if (got_hup) {
@@ -967,13 +1132,8 @@ int cmd_agent(int argc, char **argv)
 				break;
 			}
 		}
-		if (now_sec() >= next_cut) {
-			cut_windows(&ag);
-			next_cut += ag.o.interval;
-			if (next_cut < now_sec())
-				next_cut = now_sec() + ag.o.interval;
+		if (cut_windows(&ag))
 			write_status(&ag, "running");
-		}
 	}
 	/* SIGTERM, SIGINT: the open windows are written before exit. */
 	if (ag.nse)

@@ -56,7 +56,7 @@ struct capture {
 	struct sample_key *keys;
 	__u64 *vals;
 	size_t keys_cap;
-	unsigned int empty_drains; /* in a row: the stack maps are cleared now and then */
+	unsigned int drains; /* the stack maps are cleared whole now and then */
 	struct py_stack *pystack, *holder_pystack; /* drain buffers */
 	struct user_stack *ustack;		   /* drain buffer */
 	struct unwind_row *rows;		   /* unwind_rows, mapped; NULL: not */
@@ -386,6 +386,7 @@ int capture__open(struct capture **out, const struct capture_opts *opts)
 	bpf_program__set_autoload(c->skel->progs.on_sched_switch, opts->offcpu_kinds != 0);
 	c->skel->rodata->gil_enabled = opts->gil;
 	c->skel->rodata->gil_holders_only = opts->gil_holders;
+	c->skel->rodata->lazy_wakeup = opts->lazy_wakeup;
 	c->skel->rodata->interval_min_ns = opts->on_interval ? opts->interval_min_ns : 0;
 	c->skel->rodata->slice_ns = opts->on_interval ? opts->slice_ns : 0;
 	c->skel->rodata->timeline_ns = opts->timeline_ns;
@@ -678,6 +679,11 @@ int capture__poll(struct capture *c, int timeout_ms)
 					    ? (uint64_t)timeout_ms * 1000000
 					    : CAPTURE_POLL_BUDGET_NS);
 	n = ring_buffer__poll(c->rb, timeout_ms);
+	/* Lazy events notify no one (lazy_wakeup): whatever woke the caller,
+	 * those queued are read now too.
+	 */
+	if (c->opts.lazy_wakeup && n >= 0 && !c->poll_cut)
+		n = ring_buffer__consume(c->rb);
 	/* Code events are taken here too, so the ring buffer stays empty (each
 	 * is a copy of names: cheap).
 	 */
@@ -702,6 +708,11 @@ int capture__poll(struct capture *c, int timeout_ms)
 	if (c->poll_cut)
 		return 1;
 	return n < 0 ? n : 0;
+}
+
+int capture__poll_fd(const struct capture *c)
+{
+	return ring_buffer__epoll_fd(c->rb);
 }
 
 static void reserve_keys(struct capture *c, size_t need)
@@ -1019,7 +1030,7 @@ int capture__drain(struct capture *c, void (*cb)(const struct capture_sample *s,
 		   void *ctx)
 {
 	__u32 gen = c->skel->bss->active_buf, old = gen & 1;
-	int cfd, sfd, pfd;
+	int cfd, sfd, pfd, ufd;
 	size_t n, matched = 0, at = 0;
 	__u64 ustack[RAMPA_MAX_STACK_DEPTH], kstack[RAMPA_MAX_STACK_DEPTH];
 	struct timespec settle = { 0, 2 * 1000 * 1000 };
@@ -1036,6 +1047,7 @@ int capture__drain(struct capture *c, void (*cb)(const struct capture_sample *s,
 	cfd = bpf_map__fd(old ? c->skel->maps.counts1 : c->skel->maps.counts0);
 	sfd = bpf_map__fd(old ? c->skel->maps.stacks1 : c->skel->maps.stacks0);
 	pfd = bpf_map__fd(old ? c->skel->maps.py_stacks1 : c->skel->maps.py_stacks0);
+	ufd = bpf_map__fd(old ? c->skel->maps.ustacks1 : c->skel->maps.ustacks0);
 
 	n = take_counts(c, cfd);
 	if (c->st_rb)
@@ -1055,14 +1067,31 @@ int capture__drain(struct capture *c, void (*cb)(const struct capture_sample *s,
 		}
 		cb(&s, ctx);
 	}
-	/* Also drops stacks whose count update failed, so the map never fills up.
-	 * A walk over an empty map still visits every bucket: with no count
-	 * (an idle machine, a drain at an exec) the stacks wait for a later drain.
+	/* The stacks these samples named go with them, by key: clearing a map
+	 * walks it from its first bucket at each step (the agent's drains spent
+	 * more there than on the samples). Every CAPTURE_CLEAR_DRAINS drains
+	 * the maps are cleared whole, for stacks whose count was not kept (a
+	 * full count map, a sample dropped after its stack was taken).
 	 */
-	if (n || ++c->empty_drains % 16 == 0) {
+	if (++c->drains % CAPTURE_CLEAR_DRAINS == 0) {
 		clear_map(sfd);
 		clear_map(pfd);
-		clear_map(bpf_map__fd(old ? c->skel->maps.ustacks1 : c->skel->maps.ustacks0));
+		clear_map(ufd);
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct sample_key *k = &c->keys[i];
+
+		if (k->kind != KIND_CPU)
+			continue; /* in the persistent off-CPU maps */
+		if (k->user_stack_id >= 0)
+			bpf_map_delete_elem(sfd, &k->user_stack_id);
+		if (k->kern_stack_id >= 0)
+			bpf_map_delete_elem(sfd, &k->kern_stack_id);
+		if (k->py_stack)
+			bpf_map_delete_elem(pfd, &k->py_stack);
+		if (k->user_stack)
+			bpf_map_delete_elem(ufd, &k->user_stack);
 	}
 	return 0;
 }
@@ -1140,9 +1169,11 @@ void capture__code_free_detach(struct capture *c, pid_t pid)
 	*l = c->cfree[--c->ncfree];
 }
 
-void capture__begin(struct capture *c, __u64 begin_ns)
+void capture__begin(struct capture *c, __u64 begin_ns, __u64 origin_ns)
 {
 	c->begin_ns = begin_ns;
+	c->skel->bss->timeline_origin_ns =
+	    origin_ns && origin_ns <= begin_ns ? origin_ns : begin_ns;
 	__atomic_store_n(&c->skel->bss->begin_ns, begin_ns, __ATOMIC_SEQ_CST);
 }
 

@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -317,6 +318,8 @@ struct push *push__new(const struct push_opts *o)
 	struct qfile *q;
 	size_t n, l;
 	static bool curl_ready;
+	sigset_t block, old;
+	int err;
 
 	ps->o = *o;
 	ps->server = xstrdup(o->server);
@@ -360,7 +363,19 @@ struct push *push__new(const struct push_opts *o)
 	free(q);
 	if (n)
 		p_info("push: %zu windows queued by a previous run, sending them first", n);
-	if (pthread_create(&ps->thread, NULL, sender, ps)) {
+	/* Signals are the main thread's: its wait returns at SIGTERM or SIGHUP
+	 * only if it is the one they interrupt (the thread and libcurl's
+	 * resolver threads inherit this mask).
+	 */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGCHLD);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	err = pthread_create(&ps->thread, NULL, sender, ps);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err) {
 		p_err("cannot start the push thread");
 		goto fail;
 	}

@@ -97,7 +97,7 @@ static uint64_t weight_of(struct session *se, const struct capture_sample *s)
 /* The slice of the timeline CLOCK_MONOTONIC ns falls in. */
 static uint32_t slice_of(const struct session *se, uint64_t ns)
 {
-	double sec = ns > se->start_ns ? (ns - se->start_ns) / 1e9 : 0;
+	double sec = ns > se->origin_ns ? (ns - se->origin_ns) / 1e9 : 0;
 
 	return se->o.slice_sec > 0 ? (uint32_t)(sec / se->o.slice_sec) : 0;
 }
@@ -114,7 +114,7 @@ static void add_split(struct session *se, const uint32_t *frames, uint32_t n, ui
 	uint32_t first = slice_of(se, begin), last = slice_of(se, end ? end - 1 : 0);
 
 	for (uint32_t k = first; k <= last && ns; k++) {
-		uint64_t upto = k == last ? end : se->start_ns + (uint64_t)(k + 1) * width;
+		uint64_t upto = k == last ? end : se->origin_ns + (uint64_t)(k + 1) * width;
 		uint64_t share = (uint64_t)((double)weight * (double)(upto - begin) / (double)ns);
 
 		if (k == last || share > weight)
@@ -639,6 +639,7 @@ static void forget_exited(struct session *se)
 		u64map_del(&se->pre_py_ns, (uint32_t)pid);
 		session_pending_remove(se, pid);
 		u64map_del(&se->not_python, pid);
+		u64map_del(&se->born, pid);
 		/* Its name, samples and CPU time serve the summary; only -a,
 		 * which may see processes without end, lets them go.
 		 */
@@ -782,6 +783,18 @@ static void on_code(const struct py_code_event *e, void *ctx)
 	hook_code_free(se, (pid_t)e->pid, e->addr);
 }
 
+/* A process was read (maps, CPython): its samples are named at a drain
+ * soon, while it most likely lives, even in a session that sleeps.
+ */
+static void process_read(struct session *se)
+{
+	double soon = now_sec() + DRAIN_INTERVAL_SEC;
+
+	se->read_since_drain = true;
+	if (se->started && se->next_drain > soon)
+		se->next_drain = soon;
+}
+
 /* What the engine reads of a process at its first sample: maps, unwind
  * tables, CPython. comm: its name if known (the main thread's), else NULL.
  */
@@ -804,6 +817,16 @@ static void new_process(struct session *se, pid_t pid, const char *comm)
 		unwind__update(se->unwind, pid, symbolizer__maps(se->sym, pid), true);
 	if (se->o.on_process)
 		se->o.on_process(pid, se->o.on_process_ctx);
+	process_read(se);
+}
+
+/* Whether a process of the target tree still runs. Exits arrive as
+ * events; /proc confirms, in case one was lost.
+ */
+static bool gone(const struct u64map_slot *e, void *ctx)
+{
+	(void)ctx;
+	return !procfs__alive((pid_t)e->key, 0);
 }
 
 static void on_event(const struct capture_event *e, void *ctx)
@@ -898,10 +921,20 @@ static void on_event(const struct capture_event *e, void *ctx)
 		unwind__update(se->unwind, e->pid, symbolizer__maps(se->sym, e->pid), true);
 		if (se->o.on_process)
 			se->o.on_process(e->pid, se->o.on_process_ctx);
+		process_read(se);
 		break;
 	case EVENT_FORK:
 		p_debug("following child %u of %u", e->pid, e->ppid);
-		session_proc_base(se, e->pid, true);
+		/* Across the machine (the agent), an entry named from /proc at
+		 * every fork cost more than all else: made at its first sample.
+		 */
+		if (se->o.python_only && !u64map_find(&se->procs, e->pid)) {
+			/* An exit the LRU seen map forgot: gone ones let go. */
+			if (se->born.n >= SESSION_MAX_BORN)
+				u64map_del_if(&se->born, gone, NULL);
+			u64map_slot(&se->born, e->pid, NULL);
+		} else
+			session_proc_base(se, e->pid, true);
 		if (!se->o.system_wide)
 			u64map_slot(&se->tree, e->pid, NULL);
 		/* Its parent's probes are the parent's alone. */
@@ -1045,6 +1078,7 @@ static void capture_opts_for(const struct session *se, struct capture_opts *c)
 		.slice_ns = split ? (uint64_t)(se->o.slice_sec * 1e9) : 0,
 		.timeline_ns = se->o.slice_sec > 0 ? (uint64_t)(se->o.slice_sec * 1e9) : 0,
 		.sample_times = se->o.sample_times,
+		.lazy_wakeup = se->o.sleep_idle,
 		.ctx = (void *)se,
 		.map_entries = se->o.map_entries,
 	};
@@ -1206,8 +1240,11 @@ int session__start(struct session *se)
 		session_proc_base(se, se->child, true);
 	se->t_sampling = now_sec();
 	se->start_ns = mono_ns();
+	se->origin_ns = se->o.timeline_origin_ns && se->o.timeline_origin_ns <= se->start_ns
+			    ? se->o.timeline_origin_ns
+			    : se->start_ns;
 	se->started = true;
-	capture__begin(se->cap, se->start_ns);
+	capture__begin(se->cap, se->start_ns, se->origin_ns);
 	/* -d is a deadline: BPF stops counting at it, whatever the loop is
 	 * doing then (a first drain naming thousands of threads took seconds
 	 * under load), so the window is what -d says. gil-wait's waits are
@@ -1238,43 +1275,61 @@ int session__start(struct session *se)
 	return 0;
 }
 
-/* Whether a process of the target tree still runs. Exits arrive as
- * events; /proc confirms, in case one was lost.
- */
-static bool gone(const struct u64map_slot *e, void *ctx)
-{
-	(void)ctx;
-	return !procfs__alive((pid_t)e->key, 0);
-}
-
 static bool tree_alive(struct session *se)
 {
 	u64map_del_if(&se->tree, gone, NULL);
 	return se->tree.n > 0;
 }
 
+double session__next_wake(const struct session *se)
+{
+	double t = se->next_drain, now = now_sec();
+
+	if (se->o.duration && se->start_ns / 1e9 + se->o.duration < t)
+		t = se->start_ns / 1e9 + se->o.duration;
+	if (se->npending && now + PY_RETRY_SEC < t)
+		t = now + PY_RETRY_SEC;
+	if (se->mem && se->next_rss < t)
+		t = se->next_rss;
+	if ((se->o.npids || se->child_exited) && se->next_cpu_read < t)
+		t = se->next_cpu_read;
+	return t;
+}
+
+int session__poll_fd(const struct session *se)
+{
+	return capture__poll_fd(se->cap);
+}
+
+double session__drained(const struct session *se)
+{
+	return se->last_drain_ns > se->origin_ns ? (se->last_drain_ns - se->origin_ns) / 1e9 : 0;
+}
+
+uint64_t session__origin_ns(const struct session *se)
+{
+	return se->origin_ns;
+}
+
 bool session__poll(struct session *se)
 {
+	return session__poll_for(se, se->o.poll_sec > 0 ? se->o.poll_sec : 0.1);
+}
+
+bool session__poll_for(struct session *se, double wait)
+{
 	/* -d counts from the instant every thread is accounted from. */
-	double start = se->start_ns / 1e9, now = now_sec(),
-	       wait = se->o.poll_sec > 0 ? se->o.poll_sec : 0.1;
+	double start = se->start_ns / 1e9, now = now_sec(), wake;
 
 	if (stop_signal)
 		return true;
-	if (se->o.duration) {
-		if (now - start >= se->o.duration)
-			return true;
-		if (se->o.duration - (now - start) < wait)
-			wait = se->o.duration - (now - start);
-	}
-	if (se->npending && wait > PY_RETRY_SEC)
-		wait = PY_RETRY_SEC;
-	if (se->mem && wait > MEM_RSS_INTERVAL_SEC)
-		wait = MEM_RSS_INTERVAL_SEC;
+	if (se->o.duration && now - start >= se->o.duration)
+		return true;
 	/* Up at the drain: a slice's end is stamped on time. */
-	if (se->next_drain - now < wait)
-		wait = se->next_drain > now ? se->next_drain - now : 0;
-	capture__poll(se->cap, (int)(wait * 1000) + 1);
+	wake = session__next_wake(se);
+	if (wake - now < wait)
+		wait = wake > now ? wake - now : 0;
+	capture__poll(se->cap, wait > 0 ? (int)(wait * 1000) + 1 : 0);
 	session_retry_pending(se);
 	now = now_sec();
 	if (se->mem && now >= se->next_rss) {
@@ -1288,10 +1343,16 @@ bool session__poll(struct session *se)
 					     ? DRAIN_INTERVAL_SEC
 					     : se->drain_wait * 2;
 		se->next_drain = now + se->drain_wait;
+		/* Asleep until the slice's end when nothing new came. */
+		if (se->o.sleep_idle && !se->read_since_drain &&
+		    se->drain_wait >= DRAIN_INTERVAL_SEC)
+			se->next_drain = now + SLEEP_IDLE_MAX_SEC;
+		se->read_since_drain = false;
 		if (se->o.slice_sec > 0) {
 			/* The next slice's end, if sooner. */
-			double end =
-			    start + (floor((now - start) / se->o.slice_sec) + 1) * se->o.slice_sec;
+			double origin = se->origin_ns / 1e9,
+			       end = origin + (floor((now - origin) / se->o.slice_sec) + 1) *
+						  se->o.slice_sec;
 
 			if (end < se->next_drain)
 				se->next_drain = end;
@@ -1543,6 +1604,7 @@ void session__free(struct session *se)
 	free(se->merges);
 
 	u64map_free(&se->not_python);
+	u64map_free(&se->born);
 	free(se->recheck);
 	free(se->exited);
 	free(se->pending);

@@ -47,6 +47,11 @@ struct proc_name *session_proc_entry_comm(struct session *se, pid_t pid, bool re
 		p = xcalloc(1, sizeof(*p));
 		p->pid = pid;
 		*v = (uint64_t)(uintptr_t)p;
+		/* Forked during the run (python_only): its CPU time from 0. */
+		if (u64map_del(&se->born, (uint32_t)pid)) {
+			p->base_known = true;
+			p->end_ns_used = -1;
+		}
 	} else {
 		p = (struct proc_name *)(uintptr_t)*v;
 		if (!refresh)
