@@ -69,9 +69,11 @@ struct capture {
 	size_t nalloc, alloc_cap;
 	struct code_free_link { /* code_dealloc probes, one per Python process */
 		pid_t pid;
+		uint32_t epoch; /* py_proc.code_free_epoch while it is attached */
 		struct bpf_link *link;
 	} * cfree;
 	size_t ncfree, cfree_cap;
+	uint32_t cfree_epochs;		 /* the last epoch given */
 	uint32_t map_entries[CMAP__MAX]; /* the sizes loaded */
 };
 
@@ -522,6 +524,7 @@ static struct code_free_link *code_free_of(struct capture *c, pid_t pid)
 int capture__set_python(struct capture *c, pid_t pid, const struct py_proc *proc)
 {
 	int fd = bpf_map__fd(c->skel->maps.py_procs);
+	struct code_free_link *l = code_free_of(c, pid);
 	struct py_proc copy;
 	__u32 key = pid;
 
@@ -530,7 +533,8 @@ int capture__set_python(struct capture *c, pid_t pid, const struct py_proc *proc
 		return 0;
 	}
 	copy = *proc;
-	copy.code_free_hooked = code_free_of(c, pid) != NULL;
+	copy.code_free_hooked = l != NULL;
+	copy.code_free_epoch = l ? l->epoch : 0;
 	if (bpf_map_update_elem(fd, &key, &copy, BPF_ANY)) {
 		p_warn("cannot walk Python in PID %d: %s (at most %d Python processes)", (int)pid,
 		       strerror(errno), c->map_entries[CMAP_PY_PROCS]);
@@ -1106,12 +1110,18 @@ int capture__code_free_attach(struct capture *c, pid_t pid, const char *path, ui
 	if (!link)
 		return -errno;
 	grow_array((void **)&c->cfree, &c->cfree_cap, c->ncfree + 1, sizeof(*c->cfree));
-	c->cfree[c->ncfree++] = (struct code_free_link){ pid, link };
+	/* Never 0: a new epoch for each probe, so that what threads remembered
+	 * under an earlier one (another image after an exec) is not used.
+	 */
+	if (!++c->cfree_epochs)
+		++c->cfree_epochs;
+	c->cfree[c->ncfree++] = (struct code_free_link){ pid, c->cfree_epochs, link };
 	/* Only now: a code object checked before the probe may have been freed
 	 * unseen, so none of those is trusted.
 	 */
 	if (!bpf_map_lookup_elem(fd, &key, &proc)) {
 		proc.code_free_hooked = 1;
+		proc.code_free_epoch = c->cfree_epochs;
 		bpf_map_update_elem(fd, &key, &proc, BPF_EXIST);
 	}
 	return 0;
@@ -1129,6 +1139,7 @@ void capture__code_free_detach(struct capture *c, pid_t pid)
 	fd = bpf_map__fd(c->skel->maps.py_procs);
 	if (!bpf_map_lookup_elem(fd, &key, &proc) && proc.code_free_hooked) {
 		proc.code_free_hooked = 0;
+		proc.code_free_epoch = 0;
 		bpf_map_update_elem(fd, &key, &proc, BPF_EXIST);
 	}
 	bpf_link__destroy(l->link);
