@@ -903,19 +903,60 @@ void capture__offcpu_pending(struct capture *c, __u64 now_ns,
 	}
 }
 
+/* An open interval at the window's end, end_ns, to cb. */
+static void flush_one(struct capture *c, struct offcpu_start *st, __u64 end_ns,
+		      void (*cb)(const struct capture_sample *s, void *ctx), void *ctx,
+		      __u64 *ustack, __u64 *kstack)
+{
+	struct capture_sample s;
+
+	if (st->ts && st->ts < c->begin_ns)
+		st->ts = c->begin_ns;
+	if (st->ts && end_ns > st->ts) {
+		fill_sample(c, &st->key, end_ns - st->ts, -1, -1, &s, ustack, kstack);
+		cb(&s, ctx);
+	}
+}
+
+/* Entries of offcpu_start taken in one call at the end. */
+#define OFFCPU_FLUSH_BATCH 512
+
 void capture__offcpu_flush(struct capture *c, __u64 end_ns,
 			   void (*cb)(const struct capture_sample *s, void *ctx), void *ctx)
 {
 	int fd = bpf_map__fd(c->skel->maps.offcpu_start);
 	__u64 ustack[RAMPA_MAX_STACK_DEPTH], kstack[RAMPA_MAX_STACK_DEPTH];
-	struct offcpu_start st;
-	__u32 tid;
+	struct offcpu_start st, *vals;
+	__u32 tid, *keys, batch = 0;
+	bool first = true;
 
 	if (!c->opts.offcpu_kinds)
 		return;
 	ring_buffer__consume(c->code_rb);
-	/* Take the first key and delete it, until none is left: closed
-	 * intervals (ts 0) are deleted too, and nothing stops the walk early.
+	/* In batches first: taking the first key again after each delete
+	 * scans the emptied buckets again, O(threads^2) with thousands of
+	 * threads. BPF no longer writes the map after the window's end.
+	 */
+	keys = xmalloc(OFFCPU_FLUSH_BATCH * sizeof(*keys));
+	vals = xmalloc(OFFCPU_FLUSH_BATCH * sizeof(*vals));
+	for (;;) {
+		__u32 n = OFFCPU_FLUSH_BATCH;
+		int err = bpf_map_lookup_and_delete_batch(fd, first ? NULL : &batch, &batch, keys,
+							  vals, &n, NULL);
+
+		first = false;
+		if (err && errno != ENOENT)
+			n = 0; /* e.g. ENOSPC: a bucket larger than a batch; the loop below */
+		for (__u32 i = 0; i < n; i++)
+			flush_one(c, &vals[i], end_ns, cb, ctx, ustack, kstack);
+		if (err)
+			break;
+	}
+	free(keys);
+	free(vals);
+	/* What a batch could not take: the first key and delete it, until none
+	 * is left: closed intervals (ts 0) are deleted too, and nothing stops
+	 * the walk early.
 	 */
 	while (!bpf_map_get_next_key(fd, NULL, &tid)) {
 		if (bpf_map_lookup_and_delete_elem(fd, &tid, &st)) {
@@ -923,14 +964,7 @@ void capture__offcpu_flush(struct capture *c, __u64 end_ns,
 				break;
 			continue;
 		}
-		if (st.ts && st.ts < c->begin_ns)
-			st.ts = c->begin_ns;
-		if (st.ts && end_ns > st.ts) {
-			struct capture_sample s;
-
-			fill_sample(c, &st.key, end_ns - st.ts, -1, -1, &s, ustack, kstack);
-			cb(&s, ctx);
-		}
+		flush_one(c, &st, end_ns, cb, ctx, ustack, kstack);
 	}
 }
 
