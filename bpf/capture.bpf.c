@@ -270,14 +270,20 @@ static __always_inline long get_stackid(void *ctx, __u32 buf, __u64 flags)
 	return bpf_get_stackid(ctx, &stacks0, flags);
 }
 
-static __always_inline void count_sample(__u32 buf, struct sample_key *key, __u64 weight)
+/* Add weight to key's count in buffer buf. now: the event's time
+ * (bpf_ktime_get_ns()) if the caller has it, else 0 (read here when the
+ * timeline needs it): a clock read is a helper call, not free.
+ */
+static __always_inline void count_sample_at(__u32 buf, struct sample_key *key, __u64 weight,
+					    __u64 now)
 {
 	void *map = buf ? (void *)&counts1 : (void *)&counts0;
-	__u64 *val, now;
+	__u64 *val;
 	long err;
 
 	if (timeline_ns && begin_ns) {
-		now = bpf_ktime_get_ns();
+		if (!now)
+			now = bpf_ktime_get_ns();
 		key->slice = now > timeline_origin_ns
 				 ? (__u32)((now - timeline_origin_ns) / timeline_ns) + 1
 				 : 1;
@@ -297,6 +303,11 @@ static __always_inline void count_sample(__u32 buf, struct sample_key *key, __u6
 	} else if (err) {
 		stat_inc(STAT_COUNT_MAP_FULL);
 	}
+}
+
+static __always_inline void count_sample(__u32 buf, struct sample_key *key, __u64 weight)
+{
+	count_sample_at(buf, key, weight, 0);
 }
 
 /* A wait (or piece of one) too short for a marker of its own, [start, end),

@@ -36,7 +36,7 @@ static __always_inline void close_unreported(struct offcpu_start *old, __u64 now
 	if (begin_ns && now > from && now - from > ran) {
 		struct sample_key key = old->key;
 
-		count_sample(active_buf & 1, &key, now - from - ran);
+		count_sample_at(active_buf & 1, &key, now - from - ran, now);
 	}
 	old->ts = 0;
 }
@@ -103,12 +103,16 @@ int on_sched_switch(__u64 *ctx)
 			s.key.pid = ptgid;
 			s.key.tid = ptid;
 			s.key.kind = kind;
-			py_capture(&s.key, &offcpu_py_stacks);
+			py_capture_switch(&s.key);
 			if (s.key.py_status == PY_MAP_FULL)
 				stat_inc(STAT_OFFCPU_STACK_FULL);
 			s.key.kern_stack_id = -1;
 			s.key.user_stack_id = -1;
-			s.key.user_stack = unwind_user(regs, ptgid, 2, 1, &s.key.unwind_status);
+			s.key.unwind_status = UNWIND_NONE;
+			if (regs)
+				s.key.user_stack =
+				    unwind_user_regs(regs->ip, regs->sp, regs->bp, ptgid, 2, 1,
+						     &s.key.unwind_status);
 			if (s.key.user_stack || s.key.unwind_status != UNWIND_NONE) {
 				/* Walked by the CFI unwinder. */
 			} else if ((s.key.py_status == PY_OK || s.key.py_status == PY_TRUNCATED) &&
@@ -199,7 +203,7 @@ int on_sched_switch(__u64 *ctx)
 				.snap_id = RAMPA_SNAP_UNTAKEN,
 			};
 
-			count_sample(active_buf & 1, &key, now - begin_ns);
+			count_sample_at(active_buf & 1, &key, now - begin_ns, now);
 			stat_inc(STAT_OFFCPU_UNTAKEN);
 		}
 		/* From now on, time away that the kernel does not report is
@@ -229,7 +233,7 @@ int on_sched_switch(__u64 *ctx)
 					.snap_id = RAMPA_SNAP_UNREPORTED,
 				};
 
-				count_sample(active_buf & 1, &key, now - from - ran);
+				count_sample_at(active_buf & 1, &key, now - from - ran, now);
 				stat_inc(STAT_OFFCPU_OUT_UNREPORTED);
 			}
 		}
@@ -247,7 +251,7 @@ int on_sched_switch(__u64 *ctx)
 		struct sample_key key = st->key;
 
 		if (!emit_interval(st->ts, now, &key, true))
-			count_sample(active_buf & 1, &key, now - st->ts);
+			count_sample_at(active_buf & 1, &key, now - st->ts, now);
 	}
 	st->ts = 0;
 	st->in_ts = now;

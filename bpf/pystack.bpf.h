@@ -47,6 +47,18 @@ struct py_scratch {
 	struct py_stack stack;
 	char frame[PY_FRAME_READ_MAX];
 	char code[PY_CODE_READ_MAX];
+	/* The scheduler hook's frames: one read of up to PY_WIN bytes of the
+	 * data stack below a frame brings its callers with it (3.11+); the
+	 * slack lets a frame near the window's end be read at any field.
+	 */
+	char win[PY_WIN];
+	__u64 win_lo; /* address of win[0] */
+	__u32 win_len;
+	/* An id of the walk is not trusted: no memo. Here, not in struct
+	 * py_walk: a field of the loop's state that changes between steps
+	 * makes the verifier go through the step once more for each value.
+	 */
+	__u32 untrusted;
 };
 
 struct {
@@ -80,14 +92,53 @@ struct {
 /* Last code id handed out; userspace's own ids have bit 63 set. */
 __u64 py_code_last_id;
 
+/* code_dealloc runs seen, in every probed process: a thread's memo of code
+ * ids (struct py_memo) holds only while none ran since it was begun.
+ */
+__u64 py_code_frees;
+
+/* The last Python walk of a thread at a switch-out (scheduler hook, code
+ * frees watched): the code object at each depth and its id, and the stack
+ * it gave. While no code object was freed since (py_code_frees) and the
+ * probe is the same (code_free_epoch), a code object at an address of the
+ * memo is the one it names: checked when it was taken, and not freed since.
+ * The frames themselves are read at every walk: frames reuse addresses, so
+ * only the code objects and instructions read now tell callers apart.
+ */
+struct py_memo {
+	__u64 frees;  /* py_code_frees before the walk that made it */
+	__u64 tstate; /* the thread's state, checked again at each use */
+	/* The stacks of its last two walks (a thread often leaves a CPU at two
+	 * places in turn: preempted, and blocked), both in offcpu_py_stacks.
+	 */
+	__u64 hash[2];
+	__u32 pid;
+	__u32 epoch; /* py_proc.code_free_epoch */
+	__u32 n;     /* depths with a code id below */
+	__u32 valid; /* 0: being rebuilt, or the walk was not all trusted */
+	__u64 code[PY_MEMO_FRAMES];
+	__u64 id[PY_MEMO_FRAMES];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct py_memo);
+} py_memos SEC(".maps");
+
 struct py_walk {
 	const struct py_proc *proc;
 	struct py_stack *stack;
-	char *buf;  /* struct py_scratch.frame */
-	char *code; /* struct py_scratch.code */
+	char *buf;	      /* struct py_scratch.frame */
+	char *code;	      /* struct py_scratch.code */
+	struct py_memo *memo; /* NULL: none */
 	__u32 pid;
 	__u64 frame;
 	__u64 hash;
+	__u32 win_on;	  /* frames read through py_win_fetch() (3.11+, scheduler hook) */
+	__u32 memo_ok;	  /* memo's ids usable */
+	__u32 *untrusted; /* struct py_scratch.untrusted */
 	__u32 next_flags;
 	int status;
 };
@@ -244,7 +295,7 @@ static __always_inline __u64 py_str_fingerprint(const struct py_proc *p, __u64 a
  * *flags telling why there is none.
  */
 static __always_inline __u64 py_code_id(const struct py_proc *p, __u32 pid, __u64 code, char *buf,
-					__u32 *flags)
+					__u32 *flags, __u32 *trusted)
 {
 	struct py_code_key key = { .pid = pid, .addr = code };
 	__u32 size = p->co_read_size;
@@ -257,8 +308,10 @@ static __always_inline __u64 py_code_id(const struct py_proc *p, __u32 pid, __u6
 	 */
 	if (p->code_free_hooked) {
 		known = bpf_map_lookup_elem(&py_codes, &key);
-		if (known && known->trusted && !known->dead)
+		if (known && known->trusted && !known->dead) {
+			*trusted = 1;
 			return known->id;
+		}
 	}
 	if (size > PY_CODE_READ_MAX || size < 0x20)
 		size = PY_CODE_READ_MAX;
@@ -291,14 +344,62 @@ static __always_inline __u64 py_code_id(const struct py_proc *p, __u32 pid, __u6
 		/* A dead one that still reads the same is the object being
 		 * freed (or its twin): named, never trusted.
 		 */
-		if (p->code_free_hooked && !known->dead)
+		if (p->code_free_hooked && !known->dead) {
 			known->trusted = 1;
+			*trusted = 1;
+		}
 		return known->id;
 	}
 	id = py_code_send(p, pid, code, buf, fp);
 	if (!id)
 		*flags |= PY_FRAME_CODE_LOST;
+	else if (p->code_free_hooked)
+		*trusted = 1;
 	return id;
+}
+
+/* The frame at addr, size bytes, into py_scratch.frame through the window
+ * (py_scratch.win): 3.11+ frames are pushed on the thread's data stack, so
+ * the callers of a frame lie below it. A frame outside the window brings a
+ * new one: down to its page's start (mapped with the frame) or PY_WIN
+ * bytes, so its callers come from the copy, not a read each. 0, or -1 when
+ * unreadable. A global function: verified once, apart from the walks.
+ */
+__noinline long py_win_fetch(__u64 addr, __u32 size)
+{
+	struct py_scratch *s;
+	__u64 off, end, lo, page;
+	__u32 zero = 0, len;
+
+	s = bpf_map_lookup_elem(&py_scratch, &zero);
+	if (!s || size > PY_FRAME_READ_MAX || size < 8)
+		return -1;
+	off = addr - s->win_lo;
+	if (addr < s->win_lo || off + size > s->win_len) {
+		end = addr + size;
+		lo = end - PY_WIN;
+		page = addr & ~4095ULL;
+		if (end < PY_WIN || lo < page)
+			lo = page;
+		len = end - lo;
+		asm volatile("" : "+r"(len));
+		if (len > PY_WIN || len < size)
+			return -1;
+		if (bpf_probe_read_user(s->win, len, (void *)lo)) {
+			s->win_len = 0;
+			return -1;
+		}
+		s->win_lo = lo;
+		s->win_len = len;
+		off = addr - lo;
+	}
+	/* A kernel-side copy out of the window: the walk reads the frame
+	 * where it always does, and the verifier never sees an offset into
+	 * the window known only at run time.
+	 */
+	if (off > PY_WIN - size)
+		return -1;
+	return bpf_probe_read_kernel(s->frame, size, s->win + (off & (PY_WIN - 1))) ? -1 : 0;
 }
 
 static long py_walk_step(__u32 i, void *ctx)
@@ -309,7 +410,7 @@ static long py_walk_step(__u32 i, void *ctx)
 	char *buf = w->buf;
 	__u32 size = p->fr_read_size, depth;
 	__u64 code, ip, id, here = w->frame;
-	__u32 cflags = 0;
+	__u32 cflags = 0, trusted = 0;
 	__s64 offset;
 	__u8 owner;
 
@@ -317,7 +418,12 @@ static long py_walk_step(__u32 i, void *ctx)
 		return 1;
 	if (size > PY_FRAME_READ_MAX || size < 8)
 		size = PY_FRAME_READ_MAX;
-	if (bpf_probe_read_user(buf, size, (void *)w->frame)) {
+	if (w->win_on) {
+		if (py_win_fetch(here, size)) {
+			w->status = PY_READ_FAILED;
+			return 1;
+		}
+	} else if (bpf_probe_read_user(buf, size, (void *)w->frame)) {
 		w->status = PY_READ_FAILED;
 		return 1;
 	}
@@ -372,7 +478,21 @@ static long py_walk_step(__u32 i, void *ctx)
 	else if (p->fr_is_entry != PY_OFF_NONE && p->fr_is_entry < PY_FRAME_READ_MAX &&
 		 buf[p->fr_is_entry & (PY_FRAME_READ_MAX - 1)])
 		cflags = PY_FRAME_ENTRY;
-	id = py_code_id(p, w->pid, code, w->code, &cflags);
+	id = 0;
+	if (w->memo_ok && w->memo && depth < PY_MEMO_FRAMES && depth < w->memo->n &&
+	    w->memo->code[depth & (PY_MEMO_FRAMES - 1)] == code) {
+		id = w->memo->id[depth & (PY_MEMO_FRAMES - 1)];
+		trusted = 1;
+		stat_inc(STAT_PY_MEMO_IDS);
+	}
+	if (!id)
+		id = py_code_id(p, w->pid, code, w->code, &cflags, &trusted);
+	if (w->memo && depth < PY_MEMO_FRAMES) {
+		w->memo->code[depth & (PY_MEMO_FRAMES - 1)] = code;
+		w->memo->id[depth & (PY_MEMO_FRAMES - 1)] = id;
+	}
+	if ((!trusted || !id) && w->untrusted)
+		*w->untrusted = 1;
 	st->frames[depth].code = id ? id : code;
 	st->frames[depth].offset = (__s32)offset;
 	st->frames[depth].flags = cflags;
@@ -446,24 +566,35 @@ static __always_inline bool py_leaf_only(__u32 tgid)
 	return p && p->native_leaf_only;
 }
 
-/* Walk the Python stack of the thread whose state is tstate into map. The
- * stack's hash goes to *hash (0 if none), the outcome to *status.
+/* The thread's current frame from its state's frame field (read: the value
+ * of tstate's frame field), through 3.11/3.12's cframe. 0: none.
  */
-static __always_inline void py_walk_tstate(const struct py_proc *p, __u32 pid, __u64 tstate,
-					   void *map, __u64 *hash, __u32 *status)
+static __always_inline __u64 py_current_frame(const struct py_proc *p, __u64 frame)
+{
+	if (frame && p->cframe_current != PY_OFF_NONE &&
+	    bpf_probe_read_user(&frame, sizeof(frame), (void *)(frame + p->cframe_current)))
+		frame = 0;
+	return frame;
+}
+
+/* Walk the Python frames from frame into map. The stack's hash goes to
+ * *hash (0 if none), the outcome to *status. With memo (the scheduler hook's,
+ * code frees watched), code ids come from the thread's last walk where the
+ * same code object is at the same depth and no code object was freed since
+ * (frees: py_code_frees read before the walk), a stack equal to the last one
+ * is not stored again, and the memo is remade from this walk.
+ */
+static __always_inline void py_walk_frames(const struct py_proc *p, __u32 pid, __u64 frame,
+					   void *map, __u64 *hash, __u32 *status,
+					   struct py_memo *memo, __u64 frees)
 {
 	struct py_walk w = {};
 	struct py_scratch *scratch;
-	__u64 frame = 0;
+	__u64 last_hash[2] = {};
 	__u32 zero = 0;
 	long err;
 
 	*hash = 0;
-	if (bpf_probe_read_user(&frame, sizeof(frame), (void *)(tstate + p->ts_frame)))
-		frame = 0;
-	if (frame && p->cframe_current != PY_OFF_NONE &&
-	    bpf_probe_read_user(&frame, sizeof(frame), (void *)(frame + p->cframe_current)))
-		frame = 0;
 	if (!frame) {
 		*status = PY_NO_FRAME;
 		return;
@@ -482,6 +613,22 @@ static __always_inline void py_walk_tstate(const struct py_proc *p, __u32 pid, _
 	w.frame = frame;
 	w.hash = 0xcbf29ce484222325ULL;
 	w.status = PY_OK;
+	scratch->untrusted = 0;
+	w.untrusted = &scratch->untrusted;
+	if (memo) {
+		w.memo = memo;
+		w.memo_ok = memo->valid && memo->pid == pid && memo->epoch == p->code_free_epoch &&
+			    memo->frees == frees;
+		/* Stored by this thread's walks (whatever freed since): there still. */
+		last_hash[0] = memo->hash[0];
+		last_hash[1] = memo->hash[1];
+		memo->valid = 0;
+		/* Frames in the data stack: read a page's worth at a time. */
+		if (p->ip_mode == PY_IP_POINTER) {
+			scratch->win_len = 0;
+			w.win_on = 1;
+		}
+	}
 	/* Shim frames take loop steps too: allow for one per real frame. */
 	bpf_loop(2 * RAMPA_PY_MAX_DEPTH, py_walk_step, &w, 0);
 	if (w.status == PY_READ_FAILED)
@@ -495,14 +642,45 @@ static __always_inline void py_walk_tstate(const struct py_proc *p, __u32 pid, _
 	w.hash ^= w.stack->truncated;
 	if (!w.hash)
 		w.hash = 1;
-	err = bpf_map_update_elem(map, &w.hash, w.stack, BPF_NOEXIST);
-	if (err && err != -EEXIST) {
-		stat_inc(STAT_PY_STACK_MAP_FULL);
-		*status = PY_MAP_FULL;
-		return;
+	/* The thread's last stack again: it is in the map already (nothing
+	 * removes an off-CPU Python stack during a run).
+	 */
+	if (w.hash == last_hash[0] || w.hash == last_hash[1]) {
+		stat_inc(STAT_PY_MEMO_SAME);
+	} else {
+		err = bpf_map_update_elem(map, &w.hash, w.stack, BPF_NOEXIST);
+		if (err && err != -EEXIST) {
+			stat_inc(STAT_PY_STACK_MAP_FULL);
+			*status = PY_MAP_FULL;
+			return;
+		}
 	}
 	*hash = w.hash;
 	*status = w.status != PY_OK ? w.status : w.stack->truncated ? PY_TRUNCATED : PY_OK;
+	if (memo && w.hash != last_hash[0]) {
+		memo->hash[1] = last_hash[0];
+		memo->hash[0] = w.hash;
+	}
+	if (memo && !scratch->untrusted && w.status == PY_OK) {
+		memo->frees = frees;
+		memo->pid = pid;
+		memo->epoch = p->code_free_epoch;
+		memo->n = w.stack->depth < PY_MEMO_FRAMES ? w.stack->depth : PY_MEMO_FRAMES;
+		memo->valid = 1;
+	}
+}
+
+/* Walk the Python stack of the thread whose state is tstate into map. The
+ * stack's hash goes to *hash (0 if none), the outcome to *status.
+ */
+static __always_inline void py_walk_tstate(const struct py_proc *p, __u32 pid, __u64 tstate,
+					   void *map, __u64 *hash, __u32 *status)
+{
+	__u64 frame = 0;
+
+	if (bpf_probe_read_user(&frame, sizeof(frame), (void *)(tstate + p->ts_frame)))
+		frame = 0;
+	py_walk_frames(p, pid, py_current_frame(p, frame), map, hash, status, NULL, 0);
 }
 
 /* Capture the Python stack of the current thread into the Python stack map
@@ -525,6 +703,65 @@ static __always_inline __u64 py_capture(struct sample_key *key, void *map)
 	return tstate;
 }
 
+/* py_capture() for the scheduler hook, into offcpu_py_stacks: a thread
+ * leaves a CPU over and over with the same stack, so what its last walk
+ * proved is kept with the task (struct py_memo): its thread state, checked
+ * in the same read that gives its frame, and its code ids. A global
+ * function: verified once, not along every path of the hook. Returns 0.
+ */
+__noinline long py_capture_switch(struct sample_key *key)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	const struct py_proc *p;
+	__u64 tstate = 0, frame = 0, frees, fsbase = task->thread.fsbase;
+	struct py_memo *memo = NULL;
+	struct py_scratch *scratch;
+	__u32 zero = 0, size;
+
+	if (!key)
+		return 0;
+	p = bpf_map_lookup_elem(&py_procs, &key->pid);
+	if (!p)
+		return 0;
+	frees = *(volatile __u64 *)&py_code_frees;
+	if (p->code_free_hooked && p->code_free_epoch)
+		memo = bpf_task_storage_get(&py_memos, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	/* Without a memo: as any other walk (code objects checked by reading). */
+	if (!memo) {
+		py_capture(key, &offcpu_py_stacks);
+		return 0;
+	}
+	/* The state the memo names, if still this thread's: one read of its
+	 * head gives both the thread id to check and the frame.
+	 */
+	scratch = bpf_map_lookup_elem(&py_scratch, &zero);
+	if (memo->pid == key->pid && memo->tstate && scratch) {
+		size = (p->ts_thread_id > p->ts_frame ? p->ts_thread_id : p->ts_frame) + 8;
+		asm volatile("" : "+r"(size));
+		if (size <= PY_CODE_READ_MAX - 8 &&
+		    !bpf_probe_read_user(scratch->code, size, (void *)memo->tstate) &&
+		    read_code_u64(scratch->code, p->ts_thread_id) == fsbase) {
+			tstate = memo->tstate;
+			frame = read_code_u64(scratch->code, p->ts_frame);
+		}
+	}
+	if (!tstate) {
+		tstate = py_find_tstate(p, key->tid, fsbase);
+		if (!tstate) {
+			key->py_status = PY_NO_THREAD;
+			return 0;
+		}
+		if (bpf_probe_read_user(&frame, sizeof(frame), (void *)(tstate + p->ts_frame)))
+			frame = 0;
+		memo->tstate = tstate;
+		memo->valid = 0;
+		memo->pid = key->pid;
+	}
+	py_walk_frames(p, key->pid, py_current_frame(p, frame), &offcpu_py_stacks, &key->py_stack,
+		       &key->py_status, memo, frees);
+	return 0;
+}
+
 /* code_dealloc(co) of a probed process (the address PyCode_Type's
  * tp_dealloc points to): the object at co is no longer the one known there.
  * Marked, not deleted: a walk that reads it while it is being freed (a
@@ -536,6 +773,7 @@ int BPF_KPROBE(on_code_dealloc, __u64 co)
 	struct py_code_key key = {};
 	struct py_code_val *known;
 
+	__sync_fetch_and_add(&py_code_frees, 1);
 	key.pid = bpf_get_current_pid_tgid() >> 32;
 	key.addr = co;
 	known = bpf_map_lookup_elem(&py_codes, &key);

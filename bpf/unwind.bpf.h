@@ -422,22 +422,6 @@ struct memo_check {
 	__u32 differ;
 };
 
-static long memo_check_step(__u32 i, void *ctx)
-{
-	struct memo_check *c = ctx;
-	__u32 off;
-
-	if (i >= c->n)
-		return 1;
-	off = c->m->off[i & (RAMPA_UNWIND_MEMO_READS - 1)];
-	if (off > RAMPA_UNWIND_MEMO_SPAN - 8 ||
-	    *(__u64 *)(c->buf->b + off) != c->m->val[i & (RAMPA_UNWIND_MEMO_READS - 1)]) {
-		c->differ = 1;
-		return 1;
-	}
-	return 0;
-}
-
 /* One of the current thread's last walks, if it is the walk these
  * registers would give now: same process, registers and table generation,
  * and every word it read still holding what it held (read back in one
@@ -477,7 +461,20 @@ __noinline __u64 unwind_memo_reuse(__u32 pid, struct unwind_start *r)
 	}
 	c.m = m;
 	c.n = m->nreads;
-	bpf_loop(RAMPA_UNWIND_MEMO_READS, memo_check_step, &c, 0);
+	/* A plain bounded loop, not bpf_loop(): a callback per word is an
+	 * indirect call, which costs ~10-20 ns with retpolines.
+	 */
+	for (__u32 k = 0; k < RAMPA_UNWIND_MEMO_READS; k++) {
+		__u32 off;
+
+		if (k >= c.n)
+			break;
+		off = m->off[k];
+		if (off > RAMPA_UNWIND_MEMO_SPAN - 8 || *(__u64 *)(c.buf->b + off) != m->val[k]) {
+			c.differ = 1;
+			break;
+		}
+	}
 	/* Still in the map: the off-CPU stacks are kept for the whole run, but
 	 * an entry that is not there cannot be named.
 	 */
@@ -683,6 +680,20 @@ static __always_inline __u64 unwind_user(struct pt_regs *regs, __u32 pid, __u32 
 	r.pc = BPF_CORE_READ(regs, ip);
 	r.sp = BPF_CORE_READ(regs, sp);
 	r.bp = BPF_CORE_READ(regs, bp);
+	hash = unwind_user_from(pid, &r);
+	*status = r.status;
+	return hash;
+}
+
+/* unwind_user() from registers already read (the scheduler hook reads them
+ * with plain loads: bpf_task_pt_regs() gives a BTF pointer).
+ */
+static __always_inline __u64 unwind_user_regs(__u64 pc, __u64 sp, __u64 bp, __u32 pid, __u32 which,
+					      __u32 reuse, __u32 *status)
+{
+	struct unwind_start r = { .pc = pc, .sp = sp, .bp = bp, .which = which, .reuse = reuse };
+	__u64 hash;
+
 	hash = unwind_user_from(pid, &r);
 	*status = r.status;
 	return hash;

@@ -235,7 +235,11 @@ struct py_proc {
 	 * ids checked since can be reused without reading (py_code_val).
 	 */
 	__u8 code_free_hooked;
-	__u8 pad2[6];
+	__u8 pad2[2];
+	/* Which probe of code_dealloc that was (a new one after each attach):
+	 * what a thread remembered under another is not used (struct py_memo).
+	 */
+	__u32 code_free_epoch;
 	__u64 gil; /* address of struct _gil_runtime_state, 0: unknown */
 	/* Code objects: where their names are (bytes from the object), and how
 	 * much of the head to read so that every co_* field below is covered.
@@ -317,6 +321,10 @@ struct py_code_val {
 
 /* Largest fr_read_size: 3.9's f_lasti ends at 0x6c. */
 #define PY_FRAME_READ_MAX 0x70
+/* The scheduler hook reads 3.11+ frames this many bytes at a time (a page). */
+#define PY_WIN 4096
+/* Depths of a thread's last walk whose code ids are remembered. */
+#define PY_MEMO_FRAMES 64
 
 /* Indexes into the per-CPU stats array: every loss is counted here. */
 enum capture_stat {
@@ -378,6 +386,8 @@ enum capture_stat {
 	STAT_SHORT_WAITS_LOST_NS, /* ... its nanoseconds */
 	STAT_PY_CODE_FREED,	  /* code objects freed while known (code_dealloc probe) */
 	STAT_PROC_NAMES_FULL,	  /* process name map full: a gone process is named "pid N" */
+	STAT_PY_MEMO_IDS,	  /* code ids taken from the thread's last walk (scheduler hook) */
+	STAT_PY_MEMO_SAME,	  /* switch-outs whose Python stack was the thread's last one */
 	STAT__MAX,
 };
 

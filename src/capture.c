@@ -69,9 +69,11 @@ struct capture {
 	size_t nalloc, alloc_cap;
 	struct code_free_link { /* code_dealloc probes, one per Python process */
 		pid_t pid;
+		uint32_t epoch; /* py_proc.code_free_epoch while it is attached */
 		struct bpf_link *link;
 	} * cfree;
 	size_t ncfree, cfree_cap;
+	uint32_t cfree_epochs;		 /* the last epoch given */
 	uint32_t map_entries[CMAP__MAX]; /* the sizes loaded */
 };
 
@@ -528,6 +530,7 @@ static struct code_free_link *code_free_of(struct capture *c, pid_t pid)
 int capture__set_python(struct capture *c, pid_t pid, const struct py_proc *proc)
 {
 	int fd = bpf_map__fd(c->skel->maps.py_procs);
+	struct code_free_link *l = code_free_of(c, pid);
 	struct py_proc copy;
 	__u32 key = pid;
 
@@ -536,7 +539,8 @@ int capture__set_python(struct capture *c, pid_t pid, const struct py_proc *proc
 		return 0;
 	}
 	copy = *proc;
-	copy.code_free_hooked = code_free_of(c, pid) != NULL;
+	copy.code_free_hooked = l != NULL;
+	copy.code_free_epoch = l ? l->epoch : 0;
 	if (bpf_map_update_elem(fd, &key, &copy, BPF_ANY)) {
 		p_warn("cannot walk Python in PID %d: %s (at most %d Python processes)", (int)pid,
 		       strerror(errno), c->map_entries[CMAP_PY_PROCS]);
@@ -915,19 +919,60 @@ void capture__offcpu_pending(struct capture *c, __u64 now_ns,
 	}
 }
 
+/* An open interval at the window's end, end_ns, to cb. */
+static void flush_one(struct capture *c, struct offcpu_start *st, __u64 end_ns,
+		      void (*cb)(const struct capture_sample *s, void *ctx), void *ctx,
+		      __u64 *ustack, __u64 *kstack)
+{
+	struct capture_sample s;
+
+	if (st->ts && st->ts < c->begin_ns)
+		st->ts = c->begin_ns;
+	if (st->ts && end_ns > st->ts) {
+		fill_sample(c, &st->key, end_ns - st->ts, -1, -1, &s, ustack, kstack);
+		cb(&s, ctx);
+	}
+}
+
+/* Entries of offcpu_start taken in one call at the end. */
+#define OFFCPU_FLUSH_BATCH 512
+
 void capture__offcpu_flush(struct capture *c, __u64 end_ns,
 			   void (*cb)(const struct capture_sample *s, void *ctx), void *ctx)
 {
 	int fd = bpf_map__fd(c->skel->maps.offcpu_start);
 	__u64 ustack[RAMPA_MAX_STACK_DEPTH], kstack[RAMPA_MAX_STACK_DEPTH];
-	struct offcpu_start st;
-	__u32 tid;
+	struct offcpu_start st, *vals;
+	__u32 tid, *keys, batch = 0;
+	bool first = true;
 
 	if (!c->opts.offcpu_kinds)
 		return;
 	ring_buffer__consume(c->code_rb);
-	/* Take the first key and delete it, until none is left: closed
-	 * intervals (ts 0) are deleted too, and nothing stops the walk early.
+	/* In batches first: taking the first key again after each delete
+	 * scans the emptied buckets again, O(threads^2) with thousands of
+	 * threads. BPF no longer writes the map after the window's end.
+	 */
+	keys = xmalloc(OFFCPU_FLUSH_BATCH * sizeof(*keys));
+	vals = xmalloc(OFFCPU_FLUSH_BATCH * sizeof(*vals));
+	for (;;) {
+		__u32 n = OFFCPU_FLUSH_BATCH;
+		int err = bpf_map_lookup_and_delete_batch(fd, first ? NULL : &batch, &batch, keys,
+							  vals, &n, NULL);
+
+		first = false;
+		if (err && errno != ENOENT)
+			n = 0; /* e.g. ENOSPC: a bucket larger than a batch; the loop below */
+		for (__u32 i = 0; i < n; i++)
+			flush_one(c, &vals[i], end_ns, cb, ctx, ustack, kstack);
+		if (err)
+			break;
+	}
+	free(keys);
+	free(vals);
+	/* What a batch could not take: the first key and delete it, until none
+	 * is left: closed intervals (ts 0) are deleted too, and nothing stops
+	 * the walk early.
 	 */
 	while (!bpf_map_get_next_key(fd, NULL, &tid)) {
 		if (bpf_map_lookup_and_delete_elem(fd, &tid, &st)) {
@@ -935,14 +980,7 @@ void capture__offcpu_flush(struct capture *c, __u64 end_ns,
 				break;
 			continue;
 		}
-		if (st.ts && st.ts < c->begin_ns)
-			st.ts = c->begin_ns;
-		if (st.ts && end_ns > st.ts) {
-			struct capture_sample s;
-
-			fill_sample(c, &st.key, end_ns - st.ts, -1, -1, &s, ustack, kstack);
-			cb(&s, ctx);
-		}
+		flush_one(c, &st, end_ns, cb, ctx, ustack, kstack);
 	}
 }
 
@@ -1140,12 +1178,18 @@ int capture__code_free_attach(struct capture *c, pid_t pid, const char *path, ui
 	if (!link)
 		return -errno;
 	grow_array((void **)&c->cfree, &c->cfree_cap, c->ncfree + 1, sizeof(*c->cfree));
-	c->cfree[c->ncfree++] = (struct code_free_link){ pid, link };
+	/* Never 0: a new epoch for each probe, so that what threads remembered
+	 * under an earlier one (another image after an exec) is not used.
+	 */
+	if (!++c->cfree_epochs)
+		++c->cfree_epochs;
+	c->cfree[c->ncfree++] = (struct code_free_link){ pid, c->cfree_epochs, link };
 	/* Only now: a code object checked before the probe may have been freed
 	 * unseen, so none of those is trusted.
 	 */
 	if (!bpf_map_lookup_elem(fd, &key, &proc)) {
 		proc.code_free_hooked = 1;
+		proc.code_free_epoch = c->cfree_epochs;
 		bpf_map_update_elem(fd, &key, &proc, BPF_EXIST);
 	}
 	return 0;
@@ -1163,6 +1207,7 @@ void capture__code_free_detach(struct capture *c, pid_t pid)
 	fd = bpf_map__fd(c->skel->maps.py_procs);
 	if (!bpf_map_lookup_elem(fd, &key, &proc) && proc.code_free_hooked) {
 		proc.code_free_hooked = 0;
+		proc.code_free_epoch = 0;
 		bpf_map_update_elem(fd, &key, &proc, BPF_EXIST);
 	}
 	bpf_link__destroy(l->link);

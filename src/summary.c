@@ -491,6 +491,13 @@ void session__print_summary(struct session *se)
 			"until freed\n",
 			se->code_free_probed, se->code_free_probed + se->code_free_unprobed,
 			st[STAT_PY_CODE_FREED]);
+	/* The scheduler hook's memo of each thread's last walk (py_memo). */
+	if (st[STAT_PY_MEMO_IDS] + st[STAT_PY_MEMO_SAME])
+		fprintf(stderr,
+			"  switch-outs   %" PRIu64 " Python stacks were the thread's last one (not "
+			"stored again), %" PRIu64
+			" code ids taken from its last walk (no code object freed since)\n",
+			st[STAT_PY_MEMO_SAME], st[STAT_PY_MEMO_IDS]);
 	fprintf(stderr, "  stacks        %zu distinct, %zu frame names\n",
 		profile__nstacks(se->prof), profile__nframes(se->prof));
 	if (profile__slice_sec(se->prof) > 0) {
