@@ -131,6 +131,9 @@ struct session {
 	struct u64map code_free_tried; /* PID -> code events looked at for its code_dealloc probe
 					  (CODE_FREE_DONE: settled) */
 	size_t code_free_probed, code_free_unprobed; /* ... attached, or not */
+	/* native_sites: the profile before session__name_native named them. */
+	bool sites_named;
+	size_t sites_stacks, sites_bytes;
 	bool tree_noted; /* said that CMD exited before its descendants */
 	pid_t *exited;	 /* processes gone since the last drain, forgotten after it */
 	size_t nexited, exited_cap;

@@ -481,8 +481,14 @@ void session__print_summary(struct session *se)
 			"until freed\n",
 			se->code_free_probed, se->code_free_probed + se->code_free_unprobed,
 			st[STAT_PY_CODE_FREED]);
-	fprintf(stderr, "  stacks        %zu distinct, %zu frame names\n",
-		profile__nstacks(se->prof), profile__nframes(se->prof));
+	fprintf(stderr, "  stacks        %zu distinct, %zu frame names, %.1f MiB",
+		profile__nstacks(se->prof), profile__nframes(se->prof),
+		profile__bytes(se->prof) / 1048576.0);
+	/* Native frames were kept by address until named whole. */
+	if (se->sites_named)
+		fprintf(stderr, " (by native address before naming: %zu stacks, %.1f MiB)",
+			se->sites_stacks, se->sites_bytes / 1048576.0);
+	fputc('\n', stderr);
 	if (profile__slice_sec(se->prof) > 0) {
 		struct profile_timeline_stats ts;
 
