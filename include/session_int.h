@@ -134,8 +134,9 @@ struct session {
 	/* native_sites: the profile before session__name_native named them. */
 	bool sites_named;
 	size_t sites_stacks, sites_bytes;
-	bool tree_noted; /* said that CMD exited before its descendants */
-	pid_t *exited;	 /* processes gone since the last drain, forgotten after it */
+	double sites_cpu_sec; /* CPU time naming them, after the window */
+	bool tree_noted;      /* said that CMD exited before its descendants */
+	pid_t *exited;	      /* processes gone since the last drain, forgotten after it */
 	size_t nexited, exited_cap;
 	uint64_t nprocs, nexits;
 	uint64_t ustack_lost, kstack_lost;

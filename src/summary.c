@@ -547,13 +547,19 @@ void session__print_summary(struct session *se)
 			ss->no_file + ss->no_symbol, ss->no_file + ss->no_symbol == 1 ? "" : "s",
 			ss->no_file ? " or could not be read" : "");
 	/* Not losses: where native names came from, and the cache's bound. */
-	if (ss->srclines || ss->inlined || ss->cache_dropped)
+	if (ss->srclines || ss->inlined || ss->cache_dropped) {
 		fprintf(stderr,
 			"  lines         %" PRIu64
 			" native code addresses named with file:line from "
 			"DWARF, %" PRIu64 " inlined-call frames; %" PRIu64
-			" names let go at the cache's bound (named again when seen)\n",
+			" names let go at the cache's bound (named again when seen)",
 			ss->srclines, ss->inlined, ss->cache_dropped);
+		/* Named after the window: what that cost, out of the target's way. */
+		if (se->sites_named)
+			fprintf(stderr, "; named after the window in %.3f s of CPU",
+				se->sites_cpu_sec);
+		fputc('\n', stderr);
+	}
 	if (ss->files_dropped)
 		fprintf(stderr,
 			"  symbols       %" PRIu64 " file%s' symbol tables let go (mapped by no "
