@@ -100,6 +100,16 @@ test_expect_success GO 'pprof from record: native locations at their address in 
 	done <addrs
 '
 
+"$RAMPA" record -F 499 -o py.pb.gz -- /usr/bin/python3.11 "$TESTS_DIR/workloads/split.py" 1 2>py.err
+test_expect_success GO 'pprof from record of Python: Python frames at address 0 without a mapping, the interpreter'"'"'s at their address in its mapping' '
+	HOME="$TRASH" GOCACHE="$TRASH/.gocache" GOFLAGS= GOTOOLCHAIN=local \
+		go tool pprof -raw py.pb.gz >py.raw 2>&1 && cat py.raw &&
+	grep -Eq "^ +[0-9]+: 0x0 alpha .*split\.py:[0-9]+ " py.raw &&
+	! grep -E "^ +[0-9]+: .* (alpha|beta) .*split\.py" py.raw | grep -q " M=" &&
+	m=$(sed -n "s|^\([0-9]*\): 0x[0-9a-f]*/0x[0-9a-f]*/0x[0-9a-f]* /usr/bin/python3.11 $(build_id /usr/bin/python3.11) .*|\1|p" py.raw) &&
+	test -n "$m" && grep -Eq "^ +[0-9]+: 0x[0-9a-f]*[1-9a-f][0-9a-f]* M=$m " py.raw
+'
+
 # .gnu_debuglink: the debug file next to the binary, found by name, checked by CRC.
 cp "$WL/srcline.full" "$WL/srcline-dl" && objcopy --only-keep-debug "$WL/srcline-dl" \
 	"$WL/srcline-dl.debug" && strip --strip-all "$WL/srcline-dl" &&
