@@ -82,7 +82,12 @@ unsigned int symbolizer__user_frames(struct symbolizer *sym, pid_t pid, uint64_t
  * (pinned) until the symbolizer is freed.
  */
 #define SYMBOLIZER_MAX_SITE_FILES 65535
-#define SYMBOLIZER_MAX_SITE_ADDR  (1ull << 48)
+/* Sites' files whose DWARF reader is opened while the process lives (its
+ * root's debug files are found then); the others' are opened at the end
+ * by path, if it is still the file.
+ */
+#define SYMBOLIZER_SITE_READERS	 256
+#define SYMBOLIZER_MAX_SITE_ADDR (1ull << 48)
 struct symbolizer_site {
 	uint32_t file;	  /* the site's file, from 1; 0: no site, the name is final */
 	uint64_t vaddr;	  /* link-time address (a return address's call instruction) */

@@ -86,6 +86,7 @@ struct symbolizer {
 	uint64_t idle_clock;			/* counts files going idle */
 	struct elf_file **site_files;		/* files with sites, pinned: by site id - 1 */
 	size_t nsite_files, site_files_cap;
+	size_t site_readers; /* libdwfl readers opened for sites' files */
 	/* The last symbolizer__user_site's file, for symbolizer__site_name. */
 	struct elf_file *site_f;
 	const struct map_entry *site_m;
@@ -407,7 +408,9 @@ static struct elf_file *open_mapped_file(struct symbolizer *sym, pid_t pid,
 }
 
 /* f's libdwfl reader, made on the first frame that needs it (most mapped
- * files never have a sample): the file is opened again, as mapped by pid.
+ * files never have a sample): the file is opened again, as mapped by pid;
+ * without a mapping (m NULL: its processes may be gone), by its path as
+ * mapped, if that is still the file, and without the process's root.
  */
 static struct srcline *file_srcline(struct symbolizer *sym, struct elf_file *f, pid_t pid,
 				    const struct map_entry *m)
@@ -415,14 +418,16 @@ static struct srcline *file_srcline(struct symbolizer *sym, struct elf_file *f, 
 	struct stat st;
 	int fd;
 
-	if (f->srcline_tried || !m)
+	if (f->srcline_tried)
 		return f->srcline;
 	f->srcline_tried = true;
-	fd = open_mapped_fd(sym, pid, m);
-	if (fd < 0)
+	fd = m ? open_mapped_fd(sym, pid, m) : open_regular(f->path, RAMPA_MAX_READ_FILE);
+	if (fd < 0) {
+		sym->stats.srcline_unreadable++;
 		return NULL;
+	}
 	if (!fstat(fd, &st) && st.st_dev == f->dev && st.st_ino == f->ino)
-		f->srcline = srcline__open(fd, f->path, f->pid);
+		f->srcline = srcline__open(fd, f->path, m ? f->pid : 0);
 	close(fd);
 	if (!f->srcline)
 		sym->stats.srcline_unreadable++;
@@ -674,8 +679,13 @@ const char *symbolizer__user_site(struct symbolizer *sym, pid_t pid, uint64_t ad
 		 * read).
 		 */
 		file_ref(sym, f);
-		if (!sym->no_dwfl)
-			file_srcline(sym, f, pid, m);
+		/* A reader holds two descriptors (the file, its debug file): at
+		 * most SYMBOLIZER_SITE_READERS are opened here, the others by
+		 * path at the end.
+		 */
+		if (!sym->no_srcline && !f->srcline_tried &&
+		    sym->site_readers < SYMBOLIZER_SITE_READERS)
+			sym->site_readers += file_srcline(sym, f, pid, m) != NULL;
 		grow_array((void **)&sym->site_files, &sym->site_files_cap, sym->nsite_files + 1,
 			   sizeof(*sym->site_files));
 		sym->site_files[sym->nsite_files] = f;
