@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The sample-to-frames step: see include/stacks.h. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@ struct stacks {
 	bool sites;		   /* stacks__set_sites */
 	struct u64map site_frames; /* (site file << 48 | address) -> its native frame */
 	struct u64map site_mods;   /* site file -> its module in the profile */
+	struct u64map ksites;	   /* with sites: kernel address -> its frame */
 	enum py_name cur_unnamed;  /* the stack being built has an unnamed frame */
 	struct u64map tnames;	   /* -T: (PID << 32 | TID) -> its "NAME-TID" frame */
 	struct snapshot {
@@ -57,6 +59,7 @@ void stacks__free(struct stacks *b)
 	u64map_free(&b->tnames);
 	u64map_free(&b->site_frames);
 	u64map_free(&b->site_mods);
+	u64map_free(&b->ksites);
 	free(b);
 }
 
@@ -428,6 +431,25 @@ static uint32_t kernel_frames(struct stacks *b, const struct capture_sample *s, 
 	uint32_t n = 0, skip = 0;
 	char buf[FOLDED_MAX_FRAME + 1];
 
+	/* With sites, a frame per kernel address, named at the end: reading
+	 * /proc/kallsyms (tens of ms of CPU, at the first kernel frame) is not
+	 * done while the target runs. The BPF machinery's frames go then.
+	 */
+	if (b->sites) {
+		for (int i = (int)s->nkstack - 1; i >= 0; i--) {
+			bool added;
+			uint64_t *v = u64map_slot(&b->ksites, s->kstack[i], &added);
+
+			if (added) {
+				snprintf(buf, sizeof(buf), "0x%" PRIx64 "_[k]",
+					 (uint64_t)s->kstack[i]);
+				*v = profile__add_unlisted(b->prof, buf);
+			}
+			out[n++] = (uint32_t)*v;
+		}
+		return n;
+	}
+
 	for (; skip < s->nkstack; skip++) {
 		symbolizer__kernel(b->sym, s->kstack[skip], buf, sizeof(buf));
 		if (strncmp(buf, "bpf_", 4) && strncmp(buf, "__bpf_", 6))
@@ -599,6 +621,7 @@ void stacks__set_profile(struct stacks *b, struct profile *prof)
 	u64map_free(&b->tnames);
 	u64map_free(&b->site_frames);
 	u64map_free(&b->site_mods);
+	u64map_free(&b->ksites);
 	b->prof = prof;
 }
 
@@ -608,6 +631,7 @@ void stacks__set_profile(struct stacks *b, struct profile *prof)
 struct named_site {
 	uint32_t ids[SYMBOLIZER_MAX_FRAMES];
 	uint32_t n;
+	bool bpf; /* a kernel frame of the BPF machinery that took the stack */
 };
 
 /* frames[0..n) of the old profile into out (room for STACKS_MAX_FRAMES),
@@ -617,7 +641,7 @@ struct named_site {
 static uint32_t expand_frames(struct stacks *b, const uint32_t *map, const struct named_site *ns,
 			      const uint32_t *frames, uint32_t n, uint32_t *out)
 {
-	uint32_t k = 0;
+	uint32_t k = 0, end, keep;
 
 	for (uint32_t j = 0; j < n; j++) {
 		const struct named_site *e = &ns[frames[j]];
@@ -632,6 +656,21 @@ static uint32_t expand_frames(struct stacks *b, const uint32_t *map, const struc
 			memcpy(out + k, e->ids, e->n * sizeof(*out));
 			k += e->n;
 		}
+	}
+	/* A stack taken in a tracepoint ends in the BPF machinery that took
+	 * it (before a wall-time marker, if any): those leaf frames are ours.
+	 */
+	end = n;
+	if (end && !ns[frames[end - 1]].n && n > 1 && ns[frames[end - 2]].bpf)
+		end--;
+	keep = end;
+	while (keep > 1 && ns[frames[keep - 1]].bpf)
+		keep--;
+	if (keep < end) {
+		uint32_t tail = n - end; /* the marker, one frame, or none */
+
+		memmove(out + k - tail - (end - keep), out + k - tail, tail * sizeof(*out));
+		k -= end - keep;
 	}
 	return k;
 }
@@ -656,6 +695,23 @@ void stacks__name_sites(struct stacks *b, bool keep_addresses)
 	for (size_t i = 0; i < b->site_frames.cap; i++)
 		if (u64map_used(&b->site_frames, i) && b->site_frames.slots[i].val < nf)
 			keys[b->site_frames.slots[i].val] = b->site_frames.slots[i].key;
+	/* Kernel frames: by kallsyms, read now. */
+	for (size_t i = 0; i < b->ksites.cap; i++) {
+		const struct u64map_slot *e = &b->ksites.slots[i];
+		char buf[FOLDED_MAX_FRAME + 1];
+		struct named_site *ks;
+
+		if (!u64map_used(&b->ksites, i) || e->val >= nf)
+			continue;
+		ks = &named[e->val];
+		symbolizer__kernel(b->sym, e->key, buf, sizeof(buf));
+		ks->ids[0] = profile__intern(out, buf);
+		ks->n = 1;
+		ks->bpf = !strncmp(buf, "bpf_", 4) || !strncmp(buf, "__bpf_", 6);
+		if (ks->bpf)
+			p_debug("kernel frame %s: the BPF machinery, left out at the leaf", buf);
+		map[e->val] = ks->ids[0];
+	}
 	for (uint32_t i = 0; i < nf; i++) {
 		const char *const *names;
 		struct named_site *e = &named[i];
@@ -663,6 +719,8 @@ void stacks__name_sites(struct stacks *b, bool keep_addresses)
 		uint64_t addr;
 		unsigned int k;
 
+		if (e->n) /* a kernel frame */
+			continue;
 		if (!keys[i] || !profile__frame_address(p, i, &module, &addr)) {
 			map[i] = profile__copy_frame(out, p, i);
 			continue;
@@ -704,6 +762,7 @@ void stacks__name_sites(struct stacks *b, bool keep_addresses)
 	u64map_free(&b->tnames);
 	u64map_free(&b->site_frames);
 	u64map_free(&b->site_mods);
+	u64map_free(&b->ksites);
 	profile__replace(p, out);
 	free(map);
 	free(keys);
