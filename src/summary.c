@@ -539,7 +539,20 @@ void session__print_summary(struct session *se)
 	if (!any_loss)
 		fprintf(stderr, "  losses        none\n");
 	/* Not losses: these frames are in the profile, named by their file. */
-	if (ss->no_file + ss->no_symbol)
+	/* With sites, no_symbol counts addresses (each named once), no_file
+	 * frames in samples (looked up at each).
+	 */
+	if (se->sites_named && ss->no_symbol)
+		fprintf(stderr,
+			"  names         %" PRIu64 " native code address%s named file+offset (no "
+			"symbol covers them)\n",
+			ss->no_symbol, ss->no_symbol == 1 ? "" : "es");
+	if (se->sites_named && ss->no_file)
+		fprintf(stderr,
+			"  names         %" PRIu64 " native frame%s named file+offset (the file "
+			"could not be read)\n",
+			ss->no_file, ss->no_file == 1 ? "" : "s");
+	if (!se->sites_named && ss->no_file + ss->no_symbol)
 		fprintf(stderr,
 			"  names         %" PRIu64
 			" native frame%s named file+offset (the file has "

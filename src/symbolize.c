@@ -709,6 +709,7 @@ const char *symbolizer__user_site(struct symbolizer *sym, pid_t pid, uint64_t ad
 const char *symbolizer__site_name(struct symbolizer *sym, const struct symbolizer_site *site)
 {
 	const char *name;
+	uint64_t no_symbol;
 	unsigned int n;
 
 	if (!sym->site_f || site->file != sym->site_f->site_id)
@@ -722,8 +723,11 @@ const char *symbolizer__site_name(struct symbolizer *sym, const struct symbolize
 		demangle_into(name, sym->scratch, sizeof(sym->scratch));
 		return sym->scratch;
 	}
+	/* Counted when named at the end (symbolizer__site_frames), not now. */
+	no_symbol = sym->stats.no_symbol;
 	n = file_frames(sym, sym->site_f, sym->site_pid, sym->site_m, sym->site_m->path,
 			site->vaddr);
+	sym->stats.no_symbol = no_symbol;
 	return sym->out[n - 1];
 }
 
