@@ -94,6 +94,48 @@ void profile__usage_modes(FILE *f, const char *opt, const char *def);
 
 struct profile *profile__new(void);
 void profile__free(struct profile *p);
+/* Bytes p holds (its arrays as allocated, names, modules; not the
+ * allocator's own overhead): for the summary.
+ */
+size_t profile__bytes(const struct profile *p);
+/* p takes with's contents (with is freed, p's old contents too): for a
+ * profile rewritten whole while others hold the pointer to it.
+ */
+void profile__replace(struct profile *p, struct profile *with);
+
+/* Native code: the file a frame's code is in, for formats that keep
+ * addresses (pprof's Mapping). Addresses are link-time (the file's own,
+ * whatever process mapped it where): [start, limit) is an executable part
+ * of the file as mapped, at file offset offset.
+ */
+struct profile_module {
+	char *path;	/* as the process mapped it */
+	char *build_id; /* GNU build id in hex; "" when none */
+	uint64_t start, limit, offset;
+};
+/* The id (from 1) of the module of m's path and build id, added when new
+ * (m's strings are copied); a known one's range grows to hold m's.
+ */
+uint32_t profile__add_module(struct profile *p, const struct profile_module *m);
+/* Module id, or NULL when there is no such id. */
+const struct profile_module *profile__module(const struct profile *p, uint32_t id);
+size_t profile__nmodules(const struct profile *p);
+/* A frame of its own (never shared, as profile__add_unlisted) for the code
+ * at link-time address addr of module: frames of one name at different
+ * addresses stay apart, for pprof's locations. Its id is returned.
+ */
+uint32_t profile__add_native(struct profile *p, const char *name, uint32_t module, uint64_t addr);
+/* Whether frame id is native code at a known address: *module, *addr. */
+bool profile__frame_address(const struct profile *p, uint32_t id, uint32_t *module, uint64_t *addr);
+/* Frame id of src as a frame of dst (interned, unlisted or native as it is
+ * in src, with its kind): the new id. Called once per id: an unlisted or
+ * native frame is copied anew each time.
+ */
+/* src's meta, timeline width (and bound) and counts of losses into dst,
+ * for a rewrite of src.
+ */
+void profile__copy_meta(struct profile *dst, const struct profile *src);
+uint32_t profile__copy_frame(struct profile *dst, const struct profile *src, uint32_t id);
 
 /* The id of a frame name, added when new. Names are stored as valid UTF-8
  * without NUL, whatever bytes they come with (a target's memory, ELF files,

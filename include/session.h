@@ -126,6 +126,15 @@ struct session_opts {
 	 * rather than every DRAIN_INTERVAL_SEC.
 	 */
 	bool sleep_idle;
+	/* Native frames kept by (file, address) while the run lasts, named
+	 * by their function's symbol, and named whole (file:line, inlined
+	 * calls: DWARF read then) by session__name_native() once the window
+	 * is closed, for the addresses left in the profile: the DWARF of libc
+	 * and the interpreter is not read while the target runs. Not with
+	 * lean_symbols. For a command that names them before it reads the
+	 * profile (record, gil-wait).
+	 */
+	bool native_sites;
 };
 
 #define SESSION_RECHECK_SEC 10.0
@@ -211,6 +220,13 @@ const char *session__why(const struct session *se);
  * into the profile. Then the profile's header (mode, unit, target, window).
  */
 void session__stop(struct session *se);
+
+/* With native_sites, after session__stop(): every native frame of the
+ * profile named whole (stacks__name_sites); keep_addresses: each keeps its
+ * module and address (pprof). The profile is rewritten in place (the same
+ * pointer; frame ids change). Nothing without native_sites.
+ */
+void session__name_native(struct session *se, bool keep_addresses);
 
 /* Everything collected so far into the profile (process events first). */
 void session__drain(struct session *se);

@@ -146,8 +146,12 @@ struct session {
 	struct u64map code_free_tried; /* PID -> code events looked at for its code_dealloc probe
 					  (CODE_FREE_DONE: settled) */
 	size_t code_free_probed, code_free_unprobed; /* ... attached, or not */
-	bool tree_noted; /* said that CMD exited before its descendants */
-	pid_t *exited;	 /* processes gone since the last drain, forgotten after it */
+	/* native_sites: the profile before session__name_native named them. */
+	bool sites_named;
+	size_t sites_stacks, sites_bytes;
+	double sites_cpu_sec; /* CPU time naming them, after the window */
+	bool tree_noted;      /* said that CMD exited before its descendants */
+	pid_t *exited;	      /* processes gone since the last drain, forgotten after it */
 	size_t nexited, exited_cap;
 	uint64_t nprocs, nexits;
 	uint64_t ustack_lost, kstack_lost;

@@ -31,8 +31,9 @@ struct srcline_frame {
 
 /* Read the ELF file open on fd (the fd stays the caller's; a duplicate is
  * kept) as the file at path in pid's root, which is where separate debug
- * files are looked for first. NULL (after one debug line) when libdwfl
- * cannot read it.
+ * files are looked for first: the one by build id there is opened now,
+ * while pid lives (no DWARF is read until a question needs it). NULL
+ * (after one debug line) when libdwfl cannot read it.
  */
 struct srcline *srcline__open(int fd, const char *path, pid_t pid);
 void srcline__free(struct srcline *sl);

@@ -80,6 +80,21 @@ void stacks__free(struct stacks *b);
  */
 void stacks__set_cfi(struct stacks *b, bool on);
 
+/* Native frames as sites (symbolize.h): one frame per (file, address),
+ * named by its function's symbol while the run lasts; stacks__name_sites
+ * names them whole at its end, for the addresses left in the profile.
+ */
+void stacks__set_sites(struct stacks *b, bool on);
+
+/* With sites: rewrite the profile (the same struct profile) with every
+ * site named whole (file:line, inlined calls), stacks that become equal
+ * merged. keep_addresses: each site's function frame stays a frame of its
+ * own with its module and address (profile__add_native; pprof), else frames
+ * of one name are one. Frame ids change: the profile's are new, the ones
+ * this builder keeps are carried over; the caller's are stale.
+ */
+void stacks__name_sites(struct stacks *b, bool keep_addresses);
+
 /* Append s's stack to frames[0..n) (the roots the caller put there; room
  * for STACKS_MAX_FRAMES in all): thread frame, the stack root first, kernel
  * frames, a marker. The new length is returned; *unnamed gets the first

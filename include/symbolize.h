@@ -28,6 +28,7 @@ struct symbolizer_stats {
 	uint64_t srcline_unreadable; /* files libdwfl could not read: names only */
 	uint64_t cache_hits;	     /* user frames named from the (file, address) cache */
 	uint64_t cache_dropped;	     /* cache entries let go at the bound (named again on use) */
+	uint64_t sites_unkept;	     /* addresses named whole at once, past the sites' bounds */
 };
 
 /* Frames one address can name (the function and the inlined calls in it). */
@@ -73,6 +74,47 @@ const char *symbolizer__user(struct symbolizer *sym, pid_t pid, uint64_t addr, b
  * SYMBOLIZER_MAX_FRAMES), valid until the next call on sym.
  */
 unsigned int symbolizer__user_frames(struct symbolizer *sym, pid_t pid, uint64_t addr, bool leaf,
+				     const char *const **names);
+/* Sites: a native address kept as (file, link-time address) while a run
+ * lasts and named whole (file:line, inlined calls) once, at its end, when
+ * only the addresses that are in the profile are left (srcline's DWARF is
+ * read then, not while the target runs). A file with sites is kept
+ * (pinned) until the symbolizer is freed.
+ */
+#define SYMBOLIZER_MAX_SITE_FILES 65535
+/* Sites' files whose DWARF reader is opened while the process lives (its
+ * root's debug files are found then); the others' are opened at the end
+ * by path, if it is still the file.
+ */
+#define SYMBOLIZER_SITE_READERS	 256
+#define SYMBOLIZER_MAX_SITE_ADDR (1ull << 48)
+struct symbolizer_site {
+	uint32_t file;	  /* the site's file, from 1; 0: no site, the name is final */
+	uint64_t vaddr;	  /* link-time address (a return address's call instruction) */
+	const char *path; /* the file as mapped, and its build id ("" if none) */
+	const char *build_id;
+	/* The executable mapping holding it, in link-time addresses: [start,
+	 * limit) at file offset offset.
+	 */
+	uint64_t start, limit, offset;
+};
+/* The site of a user address into *site (strings valid until the next
+ * call on sym), and NULL; or, when it has none, its final name ("[unknown]",
+ * "[vdso]", an unreadable file's FILE+0xOFFSET; valid until the next call)
+ * with site->file 0. A known site needs nothing more: the caller keeps its
+ * frame by (file, vaddr).
+ */
+const char *symbolizer__user_site(struct symbolizer *sym, pid_t pid, uint64_t addr, bool leaf,
+				  struct symbolizer_site *site);
+/* Right after symbolizer__user_site gave site: its function's name by the
+ * symbol tables alone (what splicing needs: the eval loop's name), for the
+ * run; valid until the next call on sym.
+ */
+const char *symbolizer__site_name(struct symbolizer *sym, const struct symbolizer_site *site);
+/* The frames of site (file, vaddr), named whole as symbolizer__user_frames
+ * names them; the same answer.
+ */
+unsigned int symbolizer__site_frames(struct symbolizer *sym, uint32_t file, uint64_t vaddr,
 				     const char *const **names);
 const char *symbolizer__kernel(struct symbolizer *sym, uint64_t addr, char *buf, size_t len);
 const struct symbolizer_stats *symbolizer__stats(const struct symbolizer *sym);

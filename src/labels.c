@@ -133,9 +133,13 @@ struct profile *labels__apply(struct profile *p, unsigned int flags)
 		struct frame_py py;
 		const char *file;
 		size_t flen, need;
+		uint32_t module;
+		uint64_t addr;
 
 		if (!frame__parse_python(name, &py)) {
-			map[i] = profile__intern(out, name);
+			map[i] = profile__frame_address(p, (uint32_t)i, &module, &addr)
+				     ? profile__copy_frame(out, p, (uint32_t)i)
+				     : profile__intern(out, name);
 			continue;
 		}
 		file = py.file;
@@ -150,7 +154,12 @@ struct profile *labels__apply(struct profile *p, unsigned int flags)
 		else
 			snprintf(buf, need, "%.*s (%.*s:%lu)", (int)py.qualname_len, py.qualname,
 				 (int)flen, file, py.line);
-		map[i] = profile__intern(out, buf);
+		/* Native code named with its line keeps its address. */
+		if (profile__frame_address(p, (uint32_t)i, &module, &addr))
+			map[i] = profile__add_native(
+			    out, buf, profile__add_module(out, profile__module(p, module)), addr);
+		else
+			map[i] = profile__intern(out, buf);
 		profile__set_frame_kind(out, map[i], profile__frame_kind(p, (uint32_t)i));
 	}
 	for (size_t i = 0; i < ns; i++) {

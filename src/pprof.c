@@ -32,7 +32,11 @@ enum {
 	LABEL_NUM = 3,
 	LABEL_NUM_UNIT = 4,
 	MAPPING_ID = 1,
+	MAPPING_MEMORY_START = 2,
+	MAPPING_MEMORY_LIMIT = 3,
+	MAPPING_FILE_OFFSET = 4,
 	MAPPING_FILENAME = 5,
+	MAPPING_BUILD_ID = 6,
 	MAPPING_HAS_FUNCTIONS = 7,
 	MAPPING_HAS_FILENAMES = 8,
 	MAPPING_HAS_LINE_NUMBERS = 9,
@@ -226,6 +230,13 @@ static bool module_offset(const char *name, size_t *mlen, uint64_t *addr)
 	return true;
 }
 
+static bool is_python(const struct profile *p, uint32_t id)
+{
+	enum frame_kind k = profile__frame_kind(p, id);
+
+	return k == FRAME_PY_USER || k == FRAME_PY_STDLIB || k == FRAME_PY_SITE;
+}
+
 /* The location of frames fr[from..to] (root first: a function's frame and
  * the calls inlined in it), its id in locs (from 1): one location per
  * code address, as pprof's format has it, with a line per frame.
@@ -246,6 +257,9 @@ int pprof__write(FILE *f, const struct profile *p)
 {
 	const struct profile_meta *m = profile__meta_ro(p);
 	struct profile *strings = profile__new(), *locs = profile__new(), *mods = profile__new();
+	struct profile *funcs = profile__new();
+	uint32_t *func_of = NULL;
+	size_t nmod = profile__nmodules(p);
 	struct pb b = { 0 }, sub = { 0 }, sub2 = { 0 }, ids = { 0 };
 	size_t nf = profile__nframes(p), ns = profile__nstacks(p);
 	const char *mode = m->mode ? m->mode : "cpu";
@@ -333,16 +347,25 @@ int pprof__write(FILE *f, const struct profile *p)
 	pb_uint(&sub, MAPPING_HAS_INLINE_FRAMES, 1);
 	pb_msg(&b, PROFILE_MAPPING, &sub);
 
+	/* A function per distinct name (frames of one name at several
+	 * addresses are one function), with id from 1.
+	 */
+	func_of = xmalloc((nf ? nf : 1) * sizeof(*func_of));
+	for (size_t i = 0; i < nf; i++)
+		func_of[i] = profile__intern(funcs, profile__frame_name(p, (uint32_t)i)) + 1;
+
 	/* A location per code address: a frame and the calls inlined in it,
-	 * one line each, innermost first. The profile keeps frames by name,
-	 * not by address, so a named frame's location has address 0 (pprof
-	 * then matches locations by their lines, and does not symbolize them
-	 * again), Python frames included. A frame named by its address alone
-	 * ("python3.11+0x6516f0") has it: its link-time address, in a mapping
-	 * of its module's own.
+	 * one line each, innermost first. Native code the profile keeps by
+	 * address (profile__add_native) has it: its link-time address in its
+	 * module's mapping (from id 2). So does a frame named by its address
+	 * alone ("python3.11+0x6516f0", read from a folded file), in a
+	 * mapping of its module's name. Python frames have no address and no
+	 * mapping; other named frames (kernel, native code read from a folded
+	 * file) address 0 in the first mapping (pprof then matches them by
+	 * their lines, and does not symbolize them again).
 	 */
 	for (size_t i = 0; i < profile__nframes(locs); i++) {
-		uint32_t fids[LOCATION_MAX_LINES], nid = 0;
+		uint32_t fids[LOCATION_MAX_LINES], nid = 0, module;
 		uint64_t addr;
 		size_t mlen;
 
@@ -354,18 +377,22 @@ int pprof__write(FILE *f, const struct profile *p)
 			k = *e ? e + 1 : e;
 		}
 		pb_uint(&sub, LOCATION_ID, i + 1);
-		if (nid && module_offset(profile__frame_name(p, fids[0]), &mlen, &addr)) {
+		if (nid && profile__frame_address(p, fids[0], &module, &addr)) {
+			pb_uint(&sub, LOCATION_MAPPING_ID, 1 + (uint64_t)module);
+			pb_uint(&sub, LOCATION_ADDRESS, addr);
+		} else if (nid && module_offset(profile__frame_name(p, fids[0]), &mlen, &addr)) {
 			pb_uint(&sub, LOCATION_MAPPING_ID,
-				2 + (uint64_t)profile__intern_len(
+				2 + nmod +
+				    (uint64_t)profile__intern_len(
 					mods, profile__frame_name(p, fids[0]), mlen));
 			pb_uint(&sub, LOCATION_ADDRESS, addr);
-		} else {
+		} else if (nid && !is_python(p, fids[0])) {
 			pb_uint(&sub, LOCATION_MAPPING_ID, 1);
 		}
 		while (nid--) {
 			struct frame_py py;
 
-			pb_uint(&sub2, LINE_FUNCTION_ID, (uint64_t)fids[nid] + 1);
+			pb_uint(&sub2, LINE_FUNCTION_ID, func_of[fids[nid]]);
 			if (frame__parse_python(profile__frame_name(p, fids[nid]), &py))
 				pb_uint(&sub2, LINE_LINE, py.line);
 			pb_msg(&sub, LOCATION_LINE, &sub2);
@@ -373,11 +400,28 @@ int pprof__write(FILE *f, const struct profile *p)
 		pb_msg(&b, PROFILE_LOCATION, &sub);
 	}
 
-	/* The modules of frames named by address, from id 2: names and lines
-	 * are ours, as in the first mapping.
+	/* The modules of native code kept by address, from id 2, and those of
+	 * frames named by address after them: names and lines are ours, as in
+	 * the first mapping.
 	 */
+	for (uint32_t i = 1; i <= nmod; i++) {
+		const struct profile_module *pm = profile__module(p, i);
+
+		pb_uint(&sub, MAPPING_ID, (uint64_t)i + 1);
+		pb_uint(&sub, MAPPING_MEMORY_START, pm->start);
+		pb_uint(&sub, MAPPING_MEMORY_LIMIT, pm->limit);
+		pb_uint(&sub, MAPPING_FILE_OFFSET, pm->offset);
+		pb_uint(&sub, MAPPING_FILENAME, str(strings, pm->path));
+		if (pm->build_id[0])
+			pb_uint(&sub, MAPPING_BUILD_ID, str(strings, pm->build_id));
+		pb_uint(&sub, MAPPING_HAS_FUNCTIONS, 1);
+		pb_uint(&sub, MAPPING_HAS_FILENAMES, 1);
+		pb_uint(&sub, MAPPING_HAS_LINE_NUMBERS, 1);
+		pb_uint(&sub, MAPPING_HAS_INLINE_FRAMES, 1);
+		pb_msg(&b, PROFILE_MAPPING, &sub);
+	}
 	for (size_t i = 0; i < profile__nframes(mods); i++) {
-		pb_uint(&sub, MAPPING_ID, i + 2);
+		pb_uint(&sub, MAPPING_ID, i + 2 + nmod);
 		pb_uint(&sub, MAPPING_FILENAME,
 			str(strings, profile__frame_name(mods, (uint32_t)i)));
 		pb_uint(&sub, MAPPING_HAS_FUNCTIONS, 1);
@@ -387,9 +431,8 @@ int pprof__write(FILE *f, const struct profile *p)
 		pb_msg(&b, PROFILE_MAPPING, &sub);
 	}
 
-	/* One function per distinct frame, with id frame + 1. */
-	for (size_t i = 0; i < nf; i++) {
-		const char *name = profile__frame_name(p, (uint32_t)i);
+	for (size_t i = 0; i < profile__nframes(funcs); i++) {
+		const char *name = profile__frame_name(funcs, (uint32_t)i);
 		struct frame_py py;
 		int is_py = frame__parse_python(name, &py);
 
@@ -440,5 +483,7 @@ int pprof__write(FILE *f, const struct profile *p)
 	profile__free(strings);
 	profile__free(locs);
 	profile__free(mods);
+	profile__free(funcs);
+	free(func_of);
 	return ret;
 }

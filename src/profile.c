@@ -62,6 +62,17 @@ struct profile {
 	struct profile_sample_time *times;
 	size_t ntimes, times_cap;
 	uint64_t times_dropped;
+
+	/* Native code frames (profile__add_native): per name up to the last
+	 * one, its module (from 1; 0: not native code) and address.
+	 */
+	struct native_site {
+		uint32_t module;
+		uint64_t addr;
+	} * sites;
+	size_t sites_cap;
+	struct profile_module *modules; /* by id - 1 */
+	size_t nmodules, modules_cap;
 };
 
 #define NAME_FIXED    1
@@ -192,7 +203,122 @@ void profile__free(struct profile *p)
 	free(p->cells);
 	free(p->markers);
 	free(p->times);
+	free(p->sites);
+	for (size_t i = 0; i < p->nmodules; i++) {
+		free(p->modules[i].path);
+		free(p->modules[i].build_id);
+	}
+	free(p->modules);
 	free(p);
+}
+
+size_t profile__bytes(const struct profile *p)
+{
+	size_t n = p->names_cap * sizeof(*p->names) + p->name_fixed_cap +
+		   p->name_slots_cap * sizeof(*p->name_slots) +
+		   p->frame_ids_cap * sizeof(*p->frame_ids) + p->stacks_cap * sizeof(*p->stacks) +
+		   p->stack_slots_cap * sizeof(*p->stack_slots) + p->kinds_cap +
+		   p->cells_cap * sizeof(*p->cells) + p->markers_cap * sizeof(*p->markers) +
+		   p->times_cap * sizeof(*p->times) + p->sites_cap * sizeof(*p->sites) +
+		   p->modules_cap * sizeof(*p->modules);
+
+	for (size_t i = 0; i < p->nnames; i++)
+		n += strlen(p->names[i]) + 1;
+	for (size_t i = 0; i < p->nmodules; i++)
+		n += strlen(p->modules[i].path) + strlen(p->modules[i].build_id) + 2;
+	return n;
+}
+
+void profile__replace(struct profile *p, struct profile *with)
+{
+	struct profile old = *p;
+
+	*p = *with;
+	*with = old;
+	profile__free(with);
+}
+
+uint32_t profile__add_module(struct profile *p, const struct profile_module *m)
+{
+	for (size_t i = 0; i < p->nmodules; i++) {
+		struct profile_module *k = &p->modules[i];
+
+		if (strcmp(k->path, m->path) || strcmp(k->build_id, m->build_id ? m->build_id : ""))
+			continue;
+		/* Another executable mapping of the same file: one range holds both. */
+		if (m->limit > m->start && (k->limit <= k->start || m->start < k->start)) {
+			k->offset =
+			    k->limit > k->start ? k->offset - (k->start - m->start) : m->offset;
+			k->start = m->start;
+		}
+		if (m->limit > k->limit)
+			k->limit = m->limit;
+		return (uint32_t)i + 1;
+	}
+	grow_array((void **)&p->modules, &p->modules_cap, p->nmodules + 1, sizeof(*p->modules));
+	p->modules[p->nmodules] = *m;
+	p->modules[p->nmodules].path = xstrdup(m->path);
+	p->modules[p->nmodules].build_id = xstrdup(m->build_id ? m->build_id : "");
+	return (uint32_t)++p->nmodules;
+}
+
+const struct profile_module *profile__module(const struct profile *p, uint32_t id)
+{
+	return id && id <= p->nmodules ? &p->modules[id - 1] : NULL;
+}
+
+size_t profile__nmodules(const struct profile *p)
+{
+	return p->nmodules;
+}
+
+uint32_t profile__add_native(struct profile *p, const char *name, uint32_t module, uint64_t addr)
+{
+	uint32_t id = profile__add_unlisted(p, name);
+	size_t old = p->sites_cap;
+
+	grow_array((void **)&p->sites, &p->sites_cap, (size_t)id + 1, sizeof(*p->sites));
+	memset(p->sites + old, 0, (p->sites_cap - old) * sizeof(*p->sites));
+	p->sites[id] = (struct native_site){ module, addr };
+	return id;
+}
+
+bool profile__frame_address(const struct profile *p, uint32_t id, uint32_t *module, uint64_t *addr)
+{
+	if (id >= p->sites_cap || !p->sites[id].module)
+		return false;
+	*module = p->sites[id].module;
+	*addr = p->sites[id].addr;
+	return true;
+}
+
+void profile__copy_meta(struct profile *dst, const struct profile *src)
+{
+	dst->meta = src->meta;
+	if (src->slice_sec > 0)
+		profile__set_timeline(dst, profile__slice_sec(src), src->max_cells);
+	dst->invalid_utf8 += src->invalid_utf8;
+	dst->markers_dropped += src->markers_dropped;
+	dst->markers_dropped_sec += src->markers_dropped_sec;
+	dst->times_dropped += src->times_dropped;
+}
+
+uint32_t profile__copy_frame(struct profile *dst, const struct profile *src, uint32_t id)
+{
+	uint32_t module, to;
+	uint64_t addr;
+
+	if (profile__frame_address(src, id, &module, &addr))
+		to = profile__add_native(dst, src->names[id],
+					 profile__add_module(dst, profile__module(src, module)),
+					 addr);
+	else if (src->name_fixed[id] & NAME_UNLISTED)
+		to = profile__add_unlisted(dst, src->names[id]);
+	else
+		to = profile__intern(dst, src->names[id]);
+	if (id < src->kinds_cap && src->kinds[id])
+		profile__set_frame_kind(dst, to, (enum frame_kind)(src->kinds[id] - 1));
+	return to;
 }
 
 void profile__set_frame_kind(struct profile *p, uint32_t id, enum frame_kind k)
@@ -585,12 +711,8 @@ struct profile *profile__window(const struct profile *p, uint32_t first, uint32_
 		out->meta.duration_sec = to > from ? to - from : 0;
 	}
 	profile__set_timeline(out, profile__slice_sec(p), p->max_cells);
-	for (size_t i = 0; i < p->nnames; i++) {
-		map[i] = p->name_fixed[i] & NAME_UNLISTED ? profile__add_unlisted(out, p->names[i])
-							  : profile__intern(out, p->names[i]);
-		if (i < p->kinds_cap && p->kinds[i])
-			profile__set_frame_kind(out, map[i], (enum frame_kind)(p->kinds[i] - 1));
-	}
+	for (size_t i = 0; i < p->nnames; i++)
+		map[i] = profile__copy_frame(out, p, (uint32_t)i);
 	out->invalid_utf8 = p->invalid_utf8;
 	for (size_t i = 0; i < p->nstacks; i++) {
 		const struct stack_rec *r = &p->stacks[i];

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <dirent.h>
 #include <limits.h>
 #include <unistd.h>
@@ -1522,6 +1523,28 @@ struct profile *session__swap_profile(struct session *se, struct profile *fresh)
 	return old;
 }
 
+void session__name_native(struct session *se, bool keep_addresses)
+{
+	struct proc_name *p;
+	struct timespec t0, t1;
+	size_t it = 0;
+
+	if (!se->o.native_sites || se->o.lean_symbols)
+		return;
+	se->sites_stacks = profile__nstacks(se->prof);
+	se->sites_bytes = profile__bytes(se->prof);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
+	stacks__name_sites(se->stacks, keep_addresses);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
+	se->sites_cpu_sec = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	se->sites_named = true;
+	/* Frame ids are new: the processes' frames are found again. */
+	while ((p = session__next_proc(se, &it))) {
+		p->frame = profile__intern(se->prof, p->name);
+		p->pid_frame = 0;
+	}
+}
+
 struct gilwait *session__gil_table(const struct session *se)
 {
 	return se->gil;
@@ -1565,6 +1588,7 @@ struct session *session__new(const struct session_opts *o, struct profile *prof)
 	if (o->per_thread || (profile_modes[o->mode].attach & MODE_GIL_WAIT))
 		se->pt = pythreads__new(se->py);
 	se->stacks = stacks__new(prof, se->sym, se->py, se->pt, &so);
+	stacks__set_sites(se->stacks, o->native_sites && !o->lean_symbols);
 	return se;
 }
 

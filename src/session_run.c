@@ -338,12 +338,15 @@ int session__record(struct session_opts *o, struct session_output *out)
 	if (fmt == OUTPUT_GECKO &&
 	    (o->mode == MODE_CPU || o->mode == MODE_WALL || o->mode == MODE_GIL))
 		o->sample_times = true;
+	/* mem keeps frame ids of its own until its report (memtrack). */
+	o->native_sites = o->mode != MODE_MEM;
 	se = session__new(o, profile__new());
 	ret = exit_code_of(session__start(se));
 	if (!ret) {
 		while (!session__poll(se))
 			;
 		session__stop(se);
+		session__name_native(se, fmt == OUTPUT_PPROF);
 		session__print_summary(se);
 		if (out->after_summary)
 			out->after_summary(se, out->ctx);

@@ -23,6 +23,12 @@ struct srcline {
 	char *debuginfo_path;
 	GElf_Addr bias; /* libdwfl address = link address + bias */
 	pid_t pid;
+	/* The debug file by build id in pid's root, opened with the reader:
+	 * libdwfl looks for it on the first question that needs DWARF, which
+	 * may come after the process (and its root) is gone. -1: none.
+	 */
+	int root_debug_fd;
+	char *root_debug_path;
 };
 
 /* Beyond this, a debuginfod search that found nothing stops the searches
@@ -53,9 +59,8 @@ static int standard_find_debuginfo(Dwfl_Module *mod, void **userdata, const char
 	return fd;
 }
 
-/* A container's debug files are its own: look inside its root by build id
- * first (a host file of the same path would describe other code), then the
- * way elfutils does (build id, debuglink, debuginfod), which checks what it
+/* The debug file in the process's root (open_root_debug), else the way
+ * elfutils does (build id, debuglink, debuginfod), which checks what it
  * finds against the build id or the debuglink's CRC.
  */
 static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
@@ -63,28 +68,41 @@ static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname
 			  GElf_Word debuglink_crc, char **debuginfo_file_name)
 {
 	struct srcline *sl = *userdata;
-	const unsigned char *bits;
-	GElf_Addr id_vaddr;
-	int len = dwfl_module_build_id(mod, &bits, &id_vaddr);
 
-	if (sl && sl->pid > 0 && len > 1 && !sl->debuginfo_path) {
-		char path[PATH_MAX], *p;
-		int fd;
+	if (sl && sl->root_debug_fd >= 0) {
+		int fd = sl->root_debug_fd;
 
-		p = path + snprintf(path, sizeof(path), "/usr/lib/debug/.build-id/%02x/", bits[0]);
-		for (int i = 1; i < len; i++)
-			p += sprintf(p, "%02x", bits[i]);
-		strcpy(p, ".debug");
-		fd = open_in_root(sl->pid, path, RAMPA_MAX_READ_FILE);
-		if (fd >= 0) {
-			p_debug("debug file of %s: %s in the root of %d", modname, path,
-				(int)sl->pid);
-			*debuginfo_file_name = strdup(path);
-			return fd;
-		}
+		p_debug("debug file of %s: %s in the root of %d", modname, sl->root_debug_path,
+			(int)sl->pid);
+		*debuginfo_file_name = sl->root_debug_path;
+		sl->root_debug_path = NULL;
+		sl->root_debug_fd = -1; /* libdwfl's now */
+		return fd;
 	}
 	return standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
 				       debuglink_crc, debuginfo_file_name);
+}
+
+/* A container's debug files are its own: the one by build id inside the
+ * process's root comes first (a host file of the same path would describe
+ * other code), then elfutils' search (find_debuginfo).
+ */
+static void open_root_debug(struct srcline *sl)
+{
+	const unsigned char *bits;
+	GElf_Addr id_vaddr;
+	int len = dwfl_module_build_id(sl->mod, &bits, &id_vaddr);
+	char path[PATH_MAX], *p;
+
+	if (sl->pid <= 0 || len <= 1 || sl->debuginfo_path)
+		return;
+	p = path + snprintf(path, sizeof(path), "/usr/lib/debug/.build-id/%02x/", bits[0]);
+	for (int i = 1; i < len; i++)
+		p += sprintf(p, "%02x", bits[i]);
+	strcpy(p, ".debug");
+	sl->root_debug_fd = open_in_root(sl->pid, path, RAMPA_MAX_READ_FILE);
+	if (sl->root_debug_fd >= 0)
+		sl->root_debug_path = xstrdup(path);
 }
 
 struct srcline *srcline__open(int fd, const char *path, pid_t pid)
@@ -96,6 +114,7 @@ struct srcline *srcline__open(int fd, const char *path, pid_t pid)
 	int dfd;
 
 	sl->pid = pid;
+	sl->root_debug_fd = -1;
 	if (env && env[0])
 		sl->debuginfo_path = xstrdup(env);
 	sl->cb.find_elf = dwfl_build_id_find_elf; /* unused: the file is reported by fd */
@@ -115,6 +134,7 @@ struct srcline *srcline__open(int fd, const char *path, pid_t pid)
 	dwfl_module_info(sl->mod, &userdata, NULL, NULL, NULL, NULL, NULL, NULL);
 	if (userdata)
 		*userdata = sl;
+	open_root_debug(sl);
 	return sl;
 fail:
 	p_debug("libdwfl cannot read %s: %s", path, dwfl_errmsg(-1));
@@ -130,6 +150,9 @@ void srcline__free(struct srcline *sl)
 		return;
 	if (sl->dwfl)
 		dwfl_end(sl->dwfl);
+	if (sl->root_debug_fd >= 0)
+		close(sl->root_debug_fd);
+	free(sl->root_debug_path);
 	free(sl->debuginfo_path);
 	free(sl);
 }

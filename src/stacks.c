@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The sample-to-frames step: see include/stacks.h. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,9 +22,13 @@ struct stacks {
 	struct pythreads *pt;
 	struct stacks_opts opts;
 	struct stacks_stats stats;
-	bool cfi;		  /* stacks__set_cfi */
-	enum py_name cur_unnamed; /* the stack being built has an unnamed frame */
-	struct u64map tnames;	  /* -T: (PID << 32 | TID) -> its "NAME-TID" frame */
+	bool cfi;		   /* stacks__set_cfi */
+	bool sites;		   /* stacks__set_sites */
+	struct u64map site_frames; /* (site file << 48 | address) -> its native frame */
+	struct u64map site_mods;   /* site file -> its module in the profile */
+	struct u64map ksites;	   /* with sites: kernel address -> its frame */
+	enum py_name cur_unnamed;  /* the stack being built has an unnamed frame */
+	struct u64map tnames;	   /* -T: (PID << 32 | TID) -> its "NAME-TID" frame */
 	struct snapshot {
 		uint32_t *frames; /* the body, root first */
 		uint32_t n;
@@ -52,12 +57,66 @@ void stacks__free(struct stacks *b)
 		free(b->snaps[i].frames);
 	free(b->snaps);
 	u64map_free(&b->tnames);
+	u64map_free(&b->site_frames);
+	u64map_free(&b->site_mods);
+	u64map_free(&b->ksites);
 	free(b);
 }
 
 void stacks__set_cfi(struct stacks *b, bool on)
 {
 	b->cfi = on;
+}
+
+void stacks__set_sites(struct stacks *b, bool on)
+{
+	b->sites = on;
+}
+
+/* The frame of a native address: with sites, one per (file, address), by
+ * its function's name for now (stacks__name_sites names it whole); else its
+ * frames named whole now. *names gets the names (innermost first), the
+ * count is returned, frame ids in ids.
+ */
+static unsigned int user_frames(struct stacks *b, pid_t pid, uint64_t addr, bool leaf,
+				const char *const **names, uint32_t *ids)
+{
+	struct symbolizer_site st;
+	const struct profile_module *pm;
+	static const char *one[1];
+	uint64_t *v, *mod;
+	bool added;
+	unsigned int k;
+
+	if (!b->sites) {
+		k = symbolizer__user_frames(b->sym, pid, addr, leaf, names);
+		for (unsigned int j = 0; j < k; j++)
+			ids[j] = profile__intern(b->prof, (*names)[j]);
+		return k;
+	}
+	one[0] = symbolizer__user_site(b->sym, pid, addr, leaf, &st);
+	*names = one;
+	if (!st.file) {
+		ids[0] = profile__intern(b->prof, one[0]);
+		return 1;
+	}
+	/* A known site is a lookup: no naming at all. */
+	v = u64map_slot(&b->site_frames, (uint64_t)st.file << 48 | st.vaddr, &added);
+	if (added) {
+		struct profile_module m = { (char *)st.path, (char *)st.build_id, st.start,
+					    st.limit, st.offset };
+
+		/* A module per file; its range grows with another mapping's. */
+		mod = u64map_slot(&b->site_mods, st.file, &added);
+		pm = added ? NULL : profile__module(b->prof, (uint32_t)*mod);
+		if (!pm || st.vaddr < pm->start || st.vaddr >= pm->limit)
+			*mod = profile__add_module(b->prof, &m);
+		*v = profile__add_native(b->prof, symbolizer__site_name(b->sym, &st),
+					 (uint32_t)*mod, st.vaddr);
+	}
+	ids[0] = (uint32_t)*v;
+	one[0] = profile__frame_name(b->prof, ids[0]);
+	return 1;
 }
 
 const struct stacks_stats *stacks__stats(const struct stacks *b)
@@ -82,8 +141,8 @@ static uint32_t native_frames(struct stacks *b, const struct capture_sample *s, 
 	const char *const *names;
 
 	for (i = 0; i < s->nustack && i < RAMPA_MAX_STACK_DEPTH; i++) {
-		unsigned int k =
-		    symbolizer__user_frames(b->sym, s->pid, s->ustack[i], i == 0, &names);
+		uint32_t ids[SYMBOLIZER_MAX_FRAMES];
+		unsigned int k = user_frames(b, s->pid, s->ustack[i], i == 0, &names, ids);
 		unsigned int first = 0;
 
 		/* Room for each address left to walk, its function frame at least. */
@@ -93,7 +152,7 @@ static uint32_t native_frames(struct stacks *b, const struct capture_sample *s, 
 		}
 		for (unsigned int j = first; j < k; j++) {
 			tmp_addr[n] = (uint8_t)i;
-			tmp[n++] = profile__intern(b->prof, names[j]);
+			tmp[n++] = ids[j];
 		}
 		if (!strcmp(names[k - 1], "[unknown]")) {
 			i++;
@@ -308,11 +367,11 @@ void stacks__python_then_leaf(struct stacks *b, const struct capture_sample *s, 
 		frames[(*n)++] = python_frame(b, s, &py->frames[i]);
 	if (s->nustack && !python__in_interpreter(b->py, s->pid, s->ustack[0])) {
 		const char *const *names;
-		unsigned int k =
-		    symbolizer__user_frames(b->sym, s->pid, s->ustack[0], true, &names);
+		uint32_t ids[SYMBOLIZER_MAX_FRAMES];
+		unsigned int k = user_frames(b, s->pid, s->ustack[0], true, &names, ids);
 
 		while (k)
-			frames[(*n)++] = profile__intern(b->prof, names[--k]);
+			frames[(*n)++] = ids[--k];
 	}
 }
 
@@ -371,6 +430,25 @@ static uint32_t kernel_frames(struct stacks *b, const struct capture_sample *s, 
 {
 	uint32_t n = 0, skip = 0;
 	char buf[FOLDED_MAX_FRAME + 1];
+
+	/* With sites, a frame per kernel address, named at the end: reading
+	 * /proc/kallsyms (tens of ms of CPU, at the first kernel frame) is not
+	 * done while the target runs. The BPF machinery's frames go then.
+	 */
+	if (b->sites) {
+		for (int i = (int)s->nkstack - 1; i >= 0; i--) {
+			bool added;
+			uint64_t *v = u64map_slot(&b->ksites, s->kstack[i], &added);
+
+			if (added) {
+				snprintf(buf, sizeof(buf), "0x%" PRIx64 "_[k]",
+					 (uint64_t)s->kstack[i]);
+				*v = profile__add_unlisted(b->prof, buf);
+			}
+			out[n++] = (uint32_t)*v;
+		}
+		return n;
+	}
 
 	for (; skip < s->nkstack; skip++) {
 		symbolizer__kernel(b->sym, s->kstack[skip], buf, sizeof(buf));
@@ -512,11 +590,16 @@ uint32_t stacks__build(struct stacks *b, const struct capture_sample *s, uint32_
 void stacks__warm(struct stacks *b, const struct capture_sample *s)
 {
 	const char *const *names;
+	uint32_t ids[SYMBOLIZER_MAX_FRAMES];
 
 	if (b->opts.per_thread)
 		thread_frame(b, s->pid, s->tid);
+	/* With sites, the site's frame is made now: its file is kept. */
 	for (uint32_t i = 0; i < s->nustack; i++)
-		symbolizer__user_frames(b->sym, s->pid, s->ustack[i], i == 0, &names);
+		if (b->sites)
+			user_frames(b, s->pid, s->ustack[i], i == 0, &names, ids);
+		else
+			symbolizer__user_frames(b->sym, s->pid, s->ustack[i], i == 0, &names);
 }
 
 static bool of_pid(const struct u64map_slot *e, void *ctx)
@@ -536,5 +619,153 @@ void stacks__set_profile(struct stacks *b, struct profile *prof)
 			b->snaps[i].frames[j] = profile__intern(
 			    prof, profile__frame_name(b->prof, b->snaps[i].frames[j]));
 	u64map_free(&b->tnames);
+	u64map_free(&b->site_frames);
+	u64map_free(&b->site_mods);
+	u64map_free(&b->ksites);
 	b->prof = prof;
+}
+
+/* A site frame of the old profile as frames of the new one, root first
+ * (the function, then the calls inlined in it); n 0: not a site.
+ */
+struct named_site {
+	uint32_t ids[SYMBOLIZER_MAX_FRAMES];
+	uint32_t n;
+	bool bpf; /* a kernel frame of the BPF machinery that took the stack */
+};
+
+/* frames[0..n) of the old profile into out (room for STACKS_MAX_FRAMES),
+ * each site as its frames; inlined calls that do not fit are left out,
+ * counted. The new length.
+ */
+static uint32_t expand_frames(struct stacks *b, const uint32_t *map, const struct named_site *ns,
+			      const uint32_t *frames, uint32_t n, uint32_t *out)
+{
+	uint32_t k = 0, end, keep;
+
+	for (uint32_t j = 0; j < n; j++) {
+		const struct named_site *e = &ns[frames[j]];
+
+		if (!e->n) {
+			out[k++] = map[frames[j]];
+		} else if (k + e->n + (n - j - 1) > STACKS_MAX_FRAMES) {
+			/* Room for the rest, a frame each: this site's function only. */
+			b->stats.inline_cut += e->n - 1;
+			out[k++] = e->ids[0];
+		} else {
+			memcpy(out + k, e->ids, e->n * sizeof(*out));
+			k += e->n;
+		}
+	}
+	/* A stack taken in a tracepoint ends in the BPF machinery that took
+	 * it (before a wall-time marker, if any): those leaf frames are ours.
+	 */
+	end = n;
+	if (end && !ns[frames[end - 1]].n && n > 1 && ns[frames[end - 2]].bpf)
+		end--;
+	keep = end;
+	while (keep > 1 && ns[frames[keep - 1]].bpf)
+		keep--;
+	if (keep < end) {
+		uint32_t tail = n - end; /* the marker, one frame, or none */
+
+		memmove(out + k - tail - (end - keep), out + k - tail, tail * sizeof(*out));
+		k -= end - keep;
+	}
+	return k;
+}
+
+void stacks__name_sites(struct stacks *b, bool keep_addresses)
+{
+	struct profile *p = b->prof, *out;
+	size_t nf = profile__nframes(p), ns = profile__nstacks(p);
+	uint32_t *map, frames[STACKS_MAX_FRAMES];
+	uint64_t *keys;
+	struct named_site *named;
+	size_t *smap;
+
+	if (!b->sites)
+		return;
+	out = profile__new();
+	profile__copy_meta(out, p);
+	map = xmalloc((nf ? nf : 1) * sizeof(*map));
+	keys = xcalloc(nf ? nf : 1, sizeof(*keys));
+	named = xcalloc(nf ? nf : 1, sizeof(*named));
+	smap = xmalloc((ns ? ns : 1) * sizeof(*smap));
+	for (size_t i = 0; i < b->site_frames.cap; i++)
+		if (u64map_used(&b->site_frames, i) && b->site_frames.slots[i].val < nf)
+			keys[b->site_frames.slots[i].val] = b->site_frames.slots[i].key;
+	/* Kernel frames: by kallsyms, read now. */
+	for (size_t i = 0; i < b->ksites.cap; i++) {
+		const struct u64map_slot *e = &b->ksites.slots[i];
+		char buf[FOLDED_MAX_FRAME + 1];
+		struct named_site *ks;
+
+		if (!u64map_used(&b->ksites, i) || e->val >= nf)
+			continue;
+		ks = &named[e->val];
+		symbolizer__kernel(b->sym, e->key, buf, sizeof(buf));
+		ks->ids[0] = profile__intern(out, buf);
+		ks->n = 1;
+		ks->bpf = !strncmp(buf, "bpf_", 4) || !strncmp(buf, "__bpf_", 6);
+		if (ks->bpf)
+			p_debug("kernel frame %s: the BPF machinery, left out at the leaf", buf);
+		map[e->val] = ks->ids[0];
+	}
+	for (uint32_t i = 0; i < nf; i++) {
+		const char *const *names;
+		struct named_site *e = &named[i];
+		uint32_t module, mod;
+		uint64_t addr;
+		unsigned int k;
+
+		if (e->n) /* a kernel frame */
+			continue;
+		if (!keys[i] || !profile__frame_address(p, i, &module, &addr)) {
+			map[i] = profile__copy_frame(out, p, i);
+			continue;
+		}
+		k = symbolizer__site_frames(b->sym, (uint32_t)(keys[i] >> 48),
+					    keys[i] & (SYMBOLIZER_MAX_SITE_ADDR - 1), &names);
+		/* Root first: the function (by its address when kept), then
+		 * the calls inlined in it.
+		 */
+		mod = keep_addresses ? profile__add_module(out, profile__module(p, module)) : 0;
+		e->ids[0] = mod ? profile__add_native(out, names[k - 1], mod, addr)
+				: profile__intern(out, names[k - 1]);
+		for (e->n = 1; e->n < k; e->n++)
+			e->ids[e->n] = profile__intern(out, names[k - 1 - e->n]);
+		/* Markers name the innermost frame. */
+		map[i] = e->ids[e->n - 1];
+	}
+	for (size_t i = 0; i < ns; i++) {
+		uint32_t n, m;
+		uint64_t w;
+		const uint32_t *f = profile__stack(p, i, &n, &w);
+
+		m = expand_frames(b, map, named, f, n, frames);
+		smap[i] = profile__add(out, frames, m, w);
+		profile__copy_slices(out, smap[i], p, i);
+	}
+	profile__copy_markers(out, p, map, 0, -1e300, 1e300);
+	profile__copy_sample_times(out, p, smap);
+	/* Snapshots of sleeping threads too. */
+	for (size_t i = 0; i < b->nsnaps; i++) {
+		struct snapshot *sn = &b->snaps[i];
+		uint32_t m = expand_frames(b, map, named, sn->frames, sn->n, frames);
+
+		free(sn->frames);
+		sn->frames = xmalloc((m ? m : 1) * sizeof(*frames));
+		memcpy(sn->frames, frames, m * sizeof(*frames));
+		sn->n = m;
+	}
+	u64map_free(&b->tnames);
+	u64map_free(&b->site_frames);
+	u64map_free(&b->site_mods);
+	u64map_free(&b->ksites);
+	profile__replace(p, out);
+	free(map);
+	free(keys);
+	free(named);
+	free(smap);
 }

@@ -498,8 +498,14 @@ void session__print_summary(struct session *se)
 			"stored again), %" PRIu64
 			" code ids taken from its last walk (no code object freed since)\n",
 			st[STAT_PY_MEMO_SAME], st[STAT_PY_MEMO_IDS]);
-	fprintf(stderr, "  stacks        %zu distinct, %zu frame names\n",
-		profile__nstacks(se->prof), profile__nframes(se->prof));
+	fprintf(stderr, "  stacks        %zu distinct, %zu frame names, %.1f MiB",
+		profile__nstacks(se->prof), profile__nframes(se->prof),
+		profile__bytes(se->prof) / 1048576.0);
+	/* Native frames were kept by address until named whole. */
+	if (se->sites_named)
+		fprintf(stderr, " (by native address before naming: %zu stacks, %.1f MiB)",
+			se->sites_stacks, se->sites_bytes / 1048576.0);
+	fputc('\n', stderr);
 	if (profile__slice_sec(se->prof) > 0) {
 		struct profile_timeline_stats ts;
 
@@ -550,7 +556,20 @@ void session__print_summary(struct session *se)
 	if (!any_loss)
 		fprintf(stderr, "  losses        none\n");
 	/* Not losses: these frames are in the profile, named by their file. */
-	if (ss->no_file + ss->no_symbol)
+	/* With sites, no_symbol counts addresses (each named once), no_file
+	 * frames in samples (looked up at each).
+	 */
+	if (se->sites_named && ss->no_symbol)
+		fprintf(stderr,
+			"  names         %" PRIu64 " native code address%s named file+offset (no "
+			"symbol covers them)\n",
+			ss->no_symbol, ss->no_symbol == 1 ? "" : "es");
+	if (se->sites_named && ss->no_file)
+		fprintf(stderr,
+			"  names         %" PRIu64 " native frame%s named file+offset (the file "
+			"could not be read)\n",
+			ss->no_file, ss->no_file == 1 ? "" : "s");
+	if (!se->sites_named && ss->no_file + ss->no_symbol)
 		fprintf(stderr,
 			"  names         %" PRIu64
 			" native frame%s named file+offset (the file has "
@@ -558,13 +577,19 @@ void session__print_summary(struct session *se)
 			ss->no_file + ss->no_symbol, ss->no_file + ss->no_symbol == 1 ? "" : "s",
 			ss->no_file ? " or could not be read" : "");
 	/* Not losses: where native names came from, and the cache's bound. */
-	if (ss->srclines || ss->inlined || ss->cache_dropped)
+	if (ss->srclines || ss->inlined || ss->cache_dropped) {
 		fprintf(stderr,
 			"  lines         %" PRIu64
 			" native code addresses named with file:line from "
 			"DWARF, %" PRIu64 " inlined-call frames; %" PRIu64
-			" names let go at the cache's bound (named again when seen)\n",
+			" names let go at the cache's bound (named again when seen)",
 			ss->srclines, ss->inlined, ss->cache_dropped);
+		/* Named after the window: what that cost, out of the target's way. */
+		if (se->sites_named)
+			fprintf(stderr, "; named after the window in %.3f s of CPU",
+				se->sites_cpu_sec);
+		fputc('\n', stderr);
+	}
 	if (ss->files_dropped)
 		fprintf(stderr,
 			"  symbols       %" PRIu64 " file%s' symbol tables let go (mapped by no "

@@ -52,6 +52,7 @@ struct elf_file {
 	pid_t pid;	      /* the process it was first read for: its root has debug files */
 	struct u64map frames; /* link address -> struct cached_frames * */
 	unsigned int refs;    /* map entries of known processes resolved to it */
+	uint32_t site_id;     /* from 1 when it has sites (pinned): sym->site_files[id - 1] */
 	uint64_t idle_since;  /* sym->idle_clock when refs fell to 0 */
 	struct elf_file *next;
 };
@@ -83,6 +84,13 @@ struct symbolizer {
 	const char *out[SYMBOLIZER_MAX_FRAMES]; /* what symbolizer__user_frames returns */
 	char scratch[SYMBOLIZER_FRAME_LEN];	/* a name that is not cached */
 	uint64_t idle_clock;			/* counts files going idle */
+	struct elf_file **site_files;		/* files with sites, pinned: by site id - 1 */
+	size_t nsite_files, site_files_cap;
+	size_t site_readers; /* libdwfl readers opened for sites' files */
+	/* The last symbolizer__user_site's file, for symbolizer__site_name. */
+	struct elf_file *site_f;
+	const struct map_entry *site_m;
+	pid_t site_pid;
 	struct symbolizer_stats stats;
 };
 
@@ -187,6 +195,7 @@ void symbolizer__free(struct symbolizer *sym)
 		}
 	}
 	ksyms__free(sym->ksyms);
+	free(sym->site_files);
 	free(sym);
 }
 
@@ -399,7 +408,9 @@ static struct elf_file *open_mapped_file(struct symbolizer *sym, pid_t pid,
 }
 
 /* f's libdwfl reader, made on the first frame that needs it (most mapped
- * files never have a sample): the file is opened again, as mapped by pid.
+ * files never have a sample): the file is opened again, as mapped by pid;
+ * without a mapping (m NULL: its processes may be gone), by its path as
+ * mapped, if that is still the file, and without the process's root.
  */
 static struct srcline *file_srcline(struct symbolizer *sym, struct elf_file *f, pid_t pid,
 				    const struct map_entry *m)
@@ -410,11 +421,13 @@ static struct srcline *file_srcline(struct symbolizer *sym, struct elf_file *f, 
 	if (f->srcline_tried)
 		return f->srcline;
 	f->srcline_tried = true;
-	fd = open_mapped_fd(sym, pid, m);
-	if (fd < 0)
+	fd = m ? open_mapped_fd(sym, pid, m) : open_regular(f->path, RAMPA_MAX_READ_FILE);
+	if (fd < 0) {
+		sym->stats.srcline_unreadable++;
 		return NULL;
+	}
 	if (!fstat(fd, &st) && st.st_dev == f->dev && st.st_ino == f->ino)
-		f->srcline = srcline__open(fd, f->path, f->pid);
+		f->srcline = srcline__open(fd, f->path, m ? f->pid : 0);
 	close(fd);
 	if (!f->srcline)
 		sym->stats.srcline_unreadable++;
@@ -487,7 +500,7 @@ static unsigned int out_scratch(struct symbolizer *sym)
  * through the file's cache.
  */
 static unsigned int file_frames(struct symbolizer *sym, struct elf_file *f, pid_t pid,
-				const struct map_entry *m, uint64_t vaddr)
+				const struct map_entry *m, const char *path, uint64_t vaddr)
 {
 	static char labels[SRCLINE_MAX_INLINE][SYMBOLIZER_FRAME_LEN];
 	struct srcline_frame fr[SRCLINE_MAX_INLINE];
@@ -529,8 +542,7 @@ static unsigned int file_frames(struct symbolizer *sym, struct elf_file *f, pid_
 		if (!elf_syms__function_start(f->syms, vaddr, &start))
 			vaddr = start;
 		sym->stats.no_symbol++;
-		snprintf(labels[0], sizeof(labels[0]), "%s+0x%" PRIx64, basename_of(m->path),
-			 vaddr);
+		snprintf(labels[0], sizeof(labels[0]), "%s+0x%" PRIx64, basename_of(path), vaddr);
 		n = 1;
 	} else if (!n) {
 		demangle_into(name, labels[0], sizeof(labels[0]));
@@ -568,17 +580,22 @@ static unsigned int file_frames(struct symbolizer *sym, struct elf_file *f, pid_
 	return out_cached(sym, c);
 }
 
-unsigned int symbolizer__user_frames(struct symbolizer *sym, pid_t pid, uint64_t addr, bool leaf,
-				     const char *const **names)
+/* The mapping, file and link address of a user address: 0, or 1 with a
+ * final name in sym->scratch (no mapping, not a file, a file unreadable).
+ * *f is NULL (and *m too) with 1.
+ */
+static int locate(struct symbolizer *sym, pid_t pid, uint64_t addr, bool leaf,
+		  const struct map_entry **mp, struct elf_file **fp, uint64_t *vaddr)
 {
 	struct proc_entry *p = proc_get(sym, pid, true);
 	const struct map_entry *m = NULL;
 	struct elf_file *f;
 	uint64_t lookup = leaf || addr == 0 ? addr : addr - 1;
-	uint64_t off, vaddr;
+	uint64_t off;
 	size_t idx;
 
-	*names = sym->out;
+	*mp = NULL;
+	*fp = NULL;
 	sym->stats.frames++;
 	if (!p->maps && !p->gone)
 		proc_read_maps(sym, p);
@@ -591,7 +608,7 @@ unsigned int symbolizer__user_frames(struct symbolizer *sym, pid_t pid, uint64_t
 	if (!m) {
 		sym->stats.unmapped++;
 		snprintf(sym->scratch, sizeof(sym->scratch), "[unknown]");
-		return out_scratch(sym);
+		return 1;
 	}
 	if (!m->path[0] || m->path[0] == '[') {
 		if (!strcmp(m->path, "[vdso]")) {
@@ -600,7 +617,7 @@ unsigned int symbolizer__user_frames(struct symbolizer *sym, pid_t pid, uint64_t
 			sym->stats.unmapped++;
 			snprintf(sym->scratch, sizeof(sym->scratch), "[unknown]");
 		}
-		return out_scratch(sym);
+		return 1;
 	}
 
 	idx = (size_t)(m - p->maps->entries);
@@ -614,11 +631,117 @@ unsigned int symbolizer__user_frames(struct symbolizer *sym, pid_t pid, uint64_t
 		sym->stats.no_file++;
 		snprintf(sym->scratch, sizeof(sym->scratch), "%s+0x%" PRIx64, basename_of(m->path),
 			 off);
+		return 1;
+	}
+	if (elf_syms__offset_to_vaddr(f->syms, off, vaddr))
+		*vaddr = off;
+	*mp = m;
+	*fp = f;
+	return 0;
+}
+
+unsigned int symbolizer__user_frames(struct symbolizer *sym, pid_t pid, uint64_t addr, bool leaf,
+				     const char *const **names)
+{
+	const struct map_entry *m;
+	struct elf_file *f;
+	uint64_t vaddr;
+
+	*names = sym->out;
+	if (locate(sym, pid, addr, leaf, &m, &f, &vaddr))
+		return out_scratch(sym);
+	return file_frames(sym, f, pid, m, m->path, vaddr);
+}
+
+const char *symbolizer__user_site(struct symbolizer *sym, pid_t pid, uint64_t addr, bool leaf,
+				  struct symbolizer_site *site)
+{
+	const struct map_entry *m;
+	struct elf_file *f;
+	uint64_t vaddr, start;
+	unsigned int n;
+
+	memset(site, 0, sizeof(*site));
+	sym->site_f = NULL;
+	if (locate(sym, pid, addr, leaf, &m, &f, &vaddr))
+		return sym->scratch;
+	/* Past this many files, or an address no key holds: named whole now. */
+	if ((!f->site_id && sym->nsite_files >= SYMBOLIZER_MAX_SITE_FILES) ||
+	    vaddr >= SYMBOLIZER_MAX_SITE_ADDR) {
+		sym->stats.sites_unkept++;
+		n = file_frames(sym, f, pid, m, m->path, vaddr);
+		return sym->out[n - 1];
+	}
+	if (!f->site_id) {
+		/* Kept until the end: the sites are named after the process may
+		 * be gone, from this file and its libdwfl reader (opened now,
+		 * while the file can be reached through the process; no DWARF is
+		 * read).
+		 */
+		file_ref(sym, f);
+		/* A reader holds two descriptors (the file, its debug file): at
+		 * most SYMBOLIZER_SITE_READERS are opened here, the others by
+		 * path at the end.
+		 */
+		if (!sym->no_srcline && !f->srcline_tried &&
+		    sym->site_readers < SYMBOLIZER_SITE_READERS)
+			sym->site_readers += file_srcline(sym, f, pid, m) != NULL;
+		grow_array((void **)&sym->site_files, &sym->site_files_cap, sym->nsite_files + 1,
+			   sizeof(*sym->site_files));
+		sym->site_files[sym->nsite_files] = f;
+		f->site_id = (uint32_t)++sym->nsite_files;
+	}
+	site->file = f->site_id;
+	site->vaddr = vaddr;
+	site->path = m->path;
+	site->build_id = elf_syms__build_id(f->syms);
+	site->offset = m->pgoff;
+	if (elf_syms__offset_to_vaddr(f->syms, m->pgoff, &start))
+		start = m->pgoff;
+	site->start = start;
+	site->limit = start + (m->end - m->start);
+	sym->site_f = f;
+	sym->site_m = m;
+	sym->site_pid = pid;
+	return NULL;
+}
+
+const char *symbolizer__site_name(struct symbolizer *sym, const struct symbolizer_site *site)
+{
+	const char *name;
+	uint64_t no_symbol;
+	unsigned int n;
+
+	if (!sym->site_f || site->file != sym->site_f->site_id)
+		return "[unknown]";
+	/* The function by the symbol tables; code they do not name is named
+	 * whole now, the way it will be at the end (rare: the names found by
+	 * libdwfl alone, and stripped code's FILE+0xSTART).
+	 */
+	name = elf_syms__lookup(sym->site_f->syms, site->vaddr, NULL);
+	if (name) {
+		demangle_into(name, sym->scratch, sizeof(sym->scratch));
+		return sym->scratch;
+	}
+	/* Counted when named at the end (symbolizer__site_frames), not now. */
+	no_symbol = sym->stats.no_symbol;
+	n = file_frames(sym, sym->site_f, sym->site_pid, sym->site_m, sym->site_m->path,
+			site->vaddr);
+	sym->stats.no_symbol = no_symbol;
+	return sym->out[n - 1];
+}
+
+unsigned int symbolizer__site_frames(struct symbolizer *sym, uint32_t file, uint64_t vaddr,
+				     const char *const **names)
+{
+	struct elf_file *f = file && file <= sym->nsite_files ? sym->site_files[file - 1] : NULL;
+
+	*names = sym->out;
+	if (!f) {
+		snprintf(sym->scratch, sizeof(sym->scratch), "[unknown]");
 		return out_scratch(sym);
 	}
-	if (elf_syms__offset_to_vaddr(f->syms, off, &vaddr))
-		vaddr = off;
-	return file_frames(sym, f, pid, m, vaddr);
+	return file_frames(sym, f, f->pid, NULL, f->path, vaddr);
 }
 
 const char *symbolizer__user(struct symbolizer *sym, pid_t pid, uint64_t addr, bool leaf, char *buf,

@@ -88,7 +88,7 @@ test_expect_success 'inlined calls are lines of one location, innermost first; m
 	grep -q "inner (inline)" traces && grep -q "helper (inline)" traces &&
 	test "$(grep -c "^ *[0-9]*: 0x0 M=1" raw)" = 7
 '
-test_expect_success 'a frame named by its address keeps it, in its module'"'"'s mapping; named frames have 0' '
+test_expect_success 'a frame named by its address keeps it, in its module'"'"'s mapping; named frames have 0, Python frames no mapping' '
 	cat >addr.folded <<-\EOF &&
 	# rampa-bpf: target "t", mode cpu, unit samples, duration 1.000 s, rate 99 Hz
 	python3.11;_start;python3.11+0x6516f0;libfoo.so+0x1a2b;main (a.py:3) 5
@@ -99,6 +99,6 @@ test_expect_success 'a frame named by its address keeps it, in its module'"'"'s 
 	grep -Eq ": 0x6516f0 M=$m python3.11\+0x6516f0 " raw &&
 	l=$(sed -n "s/^\([0-9]*\): 0x0\/0x0\/0x0 libfoo.so .*/\1/p" raw) && test -n "$l" &&
 	grep -Eq ": 0x1a2b M=$l libfoo.so\+0x1a2b " raw &&
-	grep -Eq ": 0x0 M=1 main a.py:3 " raw && grep -Eq ": 0x0 M=1 weird name\+0x12 " raw
+	grep -Eq ": 0x0 main a.py:3 " raw && grep -Eq ": 0x0 M=1 weird name\+0x12 " raw
 '
 test_done

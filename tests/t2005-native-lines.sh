@@ -81,6 +81,35 @@ test_expect_success 'pprof carries native functions with their file and line' '
 	fi
 '
 
+command -v go >/dev/null && test_set_prereq GO
+RAMPA_DEBUGINFO_PATH="$WL/debug" "$RAMPA" record -F 499 -o addr.pb.gz -- "$WL/srcline" 1 2>addr.err
+test_expect_success GO 'pprof from record: native locations at their address in their file'"'"'s mapping, the inlined call a line of its caller'"'"'s location' '
+	HOME="$TRASH" GOCACHE="$TRASH/.gocache" GOFLAGS= GOTOOLCHAIN=local \
+		go tool pprof -raw addr.pb.gz >addr.raw 2>&1 && cat addr.raw &&
+	id=$(build_id "$WL/srcline") &&
+	m=$(sed -n "s|^\([0-9]*\): 0x[0-9a-f]*/0x[0-9a-f]*/0x[0-9a-f]* $WL/srcline $id .*|\1|p" addr.raw) &&
+	test -n "$m" &&
+	range=$(sed -n "s|^$m: \(0x[0-9a-f]*\)/\(0x[0-9a-f]*\)/.*|\1 \2|p" addr.raw) &&
+	grep -A1 -E "^ +[0-9]+: 0x[0-9a-f]+ M=$m mix srcline\.c:[0-9]+ " addr.raw >mix.loc &&
+	grep -Eq "^ +hot srcline\.c:$HOT_CALL " mix.loc &&
+	grep -Eq "^ +[0-9]+: 0x[0-9a-f]+ M=$m driver srcline\.c:$DRIVER_CALL " addr.raw &&
+	sed -n "s/^ *[0-9]*: \(0x[0-9a-f]*\) M=$m .*/\1/p" addr.raw >addrs && test -s addrs &&
+	while read -r a; do
+		[ $((a)) -ne 0 ] && [ $((a)) -ge $((${range% *})) ] && [ $((a)) -lt $((${range#* })) ] ||
+			{ echo "address $a outside $range"; exit 1; }
+	done <addrs
+'
+
+"$RAMPA" record -F 499 -o py.pb.gz -- /usr/bin/python3.11 "$TESTS_DIR/workloads/split.py" 1 2>py.err
+test_expect_success GO 'pprof from record of Python: Python frames at address 0 without a mapping, the interpreter'"'"'s at their address in its mapping' '
+	HOME="$TRASH" GOCACHE="$TRASH/.gocache" GOFLAGS= GOTOOLCHAIN=local \
+		go tool pprof -raw py.pb.gz >py.raw 2>&1 && cat py.raw &&
+	grep -Eq "^ +[0-9]+: 0x0 alpha .*split\.py:[0-9]+ " py.raw &&
+	! grep -E "^ +[0-9]+: .* (alpha|beta) .*split\.py" py.raw | grep -q " M=" &&
+	m=$(sed -n "s|^\([0-9]*\): 0x[0-9a-f]*/0x[0-9a-f]*/0x[0-9a-f]* /usr/bin/python3.11 $(build_id /usr/bin/python3.11) .*|\1|p" py.raw) &&
+	test -n "$m" && grep -Eq "^ +[0-9]+: 0x[0-9a-f]*[1-9a-f][0-9a-f]* M=$m " py.raw
+'
+
 # .gnu_debuglink: the debug file next to the binary, found by name, checked by CRC.
 cp "$WL/srcline.full" "$WL/srcline-dl" && objcopy --only-keep-debug "$WL/srcline-dl" \
 	"$WL/srcline-dl.debug" && strip --strip-all "$WL/srcline-dl" &&

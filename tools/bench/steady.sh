@@ -8,7 +8,10 @@
 # and after: on a busy machine the interval is wide, and that is the
 # answer. Nothing is pinned to a CPU.
 #
+# The profiler's own CPU time per window (its summary) is printed beside.
+#
 #   tools/bench/steady.sh [c|python] [CYCLES] [HZ...]   (default: 99 999)
+#   STEADY_RECORD_ARGS="--slice 0" tools/bench/steady.sh ...  (more record options)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 kind=${1:-c}
@@ -41,8 +44,12 @@ for _ in $(seq "$cycles"); do
 		sleep "$win"
 		echo "off $t0 $(date +%s.%N)" >>"$out/windows"
 		t0=$(date +%s.%N)
-		./rampa-bpf record -q -F "$hz" -p "$pid" -d "$win" -o "$out/p.folded"
+		# shellcheck disable=SC2086
+		./rampa-bpf record -F "$hz" -p "$pid" -d "$win" -o "$out/p.folded" \
+			${STEADY_RECORD_ARGS:-} 2>"$out/summary"
 		echo "$hz $t0 $(date +%s.%N)" >>"$out/windows"
+		echo "$hz $(sed -n 's/^  profiler CPU  \([0-9.]*\) s.*/\1/p' "$out/summary")" \
+			>>"$out/cpu"
 	done
 done
 t0=$(date +%s.%N)
@@ -53,7 +60,7 @@ wait "$pid" 2>/dev/null || true
 # The workload's timestamps are CLOCK_MONOTONIC, the windows' wall clock: line
 # them up by the offset between the two at the end.
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
-python3 - "$out/rate" "$out/windows" "$kind" "$load0" "$load1" "${rates[@]}" <<'PY'
+python3 - "$out/rate" "$out/windows" "$kind" "$load0" "$load1" "$out/cpu" "${rates[@]}" <<'PY'
 import random, statistics, sys, time
 rates = [tuple(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
 wins = [l.split() for l in open(sys.argv[2])]
@@ -63,7 +70,12 @@ def median_in(a, b):
     v = [u for t, u in rates if a + 1.0 <= t + off <= b - 0.5]
     return statistics.median(v) if v else float("nan")
 meds = [(w[0], median_in(float(w[1]), float(w[2]))) for w in wins]
-hzs = sys.argv[6:]
+hzs = sys.argv[7:]
+cpu = {}
+for l in open(sys.argv[6]):
+    f = l.split()
+    if len(f) == 2:
+        cpu.setdefault(f[0], []).append(float(f[1]))
 res = {k: [] for k in hzs}
 for i, (k, m) in enumerate(meds):
     if k == "off":
@@ -77,11 +89,13 @@ def ci(v):
     return meds[50], meds[1949]
 print(f"{sys.argv[3]} workload, windows of 6 s, profiled vs the unprofiled windows around them; "
       f"load {sys.argv[4]} before, {sys.argv[5]} after")
-print("| rate | windows | slowdown per window | median [95% CI] |")
-print("|---|---|---|---|")
+print("| rate | windows | slowdown per window | median [95% CI] | profiler CPU per window (s), median [range] |")
+print("|---|---|---|---|---|")
 for k in hzs:
     v = [-x for x in res[k] if x == x]
     lo, hi = ci(v)
     print(f"| -F {k} | {len(v)} | {', '.join(f'{100 * x:+.2f}%' for x in v)} | "
-          f"{100 * statistics.median(v):+.2f}% [{100 * lo:+.2f}%, {100 * hi:+.2f}%] |")
+          f"{100 * statistics.median(v):+.2f}% [{100 * lo:+.2f}%, {100 * hi:+.2f}%] | "
+          f"{statistics.median(cpu.get(k, [0])):.3f} [{min(cpu.get(k, [0])):.3f}, "
+          f"{max(cpu.get(k, [0])):.3f}] |")
 PY
