@@ -120,7 +120,10 @@ struct session {
 	uint64_t py_before_found_ns; /* ... and off-CPU, GIL-wait time, ns */
 	/* Samples (PID -> count) and time (PID -> ns) without Python frames of
 	 * processes not known to run Python yet: added to the two above if the
-	 * process is found to, let go at its exit otherwise.
+	 * process is found to, let go at its exit otherwise. Kept across an
+	 * exec: a drain may come before the exec event, and the new image's
+	 * samples cannot be told from the old one's (those of a shell that
+	 * execs python count too).
 	 */
 	struct u64map pre_py_samples, pre_py_ns;
 	uint64_t ns_by_kind[4]; /* off-CPU and GIL wait ns by enum sample_kind */

@@ -912,9 +912,6 @@ static void on_event(const struct capture_event *e, void *ctx)
 		 * names may be in already.
 		 */
 		python__forget(se->py, e->pid);
-		/* The old image's samples were not of an interpreter. */
-		u64map_del(&se->pre_py_samples, e->pid);
-		u64map_del(&se->pre_py_ns, e->pid);
 		/* The probe was on the old image's code_dealloc. */
 		capture__code_free_detach(se->cap, e->pid);
 		u64map_del(&se->code_free_tried, e->pid);
