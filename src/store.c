@@ -327,14 +327,19 @@ static unsigned int window_sample_rate(const char *path)
 
 	if (!f)
 		return 0;
+	/* Its header line, read by the folded reader (the format's one parser). */
 	while (fgets(line, sizeof(line), f) && line[0] == '#') {
-		const char *r = strstr(line, ", rate ");
+		struct folded_read_stats st;
+		struct profile *h;
 
-		if (!strncmp(line, "# rampa-bpf:", 12) && strstr(line, ", unit samples,") && r &&
-		    sscanf(r, ", rate %u Hz", &hz) != 1)
-			hz = 0;
-		if (!strncmp(line, "# rampa-bpf:", 12))
-			break;
+		if (strncmp(line, "# rampa-bpf:", 12))
+			continue;
+		h = profile__new();
+		if (!folded__read_mem(line, strlen(line), path, h, FOLDED_QUIET, &st) &&
+		    profile__meta(h)->unit && !strcmp(profile__meta(h)->unit, "samples"))
+			hz = profile__meta(h)->hz;
+		profile__free(h);
+		break;
 	}
 	fclose(f);
 	return hz;
